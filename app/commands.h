@@ -1,0 +1,14 @@
+/* The pix2pix program's commands: each takes the arguments after its name (argv[0] is the
+ * command name) and returns the process exit status. */
+#ifndef APP_COMMANDS_H
+#define APP_COMMANDS_H
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} app_command;
+
+int cmd_bench(int argc, char **argv);
+
+#endif

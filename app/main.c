@@ -1,0 +1,40 @@
+/* pix2pix: paired image-to-image translation. Dispatches to the commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/commands.h"
+
+static const app_command commands[] = {
+    {"bench", "time inference and a training step on a device", cmd_bench},
+};
+static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pix2pix COMMAND [OPTIONS]\n\ncommands:\n");
+    for (int i = 0; i < ncommands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'pix2pix COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("pix2pix-vk 0.1.0\n");
+        return 0;
+    }
+    for (int i = 0; i < ncommands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "pix2pix: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,52 @@
+/* Paired datasets (aligned A|B files, or A/ and B/ folders) and the prefetching batch loader. */
+#ifndef DATASETS_LOADER_H
+#define DATASETS_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    PREPROCESS_RESIZE_AND_CROP,
+    PREPROCESS_CROP,
+    PREPROCESS_SCALE_WIDTH,
+    PREPROCESS_SCALE_WIDTH_AND_CROP,
+    PREPROCESS_NONE
+} preprocess_mode;
+
+typedef struct {
+    const char *root;      /* DATA: DATA/<split>/ (aligned) or DATA/A/<split> + DATA/B/<split> */
+    const char *split;     /* "train", "val", "test" */
+    int direction_btoa;    /* swap A and B */
+    preprocess_mode preprocess;
+    int load_size;         /* 286 */
+    int crop_size;         /* 256 */
+    int no_flip;
+    int serial;            /* no shuffle */
+    uint64_t seed;
+    int batch_size;
+    int threads;           /* decode workers */
+    int input_nc, output_nc; /* 3, or 1 for grayscale (ITU-R 601 luma as PIL's convert('L')) */
+    long long max_pixels;  /* <= 0: default */
+    int quiet;             /* do not print skipped-file reports */
+} pair_loader_opts;
+
+typedef struct pair_loader pair_loader;
+
+/* Scans the dataset. NULL with a reason in err when no usable pair can be found. */
+pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t errlen);
+void pair_loader_close(pair_loader *l);
+/* Pairs found by the scan (before decoding). */
+size_t pair_loader_size(const pair_loader *l);
+/* Batches per epoch: floor(size / batch_size), at least 1. */
+size_t pair_loader_batches_per_epoch(const pair_loader *l);
+/* Output size of a batch element after preprocessing (crop_size for the cropping modes). */
+void pair_loader_item_size(const pair_loader *l, int *height, int *width);
+/* Fills the next batch: a [batch, input_nc, H, W], b [batch, output_nc, H, W], values in
+ * [-1, 1]; names (optional, batch entries of the given length) receive the file base names.
+ * Epochs follow one another; *epoch_done is set on the batch that ends one. Returns 0, or -1
+ * when every file failed to decode. */
+int pair_loader_next(pair_loader *l, float *a, float *b, char (*names)[256], int *epoch_done);
+/* Files skipped so far because they could not be used (each reported once). */
+size_t pair_loader_skipped(const pair_loader *l);
+
+#endif

@@ -1,0 +1,69 @@
+/* CPU backend internals: the execution context and the kernels, one pair per op. */
+#ifndef ENGINE_CPU_INTERNAL_H
+#define ENGINE_CPU_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/graph.h"
+
+typedef struct cpu_pool cpu_pool;
+
+typedef struct {
+    float **data;   /* [node id] values, numel floats */
+    float **grad;   /* [node id] gradients (NULL where the node has none) */
+    float **aux;    /* [node id] saved values for backward, aux_numel floats (or NULL) */
+    float *scratch; /* shared work area, cpu_scratch_floats() of the largest op */
+    size_t scratch_floats;
+    cpu_pool *pool;
+    int threads;
+    uint32_t run_index; /* counts plan runs: dropout masks differ per run */
+} cpu_ctx;
+
+/* ---- thread pool --------------------------------------------------------------------------
+ * cpu_parallel_for splits [0, n) into at most `threads` contiguous chunks and calls
+ * fn(arg, begin, end) for each on the pool's threads; returns when all are done. */
+cpu_pool *cpu_pool_new(int threads);
+void cpu_pool_free(cpu_pool *pool);
+typedef void (*cpu_range_fn)(void *arg, size_t begin, size_t end);
+void cpu_parallel_for(cpu_pool *pool, size_t n, cpu_range_fn fn, void *arg);
+
+/* ---- kernels --------------------------------------------------------------------------------
+ * forward: writes c->data[n->id] (and c->aux[n->id] where aux_numel > 0) from the srcs' data.
+ * backward: ADDS d(loss)/d(src i) into c->grad[src i id] for every bit i in mask, using
+ *   c->grad[n->id] (the upstream gradient), the srcs' data, the node's data and aux.
+ * Both may use c->scratch (cpu_scratch_floats(n) floats). */
+typedef void (*cpu_forward_fn)(cpu_ctx *c, const eng_node *n);
+typedef void (*cpu_backward_fn)(cpu_ctx *c, const eng_node *n, unsigned mask);
+
+size_t cpu_scratch_floats(const eng_node *n);
+size_t cpu_conv_scratch_floats(const eng_node *n);
+
+#define CPU_KERNEL(name)                                                                         \
+    void cpu_##name##_forward(cpu_ctx *c, const eng_node *n);                                   \
+    void cpu_##name##_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
+CPU_KERNEL(conv2d)
+CPU_KERNEL(conv_transpose2d)
+CPU_KERNEL(batch_norm2d)
+CPU_KERNEL(instance_norm2d)
+CPU_KERNEL(reflection_pad2d)
+CPU_KERNEL(relu)
+CPU_KERNEL(leaky_relu)
+CPU_KERNEL(tanh)
+CPU_KERNEL(sigmoid)
+CPU_KERNEL(concat)
+CPU_KERNEL(dropout)
+CPU_KERNEL(add)
+CPU_KERNEL(mul)
+CPU_KERNEL(scale)
+CPU_KERNEL(detach)
+CPU_KERNEL(sum)
+CPU_KERNEL(l1_loss)
+CPU_KERNEL(mse_loss)
+CPU_KERNEL(bce_logits_loss)
+#undef CPU_KERNEL
+
+/* Adam on every param of opt (torch.optim.Adam rule), opt->steps already incremented. */
+void cpu_adam_step(cpu_ctx *c, const eng_adam *opt);
+
+#endif

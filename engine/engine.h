@@ -1,0 +1,127 @@
+/* pix2pix-vk tensor engine: public API.
+ *
+ * A static graph of float32 NCHW tensors is built once, then handed to a backend that
+ * allocates every buffer (eng_plan_new) and runs it many times (eng_plan_run).
+ *
+ * Building a graph:
+ *   leaves      eng_input (written by the caller before each run), eng_param (trainable),
+ *               eng_state (persistent, not trainable: running statistics), eng_const (filled)
+ *   ops         eng_conv2d, eng_batch_norm2d, eng_relu, ... (see below)
+ *   schedule    eng_forward(g, node)            compute node and its not-yet-scheduled ancestors
+ *               eng_backward(g, loss, params)   gradients of loss for those params
+ *               eng_adam_step(g, opt)           update the optimizer's params from their grads
+ * The schedule is recorded in the order of the calls and replayed by every eng_plan_run, so a
+ * whole training step (G forward, D update, G update) is one graph and one run.
+ *
+ * Programming errors (mismatched shapes, bad arguments) abort with a message naming the op;
+ * runtime failures (allocation, backend errors) are returned as negative status codes with a
+ * message in eng_last_error().
+ */
+#ifndef ENGINE_ENGINE_H
+#define ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- graph construction ------------------------------------------------------------------ */
+eng_graph *eng_graph_new(void);
+void eng_graph_free(eng_graph *g);
+
+/* Shapes have 1 to 4 dims; image tensors are [N, C, H, W]. */
+eng_node *eng_input(eng_graph *g, const char *name, int ndim, const int *shape);
+eng_node *eng_param(eng_graph *g, const char *name, int ndim, const int *shape);
+eng_node *eng_state(eng_graph *g, const char *name, int ndim, const int *shape);
+eng_node *eng_const(eng_graph *g, int ndim, const int *shape, float value);
+eng_node *eng_input4(eng_graph *g, const char *name, int n, int c, int h, int w);
+eng_node *eng_param4(eng_graph *g, const char *name, int n, int c, int h, int w);
+eng_node *eng_param1(eng_graph *g, const char *name, int n);
+eng_node *eng_state1(eng_graph *g, const char *name, int n);
+
+/* Looks a leaf up by name (NULL if absent). */
+eng_node *eng_find(const eng_graph *g, const char *name);
+
+/* x [N,Ci,H,W], w [Co,Ci,kh,kw], bias [Co] or NULL. */
+eng_node *eng_conv2d(eng_graph *g, eng_node *x, eng_node *w, eng_node *bias, int stride, int pad);
+/* x [N,Ci,H,W], w [Ci,Co,kh,kw] (PyTorch layout), bias [Co] or NULL.
+ * Hout = (H-1)*stride - 2*pad + kh + out_pad. */
+eng_node *eng_conv_transpose2d(eng_graph *g, eng_node *x, eng_node *w, eng_node *bias, int stride,
+                               int pad, int out_pad);
+/* weight/bias [C] or NULL (no affine). running_mean/var [C] state, num_batches_tracked [1] state.
+ * training: batch statistics, running stats updated with momentum and the unbiased variance;
+ * otherwise running statistics are used. */
+eng_node *eng_batch_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node *bias,
+                           eng_node *running_mean, eng_node *running_var,
+                           eng_node *num_batches_tracked, int training, float momentum, float eps);
+/* Per-sample, per-channel statistics (PyTorch InstanceNorm2d, track_running_stats=False). */
+eng_node *eng_instance_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node *bias, float eps);
+eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad);
+
+eng_node *eng_relu(eng_graph *g, eng_node *x);
+eng_node *eng_leaky_relu(eng_graph *g, eng_node *x, float slope);
+eng_node *eng_tanh(eng_graph *g, eng_node *x);
+eng_node *eng_sigmoid(eng_graph *g, eng_node *x);
+/* Concatenation along channels (dim 1) of two [N,*,H,W] tensors. */
+eng_node *eng_concat(eng_graph *g, eng_node *a, eng_node *b);
+/* Zeroes each element with probability p and scales the others by 1/(1-p). The mask is a pure
+ * function of (seed, run counter, element index): identical on every backend. */
+eng_node *eng_dropout(eng_graph *g, eng_node *x, float p, uint32_t seed);
+eng_node *eng_add(eng_graph *g, eng_node *a, eng_node *b);
+eng_node *eng_mul(eng_graph *g, eng_node *a, eng_node *b);
+eng_node *eng_scale(eng_graph *g, eng_node *x, float factor);
+/* Identity whose gradient is not propagated (PyTorch .detach()). */
+eng_node *eng_detach(eng_graph *g, eng_node *x);
+/* Sum of all elements: a [1] tensor. */
+eng_node *eng_sum(eng_graph *g, eng_node *x);
+
+/* Losses, mean reduction, result [1]. target never receives a gradient. */
+eng_node *eng_l1_loss(eng_graph *g, eng_node *x, eng_node *target);
+eng_node *eng_mse_loss(eng_graph *g, eng_node *x, eng_node *target);
+eng_node *eng_bce_with_logits_loss(eng_graph *g, eng_node *logits, eng_node *target);
+
+/* ---- schedule ---------------------------------------------------------------------------- */
+void eng_forward(eng_graph *g, eng_node *node);
+/* Zeroes the grads of the params and of every node between them and loss, then
+ * back-propagates d(loss)/d(loss) = 1. Params not reached by loss get zero grads. */
+void eng_backward(eng_graph *g, eng_node *loss, eng_node *const *params, int nparams);
+
+/* Adam exactly as torch.optim.Adam (weight_decay 0, amsgrad off). The moments are state nodes
+ * named "<param name>.exp_avg" / ".exp_avg_sq", so they are read and written like any tensor. */
+eng_adam *eng_adam_new(eng_graph *g, eng_node *const *params, int nparams, float lr, float beta1,
+                       float beta2, float eps);
+void eng_adam_step(eng_graph *g, eng_adam *opt);
+void eng_adam_set_lr(eng_adam *opt, float lr);
+/* Number of steps taken (PyTorch's per-parameter 'step'); settable when resuming. */
+int64_t eng_adam_steps(const eng_adam *opt);
+void eng_adam_set_steps(eng_adam *opt, int64_t steps);
+
+/* ---- backends and plans ------------------------------------------------------------------ */
+eng_backend *eng_cpu_backend_new(int threads); /* threads <= 0: all cores */
+void eng_backend_free(eng_backend *be);
+const char *eng_backend_name(const eng_backend *be);
+
+/* Allocates every buffer of the graph on the backend. Leaves are zero, consts filled. */
+eng_plan *eng_plan_new(eng_graph *g, eng_backend *be);
+void eng_plan_free(eng_plan *p);
+/* Runs the recorded schedule once. Returns 0 or a negative status. */
+int eng_plan_run(eng_plan *p);
+/* Copies a node's values (or its gradient) between host memory and the plan. numel floats. */
+int eng_plan_write(eng_plan *p, const eng_node *n, const float *src);
+int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
+int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst);
+/* Bytes of device/host memory the plan holds (all buffers). */
+size_t eng_plan_bytes(const eng_plan *p);
+
+/* ---- errors ------------------------------------------------------------------------------ */
+enum { ENG_OK = 0, ENG_ENOMEM = -1, ENG_EBACKEND = -2, ENG_EINVAL = -3, ENG_EDEVICE_LOST = -4 };
+const char *eng_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

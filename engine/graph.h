@@ -1,0 +1,154 @@
+/* Graph internals shared by the engine and its backends (not by the engine's users). */
+#ifndef ENGINE_GRAPH_H
+#define ENGINE_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENG_MAX_DIMS 4
+#define ENG_MAX_SRC 6
+#define ENG_NAME_MAX 128
+
+typedef enum {
+    /* leaves */
+    ENG_OP_INPUT,
+    ENG_OP_PARAM,
+    ENG_OP_STATE,
+    ENG_OP_CONST,
+    /* ops */
+    ENG_OP_CONV2D,          /* src: x, w, bias? */
+    ENG_OP_CONV_TRANSPOSE2D, /* src: x, w, bias? */
+    ENG_OP_BATCH_NORM2D,    /* src: x, weight?, bias?, running_mean, running_var, num_batches */
+    ENG_OP_INSTANCE_NORM2D, /* src: x, weight?, bias? */
+    ENG_OP_REFLECTION_PAD2D,
+    ENG_OP_RELU,
+    ENG_OP_LEAKY_RELU,
+    ENG_OP_TANH,
+    ENG_OP_SIGMOID,
+    ENG_OP_CONCAT,
+    ENG_OP_DROPOUT,
+    ENG_OP_ADD,
+    ENG_OP_MUL,
+    ENG_OP_SCALE,
+    ENG_OP_DETACH,
+    ENG_OP_SUM,
+    ENG_OP_L1_LOSS,
+    ENG_OP_MSE_LOSS,
+    ENG_OP_BCE_LOGITS_LOSS,
+    ENG_OP_COUNT
+} eng_op;
+
+/* Which source slots of an op can receive a gradient (bit i = src[i]). */
+typedef struct {
+    const char *name;
+    unsigned grad_srcs;
+} eng_op_info;
+extern const eng_op_info eng_op_infos[ENG_OP_COUNT];
+
+typedef struct eng_node {
+    int id;                /* index in graph->nodes, also topological order of creation */
+    eng_op op;
+    char name[ENG_NAME_MAX];
+    int ndim;
+    int shape[ENG_MAX_DIMS];
+    size_t numel;
+    struct eng_node *src[ENG_MAX_SRC]; /* unused optional slots are NULL */
+    int nsrc;
+    union {
+        struct { int stride, pad, out_pad; } conv;       /* kernel size from the weight */
+        struct { float momentum, eps; int training; } norm;
+        struct { int pad; } pad;
+        struct { float value; } scalar;                 /* leaky slope, scale factor, fill */
+        struct { float p; uint32_t seed; } dropout;
+    } arg;
+    /* Per-op saved values for backward, in floats (batch norm: mean+invstd per channel;
+     * instance norm: mean+invstd per (n, c); dropout: nothing, the mask is recomputed). */
+    size_t aux_numel;
+    int has_grad;          /* set when some eng_backward needs this node's gradient */
+    int scheduled;         /* forward already recorded */
+} eng_node;
+
+typedef enum {
+    ENG_CMD_FORWARD,    /* node: compute node from its srcs */
+    ENG_CMD_ZERO_GRAD,  /* node: grad = 0 */
+    ENG_CMD_SEED_GRAD,  /* node: grad = 1 (the loss) */
+    ENG_CMD_BACKWARD,   /* node: add d/dsrc into the grads of srcs in mask */
+    ENG_CMD_ADAM,       /* opt: update its params */
+} eng_cmd_kind;
+
+typedef struct eng_adam eng_adam;
+
+typedef struct {
+    eng_cmd_kind kind;
+    eng_node *node;
+    unsigned mask;
+    eng_adam *opt;
+} eng_cmd;
+
+struct eng_adam {
+    int nparams;
+    eng_node **params;
+    eng_node **exp_avg;
+    eng_node **exp_avg_sq;
+    float lr, beta1, beta2, eps;
+    int64_t steps;
+};
+
+typedef struct eng_graph {
+    eng_node **nodes;
+    int nnodes, cap_nodes;
+    eng_cmd *cmds;
+    int ncmds, cap_cmds;
+    eng_adam **opts;
+    int nopts, cap_opts;
+} eng_graph;
+
+/* ---- backend interface ------------------------------------------------------------------- */
+typedef struct eng_plan eng_plan;
+typedef struct eng_backend eng_backend;
+
+struct eng_backend {
+    const char *name;
+    void *impl;
+    /* Allocate every buffer for p->graph into p->impl; return 0 or a negative status. */
+    int (*plan)(eng_backend *be, eng_plan *p);
+    void (*release)(eng_plan *p);
+    /* Execute p->graph->cmds in order. p->run_index counts runs (dropout masks). */
+    int (*run)(eng_plan *p);
+    int (*write)(eng_plan *p, const eng_node *n, const float *src);
+    int (*read)(eng_plan *p, const eng_node *n, float *dst, int grad);
+    void (*destroy)(eng_backend *be);
+};
+
+struct eng_plan {
+    eng_graph *graph;
+    eng_backend *backend;
+    void *impl;
+    uint32_t run_index;
+    size_t bytes;
+};
+
+/* ---- helpers for backends ---------------------------------------------------------------- */
+/* Records an error message for eng_last_error() and returns status. */
+int eng_set_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Aborts with a message: used for programming errors while building graphs. */
+_Noreturn void eng_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Dropout: uniform [0,1) from (seed, run, index), a 32-bit integer hash that shaders repeat
+ * exactly. Element kept when u >= p. */
+static inline uint32_t eng_hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+static inline float eng_dropout_uniform(uint32_t seed, uint32_t run, uint32_t index)
+{
+    uint32_t h = eng_hash32(index ^ eng_hash32(seed ^ eng_hash32(run + 0x9e3779b9U)));
+    return (float)(h >> 8) * (1.0f / 16777216.0f);
+}
+
+#endif

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the build and test dependencies of pix2pix-vk on Debian 12 / Ubuntu 22.04+.
+# Usage: sudo tools/install_deps.sh [--with-torch]
+#   --with-torch also installs python3-torch, needed only to regenerate golden fixtures
+#   and to benchmark against PyTorch (tools/), never to build, run or test.
+set -eu
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
+      libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers"
+if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS
