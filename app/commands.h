@@ -9,6 +9,5 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } app_command;
 
-int cmd_bench(int argc, char **argv);
 
 #endif

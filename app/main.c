@@ -4,8 +4,17 @@
 
 #include "app/commands.h"
 
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("pix2pix-vk 0.1.0\n");
+    return 0;
+}
+
+/* One line per command; each lives in app/cmd_<name>.c. */
 static const app_command commands[] = {
-    {"bench", "time inference and a training step on a device", cmd_bench},
+    {"version", "print the version", cmd_version},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 
@@ -27,10 +36,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("pix2pix-vk 0.1.0\n");
-        return 0;
-    }
+    if (!strcmp(argv[1], "--version"))
+        return cmd_version(argc - 1, argv + 1);
     for (int i = 0; i < ncommands; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
