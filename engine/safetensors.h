@@ -1,0 +1,54 @@
+/* safetensors files: an 8-byte little-endian header length, a JSON header naming each tensor's
+ * dtype, shape and byte range, then the raw little-endian data. Parsing validates everything
+ * (header size, JSON, dtypes, shapes whose products overflow, offsets inside the file, ranges that
+ * match the shapes) before any tensor is handed out. */
+#ifndef ENGINE_SAFETENSORS_H
+#define ENGINE_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ST_MAX_DIMS 8
+
+typedef enum { ST_F32, ST_F16, ST_BF16, ST_F64, ST_I64, ST_I32, ST_U8, ST_BOOL } st_dtype;
+
+typedef struct {
+    const char *name;
+    st_dtype dtype;
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    size_t numel;
+    const void *data; /* raw little-endian bytes inside the file's buffer */
+    size_t nbytes;
+} st_tensor;
+
+typedef struct st_file st_file;
+
+/* Reads and validates a whole file. NULL with a one-line reason in err on failure. */
+st_file *st_open(const char *path, char *err, size_t errlen);
+/* Validates a buffer (copied). */
+st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen);
+void st_close(st_file *f);
+
+int st_count(const st_file *f);
+const st_tensor *st_get(const st_file *f, int index);
+const st_tensor *st_find(const st_file *f, const char *name);
+/* __metadata__ string values (NULL if absent). */
+const char *st_meta(const st_file *f, const char *key);
+int st_meta_count(const st_file *f);
+const char *st_meta_key(const st_file *f, int index);
+/* Converts any numeric dtype to float32 (numel floats). */
+void st_to_f32(const st_tensor *t, float *dst);
+
+typedef struct st_writer st_writer;
+st_writer *st_writer_new(void);
+void st_writer_free(st_writer *w);
+/* The data pointer must stay valid until st_writer_save. */
+int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, const int64_t *shape,
+                  const void *data);
+int st_writer_meta(st_writer *w, const char *key, const char *value);
+/* Writes atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
+ * On failure the previous file at path is untouched and no temporary file is left. */
+int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen);
+
+#endif
