@@ -65,7 +65,8 @@ class Fixture:
         self.cases = []
 
     def add(self, name, t):
-        self.tensors.append((name, t.detach().to(torch.float32)))
+        # clone: params are updated in place after being recorded
+        self.tensors.append((name, t.detach().to(torch.float32).clone()))
 
 
 def rand(*shape):
