@@ -211,11 +211,6 @@ static int parse_metadata(st_file *f, const cJSON *meta, char *err, size_t errle
             set_err(err, errlen, "__metadata__ value of '%s' is not a string", m->string);
             return -1;
         }
-        for (int i = 0; i < f->meta_count; i++)
-            if (strcmp(f->meta_keys[i], m->string) == 0) {
-                set_err(err, errlen, "__metadata__ key '%s' appears twice", m->string);
-                return -1;
-            }
         f->meta_keys[f->meta_count] = strdup(m->string);
         f->meta_values[f->meta_count] = strdup(m->valuestring);
         if (!f->meta_keys[f->meta_count] || !f->meta_values[f->meta_count]) {
@@ -227,6 +222,38 @@ static int parse_metadata(st_file *f, const cJSON *meta, char *err, size_t errle
         f->meta_count++;
     }
     return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Fails when a tensor name or a metadata key appears twice. Sorting keeps this O(n log n):
+ * headers may hold millions of entries. */
+static int check_unique_names(const st_file *f, char *err, size_t errlen)
+{
+    int n = f->count > f->meta_count ? f->count : f->meta_count;
+    const char **sorted = malloc(((size_t)n + 1) * sizeof *sorted);
+    if (!sorted) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        int count = pass == 0 ? f->count : f->meta_count;
+        for (int i = 0; i < count; i++)
+            sorted[i] = pass == 0 ? f->tensors[i].name : f->meta_keys[i];
+        qsort(sorted, (size_t)count, sizeof *sorted, compare_names);
+        for (int i = 1; i < count && rc == 0; i++)
+            if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+                set_err(err, errlen, "%s '%s' appears twice",
+                        pass == 0 ? "tensor" : "__metadata__ key", sorted[i]);
+                rc = -1;
+            }
+    }
+    free(sorted);
+    return rc;
 }
 
 static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size_t data_size,
@@ -250,10 +277,6 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
                 return -1;
             continue;
         }
-        if (st_find(f, e->string)) {
-            set_err(err, errlen, "tensor '%s' appears twice", e->string);
-            return -1;
-        }
         st_tensor *t = &f->tensors[f->count];
         if (parse_tensor(e, t, data, data_size, err, errlen) != 0)
             return -1;
@@ -264,7 +287,7 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
         }
         f->count++;
     }
-    return 0;
+    return check_unique_names(f, err, errlen);
 }
 
 /* Takes ownership of buf (malloc'ed). */
