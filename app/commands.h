@@ -9,5 +9,6 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } app_command;
 
+int cmd_dataset(int argc, char **argv);
 
 #endif
