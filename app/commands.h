@@ -11,5 +11,6 @@ typedef struct {
 
 int cmd_version(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+int cmd_benchmark(int argc, char **argv);
 
 #endif

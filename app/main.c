@@ -8,6 +8,7 @@
 static const app_command commands[] = {
     {"version", "print the version", cmd_version},
     {"dataset", "build, check and benchmark paired datasets", cmd_dataset},
+    {"bench", "time inference and a training step, with memory", cmd_benchmark},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 
