@@ -17,16 +17,27 @@ typedef struct {
 static void adam_range(void *arg, size_t lo, size_t hi)
 {
     const adam_job *j = arg;
+    float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
+    const float *restrict g = j->g;
+    const float w1 = j->w1, beta2 = j->beta2, w2 = j->w2, bc2_sqrt = j->bc2_sqrt, eps = j->eps,
+                neg_step = j->neg_step;
     /* PyTorch's lerp switches formula at weight 0.5 for accuracy; pix2pix uses beta1 = 0.5. */
-    int small = fabsf(j->w1) < 0.5f;
-    for (size_t i = lo; i < hi; i++) {
-        float g = j->g[i], m = j->m[i];
-        m = small ? m + j->w1 * (g - m) : g - (g - m) * (1.0f - j->w1);
-        float v = j->v[i] * j->beta2 + j->w2 * g * g;
-        float denom = sqrtf(v) / j->bc2_sqrt + j->eps;
-        j->m[i] = m;
-        j->v[i] = v;
-        j->p[i] += j->neg_step * (m / denom);
+    if (fabsf(w1) < 0.5f) {
+        for (size_t i = lo; i < hi; i++) {
+            float mi = m[i] + w1 * (g[i] - m[i]);
+            float vi = v[i] * beta2 + w2 * g[i] * g[i];
+            m[i] = mi;
+            v[i] = vi;
+            p[i] += neg_step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+        }
+    } else {
+        for (size_t i = lo; i < hi; i++) {
+            float mi = g[i] - (g[i] - m[i]) * (1.0f - w1);
+            float vi = v[i] * beta2 + w2 * g[i] * g[i];
+            m[i] = mi;
+            v[i] = vi;
+            p[i] += neg_step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+        }
     }
 }
 

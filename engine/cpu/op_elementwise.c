@@ -27,14 +27,20 @@ static float *grad_of(cpu_ctx *c, const eng_node *n, int i) { return c->grad[n->
 static void relu_fwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict a = j->a;
+    float *restrict out = j->out;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] = j->a[i] > 0.0f ? j->a[i] : 0.0f;
+        out[i] = a[i] > 0.0f ? a[i] : 0.0f;
 }
 static void relu_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
-    for (size_t i = lo; i < hi; i++)
-        j->out[i] += j->b[i] > 0.0f ? j->gy[i] : 0.0f;
+    const float *restrict y = j->b, *restrict gy = j->gy;
+    float *restrict out = j->out;
+    for (size_t i = lo; i < hi; i++) {
+        float g = gy[i]; /* loaded unconditionally, so the select vectorizes */
+        out[i] += y[i] > 0.0f ? g : 0.0f;
+    }
 }
 void cpu_relu_forward(cpu_ctx *c, const eng_node *n)
 {
@@ -52,14 +58,20 @@ void cpu_relu_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 static void leaky_fwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict a = j->a;
+    float *restrict out = j->out;
+    const float s = j->s;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] = j->a[i] > 0.0f ? j->a[i] : j->a[i] * j->s;
+        out[i] = a[i] > 0.0f ? a[i] : a[i] * s;
 }
 static void leaky_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict a = j->a, *restrict gy = j->gy;
+    float *restrict out = j->out;
+    const float s = j->s;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] += j->a[i] > 0.0f ? j->gy[i] : j->gy[i] * j->s;
+        out[i] += a[i] > 0.0f ? gy[i] : gy[i] * s;
 }
 void cpu_leaky_relu_forward(cpu_ctx *c, const eng_node *n)
 {
@@ -84,8 +96,10 @@ static void tanh_fwd(void *arg, size_t lo, size_t hi)
 static void tanh_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict y = j->b, *restrict gy = j->gy;
+    float *restrict out = j->out;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] += j->gy[i] * (1.0f - j->b[i] * j->b[i]);
+        out[i] += gy[i] * (1.0f - y[i] * y[i]);
 }
 void cpu_tanh_forward(cpu_ctx *c, const eng_node *n)
 {
@@ -108,8 +122,10 @@ static void sigmoid_fwd(void *arg, size_t lo, size_t hi)
 static void sigmoid_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict y = j->b, *restrict gy = j->gy;
+    float *restrict out = j->out;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] += j->gy[i] * (1.0f - j->b[i]) * j->b[i];
+        out[i] += gy[i] * (1.0f - y[i]) * y[i];
 }
 void cpu_sigmoid_forward(cpu_ctx *c, const eng_node *n)
 {
@@ -166,35 +182,43 @@ void cpu_dropout_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 static void add_fwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict a = j->a, *restrict b = j->b;
+    float *restrict out = j->out;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] = j->a[i] + j->b[i];
+        out[i] = a[i] + b[i];
 }
 static void mul_fwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict a = j->a, *restrict b = j->b;
+    float *restrict out = j->out;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] = j->a[i] * j->b[i];
+        out[i] = a[i] * b[i];
 }
-/* Both gradients in the same loop, so add(x, x) and mul(x, x) accumulate correctly. */
+/* add(x, x) and mul(x, x) send both gradients to one buffer: no restrict on out and out_b. */
 static void add_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
-    for (size_t i = lo; i < hi; i++) {
-        if (j->out)
-            j->out[i] += j->gy[i];
-        if (j->out_b)
-            j->out_b[i] += j->gy[i];
-    }
+    const float *gy = j->gy;
+    float *out = j->out, *out_b = j->out_b;
+    if (out)
+        for (size_t i = lo; i < hi; i++)
+            out[i] += gy[i];
+    if (out_b)
+        for (size_t i = lo; i < hi; i++)
+            out_b[i] += gy[i];
 }
 static void mul_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict gy = j->gy, *restrict a = j->a, *restrict b = j->b;
+    float *out = j->out, *out_b = j->out_b;
     for (size_t i = lo; i < hi; i++) {
-        float g = j->gy[i], a = j->a[i], b = j->b[i];
-        if (j->out)
-            j->out[i] += g * b;
-        if (j->out_b)
-            j->out_b[i] += g * a;
+        float g = gy[i], x = a[i], y = b[i];
+        if (out)
+            out[i] += g * y;
+        if (out_b)
+            out_b[i] += g * x;
     }
 }
 static ew_job binary_backward_job(cpu_ctx *c, const eng_node *n, unsigned mask)
@@ -230,14 +254,20 @@ void cpu_mul_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 static void scale_fwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict a = j->a;
+    float *restrict out = j->out;
+    const float s = j->s;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] = j->a[i] * j->s;
+        out[i] = a[i] * s;
 }
 static void scale_bwd(void *arg, size_t lo, size_t hi)
 {
     const ew_job *j = arg;
+    const float *restrict gy = j->gy;
+    float *restrict out = j->out;
+    const float s = j->s;
     for (size_t i = lo; i < hi; i++)
-        j->out[i] += j->gy[i] * j->s;
+        out[i] += gy[i] * s;
 }
 void cpu_scale_forward(cpu_ctx *c, const eng_node *n)
 {
