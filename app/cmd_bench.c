@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "app/cli.h"
@@ -19,6 +20,7 @@ typedef struct {
 typedef struct {
     double ms;          /* median time of one run */
     double min_ms;
+    double cpu_ms;      /* process CPU time (all threads) per run: spinning shows up here */
     double gflop;       /* convolution work of one run */
     double peak_mib;    /* resident high-water mark during the phase */
 } phase_result;
@@ -75,6 +77,14 @@ static double schedule_gflop(const eng_graph *g)
     return flop / 1e9;
 }
 
+static double cpu_time_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -87,7 +97,10 @@ static int time_runs(const bench_opts *o, int (*step)(void *), void *arg, phase_
     double *t = calloc((size_t)o->iters, sizeof *t);
     if (!t)
         return -1;
+    double cpu0 = 0.0;
     for (int i = 0; i < o->warmup + o->iters; i++) {
+        if (i == o->warmup)
+            cpu0 = cpu_time_ms();
         double t0 = now_ms();
         if (step(arg)) {
             free(t);
@@ -96,6 +109,7 @@ static int time_runs(const bench_opts *o, int (*step)(void *), void *arg, phase_
         if (i >= o->warmup)
             t[i - o->warmup] = now_ms() - t0;
     }
+    r->cpu_ms = (cpu_time_ms() - cpu0) / o->iters;
     qsort(t, (size_t)o->iters, sizeof *t, cmp_double);
     r->ms = o->iters % 2 ? t[o->iters / 2] : 0.5 * (t[o->iters / 2 - 1] + t[o->iters / 2]);
     r->min_ms = t[0];
@@ -206,8 +220,8 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
 
 static void print_phase(const char *what, const phase_result *r)
 {
-    printf("%-24s %9.1f ms (min %.1f)  %6.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB\n", what,
-           r->ms, r->min_ms, r->gflop, r->gflop / (r->ms / 1e3), r->peak_mib);
+    printf("%-24s %8.1f ms (min %.1f, CPU %.1f)  %5.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB\n",
+           what, r->ms, r->min_ms, r->cpu_ms, r->gflop, r->gflop / (r->ms / 1e3), r->peak_mib);
 }
 
 int cmd_benchmark(int argc, char **argv)
