@@ -16,6 +16,7 @@ typedef struct {
 typedef struct {
     cpu_ctx ctx;
     float *arena;
+    cpu_grad_plan grads;
 } cpu_plan;
 
 static const struct {
@@ -70,11 +71,18 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     c->data = calloc(n, sizeof *c->data);
     c->grad = calloc(n, sizeof *c->grad);
     c->aux = calloc(n, sizeof *c->aux);
-    size_t total = 0, scratch = 0;
+    if (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK) {
+        free(c->data);
+        free(c->grad);
+        free(c->aux);
+        free(cp);
+        return ENG_ENOMEM;
+    }
+    size_t total = padded(cp->grads.region_floats), scratch = 0;
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
         total += padded(node->numel);
-        if (node->has_grad)
+        if (node->has_grad && !cpu_grad_is_transient(node))
             total += padded(node->numel);
         total += padded(node->aux_numel);
         size_t s = cpu_scratch_floats(node);
@@ -85,6 +93,7 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     if (c->data && c->grad && c->aux)
         cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
     if (!cp->arena) {
+        cpu_grad_plan_free(&cp->grads);
         free(c->data);
         free(c->grad);
         free(c->aux);
@@ -93,12 +102,15 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
                              (double)total * sizeof(float) / 1048576.0);
     }
     memset(cp->arena, 0, total * sizeof(float));
-    float *next = cp->arena;
+    float *transient = cp->arena, *next = cp->arena + padded(cp->grads.region_floats);
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
         c->data[i] = next;
         next += padded(node->numel);
-        if (node->has_grad) {
+        if (cpu_grad_is_transient(node)) {
+            size_t off = cp->grads.offset[i];
+            c->grad[i] = off == (size_t)-1 ? NULL : transient + off;
+        } else if (node->has_grad) {
             c->grad[i] = next;
             next += padded(node->numel);
         }
@@ -125,11 +137,32 @@ static void cpu_release(eng_plan *p)
     if (!cp)
         return;
     free(cp->arena);
+    cpu_grad_plan_free(&cp->grads);
     free(cp->ctx.data);
     free(cp->ctx.grad);
     free(cp->ctx.aux);
     free(cp);
     p->impl = NULL;
+}
+
+typedef struct {
+    float *buf;
+} zero_job;
+
+static void zero_range(void *arg, size_t begin, size_t end)
+{
+    const zero_job *j = arg;
+    memset(j->buf + begin, 0, (end - begin) * sizeof(float));
+}
+
+/* Large gradients are zeroed by the whole pool (one core does not saturate memory). */
+static void zero_grad(cpu_ctx *c, const eng_node *n)
+{
+    zero_job j = {c->grad[n->id]};
+    if (n->numel < 65536)
+        memset(j.buf, 0, n->numel * sizeof(float));
+    else
+        cpu_parallel_for(c->pool, n->numel, zero_range, &j);
 }
 
 static int cpu_run(eng_plan *p)
@@ -141,12 +174,15 @@ static int cpu_run(eng_plan *p)
     for (int i = 0; i < g->ncmds; i++) {
         const eng_cmd *cmd = &g->cmds[i];
         const eng_node *n = cmd->node;
+        for (int z = cp->grads.zero_start[i]; z < cp->grads.zero_start[i + 1]; z++)
+            zero_grad(c, g->nodes[cp->grads.zero_ids[z]]);
         switch (cmd->kind) {
         case ENG_CMD_FORWARD:
             kernels[n->op].forward(c, n);
             break;
         case ENG_CMD_ZERO_GRAD:
-            memset(c->grad[n->id], 0, n->numel * sizeof(float));
+            if (!cpu_grad_is_transient(n)) /* transient ones: zeroed at their first touch */
+                zero_grad(c, n);
             break;
         case ENG_CMD_SEED_GRAD:
             for (size_t k = 0; k < n->numel; k++)
@@ -173,6 +209,9 @@ static int cpu_write(eng_plan *p, const eng_node *n, const float *src)
 static int cpu_read(eng_plan *p, const eng_node *n, float *dst, int grad)
 {
     cpu_plan *cp = p->impl;
+    if (grad && cpu_grad_is_transient(n))
+        return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
+                             "gradients of inputs and parameters are)", n->name);
     const float *src = grad ? cp->ctx.grad[n->id] : cp->ctx.data[n->id];
     memcpy(dst, src, n->numel * sizeof(float));
     return ENG_OK;

@@ -28,6 +28,19 @@ void cpu_pool_free(cpu_pool *pool);
 typedef void (*cpu_range_fn)(void *arg, size_t begin, size_t end);
 void cpu_parallel_for(cpu_pool *pool, size_t n, cpu_range_fn fn, void *arg);
 
+/* ---- transient gradients (grad_liveness.c) ------------------------------------------------
+ * Gradients of op outputs share one region by liveness; their ZERO_GRAD commands move to the
+ * command that first touches them after it. */
+typedef struct {
+    size_t *offset;       /* [node id] float offset in the region, (size_t)-1: not transient */
+    size_t region_floats;
+    int *zero_start;      /* [cmd .. cmd+1): indices into zero_ids of grads zeroed before cmd */
+    int *zero_ids;
+} cpu_grad_plan;
+int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp);
+void cpu_grad_plan_free(cpu_grad_plan *gp);
+int cpu_grad_is_transient(const eng_node *n);
+
 /* ---- kernels --------------------------------------------------------------------------------
  * forward: writes c->data[n->id] (and c->aux[n->id] where aux_numel > 0) from the srcs' data.
  * backward: ADDS d(loss)/d(src i) into c->grad[src i id] for every bit i in mask, using
