@@ -17,6 +17,7 @@ typedef struct {
     cpu_ctx ctx;
     float *arena;
     cpu_grad_plan grads;
+    cpu_profile *profile;
 } cpu_plan;
 
 static const struct {
@@ -126,6 +127,7 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     c->scratch_floats = scratch;
     c->pool = cb->pool;
     c->threads = cb->threads;
+    cp->profile = cpu_profile_new();
     p->impl = cp;
     p->bytes = total * sizeof(float);
     return ENG_OK;
@@ -136,6 +138,10 @@ static void cpu_release(eng_plan *p)
     cpu_plan *cp = p->impl;
     if (!cp)
         return;
+    if (cp->profile) {
+        cpu_profile_report(cp->profile);
+        free(cp->profile);
+    }
     free(cp->arena);
     cpu_grad_plan_free(&cp->grads);
     free(cp->ctx.data);
@@ -174,6 +180,7 @@ static int cpu_run(eng_plan *p)
     for (int i = 0; i < g->ncmds; i++) {
         const eng_cmd *cmd = &g->cmds[i];
         const eng_node *n = cmd->node;
+        double t0 = cp->profile ? cpu_profile_now() : 0.0;
         for (int z = cp->grads.zero_start[i]; z < cp->grads.zero_start[i + 1]; z++)
             zero_grad(c, g->nodes[cp->grads.zero_ids[z]]);
         switch (cmd->kind) {
@@ -195,7 +202,11 @@ static int cpu_run(eng_plan *p)
             cpu_adam_step(c, cmd->opt);
             break;
         }
+        if (cp->profile)
+            cpu_profile_add(cp->profile, cmd, cpu_profile_now() - t0);
     }
+    if (cp->profile)
+        cpu_profile_run_done(cp->profile);
     return ENG_OK;
 }
 

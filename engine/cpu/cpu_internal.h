@@ -28,6 +28,14 @@ void cpu_pool_free(cpu_pool *pool);
 typedef void (*cpu_range_fn)(void *arg, size_t begin, size_t end);
 void cpu_parallel_for(cpu_pool *pool, size_t n, cpu_range_fn fn, void *arg);
 
+/* ---- optional per-op timing (profile.c): NULL unless PIX2PIX_PROFILE is set ----------------- */
+typedef struct cpu_profile cpu_profile;
+cpu_profile *cpu_profile_new(void);
+double cpu_profile_now(void);
+void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms);
+void cpu_profile_run_done(cpu_profile *pr);
+void cpu_profile_report(cpu_profile *pr); /* to stderr */
+
 /* ---- transient gradients (grad_liveness.c) ------------------------------------------------
  * Gradients of op outputs share one region by liveness; their ZERO_GRAD commands move to the
  * command that first touches them after it. */

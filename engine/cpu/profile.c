@@ -1,0 +1,69 @@
+/* Optional per-op timing of the CPU backend: with PIX2PIX_PROFILE=1 in the environment, each
+ * plan adds up the wall time of its commands by op and direction and prints the table to
+ * stderr when it is freed (per run averages), so the biggest costs can be seen without a
+ * profiler. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/cpu/cpu_internal.h"
+
+enum { SLOT_ZERO = ENG_OP_COUNT, SLOT_ADAM, SLOT_COUNT };
+
+struct cpu_profile {
+    double ms[SLOT_COUNT][2]; /* [op or slot][forward, backward] */
+    double total_ms;
+    unsigned runs;
+};
+
+cpu_profile *cpu_profile_new(void)
+{
+    const char *env = getenv("PIX2PIX_PROFILE");
+    if (!env || !*env || !strcmp(env, "0"))
+        return NULL;
+    return calloc(1, sizeof(cpu_profile));
+}
+
+double cpu_profile_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms)
+{
+    switch (cmd->kind) {
+    case ENG_CMD_FORWARD: pr->ms[cmd->node->op][0] += ms; break;
+    case ENG_CMD_BACKWARD: pr->ms[cmd->node->op][1] += ms; break;
+    case ENG_CMD_ZERO_GRAD:
+    case ENG_CMD_SEED_GRAD: pr->ms[SLOT_ZERO][1] += ms; break;
+    case ENG_CMD_ADAM: pr->ms[SLOT_ADAM][1] += ms; break;
+    }
+    pr->total_ms += ms;
+}
+
+void cpu_profile_run_done(cpu_profile *pr)
+{
+    pr->runs++;
+}
+
+void cpu_profile_report(cpu_profile *pr)
+{
+    if (!pr->runs)
+        return;
+    double n = pr->runs;
+    fprintf(stderr, "cpu profile: %u runs, %.1f ms per run\n", pr->runs, pr->total_ms / n);
+    fprintf(stderr, "  %-22s %10s %10s %6s\n", "op", "fwd ms", "bwd ms", "share");
+    for (int i = 0; i < SLOT_COUNT; i++) {
+        double f = pr->ms[i][0] / n, b = pr->ms[i][1] / n;
+        if (f + b < 0.05)
+            continue;
+        const char *name = i == SLOT_ZERO ? "(zero/seed grads)"
+                           : i == SLOT_ADAM ? "(adam)"
+                                            : eng_op_infos[i].name;
+        fprintf(stderr, "  %-22s %10.1f %10.1f %5.1f%%\n", name, f, b,
+                100.0 * (f + b) / (pr->total_ms / n));
+    }
+}
