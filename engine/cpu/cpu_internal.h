@@ -36,6 +36,14 @@ void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms);
 void cpu_profile_run_done(cpu_profile *pr);
 void cpu_profile_report(cpu_profile *pr); /* to stderr */
 
+/* ---- matrix products (gemm.c) --------------------------------------------------------------
+ * Row-major C[M,N] = beta*C + op(A) op(B), alpha 1, on the pool's threads. The convolutions'
+ * products have one dimension of `pixels`: N (or K for A B^T). When it is tiny, tmp must hold
+ * cpu_gemm_tmp_floats(pixels, other dimension) floats. */
+size_t cpu_gemm_tmp_floats(size_t pixels, size_t rows);
+void cpu_gemm(cpu_ctx *c, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc, float *tmp);
+
 /* ---- transient gradients (grad_liveness.c) ------------------------------------------------
  * Gradients of op outputs share one region by liveness; their ZERO_GRAD commands move to the
  * command that first touches them after it. */

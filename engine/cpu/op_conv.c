@@ -1,11 +1,10 @@
-/* conv2d and conv_transpose2d: im2col / col2im per batch element plus OpenBLAS SGEMM.
+/* conv2d and conv_transpose2d: im2col / col2im per batch element plus a matrix product (gemm.c).
  *
  * Both ops share one geometry: an "image" [C, img_h, img_w] and its "columns"
  * [C*kh*kw, col_h*col_w], where column (oy, ox) of row (c, ki, kj) holds
  * image[c, oy*stride - pad + ki, ox*stride - pad + kj] (zero outside the image).
  * conv2d: image = input, columns indexed by output positions.
  * conv_transpose2d is the adjoint: image = output, columns indexed by input positions. */
-#include <cblas.h>
 #include <string.h>
 
 #include "engine/cpu/cpu_internal.h"
@@ -171,7 +170,8 @@ static conv_geom conv_transpose2d_geom(const eng_node *n)
 size_t cpu_conv_scratch_floats(const eng_node *n)
 {
     conv_geom g = n->op == ENG_OP_CONV2D ? conv2d_geom(n) : conv_transpose2d_geom(n);
-    return (size_t)g.channels * g.kh * g.kw * g.col_h * g.col_w;
+    size_t rows = (size_t)g.channels * g.kh * g.kw, pixels = (size_t)g.col_h * g.col_w;
+    return rows * pixels + cpu_gemm_tmp_floats(pixels, rows);
 }
 
 void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
@@ -180,13 +180,14 @@ void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
     const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int batch = x->shape[0], co = n->shape[1];
     int k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
+    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
     size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
     float *y = c->data[n->id];
     bias_fill(c, y, b ? c->data[b->id] : NULL, batch, co, (size_t)p);
     for (int i = 0; i < batch; i++) {
         im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, p, k, 1.0f, c->data[w->id], k,
-                    c->scratch, p, 1.0f, y + i * y_stride, p);
+        cpu_gemm(c, 0, 0, co, p, k, c->data[w->id], k, c->scratch, p, 1.0f, y + i * y_stride, p,
+                 tmp);
     }
 }
 
@@ -196,6 +197,7 @@ void cpu_conv2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int batch = x->shape[0], co = n->shape[1];
     int k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
+    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
     size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
     const float *gy = c->grad[n->id];
     if ((mask & 4u) && b)
@@ -204,12 +206,10 @@ void cpu_conv2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
         const float *gyi = gy + i * y_stride;
         if (mask & 2u) {
             im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, k, p, 1.0f, gyi, p,
-                        c->scratch, p, 1.0f, c->grad[w->id], k);
+            cpu_gemm(c, 0, 1, co, k, p, gyi, p, c->scratch, p, 1.0f, c->grad[w->id], k, tmp);
         }
         if (mask & 1u) {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, co, 1.0f, c->data[w->id], k,
-                        gyi, p, 0.0f, c->scratch, p);
+            cpu_gemm(c, 1, 0, k, p, co, c->data[w->id], k, gyi, p, 0.0f, c->scratch, p, tmp);
             col2im_add(c, &g, c->scratch, c->grad[x->id] + i * x_stride);
         }
     }
@@ -221,12 +221,13 @@ void cpu_conv_transpose2d_forward(cpu_ctx *c, const eng_node *n)
     const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int batch = x->shape[0], ci = x->shape[1], co = n->shape[1];
     int k = co * g.kh * g.kw, p = g.col_h * g.col_w;
+    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
     size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
     float *y = c->data[n->id];
     bias_fill(c, y, b ? c->data[b->id] : NULL, batch, co, (size_t)n->shape[2] * n->shape[3]);
     for (int i = 0; i < batch; i++) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, ci, 1.0f, c->data[w->id], k,
-                    c->data[x->id] + i * x_stride, p, 0.0f, c->scratch, p);
+        cpu_gemm(c, 1, 0, k, p, ci, c->data[w->id], k, c->data[x->id] + i * x_stride, p, 0.0f,
+                 c->scratch, p, tmp);
         col2im_add(c, &g, c->scratch, y + i * y_stride);
     }
 }
@@ -237,6 +238,7 @@ void cpu_conv_transpose2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int batch = x->shape[0], ci = x->shape[1], co = n->shape[1];
     int k = co * g.kh * g.kw, p = g.col_h * g.col_w;
+    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
     size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
     const float *gy = c->grad[n->id];
     if ((mask & 4u) && b)
@@ -246,10 +248,10 @@ void cpu_conv_transpose2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     for (int i = 0; i < batch; i++) {
         im2col(c, &g, gy + i * y_stride, c->scratch);
         if (mask & 1u)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ci, p, k, 1.0f, c->data[w->id], k,
-                        c->scratch, p, 1.0f, c->grad[x->id] + i * x_stride, p);
+            cpu_gemm(c, 0, 0, ci, p, k, c->data[w->id], k, c->scratch, p, 1.0f,
+                     c->grad[x->id] + i * x_stride, p, tmp);
         if (mask & 2u)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ci, k, p, 1.0f,
-                        c->data[x->id] + i * x_stride, p, c->scratch, p, 1.0f, c->grad[w->id], k);
+            cpu_gemm(c, 0, 1, ci, k, p, c->data[x->id] + i * x_stride, p, c->scratch, p, 1.0f,
+                     c->grad[w->id], k, tmp);
     }
 }
