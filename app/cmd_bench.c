@@ -285,9 +285,11 @@ int cmd_benchmark(int argc, char **argv)
     if (o.json)
         printf("{\"device\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
                "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
-               "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f}\n",
+               "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
+               "\"train_step_cpu_ms\": %.2f}\n",
                o.device, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
                train.gflop / (train.ms / 1e3), train.peak_mib,
-               infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib);
+               infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
+               train.cpu_ms);
     return 0;
 }

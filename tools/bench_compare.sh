@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs `pix2pix bench` and tools/bench_torch.py back to back with the same settings and prints
-# the ratios ours/PyTorch (time for inference and the training step, peak training memory).
+# the ratios ours/PyTorch (time for inference and the training step, peak training memory, and
+# the CPU time per run, steadier than wall time on a machine shared with other work).
 # usage: tools/bench_compare.sh [PIX2PIX_BINARY] [-- options for both, e.g. --threads 2 --iters 5]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,10 +21,14 @@ import json, sys
 ours, torch = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
 def ratio(key):
     return ours[key] / torch[key]
-print("ratios ours/torch: infer %.2f  infer_eval %.2f  train_step %.2f  peak_rss %.2f"
-      % (ratio("infer_ms"), ratio("infer_eval_ms"), ratio("train_step_ms"), ratio("peak_rss_mib")))
+print("ratios ours/torch: infer %.2f  infer_eval %.2f  train_step %.2f  peak_rss %.2f  "
+      "(CPU time: infer %.2f  train_step %.2f)"
+      % (ratio("infer_ms"), ratio("infer_eval_ms"), ratio("train_step_ms"), ratio("peak_rss_mib"),
+         ratio("infer_cpu_ms"), ratio("train_step_cpu_ms")))
 print(json.dumps({"infer_ratio": round(ratio("infer_ms"), 3),
                   "infer_eval_ratio": round(ratio("infer_eval_ms"), 3),
                   "train_step_ratio": round(ratio("train_step_ms"), 3),
-                  "peak_rss_ratio": round(ratio("peak_rss_mib"), 3)}))
+                  "peak_rss_ratio": round(ratio("peak_rss_mib"), 3),
+                  "infer_cpu_ratio": round(ratio("infer_cpu_ms"), 3),
+                  "train_step_cpu_ratio": round(ratio("train_step_cpu_ms"), 3)}))
 PY

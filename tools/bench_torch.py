@@ -66,14 +66,17 @@ def conv_gflop(model, x):
 
 
 def time_runs(fn, warmup, iters):
+    """Median and fastest wall time of one run, and the process CPU time per run (ms)."""
     for _ in range(warmup):
         fn()
     times = []
+    cpu0 = time.process_time()
     for _ in range(iters):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), min(times)
+    cpu = (time.process_time() - cpu0) * 1e3 / iters
+    return statistics.median(times), min(times), cpu
 
 
 def main():
@@ -104,9 +107,9 @@ def main():
         g = make_generator(a.netG, norm, dropout)
         g.train(mode == "train")
         with torch.no_grad():
-            ms, mn = time_runs(lambda: g(real_a), a.warmup, a.iters)
+            ms, mn, cpu = time_runs(lambda: g(real_a), a.warmup, a.iters)
         gflop = conv_gflop(g, real_a)
-        results[mode] = (ms, mn, gflop, peak_rss_mib())
+        results[mode] = (ms, mn, cpu, gflop, peak_rss_mib())
         del g
 
     # ---- one training step, the reference's optimize_parameters ----
@@ -139,7 +142,7 @@ def main():
         loss_g.backward()
         opt_g.step()
 
-    train_ms, train_min = time_runs(step, a.warmup, a.iters)
+    train_ms, train_min, train_cpu = time_runs(step, a.warmup, a.iters)
     train_peak = peak_rss_mib()
     # G: forward + both backward products except the first layer's input gradient (small);
     # D: three forwards, two full backwards (D update) and one input-gradient backward (G update).
@@ -150,19 +153,21 @@ def main():
     print(f"torch {torch.__version__}: {a.netG} + basic, {s}x{s}, batch {n}, {threads} threads, "
           f"median of {a.iters} runs")
     for label, key in (("inference (eval)", "eval"), ("inference (train stats)", "train")):
-        ms, mn, gf, peak = results[key]
-        print(f"{label:<24} {ms:9.1f} ms (min {mn:.1f})  {gf:6.1f} GFLOP  "
+        ms, mn, cpu, gf, peak = results[key]
+        print(f"{label:<24} {ms:8.1f} ms (min {mn:.1f}, CPU {cpu:.1f})  {gf:5.1f} GFLOP  "
               f"{gf / (ms / 1e3):6.1f} GFLOP/s  peak RSS {peak:7.1f} MiB")
-    print(f"{'training step':<24} {train_ms:9.1f} ms (min {train_min:.1f})  {train_gflop:6.1f} GFLOP  "
-          f"{train_gflop / (train_ms / 1e3):6.1f} GFLOP/s  peak RSS {train_peak:7.1f} MiB")
+    print(f"{'training step':<24} {train_ms:8.1f} ms (min {train_min:.1f}, CPU {train_cpu:.1f})  "
+          f"{train_gflop:5.1f} GFLOP  {train_gflop / (train_ms / 1e3):6.1f} GFLOP/s  "
+          f"peak RSS {train_peak:7.1f} MiB")
     if a.json:
-        infer_ms, _, infer_gf, infer_peak = results["train"]
+        infer_ms, _, infer_cpu, infer_gf, infer_peak = results["train"]
         print('{"device": "torch-cpu", "infer_ms": %.2f, "infer_eval_ms": %.2f, '
               '"train_step_ms": %.2f, "gflops_infer": %.2f, "gflops_train": %.2f, '
-              '"peak_rss_mib": %.1f, "peak_rss_infer_mib": %.1f}'
+              '"peak_rss_mib": %.1f, "peak_rss_infer_mib": %.1f, "infer_cpu_ms": %.2f, '
+              '"train_step_cpu_ms": %.2f}'
               % (infer_ms, results["eval"][0], train_ms, infer_gf / (infer_ms / 1e3),
                  train_gflop / (train_ms / 1e3), train_peak,
-                 max(infer_peak, results["eval"][3])))
+                 max(infer_peak, results["eval"][4]), infer_cpu, train_cpu))
 
 
 if __name__ == "__main__":
