@@ -183,11 +183,13 @@ void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
     float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
     size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
     float *y = c->data[n->id];
-    bias_fill(c, y, b ? c->data[b->id] : NULL, batch, co, (size_t)p);
+    /* With a bias the product adds onto the filled planes; without, it overwrites them. */
+    if (b)
+        bias_fill(c, y, c->data[b->id], batch, co, (size_t)p);
     for (int i = 0; i < batch; i++) {
         im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
-        cpu_gemm(c, 0, 0, co, p, k, c->data[w->id], k, c->scratch, p, 1.0f, y + i * y_stride, p,
-                 tmp);
+        cpu_gemm(c, 0, 0, co, p, k, c->data[w->id], k, c->scratch, p, b ? 1.0f : 0.0f,
+                 y + i * y_stride, p, tmp);
     }
 }
 

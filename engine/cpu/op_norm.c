@@ -24,23 +24,50 @@ static group instance_group(const eng_node *x, const float *data, size_t nc)
     return (group){data + nc * plane, 1, 0, plane};
 }
 
+/* Sums in double with four partial sums (independent chains: four times the throughput of
+ * one running sum, and still far more precise than the float data). */
+static double sum_plane(const float *p, size_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        s0 += p[j];
+        s1 += p[j + 1];
+        s2 += p[j + 2];
+        s3 += p[j + 3];
+    }
+    for (; j < n; j++)
+        s0 += p[j];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static double sum_sq_dev(const float *p, size_t n, double m)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        double d0 = p[j] - m, d1 = p[j + 1] - m, d2 = p[j + 2] - m, d3 = p[j + 3] - m;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+    }
+    for (; j < n; j++) {
+        double d = p[j] - m;
+        s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* Mean and biased variance, two passes. */
 static void group_stats(const group *g, double *mean, double *var)
 {
     double s = 0.0, q = 0.0;
-    for (size_t i = 0; i < g->count; i++) {
-        const float *p = g->x + i * g->stride;
-        for (size_t j = 0; j < g->plane; j++)
-            s += p[j];
-    }
+    for (size_t i = 0; i < g->count; i++)
+        s += sum_plane(g->x + i * g->stride, g->plane);
     double n = (double)(g->count * g->plane), m = s / n;
-    for (size_t i = 0; i < g->count; i++) {
-        const float *p = g->x + i * g->stride;
-        for (size_t j = 0; j < g->plane; j++) {
-            double d = p[j] - m;
-            q += d * d;
-        }
-    }
+    for (size_t i = 0; i < g->count; i++)
+        q += sum_sq_dev(g->x + i * g->stride, g->plane, m);
     *mean = m;
     *var = q / n;
 }
@@ -56,20 +83,27 @@ static void group_affine(const group *g, float *y, float alpha, float beta)
     }
 }
 
-/* sum(dy) and sum((x - mean) * dy) over the group. */
+/* sum(dy) and sum((x - mean) * dy) over the group (two partial sums each). */
 static void group_grad_sums(const group *g, const float *gy, double mean, double *sum_dy,
                             double *dot)
 {
-    double s = 0.0, d = 0.0;
+    double s0 = 0.0, s1 = 0.0, d0 = 0.0, d1 = 0.0;
     for (size_t i = 0; i < g->count; i++) {
         const float *p = g->x + i * g->stride, *q = gy + i * g->stride;
-        for (size_t j = 0; j < g->plane; j++) {
-            s += q[j];
-            d += (p[j] - mean) * q[j];
+        size_t j = 0;
+        for (; j + 2 <= g->plane; j += 2) {
+            s0 += q[j];
+            s1 += q[j + 1];
+            d0 += (p[j] - mean) * q[j];
+            d1 += (p[j + 1] - mean) * q[j + 1];
+        }
+        for (; j < g->plane; j++) {
+            s0 += q[j];
+            d0 += (p[j] - mean) * q[j];
         }
     }
-    *sum_dy = s;
-    *dot = d;
+    *sum_dy = s0 + s1;
+    *dot = d0 + d1;
 }
 
 /* gx += dy * w * invstd, minus the projections through the batch statistics when `stats`. */
