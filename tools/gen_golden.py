@@ -187,6 +187,7 @@ def gen_ops(fx, report):
     conv("conv_k1_bias", 3, 4, 2, 5, 6, 1, 1, 0, True)
     conv("conv_k4s1p1_odd_bias", 2, 3, 2, 9, 7, 4, 1, 1, True)
     conv("conv_k4s1p1_odd", 1, 2, 1, 5, 6, 4, 1, 1, False)
+    conv("conv_k4s2p1_2x2_to_1x1", 1, 4, 3, 2, 2, 4, 2, 1, False)  # U-Net innermost down
 
     def convt(name, n, ci, co, h, w, k, stride, pad, out_pad, bias):
         leaves = {"x": ("input", rand(n, ci, h, w)), "weight": ("param", rand(ci, co, k, k) * 0.3)}
@@ -213,6 +214,7 @@ def gen_ops(fx, report):
     bn("bn_train_affine", 4, 3, 5, 5, 1, True)
     bn("bn_train_affine_n1", 1, 2, 3, 5, 1, True)
     bn("bn_train_plain", 2, 3, 4, 3, 1, False)
+    bn("bn_train_n1_2x2", 1, 4, 2, 2, 1, True)  # pix2pix: batch 1, smallest normalized map
     bn("bn_eval_affine", 3, 3, 4, 4, 0, True)
     bn("bn_eval_plain", 2, 2, 3, 3, 0, False)
 
