@@ -10,6 +10,6 @@ typedef struct {
 } app_command;
 
 int cmd_version(int argc, char **argv);
-
+int cmd_dataset(int argc, char **argv);
 
 #endif
