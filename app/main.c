@@ -12,6 +12,7 @@ static const app_command commands[] = {
     {"inspect", "describe a model file", cmd_inspect},
     {"demo", "generate a small dataset, train briefly, translate it", cmd_demo},
     {"version", "print the version", cmd_version},
+    {"dataset", "build, check and benchmark paired datasets", cmd_dataset},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 
