@@ -8,6 +8,7 @@
 
 #include "app/backend.h"
 #include "app/checkpoint.h"
+#include "app/fsutil.h"
 #include "app/train_output.h"
 #include "app/train_run.h"
 #include "datasets/loader.h"
@@ -251,6 +252,10 @@ int train_run(const train_config *c)
         return 2;
     char dir[4200], err[1024];
     snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
+    if (fs_mkdirs(dir)) {
+        perror(dir);
+        return 1;
+    }
     pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
     if (!loader) {
         fprintf(stderr, "pix2pix train: %s\n", err);
