@@ -20,6 +20,15 @@ static char *resume_command(int argc, char **argv)
     strcpy(s, "pix2pix train");
     int has_continue = 0;
     for (int i = 1; i < argc; i++) {
+        /* Starting weights and the step budget of this run do not apply to the next one. */
+        if (!strcmp(argv[i], "--init-g") || !strcmp(argv[i], "--init-d") ||
+            !strcmp(argv[i], "--max-steps")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "--init-g=", 9) || !strncmp(argv[i], "--init-d=", 9) ||
+            !strncmp(argv[i], "--max-steps=", 12))
+            continue;
         has_continue |= !strcmp(argv[i], "--continue");
         strcat(s, " ");
         strcat(s, argv[i]);

@@ -117,12 +117,13 @@ double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void progress_init(progress *p, long steps_total)
+void progress_init(progress *p, long steps_total, double time_limit)
 {
     memset(p, 0, sizeof *p);
     p->tty = isatty(STDERR_FILENO);
     p->start = p->last_print = now_seconds();
     p->steps_total = steps_total;
+    p->time_limit = time_limit;
 }
 
 static void format_eta(double s, char *buf, size_t len)
@@ -147,8 +148,12 @@ void progress_step(progress *p, int epoch, int epochs, int iter, int iters,
     p->last_print = now;
     double rate = elapsed > 0 ? p->steps_done / elapsed : 0;
     char eta[32] = "?";
-    if (p->steps_total > 0 && rate > 0)
-        format_eta((double)(p->steps_total - p->steps_done) / rate, eta, sizeof eta);
+    if (p->steps_total > 0 && rate > 0) {
+        double left = (double)(p->steps_total - p->steps_done) / rate;
+        if (p->time_limit > 0 && p->time_limit - elapsed < left)
+            left = p->time_limit - elapsed > 0 ? p->time_limit - elapsed : 0;
+        format_eta(left, eta, sizeof eta);
+    }
     char stats[160];
     snprintf(stats, sizeof stats, "%.2f it/s ETA %s  G_GAN %.3f G_L1 %.3f D_real %.3f D_fake %.3f",
              rate, eta, (double)losses[0], (double)losses[1], (double)losses[2],

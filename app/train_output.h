@@ -21,9 +21,10 @@ typedef struct {
     double start, last_print;
     long steps_done;        /* in this run */
     long steps_total;       /* in this run, for the ETA (0: unknown) */
+    double time_limit;      /* seconds (0: none), also bounds the ETA */
 } progress;
 
-void progress_init(progress *p, long steps_total);
+void progress_init(progress *p, long steps_total, double time_limit);
 void progress_step(progress *p, int epoch, int epochs, int iter, int iters,
                    const float losses[LOSS_COUNT]);
 /* Ends the bar's line on a terminal. */

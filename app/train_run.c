@@ -309,7 +309,7 @@ int train_run(const train_config *c)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     progress prog;
-    progress_init(&prog, remaining);
+    progress_init(&prog, remaining, c->time_limit);
     double start = now_seconds();
     long steps = 0;
     const char *stopped = NULL;
