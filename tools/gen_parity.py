@@ -318,6 +318,42 @@ def gen_keys(out):
                 f.write(k + " " + ",".join(str(s) for s in v.shape) + "\n")
 
 
+def gen_metrics(out):
+    """L1, PSNR and SSIM as skimage computes them (structural_similarity with
+    gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255), written
+    out with numpy alone: a separable Gaussian (truncate 3.5: radius 5) in scipy's 'reflect'
+    mode (numpy's 'symmetric'), the mean over the interior 5 pixels from the borders."""
+    rng = np.random.default_rng(3)
+    a = smooth_image(rng, 36, 40)
+    noise = rng.normal(0, 18, a.shape)
+    b = np.clip(np.round(a.astype(np.float64) * 0.8 + 30 + noise), 0, 255).astype(np.uint8)
+    write_png(os.path.join(out, "metrics_a.png"), a)
+    write_png(os.path.join(out, "metrics_b.png"), b)
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    l1 = np.mean(np.abs(x - y))
+    psnr = 10 * np.log10(255.0 ** 2 / np.mean((x - y) ** 2))
+    r = 5
+    k = np.exp(-np.arange(-r, r + 1) ** 2 / (2 * 1.5 ** 2))
+    k /= k.sum()
+
+    def gauss(p):
+        q = np.pad(p, ((r, r), (0, 0)), mode="symmetric")
+        q = sum(k[i] * q[i:i + p.shape[0], :] for i in range(2 * r + 1))
+        q = np.pad(q, ((0, 0), (r, r)), mode="symmetric")
+        return sum(k[i] * q[:, i:i + p.shape[1]] for i in range(2 * r + 1))
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ssims = []
+    for c in range(3):
+        u, v = x[:, :, c], y[:, :, c]
+        mu, mv = gauss(u), gauss(v)
+        vu, vv, cuv = gauss(u * u) - mu * mu, gauss(v * v) - mv * mv, gauss(u * v) - mu * mv
+        s = ((2 * mu * mv + c1) * (2 * cuv + c2)) / ((mu ** 2 + mv ** 2 + c1) * (vu + vv + c2))
+        ssims.append(s[r:-r, r:-r].mean())
+    save_safetensors(os.path.join(out, "metrics.safetensors"),
+                     {"l1_psnr_ssim": torch.tensor([l1, psnr, np.mean(ssims)], dtype=torch.float64)})
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/app/fixtures"
     os.makedirs(out, exist_ok=True)
@@ -326,6 +362,7 @@ def main():
     gen_forward(out)
     gen_train(out)
     gen_keys(out)
+    gen_metrics(out)
 
 
 if __name__ == "__main__":
