@@ -8,6 +8,7 @@
 #include "app/metrics.h"
 #include "app/test_run.h"
 #include "app/translate.h"
+#include "datasets/pairs.h"
 
 static int alloc_image(image *img, int w, int h, int c)
 {
@@ -43,30 +44,59 @@ static int save_result(const char *dir, const char *stem, const char *what, cons
     return 0;
 }
 
-/* Translates one pair file, scores it, saves its three images and appends its HTML row. */
-static int test_one(generator *r, const test_config *c, const char *path, FILE *rows,
+/* Loads one file; the error names it. */
+static int load_named(const char *path, image *img, char *err, size_t errlen)
+{
+    char why[512];
+    if (!image_load(path, 0, img, why, sizeof why))
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, why);
+    return -1;
+}
+
+/* The input and target images of a pair (either layout). */
+static int load_pair(const pair_entry *e, image *a, image *b, char *err, size_t errlen)
+{
+    if (e->b_path)
+        return load_named(e->a_path, a, err, errlen) || load_named(e->b_path, b, err, errlen)
+                   ? -1
+                   : 0;
+    image ab = {0};
+    if (load_named(e->a_path, &ab, err, errlen))
+        return -1;
+    int rc = ab.width < 2 ? -1 : split_pair(&ab, a, b);
+    if (rc)
+        snprintf(err, errlen, "%s: not an A|B pair image (%dx%d)", e->a_path, ab.width,
+                 ab.height);
+    image_free(&ab);
+    return rc;
+}
+
+/* Translates one pair, scores it, saves its three images and appends its HTML row. */
+static int test_one(generator *r, const test_config *c, const pair_entry *e, FILE *rows,
                     double m[3])
 {
-    char err[512], stem[1024];
-    image ab = {0}, a = {0}, b = {0}, out = {0};
+    char err[1024], stem[1024];
+    image a = {0}, b = {0}, out = {0};
     int rc = -1;
-    if (image_load(path, 0, &ab, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", path, err);
-        return -1;
-    }
-    if (ab.width < 2 || split_pair(&ab, &a, &b)) {
-        fprintf(stderr, "%s: not an A|B pair image (%dx%d)\n", path, ab.width, ab.height);
+    if (load_pair(e, &a, &b, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
         goto done;
     }
     image *in = !strcmp(c->direction, "BtoA") ? &b : &a, *target = in == &a ? &b : &a;
+    if (in->width != target->width || in->height != target->height) {
+        fprintf(stderr, "%s: A is %dx%d but B %dx%d\n", e->a_path, a.width, a.height, b.width,
+                b.height);
+        goto done;
+    }
     if (translate_image(r, in, 0, &out, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s: %s\n", e->a_path, err);
         goto done;
     }
     m[0] = metric_l1(&out, target);
     m[1] = metric_psnr(&out, target);
     m[2] = metric_ssim(&out, target);
-    fs_stem(path, stem, sizeof stem);
+    fs_stem(e->name, stem, sizeof stem);
     if (save_result(c->results, stem, "real_A", in) || save_result(c->results, stem, "fake_B", &out) ||
         save_result(c->results, stem, "real_B", target))
         goto done;
@@ -78,7 +108,6 @@ static int test_one(generator *r, const test_config *c, const char *path, FILE *
             stem, m[0], m[1], m[2], stem, stem, stem);
     rc = 0;
 done:
-    image_free(&ab);
     image_free(&a);
     image_free(&b);
     image_free(&out);
@@ -107,18 +136,16 @@ static int write_page(const test_config *c, const test_scores *s, const char *ro
 
 int test_run(const test_config *c, test_scores *scores)
 {
-    char split_dir[4200], images[4200], err[1024];
-    snprintf(split_dir, sizeof split_dir, "%s/%s", c->data, c->split);
-    int count = 0;
-    char **files = fs_list_images(split_dir, &count);
-    if (!count) {
-        fprintf(stderr, "%s: no .png or .jpg pair images found\n", split_dir);
+    char images[4200], err[1024];
+    pair_list pairs;
+    if (pair_list_scan(c->data, c->split, 0, &pairs, err, sizeof err)) {
+        fprintf(stderr, "pix2pix test: %s\n", err);
         return 1;
     }
     snprintf(images, sizeof images, "%s/images", c->results);
     if (fs_mkdirs(images)) {
         perror(images);
-        fs_free_list(files, count);
+        pair_list_free(&pairs);
         return 1;
     }
     eng_backend *be = app_backend_open(c->device, c->threads, err, sizeof err);
@@ -127,16 +154,16 @@ int test_run(const test_config *c, test_scores *scores)
         fprintf(stderr, "pix2pix test: %s\n", err);
         if (be)
             eng_backend_free(be);
-        fs_free_list(files, count);
+        pair_list_free(&pairs);
         return 1;
     }
     char *rows = NULL;
     size_t rows_len = 0;
     FILE *rf = open_memstream(&rows, &rows_len);
     test_scores s = {0};
-    for (int i = 0; rf && i < count; i++) {
+    for (size_t i = 0; rf && i < pairs.count; i++) {
         double m[3];
-        if (test_one(&r, c, files[i], rf, m)) {
+        if (test_one(&r, c, &pairs.items[i], rf, m)) {
             s.failed++;
             continue;
         }
@@ -157,13 +184,13 @@ int test_run(const test_config *c, test_scores *scores)
         fprintf(stderr, "%s/index.html: cannot write\n", c->results);
         status = 1;
     }
-    printf("%d pairs of %s: mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s\nresults: %s/index.html\n",
-           s.pairs, split_dir, s.l1, s.psnr, s.ssim, s.failed ? " (some files failed)" : "",
+    printf("%d pairs of %s (%s): mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s\nresults: %s/index.html\n",
+           s.pairs, c->data, c->split, s.l1, s.psnr, s.ssim, s.failed ? " (some files failed)" : "",
            c->results);
     free(rows);
     generator_close(&r);
     eng_backend_free(be);
-    fs_free_list(files, count);
+    pair_list_free(&pairs);
     if (scores)
         *scores = s;
     return status;
