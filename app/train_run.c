@@ -13,6 +13,8 @@
 #include "app/train_run.h"
 #include "datasets/loader.h"
 
+#define LATEST_SAVE_SECONDS 600.0
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -310,7 +312,7 @@ int train_run(const train_config *c)
     sigaction(SIGTERM, &sa, &old_term);
     progress prog;
     progress_init(&prog, remaining, c->time_limit);
-    double start = now_seconds();
+    double start = now_seconds(), last_save = start;
     long steps = 0;
     const char *stopped = NULL;
     status = 0;
@@ -349,8 +351,15 @@ int train_run(const train_config *c)
         if (status)
             break;
         if (iter >= iters) { /* epoch complete */
-            if (save_all(c, &t, dir, epoch, iters, 1, epoch % c->save_epoch_freq == 0))
-                status = 1;
+            /* latest_* at every save_epoch_freq epochs, at the end, when stopping, and at
+             * least every LATEST_SAVE_SECONDS (short epochs would otherwise rewrite the files
+             * constantly). */
+            int numbered = epoch % c->save_epoch_freq == 0;
+            if (numbered || stopped || epoch == epochs ||
+                now_seconds() - last_save >= LATEST_SAVE_SECONDS) {
+                status = save_all(c, &t, dir, epoch, iters, 1, numbered) ? 1 : 0;
+                last_save = now_seconds();
+            }
         } else if (save_all(c, &t, dir, epoch, iter, 0, 0)) {
             status = 1;
         }
