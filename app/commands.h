@@ -17,5 +17,4 @@ int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 
-
 #endif

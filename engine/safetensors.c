@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this code reads it in place"
@@ -211,11 +212,6 @@ static int parse_metadata(st_file *f, const cJSON *meta, char *err, size_t errle
             set_err(err, errlen, "__metadata__ value of '%s' is not a string", m->string);
             return -1;
         }
-        for (int i = 0; i < f->meta_count; i++)
-            if (strcmp(f->meta_keys[i], m->string) == 0) {
-                set_err(err, errlen, "__metadata__ key '%s' appears twice", m->string);
-                return -1;
-            }
         f->meta_keys[f->meta_count] = strdup(m->string);
         f->meta_values[f->meta_count] = strdup(m->valuestring);
         if (!f->meta_keys[f->meta_count] || !f->meta_values[f->meta_count]) {
@@ -227,6 +223,38 @@ static int parse_metadata(st_file *f, const cJSON *meta, char *err, size_t errle
         f->meta_count++;
     }
     return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Fails when a tensor name or a metadata key appears twice. Sorting keeps this O(n log n):
+ * headers may hold millions of entries. */
+static int check_unique_names(const st_file *f, char *err, size_t errlen)
+{
+    int n = f->count > f->meta_count ? f->count : f->meta_count;
+    const char **sorted = malloc(((size_t)n + 1) * sizeof *sorted);
+    if (!sorted) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        int count = pass == 0 ? f->count : f->meta_count;
+        for (int i = 0; i < count; i++)
+            sorted[i] = pass == 0 ? f->tensors[i].name : f->meta_keys[i];
+        qsort(sorted, (size_t)count, sizeof *sorted, compare_names);
+        for (int i = 1; i < count && rc == 0; i++)
+            if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+                set_err(err, errlen, "%s '%s' appears twice",
+                        pass == 0 ? "tensor" : "__metadata__ key", sorted[i]);
+                rc = -1;
+            }
+    }
+    free(sorted);
+    return rc;
 }
 
 static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size_t data_size,
@@ -250,10 +278,6 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
                 return -1;
             continue;
         }
-        if (st_find(f, e->string)) {
-            set_err(err, errlen, "tensor '%s' appears twice", e->string);
-            return -1;
-        }
         st_tensor *t = &f->tensors[f->count];
         if (parse_tensor(e, t, data, data_size, err, errlen) != 0)
             return -1;
@@ -264,7 +288,7 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
         }
         f->count++;
     }
-    return 0;
+    return check_unique_names(f, err, errlen);
 }
 
 /* Takes ownership of buf (malloc'ed). */
@@ -344,17 +368,16 @@ st_file *st_open(const char *path, char *err, size_t errlen)
         set_err(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    long len = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        len = ftell(fp);
-    if (len < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        set_err(err, errlen, "%s: cannot determine the size (not a regular file?)", path);
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s: not a regular file", path);
         fclose(fp);
         return NULL;
     }
+    off_t len = st.st_size;
     uint8_t *buf = malloc(len ? (size_t)len : 1);
     if (!buf) {
-        set_err(err, errlen, "%s: out of memory (%ld bytes)", path, len);
+        set_err(err, errlen, "%s: out of memory (%jd bytes)", path, (intmax_t)len);
         fclose(fp);
         return NULL;
     }

@@ -142,10 +142,9 @@ static void dropout_bwd(void *arg, size_t lo, size_t hi)
 }
 static ew_job dropout_job(cpu_ctx *c, const eng_node *n)
 {
-    float p = n->arg.dropout.p;
-    /* p = 1 drops everything (PyTorch returns zeros rather than 0 * inf). */
-    return (ew_job){.p = p, .s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
-                    .seed = n->arg.dropout.seed, .run = c->run_index};
+    float p = n->arg.dropout.p; /* in [0, 1): checked by eng_dropout */
+    return (ew_job){.p = p, .s = 1.0f / (1.0f - p), .seed = n->arg.dropout.seed,
+                    .run = c->run_index};
 }
 void cpu_dropout_forward(cpu_ctx *c, const eng_node *n)
 {

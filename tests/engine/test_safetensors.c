@@ -290,6 +290,8 @@ static void test_corruption(void)
                   8, "tensor 'x' appears twice");
     expect_reject("{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string");
     expect_reject("{\"__metadata__\":[]}", 0, "__metadata__ is not an object");
+    expect_reject("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
+                  "__metadata__ key 'k' appears twice");
 
     /* A zero dimension makes an empty tensor even when the others are huge. */
     {
@@ -311,6 +313,7 @@ static void test_corruption(void)
     fclose(fp);
     CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "not valid JSON"));
     unlink(path);
+    CHECK(!st_open(tmpdir, err, sizeof err) && strstr(err, "not a regular file"));
     path_in_tmp(path, sizeof path, "missing.safetensors");
     CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "No such file"));
 }
