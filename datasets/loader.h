@@ -1,4 +1,18 @@
-/* Paired datasets (aligned A|B files, or A/ and B/ folders) and the prefetching batch loader. */
+/* Paired datasets (aligned A|B files, or A/ and B/ folders) and the prefetching batch loader.
+ *
+ * Layouts (datasets/pairs.h): DATA/<split>/NAME holding A|B side by side (A the left half, the
+ * width must be even), else DATA/A/<split>/NAME + DATA/B/<split>/NAME paired by identical name
+ * (same size required). Files are taken in natural name order ("2.jpg" before "10.jpg");
+ * hidden files are ignored, every other regular file is a candidate.
+ *
+ * Preprocessing is the reference's get_params/get_transform (datasets/preprocess.h) with the
+ * same crop and flip for A and B. Shuffling, crops and flips derive from (seed, epoch, index)
+ * only, so a seed gives the same batches for any thread count. An unusable file (corrupt,
+ * truncated, empty, not an image, odd-width aligned file, partner missing or of another size)
+ * is reported once on stderr with its path and reason, counted and skipped; the batch is
+ * filled with the next good pair. In the modes whose output size depends on the image
+ * (crop on small images, scale_width, none) the first usable pair fixes the item size and
+ * pairs preprocessing to another size are skipped the same way. */
 #ifndef DATASETS_LOADER_H
 #define DATASETS_LOADER_H
 
