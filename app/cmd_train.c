@@ -5,7 +5,6 @@
 
 #include "app/cli.h"
 #include "app/commands.h"
-#include "app/fsutil.h"
 #include "app/train_run.h"
 
 /* The command line again with --continue, for the message printed when stopping early. */
@@ -94,22 +93,14 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "pix2pix train: --data is required (see --help)\n");
         return 2;
     }
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/%s", c.checkpoints_dir, c.name);
-    if (fs_mkdirs(dir)) {
-        perror(dir);
-        return 1;
-    }
-    char opt_path[4300];
-    snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
-    if (cli_write_text(&spec, opt_path))
-        fprintf(stderr, "%s: cannot write\n", opt_path);
-    char *json = cli_to_json(&spec);
+    char *json = cli_to_json(&spec), *text = cli_to_text(&spec);
     char *hint = resume_command(argc, argv);
     c.options_json = json;
+    c.options_text = text;
     c.resume_hint = hint;
     rc = train_run(&c);
     free(json);
+    free(text);
     free(hint);
     return rc;
 }

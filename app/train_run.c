@@ -258,6 +258,10 @@ int train_run(const train_config *c)
         perror(dir);
         return 1;
     }
+    char opt_path[4300];
+    snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
+    if (c->options_text && fs_write_atomic(opt_path, c->options_text))
+        fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
     pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
     if (!loader) {
         fprintf(stderr, "pix2pix train: %s\n", err);

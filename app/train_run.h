@@ -22,6 +22,7 @@ typedef struct {
     float time_limit;    /* stop after this many seconds (0: no limit) */
     int quiet;           /* no progress display */
     const char *options_json; /* recorded in the checkpoints' metadata */
+    const char *options_text; /* written to CKDIR/NAME/opt.txt (NULL: none) */
     const char *resume_hint;  /* command line printed when stopped early */
 } train_config;
 
