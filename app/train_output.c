@@ -155,7 +155,7 @@ void progress_step(progress *p, int epoch, int epochs, int iter, int iters,
         format_eta(left, eta, sizeof eta);
     }
     char stats[160];
-    snprintf(stats, sizeof stats, "%.2f it/s ETA %s  G_GAN %.3f G_L1 %.3f D_real %.3f D_fake %.3f",
+    snprintf(stats, sizeof stats, "%.2f it/s ETA %s  G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
              rate, eta, (double)losses[0], (double)losses[1], (double)losses[2],
              (double)losses[3]);
     if (p->tty) {
