@@ -31,6 +31,12 @@ static int translate_one(generator *r, const translate_opts *o, const char *path
     fs_stem(path, stem, sizeof stem);
     int jpg = !strcmp(o->format, "jpg");
     snprintf(out_path, sizeof out_path, "%s/%s.%s", o->output, stem, jpg ? "jpg" : "png");
+    if (fs_same_file(path, out_path)) {
+        fprintf(stderr, "%s: the output would overwrite the input (choose another --output)\n",
+                path);
+        image_free(&out);
+        return -1;
+    }
     rc = jpg ? image_save_jpeg(out_path, &out, o->quality, err, sizeof err)
              : image_save_png(out_path, &out, err, sizeof err);
     image_free(&out);

@@ -42,6 +42,13 @@ int fs_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+int fs_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 static int is_image_name(const char *name)
 {
     const char *dot = strrchr(name, '.');

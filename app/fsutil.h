@@ -8,6 +8,8 @@
 int fs_mkdirs(const char *path);
 int fs_is_dir(const char *path);
 int fs_exists(const char *path);
+/* Both paths exist and name the same file. */
+int fs_same_file(const char *a, const char *b);
 /* Sorted paths of the .png/.jpg/.jpeg files (any case) directly in dir; *count entries.
  * NULL on error (errno set) or when empty (count 0). Free with fs_free_list. */
 char **fs_list_images(const char *dir, int *count);

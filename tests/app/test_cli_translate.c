@@ -127,6 +127,16 @@ int main(void)
             closedir(d);
         CHECK(entries == 2, "%d files in the output folder, want 2", entries);
     }
+    /* Output folder = input folder: the PNG inputs are not overwritten. */
+    char *args_d[] = {"translate", "--model", FIXTURE_DIR "/unet5_g.safetensors", "--input", in_dir,
+                      "--output", in_dir, "--eval", NULL};
+    CHECK(run(args_d, log) == 1 && strstr(read_text(log), "would overwrite the input"),
+          "in-place translation: %s", read_text(log));
+    snprintf(path, sizeof path, "%s/good.png", in_dir);
+    image kept = {0};
+    CHECK(image_load(path, 0, &kept, err, sizeof err) == 0 && kept.width == 32, "input kept");
+    image_free(&kept);
+
     /* Missing model: one line naming it. */
     char *args_c[] = {"translate", "--model", "/nonexistent/g.safetensors", "--input", in_dir,
                       "--output", out_dir, NULL};
