@@ -240,10 +240,10 @@ static int restore(const train_config *c, trainer *t, const char *dir, int *epoc
     return 0;
 }
 
-static float epoch_lr(const train_config *c, int epoch)
+float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch)
 {
-    int over = epoch - c->epochs;
-    return c->lr * (1.0f - (float)(over > 0 ? over : 0) / (float)(c->epochs_decay + 1));
+    int over = epoch - epochs;
+    return lr0 * (1.0f - (float)(over > 0 ? over : 0) / (float)(epochs_decay + 1));
 }
 
 int train_run(const train_config *c)
@@ -321,7 +321,7 @@ int train_run(const train_config *c)
     const char *stopped = NULL;
     status = 0;
     for (; epoch <= epochs && !stopped && !status; epoch++, iter0 = 0) {
-        trainer_set_lr(&t, epoch_lr(c, epoch));
+        trainer_set_lr(&t, train_epoch_lr(c->lr, c->epochs, c->epochs_decay, epoch));
         int iter;
         for (iter = iter0 + 1; iter <= iters; iter++) {
             float losses[LOSS_COUNT];

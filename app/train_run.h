@@ -27,6 +27,9 @@ typedef struct {
 } train_config;
 
 void train_config_defaults(train_config *c);
+/* The reference's linear policy: lr0 at the start of epochs 1..epochs, then
+ * lr0 * (1 - (epoch - epochs) / (epochs_decay + 1)). */
+float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch);
 /* Returns the process exit status (0 also when stopped by a signal or a limit after
  * saving). */
 int train_run(const train_config *c);
