@@ -8,6 +8,7 @@ small: a 5-level U-Net with ngf 4 on 32x32 images and a basic PatchGAN with ndf 
 
 usage: gen_parity.py OUTDIR
 """
+import copy
 import functools
 import os
 import struct
@@ -155,6 +156,25 @@ class NLayerDiscriminator(nn.Module):
         return self.model(x)
 
 
+class PixelDiscriminator(nn.Module):
+    def __init__(self, input_nc, ndf=64, norm_layer=nn.BatchNorm2d):
+        super().__init__()
+        if type(norm_layer) == functools.partial:
+            use_bias = norm_layer.func == nn.InstanceNorm2d
+        else:
+            use_bias = norm_layer == nn.InstanceNorm2d
+        self.net = nn.Sequential(
+            nn.Conv2d(input_nc, ndf, kernel_size=1, stride=1, padding=0),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf, ndf * 2, kernel_size=1, stride=1, padding=0, bias=use_bias),
+            norm_layer(ndf * 2),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * 2, 1, kernel_size=1, stride=1, padding=0, bias=use_bias))
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def init_weights(net, gen):
     """The reference's init_weights('normal', 0.02), drawn from a seeded torch generator."""
     for m in net.modules():
@@ -248,8 +268,44 @@ def gen_forward(out):
     save_safetensors(os.path.join(out, "resnet2_out.safetensors"), {"eval": y})
 
 
+def train_steps(g, d, real_a, real_b, lsgan, steps):
+    """The reference's optimize_parameters, `steps` times on one batch; the losses per step
+    (G_L1 times lambda, as the reference reports it)."""
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    gan = nn.MSELoss() if lsgan else nn.BCEWithLogitsLoss()
+    l1 = nn.L1Loss()
+    losses = []
+    g.train()
+    d.train()
+    for _ in range(steps):
+        fake_b = g(real_a)
+        for p in d.parameters():
+            p.requires_grad_(True)
+        opt_d.zero_grad()
+        fake_ab = torch.cat((real_a, fake_b), 1)
+        pred_fake = d(fake_ab.detach())
+        loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
+        pred_real = d(torch.cat((real_a, real_b), 1))
+        loss_d_real = gan(pred_real, torch.ones_like(pred_real))
+        ((loss_d_fake + loss_d_real) * 0.5).backward()
+        opt_d.step()
+        for p in d.parameters():
+            p.requires_grad_(False)
+        opt_g.zero_grad()
+        pred_fake = d(fake_ab)
+        loss_g_gan = gan(pred_fake, torch.ones_like(pred_fake))
+        loss_g_l1 = l1(fake_b, real_b) * 100.0
+        (loss_g_gan + loss_g_l1).backward()
+        opt_g.step()
+        losses.append([loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()])
+    for p in d.parameters():
+        p.requires_grad_(True)
+    return losses
+
+
 def gen_train(out, steps=3):
-    """The reference's optimize_parameters, `steps` times on one pair."""
+    """U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1 (also as an aligned pair file)."""
     rng = np.random.default_rng(2)
     gen = torch.Generator().manual_seed(2)
     g = UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"), use_dropout=False)
@@ -262,39 +318,38 @@ def gen_train(out, steps=3):
     # An aligned pair file A|B as the reference's AlignedDataset reads it.
     write_png(os.path.join(out, "train_pair.png"), np.concatenate([a_img, b_img], axis=1))
     real_a, real_b = to_tensor(a_img), to_tensor(b_img)
-    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.BCEWithLogitsLoss()
-    l1 = nn.L1Loss()
-    losses = []
-    g.train()
-    d.train()
-    for _ in range(steps):
-        fake_b = g(real_a)
-        for p in d.parameters():
-            p.requires_grad_(True)
-        opt_d.zero_grad()
-        fake_ab = torch.cat((real_a, fake_b), 1)
-        pred_fake = d(fake_ab.detach())
-        loss_d_fake = bce(pred_fake, torch.zeros_like(pred_fake))
-        pred_real = d(torch.cat((real_a, real_b), 1))
-        loss_d_real = bce(pred_real, torch.ones_like(pred_real))
-        ((loss_d_fake + loss_d_real) * 0.5).backward()
-        opt_d.step()
-        for p in d.parameters():
-            p.requires_grad_(False)
-        opt_g.zero_grad()
-        pred_fake = d(fake_ab)
-        loss_g_gan = bce(pred_fake, torch.ones_like(pred_fake))
-        loss_g_l1 = l1(fake_b, real_b) * 100.0
-        (loss_g_gan + loss_g_l1).backward()
-        opt_g.step()
-        losses.append([loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()])
-    for p in d.parameters():
-        p.requires_grad_(True)
+    losses = train_steps(g, d, real_a, real_b, False, steps)
     save_safetensors(os.path.join(out, "train_g3.safetensors"), state(g))
     save_safetensors(os.path.join(out, "train_d3.safetensors"), state(d))
     save_safetensors(os.path.join(out, "train_data.safetensors"),
+                     {"real_A": real_a, "real_B": real_b,
+                      "losses": torch.tensor(losses, dtype=torch.float32)})
+
+
+def gen_train2(out, steps=3):
+    """ResNet (2 blocks) + pixel discriminator, InstanceNorm, LSGAN, batch 2."""
+    rng = np.random.default_rng(4)
+    gen = torch.Generator().manual_seed(4)
+    g = ResnetGenerator(3, 3, ngf=4, norm_layer=get_norm_layer("instance"), n_blocks=2)
+    d = PixelDiscriminator(6, ndf=4, norm_layer=get_norm_layer("instance"))
+    init_weights(g, gen)
+    init_weights(d, gen)
+    save_safetensors(os.path.join(out, "train2_g0.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train2_d0.safetensors"), state(d))
+    real_a = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    real_b = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    # The same run in float64: this configuration is ill-conditioned in float32 (biases in
+    # front of InstanceNorm have an exactly zero gradient, which Adam turns into +-lr steps of
+    # rounding noise), so the test measures our distance to the float64 result against
+    # PyTorch's own float32 distance to it.
+    g64, d64 = copy.deepcopy(g).double(), copy.deepcopy(d).double()
+    train_steps(g64, d64, real_a.double(), real_b.double(), True, steps)
+    save_safetensors(os.path.join(out, "train2_g3_f64.safetensors"), state(g64))
+    save_safetensors(os.path.join(out, "train2_d3_f64.safetensors"), state(d64))
+    losses = train_steps(g, d, real_a, real_b, True, steps)
+    save_safetensors(os.path.join(out, "train2_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train2_d3.safetensors"), state(d))
+    save_safetensors(os.path.join(out, "train2_data.safetensors"),
                      {"real_A": real_a, "real_B": real_b,
                       "losses": torch.tensor(losses, dtype=torch.float32)})
 
@@ -308,6 +363,7 @@ def gen_keys(out):
         "resnet_6blocks_instance": ResnetGenerator(3, 3, 64, get_norm_layer("instance"), False, 6),
         "basic_batch": NLayerDiscriminator(6, 64, 3, get_norm_layer("batch")),
         "n_layers5_instance": NLayerDiscriminator(6, 64, 5, get_norm_layer("instance")),
+        "pixel_batch": PixelDiscriminator(6, 64, get_norm_layer("batch")),
     }
     with open(os.path.join(out, "keys.txt"), "w") as f:
         for name, net in nets.items():
@@ -361,6 +417,7 @@ def main():
     torch.set_num_threads(1)
     gen_forward(out)
     gen_train(out)
+    gen_train2(out)
     gen_keys(out)
     gen_metrics(out)
 
