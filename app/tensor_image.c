@@ -47,6 +47,23 @@ int tensor_to_image(const float *src, int channels, int height, int width, image
     return 0;
 }
 
+int image_luma_rgb(const image *src, image *dst)
+{
+    image gray = {0};
+    if (image_to_gray(src, &gray))
+        return -1;
+    size_t plane = (size_t)src->width * src->height;
+    dst->width = src->width;
+    dst->height = src->height;
+    dst->channels = 3;
+    dst->pixels = malloc(plane * 3);
+    if (dst->pixels)
+        for (size_t i = 0; i < plane; i++)
+            dst->pixels[3 * i] = dst->pixels[3 * i + 1] = dst->pixels[3 * i + 2] = gray.pixels[i];
+    image_free(&gray);
+    return dst->pixels ? 0 : -1;
+}
+
 /* Index of a mirror reflection (edge not repeated) for any i >= 0. */
 static int mirror(int i, int n)
 {

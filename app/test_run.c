@@ -6,6 +6,7 @@
 #include "app/backend.h"
 #include "app/fsutil.h"
 #include "app/metrics.h"
+#include "app/tensor_image.h"
 #include "app/test_run.h"
 #include "app/translate.h"
 #include "datasets/pairs.h"
@@ -92,6 +93,15 @@ static int test_one(generator *r, const test_config *c, const pair_entry *e, FIL
     if (translate_image(r, in, 0, &out, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", e->a_path, err);
         goto done;
+    }
+    if (r->cfg.output_nc == 1) { /* score against the grey target the model learnt */
+        image gray = {0};
+        if (image_luma_rgb(target, &gray)) {
+            fprintf(stderr, "%s: out of memory\n", e->a_path);
+            goto done;
+        }
+        image_free(target);
+        *target = gray;
     }
     m[0] = metric_l1(&out, target);
     m[1] = metric_psnr(&out, target);
