@@ -38,7 +38,7 @@ typedef struct {
     int serial;            /* no shuffle */
     uint64_t seed;
     int batch_size;
-    int threads;           /* decode workers */
+    int threads;           /* decode workers; 0 decodes in the calling thread */
     int input_nc, output_nc; /* 3, or 1 for grayscale (ITU-R 601 luma as PIL's convert('L')) */
     long long max_pixels;  /* <= 0: default */
     int quiet;             /* do not print skipped-file reports */

@@ -53,6 +53,30 @@ static void test_resize_vs_pil(void)
     image_free(&src);
 }
 
+/* The reference's transform of both halves of an A|B image (Pillow-made fixture). */
+static void test_pipeline_vs_reference(void)
+{
+    image ab, a, b, want_a, want_b, out_a, out_b;
+    CHECK(load("pipeline_ab.png", &ab) == 0);
+    CHECK(load("pipeline_a_gray.png", &want_a) == 0);
+    CHECK(load("pipeline_b.png", &want_b) == 0);
+    if (!ab.pixels || !want_a.pixels || !want_b.pixels)
+        return;
+    CHECK(image_crop(&ab, 0, 0, 30, 30, &a) == 0 && image_crop(&ab, 30, 0, 30, 30, &b) == 0);
+    preprocess_opts o = {PREPROCESS_RESIZE_AND_CROP, 40, 32, 0};
+    preprocess_params p = {3, 6, 1};
+    CHECK(preprocess_apply(&o, &p, &a, 1, &out_a) == 0 && out_a.channels == 1);
+    CHECK(preprocess_apply(&o, &p, &b, 0, &out_b) == 0 && out_b.channels == 3);
+    int bad = 0;
+    for (int i = 0; i < 32 * 32; i++) {
+        bad += out_a.pixels[i] != want_a.pixels[3 * i];
+        bad += memcmp(out_b.pixels + 3 * i, want_b.pixels + 3 * i, 3) != 0;
+    }
+    CHECK(bad == 0);
+    image_free(&ab), image_free(&a), image_free(&b), image_free(&want_a), image_free(&want_b);
+    image_free(&out_a), image_free(&out_b);
+}
+
 static void test_output_sizes(void)
 {
     int w, h;
@@ -139,6 +163,7 @@ static void test_apply(void)
 int main(void)
 {
     test_resize_vs_pil();
+    test_pipeline_vs_reference();
     test_output_sizes();
     test_params();
     test_apply();
