@@ -152,11 +152,13 @@ char *cli_to_json(const cli_spec *spec)
     return text;
 }
 
-int cli_write_text(const cli_spec *spec, const char *path)
+char *cli_to_text(const cli_spec *spec)
 {
-    FILE *f = fopen(path, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f)
-        return -1;
+        return NULL;
     fprintf(f, "----------------- Options ---------------\n");
     for (int i = 0; i < spec->nopts; i++) {
         char v[1024];
@@ -164,5 +166,6 @@ int cli_write_text(const cli_spec *spec, const char *path)
         fprintf(f, "%22s: %s\n", spec->opts[i].name, v);
     }
     fprintf(f, "----------------- End -------------------\n");
-    return fclose(f) ? -1 : 0;
+    fclose(f);
+    return text;
 }

@@ -29,7 +29,7 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERROR = 2 };
 int cli_parse(const cli_spec *spec, int argc, char **argv, const char **pos, int *npos);
 /* The options and their current values as a JSON object (caller frees). */
 char *cli_to_json(const cli_spec *spec);
-/* Writes "name: value" lines (opt.txt). Returns 0 or -1. */
-int cli_write_text(const cli_spec *spec, const char *path);
+/* The options as "name: value" lines (opt.txt; caller frees). */
+char *cli_to_text(const cli_spec *spec);
 
 #endif

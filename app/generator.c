@@ -23,8 +23,9 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
     }
     const char *size = st_meta(r->file, "crop_size");
     r->image_size = size ? atoi(size) : 256;
-    if (r->image_size < gen_stride(&r->cfg))
-        r->image_size = 256;
+    int stride = gen_stride(&r->cfg);
+    if (r->image_size <= 0 || r->image_size % stride) /* round up to a size the net accepts */
+        r->image_size = (r->image_size > 0 ? (r->image_size + stride - 1) / stride : 1) * stride;
     snprintf(r->path, sizeof r->path, "%s", path);
     r->be = be;
     r->eval = eval;

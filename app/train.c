@@ -42,8 +42,9 @@ static void build(trainer *t)
     /* G: a third application of D, recorded after D's update. */
     eng_node *pred = net_discriminator(&t->D, &o->disc, eng_concat(g, t->real_a, t->fake_b));
     t->loss[LOSS_G_GAN] = gan_loss(g, o->lsgan, pred, 1.0f);
-    t->loss[LOSS_G_L1] = eng_scale(g, eng_l1_loss(g, t->fake_b, t->real_b), o->lambda_l1);
-    eng_node *loss_g = eng_add(g, t->loss[LOSS_G_GAN], t->loss[LOSS_G_L1]);
+    t->loss[LOSS_G_L1] = eng_l1_loss(g, t->fake_b, t->real_b);
+    eng_node *loss_g =
+        eng_add(g, t->loss[LOSS_G_GAN], eng_scale(g, t->loss[LOSS_G_L1], o->lambda_l1));
     eng_forward(g, loss_g);
     eng_backward(g, loss_g, g_params, ng);
     t->opt_g = eng_adam_new(g, g_params, ng, o->lr, o->beta1, 0.999f, 1e-8f);

@@ -28,7 +28,9 @@ typedef struct {
     eng_plan *plan;
     net G, D;
     eng_node *real_a, *real_b, *fake_b;
-    eng_node *loss[LOSS_COUNT]; /* G_L1 is lambda * L1, as the reference logs it */
+    /* Unscaled: G_L1 is the mean |fake - B| before lambda (the reference logs lambda times
+     * it); D_real and D_fake come before the 0.5. */
+    eng_node *loss[LOSS_COUNT];
     eng_adam *opt_g, *opt_d;
 } trainer;
 

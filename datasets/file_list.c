@@ -103,7 +103,8 @@ int list_files(const char *dir, name_list *out, char *err, size_t errlen)
         out->count++;
     }
     closedir(d);
-    qsort(out->names, out->count, sizeof *out->names, compare_names);
+    if (out->count > 1)
+        qsort(out->names, out->count, sizeof *out->names, compare_names);
     return 0;
 oom:
     closedir(d);

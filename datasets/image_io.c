@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,36 +80,35 @@ int image_decode(const uint8_t *data, size_t size, long long max_pixels, image *
     return -1;
 }
 
+/* The file is mapped, not read into a buffer, so that an oversized image is refused from its
+ * header before its bytes take any memory. */
 int image_load(const char *path, long long max_pixels, image *out, char *err, size_t errlen)
 {
     out->pixels = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         image_set_err(err, errlen, "cannot open: %s", strerror(errno));
         return -1;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         image_set_err(err, errlen, "not a regular file");
-        fclose(f);
+        close(fd);
         return -1;
     }
     size_t size = (size_t)st.st_size;
-    uint8_t *data = malloc(size ? size : 1);
-    if (!data) {
-        image_set_err(err, errlen, "out of memory reading %zu bytes", size);
-        fclose(f);
-        return -1;
+    if (size == 0) {
+        close(fd);
+        return image_decode(NULL, 0, max_pixels, out, err, errlen);
     }
-    size_t got = fread(data, 1, size, f);
-    fclose(f);
-    if (got != size) {
-        image_set_err(err, errlen, "read error (%zu of %zu bytes)", got, size);
-        free(data);
+    void *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (data == MAP_FAILED) {
+        image_set_err(err, errlen, "cannot map %zu bytes: %s", size, strerror(errno));
         return -1;
     }
     int rc = image_decode(data, size, max_pixels, out, err, errlen);
-    free(data);
+    munmap(data, size);
     return rc;
 }
 

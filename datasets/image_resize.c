@@ -80,16 +80,17 @@ static void free_coeffs(resample_coeffs *c)
     free(c->k);
 }
 
-static uint8_t clip8(int64_t v)
+static uint8_t clip8(int32_t v)
 {
-    if (v >= (int64_t)1 << PRECISION_BITS << 8)
+    if (v >= 1 << PRECISION_BITS << 8)
         return 255;
     if (v <= 0)
         return 0;
     return (uint8_t)(v >> PRECISION_BITS);
 }
 
-/* dst (out_w x rows) from src rows [row0, row0 + rows). */
+/* dst (out_w x rows) from src rows [row0, row0 + rows). Sums are 32-bit as in PIL, whose
+ * normalised weights keep them in range. */
 static void resample_horizontal(const image *src, int row0, int rows, int out_w,
                                 const resample_coeffs *c, uint8_t *dst)
 {
@@ -100,29 +101,47 @@ static void resample_horizontal(const image *src, int row0, int rows, int out_w,
         for (int xx = 0; xx < out_w; xx++) {
             int xmin = c->bounds[2 * xx], xmax = c->bounds[2 * xx + 1];
             const int32_t *k = c->k + (size_t)xx * c->ksize;
+            const uint8_t *p = in + (size_t)xmin * ch;
+            if (ch == 3) {
+                int32_t s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
+                for (int x = 0; x < xmax; x++, p += 3) {
+                    s0 += p[0] * k[x];
+                    s1 += p[1] * k[x];
+                    s2 += p[2] * k[x];
+                }
+                o[3 * xx] = clip8(s0);
+                o[3 * xx + 1] = clip8(s1);
+                o[3 * xx + 2] = clip8(s2);
+                continue;
+            }
             for (int b = 0; b < ch; b++) {
-                int64_t ss = 1 << (PRECISION_BITS - 1);
+                int32_t ss = 1 << (PRECISION_BITS - 1);
                 for (int x = 0; x < xmax; x++)
-                    ss += (int64_t)in[(x + xmin) * ch + b] * k[x];
+                    ss += p[x * ch + b] * k[x];
                 o[xx * ch + b] = clip8(ss);
             }
         }
     }
 }
 
+/* Row by row with a row of accumulators, so the inner loop runs along memory. */
 static void resample_vertical(const uint8_t *src, int width, int ch, int row_offset, int out_h,
-                              const resample_coeffs *c, uint8_t *dst)
+                              const resample_coeffs *c, int32_t *acc, uint8_t *dst)
 {
     size_t stride = (size_t)width * ch;
     for (int yy = 0; yy < out_h; yy++) {
         int ymin = c->bounds[2 * yy] - row_offset, ymax = c->bounds[2 * yy + 1];
         const int32_t *k = c->k + (size_t)yy * c->ksize;
-        for (size_t i = 0; i < stride; i++) {
-            int64_t ss = 1 << (PRECISION_BITS - 1);
-            for (int y = 0; y < ymax; y++)
-                ss += (int64_t)src[(size_t)(y + ymin) * stride + i] * k[y];
-            dst[(size_t)yy * stride + i] = clip8(ss);
+        for (size_t i = 0; i < stride; i++)
+            acc[i] = 1 << (PRECISION_BITS - 1);
+        for (int y = 0; y < ymax; y++) {
+            const uint8_t *row = src + (size_t)(y + ymin) * stride;
+            int32_t ky = k[y];
+            for (size_t i = 0; i < stride; i++)
+                acc[i] += row[i] * ky;
         }
+        for (size_t i = 0; i < stride; i++)
+            dst[(size_t)yy * stride + i] = clip8(acc[i]);
     }
 }
 
@@ -137,13 +156,15 @@ int image_resize_bicubic(const image *src, int width, int height, image *dst)
     }
     resample_coeffs ch = {0}, cv = {0};
     uint8_t *tmp = NULL;
+    int32_t *acc = malloc(sizeof(int32_t) * (size_t)width * src->channels);
     int rc = -1;
-    if (precompute_coeffs(src->width, width, &ch) || precompute_coeffs(src->height, height, &cv))
+    if (!acc || precompute_coeffs(src->width, width, &ch) ||
+        precompute_coeffs(src->height, height, &cv))
         goto done;
     if (!need_v) {
         resample_horizontal(src, 0, height, width, &ch, dst->pixels);
     } else if (!need_h) {
-        resample_vertical(src->pixels, width, src->channels, 0, height, &cv, dst->pixels);
+        resample_vertical(src->pixels, width, src->channels, 0, height, &cv, acc, dst->pixels);
     } else {
         /* Only the source rows the vertical pass reads go through the horizontal pass. */
         int first = cv.bounds[0];
@@ -152,10 +173,11 @@ int image_resize_bicubic(const image *src, int width, int height, image *dst)
         if (!tmp)
             goto done;
         resample_horizontal(src, first, last - first, width, &ch, tmp);
-        resample_vertical(tmp, width, src->channels, first, height, &cv, dst->pixels);
+        resample_vertical(tmp, width, src->channels, first, height, &cv, acc, dst->pixels);
     }
     rc = 0;
 done:
+    free(acc);
     free(tmp);
     free_coeffs(&ch);
     free_coeffs(&cv);

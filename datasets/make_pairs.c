@@ -27,8 +27,8 @@ static int derive_input(make_task task, const image *b, int size, image *a)
         return make_edge_map(b, a);
     case MAKE_COLORIZE:
         return make_gray_rgb(b, a);
-    default:
-        return make_gaussian_blur(b, 2.0 * size / 256.0, a);
+    default: /* sigma 2 at 256 pixels, scaled with the size, at least 1 */
+        return make_gaussian_blur(b, size > 128 ? 2.0 * size / 256.0 : 1.0, a);
     }
 }
 

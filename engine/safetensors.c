@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this code reads it in place"
@@ -367,17 +368,16 @@ st_file *st_open(const char *path, char *err, size_t errlen)
         set_err(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    long len = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        len = ftell(fp);
-    if (len < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        set_err(err, errlen, "%s: cannot determine the size (not a regular file?)", path);
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s: not a regular file", path);
         fclose(fp);
         return NULL;
     }
+    off_t len = st.st_size;
     uint8_t *buf = malloc(len ? (size_t)len : 1);
     if (!buf) {
-        set_err(err, errlen, "%s: out of memory (%ld bytes)", path, len);
+        set_err(err, errlen, "%s: out of memory (%jd bytes)", path, (intmax_t)len);
         fclose(fp);
         return NULL;
     }

@@ -187,6 +187,8 @@ def gen_ops(fx, report):
     conv("conv_k1_bias", 3, 4, 2, 5, 6, 1, 1, 0, True)
     conv("conv_k4s1p1_odd_bias", 2, 3, 2, 9, 7, 4, 1, 1, True)
     conv("conv_k4s1p1_odd", 1, 2, 1, 5, 6, 4, 1, 1, False)
+    conv("conv_k4s2p1_2x2_to_1x1", 1, 4, 3, 2, 2, 4, 2, 1, False)  # U-Net innermost down
+    conv("conv_k4s2p1_8ch", 2, 8, 8, 10, 10, 4, 2, 1, True)  # longer sums: 128 terms
 
     def convt(name, n, ci, co, h, w, k, stride, pad, out_pad, bias):
         leaves = {"x": ("input", rand(n, ci, h, w)), "weight": ("param", rand(ci, co, k, k) * 0.3)}
@@ -199,6 +201,7 @@ def gen_ops(fx, report):
     convt("convt_k3s2p1_op1", 1, 2, 3, 5, 3, 3, 2, 1, 1, False)
     convt("convt_k3s2p1_op1_bias", 2, 3, 2, 4, 4, 3, 2, 1, 1, True)
     convt("convt_k3s1p0_bias", 2, 3, 2, 3, 4, 3, 1, 0, 0, True)
+    convt("convt_k4s2p1_8ch", 2, 8, 4, 5, 5, 4, 2, 1, 0, True)
 
     def bn(name, n, c, h, w, training, affine):
         leaves = {"x": ("input", rand(n, c, h, w) * 2 + 0.5)}
@@ -213,6 +216,7 @@ def gen_ops(fx, report):
     bn("bn_train_affine", 4, 3, 5, 5, 1, True)
     bn("bn_train_affine_n1", 1, 2, 3, 5, 1, True)
     bn("bn_train_plain", 2, 3, 4, 3, 1, False)
+    bn("bn_train_n1_2x2", 1, 4, 2, 2, 1, True)  # pix2pix: batch 1, smallest normalized map
     bn("bn_eval_affine", 3, 3, 4, 4, 0, True)
     bn("bn_eval_plain", 2, 2, 3, 3, 0, False)
 

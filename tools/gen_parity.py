@@ -1,14 +1,13 @@
 #!/usr/bin/python3
 """Generate the parity fixtures of tests/app/fixtures with PyTorch as the oracle.
 
-The reference networks (pytorch-CycleGAN-and-pix2pix: UnetSkipConnectionBlock, ResnetGenerator,
-NLayerDiscriminator) are re-implemented below with torch.nn, layer for layer, and the pix2pix
-training step (optimize_parameters) is repeated exactly. Small configurations keep the files
+The reference networks come from tools/torch_reference.py; the pix2pix training step
+(optimize_parameters) is repeated exactly here. Small configurations keep the files
 small: a 5-level U-Net with ngf 4 on 32x32 images and a basic PatchGAN with ndf 4.
 
 usage: gen_parity.py OUTDIR
 """
-import functools
+import copy
 import os
 import struct
 import sys
@@ -20,154 +19,15 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_torch import save_safetensors  # noqa: E402
-
-
-def get_norm_layer(norm_type):
-    if norm_type == "batch":
-        return functools.partial(nn.BatchNorm2d, affine=True, track_running_stats=True)
-    if norm_type == "instance":
-        return functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
-    return lambda x: nn.Identity()
-
-
-class UnetSkipConnectionBlock(nn.Module):
-    def __init__(self, outer_nc, inner_nc, input_nc=None, submodule=None, outermost=False,
-                 innermost=False, norm_layer=nn.BatchNorm2d, use_dropout=False):
-        super().__init__()
-        self.outermost = outermost
-        if type(norm_layer) == functools.partial:
-            use_bias = norm_layer.func == nn.InstanceNorm2d
-        else:
-            use_bias = norm_layer == nn.InstanceNorm2d
-        if input_nc is None:
-            input_nc = outer_nc
-        downconv = nn.Conv2d(input_nc, inner_nc, kernel_size=4, stride=2, padding=1, bias=use_bias)
-        downrelu = nn.LeakyReLU(0.2, True)
-        downnorm = norm_layer(inner_nc)
-        uprelu = nn.ReLU(True)
-        upnorm = norm_layer(outer_nc)
-        if outermost:
-            upconv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1)
-            model = [downconv] + [submodule] + [uprelu, upconv, nn.Tanh()]
-        elif innermost:
-            upconv = nn.ConvTranspose2d(inner_nc, outer_nc, kernel_size=4, stride=2, padding=1,
-                                        bias=use_bias)
-            model = [downrelu, downconv] + [uprelu, upconv, upnorm]
-        else:
-            upconv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1,
-                                        bias=use_bias)
-            model = [downrelu, downconv, downnorm] + [submodule] + [uprelu, upconv, upnorm]
-            if use_dropout:
-                model += [nn.Dropout(0.5)]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        if self.outermost:
-            return self.model(x)
-        return torch.cat([x, self.model(x)], 1)
-
-
-class UnetGenerator(nn.Module):
-    def __init__(self, input_nc, output_nc, num_downs, ngf=64, norm_layer=nn.BatchNorm2d,
-                 use_dropout=False):
-        super().__init__()
-        block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, submodule=None, norm_layer=norm_layer,
-                                        innermost=True)
-        for _ in range(num_downs - 5):
-            block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, submodule=block,
-                                            norm_layer=norm_layer, use_dropout=use_dropout)
-        block = UnetSkipConnectionBlock(ngf * 4, ngf * 8, submodule=block, norm_layer=norm_layer)
-        block = UnetSkipConnectionBlock(ngf * 2, ngf * 4, submodule=block, norm_layer=norm_layer)
-        block = UnetSkipConnectionBlock(ngf, ngf * 2, submodule=block, norm_layer=norm_layer)
-        self.model = UnetSkipConnectionBlock(output_nc, ngf, input_nc=input_nc, submodule=block,
-                                             outermost=True, norm_layer=norm_layer)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-class ResnetBlock(nn.Module):
-    def __init__(self, dim, norm_layer, use_dropout, use_bias):
-        super().__init__()
-        block = [nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=use_bias),
-                 norm_layer(dim), nn.ReLU(True)]
-        if use_dropout:
-            block += [nn.Dropout(0.5)]
-        block += [nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=use_bias),
-                  norm_layer(dim)]
-        self.conv_block = nn.Sequential(*block)
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-class ResnetGenerator(nn.Module):
-    def __init__(self, input_nc, output_nc, ngf=64, norm_layer=nn.BatchNorm2d, use_dropout=False,
-                 n_blocks=6):
-        super().__init__()
-        if type(norm_layer) == functools.partial:
-            use_bias = norm_layer.func == nn.InstanceNorm2d
-        else:
-            use_bias = norm_layer == nn.InstanceNorm2d
-        model = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=use_bias),
-                 norm_layer(ngf), nn.ReLU(True)]
-        for i in range(2):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1,
-                                bias=use_bias), norm_layer(ngf * mult * 2), nn.ReLU(True)]
-        mult = 4
-        for _ in range(n_blocks):
-            model += [ResnetBlock(ngf * mult, norm_layer, use_dropout, use_bias)]
-        for i in range(2):
-            mult = 2 ** (2 - i)
-            model += [nn.ConvTranspose2d(ngf * mult, int(ngf * mult / 2), kernel_size=3, stride=2,
-                                         padding=1, output_padding=1, bias=use_bias),
-                      norm_layer(int(ngf * mult / 2)), nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0), nn.Tanh()]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-class NLayerDiscriminator(nn.Module):
-    def __init__(self, input_nc, ndf=64, n_layers=3, norm_layer=nn.BatchNorm2d):
-        super().__init__()
-        if type(norm_layer) == functools.partial:
-            use_bias = norm_layer.func == nn.InstanceNorm2d
-        else:
-            use_bias = norm_layer == nn.InstanceNorm2d
-        seq = [nn.Conv2d(input_nc, ndf, kernel_size=4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
-        nf_mult = 1
-        for n in range(1, n_layers):
-            nf_mult_prev = nf_mult
-            nf_mult = min(2 ** n, 8)
-            seq += [nn.Conv2d(ndf * nf_mult_prev, ndf * nf_mult, kernel_size=4, stride=2, padding=1,
-                              bias=use_bias), norm_layer(ndf * nf_mult), nn.LeakyReLU(0.2, True)]
-        nf_mult_prev = nf_mult
-        nf_mult = min(2 ** n_layers, 8)
-        seq += [nn.Conv2d(ndf * nf_mult_prev, ndf * nf_mult, kernel_size=4, stride=1, padding=1,
-                          bias=use_bias), norm_layer(ndf * nf_mult), nn.LeakyReLU(0.2, True)]
-        seq += [nn.Conv2d(ndf * nf_mult, 1, kernel_size=4, stride=1, padding=1)]
-        self.model = nn.Sequential(*seq)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-def init_weights(net, gen):
-    """The reference's init_weights('normal', 0.02), drawn from a seeded torch generator."""
-    for m in net.modules():
-        name = m.__class__.__name__
-        if hasattr(m, "weight") and m.weight is not None and ("Conv" in name):
-            with torch.no_grad():
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.02)
-                if m.bias is not None:
-                    m.bias.zero_()
-        elif "BatchNorm2d" in name:
-            with torch.no_grad():
-                m.weight.copy_(1.0 + torch.randn(m.weight.shape, generator=gen) * 0.02)
-                m.bias.zero_()
+from torch_reference import (  # noqa: E402
+    NLayerDiscriminator,
+    PixelDiscriminator,
+    ResnetGenerator,
+    UnetGenerator,
+    get_norm_layer,
+    init_weights,
+    optimize_parameters,
+)
 
 
 def randomize_running_stats(net, gen):
@@ -248,8 +108,23 @@ def gen_forward(out):
     save_safetensors(os.path.join(out, "resnet2_out.safetensors"), {"eval": y})
 
 
+def train_steps(g, d, real_a, real_b, lsgan, steps):
+    """The reference's optimize_parameters, `steps` times on one batch; the losses per step
+    (G_L1 times lambda, as the reference reports it)."""
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    gan = nn.MSELoss() if lsgan else nn.BCEWithLogitsLoss()
+    losses = []
+    g.train()
+    d.train()
+    for _ in range(steps):
+        g_gan, g_l1, d_real, d_fake = optimize_parameters(g, d, opt_g, opt_d, gan, real_a, real_b)
+        losses.append([g_gan.item(), (g_l1 * 100.0).item(), d_real.item(), d_fake.item()])
+    return losses
+
+
 def gen_train(out, steps=3):
-    """The reference's optimize_parameters, `steps` times on one pair."""
+    """U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1 (also as an aligned pair file)."""
     rng = np.random.default_rng(2)
     gen = torch.Generator().manual_seed(2)
     g = UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"), use_dropout=False)
@@ -262,39 +137,38 @@ def gen_train(out, steps=3):
     # An aligned pair file A|B as the reference's AlignedDataset reads it.
     write_png(os.path.join(out, "train_pair.png"), np.concatenate([a_img, b_img], axis=1))
     real_a, real_b = to_tensor(a_img), to_tensor(b_img)
-    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.BCEWithLogitsLoss()
-    l1 = nn.L1Loss()
-    losses = []
-    g.train()
-    d.train()
-    for _ in range(steps):
-        fake_b = g(real_a)
-        for p in d.parameters():
-            p.requires_grad_(True)
-        opt_d.zero_grad()
-        fake_ab = torch.cat((real_a, fake_b), 1)
-        pred_fake = d(fake_ab.detach())
-        loss_d_fake = bce(pred_fake, torch.zeros_like(pred_fake))
-        pred_real = d(torch.cat((real_a, real_b), 1))
-        loss_d_real = bce(pred_real, torch.ones_like(pred_real))
-        ((loss_d_fake + loss_d_real) * 0.5).backward()
-        opt_d.step()
-        for p in d.parameters():
-            p.requires_grad_(False)
-        opt_g.zero_grad()
-        pred_fake = d(fake_ab)
-        loss_g_gan = bce(pred_fake, torch.ones_like(pred_fake))
-        loss_g_l1 = l1(fake_b, real_b) * 100.0
-        (loss_g_gan + loss_g_l1).backward()
-        opt_g.step()
-        losses.append([loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()])
-    for p in d.parameters():
-        p.requires_grad_(True)
+    losses = train_steps(g, d, real_a, real_b, False, steps)
     save_safetensors(os.path.join(out, "train_g3.safetensors"), state(g))
     save_safetensors(os.path.join(out, "train_d3.safetensors"), state(d))
     save_safetensors(os.path.join(out, "train_data.safetensors"),
+                     {"real_A": real_a, "real_B": real_b,
+                      "losses": torch.tensor(losses, dtype=torch.float32)})
+
+
+def gen_train2(out, steps=3):
+    """ResNet (2 blocks) + pixel discriminator, InstanceNorm, LSGAN, batch 2."""
+    rng = np.random.default_rng(4)
+    gen = torch.Generator().manual_seed(4)
+    g = ResnetGenerator(3, 3, ngf=4, norm_layer=get_norm_layer("instance"), n_blocks=2)
+    d = PixelDiscriminator(6, ndf=4, norm_layer=get_norm_layer("instance"))
+    init_weights(g, gen)
+    init_weights(d, gen)
+    save_safetensors(os.path.join(out, "train2_g0.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train2_d0.safetensors"), state(d))
+    real_a = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    real_b = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    # The same run in float64: this configuration is ill-conditioned in float32 (biases in
+    # front of InstanceNorm have an exactly zero gradient, which Adam turns into +-lr steps of
+    # rounding noise), so the test measures our distance to the float64 result against
+    # PyTorch's own float32 distance to it.
+    g64, d64 = copy.deepcopy(g).double(), copy.deepcopy(d).double()
+    train_steps(g64, d64, real_a.double(), real_b.double(), True, steps)
+    save_safetensors(os.path.join(out, "train2_g3_f64.safetensors"), state(g64))
+    save_safetensors(os.path.join(out, "train2_d3_f64.safetensors"), state(d64))
+    losses = train_steps(g, d, real_a, real_b, True, steps)
+    save_safetensors(os.path.join(out, "train2_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train2_d3.safetensors"), state(d))
+    save_safetensors(os.path.join(out, "train2_data.safetensors"),
                      {"real_A": real_a, "real_B": real_b,
                       "losses": torch.tensor(losses, dtype=torch.float32)})
 
@@ -308,6 +182,7 @@ def gen_keys(out):
         "resnet_6blocks_instance": ResnetGenerator(3, 3, 64, get_norm_layer("instance"), False, 6),
         "basic_batch": NLayerDiscriminator(6, 64, 3, get_norm_layer("batch")),
         "n_layers5_instance": NLayerDiscriminator(6, 64, 5, get_norm_layer("instance")),
+        "pixel_batch": PixelDiscriminator(6, 64, get_norm_layer("batch")),
     }
     with open(os.path.join(out, "keys.txt"), "w") as f:
         for name, net in nets.items():
@@ -318,6 +193,42 @@ def gen_keys(out):
                 f.write(k + " " + ",".join(str(s) for s in v.shape) + "\n")
 
 
+def gen_metrics(out):
+    """L1, PSNR and SSIM as skimage computes them (structural_similarity with
+    gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255), written
+    out with numpy alone: a separable Gaussian (truncate 3.5: radius 5) in scipy's 'reflect'
+    mode (numpy's 'symmetric'), the mean over the interior 5 pixels from the borders."""
+    rng = np.random.default_rng(3)
+    a = smooth_image(rng, 36, 40)
+    noise = rng.normal(0, 18, a.shape)
+    b = np.clip(np.round(a.astype(np.float64) * 0.8 + 30 + noise), 0, 255).astype(np.uint8)
+    write_png(os.path.join(out, "metrics_a.png"), a)
+    write_png(os.path.join(out, "metrics_b.png"), b)
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    l1 = np.mean(np.abs(x - y))
+    psnr = 10 * np.log10(255.0 ** 2 / np.mean((x - y) ** 2))
+    r = 5
+    k = np.exp(-np.arange(-r, r + 1) ** 2 / (2 * 1.5 ** 2))
+    k /= k.sum()
+
+    def gauss(p):
+        q = np.pad(p, ((r, r), (0, 0)), mode="symmetric")
+        q = sum(k[i] * q[i:i + p.shape[0], :] for i in range(2 * r + 1))
+        q = np.pad(q, ((0, 0), (r, r)), mode="symmetric")
+        return sum(k[i] * q[:, i:i + p.shape[1]] for i in range(2 * r + 1))
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ssims = []
+    for c in range(3):
+        u, v = x[:, :, c], y[:, :, c]
+        mu, mv = gauss(u), gauss(v)
+        vu, vv, cuv = gauss(u * u) - mu * mu, gauss(v * v) - mv * mv, gauss(u * v) - mu * mv
+        s = ((2 * mu * mv + c1) * (2 * cuv + c2)) / ((mu ** 2 + mv ** 2 + c1) * (vu + vv + c2))
+        ssims.append(s[r:-r, r:-r].mean())
+    save_safetensors(os.path.join(out, "metrics.safetensors"),
+                     {"l1_psnr_ssim": torch.tensor([l1, psnr, np.mean(ssims)], dtype=torch.float64)})
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/app/fixtures"
     os.makedirs(out, exist_ok=True)
@@ -325,7 +236,9 @@ def main():
     torch.set_num_threads(1)
     gen_forward(out)
     gen_train(out)
+    gen_train2(out)
     gen_keys(out)
+    gen_metrics(out)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ static const net_case cases[] = {
     {"resnet_6blocks_instance", 1, {GEN_RESNET, 6, 3, 3, 64, NORM_INSTANCE, 0}, {0}},
     {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH}},
     {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE}},
+    {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH}},
 };
 
 static void shape_text(const eng_node *n, int is_counter, char *buf, size_t len)

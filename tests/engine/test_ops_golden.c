@@ -1,7 +1,8 @@
 /* Every differentiable engine op against PyTorch (fixtures from tools/gen_golden.py): for each
  * case, out = op(leaves), loss = sum(out * R); the output, the gradient of every input and
- * param, and the updated batch norm statistics must match within GOLDEN_TOL. Prints the worst
- * error per case and per op. */
+ * param, and the updated batch norm statistics must match within GOLDEN_TOL. Each case runs
+ * on CPU backends of 1, 2 and 3 threads (uneven work splits). Prints the worst error per case
+ * and per op. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,14 +13,20 @@
 #include "tests/engine/golden.h"
 
 #define MAX_LEAVES 8
+#define NBACKENDS 3
 
 typedef struct {
+    const cJSON *json; /* the case's entry of the "cases" metadata */
     const char *name;
     const char *op;
     const cJSON *args;
     int nleaves;
     eng_node *leaves[MAX_LEAVES];
     const char *leaf_names[MAX_LEAVES];
+    int ngrads;
+    eng_node *grad_leaves[MAX_LEAVES];
+    eng_graph *g;
+    eng_node *out, *R;
 } golden_case;
 
 static double arg(const golden_case *c, const char *key)
@@ -114,16 +121,61 @@ static void record(const char *op, double out_err, double grad_err)
     s->grad_err = fmax(s->grad_err, grad_err);
 }
 
+/* Plans the case's graph on one backend, runs it once and folds its errors into the worst. */
+static void run_on_backend(const st_file *f, const golden_case *c, eng_backend *be, int threads,
+                           double *out_err, double *grad_err)
+{
+    char key[256];
+    const cJSON *jl;
+    eng_plan *p = eng_plan_new(c->g, be);
+    if (!p) {
+        fprintf(stderr, "case %s: plan failed: %s\n", c->name, eng_last_error());
+        exit(1);
+    }
+    for (int i = 0; i < c->nleaves; i++) {
+        snprintf(key, sizeof key, "%s.in.%s", c->name, c->leaf_names[i]);
+        golden_write_node(p, c->leaves[i], f, key);
+    }
+    snprintf(key, sizeof key, "%s.R", c->name);
+    golden_write_node(p, c->R, f, key);
+    if (eng_plan_run(p) != ENG_OK) {
+        fprintf(stderr, "case %s: run failed: %s\n", c->name, eng_last_error());
+        exit(1);
+    }
+
+    snprintf(key, sizeof key, "%s.out", c->name);
+    *out_err = fmax(*out_err, golden_compare_node(p, c->out, 0, f, key));
+    for (int i = 0; i < c->ngrads; i++) {
+        const eng_node *leaf_node = c->grad_leaves[i];
+        snprintf(key, sizeof key, "%s.grad.%s", c->name, leaf_node->name);
+        double e = golden_compare_node(p, leaf_node, 1, f, key);
+        if (!(e <= GOLDEN_TOL))
+            fprintf(stderr, "case %s (%d threads): gradient of %s error %.3g\n", c->name, threads,
+                    leaf_node->name, e);
+        *grad_err = fmax(*grad_err, e);
+    }
+    /* Updated persistent state (batch norm running statistics) counts as output. */
+    cJSON_ArrayForEach(jl, cJSON_GetObjectItemCaseSensitive(c->json, "states"))
+    {
+        snprintf(key, sizeof key, "%s.after.%s", c->name, jl->valuestring);
+        double e = golden_compare_node(p, leaf(c, jl->valuestring), 0, f, key);
+        if (!(e <= GOLDEN_TOL))
+            fprintf(stderr, "case %s (%d threads): state %s error %.3g\n", c->name, threads,
+                    jl->valuestring, e);
+        *out_err = fmax(*out_err, e);
+    }
+    eng_plan_free(p);
+}
+
 /* Runs one case; returns 0 when every comparison is within tolerance. */
-static int run_case(const st_file *f, const cJSON *jc, eng_backend *be)
+static int run_case(const st_file *f, const cJSON *jc, eng_backend *const *be)
 {
     golden_case c = {0};
+    c.json = jc;
     c.name = cJSON_GetObjectItemCaseSensitive(jc, "name")->valuestring;
     c.op = cJSON_GetObjectItemCaseSensitive(jc, "op")->valuestring;
     c.args = cJSON_GetObjectItemCaseSensitive(jc, "args");
-    eng_graph *g = eng_graph_new();
-    eng_node *grad_leaves[MAX_LEAVES];
-    int ngrad = 0;
+    eng_graph *g = c.g = eng_graph_new();
     char key[256];
 
     const cJSON *jl;
@@ -141,54 +193,21 @@ static int run_case(const st_file *f, const cJSON *jc, eng_backend *be)
         c.leaves[c.nleaves++] = n;
     }
     cJSON_ArrayForEach(jl, cJSON_GetObjectItemCaseSensitive(jc, "grads"))
-        grad_leaves[ngrad++] = leaf(&c, jl->valuestring);
+        c.grad_leaves[c.ngrads++] = leaf(&c, jl->valuestring);
 
-    eng_node *out = build_op(g, &c);
-    eng_node *R = eng_input(g, "R", out->ndim, out->shape);
-    eng_node *loss = eng_sum(g, eng_mul(g, out, R));
+    c.out = build_op(g, &c);
+    c.R = eng_input(g, "R", c.out->ndim, c.out->shape);
+    eng_node *loss = eng_sum(g, eng_mul(g, c.out, c.R));
     eng_forward(g, loss);
-    eng_backward(g, loss, grad_leaves, ngrad);
+    eng_backward(g, loss, c.grad_leaves, c.ngrads);
 
-    eng_plan *p = eng_plan_new(g, be);
-    if (!p) {
-        fprintf(stderr, "case %s: plan failed: %s\n", c.name, eng_last_error());
-        exit(1);
-    }
-    for (int i = 0; i < c.nleaves; i++) {
-        snprintf(key, sizeof key, "%s.in.%s", c.name, c.leaf_names[i]);
-        golden_write_node(p, c.leaves[i], f, key);
-    }
-    snprintf(key, sizeof key, "%s.R", c.name);
-    golden_write_node(p, R, f, key);
-    if (eng_plan_run(p) != ENG_OK) {
-        fprintf(stderr, "case %s: run failed: %s\n", c.name, eng_last_error());
-        exit(1);
-    }
-
-    snprintf(key, sizeof key, "%s.out", c.name);
-    double out_err = golden_compare_node(p, out, 0, f, key);
-    double grad_err = 0.0;
-    for (int i = 0; i < ngrad; i++) {
-        snprintf(key, sizeof key, "%s.grad.%s", c.name, grad_leaves[i]->name);
-        double e = golden_compare_node(p, grad_leaves[i], 1, f, key);
-        if (!(e <= GOLDEN_TOL))
-            fprintf(stderr, "case %s: gradient of %s error %.3g\n", c.name, grad_leaves[i]->name, e);
-        grad_err = fmax(grad_err, e);
-    }
-    /* Updated persistent state (batch norm running statistics) counts as output. */
-    cJSON_ArrayForEach(jl, cJSON_GetObjectItemCaseSensitive(jc, "states"))
-    {
-        snprintf(key, sizeof key, "%s.after.%s", c.name, jl->valuestring);
-        double e = golden_compare_node(p, leaf(&c, jl->valuestring), 0, f, key);
-        if (!(e <= GOLDEN_TOL))
-            fprintf(stderr, "case %s: state %s error %.3g\n", c.name, jl->valuestring, e);
-        out_err = fmax(out_err, e);
-    }
+    double out_err = 0.0, grad_err = 0.0;
+    for (int b = 0; b < NBACKENDS; b++)
+        run_on_backend(f, &c, be[b], b + 1, &out_err, &grad_err);
     int ok = out_err <= GOLDEN_TOL && grad_err <= GOLDEN_TOL;
     printf("  %-24s %-22s %10.3g %10.3g  %s\n", c.name, c.op, out_err, grad_err,
            ok ? "ok" : "FAIL");
     record(c.op, out_err, grad_err);
-    eng_plan_free(p);
     eng_graph_free(g);
     return ok ? 0 : 1;
 }
@@ -201,10 +220,12 @@ int main(void)
         fprintf(stderr, "ops_golden.safetensors: no 'cases' metadata\n");
         return 1;
     }
-    eng_backend *be = eng_cpu_backend_new(2);
+    eng_backend *be[NBACKENDS];
+    for (int b = 0; b < NBACKENDS; b++)
+        be[b] = eng_cpu_backend_new(b + 1);
     int failures = 0;
-    printf("worst error |a-b|/max(1,|b|) vs PyTorch, tolerance %g (backend %s)\n", GOLDEN_TOL,
-           eng_backend_name(be));
+    printf("worst error |a-b|/max(1,|b|) vs PyTorch, tolerance %g (CPU backend, 1-%d threads)\n",
+           GOLDEN_TOL, NBACKENDS);
     printf("  %-24s %-22s %10s %10s\n", "case", "op", "output", "grads");
     const cJSON *jc;
     cJSON_ArrayForEach(jc, cases) failures += run_case(f, jc, be);
@@ -214,7 +235,8 @@ int main(void)
         printf("  %-22s %5d %10.3g %10.3g\n", summaries[i].op, summaries[i].cases,
                summaries[i].out_err, summaries[i].grad_err);
     printf("%d of %d cases failed\n", failures, cJSON_GetArraySize(cases));
-    eng_backend_free(be);
+    for (int b = 0; b < NBACKENDS; b++)
+        eng_backend_free(be[b]);
     cJSON_Delete(cases);
     st_close(f);
     return failures ? 1 : 0;

@@ -313,6 +313,7 @@ static void test_corruption(void)
     fclose(fp);
     CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "not valid JSON"));
     unlink(path);
+    CHECK(!st_open(tmpdir, err, sizeof err) && strstr(err, "not a regular file"));
     path_in_tmp(path, sizeof path, "missing.safetensors");
     CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "No such file"));
 }
