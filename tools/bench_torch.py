@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch counterpart of `pix2pix bench`: the reference's networks (imported from
-gen_parity.py, the same torch.nn re-implementation the parity fixtures come from), the same
+"""PyTorch counterpart of `pix2pix bench`: the reference's networks and training step (from
+torch_reference.py, the torch.nn re-implementation the parity fixtures come from), the same
 shapes and thread count, the reference recipe (G forward, D update, G update with Adam). Prints
 the same report and, with --json, the same JSON line last.
 
@@ -18,8 +18,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_parity import (NLayerDiscriminator, ResnetGenerator, UnetGenerator,  # noqa: E402
-                        get_norm_layer)
+from torch_reference import (NLayerDiscriminator, ResnetGenerator, UnetGenerator,  # noqa: E402
+                             get_norm_layer, optimize_parameters)
 
 
 def reset_peak_rss():
@@ -120,27 +120,10 @@ def main():
     d.train()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
+    bce = nn.BCEWithLogitsLoss()
 
     def step():
-        fake_b = g(real_a)
-        for p in d.parameters():
-            p.requires_grad_(True)
-        opt_d.zero_grad()
-        fake_ab = torch.cat((real_a, fake_b), 1)
-        pred_fake = d(fake_ab.detach())
-        loss_d_fake = bce(pred_fake, torch.zeros_like(pred_fake))
-        pred_real = d(torch.cat((real_a, real_b), 1))
-        loss_d_real = bce(pred_real, torch.ones_like(pred_real))
-        ((loss_d_fake + loss_d_real) * 0.5).backward()
-        opt_d.step()
-        for p in d.parameters():
-            p.requires_grad_(False)
-        opt_g.zero_grad()
-        pred_fake = d(fake_ab)
-        loss_g = bce(pred_fake, torch.ones_like(pred_fake)) + l1(fake_b, real_b) * 100.0
-        loss_g.backward()
-        opt_g.step()
+        optimize_parameters(g, d, opt_g, opt_d, bce, real_a, real_b)
 
     train_ms, train_min, train_cpu = time_runs(step, a.warmup, a.iters)
     train_peak = peak_rss_mib()
