@@ -113,8 +113,8 @@ int eng_plan_run(eng_plan *p);
 /* Copies a node's values (or its gradient) between host memory and the plan. numel floats. */
 int eng_plan_write(eng_plan *p, const eng_node *n, const float *src);
 int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
-/* Gradients are kept for leaves (inputs, params); those of op outputs may share memory and
- * are not readable after a run (ENG_EINVAL). */
+/* Gradients are kept for inputs and for params that no optimizer updates; those of op outputs
+ * and of optimized params share memory and are not readable after a run (ENG_EINVAL). */
 int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst);
 /* Bytes of device/host memory the plan holds (all buffers). */
 size_t eng_plan_bytes(const eng_plan *p);

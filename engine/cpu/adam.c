@@ -41,17 +41,15 @@ static void adam_range(void *arg, size_t lo, size_t hi)
     }
 }
 
-void cpu_adam_step(cpu_ctx *c, const eng_adam *opt)
+void cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i)
 {
     double t = (double)opt->steps;
     double bc1 = 1.0 - pow(opt->beta1, t), bc2 = 1.0 - pow(opt->beta2, t);
-    for (int i = 0; i < opt->nparams; i++) {
-        int id = opt->params[i]->id;
-        adam_job j = {.p = c->data[id], .g = c->grad[id], .m = c->data[opt->exp_avg[i]->id],
-                      .v = c->data[opt->exp_avg_sq[i]->id], .w1 = (float)(1.0 - opt->beta1),
-                      .beta2 = opt->beta2, .w2 = (float)(1.0 - opt->beta2),
-                      .bc2_sqrt = (float)sqrt(bc2), .eps = opt->eps,
-                      .neg_step = (float)(-(double)opt->lr / bc1)};
-        cpu_parallel_for(c->pool, opt->params[i]->numel, adam_range, &j);
-    }
+    int id = opt->params[i]->id;
+    adam_job j = {.p = c->data[id], .g = c->grad[id], .m = c->data[opt->exp_avg[i]->id],
+                  .v = c->data[opt->exp_avg_sq[i]->id], .w1 = (float)(1.0 - opt->beta1),
+                  .beta2 = opt->beta2, .w2 = (float)(1.0 - opt->beta2),
+                  .bc2_sqrt = (float)sqrt(bc2), .eps = opt->eps,
+                  .neg_step = (float)(-(double)opt->lr / bc1)};
+    cpu_parallel_for(c->pool, opt->params[i]->numel, adam_range, &j);
 }

@@ -83,7 +83,7 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
         total += padded(node->numel);
-        if (node->has_grad && !cpu_grad_is_transient(node))
+        if (node->has_grad && !cp->grads.transient[i])
             total += padded(node->numel);
         total += padded(node->aux_numel);
         size_t s = cpu_scratch_floats(node);
@@ -108,7 +108,7 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
         const eng_node *node = g->nodes[i];
         c->data[i] = next;
         next += padded(node->numel);
-        if (cpu_grad_is_transient(node)) {
+        if (cp->grads.transient[i]) {
             size_t off = cp->grads.offset[i];
             c->grad[i] = off == (size_t)-1 ? NULL : transient + off;
         } else if (node->has_grad) {
@@ -188,7 +188,7 @@ static int cpu_run(eng_plan *p)
             kernels[n->op].forward(c, n);
             break;
         case ENG_CMD_ZERO_GRAD:
-            if (!cpu_grad_is_transient(n)) /* transient ones: zeroed at their first touch */
+            if (!cp->grads.transient[n->id]) /* transient ones: zeroed at their first touch */
                 zero_grad(c, n);
             break;
         case ENG_CMD_SEED_GRAD:
@@ -198,12 +198,18 @@ static int cpu_run(eng_plan *p)
         case ENG_CMD_BACKWARD:
             kernels[n->op].backward(c, n, cmd->mask);
             break;
-        case ENG_CMD_ADAM:
-            cpu_adam_step(c, cmd->opt);
+        case ENG_CMD_ADAM: /* its updates run at the points planned for each parameter */
             break;
         }
-        if (cp->profile)
-            cpu_profile_add(cp->profile, cmd, cpu_profile_now() - t0);
+        if (cp->profile) {
+            double t1 = cpu_profile_now();
+            cpu_profile_add(cp->profile, cmd, t1 - t0);
+            t0 = t1;
+        }
+        for (int a = cp->grads.adam_start[i]; a < cp->grads.adam_start[i + 1]; a++)
+            cpu_adam_param(c, cp->grads.adam[a].opt, cp->grads.adam[a].index);
+        if (cp->profile && cp->grads.adam_start[i] < cp->grads.adam_start[i + 1])
+            cpu_profile_add(cp->profile, &(eng_cmd){.kind = ENG_CMD_ADAM}, cpu_profile_now() - t0);
     }
     if (cp->profile)
         cpu_profile_run_done(cp->profile);
@@ -220,9 +226,10 @@ static int cpu_write(eng_plan *p, const eng_node *n, const float *src)
 static int cpu_read(eng_plan *p, const eng_node *n, float *dst, int grad)
 {
     cpu_plan *cp = p->impl;
-    if (grad && cpu_grad_is_transient(n))
+    if (grad && cp->grads.transient[n->id])
         return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
-                             "gradients of inputs and parameters are)", n->name);
+                             "those of inputs and of parameters without an optimizer are)",
+                             n->name);
     const float *src = grad ? cp->ctx.grad[n->id] : cp->ctx.data[n->id];
     memcpy(dst, src, n->numel * sizeof(float));
     return ENG_OK;

@@ -45,17 +45,25 @@ void cpu_gemm(cpu_ctx *c, int trans_a, int trans_b, int M, int N, int K, const f
               const float *B, int ldb, float beta, float *C, int ldc, float *tmp);
 
 /* ---- transient gradients (grad_liveness.c) ------------------------------------------------
- * Gradients of op outputs share one region by liveness; their ZERO_GRAD commands move to the
- * command that first touches them after it. */
+ * Gradients of op outputs and of optimized parameters share one region by liveness; their
+ * ZERO_GRAD commands move to the command that first touches them after it, and each
+ * parameter's Adam update runs right after the last command that uses the parameter. */
 typedef struct {
-    size_t *offset;       /* [node id] float offset in the region, (size_t)-1: not transient */
+    const eng_adam *opt;
+    int index;            /* parameter index in opt */
+} cpu_adam_entry;
+
+typedef struct {
+    char *transient;      /* [node id] gradient lives in the shared region */
+    size_t *offset;       /* [node id] float offset in the region, (size_t)-1: none */
     size_t region_floats;
     int *zero_start;      /* [cmd .. cmd+1): indices into zero_ids of grads zeroed before cmd */
     int *zero_ids;
+    int *adam_start;      /* [cmd .. cmd+1): indices into adam of the updates run after cmd */
+    cpu_adam_entry *adam;
 } cpu_grad_plan;
 int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp);
 void cpu_grad_plan_free(cpu_grad_plan *gp);
-int cpu_grad_is_transient(const eng_node *n);
 
 /* ---- kernels --------------------------------------------------------------------------------
  * forward: writes c->data[n->id] (and c->aux[n->id] where aux_numel > 0) from the srcs' data.
@@ -92,7 +100,7 @@ CPU_KERNEL(mse_loss)
 CPU_KERNEL(bce_logits_loss)
 #undef CPU_KERNEL
 
-/* Adam on every param of opt (torch.optim.Adam rule), opt->steps already incremented. */
-void cpu_adam_step(cpu_ctx *c, const eng_adam *opt);
+/* Adam on param i of opt (torch.optim.Adam rule), opt->steps already incremented. */
+void cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i);
 
 #endif

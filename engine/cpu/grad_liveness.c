@@ -1,63 +1,83 @@
-/* Gradient buffers of intermediate tensors share memory by liveness.
+/* Transient gradients: buffers shared by liveness.
  *
- * The gradient of an op's output is alive from the first command that touches it (a consumer's
- * backward adding into it, or the loss seed) to the last (normally its own backward, which
- * reads it). Each ZERO_GRAD of such a gradient is moved to its next touch, so the buffer is
- * not held from the start of the backward pass. Buffers whose lifetimes do not overlap get
- * the same memory: offsets are chosen greedily, largest first, at the lowest free address.
- * Leaf gradients (params, inputs) are not transient: the optimizer and callers read them. */
+ * Two kinds of gradients are transient:
+ * - those of op outputs: alive from the first command that touches them (a consumer's
+ *   backward adding into them, or the loss seed) to the last (normally their own backward);
+ * - those of parameters updated by an optimizer: each parameter's Adam update is moved to just
+ *   after the last command before the ADAM command that uses the parameter (its layer's
+ *   backward, which completes the gradient), so the gradient dies there instead of being held
+ *   until the end of the step. Nothing reads the parameter in between, so the values are the
+ *   same as updating at the ADAM command.
+ * Each ZERO_GRAD of a transient gradient moves to its next touch. Buffers whose lifetimes do
+ * not overlap get the same memory: offsets are chosen greedily, largest first, at the lowest
+ * free address. Gradients of inputs and of parameters without an optimizer stay readable. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/cpu/cpu_internal.h"
 #include "engine/engine.h"
 
-static int is_transient(const eng_node *n)
+static int is_op_output(const eng_node *n)
 {
-    return n->has_grad && n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM &&
-           n->op != ENG_OP_STATE && n->op != ENG_OP_CONST;
+    return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
+           n->op != ENG_OP_CONST;
 }
 
-/* Calls touch(id, cmd index) for every transient gradient command i reads or writes. */
-static void each_touch(const eng_graph *g, int i, void (*touch)(void *, int, int), void *arg)
+/* Does command c read or write node p (its values or its gradient)? */
+static int uses(const eng_cmd *c, const eng_node *p)
 {
-    const eng_cmd *c = &g->cmds[i];
-    if (c->kind == ENG_CMD_SEED_GRAD && is_transient(c->node))
-        touch(arg, c->node->id, i);
-    if (c->kind != ENG_CMD_BACKWARD)
-        return;
-    if (is_transient(c->node))
-        touch(arg, c->node->id, i);
-    for (int s = 0; s < c->node->nsrc; s++)
-        if ((c->mask & (1u << s)) && is_transient(c->node->src[s]))
-            touch(arg, c->node->src[s]->id, i);
+    if (c->kind == ENG_CMD_ADAM) {
+        for (int i = 0; i < c->opt->nparams; i++)
+            if (c->opt->params[i] == p)
+                return 1;
+        return 0;
+    }
+    if (c->node == p)
+        return 1;
+    if (c->kind == ENG_CMD_FORWARD || c->kind == ENG_CMD_BACKWARD)
+        for (int s = 0; s < c->node->nsrc; s++)
+            if (c->node->src[s] == p)
+                return 1;
+    return 0;
+}
+
+/* Where each Adam update runs: after the last command before its ADAM command that uses the
+ * parameter (the ADAM command itself when there is none). */
+static int adam_point(const eng_graph *g, int adam_cmd, const eng_node *p)
+{
+    for (int k = adam_cmd - 1; k >= 0; k--)
+        if (uses(&g->cmds[k], p))
+            return k;
+    return adam_cmd;
 }
 
 typedef struct {
+    const char *transient;
     int *first, *last;   /* [node id] first and last touching command, -1 if none */
     int *pending;        /* [node id] a ZERO_GRAD is waiting for the next touch */
-    int *counts;         /* [cmd] zeroes to run before it */
-    int *ids;            /* the zeroed node ids, grouped by command */
-    int *fill;
+    int *zero_counts;    /* [cmd] zeroes to run before it */
+    int *zero_fill;
+    int *zero_ids;       /* the zeroed node ids, grouped by command */
     int pass;            /* 0: count the zeroes, 1: record them */
 } scan_state;
 
-static void record_touch(void *arg, int id, int i)
+static void touch(scan_state *s, int id, int i)
 {
-    scan_state *s = arg;
+    if (!s->transient[id])
+        return;
     if (s->first[id] < 0)
         s->first[id] = i;
     s->last[id] = i;
     if (s->pending[id]) {
         s->pending[id] = 0;
         if (s->pass == 0)
-            s->counts[i]++;
+            s->zero_counts[i]++;
         else
-            s->ids[s->fill[i]++] = id;
+            s->zero_ids[s->zero_fill[i]++] = id;
     }
 }
 
-static void scan(const eng_graph *g, scan_state *s)
+static void scan(const eng_graph *g, const cpu_grad_plan *gp, scan_state *s)
 {
     for (int id = 0; id < g->nnodes; id++) {
         s->first[id] = s->last[id] = -1;
@@ -65,54 +85,124 @@ static void scan(const eng_graph *g, scan_state *s)
     }
     for (int i = 0; i < g->ncmds; i++) {
         const eng_cmd *c = &g->cmds[i];
-        if (c->kind == ENG_CMD_ZERO_GRAD && is_transient(c->node))
+        if (c->kind == ENG_CMD_ZERO_GRAD && s->transient[c->node->id]) {
             s->pending[c->node->id] = 1;
-        else
-            each_touch(g, i, record_touch, s);
+        } else if (c->kind == ENG_CMD_SEED_GRAD) {
+            touch(s, c->node->id, i);
+        } else if (c->kind == ENG_CMD_BACKWARD) {
+            touch(s, c->node->id, i);
+            for (int k = 0; k < c->node->nsrc; k++)
+                if (c->mask & (1u << k))
+                    touch(s, c->node->src[k]->id, i);
+        }
+        for (int a = gp->adam_start[i]; a < gp->adam_start[i + 1]; a++)
+            touch(s, gp->adam[a].opt->params[gp->adam[a].index]->id, i);
     }
 }
 
+/* ---- Adam points: per command, the updates that run right after it ----------------------- */
+static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
+{
+    size_t nc = (size_t)g->ncmds;
+    int total = 0;
+    for (int i = 0; i < g->ncmds; i++)
+        if (g->cmds[i].kind == ENG_CMD_ADAM)
+            total += g->cmds[i].opt->nparams;
+    int *point = malloc((size_t)(total ? total : 1) * sizeof(int));
+    int *fill = calloc(nc + 1, sizeof(int));
+    gp->adam = malloc((size_t)(total ? total : 1) * sizeof *gp->adam);
+    gp->adam_start = calloc(nc + 1, sizeof(int));
+    if (!point || !fill || !gp->adam || !gp->adam_start) {
+        free(point);
+        free(fill);
+        return -1;
+    }
+    int k = 0;
+    for (int i = 0; i < g->ncmds; i++) {
+        const eng_cmd *c = &g->cmds[i];
+        if (c->kind != ENG_CMD_ADAM)
+            continue;
+        for (int p = 0; p < c->opt->nparams; p++) {
+            point[k] = adam_point(g, i, c->opt->params[p]);
+            fill[point[k]]++;
+            transient[c->opt->params[p]->id] = 1;
+            k++;
+        }
+    }
+    for (size_t i = 0, start = 0; i <= nc; i++) { /* counts -> start offsets */
+        size_t n = (size_t)fill[i];
+        gp->adam_start[i] = (int)start;
+        fill[i] = (int)start;
+        start += n;
+    }
+    k = 0;
+    for (int i = 0; i < g->ncmds; i++) {
+        const eng_cmd *c = &g->cmds[i];
+        if (c->kind != ENG_CMD_ADAM)
+            continue;
+        for (int p = 0; p < c->opt->nparams; p++, k++)
+            gp->adam[fill[point[k]]++] = (cpu_adam_entry){c->opt, p};
+    }
+    free(point);
+    free(fill);
+    return 0;
+}
+
+/* ---- offsets ------------------------------------------------------------------------------ */
 typedef struct {
     size_t off, size;
-    int first, last;
-} placed;
+    int first, last, id;
+} interval;
 
 static int by_offset(const void *a, const void *b)
 {
-    const placed *x = a, *y = b;
+    const interval *x = a, *y = b;
     return (x->off > y->off) - (x->off < y->off);
 }
 
+static int by_size_desc(const void *a, const void *b)
+{
+    const interval *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return x->first - y->first;
+}
+
 /* Lowest offset where [off, off + size) misses every placed buffer alive at the same time. */
-static size_t lowest_fit(const placed *done, int ndone, placed *scratch, size_t size, int first,
-                         int last)
+static size_t lowest_fit(const interval *done, int ndone, interval *tmp, const interval *want)
 {
     int n = 0;
     for (int k = 0; k < ndone; k++)
-        if (done[k].first <= last && first <= done[k].last)
-            scratch[n++] = done[k];
-    qsort(scratch, (size_t)n, sizeof *scratch, by_offset);
+        if (done[k].first <= want->last && want->first <= done[k].last)
+            tmp[n++] = done[k];
+    qsort(tmp, (size_t)n, sizeof *tmp, by_offset);
     size_t off = 0;
     for (int k = 0; k < n; k++) {
-        if (scratch[k].off >= off + size)
+        if (tmp[k].off >= off + want->size)
             break;
-        if (scratch[k].off + scratch[k].size > off)
-            off = scratch[k].off + scratch[k].size;
+        if (tmp[k].off + tmp[k].size > off)
+            off = tmp[k].off + tmp[k].size;
     }
     return off;
 }
 
-typedef struct {
-    size_t size;
-    int first, id;
-} candidate;
-
-static int by_size_desc(const void *a, const void *b)
+static void place(const eng_graph *g, const scan_state *s, cpu_grad_plan *gp, interval *list,
+                  interval *tmp)
 {
-    const candidate *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size < y->size ? 1 : -1;
-    return x->first - y->first;
+    int n = 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        gp->offset[id] = (size_t)-1;
+        if (s->transient[id] && s->first[id] >= 0)
+            list[n++] = (interval){0, (g->nodes[id]->numel + 15) & ~(size_t)15, s->first[id],
+                                   s->last[id], id};
+    }
+    qsort(list, (size_t)n, sizeof *list, by_size_desc);
+    for (int k = 0; k < n; k++) {
+        list[k].off = lowest_fit(list, k, tmp, &list[k]);
+        gp->offset[list[k].id] = list[k].off;
+        if (list[k].off + list[k].size > gp->region_floats)
+            gp->region_floats = list[k].off + list[k].size;
+    }
 }
 
 int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
@@ -120,24 +210,29 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     size_t nn = (size_t)g->nnodes, nc = (size_t)g->ncmds;
     scan_state s = {0};
     memset(gp, 0, sizeof *gp);
+    gp->transient = calloc(nn, 1);
+    gp->offset = malloc(nn * sizeof(size_t));
+    gp->zero_start = malloc((nc + 1) * sizeof(int));
     s.first = malloc(nn * sizeof(int));
     s.last = malloc(nn * sizeof(int));
     s.pending = malloc(nn * sizeof(int));
-    s.counts = calloc(nc + 1, sizeof(int));
-    s.fill = malloc((nc + 1) * sizeof(int));
-    candidate *order = malloc(nn * sizeof *order);
-    placed *done = malloc(nn * sizeof(placed)), *tmp = malloc(nn * sizeof(placed));
-    gp->offset = malloc(nn * sizeof(size_t));
-    gp->zero_start = malloc((nc + 1) * sizeof(int));
-    int ok = s.first && s.last && s.pending && s.counts && s.fill && order && done && tmp &&
-             gp->offset && gp->zero_start;
+    s.zero_counts = calloc(nc + 1, sizeof(int));
+    s.zero_fill = malloc((nc + 1) * sizeof(int));
+    interval *list = malloc(nn * sizeof *list), *tmp = malloc(nn * sizeof *tmp);
+    int ok = gp->transient && gp->offset && gp->zero_start && s.first && s.last && s.pending &&
+             s.zero_counts && s.zero_fill && list && tmp;
     if (ok) {
-        scan(g, &s);
+        for (int id = 0; id < g->nnodes; id++)
+            gp->transient[id] = g->nodes[id]->has_grad && is_op_output(g->nodes[id]);
+        ok = plan_adam(g, gp, gp->transient) == 0;
+    }
+    if (ok) {
+        s.transient = gp->transient;
+        scan(g, gp, &s);
         int total = 0;
         for (size_t i = 0; i < nc; i++) {
-            gp->zero_start[i] = total;
-            s.fill[i] = total;
-            total += s.counts[i];
+            gp->zero_start[i] = s.zero_fill[i] = total;
+            total += s.zero_counts[i];
         }
         gp->zero_start[nc] = total;
         gp->zero_ids = malloc((size_t)(total ? total : 1) * sizeof(int));
@@ -145,32 +240,16 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     }
     if (ok) {
         s.pass = 1;
-        s.ids = gp->zero_ids;
-        scan(g, &s);
-        int n = 0;
-        for (int id = 0; id < g->nnodes; id++) {
-            gp->offset[id] = (size_t)-1;
-            if (is_transient(g->nodes[id]) && s.first[id] >= 0)
-                order[n++] = (candidate){(g->nodes[id]->numel + 15) & ~(size_t)15, s.first[id], id};
-        }
-        qsort(order, (size_t)n, sizeof *order, by_size_desc);
-        for (int k = 0; k < n; k++) {
-            int id = order[k].id;
-            size_t size = order[k].size;
-            size_t off = lowest_fit(done, k, tmp, size, s.first[id], s.last[id]);
-            done[k] = (placed){off, size, s.first[id], s.last[id]};
-            gp->offset[id] = off;
-            if (off + size > gp->region_floats)
-                gp->region_floats = off + size;
-        }
+        s.zero_ids = gp->zero_ids;
+        scan(g, gp, &s);
+        place(g, &s, gp, list, tmp);
     }
     free(s.first);
     free(s.last);
     free(s.pending);
-    free(s.counts);
-    free(s.fill);
-    free(order);
-    free(done);
+    free(s.zero_counts);
+    free(s.zero_fill);
+    free(list);
     free(tmp);
     if (!ok) {
         cpu_grad_plan_free(gp);
@@ -181,13 +260,11 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
 
 void cpu_grad_plan_free(cpu_grad_plan *gp)
 {
+    free(gp->transient);
     free(gp->offset);
     free(gp->zero_start);
     free(gp->zero_ids);
+    free(gp->adam_start);
+    free(gp->adam);
     memset(gp, 0, sizeof *gp);
-}
-
-int cpu_grad_is_transient(const eng_node *n)
-{
-    return is_transient(n);
 }

@@ -2,7 +2,9 @@
  * liveness. Checks that (1) a deep chain needs far less gradient memory than one buffer per
  * tensor, (2) reading an intermediate gradient is refused with a message, (3) a graph with two
  * backward passes through the same tensors gives exactly the parameter gradients of a graph
- * holding only the second pass (each pass starts from zeroed gradients). */
+ * holding only the second pass (each pass starts from zeroed gradients), (4) with Adam, the
+ * parameters' gradients are transient too (each update runs once its gradient is complete):
+ * less memory than one gradient buffer per parameter, and their reads are refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,11 +139,35 @@ static void check_two_passes(eng_backend *be)
     eng_graph_free(once.g);
 }
 
+static void check_adam(eng_backend *be)
+{
+    chain plain, adam;
+    build_chain(&plain);
+    eng_backward(plain.g, eng_sum(plain.g, plain.out), plain.w, DEPTH);
+    build_chain(&adam);
+    eng_backward(adam.g, eng_sum(adam.g, adam.out), adam.w, DEPTH);
+    eng_adam_step(adam.g, eng_adam_new(adam.g, adam.w, DEPTH, 1e-3f, 0.5f, 0.999f, 1e-8f));
+    size_t params = sizeof(float) * DEPTH * C * C * 9;
+    /* Adam adds two moments per parameter; the gradients of the parameters mostly go away. */
+    size_t extra = plan_bytes(adam.g, be) - plan_bytes(plain.g, be);
+    check(extra < 2 * params, "parameter gradients share memory when Adam updates them");
+    eng_plan *p = eng_plan_new(adam.g, be);
+    write_inputs(p, &adam);
+    float v[C * C * 9];
+    check(eng_plan_run(p) == ENG_OK, "run with Adam");
+    check(eng_plan_read_grad(p, adam.w[0], v) == ENG_EINVAL,
+          "reading an optimized parameter's gradient is refused");
+    eng_plan_free(p);
+    eng_graph_free(plain.g);
+    eng_graph_free(adam.g);
+}
+
 int main(void)
 {
     eng_backend *be = eng_cpu_backend_new(2);
     check_memory_and_reads(be);
     check_two_passes(be);
+    check_adam(be);
     eng_backend_free(be);
     return failures ? 1 : 0;
 }
