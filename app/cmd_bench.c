@@ -8,13 +8,14 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/train.h"
 
 typedef struct {
     const char *device, *netG, *netD, *norm;
-    int size, batch, iters, warmup, threads, json, no_dropout;
+    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf;
 } bench_opts;
 
 typedef struct {
@@ -227,14 +228,17 @@ static void print_phase(const char *what, const phase_result *r)
 int cmd_benchmark(int argc, char **argv)
 {
     bench_opts o = {.device = "cpu", .netG = "unet_256", .netD = "basic", .norm = "batch",
-                    .size = 256, .batch = 1, .iters = 5, .warmup = 2, .threads = 0};
+                    .size = 256, .batch = 1, .iters = 5, .warmup = 2, .threads = 0, .ngf = 64,
+                    .ndf = 64};
     const cli_opt opts[] = {
-        {"device", CLI_STR, &o.device, "backend: cpu"},
+        {"device", CLI_STR, &o.device, "backend (as for train and translate)"},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
         {"netD", CLI_STR, &o.netD, "discriminator: basic, pixel"},
         {"norm", CLI_STR, &o.norm, "batch, instance or none"},
+        {"ngf", CLI_INT, &o.ngf, "generator filters in the last conv layer"},
+        {"ndf", CLI_INT, &o.ndf, "discriminator filters in the first conv layer"},
         {"no_dropout", CLI_FLAG, &o.no_dropout, "no dropout in the generator"},
         {"iters", CLI_INT, &o.iters, "timed runs per measurement (the median is reported)"},
         {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
@@ -248,8 +252,8 @@ int cmd_benchmark(int argc, char **argv)
     if (st != CLI_OK)
         return st == CLI_HELP ? 0 : 2;
 
-    gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = 64, .use_dropout = !o.no_dropout};
-    disc_config dc = {.input_nc = 6, .ndf = 64};
+    gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
+    disc_config dc = {.input_nc = 6, .ndf = o.ndf};
     if (gen_name_parse(o.netG, &gc) || disc_name_parse(o.netD, 3, &dc) ||
         net_norm_parse(o.norm, &gc.norm)) {
         fprintf(stderr, "pix2pix bench: unknown --netG '%s', --netD '%s' or --norm '%s'\n",
@@ -257,19 +261,17 @@ int cmd_benchmark(int argc, char **argv)
         return 2;
     }
     dc.norm = gc.norm;
-    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0) {
-        fprintf(stderr, "pix2pix bench: --size must be a positive multiple of %d; --batch-size "
-                        "and --iters at least 1\n", gen_stride(&gc));
+    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0 ||
+        o.ngf < 1 || o.ndf < 1) {
+        fprintf(stderr, "pix2pix bench: --size must be a positive multiple of %d; --batch-size, "
+                        "--iters, --ngf and --ndf at least 1\n", gen_stride(&gc));
         return 2;
     }
-    if (strcmp(o.device, "cpu")) {
-        fprintf(stderr, "pix2pix bench: unknown --device '%s' (available: cpu)\n", o.device);
-        return 2;
-    }
-    eng_backend *be = eng_cpu_backend_new(o.threads);
+    char err[512];
+    eng_backend *be = app_backend_open(o.device, o.threads, err, sizeof err);
     if (!be) {
-        fprintf(stderr, "pix2pix bench: %s\n", eng_last_error());
-        return 1;
+        fprintf(stderr, "pix2pix bench: %s\n", err);
+        return 2;
     }
     phase_result eval = {0}, infer = {0}, train = {0};
     int status = bench_infer(&o, be, &gc, 1, &eval) || bench_infer(&o, be, &gc, 0, &infer) ||
