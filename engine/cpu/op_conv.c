@@ -63,28 +63,31 @@ static void im2col_rows(void *arg, size_t begin, size_t end)
     }
 }
 
-/* Channels [begin, end) of the image += the columns scattered back (each thread owns whole
- * channels, so the overlapping windows never race). */
-static void col2im_channels(void *arg, size_t begin, size_t end)
+/* Image rows [begin, end) (all channels, c * img_h + y) += the columns scattered back. Each
+ * task owns whole rows, so overlapping windows never race and the row being summed stays in
+ * L1; rows (not channels) balance the threads even for 3-channel images. */
+static void col2im_rows(void *arg, size_t begin, size_t end)
 {
     const geom_job *j = arg;
     const conv_geom *g = j->g;
     size_t col_hw = (size_t)g->col_h * g->col_w;
-    for (size_t c = begin; c < end; c++) {
-        float *img = j->dst + c * g->img_h * g->img_w;
+    for (size_t r = begin; r < end; r++) {
+        size_t c = r / (size_t)g->img_h;
+        int y = (int)(r % (size_t)g->img_h);
+        float *out = j->dst + r * g->img_w;
         for (int ki = 0; ki < g->kh; ki++) {
+            int t = y + g->pad - ki; /* = oy * stride for the column row oy feeding image row y */
+            if (t < 0 || t % g->stride || t / g->stride >= g->col_h)
+                continue;
+            int oy = t / g->stride;
             for (int kj = 0; kj < g->kw; kj++) {
-                const float *row = j->src + ((c * g->kh + ki) * g->kw + kj) * col_hw;
-                int y_lo, y_hi, x_lo, x_hi;
-                valid_range(g->col_h, g->stride, ki - g->pad, g->img_h, &y_lo, &y_hi);
+                const float *in = j->src + ((c * g->kh + ki) * g->kw + kj) * col_hw +
+                                  (size_t)oy * g->col_w;
+                int x_lo, x_hi;
                 valid_range(g->col_w, g->stride, kj - g->pad, g->img_w, &x_lo, &x_hi);
-                for (int oy = y_lo; oy < y_hi; oy++) {
-                    const float *in = row + (size_t)oy * g->col_w;
-                    float *out = img + (size_t)(oy * g->stride + ki - g->pad) * g->img_w;
-                    int ix = x_lo * g->stride + kj - g->pad;
-                    for (int ox = x_lo; ox < x_hi; ox++, ix += g->stride)
-                        out[ix] += in[ox];
-                }
+                int ix = x_lo * g->stride + kj - g->pad;
+                for (int ox = x_lo; ox < x_hi; ox++, ix += g->stride)
+                    out[ix] += in[ox];
             }
         }
     }
@@ -99,7 +102,7 @@ static void im2col(cpu_ctx *c, const conv_geom *g, const float *img, float *col)
 static void col2im_add(cpu_ctx *c, const conv_geom *g, const float *col, float *img)
 {
     geom_job j = {g, col, img};
-    cpu_parallel_for(c->pool, (size_t)g->channels, col2im_channels, &j);
+    cpu_parallel_for(c->pool, (size_t)g->channels * g->img_h, col2im_rows, &j);
 }
 
 /* ---- bias: fill output planes, reduce gradient planes ----------------------------------- */
