@@ -75,6 +75,10 @@ typedef void (*cpu_backward_fn)(cpu_ctx *c, const eng_node *n, unsigned mask);
 
 size_t cpu_scratch_floats(const eng_node *n);
 size_t cpu_conv_scratch_floats(const eng_node *n);
+/* conv2d with at most 4 output channels runs directly, without im2col (conv_direct.c). */
+int cpu_conv2d_is_direct(const eng_node *n);
+void cpu_conv2d_direct_forward(cpu_ctx *c, const eng_node *n);
+void cpu_conv2d_direct_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
 
 #define CPU_KERNEL(name)                                                                         \
     void cpu_##name##_forward(cpu_ctx *c, const eng_node *n);                                   \

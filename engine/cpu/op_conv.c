@@ -172,6 +172,8 @@ static conv_geom conv_transpose2d_geom(const eng_node *n)
 
 size_t cpu_conv_scratch_floats(const eng_node *n)
 {
+    if (cpu_conv2d_is_direct(n))
+        return 0;
     conv_geom g = n->op == ENG_OP_CONV2D ? conv2d_geom(n) : conv_transpose2d_geom(n);
     size_t rows = (size_t)g.channels * g.kh * g.kw, pixels = (size_t)g.col_h * g.col_w;
     return rows * pixels + cpu_gemm_tmp_floats(pixels, rows);
@@ -179,6 +181,10 @@ size_t cpu_conv_scratch_floats(const eng_node *n)
 
 void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
 {
+    if (cpu_conv2d_is_direct(n)) {
+        cpu_conv2d_direct_forward(c, n);
+        return;
+    }
     conv_geom g = conv2d_geom(n);
     const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int batch = x->shape[0], co = n->shape[1];
@@ -198,6 +204,14 @@ void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
 
 void cpu_conv2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
+    if (cpu_conv2d_is_direct(n)) {
+        const eng_node *b = n->src[2];
+        if ((mask & 4u) && b)
+            bias_grad(c, c->grad[b->id], c->grad[n->id], n->shape[0], n->shape[1],
+                      (size_t)n->shape[2] * n->shape[3]);
+        cpu_conv2d_direct_backward(c, n, mask);
+        return;
+    }
     conv_geom g = conv2d_geom(n);
     const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int batch = x->shape[0], co = n->shape[1];

@@ -381,11 +381,16 @@ int main(void)
     check_conv2d(be, 1, 2, 8, 9, 3, 3, 2, 2, 0, 0);
     check_conv2d(be, 2, 2, 5, 5, 3, 1, 1, 1, 0, 1);
     check_conv2d(be, 1, 3, 6, 7, 2, 4, 4, 3, 2, 1);
+    /* The CPU backend's other paths: im2col + SGEMM (more than 4 outputs), skinny products
+     * (<= 4 output pixels). */
+    check_conv2d(be, 2, 3, 9, 7, 6, 4, 4, 2, 1, 1);
+    check_conv2d(be, 2, 5, 4, 4, 6, 4, 4, 2, 1, 0);
     /* n, ci, h, w, co, kh, kw, stride, pad, out_pad, bias */
     check_conv_transpose2d(be, 2, 3, 4, 5, 2, 4, 4, 2, 1, 0, 1);
     check_conv_transpose2d(be, 2, 2, 3, 4, 3, 3, 3, 2, 1, 1, 1);
     check_conv_transpose2d(be, 1, 3, 5, 3, 2, 3, 2, 1, 0, 0, 0);
     check_conv_transpose2d(be, 1, 2, 3, 3, 2, 2, 3, 3, 1, 2, 1);
+    check_conv_transpose2d(be, 2, 6, 2, 2, 5, 4, 4, 2, 1, 0, 1); /* skinny: 2x2 input */
     check_batch_norm(be, 1, 1);
     check_batch_norm(be, 1, 0);
     check_batch_norm(be, 0, 1);
