@@ -19,12 +19,13 @@ int cmd_test(int argc, char **argv)
         {"seed", CLI_U64, &c.seed, "dropout seed (without --eval)"},
         {"device", CLI_STR, &c.device, "cpu"},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
+        {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
     };
     const cli_spec spec = {
         "test", "pix2pix test --data DIR --model FILE [OPTIONS]",
         "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
         "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
-        "with an HTML page of input | output | target rows.",
+        "with RESULTS/index.html: input | output | target rows with their scores, worst L1 first.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)
