@@ -91,3 +91,10 @@ void progress_end(progress *p)
         fputc('\n', stderr);
     p->drawn = 0;
 }
+
+void progress_view_step(void *view, size_t done, size_t total)
+{
+    progress_view *v = view;
+    v->bar.total = (long)total;
+    progress_add(&v->bar, 1, v->label, (long)done, (long)total, NULL);
+}

@@ -4,6 +4,8 @@
 #ifndef APP_PROGRESS_H
 #define APP_PROGRESS_H
 
+#include <stddef.h>
+
 typedef struct {
     int quiet, tty;
     const char *unit;       /* "it", "img", "photos" */
@@ -19,6 +21,13 @@ void progress_set_time_limit(progress *p, double seconds);
  * count every unit. label comes before the bar, detail (may be NULL) after the ETA. */
 void progress_add(progress *p, long n, const char *label, long part, long whole,
                   const char *detail);
+/* A display behind a datasets/ progress callback: {progress_view_step, &view}. */
+typedef struct {
+    progress bar;
+    const char *label;
+} progress_view;
+void progress_view_step(void *view, size_t done, size_t total);
+
 /* Ends the terminal line. */
 void progress_end(progress *p);
 /* Monotonic seconds. */
