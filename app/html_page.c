@@ -27,11 +27,16 @@ static const char style[] =
     "pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}"
     "summary{cursor:pointer;margin:6px 0}.note{color:#555;font-size:13px}";
 
-/* Counts the images the browser has decoded; lazy ones (collapsed history) are left out. */
+/* Marks the body once loaded: data-images ok|broken (the eagerly loaded images all decoded
+ * with a non-zero width; lazy ones, in collapsed history, are left out) and every image and
+ * chart with data-rect="x y width height", so a test can find them in a screenshot. */
 static const char check_script[] =
     "<script>window.addEventListener('load',function(){var bad=0,n=0;"
+    "function mark(e){var r=e.getBoundingClientRect();e.setAttribute('data-rect',"
+    "[r.left,r.top,r.width,r.height].map(Math.round).join(' '));}"
     "document.querySelectorAll('img:not([loading=lazy])').forEach(function(i){n++;"
-    "if(!i.complete||i.naturalWidth===0)bad++;});"
+    "if(!i.complete||i.naturalWidth===0)bad++;mark(i);});"
+    "document.querySelectorAll('svg').forEach(mark);"
     "document.body.setAttribute('data-images',bad?'broken':'ok');"
     "document.body.setAttribute('data-image-count',String(n));});</script>\n";
 

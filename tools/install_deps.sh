@@ -3,11 +3,14 @@
 # Usage: sudo tools/install_deps.sh [--with-torch]
 #   --with-torch also installs python3-torch, needed only to regenerate golden fixtures
 #   and to benchmark against PyTorch (tools/), never to build, run or test.
+# chromium (headless) renders the HTML report pages in the app_report_browser test, which
+# is skipped where it is missing.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
-      libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers"
+      libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
+      chromium fonts-liberation"
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
