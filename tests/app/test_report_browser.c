@@ -59,8 +59,8 @@ static int browse(const char *page, const char *what, const char *out, const cha
     snprintf(cmd, sizeof cmd,
              "timeout -k 5 120 '%s' --headless --no-sandbox --disable-gpu --disable-quic "
              "--no-first-run --disable-background-networking --disable-component-update "
-             "--disable-sync --disable-dev-shm-usage --hide-scrollbars --user-data-dir='%s' --window-size=%d,%d %s "
-             "'file://%s' > '%s' 2> '%s'",
+             "--disable-sync --disable-dev-shm-usage --hide-scrollbars --user-data-dir='%s' "
+             "--window-size=%d,%d %s 'file://%s' > '%s' 2> '%s'",
              browser, profile, WIDTH, HEIGHT, what, page, out, log);
     int rc = system(cmd);
     nftw(profile, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
