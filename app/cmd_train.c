@@ -76,7 +76,7 @@ int cmd_train(int argc, char **argv)
         {"device", CLI_STR, &c.device, "cpu"},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"workers", CLI_INT, &c.workers, "image decoding threads"},
-        {"display-freq", CLI_INT, &c.display_freq, "write sample images every N steps"},
+        {"display-freq", CLI_INT, &c.display_freq, "refresh the report and its images every N steps"},
         {"max-steps", CLI_INT, &c.max_steps, "stop (and save) after N steps (0: no limit)"},
         {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after S seconds (0: no limit)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},

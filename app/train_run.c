@@ -452,8 +452,9 @@ int train_run(const train_config *c)
     if (!status) {
         char state[128];
         snprintf(state, sizeof state, "%s", stopped ? stopped : "finished");
+        /* A run stopped inside an epoch has not translated the samples of that epoch yet. */
         report_refresh(&report, &samples, &t, report.epoch, report.iter, steps, remaining,
-                       start, c->time_limit, state, 0);
+                       start, c->time_limit, state, stopped && report.iter < iters);
     }
     if (!status && stopped) {
         printf("%s after %ld steps; saved %s/latest_net_G.safetensors\n", stopped, steps, dir);
