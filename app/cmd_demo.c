@@ -2,6 +2,7 @@
  * dataset (label maps -> rendered scenes), train a small U-Net on it, translate its test
  * split and write an HTML page. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/cli.h"
@@ -88,7 +89,10 @@ int cmd_demo(int argc, char **argv)
     tc.time_limit = time_limit;
     tc.options_json = "{\"demo\":true}";
     tc.quiet = quiet;
+    char *options = cli_to_text(&spec); /* the demo's options, on the report and in opt.txt */
+    tc.options_text = options;
     rc = train_run(&tc);
+    free(options);
     if (rc)
         return rc;
 
