@@ -26,6 +26,7 @@ from torch_reference import (  # noqa: E402
     UnetGenerator,
     get_norm_layer,
     init_weights,
+    optimize_parameters,
 )
 
 
@@ -113,33 +114,12 @@ def train_steps(g, d, real_a, real_b, lsgan, steps):
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     gan = nn.MSELoss() if lsgan else nn.BCEWithLogitsLoss()
-    l1 = nn.L1Loss()
     losses = []
     g.train()
     d.train()
     for _ in range(steps):
-        fake_b = g(real_a)
-        for p in d.parameters():
-            p.requires_grad_(True)
-        opt_d.zero_grad()
-        fake_ab = torch.cat((real_a, fake_b), 1)
-        pred_fake = d(fake_ab.detach())
-        loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
-        pred_real = d(torch.cat((real_a, real_b), 1))
-        loss_d_real = gan(pred_real, torch.ones_like(pred_real))
-        ((loss_d_fake + loss_d_real) * 0.5).backward()
-        opt_d.step()
-        for p in d.parameters():
-            p.requires_grad_(False)
-        opt_g.zero_grad()
-        pred_fake = d(fake_ab)
-        loss_g_gan = gan(pred_fake, torch.ones_like(pred_fake))
-        loss_g_l1 = l1(fake_b, real_b) * 100.0
-        (loss_g_gan + loss_g_l1).backward()
-        opt_g.step()
-        losses.append([loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()])
-    for p in d.parameters():
-        p.requires_grad_(True)
+        g_gan, g_l1, d_real, d_fake = optimize_parameters(g, d, opt_g, opt_d, gan, real_a, real_b)
+        losses.append([g_gan.item(), (g_l1 * 100.0).item(), d_real.item(), d_fake.item()])
     return losses
 
 

@@ -173,3 +173,28 @@ def init_weights(net, gen):
             with torch.no_grad():
                 m.weight.copy_(1.0 + torch.randn(m.weight.shape, generator=gen) * 0.02)
                 m.bias.zero_()
+
+
+def optimize_parameters(g, d, opt_g, opt_d, gan, real_a, real_b, lambda_l1=100.0):
+    """One training step as the reference's Pix2PixModel.optimize_parameters: D on (A, G(A)) detached
+    and on (A, B), loss halved; then G on GAN(D(A, G(A)), real) + lambda * L1. Returns the loss
+    tensors (G_GAN, G_L1 before lambda, D_real, D_fake)."""
+    fake_b = g(real_a)
+    d.requires_grad_(True)
+    opt_d.zero_grad()
+    fake_ab = torch.cat((real_a, fake_b), 1)
+    pred_fake = d(fake_ab.detach())
+    loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
+    pred_real = d(torch.cat((real_a, real_b), 1))
+    loss_d_real = gan(pred_real, torch.ones_like(pred_real))
+    ((loss_d_fake + loss_d_real) * 0.5).backward()
+    opt_d.step()
+    d.requires_grad_(False)
+    opt_g.zero_grad()
+    pred_fake = d(fake_ab)
+    loss_g_gan = gan(pred_fake, torch.ones_like(pred_fake))
+    loss_g_l1 = nn.functional.l1_loss(fake_b, real_b)
+    (loss_g_gan + loss_g_l1 * lambda_l1).backward()
+    opt_g.step()
+    d.requires_grad_(True)
+    return loss_g_gan, loss_g_l1, loss_d_real, loss_d_fake

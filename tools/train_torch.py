@@ -24,7 +24,13 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_torch import save_safetensors  # noqa: E402
-from torch_reference import NLayerDiscriminator, UnetGenerator, get_norm_layer, init_weights  # noqa: E402
+from torch_reference import (  # noqa: E402
+    NLayerDiscriminator,
+    UnetGenerator,
+    get_norm_layer,
+    init_weights,
+    optimize_parameters,
+)
 
 
 def load_pair(path, direction, load_size, crop_size, rng):
@@ -80,7 +86,7 @@ def main():
     init_weights(d, gen)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    gan, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
+    gan = nn.BCEWithLogitsLoss()
 
     log = open(os.path.join(args.out, "loss_log.csv"), "w", newline="")
     writer = csv.writer(log)
@@ -95,23 +101,8 @@ def main():
         rng.shuffle(order)
         for it, path in enumerate(order, 1):
             real_a, real_b = load_pair(path, args.direction, args.load_size, args.crop_size, rng)
-            fake_b = g(real_a)
-            d.requires_grad_(True)
-            opt_d.zero_grad()
-            fake_ab = torch.cat((real_a, fake_b), 1)
-            pred_fake = d(fake_ab.detach())
-            loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
-            pred_real = d(torch.cat((real_a, real_b), 1))
-            loss_d_real = gan(pred_real, torch.ones_like(pred_real))
-            ((loss_d_fake + loss_d_real) * 0.5).backward()
-            opt_d.step()
-            d.requires_grad_(False)
-            opt_g.zero_grad()
-            pred_fake = d(fake_ab)
-            loss_g_gan = gan(pred_fake, torch.ones_like(pred_fake))
-            loss_g_l1 = l1(fake_b, real_b)
-            (loss_g_gan + 100.0 * loss_g_l1).backward()
-            opt_g.step()
+            loss_g_gan, loss_g_l1, loss_d_real, loss_d_fake = optimize_parameters(
+                g, d, opt_g, opt_d, gan, real_a, real_b)
             writer.writerow([epoch, it, f"{loss_g_gan.item():.6f}", f"{loss_g_l1.item():.6f}",
                              f"{loss_d_real.item():.6f}", f"{loss_d_fake.item():.6f}",
                              f"{time.time() - start:.1f}"])
