@@ -100,7 +100,8 @@ int cmd_demo(int argc, char **argv)
     fflush(stdout);
     snprintf(model, sizeof model, "%s/demo/latest_net_G.safetensors", ckpt);
     test_config te = {.data = data, .model = model, .split = "test", .results = results,
-                      .direction = "AtoB", .device = "cpu", .threads = threads, .seed = seed, .quiet = quiet};
+                      .direction = "AtoB", .device = "cpu", .threads = threads, .seed = seed,
+                      .quiet = quiet};
     rc = test_run(&te, NULL);
     if (rc)
         return rc;

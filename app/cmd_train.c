@@ -76,7 +76,8 @@ int cmd_train(int argc, char **argv)
         {"device", CLI_STR, &c.device, "cpu"},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"workers", CLI_INT, &c.workers, "image decoding threads"},
-        {"display-freq", CLI_INT, &c.display_freq, "refresh the report and its images every N steps"},
+        {"display-freq", CLI_INT, &c.display_freq,
+         "refresh the report and its images every N steps"},
         {"max-steps", CLI_INT, &c.max_steps, "stop (and save) after N steps (0: no limit)"},
         {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after S seconds (0: no limit)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
@@ -84,8 +85,8 @@ int cmd_train(int argc, char **argv)
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",
         "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
-        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html (the report: losses, speed,\n"
-        "samples, options; open it in a browser while training runs) go to CKDIR/NAME.\n"
+        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html (the report: losses,\n"
+        "speed, samples, options; open it in a browser while training runs) go to CKDIR/NAME.\n"
         "Ctrl-C finishes the step, saves, and prints how to resume.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);

@@ -77,7 +77,8 @@ static void check_training_page(const char *web)
         if (!svg)
             continue;
         /* 3 epochs of 6 steps: every raw point and the smoothed curve. */
-        const char *raw = strstr(svg, "<polyline"), *smooth = raw ? strstr(raw + 1, "<polyline") : NULL;
+        const char *raw = strstr(svg, "<polyline");
+        const char *smooth = raw ? strstr(raw + 1, "<polyline") : NULL;
         CHECK(raw && polyline_points(raw) == 18, "%s: raw curve of %d points", names[k],
               raw ? polyline_points(raw) : 0);
         CHECK(smooth && polyline_points(smooth) == 18, "%s: smoothed curve", names[k]);
