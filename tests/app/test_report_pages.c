@@ -13,6 +13,22 @@
 #include "datasets/synthetic.h"
 #include "page_scan.h"
 
+/* %XX escapes decoded in place. */
+static void url_decode(char *s)
+{
+    char *out = s;
+    for (; *s; s++) {
+        unsigned v;
+        if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
+            *out++ = (char)v;
+            s += 2;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+}
+
 /* Every src="images/..." of a page exists and decodes; returns how many. */
 static int check_images(const char *dir, const char *html)
 {
@@ -21,6 +37,7 @@ static int check_images(const char *dir, const char *html)
     int n = 0;
     while (next_attr(&pos, "src=\"", src, sizeof src)) {
         CHECK(!strncmp(src, "images/", 7), "image source not relative to the page: %s", src);
+        url_decode(src);
         snprintf(path, sizeof path, "%s/%s", dir, src);
         image img;
         int ok = image_load(path, 0, &img, err, sizeof err) == 0;
@@ -96,6 +113,9 @@ static void check_test_page(const char *results)
         return;
     check_offline(html);
     CHECK(check_images(results, html) == 4 * 3, "test page images");
+    CHECK(strstr(html, "<td>odd #2 &amp; &lt;it&gt;%</td>") &&
+              strstr(html, "src=\"images/odd%20%232%20%26%20%3Cit%3E%25_fake_B.png\""),
+          "the odd name escaped in the text and in the image address");
     const char *pos = html;
     double prev = INFINITY, sum = 0;
     int rows = 0;
@@ -148,6 +168,14 @@ int main(int argc, char **argv)
                      .test_fraction = 0.2};
     if (synth_write_dataset(&so, err, sizeof err)) {
         fprintf(stderr, "synth: %s\n", err);
+        return 1;
+    }
+    /* A name that must be escaped in HTML and in a URL. */
+    char plain[1100], odd[1100];
+    snprintf(plain, sizeof plain, "%s/test/2.png", data);
+    snprintf(odd, sizeof odd, "%s/test/odd #2 & <it>%%.png", data);
+    if (rename(plain, odd)) {
+        perror(plain);
         return 1;
     }
     char *train[] = {"train", "--data", data, "--checkpoints-dir", ckpt, "--name", "run",
