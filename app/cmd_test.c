@@ -25,7 +25,7 @@ int cmd_test(int argc, char **argv)
         "test", "pix2pix test --data DIR --model FILE [OPTIONS]",
         "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
         "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
-        "with RESULTS/index.html: input | output | target rows with their scores, worst L1 first.",
+        "with an HTML page of input | output | target rows.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)

@@ -85,8 +85,7 @@ int cmd_train(int argc, char **argv)
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",
         "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
-        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html (the report: losses,\n"
-        "speed, samples, options; open it in a browser while training runs) go to CKDIR/NAME.\n"
+        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME.\n"
         "Ctrl-C finishes the step, saves, and prints how to resume.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
