@@ -447,8 +447,7 @@ int train_run(const train_config *c)
         }
     }
     progress_end(&prog);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    /* Written while a second Ctrl-C is still caught, so it cannot leave a half-written file. */
     if (!status) {
         char state[128];
         snprintf(state, sizeof state, "%s", stopped ? stopped : "finished");
@@ -456,6 +455,8 @@ int train_run(const train_config *c)
         report_refresh(&report, &samples, &t, report.epoch, report.iter, steps, remaining,
                        start, c->time_limit, state, stopped && report.iter < iters);
     }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (!status && stopped) {
         printf("%s after %ld steps; saved %s/latest_net_G.safetensors\n", stopped, steps, dir);
         if (c->resume_hint)
