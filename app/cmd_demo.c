@@ -106,7 +106,7 @@ int cmd_demo(int argc, char **argv)
     if (rc)
         return rc;
     printf("\nlook at:\n  %s/index.html            test inputs, outputs and targets\n"
-           "  %s/demo/web/index.html   samples during training\n"
+           "  %s/demo/web/index.html   the training report: losses, speed, samples\n"
            "  %s/demo/loss_log.csv     losses per step\n"
            "translate your own label maps with:\n"
            "  pix2pix translate --model %s --input DIR --output OUT\n",
