@@ -9,5 +9,7 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } app_command;
 
+int cmd_version(int argc, char **argv);
+
 
 #endif

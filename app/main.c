@@ -4,14 +4,6 @@
 
 #include "app/commands.h"
 
-static int cmd_version(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    printf("pix2pix-vk 0.1.0\n");
-    return 0;
-}
-
 /* One line per command; each lives in app/cmd_<name>.c. */
 static const app_command commands[] = {
     {"version", "print the version", cmd_version},

@@ -128,6 +128,10 @@ struct eng_plan {
     size_t bytes;
 };
 
+/* ---- graph building blocks (engine-internal) ---- */
+eng_node *eng_graph_add_node(eng_graph *g, eng_op op, const char *name, int ndim, const int *shape);
+void eng_graph_add_cmd(eng_graph *g, eng_cmd cmd);
+
 /* ---- helpers for backends ---------------------------------------------------------------- */
 /* Records an error message for eng_last_error() and returns status. */
 int eng_set_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

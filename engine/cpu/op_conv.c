@@ -1,0 +1,255 @@
+/* conv2d and conv_transpose2d: im2col / col2im per batch element plus OpenBLAS SGEMM.
+ *
+ * Both ops share one geometry: an "image" [C, img_h, img_w] and its "columns"
+ * [C*kh*kw, col_h*col_w], where column (oy, ox) of row (c, ki, kj) holds
+ * image[c, oy*stride - pad + ki, ox*stride - pad + kj] (zero outside the image).
+ * conv2d: image = input, columns indexed by output positions.
+ * conv_transpose2d is the adjoint: image = output, columns indexed by input positions. */
+#include <cblas.h>
+#include <string.h>
+
+#include "engine/cpu/cpu_internal.h"
+
+typedef struct {
+    int channels, img_h, img_w, kh, kw, stride, pad, col_h, col_w;
+} conv_geom;
+
+typedef struct {
+    const conv_geom *g;
+    const float *src;
+    float *dst;
+} geom_job;
+
+/* Output positions o in [*lo, *hi) whose image index o*stride + offset lies in [0, n_img). */
+static void valid_range(int n_col, int stride, int offset, int n_img, int *lo, int *hi)
+{
+    int l = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    int h = n_img - 1 - offset < 0 ? 0 : (n_img - 1 - offset) / stride + 1;
+    *lo = l < n_col ? l : n_col;
+    *hi = h < n_col ? h : n_col;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* Rows [begin, end) of the column matrix from the image. */
+static void im2col_rows(void *arg, size_t begin, size_t end)
+{
+    const geom_job *j = arg;
+    const conv_geom *g = j->g;
+    size_t col_hw = (size_t)g->col_h * g->col_w;
+    for (size_t r = begin; r < end; r++) {
+        int c = (int)(r / ((size_t)g->kh * g->kw));
+        int ki = (int)(r / g->kw % g->kh);
+        int kj = (int)(r % g->kw);
+        const float *img = j->src + (size_t)c * g->img_h * g->img_w;
+        float *row = j->dst + r * col_hw;
+        int y_lo, y_hi, x_lo, x_hi;
+        valid_range(g->col_h, g->stride, ki - g->pad, g->img_h, &y_lo, &y_hi);
+        valid_range(g->col_w, g->stride, kj - g->pad, g->img_w, &x_lo, &x_hi);
+        memset(row, 0, (size_t)y_lo * g->col_w * sizeof(float));
+        for (int oy = y_lo; oy < y_hi; oy++) {
+            float *out = row + (size_t)oy * g->col_w;
+            const float *in = img + (size_t)(oy * g->stride + ki - g->pad) * g->img_w;
+            int ix = x_lo * g->stride + kj - g->pad;
+            memset(out, 0, (size_t)x_lo * sizeof(float));
+            if (g->stride == 1) {
+                memcpy(out + x_lo, in + ix, (size_t)(x_hi - x_lo) * sizeof(float));
+            } else {
+                for (int ox = x_lo; ox < x_hi; ox++, ix += g->stride)
+                    out[ox] = in[ix];
+            }
+            memset(out + x_hi, 0, (size_t)(g->col_w - x_hi) * sizeof(float));
+        }
+        memset(row + (size_t)y_hi * g->col_w, 0, (size_t)(g->col_h - y_hi) * g->col_w * sizeof(float));
+    }
+}
+
+/* Channels [begin, end) of the image += the columns scattered back (each thread owns whole
+ * channels, so the overlapping windows never race). */
+static void col2im_channels(void *arg, size_t begin, size_t end)
+{
+    const geom_job *j = arg;
+    const conv_geom *g = j->g;
+    size_t col_hw = (size_t)g->col_h * g->col_w;
+    for (size_t c = begin; c < end; c++) {
+        float *img = j->dst + c * g->img_h * g->img_w;
+        for (int ki = 0; ki < g->kh; ki++) {
+            for (int kj = 0; kj < g->kw; kj++) {
+                const float *row = j->src + ((c * g->kh + ki) * g->kw + kj) * col_hw;
+                int y_lo, y_hi, x_lo, x_hi;
+                valid_range(g->col_h, g->stride, ki - g->pad, g->img_h, &y_lo, &y_hi);
+                valid_range(g->col_w, g->stride, kj - g->pad, g->img_w, &x_lo, &x_hi);
+                for (int oy = y_lo; oy < y_hi; oy++) {
+                    const float *in = row + (size_t)oy * g->col_w;
+                    float *out = img + (size_t)(oy * g->stride + ki - g->pad) * g->img_w;
+                    int ix = x_lo * g->stride + kj - g->pad;
+                    for (int ox = x_lo; ox < x_hi; ox++, ix += g->stride)
+                        out[ix] += in[ox];
+                }
+            }
+        }
+    }
+}
+
+static void im2col(cpu_ctx *c, const conv_geom *g, const float *img, float *col)
+{
+    geom_job j = {g, img, col};
+    cpu_parallel_for(c->pool, (size_t)g->channels * g->kh * g->kw, im2col_rows, &j);
+}
+
+static void col2im_add(cpu_ctx *c, const conv_geom *g, const float *col, float *img)
+{
+    geom_job j = {g, col, img};
+    cpu_parallel_for(c->pool, (size_t)g->channels, col2im_channels, &j);
+}
+
+/* ---- bias: fill output planes, reduce gradient planes ----------------------------------- */
+typedef struct {
+    const float *bias;
+    float *planes;
+    const float *gplanes;
+    float *gbias;
+    size_t plane, nplanes; /* plane size, planes per batch element (channels) */
+    int batch;
+} bias_job;
+
+static void bias_fill_rows(void *arg, size_t begin, size_t end)
+{
+    const bias_job *j = arg;
+    for (size_t r = begin; r < end; r++) {
+        float v = j->bias ? j->bias[r % j->nplanes] : 0.0f;
+        float *p = j->planes + r * j->plane;
+        for (size_t i = 0; i < j->plane; i++)
+            p[i] = v;
+    }
+}
+
+static void bias_grad_channels(void *arg, size_t begin, size_t end)
+{
+    const bias_job *j = arg;
+    for (size_t ch = begin; ch < end; ch++) {
+        double s = 0.0;
+        for (int b = 0; b < j->batch; b++) {
+            const float *p = j->gplanes + ((size_t)b * j->nplanes + ch) * j->plane;
+            for (size_t i = 0; i < j->plane; i++)
+                s += p[i];
+        }
+        j->gbias[ch] += (float)s;
+    }
+}
+
+/* out[N, C, plane] = bias[C] (or 0 when bias is NULL). */
+static void bias_fill(cpu_ctx *c, float *out, const float *bias, int batch, int channels, size_t plane)
+{
+    bias_job j = {.bias = bias, .planes = out, .plane = plane, .nplanes = (size_t)channels};
+    cpu_parallel_for(c->pool, (size_t)batch * channels, bias_fill_rows, &j);
+}
+
+static void bias_grad(cpu_ctx *c, float *gbias, const float *gy, int batch, int channels, size_t plane)
+{
+    bias_job j = {.gplanes = gy, .gbias = gbias, .plane = plane, .nplanes = (size_t)channels,
+                  .batch = batch};
+    cpu_parallel_for(c->pool, (size_t)channels, bias_grad_channels, &j);
+}
+
+/* ---- conv2d: x [N,Ci,H,W], w [Co,Ci,kh,kw] -> [N,Co,Ho,Wo] --------------------------------- */
+static conv_geom conv2d_geom(const eng_node *n)
+{
+    const eng_node *x = n->src[0], *w = n->src[1];
+    return (conv_geom){x->shape[1], x->shape[2], x->shape[3], w->shape[2], w->shape[3],
+                       n->arg.conv.stride, n->arg.conv.pad, n->shape[2], n->shape[3]};
+}
+
+/* ---- conv_transpose2d: x [N,Ci,H,W], w [Ci,Co,kh,kw] -> [N,Co,Ho,Wo] ---------------------- */
+static conv_geom conv_transpose2d_geom(const eng_node *n)
+{
+    const eng_node *x = n->src[0], *w = n->src[1];
+    return (conv_geom){n->shape[1], n->shape[2], n->shape[3], w->shape[2], w->shape[3],
+                       n->arg.conv.stride, n->arg.conv.pad, x->shape[2], x->shape[3]};
+}
+
+size_t cpu_conv_scratch_floats(const eng_node *n)
+{
+    conv_geom g = n->op == ENG_OP_CONV2D ? conv2d_geom(n) : conv_transpose2d_geom(n);
+    return (size_t)g.channels * g.kh * g.kw * g.col_h * g.col_w;
+}
+
+void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
+{
+    conv_geom g = conv2d_geom(n);
+    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    int batch = x->shape[0], co = n->shape[1];
+    int k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
+    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    float *y = c->data[n->id];
+    bias_fill(c, y, b ? c->data[b->id] : NULL, batch, co, (size_t)p);
+    for (int i = 0; i < batch; i++) {
+        im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, p, k, 1.0f, c->data[w->id], k,
+                    c->scratch, p, 1.0f, y + i * y_stride, p);
+    }
+}
+
+void cpu_conv2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    conv_geom g = conv2d_geom(n);
+    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    int batch = x->shape[0], co = n->shape[1];
+    int k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
+    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    const float *gy = c->grad[n->id];
+    if ((mask & 4u) && b)
+        bias_grad(c, c->grad[b->id], gy, batch, co, (size_t)p);
+    for (int i = 0; i < batch; i++) {
+        const float *gyi = gy + i * y_stride;
+        if (mask & 2u) {
+            im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, k, p, 1.0f, gyi, p,
+                        c->scratch, p, 1.0f, c->grad[w->id], k);
+        }
+        if (mask & 1u) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, co, 1.0f, c->data[w->id], k,
+                        gyi, p, 0.0f, c->scratch, p);
+            col2im_add(c, &g, c->scratch, c->grad[x->id] + i * x_stride);
+        }
+    }
+}
+
+void cpu_conv_transpose2d_forward(cpu_ctx *c, const eng_node *n)
+{
+    conv_geom g = conv_transpose2d_geom(n);
+    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    int batch = x->shape[0], ci = x->shape[1], co = n->shape[1];
+    int k = co * g.kh * g.kw, p = g.col_h * g.col_w;
+    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    float *y = c->data[n->id];
+    bias_fill(c, y, b ? c->data[b->id] : NULL, batch, co, (size_t)n->shape[2] * n->shape[3]);
+    for (int i = 0; i < batch; i++) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, ci, 1.0f, c->data[w->id], k,
+                    c->data[x->id] + i * x_stride, p, 0.0f, c->scratch, p);
+        col2im_add(c, &g, c->scratch, y + i * y_stride);
+    }
+}
+
+void cpu_conv_transpose2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    conv_geom g = conv_transpose2d_geom(n);
+    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    int batch = x->shape[0], ci = x->shape[1], co = n->shape[1];
+    int k = co * g.kh * g.kw, p = g.col_h * g.col_w;
+    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    const float *gy = c->grad[n->id];
+    if ((mask & 4u) && b)
+        bias_grad(c, c->grad[b->id], gy, batch, co, (size_t)n->shape[2] * n->shape[3]);
+    if (!(mask & 3u))
+        return;
+    for (int i = 0; i < batch; i++) {
+        im2col(c, &g, gy + i * y_stride, c->scratch);
+        if (mask & 1u)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ci, p, k, 1.0f, c->data[w->id], k,
+                        c->scratch, p, 1.0f, c->grad[x->id] + i * x_stride, p);
+        if (mask & 2u)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ci, k, p, 1.0f,
+                        c->data[x->id] + i * x_stride, p, c->scratch, p, 1.0f, c->grad[w->id], k);
+    }
+}

@@ -1,0 +1,98 @@
+/* Shape ops: concatenation along channels and reflection padding. */
+#include <string.h>
+
+#include "engine/cpu/cpu_internal.h"
+
+typedef struct {
+    cpu_ctx *c;
+    const eng_node *n;
+    unsigned mask;
+} shape_job;
+
+/* ---- concat: out[n] = [a[n]; b[n]], one task per output plane ----------------------------- */
+static void concat_planes(void *arg, size_t begin, size_t end, int backward)
+{
+    const shape_job *j = arg;
+    const eng_node *n = j->n, *a = n->src[0], *b = n->src[1];
+    size_t plane = (size_t)n->shape[2] * n->shape[3];
+    size_t ca = (size_t)a->shape[1], cb = (size_t)b->shape[1], co = ca + cb;
+    for (size_t r = begin; r < end; r++) {
+        size_t batch = r / co, ch = r % co;
+        const eng_node *s = ch < ca ? a : b;
+        size_t offset = ch < ca ? (batch * ca + ch) * plane : (batch * cb + ch - ca) * plane;
+        if (!backward) {
+            memcpy(j->c->data[n->id] + r * plane, j->c->data[s->id] + offset, plane * sizeof(float));
+        } else if (j->mask & (ch < ca ? 1u : 2u)) {
+            const float *gy = j->c->grad[n->id] + r * plane;
+            float *gx = j->c->grad[s->id] + offset;
+            for (size_t i = 0; i < plane; i++)
+                gx[i] += gy[i];
+        }
+    }
+}
+static void concat_fwd(void *arg, size_t begin, size_t end) { concat_planes(arg, begin, end, 0); }
+static void concat_bwd(void *arg, size_t begin, size_t end) { concat_planes(arg, begin, end, 1); }
+
+void cpu_concat_forward(cpu_ctx *c, const eng_node *n)
+{
+    shape_job j = {c, n, 0};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], concat_fwd, &j);
+}
+
+/* concat(x, x) sends two gradients to one buffer from different planes: done serially then. */
+void cpu_concat_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    shape_job j = {c, n, mask};
+    size_t planes = (size_t)n->shape[0] * n->shape[1];
+    if (n->src[0] == n->src[1])
+        concat_bwd(&j, 0, planes);
+    else
+        cpu_parallel_for(c->pool, planes, concat_bwd, &j);
+}
+
+/* ---- reflection_pad2d: PyTorch ReflectionPad2d(pad), pad < H and pad < W ----------------- */
+static int reflect(int i, int n)
+{
+    if (i < 0)
+        return -i;
+    if (i >= n)
+        return 2 * (n - 1) - i;
+    return i;
+}
+
+static void pad_planes(void *arg, size_t begin, size_t end, int backward)
+{
+    const shape_job *j = arg;
+    const eng_node *n = j->n, *x = n->src[0];
+    int h = x->shape[2], w = x->shape[3], ho = n->shape[2], wo = n->shape[3];
+    int pad = n->arg.pad.pad;
+    for (size_t r = begin; r < end; r++) {
+        size_t in_off = r * h * w, out_off = r * ho * wo;
+        for (int oy = 0; oy < ho; oy++) {
+            int iy = reflect(oy - pad, h);
+            for (int ox = 0; ox < wo; ox++) {
+                size_t in = in_off + (size_t)iy * w + reflect(ox - pad, w);
+                size_t out = out_off + (size_t)oy * wo + ox;
+                if (backward)
+                    j->c->grad[x->id][in] += j->c->grad[n->id][out];
+                else
+                    j->c->data[n->id][out] = j->c->data[x->id][in];
+            }
+        }
+    }
+}
+static void pad_fwd(void *arg, size_t begin, size_t end) { pad_planes(arg, begin, end, 0); }
+static void pad_bwd(void *arg, size_t begin, size_t end) { pad_planes(arg, begin, end, 1); }
+
+void cpu_reflection_pad2d_forward(cpu_ctx *c, const eng_node *n)
+{
+    shape_job j = {c, n, 0};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_fwd, &j);
+}
+
+void cpu_reflection_pad2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    shape_job j = {c, n, mask};
+    if (mask & 1u)
+        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_bwd, &j);
+}

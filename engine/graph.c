@@ -1,0 +1,170 @@
+/* Graph storage: nodes, leaves, errors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+static _Thread_local char last_error[512];
+
+int eng_set_error(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+const char *eng_last_error(void)
+{
+    return last_error[0] ? last_error : "no error";
+}
+
+_Noreturn void eng_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "engine: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
+
+static void *checked_realloc(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes);
+    if (!q)
+        eng_fail("out of memory growing a graph");
+    return q;
+}
+
+eng_graph *eng_graph_new(void)
+{
+    eng_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        eng_fail("out of memory creating a graph");
+    return g;
+}
+
+static void adam_free(eng_adam *opt)
+{
+    free(opt->params);
+    free(opt->exp_avg);
+    free(opt->exp_avg_sq);
+    free(opt);
+}
+
+void eng_graph_free(eng_graph *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < g->nnodes; i++)
+        free(g->nodes[i]);
+    for (int i = 0; i < g->nopts; i++)
+        adam_free(g->opts[i]);
+    free(g->nodes);
+    free(g->cmds);
+    free(g->opts);
+    free(g);
+}
+
+eng_node *eng_graph_add_node(eng_graph *g, eng_op op, const char *name, int ndim, const int *shape)
+{
+    if (ndim < 1 || ndim > ENG_MAX_DIMS)
+        eng_fail("%s: %d dimensions (1 to %d allowed)", eng_op_infos[op].name, ndim, ENG_MAX_DIMS);
+    if (g->nnodes == g->cap_nodes) {
+        g->cap_nodes = g->cap_nodes ? 2 * g->cap_nodes : 64;
+        g->nodes = checked_realloc(g->nodes, (size_t)g->cap_nodes * sizeof *g->nodes);
+    }
+    eng_node *n = calloc(1, sizeof *n);
+    if (!n)
+        eng_fail("out of memory adding a node");
+    n->id = g->nnodes;
+    n->op = op;
+    if (name) {
+        if (strlen(name) >= ENG_NAME_MAX)
+            eng_fail("tensor name too long: %s", name);
+        strcpy(n->name, name);
+    }
+    n->ndim = ndim;
+    n->numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 1)
+            eng_fail("%s '%s': dimension %d is %d", eng_op_infos[op].name, n->name, i, shape[i]);
+        n->shape[i] = shape[i];
+        n->numel *= (size_t)shape[i];
+    }
+    g->nodes[g->nnodes++] = n;
+    return n;
+}
+
+void eng_graph_add_cmd(eng_graph *g, eng_cmd cmd)
+{
+    if (g->ncmds == g->cap_cmds) {
+        g->cap_cmds = g->cap_cmds ? 2 * g->cap_cmds : 128;
+        g->cmds = checked_realloc(g->cmds, (size_t)g->cap_cmds * sizeof *g->cmds);
+    }
+    g->cmds[g->ncmds++] = cmd;
+}
+
+static eng_node *leaf(eng_graph *g, eng_op op, const char *name, int ndim, const int *shape)
+{
+    if (name && name[0] && eng_find(g, name))
+        eng_fail("a tensor named '%s' already exists", name);
+    eng_node *n = eng_graph_add_node(g, op, name, ndim, shape);
+    n->scheduled = 1; /* leaves need no forward command */
+    return n;
+}
+
+eng_node *eng_input(eng_graph *g, const char *name, int ndim, const int *shape)
+{
+    return leaf(g, ENG_OP_INPUT, name, ndim, shape);
+}
+
+eng_node *eng_param(eng_graph *g, const char *name, int ndim, const int *shape)
+{
+    return leaf(g, ENG_OP_PARAM, name, ndim, shape);
+}
+
+eng_node *eng_state(eng_graph *g, const char *name, int ndim, const int *shape)
+{
+    return leaf(g, ENG_OP_STATE, name, ndim, shape);
+}
+
+eng_node *eng_const(eng_graph *g, int ndim, const int *shape, float value)
+{
+    eng_node *n = leaf(g, ENG_OP_CONST, NULL, ndim, shape);
+    n->arg.scalar.value = value;
+    return n;
+}
+
+eng_node *eng_input4(eng_graph *g, const char *name, int n, int c, int h, int w)
+{
+    return eng_input(g, name, 4, (const int[]){n, c, h, w});
+}
+
+eng_node *eng_param4(eng_graph *g, const char *name, int n, int c, int h, int w)
+{
+    return eng_param(g, name, 4, (const int[]){n, c, h, w});
+}
+
+eng_node *eng_param1(eng_graph *g, const char *name, int n)
+{
+    return eng_param(g, name, 1, &n);
+}
+
+eng_node *eng_state1(eng_graph *g, const char *name, int n)
+{
+    return eng_state(g, name, 1, &n);
+}
+
+eng_node *eng_find(const eng_graph *g, const char *name)
+{
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i]->name[0] && !strcmp(g->nodes[i]->name, name))
+            return g->nodes[i];
+    return NULL;
+}

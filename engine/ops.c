@@ -1,0 +1,244 @@
+/* Op definitions: the one place that knows each op's output shape, saved values and which
+ * inputs receive gradients. The arithmetic lives in the backends. */
+#include <string.h>
+
+#include "engine/engine.h"
+
+#define GRAD(i) (1u << (i))
+
+const eng_op_info eng_op_infos[ENG_OP_COUNT] = {
+    [ENG_OP_INPUT] = {"input", 0},
+    [ENG_OP_PARAM] = {"param", 0},
+    [ENG_OP_STATE] = {"state", 0},
+    [ENG_OP_CONST] = {"const", 0},
+    [ENG_OP_CONV2D] = {"conv2d", GRAD(0) | GRAD(1) | GRAD(2)},
+    [ENG_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", GRAD(0) | GRAD(1) | GRAD(2)},
+    /* running statistics are updated, never differentiated */
+    [ENG_OP_BATCH_NORM2D] = {"batch_norm2d", GRAD(0) | GRAD(1) | GRAD(2)},
+    [ENG_OP_INSTANCE_NORM2D] = {"instance_norm2d", GRAD(0) | GRAD(1) | GRAD(2)},
+    [ENG_OP_REFLECTION_PAD2D] = {"reflection_pad2d", GRAD(0)},
+    [ENG_OP_RELU] = {"relu", GRAD(0)},
+    [ENG_OP_LEAKY_RELU] = {"leaky_relu", GRAD(0)},
+    [ENG_OP_TANH] = {"tanh", GRAD(0)},
+    [ENG_OP_SIGMOID] = {"sigmoid", GRAD(0)},
+    [ENG_OP_CONCAT] = {"concat", GRAD(0) | GRAD(1)},
+    [ENG_OP_DROPOUT] = {"dropout", GRAD(0)},
+    [ENG_OP_ADD] = {"add", GRAD(0) | GRAD(1)},
+    [ENG_OP_MUL] = {"mul", GRAD(0) | GRAD(1)},
+    [ENG_OP_SCALE] = {"scale", GRAD(0)},
+    [ENG_OP_DETACH] = {"detach", 0},
+    [ENG_OP_SUM] = {"sum", GRAD(0)},
+    [ENG_OP_L1_LOSS] = {"l1_loss", GRAD(0)},
+    [ENG_OP_MSE_LOSS] = {"mse_loss", GRAD(0)},
+    [ENG_OP_BCE_LOGITS_LOSS] = {"bce_with_logits_loss", GRAD(0)},
+};
+
+static eng_node *op_node(eng_graph *g, eng_op op, int ndim, const int *shape, eng_node *const *src,
+                         int nsrc)
+{
+    eng_node *n = eng_graph_add_node(g, op, NULL, ndim, shape);
+    for (int i = 0; i < nsrc; i++)
+        n->src[i] = src[i];
+    n->nsrc = nsrc;
+    return n;
+}
+
+static void require_4d(eng_op op, const eng_node *x, const char *what)
+{
+    if (x->ndim != 4)
+        eng_fail("%s: %s must be [N,C,H,W], has %d dimensions", eng_op_infos[op].name, what, x->ndim);
+}
+
+static void require_vector(eng_op op, const eng_node *v, int len, const char *what)
+{
+    if (v && (v->ndim != 1 || v->shape[0] != len))
+        eng_fail("%s: %s must be [%d]", eng_op_infos[op].name, what, len);
+}
+
+static void require_same_shape(eng_op op, const eng_node *a, const eng_node *b)
+{
+    if (a->ndim != b->ndim || memcmp(a->shape, b->shape, sizeof(int) * (size_t)a->ndim))
+        eng_fail("%s: operands have different shapes", eng_op_infos[op].name);
+}
+
+eng_node *eng_conv2d(eng_graph *g, eng_node *x, eng_node *w, eng_node *bias, int stride, int pad)
+{
+    const eng_op op = ENG_OP_CONV2D;
+    require_4d(op, x, "input");
+    require_4d(op, w, "weight");
+    if (w->shape[1] != x->shape[1])
+        eng_fail("conv2d: weight expects %d input channels, input has %d", w->shape[1], x->shape[1]);
+    require_vector(op, bias, w->shape[0], "bias");
+    if (stride < 1 || pad < 0)
+        eng_fail("conv2d: stride %d, padding %d", stride, pad);
+    int ho = (x->shape[2] + 2 * pad - w->shape[2]) / stride + 1;
+    int wo = (x->shape[3] + 2 * pad - w->shape[3]) / stride + 1;
+    if (x->shape[2] + 2 * pad < w->shape[2] || x->shape[3] + 2 * pad < w->shape[3])
+        eng_fail("conv2d: input %dx%d smaller than kernel %dx%d", x->shape[2], x->shape[3],
+                 w->shape[2], w->shape[3]);
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], w->shape[0], ho, wo},
+                          (eng_node *[]){x, w, bias}, 3);
+    n->arg.conv.stride = stride;
+    n->arg.conv.pad = pad;
+    return n;
+}
+
+eng_node *eng_conv_transpose2d(eng_graph *g, eng_node *x, eng_node *w, eng_node *bias, int stride,
+                               int pad, int out_pad)
+{
+    const eng_op op = ENG_OP_CONV_TRANSPOSE2D;
+    require_4d(op, x, "input");
+    require_4d(op, w, "weight");
+    if (w->shape[0] != x->shape[1])
+        eng_fail("conv_transpose2d: weight expects %d input channels, input has %d", w->shape[0],
+                 x->shape[1]);
+    require_vector(op, bias, w->shape[1], "bias");
+    if (stride < 1 || pad < 0 || out_pad < 0 || out_pad >= stride)
+        eng_fail("conv_transpose2d: stride %d, padding %d, output padding %d", stride, pad, out_pad);
+    int ho = (x->shape[2] - 1) * stride - 2 * pad + w->shape[2] + out_pad;
+    int wo = (x->shape[3] - 1) * stride - 2 * pad + w->shape[3] + out_pad;
+    if (ho < 1 || wo < 1)
+        eng_fail("conv_transpose2d: empty output");
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], w->shape[1], ho, wo},
+                          (eng_node *[]){x, w, bias}, 3);
+    n->arg.conv.stride = stride;
+    n->arg.conv.pad = pad;
+    n->arg.conv.out_pad = out_pad;
+    return n;
+}
+
+eng_node *eng_batch_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node *bias,
+                           eng_node *running_mean, eng_node *running_var,
+                           eng_node *num_batches_tracked, int training, float momentum, float eps)
+{
+    const eng_op op = ENG_OP_BATCH_NORM2D;
+    require_4d(op, x, "input");
+    int c = x->shape[1];
+    require_vector(op, weight, c, "weight");
+    require_vector(op, bias, c, "bias");
+    if (!running_mean || !running_var || !num_batches_tracked)
+        eng_fail("batch_norm2d: running statistics are required");
+    require_vector(op, running_mean, c, "running_mean");
+    require_vector(op, running_var, c, "running_var");
+    require_vector(op, num_batches_tracked, 1, "num_batches_tracked");
+    if (training && x->shape[0] * x->shape[2] * x->shape[3] < 2)
+        eng_fail("batch_norm2d: training needs more than 1 value per channel");
+    eng_node *n = op_node(g, op, 4, x->shape,
+                          (eng_node *[]){x, weight, bias, running_mean, running_var,
+                                         num_batches_tracked},
+                          6);
+    n->arg.norm.momentum = momentum;
+    n->arg.norm.eps = eps;
+    n->arg.norm.training = training;
+    n->aux_numel = 2 * (size_t)c;
+    return n;
+}
+
+eng_node *eng_instance_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node *bias, float eps)
+{
+    const eng_op op = ENG_OP_INSTANCE_NORM2D;
+    require_4d(op, x, "input");
+    require_vector(op, weight, x->shape[1], "weight");
+    require_vector(op, bias, x->shape[1], "bias");
+    if (x->shape[2] * x->shape[3] < 2)
+        eng_fail("instance_norm2d: needs more than 1 spatial value");
+    eng_node *n = op_node(g, op, 4, x->shape, (eng_node *[]){x, weight, bias}, 3);
+    n->arg.norm.eps = eps;
+    n->arg.norm.training = 1;
+    n->aux_numel = 2 * (size_t)x->shape[0] * (size_t)x->shape[1];
+    return n;
+}
+
+eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad)
+{
+    const eng_op op = ENG_OP_REFLECTION_PAD2D;
+    require_4d(op, x, "input");
+    if (pad < 0 || pad >= x->shape[2] || pad >= x->shape[3])
+        eng_fail("reflection_pad2d: padding %d must be below the input size %dx%d", pad,
+                 x->shape[2], x->shape[3]);
+    eng_node *n = op_node(g, op, 4,
+                          (const int[]){x->shape[0], x->shape[1], x->shape[2] + 2 * pad,
+                                        x->shape[3] + 2 * pad},
+                          &x, 1);
+    n->arg.pad.pad = pad;
+    return n;
+}
+
+static eng_node *unary(eng_graph *g, eng_op op, eng_node *x, float value)
+{
+    eng_node *n = op_node(g, op, x->ndim, x->shape, &x, 1);
+    n->arg.scalar.value = value;
+    return n;
+}
+
+eng_node *eng_relu(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_RELU, x, 0); }
+eng_node *eng_leaky_relu(eng_graph *g, eng_node *x, float slope)
+{
+    return unary(g, ENG_OP_LEAKY_RELU, x, slope);
+}
+eng_node *eng_tanh(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_TANH, x, 0); }
+eng_node *eng_sigmoid(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_SIGMOID, x, 0); }
+eng_node *eng_scale(eng_graph *g, eng_node *x, float factor)
+{
+    return unary(g, ENG_OP_SCALE, x, factor);
+}
+eng_node *eng_detach(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_DETACH, x, 0); }
+
+eng_node *eng_dropout(eng_graph *g, eng_node *x, float p, uint32_t seed)
+{
+    if (!(p >= 0.0f && p < 1.0f))
+        eng_fail("dropout: probability %g outside [0, 1)", (double)p);
+    eng_node *n = unary(g, ENG_OP_DROPOUT, x, 0);
+    n->arg.dropout.p = p;
+    n->arg.dropout.seed = seed;
+    return n;
+}
+
+eng_node *eng_concat(eng_graph *g, eng_node *a, eng_node *b)
+{
+    const eng_op op = ENG_OP_CONCAT;
+    require_4d(op, a, "first operand");
+    require_4d(op, b, "second operand");
+    if (a->shape[0] != b->shape[0] || a->shape[2] != b->shape[2] || a->shape[3] != b->shape[3])
+        eng_fail("concat: [%d,%d,%d,%d] and [%d,%d,%d,%d] differ outside the channels", a->shape[0],
+                 a->shape[1], a->shape[2], a->shape[3], b->shape[0], b->shape[1], b->shape[2],
+                 b->shape[3]);
+    return op_node(g, op, 4,
+                   (const int[]){a->shape[0], a->shape[1] + b->shape[1], a->shape[2], a->shape[3]},
+                   (eng_node *[]){a, b}, 2);
+}
+
+static eng_node *binary(eng_graph *g, eng_op op, eng_node *a, eng_node *b, int ndim,
+                        const int *shape)
+{
+    require_same_shape(op, a, b);
+    return op_node(g, op, ndim, shape, (eng_node *[]){a, b}, 2);
+}
+
+eng_node *eng_add(eng_graph *g, eng_node *a, eng_node *b)
+{
+    return binary(g, ENG_OP_ADD, a, b, a->ndim, a->shape);
+}
+eng_node *eng_mul(eng_graph *g, eng_node *a, eng_node *b)
+{
+    return binary(g, ENG_OP_MUL, a, b, a->ndim, a->shape);
+}
+
+static const int scalar_shape[1] = {1};
+
+eng_node *eng_sum(eng_graph *g, eng_node *x)
+{
+    return op_node(g, ENG_OP_SUM, 1, scalar_shape, &x, 1);
+}
+eng_node *eng_l1_loss(eng_graph *g, eng_node *x, eng_node *target)
+{
+    return binary(g, ENG_OP_L1_LOSS, x, target, 1, scalar_shape);
+}
+eng_node *eng_mse_loss(eng_graph *g, eng_node *x, eng_node *target)
+{
+    return binary(g, ENG_OP_MSE_LOSS, x, target, 1, scalar_shape);
+}
+eng_node *eng_bce_with_logits_loss(eng_graph *g, eng_node *logits, eng_node *target)
+{
+    return binary(g, ENG_OP_BCE_LOGITS_LOSS, logits, target, 1, scalar_shape);
+}

@@ -1,0 +1,72 @@
+/* Plans: a graph bound to a backend, with every buffer allocated up front. */
+#include <stdlib.h>
+
+#include "engine/engine.h"
+
+eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
+{
+    eng_plan *p = calloc(1, sizeof *p);
+    if (!p) {
+        eng_set_error(ENG_ENOMEM, "out of memory creating a plan");
+        return NULL;
+    }
+    p->graph = g;
+    p->backend = be;
+    if (be->plan(be, p) != ENG_OK) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void eng_plan_free(eng_plan *p)
+{
+    if (!p)
+        return;
+    p->backend->release(p);
+    free(p);
+}
+
+int eng_plan_run(eng_plan *p)
+{
+    /* Adam's step count is host state: advanced before the backend runs, so that a pre-recorded
+     * device command buffer can read the bias corrections from a small parameter buffer. */
+    for (int i = 0; i < p->graph->ncmds; i++)
+        if (p->graph->cmds[i].kind == ENG_CMD_ADAM)
+            p->graph->cmds[i].opt->steps++;
+    p->run_index++;
+    return p->backend->run(p);
+}
+
+int eng_plan_write(eng_plan *p, const eng_node *n, const float *src)
+{
+    return p->backend->write(p, n, src);
+}
+
+int eng_plan_read(eng_plan *p, const eng_node *n, float *dst)
+{
+    return p->backend->read(p, n, dst, 0);
+}
+
+int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst)
+{
+    if (!n->has_grad)
+        return eng_set_error(ENG_EINVAL, "tensor '%s' has no gradient", n->name);
+    return p->backend->read(p, n, dst, 1);
+}
+
+size_t eng_plan_bytes(const eng_plan *p)
+{
+    return p->bytes;
+}
+
+void eng_backend_free(eng_backend *be)
+{
+    if (be)
+        be->destroy(be);
+}
+
+const char *eng_backend_name(const eng_backend *be)
+{
+    return be->name;
+}
