@@ -10,6 +10,7 @@ typedef struct {
 } app_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
 
 
 #endif

@@ -7,6 +7,7 @@
 /* One line per command; each lives in app/cmd_<name>.c. */
 static const app_command commands[] = {
     {"version", "print the version", cmd_version},
+    {"devices", "list the Vulkan devices and their capabilities", cmd_devices},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 

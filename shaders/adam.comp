@@ -8,8 +8,9 @@ layout(local_size_x = VK_WORKGROUP) in;
 layout(push_constant) uniform Push {
     uint n;
     uint slot;
-    float beta1;
+    float w1;    // 1 - beta1
     float beta2;
+    float w2;    // 1 - beta2
     float eps;
 } pc;
 
@@ -19,10 +20,12 @@ void main()
     float bias_correction2_sqrt = run.adam[pc.slot].y;
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
         float g = b1.d[i];
-        float m = b2.d[i] * pc.beta1 + g * (1.0 - pc.beta1);
-        float v = b3.d[i] * pc.beta2 + g * g * (1.0 - pc.beta2);
+        float m = b2.d[i];
+        // exp_avg.lerp_(grad, w1): PyTorch switches formula at weight 0.5
+        m = abs(pc.w1) < 0.5 ? m + pc.w1 * (g - m) : g - (g - m) * (1.0 - pc.w1);
+        float v = b3.d[i] * pc.beta2 + pc.w2 * g * g;
         b2.d[i] = m;
         b3.d[i] = v;
-        b0.d[i] -= step_size * (m / (sqrt(v) / bias_correction2_sqrt + pc.eps));
+        b0.d[i] += -step_size * (m / (sqrt(v) / bias_correction2_sqrt + pc.eps));
     }
 }

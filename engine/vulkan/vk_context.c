@@ -108,9 +108,19 @@ static VkResult create_instance(vk_ctx *ctx, VkInstance *out, char *err, size_t 
         .pfnUserCallback = on_validation_message,
         .pUserData = ctx,
     };
+    /* Synchronization validation reports missing barriers, which a device that happens to run
+     * dispatches in order (lavapipe) would never show as wrong results. */
+    VkValidationFeatureEnableEXT enables[] = {
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeaturesEXT features = {
+        .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+        .pNext = &messenger_info,
+        .enabledValidationFeatureCount = 1,
+        .pEnabledValidationFeatures = enables,
+    };
     VkInstanceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = validate ? &messenger_info : NULL,
+        .pNext = validate ? &features : NULL,
         .pApplicationInfo = &app,
         .enabledLayerCount = validate ? 1 : 0,
         .ppEnabledLayerNames = layers,

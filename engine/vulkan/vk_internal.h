@@ -8,7 +8,7 @@
 #include <vulkan/vulkan.h>
 
 #include "engine/device.h"
-#include "engine/graph.h"
+#include "engine/engine.h"
 
 /* ---- device context (vk_context.c) ------------------------------------------------------- */
 typedef enum {

@@ -118,7 +118,7 @@ int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
                                  "vulkan: a tensor of %.1f MiB exceeds the %.1f MiB storage buffer "
                                  "limit of %s", (double)m->regions[i].size / (1 << 20),
                                  (double)lim->maxStorageBufferRange / (1 << 20), ctx->name);
-    VkDeviceSize *sizes;
+    VkDeviceSize *sizes = NULL;
     int nblocks = pack_regions(m, &sizes);
     if (nblocks < 0)
         return nblocks;

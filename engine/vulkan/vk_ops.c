@@ -500,8 +500,8 @@ static void adam(lowering *lw, const eng_adam *opt, uint32_t slot)
         st->regions[2] = data_of(lw, opt->exp_avg[i]);
         st->regions[3] = data_of(lw, opt->exp_avg_sq[i]);
         st->writes = 1 | 4 | 8;
-        uint32_t push[] = {(uint32_t)p->numel, slot, fbits(opt->beta1), fbits(opt->beta2),
-                           fbits(opt->eps)};
+        uint32_t push[] = {(uint32_t)p->numel, slot, fbits((float)(1.0 - opt->beta1)),
+                           fbits(opt->beta2), fbits((float)(1.0 - opt->beta2)), fbits(opt->eps)};
         memcpy(st->push, push, sizeof push);
         st->groups[0] = groups_for(p->numel, VK_WORKGROUP);
     }

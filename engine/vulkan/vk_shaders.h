@@ -1,4 +1,5 @@
-/* The SPIR-V of shaders/*.comp, compiled and validated at build time (shaders/CMakeLists.txt). */
+/* The SPIR-V of the shaders/ compute shaders, compiled and validated at build time
+ * (shaders/CMakeLists.txt generates the table). */
 #ifndef ENGINE_VULKAN_VK_SHADERS_H
 #define ENGINE_VULKAN_VK_SHADERS_H
 
