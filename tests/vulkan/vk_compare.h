@@ -35,6 +35,17 @@ typedef struct {
 int vkt_compare(const char *name, vkt_build_fn build, uint32_t seed, int runs, eng_backend *cpu,
                 eng_backend *vk, vkt_errors *errors);
 
+/* Writes the same random values to every input, parameter and state of two identical graphs
+ * plans (running variances positive, Adam moments left at zero). Returns 0 or 1 after printing what failed. */
+int vkt_write_leaves(const eng_graph *g_cpu, eng_plan *cpu, const eng_graph *g_vk, eng_plan *vk,
+                     uint32_t seed);
+/* Compares, between two plans of identical graphs, the values of every node in `nodes` (or of
+ * every parameter and state when nodes is NULL) and the gradient of every node that has one.
+ * Returns 0 or 1 after printing what failed. */
+int vkt_compare_plans(const char *name, const eng_graph *g_cpu, eng_plan *cpu,
+                      const eng_graph *g_vk, eng_plan *vk, const int *nodes, int nnodes,
+                      vkt_errors *errors);
+
 /* Max |a - b| / (1 + |b|). */
 double vkt_max_error(const float *a, const float *b, size_t n);
 
