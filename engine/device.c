@@ -53,7 +53,7 @@ eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t e
         eng_backend *be = open_vulkan(-1, 0, why, sizeof why);
         if (be)
             return be;
-        fprintf(stderr, "pix2pix: no Vulkan GPU (%s); running on the CPU\n", why);
+        fprintf(stderr, "pix2pix: %s; running on the CPU\n", why);
         return open_cpu(threads, err, errlen);
     }
     if (!strcmp(spec, "cpu"))

@@ -309,20 +309,24 @@ static int choose_device(VkPhysicalDevice *pds, uint32_t count, int device_index
         }
         return device_index;
     }
-    int best = -1, best_pref = 99, software = 0;
+    int best = -1, best_pref = 99, software = -1;
     for (uint32_t i = 0; i < count; i++) {
         describe(pds[i], (int)i, &d);
         int pref = preference(&d, allow_software);
-        software += d.usable && !strcmp(d.type, "cpu");
+        if (d.usable && !strcmp(d.type, "cpu"))
+            software = (int)i;
         if (pref >= 0 && pref < best_pref) {
             best = (int)i;
             best_pref = pref;
         }
     }
-    if (best < 0)
-        snprintf(err, errlen, "no usable Vulkan GPU%s", software && !allow_software
-                                  ? " (only a software device: ask for it with --device vulkan)"
-                                  : "");
+    if (best < 0 && software >= 0 && !allow_software) {
+        describe(pds[software], software, &d);
+        snprintf(err, errlen, "no Vulkan GPU, only the software device %s (use it with "
+                              "--device vulkan)", d.name);
+    } else if (best < 0) {
+        snprintf(err, errlen, "no usable Vulkan device (Vulkan 1.1 with a compute queue)");
+    }
     return best;
 }
 
