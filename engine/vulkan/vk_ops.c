@@ -69,7 +69,20 @@ typedef struct {
     vk_steps *steps;
     const vk_layout *l;
     int failed;
+    const eng_node *too_large; /* a node needing more workgroups than a dispatch allows */
 } lowering;
+
+/* One workgroup per item (a tile row, a normalization group): the count must fit a dispatch
+ * dimension (65535 is the guaranteed maximum). */
+static uint32_t exact_groups(lowering *lw, const eng_node *n, size_t count)
+{
+    if (count > MAX_GROUPS) {
+        lw->too_large = n;
+        lw->failed = 1;
+        return 1;
+    }
+    return (uint32_t)count;
+}
 
 static vk_step *add(lowering *lw, vk_step_kind kind, vk_kernel kernel)
 {
@@ -172,7 +185,7 @@ typedef struct {
     uint32_t n, c, hi, wi, m, ho, wo, kh, kw, stride, pad, w_sm, w_sc, flags;
 } conv_args;
 
-static void conv(lowering *lw, const conv_args *a)
+static void conv(lowering *lw, const eng_node *n, const conv_args *a)
 {
     vk_step *st = add(lw, VK_STEP_DISPATCH, a->kernel);
     if (!st)
@@ -187,14 +200,11 @@ static void conv(lowering *lw, const conv_args *a)
     memcpy(st->push, push, sizeof push);
     const uint32_t tile = VK_CONV_TILE * VK_CONV_PER_THREAD;
     uint32_t kk = a->kh * a->kw;
-    if (a->kernel == VK_KERNEL_CONV_WEIGHT) {
-        st->groups[0] = groups_for((size_t)a->c * kk, tile);
-        st->groups[1] = groups_for(a->m, tile);
-    } else {
-        st->groups[0] = groups_for((size_t)a->ho * a->wo, tile);
-        st->groups[1] = groups_for(a->m, tile);
-        st->groups[2] = a->n;
-    }
+    size_t cols = a->kernel == VK_KERNEL_CONV_WEIGHT ? (size_t)a->c * kk : (size_t)a->ho * a->wo;
+    st->groups[0] = exact_groups(lw, n, (cols + tile - 1) / tile);
+    st->groups[1] = exact_groups(lw, n, (a->m + tile - 1) / tile);
+    if (a->kernel != VK_KERNEL_CONV_WEIGHT)
+        st->groups[2] = exact_groups(lw, n, a->n);
 }
 
 /* Per-channel sums of dy into scratch, then added into the bias gradient. */
@@ -209,7 +219,7 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
     st->writes = 1;
     uint32_t reduce_push[] = {NB_REDUCE, NB_NO_XHAT, 0, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
     memcpy(st->push, reduce_push, sizeof reduce_push);
-    st->groups[0] = c;
+    st->groups[0] = exact_groups(lw, n, c);
     st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
     if (!st)
         return;
@@ -237,7 +247,7 @@ static void conv_forward(lowering *lw, const eng_node *n)
         .w_sm = transposed ? kk : ci * kk, .w_sc = transposed ? co * kk : kk,
         .flags = b ? CONV_BIAS : 0,
     };
-    conv(lw, &a);
+    conv(lw, n, &a);
 }
 
 static void conv_backward(lowering *lw, const eng_node *n, unsigned mask)
@@ -261,7 +271,7 @@ static void conv_backward(lowering *lw, const eng_node *n, unsigned mask)
         a.c = co, a.hi = ho, a.wi = wo, a.m = ci, a.ho = h, a.wo = wd;
         a.w_sm = transposed ? co * kk : kk;
         a.w_sc = transposed ? kk : ci * kk;
-        conv(lw, &a);
+        conv(lw, n, &a);
     }
     if (mask & 2) { /* dw[m, c, tap] += sum a[n, m, small] * in[n, c, small*stride - pad + tap] */
         conv_args a = base;
@@ -276,7 +286,7 @@ static void conv_backward(lowering *lw, const eng_node *n, unsigned mask)
             a.in = data_of(lw, x), a.c = ci, a.hi = h, a.wi = wd;
             a.w_sm = ci * kk, a.w_sc = kk;
         }
-        conv(lw, &a);
+        conv(lw, n, &a);
     }
     if (mask & 4)
         channel_sum_grad(lw, n, dy, lw->l->scratch[n->id], grad_of(lw, n->src[2]));
@@ -305,7 +315,7 @@ static void norm_forward(lowering *lw, const eng_node *n)
     uint32_t stats_push[] = {groups, c, hw, bn ? (uint32_t)n->shape[0] : 1, !bn, mode,
                              fbits(n->arg.norm.eps), fbits(n->arg.norm.momentum)};
     memcpy(st->push, stats_push, sizeof stats_push);
-    st->groups[0] = groups;
+    st->groups[0] = exact_groups(lw, n, groups);
     st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_APPLY);
     if (!st)
         return;
@@ -341,7 +351,7 @@ static void norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     st->regions[3] = aux;
     st->writes = 1;
     memcpy(st->push, push, sizeof push);
-    st->groups[0] = groups;
+    st->groups[0] = exact_groups(lw, n, groups);
     if (mask & 1) {
         st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
         if (!st)
@@ -521,5 +531,11 @@ int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g)
         case ENG_CMD_ADAM: adam(&lw, c->opt, slot++); break;
         }
     }
+    if (lw.too_large)
+        return eng_set_error(ENG_EBACKEND, "vulkan: %s '%s' [%d,%d,%d,%d] is too large for one "
+                             "dispatch (over %u workgroups in a dimension)",
+                             eng_op_infos[lw.too_large->op].name, lw.too_large->name,
+                             lw.too_large->shape[0], lw.too_large->shape[1],
+                             lw.too_large->shape[2], lw.too_large->shape[3], MAX_GROUPS);
     return lw.failed ? eng_set_error(ENG_ENOMEM, "out of memory lowering the schedule") : 0;
 }
