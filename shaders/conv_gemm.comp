@@ -5,7 +5,15 @@
 // CONV_GATHER, conv_transpose2d forward and conv2d input-gradient use CONV_SCATTER, both weight
 // gradients use CONV_WEIGHT. b0 = out, b1 = in [N,C,Hi,Wi], b2 = weight (or, for CONV_WEIGHT,
 // the [N,M,Ho,Wo] tensor a), b3 = bias. Weights are addressed w[m*w_sm + c*w_sc + kh*KW + kw],
-// which covers both PyTorch layouts. Each workgroup computes a (TY*TM) x (TX*TN) tile.
+// which covers both PyTorch layouts.
+//
+//   C[row, col] = sum_k A[row, k] * B[k, col]
+//   GATHER/SCATTER: row = m, col = output position of sample z, k = (c, kh, kw)
+//   WEIGHT:         row = m, col = (c, kh, kw),                 k = (n, oy, ox)
+//
+// Each workgroup computes a (TY*TM) x (TX*TN) tile. Integer division is slow (and scalarized on
+// CPU implementations), so it is kept out of the inner loads: each thread decomposes its tile
+// column once, and the BK depth indices of a step are decomposed once into shared memory.
 #include "common.glsl"
 
 layout(constant_id = 0) const uint TX = 16;
@@ -24,94 +32,83 @@ layout(push_constant) uniform Push {
     uint flags;
 } pc;
 
+const uint THREADS = TX * TY; // a multiple of BM and BN
 const uint BM = TY * TM;
 const uint BN = TX * TN;
 shared float tile_a[BK * BM];
 shared float tile_b[BK * BN];
+shared uvec3 depth_index[BK]; // (c, kh, kw) or (n, oy, ox); x = 0xffffffff past the end
 
-// The gathered input at (sample n, channel c, kernel tap kh/kw, output position oy/ox).
-float gather(uint n, uint c, uint kh, uint kw, uint oy, uint ox)
+// The gathered input at (sample n, channel c, kernel tap ky/kx, output position oy/ox).
+float gather(uint n, uint c, uint ky, uint kx, uint oy, uint ox)
 {
     int iy, ix;
     if (MODE == CONV_SCATTER) {
-        int ty = int(oy + pc.pad) - int(kh), tx = int(ox + pc.pad) - int(kw);
+        int ty = int(oy + pc.pad) - int(ky), tx = int(ox + pc.pad) - int(kx);
         if (ty < 0 || tx < 0 || ty % int(pc.stride) != 0 || tx % int(pc.stride) != 0)
             return 0.0;
         iy = ty / int(pc.stride);
         ix = tx / int(pc.stride);
     } else {
-        iy = int(oy * pc.stride + kh) - int(pc.pad);
-        ix = int(ox * pc.stride + kw) - int(pc.pad);
+        iy = int(oy * pc.stride + ky) - int(pc.pad);
+        ix = int(ox * pc.stride + kx) - int(pc.pad);
     }
     if (iy < 0 || ix < 0 || iy >= int(pc.hi) || ix >= int(pc.wi))
         return 0.0;
     return b1.d[((n * pc.c + c) * pc.hi + uint(iy)) * pc.wi + uint(ix)];
 }
 
-uint weight_index(uint m, uint q) // q = (c, kh, kw) flattened
-{
-    uint kk = pc.kh * pc.kw;
-    return m * pc.w_sm + (q / kk) * pc.w_sc + q % kk;
-}
-
-// GEMM operands: C[row, col] = sum_k A[row, k] * B[k, col].
-//   GATHER/SCATTER: row = m, col = output position of sample z, k = (c, kh, kw)
-//   WEIGHT:         row = m, col = (c, kh, kw), k = (n, oy, ox)
-float load_a(uint row, uint k, uint z)
-{
-    if (MODE == CONV_WEIGHT) {
-        uint plane = pc.ho * pc.wo;
-        return b2.d[((k / plane) * pc.m + row) * plane + k % plane];
-    }
-    return b2.d[weight_index(row, k)];
-}
-
-float load_b(uint k, uint col, uint z)
-{
-    uint kk = pc.kh * pc.kw;
-    if (MODE == CONV_WEIGHT) {
-        uint plane = pc.ho * pc.wo, p = k % plane, tap = col % kk;
-        return gather(k / plane, col / kk, tap / pc.kw, tap % pc.kw, p / pc.wo, p % pc.wo);
-    }
-    uint tap = k % kk;
-    return gather(z, k / kk, tap / pc.kw, tap % pc.kw, col / pc.wo, col % pc.wo);
-}
-
-void store(uint row, uint col, uint z, float v)
-{
-    uint i;
-    if (MODE == CONV_WEIGHT) {
-        i = weight_index(row, col);
-    } else {
-        i = (z * pc.m + row) * pc.ho * pc.wo + col;
-        if ((pc.flags & CONV_BIAS) != 0)
-            v += b3.d[row];
-    }
-    if ((pc.flags & CONV_ACCUMULATE) != 0)
-        v += b0.d[i];
-    b0.d[i] = v;
-}
+uint weight_index(uint m, uvec3 tap) { return m * pc.w_sm + tap.x * pc.w_sc + tap.y * pc.kw + tap.z; }
 
 void main()
 {
-    uint kk = pc.kh * pc.kw;
+    uint kk = pc.kh * pc.kw, plane = pc.ho * pc.wo;
     uint rows = pc.m;
-    uint cols = MODE == CONV_WEIGHT ? pc.c * kk : pc.ho * pc.wo;
-    uint depth = MODE == CONV_WEIGHT ? pc.n * pc.ho * pc.wo : pc.c * kk;
+    uint cols = MODE == CONV_WEIGHT ? pc.c * kk : plane;
+    uint depth = MODE == CONV_WEIGHT ? pc.n * plane : pc.c * kk;
     uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y, tid = ty * TX + tx;
     uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN, z = gl_WorkGroupID.z;
+
+    // This thread always loads tile row tid % BM of A and tile column tid % BN of B.
+    uint a_row = row0 + tid % BM, b_col = col0 + tid % BN;
+    uvec3 col_index; // (oy, ox, -) or (c, kh, kw)
+    if (MODE == CONV_WEIGHT)
+        col_index = uvec3(b_col / kk, (b_col % kk) / pc.kw, b_col % pc.kw);
+    else
+        col_index = uvec3(b_col / pc.wo, b_col % pc.wo, 0);
 
     float acc[TM * TN];
     for (uint i = 0; i < TM * TN; i++)
         acc[i] = 0.0;
     for (uint k0 = 0; k0 < depth; k0 += BK) {
-        for (uint i = tid; i < BK * BM; i += TX * TY) {
-            uint k = k0 + i / BM, row = row0 + i % BM;
-            tile_a[i] = k < depth && row < rows ? load_a(row, k, z) : 0.0;
+        if (tid < BK) {
+            uint k = k0 + tid;
+            uint outer = MODE == CONV_WEIGHT ? plane : kk, inner = MODE == CONV_WEIGHT ? pc.wo : pc.kw;
+            depth_index[tid] = k < depth ? uvec3(k / outer, (k % outer) / inner, k % inner)
+                                         : uvec3(0xffffffffu, 0, 0);
         }
-        for (uint i = tid; i < BK * BN; i += TX * TY) {
-            uint k = k0 + i / BN, col = col0 + i % BN;
-            tile_b[i] = k < depth && col < cols ? load_b(k, col, z) : 0.0;
+        barrier();
+        for (uint kl = tid / BM; kl < BK; kl += THREADS / BM) {
+            uvec3 d = depth_index[kl];
+            float v = 0.0;
+            if (d.x != 0xffffffffu && a_row < rows) {
+                if (MODE == CONV_WEIGHT)
+                    v = b2.d[((d.x * pc.m + a_row) * pc.ho + d.y) * pc.wo + d.z];
+                else
+                    v = b2.d[weight_index(a_row, d)];
+            }
+            tile_a[kl * BM + tid % BM] = v;
+        }
+        for (uint kl = tid / BN; kl < BK; kl += THREADS / BN) {
+            uvec3 d = depth_index[kl];
+            float v = 0.0;
+            if (d.x != 0xffffffffu && b_col < cols) {
+                if (MODE == CONV_WEIGHT)
+                    v = gather(d.x, col_index.x, col_index.y, col_index.z, d.y, d.z);
+                else
+                    v = gather(z, d.x, d.y, d.z, col_index.x, col_index.y);
+            }
+            tile_b[kl * BN + tid % BN] = v;
         }
         barrier();
         for (uint k = 0; k < BK; k++) {
@@ -129,7 +126,19 @@ void main()
     for (uint i = 0; i < TM; i++)
         for (uint j = 0; j < TN; j++) {
             uint row = row0 + ty + i * TY, col = col0 + tx + j * TX;
-            if (row < rows && col < cols)
-                store(row, col, z, acc[i * TN + j]);
+            if (row >= rows || col >= cols)
+                continue;
+            float v = acc[i * TN + j];
+            uint o;
+            if (MODE == CONV_WEIGHT) {
+                o = weight_index(row, uvec3(col / kk, (col % kk) / pc.kw, col % pc.kw));
+            } else {
+                o = (z * pc.m + row) * plane + col;
+                if ((pc.flags & CONV_BIAS) != 0)
+                    v += b3.d[row];
+            }
+            if ((pc.flags & CONV_ACCUMULATE) != 0)
+                v += b0.d[o];
+            b0.d[o] = v;
         }
 }

@@ -5,8 +5,9 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
+layout(constant_id = 0) const uint OP = ELT_RELU_F; // one pipeline per op
+
 layout(push_constant) uniform Push {
-    uint op;
     uint n;
     float s0;   // leaky slope, scale factor, dropout p, 1/numel for the losses
     float s1;   // dropout 1/(1-p)
@@ -35,7 +36,7 @@ float sigmoid(float x) { return 1.0 / (1.0 + exp(-x)); }
 float forward(uint i)
 {
     float a = b1.d[i];
-    switch (pc.op) {
+    switch (OP) {
     case ELT_RELU_F: return a > 0.0 ? a : 0.0;
     case ELT_LEAKY_F: return a > 0.0 ? a : a * pc.s0;
     case ELT_TANH_F: return tanh(a);
@@ -53,7 +54,7 @@ float forward(uint i)
 float backward(uint i)
 {
     float a = b1.d[i];
-    switch (pc.op) {
+    switch (OP) {
     case ELT_RELU_B: return a > 0.0 ? b3.d[i] : 0.0;
     case ELT_LEAKY_B: return a > 0.0 ? b3.d[i] : b3.d[i] * pc.s0;
     case ELT_TANH_B: return b3.d[i] * (1.0 - a * a);
@@ -75,7 +76,7 @@ float backward(uint i)
 
 void main()
 {
-    bool is_forward = pc.op < ELT_RELU_B;
+    const bool is_forward = OP < ELT_RELU_B;
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
         if (is_forward)
             b0.d[i] = forward(i);

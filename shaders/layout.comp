@@ -5,8 +5,9 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
+layout(constant_id = 0) const uint OP = LAY_PAD_F;
+
 layout(push_constant) uniform Push {
-    uint op;
     uint n;       // elements written
     uint h, w;    // PAD: input size; CONCAT: h * w in h
     uint pad;     // PAD
@@ -44,13 +45,13 @@ void candidates(int i, int size, int pad, out int cand[3], out int count)
 void main()
 {
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
-        if (pc.op == LAY_PAD_F) {
+        if (OP == LAY_PAD_F) {
             uint wo = pc.w + 2 * pc.pad, ho = pc.h + 2 * pc.pad;
             uint x = i % wo, y = (i / wo) % ho, plane = i / (wo * ho);
             int iy = reflect_index(int(y) - int(pc.pad), int(pc.h));
             int ix = reflect_index(int(x) - int(pc.pad), int(pc.w));
             b0.d[i] = b1.d[(plane * pc.h + uint(iy)) * pc.w + uint(ix)];
-        } else if (pc.op == LAY_PAD_B) {
+        } else if (OP == LAY_PAD_B) {
             uint x = i % pc.w, y = (i / pc.w) % pc.h, plane = i / (pc.w * pc.h);
             uint wo = pc.w + 2 * pc.pad, ho = pc.h + 2 * pc.pad;
             int cy[3], cx[3], ny, nx;
@@ -61,7 +62,7 @@ void main()
                 for (int b = 0; b < nx; b++)
                     s += b1.d[(plane * ho + uint(cy[a])) * wo + uint(cx[b])];
             b0.d[i] += s;
-        } else if (pc.op == LAY_CONCAT_F) {
+        } else if (OP == LAY_CONCAT_F) {
             uint hw = pc.h, p = i % hw, c = (i / hw) % pc.c_out, n = i / (hw * pc.c_out);
             uint c_second = pc.c_out - pc.c_first;
             b0.d[i] = c < pc.c_first ? b1.d[(n * pc.c_first + c) * hw + p]

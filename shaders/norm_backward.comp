@@ -8,8 +8,9 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
+layout(constant_id = 0) const uint MODE = NB_REDUCE;
+
 layout(push_constant) uniform Push {
-    uint mode;
     uint flags;
     uint n;       // NB_DX: elements; NB_PARAM: channels
     uint groups;
@@ -57,19 +58,18 @@ void reduce_group()
 
 void main()
 {
-    if (pc.mode == NB_REDUCE) {
+    if (MODE == NB_REDUCE) {
         reduce_group();
         return;
     }
-    if (pc.mode == NB_PARAM) {
-        uint c = first_index();
-        if (c >= pc.n)
-            return;
-        float s = 0.0;
+    if (MODE == NB_PARAM) {
         uint per_channel = pc.per_sample != 0 ? pc.groups / pc.c : 1;
-        for (uint k = 0; k < per_channel; k++)
-            s += b4.d[pc.which * pc.groups + k * pc.c + c];
-        b0.d[c] += s;
+        for (uint c = first_index(); c < pc.n; c += index_stride()) {
+            float s = 0.0;
+            for (uint k = 0; k < per_channel; k++)
+                s += b4.d[pc.which * pc.groups + k * pc.c + c];
+            b0.d[c] += s;
+        }
         return;
     }
     float count = float(pc.samples * pc.hw);

@@ -4,8 +4,9 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
+layout(constant_id = 0) const uint OP = RED_SUM;
+
 layout(push_constant) uniform Push {
-    uint op;
     uint n;
     float scale;
 } pc;
@@ -15,7 +16,7 @@ shared float partial[VK_WORKGROUP];
 float term(uint i)
 {
     float x = b1.d[i];
-    switch (pc.op) {
+    switch (OP) {
     case RED_L1: return abs(x - b2.d[i]);
     case RED_MSE: { float d = x - b2.d[i]; return d * d; }
     case RED_BCE: return max(x, 0.0) - x * b2.d[i] + log(1.0 + exp(-abs(x)));

@@ -25,6 +25,7 @@ typedef enum {
     VK_KERNEL_COUNT
 } vk_kernel;
 
+#define VK_VARIANTS 32         /* specializations of one kernel (the op or mode) */
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
 #define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum */
 #define VK_CONV_TILE 16        /* conv_gemm workgroup is VK_CONV_TILE x VK_CONV_TILE ... */
@@ -43,7 +44,7 @@ typedef struct {
     VkCommandPool command_pool;
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout pipeline_layout;
-    VkPipeline pipelines[VK_KERNEL_COUNT];
+    VkPipeline pipelines[VK_KERNEL_COUNT][VK_VARIANTS]; /* created on first use */
     int validation_errors;
     char name[256];
     char backend_name[300];
@@ -57,7 +58,10 @@ const char *vk_result_string(VkResult r);
 int vk_fail(VkResult r, const char *what);
 
 /* ---- pipelines (vk_pipelines.c) ---------------------------------------------------------- */
+/* The shared descriptor-set and pipeline layouts. */
 int vk_pipelines_create(vk_ctx *ctx);
+/* Compiles the pipeline of a kernel specialized for variant (its op or mode) if not yet done. */
+int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant);
 void vk_pipelines_destroy(vk_ctx *ctx);
 
 /* ---- memory (vk_memory.c) -----------------------------------------------------------------
@@ -109,6 +113,7 @@ typedef enum { VK_STEP_DISPATCH, VK_STEP_FILL } vk_step_kind;
 typedef struct {
     vk_step_kind kind;
     vk_kernel kernel;
+    uint32_t variant;           /* specialization constant 0 (not for the conv kernels) */
     int regions[VK_BINDINGS];   /* -1: unused (a dummy region is bound) */
     unsigned writes;            /* bit i: binding i is written */
     uint32_t push[VK_PUSH_WORDS];

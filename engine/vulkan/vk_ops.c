@@ -7,6 +7,9 @@
 #include "shaders/opcodes.h"
 
 #define MAX_GROUPS 65535u
+/* Grid-stride shaders loop over their elements: 1024 workgroups of 256 keep a large GPU busy,
+ * and many more cost a CPU implementation (lavapipe) dearly per workgroup. */
+#define MAX_GRID_GROUPS 1024u
 
 static int is_conv(eng_op op) { return op == ENG_OP_CONV2D || op == ENG_OP_CONV_TRANSPOSE2D; }
 static int is_norm(eng_op op)
@@ -117,7 +120,7 @@ static uint32_t fbits(float f)
 static uint32_t groups_for(size_t items, size_t per_group)
 {
     size_t g = (items + per_group - 1) / per_group;
-    return g == 0 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : (uint32_t)g;
+    return g == 0 ? 1 : g > MAX_GRID_GROUPS ? MAX_GRID_GROUPS : (uint32_t)g;
 }
 
 static int data_of(const lowering *lw, const eng_node *n) { return n ? lw->l->data[n->id] : -1; }
@@ -145,7 +148,8 @@ static void eltwise(lowering *lw, uint32_t op, size_t n, int out, int a, int b, 
     st->regions[2] = b;
     st->regions[3] = dy;
     st->writes = 1;
-    uint32_t push[] = {op, (uint32_t)n, fbits(s0), fbits(s1), seed};
+    st->variant = op;
+    uint32_t push[] = {(uint32_t)n, fbits(s0), fbits(s1), seed};
     memcpy(st->push, push, sizeof push);
     st->groups[0] = groups_for(n, VK_WORKGROUP);
 }
@@ -161,11 +165,14 @@ static void reduce(lowering *lw, uint32_t op, const eng_node *n)
     st->regions[2] = n->src[1] ? data_of(lw, n->src[1]) : -1;
     st->writes = 1;
     float scale = op == RED_SUM ? 1.0f : 1.0f / (float)x->numel;
-    uint32_t push[] = {op, (uint32_t)x->numel, fbits(scale)};
+    st->variant = op;
+    uint32_t push[] = {(uint32_t)x->numel, fbits(scale)};
     memcpy(st->push, push, sizeof push);
 }
 
-static void layout_op(lowering *lw, const uint32_t *push, size_t npush, int out, int a, int b)
+/* push: n, h, w, pad, c_first, c_out, c_src, c_off (layout.comp) */
+static void layout_op(lowering *lw, uint32_t op, const uint32_t *push, size_t npush, int out,
+                      int a, int b)
 {
     vk_step *st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_LAYOUT);
     if (!st)
@@ -174,8 +181,9 @@ static void layout_op(lowering *lw, const uint32_t *push, size_t npush, int out,
     st->regions[1] = a;
     st->regions[2] = b;
     st->writes = 1;
+    st->variant = op;
     memcpy(st->push, push, npush * sizeof *push);
-    st->groups[0] = groups_for(push[1], VK_WORKGROUP);
+    st->groups[0] = groups_for(push[0], VK_WORKGROUP);
 }
 
 /* ---- convolutions ------------------------------------------------------------------------- */
@@ -217,7 +225,8 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
     st->regions[0] = scratch;
     st->regions[2] = dy;
     st->writes = 1;
-    uint32_t reduce_push[] = {NB_REDUCE, NB_NO_XHAT, 0, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
+    st->variant = NB_REDUCE;
+    uint32_t reduce_push[] = {NB_NO_XHAT, 0, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
     memcpy(st->push, reduce_push, sizeof reduce_push);
     st->groups[0] = exact_groups(lw, n, c);
     st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
@@ -226,7 +235,8 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
     st->regions[0] = out;
     st->regions[4] = scratch;
     st->writes = 1;
-    uint32_t param_push[] = {NB_PARAM, 0, c, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
+    st->variant = NB_PARAM;
+    uint32_t param_push[] = {0, c, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
     memcpy(st->push, param_push, sizeof param_push);
     st->groups[0] = groups_for(c, VK_WORKGROUP);
 }
@@ -340,8 +350,8 @@ static void norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     uint32_t samples = bn ? (uint32_t)n->shape[0] : 1;
     int eval = bn && !n->arg.norm.training;
     int dy = grad_of(lw, n), aux = lw->l->aux[n->id], scratch = lw->l->scratch[n->id];
-    uint32_t push[] = {NB_REDUCE, eval ? NB_EVAL : 0, 0, groups, c, hw, samples, !bn,
-                       n->src[1] != NULL, 0};
+    /* flags, n, groups, c, hw, samples, per_sample, has_weight, which (norm_backward.comp) */
+    uint32_t push[] = {eval ? NB_EVAL : 0, 0, groups, c, hw, samples, !bn, n->src[1] != NULL, 0};
     vk_step *st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
     if (!st)
         return;
@@ -350,6 +360,7 @@ static void norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     st->regions[2] = dy;
     st->regions[3] = aux;
     st->writes = 1;
+    st->variant = NB_REDUCE;
     memcpy(st->push, push, sizeof push);
     st->groups[0] = exact_groups(lw, n, groups);
     if (mask & 1) {
@@ -363,8 +374,8 @@ static void norm_backward(lowering *lw, const eng_node *n, unsigned mask)
         st->regions[4] = scratch;
         st->regions[5] = data_of(lw, n->src[1]);
         st->writes = 1;
-        push[0] = NB_DX;
-        push[2] = (uint32_t)n->numel;
+        st->variant = NB_DX;
+        push[1] = (uint32_t)n->numel;
         memcpy(st->push, push, sizeof push);
         st->groups[0] = groups_for(n->numel, VK_WORKGROUP);
     }
@@ -377,9 +388,9 @@ static void norm_backward(lowering *lw, const eng_node *n, unsigned mask)
         st->regions[0] = grad_of(lw, n->src[2 - which]);
         st->regions[4] = scratch;
         st->writes = 1;
-        push[0] = NB_PARAM;
-        push[2] = c;
-        push[9] = (uint32_t)which;
+        st->variant = NB_PARAM;
+        push[1] = c;
+        push[8] = (uint32_t)which;
         memcpy(st->push, push, sizeof push);
         st->groups[0] = groups_for(c, VK_WORKGROUP);
     }
@@ -396,15 +407,15 @@ static void forward(lowering *lw, const eng_node *n)
     case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: conv_forward(lw, n); return;
     case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: norm_forward(lw, n); return;
     case ENG_OP_REFLECTION_PAD2D: {
-        uint32_t push[] = {LAY_PAD_F, (uint32_t)n->numel, (uint32_t)a->shape[2],
-                           (uint32_t)a->shape[3], (uint32_t)n->arg.pad.pad};
-        layout_op(lw, push, 5, out, x, -1);
+        uint32_t push[] = {(uint32_t)n->numel, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
+                           (uint32_t)n->arg.pad.pad};
+        layout_op(lw, LAY_PAD_F, push, 4, out, x, -1);
         return;
     }
     case ENG_OP_CONCAT: {
-        uint32_t push[] = {LAY_CONCAT_F, (uint32_t)n->numel, (uint32_t)(n->shape[2] * n->shape[3]),
-                           0, 0, (uint32_t)a->shape[1], (uint32_t)n->shape[1]};
-        layout_op(lw, push, 7, out, x, data_of(lw, b));
+        uint32_t push[] = {(uint32_t)n->numel, (uint32_t)(n->shape[2] * n->shape[3]), 0, 0,
+                           (uint32_t)a->shape[1], (uint32_t)n->shape[1]};
+        layout_op(lw, LAY_CONCAT_F, push, 6, out, x, data_of(lw, b));
         return;
     }
     case ENG_OP_RELU: eltwise(lw, ELT_RELU_F, n->numel, out, x, -1, -1, 0, 0, 0); return;
@@ -441,9 +452,9 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
     case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: conv_backward(lw, n, mask); return;
     case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: norm_backward(lw, n, mask); return;
     case ENG_OP_REFLECTION_PAD2D: {
-        uint32_t push[] = {LAY_PAD_B, (uint32_t)len, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
+        uint32_t push[] = {(uint32_t)len, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
                            (uint32_t)n->arg.pad.pad};
-        layout_op(lw, push, 5, grad_of(lw, a), dy, -1);
+        layout_op(lw, LAY_PAD_B, push, 4, grad_of(lw, a), dy, -1);
         return;
     }
     case ENG_OP_CONCAT:
@@ -451,11 +462,10 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
             if (!(mask & (1u << s)))
                 continue;
             const eng_node *src = n->src[s];
-            uint32_t push[] = {LAY_CONCAT_B, (uint32_t)src->numel,
-                               (uint32_t)(n->shape[2] * n->shape[3]), 0, 0, 0,
-                               (uint32_t)n->shape[1], (uint32_t)src->shape[1],
+            uint32_t push[] = {(uint32_t)src->numel, (uint32_t)(n->shape[2] * n->shape[3]), 0, 0,
+                               0, (uint32_t)n->shape[1], (uint32_t)src->shape[1],
                                s ? (uint32_t)a->shape[1] : 0};
-            layout_op(lw, push, 9, grad_of(lw, src), dy, -1);
+            layout_op(lw, LAY_CONCAT_B, push, 8, grad_of(lw, src), dy, -1);
         }
         return;
     case ENG_OP_RELU: eltwise(lw, ELT_RELU_B, len, grad_of(lw, a), x, -1, dy, 0, 0, 0); return;

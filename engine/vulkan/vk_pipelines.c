@@ -64,7 +64,7 @@ static int create_layouts(vk_ctx *ctx)
     return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreatePipelineLayout");
 }
 
-static int create_pipeline(vk_ctx *ctx, vk_kernel k)
+static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
 {
     const kernel_source *src = &kernel_sources[k];
     const vk_shader_blob *blob = find_shader(src->shader);
@@ -85,8 +85,10 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k)
     VkSpecializationMapEntry entries[6];
     for (uint32_t i = 0; i < 6; i++)
         entries[i] = (VkSpecializationMapEntry){i, i * 4, 4};
-    VkSpecializationInfo spec = {6, entries, sizeof conv_constants, conv_constants};
     int is_conv = !strcmp(src->shader, "conv_gemm");
+    VkSpecializationInfo spec = {6, entries, sizeof conv_constants, conv_constants};
+    if (!is_conv)
+        spec = (VkSpecializationInfo){1, entries, sizeof variant, &variant};
     VkComputePipelineCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {
@@ -94,28 +96,34 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k)
             .stage = VK_SHADER_STAGE_COMPUTE_BIT,
             .module = module,
             .pName = "main",
-            .pSpecializationInfo = is_conv ? &spec : NULL,
+            .pSpecializationInfo = &spec,
         },
         .layout = ctx->pipeline_layout,
     };
-    r = vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &info, NULL, &ctx->pipelines[k]);
+    r = vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &info, NULL,
+                                 &ctx->pipelines[k][variant]);
     vkDestroyShaderModule(ctx->device, module, NULL);
     return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreateComputePipelines");
 }
 
 int vk_pipelines_create(vk_ctx *ctx)
 {
-    int status = create_layouts(ctx);
-    for (int k = 0; k < VK_KERNEL_COUNT && status == 0; k++)
-        status = create_pipeline(ctx, (vk_kernel)k);
-    return status;
+    return create_layouts(ctx);
+}
+
+int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant)
+{
+    if (variant >= VK_VARIANTS)
+        return eng_set_error(ENG_EBACKEND, "vulkan: kernel variant %u out of range", variant);
+    return ctx->pipelines[kernel][variant] ? 0 : create_pipeline(ctx, kernel, variant);
 }
 
 void vk_pipelines_destroy(vk_ctx *ctx)
 {
     for (int k = 0; k < VK_KERNEL_COUNT; k++)
-        if (ctx->pipelines[k])
-            vkDestroyPipeline(ctx->device, ctx->pipelines[k], NULL);
+        for (int v = 0; v < VK_VARIANTS; v++)
+            if (ctx->pipelines[k][v])
+                vkDestroyPipeline(ctx->device, ctx->pipelines[k][v], NULL);
     if (ctx->pipeline_layout)
         vkDestroyPipelineLayout(ctx->device, ctx->pipeline_layout, NULL);
     if (ctx->set_layout)

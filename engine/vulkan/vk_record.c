@@ -129,7 +129,8 @@ static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
             vkCmdFillBuffer(cb, m->blocks[rg->block].buffer, rg->offset, rg->size, bits);
             continue;
         }
-        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipelines[st->kernel]);
+        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+                          ctx->pipelines[st->kernel][st->variant]);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout, 0, 1,
                                 &sets[set++], 0, NULL);
         vkCmdPushConstants(cb, ctx->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
@@ -143,8 +144,15 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
 {
     memset(r, 0, sizeof *r);
     int ndispatch = 0;
-    for (int i = 0; i < s->nsteps; i++)
-        ndispatch += s->steps[i].kind == VK_STEP_DISPATCH;
+    for (int i = 0; i < s->nsteps; i++) {
+        const vk_step *st = &s->steps[i];
+        if (st->kind != VK_STEP_DISPATCH)
+            continue;
+        ndispatch++;
+        int status = vk_pipeline_prepare(ctx, st->kernel, st->variant);
+        if (status)
+            return status;
+    }
     int nsets = ndispatch ? ndispatch : 1;
     VkDescriptorSet *sets = malloc((size_t)nsets * sizeof *sets);
     hazards h = {calloc((size_t)m->nregions, 1), calloc((size_t)m->nregions, 1), m->nregions};
