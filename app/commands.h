@@ -9,8 +9,13 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } app_command;
 
+int cmd_train(int argc, char **argv);
+int cmd_translate(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
-
 
 #endif

@@ -6,7 +6,13 @@
 
 /* One line per command; each lives in app/cmd_<name>.c. */
 static const app_command commands[] = {
+    {"train", "train a pix2pix model on a paired dataset", cmd_train},
+    {"translate", "translate images with a trained generator", cmd_translate},
+    {"test", "translate a dataset split and score it (L1, PSNR, SSIM)", cmd_test},
+    {"inspect", "describe a model file", cmd_inspect},
+    {"demo", "generate a small dataset, train briefly, translate it", cmd_demo},
     {"version", "print the version", cmd_version},
+    {"dataset", "build, check and benchmark paired datasets", cmd_dataset},
     {"devices", "list the Vulkan devices and their capabilities", cmd_devices},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);

@@ -16,16 +16,41 @@ typedef struct {
 /* Decodes a JPEG or PNG file to 8-bit RGB (grayscale expanded, alpha composited on white,
  * 16-bit reduced, palette expanded, CMYK converted, EXIF orientation applied).
  * max_pixels <= 0 means IMAGE_DEFAULT_MAX_PIXELS. Returns 0, or -1 with a one-line reason
- * in err (without the path; callers prefix it). */
+ * in err (without the path; callers prefix it).
+ *
+ * Details of the conversions:
+ * - the format comes from the magic bytes (FF D8 FF: JPEG, 89 'PNG': PNG), never the name;
+ * - the declared width x height is checked against max_pixels before any pixel buffer exists;
+ * - alpha (RGBA, gray+alpha, tRNS) is composited on white: c' = (c*a + 255*(255-a)) / 255,
+ *   rounded (the reference's convert('RGB') would drop alpha and keep hidden colours);
+ * - 16-bit PNG samples keep their high byte (as PIL reads them);
+ * - CMYK and YCCK JPEG: R = (255-C)(255-K)/255 etc., with Adobe's inverted CMYK (any file
+ *   carrying an Adobe APP14 marker, as Photoshop writes them) un-inverted first;
+ * - EXIF orientation 1..8 (JPEG APP1 "Exif", PNG eXIf) is applied as PIL's exif_transpose;
+ * - a JPEG whose data ends early or has corrupt entropy data is an error, not a grey fill. */
 int image_load(const char *path, long long max_pixels, image *out, char *err, size_t errlen);
 int image_decode(const uint8_t *data, size_t size, long long max_pixels, image *out, char *err,
                  size_t errlen);
-/* Writes atomically (temporary file in the same folder, fsync, rename). quality 1..100. */
+/* Writes atomically (temporary file in the same folder, fsync, rename). quality 1..100.
+ * channels 1 (gray) or 3 (RGB); PNG also takes 4 (RGBA). */
 int image_save_png(const char *path, const image *img, char *err, size_t errlen);
 int image_save_jpeg(const char *path, const image *img, int quality, char *err, size_t errlen);
+/* The same encoders into a malloc'ed buffer (free() it). */
+int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, size_t errlen);
+int image_encode_jpeg(const image *img, int quality, uint8_t **data, size_t *size, char *err,
+                      size_t errlen);
+/* Allocates an uninitialised image; -1 on overflow or out of memory. */
+int image_alloc(image *img, int width, int height, int channels);
 void image_free(image *img);
 
 /* Bicubic resize as PIL's Image.resize(BICUBIC) (the reference's transform). */
 int image_resize_bicubic(const image *src, int width, int height, image *dst);
+/* PIL's convert('L') of an RGB image: L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16, the
+ * fixed-point form of R*299/1000 + G*587/1000 + B*114/1000 that PIL computes. */
+int image_to_gray(const image *src, image *dst);
+/* Applies an EXIF orientation (1..8) in place, as PIL's ImageOps.exif_transpose. */
+int image_apply_orientation(image *img, int orientation);
+/* Orientation tag (1..8) of a TIFF/EXIF block (starting at "II"/"MM"), 1 when absent. */
+int image_exif_orientation(const uint8_t *tiff, size_t size);
 
 #endif

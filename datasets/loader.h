@@ -1,4 +1,18 @@
-/* Paired datasets (aligned A|B files, or A/ and B/ folders) and the prefetching batch loader. */
+/* Paired datasets (aligned A|B files, or A/ and B/ folders) and the prefetching batch loader.
+ *
+ * Layouts (datasets/pairs.h): DATA/<split>/NAME holding A|B side by side (A the left half, the
+ * width must be even), else DATA/A/<split>/NAME + DATA/B/<split>/NAME paired by identical name
+ * (same size required). Files are taken in natural name order ("2.jpg" before "10.jpg");
+ * hidden files are ignored, every other regular file is a candidate.
+ *
+ * Preprocessing is the reference's get_params/get_transform (datasets/preprocess.h) with the
+ * same crop and flip for A and B. Shuffling, crops and flips derive from (seed, epoch, index)
+ * only, so a seed gives the same batches for any thread count. An unusable file (corrupt,
+ * truncated, empty, not an image, odd-width aligned file, partner missing or of another size)
+ * is reported once on stderr with its path and reason, counted and skipped; the batch is
+ * filled with the next good pair. In the modes whose output size depends on the image
+ * (crop on small images, scale_width, none) the first usable pair fixes the item size and
+ * pairs preprocessing to another size are skipped the same way. */
 #ifndef DATASETS_LOADER_H
 #define DATASETS_LOADER_H
 
@@ -24,7 +38,7 @@ typedef struct {
     int serial;            /* no shuffle */
     uint64_t seed;
     int batch_size;
-    int threads;           /* decode workers */
+    int threads;           /* decode workers; 0 decodes in the calling thread */
     int input_nc, output_nc; /* 3, or 1 for grayscale (ITU-R 601 luma as PIL's convert('L')) */
     long long max_pixels;  /* <= 0: default */
     int quiet;             /* do not print skipped-file reports */

@@ -1,0 +1,259 @@
+/* Saving and loading network tensors and optimizer state (see checkpoint.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/checkpoint.h"
+
+/* Buffers kept alive until st_writer_save. */
+typedef struct {
+    void **bufs;
+    int n, cap;
+} buf_list;
+
+static void *buf_alloc(buf_list *l, size_t bytes)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        void **nb = realloc(l->bufs, sizeof *nb * (size_t)l->cap);
+        if (!nb)
+            return NULL;
+        l->bufs = nb;
+    }
+    void *b = malloc(bytes ? bytes : 1);
+    if (b)
+        l->bufs[l->n++] = b;
+    return b;
+}
+
+static void buf_free(buf_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->bufs[i]);
+    free(l->bufs);
+}
+
+/* Adds one node's values under name (an int64 scalar for counters). */
+static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *node,
+                    const char *name, int is_counter, char *err, size_t errlen)
+{
+    float *v = buf_alloc(bl, sizeof *v * node->numel);
+    if (!v || eng_plan_read(p, node, v)) {
+        snprintf(err, errlen, "cannot read %s: %s", name, v ? eng_last_error() : "out of memory");
+        return -1;
+    }
+    if (is_counter) {
+        int64_t *c = buf_alloc(bl, sizeof *c);
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        *c = (int64_t)v[0];
+        return st_writer_add(w, name, ST_I64, 0, NULL, c);
+    }
+    int64_t shape[ENG_MAX_DIMS];
+    for (int d = 0; d < node->ndim; d++)
+        shape[d] = node->shape[d];
+    return st_writer_add(w, name, ST_F32, node->ndim, shape, v);
+}
+
+int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *meta, int nmeta,
+                  char *err, size_t errlen)
+{
+    st_writer *w = st_writer_new();
+    buf_list bl = {0};
+    int rc = w ? 0 : -1;
+    err[0] = '\0';
+    if (!w)
+        snprintf(err, errlen, "out of memory");
+    for (int i = 0; i < n->n && !rc; i++) {
+        const net_tensor *t = &n->t[i];
+        rc = add_node(w, &bl, p, t->node, t->key, t->is_counter, err, errlen);
+        if (rc && !err[0])
+            snprintf(err, errlen, "cannot add %s", t->key);
+    }
+    for (int i = 0; i < nmeta && !rc; i++)
+        if (st_writer_meta(w, meta[i].key, meta[i].value)) {
+            snprintf(err, errlen, "cannot add metadata %s", meta[i].key);
+            rc = -1;
+        }
+    if (!rc)
+        rc = st_writer_save(w, path, err, errlen);
+    st_writer_free(w);
+    buf_free(&bl);
+    return rc ? -1 : 0;
+}
+
+/* Loads one node from a file tensor of the same size into the plan. */
+static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, const char *path,
+                     char *err, size_t errlen)
+{
+    int same = t->numel == node->numel;
+    if (same && !(t->ndim == 0 && node->numel == 1)) {
+        same = t->ndim == node->ndim;
+        for (int d = 0; same && d < t->ndim; d++)
+            same = t->shape[d] == node->shape[d];
+    }
+    if (!same) {
+        char want[64] = "", got[64] = "";
+        for (int d = 0; d < node->ndim; d++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
+                     node->shape[d]);
+        for (int d = 0; d < t->ndim; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%" PRId64, d ? "," : "",
+                     t->shape[d]);
+        snprintf(err, errlen, "%s: tensor %s has shape [%s], the network needs [%s]", path,
+                 t->name, got, want);
+        return -1;
+    }
+    float *v = malloc(sizeof *v * (node->numel ? node->numel : 1));
+    if (!v) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    st_to_f32(t, v);
+    int rc = eng_plan_write(p, node, v);
+    free(v);
+    if (rc) {
+        snprintf(err, errlen, "%s: %s", path, eng_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,
+                  size_t errlen)
+{
+    for (int i = 0; i < n->n; i++) {
+        const st_tensor *t = st_find(f, n->t[i].key);
+        if (!t) {
+            snprintf(err, errlen, "%s: missing tensor %s (a different architecture?)", path,
+                     n->t[i].key);
+            return -1;
+        }
+        if (load_node(p, n->t[i].node, t, path, err, errlen))
+            return -1;
+    }
+    for (int i = 0; i < st_count(f); i++) {
+        const st_tensor *t = st_get(f, i);
+        if (!net_find_key(n, t->name)) {
+            snprintf(err, errlen, "%s: unexpected tensor %s (a different architecture?)", path,
+                     t->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+long long ckpt_param_count(const st_file *f)
+{
+    long long total = 0;
+    for (int i = 0; i < st_count(f); i++) {
+        const st_tensor *t = st_get(f, i);
+        if (!strstr(t->name, "running_") && !strstr(t->name, "num_batches_tracked"))
+            total += (long long)t->numel;
+    }
+    return total;
+}
+
+int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *path,
+                  char *err, size_t errlen)
+{
+    st_writer *w = st_writer_new();
+    buf_list bl = {0};
+    int rc = w ? 0 : -1;
+    err[0] = '\0';
+    const net *nets[2] = {s->g_net, s->d_net};
+    const char *moments[2] = {"exp_avg", "exp_avg_sq"};
+    for (int k = 0; k < 2 && !rc; k++)
+        for (int i = 0; i < nets[k]->n && !rc; i++) {
+            const net_tensor *t = &nets[k]->t[i];
+            if (!t->trainable)
+                continue;
+            for (int m = 0; m < 2 && !rc; m++) {
+                char node_name[ENG_NAME_MAX + 32], key[ENG_NAME_MAX + 32];
+                snprintf(node_name, sizeof node_name, "%s.%s", t->node->name, moments[m]);
+                snprintf(key, sizeof key, "%s%s.%s", nets[k]->prefix, t->key, moments[m]);
+                const eng_node *node = eng_find(g, node_name);
+                if (!node) {
+                    snprintf(err, errlen, "optimizer state %s not in the graph", node_name);
+                    rc = -1;
+                } else {
+                    rc = add_node(w, &bl, p, node, key, 0, err, errlen);
+                }
+            }
+        }
+    char step_g[32], step_d[32], epoch[32], iter[32];
+    snprintf(step_g, sizeof step_g, "%" PRId64, eng_adam_steps(s->g_opt));
+    snprintf(step_d, sizeof step_d, "%" PRId64, eng_adam_steps(s->d_opt));
+    snprintf(epoch, sizeof epoch, "%d", s->epoch);
+    snprintf(iter, sizeof iter, "%d", s->epoch_iter);
+    const ckpt_meta meta[] = {
+        {"format", "pix2pix-vk optimizer"}, {"step_G", step_g}, {"step_D", step_d},
+        {"epoch", epoch}, {"epoch_iter", iter}};
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0] && !rc; i++)
+        rc = st_writer_meta(w, meta[i].key, meta[i].value);
+    if (!rc)
+        rc = st_writer_save(w, path, err, errlen);
+    else if (!err[0])
+        snprintf(err, errlen, "cannot build %s", path);
+    st_writer_free(w);
+    buf_free(&bl);
+    return rc ? -1 : 0;
+}
+
+static int meta_int(const st_file *f, const char *key, long long *out)
+{
+    const char *v = st_meta(f, key);
+    char *end;
+    if (!v)
+        return -1;
+    *out = strtoll(v, &end, 10);
+    return *end || end == v ? -1 : 0;
+}
+
+int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *path, char *err,
+                  size_t errlen)
+{
+    st_file *f = st_open(path, err, errlen);
+    if (!f)
+        return -1;
+    long long step_g, step_d, epoch, iter;
+    if (meta_int(f, "step_G", &step_g) || meta_int(f, "step_D", &step_d) ||
+        meta_int(f, "epoch", &epoch) || meta_int(f, "epoch_iter", &iter)) {
+        snprintf(err, errlen, "%s: not a pix2pix optimizer state (metadata missing)", path);
+        st_close(f);
+        return -1;
+    }
+    const net *nets[2] = {s->g_net, s->d_net};
+    const char *moments[2] = {"exp_avg", "exp_avg_sq"};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < nets[k]->n; i++) {
+            const net_tensor *t = &nets[k]->t[i];
+            if (!t->trainable)
+                continue;
+            for (int m = 0; m < 2; m++) {
+                char node_name[ENG_NAME_MAX + 32], key[ENG_NAME_MAX + 32];
+                snprintf(node_name, sizeof node_name, "%s.%s", t->node->name, moments[m]);
+                snprintf(key, sizeof key, "%s%s.%s", nets[k]->prefix, t->key, moments[m]);
+                const eng_node *node = eng_find(g, node_name);
+                const st_tensor *st = st_find(f, key);
+                if (!node || !st) {
+                    snprintf(err, errlen, "%s: missing %s", path, key);
+                    st_close(f);
+                    return -1;
+                }
+                if (load_node(p, node, st, path, err, errlen)) {
+                    st_close(f);
+                    return -1;
+                }
+            }
+        }
+    eng_adam_set_steps(s->g_opt, step_g);
+    eng_adam_set_steps(s->d_opt, step_d);
+    s->epoch = (int)epoch;
+    s->epoch_iter = (int)iter;
+    st_close(f);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* Model and optimizer checkpoints as safetensors files with the reference's state_dict keys.
+ * Files written by pix2pix carry the architecture and options in their metadata; files
+ * converted from a reference .pth (tools/convert_torch.py) have none, and the architecture is
+ * inferred from the keys and shapes. */
+#ifndef APP_CHECKPOINT_H
+#define APP_CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "app/networks.h"
+#include "engine/safetensors.h"
+
+typedef struct {
+    const char *key;
+    const char *value;
+} ckpt_meta;
+
+/* Saves the network's tensors (num_batches_tracked as an int64 scalar) atomically. */
+int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *meta, int nmeta,
+                  char *err, size_t errlen);
+/* Loads every tensor of the network from f (named path in messages). Missing, unexpected or
+ * differently shaped tensors are errors. */
+int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,
+                  size_t errlen);
+
+/* The generator (or discriminator) described by a file: from its metadata when present,
+ * otherwise from its keys. Returns 0 or -1 with a reason. */
+int ckpt_gen_config(const st_file *f, gen_config *c, char *err, size_t errlen);
+int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen);
+/* Sum of the sizes of the trainable tensors (all but BatchNorm buffers). */
+long long ckpt_param_count(const st_file *f);
+
+/* Optimizer state: exp_avg / exp_avg_sq of every parameter of G and D under "G."/"D."
+ * prefixes, the step counts and the position in training (epoch, iterations done in it). */
+typedef struct {
+    const net *g_net, *d_net;
+    eng_adam *g_opt, *d_opt;
+    int epoch, epoch_iter;
+} ckpt_train_state;
+int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *path,
+                  char *err, size_t errlen);
+int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *path, char *err,
+                  size_t errlen);
+
+#endif

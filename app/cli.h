@@ -1,0 +1,35 @@
+/* Table-driven option parsing shared by the commands: --name VALUE or --name=VALUE, flags
+ * without value, --help listing every option with its default (the value set before parsing). */
+#ifndef APP_CLI_H
+#define APP_CLI_H
+
+#include <stdint.h>
+
+typedef enum { CLI_STR, CLI_INT, CLI_FLOAT, CLI_FLAG, CLI_U64 } cli_type;
+
+typedef struct {
+    const char *name; /* without the leading dashes */
+    cli_type type;
+    void *ptr;        /* const char **, int *, float *, int * (flag), uint64_t * */
+    const char *help;
+} cli_opt;
+
+typedef struct {
+    const char *command;   /* "train" */
+    const char *usage;     /* "pix2pix train --data DIR [OPTIONS]" */
+    const char *summary;   /* one paragraph */
+    const cli_opt *opts;
+    int nopts;
+    int max_positional;    /* positional arguments accepted */
+} cli_spec;
+
+enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERROR = 2 };
+/* Parses argv[1..]; positional arguments are stored in pos (max_positional entries).
+ * CLI_HELP: --help was printed (exit 0); CLI_ERROR: a message was printed (exit 2). */
+int cli_parse(const cli_spec *spec, int argc, char **argv, const char **pos, int *npos);
+/* The options and their current values as a JSON object (caller frees). */
+char *cli_to_json(const cli_spec *spec);
+/* The options as "name: value" lines (opt.txt; caller frees). */
+char *cli_to_text(const cli_spec *spec);
+
+#endif

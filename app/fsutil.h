@@ -1,0 +1,22 @@
+/* Small file-system helpers for the commands. */
+#ifndef APP_FSUTIL_H
+#define APP_FSUTIL_H
+
+#include <stddef.h>
+
+/* mkdir -p. Returns 0 or -1 (errno set). */
+int fs_mkdirs(const char *path);
+int fs_is_dir(const char *path);
+int fs_exists(const char *path);
+/* Both paths exist and name the same file. */
+int fs_same_file(const char *a, const char *b);
+/* Sorted paths of the .png/.jpg/.jpeg files (any case) directly in dir; *count entries.
+ * NULL on error (errno set) or when empty (count 0). Free with fs_free_list. */
+char **fs_list_images(const char *dir, int *count);
+void fs_free_list(char **list, int count);
+/* The file name without folder and extension: /a/b/x.y.png -> x.y */
+void fs_stem(const char *path, char *out, size_t len);
+/* Writes text to path atomically (temporary file, fsync, rename). Returns 0 or -1. */
+int fs_write_atomic(const char *path, const char *text);
+
+#endif

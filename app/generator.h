@@ -1,0 +1,34 @@
+/* A generator loaded from a model file, run on images of any size (one graph per size). */
+#ifndef APP_GENERATOR_H
+#define APP_GENERATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/networks.h"
+#include "engine/safetensors.h"
+
+typedef struct {
+    gen_config cfg;
+    int image_size;     /* the size it was trained at: crop_size in the metadata, else 256 */
+    st_file *file;
+    char path[4096];
+    eng_backend *be;
+    int eval;           /* running statistics and no dropout; else batch statistics + dropout */
+    uint32_t seed;      /* dropout masks */
+    int h, w;           /* size of the current plan (0: none) */
+    eng_graph *g;
+    eng_plan *plan;
+    net G;
+    eng_node *in, *out;
+} generator;
+
+int generator_open(generator *r, const char *path, eng_backend *be, int eval, uint64_t seed,
+                   char *err, size_t errlen);
+/* in: [1, input_nc, h, w], out: [1, output_nc, h, w], values in [-1, 1]. h and w must be
+ * multiples of gen_stride(). */
+int generator_run(generator *r, const float *in, int h, int w, float *out, char *err,
+                  size_t errlen);
+void generator_close(generator *r);
+
+#endif

@@ -1,0 +1,101 @@
+/* The pix2pix networks, built into an engine graph with the reference's layer structure:
+ * U-Net (UnetSkipConnectionBlock), ResNet (ResnetGenerator), PatchGAN (NLayerDiscriminator)
+ * and PixelDiscriminator. Every tensor carries its reference state_dict key, so checkpoints
+ * converted from PyTorch load as they are. */
+#ifndef APP_NETWORKS_H
+#define APP_NETWORKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+typedef enum { NORM_BATCH, NORM_INSTANCE, NORM_NONE } net_norm;
+
+typedef enum { GEN_UNET, GEN_RESNET } gen_family;
+typedef struct {
+    gen_family family;
+    int depth;        /* U-Net: downsamplings (unet_256: 8, unet_128: 7); ResNet: blocks */
+    int input_nc, output_nc, ngf;
+    net_norm norm;
+    int use_dropout;
+} gen_config;
+
+typedef enum { DISC_NLAYERS, DISC_PIXEL } disc_family;
+typedef struct {
+    disc_family family;
+    int n_layers;     /* basic: 3 */
+    int input_nc, ndf;
+    net_norm norm;
+} disc_config;
+
+/* "batch" | "instance" | "none"; returns 0 or -1. */
+int net_norm_parse(const char *s, net_norm *out);
+const char *net_norm_name(net_norm n);
+/* "unet_256" | "unet_128" | "unet_<d>" (d downsamplings, d >= 5) | "resnet_9blocks" |
+ * "resnet_6blocks" | "resnet_<n>blocks". Sets family and depth only. */
+int gen_name_parse(const char *s, gen_config *c);
+/* Canonical name of the architecture (inverse of gen_name_parse). */
+void gen_name(const gen_config *c, char *buf, size_t len);
+/* "basic" | "n_layers" (uses n_layers) | "pixel". Sets family and n_layers (basic: 3). */
+int disc_name_parse(const char *s, int n_layers, disc_config *c);
+void disc_name(const disc_config *c, char *buf, size_t len);
+/* Input side length must be a multiple of this (U-Net: 2^depth, ResNet: 4). */
+int gen_stride(const gen_config *c);
+
+/* How a tensor is initialised (reference init_weights 'normal', gain 0.02). */
+typedef enum { INIT_NORMAL, INIT_NORM_WEIGHT, INIT_ZERO, INIT_ONE } net_init;
+
+typedef struct {
+    char key[ENG_NAME_MAX]; /* state_dict key, e.g. model.model.1.model.2.running_mean */
+    eng_node *node;
+    int trainable;          /* parameter (else buffer) */
+    int is_counter;         /* num_batches_tracked: an int64 scalar in files */
+    net_init init;
+} net_tensor;
+
+/* One network inside a graph: its tensors (created on the first application, found again on
+ * the next ones) and how it runs. */
+typedef struct {
+    eng_graph *g;
+    char prefix[16];        /* graph node names are prefix + key, so G and D share a graph */
+    net_tensor *t;
+    int n, cap;
+    int training;           /* BatchNorm: batch statistics (and running-stat updates) */
+    int dropout;            /* Dropout layers active */
+    uint32_t dropout_seed;
+    int ndropout;           /* dropout layers created so far (each gets its own seed) */
+} net;
+
+void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int dropout,
+                     uint32_t dropout_seed);
+void net_release(net *n);
+const net_tensor *net_find_key(const net *n, const char *key);
+/* Number of trainable values. */
+long long net_param_count(const net *n);
+/* The trainable nodes, in state_dict order (caller frees). */
+eng_node **net_params(const net *n, int *count);
+
+/* Apply the network to x; the output node. */
+eng_node *net_generator(net *n, const gen_config *c, eng_node *x);
+eng_node *net_discriminator(net *n, const disc_config *c, eng_node *x);
+
+/* Writes initial values into a plan: N(0, 0.02) weights, N(1, 0.02) norm weights, zero
+ * biases and means, unit variances, from a seeded generator. Returns 0 or an engine status. */
+int net_init_weights(const net *n, eng_plan *p, uint64_t seed);
+
+/* ---- used by the network files ---------------------------------------------------------- */
+eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, int trainable,
+                         net_init init);
+/* Conv2d / ConvTranspose2d with kernel k; key is the layer prefix ("model.0"). */
+eng_node *net_conv(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
+                   int pad, int bias);
+eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
+                     int pad, int out_pad, int bias);
+/* The norm layer at key (a pass-through for NORM_NONE). */
+eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, int channels);
+eng_node *net_dropout(net *n, eng_node *x);
+eng_node *net_unet(net *n, const gen_config *c, eng_node *x);
+eng_node *net_resnet(net *n, const gen_config *c, eng_node *x);
+
+#endif

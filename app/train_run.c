@@ -1,0 +1,389 @@
+/* The training loop: epochs with the reference's linear learning-rate decay, a checkpoint at
+ * the end of every epoch (and <epoch>_net_* every save_epoch_freq), and an orderly stop on
+ * SIGINT/SIGTERM, --max-steps or --time-limit that saves everything needed to resume. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/backend.h"
+#include "app/checkpoint.h"
+#include "app/fsutil.h"
+#include "app/train_output.h"
+#include "app/train_run.h"
+#include "datasets/loader.h"
+
+#define LATEST_SAVE_SECONDS 600.0
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+void train_config_defaults(train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->direction = "AtoB";
+    c->name = "experiment";
+    c->checkpoints_dir = "./checkpoints";
+    c->epochs = 100;
+    c->epochs_decay = 100;
+    c->batch_size = 1;
+    c->lr = 2e-4f;
+    c->beta1 = 0.5f;
+    c->lambda_l1 = 100.0f;
+    c->gan_mode = "vanilla";
+    c->netG = "unet_256";
+    c->netD = "basic";
+    c->n_layers_d = 3;
+    c->ngf = 64;
+    c->ndf = 64;
+    c->norm = "batch";
+    c->load_size = 286;
+    c->crop_size = 256;
+    c->preprocess = "resize_and_crop";
+    c->save_epoch_freq = 5;
+    c->device = "cpu";
+    c->workers = 2;
+    c->display_freq = 400;
+    c->input_nc = 3;
+    c->output_nc = 3;
+}
+
+static int parse_preprocess(const char *s, preprocess_mode *m)
+{
+    static const char *const names[] = {"resize_and_crop", "crop", "scale_width",
+                                        "scale_width_and_crop", "none"};
+    static const preprocess_mode modes[] = {PREPROCESS_RESIZE_AND_CROP, PREPROCESS_CROP,
+                                            PREPROCESS_SCALE_WIDTH,
+                                            PREPROCESS_SCALE_WIDTH_AND_CROP, PREPROCESS_NONE};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, names[i])) {
+            *m = modes[i];
+            return 0;
+        }
+    return -1;
+}
+
+/* Checks the options and fills the trainer's and loader's settings. */
+static int configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
+{
+    memset(t, 0, sizeof *t);
+    memset(l, 0, sizeof *l);
+    net_norm norm;
+    const char *bad = NULL;
+    if (gen_name_parse(c->netG, &t->gen))
+        bad = "--netG";
+    else if (disc_name_parse(c->netD, c->n_layers_d, &t->disc))
+        bad = "--netD/--n-layers-d";
+    else if (net_norm_parse(c->norm, &norm))
+        bad = "--norm";
+    else if (strcmp(c->gan_mode, "vanilla") && strcmp(c->gan_mode, "lsgan"))
+        bad = "--gan-mode";
+    else if (strcmp(c->direction, "AtoB") && strcmp(c->direction, "BtoA"))
+        bad = "--direction";
+    else if (parse_preprocess(c->preprocess, &l->preprocess))
+        bad = "--preprocess";
+    else if (c->batch_size < 1 || c->epochs < 0 || c->epochs_decay < 0 ||
+             c->epochs + c->epochs_decay < 1)
+        bad = "--batch-size/--epochs/--epochs-decay";
+    else if (c->ngf < 1 || c->ndf < 1 || (c->input_nc != 1 && c->input_nc != 3) ||
+             (c->output_nc != 1 && c->output_nc != 3))
+        bad = "--ngf/--ndf/--input-nc/--output-nc";
+    else if (c->load_size < 1 || c->crop_size < 1 || c->save_epoch_freq < 1)
+        bad = "--load-size/--crop-size/--save-epoch-freq";
+    if (bad) {
+        fprintf(stderr, "pix2pix train: invalid %s (see --help)\n", bad);
+        return -1;
+    }
+    t->gen.input_nc = c->input_nc;
+    t->gen.output_nc = c->output_nc;
+    t->gen.ngf = c->ngf;
+    t->gen.norm = norm;
+    t->gen.use_dropout = !c->no_dropout;
+    t->disc.input_nc = c->input_nc + c->output_nc;
+    t->disc.ndf = c->ndf;
+    t->disc.norm = norm;
+    t->batch = c->batch_size;
+    t->lr = c->lr;
+    t->beta1 = c->beta1;
+    t->lambda_l1 = c->lambda_l1;
+    t->lsgan = !strcmp(c->gan_mode, "lsgan");
+    t->seed = c->seed;
+    l->root = c->data;
+    l->split = "train";
+    l->direction_btoa = !strcmp(c->direction, "BtoA");
+    l->load_size = c->load_size;
+    l->crop_size = c->crop_size;
+    l->no_flip = c->no_flip;
+    l->serial = c->serial_batches;
+    l->seed = c->seed;
+    l->batch_size = c->batch_size;
+    l->threads = c->workers > 0 ? c->workers : 1;
+    l->input_nc = c->input_nc;
+    l->output_nc = c->output_nc;
+    return 0;
+}
+
+static int load_net_file(const net *n, eng_plan *p, const char *path)
+{
+    char err[1024];
+    st_file *f = st_open(path, err, sizeof err);
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        return -1;
+    }
+    int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    st_close(f);
+    return rc;
+}
+
+/* Saves G and D (latest, and <epoch>_ copies when asked) with their metadata. */
+static int save_nets(const train_config *c, const trainer *t, const char *dir, int epoch,
+                     int epoch_copy)
+{
+    char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
+        load[16], crop[16], ep[16];
+    gen_name(&t->opts.gen, netg, sizeof netg);
+    disc_name(&t->opts.disc, netd, sizeof netd);
+    snprintf(in_nc, sizeof in_nc, "%d", t->opts.gen.input_nc);
+    snprintf(out_nc, sizeof out_nc, "%d", t->opts.gen.output_nc);
+    snprintf(ngf, sizeof ngf, "%d", t->opts.gen.ngf);
+    snprintf(ndf, sizeof ndf, "%d", t->opts.disc.ndf);
+    snprintf(nl, sizeof nl, "%d", t->opts.disc.n_layers);
+    snprintf(dnc, sizeof dnc, "%d", t->opts.disc.input_nc);
+    snprintf(drop, sizeof drop, "%d", t->opts.gen.use_dropout);
+    snprintf(load, sizeof load, "%d", c->load_size);
+    snprintf(crop, sizeof crop, "%d", t->opts.height);
+    snprintf(ep, sizeof ep, "%d", epoch);
+    const char *opts = c->options_json ? c->options_json : "{}";
+    const char *norm = net_norm_name(t->opts.gen.norm);
+    const ckpt_meta gmeta[] = {
+        {"format", "pix2pix-vk"}, {"net", "G"}, {"netG", netg}, {"input_nc", in_nc},
+        {"output_nc", out_nc}, {"ngf", ngf}, {"norm", norm}, {"use_dropout", drop},
+        {"load_size", load}, {"crop_size", crop}, {"direction", c->direction},
+        {"epoch", ep}, {"options", opts}};
+    const ckpt_meta dmeta[] = {
+        {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", netd}, {"n_layers", nl},
+        {"input_nc", dnc}, {"ndf", ndf}, {"norm", norm}, {"epoch", ep}, {"options", opts}};
+    char err[1024], path[4400];
+    for (int copy = 0; copy <= epoch_copy; copy++) {
+        const char *tag = copy ? ep : "latest";
+        snprintf(path, sizeof path, "%s/%s_net_G.safetensors", dir, tag);
+        if (ckpt_save_net(&t->G, t->plan, path, gmeta, (int)(sizeof gmeta / sizeof gmeta[0]),
+                          err, sizeof err)) {
+            fprintf(stderr, "%s: %s\n", path, err);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/%s_net_D.safetensors", dir, tag);
+        if (ckpt_save_net(&t->D, t->plan, path, dmeta, (int)(sizeof dmeta / sizeof dmeta[0]),
+                          err, sizeof err)) {
+            fprintf(stderr, "%s: %s\n", path, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Saves the nets of epoch (with a numbered copy when asked) and the optimizer state with the
+ * position to resume from: the next epoch after a complete one, else the same epoch. */
+static int save_all(const train_config *c, trainer *t, const char *dir, int epoch,
+                    int epoch_iter, int complete, int epoch_copy)
+{
+    if (save_nets(c, t, dir, epoch, epoch_copy))
+        return -1;
+    ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, complete ? epoch + 1 : epoch,
+                          complete ? 0 : epoch_iter};
+    char path[4400], err[1024];
+    snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
+    if (ckpt_save_opt(&s, t->g, t->plan, path, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Weights at the start: --continue, --init-g/--init-d, or the fresh initialisation. Sets the
+ * epoch and iteration to start from. */
+static int restore(const train_config *c, trainer *t, const char *dir, int *epoch, int *iter)
+{
+    *epoch = 1;
+    *iter = 0;
+    char path[4400];
+    if (c->continue_train) {
+        snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
+        if (load_net_file(&t->G, t->plan, path))
+            return -1;
+        snprintf(path, sizeof path, "%s/latest_net_D.safetensors", dir);
+        if (load_net_file(&t->D, t->plan, path))
+            return -1;
+        ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, 0, 0};
+        char err[1024];
+        snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
+        if (ckpt_load_opt(&s, t->g, t->plan, path, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
+        *epoch = s.epoch;
+        *iter = s.epoch_iter;
+        fprintf(stderr, "resuming %s at epoch %d, iteration %d\n", dir, *epoch, *iter + 1);
+        return 0;
+    }
+    if (c->init_g && load_net_file(&t->G, t->plan, c->init_g))
+        return -1;
+    if (c->init_d && load_net_file(&t->D, t->plan, c->init_d))
+        return -1;
+    return 0;
+}
+
+float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch)
+{
+    int over = epoch - epochs;
+    return lr0 * (1.0f - (float)(over > 0 ? over : 0) / (float)(epochs_decay + 1));
+}
+
+int train_run(const train_config *c)
+{
+    trainer_opts topts;
+    pair_loader_opts lopts;
+    if (configure(c, &topts, &lopts))
+        return 2;
+    char dir[4200], err[1024];
+    snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
+    if (fs_mkdirs(dir)) {
+        perror(dir);
+        return 1;
+    }
+    char opt_path[4300];
+    snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
+    if (c->options_text && fs_write_atomic(opt_path, c->options_text))
+        fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
+    pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
+    if (!loader) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        return 1;
+    }
+    pair_loader_item_size(loader, &topts.height, &topts.width);
+    int stride = gen_stride(&topts.gen);
+    if (topts.height % stride || topts.width % stride) {
+        fprintf(stderr, "pix2pix train: training images are %dx%d; %s needs sides that are "
+                "multiples of %d (see --crop-size, --preprocess)\n",
+                topts.width, topts.height, c->netG, stride);
+        pair_loader_close(loader);
+        return 2;
+    }
+    eng_backend *be = app_backend_open(c->device, c->threads, err, sizeof err);
+    if (!be) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        pair_loader_close(loader);
+        return 1;
+    }
+    trainer t;
+    int epoch, iter0, status = 1;
+    float *a = NULL, *b = NULL;
+    FILE *log = NULL;
+    if (trainer_init(&t, &topts, be, err, sizeof err)) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        goto done;
+    }
+    if (restore(c, &t, dir, &epoch, &iter0))
+        goto done;
+    log = loss_log_open(dir);
+    a = malloc(sizeof *a * t.real_a->numel);
+    b = malloc(sizeof *b * t.real_b->numel);
+    if (!log || !a || !b) {
+        fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot open (or out of memory)\n", dir);
+        goto done;
+    }
+    int epochs = c->epochs + c->epochs_decay;
+    int iters = (int)pair_loader_batches_per_epoch(loader);
+    long remaining = (long)(epochs - epoch + 1) * iters - iter0;
+    if (c->max_steps > 0 && c->max_steps < remaining)
+        remaining = c->max_steps;
+    printf("training %s on %zu pairs of %dx%d: %s + %s, %.1f M parameters, %d epochs of %d "
+           "steps\n",
+           dir, pair_loader_size(loader), topts.width, topts.height, c->netG, c->netD,
+           (net_param_count(&t.G) + net_param_count(&t.D)) / 1e6, epochs, iters);
+    fflush(stdout);
+    stop_signal = 0;
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    progress prog;
+    progress_init(&prog, remaining, c->time_limit);
+    double start = now_seconds(), last_save = start;
+    long steps = 0;
+    const char *stopped = NULL;
+    status = 0;
+    for (; epoch <= epochs && !stopped && !status; epoch++, iter0 = 0) {
+        trainer_set_lr(&t, train_epoch_lr(c->lr, c->epochs, c->epochs_decay, epoch));
+        int iter;
+        for (iter = iter0 + 1; iter <= iters; iter++) {
+            float losses[LOSS_COUNT];
+            int epoch_done;
+            if (pair_loader_next(loader, a, b, NULL, &epoch_done)) {
+                fprintf(stderr, "pix2pix train: no image of %s could be read\n", c->data);
+                status = 1;
+                break;
+            }
+            if (trainer_step(&t, a, b, losses)) {
+                fprintf(stderr, "pix2pix train: step failed: %s\n", eng_last_error());
+                status = 1;
+                break;
+            }
+            steps++;
+            loss_log_row(log, epoch, iter, losses);
+            progress_step(&prog, epoch, epochs, iter, iters, losses);
+            if (c->display_freq > 0 && (steps % c->display_freq == 0 || steps == 1) &&
+                web_save_samples(dir, epoch, &t, a, b, err, sizeof err))
+                fprintf(stderr, "pix2pix train: %s\n", err);
+            if (stop_signal)
+                stopped = stop_signal == SIGINT ? "interrupted" : "terminated";
+            else if (c->max_steps > 0 && steps >= c->max_steps)
+                stopped = "--max-steps reached";
+            else if (c->time_limit > 0 && now_seconds() - start >= c->time_limit)
+                stopped = "--time-limit reached";
+            if (stopped)
+                break;
+        }
+        if (status)
+            break;
+        if (iter >= iters) { /* epoch complete */
+            /* latest_* at every save_epoch_freq epochs, at the end, when stopping, and at
+             * least every LATEST_SAVE_SECONDS (short epochs would otherwise rewrite the files
+             * constantly). */
+            int numbered = epoch % c->save_epoch_freq == 0;
+            if (numbered || stopped || epoch == epochs ||
+                now_seconds() - last_save >= LATEST_SAVE_SECONDS) {
+                status = save_all(c, &t, dir, epoch, iters, 1, numbered) ? 1 : 0;
+                last_save = now_seconds();
+            }
+        } else if (save_all(c, &t, dir, epoch, iter, 0, 0)) {
+            status = 1;
+        }
+    }
+    progress_end(&prog);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!status && stopped) {
+        printf("%s after %ld steps; saved %s/latest_net_G.safetensors\n", stopped, steps, dir);
+        if (c->resume_hint)
+            printf("resume with: %s\n", c->resume_hint);
+    } else if (!status) {
+        printf("done: %ld steps; generator in %s/latest_net_G.safetensors\n", steps, dir);
+    }
+done:
+    if (log)
+        fclose(log);
+    free(a);
+    free(b);
+    trainer_free(&t);
+    eng_backend_free(be);
+    pair_loader_close(loader);
+    return status;
+}

@@ -1,0 +1,190 @@
+/* PNG decoding (every colour type and depth to RGB, alpha over white, eXIf orientation) and
+ * encoding with libpng. Errors longjmp back to the caller instead of aborting. */
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/image_internal.h"
+
+typedef struct {
+    const uint8_t *data;
+    size_t size, pos;
+} png_source;
+
+typedef struct {
+    uint8_t *data;
+    size_t size, cap;
+} png_sink;
+
+static void png_fail(png_structp png, png_const_charp msg)
+{
+    char *buf = png_get_error_ptr(png);
+    snprintf(buf, 200, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void png_warn(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+static void png_read_source(png_structp png, png_bytep out, size_t len)
+{
+    png_source *s = png_get_io_ptr(png);
+    if (len > s->size - s->pos)
+        png_error(png, "file is truncated");
+    memcpy(out, s->data + s->pos, len);
+    s->pos += len;
+}
+
+static void png_write_sink(png_structp png, png_bytep in, size_t len)
+{
+    png_sink *s = png_get_io_ptr(png);
+    if (len > s->cap - s->size) {
+        size_t cap = s->cap ? s->cap : 65536;
+        while (len > cap - s->size)
+            cap *= 2;
+        uint8_t *p = realloc(s->data, cap);
+        if (!p)
+            png_error(png, "out of memory");
+        s->data = p;
+        s->cap = cap;
+    }
+    memcpy(s->data + s->size, in, len);
+    s->size += len;
+}
+
+static void png_flush_sink(png_structp png)
+{
+    (void)png;
+}
+
+/* RGBA -> RGB over a white background, in place (rows shrink from 4 to 3 bytes per pixel). */
+static void composite_on_white(uint8_t *px, size_t npixels)
+{
+    for (size_t i = 0; i < npixels; i++) {
+        unsigned a = px[4 * i + 3];
+        for (int c = 0; c < 3; c++)
+            px[3 * i + c] = (uint8_t)((px[4 * i + c] * a + 255u * (255u - a) + 127u) / 255u);
+    }
+}
+
+static int png_orientation(png_structp png, png_infop info)
+{
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif = NULL;
+    png_uint_32 n = 0;
+    if (png_get_eXIf_1(png, info, &n, &exif) && exif)
+        return image_exif_orientation(exif, n);
+#else
+    (void)png;
+    (void)info;
+#endif
+    return 1;
+}
+
+int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, image *out,
+                     char *err, size_t errlen)
+{
+    char msg[200] = "";
+    png_source src = {data, size, 0};
+    uint8_t *volatile pixels = NULL;
+    png_bytep *volatile rows = NULL;
+    out->pixels = NULL;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, msg, png_fail, png_warn);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        image_set_err(err, errlen, "out of memory creating the PNG decoder");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(pixels);
+        free(rows);
+        image_set_err(err, errlen, "corrupt PNG: %s", msg);
+        return -1;
+    }
+    png_set_read_fn(png, &src, png_read_source);
+    png_read_info(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    if (image_check_pixels(w, h, max_pixels, err, errlen)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    int color = png_get_color_type(png, info);
+    png_set_expand(png); /* palette -> RGB, gray < 8 bits -> 8 bits, tRNS -> alpha */
+    png_set_strip_16(png);
+    if (!(color & PNG_COLOR_MASK_COLOR))
+        png_set_gray_to_rgb(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int channels = png_get_channels(png, info);
+    if ((channels != 3 && channels != 4) || png_get_rowbytes(png, info) != (size_t)w * channels)
+        png_error(png, "unexpected layout after conversion");
+    pixels = malloc((size_t)w * h * channels);
+    rows = malloc(sizeof(png_bytep) * h);
+    if (!pixels || !rows)
+        png_error(png, "out of memory");
+    for (png_uint_32 y = 0; y < h; y++)
+        rows[y] = pixels + (size_t)y * w * channels;
+    png_read_image(png, rows);
+    png_read_end(png, info);
+    int orientation = png_orientation(png, info);
+    png_destroy_read_struct(&png, &info, NULL);
+    free(rows);
+    if (channels == 4)
+        composite_on_white(pixels, (size_t)w * h);
+    out->width = (int)w;
+    out->height = (int)h;
+    out->channels = 3;
+    out->pixels = pixels;
+    if (image_apply_orientation(out, orientation)) {
+        image_free(out);
+        image_set_err(err, errlen, "out of memory applying the EXIF orientation");
+        return -1;
+    }
+    return 0;
+}
+
+int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, size_t errlen)
+{
+    static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
+                                       PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
+    char msg[200] = "";
+    png_sink sink = {NULL, 0, 0};
+    png_sink *volatile sinkp = &sink;
+    *data = NULL;
+    *size = 0;
+    if (img->channels < 1 || img->channels > 4) {
+        image_set_err(err, errlen, "PNG takes 1 to 4 channels, not %d", img->channels);
+        return -1;
+    }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, msg, png_fail, png_warn);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        image_set_err(err, errlen, "out of memory creating the PNG encoder");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        free(sinkp->data);
+        image_set_err(err, errlen, "PNG encoding failed: %s", msg);
+        return -1;
+    }
+    png_set_write_fn(png, &sink, png_write_sink, png_flush_sink);
+    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
+                 color_types[img->channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < img->height; y++)
+        png_write_row(png, img->pixels + (size_t)y * img->width * img->channels);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    *data = sink.data;
+    *size = sink.size;
+    return 0;
+}

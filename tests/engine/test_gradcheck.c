@@ -1,0 +1,426 @@
+/* Finite-difference gradient checks of every differentiable op of the CPU backend.
+ *
+ * Each case builds out = op(leaves...), then loss = sum(out * R) with R random, records
+ * backward for the checked leaves and compares each analytic gradient element with the central
+ * difference (loss(v + eps) - loss(v - eps)) / (2 eps). The error of an element is
+ * |analytic - numeric| / max(|numeric|, 0.1 * the leaf's largest |analytic|), so it is relative
+ * whatever the scale of the gradients; a case fails when its worst error exceeds TOLERANCE.
+ * Inputs of kinked functions (relu, leaky relu, l1) are kept further than eps from the kink.
+ * Dropout's mask depends on the run counter, which the test pins so every run uses one mask. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+#define MAX_LEAVES 8
+#define MAX_CHECKED_PER_LEAF 300
+#define TOLERANCE 2e-3
+#define PINNED_RUN 41u
+
+typedef struct {
+    eng_node *node;
+    float lo, hi;
+    int random_sign; /* value = +-uniform(lo, hi), keeps |value| >= lo */
+    int check;
+} leaf_spec;
+
+typedef struct {
+    eng_graph *g;
+    leaf_spec leaves[MAX_LEAVES];
+    int nleaves;
+    float eps;
+} gc_case;
+
+/* ---- deterministic random numbers ---------------------------------------------------------- */
+static uint64_t rng_state = 0x853c49e6748fea9bULL;
+
+static float uniform(float lo, float hi)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    float u = (float)(rng_state >> 40) / 16777216.0f;
+    return lo + (hi - lo) * u;
+}
+
+/* ---- case construction --------------------------------------------------------------------- */
+static eng_node *add_leaf(gc_case *k, eng_node *n, float lo, float hi, int random_sign, int check)
+{
+    if (k->nleaves == MAX_LEAVES) {
+        fprintf(stderr, "test_gradcheck: too many leaves\n");
+        exit(2);
+    }
+    k->leaves[k->nleaves++] = (leaf_spec){n, lo, hi, random_sign, check};
+    return n;
+}
+
+static eng_node *in4(gc_case *k, const char *name, int n, int c, int h, int w)
+{
+    return add_leaf(k, eng_input4(k->g, name, n, c, h, w), -1.0f, 1.0f, 0, 1);
+}
+
+/* An input whose elements stay at least `gap` away from zero (for kinked functions). */
+static eng_node *in4_away_from_zero(gc_case *k, const char *name, int n, int c, int h, int w,
+                                    float gap)
+{
+    return add_leaf(k, eng_input4(k->g, name, n, c, h, w), gap, 1.0f, 1, 1);
+}
+
+static eng_node *par4(gc_case *k, const char *name, int n, int c, int h, int w)
+{
+    return add_leaf(k, eng_param4(k->g, name, n, c, h, w), -0.5f, 0.5f, 0, 1);
+}
+
+static eng_node *par1(gc_case *k, const char *name, int n, float lo, float hi)
+{
+    return add_leaf(k, eng_param1(k->g, name, n), lo, hi, 0, 1);
+}
+
+static eng_node *state1(gc_case *k, const char *name, int n, float lo, float hi)
+{
+    return add_leaf(k, eng_state1(k->g, name, n), lo, hi, 0, 0);
+}
+
+/* ---- the check ----------------------------------------------------------------------------- */
+typedef struct {
+    const char *op;
+    double worst;
+} op_worst;
+
+static op_worst worst_by_op[ENG_OP_COUNT];
+static int failures;
+
+static void fill_leaf(eng_plan *p, const leaf_spec *s, float *values)
+{
+    for (size_t i = 0; i < s->node->numel; i++) {
+        float v = uniform(s->lo, s->hi);
+        values[i] = s->random_sign && uniform(0.0f, 1.0f) < 0.5f ? -v : v;
+    }
+    eng_plan_write(p, s->node, values);
+}
+
+static float run_loss(eng_plan *p, const eng_node *loss)
+{
+    float v;
+    p->run_index = PINNED_RUN;
+    if (eng_plan_run(p) != ENG_OK) {
+        fprintf(stderr, "run failed: %s\n", eng_last_error());
+        exit(2);
+    }
+    eng_plan_read(p, loss, &v);
+    return v;
+}
+
+/* Prints the worst error of the case over its checked leaves; counts a failure. */
+static void gradcheck(const char *label, gc_case *k, eng_node *out, eng_backend *be)
+{
+    eng_graph *g = k->g;
+    eng_node *r = eng_input(g, "R", out->ndim, out->shape);
+    eng_node *loss = eng_sum(g, eng_mul(g, out, r));
+    eng_node *checked[MAX_LEAVES];
+    int nchecked = 0;
+    for (int i = 0; i < k->nleaves; i++)
+        if (k->leaves[i].check)
+            checked[nchecked++] = k->leaves[i].node;
+    eng_backward(g, loss, checked, nchecked);
+    eng_plan *p = eng_plan_new(g, be);
+    if (!p) {
+        fprintf(stderr, "plan failed: %s\n", eng_last_error());
+        exit(2);
+    }
+    float *values[MAX_LEAVES];
+    for (int i = 0; i < k->nleaves; i++) {
+        values[i] = malloc(k->leaves[i].node->numel * sizeof(float));
+        fill_leaf(p, &k->leaves[i], values[i]);
+    }
+    float *rv = malloc(r->numel * sizeof(float));
+    fill_leaf(p, &(leaf_spec){r, -1.0f, 1.0f, 0, 0}, rv);
+    run_loss(p, loss);
+    /* all analytic gradients come from this one run, before any perturbation */
+    float *analytic[MAX_LEAVES] = {0};
+    for (int i = 0; i < k->nleaves; i++) {
+        if (!k->leaves[i].check)
+            continue;
+        analytic[i] = malloc(k->leaves[i].node->numel * sizeof(float));
+        eng_plan_read_grad(p, k->leaves[i].node, analytic[i]);
+    }
+
+    double worst = 0.0;
+    const char *worst_leaf = "";
+    for (int i = 0; i < k->nleaves; i++) {
+        const leaf_spec *s = &k->leaves[i];
+        if (!s->check)
+            continue;
+        size_t numel = s->node->numel;
+        double scale = 0.0;
+        for (size_t e = 0; e < numel; e++)
+            scale = fmax(scale, fabs(analytic[i][e]));
+        size_t step = numel > MAX_CHECKED_PER_LEAF ? numel / MAX_CHECKED_PER_LEAF + 1 : 1;
+        for (size_t e = 0; e < numel; e += step) {
+            float saved = values[i][e], hi = saved + k->eps, lo = saved - k->eps;
+            values[i][e] = hi;
+            eng_plan_write(p, s->node, values[i]);
+            double up = run_loss(p, loss);
+            values[i][e] = lo;
+            eng_plan_write(p, s->node, values[i]);
+            double down = run_loss(p, loss);
+            values[i][e] = saved;
+            eng_plan_write(p, s->node, values[i]);
+            double numeric = (up - down) / ((double)hi - lo);
+            double den = fmax(fabs(numeric), 0.1 * scale);
+            double err = den > 0.0 ? fabs(analytic[i][e] - numeric) / den : 0.0;
+            if (err > worst) {
+                worst = err;
+                worst_leaf = s->node->name;
+            }
+        }
+    }
+    int ok = worst <= TOLERANCE;
+    printf("%-4s %-52s worst %.2e (%s)\n", ok ? "ok" : "FAIL", label, worst, worst_leaf);
+    failures += !ok;
+    op_worst *w = &worst_by_op[out->op];
+    w->op = eng_op_infos[out->op].name;
+    if (worst > w->worst)
+        w->worst = worst;
+
+    for (int i = 0; i < k->nleaves; i++) {
+        free(values[i]);
+        free(analytic[i]);
+    }
+    free(rv);
+    eng_plan_free(p);
+    eng_graph_free(g);
+}
+
+static gc_case new_case(float eps)
+{
+    return (gc_case){.g = eng_graph_new(), .eps = eps};
+}
+
+/* ---- cases --------------------------------------------------------------------------------- */
+static void check_conv2d(eng_backend *be, int n, int ci, int h, int w, int co, int kh, int kw,
+                         int stride, int pad, int bias)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *x = in4(&k, "x", n, ci, h, w);
+    eng_node *wt = par4(&k, "w", co, ci, kh, kw);
+    eng_node *b = bias ? par1(&k, "b", co, -0.5f, 0.5f) : NULL;
+    char label[96];
+    snprintf(label, sizeof label, "conv2d x[%d,%d,%d,%d] k%dx%d s%d p%d%s", n, ci, h, w, kh, kw,
+             stride, pad, bias ? " bias" : "");
+    gradcheck(label, &k, eng_conv2d(k.g, x, wt, b, stride, pad), be);
+}
+
+static void check_conv_transpose2d(eng_backend *be, int n, int ci, int h, int w, int co, int kh,
+                                   int kw, int stride, int pad, int out_pad, int bias)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *x = in4(&k, "x", n, ci, h, w);
+    eng_node *wt = par4(&k, "w", ci, co, kh, kw);
+    eng_node *b = bias ? par1(&k, "b", co, -0.5f, 0.5f) : NULL;
+    char label[96];
+    snprintf(label, sizeof label, "conv_transpose2d x[%d,%d,%d,%d] k%dx%d s%d p%d op%d%s", n, ci, h,
+             w, kh, kw, stride, pad, out_pad, bias ? " bias" : "");
+    gradcheck(label, &k, eng_conv_transpose2d(k.g, x, wt, b, stride, pad, out_pad), be);
+}
+
+static void check_batch_norm(eng_backend *be, int training, int affine)
+{
+    gc_case k = new_case(1e-2f);
+    int c = 3;
+    eng_node *x = in4(&k, "x", 2, c, 3, 5);
+    eng_node *w = affine ? par1(&k, "w", c, 0.5f, 1.5f) : NULL;
+    eng_node *b = affine ? par1(&k, "b", c, -0.5f, 0.5f) : NULL;
+    eng_node *rm = state1(&k, "rm", c, -0.3f, 0.3f);
+    eng_node *rv = state1(&k, "rv", c, 0.5f, 1.5f);
+    eng_node *nb = state1(&k, "nb", 1, 0.0f, 0.0f);
+    char label[96];
+    snprintf(label, sizeof label, "batch_norm2d %s%s", training ? "training" : "eval",
+             affine ? " affine" : "");
+    gradcheck(label, &k, eng_batch_norm2d(k.g, x, w, b, rm, rv, nb, training, 0.1f, 1e-5f), be);
+}
+
+static void check_instance_norm(eng_backend *be, int affine)
+{
+    gc_case k = new_case(1e-2f);
+    int c = 3;
+    eng_node *x = in4(&k, "x", 2, c, 4, 5);
+    eng_node *w = affine ? par1(&k, "w", c, 0.5f, 1.5f) : NULL;
+    eng_node *b = affine ? par1(&k, "b", c, -0.5f, 0.5f) : NULL;
+    gradcheck(affine ? "instance_norm2d affine" : "instance_norm2d", &k,
+              eng_instance_norm2d(k.g, x, w, b, 1e-5f), be);
+}
+
+static void check_reflection_pad(eng_backend *be, int pad)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *x = in4(&k, "x", 2, 2, 4, 5);
+    char label[64];
+    snprintf(label, sizeof label, "reflection_pad2d x[2,2,4,5] pad %d", pad);
+    gradcheck(label, &k, eng_reflection_pad2d(k.g, x, pad), be);
+}
+
+typedef eng_node *(*unary_fn)(eng_graph *g, eng_node *x);
+static eng_node *leaky_0_2(eng_graph *g, eng_node *x) { return eng_leaky_relu(g, x, 0.2f); }
+static eng_node *scale_m1_7(eng_graph *g, eng_node *x) { return eng_scale(g, x, -1.7f); }
+static eng_node *dropout_half(eng_graph *g, eng_node *x) { return eng_dropout(g, x, 0.5f, 1234u); }
+
+static void check_unary(eng_backend *be, const char *label, unary_fn op, int kinked)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *x = kinked ? in4_away_from_zero(&k, "x", 2, 3, 3, 5, 0.05f)
+                         : in4(&k, "x", 2, 3, 3, 5);
+    gradcheck(label, &k, op(k.g, x), be);
+}
+
+typedef eng_node *(*binary_fn)(eng_graph *g, eng_node *a, eng_node *b);
+
+static void check_binary(eng_backend *be, const char *label, binary_fn op, int same_leaf)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *a = in4(&k, "a", 2, 3, 3, 4);
+    eng_node *b = same_leaf ? a : in4(&k, "b", 2, 3, 3, 4);
+    gradcheck(label, &k, op(k.g, a, b), be);
+}
+
+static void check_concat(eng_backend *be, int same_leaf)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *a = in4(&k, "a", 2, 2, 3, 5);
+    eng_node *b = same_leaf ? a : in4(&k, "b", 2, 3, 3, 5);
+    gradcheck(same_leaf ? "concat(x, x)" : "concat a[2,2,3,5] b[2,3,3,5]", &k,
+              eng_concat(k.g, a, b), be);
+}
+
+/* Losses: the target is a non-checked input (it never receives a gradient). */
+static void check_loss(eng_backend *be, const char *label, binary_fn loss, float t_lo, float t_hi,
+                       int kinked)
+{
+    /* The mean makes each gradient small against the loss's float rounding: few elements and
+     * a larger eps keep the differences well above it. For l1, |x| >= 0.1 and |t| <= 0.04
+     * keep x - t further than eps from the kink. */
+    gc_case k = new_case(5e-2f);
+    eng_node *x = kinked ? in4_away_from_zero(&k, "x", 1, 2, 3, 3, 0.1f)
+                         : add_leaf(&k, eng_input4(k.g, "x", 1, 2, 3, 3), -3.0f, 3.0f, 0, 1);
+    eng_node *t = add_leaf(&k, eng_input4(k.g, "t", 1, 2, 3, 3), t_lo, t_hi, 0, 0);
+    gradcheck(label, &k, loss(k.g, x, t), be);
+}
+
+static void check_sum(eng_backend *be)
+{
+    gc_case k = new_case(1e-2f);
+    gradcheck("sum x[2,3,3,5]", &k, eng_sum(k.g, in4(&k, "x", 2, 3, 3, 5)), be);
+}
+
+/* ---- non-differential checks: dropout's mask and detach ------------------------------------ */
+static int check_dropout_mask(eng_backend *be)
+{
+    eng_graph *g = eng_graph_new();
+    eng_node *x = eng_input(g, "x", 1, (const int[]){4000});
+    eng_node *y = eng_dropout(g, x, 0.3f, 99u);
+    eng_forward(g, y);
+    eng_plan *p = eng_plan_new(g, be);
+    float *xv = malloc(4000 * sizeof(float)), *y1 = malloc(4000 * sizeof(float));
+    float *y2 = malloc(4000 * sizeof(float));
+    for (int i = 0; i < 4000; i++)
+        xv[i] = uniform(0.5f, 1.5f);
+    eng_plan_write(p, x, xv);
+    eng_plan_run(p);
+    eng_plan_read(p, y, y1);
+    eng_plan_run(p);
+    eng_plan_read(p, y, y2);
+    int kept = 0, differ = 0, bad = 0;
+    for (int i = 0; i < 4000; i++) {
+        kept += y1[i] != 0.0f;
+        differ += (y1[i] != 0.0f) != (y2[i] != 0.0f);
+        bad += y1[i] != 0.0f && y1[i] != xv[i] * (1.0f / 0.7f);
+    }
+    int ok = kept > 2600 && kept < 3000 && differ > 500 && bad == 0;
+    printf("%-4s dropout p=0.3: kept %d/4000, %d differ between runs, %d badly scaled\n",
+           ok ? "ok" : "FAIL", kept, differ, bad);
+    free(xv);
+    free(y1);
+    free(y2);
+    eng_plan_free(p);
+    eng_graph_free(g);
+    return !ok;
+}
+
+/* loss = sum(detach(x) * x): the gradient flows only through the second factor, so it is x. */
+static int check_detach(eng_backend *be)
+{
+    eng_graph *g = eng_graph_new();
+    eng_node *x = eng_input4(g, "x", 1, 2, 3, 3);
+    eng_node *loss = eng_sum(g, eng_mul(g, eng_detach(g, x), x));
+    eng_backward(g, loss, &x, 1);
+    eng_plan *p = eng_plan_new(g, be);
+    float xv[18], gx[18];
+    for (int i = 0; i < 18; i++)
+        xv[i] = uniform(-1.0f, 1.0f);
+    eng_plan_write(p, x, xv);
+    eng_plan_run(p);
+    eng_plan_read_grad(p, x, gx);
+    int ok = memcmp(xv, gx, sizeof xv) == 0;
+    printf("%-4s detach: gradient equals x (no flow through the detached factor)\n",
+           ok ? "ok" : "FAIL");
+    eng_plan_free(p);
+    eng_graph_free(g);
+    return !ok;
+}
+
+int main(void)
+{
+    eng_backend *be = eng_cpu_backend_new(3);
+    if (!be) {
+        fprintf(stderr, "no CPU backend: %s\n", eng_last_error());
+        return 2;
+    }
+    /* n, ci, h, w, co, kh, kw, stride, pad, bias */
+    check_conv2d(be, 2, 3, 7, 6, 2, 3, 3, 1, 1, 1);
+    check_conv2d(be, 2, 3, 9, 7, 4, 4, 4, 2, 1, 1);
+    check_conv2d(be, 1, 2, 8, 9, 3, 3, 2, 2, 0, 0);
+    check_conv2d(be, 2, 2, 5, 5, 3, 1, 1, 1, 0, 1);
+    check_conv2d(be, 1, 3, 6, 7, 2, 4, 4, 3, 2, 1);
+    /* n, ci, h, w, co, kh, kw, stride, pad, out_pad, bias */
+    check_conv_transpose2d(be, 2, 3, 4, 5, 2, 4, 4, 2, 1, 0, 1);
+    check_conv_transpose2d(be, 2, 2, 3, 4, 3, 3, 3, 2, 1, 1, 1);
+    check_conv_transpose2d(be, 1, 3, 5, 3, 2, 3, 2, 1, 0, 0, 0);
+    check_conv_transpose2d(be, 1, 2, 3, 3, 2, 2, 3, 3, 1, 2, 1);
+    check_batch_norm(be, 1, 1);
+    check_batch_norm(be, 1, 0);
+    check_batch_norm(be, 0, 1);
+    check_batch_norm(be, 0, 0);
+    check_instance_norm(be, 1);
+    check_instance_norm(be, 0);
+    check_reflection_pad(be, 1);
+    check_reflection_pad(be, 3);
+    check_unary(be, "relu", eng_relu, 1);
+    check_unary(be, "leaky_relu 0.2", leaky_0_2, 1);
+    check_unary(be, "tanh", eng_tanh, 0);
+    check_unary(be, "sigmoid", eng_sigmoid, 0);
+    check_unary(be, "scale -1.7", scale_m1_7, 0);
+    check_unary(be, "dropout p=0.5 (pinned mask)", dropout_half, 0);
+    check_binary(be, "add(a, b)", eng_add, 0);
+    check_binary(be, "add(x, x)", eng_add, 1);
+    check_binary(be, "mul(a, b)", eng_mul, 0);
+    check_binary(be, "mul(x, x)", eng_mul, 1);
+    check_concat(be, 0);
+    check_concat(be, 1);
+    check_sum(be);
+    check_loss(be, "l1_loss", eng_l1_loss, -0.04f, 0.04f, 1);
+    check_loss(be, "mse_loss", eng_mse_loss, -1.0f, 1.0f, 0);
+    check_loss(be, "bce_with_logits_loss", eng_bce_with_logits_loss, 0.0f, 1.0f, 0);
+    failures += check_dropout_mask(be);
+    failures += check_detach(be);
+
+    printf("worst finite-difference error per op:\n");
+    for (int op = 0; op < ENG_OP_COUNT; op++)
+        if (worst_by_op[op].op)
+            printf("  %-22s %.2e\n", worst_by_op[op].op, worst_by_op[op].worst);
+    eng_backend_free(be);
+    if (failures) {
+        printf("%d check(s) failed\n", failures);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,373 @@
+/* safetensors reader and writer: round trip, a file written by tools/gen_golden.py's Python
+ * writer, every kind of corruption rejected with a precise message, atomic saves. */
+#include "engine/safetensors.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
+            failures++;                                                                  \
+        }                                                                                \
+    } while (0)
+
+static char tmpdir[256];
+
+static void path_in_tmp(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s/%s", tmpdir, name);
+}
+
+/* Number of directory entries containing ".tmp." (leftover temporary files). */
+static int count_temp_files(void)
+{
+    DIR *d = opendir(tmpdir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".tmp."))
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static uint8_t *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+static void test_round_trip(void)
+{
+    float a[12];
+    for (int i = 0; i < 12; i++)
+        a[i] = (float)i * 0.25f - 1.0f;
+    int64_t steps[1] = {123456789012LL};
+    uint8_t bytes[5] = {0, 1, 2, 254, 255};
+    uint16_t half[3] = {0x3c00, 0xc000, 0x0001}; /* 1, -2, smallest subnormal */
+    int64_t shape_a[3] = {2, 3, 2}, shape_one[1] = {1}, shape_bytes[1] = {5}, shape_half[1] = {3};
+
+    st_writer *w = st_writer_new();
+    CHECK(st_writer_add(w, "net.weight", ST_F32, 3, shape_a, a) == 0);
+    CHECK(st_writer_add(w, "step", ST_I64, 1, shape_one, steps) == 0);
+    CHECK(st_writer_add(w, "quote\"and\\slash", ST_U8, 1, shape_bytes, bytes) == 0);
+    CHECK(st_writer_add(w, "scalar", ST_F32, 0, NULL, a) == 0);
+    CHECK(st_writer_add(w, "half", ST_F16, 1, shape_half, half) == 0);
+    CHECK(st_writer_add(w, "step", ST_F32, 1, shape_one, a) != 0);      /* duplicate */
+    CHECK(st_writer_add(w, "__metadata__", ST_F32, 1, shape_one, a) != 0); /* reserved */
+    CHECK(st_writer_meta(w, "format", "pt") == 0);
+    CHECK(st_writer_meta(w, "note", "line\nbreak") == 0);
+
+    char path[512];
+    path_in_tmp(path, sizeof path, "round.safetensors");
+    char err[512] = "";
+    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    /* Saving again replaces the file atomically. */
+    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    st_writer_free(w);
+    CHECK(count_temp_files() == 0);
+
+    size_t size = 0;
+    uint8_t *raw = read_file(path, &size);
+    CHECK(raw != NULL && size > 8);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | raw[i];
+    CHECK(hlen % 8 == 0);
+    CHECK(raw[8] == '{');
+    CHECK(raw[8 + hlen - 1] == '}' || raw[8 + hlen - 1] == ' ');
+    free(raw);
+
+    st_file *f = st_open(path, err, sizeof err);
+    CHECK(f != NULL);
+    if (!f) {
+        fprintf(stderr, "open failed: %s\n", err);
+        return;
+    }
+    CHECK(st_count(f) == 5);
+    /* Tensors come back in the order they were added. */
+    CHECK(strcmp(st_get(f, 0)->name, "net.weight") == 0);
+    CHECK(strcmp(st_get(f, 2)->name, "quote\"and\\slash") == 0);
+    CHECK(strcmp(st_get(f, 4)->name, "half") == 0);
+    CHECK(st_get(f, 5) == NULL && st_get(f, -1) == NULL);
+
+    const st_tensor *t = st_find(f, "net.weight");
+    CHECK(t && t->dtype == ST_F32 && t->ndim == 3 && t->shape[0] == 2 && t->shape[1] == 3 &&
+          t->shape[2] == 2 && t->numel == 12 && t->nbytes == 48);
+    if (t) {
+        float back[12];
+        st_to_f32(t, back);
+        CHECK(memcmp(back, a, sizeof a) == 0);
+    }
+    t = st_find(f, "step");
+    CHECK(t && t->dtype == ST_I64 && t->nbytes == 8);
+    if (t) {
+        int64_t v;
+        memcpy(&v, t->data, 8);
+        CHECK(v == steps[0]);
+    }
+    t = st_find(f, "quote\"and\\slash");
+    CHECK(t && t->dtype == ST_U8 && memcmp(t->data, bytes, 5) == 0);
+    t = st_find(f, "scalar");
+    CHECK(t && t->ndim == 0 && t->numel == 1);
+    t = st_find(f, "half");
+    if (t) {
+        float h[3];
+        st_to_f32(t, h);
+        CHECK(h[0] == 1.0f && h[1] == -2.0f && h[2] == 1.0f / 16777216.0f);
+    }
+    CHECK(st_find(f, "absent") == NULL);
+    CHECK(st_meta_count(f) == 2);
+    CHECK(st_meta(f, "format") && strcmp(st_meta(f, "format"), "pt") == 0);
+    CHECK(st_meta(f, "note") && strcmp(st_meta(f, "note"), "line\nbreak") == 0);
+    CHECK(st_meta(f, "absent") == NULL);
+    CHECK(st_meta_key(f, 0) && st_meta_key(f, 2) == NULL);
+    st_close(f);
+    unlink(path);
+}
+
+/* tests/engine/fixtures/python_writer.safetensors is written by tools/gen_golden.py with the
+ * values described there: arange-based so this test can recompute them. */
+static void test_python_file(void)
+{
+    char err[512] = "";
+    st_file *f = st_open(FIXTURE_DIR "/python_writer.safetensors", err, sizeof err);
+    CHECK(f != NULL);
+    if (!f) {
+        fprintf(stderr, "open failed: %s\n", err);
+        return;
+    }
+    CHECK(st_count(f) == 4);
+    CHECK(st_meta(f, "format") && strcmp(st_meta(f, "format"), "pt") == 0);
+    const st_tensor *t = st_find(f, "a.weight");
+    CHECK(t && t->dtype == ST_F32 && t->ndim == 4 && t->numel == 2 * 3 * 4 * 5);
+    if (t) {
+        float v[120];
+        st_to_f32(t, v);
+        int ok = 1;
+        for (int i = 0; i < 120; i++)
+            ok &= v[i] == (float)i * 0.5f - 7.0f;
+        CHECK(ok);
+    }
+    t = st_find(f, "a.num_batches_tracked");
+    CHECK(t && t->dtype == ST_I64 && t->ndim == 0);
+    if (t) {
+        int64_t v;
+        memcpy(&v, t->data, 8);
+        CHECK(v == 42);
+    }
+    t = st_find(f, "b.f64");
+    CHECK(t && t->dtype == ST_F64 && t->numel == 3);
+    if (t) {
+        float v[3];
+        st_to_f32(t, v);
+        CHECK(v[0] == 0.0f && v[1] == 1.5f && v[2] == 3.0f);
+    }
+    t = st_find(f, "c.bf16");
+    CHECK(t && t->dtype == ST_BF16 && t->numel == 4);
+    if (t) {
+        float v[4];
+        st_to_f32(t, v);
+        CHECK(v[0] == 1.0f && v[1] == -2.0f && v[2] == 0.5f && v[3] == 256.0f);
+    }
+    st_close(f);
+}
+
+/* Builds a file image from a header string and data size (data bytes zero). */
+static uint8_t *make_file(const char *header, size_t data_size, size_t *size)
+{
+    size_t hlen = strlen(header);
+    *size = 8 + hlen + data_size;
+    uint8_t *buf = calloc(1, *size);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
+    memcpy(buf + 8, header, hlen);
+    return buf;
+}
+
+static void expect_reject(const char *header, size_t data_size, const char *expected)
+{
+    size_t size;
+    uint8_t *buf = make_file(header, data_size, &size);
+    char err[512] = "";
+    st_file *f = st_parse(buf, size, err, sizeof err);
+    if (f || !strstr(err, expected) || strchr(err, '\n')) {
+        fprintf(stderr, "header %s: expected rejection with \"%s\", got %s \"%s\"\n", header,
+                expected, f ? "success" : "error", err);
+        failures++;
+    }
+    st_close(f);
+    free(buf);
+}
+
+static void test_corruption(void)
+{
+    char err[512];
+    /* Accepted baseline, so the rejections below are about the one thing changed. */
+    {
+        size_t size;
+        uint8_t *buf = make_file("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}}",
+                                 64, &size);
+        st_file *f = st_parse(buf, size, err, sizeof err);
+        CHECK(f && st_count(f) == 1);
+        st_close(f);
+        /* Truncated data: the offsets now run past the end of the file. */
+        f = st_parse(buf, size - 1, err, sizeof err);
+        CHECK(!f && strstr(err, "tensor 'x': data_offsets [0,64] outside the data area of 63 bytes"));
+        /* Truncated inside the header. */
+        f = st_parse(buf, 20, err, sizeof err);
+        CHECK(!f && strstr(err, "truncated: header length"));
+        free(buf);
+    }
+    CHECK(!st_parse((const uint8_t *)"abc", 3, err, sizeof err) && strstr(err, "truncated"));
+    CHECK(!st_parse((const uint8_t *)"", 0, err, sizeof err) && strstr(err, "truncated"));
+    {
+        /* A header length of 2^63: must be rejected, not allocated. */
+        uint8_t huge[16] = {0, 0, 0, 0, 0, 0, 0, 0x80, '{', '}'};
+        CHECK(!st_parse(huge, sizeof huge, err, sizeof err) && strstr(err, "header length"));
+    }
+
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}", 64,
+                  "not valid JSON");
+    expect_reject("[1,2,3]", 0, "not a JSON object");
+    expect_reject("{} x", 0, "trailing bytes");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,12]}}", 64,
+                  "tensor 'x': data_offsets [0,12] do not match shape [4,4] of F32 (64 bytes)");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[64,128]}}", 64,
+                  "tensor 'x': data_offsets [64,128] outside the data area of 64 bytes");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[10,2]}}", 64,
+                  "outside the data area");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0]}}", 64,
+                  "tensor 'x': data_offsets is not a pair");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,-64]}}", 64,
+                  "data_offsets is not a pair of non-negative integers");
+    expect_reject("{\"x\":{\"dtype\":\"F33\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
+                  "tensor 'x': unknown dtype 'F33'");
+    expect_reject("{\"x\":{\"dtype\":7,\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
+                  "tensor 'x': missing dtype");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
+                  "\"data_offsets\":[0,16]}}",
+                  16, "tensor 'x': shape [4294967296,4294967296,4294967296] overflows");
+    expect_reject("{\"x\":{\"dtype\":\"F64\",\"shape\":[4503599627370496,4096],"
+                  "\"data_offsets\":[0,16]}}",
+                  16, "overflows");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 16,
+                  "tensor 'x': shape dimension 0 is not a non-negative integer");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,16]}}", 16,
+                  "shape dimension 0 is not a non-negative integer");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
+                  "\"data_offsets\":[0,4]}}",
+                  4, "tensor 'x': 9 dimensions (at most 8)");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}}", 16,
+                  "tensor 'x': shape is not an array");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}", 16,
+                  "tensor 'x': missing shape");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4]}}", 16, "tensor 'x': missing data_offsets");
+    expect_reject("{\"x\":[1]}", 0, "tensor 'x': entry is not an object");
+    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                  "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                  8, "tensor 'x' appears twice");
+    expect_reject("{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string");
+    expect_reject("{\"__metadata__\":[]}", 0, "__metadata__ is not an object");
+    expect_reject("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
+                  "__metadata__ key 'k' appears twice");
+
+    /* A zero dimension makes an empty tensor even when the others are huge. */
+    {
+        size_t size;
+        uint8_t *buf = make_file("{\"e\":{\"dtype\":\"F32\",\"shape\":[4294967296,0,4294967296],"
+                                 "\"data_offsets\":[0,0]}}",
+                                 0, &size);
+        st_file *f = st_parse(buf, size, err, sizeof err);
+        CHECK(f && st_find(f, "e") && st_find(f, "e")->numel == 0);
+        st_close(f);
+        free(buf);
+    }
+
+    /* st_open names the file. */
+    char path[512];
+    path_in_tmp(path, sizeof path, "bad.safetensors");
+    FILE *fp = fopen(path, "wb");
+    fwrite("\x02\0\0\0\0\0\0\0{]", 1, 10, fp);
+    fclose(fp);
+    CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "not valid JSON"));
+    unlink(path);
+    CHECK(!st_open(tmpdir, err, sizeof err) && strstr(err, "not a regular file"));
+    path_in_tmp(path, sizeof path, "missing.safetensors");
+    CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "No such file"));
+}
+
+static void test_failed_save_leaves_previous_file(void)
+{
+    float v[4] = {1, 2, 3, 4};
+    int64_t shape[1] = {4};
+    st_writer *w = st_writer_new();
+    CHECK(st_writer_add(w, "v", ST_F32, 1, shape, v) == 0);
+    char err[512] = "";
+
+    /* A folder that does not exist: nothing can be created. */
+    char path[512];
+    path_in_tmp(path, sizeof path, "no/such/dir/x.safetensors");
+    CHECK(st_writer_save(w, path, err, sizeof err) != 0 && strstr(err, path));
+
+    /* The target is a folder: the rename fails after the temp file was written. */
+    path_in_tmp(path, sizeof path, "a_folder");
+    CHECK(mkdir(path, 0755) == 0);
+    char inside[600];
+    snprintf(inside, sizeof inside, "%s/keep", path);
+    FILE *fp = fopen(inside, "w");
+    fputs("previous", fp);
+    fclose(fp);
+    err[0] = '\0';
+    CHECK(st_writer_save(w, path, err, sizeof err) != 0 && strstr(err, "rename"));
+    CHECK(count_temp_files() == 0);
+    size_t size;
+    uint8_t *prev = read_file(inside, &size);
+    CHECK(prev && size == 8 && memcmp(prev, "previous", 8) == 0);
+    free(prev);
+    unlink(inside);
+    rmdir(path);
+    st_writer_free(w);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "%s/st_test_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_round_trip();
+    test_python_file();
+    test_corruption();
+    test_failed_save_leaves_previous_file();
+    CHECK(count_temp_files() == 0);
+    rmdir(tmpdir);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("safetensors: all checks passed\n");
+    return 0;
+}

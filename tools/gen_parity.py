@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Generate the parity fixtures of tests/app/fixtures with PyTorch as the oracle.
+
+The reference networks come from tools/torch_reference.py; the pix2pix training step
+(optimize_parameters) is repeated exactly here. Small configurations keep the files
+small: a 5-level U-Net with ngf 4 on 32x32 images and a basic PatchGAN with ndf 4.
+
+usage: gen_parity.py OUTDIR
+"""
+import copy
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_torch import save_safetensors  # noqa: E402
+from torch_reference import (  # noqa: E402
+    NLayerDiscriminator,
+    PixelDiscriminator,
+    ResnetGenerator,
+    UnetGenerator,
+    get_norm_layer,
+    init_weights,
+    optimize_parameters,
+)
+
+
+def randomize_running_stats(net, gen):
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.3)
+            m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=gen))
+            m.num_batches_tracked.fill_(7)
+
+
+def write_png(path, rgb):
+    """8-bit RGB PNG with zlib alone (no PIL on the oracle machine)."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(png)
+
+
+def smooth_image(rng, h, w):
+    """A smooth random colour image (uint8 HWC): a few sinusoids per channel."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    img = np.zeros((h, w, 3))
+    for c in range(3):
+        for _ in range(3):
+            fy, fx, ph = rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4), rng.uniform(0, 6.3)
+            img[:, :, c] += np.sin(fy * y + fx * x + ph)
+    img = (img - img.min()) / (img.max() - img.min())
+    return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
+
+
+def to_tensor(u8):
+    """ToTensor + Normalize((0.5,)*3, (0.5,)*3) as the reference's get_transform."""
+    t = torch.from_numpy(u8.astype(np.float32) / 255.0).permute(2, 0, 1).contiguous()
+    return ((t - 0.5) / 0.5).unsqueeze(0)
+
+
+def state(net):
+    return {k: v.clone() for k, v in net.state_dict().items()}
+
+
+def gen_forward(out):
+    rng = np.random.default_rng(1)
+    gen = torch.Generator().manual_seed(1)
+    g = UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"), use_dropout=False)
+    init_weights(g, gen)
+    randomize_running_stats(g, gen)
+    save_safetensors(os.path.join(out, "unet5_g.safetensors"), state(g))
+    img = smooth_image(rng, 32, 32)
+    write_png(os.path.join(out, "unet5_in.png"), img)
+    x = to_tensor(img)
+    with torch.no_grad():
+        g.eval()
+        y_eval = g(x)
+        g2 = UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"))
+        g2.load_state_dict(g.state_dict())
+        g2.train()
+        y_train = g2(x)
+    save_safetensors(os.path.join(out, "unet5_out.safetensors"),
+                     {"input": x, "eval": y_eval, "train": y_train})
+
+    r = ResnetGenerator(3, 3, ngf=4, norm_layer=get_norm_layer("instance"), n_blocks=2)
+    init_weights(r, gen)
+    for m in r.modules():  # non-zero biases so that their placement is tested
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.bias is not None:
+            with torch.no_grad():
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    save_safetensors(os.path.join(out, "resnet2_g.safetensors"), state(r))
+    with torch.no_grad():
+        r.eval()
+        y = r(x)
+    save_safetensors(os.path.join(out, "resnet2_out.safetensors"), {"eval": y})
+
+
+def train_steps(g, d, real_a, real_b, lsgan, steps):
+    """The reference's optimize_parameters, `steps` times on one batch; the losses per step
+    (G_L1 times lambda, as the reference reports it)."""
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    gan = nn.MSELoss() if lsgan else nn.BCEWithLogitsLoss()
+    losses = []
+    g.train()
+    d.train()
+    for _ in range(steps):
+        g_gan, g_l1, d_real, d_fake = optimize_parameters(g, d, opt_g, opt_d, gan, real_a, real_b)
+        losses.append([g_gan.item(), (g_l1 * 100.0).item(), d_real.item(), d_fake.item()])
+    return losses
+
+
+def gen_train(out, steps=3):
+    """U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1 (also as an aligned pair file)."""
+    rng = np.random.default_rng(2)
+    gen = torch.Generator().manual_seed(2)
+    g = UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"), use_dropout=False)
+    d = NLayerDiscriminator(6, ndf=4, n_layers=3, norm_layer=get_norm_layer("batch"))
+    init_weights(g, gen)
+    init_weights(d, gen)
+    save_safetensors(os.path.join(out, "train_g0.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train_d0.safetensors"), state(d))
+    a_img, b_img = smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)
+    # An aligned pair file A|B as the reference's AlignedDataset reads it.
+    write_png(os.path.join(out, "train_pair.png"), np.concatenate([a_img, b_img], axis=1))
+    real_a, real_b = to_tensor(a_img), to_tensor(b_img)
+    losses = train_steps(g, d, real_a, real_b, False, steps)
+    save_safetensors(os.path.join(out, "train_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train_d3.safetensors"), state(d))
+    save_safetensors(os.path.join(out, "train_data.safetensors"),
+                     {"real_A": real_a, "real_B": real_b,
+                      "losses": torch.tensor(losses, dtype=torch.float32)})
+
+
+def gen_train2(out, steps=3):
+    """ResNet (2 blocks) + pixel discriminator, InstanceNorm, LSGAN, batch 2."""
+    rng = np.random.default_rng(4)
+    gen = torch.Generator().manual_seed(4)
+    g = ResnetGenerator(3, 3, ngf=4, norm_layer=get_norm_layer("instance"), n_blocks=2)
+    d = PixelDiscriminator(6, ndf=4, norm_layer=get_norm_layer("instance"))
+    init_weights(g, gen)
+    init_weights(d, gen)
+    save_safetensors(os.path.join(out, "train2_g0.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train2_d0.safetensors"), state(d))
+    real_a = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    real_b = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    # The same run in float64: this configuration is ill-conditioned in float32 (biases in
+    # front of InstanceNorm have an exactly zero gradient, which Adam turns into +-lr steps of
+    # rounding noise), so the test measures our distance to the float64 result against
+    # PyTorch's own float32 distance to it.
+    g64, d64 = copy.deepcopy(g).double(), copy.deepcopy(d).double()
+    train_steps(g64, d64, real_a.double(), real_b.double(), True, steps)
+    save_safetensors(os.path.join(out, "train2_g3_f64.safetensors"), state(g64))
+    save_safetensors(os.path.join(out, "train2_d3_f64.safetensors"), state(d64))
+    losses = train_steps(g, d, real_a, real_b, True, steps)
+    save_safetensors(os.path.join(out, "train2_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "train2_d3.safetensors"), state(d))
+    save_safetensors(os.path.join(out, "train2_data.safetensors"),
+                     {"real_A": real_a, "real_B": real_b,
+                      "losses": torch.tensor(losses, dtype=torch.float32)})
+
+
+def gen_keys(out):
+    """Key names and shapes of the full-size reference networks (no values)."""
+    nets = {
+        "unet_256_batch": UnetGenerator(3, 3, 8, 64, get_norm_layer("batch"), True),
+        "unet_128_instance": UnetGenerator(3, 3, 7, 64, get_norm_layer("instance"), True),
+        "resnet_9blocks_batch": ResnetGenerator(3, 3, 64, get_norm_layer("batch"), True, 9),
+        "resnet_6blocks_instance": ResnetGenerator(3, 3, 64, get_norm_layer("instance"), False, 6),
+        "basic_batch": NLayerDiscriminator(6, 64, 3, get_norm_layer("batch")),
+        "n_layers5_instance": NLayerDiscriminator(6, 64, 5, get_norm_layer("instance")),
+        "pixel_batch": PixelDiscriminator(6, 64, get_norm_layer("batch")),
+    }
+    with open(os.path.join(out, "keys.txt"), "w") as f:
+        for name, net in nets.items():
+            params = sum(p.numel() for p in net.parameters())
+            sd = net.state_dict()
+            f.write(f"net {name} {len(sd)} {params}\n")
+            for k, v in sd.items():
+                f.write(k + " " + ",".join(str(s) for s in v.shape) + "\n")
+
+
+def gen_metrics(out):
+    """L1, PSNR and SSIM as skimage computes them (structural_similarity with
+    gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255), written
+    out with numpy alone: a separable Gaussian (truncate 3.5: radius 5) in scipy's 'reflect'
+    mode (numpy's 'symmetric'), the mean over the interior 5 pixels from the borders."""
+    rng = np.random.default_rng(3)
+    a = smooth_image(rng, 36, 40)
+    noise = rng.normal(0, 18, a.shape)
+    b = np.clip(np.round(a.astype(np.float64) * 0.8 + 30 + noise), 0, 255).astype(np.uint8)
+    write_png(os.path.join(out, "metrics_a.png"), a)
+    write_png(os.path.join(out, "metrics_b.png"), b)
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    l1 = np.mean(np.abs(x - y))
+    psnr = 10 * np.log10(255.0 ** 2 / np.mean((x - y) ** 2))
+    r = 5
+    k = np.exp(-np.arange(-r, r + 1) ** 2 / (2 * 1.5 ** 2))
+    k /= k.sum()
+
+    def gauss(p):
+        q = np.pad(p, ((r, r), (0, 0)), mode="symmetric")
+        q = sum(k[i] * q[i:i + p.shape[0], :] for i in range(2 * r + 1))
+        q = np.pad(q, ((0, 0), (r, r)), mode="symmetric")
+        return sum(k[i] * q[:, i:i + p.shape[1]] for i in range(2 * r + 1))
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ssims = []
+    for c in range(3):
+        u, v = x[:, :, c], y[:, :, c]
+        mu, mv = gauss(u), gauss(v)
+        vu, vv, cuv = gauss(u * u) - mu * mu, gauss(v * v) - mv * mv, gauss(u * v) - mu * mv
+        s = ((2 * mu * mv + c1) * (2 * cuv + c2)) / ((mu ** 2 + mv ** 2 + c1) * (vu + vv + c2))
+        ssims.append(s[r:-r, r:-r].mean())
+    save_safetensors(os.path.join(out, "metrics.safetensors"),
+                     {"l1_psnr_ssim": torch.tensor([l1, psnr, np.mean(ssims)], dtype=torch.float64)})
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/app/fixtures"
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    gen_forward(out)
+    gen_train(out)
+    gen_train2(out)
+    gen_keys(out)
+    gen_metrics(out)
+
+
+if __name__ == "__main__":
+    main()
