@@ -10,6 +10,8 @@
 //   C[row, col] = sum_k A[row, k] * B[k, col]
 //   GATHER/SCATTER: row = m, col = output position of sample z, k = (c, kh, kw)
 //   WEIGHT:         row = m, col = (c, kh, kw),                 k = (n, oy, ox)
+// The weight gradient's depth (every output position of every sample) is long and its tiles
+// few, so it is split over z: each slice sums depth_chunk of it.
 //
 // Each workgroup computes a (TY*TM) x (TX*TN) tile. Integer division is slow (and scalarized on
 // CPU implementations), so it is kept out of the inner loads: each thread decomposes its tile
@@ -30,6 +32,8 @@ layout(push_constant) uniform Push {
     uint kh, kw, stride, pad;
     uint w_sm, w_sc;
     uint flags;
+    uint depth_chunk;    // CONV_WEIGHT: depth summed by each z slice (split-K); its partial
+                         // sums go to b0[z * weight size + weight index]
 } pc;
 
 const uint THREADS = TX * TY; // a multiple of BM and BN
@@ -68,6 +72,8 @@ void main()
     uint depth = MODE == CONV_WEIGHT ? pc.n * plane : pc.c * kk;
     uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y, tid = ty * TX + tx;
     uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN, z = gl_WorkGroupID.z;
+    uint k_begin = MODE == CONV_WEIGHT ? z * pc.depth_chunk : 0;
+    uint k_end = MODE == CONV_WEIGHT ? min(depth, k_begin + pc.depth_chunk) : depth;
 
     // This thread always loads tile row tid % BM of A and tile column tid % BN of B.
     uint a_row = row0 + tid % BM, b_col = col0 + tid % BN;
@@ -80,11 +86,11 @@ void main()
     float acc[TM * TN];
     for (uint i = 0; i < TM * TN; i++)
         acc[i] = 0.0;
-    for (uint k0 = 0; k0 < depth; k0 += BK) {
+    for (uint k0 = k_begin; k0 < k_end; k0 += BK) {
         if (tid < BK) {
             uint k = k0 + tid;
             uint outer = MODE == CONV_WEIGHT ? plane : kk, inner = MODE == CONV_WEIGHT ? pc.wo : pc.kw;
-            depth_index[tid] = k < depth ? uvec3(k / outer, (k % outer) / inner, k % inner)
+            depth_index[tid] = k < k_end ? uvec3(k / outer, (k % outer) / inner, k % inner)
                                          : uvec3(0xffffffffu, 0, 0);
         }
         barrier();
@@ -131,7 +137,7 @@ void main()
             float v = acc[i * TN + j];
             uint o;
             if (MODE == CONV_WEIGHT) {
-                o = weight_index(row, uvec3(col / kk, (col % kk) / pc.kw, col % pc.kw));
+                o = z * rows * cols + weight_index(row, uvec3(col / kk, (col % kk) / pc.kw, col % pc.kw));
             } else {
                 o = (z * pc.m + row) * plane + col;
                 if ((pc.flags & CONV_BIAS) != 0)

@@ -17,6 +17,38 @@ static int is_norm(eng_op op)
     return op == ENG_OP_BATCH_NORM2D || op == ENG_OP_INSTANCE_NORM2D;
 }
 
+/* Split-K of a conv weight gradient: depth slices (each a multiple of the GEMM depth step) so
+ * that the dispatch has enough workgroups, and the slice length; 1 slice sums in place. The
+ * partial sums need splits * weight size floats of scratch, capped at 8M floats. */
+#define SPLIT_TARGET_GROUPS 128
+#define SPLIT_MIN_DEPTH 512
+#define SPLIT_MAX_SCRATCH ((size_t)8 << 20)
+
+static uint32_t weight_grad_splits(const eng_node *n, uint32_t *chunk)
+{
+    const eng_node *x = n->src[0], *w = n->src[1];
+    int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D;
+    /* the depth runs over the positions of the smaller side: dy for conv2d, x for transposed */
+    const eng_node *a = transposed ? x : n;
+    size_t depth = (size_t)a->shape[0] * a->shape[2] * a->shape[3];
+    size_t tile = VK_CONV_TILE * VK_CONV_PER_THREAD;
+    size_t rows = (size_t)(transposed ? x->shape[1] : n->shape[1]);
+    size_t tiles = ((w->numel / rows + tile - 1) / tile) * ((rows + tile - 1) / tile);
+    size_t splits = (SPLIT_TARGET_GROUPS + tiles - 1) / tiles;
+    if (splits > depth / SPLIT_MIN_DEPTH)
+        splits = depth / SPLIT_MIN_DEPTH;
+    if (splits > SPLIT_MAX_SCRATCH / w->numel)
+        splits = SPLIT_MAX_SCRATCH / w->numel;
+    if (splits < 2) {
+        *chunk = (uint32_t)depth;
+        return 1;
+    }
+    size_t step = 16 * VK_CONV_PER_THREAD; /* a multiple of the GEMM depth step (BK = 16) */
+    size_t len = ((depth + splits - 1) / splits + step - 1) / step * step;
+    *chunk = (uint32_t)len;
+    return (uint32_t)((depth + len - 1) / len);
+}
+
 /* Normalization groups: channels (batch norm) or (sample, channel) planes (instance norm). */
 static size_t norm_groups(const eng_node *n)
 {
@@ -39,8 +71,12 @@ int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g)
         l->grad[id] = n->has_grad ? vk_memory_reserve(m, n->numel) : -1;
         l->aux[id] = n->aux_numel ? vk_memory_reserve(m, n->aux_numel) : -1;
         /* backward partial sums: (sum dy, sum dy*xhat) per group, or per channel for conv bias */
-        size_t scratch = is_norm(n->op) ? 2 * norm_groups(n)
-                         : is_conv(n->op) ? 2 * (size_t)n->shape[1] : 0;
+        size_t scratch = is_norm(n->op) ? 2 * norm_groups(n) : 0;
+        if (is_conv(n->op)) { /* bias sums, then (after a barrier) weight partial sums */
+            uint32_t chunk, splits = weight_grad_splits(n, &chunk);
+            size_t partial = splits > 1 ? splits * n->src[1]->numel : 0;
+            scratch = 2 * (size_t)n->shape[1] > partial ? 2 * (size_t)n->shape[1] : partial;
+        }
         l->scratch[id] = scratch ? vk_memory_reserve(m, scratch) : -1;
         if (l->data[id] < 0 || (n->has_grad && l->grad[id] < 0))
             return ENG_ENOMEM;
@@ -190,7 +226,8 @@ static void layout_op(lowering *lw, uint32_t op, const uint32_t *push, size_t np
 typedef struct {
     vk_kernel kernel;
     int out, in, weight, bias;
-    uint32_t n, c, hi, wi, m, ho, wo, kh, kw, stride, pad, w_sm, w_sc, flags;
+    uint32_t n, c, hi, wi, m, ho, wo, kh, kw, stride, pad, w_sm, w_sc, flags, depth_chunk;
+    uint32_t splits; /* CONV_WEIGHT: z slices */
 } conv_args;
 
 static void conv(lowering *lw, const eng_node *n, const conv_args *a)
@@ -203,16 +240,31 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     st->regions[2] = a->weight;
     st->regions[3] = a->bias;
     st->writes = 1;
-    uint32_t push[] = {a->n,  a->c,  a->hi,     a->wi,   a->m,    a->ho,   a->wo,
-                       a->kh, a->kw, a->stride, a->pad, a->w_sm, a->w_sc, a->flags};
+    uint32_t push[] = {a->n,  a->c,      a->hi,  a->wi,   a->m,    a->ho,    a->wo,         a->kh,
+                       a->kw, a->stride, a->pad, a->w_sm, a->w_sc, a->flags, a->depth_chunk};
     memcpy(st->push, push, sizeof push);
     const uint32_t tile = VK_CONV_TILE * VK_CONV_PER_THREAD;
     uint32_t kk = a->kh * a->kw;
     size_t cols = a->kernel == VK_KERNEL_CONV_WEIGHT ? (size_t)a->c * kk : (size_t)a->ho * a->wo;
     st->groups[0] = exact_groups(lw, n, (cols + tile - 1) / tile);
     st->groups[1] = exact_groups(lw, n, (a->m + tile - 1) / tile);
-    if (a->kernel != VK_KERNEL_CONV_WEIGHT)
-        st->groups[2] = exact_groups(lw, n, a->n);
+    st->groups[2] = exact_groups(lw, n, a->kernel == VK_KERNEL_CONV_WEIGHT ? a->splits : a->n);
+}
+
+/* out[i] += sum over the s slices of partial[slice * len + i] (norm_backward's NB_PARAM with
+ * one "channel" per element). */
+static void sum_slices(lowering *lw, int partial, int out, uint32_t len, uint32_t slices)
+{
+    vk_step *st = add(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
+    if (!st)
+        return;
+    st->regions[0] = out;
+    st->regions[4] = partial;
+    st->writes = 1;
+    st->variant = NB_PARAM;
+    uint32_t push[] = {0, len, slices * len, len, 1, 1, 1, 0, 0};
+    memcpy(st->push, push, sizeof push);
+    st->groups[0] = groups_for(len, VK_WORKGROUP);
 }
 
 /* Per-channel sums of dy into scratch, then added into the bias gradient. */
@@ -286,7 +338,9 @@ static void conv_backward(lowering *lw, const eng_node *n, unsigned mask)
     if (mask & 2) { /* dw[m, c, tap] += sum a[n, m, small] * in[n, c, small*stride - pad + tap] */
         conv_args a = base;
         a.kernel = VK_KERNEL_CONV_WEIGHT;
-        a.out = grad_of(lw, w);
+        a.splits = weight_grad_splits(n, &a.depth_chunk);
+        a.out = a.splits > 1 ? lw->l->scratch[n->id] : grad_of(lw, w);
+        a.flags = a.splits > 1 ? 0 : CONV_ACCUMULATE;
         if (transposed) {
             a.weight = data_of(lw, x), a.m = ci, a.ho = h, a.wo = wd;
             a.in = dy, a.c = co, a.hi = ho, a.wi = wo;
@@ -297,6 +351,8 @@ static void conv_backward(lowering *lw, const eng_node *n, unsigned mask)
             a.w_sm = ci * kk, a.w_sc = kk;
         }
         conv(lw, n, &a);
+        if (a.splits > 1)
+            sum_slices(lw, a.out, grad_of(lw, w), (uint32_t)w->numel, a.splits);
     }
     if (mask & 4)
         channel_sum_grad(lw, n, dy, lw->l->scratch[n->id], grad_of(lw, n->src[2]));

@@ -28,6 +28,20 @@ static eng_node *build_conv(eng_graph *g, uint32_t *rng, int big)
 static eng_node *case_conv2d(eng_graph *g, uint32_t *rng) { return build_conv(g, rng, 0); }
 static eng_node *case_conv2d_big(eng_graph *g, uint32_t *rng) { return build_conv(g, rng, 1); }
 
+/* Weight gradients with a long depth (samples x positions) are split over several slices. */
+static eng_node *case_conv2d_split(eng_graph *g, uint32_t *rng)
+{
+    int size = 2 * vkt_int(rng, 30, 33);
+    eng_node *x = eng_input4(g, "x", 2, 3, size, size);
+    return eng_conv2d(g, x, eng_param4(g, "w", 5, 3, 4, 4), eng_param1(g, "b", 5), 2, 1);
+}
+static eng_node *case_convt_split(eng_graph *g, uint32_t *rng)
+{
+    int size = vkt_int(rng, 29, 33);
+    eng_node *x = eng_input4(g, "x", 2, 6, size, size);
+    return eng_conv_transpose2d(g, x, eng_param4(g, "w", 6, 3, 4, 4), NULL, 2, 1, 0);
+}
+
 static eng_node *build_convt(eng_graph *g, uint32_t *rng, int big)
 {
     int n = vkt_int(rng, 1, 2), ci = big ? 67 : vkt_int(rng, 1, 5), co = big ? 21 : vkt_int(rng, 1, 7);
@@ -150,8 +164,10 @@ static const struct {
 } cases[] = {
     {"conv2d", case_conv2d},
     {"conv2d (multi-tile)", case_conv2d_big},
+    {"conv2d (split weight grad)", case_conv2d_split},
     {"conv_transpose2d", case_convt},
     {"conv_transpose2d (multi-tile)", case_convt_big},
+    {"conv_transpose2d (split w grad)", case_convt_split},
     {"batch_norm2d train", case_bn_train},
     {"batch_norm2d eval", case_bn_eval},
     {"instance_norm2d", case_instance_norm},
