@@ -5,6 +5,7 @@
 
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vulkan_backend.h"
+#include "shaders/opcodes.h"
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
 
@@ -396,6 +397,14 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
     vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memory);
     snprintf(ctx->name, sizeof ctx->name, "%s", ctx->props.deviceName);
     snprintf(ctx->backend_name, sizeof ctx->backend_name, "vulkan:%d (%s)", chosen, ctx->name);
+    const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
+    if (lim->maxComputeWorkGroupInvocations < VK_WORKGROUP ||
+        lim->maxComputeWorkGroupSize[0] < VK_WORKGROUP) {
+        snprintf(err, errlen, "%s runs at most %u invocations per workgroup; the shaders need %d",
+                 ctx->name, lim->maxComputeWorkGroupInvocations, VK_WORKGROUP);
+        vk_ctx_destroy(ctx);
+        return -1;
+    }
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());

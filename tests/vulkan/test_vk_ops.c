@@ -31,13 +31,13 @@ static eng_node *case_conv2d_big(eng_graph *g, uint32_t *rng) { return build_con
 /* Weight gradients with a long depth (samples x positions) are split over several slices. */
 static eng_node *case_conv2d_split(eng_graph *g, uint32_t *rng)
 {
-    int size = 2 * vkt_int(rng, 30, 33);
+    int size = 2 * vkt_int(rng, 23, 25);
     eng_node *x = eng_input4(g, "x", 2, 3, size, size);
     return eng_conv2d(g, x, eng_param4(g, "w", 5, 3, 4, 4), eng_param1(g, "b", 5), 2, 1);
 }
 static eng_node *case_convt_split(eng_graph *g, uint32_t *rng)
 {
-    int size = vkt_int(rng, 29, 33);
+    int size = vkt_int(rng, 23, 25);
     eng_node *x = eng_input4(g, "x", 2, 6, size, size);
     return eng_conv_transpose2d(g, x, eng_param4(g, "w", 6, 3, 4, 4), NULL, 2, 1, 0);
 }
