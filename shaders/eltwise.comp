@@ -39,7 +39,8 @@ float forward(uint i)
     switch (OP) {
     case ELT_RELU_F: return a > 0.0 ? a : 0.0;
     case ELT_LEAKY_F: return a > 0.0 ? a : a * pc.s0;
-    case ELT_TANH_F: return tanh(a);
+    // some implementations compute tanh through exp(2x), which overflows to NaN for large x
+    case ELT_TANH_F: return tanh(clamp(a, -15.0, 15.0));
     case ELT_SIGMOID_F: return sigmoid(a);
     case ELT_SCALE_F: return a * pc.s0;
     case ELT_COPY_F: return a;

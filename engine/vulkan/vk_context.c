@@ -405,6 +405,12 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
         vk_ctx_destroy(ctx);
         return -1;
     }
+    if (lim->maxPerStageDescriptorStorageBuffers < VK_BINDINGS + 1) {
+        snprintf(err, errlen, "%s binds at most %u storage buffers per shader; %d are needed",
+                 ctx->name, lim->maxPerStageDescriptorStorageBuffers, VK_BINDINGS + 1);
+        vk_ctx_destroy(ctx);
+        return -1;
+    }
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());

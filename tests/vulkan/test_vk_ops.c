@@ -88,10 +88,14 @@ static eng_node *case_leaky_relu(eng_graph *g, uint32_t *rng)
 {
     return eng_leaky_relu(g, rand_input4(g, "x", rng, 1), 0.2f);
 }
-static eng_node *case_tanh(eng_graph *g, uint32_t *rng) { return eng_tanh(g, rand_input4(g, "x", rng, 1)); }
+/* inputs up to +-100: saturation must not overflow */
+static eng_node *case_tanh(eng_graph *g, uint32_t *rng)
+{
+    return eng_tanh(g, eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f));
+}
 static eng_node *case_sigmoid(eng_graph *g, uint32_t *rng)
 {
-    return eng_sigmoid(g, rand_input4(g, "x", rng, 1));
+    return eng_sigmoid(g, eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f));
 }
 static eng_node *case_scale(eng_graph *g, uint32_t *rng)
 {
