@@ -1,8 +1,10 @@
 /* Device selection and failure handling: eng_device_list, eng_backend_open's --device specs,
  * auto's choice and CPU fallback, a tensor over the device's buffer limit, and the devices
  * command. With --no-driver (ctest points the loader at a missing driver), every Vulkan request
- * must fail with a message and auto must fall back to the CPU. */
+ * must fail with a message and auto must fall back to the CPU. Also: tensors spanning several
+ * memory blocks and staging chunks. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/commands.h"
@@ -67,6 +69,40 @@ static void check_oversized_tensor(void)
     eng_backend_free(vk);
 }
 
+/* Two 100 MB tensors: transfers in several 16 MB staging chunks and, where blocks are bounded
+ * by a small storage buffer range (128 MB on lavapipe), two memory blocks; the values must
+ * survive exactly. */
+static void check_large_tensors(void)
+{
+    char err[512];
+    eng_backend *vk = eng_backend_open("vulkan", 1, err, sizeof err);
+    if (!vk)
+        return; /* reported by check_oversized_tensor */
+    eng_graph *g = eng_graph_new();
+    eng_node *x = eng_input4(g, "x", 1, 25, 1000, 1000), *y = eng_relu(g, x);
+    eng_forward(g, y);
+    eng_plan *p = eng_plan_new(g, vk);
+    float *in = malloc(x->numel * sizeof *in), *out = malloc(x->numel * sizeof *out);
+    CHECK(p && in && out, "planning two 100 MB tensors: %s", eng_last_error());
+    if (p && in && out) {
+        for (size_t i = 0; i < x->numel; i++)
+            in[i] = (float)(int)(i % 1999) - 999.0f;
+        int status = eng_plan_write(p, x, in) || eng_plan_run(p) || eng_plan_read(p, y, out);
+        CHECK(!status, "large tensors: %s", eng_last_error());
+        size_t bad = 0;
+        for (size_t i = 0; i < x->numel && !status; i++)
+            bad += out[i] != (in[i] > 0.0f ? in[i] : 0.0f);
+        CHECK(bad == 0, "%zu of %zu relu values wrong after chunked transfers", bad, x->numel);
+        CHECK(eng_plan_bytes(p) >= 2 * x->numel * sizeof(float), "plan holds %zu bytes",
+              eng_plan_bytes(p));
+    }
+    free(in);
+    free(out);
+    eng_plan_free(p);
+    eng_graph_free(g);
+    eng_backend_free(vk);
+}
+
 static void check_devices_command(void)
 {
     char *ok_args[] = {"devices", NULL};
@@ -107,6 +143,7 @@ int main(int argc, char **argv)
     /* auto takes a GPU when there is one, never a software device */
     expect_open("auto", has_gpu(d, count) ? "vulkan:" : "cpu", NULL);
     check_oversized_tensor();
+    check_large_tensors();
     check_devices_command();
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
