@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/fsutil.h"
@@ -100,8 +101,8 @@ int cmd_demo(int argc, char **argv)
     fflush(stdout);
     snprintf(model, sizeof model, "%s/demo/latest_net_G.safetensors", ckpt);
     test_config te = {.data = data, .model = model, .split = "test", .results = results,
-                      .direction = "AtoB", .device = "cpu", .threads = threads, .seed = seed,
-                      .quiet = quiet};
+                      .direction = "AtoB", .device = app_default_device(), .threads = threads,
+                      .seed = seed, .quiet = quiet};
     rc = test_run(&te, NULL);
     if (rc)
         return rc;

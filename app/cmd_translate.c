@@ -50,7 +50,7 @@ static int translate_one(generator *r, const translate_opts *o, const char *path
 
 int cmd_translate(int argc, char **argv)
 {
-    translate_opts o = {.format = "png", .device = "cpu", .quality = 95};
+    translate_opts o = {.format = "png", .device = app_default_device(), .quality = 95};
     const cli_opt opts[] = {
         {"model", CLI_STR, &o.model, "generator file (.safetensors: ours or converted)"},
         {"input", CLI_STR, &o.input, "an image file or a folder of images"},
@@ -61,7 +61,7 @@ int cmd_translate(int argc, char **argv)
         {"seed", CLI_U64, &o.seed, "dropout seed (without --eval)"},
         {"full-res", CLI_FLAG, &o.full_res,
          "run at the image's own resolution (mirror-padded to the network stride)"},
-        {"device", CLI_STR, &o.device, "cpu"},
+        {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
         {"quiet", CLI_FLAG, &o.quiet, "no progress display"},
     };

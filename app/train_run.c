@@ -47,7 +47,7 @@ void train_config_defaults(train_config *c)
     c->crop_size = 256;
     c->preprocess = "resize_and_crop";
     c->save_epoch_freq = 5;
-    c->device = "cpu";
+    c->device = app_default_device();
     c->workers = 2;
     c->display_freq = 400;
     c->input_nc = 3;
