@@ -3,6 +3,8 @@
 # Usage: sudo tools/install_deps.sh [--with-torch]
 #   --with-torch also installs python3-torch, needed only to regenerate golden fixtures
 #   and to benchmark against PyTorch (tools/), never to build, run or test.
+# chromium (headless) renders the HTML report pages in the app_report_browser test, which
+# is skipped where it is missing.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -11,5 +13,7 @@ PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev li
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Debian's chromium (Ubuntu ships it as a snap only: the browser test is skipped there).
+if apt-cache show chromium >/dev/null 2>&1; then PKGS="$PKGS chromium fonts-liberation"; fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS
