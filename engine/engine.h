@@ -105,6 +105,8 @@ eng_backend *eng_cpu_backend_new(int threads); /* threads <= 0: all cores */
 void eng_backend_free(eng_backend *be);
 const char *eng_backend_name(const eng_backend *be);
 
+/* Every gradient stays readable after a run (for tests comparing backends; costs memory). */
+void eng_keep_grads(eng_graph *g);
 /* Allocates every buffer of the graph on the backend. Leaves are zero, consts filled. */
 eng_plan *eng_plan_new(eng_graph *g, eng_backend *be);
 void eng_plan_free(eng_plan *p);
@@ -114,7 +116,8 @@ int eng_plan_run(eng_plan *p);
 int eng_plan_write(eng_plan *p, const eng_node *n, const float *src);
 int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
 /* Gradients are kept for inputs and for params that no optimizer updates; those of op outputs
- * and of optimized params share memory and are not readable after a run (ENG_EINVAL). */
+ * and of optimized params share memory and are not readable after a run (ENG_EINVAL), unless
+ * eng_keep_grads was called on the graph before planning. */
 int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst);
 /* Bytes of device/host memory the plan holds (all buffers). */
 size_t eng_plan_bytes(const eng_plan *p);

@@ -49,6 +49,11 @@ eng_graph *eng_graph_new(void)
     return g;
 }
 
+void eng_keep_grads(eng_graph *g)
+{
+    g->keep_grads = 1;
+}
+
 static void adam_free(eng_adam *opt)
 {
     free(opt->params);

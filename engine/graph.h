@@ -101,6 +101,7 @@ typedef struct eng_graph {
     int ncmds, cap_cmds;
     eng_adam **opts;
     int nopts, cap_opts;
+    int keep_grads;     /* eng_keep_grads: every gradient stays readable after a run */
 } eng_graph;
 
 /* ---- backend interface ------------------------------------------------------------------- */

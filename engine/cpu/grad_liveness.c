@@ -10,7 +10,8 @@
  *   same as updating at the ADAM command.
  * Each ZERO_GRAD of a transient gradient moves to its next touch. Buffers whose lifetimes do
  * not overlap get the same memory: offsets are chosen greedily, largest first, at the lowest
- * free address. Gradients of inputs and of parameters without an optimizer stay readable. */
+ * free address. Gradients of inputs and of parameters without an optimizer stay readable, and
+ * all of them when the graph asks to keep its gradients (nothing is transient then). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,9 +124,9 @@ static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
         if (c->kind != ENG_CMD_ADAM)
             continue;
         for (int p = 0; p < c->opt->nparams; p++) {
-            point[k] = adam_point(g, i, c->opt->params[p]);
+            point[k] = g->keep_grads ? i : adam_point(g, i, c->opt->params[p]);
             fill[point[k]]++;
-            transient[c->opt->params[p]->id] = 1;
+            transient[c->opt->params[p]->id] = !g->keep_grads;
             k++;
         }
     }
@@ -223,7 +224,8 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
              s.zero_counts && s.zero_fill && list && tmp;
     if (ok) {
         for (int id = 0; id < g->nnodes; id++)
-            gp->transient[id] = g->nodes[id]->has_grad && is_op_output(g->nodes[id]);
+            gp->transient[id] =
+                !g->keep_grads && g->nodes[id]->has_grad && is_op_output(g->nodes[id]);
         ok = plan_adam(g, gp, gp->transient) == 0;
     }
     if (ok) {

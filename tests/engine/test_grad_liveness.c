@@ -4,7 +4,8 @@
  * backward passes through the same tensors gives exactly the parameter gradients of a graph
  * holding only the second pass (each pass starts from zeroed gradients), (4) with Adam, the
  * parameters' gradients are transient too (each update runs once its gradient is complete):
- * less memory than one gradient buffer per parameter, and their reads are refused. */
+ * less memory than one gradient buffer per parameter, and their reads are refused; (5) after
+ * eng_keep_grads every gradient is readable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,12 +163,31 @@ static void check_adam(eng_backend *be)
     eng_graph_free(adam.g);
 }
 
+static void check_keep(eng_backend *be)
+{
+    chain k;
+    build_chain(&k);
+    eng_keep_grads(k.g);
+    eng_backward(k.g, eng_sum(k.g, k.out), k.w, DEPTH);
+    eng_adam_step(k.g, eng_adam_new(k.g, k.w, DEPTH, 1e-3f, 0.5f, 0.999f, 1e-8f));
+    eng_plan *p = eng_plan_new(k.g, be);
+    write_inputs(p, &k);
+    float *v = malloc(sizeof(float) * C * H * H);
+    check(eng_plan_run(p) == ENG_OK && eng_plan_read_grad(p, k.mid, v) == ENG_OK &&
+              eng_plan_read_grad(p, k.w[0], v) == ENG_OK,
+          "eng_keep_grads: intermediate and optimized gradients readable");
+    free(v);
+    eng_plan_free(p);
+    eng_graph_free(k.g);
+}
+
 int main(void)
 {
     eng_backend *be = eng_cpu_backend_new(2);
     check_memory_and_reads(be);
     check_two_passes(be);
     check_adam(be);
+    check_keep(be);
     eng_backend_free(be);
     return failures ? 1 : 0;
 }

@@ -23,6 +23,7 @@ typedef struct {
 static void build_adam(model *m)
 {
     eng_graph *g = m->g = eng_graph_new();
+    eng_keep_grads(g); /* gradients are compared */
     eng_node *p[2] = {eng_param4(g, "p", 3, 5, 7, 1), eng_param1(g, "q", 37)};
     eng_node *u[2] = {eng_input4(g, "u", 3, 5, 7, 1), eng_input(g, "v", 1, (const int[]){37})};
     eng_node *loss = eng_add(g, eng_sum(g, eng_mul(g, p[0], u[0])), eng_sum(g, eng_mul(g, p[1], u[1])));
@@ -48,6 +49,7 @@ static eng_node *discriminator(eng_graph *g, eng_node *pair, eng_node **params, 
 static void build_gan(model *m)
 {
     eng_graph *g = m->g = eng_graph_new();
+    eng_keep_grads(g); /* gradients are compared */
     eng_node *a = eng_input4(g, "real_a", 2, 3, 10, 10), *b = eng_input4(g, "real_b", 2, 3, 10, 10);
     eng_node *gp[6] = {eng_param4(g, "g.down", 8, 3, 4, 4), eng_param4(g, "g.up", 8, 5, 4, 4),
                        eng_param1(g, "g.up_bias", 5), eng_param4(g, "g.out", 3, 8, 3, 3),

@@ -79,6 +79,7 @@ static void build_side(side *s, vkt_build_fn build, uint32_t seed)
 {
     uint32_t rng = seed;
     s->g = eng_graph_new();
+    eng_keep_grads(s->g); /* gradients are compared */
     s->out = build(s->g, &rng);
     eng_node *upstream = eng_input(s->g, "upstream", s->out->ndim, s->out->shape);
     s->loss = eng_sum(s->g, eng_mul(s->g, s->out, upstream));
