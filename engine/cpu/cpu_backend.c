@@ -1,5 +1,7 @@
-/* The CPU backend: one arena for every buffer of the graph, a dispatch table of kernels, and
- * a thread pool shared by the element-wise kernels (the GEMMs use OpenBLAS's own threads). */
+/* The CPU backend: one arena for every buffer of the graph (transient gradients sharing one
+ * region by liveness, grad_liveness.c), a dispatch table of kernels, and a thread pool shared
+ * by the element-wise kernels, the skinny products and direct convolutions (the large GEMMs
+ * use OpenBLAS's own threads). */
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
