@@ -85,9 +85,10 @@ int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *
     return rc ? -1 : 0;
 }
 
-/* Loads one node from a file tensor of the same size into the plan. */
-static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, const char *path,
-                     char *err, size_t errlen)
+/* 0 when the file tensor has the node's shape (a scalar also matches a 1-element node),
+ * else -1 with a message naming both shapes. */
+static int check_shape(const eng_node *node, const st_tensor *t, const char *path, char *err,
+                       size_t errlen)
 {
     int same = t->numel == node->numel;
     if (same && !(t->ndim == 0 && node->numel == 1)) {
@@ -95,18 +96,26 @@ static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, cons
         for (int d = 0; same && d < t->ndim; d++)
             same = t->shape[d] == node->shape[d];
     }
-    if (!same) {
-        char want[64] = "", got[64] = "";
-        for (int d = 0; d < node->ndim; d++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
-                     node->shape[d]);
-        for (int d = 0; d < t->ndim; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%" PRId64, d ? "," : "",
-                     t->shape[d]);
-        snprintf(err, errlen, "%s: tensor %s has shape [%s], the network needs [%s]", path,
-                 t->name, got, want);
+    if (same)
+        return 0;
+    char want[64] = "", got[64] = "";
+    for (int d = 0; d < node->ndim; d++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
+                 node->shape[d]);
+    for (int d = 0; d < t->ndim; d++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%" PRId64, d ? "," : "",
+                 t->shape[d]);
+    snprintf(err, errlen, "%s: tensor %s has shape [%s], the network needs [%s]", path, t->name,
+             got, want);
+    return -1;
+}
+
+/* Loads one node from a file tensor of the same shape into the plan. */
+static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, const char *path,
+                     char *err, size_t errlen)
+{
+    if (check_shape(node, t, path, err, errlen))
         return -1;
-    }
     float *v = malloc(sizeof *v * (node->numel ? node->numel : 1));
     if (!v) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -122,8 +131,7 @@ static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, cons
     return 0;
 }
 
-int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,
-                  size_t errlen)
+int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, size_t errlen)
 {
     for (int i = 0; i < n->n; i++) {
         const st_tensor *t = st_find(f, n->t[i].key);
@@ -132,7 +140,7 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
                      n->t[i].key);
             return -1;
         }
-        if (load_node(p, n->t[i].node, t, path, err, errlen))
+        if (check_shape(n->t[i].node, t, path, err, errlen))
             return -1;
     }
     for (int i = 0; i < st_count(f); i++) {
@@ -143,6 +151,17 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
             return -1;
         }
     }
+    return 0;
+}
+
+int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,
+                  size_t errlen)
+{
+    if (ckpt_check_net(n, f, path, err, errlen))
+        return -1;
+    for (int i = 0; i < n->n; i++)
+        if (load_node(p, n->t[i].node, st_find(f, n->t[i].key), path, err, errlen))
+            return -1;
     return 0;
 }
 
