@@ -269,10 +269,14 @@ int train_run(const train_config *c)
     }
     pair_loader_item_size(loader, &topts.height, &topts.width);
     int stride = gen_stride(&topts.gen);
-    if (topts.height % stride || topts.width % stride) {
-        fprintf(stderr, "pix2pix train: training images are %dx%d; %s needs sides that are "
-                "multiples of %d (see --crop-size, --preprocess)\n",
-                topts.width, topts.height, c->netG, stride);
+    int min_side = gen_min_side(&topts.gen);
+    if (disc_min_side(&topts.disc) > min_side)
+        min_side = disc_min_side(&topts.disc);
+    if (topts.height % stride || topts.width % stride || topts.height < min_side ||
+        topts.width < min_side) {
+        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s need sides that "
+                "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
+                topts.width, topts.height, c->netG, c->netD, stride, min_side);
         pair_loader_close(loader);
         return 2;
     }
