@@ -34,6 +34,14 @@ static void buf_free(buf_list *l)
     free(l->bufs);
 }
 
+/* Prefixes a reason with the file it concerns. */
+static void name_file(char *err, size_t errlen, const char *path)
+{
+    char why[512];
+    snprintf(why, sizeof why, "%s", err[0] ? err : "cannot build the file");
+    snprintf(err, errlen, "%s: %s", path, why);
+}
+
 /* Adds one node's values under name (an int64 scalar for counters). */
 static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *node,
                     const char *name, int is_counter, char *err, size_t errlen)
@@ -79,7 +87,9 @@ int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *
             rc = -1;
         }
     if (!rc)
-        rc = st_writer_save(w, path, err, errlen);
+        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+    else
+        name_file(err, errlen, path);
     st_writer_free(w);
     buf_free(&bl);
     return rc ? -1 : 0;
@@ -214,9 +224,9 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
     for (size_t i = 0; i < sizeof meta / sizeof meta[0] && !rc; i++)
         rc = st_writer_meta(w, meta[i].key, meta[i].value);
     if (!rc)
-        rc = st_writer_save(w, path, err, errlen);
-    else if (!err[0])
-        snprintf(err, errlen, "cannot build %s", path);
+        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+    else
+        name_file(err, errlen, path);
     st_writer_free(w);
     buf_free(&bl);
     return rc ? -1 : 0;

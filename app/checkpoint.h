@@ -15,7 +15,8 @@ typedef struct {
     const char *value;
 } ckpt_meta;
 
-/* Saves the network's tensors (num_batches_tracked as an int64 scalar) atomically. */
+/* Saves the network's tensors (num_batches_tracked as an int64 scalar) atomically. Save
+ * errors name the file. */
 int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *meta, int nmeta,
                   char *err, size_t errlen);
 /* Checks that f holds exactly the network's tensors with its shapes (no plan needed, so a file

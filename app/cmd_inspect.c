@@ -45,7 +45,7 @@ int cmd_inspect(int argc, char **argv)
     char err[512];
     st_file *f = st_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
         return 1;
     }
     printf("file:       %s\n", path);

@@ -12,7 +12,7 @@ static int check_file(const st_file *f, const gen_config *cfg, const char *path,
 {
     if ((cfg->input_nc != 1 && cfg->input_nc != 3) ||
         (cfg->output_nc != 1 && cfg->output_nc != 3)) {
-        snprintf(err, errlen, "%s: images have 1 or 3 channels; the generator takes %d and gives %d",
+        snprintf(err, errlen, "%s: images have 1 or 3 channels; the generator takes %d, gives %d",
                  path, cfg->input_nc, cfg->output_nc);
         return -1;
     }
@@ -32,11 +32,9 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
 {
     memset(r, 0, sizeof *r);
     char why[512];
-    r->file = st_open(path, why, sizeof why);
-    if (!r->file) {
-        snprintf(err, errlen, "%s: %s", path, why);
+    r->file = st_open(path, err, errlen); /* its reason names the file */
+    if (!r->file)
         return -1;
-    }
     if (ckpt_gen_config(r->file, &r->cfg, why, sizeof why)) {
         snprintf(err, errlen, "%s: %s", path, why);
         st_close(r->file);
