@@ -132,7 +132,7 @@ static int load_net_file(const net *n, eng_plan *p, const char *path)
     char err[1024];
     st_file *f = st_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
         return -1;
     }
     int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
@@ -176,13 +176,13 @@ static int save_nets(const train_config *c, const trainer *t, const char *dir, i
         snprintf(path, sizeof path, "%s/%s_net_G.safetensors", dir, tag);
         if (ckpt_save_net(&t->G, t->plan, path, gmeta, (int)(sizeof gmeta / sizeof gmeta[0]),
                           err, sizeof err)) {
-            fprintf(stderr, "%s: %s\n", path, err);
+            fprintf(stderr, "%s\n", err); /* names the file */
             return -1;
         }
         snprintf(path, sizeof path, "%s/%s_net_D.safetensors", dir, tag);
         if (ckpt_save_net(&t->D, t->plan, path, dmeta, (int)(sizeof dmeta / sizeof dmeta[0]),
                           err, sizeof err)) {
-            fprintf(stderr, "%s: %s\n", path, err);
+            fprintf(stderr, "%s\n", err);
             return -1;
         }
     }
@@ -201,7 +201,7 @@ static int save_all(const train_config *c, trainer *t, const char *dir, int epoc
     char path[4400], err[1024];
     snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
     if (ckpt_save_opt(&s, t->g, t->plan, path, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s\n", err);
         return -1;
     }
     return 0;
@@ -258,6 +258,11 @@ int train_run(const train_config *c)
         perror(dir);
         return 1;
     }
+    /* A run killed while saving leaves its temporary file behind; this run owns the folder. */
+    int stale = fs_remove_stale_temps(dir);
+    if (stale)
+        fprintf(stderr, "removed %d temporary file%s left in %s by an interrupted save\n", stale,
+                stale == 1 ? "" : "s", dir);
     char opt_path[4300];
     snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
     if (c->options_text && fs_write_atomic(opt_path, c->options_text))
