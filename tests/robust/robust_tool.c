@@ -2,7 +2,9 @@
  *   robust_tool inputs DIR CORPUS  writes good images and every kind of bad input into DIR
  *                                  (CORPUS: tests/fuzz/corpus_image, for 16-bit and CMYK);
  *   robust_tool decode FILE...     decodes each file, prints "FILE WxH", exit 1 if one fails;
- *   robust_tool same FILE FILE     exit 0 when both files have the same bytes. */
+ *   robust_tool same FILE FILE     exit 0 when both files have the same bytes;
+ *   robust_tool noise FILE SIDE    writes a PNG of random pixels (large for its size). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +51,10 @@ static void picture(image *img, int w, int h, int channels)
         die("image_alloc");
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            for (int c = 0; c < channels; c++)
-                img->pixels[((size_t)y * w + x) * channels + c] =
-                    (unsigned char)(c == 3 ? 128 + x % 128 : (x * 255 / w + y * 97 / h + 60 * c) % 256);
+            for (int c = 0; c < channels; c++) {
+                int v = c == 3 ? 128 + x % 128 : (x * 255 / w + y * 97 / h + 60 * c) % 256;
+                img->pixels[((size_t)y * w + x) * channels + c] = (unsigned char)v;
+            }
 }
 
 static unsigned char *encode(int w, int h, int channels, int jpeg, size_t *size)
@@ -144,6 +147,24 @@ static int make_inputs(const char *dir, const char *corpus)
     return 0;
 }
 
+static int noise(const char *path, int side)
+{
+    image img;
+    char err[256];
+    if (image_alloc(&img, side, side, 3))
+        die("image_alloc");
+    uint32_t x = 12345;
+    for (size_t i = 0; i < (size_t)side * side * 3; i++) {
+        x = x * 1664525u + 1013904223u;
+        img.pixels[i] = (uint8_t)(x >> 24);
+    }
+    int rc = image_save_png(path, &img, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s: %s\n", path, err);
+    image_free(&img);
+    return rc ? 2 : 0;
+}
+
 static int decode(int n, char **files)
 {
     int bad = 0;
@@ -179,6 +200,9 @@ int main(int argc, char **argv)
         return decode(argc - 2, argv + 2);
     if (argc == 4 && !strcmp(argv[1], "same"))
         return same(argv[2], argv[3]);
-    fprintf(stderr, "usage: robust_tool inputs DIR CORPUS | decode FILE... | same A B\n");
+    if (argc == 4 && !strcmp(argv[1], "noise"))
+        return noise(argv[2], atoi(argv[3]));
+    fprintf(stderr, "usage: robust_tool inputs DIR CORPUS | decode FILE... | same A B | "
+                    "noise FILE SIDE\n");
     return 2;
 }
