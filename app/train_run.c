@@ -347,8 +347,7 @@ int train_run(const train_config *c)
             }
             steps++;
             loss_log_row(log, epoch, iter, losses);
-            if (!c->quiet)
-                progress_step(&prog, epoch, epochs, iter, iters, losses);
+            progress_step(&prog, epoch, epochs, iter, iters, losses);
             if (c->display_freq > 0 && (steps % c->display_freq == 0 || steps == 1) &&
                 web_save_samples(dir, epoch, &t, a, b, err, sizeof err))
                 fprintf(stderr, "pix2pix train: %s\n", err);

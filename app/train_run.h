@@ -20,7 +20,6 @@ typedef struct {
     int threads, workers, display_freq, input_nc, output_nc;
     int max_steps;       /* stop after this many steps (0: no limit) */
     float time_limit;    /* stop after this many seconds (0: no limit) */
-    int quiet;           /* no progress display */
     const char *options_json; /* recorded in the checkpoints' metadata */
     const char *options_text; /* written to CKDIR/NAME/opt.txt (NULL: none) */
     const char *resume_hint;  /* command line printed when stopped early */
