@@ -74,4 +74,8 @@ expect_status 2 $? "translate with --quality 0"
 "$BIN" translate --model "$MODEL" --input "$IN/tiny_1x1.png" --output "$TMP/full" --full-res \
     >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "translate --full-res of a 1x1 image"
+# The exit statuses asserted here and in the other scripts are documented in --help.
+for cmd in translate train test inspect; do
+    "$BIN" $cmd --help | grep -q "^Exit status: 0 " || fail "$cmd --help: no exit statuses"
+done
 finish
