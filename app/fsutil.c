@@ -118,7 +118,7 @@ int fs_remove_stale_temps(const char *dir)
     int removed = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!strstr(e->d_name, ".safetensors.tmp."))
+        if (!strstr(e->d_name, ".tmp."))
             continue;
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);

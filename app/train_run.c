@@ -258,8 +258,12 @@ int train_run(const train_config *c)
         perror(dir);
         return 1;
     }
-    /* A run killed while saving leaves its temporary file behind; this run owns the folder. */
-    int stale = fs_remove_stale_temps(dir);
+    /* A run killed while saving leaves its temporary files behind; this run owns the folder. */
+    char web[4300], images[4400];
+    snprintf(web, sizeof web, "%s/web", dir);
+    snprintf(images, sizeof images, "%s/images", web);
+    int stale = fs_remove_stale_temps(dir) + fs_remove_stale_temps(web) +
+                fs_remove_stale_temps(images);
     if (stale)
         fprintf(stderr, "removed %d temporary file%s left in %s by an interrupted save\n", stale,
                 stale == 1 ? "" : "s", dir);

@@ -74,6 +74,22 @@ expect_status 2 $? "translate with --quality 0"
 "$BIN" translate --model "$MODEL" --input "$IN/tiny_1x1.png" --output "$TMP/full" --full-res \
     >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "translate --full-res of a 1x1 image"
+# The smallest sizes: a ResNet with instance norm (whose 1/4 map must keep 2x2) translates a
+# 1x1 image at full resolution (it once aborted in instance_norm2d), and training refuses
+# sizes a network cannot take with exit 2 (they once aborted in batch_norm2d).
+tiny_model r --netG resnet_1blocks --norm instance --netD pixel --load-size 8 --crop-size 8
+"$BIN" translate --model "$TMP/ck/r/latest_net_G.safetensors" --input "$IN/tiny_1x1.png" \
+    --output "$TMP/full_r" --full-res >/dev/null 2>"$TMP/stderr"
+expect_status 0 $? "translate --full-res of a 1x1 image with a ResNet"
+[ "$("$TOOL" decode "$TMP/full_r/tiny_1x1.png" | sed 's/.* //')" = 1x1 ] ||
+    fail "no 1x1 result from the ResNet"
+for size in 4 16; do
+    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name small --netG \
+        resnet_1blocks --ngf 4 --ndf 4 --load-size $size --crop-size $size --epochs 1 \
+        --epochs-decay 0 --threads 1 --display-freq 0 >/dev/null 2>"$TMP/stderr"
+    expect_status 2 $? "train at ${size}x$size with resnet + basic"
+    expect_line "$TMP/stderr" "training images are ${size}x$size" "at least 24"
+done
 # The exit statuses asserted here and in the other scripts are documented in --help.
 for cmd in translate train test inspect; do
     "$BIN" $cmd --help | grep -q "^Exit status: 0 " || fail "$cmd --help: no exit statuses"

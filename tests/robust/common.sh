@@ -24,12 +24,13 @@ expect_line() {
     [ -n "$match" ] || fail "no line of $(basename "$file") contains: $*"
 }
 
-# expect_reason FILE PATH WORDS: a line of FILE is "PATH: REASON" with WORDS in REASON, and it
-# is the only line naming PATH.
+# expect_reason FILE PATH WORDS: a line of FILE is "PATH: REASON" with WORDS in REASON (and
+# the path only once), and it is the only line naming PATH.
 expect_reason() {
     lines=$(grep -F -- "$2: " "$1")
     reason=${lines#*"$2: "}
     case "$reason" in
+    *"$2"*) fail "$2: the path is repeated in '$lines'" ;;
     *"$3"*) ;;
     *) fail "$2: reason '$reason' does not contain '$3'" ;;
     esac

@@ -44,8 +44,9 @@ while [ $kills -lt 20 ]; do
     grep -q "^resuming" "$TMP/stderr" || fail "kill $kills: no 'resuming' message"
 done
 echo "SIGKILL $kills times: the latest checkpoint loaded and resumed each time"
-# A write killed midway leaves its temporary file; the next run removes it.
+# A write killed midway leaves its temporary file; the next run removes them.
 : >"$CK/latest_net_G.safetensors.tmp.AbC123"
+: >"$CK/opt.txt.tmp.1234"
 train_k --max-steps 1 >/dev/null 2>"$TMP/stderr"
 expect_line "$TMP/stderr" "removed" "temporary file" "$CK"
 [ -z "$(find "$CK" -name '*.tmp.*')" ] || fail "temporary files left: $(find "$CK" -name '*.tmp.*')"
