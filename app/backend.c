@@ -1,16 +1,15 @@
-#include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 #include "app/backend.h"
+#include "engine/device.h"
+
+const char *app_default_device(void)
+{
+    const char *env = getenv("PIX2PIX_DEVICE");
+    return env && env[0] ? env : "auto";
+}
 
 eng_backend *app_backend_open(const char *device, int threads, char *err, size_t errlen)
 {
-    if (!strcmp(device, "cpu")) {
-        eng_backend *be = eng_cpu_backend_new(threads);
-        if (!be)
-            snprintf(err, errlen, "cannot start the CPU backend: %s", eng_last_error());
-        return be;
-    }
-    snprintf(err, errlen, "device '%s' is not available (available: cpu)", device);
-    return NULL;
+    return eng_backend_open(device, threads, err, errlen);
 }

@@ -6,7 +6,14 @@
 
 #include "engine/engine.h"
 
-/* device: "cpu". threads <= 0: all cores. NULL with a reason in err if unavailable. */
+#define APP_DEVICE_HELP                                                                          \
+    "auto (a Vulkan GPU, else the CPU) | cpu | vulkan | vulkan:N (see 'pix2pix devices'); "      \
+    "$PIX2PIX_DEVICE sets the default"
+
+/* The default --device: $PIX2PIX_DEVICE when set, else "auto". */
+const char *app_default_device(void);
+/* device: auto | cpu | vulkan | vulkan:N. threads <= 0: all cores. NULL with a reason in err
+ * if unavailable. */
 eng_backend *app_backend_open(const char *device, int threads, char *err, size_t errlen);
 
 #endif

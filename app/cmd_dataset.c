@@ -3,15 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/commands.h"
+#include "app/progress.h"
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
 #include "datasets/loader.h"
 #include "datasets/synthetic.h"
 
-typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_U64 } opt_type;
+typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_U64, OPT_FLAG } opt_type;
 
 typedef struct {
     const char *name; /* without the leading "--" */
@@ -39,6 +39,8 @@ static void print_help(const char *usage, const char *about, const cli_option *o
         case OPT_U64:
             snprintf(def, sizeof def, " (default %llu)", *(unsigned long long *)opts[i].value);
             break;
+        case OPT_FLAG:
+            break;
         }
         printf("  --%-14s %s%s\n", opts[i].name, opts[i].help, def);
     }
@@ -61,6 +63,10 @@ static int parse_options(int argc, char **argv, const char *usage, const char *a
             fprintf(stderr, "pix2pix dataset %s: unknown option '%s' (see --help)\n", argv[0],
                     argv[i]);
             return -1;
+        }
+        if (o->type == OPT_FLAG) {
+            *(int *)o->value = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "pix2pix dataset %s: %s needs a value\n", argv[0], argv[i]);
@@ -86,6 +92,8 @@ static int parse_options(int argc, char **argv, const char *usage, const char *a
             break;
         case OPT_U64:
             *(unsigned long long *)o->value = strtoull(v, &end, 10);
+            break;
+        case OPT_FLAG:
             break;
         }
         if (errno || !end || *end || end == v) {
@@ -138,8 +146,9 @@ static int cmd_combine(int argc, char **argv)
 static int cmd_make(int argc, char **argv)
 {
     const char *task = NULL, *from = NULL, *out = NULL;
-    make_opts o = {MAKE_EDGES, NULL, NULL, 256, 0.1, 0.1, 1, 95, 1};
+    make_opts o = {MAKE_EDGES, NULL, NULL, 256, 0.1, 0.1, 1, 95, NULL};
     unsigned long long seed = 1;
+    int quiet = 0;
     cli_option opts[] = {
         {"task", OPT_STRING, &task, "edges | colorize | deblur: what the input A is"},
         {"from", OPT_STRING, &from, "folder of photos (JPEG or PNG)"},
@@ -149,6 +158,7 @@ static int cmd_make(int argc, char **argv)
         {"test-fraction", OPT_DOUBLE, &o.test_fraction, "share of photos for test"},
         {"seed", OPT_U64, &seed, "decides which photos go to which split"},
         {"jpeg-quality", OPT_INT, &o.jpeg_quality, "JPEG quality of the pairs; 0 writes PNG"},
+        {"quiet", OPT_FLAG, &quiet, "no progress display"},
     };
     int rc = parse_options(argc, argv,
                            "make --task edges|colorize|deblur --from PHOTOS --out DIR [options]",
@@ -178,9 +188,14 @@ static int cmd_make(int argc, char **argv)
     o.photos = from;
     o.out = out;
     o.seed = seed;
+    progress_view view = {.label = "make"};
+    progress_init(&view.bar, "photos", 0, quiet);
+    const dataset_progress prog = {progress_view_step, &view};
+    o.progress = &prog;
     make_result res;
     char err[1024];
     rc = dataset_make(&o, &res, err, sizeof err);
+    progress_end(&view.bar);
     printf("make: %zu train, %zu val, %zu test pairs written to %s, %zu photos failed\n",
            res.train, res.val, res.test, out, res.failed);
     if (rc) {
@@ -192,8 +207,9 @@ static int cmd_make(int argc, char **argv)
 
 static int cmd_synth(int argc, char **argv)
 {
-    synth_opts o = {NULL, 400, 256, 1, 0.1, 0.1, 1};
+    synth_opts o = {NULL, 400, 256, 1, 0.1, 0.1, NULL};
     unsigned long long seed = 1;
+    int quiet = 0;
     cli_option opts[] = {
         {"out", OPT_STRING, &o.out, "output dataset folder (train/val/test inside)"},
         {"count", OPT_INT, &o.count, "pairs in all splits together"},
@@ -201,6 +217,7 @@ static int cmd_synth(int argc, char **argv)
         {"seed", OPT_U64, &seed, "the same seed writes the same images"},
         {"val-fraction", OPT_DOUBLE, &o.val_fraction, "share of pairs for val"},
         {"test-fraction", OPT_DOUBLE, &o.test_fraction, "share of pairs for test"},
+        {"quiet", OPT_FLAG, &quiet, "no progress display"},
     };
     int rc = parse_options(argc, argv, "synth --out DIR [options]",
                            "Writes a procedural aligned dataset: A a label map of shapes, B the "
@@ -211,8 +228,14 @@ static int cmd_synth(int argc, char **argv)
     if (require(o.out, argv[0], "out"))
         return 2;
     o.seed = seed;
+    progress_view view = {.label = "synth"};
+    progress_init(&view.bar, "pairs", o.count, quiet);
+    const dataset_progress prog = {progress_view_step, &view};
+    o.progress = &prog;
     char err[1024];
-    if (synth_write_dataset(&o, err, sizeof err)) {
+    rc = synth_write_dataset(&o, err, sizeof err);
+    progress_end(&view.bar);
+    if (rc) {
         fprintf(stderr, "pix2pix dataset synth: %s\n", err);
         return 1;
     }
@@ -270,13 +293,6 @@ static int open_loader(const char *cmd, const loader_args *a, int serial, pair_l
         {"crop-size", OPT_INT, &(a).crop, "crop side"},                                        \
         {"threads", OPT_INT, &(a).threads, "decoding threads"},                                \
         {"batch", OPT_INT, &(a).batch, "pairs per batch"}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int split_present(const char *data, const char *split)
 {

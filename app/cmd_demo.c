@@ -2,11 +2,14 @@
  * dataset (label maps -> rendered scenes), train a small U-Net on it, translate its test
  * split and write an HTML page. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/fsutil.h"
+#include "app/progress.h"
 #include "app/test_run.h"
 #include "app/train_run.h"
 #include "datasets/synthetic.h"
@@ -17,6 +20,7 @@ int cmd_demo(int argc, char **argv)
     int count = 240, size = 64, ngf = 16, threads = 2, batch = 4;
     float time_limit = 105.0f; /* with data generation and testing: under 2 minutes */
     uint64_t seed = 1;
+    int quiet = 0;
     const cli_opt opts[] = {
         {"dir", CLI_STR, &dir, "folder for the dataset, checkpoints and results"},
         {"count", CLI_INT, &count, "pairs to generate"},
@@ -26,6 +30,7 @@ int cmd_demo(int argc, char **argv)
         {"time-limit", CLI_FLOAT, &time_limit, "seconds of training"},
         {"threads", CLI_INT, &threads, "CPU threads"},
         {"seed", CLI_U64, &seed, "seed of the data and the weights"},
+        {"quiet", CLI_FLAG, &quiet, "no progress display"},
     };
     const cli_spec spec = {
         "demo", "pix2pix demo [OPTIONS]",
@@ -50,9 +55,15 @@ int cmd_demo(int argc, char **argv)
     snprintf(netg, sizeof netg, "unet_%d", depth == 8 ? 256 : depth == 7 ? 128 : depth);
     printf("1/3 generating %d synthetic pairs of %dx%d in %s\n", count, size, size, data);
     fflush(stdout);
+    progress_view view = {.label = "synth"};
+    progress_init(&view.bar, "pairs", count, quiet);
+    const dataset_progress prog = {progress_view_step, &view};
     synth_opts so = {.out = data, .count = count, .size = size, .seed = seed,
-                     .val_fraction = 0.0, .test_fraction = 0.1};
-    if (fs_mkdirs(dir) || synth_write_dataset(&so, err, sizeof err)) {
+                     .val_fraction = 0.0, .test_fraction = 0.1, .progress = &prog};
+    snprintf(err, sizeof err, "cannot create the folder");
+    rc = fs_mkdirs(dir) ? -1 : synth_write_dataset(&so, err, sizeof err);
+    progress_end(&view.bar);
+    if (rc) {
         fprintf(stderr, "pix2pix demo: %s: %s\n", data, err);
         return 1;
     }
@@ -78,7 +89,11 @@ int cmd_demo(int argc, char **argv)
     tc.display_freq = 50;
     tc.time_limit = time_limit;
     tc.options_json = "{\"demo\":true}";
+    tc.quiet = quiet;
+    char *options = cli_to_text(&spec); /* the demo's options, on the report and in opt.txt */
+    tc.options_text = options;
     rc = train_run(&tc);
+    free(options);
     if (rc)
         return rc;
 
@@ -86,12 +101,13 @@ int cmd_demo(int argc, char **argv)
     fflush(stdout);
     snprintf(model, sizeof model, "%s/demo/latest_net_G.safetensors", ckpt);
     test_config te = {.data = data, .model = model, .split = "test", .results = results,
-                      .direction = "AtoB", .device = "cpu", .threads = threads, .seed = seed};
+                      .direction = "AtoB", .device = app_default_device(), .threads = threads,
+                      .seed = seed, .quiet = quiet};
     rc = test_run(&te, NULL);
     if (rc)
         return rc;
     printf("\nlook at:\n  %s/index.html            test inputs, outputs and targets\n"
-           "  %s/demo/web/index.html   samples during training\n"
+           "  %s/demo/web/index.html   the training report: losses, speed, samples\n"
            "  %s/demo/loss_log.csv     losses per step\n"
            "translate your own label maps with:\n"
            "  pix2pix translate --model %s --input DIR --output OUT\n",

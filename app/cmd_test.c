@@ -1,6 +1,7 @@
 /* pix2pix test: translate a dataset split and score it against the targets. */
 #include <stdio.h>
 
+#include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/test_run.h"
@@ -8,7 +9,7 @@
 int cmd_test(int argc, char **argv)
 {
     test_config c = {.split = "test", .results = "./results", .direction = "AtoB",
-                     .device = "cpu"};
+                     .device = app_default_device()};
     const cli_opt opts[] = {
         {"data", CLI_STR, &c.data, "dataset folder with DATA/<split>/ aligned A|B images"},
         {"model", CLI_STR, &c.model, "generator file (.safetensors)"},
@@ -17,8 +18,9 @@ int cmd_test(int argc, char **argv)
         {"direction", CLI_STR, &c.direction, "AtoB | BtoA"},
         {"eval", CLI_FLAG, &c.eval, "BatchNorm running statistics and no dropout"},
         {"seed", CLI_U64, &c.seed, "dropout seed (without --eval)"},
-        {"device", CLI_STR, &c.device, "cpu"},
+        {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
+        {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
     };
     const cli_spec spec = {
         "test", "pix2pix test --data DIR --model FILE [OPTIONS]",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/train_run.h"
@@ -73,12 +74,14 @@ int cmd_train(int argc, char **argv)
         {"continue", CLI_FLAG, &c.continue_train, "resume from the latest checkpoint of NAME"},
         {"init-g", CLI_STR, &c.init_g, "start G from this file"},
         {"init-d", CLI_STR, &c.init_d, "start D from this file"},
-        {"device", CLI_STR, &c.device, "cpu"},
+        {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"workers", CLI_INT, &c.workers, "image decoding threads"},
-        {"display-freq", CLI_INT, &c.display_freq, "write sample images every N steps"},
+        {"display-freq", CLI_INT, &c.display_freq,
+         "refresh the report and its images every N steps"},
         {"max-steps", CLI_INT, &c.max_steps, "stop (and save) after N steps (0: no limit)"},
         {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after S seconds (0: no limit)"},
+        {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
     };
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",

@@ -6,11 +6,12 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/fsutil.h"
+#include "app/progress.h"
 #include "app/translate.h"
 
 typedef struct {
     const char *model, *input, *output, *format, *device;
-    int quality, eval, full_res, threads;
+    int quality, eval, full_res, threads, quiet;
     uint64_t seed;
 } translate_opts;
 
@@ -49,7 +50,7 @@ static int translate_one(generator *r, const translate_opts *o, const char *path
 
 int cmd_translate(int argc, char **argv)
 {
-    translate_opts o = {.format = "png", .device = "cpu", .quality = 95};
+    translate_opts o = {.format = "png", .device = app_default_device(), .quality = 95};
     const cli_opt opts[] = {
         {"model", CLI_STR, &o.model, "generator file (.safetensors: ours or converted)"},
         {"input", CLI_STR, &o.input, "an image file or a folder of images"},
@@ -60,8 +61,9 @@ int cmd_translate(int argc, char **argv)
         {"seed", CLI_U64, &o.seed, "dropout seed (without --eval)"},
         {"full-res", CLI_FLAG, &o.full_res,
          "run at the image's own resolution (mirror-padded to the network stride)"},
-        {"device", CLI_STR, &o.device, "cpu"},
+        {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
+        {"quiet", CLI_FLAG, &o.quiet, "no progress display"},
     };
     const cli_spec spec = {
         "translate", "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]",
@@ -118,8 +120,13 @@ int cmd_translate(int argc, char **argv)
     }
     char **list = files ? files : single;
     int n = files ? count : 1, failed = 0;
-    for (int i = 0; i < n; i++)
+    progress prog;
+    progress_init(&prog, "img", n, o.quiet || n == 1);
+    for (int i = 0; i < n; i++) {
         failed += translate_one(&r, &o, list[i]) != 0;
+        progress_add(&prog, 1, "translate", 0, 0, NULL);
+    }
+    progress_end(&prog);
     printf("translated %d of %d image%s into %s\n", n - failed, n, n == 1 ? "" : "s", o.output);
     generator_close(&r);
     eng_backend_free(be);

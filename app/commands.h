@@ -16,5 +16,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const app_command commands[] = {
     {"demo", "generate a small dataset, train briefly, translate it", cmd_demo},
     {"version", "print the version", cmd_version},
     {"dataset", "build, check and benchmark paired datasets", cmd_dataset},
+    {"devices", "list the Vulkan devices and their capabilities", cmd_devices},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -5,7 +5,9 @@
 
 #include "app/backend.h"
 #include "app/fsutil.h"
+#include "app/html_page.h"
 #include "app/metrics.h"
+#include "app/progress.h"
 #include "app/tensor_image.h"
 #include "app/test_run.h"
 #include "app/translate.h"
@@ -73,11 +75,15 @@ static int load_pair(const pair_entry *e, image *a, image *b, char *err, size_t 
     return rc;
 }
 
-/* Translates one pair, scores it, saves its three images and appends its HTML row. */
-static int test_one(generator *r, const test_config *c, const pair_entry *e, FILE *rows,
-                    double m[3])
+typedef struct {
+    char stem[1024];
+    double l1, psnr, ssim;
+} test_result;
+
+/* Translates one pair, scores it and saves its three images. */
+static int test_one(generator *r, const test_config *c, const pair_entry *e, test_result *res)
 {
-    char err[1024], stem[1024];
+    char err[1024], *stem = res->stem;
     image a = {0}, b = {0}, out = {0};
     int rc = -1;
     if (load_pair(e, &a, &b, err, sizeof err)) {
@@ -103,19 +109,13 @@ static int test_one(generator *r, const test_config *c, const pair_entry *e, FIL
         image_free(target);
         *target = gray;
     }
-    m[0] = metric_l1(&out, target);
-    m[1] = metric_psnr(&out, target);
-    m[2] = metric_ssim(&out, target);
-    fs_stem(e->name, stem, sizeof stem);
+    res->l1 = metric_l1(&out, target);
+    res->psnr = metric_psnr(&out, target);
+    res->ssim = metric_ssim(&out, target);
+    fs_stem(e->name, stem, sizeof res->stem);
     if (save_result(c->results, stem, "real_A", in) || save_result(c->results, stem, "fake_B", &out) ||
         save_result(c->results, stem, "real_B", target))
         goto done;
-    fprintf(rows,
-            "<tr><td>%s<br>L1 %.2f<br>PSNR %.2f<br>SSIM %.4f</td>"
-            "<td><img src=\"images/%s_real_A.png\" width=256></td>"
-            "<td><img src=\"images/%s_fake_B.png\" width=256></td>"
-            "<td><img src=\"images/%s_real_B.png\" width=256></td></tr>\n",
-            stem, m[0], m[1], m[2], stem, stem, stem);
     rc = 0;
 done:
     image_free(&a);
@@ -124,24 +124,82 @@ done:
     return rc;
 }
 
-static int write_page(const test_config *c, const test_scores *s, const char *rows)
+/* Worst first: the largest L1 (mean absolute error) at the top. */
+static int worse_first(const void *x, const void *y)
 {
-    size_t len = strlen(rows) + 4096;
-    char *html = malloc(len), path[4200];
-    if (!html)
-        return -1;
-    snprintf(html, len,
-             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pix2pix test</title>"
-             "</head><body>\n<h2>%s on %s/%s%s</h2>\n<p>%d pairs: mean L1 %.3f, PSNR %.2f dB, "
-             "SSIM %.4f (on 0..255 images)</p>\n<table>\n"
-             "<tr><th></th><th>input</th><th>output</th><th>target</th></tr>\n%s</table>\n"
-             "</body></html>\n",
-             c->model, c->data, c->split, c->eval ? " (--eval)" : "", s->pairs, s->l1, s->psnr,
-             s->ssim, rows);
+    const test_result *a = x, *b = y;
+    return (a->l1 < b->l1) - (a->l1 > b->l1);
+}
+
+/* The image file name as an attribute value: %-escaped where a browser would read it as
+ * something else than a path (a name may hold '#', '?', '%' or quotes). */
+static void url_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch <= ' ' || ch >= 127 || strchr("\"#%&'<>?", ch))
+            fprintf(f, "%%%02X", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
+static void result_image(FILE *f, const char *stem, const char *what, int width)
+{
+    fputs("<td><img src=\"images/", f);
+    url_escape(f, stem);
+    fprintf(f, "_%s.png\" width=\"%d\" alt=\"%s\"></td>", what, width, what);
+}
+
+/* Images show at the model's size, at least 128 and at most 256 pixels wide. */
+static int page_image_width(int size)
+{
+    return size < 128 ? 128 : size > 256 ? 256 : size;
+}
+
+static int write_page(const test_config *c, const test_scores *s, test_result *res, int n,
+                      int width)
+{
+    char path[4200];
+    FILE *f;
+    char *buf;
+    size_t len;
     snprintf(path, sizeof path, "%s/index.html", c->results);
-    int rc = fs_write_atomic(path, html);
-    free(html);
-    return rc;
+    if (html_open(&f, &buf, &len))
+        return -1;
+    qsort(res, (size_t)n, sizeof *res, worse_first);
+    html_begin(f, "pix2pix test", 0);
+    fputs("<h1>pix2pix test</h1>\n<table class=\"info\"><tr><td>model</td><td>", f);
+    html_escape(f, c->model);
+    fputs("</td></tr><tr><td>data</td><td>", f);
+    html_escape(f, c->data);
+    fputs("/", f);
+    html_escape(f, c->split);
+    fprintf(f, " (%s)</td></tr><tr><td>mode</td><td>%s</td></tr>\n", c->direction,
+            c->eval ? "--eval: BatchNorm running statistics, no dropout"
+                    : "BatchNorm statistics of each image, dropout on (the reference's default)");
+    fprintf(f, "<tr><td>pairs</td><td>%d scored%s</td></tr>\n", s->pairs,
+            s->failed ? ", some files failed (see the messages)" : "");
+    fprintf(f, "<tr><td>mean</td><td id=\"means\"><b>L1 %.3f, PSNR %.2f dB, SSIM %.4f</b>"
+            "</td></tr></table>\n", s->l1, s->psnr, s->ssim);
+    fputs("<p class=\"note\">On 0..255 images over all channels: L1 is the mean absolute "
+          "difference (lower is better), PSNR in dB and SSIM (11x11 Gaussian window) higher is "
+          "better. Rows are ordered by L1, worst first.</p>\n", f);
+    fputs("<table class=\"img\"><tr><th>image</th><th>L1</th><th>PSNR</th><th>SSIM</th>"
+          "<th>input</th><th>output</th><th>target</th></tr>\n", f);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "<tr data-l1=\"%.6f\"><td>", res[i].l1);
+        html_escape(f, res[i].stem);
+        fprintf(f, "</td><td>%.2f</td><td>%.2f</td><td>%.4f</td>", res[i].l1,
+                isinf(res[i].psnr) ? 100.0 : res[i].psnr, res[i].ssim);
+        result_image(f, res[i].stem, "real_A", width);
+        result_image(f, res[i].stem, "fake_B", width);
+        result_image(f, res[i].stem, "real_B", width);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    html_end(f);
+    return html_finish(f, &buf, path);
 }
 
 int test_run(const test_config *c, test_scores *scores)
@@ -167,37 +225,39 @@ int test_run(const test_config *c, test_scores *scores)
         pair_list_free(&pairs);
         return 1;
     }
-    char *rows = NULL;
-    size_t rows_len = 0;
-    FILE *rf = open_memstream(&rows, &rows_len);
+    test_result *res = malloc(sizeof *res * (pairs.count ? pairs.count : 1));
     test_scores s = {0};
-    for (size_t i = 0; rf && i < pairs.count; i++) {
-        double m[3];
-        if (test_one(&r, c, &pairs.items[i], rf, m)) {
+    progress prog;
+    progress_init(&prog, "img", (long)pairs.count, c->quiet);
+    for (size_t i = 0; res && i < pairs.count; i++) {
+        test_result *m = &res[s.pairs];
+        if (test_one(&r, c, &pairs.items[i], m))
             s.failed++;
-            continue;
+        else {
+            s.pairs++;
+            s.l1 += m->l1;
+            s.psnr += isinf(m->psnr) ? 100.0 : m->psnr;
+            s.ssim += m->ssim;
         }
-        s.pairs++;
-        s.l1 += m[0];
-        s.psnr += isinf(m[1]) ? 100.0 : m[1];
-        s.ssim += m[2];
+        progress_add(&prog, 1, "test", 0, 0, NULL);
     }
-    if (rf)
-        fclose(rf);
+    progress_end(&prog);
     if (s.pairs) {
         s.l1 /= s.pairs;
         s.psnr /= s.pairs;
         s.ssim /= s.pairs;
     }
-    int status = s.failed || !rows ? 1 : 0;
-    if (rows && write_page(c, &s, rows)) {
+    int status = s.failed || !res ? 1 : 0;
+    if (!res)
+        fprintf(stderr, "pix2pix test: out of memory\n");
+    if (res && write_page(c, &s, res, s.pairs, page_image_width(r.image_size))) {
         fprintf(stderr, "%s/index.html: cannot write\n", c->results);
         status = 1;
     }
     printf("%d pairs of %s (%s): mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s\nresults: %s/index.html\n",
            s.pairs, c->data, c->split, s.l1, s.psnr, s.ssim, s.failed ? " (some files failed)" : "",
            c->results);
-    free(rows);
+    free(res);
     generator_close(&r);
     eng_backend_free(be);
     pair_list_free(&pairs);

@@ -1,5 +1,6 @@
 /* pix2pix test (and the demo's last stage): translate a split of a paired dataset, score the
- * results against the targets and write an HTML page of input | output | target rows. */
+ * results against the targets and write an HTML page of input | output | target rows with each
+ * pair's scores, worst L1 first, and the means at the top. */
 #ifndef APP_TEST_RUN_H
 #define APP_TEST_RUN_H
 
@@ -7,7 +8,7 @@
 
 typedef struct {
     const char *data, *model, *split, *results, *direction, *device;
-    int eval, threads;
+    int eval, threads, quiet;
     uint64_t seed;
 } test_config;
 

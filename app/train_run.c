@@ -9,7 +9,9 @@
 #include "app/backend.h"
 #include "app/checkpoint.h"
 #include "app/fsutil.h"
+#include "app/progress.h"
 #include "app/train_output.h"
+#include "app/train_report.h"
 #include "app/train_run.h"
 #include "datasets/loader.h"
 
@@ -45,7 +47,7 @@ void train_config_defaults(train_config *c)
     c->crop_size = 256;
     c->preprocess = "resize_and_crop";
     c->save_epoch_freq = 5;
-    c->device = "cpu";
+    c->device = app_default_device();
     c->workers = 2;
     c->display_freq = 400;
     c->input_nc = 3;
@@ -246,6 +248,62 @@ float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch)
     return lr0 * (1.0f - (float)(over > 0 ? over : 0) / (float)(epochs_decay + 1));
 }
 
+/* The report's fixed parts. */
+static void report_init(train_report *r, const train_config *c, const trainer *t,
+                        const pair_loader *loader, const eng_backend *be, const char *dir,
+                        const train_samples *samples)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = dir;
+    r->name = c->name;
+    r->options_text = c->options_text;
+    char netg[32], netd[32];
+    gen_name(&t->opts.gen, netg, sizeof netg);
+    disc_name(&t->opts.disc, netd, sizeof netd);
+    snprintf(r->model, sizeof r->model, "%s (ngf %d) + %s (ndf %d), %s norm, %.1f M parameters",
+             netg, t->opts.gen.ngf, netd, t->opts.disc.ndf, net_norm_name(t->opts.gen.norm),
+             (net_param_count(&t->G) + net_param_count(&t->D)) / 1e6);
+    snprintf(r->data, sizeof r->data, "%s: %zu pairs, %dx%d crops, batch %d, %s", c->data,
+             pair_loader_size(loader), t->opts.width, t->opts.height, t->opts.batch,
+             c->direction);
+    if (c->threads > 0)
+        snprintf(r->device, sizeof r->device, "%s, %d threads", eng_backend_name(be),
+                 c->threads);
+    else
+        snprintf(r->device, sizeof r->device, "%s, all cores", eng_backend_name(be));
+    r->samples = samples;
+    r->image_width = t->opts.width;
+}
+
+/* Rewrites web/index.html (after translating the fixed samples when asked). */
+static void report_refresh(train_report *r, train_samples *samples, const trainer *t,
+                           int epoch, int iter, long steps, long steps_total, double start,
+                           float time_limit, const char *state, int with_samples)
+{
+    char err[1024], web[4300], images[4400];
+    snprintf(web, sizeof web, "%s/web", r->dir);
+    snprintf(images, sizeof images, "%s/images", web);
+    if (fs_mkdirs(images)) {
+        fprintf(stderr, "pix2pix train: %s: cannot create the folder\n", images);
+        return;
+    }
+    if (with_samples && samples && samples->count &&
+        train_samples_write(samples, t, web, epoch, err, sizeof err))
+        fprintf(stderr, "pix2pix train: samples: %s\n", err);
+    double elapsed = now_seconds() - start, rate = elapsed > 0 ? steps / elapsed : 0;
+    r->epoch = epoch;
+    r->iter = iter;
+    r->steps = steps;
+    r->seconds = elapsed;
+    r->seconds_left = rate > 0 ? (steps_total - steps) / rate : -1;
+    if (time_limit > 0 && r->seconds_left > time_limit - elapsed)
+        r->seconds_left = time_limit - elapsed;
+    r->state = state;
+    r->running = !strcmp(state, "running");
+    if (train_report_write(r, err, sizeof err))
+        fprintf(stderr, "pix2pix train: %s\n", err);
+}
+
 int train_run(const train_config *c)
 {
     trainer_opts topts;
@@ -296,6 +354,7 @@ int train_run(const train_config *c)
         return 1;
     }
     trainer t;
+    train_samples samples = {0};
     int epoch, iter0, status = 1;
     float *a = NULL, *b = NULL;
     FILE *log = NULL;
@@ -312,8 +371,14 @@ int train_run(const train_config *c)
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot open (or out of memory)\n", dir);
         goto done;
     }
+    if (train_samples_open(&samples, &lopts, &t, be, err, sizeof err))
+        fprintf(stderr, "pix2pix train: the report will have no fixed samples: %s\n", err);
+    train_report report;
+    report_init(&report, c, &t, loader, be, dir, samples.count ? &samples : NULL);
     int epochs = c->epochs + c->epochs_decay;
     int iters = (int)pair_loader_batches_per_epoch(loader);
+    report.epochs = epochs;
+    report.iters = iters;
     long remaining = (long)(epochs - epoch + 1) * iters - iter0;
     if (c->max_steps > 0 && c->max_steps < remaining)
         remaining = c->max_steps;
@@ -328,7 +393,8 @@ int train_run(const train_config *c)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     progress prog;
-    progress_init(&prog, remaining, c->time_limit);
+    progress_init(&prog, "it", remaining, c->quiet);
+    progress_set_time_limit(&prog, c->time_limit);
     double start = now_seconds(), last_save = start;
     long steps = 0;
     const char *stopped = NULL;
@@ -350,11 +416,21 @@ int train_run(const train_config *c)
                 break;
             }
             steps++;
+            report.epoch = epoch;
+            report.iter = iter;
             loss_log_row(log, epoch, iter, losses);
-            progress_step(&prog, epoch, epochs, iter, iters, losses);
-            if (c->display_freq > 0 && (steps % c->display_freq == 0 || steps == 1) &&
-                web_save_samples(dir, epoch, &t, a, b, err, sizeof err))
-                fprintf(stderr, "pix2pix train: %s\n", err);
+            char label[64], detail[160];
+            snprintf(label, sizeof label, "epoch %d/%d", epoch, epochs);
+            snprintf(detail, sizeof detail, "G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
+                     (double)losses[0], (double)losses[1], (double)losses[2],
+                     (double)losses[3]);
+            progress_add(&prog, 1, label, iter, iters, detail);
+            if (c->display_freq > 0 && (steps % c->display_freq == 0 || steps == 1)) {
+                if (web_save_samples(dir, epoch, &t, a, b, err, sizeof err))
+                    fprintf(stderr, "pix2pix train: %s\n", err);
+                report_refresh(&report, &samples, &t, epoch, iter, steps, remaining, start,
+                               c->time_limit, "running", 1);
+            }
             if (stop_signal)
                 stopped = stop_signal == SIGINT ? "interrupted" : "terminated";
             else if (c->max_steps > 0 && steps >= c->max_steps)
@@ -366,7 +442,10 @@ int train_run(const train_config *c)
         }
         if (status)
             break;
-        if (iter >= iters) { /* epoch complete */
+        if (iter >= iters) /* epoch complete */
+            report_refresh(&report, &samples, &t, epoch, iters, steps, remaining, start,
+                           c->time_limit, "running", 1);
+        if (iter >= iters) {
             /* latest_* at every save_epoch_freq epochs, at the end, when stopping, and at
              * least every LATEST_SAVE_SECONDS (short epochs would otherwise rewrite the files
              * constantly). */
@@ -381,6 +460,14 @@ int train_run(const train_config *c)
         }
     }
     progress_end(&prog);
+    /* Written while a second Ctrl-C is still caught, so it cannot leave a half-written file. */
+    if (!status) {
+        char state[128];
+        snprintf(state, sizeof state, "%s", stopped ? stopped : "finished");
+        /* A run stopped inside an epoch has not translated the samples of that epoch yet. */
+        report_refresh(&report, &samples, &t, report.epoch, report.iter, steps, remaining,
+                       start, c->time_limit, state, stopped && report.iter < iters);
+    }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!status && stopped) {
@@ -395,6 +482,7 @@ done:
         fclose(log);
     free(a);
     free(b);
+    train_samples_close(&samples);
     trainer_free(&t);
     eng_backend_free(be);
     pair_loader_close(loader);

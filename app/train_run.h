@@ -23,6 +23,7 @@ typedef struct {
     const char *options_json; /* recorded in the checkpoints' metadata */
     const char *options_text; /* written to CKDIR/NAME/opt.txt (NULL: none) */
     const char *resume_hint;  /* command line printed when stopped early */
+    int quiet;                /* no progress display */
 } train_config;
 
 void train_config_defaults(train_config *c);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "datasets/image.h"
+#include "datasets/progress_report.h"
 
 /* Writes a and b (same height) side by side as one aligned A|B file: PNG when
  * jpeg_quality is 0, else JPEG of that quality. */
@@ -37,7 +38,7 @@ typedef struct {
     double val_fraction, test_fraction;
     uint64_t seed;       /* which photos go to which split */
     int jpeg_quality;    /* 0: PNG */
-    int progress;        /* progress lines on stderr */
+    const dataset_progress *progress; /* told after each photo (NULL: nothing) */
 } make_opts;
 
 typedef struct {

@@ -110,8 +110,8 @@ int dataset_make(const make_opts *o, make_result *res, char *err, size_t errlen)
                 }
                 free(src);
                 free(dst);
-                if (o->progress && ++done % 50 == 0)
-                    fprintf(stderr, "make: %zu / %zu photos done\n", done, n);
+                if (o->progress)
+                    o->progress->step(o->progress->ctx, ++done, n);
             }
             free(dir);
             start += counts[s];

@@ -169,9 +169,8 @@ int synth_write_dataset(const synth_opts *o, char *err, size_t errlen)
                 free(dir);
                 return -1;
             }
-            if (o->progress && (index + 1) % 100 == 0)
-                fprintf(stderr, "synth: %llu / %d pairs written\n", (unsigned long long)index + 1,
-                        o->count);
+            if (o->progress)
+                o->progress->step(o->progress->ctx, (size_t)index + 1, (size_t)o->count);
         }
         free(dir);
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "datasets/image.h"
+#include "datasets/progress_report.h"
 
 /* Label colours of A. */
 #define SYNTH_LABEL_BACKGROUND {0, 0, 170}
@@ -24,7 +25,7 @@ typedef struct {
     int count, size;
     uint64_t seed;
     double val_fraction, test_fraction;
-    int progress; /* progress lines on stderr */
+    const dataset_progress *progress; /* told after each pair (NULL: nothing) */
 } synth_opts;
 
 /* out/train, out/val, out/test with aligned A|B PNG files named 1.png, 2.png, ... */

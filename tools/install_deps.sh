@@ -3,6 +3,8 @@
 # Usage: sudo tools/install_deps.sh [--with-torch]
 #   --with-torch also installs python3-torch, needed only to regenerate golden fixtures
 #   and to benchmark against PyTorch (tools/), never to build, run or test.
+# chromium (headless) renders the HTML report pages in the app_report_browser test, which
+# is skipped where it is missing.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -19,5 +21,7 @@ CLANG_MAJOR=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\
 if [ -n "$CLANG_MAJOR" ] && apt-cache show "libclang-rt-$CLANG_MAJOR-dev" >/dev/null 2>&1; then
     PKGS="$PKGS libclang-rt-$CLANG_MAJOR-dev"
 fi
+# Debian's chromium (Ubuntu ships it as a snap only: the browser test is skipped there).
+if apt-cache show chromium >/dev/null 2>&1; then PKGS="$PKGS chromium fonts-liberation"; fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS

@@ -1,16 +1,23 @@
 /* Generators loaded from files converted from PyTorch state_dicts (no metadata: architecture
  * inferred from the keys) give PyTorch's outputs: U-Net with BatchNorm in eval mode (running
- * statistics) and train mode (batch statistics), ResNet with InstanceNorm and biases. */
+ * statistics) and train mode (batch statistics), ResNet with InstanceNorm and biases.
+ * Usage: test_app_forward_parity [DEVICE] (default cpu; exit 77 when DEVICE is unavailable). */
 #include "app/checkpoint.h"
 #include "app/generator.h"
 #include "app_test.h"
+#include "engine/device.h"
+
+static const char *device = "cpu";
 
 static void check_output(const char *model, int eval, const float *x, const float *want,
                          const char *what)
 {
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, model);
-    eng_backend *be = eng_cpu_backend_new(2);
+    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    CHECK(be != NULL, "%s", err);
+    if (!be)
+        return;
     generator r;
     if (generator_open(&r, path, be, eval, 0, err, sizeof err)) {
         CHECK(0, "%s", err);
@@ -22,16 +29,25 @@ static void check_output(const char *model, int eval, const float *x, const floa
     int rc = generator_run(&r, x, 32, 32, y, err, sizeof err);
     CHECK(rc == 0, "%s", err);
     double diff = max_abs_diff(y, want, n);
-    printf("%s: max |ours - PyTorch| = %.3g\n", what, diff);
+    printf("%s on %s: max |ours - PyTorch| = %.3g\n", what, device, diff);
     CHECK(diff <= 1e-4, "%s differs from PyTorch by %g", what, diff);
     free(y);
     generator_close(&r);
     eng_backend_free(be);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     char err[256];
+    if (argc > 1) {
+        device = argv[1];
+        eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
+        if (!probe) {
+            printf("skipped: %s\n", err);
+            return 77;
+        }
+        eng_backend_free(probe);
+    }
     gen_config c;
     st_file *unet = fixture_open("unet5_g.safetensors");
     CHECK(ckpt_gen_config(unet, &c, err, sizeof err) == 0, "%s", err);

@@ -1,0 +1,51 @@
+/* Choosing where a plan runs: "--device auto|cpu|vulkan|vulkan:N", and the list of devices.
+ *
+ *   cpu        the CPU backend (threads as given, <= 0: all cores)
+ *   vulkan     the best Vulkan device, software ones (lavapipe) included
+ *   vulkan:N   Vulkan device number N of eng_device_list (any kind)
+ *   auto       the best Vulkan GPU (discrete, then integrated); the CPU when there is none,
+ *              with a note on stderr saying why
+ */
+#ifndef ENGINE_DEVICE_H
+#define ENGINE_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENG_DEVICE_MAX_HEAPS 16
+
+typedef struct {
+    int index;
+    char name[256];
+    const char *type;         /* "discrete", "integrated", "virtual", "cpu", "other" */
+    uint32_t api_version;     /* VK_MAKE_API_VERSION encoding */
+    uint32_t driver_version;  /* vendor encoding, shown raw and as driver_info */
+    char driver_name[256];    /* empty when the driver does not report it (Vulkan < 1.2) */
+    char driver_info[256];
+    int nheaps;
+    uint64_t heap_bytes[ENG_DEVICE_MAX_HEAPS];
+    int heap_device_local[ENG_DEVICE_MAX_HEAPS];
+    uint32_t subgroup_size;
+    int shader_float16;       /* shaderFloat16 */
+    int storage_16bit;        /* storageBuffer16BitAccess */
+    int cooperative_matrix;   /* VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix */
+    int usable;               /* Vulkan >= 1.1 with a compute queue: the backend can use it */
+} eng_device_info;
+
+/* Fills up to max entries; returns the number of Vulkan devices (may exceed max) or a negative
+ * status with the reason in err (no loader/driver, built without Vulkan). */
+int eng_device_list(eng_device_info *out, int max, char *err, size_t errlen);
+
+/* The backend for a --device spec, or NULL with the reason in err. */
+eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,165 @@
+/* The Vulkan eng_backend: plan = allocate, initialise, lower and record once; run = update the
+ * per-run parameters and re-submit the recorded command buffer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/vulkan/vk_internal.h"
+#include "engine/vulkan/vulkan_backend.h"
+
+#define PARAMS_HEADER_BYTES 16 /* run_index + padding, before the vec4 Adam slots */
+
+typedef struct {
+    vk_memory memory;
+    vk_layout layout;
+    vk_steps steps;
+    vk_recording recording;
+} vk_plan;
+
+static vk_ctx *ctx_of(const eng_plan *p) { return p->backend->impl; }
+
+static void release(eng_plan *p)
+{
+    vk_plan *vp = p->impl;
+    if (!vp)
+        return;
+    vk_ctx *ctx = ctx_of(p);
+    vkDeviceWaitIdle(ctx->device);
+    vk_recording_free(ctx, &vp->recording);
+    vk_steps_free(&vp->steps);
+    vk_layout_free(&vp->layout);
+    vk_memory_free(ctx, &vp->memory);
+    free(vp);
+    p->impl = NULL;
+}
+
+/* Zeroes every buffer and fills the constants. */
+static int initialise(vk_ctx *ctx, vk_plan *vp, const eng_graph *g)
+{
+    int *regions = malloc((size_t)(g->nnodes ? g->nnodes : 1) * sizeof *regions);
+    float *values = malloc((size_t)(g->nnodes ? g->nnodes : 1) * sizeof *values);
+    int count = 0, status;
+    if (regions && values) {
+        for (int id = 0; id < g->nnodes; id++)
+            if (g->nodes[id]->op == ENG_OP_CONST) {
+                regions[count] = vp->layout.data[id];
+                values[count++] = g->nodes[id]->arg.scalar.value;
+            }
+        status = vk_memory_fill(ctx, &vp->memory, regions, values, count);
+    } else {
+        status = eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+    }
+    free(regions);
+    free(values);
+    return status;
+}
+
+static int plan(eng_backend *be, eng_plan *p)
+{
+    vk_ctx *ctx = be->impl;
+    vk_plan *vp = calloc(1, sizeof *vp);
+    if (!vp)
+        return eng_set_error(ENG_ENOMEM, "out of memory creating a Vulkan plan");
+    p->impl = vp;
+    int status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph);
+    size_t params_bytes = PARAMS_HEADER_BYTES + 4 * sizeof(float) * (size_t)vp->layout.nadam_slots;
+    if (status == 0)
+        status = vk_memory_allocate(ctx, &vp->memory, params_bytes);
+    if (status == 0)
+        status = initialise(ctx, vp, p->graph);
+    if (status == 0)
+        status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph);
+    if (status == 0)
+        status = vk_record(ctx, &vp->memory, &vp->steps, vp->layout.dummy, &vp->recording);
+    if (status != 0) {
+        release(p);
+        return status;
+    }
+    p->bytes = vk_memory_bytes(&vp->memory);
+    return 0;
+}
+
+/* The values the pre-recorded command buffer cannot hold: the run counter for dropout and,
+ * per Adam command, lr / (1 - beta1^t) and sqrt(1 - beta2^t) (computed in double as PyTorch). */
+static void write_run_params(const eng_plan *p, vk_plan *vp)
+{
+    char *base = vp->memory.params_map;
+    uint32_t header[4] = {p->run_index, 0, 0, 0};
+    memcpy(base, header, sizeof header);
+    float *slots = (float *)(base + PARAMS_HEADER_BYTES);
+    int slot = 0;
+    for (int i = 0; i < p->graph->ncmds; i++) {
+        const eng_adam *opt = p->graph->cmds[i].opt;
+        if (p->graph->cmds[i].kind != ENG_CMD_ADAM)
+            continue;
+        double t = (double)opt->steps;
+        double bc1 = 1.0 - pow((double)opt->beta1, t), bc2 = 1.0 - pow((double)opt->beta2, t);
+        float v[4] = {(float)((double)opt->lr / bc1), (float)sqrt(bc2), 0.0f, 0.0f};
+        memcpy(slots + 4 * slot++, v, sizeof v);
+    }
+}
+
+static int run(eng_plan *p)
+{
+    vk_plan *vp = p->impl;
+    write_run_params(p, vp);
+    return vk_submit_recording(ctx_of(p), &vp->recording);
+}
+
+static int write(eng_plan *p, const eng_node *n, const float *src)
+{
+    vk_plan *vp = p->impl;
+    return vk_memory_upload(ctx_of(p), &vp->memory, vp->layout.data[n->id], src);
+}
+
+static int read(eng_plan *p, const eng_node *n, float *dst, int grad)
+{
+    vk_plan *vp = p->impl;
+    int region = grad ? vp->layout.grad[n->id] : vp->layout.data[n->id];
+    if (region < 0)
+        return eng_set_error(ENG_EINVAL, "tensor '%s' has no gradient", n->name);
+    return vk_memory_download(ctx_of(p), &vp->memory, region, dst);
+}
+
+static void destroy(eng_backend *be)
+{
+    vk_ctx *ctx = be->impl;
+    vk_ctx_destroy(ctx);
+    free(ctx);
+    free(be);
+}
+
+eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *err, size_t errlen)
+{
+    eng_backend *be = calloc(1, sizeof *be);
+    vk_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        snprintf(err, errlen, "out of memory creating the Vulkan backend");
+        return NULL;
+    }
+    if (vk_ctx_create(ctx, device_index, allow_software, err, errlen) != 0) {
+        free(be);
+        free(ctx);
+        return NULL;
+    }
+    *be = (eng_backend){
+        .name = ctx->backend_name,
+        .impl = ctx,
+        .plan = plan,
+        .release = release,
+        .run = run,
+        .write = write,
+        .read = read,
+        .destroy = destroy,
+    };
+    return be;
+}
+
+int eng_vulkan_validation_errors(const eng_backend *be)
+{
+    return ((const vk_ctx *)be->impl)->validation_errors;
+}

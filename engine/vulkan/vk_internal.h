@@ -1,0 +1,156 @@
+/* Vulkan backend internals: the device context, memory regions, pipelines and the recorded
+ * dispatch list. */
+#ifndef ENGINE_VULKAN_VK_INTERNAL_H
+#define ENGINE_VULKAN_VK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#include "engine/device.h"
+#include "engine/engine.h"
+
+/* ---- device context (vk_context.c) ------------------------------------------------------- */
+typedef enum {
+    VK_KERNEL_ELTWISE,
+    VK_KERNEL_REDUCE,
+    VK_KERNEL_ADAM,
+    VK_KERNEL_LAYOUT,
+    VK_KERNEL_NORM_STATS,
+    VK_KERNEL_NORM_APPLY,
+    VK_KERNEL_NORM_BACKWARD,
+    VK_KERNEL_CONV_GATHER,
+    VK_KERNEL_CONV_SCATTER,
+    VK_KERNEL_CONV_WEIGHT,
+    VK_KERNEL_COUNT
+} vk_kernel;
+
+#define VK_VARIANTS 32         /* specializations of one kernel (the op or mode) */
+#define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
+#define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum */
+#define VK_CONV_TILE 16        /* conv_gemm workgroup is VK_CONV_TILE x VK_CONV_TILE (as many as
+                                  VK_WORKGROUP of shaders/opcodes.h) ... */
+#define VK_CONV_PER_THREAD 4   /* ... threads, each computing 4 x 4 outputs */
+
+typedef struct {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger;
+    VkPhysicalDevice physical;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties memory;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkCommandPool command_pool;
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout pipeline_layout;
+    VkPipeline pipelines[VK_KERNEL_COUNT][VK_VARIANTS]; /* created on first use */
+    int validation_errors;
+    char name[256];
+    char backend_name[300];
+} vk_ctx;
+
+/* Creates the instance (with validation when PIX2PIX_VK_VALIDATION=1) and the chosen device. */
+int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, size_t errlen);
+void vk_ctx_destroy(vk_ctx *ctx);
+const char *vk_result_string(VkResult r);
+/* Maps a failed VkResult to an engine status with a message naming what failed. */
+int vk_fail(VkResult r, const char *what);
+
+/* ---- pipelines (vk_pipelines.c) ---------------------------------------------------------- */
+/* The shared descriptor-set and pipeline layouts. */
+int vk_pipelines_create(vk_ctx *ctx);
+/* Compiles the pipeline of a kernel specialized for variant (its op or mode) if not yet done. */
+int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant);
+void vk_pipelines_destroy(vk_ctx *ctx);
+
+/* ---- memory (vk_memory.c) -----------------------------------------------------------------
+ * Every tensor is a region of one of a few large device-local blocks. */
+typedef struct {
+    int block;
+    VkDeviceSize offset, size;
+} vk_region;
+
+typedef struct {
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    VkDeviceSize size, used;
+} vk_block;
+
+typedef struct {
+    vk_block *blocks;
+    int nblocks;
+    vk_region *regions;
+    int nregions, cap_regions;
+    VkDeviceSize block_size, alignment;
+    /* host-visible buffers: staging for writes/reads, the per-run parameters */
+    VkBuffer staging, params;
+    VkDeviceMemory staging_memory, params_memory;
+    VkDeviceSize staging_size, params_size;
+    void *staging_map, *params_map;
+} vk_memory;
+
+/* Reserves a region of floats (rounded up to the alignment); returns its id. */
+int vk_memory_reserve(vk_memory *m, size_t floats);
+/* Creates the blocks for all reserved regions and the host buffers. */
+int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes);
+void vk_memory_free(vk_ctx *ctx, vk_memory *m);
+size_t vk_memory_bytes(const vk_memory *m);
+/* Copies between host memory and a region through the staging buffer (waits). */
+int vk_memory_upload(vk_ctx *ctx, vk_memory *m, int region, const float *src);
+int vk_memory_download(vk_ctx *ctx, vk_memory *m, int region, float *dst);
+/* Fills regions with a value's bit pattern in one submission (plan-time initialisation). */
+int vk_memory_fill(vk_ctx *ctx, vk_memory *m, const int *regions, const float *values, int count);
+
+/* Records, submits and waits for a one-off command buffer. */
+typedef void (*vk_record_fn)(VkCommandBuffer cb, void *arg);
+int vk_submit_once(vk_ctx *ctx, vk_record_fn record, void *arg);
+
+/* ---- dispatch list (vk_ops.c) -------------------------------------------------------------
+ * The schedule lowered to dispatches and fills, recorded into one command buffer. */
+typedef enum { VK_STEP_DISPATCH, VK_STEP_FILL } vk_step_kind;
+
+typedef struct {
+    vk_step_kind kind;
+    vk_kernel kernel;
+    uint32_t variant;           /* specialization constant 0 (not for the conv kernels) */
+    int regions[VK_BINDINGS];   /* -1: unused (a dummy region is bound) */
+    unsigned writes;            /* bit i: binding i is written */
+    uint32_t push[VK_PUSH_WORDS];
+    uint32_t groups[3];
+    float fill_value;           /* VK_STEP_FILL: regions[0] = value */
+} vk_step;
+
+typedef struct {
+    vk_step *steps;
+    int nsteps, cap_steps;
+} vk_steps;
+
+/* Per-node region ids. */
+typedef struct {
+    int *data, *grad, *aux, *scratch; /* -1 where absent */
+    int dummy;
+    int nadam_slots;
+} vk_layout;
+
+/* Reserves the regions of every node of g. */
+int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g);
+void vk_layout_free(vk_layout *l);
+/* Lowers g->cmds into steps; Adam commands get consecutive parameter slots. */
+int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g);
+void vk_steps_free(vk_steps *s);
+
+/* ---- recording (vk_record.c) ------------------------------------------------------------- */
+typedef struct {
+    VkDescriptorPool descriptor_pool;
+    VkCommandBuffer command_buffer;
+    VkFence fence;
+} vk_recording;
+
+int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r);
+void vk_recording_free(vk_ctx *ctx, vk_recording *r);
+/* Submits the recorded command buffer and waits for it. */
+int vk_submit_recording(vk_ctx *ctx, vk_recording *r);
+
+#endif

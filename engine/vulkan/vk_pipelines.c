@@ -1,0 +1,131 @@
+/* The one descriptor-set and pipeline layout shared by all kernels, and their pipelines. */
+#include <string.h>
+
+#include "engine/vulkan/vk_internal.h"
+#include "engine/vulkan/vk_shaders.h"
+#include "shaders/opcodes.h"
+
+typedef struct {
+    const char *shader;
+    uint32_t conv_mode; /* conv_gemm only */
+} kernel_source;
+
+static const kernel_source kernel_sources[VK_KERNEL_COUNT] = {
+    [VK_KERNEL_ELTWISE] = {"eltwise", 0},
+    [VK_KERNEL_REDUCE] = {"reduce", 0},
+    [VK_KERNEL_ADAM] = {"adam", 0},
+    [VK_KERNEL_LAYOUT] = {"layout", 0},
+    [VK_KERNEL_NORM_STATS] = {"norm_stats", 0},
+    [VK_KERNEL_NORM_APPLY] = {"norm_apply", 0},
+    [VK_KERNEL_NORM_BACKWARD] = {"norm_backward", 0},
+    [VK_KERNEL_CONV_GATHER] = {"conv_gemm", CONV_GATHER},
+    [VK_KERNEL_CONV_SCATTER] = {"conv_gemm", CONV_SCATTER},
+    [VK_KERNEL_CONV_WEIGHT] = {"conv_gemm", CONV_WEIGHT},
+};
+
+static const vk_shader_blob *find_shader(const char *name)
+{
+    for (int i = 0; i < vk_shader_count; i++)
+        if (!strcmp(vk_shader_blobs[i].name, name))
+            return &vk_shader_blobs[i];
+    return NULL;
+}
+
+static int create_layouts(vk_ctx *ctx)
+{
+    VkDescriptorSetLayoutBinding bindings[VK_BINDINGS + 1];
+    for (int i = 0; i <= VK_BINDINGS; i++)
+        bindings[i] = (VkDescriptorSetLayoutBinding){
+            .binding = (uint32_t)i,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        };
+    VkDescriptorSetLayoutCreateInfo set_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = VK_BINDINGS + 1,
+        .pBindings = bindings,
+    };
+    VkResult r = vkCreateDescriptorSetLayout(ctx->device, &set_info, NULL, &ctx->set_layout);
+    if (r != VK_SUCCESS)
+        return vk_fail(r, "vkCreateDescriptorSetLayout");
+    VkPushConstantRange push = {
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        .size = VK_PUSH_WORDS * sizeof(uint32_t),
+    };
+    VkPipelineLayoutCreateInfo layout_info = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &ctx->set_layout,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &push,
+    };
+    r = vkCreatePipelineLayout(ctx->device, &layout_info, NULL, &ctx->pipeline_layout);
+    return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreatePipelineLayout");
+}
+
+static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
+{
+    const kernel_source *src = &kernel_sources[k];
+    const vk_shader_blob *blob = find_shader(src->shader);
+    if (!blob)
+        return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", src->shader);
+    VkShaderModuleCreateInfo module_info = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = blob->size,
+        .pCode = blob->code,
+    };
+    VkShaderModule module;
+    VkResult r = vkCreateShaderModule(ctx->device, &module_info, NULL, &module);
+    if (r != VK_SUCCESS)
+        return vk_fail(r, "vkCreateShaderModule");
+    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5) */
+    uint32_t conv_constants[6] = {VK_CONV_TILE, VK_CONV_TILE, VK_CONV_PER_THREAD,
+                                  VK_CONV_PER_THREAD, 16, src->conv_mode};
+    VkSpecializationMapEntry entries[6];
+    for (uint32_t i = 0; i < 6; i++)
+        entries[i] = (VkSpecializationMapEntry){i, i * 4, 4};
+    int is_conv = !strcmp(src->shader, "conv_gemm");
+    VkSpecializationInfo spec = {6, entries, sizeof conv_constants, conv_constants};
+    if (!is_conv)
+        spec = (VkSpecializationInfo){1, entries, sizeof variant, &variant};
+    VkComputePipelineCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+            .module = module,
+            .pName = "main",
+            .pSpecializationInfo = &spec,
+        },
+        .layout = ctx->pipeline_layout,
+    };
+    r = vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &info, NULL,
+                                 &ctx->pipelines[k][variant]);
+    vkDestroyShaderModule(ctx->device, module, NULL);
+    return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreateComputePipelines");
+}
+
+int vk_pipelines_create(vk_ctx *ctx)
+{
+    return create_layouts(ctx);
+}
+
+int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant)
+{
+    if (variant >= VK_VARIANTS)
+        return eng_set_error(ENG_EBACKEND, "vulkan: kernel variant %u out of range", variant);
+    return ctx->pipelines[kernel][variant] ? 0 : create_pipeline(ctx, kernel, variant);
+}
+
+void vk_pipelines_destroy(vk_ctx *ctx)
+{
+    for (int k = 0; k < VK_KERNEL_COUNT; k++)
+        for (int v = 0; v < VK_VARIANTS; v++)
+            if (ctx->pipelines[k][v])
+                vkDestroyPipeline(ctx->device, ctx->pipelines[k][v], NULL);
+    if (ctx->pipeline_layout)
+        vkDestroyPipelineLayout(ctx->device, ctx->pipeline_layout, NULL);
+    if (ctx->set_layout)
+        vkDestroyDescriptorSetLayout(ctx->device, ctx->set_layout, NULL);
+}

@@ -1,0 +1,218 @@
+/* Records the lowered schedule once into a command buffer: a descriptor set per dispatch and
+ * a pipeline barrier only where a step touches a region that an earlier step, not yet behind a
+ * barrier, wrote (read-after-write, write-after-write) or read (write-after-read). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/vulkan/vk_internal.h"
+
+static void barrier(VkCommandBuffer cb)
+{
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                         VK_ACCESS_TRANSFER_WRITE_BIT,
+    };
+    VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
+                                  VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+/* Orders the whole command buffer after earlier submissions and makes its results visible to
+ * the host and to later ones. */
+static void full_barrier(VkCommandBuffer cb)
+{
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT,
+    };
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                         VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+typedef struct {
+    char *written, *read; /* per region, since the last barrier */
+    int nregions;
+} hazards;
+
+static int needs_barrier(const hazards *h, const vk_step *st)
+{
+    for (int i = 0; i < VK_BINDINGS; i++) {
+        int r = st->regions[i];
+        if (r >= 0 && (h->written[r] || ((st->writes >> i & 1) && h->read[r])))
+            return 1;
+    }
+    return 0;
+}
+
+static void note_access(hazards *h, const vk_step *st)
+{
+    for (int i = 0; i < VK_BINDINGS; i++) {
+        int r = st->regions[i];
+        if (r < 0)
+            continue;
+        if (st->writes >> i & 1)
+            h->written[r] = 1;
+        else
+            h->read[r] = 1;
+    }
+}
+
+static int allocate_sets(vk_ctx *ctx, vk_recording *r, int nsets, VkDescriptorSet *sets)
+{
+    VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                 (uint32_t)nsets * (VK_BINDINGS + 1)};
+    VkDescriptorPoolCreateInfo pool_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        .maxSets = (uint32_t)nsets,
+        .poolSizeCount = 1,
+        .pPoolSizes = &size,
+    };
+    VkResult res = vkCreateDescriptorPool(ctx->device, &pool_info, NULL, &r->descriptor_pool);
+    if (res != VK_SUCCESS)
+        return vk_fail(res, "vkCreateDescriptorPool");
+    VkDescriptorSetLayout *layouts = malloc((size_t)nsets * sizeof *layouts);
+    if (!layouts)
+        return eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
+    for (int i = 0; i < nsets; i++)
+        layouts[i] = ctx->set_layout;
+    VkDescriptorSetAllocateInfo alloc = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+        .descriptorPool = r->descriptor_pool,
+        .descriptorSetCount = (uint32_t)nsets,
+        .pSetLayouts = layouts,
+    };
+    res = vkAllocateDescriptorSets(ctx->device, &alloc, sets);
+    free(layouts);
+    return res == VK_SUCCESS ? 0 : vk_fail(res, "vkAllocateDescriptorSets");
+}
+
+static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int dummy,
+                      VkDescriptorSet set)
+{
+    VkDescriptorBufferInfo infos[VK_BINDINGS + 1];
+    for (int i = 0; i < VK_BINDINGS; i++) {
+        const vk_region *rg = &m->regions[st->regions[i] >= 0 ? st->regions[i] : dummy];
+        infos[i] = (VkDescriptorBufferInfo){m->blocks[rg->block].buffer, rg->offset, rg->size};
+    }
+    infos[VK_BINDINGS] = (VkDescriptorBufferInfo){m->params, 0, VK_WHOLE_SIZE};
+    VkWriteDescriptorSet write = {
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstSet = set,
+        .dstBinding = 0,
+        .descriptorCount = VK_BINDINGS + 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .pBufferInfo = infos,
+    };
+    vkUpdateDescriptorSets(ctx->device, 1, &write, 0, NULL);
+}
+
+static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
+                         const VkDescriptorSet *sets, hazards *h, VkCommandBuffer cb)
+{
+    full_barrier(cb);
+    int set = 0;
+    for (int i = 0; i < s->nsteps; i++) {
+        const vk_step *st = &s->steps[i];
+        if (needs_barrier(h, st)) {
+            barrier(cb);
+            memset(h->written, 0, (size_t)h->nregions);
+            memset(h->read, 0, (size_t)h->nregions);
+        }
+        note_access(h, st);
+        if (st->kind == VK_STEP_FILL) {
+            const vk_region *rg = &m->regions[st->regions[0]];
+            uint32_t bits;
+            memcpy(&bits, &st->fill_value, sizeof bits);
+            vkCmdFillBuffer(cb, m->blocks[rg->block].buffer, rg->offset, rg->size, bits);
+            continue;
+        }
+        vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+                          ctx->pipelines[st->kernel][st->variant]);
+        vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout, 0, 1,
+                                &sets[set++], 0, NULL);
+        vkCmdPushConstants(cb, ctx->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                           sizeof st->push, st->push);
+        vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
+    }
+    full_barrier(cb);
+}
+
+int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r)
+{
+    memset(r, 0, sizeof *r);
+    int ndispatch = 0;
+    for (int i = 0; i < s->nsteps; i++) {
+        const vk_step *st = &s->steps[i];
+        if (st->kind != VK_STEP_DISPATCH)
+            continue;
+        ndispatch++;
+        int status = vk_pipeline_prepare(ctx, st->kernel, st->variant);
+        if (status)
+            return status;
+    }
+    int nsets = ndispatch ? ndispatch : 1;
+    VkDescriptorSet *sets = malloc((size_t)nsets * sizeof *sets);
+    hazards h = {calloc((size_t)m->nregions, 1), calloc((size_t)m->nregions, 1), m->nregions};
+    int status = sets && h.written && h.read
+                     ? 0
+                     : eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
+    if (status == 0)
+        status = allocate_sets(ctx, r, nsets, sets);
+    for (int i = 0, set = 0; i < s->nsteps && status == 0; i++)
+        if (s->steps[i].kind == VK_STEP_DISPATCH)
+            write_set(ctx, m, &s->steps[i], dummy_region, sets[set++]);
+    VkCommandBufferAllocateInfo alloc = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = ctx->command_pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VkResult res = VK_SUCCESS;
+    if (status == 0 && (res = vkAllocateCommandBuffers(ctx->device, &alloc,
+                                                       &r->command_buffer)) != VK_SUCCESS)
+        status = vk_fail(res, "vkAllocateCommandBuffers");
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    if (status == 0 && (res = vkBeginCommandBuffer(r->command_buffer, &begin)) != VK_SUCCESS)
+        status = vk_fail(res, "vkBeginCommandBuffer");
+    if (status == 0) {
+        record_steps(ctx, m, s, sets, &h, r->command_buffer);
+        if ((res = vkEndCommandBuffer(r->command_buffer)) != VK_SUCCESS)
+            status = vk_fail(res, "vkEndCommandBuffer");
+    }
+    VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (status == 0 && (res = vkCreateFence(ctx->device, &fence_info, NULL, &r->fence)) != VK_SUCCESS)
+        status = vk_fail(res, "vkCreateFence");
+    free(sets);
+    free(h.written);
+    free(h.read);
+    return status;
+}
+
+void vk_recording_free(vk_ctx *ctx, vk_recording *r)
+{
+    if (r->fence)
+        vkDestroyFence(ctx->device, r->fence, NULL);
+    if (r->command_buffer)
+        vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &r->command_buffer);
+    if (r->descriptor_pool)
+        vkDestroyDescriptorPool(ctx->device, r->descriptor_pool, NULL);
+    memset(r, 0, sizeof *r);
+}
+
+int vk_submit_recording(vk_ctx *ctx, vk_recording *r)
+{
+    VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &r->command_buffer,
+    };
+    VkResult res = vkResetFences(ctx->device, 1, &r->fence);
+    if (res == VK_SUCCESS)
+        res = vkQueueSubmit(ctx->queue, 1, &submit, r->fence);
+    if (res == VK_SUCCESS)
+        res = vkWaitForFences(ctx->device, 1, &r->fence, VK_TRUE, UINT64_MAX);
+    return res == VK_SUCCESS ? 0 : vk_fail(res, "running the schedule");
+}

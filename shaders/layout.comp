@@ -1,0 +1,75 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Reflection padding and channel concatenation, forward and backward. b0 = out (or the
+// gradient being added to), b1 = the first source (or the upstream gradient), b2 = the second.
+#include "common.glsl"
+layout(local_size_x = VK_WORKGROUP) in;
+
+layout(constant_id = 0) const uint OP = LAY_PAD_F;
+
+layout(push_constant) uniform Push {
+    uint n;       // elements written
+    uint h, w;    // PAD: input size; CONCAT: h * w in h
+    uint pad;     // PAD
+    uint c_first; // CONCAT_F: channels of the first source
+    uint c_out;   // CONCAT_F: channels of out; CONCAT_B: channels of the upstream gradient
+    uint c_src;   // CONCAT_B: channels of the source
+    uint c_off;   // CONCAT_B: first channel of the source in the upstream gradient
+} pc;
+
+int reflect_index(int i, int size)
+{
+    if (i < 0)
+        return -i;
+    if (i >= size)
+        return 2 * (size - 1) - i;
+    return i;
+}
+
+// Sum over the padded positions (along one axis) that reflect onto input position i.
+void candidates(int i, int size, int pad, out int cand[3], out int count)
+{
+    int padded = size + 2 * pad;
+    int options[3] = int[3](i + pad, pad - i, pad + 2 * (size - 1) - i);
+    count = 0;
+    for (int k = 0; k < 3; k++) {
+        int o = options[k];
+        bool seen = false;
+        for (int j = 0; j < count; j++)
+            seen = seen || cand[j] == o;
+        if (!seen && o >= 0 && o < padded && reflect_index(o - pad, size) == i)
+            cand[count++] = o;
+    }
+}
+
+void main()
+{
+    for (uint i = first_index(); i < pc.n; i += index_stride()) {
+        if (OP == LAY_PAD_F) {
+            uint wo = pc.w + 2 * pc.pad, ho = pc.h + 2 * pc.pad;
+            uint x = i % wo, y = (i / wo) % ho, plane = i / (wo * ho);
+            int iy = reflect_index(int(y) - int(pc.pad), int(pc.h));
+            int ix = reflect_index(int(x) - int(pc.pad), int(pc.w));
+            b0.d[i] = b1.d[(plane * pc.h + uint(iy)) * pc.w + uint(ix)];
+        } else if (OP == LAY_PAD_B) {
+            uint x = i % pc.w, y = (i / pc.w) % pc.h, plane = i / (pc.w * pc.h);
+            uint wo = pc.w + 2 * pc.pad, ho = pc.h + 2 * pc.pad;
+            int cy[3], cx[3], ny, nx;
+            candidates(int(y), int(pc.h), int(pc.pad), cy, ny);
+            candidates(int(x), int(pc.w), int(pc.pad), cx, nx);
+            float s = 0.0;
+            for (int a = 0; a < ny; a++)
+                for (int b = 0; b < nx; b++)
+                    s += b1.d[(plane * ho + uint(cy[a])) * wo + uint(cx[b])];
+            b0.d[i] += s;
+        } else if (OP == LAY_CONCAT_F) {
+            uint hw = pc.h, p = i % hw, c = (i / hw) % pc.c_out, n = i / (hw * pc.c_out);
+            uint c_second = pc.c_out - pc.c_first;
+            b0.d[i] = c < pc.c_first ? b1.d[(n * pc.c_first + c) * hw + p]
+                                     : b2.d[(n * c_second + c - pc.c_first) * hw + p];
+        } else {
+            uint hw = pc.h, p = i % hw, c = (i / hw) % pc.c_src, n = i / (hw * pc.c_src);
+            b0.d[i] += b1.d[(n * pc.c_out + c + pc.c_off) * hw + p];
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// y = (x - mean) * invstd * weight + bias with the statistics of norm_stats.
+// b0 = y, b1 = x, b2 = aux, b3 = weight, b4 = bias.
+#include "common.glsl"
+layout(local_size_x = VK_WORKGROUP) in;
+
+layout(push_constant) uniform Push {
+    uint n;
+    uint groups;
+    uint c;
+    uint hw;
+    uint per_sample;
+    uint has_weight;
+    uint has_bias;
+} pc;
+
+void main()
+{
+    for (uint i = first_index(); i < pc.n; i += index_stride()) {
+        uint plane = i / pc.hw, c = plane % pc.c;
+        uint g = pc.per_sample != 0 ? plane : c;
+        float y = (b1.d[i] - b2.d[g]) * b2.d[pc.groups + g];
+        if (pc.has_weight != 0)
+            y *= b3.d[c];
+        if (pc.has_bias != 0)
+            y += b4.d[c];
+        b0.d[i] = y;
+    }
+}

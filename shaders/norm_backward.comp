@@ -1,0 +1,89 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Normalization backward (and the conv bias gradient), in three modes:
+//   NB_REDUCE (one workgroup per group g): b0[g] = sum dy, b0[G + g] = sum dy * xhat
+//             with b1 = x, b2 = dy, b3 = aux
+//   NB_DX     (element-wise): b0 = dx += ..., b1 = x, b2 = dy, b3 = aux, b4 = sums, b5 = weight
+//   NB_PARAM  (one invocation per channel): b0[c] += sum over the groups of c of b4[which*G + g]
+#include "common.glsl"
+layout(local_size_x = VK_WORKGROUP) in;
+
+layout(constant_id = 0) const uint MODE = NB_REDUCE;
+
+layout(push_constant) uniform Push {
+    uint flags;
+    uint n;       // NB_DX: elements; NB_PARAM: channels
+    uint groups;
+    uint c;
+    uint hw;
+    uint samples; // samples per group
+    uint per_sample;
+    uint has_weight;
+    uint which;   // NB_PARAM: 0 = sum dy (bias), 1 = sum dy * xhat (weight)
+} pc;
+
+shared float partial[2 * VK_WORKGROUP];
+
+void reduce_group()
+{
+    uint g = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+    uint c = pc.per_sample != 0 ? g % pc.c : g;
+    uint n0 = pc.per_sample != 0 ? g / pc.c : 0;
+    bool xhat = (pc.flags & NB_NO_XHAT) == 0;
+    float mean = xhat ? b3.d[g] : 0.0, invstd = xhat ? b3.d[pc.groups + g] : 0.0;
+    uint count = pc.samples * pc.hw;
+    float s_dy = 0.0, s_dyx = 0.0;
+    for (uint j = t; j < count; j += VK_WORKGROUP) {
+        uint i = ((n0 + j / pc.hw) * pc.c + c) * pc.hw + j % pc.hw;
+        float dy = b2.d[i];
+        s_dy += dy;
+        if (xhat)
+            s_dyx += dy * (b1.d[i] - mean) * invstd;
+    }
+    partial[t] = s_dy;
+    partial[VK_WORKGROUP + t] = s_dyx;
+    barrier();
+    for (uint half_ = VK_WORKGROUP / 2; half_ > 0; half_ /= 2) {
+        if (t < half_) {
+            partial[t] += partial[t + half_];
+            partial[VK_WORKGROUP + t] += partial[VK_WORKGROUP + t + half_];
+        }
+        barrier();
+    }
+    if (t == 0) {
+        b0.d[g] = partial[0];
+        b0.d[pc.groups + g] = partial[VK_WORKGROUP];
+    }
+}
+
+void main()
+{
+    if (MODE == NB_REDUCE) {
+        reduce_group();
+        return;
+    }
+    if (MODE == NB_PARAM) {
+        uint per_channel = pc.per_sample != 0 ? pc.groups / pc.c : 1;
+        for (uint c = first_index(); c < pc.n; c += index_stride()) {
+            float s = 0.0;
+            for (uint k = 0; k < per_channel; k++)
+                s += b4.d[pc.which * pc.groups + k * pc.c + c];
+            b0.d[c] += s;
+        }
+        return;
+    }
+    float count = float(pc.samples * pc.hw);
+    for (uint i = first_index(); i < pc.n; i += index_stride()) {
+        uint plane = i / pc.hw, c = plane % pc.c;
+        uint g = pc.per_sample != 0 ? plane : c;
+        float invstd = b3.d[pc.groups + g];
+        float scale = pc.has_weight != 0 ? b5.d[c] * invstd : invstd;
+        float dy = b2.d[i];
+        if ((pc.flags & NB_EVAL) != 0) {
+            b0.d[i] += dy * scale;
+        } else {
+            float xhat = (b1.d[i] - b3.d[g]) * invstd;
+            b0.d[i] += scale * (dy - b4.d[g] / count - xhat * b4.d[pc.groups + g] / count);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/* Reading the HTML pages pix2pix writes, for the report tests: the whole file, attribute
+ * values in document order. */
+#ifndef TESTS_APP_PAGE_SCAN_H
+#define TESTS_APP_PAGE_SCAN_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The file's bytes, NUL-terminated (NULL if unreadable). */
+static inline char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static inline int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The value of the next attr="..." from *pos (the attribute name includes the '="'), copied
+ * into out; advances *pos. 0 when there is no more. */
+static inline int next_attr(const char **pos, const char *attr, char *out, size_t len)
+{
+    const char *p = strstr(*pos, attr);
+    if (!p)
+        return 0;
+    p += strlen(attr);
+    const char *end = strchr(p, '"');
+    if (!end)
+        return 0;
+    snprintf(out, len, "%.*s", (int)(end - p), p);
+    *pos = end + 1;
+    return 1;
+}
+
+/* The start of the tag that contains position p. */
+static inline const char *tag_start(const char *text, const char *p)
+{
+    while (p > text && *p != '<')
+        p--;
+    return p;
+}
+
+#endif

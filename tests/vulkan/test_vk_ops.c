@@ -1,0 +1,228 @@
+/* Every engine op, forward and backward, on the Vulkan backend equals the CPU backend within
+ * 1e-4 (relative to 1 + |value|), on random shapes with odd sizes; run under the Khronos
+ * validation layer (PIX2PIX_VK_VALIDATION=1 set by ctest), any validation error fails. */
+#include <stdio.h>
+
+#include "engine/vulkan/vulkan_backend.h"
+#include "tests/vulkan/vk_compare.h"
+
+#define TOLERANCE 1e-4
+#define VARIANTS 4 /* random shapes per op */
+
+static eng_node *rand_input4(eng_graph *g, const char *name, uint32_t *rng, int cmin)
+{
+    return eng_input4(g, name, vkt_int(rng, 1, 2), vkt_int(rng, cmin, 5), vkt_int(rng, 2, 9),
+                      vkt_int(rng, 2, 9));
+}
+
+static eng_node *build_conv(eng_graph *g, uint32_t *rng, int big)
+{
+    int n = vkt_int(rng, 1, 2), ci = big ? 19 : vkt_int(rng, 1, 5), co = big ? 70 : vkt_int(rng, 1, 7);
+    int k = vkt_int(rng, 1, 4), stride = vkt_int(rng, 1, 2), pad = vkt_int(rng, 0, k - 1 < 2 ? k - 1 : 2);
+    int h = vkt_int(rng, k, big ? 13 : 9), w = vkt_int(rng, k, big ? 15 : 9);
+    eng_node *x = eng_input4(g, "x", n, ci, h, w);
+    eng_node *wt = eng_param4(g, "w", co, ci, k, k);
+    eng_node *b = vkt_int(rng, 0, 1) ? eng_param1(g, "b", co) : NULL;
+    return eng_conv2d(g, x, wt, b, stride, pad);
+}
+static eng_node *case_conv2d(eng_graph *g, uint32_t *rng) { return build_conv(g, rng, 0); }
+static eng_node *case_conv2d_big(eng_graph *g, uint32_t *rng) { return build_conv(g, rng, 1); }
+
+/* Weight gradients with a long depth (samples x positions) are split over several slices. */
+static eng_node *case_conv2d_split(eng_graph *g, uint32_t *rng)
+{
+    int size = 2 * vkt_int(rng, 23, 25);
+    eng_node *x = eng_input4(g, "x", 2, 3, size, size);
+    return eng_conv2d(g, x, eng_param4(g, "w", 5, 3, 4, 4), eng_param1(g, "b", 5), 2, 1);
+}
+static eng_node *case_convt_split(eng_graph *g, uint32_t *rng)
+{
+    int size = vkt_int(rng, 23, 25);
+    eng_node *x = eng_input4(g, "x", 2, 6, size, size);
+    return eng_conv_transpose2d(g, x, eng_param4(g, "w", 6, 3, 4, 4), NULL, 2, 1, 0);
+}
+
+static eng_node *build_convt(eng_graph *g, uint32_t *rng, int big)
+{
+    int n = vkt_int(rng, 1, 2), ci = big ? 67 : vkt_int(rng, 1, 5), co = big ? 21 : vkt_int(rng, 1, 7);
+    int k = vkt_int(rng, 1, 4), stride = vkt_int(rng, 1, 2), pad = vkt_int(rng, 0, k - 1 < 2 ? k - 1 : 2);
+    int out_pad = vkt_int(rng, 0, stride - 1);
+    int h = vkt_int(rng, 2, big ? 11 : 7), w = vkt_int(rng, 2, big ? 12 : 7);
+    eng_node *x = eng_input4(g, "x", n, ci, h, w);
+    eng_node *wt = eng_param4(g, "w", ci, co, k, k);
+    eng_node *b = vkt_int(rng, 0, 1) ? eng_param1(g, "b", co) : NULL;
+    return eng_conv_transpose2d(g, x, wt, b, stride, pad, out_pad);
+}
+static eng_node *case_convt(eng_graph *g, uint32_t *rng) { return build_convt(g, rng, 0); }
+static eng_node *case_convt_big(eng_graph *g, uint32_t *rng) { return build_convt(g, rng, 1); }
+
+static eng_node *build_bn(eng_graph *g, uint32_t *rng, int training)
+{
+    eng_node *x = rand_input4(g, "x", rng, 1);
+    int c = x->shape[1], affine = vkt_int(rng, 0, 1);
+    return eng_batch_norm2d(g, x, affine ? eng_param1(g, "weight", c) : NULL,
+                            affine ? eng_param1(g, "bias", c) : NULL, eng_state1(g, "running_mean", c),
+                            eng_state1(g, "running_var", c), eng_state1(g, "num_batches", 1),
+                            training, 0.1f, 1e-5f);
+}
+static eng_node *case_bn_train(eng_graph *g, uint32_t *rng) { return build_bn(g, rng, 1); }
+static eng_node *case_bn_eval(eng_graph *g, uint32_t *rng) { return build_bn(g, rng, 0); }
+
+static eng_node *case_instance_norm(eng_graph *g, uint32_t *rng)
+{
+    eng_node *x = rand_input4(g, "x", rng, 1);
+    int c = x->shape[1], affine = vkt_int(rng, 0, 1);
+    return eng_instance_norm2d(g, x, affine ? eng_param1(g, "weight", c) : NULL,
+                               affine ? eng_param1(g, "bias", c) : NULL, 1e-5f);
+}
+
+static eng_node *case_reflection_pad(eng_graph *g, uint32_t *rng)
+{
+    eng_node *x = rand_input4(g, "x", rng, 1);
+    int limit = (x->shape[2] < x->shape[3] ? x->shape[2] : x->shape[3]) - 1;
+    return eng_reflection_pad2d(g, x, vkt_int(rng, 0, limit < 3 ? limit : 3));
+}
+
+static eng_node *case_relu(eng_graph *g, uint32_t *rng) { return eng_relu(g, rand_input4(g, "x", rng, 1)); }
+static eng_node *case_leaky_relu(eng_graph *g, uint32_t *rng)
+{
+    return eng_leaky_relu(g, rand_input4(g, "x", rng, 1), 0.2f);
+}
+/* inputs up to +-100: saturation must not overflow */
+static eng_node *case_tanh(eng_graph *g, uint32_t *rng)
+{
+    return eng_tanh(g, eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f));
+}
+static eng_node *case_sigmoid(eng_graph *g, uint32_t *rng)
+{
+    return eng_sigmoid(g, eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f));
+}
+static eng_node *case_scale(eng_graph *g, uint32_t *rng)
+{
+    return eng_scale(g, rand_input4(g, "x", rng, 1), vkt_uniform(rng, -3.0f, 3.0f));
+}
+
+static eng_node *case_concat(eng_graph *g, uint32_t *rng)
+{
+    eng_node *a = rand_input4(g, "a", rng, 1);
+    eng_node *b = eng_input4(g, "b", a->shape[0], vkt_int(rng, 1, 4), a->shape[2], a->shape[3]);
+    return eng_concat(g, a, b);
+}
+static eng_node *case_concat_self(eng_graph *g, uint32_t *rng)
+{
+    eng_node *a = rand_input4(g, "a", rng, 1);
+    return eng_concat(g, a, a);
+}
+
+static eng_node *case_dropout(eng_graph *g, uint32_t *rng)
+{
+    return eng_dropout(g, rand_input4(g, "x", rng, 1), 0.5f, vkt_next(rng));
+}
+
+static eng_node *binary_inputs(eng_graph *g, uint32_t *rng, eng_node **b)
+{
+    eng_node *a = rand_input4(g, "a", rng, 1);
+    *b = eng_input(g, "b", a->ndim, a->shape);
+    return a;
+}
+static eng_node *case_add(eng_graph *g, uint32_t *rng)
+{
+    eng_node *b, *a = binary_inputs(g, rng, &b);
+    return eng_add(g, a, b);
+}
+static eng_node *case_mul(eng_graph *g, uint32_t *rng)
+{
+    eng_node *b, *a = binary_inputs(g, rng, &b);
+    return eng_mul(g, a, b);
+}
+static eng_node *case_self_ops(eng_graph *g, uint32_t *rng) /* a source used twice */
+{
+    eng_node *a = rand_input4(g, "a", rng, 1);
+    return eng_add(g, eng_mul(g, a, a), eng_add(g, a, a));
+}
+static eng_node *case_detach(eng_graph *g, uint32_t *rng)
+{
+    eng_node *a = rand_input4(g, "a", rng, 1);
+    return eng_mul(g, eng_detach(g, a), a);
+}
+static eng_node *case_sum(eng_graph *g, uint32_t *rng) { return eng_sum(g, rand_input4(g, "x", rng, 1)); }
+static eng_node *case_l1(eng_graph *g, uint32_t *rng)
+{
+    eng_node *t, *x = binary_inputs(g, rng, &t);
+    return eng_l1_loss(g, x, t);
+}
+static eng_node *case_mse(eng_graph *g, uint32_t *rng)
+{
+    eng_node *t, *x = binary_inputs(g, rng, &t);
+    return eng_mse_loss(g, x, t);
+}
+static eng_node *case_bce(eng_graph *g, uint32_t *rng)
+{
+    eng_node *t, *x = binary_inputs(g, rng, &t);
+    return eng_bce_with_logits_loss(g, eng_scale(g, x, 4.0f), t);
+}
+
+static const struct {
+    const char *name;
+    vkt_build_fn build;
+} cases[] = {
+    {"conv2d", case_conv2d},
+    {"conv2d (multi-tile)", case_conv2d_big},
+    {"conv2d (split weight grad)", case_conv2d_split},
+    {"conv_transpose2d", case_convt},
+    {"conv_transpose2d (multi-tile)", case_convt_big},
+    {"conv_transpose2d (split w grad)", case_convt_split},
+    {"batch_norm2d train", case_bn_train},
+    {"batch_norm2d eval", case_bn_eval},
+    {"instance_norm2d", case_instance_norm},
+    {"reflection_pad2d", case_reflection_pad},
+    {"relu", case_relu},
+    {"leaky_relu", case_leaky_relu},
+    {"tanh", case_tanh},
+    {"sigmoid", case_sigmoid},
+    {"scale", case_scale},
+    {"concat", case_concat},
+    {"concat (same source)", case_concat_self},
+    {"dropout", case_dropout},
+    {"add", case_add},
+    {"mul", case_mul},
+    {"mul/add (same source)", case_self_ops},
+    {"detach", case_detach},
+    {"sum", case_sum},
+    {"l1_loss", case_l1},
+    {"mse_loss", case_mse},
+    {"bce_with_logits_loss", case_bce},
+};
+
+int main(void)
+{
+    int skip;
+    eng_backend *vk = vkt_open_vulkan(&skip);
+    if (!vk)
+        return skip ? VKT_SKIP : 1;
+    eng_backend *cpu = eng_cpu_backend_new(1);
+    int failures = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        vkt_errors worst = {0, 0};
+        for (uint32_t v = 0; v < VARIANTS; v++) {
+            vkt_errors e;
+            /* two runs: accumulation, running statistics and dropout masks move on */
+            if (vkt_compare(cases[c].name, cases[c].build, 1000u * (uint32_t)c + v + 1, 2, cpu, vk,
+                            &e)) {
+                failures++;
+                break;
+            }
+            worst.value_err = e.value_err > worst.value_err ? e.value_err : worst.value_err;
+            worst.grad_err = e.grad_err > worst.grad_err ? e.grad_err : worst.grad_err;
+        }
+        int ok = worst.value_err <= TOLERANCE && worst.grad_err <= TOLERANCE;
+        printf("%-4s %-30s forward %.2e  backward %.2e\n", ok ? "ok" : "FAIL", cases[c].name,
+               worst.value_err, worst.grad_err);
+        failures += !ok;
+    }
+    failures += vkt_check_validation(vk);
+    eng_backend_free(cpu);
+    eng_backend_free(vk);
+    printf("%s\n", failures ? "FAILED" : "all ops match the CPU backend");
+    return failures != 0;
+}

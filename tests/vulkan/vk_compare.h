@@ -1,0 +1,52 @@
+/* Shared by the Vulkan tests: the same graph planned on the CPU backend (the oracle) and on a
+ * Vulkan device, fed the same random values, run, and compared tensor by tensor. */
+#ifndef TESTS_VULKAN_VK_COMPARE_H
+#define TESTS_VULKAN_VK_COMPARE_H
+
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+#define VKT_SKIP 77 /* ctest SKIP_RETURN_CODE: no Vulkan device at all */
+
+/* Deterministic random numbers (xorshift32). */
+uint32_t vkt_next(uint32_t *state);
+int vkt_int(uint32_t *state, int lo, int hi); /* inclusive */
+float vkt_uniform(uint32_t *state, float lo, float hi);
+
+/* The Vulkan backend (software devices allowed) with validation on, or NULL after printing why;
+ * *skip is set when the machine has no Vulkan device at all. */
+eng_backend *vkt_open_vulkan(int *skip);
+/* 0 when the validation layer reported no error, else prints and returns 1. */
+int vkt_check_validation(const eng_backend *vk);
+
+/* Builds the graph under test into g and returns the node whose value is checked; rng drives
+ * shapes and options, so two calls with the same state build identical graphs. */
+typedef eng_node *(*vkt_build_fn)(eng_graph *g, uint32_t *rng);
+
+typedef struct {
+    double value_err; /* max |vk - cpu| / (1 + |cpu|) over outputs and updated state */
+    double grad_err;  /* the same over the gradients of every input and parameter */
+} vkt_errors;
+
+/* Builds the graph twice, adds loss = sum(out * upstream) with a random upstream gradient and
+ * its backward to every input and parameter, writes the same random leaves to both plans and
+ * runs them `runs` times. Returns 0, or 1 after printing what failed. */
+int vkt_compare(const char *name, vkt_build_fn build, uint32_t seed, int runs, eng_backend *cpu,
+                eng_backend *vk, vkt_errors *errors);
+
+/* Writes the same random values to every input, parameter and state of two identical graphs
+ * plans (running variances positive, Adam moments left at zero). Returns 0 or 1 after printing what failed. */
+int vkt_write_leaves(const eng_graph *g_cpu, eng_plan *cpu, const eng_graph *g_vk, eng_plan *vk,
+                     uint32_t seed);
+/* Compares, between two plans of identical graphs, the values of every node in `nodes` (or of
+ * every parameter and state when nodes is NULL) and the gradient of every node that has one.
+ * Returns 0 or 1 after printing what failed. */
+int vkt_compare_plans(const char *name, const eng_graph *g_cpu, eng_plan *cpu,
+                      const eng_graph *g_vk, eng_plan *vk, const int *nodes, int nnodes,
+                      vkt_errors *errors);
+
+/* Max |a - b| / (1 + |b|). */
+double vkt_max_error(const float *a, const float *b, size_t n);
+
+#endif
