@@ -34,6 +34,14 @@ static void buf_free(buf_list *l)
     free(l->bufs);
 }
 
+/* Prefixes a reason with the file it concerns. */
+static void name_file(char *err, size_t errlen, const char *path)
+{
+    char why[512];
+    snprintf(why, sizeof why, "%s", err[0] ? err : "cannot build the file");
+    snprintf(err, errlen, "%s: %s", path, why);
+}
+
 /* Adds one node's values under name (an int64 scalar for counters). */
 static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *node,
                     const char *name, int is_counter, char *err, size_t errlen)
@@ -79,15 +87,18 @@ int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *
             rc = -1;
         }
     if (!rc)
-        rc = st_writer_save(w, path, err, errlen);
+        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+    else
+        name_file(err, errlen, path);
     st_writer_free(w);
     buf_free(&bl);
     return rc ? -1 : 0;
 }
 
-/* Loads one node from a file tensor of the same size into the plan. */
-static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, const char *path,
-                     char *err, size_t errlen)
+/* 0 when the file tensor has the node's shape (a scalar also matches a 1-element node),
+ * else -1 with a message naming both shapes. */
+static int check_shape(const eng_node *node, const st_tensor *t, const char *path, char *err,
+                       size_t errlen)
 {
     int same = t->numel == node->numel;
     if (same && !(t->ndim == 0 && node->numel == 1)) {
@@ -95,18 +106,26 @@ static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, cons
         for (int d = 0; same && d < t->ndim; d++)
             same = t->shape[d] == node->shape[d];
     }
-    if (!same) {
-        char want[64] = "", got[64] = "";
-        for (int d = 0; d < node->ndim; d++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
-                     node->shape[d]);
-        for (int d = 0; d < t->ndim; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%" PRId64, d ? "," : "",
-                     t->shape[d]);
-        snprintf(err, errlen, "%s: tensor %s has shape [%s], the network needs [%s]", path,
-                 t->name, got, want);
+    if (same)
+        return 0;
+    char want[64] = "", got[64] = "";
+    for (int d = 0; d < node->ndim; d++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
+                 node->shape[d]);
+    for (int d = 0; d < t->ndim; d++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%" PRId64, d ? "," : "",
+                 t->shape[d]);
+    snprintf(err, errlen, "%s: tensor %s has shape [%s], the network needs [%s]", path, t->name,
+             got, want);
+    return -1;
+}
+
+/* Loads one node from a file tensor of the same shape into the plan. */
+static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, const char *path,
+                     char *err, size_t errlen)
+{
+    if (check_shape(node, t, path, err, errlen))
         return -1;
-    }
     float *v = malloc(sizeof *v * (node->numel ? node->numel : 1));
     if (!v) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -122,8 +141,7 @@ static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, cons
     return 0;
 }
 
-int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,
-                  size_t errlen)
+int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, size_t errlen)
 {
     for (int i = 0; i < n->n; i++) {
         const st_tensor *t = st_find(f, n->t[i].key);
@@ -132,7 +150,7 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
                      n->t[i].key);
             return -1;
         }
-        if (load_node(p, n->t[i].node, t, path, err, errlen))
+        if (check_shape(n->t[i].node, t, path, err, errlen))
             return -1;
     }
     for (int i = 0; i < st_count(f); i++) {
@@ -143,6 +161,17 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
             return -1;
         }
     }
+    return 0;
+}
+
+int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,
+                  size_t errlen)
+{
+    if (ckpt_check_net(n, f, path, err, errlen))
+        return -1;
+    for (int i = 0; i < n->n; i++)
+        if (load_node(p, n->t[i].node, st_find(f, n->t[i].key), path, err, errlen))
+            return -1;
     return 0;
 }
 
@@ -195,9 +224,9 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
     for (size_t i = 0; i < sizeof meta / sizeof meta[0] && !rc; i++)
         rc = st_writer_meta(w, meta[i].key, meta[i].value);
     if (!rc)
-        rc = st_writer_save(w, path, err, errlen);
-    else if (!err[0])
-        snprintf(err, errlen, "cannot build %s", path);
+        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+    else
+        name_file(err, errlen, path);
     st_writer_free(w);
     buf_free(&bl);
     return rc ? -1 : 0;

@@ -15,9 +15,13 @@ typedef struct {
     const char *value;
 } ckpt_meta;
 
-/* Saves the network's tensors (num_batches_tracked as an int64 scalar) atomically. */
+/* Saves the network's tensors (num_batches_tracked as an int64 scalar) atomically. Save
+ * errors name the file. */
 int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *meta, int nmeta,
                   char *err, size_t errlen);
+/* Checks that f holds exactly the network's tensors with its shapes (no plan needed, so a file
+ * can be checked before any memory is committed to it). */
+int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, size_t errlen);
 /* Loads every tensor of the network from f (named path in messages). Missing, unexpected or
  * differently shaped tensors are errors. */
 int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,

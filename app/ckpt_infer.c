@@ -98,13 +98,28 @@ static int resnet_from_keys(const st_file *f, gen_config *c)
     return 0;
 }
 
+/* A file decides the network that gets built: sizes the networks cannot take (no filters, a
+ * stride that overflows) are refused here. */
+static int gen_config_valid(const gen_config *c, char *err, size_t errlen)
+{
+    int depth_ok = c->family == GEN_UNET ? c->depth >= 5 && c->depth <= 10
+                                         : c->depth >= 1 && c->depth <= 64;
+    if (!depth_ok || c->ngf < 1 || c->ngf > 1 << 16 || c->input_nc < 1 || c->input_nc > 64 ||
+        c->output_nc < 1 || c->output_nc > 64) {
+        snprintf(err, errlen, "unsupported generator: depth %d, ngf %d, %d input and %d output "
+                 "channels", c->depth, c->ngf, c->input_nc, c->output_nc);
+        return -1;
+    }
+    return 0;
+}
+
 int ckpt_gen_config(const st_file *f, gen_config *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     if (st_meta(f, "netG"))
-        return gen_from_meta(f, c, err, errlen);
+        return gen_from_meta(f, c, err, errlen) ? -1 : gen_config_valid(c, err, errlen);
     if (!unet_from_keys(f, c) || !resnet_from_keys(f, c))
-        return 0;
+        return gen_config_valid(c, err, errlen);
     snprintf(err, errlen, "not a generator: neither U-Net nor ResNet keys%s",
              has(f, "model.0.weight") ? " (a discriminator?)" : "");
     return -1;
@@ -137,8 +152,14 @@ int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)
     }
     c->ndf = (int)first->shape[0];
     c->input_nc = (int)first->shape[1];
-    if (c->family == DISC_NLAYERS && c->n_layers < 1) {
-        snprintf(err, errlen, "not a discriminator: PatchGAN without layers");
+    if (c->family == DISC_NLAYERS && (c->n_layers < 1 || c->n_layers > 8)) {
+        snprintf(err, errlen, "not a discriminator: PatchGAN with %d layers (1 to 8)",
+                 c->n_layers);
+        return -1;
+    }
+    if (c->ndf < 1 || c->ndf > 1 << 16 || c->input_nc < 1 || c->input_nc > 6) {
+        snprintf(err, errlen, "unsupported discriminator: ndf %d, %d input channels", c->ndf,
+                 c->input_nc);
         return -1;
     }
     return 0;

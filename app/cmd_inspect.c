@@ -33,7 +33,10 @@ int cmd_inspect(int argc, char **argv)
 {
     const char *path = NULL;
     const cli_spec spec = {"inspect", "pix2pix inspect FILE",
-                           "Describes a model file: architecture, parameter count, metadata.",
+                           "Describes a model file: architecture, parameter count, metadata.\n"
+                           "\n"
+                           "Exit status: 0 described; 1 not a readable safetensors file;\n"
+                           "2 invalid command line.",
                            NULL, 0, 1};
     int npos = 0, rc = cli_parse(&spec, argc, argv, &path, &npos);
     if (rc)
@@ -45,7 +48,7 @@ int cmd_inspect(int argc, char **argv)
     char err[512];
     st_file *f = st_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
         return 1;
     }
     printf("file:       %s\n", path);

@@ -26,7 +26,10 @@ int cmd_test(int argc, char **argv)
         "test", "pix2pix test --data DIR --model FILE [OPTIONS]",
         "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
         "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
-        "with an HTML page of input | output | target rows.",
+        "with an HTML page of input | output | target rows.\n"
+        "\n"
+        "Exit status: 0 every pair scored; 1 a pair failed (reported; the others are scored),\n"
+        "or the data, model or results folder could not be used; 2 invalid command line.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)

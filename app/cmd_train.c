@@ -87,7 +87,13 @@ int cmd_train(int argc, char **argv)
         "train", "pix2pix train --data DIR [OPTIONS]",
         "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
         "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME.\n"
-        "Ctrl-C finishes the step, saves, and prints how to resume.",
+        "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
+        "reported once (path and reason) and skipped.\n"
+        "\n"
+        "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
+        "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
+        "cannot be written (the previous one is kept), or a failed step; 2 invalid options\n"
+        "(including image sizes the networks cannot take).",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)

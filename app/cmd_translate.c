@@ -70,7 +70,11 @@ int cmd_translate(int argc, char **argv)
         "Translates images with a trained generator. Without --eval, BatchNorm uses each image's\n"
         "own statistics and dropout stays on (the paper's test protocol), seeded by --seed.\n"
         "Each image is resized to the model's size and the result back to the image's size,\n"
-        "unless --full-res. Unreadable images are reported and skipped (exit status 1).",
+        "unless --full-res. An image that cannot be read, translated or written is reported\n"
+        "on one line (its path and the reason) and skipped; the others are still translated.\n"
+        "\n"
+        "Exit status: 0 every image translated; 1 an image failed (the rest were done), or\n"
+        "the model, input or output folder could not be used; 2 invalid command line.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)

@@ -110,6 +110,24 @@ void fs_stem(const char *path, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)n, name);
 }
 
+int fs_remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strstr(e->d_name, ".tmp."))
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        removed += unlink(path) == 0;
+    }
+    closedir(d);
+    return removed;
+}
+
 int fs_write_atomic(const char *path, const char *text)
 {
     char tmp[4200];

@@ -16,6 +16,9 @@ char **fs_list_images(const char *dir, int *count);
 void fs_free_list(char **list, int count);
 /* The file name without folder and extension: /a/b/x.y.png -> x.y */
 void fs_stem(const char *path, char *out, size_t len);
+/* Removes the temporary files (NAME.tmp.XXXXXX: checkpoints, opt.txt, samples) that atomic
+ * saves of a killed process left in dir. Returns how many. */
+int fs_remove_stale_temps(const char *dir);
 /* Writes text to path atomically (temporary file, fsync, rename). Returns 0 or -1. */
 int fs_write_atomic(const char *path, const char *text);
 

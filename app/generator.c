@@ -5,18 +5,43 @@
 #include "app/checkpoint.h"
 #include "app/generator.h"
 
+/* Checks every tensor of the file against the network its configuration describes, on a
+ * graph without memory, so that a wrong file fails once here rather than once per image. */
+static int check_file(const st_file *f, const gen_config *cfg, const char *path, char *err,
+                      size_t errlen)
+{
+    if ((cfg->input_nc != 1 && cfg->input_nc != 3) ||
+        (cfg->output_nc != 1 && cfg->output_nc != 3)) {
+        snprintf(err, errlen, "%s: images have 1 or 3 channels; the generator takes %d, gives %d",
+                 path, cfg->input_nc, cfg->output_nc);
+        return -1;
+    }
+    eng_graph *g = eng_graph_new();
+    net n;
+    int s = gen_min_side(cfg);
+    net_init_struct(&n, g, "", 0, 0, 0);
+    net_generator(&n, cfg, eng_input4(g, "input", 1, cfg->input_nc, s, s));
+    int rc = ckpt_check_net(&n, f, path, err, errlen);
+    net_release(&n);
+    eng_graph_free(g);
+    return rc;
+}
+
 int generator_open(generator *r, const char *path, eng_backend *be, int eval, uint64_t seed,
                    char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     char why[512];
-    r->file = st_open(path, why, sizeof why);
-    if (!r->file) {
-        snprintf(err, errlen, "%s: %s", path, why);
+    r->file = st_open(path, err, errlen); /* its reason names the file */
+    if (!r->file)
         return -1;
-    }
     if (ckpt_gen_config(r->file, &r->cfg, why, sizeof why)) {
         snprintf(err, errlen, "%s: %s", path, why);
+        st_close(r->file);
+        r->file = NULL;
+        return -1;
+    }
+    if (check_file(r->file, &r->cfg, path, err, errlen)) {
         st_close(r->file);
         r->file = NULL;
         return -1;
@@ -26,6 +51,8 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
     int stride = gen_stride(&r->cfg);
     if (r->image_size <= 0 || r->image_size % stride) /* round up to a size the net accepts */
         r->image_size = (r->image_size > 0 ? (r->image_size + stride - 1) / stride : 1) * stride;
+    if (r->image_size < gen_min_side(&r->cfg))
+        r->image_size = gen_min_side(&r->cfg);
     snprintf(r->path, sizeof r->path, "%s", path);
     r->be = be;
     r->eval = eval;
@@ -73,8 +100,9 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
                   size_t errlen)
 {
     int stride = gen_stride(&r->cfg);
-    if (h % stride || w % stride) {
-        snprintf(err, errlen, "size %dx%d is not a multiple of %d", w, h, stride);
+    if (h % stride || w % stride || h < gen_min_side(&r->cfg) || w < gen_min_side(&r->cfg)) {
+        snprintf(err, errlen, "size %dx%d is not a multiple of %d of at least %d", w, h, stride,
+                 gen_min_side(&r->cfg));
         return -1;
     }
     if ((h != r->h || w != r->w) && build_plan(r, h, w, err, errlen))

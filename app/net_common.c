@@ -90,6 +90,19 @@ int gen_stride(const gen_config *c)
     return c->family == GEN_UNET ? 1 << c->depth : 4;
 }
 
+int gen_min_side(const gen_config *c)
+{
+    return c->family == GEN_UNET ? gen_stride(c) : 2 * gen_stride(c);
+}
+
+int disc_min_side(const disc_config *c)
+{
+    /* n stride-2 convolutions halve the side (rounding down), then two 4x4 stride-1
+     * convolutions each take one off: the map before the last one needs side >= 2. The
+     * pixel discriminator keeps the size. */
+    return c->family == DISC_NLAYERS ? 3 << c->n_layers : 2;
+}
+
 void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int dropout,
                      uint32_t dropout_seed)
 {

@@ -42,6 +42,10 @@ int disc_name_parse(const char *s, int n_layers, disc_config *c);
 void disc_name(const disc_config *c, char *buf, size_t len);
 /* Input side length must be a multiple of this (U-Net: 2^depth, ResNet: 4). */
 int gen_stride(const gen_config *c);
+/* Smallest input sides: normalisation needs more than one value per channel at the coarsest
+ * level (the ResNet's 1/4 map, the PatchGAN's last two layers), and no map may vanish. */
+int gen_min_side(const gen_config *c);
+int disc_min_side(const disc_config *c);
 
 /* How a tensor is initialised (reference init_weights 'normal', gain 0.02). */
 typedef enum { INIT_NORMAL, INIT_NORM_WEIGHT, INIT_ZERO, INIT_ONE } net_init;

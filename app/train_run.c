@@ -134,7 +134,7 @@ static int load_net_file(const net *n, eng_plan *p, const char *path)
     char err[1024];
     st_file *f = st_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
         return -1;
     }
     int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
@@ -178,13 +178,13 @@ static int save_nets(const train_config *c, const trainer *t, const char *dir, i
         snprintf(path, sizeof path, "%s/%s_net_G.safetensors", dir, tag);
         if (ckpt_save_net(&t->G, t->plan, path, gmeta, (int)(sizeof gmeta / sizeof gmeta[0]),
                           err, sizeof err)) {
-            fprintf(stderr, "%s: %s\n", path, err);
+            fprintf(stderr, "%s\n", err); /* names the file */
             return -1;
         }
         snprintf(path, sizeof path, "%s/%s_net_D.safetensors", dir, tag);
         if (ckpt_save_net(&t->D, t->plan, path, dmeta, (int)(sizeof dmeta / sizeof dmeta[0]),
                           err, sizeof err)) {
-            fprintf(stderr, "%s: %s\n", path, err);
+            fprintf(stderr, "%s\n", err);
             return -1;
         }
     }
@@ -203,7 +203,7 @@ static int save_all(const train_config *c, trainer *t, const char *dir, int epoc
     char path[4400], err[1024];
     snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
     if (ckpt_save_opt(&s, t->g, t->plan, path, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        fprintf(stderr, "%s\n", err);
         return -1;
     }
     return 0;
@@ -316,6 +316,15 @@ int train_run(const train_config *c)
         perror(dir);
         return 1;
     }
+    /* A run killed while saving leaves its temporary files behind; this run owns the folder. */
+    char web[4300], images[4400];
+    snprintf(web, sizeof web, "%s/web", dir);
+    snprintf(images, sizeof images, "%s/images", web);
+    int stale = fs_remove_stale_temps(dir) + fs_remove_stale_temps(web) +
+                fs_remove_stale_temps(images);
+    if (stale)
+        fprintf(stderr, "removed %d temporary file%s left in %s by an interrupted save\n", stale,
+                stale == 1 ? "" : "s", dir);
     char opt_path[4300];
     snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
     if (c->options_text && fs_write_atomic(opt_path, c->options_text))
@@ -327,10 +336,14 @@ int train_run(const train_config *c)
     }
     pair_loader_item_size(loader, &topts.height, &topts.width);
     int stride = gen_stride(&topts.gen);
-    if (topts.height % stride || topts.width % stride) {
-        fprintf(stderr, "pix2pix train: training images are %dx%d; %s needs sides that are "
-                "multiples of %d (see --crop-size, --preprocess)\n",
-                topts.width, topts.height, c->netG, stride);
+    int min_side = gen_min_side(&topts.gen);
+    if (disc_min_side(&topts.disc) > min_side)
+        min_side = disc_min_side(&topts.disc);
+    if (topts.height % stride || topts.width % stride || topts.height < min_side ||
+        topts.width < min_side) {
+        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s need sides that "
+                "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
+                topts.width, topts.height, c->netG, c->netD, stride, min_side);
         pair_loader_close(loader);
         return 2;
     }

@@ -30,6 +30,8 @@ static int run_full_res(generator *r, const image *in, image *out, char *err, si
 {
     int stride = gen_stride(&r->cfg), h = in->height, w = in->width;
     int H = (h + stride - 1) / stride * stride, W = (w + stride - 1) / stride * stride;
+    H = H < gen_min_side(&r->cfg) ? gen_min_side(&r->cfg) : H;
+    W = W < gen_min_side(&r->cfg) ? gen_min_side(&r->cfg) : W;
     int cin = r->cfg.input_nc, cout = r->cfg.output_nc;
     float *x = malloc(sizeof *x * (size_t)h * w * cin);
     float *xp = malloc(sizeof *xp * (size_t)H * W * cin);

@@ -86,10 +86,12 @@ int list_files(const char *dir, name_list *out, char *err, size_t errlen)
         if (e->d_name[0] == '.')
             continue;
         char *full = path_join(dir, e->d_name);
+        /* Folders are skipped; anything else is a candidate, so that a dangling link or a
+         * FIFO is reported as unusable by the loader rather than silently left out. */
         struct stat st;
-        int regular = full && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+        int skip = !full || (stat(full, &st) == 0 && S_ISDIR(st.st_mode));
         free(full);
-        if (!regular)
+        if (skip)
             continue;
         if (out->count == cap) {
             cap = cap ? 2 * cap : 64;

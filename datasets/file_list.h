@@ -10,7 +10,8 @@ typedef struct {
     size_t count;
 } name_list;
 
-/* Regular files of dir (symlinks followed; names starting with '.' left out), in natural
+/* Entries of dir but folders (symlinks followed; dangling links, FIFOs and other non-regular
+ * files kept for the caller to report; names starting with '.' left out), in natural
  * order: digit runs compare by value, everything else bytewise, ties broken by strcmp. */
 int list_files(const char *dir, name_list *out, char *err, size_t errlen);
 /* Whether name is in the (naturally sorted) list. */

@@ -85,7 +85,8 @@ int image_decode(const uint8_t *data, size_t size, long long max_pixels, image *
 int image_load(const char *path, long long max_pixels, image *out, char *err, size_t errlen)
 {
     out->pixels = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         image_set_err(err, errlen, "cannot open: %s", strerror(errno));
         return -1;

@@ -3,7 +3,8 @@
  * Layouts (datasets/pairs.h): DATA/<split>/NAME holding A|B side by side (A the left half, the
  * width must be even), else DATA/A/<split>/NAME + DATA/B/<split>/NAME paired by identical name
  * (same size required). Files are taken in natural name order ("2.jpg" before "10.jpg");
- * hidden files are ignored, every other regular file is a candidate.
+ * hidden files and folders are ignored, every other entry is a candidate (so a dangling link
+ * or a FIFO is reported as unusable).
  *
  * Preprocessing is the reference's get_params/get_transform (datasets/preprocess.h) with the
  * same crop and flip for A and B. Shuffling, crops and flips derive from (seed, epoch, index)

@@ -11,8 +11,16 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
       libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers"
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
+# Robustness checks: valgrind (memcheck test), clang with its runtime libraries (libFuzzer,
+# sanitizers) for the fuzz targets; the runtime is libclang-rt-N-dev on Debian 12 and later,
+# part of libclang-common-N-dev before.
+PKGS="$PKGS valgrind clang"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+CLANG_MAJOR=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+if [ -n "$CLANG_MAJOR" ] && apt-cache show "libclang-rt-$CLANG_MAJOR-dev" >/dev/null 2>&1; then
+    PKGS="$PKGS libclang-rt-$CLANG_MAJOR-dev"
+fi
 # Debian's chromium (Ubuntu ships it as a snap only: the browser test is skipped there).
 if apt-cache show chromium >/dev/null 2>&1; then PKGS="$PKGS chromium fonts-liberation"; fi
 # shellcheck disable=SC2086

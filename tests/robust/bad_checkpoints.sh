@@ -1,0 +1,94 @@
+#!/bin/sh
+# Bad model files through translate, inspect and train (--init-g, --continue): truncated, a
+# corrupt header, empty, a folder, a FIFO, the wrong architecture, a discriminator passed as
+# the generator. Each is one line naming the file and the reason; nothing crashes; exit 1.
+. "$(dirname "$0")/common.sh" "$@"
+tiny_model m
+G=$TMP/ck/m/latest_net_G.safetensors
+DFILE=$TMP/ck/m/latest_net_D.safetensors
+B=$TMP/bad
+mkdir -p "$B" "$B/folder.safetensors"
+"$TOOL" inputs "$TMP" "$SRC/tests/fuzz/corpus_image" >/dev/null 2>&1
+IMG=$TMP/good_rgb.png
+size=$(wc -c <"$G")
+head -c $((size / 2)) "$G" >"$B/truncated.safetensors"
+head -c 6 "$G" >"$B/short.safetensors"
+# The JSON header starts at byte 8: its opening brace becomes 'X'.
+{ head -c 8 "$G"; printf 'X'; tail -c +10 "$G"; } >"$B/corrupt_header.safetensors"
+: >"$B/empty.safetensors"
+# Metadata describing another network than the tensors (same lengths, so the file stays valid):
+# ngf 0 once aborted the graph builder, 2 input channels overflowed the image conversion.
+sed 's/"ngf":"4"/"ngf":"0"/' "$G" >"$B/ngf0.safetensors"
+sed 's/"input_nc":"3"/"input_nc":"2"/' "$G" >"$B/input_nc2.safetensors"
+sed 's/"netG":"unet_5"/"netG":"unet_6"/' "$G" >"$B/unet6.safetensors"
+mkfifo "$B/fifo.safetensors"
+
+echo "--- messages:"
+# name | words the reason must contain
+while IFS='|' read -r name reason; do
+    "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out" >/dev/null \
+        2>"$TMP/stderr"
+    expect_status 1 $? "translate --model $name"
+    cat "$TMP/stderr"
+    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+    "$BIN" inspect "$B/$name" >/dev/null 2>"$TMP/stderr"
+    expect_status 1 $? "inspect $name"
+    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+done <<'CASES'
+truncated.safetensors|outside the data area
+short.safetensors|truncated: 6 bytes
+corrupt_header.safetensors|not valid JSON
+empty.safetensors|truncated: 0 bytes
+folder.safetensors|not a regular file
+fifo.safetensors|not a regular file
+CASES
+while IFS='|' read -r name reason; do
+    "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out" >/dev/null \
+        2>"$TMP/stderr"
+    expect_status 1 $? "translate --model $name"
+    cat "$TMP/stderr"
+    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+done <<'CASES'
+ngf0.safetensors|unsupported generator: depth 5, ngf 0
+input_nc2.safetensors|the generator takes 2
+unet6.safetensors|missing tensor
+CASES
+[ -e "$TMP/out/good_rgb.png" ] && fail "an image was written with a bad model"
+
+# A discriminator given as the generator.
+"$BIN" translate --model "$DFILE" --input "$IMG" --output "$TMP/out" >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "translate with D as the model"
+cat "$TMP/stderr"
+expect_reason "$TMP/stderr" "$DFILE" "discriminator"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name d_as_g --netG unet_5 \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
+    --display-freq 0 --init-g "$DFILE" >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "train --init-g with a discriminator"
+cat "$TMP/stderr"
+expect_reason "$TMP/stderr" "$DFILE" "missing tensor"
+
+# The wrong architecture: --continue of a U-Net run as a ResNet, --init-g with another ngf.
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name m --netG resnet_6blocks \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
+    --display-freq 0 --continue >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "train --continue with another --netG"
+cat "$TMP/stderr"
+expect_reason "$TMP/stderr" "$G" "missing tensor"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name ngf8 --netG unet_5 \
+    --ngf 8 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
+    --display-freq 0 --init-g "$G" >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "train --init-g with another --ngf"
+cat "$TMP/stderr"
+expect_reason "$TMP/stderr" "$G" "has shape [4,3,4,4], the network needs [8,3,4,4]"
+
+# A truncated optimizer state stops --continue with its name.
+OPT=$TMP/ck/m/latest_opt.safetensors
+size=$(wc -c <"$OPT")
+head -c $((size - 100)) "$OPT" >"$OPT.part" && mv "$OPT.part" "$OPT"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name m --netG unet_5 \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
+    --display-freq 0 --continue >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "train --continue with a truncated optimizer state"
+cat "$TMP/stderr"
+expect_reason "$TMP/stderr" "$OPT" "outside the data area"
+finish

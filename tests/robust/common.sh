@@ -1,0 +1,65 @@
+# Shared by the robustness scripts: arguments, a scratch folder, assertions, a tiny model.
+# Usage in a script: . "$(dirname "$0")/common.sh" "$@"
+set -u
+BIN=$1
+TOOL=$2
+SRC=$3
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/p2p_robust.XXXXXX")
+trap 'chmod -R u+rwx "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
+FAILURES=0
+
+fail() {
+    echo "FAIL: $*"
+    FAILURES=$((FAILURES + 1))
+}
+
+# expect_line FILE PATTERN...: one line of FILE contains every pattern (fixed strings).
+expect_line() {
+    file=$1
+    shift
+    match=$(cat "$file")
+    for p in "$@"; do
+        match=$(printf '%s\n' "$match" | grep -F -- "$p")
+    done
+    [ -n "$match" ] || fail "no line of $(basename "$file") contains: $*"
+}
+
+# expect_reason FILE PATH WORDS: a line of FILE is "PATH: REASON" with WORDS in REASON (and
+# the path only once), and it is the only line naming PATH.
+expect_reason() {
+    lines=$(grep -F -- "$2: " "$1")
+    reason=${lines#*"$2: "}
+    case "$reason" in
+    *"$2"*) fail "$2: the path is repeated in '$lines'" ;;
+    *"$3"*) ;;
+    *) fail "$2: reason '$reason' does not contain '$3'" ;;
+    esac
+    [ "$(printf '%s\n' "$lines" | wc -l)" -eq 1 ] || fail "$2 reported more than once"
+}
+
+# expect_status WANT GOT WHAT
+expect_status() {
+    [ "$1" = "$2" ] || fail "$3: exit status $2, expected $1"
+}
+
+# tiny_model NAME [train options...]: trains a U-Net for 32x32 images (the smallest) for 2
+# steps on a synthetic dataset, into $TMP/ck/NAME.
+tiny_model() {
+    [ -d "$TMP/synth" ] || "$BIN" dataset synth --out "$TMP/synth" --count 4 --size 32 \
+        --val-fraction 0 --test-fraction 0 >/dev/null || fail "dataset synth"
+    name=$1
+    shift
+    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name "$name" --netG unet_5 \
+        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 \
+        --threads 1 --workers 1 --display-freq 0 --max-steps 2 "$@" >/dev/null 2>&1 ||
+        fail "training the tiny model $name"
+}
+
+finish() {
+    if [ "$FAILURES" -ne 0 ]; then
+        echo "$(basename "$0"): $FAILURES failure(s)"
+        exit 1
+    fi
+    echo "$(basename "$0"): ok"
+    exit 0
+}

@@ -1,0 +1,208 @@
+/* Helper of the robustness scripts.
+ *   robust_tool inputs DIR CORPUS  writes good images and every kind of bad input into DIR
+ *                                  (CORPUS: tests/fuzz/corpus_image, for 16-bit and CMYK);
+ *   robust_tool decode FILE...     decodes each file, prints "FILE WxH", exit 1 if one fails;
+ *   robust_tool same FILE FILE     exit 0 when both files have the same bytes;
+ *   robust_tool noise FILE SIDE    writes a PNG of random pixels (large for its size). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "datasets/image.h"
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(2);
+}
+
+static unsigned char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
+    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n)
+        die(path);
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+static void write_file(const char *dir, const char *name, const void *data, size_t size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, size, f) != size || fclose(f))
+        die(path);
+}
+
+/* A smooth test picture, so that translated results are ordinary images. */
+static void picture(image *img, int w, int h, int channels)
+{
+    if (image_alloc(img, w, h, channels))
+        die("image_alloc");
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < channels; c++) {
+                int v = c == 3 ? 128 + x % 128 : (x * 255 / w + y * 97 / h + 60 * c) % 256;
+                img->pixels[((size_t)y * w + x) * channels + c] = (unsigned char)v;
+            }
+}
+
+static unsigned char *encode(int w, int h, int channels, int jpeg, size_t *size)
+{
+    image img;
+    unsigned char *data;
+    char err[256];
+    picture(&img, w, h, channels);
+    if (jpeg ? image_encode_jpeg(&img, 90, &data, size, err, sizeof err)
+             : image_encode_png(&img, &data, size, err, sizeof err)) {
+        fprintf(stderr, "encode: %s\n", err);
+        exit(2);
+    }
+    image_free(&img);
+    return data;
+}
+
+static unsigned long crc32_png(const unsigned char *p, size_t n)
+{
+    unsigned long c = 0xffffffffUL;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320UL ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffUL;
+}
+
+static void put_be32(unsigned char *p, unsigned long v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void copy_corpus(const char *corpus, const char *name, const char *dir, const char *as)
+{
+    char path[4096];
+    size_t n;
+    snprintf(path, sizeof path, "%s/%s", corpus, name);
+    unsigned char *b = read_file(path, &n);
+    write_file(dir, as, b, n);
+    free(b);
+}
+
+static int make_inputs(const char *dir, const char *corpus)
+{
+    size_t n;
+    unsigned char *png = encode(40, 30, 3, 0, &n);
+    write_file(dir, "good_rgb.png", png, n);
+    write_file(dir, "truncated.png", png, n / 2);
+    /* The IHDR chunk's CRC (bytes 29..32) no longer matches its data. */
+    png[30] ^= 0x55;
+    write_file(dir, "bad_crc.png", png, n);
+    png[30] ^= 0x55;
+    /* IHDR declaring 70000x70000, with a correct CRC: refused from the header. */
+    put_be32(png + 16, 70000);
+    put_be32(png + 20, 70000);
+    put_be32(png + 29, crc32_png(png + 12, 17));
+    write_file(dir, "huge_70000.png", png, n);
+    free(png);
+    unsigned char *jpg = encode(40, 30, 3, 1, &n);
+    write_file(dir, "good_jpeg.jpg", jpg, n);
+    write_file(dir, "truncated.jpg", jpg, n * 2 / 3);
+    jpg[0] = 'G';
+    write_file(dir, "wrong_magic.jpg", jpg, n);
+    free(jpg);
+    png = encode(1, 1, 3, 0, &n);
+    write_file(dir, "tiny_1x1.png", png, n);
+    free(png);
+    png = encode(40, 30, 1, 0, &n);
+    write_file(dir, "gray.png", png, n);
+    free(png);
+    png = encode(40, 30, 4, 0, &n);
+    write_file(dir, "rgba.png", png, n);
+    free(png);
+    copy_corpus(corpus, "gray16.png", dir, "gray16.png");
+    copy_corpus(corpus, "cmyk.jpg", dir, "cmyk.jpg");
+    write_file(dir, "empty.png", "", 0);
+    const char text[] = "this is not a picture\n";
+    write_file(dir, "text.jpg", text, sizeof text - 1);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/folder.png", dir);
+    if (mkdir(path, 0755))
+        die(path);
+    snprintf(path, sizeof path, "%s/dangling.png", dir);
+    if (symlink("no_such_target.png", path))
+        die(path);
+    return 0;
+}
+
+static int noise(const char *path, int side)
+{
+    image img;
+    char err[256];
+    if (image_alloc(&img, side, side, 3))
+        die("image_alloc");
+    uint32_t x = 12345;
+    for (size_t i = 0; i < (size_t)side * side * 3; i++) {
+        x = x * 1664525u + 1013904223u;
+        img.pixels[i] = (uint8_t)(x >> 24);
+    }
+    int rc = image_save_png(path, &img, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s: %s\n", path, err);
+    image_free(&img);
+    return rc ? 2 : 0;
+}
+
+static int decode(int n, char **files)
+{
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        image img;
+        char err[256];
+        if (image_load(files[i], 0, &img, err, sizeof err)) {
+            printf("%s: %s\n", files[i], err);
+            bad = 1;
+            continue;
+        }
+        printf("%s %dx%d\n", files[i], img.width, img.height);
+        image_free(&img);
+    }
+    return bad;
+}
+
+static int same(const char *a, const char *b)
+{
+    size_t na, nb;
+    unsigned char *x = read_file(a, &na), *y = read_file(b, &nb);
+    int rc = na == nb && !memcmp(x, y, na) ? 0 : 1;
+    free(x);
+    free(y);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[1], "inputs"))
+        return make_inputs(argv[2], argv[3]);
+    if (argc >= 3 && !strcmp(argv[1], "decode"))
+        return decode(argc - 2, argv + 2);
+    if (argc == 4 && !strcmp(argv[1], "same"))
+        return same(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "noise"))
+        return noise(argv[2], atoi(argv[3]));
+    fprintf(stderr, "usage: robust_tool inputs DIR CORPUS | decode FILE... | same A B | "
+                    "noise FILE SIDE\n");
+    return 2;
+}
