@@ -1,5 +1,6 @@
 /* pix2pix translate: runs a generator on an image or every image of a folder. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/backend.h"
@@ -14,6 +15,43 @@ typedef struct {
     int quality, eval, full_res, threads, quiet;
     uint64_t seed;
 } translate_opts;
+
+typedef struct {
+    char stem[1024];
+    int index;
+} named_file;
+
+static int by_stem_then_index(const void *a, const void *b)
+{
+    const named_file *x = a, *y = b;
+    int c = strcmp(x->stem, y->stem);
+    return c ? c : x->index - y->index;
+}
+
+/* owner[i]: the index of the first file whose output has the same name as file i (i itself
+ * when none comes earlier), so that "a.jpg" and "a.png" do not silently overwrite each other.
+ * NULL when out of memory. */
+static int *output_owners(char **files, int n)
+{
+    named_file *names = malloc((size_t)n * sizeof *names);
+    int *owner = malloc((size_t)n * sizeof *owner);
+    if (!names || !owner) {
+        free(names);
+        free(owner);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        fs_stem(files[i], names[i].stem, sizeof names[i].stem);
+        names[i].index = i;
+    }
+    qsort(names, (size_t)n, sizeof *names, by_stem_then_index);
+    for (int i = 0; i < n; i++)
+        owner[names[i].index] =
+            i > 0 && !strcmp(names[i].stem, names[i - 1].stem) ? owner[names[i - 1].index]
+                                                                 : names[i].index;
+    free(names);
+    return owner;
+}
 
 static int translate_one(generator *r, const translate_opts *o, const char *path)
 {
@@ -122,11 +160,19 @@ int cmd_translate(int argc, char **argv)
     int n = files ? count : 1, failed = 0;
     progress prog;
     progress_init(&prog, "img", n, o.quiet || n == 1);
+    int *owner = output_owners(list, n);
     for (int i = 0; i < n; i++) {
-        failed += translate_one(&r, &o, list[i]) != 0;
+        if (owner && owner[i] != i) {
+            fprintf(stderr, "%s: skipped: %s has the same base name, and so the same output name\n",
+                    list[i], list[owner[i]]);
+            failed++;
+        } else {
+            failed += translate_one(&r, &o, list[i]) != 0;
+        }
         progress_add(&prog, 1, "translate", 0, 0, NULL);
     }
     progress_end(&prog);
+    free(owner);
     printf("translated %d of %d image%s into %s\n", n - failed, n, n == 1 ? "" : "s", o.output);
     generator_close(&r);
     eng_backend_free(be);

@@ -74,6 +74,18 @@ expect_status 2 $? "translate with --quality 0"
 "$BIN" translate --model "$MODEL" --input "$IN/tiny_1x1.png" --output "$TMP/full" --full-res \
     >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "translate --full-res of a 1x1 image"
+# Two inputs with the same base name would write the same output: the first (by name) is
+# translated, the second reported and left alone.
+mkdir -p "$TMP/same"
+cp "$IN/good_jpeg.jpg" "$TMP/same/x.jpg"
+cp "$IN/tiny_1x1.png" "$TMP/same/x.png" # a size that tells the two apart
+"$BIN" translate --model "$MODEL" --input "$TMP/same" --output "$TMP/same_out" --quiet \
+    >"$TMP/stdout" 2>"$TMP/stderr"
+expect_status 1 $? "translate of two files with the same base name"
+expect_reason "$TMP/stderr" "$TMP/same/x.png" "same base name"
+expect_line "$TMP/stdout" "translated 1 of 2 images"
+[ "$("$TOOL" decode "$TMP/same_out/x.png" | sed 's/.* //')" = \
+    "$("$TOOL" decode "$TMP/same/x.jpg" | sed 's/.* //')" ] || fail "x.jpg was not the one translated"
 # The smallest sizes: a ResNet with instance norm (whose 1/4 map must keep 2x2) translates a
 # 1x1 image at full resolution (it once aborted in instance_norm2d), and training refuses
 # sizes a network cannot take with exit 2 (they once aborted in batch_norm2d).
