@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "engine/safetensors.h"
 
@@ -20,6 +21,38 @@ static int test_failures;
             test_failures++;                                                               \
         }                                                                                  \
     } while (0)
+
+/* What the last run_captured printed on stdout and stderr. */
+static char out_text[65536];
+
+/* Runs a command function (cmd_translate...) with stdout and stderr captured into out_text;
+ * args ends with NULL. Returns the command's exit status. */
+static inline int run_captured(int (*cmd)(int, char **), char **args)
+{
+    int argc = 0;
+    while (args[argc])
+        argc++;
+    char path[] = "/tmp/p2p_out_XXXXXX";
+    int fd = mkstemp(path);
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    int rc = cmd(argc, args);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, out_text, sizeof out_text - 1);
+    out_text[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return rc;
+}
 
 /* Opens a committed fixture or exits. */
 static inline st_file *fixture_open(const char *name)

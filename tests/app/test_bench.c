@@ -9,36 +9,6 @@
 #include "app/commands.h"
 #include "app_test.h"
 
-static char out_text[65536];
-
-/* Runs bench with stdout and stderr captured into out_text. */
-static int run(char **args)
-{
-    int argc = 0;
-    while (args[argc])
-        argc++;
-    char path[] = "/tmp/p2p_bench_XXXXXX";
-    int fd = mkstemp(path);
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    int rc = cmd_benchmark(argc, args);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, out_text, sizeof out_text - 1);
-    out_text[n > 0 ? n : 0] = '\0';
-    close(fd);
-    unlink(path);
-    return rc;
-}
-
 static double field(const cJSON *j, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
@@ -49,7 +19,7 @@ int main(void)
 {
     char *args[] = {"bench", "--netG", "unet_5", "--size", "32", "--ngf", "4", "--ndf", "4",
                     "--iters", "2", "--warmup", "1", "--threads", "2", "--json", NULL};
-    CHECK(run(args) == 0, "bench failed: %s", out_text);
+    CHECK(run_captured(cmd_benchmark, args) == 0, "bench failed: %s", out_text);
     char *last = out_text + strlen(out_text);
     while (last > out_text && last[-1] == '\n')
         *--last = '\0';
@@ -73,11 +43,14 @@ int main(void)
     cJSON_Delete(j);
 
     char *bad_size[] = {"bench", "--netG", "unet_5", "--size", "30", NULL};
-    CHECK(run(bad_size) == 2 && strstr(out_text, "multiple of 32"), "bad size: %s", out_text);
+    CHECK(run_captured(cmd_benchmark, bad_size) == 2 && strstr(out_text, "multiple of 32"),
+          "bad size: %s", out_text);
     char *bad_net[] = {"bench", "--netG", "unet_x", NULL};
-    CHECK(run(bad_net) == 2 && strstr(out_text, "unet_x"), "bad net: %s", out_text);
+    CHECK(run_captured(cmd_benchmark, bad_net) == 2 && strstr(out_text, "unet_x"), "bad net: %s",
+          out_text);
     char *bad_dev[] = {"bench", "--device", "nowhere", "--netG", "unet_5", "--size", "32", NULL};
-    CHECK(run(bad_dev) == 2 && strstr(out_text, "nowhere"), "bad device: %s", out_text);
+    CHECK(run_captured(cmd_benchmark, bad_dev) == 2 && strstr(out_text, "nowhere"),
+          "bad device: %s", out_text);
     if (!test_failures)
         printf("ok   bench: JSON fields, work ratio, option errors\n");
     return test_failures ? 1 : 0;

@@ -8,36 +8,6 @@
 #include "app_test.h"
 #include "datasets/image.h"
 
-static char out_text[65536];
-
-/* Runs a command with stdout and stderr captured into out_text. */
-static int run(int (*cmd)(int, char **), char **args)
-{
-    int argc = 0;
-    while (args[argc])
-        argc++;
-    char path[] = "/tmp/p2p_out_XXXXXX";
-    int fd = mkstemp(path);
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    int rc = cmd(argc, args);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, out_text, sizeof out_text - 1);
-    out_text[n > 0 ? n : 0] = '\0';
-    close(fd);
-    unlink(path);
-    return rc;
-}
-
 static int exists(const char *dir, const char *name)
 {
     char path[512];
@@ -52,23 +22,23 @@ int main(void)
         return 1;
 
     char *inspect[] = {"inspect", FIXTURE_DIR "/unet5_g.safetensors", NULL};
-    CHECK(run(cmd_inspect, inspect) == 0, "inspect: %s", out_text);
+    CHECK(run_captured(cmd_inspect, inspect) == 0, "inspect: %s", out_text);
     CHECK(strstr(out_text, "generator unet_5") && strstr(out_text, "ngf 4") &&
               strstr(out_text, "norm batch") && strstr(out_text, "metadata:   none"),
           "inspect output: %s", out_text);
     char *inspect_d[] = {"inspect", FIXTURE_DIR "/train_d0.safetensors", NULL};
-    CHECK(run(cmd_inspect, inspect_d) == 0 && strstr(out_text, "discriminator basic"),
+    CHECK(run_captured(cmd_inspect, inspect_d) == 0 && strstr(out_text, "discriminator basic"),
           "inspect D: %s", out_text);
     char *inspect_bad[] = {"inspect", FIXTURE_DIR "/unet5_in.png", NULL};
-    CHECK(run(cmd_inspect, inspect_bad) == 1 && strstr(out_text, "unet5_in.png: "),
+    CHECK(run_captured(cmd_inspect, inspect_bad) == 1 && strstr(out_text, "unet5_in.png: "),
           "inspect of a PNG: %s", out_text);
 
     char *help[] = {"train", "--help", NULL};
-    CHECK(run(cmd_train, help) == 0 && strstr(out_text, "--lambda-l1") &&
+    CHECK(run_captured(cmd_train, help) == 0 && strstr(out_text, "--lambda-l1") &&
               strstr(out_text, "(default: 100)"),
           "train --help: %s", out_text);
     char *bad_opt[] = {"train", "--data", tmp, "--gan-mode", "wgan", NULL};
-    CHECK(run(cmd_train, bad_opt) == 2 && strstr(out_text, "--gan-mode"), "bad option: %s",
+    CHECK(run_captured(cmd_train, bad_opt) == 2 && strstr(out_text, "--gan-mode"), "bad option: %s",
           out_text);
 
     /* test on a one-pair split. */
@@ -85,7 +55,7 @@ int main(void)
     image_free(&pair);
     char *test[] = {"test", "--data", data, "--model", FIXTURE_DIR "/unet5_g.safetensors",
                     "--results", results, "--eval", NULL};
-    CHECK(run(cmd_test, test) == 0, "test: %s", out_text);
+    CHECK(run_captured(cmd_test, test) == 0, "test: %s", out_text);
     CHECK(strstr(out_text, "1 pairs") && strstr(out_text, "PSNR"), "test output: %s", out_text);
     CHECK(exists(results, "index.html") && exists(results, "images/p1_fake_B.png") &&
               exists(results, "images/p1_real_A.png") && exists(results, "images/p1_real_B.png"),
@@ -96,7 +66,7 @@ int main(void)
     snprintf(demo, sizeof demo, "%s/demo", tmp);
     char *demo_args[] = {"demo", "--dir", demo, "--count", "20", "--size", "64", "--ngf", "4",
                          "--time-limit", "2", NULL};
-    CHECK(run(cmd_demo, demo_args) == 0, "demo: %s", out_text);
+    CHECK(run_captured(cmd_demo, demo_args) == 0, "demo: %s", out_text);
     CHECK(exists(demo, "results/index.html") &&
               exists(demo, "checkpoints/demo/latest_net_G.safetensors") &&
               exists(demo, "checkpoints/demo/web/index.html"),
@@ -112,7 +82,7 @@ int main(void)
         snprintf(outs[i], sizeof outs[i], "%s/seed%d", tmp, i);
         char *tr[] = {"translate", "--model", model, "--input", test_in, "--output", outs[i],
                       "--seed", (char *)seeds[i], NULL};
-        CHECK(run(cmd_translate, tr) == 0, "translate: %s", out_text);
+        CHECK(run_captured(cmd_translate, tr) == 0, "translate: %s", out_text);
     }
     char cmp[2048];
     snprintf(cmp, sizeof cmp, "cmp -s %s/1.png %s/1.png", outs[0], outs[1]);
