@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "app/tensor_image.h"
@@ -91,4 +92,17 @@ void tensor_crop(const float *src, int channels, int H, int W, float *dst, int h
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 dst[((size_t)c * h + y) * w + x] = src[((size_t)c * H + y) * W + x];
+}
+
+int tensor_save_png(const char *path, const float *src, int channels, int height, int width,
+                    char *err, size_t errlen)
+{
+    image img;
+    if (tensor_to_image(src, channels, height, width, &img)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = image_save_png(path, &img, err, errlen);
+    image_free(&img);
+    return rc;
 }

@@ -23,19 +23,6 @@ void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT])
     fflush(f);
 }
 
-static int save_tensor_png(const char *path, const float *x, int c, int h, int w, char *err,
-                           size_t errlen)
-{
-    image img;
-    if (tensor_to_image(x, c, h, w, &img)) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = image_save_png(path, &img, err, errlen);
-    image_free(&img);
-    return rc;
-}
-
 int web_save_samples(const char *dir, int epoch, const trainer *t, const float *a,
                      const float *b, char *err, size_t errlen)
 {
@@ -58,7 +45,7 @@ int web_save_samples(const char *dir, int epoch, const trainer *t, const float *
     int rc = 0;
     for (int i = 0; i < 3 && !rc; i++) {
         snprintf(path, sizeof path, "%s/epoch%03d_%s.png", images, epoch, items[i].name);
-        rc = save_tensor_png(path, items[i].x, items[i].c, h, w, err, errlen);
+        rc = tensor_save_png(path, items[i].x, items[i].c, h, w, err, errlen);
     }
     free(fake);
     return rc;

@@ -107,19 +107,6 @@ static int copy_weights(train_samples *s, const trainer *t)
     return rc;
 }
 
-static int save_png(const char *path, const float *x, int c, int h, int w, char *err,
-                    size_t errlen)
-{
-    image img;
-    if (tensor_to_image(x, c, h, w, &img)) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = image_save_png(path, &img, err, errlen);
-    image_free(&img);
-    return rc;
-}
-
 int train_samples_write(train_samples *s, const trainer *t, const char *web_dir, int epoch,
                         char *err, size_t errlen)
 {
@@ -146,13 +133,13 @@ int train_samples_write(train_samples *s, const trainer *t, const char *web_dir,
             break;
         }
         snprintf(path, sizeof path, "%s/images/epoch%03d_sample%d.png", web_dir, epoch, k + 1);
-        rc = save_png(path, out, s->output_nc, s->height, s->width, err, errlen);
+        rc = tensor_save_png(path, out, s->output_nc, s->height, s->width, err, errlen);
         snprintf(path, sizeof path, "%s/images/sample%d_input.png", web_dir, k + 1);
         if (!rc && !fs_exists(path))
-            rc = save_png(path, a, s->input_nc, s->height, s->width, err, errlen);
+            rc = tensor_save_png(path, a, s->input_nc, s->height, s->width, err, errlen);
         snprintf(path, sizeof path, "%s/images/sample%d_target.png", web_dir, k + 1);
         if (!rc && !fs_exists(path))
-            rc = save_png(path, b, s->output_nc, s->height, s->width, err, errlen);
+            rc = tensor_save_png(path, b, s->output_nc, s->height, s->width, err, errlen);
     }
     free(out);
     return rc;
