@@ -227,11 +227,11 @@ static void print_phase(const char *what, const phase_result *r)
 
 int cmd_benchmark(int argc, char **argv)
 {
-    bench_opts o = {.device = "cpu", .netG = "unet_256", .netD = "basic", .norm = "batch",
-                    .size = 256, .batch = 1, .iters = 5, .warmup = 2, .threads = 0, .ngf = 64,
-                    .ndf = 64};
+    bench_opts o = {.device = app_default_device(), .netG = "unet_256", .netD = "basic",
+                    .norm = "batch", .size = 256, .batch = 1, .iters = 5, .warmup = 2,
+                    .threads = 0, .ngf = 64, .ndf = 64};
     const cli_opt opts[] = {
-        {"device", CLI_STR, &o.device, "backend (as for train and translate)"},
+        {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
@@ -239,7 +239,7 @@ int cmd_benchmark(int argc, char **argv)
         {"norm", CLI_STR, &o.norm, "batch, instance or none"},
         {"ngf", CLI_INT, &o.ngf, "generator filters in the last conv layer"},
         {"ndf", CLI_INT, &o.ndf, "discriminator filters in the first conv layer"},
-        {"no_dropout", CLI_FLAG, &o.no_dropout, "no dropout in the generator"},
+        {"no-dropout", CLI_FLAG, &o.no_dropout, "no dropout in the generator"},
         {"iters", CLI_INT, &o.iters, "timed runs per measurement (the median is reported)"},
         {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},

@@ -5,7 +5,7 @@ shapes and thread count, the reference recipe (G forward, D update, G update wit
 the same report and, with --json, the same JSON line last.
 
 usage: tools/bench_torch.py [--size 256] [--batch-size 1] [--netG unet_256] [--iters 5]
-                            [--warmup 2] [--threads 2] [--no_dropout] [--json]
+                            [--warmup 2] [--threads 2] [--no-dropout] [--json]
 """
 import argparse
 import os
@@ -85,7 +85,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=1)
     ap.add_argument("--netG", default="unet_256")
     ap.add_argument("--norm", default="batch")
-    ap.add_argument("--no_dropout", action="store_true")
+    ap.add_argument("--no-dropout", dest="no_dropout", action="store_true")
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0)
