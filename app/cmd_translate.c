@@ -7,12 +7,11 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/fsutil.h"
-#include "app/progress.h"
-#include "app/translate.h"
+#include "app/translate_pipeline.h"
 
 typedef struct {
     const char *model, *input, *output, *format, *device;
-    int quality, eval, full_res, threads, quiet;
+    int quality, eval, full_res, threads, quiet, verbose;
     uint64_t seed;
 } translate_opts;
 
@@ -53,39 +52,6 @@ static int *output_owners(char **files, int n)
     return owner;
 }
 
-static int translate_one(generator *r, const translate_opts *o, const char *path)
-{
-    char err[512], stem[1024], out_path[4096];
-    image in = {0}, out = {0};
-    if (image_load(path, 0, &in, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", path, err);
-        return -1;
-    }
-    int rc = translate_image(r, &in, o->full_res, &out, err, sizeof err);
-    image_free(&in);
-    if (rc) {
-        fprintf(stderr, "%s: %s\n", path, err);
-        return -1;
-    }
-    fs_stem(path, stem, sizeof stem);
-    int jpg = !strcmp(o->format, "jpg");
-    snprintf(out_path, sizeof out_path, "%s/%s.%s", o->output, stem, jpg ? "jpg" : "png");
-    if (fs_same_file(path, out_path)) {
-        fprintf(stderr, "%s: the output would overwrite the input (choose another --output)\n",
-                path);
-        image_free(&out);
-        return -1;
-    }
-    rc = jpg ? image_save_jpeg(out_path, &out, o->quality, err, sizeof err)
-             : image_save_png(out_path, &out, err, sizeof err);
-    image_free(&out);
-    if (rc) {
-        fprintf(stderr, "%s: %s\n", out_path, err);
-        return -1;
-    }
-    return 0;
-}
-
 int cmd_translate(int argc, char **argv)
 {
     translate_opts o = {.format = "png", .device = app_default_device(), .quality = 95};
@@ -102,6 +68,8 @@ int cmd_translate(int argc, char **argv)
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
         {"quiet", CLI_FLAG, &o.quiet, "no progress display"},
+        {"verbose", CLI_FLAG, &o.verbose,
+         "print images/s and the share of the time the generator was busy"},
     };
     const cli_spec spec = {
         "translate", "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]",
@@ -157,22 +125,22 @@ int cmd_translate(int argc, char **argv)
         return 1;
     }
     char **list = files ? files : single;
-    int n = files ? count : 1, failed = 0;
-    progress prog;
-    progress_init(&prog, "img", n, o.quiet || n == 1);
+    int n = files ? count : 1;
     int *owner = output_owners(list, n);
-    for (int i = 0; i < n; i++) {
-        if (owner && owner[i] != i) {
-            fprintf(stderr, "%s: skipped: %s has the same base name, and so the same output name\n",
-                    list[i], list[owner[i]]);
-            failed++;
-        } else {
-            failed += translate_one(&r, &o, list[i]) != 0;
-        }
-        progress_add(&prog, 1, "translate", 0, 0, NULL);
+    translate_settings ts = {o.output, !strcmp(o.format, "jpg"), o.quality, o.full_res, o.quiet};
+    translate_stats st;
+    if (translate_files(&r, &ts, list, owner, n, &st)) {
+        fprintf(stderr, "pix2pix translate: out of memory\n");
+        st.failed = n;
+    } else if (o.verbose) {
+        fprintf(stderr,
+                "translate: %d image%s in %.2f s (%.2f images/s); generator busy %.2f s "
+                "(%.0f%% of the time)\n",
+                n, n == 1 ? "" : "s", st.wall_s, st.wall_s > 0 ? n / st.wall_s : 0.0,
+                st.compute_s, st.wall_s > 0 ? 100.0 * st.compute_s / st.wall_s : 0.0);
     }
-    progress_end(&prog);
     free(owner);
+    int failed = st.failed;
     printf("translated %d of %d image%s into %s\n", n - failed, n, n == 1 ? "" : "s", o.output);
     generator_close(&r);
     eng_backend_free(be);

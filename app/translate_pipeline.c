@@ -1,0 +1,207 @@
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/fsutil.h"
+#include "app/progress.h"
+#include "app/translate.h"
+#include "app/translate_pipeline.h"
+
+/* Images in flight at once: one decoding, one waiting, one computing, one being written. */
+#define SLOTS 4
+
+/* One file travelling through the stages. A stage that fails writes msg and the later stages
+ * pass the job on untouched; the saver prints msg, so messages come in file order. */
+typedef struct {
+    int index;
+    image in, out;
+    char msg[8800];
+} job;
+
+/* A bounded blocking FIFO of job pointers (NULL marks the end of a stream). */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    job *items[SLOTS + 1];
+    int head, count;
+} queue;
+
+typedef struct {
+    generator *r;
+    const translate_settings *s;
+    char **files;
+    const int *owner;
+    int n;
+    job slots[SLOTS];
+    queue free_slots, loaded, computed;
+    progress prog;
+    int failed;
+    double compute_s;
+} pipeline;
+
+static void queue_init(queue *q)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->changed, NULL);
+    q->head = q->count = 0;
+}
+
+static void queue_destroy(queue *q)
+{
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->changed);
+}
+
+static void queue_push(queue *q, job *j)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == SLOTS + 1)
+        pthread_cond_wait(&q->changed, &q->mu);
+    q->items[(q->head + q->count++) % (SLOTS + 1)] = j;
+    pthread_cond_broadcast(&q->changed);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static job *queue_pop(queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0)
+        pthread_cond_wait(&q->changed, &q->mu);
+    job *j = q->items[q->head];
+    q->head = (q->head + 1) % (SLOTS + 1);
+    q->count--;
+    pthread_cond_broadcast(&q->changed);
+    pthread_mutex_unlock(&q->mu);
+    return j;
+}
+
+static void fail(job *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->msg, sizeof j->msg, fmt, ap);
+    va_end(ap);
+}
+
+static void load_stage(pipeline *p, job *j, int i)
+{
+    char err[512];
+    const char *path = p->files[i];
+    j->index = i;
+    j->msg[0] = '\0';
+    if (p->owner && p->owner[i] != i)
+        fail(j, "%s: skipped: %s has the same base name, and so the same output name\n", path,
+             p->files[p->owner[i]]);
+    else if (image_load(path, 0, &j->in, err, sizeof err))
+        fail(j, "%s: %s\n", path, err);
+}
+
+static void compute_stage(pipeline *p, job *j)
+{
+    char err[512];
+    if (j->msg[0])
+        return;
+    double t0 = now_seconds();
+    int rc = translate_image(p->r, &j->in, p->s->full_res, &j->out, err, sizeof err);
+    p->compute_s += now_seconds() - t0;
+    image_free(&j->in);
+    if (rc)
+        fail(j, "%s: %s\n", p->files[j->index], err);
+}
+
+/* Writes the result (atomically, as image_save_* do), reports a failure, counts progress. */
+static void save_stage(pipeline *p, job *j)
+{
+    const char *path = p->files[j->index];
+    char err[512], stem[1024], out_path[4096];
+    if (!j->msg[0]) {
+        fs_stem(path, stem, sizeof stem);
+        snprintf(out_path, sizeof out_path, "%s/%s.%s", p->s->output, stem,
+                 p->s->jpg ? "jpg" : "png");
+        if (fs_same_file(path, out_path))
+            fail(j, "%s: the output would overwrite the input (choose another --output)\n",
+                 path);
+        else if (p->s->jpg ? image_save_jpeg(out_path, &j->out, p->s->quality, err, sizeof err)
+                           : image_save_png(out_path, &j->out, err, sizeof err))
+            fail(j, "%s: %s\n", out_path, err);
+    }
+    image_free(&j->in);
+    image_free(&j->out);
+    if (j->msg[0]) {
+        fputs(j->msg, stderr);
+        p->failed++;
+    }
+    progress_add(&p->prog, 1, "translate", 0, 0, NULL);
+}
+
+static void *loader_main(void *arg)
+{
+    pipeline *p = arg;
+    for (int i = 0; i < p->n; i++) {
+        job *j = queue_pop(&p->free_slots);
+        load_stage(p, j, i);
+        queue_push(&p->loaded, j);
+    }
+    queue_push(&p->loaded, NULL);
+    return NULL;
+}
+
+static void *saver_main(void *arg)
+{
+    pipeline *p = arg;
+    for (job *j; (j = queue_pop(&p->computed));) {
+        save_stage(p, j);
+        queue_push(&p->free_slots, j);
+    }
+    return NULL;
+}
+
+int translate_files(generator *r, const translate_settings *s, char **files, const int *owner,
+                    int n, translate_stats *stats)
+{
+    pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return -1;
+    *p = (pipeline){.r = r, .s = s, .files = files, .owner = owner, .n = n};
+    queue_init(&p->free_slots);
+    queue_init(&p->loaded);
+    queue_init(&p->computed);
+    for (int k = 0; k < SLOTS; k++)
+        queue_push(&p->free_slots, &p->slots[k]);
+    progress_init(&p->prog, "img", n, s->quiet || n == 1);
+    double t0 = now_seconds();
+    pthread_t loader, saver;
+    if (pthread_create(&loader, NULL, loader_main, p)) {
+        /* No threads to be had: the same stages one file after another. */
+        for (int i = 0; i < n; i++) {
+            load_stage(p, &p->slots[0], i);
+            compute_stage(p, &p->slots[0]);
+            save_stage(p, &p->slots[0]);
+        }
+    } else {
+        int saving = pthread_create(&saver, NULL, saver_main, p) == 0;
+        for (job *j; (j = queue_pop(&p->loaded));) {
+            compute_stage(p, j);
+            if (saving) {
+                queue_push(&p->computed, j);
+            } else {
+                save_stage(p, j);
+                queue_push(&p->free_slots, j);
+            }
+        }
+        if (saving) {
+            queue_push(&p->computed, NULL);
+            pthread_join(saver, NULL);
+        }
+        pthread_join(loader, NULL);
+    }
+    progress_end(&p->prog);
+    *stats = (translate_stats){p->failed, now_seconds() - t0, p->compute_s};
+    queue_destroy(&p->free_slots);
+    queue_destroy(&p->loaded);
+    queue_destroy(&p->computed);
+    free(p);
+    return 0;
+}

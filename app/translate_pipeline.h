@@ -1,0 +1,29 @@
+/* Translating a list of image files with decoding, compute and encoding overlapped: a loader
+ * thread decodes the next images, the calling thread runs the generator, a saver thread
+ * encodes and writes the results. Outputs, messages and their order are those of translating
+ * the files one after another. */
+#ifndef APP_TRANSLATE_PIPELINE_H
+#define APP_TRANSLATE_PIPELINE_H
+
+#include "app/generator.h"
+
+typedef struct {
+    const char *output;     /* folder of the results */
+    int jpg, quality;       /* JPEG (at this quality) or PNG */
+    int full_res;           /* see translate_image */
+    int quiet;              /* no progress display */
+} translate_settings;
+
+typedef struct {
+    int failed;             /* files reported on stderr (path: reason) and skipped */
+    double wall_s;          /* from the first decode to the last write */
+    double compute_s;       /* time the calling thread spent in translate_image */
+} translate_stats;
+
+/* owner[i] != i: file i has the same output name as file owner[i] and is reported and skipped
+ * (owner may be NULL: none). Every file is reported at most once, on one line. Returns -1 (and
+ * translates nothing) only when out of memory. */
+int translate_files(generator *r, const translate_settings *s, char **files, const int *owner,
+                    int n, translate_stats *stats);
+
+#endif
