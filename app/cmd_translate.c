@@ -69,7 +69,7 @@ int cmd_translate(int argc, char **argv)
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
         {"quiet", CLI_FLAG, &o.quiet, "no progress display"},
         {"verbose", CLI_FLAG, &o.verbose,
-         "print images/s and the share of the time the generator was busy"},
+         "print images/s, how busy the compute was, decoding and encoding times"},
     };
     const cli_spec spec = {
         "translate", "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]",
@@ -134,10 +134,12 @@ int cmd_translate(int argc, char **argv)
         st.failed = n;
     } else if (o.verbose) {
         fprintf(stderr,
-                "translate: %d image%s in %.2f s (%.2f images/s); generator busy %.2f s "
-                "(%.0f%% of the time)\n",
+                "translate: %d image%s in %.2f s (%.2f images/s); compute busy %.2f s "
+                "(%.0f%% of the time); decoding %.2f s, encoding and writing %.2f s, on their "
+                "own threads\n",
                 n, n == 1 ? "" : "s", st.wall_s, st.wall_s > 0 ? n / st.wall_s : 0.0,
-                st.compute_s, st.wall_s > 0 ? 100.0 * st.compute_s / st.wall_s : 0.0);
+                st.compute_s, st.wall_s > 0 ? 100.0 * st.compute_s / st.wall_s : 0.0, st.load_s,
+                st.save_s);
     }
     free(owner);
     int failed = st.failed;

@@ -38,7 +38,7 @@ typedef struct {
     queue free_slots, loaded, computed;
     progress prog;
     int failed;
-    double compute_s;
+    double load_s, compute_s, save_s; /* each written by one stage only */
 } pipeline;
 
 static void queue_init(queue *q)
@@ -89,6 +89,7 @@ static void load_stage(pipeline *p, job *j, int i)
 {
     char err[512];
     const char *path = p->files[i];
+    double t0 = now_seconds();
     j->index = i;
     j->msg[0] = '\0';
     if (p->owner && p->owner[i] != i)
@@ -96,6 +97,7 @@ static void load_stage(pipeline *p, job *j, int i)
              p->files[p->owner[i]]);
     else if (image_load(path, 0, &j->in, err, sizeof err))
         fail(j, "%s: %s\n", path, err);
+    p->load_s += now_seconds() - t0;
 }
 
 static void compute_stage(pipeline *p, job *j)
@@ -116,6 +118,7 @@ static void save_stage(pipeline *p, job *j)
 {
     const char *path = p->files[j->index];
     char err[512], stem[1024], out_path[4096];
+    double t0 = now_seconds();
     if (!j->msg[0]) {
         fs_stem(path, stem, sizeof stem);
         snprintf(out_path, sizeof out_path, "%s/%s.%s", p->s->output, stem,
@@ -129,6 +132,7 @@ static void save_stage(pipeline *p, job *j)
     }
     image_free(&j->in);
     image_free(&j->out);
+    p->save_s += now_seconds() - t0;
     if (j->msg[0]) {
         fputs(j->msg, stderr);
         p->failed++;
@@ -198,7 +202,8 @@ int translate_files(generator *r, const translate_settings *s, char **files, con
         pthread_join(loader, NULL);
     }
     progress_end(&p->prog);
-    *stats = (translate_stats){p->failed, now_seconds() - t0, p->compute_s};
+    *stats = (translate_stats){p->failed, now_seconds() - t0, p->load_s, p->compute_s,
+                               p->save_s};
     queue_destroy(&p->free_slots);
     queue_destroy(&p->loaded);
     queue_destroy(&p->computed);

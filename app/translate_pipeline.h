@@ -17,7 +17,9 @@ typedef struct {
 typedef struct {
     int failed;             /* files reported on stderr (path: reason) and skipped */
     double wall_s;          /* from the first decode to the last write */
-    double compute_s;       /* time the calling thread spent in translate_image */
+    double load_s;          /* decoding (loader thread) */
+    double compute_s;       /* translate_image on the calling thread: resizing and the generator */
+    double save_s;          /* encoding and writing (saver thread) */
 } translate_stats;
 
 /* owner[i] != i: file i has the same output name as file owner[i] and is reported and skipped
