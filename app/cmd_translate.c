@@ -135,8 +135,8 @@ int cmd_translate(int argc, char **argv)
     } else if (o.verbose) {
         fprintf(stderr,
                 "translate: %d image%s in %.2f s (%.2f images/s); compute busy %.2f s "
-                "(%.0f%% of the time); decoding %.2f s, encoding and writing %.2f s, on their "
-                "own threads\n",
+                "(%.0f%% of the time); on their own threads: decoding %.2f s, encoding and "
+                "writing %.2f s (two threads, summed)\n",
                 n, n == 1 ? "" : "s", st.wall_s, st.wall_s > 0 ? n / st.wall_s : 0.0,
                 st.compute_s, st.wall_s > 0 ? 100.0 * st.compute_s / st.wall_s : 0.0, st.load_s,
                 st.save_s);

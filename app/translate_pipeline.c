@@ -9,11 +9,15 @@
 #include "app/translate.h"
 #include "app/translate_pipeline.h"
 
-/* Images in flight at once: one decoding, one waiting, one computing, one being written. */
-#define SLOTS 4
+/* Encoding (PNG above all) is the slowest stage for small models: two threads share it. */
+#define SAVERS 2
+/* Images in flight at once: one decoding, one waiting, one computing, one per saver. */
+#define SLOTS (3 + SAVERS)
+/* Room for every slot and the end markers. */
+#define QUEUE_CAP (SLOTS + SAVERS)
 
 /* One file travelling through the stages. A stage that fails writes msg and the later stages
- * pass the job on untouched; the saver prints msg, so messages come in file order. */
+ * pass the job on untouched; a saver prints it. */
 typedef struct {
     int index;
     image in, out;
@@ -24,7 +28,7 @@ typedef struct {
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t changed;
-    job *items[SLOTS + 1];
+    job *items[QUEUE_CAP];
     int head, count;
 } queue;
 
@@ -36,9 +40,10 @@ typedef struct {
     int n;
     job slots[SLOTS];
     queue free_slots, loaded, computed;
+    pthread_mutex_t report_mu; /* the savers' reports below and stderr */
     progress prog;
     int failed;
-    double load_s, compute_s, save_s; /* each written by one stage only */
+    double load_s, compute_s, save_s; /* load_s, compute_s: each written by one thread only */
 } pipeline;
 
 static void queue_init(queue *q)
@@ -57,9 +62,9 @@ static void queue_destroy(queue *q)
 static void queue_push(queue *q, job *j)
 {
     pthread_mutex_lock(&q->mu);
-    while (q->count == SLOTS + 1)
+    while (q->count == QUEUE_CAP)
         pthread_cond_wait(&q->changed, &q->mu);
-    q->items[(q->head + q->count++) % (SLOTS + 1)] = j;
+    q->items[(q->head + q->count++) % QUEUE_CAP] = j;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
 }
@@ -70,7 +75,7 @@ static job *queue_pop(queue *q)
     while (q->count == 0)
         pthread_cond_wait(&q->changed, &q->mu);
     job *j = q->items[q->head];
-    q->head = (q->head + 1) % (SLOTS + 1);
+    q->head = (q->head + 1) % QUEUE_CAP;
     q->count--;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
@@ -132,12 +137,14 @@ static void save_stage(pipeline *p, job *j)
     }
     image_free(&j->in);
     image_free(&j->out);
+    pthread_mutex_lock(&p->report_mu);
     p->save_s += now_seconds() - t0;
     if (j->msg[0]) {
         fputs(j->msg, stderr);
         p->failed++;
     }
     progress_add(&p->prog, 1, "translate", 0, 0, NULL);
+    pthread_mutex_unlock(&p->report_mu);
 }
 
 static void *loader_main(void *arg)
@@ -172,11 +179,12 @@ int translate_files(generator *r, const translate_settings *s, char **files, con
     queue_init(&p->free_slots);
     queue_init(&p->loaded);
     queue_init(&p->computed);
+    pthread_mutex_init(&p->report_mu, NULL);
     for (int k = 0; k < SLOTS; k++)
         queue_push(&p->free_slots, &p->slots[k]);
     progress_init(&p->prog, "img", n, s->quiet || n == 1);
     double t0 = now_seconds();
-    pthread_t loader, saver;
+    pthread_t loader, savers[SAVERS];
     if (pthread_create(&loader, NULL, loader_main, p)) {
         /* No threads to be had: the same stages one file after another. */
         for (int i = 0; i < n; i++) {
@@ -185,7 +193,9 @@ int translate_files(generator *r, const translate_settings *s, char **files, con
             save_stage(p, &p->slots[0]);
         }
     } else {
-        int saving = pthread_create(&saver, NULL, saver_main, p) == 0;
+        int saving = 0;
+        while (saving < SAVERS && !pthread_create(&savers[saving], NULL, saver_main, p))
+            saving++;
         for (job *j; (j = queue_pop(&p->loaded));) {
             compute_stage(p, j);
             if (saving) {
@@ -195,10 +205,10 @@ int translate_files(generator *r, const translate_settings *s, char **files, con
                 queue_push(&p->free_slots, j);
             }
         }
-        if (saving) {
+        for (int k = 0; k < saving; k++)
             queue_push(&p->computed, NULL);
-            pthread_join(saver, NULL);
-        }
+        for (int k = 0; k < saving; k++)
+            pthread_join(savers[k], NULL);
         pthread_join(loader, NULL);
     }
     progress_end(&p->prog);
@@ -207,6 +217,7 @@ int translate_files(generator *r, const translate_settings *s, char **files, con
     queue_destroy(&p->free_slots);
     queue_destroy(&p->loaded);
     queue_destroy(&p->computed);
+    pthread_mutex_destroy(&p->report_mu);
     free(p);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* Translating a list of image files with decoding, compute and encoding overlapped: a loader
- * thread decodes the next images, the calling thread runs the generator, a saver thread
- * encodes and writes the results. Outputs, messages and their order are those of translating
- * the files one after another. */
+ * thread decodes the next images, the calling thread runs the generator, two saver threads
+ * encode and write the results. Outputs and messages are those of translating the files one
+ * after another; only the order of the messages may differ slightly. */
 #ifndef APP_TRANSLATE_PIPELINE_H
 #define APP_TRANSLATE_PIPELINE_H
 
@@ -19,7 +19,7 @@ typedef struct {
     double wall_s;          /* from the first decode to the last write */
     double load_s;          /* decoding (loader thread) */
     double compute_s;       /* translate_image on the calling thread: resizing and the generator */
-    double save_s;          /* encoding and writing (saver thread) */
+    double save_s;          /* encoding and writing (saver threads, summed) */
 } translate_stats;
 
 /* owner[i] != i: file i has the same output name as file owner[i] and is reported and skipped
