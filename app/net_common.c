@@ -182,33 +182,34 @@ eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, in
     return t->node;
 }
 
+/* "<key>.weight" of the given shape and, when bias, "<key>.bias" [cout] (else NULL). */
+static eng_node *conv_weights(net *n, const char *key, const int wshape[4], int cout, int bias,
+                              eng_node **b)
+{
+    char name[ENG_NAME_MAX];
+    snprintf(name, sizeof name, "%s.weight", key);
+    eng_node *w = net_tensor_get(n, name, 4, wshape, 1, INIT_NORMAL);
+    *b = NULL;
+    if (bias) {
+        snprintf(name, sizeof name, "%s.bias", key);
+        *b = net_tensor_get(n, name, 1, &cout, 1, INIT_ZERO);
+    }
+    return w;
+}
+
 eng_node *net_conv(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
                    int pad, int bias)
 {
-    char name[ENG_NAME_MAX];
-    int wshape[4] = {cout, cin, k, k};
-    snprintf(name, sizeof name, "%s.weight", key);
-    eng_node *w = net_tensor_get(n, name, 4, wshape, 1, INIT_NORMAL);
-    eng_node *b = NULL;
-    if (bias) {
-        snprintf(name, sizeof name, "%s.bias", key);
-        b = net_tensor_get(n, name, 1, &cout, 1, INIT_ZERO);
-    }
+    eng_node *b;
+    eng_node *w = conv_weights(n, key, (const int[]){cout, cin, k, k}, cout, bias, &b);
     return eng_conv2d(n->g, x, w, b, stride, pad);
 }
 
 eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
                      int pad, int out_pad, int bias)
 {
-    char name[ENG_NAME_MAX];
-    int wshape[4] = {cin, cout, k, k};
-    snprintf(name, sizeof name, "%s.weight", key);
-    eng_node *w = net_tensor_get(n, name, 4, wshape, 1, INIT_NORMAL);
-    eng_node *b = NULL;
-    if (bias) {
-        snprintf(name, sizeof name, "%s.bias", key);
-        b = net_tensor_get(n, name, 1, &cout, 1, INIT_ZERO);
-    }
+    eng_node *b;
+    eng_node *w = conv_weights(n, key, (const int[]){cin, cout, k, k}, cout, bias, &b);
     return eng_conv_transpose2d(n->g, x, w, b, stride, pad, out_pad);
 }
 
