@@ -106,6 +106,9 @@ int vk_memory_fill(vk_ctx *ctx, vk_memory *m, const int *regions, const float *v
 /* Records, submits and waits for a one-off command buffer. */
 typedef void (*vk_record_fn)(VkCommandBuffer cb, void *arg);
 int vk_submit_once(vk_ctx *ctx, vk_record_fn record, void *arg);
+/* Orders everything recorded after it after everything before (earlier submissions too) and
+ * makes the results visible to the host and to later submissions. */
+void vk_full_barrier(VkCommandBuffer cb);
 
 /* ---- dispatch list (vk_ops.c) -------------------------------------------------------------
  * The schedule lowered to dispatches and fills, recorded into one command buffer. */

@@ -226,7 +226,7 @@ int vk_submit_once(vk_ctx *ctx, vk_record_fn record, void *arg)
 
 /* Every one-off command buffer starts and ends with a full barrier: it is ordered after the
  * previous run and its results are visible to the host and to the next run. */
-static void full_barrier(VkCommandBuffer cb)
+void vk_full_barrier(VkCommandBuffer cb)
 {
     VkMemoryBarrier barrier = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -245,9 +245,9 @@ typedef struct {
 static void record_copy(VkCommandBuffer cb, void *arg)
 {
     const copy_job *job = arg;
-    full_barrier(cb);
+    vk_full_barrier(cb);
     vkCmdCopyBuffer(cb, job->src, job->dst, 1, &job->copy);
-    full_barrier(cb);
+    vk_full_barrier(cb);
 }
 
 static int transfer(vk_ctx *ctx, vk_memory *m, int region, float *host, int upload)
@@ -294,17 +294,17 @@ typedef struct {
 static void record_fill(VkCommandBuffer cb, void *arg)
 {
     const fill_job *job = arg;
-    full_barrier(cb);
+    vk_full_barrier(cb);
     for (int b = 0; b < job->m->nblocks; b++)
         vkCmdFillBuffer(cb, job->m->blocks[b].buffer, 0, VK_WHOLE_SIZE, 0);
-    full_barrier(cb);
+    vk_full_barrier(cb);
     for (int i = 0; i < job->count; i++) {
         const vk_region *rg = &job->m->regions[job->regions[i]];
         uint32_t bits;
         memcpy(&bits, &job->values[i], sizeof bits);
         vkCmdFillBuffer(cb, job->m->blocks[rg->block].buffer, rg->offset, rg->size, bits);
     }
-    full_barrier(cb);
+    vk_full_barrier(cb);
 }
 
 int vk_memory_fill(vk_ctx *ctx, vk_memory *m, const int *regions, const float *values, int count)

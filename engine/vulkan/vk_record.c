@@ -19,19 +19,6 @@ static void barrier(VkCommandBuffer cb)
     vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
-/* Orders the whole command buffer after earlier submissions and makes its results visible to
- * the host and to later ones. */
-static void full_barrier(VkCommandBuffer cb)
-{
-    VkMemoryBarrier mb = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT,
-    };
-    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                         VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-}
-
 typedef struct {
     char *written, *read; /* per region, since the last barrier */
     int nregions;
@@ -112,7 +99,7 @@ static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int du
 static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
                          const VkDescriptorSet *sets, hazards *h, VkCommandBuffer cb)
 {
-    full_barrier(cb);
+    vk_full_barrier(cb);
     int set = 0;
     for (int i = 0; i < s->nsteps; i++) {
         const vk_step *st = &s->steps[i];
@@ -137,7 +124,7 @@ static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
                            sizeof st->push, st->push);
         vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
     }
-    full_barrier(cb);
+    vk_full_barrier(cb);
 }
 
 int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r)
