@@ -66,6 +66,25 @@ static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *nod
     return st_writer_add(w, name, ST_F32, node->ndim, shape, v);
 }
 
+/* Adds the metadata and writes the file (when rc is still 0), then frees the writer and the
+ * buffers. Errors name the file. */
+static int finish_save(st_writer *w, buf_list *bl, int rc, const ckpt_meta *meta, int nmeta,
+                       const char *path, char *err, size_t errlen)
+{
+    for (int i = 0; i < nmeta && !rc; i++)
+        if (st_writer_meta(w, meta[i].key, meta[i].value)) {
+            snprintf(err, errlen, "cannot add metadata %s", meta[i].key);
+            rc = -1;
+        }
+    if (!rc)
+        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+    else
+        name_file(err, errlen, path);
+    st_writer_free(w);
+    buf_free(bl);
+    return rc ? -1 : 0;
+}
+
 int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *meta, int nmeta,
                   char *err, size_t errlen)
 {
@@ -81,18 +100,7 @@ int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *
         if (rc && !err[0])
             snprintf(err, errlen, "cannot add %s", t->key);
     }
-    for (int i = 0; i < nmeta && !rc; i++)
-        if (st_writer_meta(w, meta[i].key, meta[i].value)) {
-            snprintf(err, errlen, "cannot add metadata %s", meta[i].key);
-            rc = -1;
-        }
-    if (!rc)
-        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
-    else
-        name_file(err, errlen, path);
-    st_writer_free(w);
-    buf_free(&bl);
-    return rc ? -1 : 0;
+    return finish_save(w, &bl, rc, meta, nmeta, path, err, errlen);
 }
 
 /* 0 when the file tensor has the node's shape (a scalar also matches a 1-element node),
@@ -221,15 +229,7 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
     const ckpt_meta meta[] = {
         {"format", "pix2pix-vk optimizer"}, {"step_G", step_g}, {"step_D", step_d},
         {"epoch", epoch}, {"epoch_iter", iter}};
-    for (size_t i = 0; i < sizeof meta / sizeof meta[0] && !rc; i++)
-        rc = st_writer_meta(w, meta[i].key, meta[i].value);
-    if (!rc)
-        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
-    else
-        name_file(err, errlen, path);
-    st_writer_free(w);
-    buf_free(&bl);
-    return rc ? -1 : 0;
+    return finish_save(w, &bl, rc, meta, (int)(sizeof meta / sizeof meta[0]), path, err, errlen);
 }
 
 static int meta_int(const st_file *f, const char *key, long long *out)
