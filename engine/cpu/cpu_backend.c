@@ -129,7 +129,7 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     c->scratch_floats = scratch;
     c->pool = cb->pool;
     c->threads = cb->threads;
-    cp->profile = cpu_profile_new();
+    cp->profile = cpu_profile_new(g);
     p->impl = cp;
     p->bytes = total * sizeof(float);
     return ENG_OK;
@@ -142,7 +142,7 @@ static void cpu_release(eng_plan *p)
         return;
     if (cp->profile) {
         cpu_profile_report(cp->profile);
-        free(cp->profile);
+        cpu_profile_free(cp->profile);
     }
     free(cp->arena);
     cpu_grad_plan_free(&cp->grads);

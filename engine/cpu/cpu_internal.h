@@ -30,7 +30,8 @@ void cpu_parallel_for(cpu_pool *pool, size_t n, cpu_range_fn fn, void *arg);
 
 /* ---- optional per-op timing (profile.c): NULL unless PIX2PIX_PROFILE is set ----------------- */
 typedef struct cpu_profile cpu_profile;
-cpu_profile *cpu_profile_new(void);
+cpu_profile *cpu_profile_new(const eng_graph *g);
+void cpu_profile_free(cpu_profile *pr);
 double cpu_profile_now(void);
 void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms);
 void cpu_profile_run_done(cpu_profile *pr);

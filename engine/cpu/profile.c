@@ -1,7 +1,7 @@
 /* Optional per-op timing of the CPU backend: with PIX2PIX_PROFILE=1 in the environment, each
  * plan adds up the wall time of its commands by op and direction and prints the table to
  * stderr when it is freed (per run averages), so the biggest costs can be seen without a
- * profiler. */
+ * profiler. PIX2PIX_PROFILE=2 also lists every convolution command with its GFLOP/s. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +15,28 @@ struct cpu_profile {
     double ms[SLOT_COUNT][2]; /* [op or slot][forward, backward] */
     double total_ms;
     unsigned runs;
+    const eng_graph *graph;
+    double *cmd_ms; /* [command], only with PIX2PIX_PROFILE=2 */
 };
 
-cpu_profile *cpu_profile_new(void)
+cpu_profile *cpu_profile_new(const eng_graph *g)
 {
     const char *env = getenv("PIX2PIX_PROFILE");
     if (!env || !*env || !strcmp(env, "0"))
         return NULL;
-    return calloc(1, sizeof(cpu_profile));
+    cpu_profile *pr = calloc(1, sizeof(cpu_profile));
+    if (pr && !strcmp(env, "2")) {
+        pr->graph = g;
+        pr->cmd_ms = calloc((size_t)g->ncmds, sizeof(double));
+    }
+    return pr;
+}
+
+void cpu_profile_free(cpu_profile *pr)
+{
+    if (pr)
+        free(pr->cmd_ms);
+    free(pr);
 }
 
 double cpu_profile_now(void)
@@ -34,6 +48,8 @@ double cpu_profile_now(void)
 
 void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms)
 {
+    if (pr->cmd_ms && cmd >= pr->graph->cmds && cmd < pr->graph->cmds + pr->graph->ncmds)
+        pr->cmd_ms[cmd - pr->graph->cmds] += ms;
     switch (cmd->kind) {
     case ENG_CMD_FORWARD: pr->ms[cmd->node->op][0] += ms; break;
     case ENG_CMD_BACKWARD: pr->ms[cmd->node->op][1] += ms; break;
@@ -47,6 +63,34 @@ void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms)
 void cpu_profile_run_done(cpu_profile *pr)
 {
     pr->runs++;
+}
+
+/* Multiply-adds of one direction of a convolution, times 2. */
+static double conv_gflop(const eng_node *n)
+{
+    const eng_node *x = n->src[0], *w = n->src[1];
+    size_t pixels = n->op == ENG_OP_CONV2D ? n->numel / n->shape[1] : x->numel / x->shape[1];
+    return 2.0 * (double)pixels * (double)w->numel / 1e9;
+}
+
+static void report_convolutions(const cpu_profile *pr)
+{
+    fprintf(stderr, "  per convolution (bwd: x and w grads)                    ms  GFLOP/s\n");
+    for (int i = 0; i < pr->graph->ncmds; i++) {
+        const eng_cmd *cmd = &pr->graph->cmds[i];
+        const eng_node *n = cmd->node;
+        if ((cmd->kind != ENG_CMD_FORWARD && cmd->kind != ENG_CMD_BACKWARD) ||
+            (n->op != ENG_OP_CONV2D && n->op != ENG_OP_CONV_TRANSPOSE2D))
+            continue;
+        double ms = pr->cmd_ms[i] / pr->runs, gflop = conv_gflop(n);
+        if (cmd->kind == ENG_CMD_BACKWARD)
+            gflop *= ((cmd->mask & 1u) != 0) + ((cmd->mask & 2u) != 0);
+        const eng_node *x = n->src[0];
+        fprintf(stderr, "  %s %-16s %4dx%-3dx%-3d -> %4dx%-3dx%-3d %8.2f %8.1f\n",
+                cmd->kind == ENG_CMD_FORWARD ? "fwd" : "bwd", eng_op_infos[n->op].name,
+                x->shape[1], x->shape[2], x->shape[3], n->shape[1], n->shape[2], n->shape[3], ms,
+                ms > 0 ? gflop / ms * 1e3 : 0.0);
+    }
 }
 
 void cpu_profile_report(cpu_profile *pr)
@@ -66,4 +110,6 @@ void cpu_profile_report(cpu_profile *pr)
         fprintf(stderr, "  %-22s %10.1f %10.1f %5.1f%%\n", name, f, b,
                 100.0 * (f + b) / (pr->total_ms / n));
     }
+    if (pr->cmd_ms)
+        report_convolutions(pr);
 }
