@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--device", help="ignored: PyTorch runs on the CPU here (accepted so that "
+                    "bench_compare.sh can pass the same options to both programs)")
     a = ap.parse_args()
     threads = a.threads if a.threads > 0 else os.cpu_count()
     torch.set_num_threads(threads)
