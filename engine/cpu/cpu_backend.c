@@ -198,7 +198,9 @@ static int cpu_run(eng_plan *p)
                 c->grad[n->id][k] = 1.0f;
             break;
         case ENG_CMD_BACKWARD:
+            c->fresh = cp->grads.fresh[i];
             kernels[n->op].backward(c, n, cmd->mask);
+            c->fresh = 0;
             break;
         case ENG_CMD_ADAM: /* its updates run at the points planned for each parameter */
             break;

@@ -18,6 +18,8 @@ typedef struct {
     cpu_pool *pool;
     int threads;
     uint32_t run_index; /* counts plan runs: dropout masks differ per run */
+    unsigned fresh;     /* during a backward: srcs whose gradients it overwrites (bit per src;
+                         * only a convolution's weight, see grad_liveness.c) */
 } cpu_ctx;
 
 /* ---- thread pool --------------------------------------------------------------------------
@@ -60,6 +62,7 @@ typedef struct {
     size_t region_floats;
     int *zero_start;      /* [cmd .. cmd+1): indices into zero_ids of grads zeroed before cmd */
     int *zero_ids;
+    unsigned char *fresh; /* [cmd] srcs whose gradients the backward overwrites, not adds to */
     int *adam_start;      /* [cmd .. cmd+1): indices into adam of the updates run after cmd */
     cpu_adam_entry *adam;
 } cpu_grad_plan;

@@ -8,7 +8,10 @@
  *   backward, which completes the gradient), so the gradient dies there instead of being held
  *   until the end of the step. Nothing reads the parameter in between, so the values are the
  *   same as updating at the ADAM command.
- * Each ZERO_GRAD of a transient gradient moves to its next touch. Buffers whose lifetimes do
+ * Each ZERO_GRAD of a transient gradient moves to its next touch, and disappears when that
+ * touch is a convolution's weight gradient, whose product then overwrites instead of adding
+ * (the "fresh" mask of the command): the zeroing pass over the weights' gradients (as large as
+ * the weights) is saved. Buffers whose lifetimes do
  * not overlap get the same memory: offsets are chosen greedily, largest first, at the lowest
  * free address. Gradients of inputs and of parameters without an optimizer stay readable, and
  * all of them when the graph asks to keep its gradients (nothing is transient then). */
@@ -59,10 +62,20 @@ typedef struct {
     int *zero_counts;    /* [cmd] zeroes to run before it */
     int *zero_fill;
     int *zero_ids;       /* the zeroed node ids, grouped by command */
+    unsigned char *fresh; /* [cmd] srcs whose gradients the command overwrites */
     int pass;            /* 0: count the zeroes, 1: record them */
 } scan_state;
 
-static void touch(scan_state *s, int id, int i)
+/* Can the backward command c write src k's gradient instead of adding into it? */
+static int can_overwrite(const eng_cmd *c, int k)
+{
+    const eng_node *n = c->node;
+    return k == 1 && ((n->op == ENG_OP_CONV2D && !cpu_conv2d_is_direct(n)) ||
+                      n->op == ENG_OP_CONV_TRANSPOSE2D);
+}
+
+/* Command i touches node id's gradient (as src k of a backward, or k < 0). */
+static void touch(scan_state *s, const eng_cmd *c, int i, int id, int k)
 {
     if (!s->transient[id])
         return;
@@ -71,7 +84,9 @@ static void touch(scan_state *s, int id, int i)
     s->last[id] = i;
     if (s->pending[id]) {
         s->pending[id] = 0;
-        if (s->pass == 0)
+        if (k >= 0 && can_overwrite(c, k))
+            s->fresh[i] |= (unsigned char)(1u << k);
+        else if (s->pass == 0)
             s->zero_counts[i]++;
         else
             s->zero_ids[s->zero_fill[i]++] = id;
@@ -84,20 +99,21 @@ static void scan(const eng_graph *g, const cpu_grad_plan *gp, scan_state *s)
         s->first[id] = s->last[id] = -1;
         s->pending[id] = 0;
     }
+    memset(s->fresh, 0, (size_t)g->ncmds);
     for (int i = 0; i < g->ncmds; i++) {
         const eng_cmd *c = &g->cmds[i];
         if (c->kind == ENG_CMD_ZERO_GRAD && s->transient[c->node->id]) {
             s->pending[c->node->id] = 1;
         } else if (c->kind == ENG_CMD_SEED_GRAD) {
-            touch(s, c->node->id, i);
+            touch(s, c, i, c->node->id, -1);
         } else if (c->kind == ENG_CMD_BACKWARD) {
-            touch(s, c->node->id, i);
+            touch(s, c, i, c->node->id, -1);
             for (int k = 0; k < c->node->nsrc; k++)
                 if (c->mask & (1u << k))
-                    touch(s, c->node->src[k]->id, i);
+                    touch(s, c, i, c->node->src[k]->id, k);
         }
         for (int a = gp->adam_start[i]; a < gp->adam_start[i + 1]; a++)
-            touch(s, gp->adam[a].opt->params[gp->adam[a].index]->id, i);
+            touch(s, c, i, gp->adam[a].opt->params[gp->adam[a].index]->id, -1);
     }
 }
 
@@ -214,13 +230,16 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     gp->transient = calloc(nn, 1);
     gp->offset = malloc(nn * sizeof(size_t));
     gp->zero_start = malloc((nc + 1) * sizeof(int));
+    gp->fresh = calloc(nc + 1, 1);
     s.first = malloc(nn * sizeof(int));
     s.last = malloc(nn * sizeof(int));
     s.pending = malloc(nn * sizeof(int));
     s.zero_counts = calloc(nc + 1, sizeof(int));
     s.zero_fill = malloc((nc + 1) * sizeof(int));
     interval *list = malloc(nn * sizeof *list), *tmp = malloc(nn * sizeof *tmp);
-    int ok = gp->transient && gp->offset && gp->zero_start && s.first && s.last && s.pending &&
+    s.fresh = gp->fresh;
+    int ok = gp->transient && gp->offset && gp->zero_start && gp->fresh && s.first && s.last &&
+             s.pending &&
              s.zero_counts && s.zero_fill && list && tmp;
     if (ok) {
         for (int id = 0; id < g->nnodes; id++)
@@ -266,6 +285,7 @@ void cpu_grad_plan_free(cpu_grad_plan *gp)
     free(gp->offset);
     free(gp->zero_start);
     free(gp->zero_ids);
+    free(gp->fresh);
     free(gp->adam_start);
     free(gp->adam);
     memset(gp, 0, sizeof *gp);

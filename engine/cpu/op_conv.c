@@ -224,8 +224,9 @@ void cpu_conv2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     for (int i = 0; i < batch; i++) {
         const float *gyi = gy + i * y_stride;
         if (mask & 2u) {
+            float beta = i == 0 && (c->fresh & 2u) ? 0.0f : 1.0f;
             im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
-            cpu_gemm(c, 0, 1, co, k, p, gyi, p, c->scratch, p, 1.0f, c->grad[w->id], k, tmp);
+            cpu_gemm(c, 0, 1, co, k, p, gyi, p, c->scratch, p, beta, c->grad[w->id], k, tmp);
         }
         if (mask & 1u) {
             cpu_gemm(c, 1, 0, k, p, co, c->data[w->id], k, gyi, p, 0.0f, c->scratch, p, tmp);
@@ -270,7 +271,7 @@ void cpu_conv_transpose2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
             cpu_gemm(c, 0, 0, ci, p, k, c->data[w->id], k, c->scratch, p, 1.0f,
                      c->grad[x->id] + i * x_stride, p, tmp);
         if (mask & 2u)
-            cpu_gemm(c, 0, 1, ci, k, p, c->data[x->id] + i * x_stride, p, c->scratch, p, 1.0f,
-                     c->grad[w->id], k, tmp);
+            cpu_gemm(c, 0, 1, ci, k, p, c->data[x->id] + i * x_stride, p, c->scratch, p,
+                     i == 0 && (c->fresh & 2u) ? 0.0f : 1.0f, c->grad[w->id], k, tmp);
     }
 }

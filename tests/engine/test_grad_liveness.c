@@ -5,7 +5,10 @@
  * holding only the second pass (each pass starts from zeroed gradients), (4) with Adam, the
  * parameters' gradients are transient too (each update runs once its gradient is complete):
  * less memory than one gradient buffer per parameter, and their reads are refused; (5) after
- * eng_keep_grads every gradient is readable. */
+ * eng_keep_grads every gradient is readable, (6) the weight gradients that the first
+ * convolution backward overwrites instead of adding into zeroes (its "fresh" gradients), a
+ * weight shared by two convolutions included, give bitwise the parameters of a graph that keeps
+ * (and zeroes) every gradient, over several Adam steps. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +184,55 @@ static void check_keep(eng_backend *be)
     eng_graph_free(k.g);
 }
 
+/* x -> conv(w1) -> leaky -> conv(w2) -> leaky -> conv(w2) -> conv_transpose(w3), 8 channels
+ * (more than the direct convolutions' 4), Adam on w1..w3; returns the parameters after 3 runs. */
+static float *shared_weights_after_adam(eng_backend *be, int keep)
+{
+    eng_graph *g = eng_graph_new();
+    if (keep)
+        eng_keep_grads(g);
+    eng_node *x = eng_input4(g, "x", 2, 3, 10, 10);
+    eng_node *w[3] = {eng_param4(g, "w1", 8, 3, 3, 3), eng_param4(g, "w2", 8, 8, 3, 3),
+                      eng_param4(g, "w3", 8, 5, 4, 4)};
+    eng_node *h = eng_leaky_relu(g, eng_conv2d(g, x, w[0], NULL, 1, 1), 0.2f);
+    h = eng_leaky_relu(g, eng_conv2d(g, h, w[1], NULL, 1, 1), 0.2f);
+    h = eng_conv_transpose2d(g, eng_conv2d(g, h, w[1], NULL, 2, 1), w[2], NULL, 2, 1, 0);
+    eng_backward(g, eng_sum(g, eng_mul(g, h, h)), w, 3);
+    eng_adam_step(g, eng_adam_new(g, w, 3, 1e-2f, 0.5f, 0.999f, 1e-8f));
+    eng_plan *p = eng_plan_new(g, be);
+    size_t total = 0;
+    float *v = malloc(sizeof(float) * 2 * 3 * 10 * 10);
+    fill(v, x->numel, 7);
+    eng_plan_write(p, x, v);
+    for (int i = 0; i < 3; i++) {
+        float *wv = malloc(sizeof(float) * w[i]->numel);
+        fill(wv, w[i]->numel, 20 + (uint32_t)i);
+        eng_plan_write(p, w[i], wv);
+        free(wv);
+        total += w[i]->numel;
+    }
+    for (int run = 0; run < 3; run++)
+        if (eng_plan_run(p) != ENG_OK)
+            failures++;
+    float *out = malloc(sizeof(float) * total);
+    for (int i = 0, off = 0; i < 3; off += (int)w[i]->numel, i++)
+        eng_plan_read(p, w[i], out + off);
+    free(v);
+    eng_plan_free(p);
+    eng_graph_free(g);
+    return out;
+}
+
+static void check_fresh(eng_backend *be)
+{
+    float *a = shared_weights_after_adam(be, 0), *b = shared_weights_after_adam(be, 1);
+    size_t total = 8 * 3 * 9 + 8 * 8 * 9 + 8 * 5 * 16;
+    check(!memcmp(a, b, sizeof(float) * total),
+          "overwritten first weight gradients (one weight shared) equal zeroed-and-added ones");
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     eng_backend *be = eng_cpu_backend_new(2);
@@ -188,6 +240,7 @@ int main(void)
     check_two_passes(be);
     check_adam(be);
     check_keep(be);
+    check_fresh(be);
     eng_backend_free(be);
     return failures ? 1 : 0;
 }
