@@ -166,60 +166,19 @@ static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
 }
 
 /* ---- offsets ------------------------------------------------------------------------------ */
-typedef struct {
-    size_t off, size;
-    int first, last, id;
-} interval;
-
-static int by_offset(const void *a, const void *b)
-{
-    const interval *x = a, *y = b;
-    return (x->off > y->off) - (x->off < y->off);
-}
-
-static int by_size_desc(const void *a, const void *b)
-{
-    const interval *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size < y->size ? 1 : -1;
-    return x->first - y->first;
-}
-
-/* Lowest offset where [off, off + size) misses every placed buffer alive at the same time. */
-static size_t lowest_fit(const interval *done, int ndone, interval *tmp, const interval *want)
-{
-    int n = 0;
-    for (int k = 0; k < ndone; k++)
-        if (done[k].first <= want->last && want->first <= done[k].last)
-            tmp[n++] = done[k];
-    qsort(tmp, (size_t)n, sizeof *tmp, by_offset);
-    size_t off = 0;
-    for (int k = 0; k < n; k++) {
-        if (tmp[k].off >= off + want->size)
-            break;
-        if (tmp[k].off + tmp[k].size > off)
-            off = tmp[k].off + tmp[k].size;
-    }
-    return off;
-}
-
-static void place(const eng_graph *g, const scan_state *s, cpu_grad_plan *gp, interval *list,
-                  interval *tmp)
+static void place(const eng_graph *g, const scan_state *s, cpu_grad_plan *gp, cpu_interval *list,
+                  cpu_interval *tmp)
 {
     int n = 0;
     for (int id = 0; id < g->nnodes; id++) {
         gp->offset[id] = (size_t)-1;
         if (s->transient[id] && s->first[id] >= 0)
-            list[n++] = (interval){0, (g->nodes[id]->numel + 15) & ~(size_t)15, s->first[id],
-                                   s->last[id], id};
+            list[n++] = (cpu_interval){0, (g->nodes[id]->numel + 15) & ~(size_t)15, s->first[id],
+                                       s->last[id], id};
     }
-    qsort(list, (size_t)n, sizeof *list, by_size_desc);
-    for (int k = 0; k < n; k++) {
-        list[k].off = lowest_fit(list, k, tmp, &list[k]);
+    gp->region_floats = cpu_place_intervals(list, n, tmp);
+    for (int k = 0; k < n; k++)
         gp->offset[list[k].id] = list[k].off;
-        if (list[k].off + list[k].size > gp->region_floats)
-            gp->region_floats = list[k].off + list[k].size;
-    }
 }
 
 int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
@@ -236,7 +195,7 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     s.pending = malloc(nn * sizeof(int));
     s.zero_counts = calloc(nc + 1, sizeof(int));
     s.zero_fill = malloc((nc + 1) * sizeof(int));
-    interval *list = malloc(nn * sizeof *list), *tmp = malloc(nn * sizeof *tmp);
+    cpu_interval *list = malloc(nn * sizeof *list), *tmp = malloc(nn * sizeof *tmp);
     s.fresh = gp->fresh;
     int ok = gp->transient && gp->offset && gp->zero_start && gp->fresh && s.first && s.last &&
              s.pending &&
