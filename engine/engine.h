@@ -107,6 +107,12 @@ const char *eng_backend_name(const eng_backend *be);
 
 /* Every gradient stays readable after a run (for tests comparing backends; costs memory). */
 void eng_keep_grads(eng_graph *g);
+/* Lets the values of op outputs share memory by liveness (most of an inference graph's
+ * activations). After a run only the values of leaves (inputs, params, states, consts), of
+ * outputs (nodes no op consumes) and of nodes passed to eng_keep_value stay readable; reading
+ * or writing another is refused (ENG_EINVAL). Call before planning; backends may ignore it. */
+void eng_reuse_values(eng_graph *g);
+void eng_keep_value(eng_node *n);
 /* Allocates every buffer of the graph on the backend. Leaves are zero, consts filled. */
 eng_plan *eng_plan_new(eng_graph *g, eng_backend *be);
 void eng_plan_free(eng_plan *p);

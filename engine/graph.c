@@ -54,6 +54,16 @@ void eng_keep_grads(eng_graph *g)
     g->keep_grads = 1;
 }
 
+void eng_reuse_values(eng_graph *g)
+{
+    g->reuse_values = 1;
+}
+
+void eng_keep_value(eng_node *n)
+{
+    n->keep_value = 1;
+}
+
 static void adam_free(eng_adam *opt)
 {
     free(opt->params);

@@ -66,6 +66,7 @@ typedef struct eng_node {
     size_t aux_numel;
     int has_grad;          /* set when some eng_backward needs this node's gradient */
     int scheduled;         /* forward already recorded */
+    int keep_value;        /* eng_keep_value: readable after a run even with reused values */
 } eng_node;
 
 typedef enum {
@@ -102,6 +103,7 @@ typedef struct eng_graph {
     eng_adam **opts;
     int nopts, cap_opts;
     int keep_grads;     /* eng_keep_grads: every gradient stays readable after a run */
+    int reuse_values;   /* eng_reuse_values: op outputs may share memory by liveness */
 } eng_graph;
 
 /* ---- backend interface ------------------------------------------------------------------- */

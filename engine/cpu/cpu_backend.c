@@ -19,6 +19,7 @@ typedef struct {
 typedef struct {
     cpu_ctx ctx;
     float *arena;
+    size_t *value_offset; /* [node id] offset in the shared values region, (size_t)-1: own */
     cpu_grad_plan grads;
     cpu_profile *profile;
 } cpu_plan;
@@ -63,6 +64,19 @@ static size_t padded(size_t floats)
     return (floats + 15) & ~(size_t)15;
 }
 
+static void cpu_plan_free(cpu_plan *cp)
+{
+    cpu_grad_plan_free(&cp->grads);
+    free(cp->value_offset);
+    free(cp->ctx.data);
+    free(cp->ctx.grad);
+    free(cp->ctx.aux);
+    free(cp->arena);
+    free(cp);
+}
+
+/* Arena layout: the transient gradients' region, the shared values' region, then each node's
+ * own buffers (values, kept gradient, saved values) and the scratch area. */
 static int cpu_plan_graph(eng_backend *be, eng_plan *p)
 {
     cpu_backend *cb = be->impl;
@@ -71,21 +85,25 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     if (!cp)
         return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
     cpu_ctx *c = &cp->ctx;
-    size_t n = (size_t)g->nnodes;
+    size_t n = (size_t)g->nnodes, values_region;
     c->data = calloc(n, sizeof *c->data);
     c->grad = calloc(n, sizeof *c->grad);
     c->aux = calloc(n, sizeof *c->aux);
-    if (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK) {
-        free(c->data);
-        free(c->grad);
-        free(c->aux);
-        free(cp);
+    cp->value_offset = malloc((n ? n : 1) * sizeof *cp->value_offset);
+    if (!c->data || !c->grad || !c->aux || !cp->value_offset) {
+        cpu_plan_free(cp);
+        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
+    }
+    if (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK ||
+        cpu_plan_values(g, cp->value_offset, &values_region) != ENG_OK) {
+        cpu_plan_free(cp);
         return ENG_ENOMEM;
     }
-    size_t total = padded(cp->grads.region_floats), scratch = 0;
+    size_t total = padded(cp->grads.region_floats) + padded(values_region), scratch = 0;
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
-        total += padded(node->numel);
+        if (cp->value_offset[i] == (size_t)-1)
+            total += padded(node->numel);
         if (node->has_grad && !cp->grads.transient[i])
             total += padded(node->numel);
         total += padded(node->aux_numel);
@@ -94,23 +112,23 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
             scratch = s;
     }
     total += padded(scratch);
-    if (c->data && c->grad && c->aux)
-        cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
+    cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
     if (!cp->arena) {
-        cpu_grad_plan_free(&cp->grads);
-        free(c->data);
-        free(c->grad);
-        free(c->aux);
-        free(cp);
+        cpu_plan_free(cp);
         return eng_set_error(ENG_ENOMEM, "out of memory: the graph needs %.1f MiB",
                              (double)total * sizeof(float) / 1048576.0);
     }
     memset(cp->arena, 0, total * sizeof(float));
-    float *transient = cp->arena, *next = cp->arena + padded(cp->grads.region_floats);
+    float *transient = cp->arena, *values = transient + padded(cp->grads.region_floats);
+    float *next = values + padded(values_region);
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
-        c->data[i] = next;
-        next += padded(node->numel);
+        if (cp->value_offset[i] != (size_t)-1) {
+            c->data[i] = values + cp->value_offset[i];
+        } else {
+            c->data[i] = next;
+            next += padded(node->numel);
+        }
         if (cp->grads.transient[i]) {
             size_t off = cp->grads.offset[i];
             c->grad[i] = off == (size_t)-1 ? NULL : transient + off;
@@ -145,12 +163,7 @@ static void cpu_release(eng_plan *p)
         cpu_profile_report(cp->profile);
         cpu_profile_free(cp->profile);
     }
-    free(cp->arena);
-    cpu_grad_plan_free(&cp->grads);
-    free(cp->ctx.data);
-    free(cp->ctx.grad);
-    free(cp->ctx.aux);
-    free(cp);
+    cpu_plan_free(cp);
     p->impl = NULL;
 }
 
@@ -221,9 +234,21 @@ static int cpu_run(eng_plan *p)
     return ENG_OK;
 }
 
+/* Values in the shared region are another tensor's between uses: not for the host. */
+static int check_value_kept(const cpu_plan *cp, const eng_node *n)
+{
+    if (cp->value_offset[n->id] == (size_t)-1)
+        return ENG_OK;
+    return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the graph "
+                         "reuses op outputs' memory; mark it with eng_keep_value)",
+                         eng_op_infos[n->op].name, n->name);
+}
+
 static int cpu_write(eng_plan *p, const eng_node *n, const float *src)
 {
     cpu_plan *cp = p->impl;
+    if (check_value_kept(cp, n))
+        return ENG_EINVAL;
     memcpy(cp->ctx.data[n->id], src, n->numel * sizeof(float));
     return ENG_OK;
 }
@@ -235,6 +260,8 @@ static int cpu_read(eng_plan *p, const eng_node *n, float *dst, int grad)
         return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
                              "those of inputs and of parameters without an optimizer are)",
                              n->name);
+    if (!grad && check_value_kept(cp, n))
+        return ENG_EINVAL;
     const float *src = grad ? cp->ctx.grad[n->id] : cp->ctx.data[n->id];
     memcpy(dst, src, n->numel * sizeof(float));
     return ENG_OK;

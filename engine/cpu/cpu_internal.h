@@ -47,6 +47,21 @@ size_t cpu_gemm_tmp_floats(size_t pixels, size_t rows);
 void cpu_gemm(cpu_ctx *c, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc, float *tmp);
 
+/* ---- memory sharing by liveness (interval_place.c) ----------------------------------------
+ * Buffers of size floats alive from command first to last (inclusive); id is the caller's.
+ * Sets each off so that buffers alive at the same time never overlap; returns the region's
+ * size. Reorders list; tmp holds n entries. */
+typedef struct {
+    size_t off, size;
+    int first, last, id;
+} cpu_interval;
+size_t cpu_place_intervals(cpu_interval *list, int n, cpu_interval *tmp);
+
+/* ---- reused op outputs (value_liveness.c) --------------------------------------------------
+ * With eng_reuse_values: offset[id] in a shared region for op outputs that may share memory,
+ * (size_t)-1 for nodes with buffers of their own (all of them without it). */
+int cpu_plan_values(const eng_graph *g, size_t *offset, size_t *region_floats);
+
 /* ---- transient gradients (grad_liveness.c) ------------------------------------------------
  * Gradients of op outputs and of optimized parameters share one region by liveness; their
  * ZERO_GRAD commands move to the command that first touches them after it, and each

@@ -1,0 +1,116 @@
+/* Op outputs sharing memory by liveness (eng_reuse_values). An op output lives from its
+ * forward command to the last command that reads it: a consumer's forward, a consumer's
+ * backward that reads that input, or its own backward when that reads the output. Outputs
+ * nothing consumes and nodes marked with eng_keep_value keep buffers of their own, readable
+ * after a run. Lifetimes are inclusive, so an op never writes over an input it is reading. */
+#include <stdlib.h>
+
+#include "engine/cpu/cpu_internal.h"
+#include "engine/engine.h"
+
+#define READS_OUTPUT (1u << 31)
+
+/* The values each CPU backward kernel reads: bit i for src i, READS_OUTPUT for the op's own
+ * output. It must match the kernels (op_*.c, conv_*.c): a missing bit would let another
+ * tensor overwrite values a backward still needs. */
+static unsigned backward_reads(const eng_node *n)
+{
+    switch (n->op) {
+    case ENG_OP_CONV2D:
+    case ENG_OP_CONV_TRANSPOSE2D:
+        return 1u | 2u; /* x for the weight gradient, w for the input gradient */
+    case ENG_OP_BATCH_NORM2D:
+        return 1u | 2u | 8u | 16u; /* x, weight, and the running statistics in eval mode */
+    case ENG_OP_INSTANCE_NORM2D:
+        return 1u | 2u;
+    case ENG_OP_LEAKY_RELU: /* see cpu_leaky_relu_backward */
+        return n->arg.scalar.value >= 0.0f ? READS_OUTPUT : 1u;
+    case ENG_OP_SUM:
+        return 1u;
+    case ENG_OP_MUL:
+    case ENG_OP_L1_LOSS:
+    case ENG_OP_MSE_LOSS:
+    case ENG_OP_BCE_LOGITS_LOSS:
+        return 1u | 2u;
+    case ENG_OP_RELU:
+    case ENG_OP_TANH:
+    case ENG_OP_SIGMOID:
+        return READS_OUTPUT;
+    default: /* reflection pad, concat, dropout, add, scale, detach: gradients only */
+        return 0;
+    }
+}
+
+static int is_op_output(const eng_node *n)
+{
+    return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
+           n->op != ENG_OP_CONST;
+}
+
+static void extend(int *last, int id, int cmd)
+{
+    if (cmd > last[id])
+        last[id] = cmd;
+}
+
+/* consumed[id]: some op reads node id; [first, last]: the commands it must live through. */
+static void fill_lifetimes(const eng_graph *g, char *consumed, int *first, int *last)
+{
+    for (int id = 0; id < g->nnodes; id++) {
+        first[id] = last[id] = -1;
+        for (int k = 0; k < g->nodes[id]->nsrc; k++)
+            if (g->nodes[id]->src[k])
+                consumed[g->nodes[id]->src[k]->id] = 1;
+    }
+    for (int i = 0; i < g->ncmds; i++) {
+        const eng_cmd *c = &g->cmds[i];
+        const eng_node *n = c->node;
+        if (c->kind == ENG_CMD_FORWARD) {
+            first[n->id] = i;
+            extend(last, n->id, i);
+            for (int k = 0; k < n->nsrc; k++)
+                if (n->src[k])
+                    extend(last, n->src[k]->id, i);
+        } else if (c->kind == ENG_CMD_BACKWARD) {
+            unsigned reads = backward_reads(n);
+            for (int k = 0; k < n->nsrc; k++)
+                if (n->src[k] && (reads & (1u << k)))
+                    extend(last, n->src[k]->id, i);
+            if (reads & READS_OUTPUT)
+                extend(last, n->id, i);
+        }
+    }
+}
+
+int cpu_plan_values(const eng_graph *g, size_t *offset, size_t *region_floats)
+{
+    size_t nn = (size_t)g->nnodes, alloc = nn ? nn : 1;
+    *region_floats = 0;
+    for (size_t id = 0; id < nn; id++)
+        offset[id] = (size_t)-1;
+    if (!g->reuse_values)
+        return ENG_OK;
+    char *consumed = calloc(alloc, 1);
+    int *first = malloc(alloc * sizeof(int)), *last = malloc(alloc * sizeof(int));
+    cpu_interval *list = malloc(alloc * sizeof *list), *tmp = malloc(alloc * sizeof *tmp);
+    int ok = consumed && first && last && list && tmp;
+    if (ok) {
+        fill_lifetimes(g, consumed, first, last);
+        int count = 0;
+        for (size_t id = 0; id < nn; id++) {
+            const eng_node *n = g->nodes[id];
+            if (is_op_output(n) && consumed[id] && !n->keep_value && first[id] >= 0)
+                list[count++] = (cpu_interval){0, (n->numel + 15) & ~(size_t)15, first[id],
+                                               last[id], (int)id};
+        }
+        *region_floats = cpu_place_intervals(list, count, tmp);
+        for (int k = 0; k < count; k++)
+            offset[list[k].id] = list[k].off;
+    }
+    free(consumed);
+    free(first);
+    free(last);
+    free(list);
+    free(tmp);
+    return ok ? ENG_OK : eng_set_error(ENG_ENOMEM, "out of memory planning the graph's buffers");
+}
