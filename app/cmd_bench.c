@@ -152,6 +152,7 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
     net_init_struct(&G, g, "", !eval, !eval && gc->use_dropout, 1);
     j.out = net_generator(&G, gc, j.in);
     eng_forward(g, j.out);
+    eng_reuse_values(g); /* as translate does */
     j.plan = eng_plan_new(g, be);
     j.x = malloc(j.in->numel * sizeof *j.x);
     j.y = malloc(j.out->numel * sizeof *j.y);

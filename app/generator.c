@@ -80,6 +80,7 @@ static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
     net_init_struct(&r->G, r->g, "", !r->eval, !r->eval, r->seed);
     r->out = net_generator(&r->G, &r->cfg, r->in);
     eng_forward(r->g, r->out);
+    eng_reuse_values(r->g); /* the host reads only the output */
     r->plan = eng_plan_new(r->g, r->be);
     if (!r->plan) {
         snprintf(err, errlen, "cannot allocate the network for %dx%d: %s", w, h,

@@ -51,6 +51,11 @@ static void build(trainer *t)
     eng_adam_step(g, t->opt_g);
     free(d_params);
     free(g_params);
+    /* Activations share memory by liveness; the host reads the losses and the fake images. */
+    eng_reuse_values(g);
+    eng_keep_value(t->fake_b);
+    for (int i = 0; i < LOSS_COUNT; i++)
+        eng_keep_value(t->loss[i]);
 }
 
 int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen)

@@ -68,6 +68,7 @@ int train_samples_open(train_samples *s, const pair_loader_opts *lo, const train
     net_init_struct(&s->G, s->g, "", 1, 1, (uint32_t)o->seed);
     s->out = net_generator(&s->G, &o->gen, s->in);
     eng_forward(s->g, s->out);
+    eng_reuse_values(s->g); /* the host reads only the output */
     s->plan = eng_plan_new(s->g, be);
     if (!s->plan) {
         snprintf(err, errlen, "cannot allocate the sample generator: %s", eng_last_error());

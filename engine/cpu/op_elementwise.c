@@ -78,10 +78,13 @@ void cpu_leaky_relu_forward(cpu_ctx *c, const eng_node *n)
     ew_job j = {.a = data_of(c, n, 0), .out = c->data[n->id], .s = n->arg.scalar.value};
     run_job(c, n->numel, leaky_fwd, &j);
 }
+/* With a slope >= 0 the output is positive exactly where the input is, so the gradient comes
+ * from the output and the input's memory can be reused once the forward is done. */
 void cpu_leaky_relu_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    ew_job j = {.a = data_of(c, n, 0), .gy = c->grad[n->id], .out = grad_of(c, n, 0),
-                .s = n->arg.scalar.value};
+    float slope = n->arg.scalar.value;
+    ew_job j = {.a = slope >= 0.0f ? c->data[n->id] : data_of(c, n, 0), .gy = c->grad[n->id],
+                .out = grad_of(c, n, 0), .s = slope};
     if (mask & 1u)
         run_job(c, n->numel, leaky_bwd, &j);
 }
