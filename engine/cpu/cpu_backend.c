@@ -19,7 +19,9 @@ typedef struct {
 typedef struct {
     cpu_ctx ctx;
     float *arena;
-    size_t *value_offset; /* [node id] offset in the shared values region, (size_t)-1: own */
+    size_t *value_offset; /* [node id] offset of its values in the shared region, or NONE */
+    size_t *grad_offset;  /* [node id] offset of its transient gradient there, or NONE */
+    size_t *scratch_offset; /* [command] offset of its work area there, or NONE */
     cpu_grad_plan grads;
     cpu_profile *profile;
 } cpu_plan;
@@ -64,10 +66,14 @@ static size_t padded(size_t floats)
     return (floats + 15) & ~(size_t)15;
 }
 
+#define NONE ((size_t)-1)
+
 static void cpu_plan_free(cpu_plan *cp)
 {
     cpu_grad_plan_free(&cp->grads);
     free(cp->value_offset);
+    free(cp->grad_offset);
+    free(cp->scratch_offset);
     free(cp->ctx.data);
     free(cp->ctx.grad);
     free(cp->ctx.aux);
@@ -75,8 +81,50 @@ static void cpu_plan_free(cpu_plan *cp)
     free(cp);
 }
 
-/* Arena layout: the transient gradients' region, the shared values' region, then each node's
- * own buffers (values, kept gradient, saved values) and the scratch area. */
+/* The shared region: reused op outputs, transient gradients and the commands' work areas
+ * (alive for their command only), placed together by their lifetimes (value_liveness.c,
+ * grad_liveness.c). Returns its size in floats, or NONE when out of memory. */
+static size_t place_shared(const eng_graph *g, cpu_plan *cp, const int *vfirst, const int *vlast)
+{
+    size_t n = (size_t)g->nnodes, max = 2 * n + (size_t)g->ncmds + 1;
+    cpu_interval *list = malloc(max * sizeof *list), *tmp = malloc(max * sizeof *tmp);
+    if (!list || !tmp) {
+        free(list);
+        free(tmp);
+        return NONE;
+    }
+    /* ids: 3 * node (values), 3 * node + 1 (gradient), 3 * command + 2 (work area) */
+    int count = 0;
+    for (size_t id = 0; id < n; id++) {
+        size_t size = padded(g->nodes[id]->numel);
+        cp->value_offset[id] = cp->grad_offset[id] = NONE;
+        if (vfirst[id] >= 0)
+            list[count++] = (cpu_interval){0, size, vfirst[id], vlast[id], (int)(3 * id)};
+        if (cp->grads.transient[id] && cp->grads.first[id] >= 0)
+            list[count++] = (cpu_interval){0, size, cp->grads.first[id], cp->grads.last[id],
+                                           (int)(3 * id + 1)};
+    }
+    for (int i = 0; i < g->ncmds; i++) {
+        const eng_cmd *cmd = &g->cmds[i];
+        size_t size = cmd->kind == ENG_CMD_FORWARD || cmd->kind == ENG_CMD_BACKWARD
+                          ? padded(cpu_scratch_floats(cmd->node))
+                          : 0;
+        cp->scratch_offset[i] = NONE;
+        if (size)
+            list[count++] = (cpu_interval){0, size, i, i, 3 * i + 2};
+    }
+    size_t region = cpu_place_intervals(list, count, tmp);
+    for (int k = 0; k < count; k++) {
+        size_t *offsets[] = {cp->value_offset, cp->grad_offset, cp->scratch_offset};
+        offsets[list[k].id % 3][list[k].id / 3] = list[k].off;
+    }
+    free(list);
+    free(tmp);
+    return region;
+}
+
+/* Arena layout: the shared region, then each node's own buffers (values, kept gradient, saved
+ * values). */
 static int cpu_plan_graph(eng_backend *be, eng_plan *p)
 {
     cpu_backend *cb = be->impl;
@@ -85,33 +133,35 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     if (!cp)
         return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
     cpu_ctx *c = &cp->ctx;
-    size_t n = (size_t)g->nnodes, values_region;
-    c->data = calloc(n, sizeof *c->data);
-    c->grad = calloc(n, sizeof *c->grad);
-    c->aux = calloc(n, sizeof *c->aux);
-    cp->value_offset = malloc((n ? n : 1) * sizeof *cp->value_offset);
-    if (!c->data || !c->grad || !c->aux || !cp->value_offset) {
+    size_t n = (size_t)g->nnodes, alloc = n ? n : 1;
+    c->data = calloc(alloc, sizeof *c->data);
+    c->grad = calloc(alloc, sizeof *c->grad);
+    c->aux = calloc(alloc, sizeof *c->aux);
+    cp->value_offset = malloc(alloc * sizeof *cp->value_offset);
+    cp->grad_offset = malloc(alloc * sizeof *cp->grad_offset);
+    cp->scratch_offset = malloc((g->ncmds ? (size_t)g->ncmds : 1) * sizeof *cp->scratch_offset);
+    int *vfirst = malloc(alloc * sizeof *vfirst), *vlast = malloc(alloc * sizeof *vlast);
+    int ok = c->data && c->grad && c->aux && cp->value_offset && cp->grad_offset &&
+             cp->scratch_offset && vfirst && vlast;
+    if (ok && (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK ||
+               cpu_plan_values(g, vfirst, vlast) != ENG_OK))
+        ok = 0;
+    size_t shared = ok ? place_shared(g, cp, vfirst, vlast) : NONE;
+    free(vfirst);
+    free(vlast);
+    if (shared == NONE) {
         cpu_plan_free(cp);
         return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
     }
-    if (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK ||
-        cpu_plan_values(g, cp->value_offset, &values_region) != ENG_OK) {
-        cpu_plan_free(cp);
-        return ENG_ENOMEM;
-    }
-    size_t total = padded(cp->grads.region_floats) + padded(values_region), scratch = 0;
+    size_t total = padded(shared);
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
-        if (cp->value_offset[i] == (size_t)-1)
+        if (cp->value_offset[i] == NONE)
             total += padded(node->numel);
         if (node->has_grad && !cp->grads.transient[i])
             total += padded(node->numel);
         total += padded(node->aux_numel);
-        size_t s = cpu_scratch_floats(node);
-        if (s > scratch)
-            scratch = s;
     }
-    total += padded(scratch);
     cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
     if (!cp->arena) {
         cpu_plan_free(cp);
@@ -119,19 +169,17 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
                              (double)total * sizeof(float) / 1048576.0);
     }
     memset(cp->arena, 0, total * sizeof(float));
-    float *transient = cp->arena, *values = transient + padded(cp->grads.region_floats);
-    float *next = values + padded(values_region);
+    float *region = cp->arena, *next = region + padded(shared);
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
-        if (cp->value_offset[i] != (size_t)-1) {
-            c->data[i] = values + cp->value_offset[i];
+        if (cp->value_offset[i] != NONE) {
+            c->data[i] = region + cp->value_offset[i];
         } else {
             c->data[i] = next;
             next += padded(node->numel);
         }
         if (cp->grads.transient[i]) {
-            size_t off = cp->grads.offset[i];
-            c->grad[i] = off == (size_t)-1 ? NULL : transient + off;
+            c->grad[i] = cp->grad_offset[i] == NONE ? NULL : region + cp->grad_offset[i];
         } else if (node->has_grad) {
             c->grad[i] = next;
             next += padded(node->numel);
@@ -144,8 +192,6 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
             for (size_t k = 0; k < node->numel; k++)
                 c->data[i][k] = node->arg.scalar.value;
     }
-    c->scratch = scratch ? next : NULL;
-    c->scratch_floats = scratch;
     c->pool = cb->pool;
     c->threads = cb->threads;
     cp->profile = cpu_profile_new(g);
@@ -201,6 +247,7 @@ static int cpu_run(eng_plan *p)
             zero_grad(c, g->nodes[cp->grads.zero_ids[z]]);
         switch (cmd->kind) {
         case ENG_CMD_FORWARD:
+            c->scratch = cp->scratch_offset[i] == NONE ? NULL : cp->arena + cp->scratch_offset[i];
             kernels[n->op].forward(c, n);
             break;
         case ENG_CMD_ZERO_GRAD:
@@ -212,6 +259,7 @@ static int cpu_run(eng_plan *p)
                 c->grad[n->id][k] = 1.0f;
             break;
         case ENG_CMD_BACKWARD:
+            c->scratch = cp->scratch_offset[i] == NONE ? NULL : cp->arena + cp->scratch_offset[i];
             c->fresh = cp->grads.fresh[i];
             kernels[n->op].backward(c, n, cmd->mask);
             c->fresh = 0;
@@ -237,7 +285,7 @@ static int cpu_run(eng_plan *p)
 /* Values in the shared region are another tensor's between uses: not for the host. */
 static int check_value_kept(const cpu_plan *cp, const eng_node *n)
 {
-    if (cp->value_offset[n->id] == (size_t)-1)
+    if (cp->value_offset[n->id] == NONE)
         return ENG_OK;
     return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the graph "
                          "reuses op outputs' memory; mark it with eng_keep_value)",

@@ -13,8 +13,7 @@ typedef struct {
     float **data;   /* [node id] values, numel floats */
     float **grad;   /* [node id] gradients (NULL where the node has none) */
     float **aux;    /* [node id] saved values for backward, aux_numel floats (or NULL) */
-    float *scratch; /* shared work area, cpu_scratch_floats() of the largest op */
-    size_t scratch_floats;
+    float *scratch; /* the current command's work area, cpu_scratch_floats() of its node */
     cpu_pool *pool;
     int threads;
     uint32_t run_index; /* counts plan runs: dropout masks differ per run */
@@ -58,12 +57,14 @@ typedef struct {
 size_t cpu_place_intervals(cpu_interval *list, int n, cpu_interval *tmp);
 
 /* ---- reused op outputs (value_liveness.c) --------------------------------------------------
- * With eng_reuse_values: offset[id] in a shared region for op outputs that may share memory,
- * (size_t)-1 for nodes with buffers of their own (all of them without it). */
-int cpu_plan_values(const eng_graph *g, size_t *offset, size_t *region_floats);
+ * With eng_reuse_values: [first, last] the commands through which op output id must keep its
+ * values in the shared region; first -1 for nodes with buffers of their own (all of them
+ * without it). */
+int cpu_plan_values(const eng_graph *g, int *first, int *last);
 
 /* ---- transient gradients (grad_liveness.c) ------------------------------------------------
- * Gradients of op outputs and of optimized parameters share one region by liveness; their
+ * Gradients of op outputs and of optimized parameters live only through the commands that
+ * touch them (the backend places them in the shared region by these lifetimes); their
  * ZERO_GRAD commands move to the command that first touches them after it, and each
  * parameter's Adam update runs right after the last command that uses the parameter. */
 typedef struct {
@@ -73,8 +74,8 @@ typedef struct {
 
 typedef struct {
     char *transient;      /* [node id] gradient lives in the shared region */
-    size_t *offset;       /* [node id] float offset in the region, (size_t)-1: none */
-    size_t region_floats;
+    int *first, *last;    /* [node id] the commands a transient gradient lives through
+                           * (first -1: never touched, no buffer) */
     int *zero_start;      /* [cmd .. cmd+1): indices into zero_ids of grads zeroed before cmd */
     int *zero_ids;
     unsigned char *fresh; /* [cmd] srcs whose gradients the backward overwrites, not adds to */

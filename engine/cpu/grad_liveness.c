@@ -11,10 +11,11 @@
  * Each ZERO_GRAD of a transient gradient moves to its next touch, and disappears when that
  * touch is a convolution's weight gradient, whose product then overwrites instead of adding
  * (the "fresh" mask of the command): the zeroing pass over the weights' gradients (as large as
- * the weights) is saved. Buffers whose lifetimes do
- * not overlap get the same memory: offsets are chosen greedily, largest first, at the lowest
- * free address. Gradients of inputs and of parameters without an optimizer stay readable, and
- * all of them when the graph asks to keep its gradients (nothing is transient then). */
+ * the weights) is saved. The backend places the gradients by these lifetimes, in one region
+ * with the reused op outputs (value_liveness.c): activations die during the backward pass just
+ * as gradients are born. Gradients of inputs and of parameters without an optimizer stay
+ * readable, and all of them when the graph asks to keep its gradients (nothing is transient
+ * then). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,41 +166,22 @@ static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
     return 0;
 }
 
-/* ---- offsets ------------------------------------------------------------------------------ */
-static void place(const eng_graph *g, const scan_state *s, cpu_grad_plan *gp, cpu_interval *list,
-                  cpu_interval *tmp)
-{
-    int n = 0;
-    for (int id = 0; id < g->nnodes; id++) {
-        gp->offset[id] = (size_t)-1;
-        if (s->transient[id] && s->first[id] >= 0)
-            list[n++] = (cpu_interval){0, (g->nodes[id]->numel + 15) & ~(size_t)15, s->first[id],
-                                       s->last[id], id};
-    }
-    gp->region_floats = cpu_place_intervals(list, n, tmp);
-    for (int k = 0; k < n; k++)
-        gp->offset[list[k].id] = list[k].off;
-}
-
 int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
 {
     size_t nn = (size_t)g->nnodes, nc = (size_t)g->ncmds;
     scan_state s = {0};
     memset(gp, 0, sizeof *gp);
     gp->transient = calloc(nn, 1);
-    gp->offset = malloc(nn * sizeof(size_t));
     gp->zero_start = malloc((nc + 1) * sizeof(int));
     gp->fresh = calloc(nc + 1, 1);
-    s.first = malloc(nn * sizeof(int));
-    s.last = malloc(nn * sizeof(int));
+    s.first = gp->first = malloc(nn * sizeof(int));
+    s.last = gp->last = malloc(nn * sizeof(int));
     s.pending = malloc(nn * sizeof(int));
     s.zero_counts = calloc(nc + 1, sizeof(int));
     s.zero_fill = malloc((nc + 1) * sizeof(int));
-    cpu_interval *list = malloc(nn * sizeof *list), *tmp = malloc(nn * sizeof *tmp);
     s.fresh = gp->fresh;
-    int ok = gp->transient && gp->offset && gp->zero_start && gp->fresh && s.first && s.last &&
-             s.pending &&
-             s.zero_counts && s.zero_fill && list && tmp;
+    int ok = gp->transient && gp->zero_start && gp->fresh && s.first && s.last && s.pending &&
+             s.zero_counts && s.zero_fill;
     if (ok) {
         for (int id = 0; id < g->nnodes; id++)
             gp->transient[id] =
@@ -222,15 +204,10 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
         s.pass = 1;
         s.zero_ids = gp->zero_ids;
         scan(g, gp, &s);
-        place(g, &s, gp, list, tmp);
     }
-    free(s.first);
-    free(s.last);
     free(s.pending);
     free(s.zero_counts);
     free(s.zero_fill);
-    free(list);
-    free(tmp);
     if (!ok) {
         cpu_grad_plan_free(gp);
         return eng_set_error(ENG_ENOMEM, "out of memory planning gradient buffers");
@@ -241,7 +218,8 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
 void cpu_grad_plan_free(cpu_grad_plan *gp)
 {
     free(gp->transient);
-    free(gp->offset);
+    free(gp->first);
+    free(gp->last);
     free(gp->zero_start);
     free(gp->zero_ids);
     free(gp->fresh);

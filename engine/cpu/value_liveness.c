@@ -57,7 +57,6 @@ static void extend(int *last, int id, int cmd)
 static void fill_lifetimes(const eng_graph *g, char *consumed, int *first, int *last)
 {
     for (int id = 0; id < g->nnodes; id++) {
-        first[id] = last[id] = -1;
         for (int k = 0; k < g->nodes[id]->nsrc; k++)
             if (g->nodes[id]->src[k])
                 consumed[g->nodes[id]->src[k]->id] = 1;
@@ -82,35 +81,22 @@ static void fill_lifetimes(const eng_graph *g, char *consumed, int *first, int *
     }
 }
 
-int cpu_plan_values(const eng_graph *g, size_t *offset, size_t *region_floats)
+int cpu_plan_values(const eng_graph *g, int *first, int *last)
 {
-    size_t nn = (size_t)g->nnodes, alloc = nn ? nn : 1;
-    *region_floats = 0;
+    size_t nn = (size_t)g->nnodes;
     for (size_t id = 0; id < nn; id++)
-        offset[id] = (size_t)-1;
+        first[id] = last[id] = -1;
     if (!g->reuse_values)
         return ENG_OK;
-    char *consumed = calloc(alloc, 1);
-    int *first = malloc(alloc * sizeof(int)), *last = malloc(alloc * sizeof(int));
-    cpu_interval *list = malloc(alloc * sizeof *list), *tmp = malloc(alloc * sizeof *tmp);
-    int ok = consumed && first && last && list && tmp;
-    if (ok) {
-        fill_lifetimes(g, consumed, first, last);
-        int count = 0;
-        for (size_t id = 0; id < nn; id++) {
-            const eng_node *n = g->nodes[id];
-            if (is_op_output(n) && consumed[id] && !n->keep_value && first[id] >= 0)
-                list[count++] = (cpu_interval){0, (n->numel + 15) & ~(size_t)15, first[id],
-                                               last[id], (int)id};
-        }
-        *region_floats = cpu_place_intervals(list, count, tmp);
-        for (int k = 0; k < count; k++)
-            offset[list[k].id] = list[k].off;
+    char *consumed = calloc(nn ? nn : 1, 1);
+    if (!consumed)
+        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph's buffers");
+    fill_lifetimes(g, consumed, first, last);
+    for (size_t id = 0; id < nn; id++) {
+        const eng_node *n = g->nodes[id];
+        if (!is_op_output(n) || !consumed[id] || n->keep_value)
+            first[id] = last[id] = -1;
     }
     free(consumed);
-    free(first);
-    free(last);
-    free(list);
-    free(tmp);
-    return ok ? ENG_OK : eng_set_error(ENG_ENOMEM, "out of memory planning the graph's buffers");
+    return ENG_OK;
 }
