@@ -128,9 +128,10 @@ static int check_shape(const eng_node *node, const st_tensor *t, const char *pat
     return -1;
 }
 
-/* Loads one node from a file tensor of the same shape into the plan. */
-static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, const char *path,
-                     char *err, size_t errlen)
+/* Loads one node from a file tensor of the same shape into the plan, then lets the file's
+ * pages for it go (the model is not held twice in memory). */
+static int load_node(eng_plan *p, const eng_node *node, const st_file *f, const st_tensor *t,
+                     const char *path, char *err, size_t errlen)
 {
     if (check_shape(node, t, path, err, errlen))
         return -1;
@@ -140,6 +141,7 @@ static int load_node(eng_plan *p, const eng_node *node, const st_tensor *t, cons
         return -1;
     }
     st_to_f32(t, v);
+    st_release(f, t);
     int rc = eng_plan_write(p, node, v);
     free(v);
     if (rc) {
@@ -178,7 +180,7 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
     if (ckpt_check_net(n, f, path, err, errlen))
         return -1;
     for (int i = 0; i < n->n; i++)
-        if (load_node(p, n->t[i].node, st_find(f, n->t[i].key), path, err, errlen))
+        if (load_node(p, n->t[i].node, f, st_find(f, n->t[i].key), path, err, errlen))
             return -1;
     return 0;
 }
@@ -273,7 +275,7 @@ int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *pa
                     st_close(f);
                     return -1;
                 }
-                if (load_node(p, node, st, path, err, errlen)) {
+                if (load_node(p, node, f, st, path, err, errlen)) {
                     st_close(f);
                     return -1;
                 }

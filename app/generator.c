@@ -60,38 +60,81 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
     return 0;
 }
 
-static void drop_plan(generator *r)
+/* One network built for one image size. */
+typedef struct {
+    eng_graph *g;
+    eng_plan *plan;
+    net G;
+    eng_node *in, *out;
+} sized_net;
+
+static void sized_net_free(sized_net *s)
 {
-    if (r->plan)
-        eng_plan_free(r->plan);
-    net_release(&r->G);
-    if (r->g)
-        eng_graph_free(r->g);
-    r->plan = NULL;
-    r->g = NULL;
-    r->h = r->w = 0;
+    if (s->plan)
+        eng_plan_free(s->plan);
+    net_release(&s->G);
+    if (s->g)
+        eng_graph_free(s->g);
+    memset(s, 0, sizeof *s);
 }
 
+/* Copies every tensor (weights and running statistics) of one plan into the other; the two
+ * nets have the same tensors in the same order. */
+static int copy_weights(const sized_net *from, sized_net *to)
+{
+    size_t largest = 1;
+    for (int i = 0; i < from->G.n; i++)
+        if (from->G.t[i].node->numel > largest)
+            largest = from->G.t[i].node->numel;
+    float *buf = malloc(largest * sizeof *buf);
+    int rc = buf ? 0 : eng_set_error(ENG_ENOMEM, "out of memory");
+    for (int i = 0; i < from->G.n && !rc; i++)
+        rc = eng_plan_read(from->plan, from->G.t[i].node, buf) ||
+             eng_plan_write(to->plan, to->G.t[i].node, buf);
+    free(buf);
+    return rc;
+}
+
+/* A plan for h x w. The weights come from the file the first time (which is then closed: its
+ * hundreds of megabytes need not stay in memory), then from the previous plan, which is kept
+ * when the new one fails (an image too large for memory spoils only itself). */
 static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
 {
-    drop_plan(r);
-    r->g = eng_graph_new();
-    r->in = eng_input4(r->g, "input", 1, r->cfg.input_nc, h, w);
-    net_init_struct(&r->G, r->g, "", !r->eval, !r->eval, r->seed);
-    r->out = net_generator(&r->G, &r->cfg, r->in);
-    eng_forward(r->g, r->out);
-    eng_reuse_values(r->g); /* the host reads only the output */
-    r->plan = eng_plan_new(r->g, r->be);
-    if (!r->plan) {
+    sized_net s = {0};
+    s.g = eng_graph_new();
+    s.in = eng_input4(s.g, "input", 1, r->cfg.input_nc, h, w);
+    net_init_struct(&s.G, s.g, "", !r->eval, !r->eval, r->seed);
+    s.out = net_generator(&s.G, &r->cfg, s.in);
+    eng_forward(s.g, s.out);
+    eng_reuse_values(s.g); /* the host reads only the output */
+    s.plan = eng_plan_new(s.g, r->be);
+    if (!s.plan) {
         snprintf(err, errlen, "cannot allocate the network for %dx%d: %s", w, h,
                  eng_last_error());
-        drop_plan(r);
+        sized_net_free(&s);
         return -1;
     }
-    if (ckpt_load_net(&r->G, r->plan, r->file, r->path, err, errlen)) {
-        drop_plan(r);
+    sized_net old = {r->g, r->plan, r->G, r->in, r->out};
+    int failed = old.plan ? copy_weights(&old, &s)
+                          : ckpt_load_net(&s.G, s.plan, r->file, r->path, err, errlen);
+    if (failed) {
+        if (old.plan)
+            snprintf(err, errlen, "cannot move the weights to the network for %dx%d: %s", w, h,
+                     eng_last_error());
+        sized_net_free(&s);
         return -1;
     }
+    if (old.plan) {
+        sized_net_free(&old);
+    } else {
+        st_close(r->file);
+        r->file = NULL;
+    }
+    r->g = s.g;
+    r->plan = s.plan;
+    r->G = s.G;
+    r->in = s.in;
+    r->out = s.out;
     r->h = h;
     r->w = w;
     return 0;
@@ -118,7 +161,8 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
 
 void generator_close(generator *r)
 {
-    drop_plan(r);
+    sized_net current = {r->g, r->plan, r->G, r->in, r->out};
+    sized_net_free(&current);
     if (r->file)
         st_close(r->file);
     r->file = NULL;

@@ -11,7 +11,7 @@
 typedef struct {
     gen_config cfg;
     int image_size;     /* the size it was trained at: crop_size in the metadata, else 256 */
-    st_file *file;
+    st_file *file;      /* open until the first plan has its weights */
     char path[4096];
     eng_backend *be;
     int eval;           /* running statistics and no dropout; else batch statistics + dropout */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 struct st_file {
     uint8_t *buf;
     size_t size;
+    int mapped; /* buf is a read-only mapping of the file (else malloc'ed) */
     int count;
     st_tensor *tensors;
     int meta_count;
@@ -293,17 +295,26 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
     return check_unique_names(f, err, errlen);
 }
 
-/* Takes ownership of buf (malloc'ed). */
-static st_file *parse_owned(uint8_t *buf, size_t size, char *err, size_t errlen)
+static void release_buffer(uint8_t *buf, size_t size, int mapped)
+{
+    if (mapped)
+        munmap(buf, size);
+    else
+        free(buf);
+}
+
+/* Takes ownership of buf (malloc'ed, or mapped). */
+static st_file *parse_owned(uint8_t *buf, size_t size, int mapped, char *err, size_t errlen)
 {
     st_file *f = calloc(1, sizeof *f);
     if (!f) {
-        free(buf);
+        release_buffer(buf, size, mapped);
         set_err(err, errlen, "out of memory");
         return NULL;
     }
     f->buf = buf;
     f->size = size;
+    f->mapped = mapped;
     if (size < 8) {
         set_err(err, errlen, "truncated: %zu bytes, the header length alone needs 8", size);
         goto fail;
@@ -360,7 +371,7 @@ st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen)
     }
     if (size)
         memcpy(copy, buf, size);
-    return parse_owned(copy, size, err, errlen);
+    return parse_owned(copy, size, 0, err, errlen);
 }
 
 st_file *st_open(const char *path, char *err, size_t errlen)
@@ -381,22 +392,30 @@ st_file *st_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     off_t len = st.st_size;
-    uint8_t *buf = malloc(len ? (size_t)len : 1);
-    if (!buf) {
-        set_err(err, errlen, "%s: out of memory (%jd bytes)", path, (intmax_t)len);
-        fclose(fp);
-        return NULL;
+    /* Mapped rather than read: tensors loaded into a plan can give their pages back
+     * (st_release), so a model is not held twice in memory while it loads. */
+    uint8_t *buf = MAP_FAILED;
+    if (len)
+        buf = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
+    int mapped = buf != MAP_FAILED;
+    if (!mapped) { /* an empty file, or a file system without mmap */
+        buf = malloc(len ? (size_t)len : 1);
+        if (!buf) {
+            set_err(err, errlen, "%s: out of memory (%jd bytes)", path, (intmax_t)len);
+            fclose(fp);
+            return NULL;
+        }
+        size_t got = fread(buf, 1, (size_t)len, fp);
+        if (got != (size_t)len || ferror(fp)) {
+            set_err(err, errlen, "%s: read error", path);
+            free(buf);
+            fclose(fp);
+            return NULL;
+        }
     }
-    size_t got = fread(buf, 1, (size_t)len, fp);
-    int read_error = ferror(fp);
     fclose(fp);
-    if (got != (size_t)len || read_error) {
-        set_err(err, errlen, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
     char reason[512];
-    st_file *f = parse_owned(buf, (size_t)len, reason, sizeof reason);
+    st_file *f = parse_owned(buf, (size_t)len, mapped, reason, sizeof reason);
     if (!f)
         set_err(err, errlen, "%s: %s", path, reason);
     return f;
@@ -415,8 +434,18 @@ void st_close(st_file *f)
     }
     free(f->meta_keys);
     free(f->meta_values);
-    free(f->buf);
+    release_buffer(f->buf, f->size, f->mapped);
     free(f);
+}
+
+void st_release(const st_file *f, const st_tensor *t)
+{
+    if (!f->mapped || !t->nbytes)
+        return;
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)t->data & ~(uintptr_t)(page - 1);
+    uintptr_t hi = (uintptr_t)t->data + t->nbytes;
+    madvise((void *)lo, hi - lo, MADV_DONTNEED); /* a hint: failure changes nothing */
 }
 
 int st_count(const st_file *f) { return f->count; }

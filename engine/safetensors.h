@@ -24,7 +24,7 @@ typedef struct {
 
 typedef struct st_file st_file;
 
-/* Reads and validates a whole file. NULL with a one-line reason in err on failure. */
+/* Opens (maps) and validates a whole file. NULL with a one-line reason in err on failure. */
 st_file *st_open(const char *path, char *err, size_t errlen);
 /* Validates a buffer (copied). */
 st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen);
@@ -39,6 +39,9 @@ int st_meta_count(const st_file *f);
 const char *st_meta_key(const st_file *f, int index);
 /* Converts any numeric dtype to float32 (numel floats). */
 void st_to_f32(const st_tensor *t, float *dst);
+/* Done with a tensor's bytes for now: the memory holding them may be given back (a file from
+ * st_open is mapped, and its pages are read again if the tensor is used later). */
+void st_release(const st_file *f, const st_tensor *t);
 
 typedef struct st_writer st_writer;
 st_writer *st_writer_new(void);

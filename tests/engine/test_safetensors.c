@@ -1,5 +1,6 @@
 /* safetensors reader and writer: round trip, a file written by tools/gen_golden.py's Python
- * writer, every kind of corruption rejected with a precise message, atomic saves. */
+ * writer, every kind of corruption rejected with a precise message, atomic saves, and loaded
+ * tensors giving their memory back. */
 #include "engine/safetensors.h"
 
 #include <dirent.h>
@@ -351,6 +352,63 @@ static void test_failed_save_leaves_previous_file(void)
     st_writer_free(w);
 }
 
+/* Resident memory of this process in KiB (VmRSS). */
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kib = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* A loaded tensor's pages go back with st_release: reading a 64 MiB file's tensors raises the
+ * resident memory by about their size, releasing them lowers it again, and the values read
+ * after a release are still right (read again from the file). */
+static void test_release(void)
+{
+    enum { TENSORS = 4, FLOATS = 4 << 20 };
+    char path[512], err[256];
+    path_in_tmp(path, sizeof path, "big.safetensors");
+    float *v = malloc(sizeof *v * FLOATS), *got = malloc(sizeof *got * FLOATS);
+    for (size_t i = 0; i < FLOATS; i++)
+        v[i] = (float)i;
+    st_writer *w = st_writer_new();
+    int64_t shape[1] = {FLOATS};
+    for (int k = 0; k < TENSORS; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", k);
+        CHECK(st_writer_add(w, name, ST_F32, 1, shape, v) == 0);
+    }
+    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    st_writer_free(w);
+    st_file *f = st_open(path, err, sizeof err);
+    CHECK(f != NULL);
+    if (f) {
+        long before = rss_kib(), file_kib = (long)TENSORS * FLOATS * 4 / 1024;
+        for (int k = 0; k < TENSORS; k++)
+            st_to_f32(st_get(f, k), got);
+        long loaded = rss_kib();
+        for (int k = 0; k < TENSORS; k++)
+            st_release(f, st_get(f, k));
+        long released = rss_kib();
+        printf("resident: %ld KiB, after reading the tensors %ld, after releasing them %ld\n",
+               before, loaded, released);
+        CHECK(loaded - before > file_kib * 8 / 10);
+        CHECK(loaded - released > file_kib * 8 / 10);
+        st_to_f32(st_get(f, TENSORS - 1), got);
+        CHECK(got[FLOATS - 1] == (float)(FLOATS - 1) && got[12345] == 12345.0f);
+        st_close(f);
+    }
+    unlink(path);
+    free(v);
+    free(got);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/st_test_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -362,6 +420,7 @@ int main(void)
     test_python_file();
     test_corruption();
     test_failed_save_leaves_previous_file();
+    test_release();
     CHECK(count_temp_files() == 0);
     rmdir(tmpdir);
     if (failures) {
