@@ -309,12 +309,14 @@ static int cmd_check(int argc, char **argv)
     cli_option opts[] = {LOADER_OPTIONS(a)};
     int rc = parse_options(argc, argv, "check --data DIR [options]",
                            "Decodes and preprocesses every pair of train, val and test (those "
-                           "present)\nand reports the files that cannot be used.",
+                           "present)\nand reports the files that cannot be used (one pair at a "
+                           "time: --batch does not apply).",
                            opts, NOPTS(opts));
     if (rc)
         return rc > 0 ? 0 : 2;
     if (require(a.data, argv[0], "data"))
         return 2;
+    a.batch = 1; /* an epoch of larger batches may leave the last few pairs out */
     static const char *splits[3] = {"train", "val", "test"};
     size_t total = 0, skipped = 0;
     int found = 0;
@@ -330,9 +332,11 @@ static int cmd_check(int argc, char **argv)
         pair_loader_item_size(l, &h, &w);
         size_t per = (size_t)3 * h * w * a.batch, loaded = 0;
         float *fa = malloc(per * sizeof(float)), *fb = malloc(per * sizeof(float));
-        int done = 0;
-        while (fa && fb && !done && !pair_loader_next(l, fa, fb, NULL, &done))
-            loaded += (size_t)a.batch;
+        int done = 0, failed = 0;
+        while (fa && fb && !done && !(failed = pair_loader_next(l, fa, fb, NULL, &done)))
+            ;
+        if (done && !failed)
+            loaded = pair_loader_size(l) - pair_loader_skipped(l);
         printf("check: %s: %zu pairs found, %zu loaded, %zu skipped, items %dx%d\n", splits[s],
                pair_loader_size(l), loaded, pair_loader_skipped(l), w, h);
         total += loaded;

@@ -92,6 +92,8 @@ int dataset_make(const make_opts *o, make_result *res, char *err, size_t errlen)
         }
         size_t start = 0, done = 0, *written[3] = {&res->train, &res->val, &res->test};
         for (int s = 0; s < 3; s++) {
+            if (!counts[s]) /* an empty split folder would only be refused later */
+                continue;
             qsort(order + start, counts[s], sizeof *order, compare_sizes);
             char *dir = path_join(o->out, splits[s]);
             if (!dir || make_dirs(dir, err, errlen)) {

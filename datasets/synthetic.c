@@ -144,6 +144,8 @@ int synth_write_dataset(const synth_opts *o, char *err, size_t errlen)
         return -1;
     uint64_t index = 0;
     for (int s = 0; s < 3; s++) {
+        if (!counts[s]) /* an empty split folder would only be refused later */
+            continue;
         char *dir = path_join(o->out, splits[s]);
         if (!dir || make_dirs(dir, err, errlen)) {
             free(dir);
