@@ -18,7 +18,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -x "$bin" ] || { echo "bench_compare: no pix2pix binary at $bin (build first)" >&2; exit 2; }
-case $rounds in ''|*[!0-9]*|0) echo "bench_compare: --rounds needs a positive number" >&2; exit 2 ;; esac
+case $rounds in
+''|*[!0-9]*|0) echo "bench_compare: --rounds needs a positive number" >&2; exit 2 ;;
+esac
 opts=${*:-"--threads 2 --iters 5"}
 # PyTorch runs on the CPU, so ours does too unless told otherwise (with the default "auto" a
 # machine without a GPU would also count the Vulkan probe's resident driver in our memory).
@@ -50,8 +52,9 @@ def ratio(key):
     return ours[key] / torch[key]
 print("best of %d rounds, ours vs torch (ms): infer %.1f vs %.1f, infer_eval %.1f vs %.1f, "
       "train_step %.1f vs %.1f, peak_rss %.0f vs %.0f MiB"
-      % (rounds, ours["infer_ms"], torch["infer_ms"], ours["infer_eval_ms"], torch["infer_eval_ms"],
-         ours["train_step_ms"], torch["train_step_ms"], ours["peak_rss_mib"], torch["peak_rss_mib"]))
+      % (rounds, ours["infer_ms"], torch["infer_ms"], ours["infer_eval_ms"],
+         torch["infer_eval_ms"], ours["train_step_ms"], torch["train_step_ms"],
+         ours["peak_rss_mib"], torch["peak_rss_mib"]))
 print("ratios ours/torch: infer %.2f  infer_eval %.2f  train_step %.2f  peak_rss %.2f  "
       "(CPU time: infer %.2f  train_step %.2f)"
       % (ratio("infer_ms"), ratio("infer_eval_ms"), ratio("train_step_ms"), ratio("peak_rss_mib"),

@@ -151,7 +151,8 @@ int main(void)
           "reading a reused intermediate is refused, naming eng_keep_value");
     check(eng_plan_read(p, reused.out, v) == ENG_OK && eng_plan_read(p, reused.loss_b, v) == ENG_OK,
           "a node marked with eng_keep_value and an output nothing consumes are readable");
-    check(eng_plan_write(p, reused.mid, v) == ENG_EINVAL, "writing a reused intermediate is refused");
+    check(eng_plan_write(p, reused.mid, v) == ENG_EINVAL,
+          "writing a reused intermediate is refused");
     eng_plan_free(p);
     free(a);
     free(b);
