@@ -1,4 +1,5 @@
 /* pix2pix translate: runs a generator on an image or every image of a folder. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,12 @@
 #include "app/commands.h"
 #include "app/fsutil.h"
 #include "app/translate_pipeline.h"
+#include "datasets/image.h"
 
 typedef struct {
     const char *model, *input, *output, *format, *device;
     int quality, eval, full_res, threads, quiet, verbose;
-    uint64_t seed;
+    uint64_t seed, max_pixels;
 } translate_opts;
 
 typedef struct {
@@ -54,7 +56,8 @@ static int *output_owners(char **files, int n)
 
 int cmd_translate(int argc, char **argv)
 {
-    translate_opts o = {.format = "png", .device = app_default_device(), .quality = 95};
+    translate_opts o = {.format = "png", .device = app_default_device(), .quality = 95,
+                        .max_pixels = IMAGE_DEFAULT_MAX_PIXELS};
     const cli_opt opts[] = {
         {"model", CLI_STR, &o.model, "generator file (.safetensors: ours or converted)"},
         {"input", CLI_STR, &o.input, "an image file or a folder of images"},
@@ -67,6 +70,8 @@ int cmd_translate(int argc, char **argv)
          "run at the image's own resolution (mirror-padded to the network stride)"},
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
+        {"max-pixels", CLI_U64, &o.max_pixels,
+         "larger images (width x height) are refused before decoding"},
         {"quiet", CLI_FLAG, &o.quiet, "no progress display"},
         {"verbose", CLI_FLAG, &o.verbose,
          "print images/s, how busy the compute was, decoding and encoding times"},
@@ -95,6 +100,10 @@ int cmd_translate(int argc, char **argv)
     }
     if (o.quality < 1 || o.quality > 100) {
         fprintf(stderr, "pix2pix translate: --quality must be in 1..100\n");
+        return 2;
+    }
+    if (o.max_pixels < 1 || o.max_pixels > (uint64_t)LLONG_MAX) {
+        fprintf(stderr, "pix2pix translate: --max-pixels must be at least 1\n");
         return 2;
     }
     int count = 0;
@@ -127,7 +136,8 @@ int cmd_translate(int argc, char **argv)
     char **list = files ? files : single;
     int n = files ? count : 1;
     int *owner = output_owners(list, n);
-    translate_settings ts = {o.output, !strcmp(o.format, "jpg"), o.quality, o.full_res, o.quiet};
+    translate_settings ts = {o.output, !strcmp(o.format, "jpg"), o.quality, o.full_res, o.quiet,
+                             (long long)o.max_pixels};
     translate_stats st;
     if (translate_files(&r, &ts, list, owner, n, &st)) {
         fprintf(stderr, "pix2pix translate: out of memory\n");

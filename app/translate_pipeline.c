@@ -100,7 +100,7 @@ static void load_stage(pipeline *p, job *j, int i)
     if (p->owner && p->owner[i] != i)
         fail(j, "%s: skipped: %s has the same base name, and so the same output name\n", path,
              p->files[p->owner[i]]);
-    else if (image_load(path, 0, &j->in, err, sizeof err))
+    else if (image_load(path, p->s->max_pixels, &j->in, err, sizeof err))
         fail(j, "%s: %s\n", path, err);
     p->load_s += now_seconds() - t0;
 }

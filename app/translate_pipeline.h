@@ -12,6 +12,7 @@ typedef struct {
     int jpg, quality;       /* JPEG (at this quality) or PNG */
     int full_res;           /* see translate_image */
     int quiet;              /* no progress display */
+    long long max_pixels;   /* larger images are refused before decoding (<= 0: default) */
 } translate_settings;
 
 typedef struct {

@@ -74,6 +74,19 @@ expect_status 2 $? "translate with --quality 0"
 "$BIN" translate --model "$MODEL" --input "$IN/tiny_1x1.png" --output "$TMP/full" --full-res \
     >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "translate --full-res of a 1x1 image"
+# --max-pixels moves the limit on declared image sizes: below a good image's pixel count it is
+# refused with the sizes in the reason; 0 is an invalid option.
+good_pixels=$("$TOOL" decode "$IN/good_rgb.png" | sed 's/.* //' | awk -Fx '{print $1 * $2}')
+"$BIN" translate --model "$MODEL" --input "$IN/good_rgb.png" --output "$TMP/limit" \
+    --max-pixels $((good_pixels - 1)) >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "translate of an image above --max-pixels"
+expect_reason "$TMP/stderr" "$IN/good_rgb.png" "above the limit of $((good_pixels - 1))"
+"$BIN" translate --model "$MODEL" --input "$IN/good_rgb.png" --output "$TMP/limit" \
+    --max-pixels "$good_pixels" >/dev/null 2>"$TMP/stderr"
+expect_status 0 $? "translate of an image at --max-pixels"
+"$BIN" translate --model "$MODEL" --input "$IN/good_rgb.png" --output "$TMP/limit" \
+    --max-pixels 0 >/dev/null 2>"$TMP/stderr"
+expect_status 2 $? "translate with --max-pixels 0"
 # Two inputs with the same base name would write the same output: the first (by name) is
 # translated, the second reported and left alone.
 mkdir -p "$TMP/same"
