@@ -9,6 +9,15 @@
 
 #include "engine/cpu/cpu_internal.h"
 
+/* im2col is compiled for the widest vector unit found at run time: the stride-2 gathers then
+ * vectorize (measured: the 64 -> 128 channel conv at 128x128 input, 2 threads, 10.2-10.8 ->
+ * 8.8-10.0 ms; col2im showed no gain). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
 typedef struct {
     int channels, img_h, img_w, kh, kw, stride, pad, col_h, col_w;
 } conv_geom;
@@ -31,7 +40,7 @@ static void valid_range(int n_col, int stride, int offset, int n_img, int *lo, i
 }
 
 /* Rows [begin, end) of the column matrix from the image. */
-static void im2col_rows(void *arg, size_t begin, size_t end)
+VECTOR_CLONES static void im2col_rows(void *arg, size_t begin, size_t end)
 {
     const geom_job *j = arg;
     const conv_geom *g = j->g;
