@@ -60,14 +60,6 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
     return 0;
 }
 
-/* One network built for one image size. */
-typedef struct {
-    eng_graph *g;
-    eng_plan *plan;
-    net G;
-    eng_node *in, *out;
-} sized_net;
-
 static void sized_net_free(sized_net *s)
 {
     if (s->plan)
@@ -114,27 +106,23 @@ static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
         sized_net_free(&s);
         return -1;
     }
-    sized_net old = {r->g, r->plan, r->G, r->in, r->out};
-    int failed = old.plan ? copy_weights(&old, &s)
-                          : ckpt_load_net(&s.G, s.plan, r->file, r->path, err, errlen);
+    sized_net *old = &r->cur;
+    int failed = old->plan ? copy_weights(old, &s)
+                           : ckpt_load_net(&s.G, s.plan, r->file, r->path, err, errlen);
     if (failed) {
-        if (old.plan)
+        if (old->plan)
             snprintf(err, errlen, "cannot move the weights to the network for %dx%d: %s", w, h,
                      eng_last_error());
         sized_net_free(&s);
         return -1;
     }
-    if (old.plan) {
-        sized_net_free(&old);
+    if (old->plan) {
+        sized_net_free(old);
     } else {
         st_close(r->file);
         r->file = NULL;
     }
-    r->g = s.g;
-    r->plan = s.plan;
-    r->G = s.G;
-    r->in = s.in;
-    r->out = s.out;
+    r->cur = s;
     r->h = h;
     r->w = w;
     return 0;
@@ -151,8 +139,8 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
     }
     if ((h != r->h || w != r->w) && build_plan(r, h, w, err, errlen))
         return -1;
-    if (eng_plan_write(r->plan, r->in, in) || eng_plan_run(r->plan) ||
-        eng_plan_read(r->plan, r->out, out)) {
+    if (eng_plan_write(r->cur.plan, r->cur.in, in) || eng_plan_run(r->cur.plan) ||
+        eng_plan_read(r->cur.plan, r->cur.out, out)) {
         snprintf(err, errlen, "running the generator failed: %s", eng_last_error());
         return -1;
     }
@@ -161,8 +149,7 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
 
 void generator_close(generator *r)
 {
-    sized_net current = {r->g, r->plan, r->G, r->in, r->out};
-    sized_net_free(&current);
+    sized_net_free(&r->cur);
     if (r->file)
         st_close(r->file);
     r->file = NULL;

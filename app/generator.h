@@ -8,6 +8,14 @@
 #include "app/networks.h"
 #include "engine/safetensors.h"
 
+/* The network built for one image size. */
+typedef struct {
+    eng_graph *g;
+    eng_plan *plan;
+    net G;
+    eng_node *in, *out;
+} sized_net;
+
 typedef struct {
     gen_config cfg;
     int image_size;     /* the size it was trained at: crop_size in the metadata, else 256 */
@@ -17,10 +25,7 @@ typedef struct {
     int eval;           /* running statistics and no dropout; else batch statistics + dropout */
     uint32_t seed;      /* dropout masks */
     int h, w;           /* size of the current plan (0: none) */
-    eng_graph *g;
-    eng_plan *plan;
-    net G;
-    eng_node *in, *out;
+    sized_net cur;
 } generator;
 
 int generator_open(generator *r, const char *path, eng_backend *be, int eval, uint64_t seed,

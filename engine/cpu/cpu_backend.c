@@ -1,7 +1,7 @@
-/* The CPU backend: one arena for every buffer of the graph (transient gradients sharing one
- * region by liveness, grad_liveness.c), a dispatch table of kernels, and a thread pool shared
- * by the element-wise kernels, the skinny products and direct convolutions (the large GEMMs
- * use OpenBLAS's own threads). */
+/* The CPU backend: one arena for every buffer of the graph (transient gradients, reused op
+ * outputs and the commands' work areas sharing one region by liveness), a dispatch table of
+ * kernels, and a thread pool shared by the element-wise kernels, the small products
+ * (gemm_small.c) and direct convolutions (the large GEMMs use OpenBLAS's own threads). */
 #include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
