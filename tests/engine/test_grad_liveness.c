@@ -14,27 +14,11 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "plan_check.h"
 
 #define DEPTH 12
 #define C 4
 #define H 24
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
-    if (!ok)
-        failures++;
-}
-
-static void fill(float *v, size_t n, uint32_t seed)
-{
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        v[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
-    }
-}
 
 typedef struct {
     eng_graph *g;
