@@ -55,6 +55,8 @@ typedef struct {
     int first, last, id;
 } cpu_interval;
 size_t cpu_place_intervals(cpu_interval *list, int n, cpu_interval *tmp);
+/* An op's output (not a leaf: input, param, state or const): the buffers that may be shared. */
+int cpu_is_op_output(const eng_node *n);
 
 /* ---- reused op outputs (value_liveness.c) --------------------------------------------------
  * With eng_reuse_values: [first, last] the commands through which op output id must keep its

@@ -22,12 +22,6 @@
 #include "engine/cpu/cpu_internal.h"
 #include "engine/engine.h"
 
-static int is_op_output(const eng_node *n)
-{
-    return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
-           n->op != ENG_OP_CONST;
-}
-
 /* Does command c read or write node p (its values or its gradient)? */
 static int uses(const eng_cmd *c, const eng_node *p)
 {
@@ -185,7 +179,7 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     if (ok) {
         for (int id = 0; id < g->nnodes; id++)
             gp->transient[id] =
-                !g->keep_grads && g->nodes[id]->has_grad && is_op_output(g->nodes[id]);
+                !g->keep_grads && g->nodes[id]->has_grad && cpu_is_op_output(g->nodes[id]);
         ok = plan_adam(g, gp, gp->transient) == 0;
     }
     if (ok) {

@@ -38,6 +38,12 @@ static size_t lowest_fit(const cpu_interval *done, int ndone, cpu_interval *tmp,
     return off;
 }
 
+int cpu_is_op_output(const eng_node *n)
+{
+    return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
+           n->op != ENG_OP_CONST;
+}
+
 size_t cpu_place_intervals(cpu_interval *list, int n, cpu_interval *tmp)
 {
     size_t region = 0;

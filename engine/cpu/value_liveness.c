@@ -41,12 +41,6 @@ static unsigned backward_reads(const eng_node *n)
     }
 }
 
-static int is_op_output(const eng_node *n)
-{
-    return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
-           n->op != ENG_OP_CONST;
-}
-
 static void extend(int *last, int id, int cmd)
 {
     if (cmd > last[id])
@@ -94,7 +88,7 @@ int cpu_plan_values(const eng_graph *g, int *first, int *last)
     fill_lifetimes(g, consumed, first, last);
     for (size_t id = 0; id < nn; id++) {
         const eng_node *n = g->nodes[id];
-        if (!is_op_output(n) || !consumed[id] || n->keep_value)
+        if (!cpu_is_op_output(n) || !consumed[id] || n->keep_value)
             first[id] = last[id] = -1;
     }
     free(consumed);
