@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/checkpoint.h"
+#include "app/finite.h"
 
 /* Buffers kept alive until st_writer_save. */
 typedef struct {
@@ -42,7 +43,23 @@ static void name_file(char *err, size_t errlen, const char *path)
     snprintf(err, errlen, "%s: %s", path, why);
 }
 
-/* Adds one node's values under name (an int64 scalar for counters). */
+/* 0 when every value is a number, else -1 with a reason naming the tensor (prefixed by
+ * "path: " when path is given). */
+static int check_finite(const float *v, size_t n, const char *name, const char *path, char *err,
+                        size_t errlen)
+{
+    long long at = first_nonfinite(v, n);
+    if (at < 0)
+        return 0;
+    char what[16];
+    describe_value(v[at], what, sizeof what);
+    snprintf(err, errlen, "%s%stensor %s holds %s at index %lld (a diverged training or a "
+             "damaged file)", path ? path : "", path ? ": " : "", name, what, at);
+    return -1;
+}
+
+/* Adds one node's values under name (an int64 scalar for counters). Values that are not
+ * numbers are refused: a checkpoint never holds NaN or Inf. */
 static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *node,
                     const char *name, int is_counter, char *err, size_t errlen)
 {
@@ -51,6 +68,8 @@ static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *nod
         snprintf(err, errlen, "cannot read %s: %s", name, v ? eng_last_error() : "out of memory");
         return -1;
     }
+    if (check_finite(v, node->numel, name, NULL, err, errlen))
+        return -1;
     if (is_counter) {
         int64_t *c = buf_alloc(bl, sizeof *c);
         if (!c) {
@@ -142,6 +161,10 @@ static int load_node(eng_plan *p, const eng_node *node, const st_file *f, const 
     }
     st_to_f32(t, v);
     st_release(f, t);
+    if (check_finite(v, node->numel, t->name, path, err, errlen)) {
+        free(v);
+        return -1;
+    }
     int rc = eng_plan_write(p, node, v);
     free(v);
     if (rc) {
@@ -172,6 +195,28 @@ int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, 
         }
     }
     return 0;
+}
+
+int ckpt_check_values(const st_file *f, const char *path, char *err, size_t errlen)
+{
+    size_t largest = 1;
+    for (int i = 0; i < st_count(f); i++)
+        if ((size_t)st_get(f, i)->numel > largest)
+            largest = (size_t)st_get(f, i)->numel;
+    float *v = malloc(sizeof *v * largest);
+    if (!v) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < st_count(f) && !rc; i++) {
+        const st_tensor *t = st_get(f, i);
+        st_to_f32(t, v);
+        st_release(f, t);
+        rc = check_finite(v, (size_t)t->numel, t->name, path, err, errlen);
+    }
+    free(v);
+    return rc;
 }
 
 int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,

@@ -22,6 +22,9 @@ int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *
 /* Checks that f holds exactly the network's tensors with its shapes (no plan needed, so a file
  * can be checked before any memory is committed to it). */
 int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, size_t errlen);
+/* Checks that every value of f is a number (no NaN, no Inf), naming the first tensor that is
+ * not. ckpt_load_net checks the same while loading. */
+int ckpt_check_values(const st_file *f, const char *path, char *err, size_t errlen);
 /* Loads every tensor of the network from f (named path in messages). Missing, unexpected or
  * differently shaped tensors are errors. */
 int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path, char *err,

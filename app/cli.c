@@ -1,6 +1,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static int set_value(const cli_spec *spec, const cli_opt *o, const char *v)
     }
     case CLI_FLOAT: {
         float x = strtof(v, &end);
-        if (*end || end == v || errno)
+        if (*end || end == v || errno || !isfinite(x)) /* no option takes NaN or Inf */
             break;
         *(float *)o->ptr = x;
         return 0;
@@ -71,7 +72,8 @@ static int set_value(const cli_spec *spec, const cli_opt *o, const char *v)
     }
     case CLI_FLAG: break;
     }
-    fprintf(stderr, "pix2pix %s: --%s: invalid value '%s'\n", spec->command, o->name, v);
+    fprintf(stderr, "pix2pix %s: --%s: invalid value '%s'%s\n", spec->command, o->name, v,
+            o->type == CLI_FLOAT ? " (a finite number is needed)" : "");
     return -1;
 }
 

@@ -128,6 +128,18 @@ int fs_remove_stale_temps(const char *dir)
     return removed;
 }
 
+int fs_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
 int fs_write_atomic(const char *path, const char *text)
 {
     char tmp[4200];

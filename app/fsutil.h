@@ -19,6 +19,8 @@ void fs_stem(const char *path, char *out, size_t len);
 /* Removes the temporary files (NAME.tmp.XXXXXX: checkpoints, opt.txt, samples) that atomic
  * saves of a killed process left in dir. Returns how many. */
 int fs_remove_stale_temps(const char *dir);
+/* fsync of a folder, so that the renames and removals in it are durable. 0 or -1 (errno). */
+int fs_sync_dir(const char *dir);
 /* Writes text to path atomically (temporary file, fsync, rename). Returns 0 or -1. */
 int fs_write_atomic(const char *path, const char *text);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app/checkpoint.h"
+#include "app/finite.h"
 #include "app/generator.h"
 
 /* Checks every tensor of the file against the network its configuration describes, on a
@@ -21,7 +22,7 @@ static int check_file(const st_file *f, const gen_config *cfg, const char *path,
     int s = gen_min_side(cfg);
     net_init_struct(&n, g, "", 0, 0, 0);
     net_generator(&n, cfg, eng_input4(g, "input", 1, cfg->input_nc, s, s));
-    int rc = ckpt_check_net(&n, f, path, err, errlen);
+    int rc = ckpt_check_net(&n, f, path, err, errlen) || ckpt_check_values(f, path, err, errlen);
     net_release(&n);
     eng_graph_free(g);
     return rc;
@@ -142,6 +143,15 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
     if (eng_plan_write(r->cur.plan, r->cur.in, in) || eng_plan_run(r->cur.plan) ||
         eng_plan_read(r->cur.plan, r->cur.out, out)) {
         snprintf(err, errlen, "running the generator failed: %s", eng_last_error());
+        return -1;
+    }
+    /* An image computed from NaN is never written. */
+    long long bad = first_nonfinite(out, (size_t)r->cur.out->numel);
+    if (bad >= 0) {
+        char what[16];
+        describe_value(out[bad], what, sizeof what);
+        snprintf(err, errlen, "the generator's output holds %s (value %lld of %lld); nothing "
+                 "written", what, bad, (long long)r->cur.out->numel);
         return -1;
     }
     return 0;

@@ -1,15 +1,18 @@
 /* The training loop: epochs with the reference's linear learning-rate decay, a checkpoint at
  * the end of every epoch (and <epoch>_net_* every save_epoch_freq), and an orderly stop on
  * SIGINT/SIGTERM, --max-steps or --time-limit that saves everything needed to resume. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/backend.h"
-#include "app/checkpoint.h"
+#include "app/exp_lock.h"
+#include "app/finite.h"
 #include "app/fsutil.h"
 #include "app/progress.h"
+#include "app/train_ckpt.h"
 #include "app/train_output.h"
 #include "app/train_report.h"
 #include "app/train_run.h"
@@ -69,6 +72,30 @@ static int parse_preprocess(const char *s, preprocess_mode *m)
     return -1;
 }
 
+/* The options that are real numbers, each within its range (the command line already
+ * refuses NaN and Inf; the demo and tests fill the config directly). */
+static int check_numbers(const train_config *c)
+{
+    const struct { const char *name; float value, lo, hi; int lo_open, hi_open; } ranges[] = {
+        {"--lr", c->lr, 0.0f, 1.0f, 1, 0},
+        {"--beta1", c->beta1, 0.0f, 1.0f, 0, 1},
+        {"--lambda-l1", c->lambda_l1, 0.0f, 1e6f, 0, 0},
+        {"--time-limit", c->time_limit, 0.0f, 1e9f, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        float v = ranges[i].value;
+        int ok = isfinite(v) && (ranges[i].lo_open ? v > ranges[i].lo : v >= ranges[i].lo) &&
+                 (ranges[i].hi_open ? v < ranges[i].hi : v <= ranges[i].hi);
+        if (!ok) {
+            fprintf(stderr, "pix2pix train: %s must be in %c%g, %g%c, not %g\n", ranges[i].name,
+                    ranges[i].lo_open ? '(' : '[', (double)ranges[i].lo, (double)ranges[i].hi,
+                    ranges[i].hi_open ? ')' : ']', (double)v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Checks the options and fills the trainer's and loader's settings. */
 static int configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
 {
@@ -100,6 +127,8 @@ static int configure(const train_config *c, trainer_opts *t, pair_loader_opts *l
         fprintf(stderr, "pix2pix train: invalid %s (see --help)\n", bad);
         return -1;
     }
+    if (check_numbers(c))
+        return -1;
     t->gen.input_nc = c->input_nc;
     t->gen.output_nc = c->output_nc;
     t->gen.ngf = c->ngf;
@@ -129,123 +158,32 @@ static int configure(const train_config *c, trainer_opts *t, pair_loader_opts *l
     return 0;
 }
 
-static int load_net_file(const net *n, eng_plan *p, const char *path)
-{
-    char err[1024];
-    st_file *f = st_open(path, err, sizeof err);
-    if (!f) {
-        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
-        return -1;
-    }
-    int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "%s\n", err);
-    st_close(f);
-    return rc;
-}
-
-/* Saves G and D (latest, and <epoch>_ copies when asked) with their metadata. */
-static int save_nets(const train_config *c, const trainer *t, const char *dir, int epoch,
-                     int epoch_copy)
-{
-    char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
-        load[16], crop[16], ep[16];
-    gen_name(&t->opts.gen, netg, sizeof netg);
-    disc_name(&t->opts.disc, netd, sizeof netd);
-    snprintf(in_nc, sizeof in_nc, "%d", t->opts.gen.input_nc);
-    snprintf(out_nc, sizeof out_nc, "%d", t->opts.gen.output_nc);
-    snprintf(ngf, sizeof ngf, "%d", t->opts.gen.ngf);
-    snprintf(ndf, sizeof ndf, "%d", t->opts.disc.ndf);
-    snprintf(nl, sizeof nl, "%d", t->opts.disc.n_layers);
-    snprintf(dnc, sizeof dnc, "%d", t->opts.disc.input_nc);
-    snprintf(drop, sizeof drop, "%d", t->opts.gen.use_dropout);
-    snprintf(load, sizeof load, "%d", c->load_size);
-    snprintf(crop, sizeof crop, "%d", t->opts.height);
-    snprintf(ep, sizeof ep, "%d", epoch);
-    const char *opts = c->options_json ? c->options_json : "{}";
-    const char *norm = net_norm_name(t->opts.gen.norm);
-    const ckpt_meta gmeta[] = {
-        {"format", "pix2pix-vk"}, {"net", "G"}, {"netG", netg}, {"input_nc", in_nc},
-        {"output_nc", out_nc}, {"ngf", ngf}, {"norm", norm}, {"use_dropout", drop},
-        {"load_size", load}, {"crop_size", crop}, {"direction", c->direction},
-        {"epoch", ep}, {"options", opts}};
-    const ckpt_meta dmeta[] = {
-        {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", netd}, {"n_layers", nl},
-        {"input_nc", dnc}, {"ndf", ndf}, {"norm", norm}, {"epoch", ep}, {"options", opts}};
-    char err[1024], path[4400];
-    for (int copy = 0; copy <= epoch_copy; copy++) {
-        const char *tag = copy ? ep : "latest";
-        snprintf(path, sizeof path, "%s/%s_net_G.safetensors", dir, tag);
-        if (ckpt_save_net(&t->G, t->plan, path, gmeta, (int)(sizeof gmeta / sizeof gmeta[0]),
-                          err, sizeof err)) {
-            fprintf(stderr, "%s\n", err); /* names the file */
-            return -1;
-        }
-        snprintf(path, sizeof path, "%s/%s_net_D.safetensors", dir, tag);
-        if (ckpt_save_net(&t->D, t->plan, path, dmeta, (int)(sizeof dmeta / sizeof dmeta[0]),
-                          err, sizeof err)) {
-            fprintf(stderr, "%s\n", err);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Saves the nets of epoch (with a numbered copy when asked) and the optimizer state with the
- * position to resume from: the next epoch after a complete one, else the same epoch. */
-static int save_all(const train_config *c, trainer *t, const char *dir, int epoch,
-                    int epoch_iter, int complete, int epoch_copy)
-{
-    if (save_nets(c, t, dir, epoch, epoch_copy))
-        return -1;
-    ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, complete ? epoch + 1 : epoch,
-                          complete ? 0 : epoch_iter};
-    char path[4400], err[1024];
-    snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
-    if (ckpt_save_opt(&s, t->g, t->plan, path, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-/* Weights at the start: --continue, --init-g/--init-d, or the fresh initialisation. Sets the
- * epoch and iteration to start from. */
-static int restore(const train_config *c, trainer *t, const char *dir, int *epoch, int *iter)
-{
-    *epoch = 1;
-    *iter = 0;
-    char path[4400];
-    if (c->continue_train) {
-        snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
-        if (load_net_file(&t->G, t->plan, path))
-            return -1;
-        snprintf(path, sizeof path, "%s/latest_net_D.safetensors", dir);
-        if (load_net_file(&t->D, t->plan, path))
-            return -1;
-        ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, 0, 0};
-        char err[1024];
-        snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
-        if (ckpt_load_opt(&s, t->g, t->plan, path, err, sizeof err)) {
-            fprintf(stderr, "%s\n", err);
-            return -1;
-        }
-        *epoch = s.epoch;
-        *iter = s.epoch_iter;
-        fprintf(stderr, "resuming %s at epoch %d, iteration %d\n", dir, *epoch, *iter + 1);
-        return 0;
-    }
-    if (c->init_g && load_net_file(&t->G, t->plan, c->init_g))
-        return -1;
-    if (c->init_d && load_net_file(&t->D, t->plan, c->init_d))
-        return -1;
-    return 0;
-}
-
 float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch)
 {
     int over = epoch - epochs;
     return lr0 * (1.0f - (float)(over > 0 ? over : 0) / (float)(epochs_decay + 1));
+}
+
+/* A step whose losses are not numbers has ruined the weights in memory: the run stops
+ * without saving them, so the last checkpoint stays good. (Gradients that are not finite
+ * with finite losses make the weights NaN, which the next step's losses show, and which a
+ * save refuses.) */
+static int check_losses(const float losses[LOSS_COUNT], long long step, int epoch, int iter,
+                        const char *dir)
+{
+    long long bad = first_nonfinite(losses, LOSS_COUNT);
+    if (bad < 0)
+        return 0;
+    char what[16];
+    describe_value(losses[bad], what, sizeof what);
+    char opt[4300];
+    snprintf(opt, sizeof opt, "%s/latest_opt.safetensors", dir);
+    fprintf(stderr, "pix2pix train: step %lld (epoch %d, iteration %d): loss %s is %s; "
+            "training stopped without saving this step. %s%s: %s a lower --lr, or check the "
+            "data\n", step, epoch, iter, trainer_loss_names[bad], what,
+            fs_exists(opt) ? "The last checkpoint is intact in " : "No checkpoint was saved in ",
+            dir, fs_exists(opt) ? "resume it with --continue and" : "start again with");
+    return -1;
 }
 
 /* The report's fixed parts. */
@@ -304,27 +242,13 @@ static void report_refresh(train_report *r, train_samples *samples, const traine
         fprintf(stderr, "pix2pix train: %s\n", err);
 }
 
-int train_run(const train_config *c)
+/* The run once the experiment folder is locked. */
+static int train_locked(const train_config *c, trainer_opts topts, pair_loader_opts lopts,
+                        const char *dir)
 {
-    trainer_opts topts;
-    pair_loader_opts lopts;
-    if (configure(c, &topts, &lopts))
-        return 2;
-    char dir[4200], err[1024];
-    snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
-    if (fs_mkdirs(dir)) {
-        perror(dir);
+    char err[1024];
+    if (train_ckpt_recover(dir))
         return 1;
-    }
-    /* A run killed while saving leaves its temporary files behind; this run owns the folder. */
-    char web[4300], images[4400];
-    snprintf(web, sizeof web, "%s/web", dir);
-    snprintf(images, sizeof images, "%s/images", web);
-    int stale = fs_remove_stale_temps(dir) + fs_remove_stale_temps(web) +
-                fs_remove_stale_temps(images);
-    if (stale)
-        fprintf(stderr, "removed %d temporary file%s left in %s by an interrupted save\n", stale,
-                stale == 1 ? "" : "s", dir);
     char opt_path[4300];
     snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
     if (c->options_text && fs_write_atomic(opt_path, c->options_text))
@@ -362,7 +286,7 @@ int train_run(const train_config *c)
         fprintf(stderr, "pix2pix train: %s\n", err);
         goto done;
     }
-    if (restore(c, &t, dir, &epoch, &iter0))
+    if (train_ckpt_restore(c, &t, dir, &epoch, &iter0))
         goto done;
     log = loss_log_open(dir);
     a = malloc(sizeof *a * t.real_a->numel);
@@ -415,6 +339,10 @@ int train_run(const train_config *c)
                 status = 1;
                 break;
             }
+            if (check_losses(losses, eng_adam_steps(t.opt_g), epoch, iter, dir)) {
+                status = 1;
+                break;
+            }
             steps++;
             report.epoch = epoch;
             report.iter = iter;
@@ -452,10 +380,10 @@ int train_run(const train_config *c)
             int numbered = epoch % c->save_epoch_freq == 0;
             if (numbered || stopped || epoch == epochs ||
                 now_seconds() - last_save >= LATEST_SAVE_SECONDS) {
-                status = save_all(c, &t, dir, epoch, iters, 1, numbered) ? 1 : 0;
+                status = train_ckpt_save(c, &t, dir, epoch, iters, 1, numbered) ? 1 : 0;
                 last_save = now_seconds();
             }
-        } else if (save_all(c, &t, dir, epoch, iter, 0, 0)) {
+        } else if (train_ckpt_save(c, &t, dir, epoch, iter, 0, 0)) {
             status = 1;
         }
     }
@@ -486,5 +414,28 @@ done:
     trainer_free(&t);
     eng_backend_free(be);
     pair_loader_close(loader);
+    return status;
+}
+
+int train_run(const train_config *c)
+{
+    trainer_opts topts;
+    pair_loader_opts lopts;
+    if (configure(c, &topts, &lopts))
+        return 2;
+    char dir[4200], err[1024];
+    snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
+    if (fs_mkdirs(dir)) {
+        perror(dir);
+        return 1;
+    }
+    /* This run owns the folder until it ends; what a killed run left is cleaned up first. */
+    int lock = exp_lock_take(dir, err, sizeof err);
+    if (lock < 0) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        return 1;
+    }
+    int status = train_locked(c, topts, lopts, dir);
+    exp_lock_release(lock);
     return status;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Faults during training and writing:
-# - SIGKILL at random moments of a training run that saves every epoch, 20 times: the latest
-#   generator always loads (translate) and --continue always resumes;
+# - SIGKILL at random moments of a training run that saves every epoch, 50 times: the latest
+#   checkpoint set (G, D, optimizer) is always of one step, the generator loads (translate)
+#   and --continue resumes from that step;
 # - a file size limit (ulimit -f, as a full disk) while writing a checkpoint or a translated
 #   image: a clear error naming the file, the previous checkpoint intact, no partial output and
 #   no temporary file left;
@@ -27,23 +28,52 @@ random_below() {
     echo $(($(od -An -N2 -tu2 /dev/urandom) % $1))
 }
 
+# meta_step FILE: the step a checkpoint file records ("step" in G and D, "step_G" in opt).
+meta_step() {
+    "$BIN" inspect "$1" 2>/dev/null | grep -E '(^| )step(_G)?: [0-9]+$' | sed 's/.*: //'
+}
+# reader_path NAME: the file a reader takes for latest_NAME: the .next file of a set that was
+# committed but not yet moved into place, else the file itself.
+reader_path() {
+    if [ -e "$CK/latest.commit" ] && [ -e "$CK/latest_$1.safetensors.next" ]; then
+        echo "$CK/latest_$1.safetensors.next"
+    else
+        echo "$CK/latest_$1.safetensors"
+    fi
+}
+
 kills=0
-while [ $kills -lt 20 ]; do
+committed=0
+staged=0
+while [ $kills -lt 50 ]; do
     (exec_train_k >/dev/null 2>"$TMP/kill.log") &
     pid=$!
     sleep "0.$(printf '%03d' "$(random_below 600)")"
     kill -KILL $pid
     wait $pid 2>/dev/null
     kills=$((kills + 1))
+    [ -e "$CK/latest.commit" ] && committed=$((committed + 1))
+    [ ! -e "$CK/latest.commit" ] && [ -n "$(find "$CK" -name '*.next')" ] &&
+        staged=$((staged + 1))
+    # What a reader sees is one set: G, D and the optimizer state of one step.
+    sg=$(meta_step "$(reader_path net_G)")
+    sd=$(meta_step "$(reader_path net_D)")
+    so=$(meta_step "$(reader_path opt)")
+    if [ -z "$sg" ] || [ "$sg" != "$sd" ] || [ "$sg" != "$so" ]; then
+        fail "kill $kills: the latest set is not one step: G '$sg', D '$sd', opt '$so'"
+    fi
     rm -f "$CK"/[0-9]*_net_*.safetensors
-    "$BIN" translate --model "$CK/latest_net_G.safetensors" --input "$IMG" --output "$TMP/k_out" \
+    "$BIN" translate --model "$(reader_path net_G)" --input "$IMG" --output "$TMP/k_out" \
         --threads 1 >/dev/null 2>"$TMP/stderr" ||
         fail "kill $kills: the latest generator does not load: $(cat "$TMP/stderr")"
     train_k --max-steps 1 >/dev/null 2>"$TMP/stderr" ||
         fail "kill $kills: --continue failed: $(cat "$TMP/stderr")"
-    grep -q "^resuming" "$TMP/stderr" || fail "kill $kills: no 'resuming' message"
+    expect_line "$TMP/stderr" "resuming" "(step $so)"
 done
-echo "SIGKILL $kills times: the latest checkpoint loaded and resumed each time"
+echo "SIGKILL $kills times ($committed inside a commit, $staged while a set was being" \
+    "written): each time the latest set was of one step and resumed from that step"
+[ -z "$(find "$CK" -name '*.next' -o -name '*.commit')" ] ||
+    fail "unfinished sets left after resuming: $(find "$CK" -name '*.next' -o -name '*.commit')"
 # A write killed midway leaves its temporary file; the next run removes them.
 : >"$CK/latest_net_G.safetensors.tmp.AbC123"
 : >"$CK/opt.txt.tmp.1234"

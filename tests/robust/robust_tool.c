@@ -3,7 +3,11 @@
  *                                  (CORPUS: tests/fuzz/corpus_image, for 16-bit and CMYK);
  *   robust_tool decode FILE...     decodes each file, prints "FILE WxH", exit 1 if one fails;
  *   robust_tool same FILE FILE     exit 0 when both files have the same bytes;
- *   robust_tool noise FILE SIDE    writes a PNG of random pixels (large for its size). */
+ *   robust_tool noise FILE SIDE    writes a PNG of random pixels (large for its size);
+ *   robust_tool set-value IN OUT TENSOR FIRST LAST VALUE
+ *                                  copies the safetensors file IN to OUT (metadata too) with
+ *                                  the float32 values FIRST..LAST of TENSOR replaced (VALUE
+ *                                  may be nan or inf). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include <unistd.h>
 
 #include "datasets/image.h"
+#include "engine/safetensors.h"
 
 static void die(const char *what)
 {
@@ -192,6 +197,51 @@ static int same(const char *a, const char *b)
     return rc;
 }
 
+static int set_value(const char *in, const char *out, const char *name, long first, long last,
+                     float value)
+{
+    char err[512];
+    st_file *f = st_open(in, err, sizeof err);
+    if (!f) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    st_writer *w = st_writer_new();
+    float *changed = NULL;
+    int rc = 0;
+    for (int i = 0; i < st_count(f) && !rc; i++) {
+        const st_tensor *t = st_get(f, i);
+        const void *data = t->data;
+        if (!strcmp(t->name, name)) {
+            if (t->dtype != ST_F32 || first < 0 || first > last || (size_t)last >= t->numel ||
+                !(changed = malloc(t->nbytes))) {
+                fprintf(stderr, "%s: cannot set %s[%ld..%ld]\n", in, name, first, last);
+                rc = 2;
+                break;
+            }
+            memcpy(changed, t->data, t->nbytes);
+            for (long i = first; i <= last; i++)
+                changed[i] = value;
+            data = changed;
+        }
+        rc = st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, data) ? 2 : 0;
+    }
+    for (int i = 0; i < st_meta_count(f) && !rc; i++)
+        rc = st_writer_meta(w, st_meta_key(f, i), st_meta(f, st_meta_key(f, i))) ? 2 : 0;
+    if (!rc && !changed) {
+        fprintf(stderr, "%s: no float32 tensor %s\n", in, name);
+        rc = 2;
+    }
+    if (!rc && st_writer_save(w, out, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        rc = 2;
+    }
+    st_writer_free(w);
+    free(changed);
+    st_close(f);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "inputs"))
@@ -202,7 +252,10 @@ int main(int argc, char **argv)
         return same(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "noise"))
         return noise(argv[2], atoi(argv[3]));
+    if (argc == 8 && !strcmp(argv[1], "set-value"))
+        return set_value(argv[2], argv[3], argv[4], atol(argv[5]), atol(argv[6]),
+                         strtof(argv[7], NULL));
     fprintf(stderr, "usage: robust_tool inputs DIR CORPUS | decode FILE... | same A B | "
-                    "noise FILE SIDE\n");
+                    "noise FILE SIDE | set-value IN OUT TENSOR FIRST LAST VALUE\n");
     return 2;
 }
