@@ -128,13 +128,17 @@ int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoc
     net_meta_fill(&m, c, t, epoch);
     ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, complete ? epoch + 1 : epoch,
                           complete ? 0 : epoch_iter};
-    if ((epoch_copy && save_set(dir, m.epoch, t, &m, NULL)) ||
-        save_set(dir, "latest", t, &m, &s)) {
+    if (save_set(dir, "latest", t, &m, &s)) {
         char opt[4300];
         snprintf(opt, sizeof opt, "%s/latest_opt.safetensors", dir);
         fprintf(stderr, "pix2pix train: the checkpoint of step %s was not saved; %s %s\n",
                 m.step, fs_exists(opt) ? "the previous one is intact in" : "none was saved in",
                 dir);
+        return -1;
+    }
+    if (epoch_copy && save_set(dir, m.epoch, t, &m, NULL)) {
+        fprintf(stderr, "pix2pix train: %s/%s_net_*.safetensors not saved (the latest set of "
+                "step %s was)\n", dir, m.epoch, m.step);
         return -1;
     }
     return 0;

@@ -9,7 +9,7 @@
 /* Finishes or discards the checkpoint sets an interrupted save left in dir, and removes
  * stale temporary files, saying what it did. 0 or -1 (reported). */
 int train_ckpt_recover(const char *dir);
-/* Saves latest_{net_G,net_D,opt} as one set, and <epoch>_net_{G,D} as another when
+/* Saves latest_{net_G,net_D,opt} as one set, then <epoch>_net_{G,D} as another when
  * epoch_copy. The optimizer records the position to resume from: the next epoch after a
  * complete one, else iteration epoch_iter of the same epoch. 0 or -1 (reported; the previous
  * set is intact). */

@@ -16,6 +16,49 @@ FILE *loss_log_open(const char *dir)
     return f;
 }
 
+/* Whether a loss_log row ("epoch,iter,...") comes after iteration iter of epoch. */
+static int row_is_later(const char *line, int epoch, int iter)
+{
+    int e, i;
+    if (sscanf(line, "%d,%d,", &e, &i) != 2)
+        return 0; /* the header */
+    return e > epoch || (e == epoch && i > iter);
+}
+
+int loss_log_rewind(const char *dir, int epoch, int iter)
+{
+    char path[4200], line[512];
+    snprintf(path, sizeof path, "%s/loss_log.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0; /* nothing logged yet */
+    size_t cap = 1 << 16, len = 0;
+    char *kept = malloc(cap);
+    int dropped = 0, rc = kept ? 0 : -1;
+    while (!rc && fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (row_is_later(line, epoch, iter)) {
+            dropped++;
+            continue;
+        }
+        if (len + n + 1 > cap) {
+            char *grown = realloc(kept, cap *= 2);
+            if (!grown) {
+                rc = -1;
+                break;
+            }
+            kept = grown;
+        }
+        memcpy(kept + len, line, n + 1);
+        len += n;
+    }
+    fclose(f);
+    if (!rc && dropped)
+        rc = fs_write_atomic(path, kept);
+    free(kept);
+    return rc;
+}
+
 void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT])
 {
     fprintf(f, "%d,%d,%.6g,%.6g,%.6g,%.6g\n", epoch, iter, (double)losses[0], (double)losses[1],

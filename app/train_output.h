@@ -9,6 +9,9 @@
 
 /* Opens DIR/loss_log.csv for appending (header written when new). NULL on error. */
 FILE *loss_log_open(const char *dir);
+/* Drops the rows of DIR/loss_log.csv past iteration iter of epoch (steps of a killed run that
+ * the checkpoint it resumes from does not hold, and that will be run again). 0 or -1. */
+int loss_log_rewind(const char *dir, int epoch, int iter);
 void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT]);
 
 /* Writes DIR/web/images/epochNNN_{real_A,fake_B,real_B}.png from the first item of the

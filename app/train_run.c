@@ -288,6 +288,9 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     }
     if (train_ckpt_restore(c, &t, dir, &epoch, &iter0))
         goto done;
+    if (c->continue_train && loss_log_rewind(dir, epoch, iter0))
+        fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
+                "checkpoint\n", dir);
     log = loss_log_open(dir);
     a = malloc(sizeof *a * t.real_a->numel);
     b = malloc(sizeof *b * t.real_b->numel);

@@ -5,7 +5,9 @@
 # - --continue refuses a latest set whose files are of different steps;
 # - options that are not finite or out of range: exit 2 with the option's name;
 # - a step whose losses are NaN stops the run without saving (the last set intact, exit 1);
-#   a state that is not finite is never saved; model files holding NaN are refused at load.
+#   a state that is not finite is never saved; model files holding NaN are refused at load;
+#   translate writes no image computed from NaN;
+# - an interrupted save is finished (after its commit record) or discarded (before it).
 . "$(dirname "$0")/common.sh" "$@"
 tiny_model k --save-epoch-freq 1
 CK=$TMP/ck/k
@@ -143,4 +145,13 @@ expect_reason "$TMP/stderr" "$TMP/g_nan.safetensors" \
     --init-g "$TMP/g_nan.safetensors" --max-steps 1 >/dev/null 2>"$TMP/stderr"
 expect_status 1 $? "--init-g with a NaN weight"
 expect_reason "$TMP/stderr" "$TMP/g_nan.safetensors" "holds nan"
+
+# --- Finite weights whose output overflows to NaN (running statistics, --eval): no image.
+"$TOOL" set-value "$G" "$TMP/g_over.safetensors" model.model.0.weight 0 40 3e38 || fail "set-value"
+"$BIN" translate --eval --model "$TMP/g_over.safetensors" --input "$IMG" --output "$TMP/over" \
+    --device cpu >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "translate into NaN"
+echo "--- output NaN: $(cat "$TMP/stderr")"
+expect_reason "$TMP/stderr" "$IMG" "the generator's output holds nan"
+[ -z "$(ls -A "$TMP/over" 2>/dev/null)" ] || fail "written from NaN: $(ls -A "$TMP/over")"
 finish

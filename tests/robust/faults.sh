@@ -2,7 +2,7 @@
 # Faults during training and writing:
 # - SIGKILL at random moments of a training run that saves every epoch, 50 times: the latest
 #   checkpoint set (G, D, optimizer) is always of one step, the generator loads (translate)
-#   and --continue resumes from that step;
+#   and --continue resumes from that step, with one loss_log row per step;
 # - a file size limit (ulimit -f, as a full disk) while writing a checkpoint or a translated
 #   image: a clear error naming the file, the previous checkpoint intact, no partial output and
 #   no temporary file left;
@@ -74,6 +74,13 @@ echo "SIGKILL $kills times ($committed inside a commit, $staged while a set was 
     "written): each time the latest set was of one step and resumed from that step"
 [ -z "$(find "$CK" -name '*.next' -o -name '*.commit')" ] ||
     fail "unfinished sets left after resuming: $(find "$CK" -name '*.next' -o -name '*.commit')"
+# The loss log holds each step of the latest set once: the rows of killed steps were dropped
+# on resuming, before those steps ran again.
+rows=$(tail -n +2 "$CK/loss_log.csv" | wc -l)
+[ "$rows" -eq "$(meta_step "$CK/latest_opt.safetensors")" ] ||
+    fail "loss_log.csv has $rows rows for step $(meta_step "$CK/latest_opt.safetensors")"
+[ -z "$(tail -n +2 "$CK/loss_log.csv" | cut -d, -f1,2 | sort | uniq -d)" ] ||
+    fail "loss_log.csv repeats steps: $(tail -n +2 "$CK/loss_log.csv" | cut -d, -f1,2 | sort | uniq -d | head -3)"
 # A write killed midway leaves its temporary file; the next run removes them.
 : >"$CK/latest_net_G.safetensors.tmp.AbC123"
 : >"$CK/opt.txt.tmp.1234"
