@@ -50,9 +50,9 @@ int cmd_train(int argc, char **argv)
         {"epochs", CLI_INT, &c.epochs, "epochs at the initial learning rate"},
         {"epochs-decay", CLI_INT, &c.epochs_decay, "epochs of linear decay to zero"},
         {"batch-size", CLI_INT, &c.batch_size, "images per step"},
-        {"lr", CLI_FLOAT, &c.lr, "initial Adam learning rate"},
-        {"beta1", CLI_FLOAT, &c.beta1, "Adam beta1"},
-        {"lambda-l1", CLI_FLOAT, &c.lambda_l1, "weight of the L1 loss"},
+        {"lr", CLI_FLOAT, &c.lr, "initial Adam learning rate, in (0, 1]"},
+        {"beta1", CLI_FLOAT, &c.beta1, "Adam beta1, in [0, 1)"},
+        {"lambda-l1", CLI_FLOAT, &c.lambda_l1, "weight of the L1 loss, in [0, 1e6]"},
         {"gan-mode", CLI_STR, &c.gan_mode, "vanilla (BCE with logits) | lsgan (MSE)"},
         {"netG", CLI_STR, &c.netG, "unet_256 | unet_128 | resnet_9blocks | resnet_6blocks"},
         {"netD", CLI_STR, &c.netD, "basic (70x70 PatchGAN) | n_layers | pixel"},
@@ -92,8 +92,10 @@ int cmd_train(int argc, char **argv)
         "\n"
         "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
         "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
-        "cannot be written (the previous one is kept), or a failed step; 2 invalid options\n"
-        "(including image sizes the networks cannot take).",
+        "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
+        "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
+        "files are of different steps; 2 invalid options (including numbers out of range and\n"
+        "image sizes the networks cannot take).",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)
