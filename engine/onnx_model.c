@@ -53,8 +53,8 @@ int onnx_fail(onnx_model *m, const char *fmt, ...)
 }
 
 /* A float or int64 tensor of shape dims (ndim of them) named name; data is raw_data. */
-static const char *add_initializer(onnx_model *m, const char *name, int32_t type, int ndim,
-                                   const int64_t *dims, void *data, size_t bytes)
+static char *add_initializer(onnx_model *m, const char *name, int32_t type, int ndim,
+                             const int64_t *dims, void *data, size_t bytes)
 {
     Onnx__TensorProto *t = onnx_alloc(m, sizeof *t);
     *t = (Onnx__TensorProto)ONNX__TENSOR_PROTO__INIT;
@@ -72,7 +72,7 @@ static const char *add_initializer(onnx_model *m, const char *name, int32_t type
 }
 
 /* A param or state: its values as the plan holds them. */
-static const char *leaf_initializer(onnx_model *m, const eng_node *n)
+static char *leaf_initializer(onnx_model *m, const eng_node *n)
 {
     float *v = NULL;
     if (!n->name[0])
@@ -97,7 +97,7 @@ const char *onnx_value(onnx_model *m, const eng_node *src)
         if (src == m->input->node)
             m->names[src->id] = onnx_strdup(m, m->input->name);
         else if (src->op == ENG_OP_PARAM || src->op == ENG_OP_STATE)
-            m->names[src->id] = (char *)leaf_initializer(m, src);
+            m->names[src->id] = leaf_initializer(m, src);
         else if (src->op == ENG_OP_INPUT)
             onnx_fail(m, "input '%s' is not the declared input '%s'", src->name,
                       m->input->name);

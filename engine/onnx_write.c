@@ -53,6 +53,9 @@ static int is_leaf(const eng_node *n)
 static int emit_ops(onnx_model *m, const eng_graph *g)
 {
     const eng_node *out = m->output->node;
+    if (m->input->node->op != ENG_OP_INPUT)
+        return onnx_fail(m, "the declared input '%s' is a %s, not an input", m->input->name,
+                         eng_op_infos[m->input->node->op].name);
     if (is_leaf(out))
         return onnx_fail(m, "the output is a %s, not computed by an op",
                          eng_op_infos[out->op].name);

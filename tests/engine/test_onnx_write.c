@@ -3,8 +3,9 @@
  * and states under their names with the plan's values, the writer's constants, no BatchNorm
  * counter), the declared input and output with their symbolic dimensions, opset and
  * metadata. Then what it refuses, each with its message and no file left: training-mode
- * batch norm, dropout, another op, an undeclared input, a leaf as output, a folder that does
- * not exist. (tests/app/onnx_runtime.py runs exported generators in onnx.checker and OpenCV.) */
+ * batch norm, dropout, another op, an undeclared input, a declared one that is not an input,
+ * a leaf as output, a folder that does not exist. (tests/app/onnx_runtime.py runs exported
+ * generators in onnx.checker and OpenCV.) */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,10 @@ int main(void)
     t = build_all_ops();
     t.y = eng_find(t.g, "w1");
     refused(t, dir, "the output is a param", "a leaf as the output refused");
+    t = build_all_ops();
+    t.x = eng_find(t.g, "w1");
+    refused(t, dir, "the declared input 'x' is a param, not an input",
+            "a declared input that is not an input refused");
     t = build_all_ops();
     err[0] = '\0';
     const char *missing = "/nonexistent-p2p-dir/m.onnx";
