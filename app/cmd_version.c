@@ -3,8 +3,6 @@
 
 #include "app/commands.h"
 
-#define PIX2PIX_VERSION "0.1.0"
-
 int cmd_version(int argc, char **argv)
 {
     (void)argc;

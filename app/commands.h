@@ -3,6 +3,8 @@
 #ifndef APP_COMMANDS_H
 #define APP_COMMANDS_H
 
+#define PIX2PIX_VERSION "0.1.0"
+
 typedef struct {
     const char *name;
     const char *summary;
@@ -18,5 +20,6 @@ int cmd_version(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_benchmark(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

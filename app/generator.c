@@ -129,8 +129,7 @@ static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
     return 0;
 }
 
-int generator_run(generator *r, const float *in, int h, int w, float *out, char *err,
-                  size_t errlen)
+int generator_plan(generator *r, int h, int w, char *err, size_t errlen)
 {
     int stride = gen_stride(&r->cfg);
     if (h % stride || w % stride || h < gen_min_side(&r->cfg) || w < gen_min_side(&r->cfg)) {
@@ -138,7 +137,13 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
                  gen_min_side(&r->cfg));
         return -1;
     }
-    if ((h != r->h || w != r->w) && build_plan(r, h, w, err, errlen))
+    return h == r->h && w == r->w ? 0 : build_plan(r, h, w, err, errlen);
+}
+
+int generator_run(generator *r, const float *in, int h, int w, float *out, char *err,
+                  size_t errlen)
+{
+    if (generator_plan(r, h, w, err, errlen))
         return -1;
     if (eng_plan_write(r->cur.plan, r->cur.in, in) || eng_plan_run(r->cur.plan) ||
         eng_plan_read(r->cur.plan, r->cur.out, out)) {

@@ -1,17 +1,14 @@
 /* safetensors writer: header in the reference library's layout (metadata first, padded with
  * spaces to a multiple of 8), tensors in the order added, saved atomically. */
+#include "engine/atomic_file.h"
 #include "engine/safetensors.h"
 #include "engine/safetensors_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct {
     char *name;
@@ -228,44 +225,6 @@ static char *build_header(const st_writer *w, size_t *len)
     return t.s;
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-/* fsync of the folder holding path, so the rename itself is durable. */
-static int sync_parent_dir(const char *path)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return -1;
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen)
 {
     char ignored_err[1];
@@ -279,55 +238,18 @@ int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory building the header", path);
         return -1;
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) {
+    atomic_file f;
+    if (atomic_file_open(&f, path, err, errlen)) {
         free(header);
-        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        free(header);
-        free(tmp);
-        return -1;
-    }
-    const char *step = "write";
     uint8_t lenbytes[8];
     for (int i = 0; i < 8; i++)
         lenbytes[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
-    int rc = write_all(fd, lenbytes, 8);
-    if (rc == 0)
-        rc = write_all(fd, header, hlen);
-    for (int i = 0; rc == 0 && i < w->count; i++)
-        rc = write_all(fd, w->entries[i].data, w->entries[i].nbytes);
-    /* mkstemp creates 0600; a checkpoint is an ordinary file. */
-    if (rc == 0 && (rc = fchmod(fd, 0644)) != 0)
-        step = "chmod";
-    if (rc == 0 && (rc = fsync(fd)) != 0)
-        step = "fsync";
-    int saved_errno = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = -1;
-        step = "close";
-        saved_errno = errno;
-    }
-    if (rc == 0 && (rc = rename(tmp, path)) != 0) {
-        step = "rename";
-        saved_errno = errno;
-    }
-    if (rc != 0) {
-        unlink(tmp);
-        snprintf(err, errlen, "%s: %s failed: %s", path, step, strerror(saved_errno));
-    } else if (sync_parent_dir(path) != 0) {
-        /* The file is complete and in place; only the folder entry's durability is unsure. */
-        snprintf(err, errlen, "%s: fsync of the folder failed: %s", path, strerror(errno));
-        rc = -1;
-    }
+    atomic_file_write(&f, lenbytes, 8);
+    atomic_file_write(&f, header, hlen);
+    for (int i = 0; i < w->count; i++)
+        atomic_file_write(&f, w->entries[i].data, w->entries[i].nbytes);
     free(header);
-    free(tmp);
-    return rc == 0 ? 0 : -1;
+    return atomic_file_commit(&f, err, errlen);
 }
