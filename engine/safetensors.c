@@ -25,17 +25,6 @@
 /* Largest integer a JSON number (a double) represents exactly. */
 #define ST_MAX_EXACT_INT 9007199254740992.0
 
-struct st_file {
-    uint8_t *buf;
-    size_t size;
-    int mapped; /* buf is a read-only mapping of the file (else malloc'ed) */
-    int count;
-    st_tensor *tensors;
-    int meta_count;
-    char **meta_keys;
-    char **meta_values;
-};
-
 static const char *const dtype_names[] = {"F32", "F16", "BF16", "F64", "I64", "I32", "U8", "BOOL"};
 static const size_t dtype_sizes[] = {4, 2, 2, 8, 8, 4, 1, 1};
 
@@ -234,9 +223,7 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Fails when a tensor name or a metadata key appears twice. Sorting keeps this O(n log n):
- * headers may hold millions of entries. */
-static int check_unique_names(const st_file *f, char *err, size_t errlen)
+int st_check_unique_names(const st_file *f, char *err, size_t errlen)
 {
     int n = f->count > f->meta_count ? f->count : f->meta_count;
     const char **sorted = malloc(((size_t)n + 1) * sizeof *sorted);
@@ -292,7 +279,7 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
         }
         f->count++;
     }
-    return check_unique_names(f, err, errlen);
+    return st_check_unique_names(f, err, errlen);
 }
 
 static void release_buffer(uint8_t *buf, size_t size, int mapped)
