@@ -26,18 +26,20 @@ static int entry_size(archive *z, zip_uint64_t index, const char *name, size_t *
     zip_stat_t st;
     zip_stat_init(&st);
     const zip_uint64_t need = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
+    char shown[128];
+    pk_printable(name, shown, sizeof shown); /* names of the file's go into messages */
     if (zip_stat_index(z->za, index, 0, &st) || (st.valid & need) != need) {
-        snprintf(err, errlen, "archive entry %s: %s", name, zip_strerror(z->za));
+        snprintf(err, errlen, "archive entry %s: %s", shown, zip_strerror(z->za));
         return -1;
     }
     int stored = st.comp_method == ZIP_CM_STORE;
     if (!stored && st.comp_method != ZIP_CM_DEFLATE) {
         snprintf(err, errlen, "archive entry %s: compression method %d (torch.save stores "
-                 "entries)", name, (int)st.comp_method);
+                 "entries)", shown, (int)st.comp_method);
         return -1;
     }
     if (stored ? st.size != st.comp_size : st.size / DEFLATE_MAX_RATIO > st.comp_size) {
-        snprintf(err, errlen, "corrupt archive: entry %s claims %llu bytes from %llu", name,
+        snprintf(err, errlen, "corrupt archive: entry %s claims %llu bytes from %llu", shown,
                  (unsigned long long)st.size, (unsigned long long)st.comp_size);
         return -1;
     }
@@ -49,9 +51,11 @@ static int entry_size(archive *z, zip_uint64_t index, const char *name, size_t *
 static int read_entry(archive *z, zip_uint64_t index, const char *name, uint8_t *dst,
                       size_t size, char *err, size_t errlen)
 {
+    char shown[128];
+    pk_printable(name, shown, sizeof shown);
     zip_file_t *zf = zip_fopen_index(z->za, index, 0);
     if (!zf) {
-        snprintf(err, errlen, "archive entry %s: %s", name, zip_strerror(z->za));
+        snprintf(err, errlen, "archive entry %s: %s", shown, zip_strerror(z->za));
         return -1;
     }
     size_t got = 0;
@@ -63,7 +67,7 @@ static int read_entry(archive *z, zip_uint64_t index, const char *name, uint8_t 
         n = zip_fread(zf, &extra, 1); /* 0 at the end, once the CRC matched */
     int rc = got == size && n == 0 ? 0 : -1;
     if (rc)
-        snprintf(err, errlen, "archive entry %s: %s", name,
+        snprintf(err, errlen, "archive entry %s: %s", shown,
                  n < 0 ? zip_file_strerror(zf) : "shorter or longer than its size");
     zip_fclose(zf);
     return rc;
@@ -94,17 +98,18 @@ static int find_prefix(archive *z, char *err, size_t errlen)
 static uint8_t *read_record(archive *z, const char *name, size_t max, size_t *size, char *err,
                             size_t errlen)
 {
-    char path[512];
+    char path[512], shown[128];
     snprintf(path, sizeof path, "%s%s", z->prefix, name);
+    pk_printable(path, shown, sizeof shown);
     zip_int64_t index = zip_name_locate(z->za, path, ZIP_FL_ENC_RAW);
     if (index < 0) {
-        snprintf(err, errlen, "archive entry %s missing", path);
+        snprintf(err, errlen, "archive entry %s missing", shown);
         return NULL;
     }
     if (entry_size(z, (zip_uint64_t)index, path, size, err, errlen))
         return NULL;
     if (*size > max) {
-        snprintf(err, errlen, "archive entry %s: %zu bytes, more than %zu", path, *size, max);
+        snprintf(err, errlen, "archive entry %s: %zu bytes, more than %zu", shown, *size, max);
         return NULL;
     }
     uint8_t *buf = malloc(*size + 1);
@@ -131,8 +136,10 @@ static int check_byteorder(archive *z, char *err, size_t errlen)
         return -1;
     int little = n == 6 && !memcmp(text, "little", 6);
     free(text);
+    char shown[128];
     if (!little)
-        snprintf(err, errlen, "written on a big-endian machine (%s): not supported", path);
+        snprintf(err, errlen, "written on a big-endian machine (%s): not supported",
+                 pk_printable(path, shown, sizeof shown));
     return little ? 0 : -1;
 }
 
