@@ -10,7 +10,7 @@
 
 st_file *model_file_open(const char *path, char *err, size_t errlen)
 {
-    uint8_t head[8];
+    uint8_t head[PTH_PROBE_BYTES];
     ssize_t n = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
@@ -20,7 +20,7 @@ st_file *model_file_open(const char *path, char *err, size_t errlen)
         close(fd);
     /* Anything else, a file that cannot be opened too, goes to the safetensors reader, whose
      * messages say why it cannot be used. */
-    if (n >= 4 && pth_probe(head, (size_t)n))
+    if (n > 0 && pth_probe(head, (size_t)n))
         return pth_open(path, err, errlen);
     return st_open(path, err, errlen);
 }

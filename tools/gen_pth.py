@@ -17,7 +17,8 @@ tests/app/fixtures/:
   pth_out.safetensors                    the input and PyTorch's eval outputs of the generators
 tests/engine/fixtures/:
   pth_dtypes.pth, pth_dtypes_legacy.pth  tensors of every dtype, scalars, an empty tensor and
-                                         views sharing one storage at offsets
+                                         views sharing one storage at offsets (and in pickle
+  pth_dtypes_legacy_p4.pth               protocol 4: frames, MEMOIZE, SHORT_BINUNICODE)
   pth_views_old.pth                      legacy views of a storage (view metadata) and
                                          _rebuild_tensor, as PyTorch < 0.4 wrote them
   pth_noncontig.pth                      a transposed (not contiguous) tensor
@@ -52,8 +53,8 @@ ENGINE = "tests/engine/fixtures"
 FUZZ = "tests/fuzz"
 
 
-def save(obj, path, legacy=False):
-    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+def save(obj, path, legacy=False, protocol=2):
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
 
 
 def save_old_legacy(path, tensors, views=()):
@@ -195,6 +196,7 @@ def dtype_tensors():
 def engine_fixtures():
     save(dtype_tensors(), f"{ENGINE}/pth_dtypes.pth")
     save(dtype_tensors(), f"{ENGINE}/pth_dtypes_legacy.pth", legacy=True)
+    save(dtype_tensors(), f"{ENGINE}/pth_dtypes_legacy_p4.pth", legacy=True, protocol=4)
     root = torch.arange(10, dtype=torch.float32) * 2
     save_old_legacy(f"{ENGINE}/pth_views_old.pth",
                     collections.OrderedDict([("root", root), ("mid", root[3:7].clone()),
@@ -215,6 +217,7 @@ def fuzz_corpora():
         save(r.state_dict(), f"{FUZZ}/corpus_pth/{name}", legacy)
     sources = [f"{FUZZ}/corpus_pth/{n}" for n in files] + [
         f"{ENGINE}/pth_dtypes.pth", f"{ENGINE}/pth_dtypes_legacy.pth",
+        f"{ENGINE}/pth_dtypes_legacy_p4.pth",
         f"{ENGINE}/pth_views_old.pth", f"{ENGINE}/pth_noncontig.pth", f"{APP}/evil.pth"]
     for path in sources:
         name = os.path.basename(path)

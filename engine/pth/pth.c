@@ -13,23 +13,16 @@ static int is_zip(const uint8_t *head, size_t n)
            ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
 }
 
-/* A pickle (protocol 2 to 5) starting with LONG1 of 10 bytes: the magic number. */
-static int is_legacy(const uint8_t *head, size_t n)
-{
-    return n >= 4 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5 && head[2] == 0x8a &&
-           head[3] == 0x0a;
-}
-
 int pth_probe(const uint8_t *head, size_t n)
 {
-    return is_zip(head, n) || is_legacy(head, n);
+    return is_zip(head, n) || pth_legacy_magic(head, n);
 }
 
 st_file *pth_parse(const uint8_t *buf, size_t size, char *err, size_t errlen)
 {
     if (is_zip(buf, size))
         return pth_parse_zip(buf, size, err, errlen);
-    if (is_legacy(buf, size))
+    if (pth_legacy_magic(buf, size))
         return pth_parse_legacy(buf, size, err, errlen);
     snprintf(err, errlen, "not a torch.save file (neither a zip archive nor the legacy format)");
     return NULL;

@@ -18,7 +18,9 @@
 
 #include "engine/safetensors.h"
 
-/* 1 when a file starting with these bytes (at least 4) is a torch.save file of either format. */
+/* 1 when a file starting with these bytes (PTH_PROBE_BYTES of them, or the whole file when
+ * shorter) is a torch.save file of either format. */
+#define PTH_PROBE_BYTES 32
 int pth_probe(const uint8_t *head, size_t n);
 /* Reads a file's bytes; NULL with a one-line reason (refusals start with "refused: "). */
 st_file *pth_parse(const uint8_t *buf, size_t size, char *err, size_t errlen);

@@ -42,5 +42,7 @@ st_file *pth_build(const pth_dict *d, pth_loader load, void *ctx, char *err, siz
 
 st_file *pth_parse_zip(const uint8_t *buf, size_t size, char *err, size_t errlen);
 st_file *pth_parse_legacy(const uint8_t *buf, size_t size, char *err, size_t errlen);
+/* The length of the legacy format's first pickle (the magic number) at buf; 0 if absent. */
+size_t pth_legacy_magic(const uint8_t *buf, size_t size);
 
 #endif

@@ -9,9 +9,20 @@
 #include "engine/pth/pth_internal.h"
 #include "engine/safetensors_internal.h"
 
-/* The magic number pickle: PROTO n, LONG1 of 10 bytes 0x1950a86a20f9469cfc6c, STOP. */
+/* LONG1 of 10 bytes 0x1950a86a20f9469cfc6c, STOP: the magic number pickle after its PROTO. */
 static const uint8_t magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9,
                                 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e};
+
+size_t pth_legacy_magic(const uint8_t *buf, size_t size)
+{
+    size_t at = 2;
+    if (size < at || buf[0] != 0x80 || buf[1] < 2 || buf[1] > 5)
+        return 0;
+    if (size > at && buf[at] == 0x95) /* protocols 4 and 5 frame it */
+        at += 9;
+    return size >= at + sizeof magic && !memcmp(buf + at, magic, sizeof magic) ? at + sizeof magic
+                                                                               : 0;
+}
 
 typedef struct {
     const uint8_t *buf;
@@ -38,11 +49,11 @@ static const pk_value *next_pickle(reader *r, const char *what, char *err, size_
 /* Magic number, protocol version and a little-endian machine. */
 static int read_header(reader *r, char *err, size_t errlen)
 {
-    if (r->size < 2 + sizeof magic || memcmp(r->buf + 2, magic, sizeof magic)) {
+    r->pos = pth_legacy_magic(r->buf, r->size);
+    if (!r->pos) {
         snprintf(err, errlen, "not a torch.save file: no magic number");
         return -1;
     }
-    r->pos = 2 + sizeof magic;
     const pk_value *version = next_pickle(r, "protocol version", err, errlen);
     if (!version)
         return -1;

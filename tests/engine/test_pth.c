@@ -76,8 +76,8 @@ static void check_dtypes(const st_file *f)
 static void test_torch_files(void)
 {
     char err[512], path[512];
-    const char *files[] = {"pth_dtypes.pth", "pth_dtypes_legacy.pth"};
-    for (int k = 0; k < 2; k++) {
+    const char *files[] = {"pth_dtypes.pth", "pth_dtypes_legacy.pth", "pth_dtypes_legacy_p4.pth"};
+    for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, files[k]);
         st_file *f = pth_open(path, err, sizeof err);
         if (!f)
@@ -185,8 +185,12 @@ static void test_corrupt_files(void)
     CHECK(!pth_parse(legacy, 40, err, sizeof err) && strstr(err, "truncated pickle"));
     CHECK(!pth_parse((const uint8_t *)"{\"a\":1}", 7, err, sizeof err) &&
           strstr(err, "not a torch.save file"));
-    CHECK(pth_probe(zip, n) && pth_probe(legacy, m) &&
+    size_t p4_size;
+    uint8_t *p4 = read_fixture("pth_dtypes_legacy_p4.pth", &p4_size);
+    CHECK(pth_probe(zip, PTH_PROBE_BYTES) && pth_probe(legacy, PTH_PROBE_BYTES) &&
+          pth_probe(p4, PTH_PROBE_BYTES) && !pth_probe(legacy, 8) &&
           !pth_probe((const uint8_t *)"\x10\0\0\0\0\0\0\0{", 9));
+    free(p4);
     /* A storage's bytes changed (1.0f of "base" at byte 4 of its entry): libzip's CRC check. */
     static const uint8_t one_two[] = {0, 0, 0x80, 0x3f, 0, 0, 0, 0x40};
     uint8_t *at = memmem(zip, n, one_two, sizeof one_two);
