@@ -178,6 +178,8 @@ int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, 
 {
     for (int i = 0; i < n->n; i++) {
         const st_tensor *t = st_find(f, n->t[i].key);
+        if (!t && n->t[i].is_counter)
+            continue; /* files saved by PyTorch before 0.4.1 have no num_batches_tracked */
         if (!t) {
             snprintf(err, errlen, "%s: missing tensor %s (a different architecture?)", path,
                      n->t[i].key);
@@ -224,9 +226,18 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
 {
     if (ckpt_check_net(n, f, path, err, errlen))
         return -1;
-    for (int i = 0; i < n->n; i++)
-        if (load_node(p, n->t[i].node, f, st_find(f, n->t[i].key), path, err, errlen))
+    for (int i = 0; i < n->n; i++) {
+        const st_tensor *t = st_find(f, n->t[i].key);
+        if (!t) { /* a counter the file lacks counts from 0, as torch's BatchNorm loads it */
+            float zero = 0;
+            if (eng_plan_write(p, n->t[i].node, &zero)) {
+                snprintf(err, errlen, "%s: %s", path, eng_last_error());
+                return -1;
+            }
+        } else if (load_node(p, n->t[i].node, f, t, path, err, errlen)) {
             return -1;
+        }
+    }
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /* Model and optimizer checkpoints as safetensors files with the reference's state_dict keys.
- * Files written by pix2pix carry the architecture and options in their metadata; files
- * converted from a reference .pth (tools/convert_torch.py) have none, and the architecture is
- * inferred from the keys and shapes. */
+ * Files written by pix2pix carry the architecture and options in their metadata; a reference
+ * .pth state_dict (read by model_file.h) and a file converted from one have none, and the
+ * architecture is inferred from the keys and shapes. */
 #ifndef APP_CHECKPOINT_H
 #define APP_CHECKPOINT_H
 
@@ -20,7 +20,8 @@ typedef struct {
 int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *meta, int nmeta,
                   char *err, size_t errlen);
 /* Checks that f holds exactly the network's tensors with its shapes (no plan needed, so a file
- * can be checked before any memory is committed to it). */
+ * can be checked before any memory is committed to it). BatchNorm's num_batches_tracked may be
+ * absent (files saved by PyTorch before 0.4.1): it is loaded as 0, as torch does. */
 int ckpt_check_net(const net *n, const st_file *f, const char *path, char *err, size_t errlen);
 /* Checks that every value of f is a number (no NaN, no Inf), naming the first tensor that is
  * not. ckpt_load_net checks the same while loading. */

@@ -4,6 +4,7 @@
 #include "app/checkpoint.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/model_file.h"
 
 static void print_architecture(const st_file *f)
 {
@@ -33,9 +34,10 @@ int cmd_inspect(int argc, char **argv)
 {
     const char *path = NULL;
     const cli_spec spec = {"inspect", "pix2pix inspect FILE",
-                           "Describes a model file: architecture, parameter count, metadata.\n"
+                           "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
+                           "architecture, parameter count, metadata.\n"
                            "\n"
-                           "Exit status: 0 described; 1 not a readable safetensors file;\n"
+                           "Exit status: 0 described; 1 not a readable model file;\n"
                            "2 invalid command line.",
                            NULL, 0, 1};
     int npos = 0, rc = cli_parse(&spec, argc, argv, &path, &npos);
@@ -46,9 +48,9 @@ int cmd_inspect(int argc, char **argv)
         return 2;
     }
     char err[512];
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = model_file_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
+        fprintf(stderr, "%s\n", err); /* its reason names the file */
         return 1;
     }
     printf("file:       %s\n", path);
@@ -56,7 +58,8 @@ int cmd_inspect(int argc, char **argv)
     printf("parameters: %lld in %d tensors\n", ckpt_param_count(f), st_count(f));
     int nmeta = st_meta_count(f);
     if (!nmeta)
-        printf("metadata:   none (converted from PyTorch? the architecture comes from the keys)\n");
+        printf("metadata:   none (a PyTorch state_dict, or converted from one: the architecture "
+               "comes from the keys)\n");
     for (int i = 0; i < nmeta; i++)
         printf("%s%s: %s\n", i ? "            " : "metadata:   ", st_meta_key(f, i),
                st_meta(f, st_meta_key(f, i)));

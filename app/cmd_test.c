@@ -12,7 +12,7 @@ int cmd_test(int argc, char **argv)
                      .device = app_default_device()};
     const cli_opt opts[] = {
         {"data", CLI_STR, &c.data, "dataset folder with DATA/<split>/ aligned A|B images"},
-        {"model", CLI_STR, &c.model, "generator file (.safetensors)"},
+        {"model", CLI_STR, &c.model, "generator file: .safetensors, or a PyTorch .pth state_dict"},
         {"split", CLI_STR, &c.split, "train | val | test"},
         {"results", CLI_STR, &c.results, "folder for images/ and index.html"},
         {"direction", CLI_STR, &c.direction, "AtoB | BtoA"},

@@ -59,7 +59,7 @@ int cmd_translate(int argc, char **argv)
     translate_opts o = {.format = "png", .device = app_default_device(), .quality = 95,
                         .max_pixels = IMAGE_DEFAULT_MAX_PIXELS};
     const cli_opt opts[] = {
-        {"model", CLI_STR, &o.model, "generator file (.safetensors: ours or converted)"},
+        {"model", CLI_STR, &o.model, "generator file: .safetensors, or a PyTorch .pth state_dict"},
         {"input", CLI_STR, &o.input, "an image file or a folder of images"},
         {"output", CLI_STR, &o.output, "folder for the results (same base names)"},
         {"format", CLI_STR, &o.format, "png | jpg"},

@@ -5,6 +5,7 @@
 #include "app/checkpoint.h"
 #include "app/finite.h"
 #include "app/generator.h"
+#include "app/model_file.h"
 
 /* Checks every tensor of the file against the network its configuration describes, on a
  * graph without memory, so that a wrong file fails once here rather than once per image. */
@@ -33,7 +34,7 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
 {
     memset(r, 0, sizeof *r);
     char why[512];
-    r->file = st_open(path, err, errlen); /* its reason names the file */
+    r->file = model_file_open(path, err, errlen); /* its reason names the file */
     if (!r->file)
         return -1;
     if (ckpt_gen_config(r->file, &r->cfg, why, sizeof why)) {

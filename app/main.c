@@ -11,6 +11,7 @@ static const app_command commands[] = {
     {"translate", "translate images with a trained generator", cmd_translate},
     {"test", "translate a dataset split and score it (L1, PSNR, SSIM)", cmd_test},
     {"inspect", "describe a model file", cmd_inspect},
+    {"convert", "write a model file (a PyTorch .pth) as safetensors", cmd_convert},
     {"demo", "generate a small dataset, train briefly, translate it", cmd_demo},
     {"version", "print the version", cmd_version},
     {"dataset", "build, check and benchmark paired datasets", cmd_dataset},

@@ -7,6 +7,7 @@
 #include "app/checkpoint.h"
 #include "app/ckpt_set.h"
 #include "app/fsutil.h"
+#include "app/model_file.h"
 #include "app/train_ckpt.h"
 
 int train_ckpt_recover(const char *dir)
@@ -148,9 +149,9 @@ int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoc
 static int load_net_file(const net *n, eng_plan *p, const char *path, long long *step)
 {
     char err[1024];
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = model_file_open(path, err, sizeof err);
     if (!f) {
-        fprintf(stderr, "%s\n", err); /* st_open's reason names the file */
+        fprintf(stderr, "%s\n", err); /* its reason names the file */
         return -1;
     }
     const char *v = st_meta(f, "step");

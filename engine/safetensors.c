@@ -1,11 +1,10 @@
 /* safetensors reader: validates an untrusted file completely before handing out any tensor.
  * The writer lives in safetensors_write.c. */
 #include "engine/safetensors.h"
+#include "engine/file_map.h"
 #include "engine/safetensors_internal.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -24,17 +22,6 @@
 #define ST_MAX_HEADER (100u * 1024u * 1024u)
 /* Largest integer a JSON number (a double) represents exactly. */
 #define ST_MAX_EXACT_INT 9007199254740992.0
-
-struct st_file {
-    uint8_t *buf;
-    size_t size;
-    int mapped; /* buf is a read-only mapping of the file (else malloc'ed) */
-    int count;
-    st_tensor *tensors;
-    int meta_count;
-    char **meta_keys;
-    char **meta_values;
-};
 
 static const char *const dtype_names[] = {"F32", "F16", "BF16", "F64", "I64", "I32", "U8", "BOOL"};
 static const size_t dtype_sizes[] = {4, 2, 2, 8, 8, 4, 1, 1};
@@ -234,9 +221,7 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Fails when a tensor name or a metadata key appears twice. Sorting keeps this O(n log n):
- * headers may hold millions of entries. */
-static int check_unique_names(const st_file *f, char *err, size_t errlen)
+int st_check_unique_names(const st_file *f, char *err, size_t errlen)
 {
     int n = f->count > f->meta_count ? f->count : f->meta_count;
     const char **sorted = malloc(((size_t)n + 1) * sizeof *sorted);
@@ -292,15 +277,7 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
         }
         f->count++;
     }
-    return check_unique_names(f, err, errlen);
-}
-
-static void release_buffer(uint8_t *buf, size_t size, int mapped)
-{
-    if (mapped)
-        munmap(buf, size);
-    else
-        free(buf);
+    return st_check_unique_names(f, err, errlen);
 }
 
 /* Takes ownership of buf (malloc'ed, or mapped). */
@@ -308,7 +285,7 @@ static st_file *parse_owned(uint8_t *buf, size_t size, int mapped, char *err, si
 {
     st_file *f = calloc(1, sizeof *f);
     if (!f) {
-        release_buffer(buf, size, mapped);
+        file_map_close(&(file_map){buf, size, mapped});
         set_err(err, errlen, "out of memory");
         return NULL;
     }
@@ -376,48 +353,13 @@ st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen)
 
 st_file *st_open(const char *path, char *err, size_t errlen)
 {
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    FILE *fp = fd < 0 ? NULL : fdopen(fd, "rb");
-    if (!fp) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    file_map m;
+    if (file_map_open(&m, path, err, errlen))
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s: not a regular file", path);
-        fclose(fp);
-        return NULL;
-    }
-    off_t len = st.st_size;
-    /* Mapped rather than read: tensors loaded into a plan can give their pages back
-     * (st_release), so a model is not held twice in memory while it loads. */
-    uint8_t *buf = MAP_FAILED;
-    if (len)
-        buf = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
-    int mapped = buf != MAP_FAILED;
-    if (!mapped) { /* an empty file, or a file system without mmap */
-        buf = malloc(len ? (size_t)len : 1);
-        if (!buf) {
-            set_err(err, errlen, "%s: out of memory (%jd bytes)", path, (intmax_t)len);
-            fclose(fp);
-            return NULL;
-        }
-        size_t got = fread(buf, 1, (size_t)len, fp);
-        if (got != (size_t)len || ferror(fp)) {
-            set_err(err, errlen, "%s: read error", path);
-            free(buf);
-            fclose(fp);
-            return NULL;
-        }
-    }
-    fclose(fp);
     char reason[512];
-    st_file *f = parse_owned(buf, (size_t)len, mapped, reason, sizeof reason);
+    st_file *f = parse_owned(m.data, m.size, m.mapped, reason, sizeof reason);
     if (!f)
-        set_err(err, errlen, "%s: %s", path, reason);
+        snprintf(err, errlen, "%s: %s", path, reason);
     return f;
 }
 
@@ -434,7 +376,7 @@ void st_close(st_file *f)
     }
     free(f->meta_keys);
     free(f->meta_values);
-    release_buffer(f->buf, f->size, f->mapped);
+    file_map_close(&(file_map){f->buf, f->size, f->mapped});
     free(f);
 }
 

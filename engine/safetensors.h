@@ -28,6 +28,12 @@ typedef struct st_file st_file;
 st_file *st_open(const char *path, char *err, size_t errlen);
 /* Validates a buffer (copied). */
 st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen);
+/* A table of tensors built in memory rather than read from a file (another format, decoded):
+ * takes buf (malloc'ed, size bytes; freed by st_close, or at once on failure) and copies the
+ * count entries and their names. Each entry's data must lie inside buf, its numel and nbytes
+ * must match its dtype and shape, and names must be distinct. No metadata. */
+st_file *st_from_tensors(uint8_t *buf, size_t size, const st_tensor *tensors, int count,
+                         char *err, size_t errlen);
 void st_close(st_file *f);
 
 int st_count(const st_file *f);

@@ -2,12 +2,14 @@
 """Compare `pix2pix translate --eval` with PyTorch on a full-size generator.
 
 Builds the reference unet_256 (BatchNorm, N(0, 0.02) weights, random running statistics) with a
-fixed seed, saves it as safetensors without metadata (as tools/convert_torch.py would), translates a
-smooth random 256x256 image with PyTorch in eval mode and with pix2pix on the given device, and
-prints the largest difference in 1/255 steps (PyTorch's float output mapped to [0, 255] against our
-8-bit PNG).
+fixed seed, saves it in the chosen format, translates a smooth random 256x256 image with PyTorch in
+eval mode and with pix2pix on the given device, and prints the largest difference in 1/255 steps
+(PyTorch's float output mapped to [0, 255] against our 8-bit PNG). Formats: safetensors without
+metadata (as tools/convert_torch.py writes), pth (torch.save's zip format, as the reference saves),
+pth-legacy (its legacy format), converted (that .pth through `pix2pix convert`).
 
-usage: compare_translate.py --pix2pix build/pix2pix [--device cpu|vulkan|...] [--netG unet_256]
+usage: compare_translate.py --pix2pix build/pix2pix [--device cpu|vulkan|...] [--depth 8]
+                            [--format safetensors|pth|pth-legacy|converted]
 """
 import argparse
 import os
@@ -24,12 +26,29 @@ from convert_torch import save_safetensors  # noqa: E402
 from torch_reference import UnetGenerator, get_norm_layer, init_weights  # noqa: E402
 
 
+def save_model(g, fmt, pix2pix, tmp):
+    """The generator in the format asked for; returns the file's path."""
+    if fmt == "safetensors":
+        path = os.path.join(tmp, "net_G.safetensors")
+        save_safetensors(path, g.state_dict())
+        return path
+    path = os.path.join(tmp, "latest_net_G.pth")
+    torch.save(g.state_dict(), path, _use_new_zipfile_serialization=fmt != "pth-legacy")
+    if fmt == "converted":
+        subprocess.run([pix2pix, "convert", path, path + ".safetensors"], check=True,
+                       stdout=subprocess.DEVNULL)
+        path += ".safetensors"
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pix2pix", required=True)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--depth", type=int, default=8, help="8: unet_256, 7: unet_128")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--format", default="safetensors",
+                    choices=["safetensors", "pth", "pth-legacy", "converted"])
     args = ap.parse_args()
     size = 2 ** args.depth
 
@@ -51,8 +70,7 @@ def main():
     img = np.round((img - img.min()) / (img.max() - img.min()) * 255).astype(np.uint8)
 
     with tempfile.TemporaryDirectory() as tmp:
-        model = os.path.join(tmp, "net_G.safetensors")
-        save_safetensors(model, g.state_dict())
+        model = save_model(g, args.format, args.pix2pix, tmp)
         os.makedirs(os.path.join(tmp, "in"))
         Image.fromarray(img).save(os.path.join(tmp, "in", "x.png"))
         t = torch.from_numpy(img.astype(np.float32) / 255.0).permute(2, 0, 1).unsqueeze(0)
@@ -64,7 +82,8 @@ def main():
                        check=True)
         ours = np.asarray(Image.open(os.path.join(tmp, "out", "x.png")), dtype=np.float64)
     diff = np.abs(ours - want)
-    print(f"unet depth {args.depth} at {size}x{size} on {args.device}: max |ours - PyTorch| = "
+    print(f"unet depth {args.depth} at {size}x{size}, {args.format}, on {args.device}: "
+          f"max |ours - PyTorch| = "
           f"{diff.max():.3f}/255, mean {diff.mean():.3f}/255, output range [{want.min():.1f}, {want.max():.1f}]")
     return 0 if diff.max() <= 1.0 else 1
 

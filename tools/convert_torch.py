@@ -4,7 +4,10 @@ torch.save, e.g. latest_net_G.pth) to safetensors, keeping the key names, with t
 
 usage: convert_torch.py IN.pth OUT.safetensors
 
-pix2pix loads such a file without metadata: the architecture is inferred from its keys.
+No longer needed to use such a file: pix2pix reads .pth files itself, and `pix2pix convert`
+writes the same tensors as this script. It stays as the torch-side safetensors writer of the
+fixture and comparison scripts (save_safetensors), and as a check of `pix2pix convert` made by
+torch's own loader.
 """
 import json
 import os

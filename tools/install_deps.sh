@@ -11,7 +11,7 @@ set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
-      libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
+      libzip-dev libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
       libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx python3-opencv"
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
 # Robustness checks: valgrind (memcheck test), clang with its runtime libraries (libFuzzer,

@@ -409,6 +409,60 @@ static void test_release(void)
     free(got);
 }
 
+/* st_from_tensors: a table built in memory reads like a parsed file; entries that disagree with
+ * their shape, leave the buffer or repeat a name are refused (and the buffer freed). */
+static void test_from_tensors(void)
+{
+    char err[256];
+    float *buf = malloc(8 * sizeof *buf);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (float)i - 2.5f;
+    st_tensor t[2] = {{"a", ST_F32, 2, {2, 3}, 6, buf, 24}, {"b", ST_F32, 0, {0}, 1, buf + 6, 4}};
+    st_file *f = st_from_tensors((uint8_t *)buf, 32, t, 2, err, sizeof err);
+    CHECK(f != NULL && st_count(f) == 2 && st_meta_count(f) == 0);
+    if (f) {
+        float v[6];
+        const st_tensor *a = st_find(f, "a"), *b = st_find(f, "b");
+        CHECK(a && a->ndim == 2 && a->shape[1] == 3 && b && b->ndim == 0);
+        st_to_f32(a, v);
+        CHECK(v[0] == -2.5f && v[5] == 2.5f);
+        st_to_f32(b, v);
+        CHECK(v[0] == 3.5f);
+        st_close(f);
+    }
+    static const struct {
+        int index, ndim;
+        int64_t dim0;
+        size_t numel, nbytes, at;
+        const char *name, *reason;
+    } bad[] = {
+        {0, 2, 3, 6, 24, 0, "a", "do not match its shape"},
+        {0, 2, 2, 6, 20, 0, "a", "do not match its shape"},
+        {1, 1, 2, 2, 8, 7, "b", "outside the buffer"},
+        {1, 1, -1, 0, 0, 0, "b", "negative"},
+        {1, 9, 1, 1, 4, 0, "b", "9 dimensions"},
+        {1, 0, 0, 1, 4, 0, "a", "appears twice"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        uint8_t *copy = malloc(32);
+        st_tensor e[2] = {{"a", ST_F32, 2, {2, 3}, 6, copy, 24},
+                          {"b", ST_F32, 0, {0}, 1, copy + 24, 4}};
+        st_tensor *x = &e[bad[k].index];
+        x->name = bad[k].name;
+        x->ndim = bad[k].ndim;
+        x->shape[0] = bad[k].dim0;
+        x->numel = bad[k].numel;
+        x->nbytes = bad[k].nbytes;
+        x->data = copy + 4 * bad[k].at;
+        err[0] = '\0';
+        CHECK(st_from_tensors(copy, 32, e, 2, err, sizeof err) == NULL);
+        if (!strstr(err, bad[k].reason)) {
+            fprintf(stderr, "case %zu: '%s' lacks '%s'\n", k, err, bad[k].reason);
+            failures++;
+        }
+    }
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/st_test_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -421,6 +475,7 @@ int main(void)
     test_corruption();
     test_failed_save_leaves_previous_file();
     test_release();
+    test_from_tensors();
     CHECK(count_temp_files() == 0);
     rmdir(tmpdir);
     if (failures) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bad model files through translate, inspect and train (--init-g, --continue): truncated, a
 # corrupt header, empty, a folder, a FIFO, the wrong architecture, a discriminator passed as
-# the generator. Each is one line naming the file and the reason; nothing crashes; exit 1.
+# the generator, damaged and malicious PyTorch .pth files. Each is one line naming the file and
+# the reason; nothing crashes; exit 1.
 . "$(dirname "$0")/common.sh" "$@"
 tiny_model m
 G=$TMP/ck/m/latest_net_G.safetensors
@@ -80,6 +81,40 @@ expect_reason "$TMP/stderr" "$G" "missing tensor"
 expect_status 1 $? "train --init-g with another --ngf"
 cat "$TMP/stderr"
 expect_reason "$TMP/stderr" "$G" "has shape [4,3,4,4], the network needs [8,3,4,4]"
+
+# PyTorch .pth files are told by their content, whatever their name; damaged ones and a
+# pickle that would call os.system are refused with the file and the reason, and nothing runs.
+PTH=$SRC/tests/app/fixtures
+cp "$PTH/pth_unet_g.pth" "$B/renamed.safetensors"
+"$BIN" inspect "$B/renamed.safetensors" >"$TMP/stdout" 2>&1
+expect_status 0 $? "inspect of a .pth named .safetensors"
+expect_line "$TMP/stdout" "generator unet_5"
+size=$(wc -c <"$PTH/pth_unet_g.pth")
+head -c $((size / 2)) "$PTH/pth_unet_g.pth" >"$B/truncated.pth"
+size=$(wc -c <"$PTH/pth_unet_g_legacy.pth")
+head -c $((size - 100)) "$PTH/pth_unet_g_legacy.pth" >"$B/truncated_legacy.pth"
+head -c 40 "$PTH/pth_unet_g_legacy.pth" >"$B/short_legacy.pth"
+cp "$PTH/evil.pth" "$PTH/evil_legacy.pth" "$B/"
+while IFS='|' read -r name reason; do
+    (cd "$B" && "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out") \
+        >/dev/null 2>"$TMP/stderr"
+    expect_status 1 $? "translate --model $name"
+    cat "$TMP/stderr"
+    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+    (cd "$B" && "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name pth \
+        --netG unet_5 --ngf 2 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 \
+        --epochs-decay 0 --threads 1 --display-freq 0 --init-g "$B/$name") >/dev/null \
+        2>"$TMP/stderr"
+    expect_status 1 $? "train --init-g $name"
+    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+done <<'CASES'
+truncated.pth|not a readable zip archive
+truncated_legacy.pth|truncated or corrupt: storage
+short_legacy.pth|system info: truncated pickle
+evil.pth|refused: pickle global posix.system is not part of a state_dict
+evil_legacy.pth|refused: pickle global posix.system is not part of a state_dict
+CASES
+[ -e "$B/pix2pix_pwned.txt" ] && fail "a pickle ran its command"
 
 # A truncated optimizer state stops --continue with its name.
 OPT=$TMP/ck/m/latest_opt.safetensors

@@ -1,0 +1,64 @@
+/* A restricted unpickler for PyTorch state_dicts (torch.save's data.pkl, and the pickles of the
+ * legacy format). It builds values and never runs anything: the only globals it accepts are
+ * collections.OrderedDict, torch._utils._rebuild_tensor_v2 (and _rebuild_tensor, of files saved
+ * before PyTorch 0.4) and the storage types; the only calls it evaluates are OrderedDict() and
+ * those rebuilds, which it records as tensors. Any other opcode or global is refused with one
+ * line naming it. Knows nothing of any network. */
+#ifndef ENGINE_PTH_PICKLE_H
+#define ENGINE_PTH_PICKLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/safetensors.h"
+
+typedef enum {
+    PK_NONE, PK_BOOL, PK_INT, PK_FLOAT, PK_STR, PK_TUPLE, PK_LIST, PK_DICT, PK_GLOBAL,
+    PK_PERSID, PK_TENSOR
+} pk_kind;
+
+typedef struct pk_value pk_value;
+
+/* A tensor as _rebuild_tensor_v2 would make it: where its elements lie in a storage. */
+typedef struct {
+    const pk_value *storage; /* the storage's persistent id (a PK_PERSID) */
+    int64_t offset;          /* in elements */
+    int ndim;
+    int64_t size[ST_MAX_DIMS], stride[ST_MAX_DIMS];
+} pk_tensor;
+
+struct pk_value {
+    pk_kind kind;
+    int64_t i;        /* PK_BOOL, PK_INT */
+    double f;         /* PK_FLOAT */
+    char *s;          /* PK_STR (text or bytes, NUL-terminated; len bytes), PK_GLOBAL
+                       * ("module.name") */
+    size_t len;
+    pk_value **items; /* PK_TUPLE, PK_LIST: n items; PK_DICT: n pairs, key then value;
+                       * PK_PERSID: one, the id the pickler gave */
+    size_t n, cap;
+    pk_tensor t;      /* PK_TENSOR */
+};
+
+/* Owns every value of the pickles loaded into it. */
+typedef struct pk_arena pk_arena;
+pk_arena *pk_arena_new(void);
+void pk_arena_free(pk_arena *a);
+
+/* Runs the pickle at buf to its STOP and returns what it built; *used gets the pickle's length
+ * (a legacy file holds several one after another). NULL with a one-line reason when the pickle
+ * is refused ("refused: ...") or corrupt. */
+const pk_value *pk_load(pk_arena *a, const uint8_t *buf, size_t size, size_t *used, char *err,
+                        size_t errlen);
+
+/* A dict's value under a string key (NULL when absent, or d is not a dict). */
+const pk_value *pk_dict_get(const pk_value *d, const char *key);
+/* "a dict", "an int", ... for messages. */
+const char *pk_kind_name(pk_kind k);
+/* The dtype of a storage type global (torch.FloatStorage...); -1 for any other name. */
+int pk_storage_dtype(const char *global, st_dtype *dtype);
+/* s with bytes outside printable ASCII replaced by '?' and cut to fit out: a file's text goes
+ * into one-line messages. */
+const char *pk_printable(const char *s, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,59 @@
+/* libFuzzer target for the restricted unpickler (engine/pth/pickle.h) and the state_dict
+ * collection on top of it: any input either loads to a value or is refused with one printable
+ * line; a loaded value is either a state_dict whose tensors lie inside their storages, or is
+ * refused the same way, in both formats' persistent ids. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pth/pickle.h"
+#include "engine/pth/pth_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A reason: one line of printable text. */
+static void check_reason(const char *err, size_t len)
+{
+    if (!memchr(err, '\0', len) || !err[0])
+        abort();
+    for (const char *p = err; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            abort();
+}
+
+static void check_dict(const pth_dict *d)
+{
+    for (int i = 0; i < d->nentries; i++) {
+        const pth_entry *e = &d->entries[i];
+        if (e->storage < 0 || e->storage >= d->nstorages ||
+            e->end > d->storages[e->storage].numel ||
+            (e->numel && (e->offset > e->end || e->numel > e->end - e->offset)))
+            abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[256] = "";
+    pk_arena *a = pk_arena_new();
+    size_t used = 0;
+    const pk_value *v = pk_load(a, data, size, &used, err, sizeof err);
+    if (!v) {
+        check_reason(err, sizeof err);
+    } else {
+        if (!used || used > size)
+            abort();
+        for (int legacy = 0; legacy < 2; legacy++) {
+            pth_dict d;
+            err[0] = '\0';
+            if (pth_collect(&d, v, legacy, err, sizeof err))
+                check_reason(err, sizeof err);
+            else
+                check_dict(&d);
+            pth_dict_free(&d);
+        }
+    }
+    pk_arena_free(a);
+    return 0;
+}
