@@ -11,6 +11,7 @@
 #include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/resources.h"
 #include "app/train.h"
 
 typedef struct {
@@ -252,6 +253,8 @@ int cmd_benchmark(int argc, char **argv)
     int st = cli_parse(&spec, argc, argv, NULL, NULL);
     if (st != CLI_OK)
         return st == CLI_HELP ? 0 : 2;
+    if (app_cap_threads("bench", "--threads", &o.threads))
+        return 2;
 
     gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
     disc_config dc = {.input_nc = 6, .ndf = o.ndf};

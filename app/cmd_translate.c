@@ -8,6 +8,7 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/fsutil.h"
+#include "app/resources.h"
 #include "app/translate_pipeline.h"
 #include "datasets/image.h"
 
@@ -106,6 +107,8 @@ int cmd_translate(int argc, char **argv)
         fprintf(stderr, "pix2pix translate: --max-pixels must be at least 1\n");
         return 2;
     }
+    if (app_cap_threads("translate", "--threads", &o.threads))
+        return 2;
     int count = 0;
     char **files = NULL, *single[1] = {(char *)o.input};
     if (fs_is_dir(o.input)) {
