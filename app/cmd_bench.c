@@ -272,7 +272,7 @@ int cmd_benchmark(int argc, char **argv)
         return 2;
     }
     char err[512];
-    eng_backend *be = app_backend_open(o.device, o.threads, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, o.threads, 0, err, sizeof err);
     if (!be) {
         fprintf(stderr, "pix2pix bench: %s\n", err);
         return 2;

@@ -127,7 +127,7 @@ int cmd_translate(int argc, char **argv)
         return 1;
     }
     char err[512];
-    eng_backend *be = app_backend_open(o.device, o.threads, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, o.threads, o.quiet, err, sizeof err);
     generator r;
     if (!be || generator_open(&r, o.model, be, o.eval, o.seed, err, sizeof err)) {
         fprintf(stderr, "pix2pix translate: %s\n", err);

@@ -347,7 +347,7 @@ int train_run(const train_config *c)
         pair_loader_close(loader);
         return 2;
     }
-    eng_backend *be = app_backend_open(c->device, c->threads, err, sizeof err);
+    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
     if (!be) {
         fprintf(stderr, "pix2pix train: %s\n", err);
         pair_loader_close(loader);
