@@ -16,7 +16,8 @@ eng_backend *app_backend_open(const char *device, int threads, int quiet, char *
 {
     /* Once per process: the demo, for one, opens a backend for training and one for testing. */
     static int noted;
-    eng_backend *be = eng_backend_open(device, threads > 0 ? threads : app_cores(), err, errlen);
+    int n = threads > 0 ? threads : app_default_threads();
+    eng_backend *be = eng_backend_open(device, n, err, errlen);
     if (be && err[0] && !quiet && !noted) {
         fprintf(stderr, "pix2pix: %s; running on the CPU\n", err);
         noted = 1;

@@ -1,3 +1,5 @@
+#include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -6,6 +8,29 @@
 #include <unistd.h>
 
 #include "app/resources.h"
+
+static size_t smaller(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static size_t rlimit_bytes(int resource)
+{
+    struct rlimit r;
+    if (getrlimit(resource, &r) || r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= SIZE_MAX)
+        return SIZE_MAX;
+    return (size_t)r.rlim_cur;
+}
+
+/* The threads an address space limit leaves room for (INT_MAX without one). */
+static int address_space_threads(void)
+{
+    size_t limit = rlimit_bytes(RLIMIT_AS);
+    if (limit == SIZE_MAX)
+        return INT_MAX;
+    size_t n = limit / 2 / APP_THREAD_ADDRESS_SPACE;
+    return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+}
 
 int app_cores(void)
 {
@@ -16,9 +41,10 @@ int app_cores(void)
     return n > 0 ? (int)n : 1;
 }
 
-static size_t smaller(size_t a, size_t b)
+int app_default_threads(void)
 {
-    return a < b ? a : b;
+    int cores = app_cores(), room = address_space_threads();
+    return cores < room ? cores : room;
 }
 
 /* A cgroup limit file: bytes, or "max" (v2) or a huge number (v1) when there is no limit;
@@ -62,36 +88,15 @@ static size_t cgroup_limit(void)
     return limit;
 }
 
-static size_t rlimit_bytes(int resource)
-{
-    struct rlimit r;
-    if (getrlimit(resource, &r) || r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= SIZE_MAX)
-        return SIZE_MAX;
-    return (size_t)r.rlim_cur;
-}
-
 size_t app_memory_limit(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t limit = pages > 0 && page > 0 ? (size_t)pages * (size_t)page : SIZE_MAX;
-    limit = smaller(limit, rlimit_bytes(RLIMIT_AS));
+    /* Half an address space limit: the other half is for code, libraries and what the threads
+     * reserve (see APP_THREAD_ADDRESS_SPACE). */
+    limit = smaller(limit, rlimit_bytes(RLIMIT_AS) / 2);
     limit = smaller(limit, rlimit_bytes(RLIMIT_DATA));
     return smaller(limit, cgroup_limit());
-}
-
-int app_cap_threads(const char *command, const char *option, int *value)
-{
-    if (*value < 0) {
-        fprintf(stderr, "pix2pix %s: %s must be 0 or more (got %d)\n", command, option, *value);
-        return -1;
-    }
-    int cores = app_cores(), cap = APP_THREADS_PER_CORE * cores;
-    if (*value > cap) {
-        fprintf(stderr, "pix2pix %s: %s %d capped at %d (%d core%s available)\n", command,
-                option, *value, cap, cores, cores == 1 ? "" : "s");
-        *value = cap;
-    }
-    return 0;
 }
 
 static void format_bytes(size_t bytes, char *buf, size_t len)
@@ -103,6 +108,44 @@ static void format_bytes(size_t bytes, char *buf, size_t len)
         snprintf(buf, len, "%.0f MiB", gib * 1024.0);
 }
 
+int app_cap_threads(const char *command, const char *option, int *value)
+{
+    if (*value < 0) {
+        fprintf(stderr, "pix2pix %s: %s must be 0 or more (got %d)\n", command, option, *value);
+        return -1;
+    }
+    int cores = app_cores(), cap = APP_THREADS_PER_CORE * cores, room = address_space_threads();
+    if (*value <= cap && *value <= room)
+        return 0;
+    char why[64];
+    if (room < cap) {
+        format_bytes(rlimit_bytes(RLIMIT_AS), why, sizeof why);
+        strcat(why, " address space limit");
+    } else {
+        snprintf(why, sizeof why, "%d core%s available", cores, cores == 1 ? "" : "s");
+    }
+    int capped = cap < room ? cap : room;
+    fprintf(stderr, "pix2pix %s: %s %d capped at %d (%s)\n", command, option, *value, capped,
+            why);
+    *value = capped;
+    return 0;
+}
+
+void app_cap_by_memory(const char *command, const char *option, uint64_t *value,
+                       size_t bytes_each, const char *unit)
+{
+    size_t limit = app_memory_limit();
+    uint64_t fit = limit / bytes_each;
+    if (*value <= fit)
+        return;
+    char limit_text[32];
+    format_bytes(limit, limit_text, sizeof limit_text);
+    fprintf(stderr, "pix2pix %s: %s %" PRIu64 " lowered to %" PRIu64 " (about %zu bytes per %s; "
+            "this process may use %s)\n", command, option, *value, fit, bytes_each, unit,
+            limit_text);
+    *value = fit;
+}
+
 int app_memory_check(size_t need, const char *what, char *err, size_t errlen)
 {
     size_t limit = app_memory_limit();
@@ -111,6 +154,10 @@ int app_memory_check(size_t need, const char *what, char *err, size_t errlen)
     char need_text[32], limit_text[32];
     format_bytes(need, need_text, sizeof need_text);
     format_bytes(limit, limit_text, sizeof limit_text);
+    if (!strcmp(need_text, limit_text)) { /* "needs 1.0 GiB; may use 1.0 GiB" says nothing */
+        snprintf(need_text, sizeof need_text, "%zu MiB", (need + (1 << 20) - 1) >> 20);
+        snprintf(limit_text, sizeof limit_text, "%zu MiB", limit >> 20);
+    }
     snprintf(err, errlen, "%s needs about %s of memory; this process may use %s", what,
              need_text, limit_text);
     return -1;
