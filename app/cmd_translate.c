@@ -12,6 +12,11 @@
 #include "app/translate_pipeline.h"
 #include "datasets/image.h"
 
+/* Memory per pixel of an image being translated: decoded (3 bytes), the result resized back
+ * (3) and its encoding (at most about 3), with room for the resizing's work rows. --full-res
+ * adds the network at the image's size, which generator_prepare checks. */
+#define TRANSLATE_PIXEL_BYTES 12
+
 typedef struct {
     const char *model, *input, *output, *format, *device;
     int quality, eval, full_res, threads, quiet, verbose;
@@ -109,6 +114,8 @@ int cmd_translate(int argc, char **argv)
     }
     if (app_cap_threads("translate", "--threads", &o.threads))
         return 2;
+    app_cap_by_memory("translate", "--max-pixels", &o.max_pixels, TRANSLATE_PIXEL_BYTES,
+                      "pixel");
     int count = 0;
     char **files = NULL, *single[1] = {(char *)o.input};
     if (fs_is_dir(o.input)) {

@@ -10,6 +10,7 @@
 #include "app/checkpoint.h"
 #include "app/fsutil.h"
 #include "app/progress.h"
+#include "app/train_memory.h"
 #include "app/train_output.h"
 #include "app/train_report.h"
 #include "app/train_run.h"
@@ -127,6 +128,16 @@ static int configure(const train_config *c, trainer_opts *t, pair_loader_opts *l
     l->input_nc = c->input_nc;
     l->output_nc = c->output_nc;
     return 0;
+}
+
+/* Refuses a run that would not fit in memory, naming the options that size it. */
+static int check_memory(const trainer_opts *t, const pair_loader_opts *l, eng_backend *be)
+{
+    char err[1024];
+    if (!train_memory_check(t, l, be, err, sizeof err))
+        return 0;
+    fprintf(stderr, "pix2pix train: %s (see --crop-size/--load-size)\n", err);
+    return -1;
 }
 
 static int load_net_file(const net *n, eng_plan *p, const char *path)
@@ -329,28 +340,36 @@ int train_run(const train_config *c)
     snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
     if (c->options_text && fs_write_atomic(opt_path, c->options_text))
         fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
-    pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
-    if (!loader) {
+    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
+    if (!be) {
         fprintf(stderr, "pix2pix train: %s\n", err);
         return 1;
     }
+    /* The cropping modes fix the size: checked before the loader allocates its buffers. */
+    int sized = train_size_from_options(&topts, &lopts);
+    if (sized && check_memory(&topts, &lopts, be)) {
+        eng_backend_free(be);
+        return 1;
+    }
+    pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
+    if (!loader) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        eng_backend_free(be);
+        return 1;
+    }
     pair_loader_item_size(loader, &topts.height, &topts.width);
-    int stride = gen_stride(&topts.gen);
-    int min_side = gen_min_side(&topts.gen);
-    if (disc_min_side(&topts.disc) > min_side)
-        min_side = disc_min_side(&topts.disc);
-    if (topts.height % stride || topts.width % stride || topts.height < min_side ||
-        topts.width < min_side) {
+    int stride, min_side;
+    if (!trainer_takes_size(&topts, topts.height, topts.width, &stride, &min_side)) {
         fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s need sides that "
                 "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
                 topts.width, topts.height, c->netG, c->netD, stride, min_side);
         pair_loader_close(loader);
+        eng_backend_free(be);
         return 2;
     }
-    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
-    if (!be) {
-        fprintf(stderr, "pix2pix train: %s\n", err);
+    if (!sized && check_memory(&topts, &lopts, be)) {
         pair_loader_close(loader);
+        eng_backend_free(be);
         return 1;
     }
     trainer t;
