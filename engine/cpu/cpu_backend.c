@@ -395,6 +395,12 @@ eng_backend *eng_cpu_backend_new(int threads)
     cb->threads = threads;
     pthread_once(&blas_threads_once, quiet_blas_threads);
     openblas_set_num_threads(threads);
+    if (cpu_reserve_blas_buffers(threads) != ENG_OK) {
+        cpu_pool_free(cb->pool);
+        free(cb);
+        free(be);
+        return NULL;
+    }
     be->name = "cpu";
     be->impl = cb;
     be->plan = cpu_plan_graph;
