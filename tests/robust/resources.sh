@@ -68,11 +68,13 @@ notes() {
 }
 "$BIN" translate --model "$MODEL" --input "$TMP/synth/train" --output "$TMP/out" \
     --device auto >/dev/null 2>"$TMP/stderr"
+expect_status 0 $? "translate --device auto"
 notes "translate of a folder" $want
 "$BIN" translate --model "$MODEL" --input "$TMP/synth/train" --output "$TMP/out" \
     --device auto --quiet >/dev/null 2>"$TMP/stderr"
 notes "translate --quiet" 0
 train_tiny note --device auto --display-freq 1 >/dev/null 2>"$TMP/stderr"
+expect_status 0 $? "train --device auto"
 notes "train with report samples" $want
 # The demo trains and tests: two backends, one note.
 PIX2PIX_DEVICE=auto "$BIN" demo --dir "$TMP/demo" --count 10 --size 32 --ngf 4 \
