@@ -55,6 +55,10 @@ expect_line "$TMP/stderr" "pix2pix train: training at 32768x32768 needs about" \
     --crop-size 32 --load-size 65536 --max-steps 1 --quiet >/dev/null 2>"$TMP/stderr"
 expect_status 1 $? "train with --load-size 65536"
 expect_line "$TMP/stderr" "training at 32x32 (images resized to 65536) needs about"
+"$BIN" bench --size 32768 --iters 1 --warmup 0 >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "bench --size 32768"
+expect_line "$TMP/stderr" "pix2pix bench: inference at 32768x32768 needs about" \
+    "(see --size/--batch-size)"
 
 # --- the CPU fallback note of --device auto: once per run (where there is no Vulkan GPU)
 # The Vulkan driver that --device auto probes keeps one-time allocations and is unloaded before
