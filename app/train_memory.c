@@ -19,14 +19,14 @@ int train_size_from_options(trainer_opts *t, const pair_loader_opts *l)
     return 1;
 }
 
-/* Host bytes besides the plan: the loader's slots (a batch and two items per worker), the
- * loop's batch and the report's pairs, as floats; and per decoding thread, A and B as 8-bit
- * RGB three times over (as decoded, resized to the load size, cropped). */
 static int resizes(preprocess_mode m)
 {
     return m != PREPROCESS_CROP && m != PREPROCESS_NONE;
 }
 
+/* Host bytes besides the plan: the loader's slots (a batch and two items per worker), the
+ * loop's batch and the report's pairs, as floats; and per decoding thread, A and B as 8-bit
+ * RGB three times over (as decoded, resized to the load size, cropped). */
 static size_t other_bytes(const trainer_opts *t, const pair_loader_opts *l)
 {
     size_t item = sizeof(float) * (size_t)(t->gen.input_nc + t->gen.output_nc) *
