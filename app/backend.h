@@ -12,8 +12,10 @@
 
 /* The default --device: $PIX2PIX_DEVICE when set, else "auto". */
 const char *app_default_device(void);
-/* device: auto | cpu | vulkan | vulkan:N. threads <= 0: all cores. NULL with a reason in err
- * if unavailable. */
-eng_backend *app_backend_open(const char *device, int threads, char *err, size_t errlen);
+/* device: auto | cpu | vulkan | vulkan:N. threads <= 0: app_default_threads().
+ * NULL with a reason in err if unavailable. When auto falls back to the CPU, the reason is
+ * noted on stderr, once per process and not when quiet. */
+eng_backend *app_backend_open(const char *device, int threads, int quiet, char *err,
+                              size_t errlen);
 
 #endif

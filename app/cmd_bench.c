@@ -11,6 +11,7 @@
 #include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/resources.h"
 #include "app/train.h"
 
 typedef struct {
@@ -153,15 +154,22 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
     j.out = net_generator(&G, gc, j.in);
     eng_forward(g, j.out);
     eng_reuse_values(g); /* as translate does */
-    j.plan = eng_plan_new(g, be);
-    j.x = malloc(j.in->numel * sizeof *j.x);
-    j.y = malloc(j.out->numel * sizeof *j.y);
-    if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
-        fill_uniform(j.x, j.in->numel, 7);
-        status = time_runs(o, infer_step, &j, r);
+    char what[64], err[512];
+    snprintf(what, sizeof what, "inference at %dx%d", o->size, o->size);
+    if (app_plan_check(g, be, sizeof(float) * (j.in->numel + j.out->numel), what, err,
+                       sizeof err)) {
+        fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
+    } else {
+        j.plan = eng_plan_new(g, be);
+        j.x = malloc(j.in->numel * sizeof *j.x);
+        j.y = malloc(j.out->numel * sizeof *j.y);
+        if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
+            fill_uniform(j.x, j.in->numel, 7);
+            status = time_runs(o, infer_step, &j, r);
+        }
+        if (status)
+            fprintf(stderr, "pix2pix bench: inference failed: %s\n", eng_last_error());
     }
-    if (status)
-        fprintf(stderr, "pix2pix bench: inference failed: %s\n", eng_last_error());
     r->gflop = schedule_gflop(g);
     r->peak_mib = peak_rss_mib();
     free(j.x);
@@ -194,14 +202,19 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
                        .width = o->size, .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f,
                        .seed = 1};
     train_job j = {0};
-    char err[512];
+    char what[64], err[512];
+    size_t na = (size_t)o->batch * gc->input_nc * o->size * o->size;
+    size_t nb = (size_t)o->batch * gc->output_nc * o->size * o->size;
+    snprintf(what, sizeof what, "a training step at %dx%d", o->size, o->size);
+    if (trainer_memory_check(&to, be, sizeof(float) * (na + nb), what, err, sizeof err)) {
+        fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
+        return -1;
+    }
     if (trainer_init(&j.t, &to, be, err, sizeof err)) {
         fprintf(stderr, "pix2pix bench: %s\n", err);
         trainer_free(&j.t);
         return -1;
     }
-    size_t na = (size_t)o->batch * gc->input_nc * o->size * o->size;
-    size_t nb = (size_t)o->batch * gc->output_nc * o->size * o->size;
     j.a = malloc(na * sizeof *j.a);
     j.b = malloc(nb * sizeof *j.b);
     int status = -1;
@@ -252,6 +265,8 @@ int cmd_benchmark(int argc, char **argv)
     int st = cli_parse(&spec, argc, argv, NULL, NULL);
     if (st != CLI_OK)
         return st == CLI_HELP ? 0 : 2;
+    if (app_cap_threads("bench", "--threads", &o.threads))
+        return 2;
 
     gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
     disc_config dc = {.input_nc = 6, .ndf = o.ndf};
@@ -269,7 +284,7 @@ int cmd_benchmark(int argc, char **argv)
         return 2;
     }
     char err[512];
-    eng_backend *be = app_backend_open(o.device, o.threads, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, o.threads, 0, err, sizeof err);
     if (!be) {
         fprintf(stderr, "pix2pix bench: %s\n", err);
         return 2;

@@ -6,6 +6,7 @@
 
 #include "app/commands.h"
 #include "app/progress.h"
+#include "app/resources.h"
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
 #include "datasets/loader.h"
@@ -294,6 +295,13 @@ static int open_loader(const char *cmd, const loader_args *a, int serial, pair_l
         {"threads", OPT_INT, &(a).threads, "decoding threads"},                                \
         {"batch", OPT_INT, &(a).batch, "pairs per batch"}
 
+static int cap_loader_threads(const char *cmd, loader_args *a)
+{
+    char command[64];
+    snprintf(command, sizeof command, "dataset %s", cmd);
+    return app_cap_threads(command, "--threads", &a->threads);
+}
+
 static int split_present(const char *data, const char *split)
 {
     char p1[4096], p2[4096];
@@ -314,7 +322,7 @@ static int cmd_check(int argc, char **argv)
                            opts, NOPTS(opts));
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (require(a.data, argv[0], "data"))
+    if (require(a.data, argv[0], "data") || cap_loader_threads(argv[0], &a))
         return 2;
     a.batch = 1; /* an epoch of larger batches may leave the last few pairs out */
     static const char *splits[3] = {"train", "val", "test"};
@@ -367,7 +375,7 @@ static int cmd_bench(int argc, char **argv)
                            opts, NOPTS(opts));
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (require(a.data, argv[0], "data"))
+    if (require(a.data, argv[0], "data") || cap_loader_threads(argv[0], &a))
         return 2;
     pair_loader *l;
     if ((rc = open_loader(argv[0], &a, 0, &l)))

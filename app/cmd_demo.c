@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/fsutil.h"
 #include "app/progress.h"
+#include "app/resources.h"
 #include "app/test_run.h"
 #include "app/train_run.h"
 #include "datasets/synthetic.h"
@@ -48,6 +49,8 @@ int cmd_demo(int argc, char **argv)
         fprintf(stderr, "pix2pix demo: --size must be 32, 64, 128 or 256 and --count >= 10\n");
         return 2;
     }
+    if (app_cap_threads("demo", "--threads", &threads))
+        return 2;
     char data[4200], ckpt[4200], results[4200], model[4400], netg[16], err[512];
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints", dir);

@@ -49,7 +49,7 @@ static int export_onnx(const char *model, const char *path)
     }
     /* The smallest size: the graph is the same for every size, only its memory grows. */
     int side = gen_min_side(&r.cfg), rc = 1;
-    if (generator_plan(&r, side, side, err, sizeof err))
+    if (generator_prepare(&r, side, side, 0, err, sizeof err))
         fprintf(stderr, "pix2pix export: %s: %s\n", model, err);
     else if (write_model(&r, path, err, sizeof err))
         fprintf(stderr, "pix2pix export: %s\n", err); /* names the file when writing failed */

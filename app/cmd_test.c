@@ -4,6 +4,7 @@
 #include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/resources.h"
 #include "app/test_run.h"
 
 int cmd_test(int argc, char **argv)
@@ -38,5 +39,7 @@ int cmd_test(int argc, char **argv)
         fprintf(stderr, "pix2pix test: --data and --model are required (see --help)\n");
         return 2;
     }
+    if (app_cap_threads("test", "--threads", &c.threads))
+        return 2;
     return test_run(&c, NULL);
 }

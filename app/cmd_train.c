@@ -6,6 +6,7 @@
 #include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/resources.h"
 #include "app/train_run.h"
 
 /* The command line again with --continue, for the message printed when stopping early. */
@@ -104,6 +105,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "pix2pix train: --data is required (see --help)\n");
         return 2;
     }
+    if (app_cap_threads("train", "--threads", &c.threads) ||
+        app_cap_threads("train", "--workers", &c.workers))
+        return 2;
     char *json = cli_to_json(&spec), *text = cli_to_text(&spec);
     char *hint = resume_command(argc, argv);
     c.options_json = json;

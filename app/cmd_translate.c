@@ -8,8 +8,14 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/fsutil.h"
+#include "app/resources.h"
 #include "app/translate_pipeline.h"
 #include "datasets/image.h"
+
+/* Memory per pixel of an image being translated: decoded (3 bytes), the result resized back
+ * (3) and its encoding (at most about 3), with room for the resizing's work rows. --full-res
+ * adds the network at the image's size, which generator_prepare checks. */
+#define TRANSLATE_PIXEL_BYTES 12
 
 typedef struct {
     const char *model, *input, *output, *format, *device;
@@ -106,6 +112,10 @@ int cmd_translate(int argc, char **argv)
         fprintf(stderr, "pix2pix translate: --max-pixels must be at least 1\n");
         return 2;
     }
+    if (app_cap_threads("translate", "--threads", &o.threads))
+        return 2;
+    app_cap_by_memory("translate", "--max-pixels", &o.max_pixels, TRANSLATE_PIXEL_BYTES,
+                      "pixel");
     int count = 0;
     char **files = NULL, *single[1] = {(char *)o.input};
     if (fs_is_dir(o.input)) {
@@ -124,7 +134,7 @@ int cmd_translate(int argc, char **argv)
         return 1;
     }
     char err[512];
-    eng_backend *be = app_backend_open(o.device, o.threads, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, o.threads, o.quiet, err, sizeof err);
     generator r;
     if (!be || generator_open(&r, o.model, be, o.eval, o.seed, err, sizeof err)) {
         fprintf(stderr, "pix2pix translate: %s\n", err);

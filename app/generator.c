@@ -6,6 +6,7 @@
 #include "app/finite.h"
 #include "app/generator.h"
 #include "app/model_file.h"
+#include "app/resources.h"
 
 /* Checks every tensor of the file against the network its configuration describes, on a
  * graph without memory, so that a wrong file fails once here rather than once per image. */
@@ -89,10 +90,23 @@ static int copy_weights(const sized_net *from, sized_net *to)
     return rc;
 }
 
+/* The new plan is checked against the memory with the previous one, which is still held while
+ * the weights move over. */
+static int check_memory(const generator *r, eng_graph *g, int h, int w, size_t extra, char *err,
+                        size_t errlen)
+{
+    size_t held = 0;
+    if (r->cur.plan && eng_plan_estimate(r->cur.g, r->be, &held) != ENG_OK)
+        held = 0;
+    char what[64];
+    snprintf(what, sizeof what, "translating at %dx%d", w, h);
+    return app_plan_check(g, r->be, extra + held, what, err, errlen);
+}
+
 /* A plan for h x w. The weights come from the file the first time (which is then closed: its
  * hundreds of megabytes need not stay in memory), then from the previous plan, which is kept
  * when the new one fails (an image too large for memory spoils only itself). */
-static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
+static int build_plan(generator *r, int h, int w, size_t extra, char *err, size_t errlen)
 {
     sized_net s = {0};
     s.g = eng_graph_new();
@@ -101,6 +115,10 @@ static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
     s.out = net_generator(&s.G, &r->cfg, s.in);
     eng_forward(s.g, s.out);
     eng_reuse_values(s.g); /* the host reads only the output */
+    if (check_memory(r, s.g, h, w, extra, err, errlen)) {
+        sized_net_free(&s);
+        return -1;
+    }
     s.plan = eng_plan_new(s.g, r->be);
     if (!s.plan) {
         snprintf(err, errlen, "cannot allocate the network for %dx%d: %s", w, h,
@@ -130,7 +148,7 @@ static int build_plan(generator *r, int h, int w, char *err, size_t errlen)
     return 0;
 }
 
-int generator_plan(generator *r, int h, int w, char *err, size_t errlen)
+int generator_prepare(generator *r, int h, int w, size_t extra, char *err, size_t errlen)
 {
     int stride = gen_stride(&r->cfg);
     if (h % stride || w % stride || h < gen_min_side(&r->cfg) || w < gen_min_side(&r->cfg)) {
@@ -138,13 +156,13 @@ int generator_plan(generator *r, int h, int w, char *err, size_t errlen)
                  gen_min_side(&r->cfg));
         return -1;
     }
-    return h == r->h && w == r->w ? 0 : build_plan(r, h, w, err, errlen);
+    return h == r->h && w == r->w ? 0 : build_plan(r, h, w, extra, err, errlen);
 }
 
 int generator_run(generator *r, const float *in, int h, int w, float *out, char *err,
                   size_t errlen)
 {
-    if (generator_plan(r, h, w, err, errlen))
+    if (generator_prepare(r, h, w, 0, err, errlen))
         return -1;
     if (eng_plan_write(r->cur.plan, r->cur.in, in) || eng_plan_run(r->cur.plan) ||
         eng_plan_read(r->cur.plan, r->cur.out, out)) {

@@ -30,9 +30,10 @@ typedef struct {
 
 int generator_open(generator *r, const char *path, eng_backend *be, int eval, uint64_t seed,
                    char *err, size_t errlen);
-/* Makes the network for h x w the current one (r->cur), with its weights; generator_run
- * calls it when the size changes. h and w must be multiples of gen_stride(). */
-int generator_plan(generator *r, int h, int w, char *err, size_t errlen);
+/* Makes the network for h x w ready (generator_run does when the size changes), refused before
+ * anything is allocated when it and extra bytes of the caller's would not fit in the memory
+ * this process may use ("translating at WxH needs about ..." in err). */
+int generator_prepare(generator *r, int h, int w, size_t extra, char *err, size_t errlen);
 /* in: [1, input_nc, h, w], out: [1, output_nc, h, w], values in [-1, 1]. h and w must be
  * multiples of gen_stride(). */
 int generator_run(generator *r, const float *in, int h, int w, float *out, char *err,

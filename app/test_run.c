@@ -216,7 +216,7 @@ int test_run(const test_config *c, test_scores *scores)
         pair_list_free(&pairs);
         return 1;
     }
-    eng_backend *be = app_backend_open(c->device, c->threads, err, sizeof err);
+    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
     generator r;
     if (!be || generator_open(&r, c->model, be, c->eval, c->seed, err, sizeof err)) {
         fprintf(stderr, "pix2pix test: %s\n", err);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/resources.h"
 #include "app/train.h"
 
 const char *const trainer_loss_names[LOSS_COUNT] = {"G_GAN", "G_L1", "D_real", "D_fake"};
@@ -56,6 +57,25 @@ static void build(trainer *t)
     eng_keep_value(t->fake_b);
     for (int i = 0; i < LOSS_COUNT; i++)
         eng_keep_value(t->loss[i]);
+}
+
+int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side)
+{
+    *stride = gen_stride(&o->gen);
+    *min_side = gen_min_side(&o->gen);
+    if (disc_min_side(&o->disc) > *min_side)
+        *min_side = disc_min_side(&o->disc);
+    return h % *stride == 0 && w % *stride == 0 && h >= *min_side && w >= *min_side;
+}
+
+int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
+                         char *err, size_t errlen)
+{
+    trainer t = {.opts = *o, .g = eng_graph_new()};
+    build(&t);
+    int rc = app_plan_check(t.g, be, extra, what, err, errlen);
+    trainer_free(&t);
+    return rc;
 }
 
 int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen)

@@ -34,6 +34,12 @@ typedef struct {
     eng_adam *opt_g, *opt_d;
 } trainer;
 
+/* 1 when G and D take h x w images: sides multiples of *stride, at least *min_side (both set). */
+int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side);
+/* 0 when the plan trainer_init would make on be, plus extra bytes of the caller's, fits in the
+ * memory this process may use; else -1 with "WHAT needs about ..." in err. Allocates no plan. */
+int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
+                         char *err, size_t errlen);
 /* Builds the graph and its plan on be, with freshly initialised weights. Returns 0 or -1. */
 int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen);
 void trainer_free(trainer *t);

@@ -13,6 +13,7 @@
 #include "app/fsutil.h"
 #include "app/progress.h"
 #include "app/train_ckpt.h"
+#include "app/train_memory.h"
 #include "app/train_output.h"
 #include "app/train_report.h"
 #include "app/train_run.h"
@@ -164,6 +165,16 @@ float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch)
     return lr0 * (1.0f - (float)(over > 0 ? over : 0) / (float)(epochs_decay + 1));
 }
 
+/* Refuses a run that would not fit in memory, naming the options that size it. */
+static int check_memory(const trainer_opts *t, const pair_loader_opts *l, eng_backend *be)
+{
+    char err[1024];
+    if (!train_memory_check(t, l, be, err, sizeof err))
+        return 0;
+    fprintf(stderr, "pix2pix train: %s (see --crop-size/--load-size)\n", err);
+    return -1;
+}
+
 /* A step whose losses are not numbers has ruined the weights in memory: the run stops
  * without saving them, so the last checkpoint stays good. (Gradients that are not finite
  * with finite losses make the weights NaN, which the next step's losses show, and which a
@@ -253,28 +264,36 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
     if (c->options_text && fs_write_atomic(opt_path, c->options_text))
         fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
-    pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
-    if (!loader) {
+    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
+    if (!be) {
         fprintf(stderr, "pix2pix train: %s\n", err);
         return 1;
     }
+    /* The cropping modes fix the size: checked before the loader allocates its buffers. */
+    int sized = train_size_from_options(&topts, &lopts);
+    if (sized && check_memory(&topts, &lopts, be)) {
+        eng_backend_free(be);
+        return 1;
+    }
+    pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
+    if (!loader) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        eng_backend_free(be);
+        return 1;
+    }
     pair_loader_item_size(loader, &topts.height, &topts.width);
-    int stride = gen_stride(&topts.gen);
-    int min_side = gen_min_side(&topts.gen);
-    if (disc_min_side(&topts.disc) > min_side)
-        min_side = disc_min_side(&topts.disc);
-    if (topts.height % stride || topts.width % stride || topts.height < min_side ||
-        topts.width < min_side) {
+    int stride, min_side;
+    if (!trainer_takes_size(&topts, topts.height, topts.width, &stride, &min_side)) {
         fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s need sides that "
                 "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
                 topts.width, topts.height, c->netG, c->netD, stride, min_side);
         pair_loader_close(loader);
+        eng_backend_free(be);
         return 2;
     }
-    eng_backend *be = app_backend_open(c->device, c->threads, err, sizeof err);
-    if (!be) {
-        fprintf(stderr, "pix2pix train: %s\n", err);
+    if (!sized && check_memory(&topts, &lopts, be)) {
         pair_loader_close(loader);
+        eng_backend_free(be);
         return 1;
     }
     trainer t;

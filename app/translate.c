@@ -33,6 +33,11 @@ static int run_full_res(generator *r, const image *in, image *out, char *err, si
     H = H < gen_min_side(&r->cfg) ? gen_min_side(&r->cfg) : H;
     W = W < gen_min_side(&r->cfg) ? gen_min_side(&r->cfg) : W;
     int cin = r->cfg.input_nc, cout = r->cfg.output_nc;
+    /* The network first: its check counts these buffers and the result image. */
+    size_t buffers = sizeof(float) * (size_t)(cin + cout) * ((size_t)h * w + (size_t)H * W) +
+                     3 * (size_t)h * w;
+    if (generator_prepare(r, H, W, buffers, err, errlen))
+        return -1;
     float *x = malloc(sizeof *x * (size_t)h * w * cin);
     float *xp = malloc(sizeof *xp * (size_t)H * W * cin);
     float *yp = malloc(sizeof *yp * (size_t)H * W * cout);

@@ -53,8 +53,10 @@ eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t e
         eng_backend *be = open_vulkan(-1, 0, why, sizeof why);
         if (be)
             return be;
-        fprintf(stderr, "pix2pix: %s; running on the CPU\n", why);
-        return open_cpu(threads, err, errlen);
+        be = open_cpu(threads, err, errlen);
+        if (be) /* the caller's to show: why it is not on a GPU */
+            snprintf(err, errlen, "%s", why);
+        return be;
     }
     if (!strcmp(spec, "cpu"))
         return open_cpu(threads, err, errlen);

@@ -4,7 +4,7 @@
  *   vulkan     the best Vulkan device, software ones (lavapipe) included
  *   vulkan:N   Vulkan device number N of eng_device_list (any kind)
  *   auto       the best Vulkan GPU (discrete, then integrated); the CPU when there is none,
- *              with a note on stderr saying why
+ *              with the reason in err (for the caller to show)
  */
 #ifndef ENGINE_DEVICE_H
 #define ENGINE_DEVICE_H
@@ -42,7 +42,8 @@ typedef struct {
  * status with the reason in err (no loader/driver, built without Vulkan). */
 int eng_device_list(eng_device_info *out, int max, char *err, size_t errlen);
 
-/* The backend for a --device spec, or NULL with the reason in err. */
+/* The backend for a --device spec, or NULL with the reason in err. When auto falls back to the
+ * CPU, err says why no Vulkan GPU is used; otherwise it is empty on success. */
 eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t errlen);
 
 #ifdef __cplusplus

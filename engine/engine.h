@@ -127,6 +127,12 @@ int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
 int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst);
 /* Bytes of device/host memory the plan holds (all buffers). */
 size_t eng_plan_bytes(const eng_plan *p);
+/* The bytes of host memory eng_plan_new(g, be) would allocate, found without allocating them:
+ * every buffer on the CPU backend and on software Vulkan devices (what eng_plan_bytes of the
+ * plan will say), only the host-visible staging buffers on a GPU. With overcommit a malloc far
+ * larger than memory succeeds and the process is killed later: this lets a caller refuse such a
+ * plan first. Returns 0 or a negative status. */
+int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes);
 
 /* ---- errors ------------------------------------------------------------------------------ */
 enum { ENG_OK = 0, ENG_ENOMEM = -1, ENG_EBACKEND = -2, ENG_EINVAL = -3, ENG_EDEVICE_LOST = -4 };

@@ -19,6 +19,11 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
     return p;
 }
 
+int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes)
+{
+    return be->estimate(be, g, host_bytes);
+}
+
 void eng_plan_free(eng_plan *p)
 {
     if (!p)

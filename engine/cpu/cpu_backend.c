@@ -19,6 +19,7 @@ typedef struct {
 typedef struct {
     cpu_ctx ctx;
     float *arena;
+    size_t shared;        /* floats of the shared region, at the start of the arena */
     size_t *value_offset; /* [node id] offset of its values in the shared region, or NONE */
     size_t *grad_offset;  /* [node id] offset of its transient gradient there, or NONE */
     size_t *scratch_offset; /* [command] offset of its work area there, or NONE */
@@ -124,36 +125,26 @@ static size_t place_shared(const eng_graph *g, cpu_plan *cp, const int *vfirst, 
 }
 
 /* Arena layout: the shared region, then each node's own buffers (values, kept gradient, saved
- * values). */
-static int cpu_plan_graph(eng_backend *be, eng_plan *p)
+ * values). Fills cp's offsets and gradient plan; returns the arena's size in floats, or NONE
+ * when out of memory. Allocates no arena: planning and estimating share it. */
+static size_t cpu_layout(const eng_graph *g, cpu_plan *cp)
 {
-    cpu_backend *cb = be->impl;
-    eng_graph *g = p->graph;
-    cpu_plan *cp = calloc(1, sizeof *cp);
-    if (!cp)
-        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
-    cpu_ctx *c = &cp->ctx;
     size_t n = (size_t)g->nnodes, alloc = n ? n : 1;
-    c->data = calloc(alloc, sizeof *c->data);
-    c->grad = calloc(alloc, sizeof *c->grad);
-    c->aux = calloc(alloc, sizeof *c->aux);
     cp->value_offset = malloc(alloc * sizeof *cp->value_offset);
     cp->grad_offset = malloc(alloc * sizeof *cp->grad_offset);
     cp->scratch_offset = malloc((g->ncmds ? (size_t)g->ncmds : 1) * sizeof *cp->scratch_offset);
     int *vfirst = malloc(alloc * sizeof *vfirst), *vlast = malloc(alloc * sizeof *vlast);
-    int ok = c->data && c->grad && c->aux && cp->value_offset && cp->grad_offset &&
-             cp->scratch_offset && vfirst && vlast;
+    int ok = cp->value_offset && cp->grad_offset && cp->scratch_offset && vfirst && vlast;
     if (ok && (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK ||
                cpu_plan_values(g, vfirst, vlast) != ENG_OK))
         ok = 0;
     size_t shared = ok ? place_shared(g, cp, vfirst, vlast) : NONE;
     free(vfirst);
     free(vlast);
-    if (shared == NONE) {
-        cpu_plan_free(cp);
-        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
-    }
-    size_t total = padded(shared);
+    if (shared == NONE)
+        return NONE;
+    cp->shared = padded(shared);
+    size_t total = cp->shared;
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
         if (cp->value_offset[i] == NONE)
@@ -162,14 +153,28 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
             total += padded(node->numel);
         total += padded(node->aux_numel);
     }
-    cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
-    if (!cp->arena) {
+    return total;
+}
+
+static int cpu_estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
+{
+    (void)be;
+    cpu_plan *cp = calloc(1, sizeof *cp);
+    size_t total = cp ? cpu_layout(g, cp) : NONE;
+    if (cp)
         cpu_plan_free(cp);
-        return eng_set_error(ENG_ENOMEM, "out of memory: the graph needs %.1f MiB",
-                             (double)total * sizeof(float) / 1048576.0);
-    }
-    memset(cp->arena, 0, total * sizeof(float));
-    float *region = cp->arena, *next = region + padded(shared);
+    if (total == NONE)
+        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
+    *host_bytes = total * sizeof(float);
+    return ENG_OK;
+}
+
+/* Points every node's values, gradient and saved values into the zeroed arena; fills the
+ * constants. */
+static void bind_buffers(const eng_graph *g, cpu_plan *cp)
+{
+    cpu_ctx *c = &cp->ctx;
+    float *region = cp->arena, *next = region + cp->shared;
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
         if (cp->value_offset[i] != NONE) {
@@ -192,6 +197,33 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
             for (size_t k = 0; k < node->numel; k++)
                 c->data[i][k] = node->arg.scalar.value;
     }
+}
+
+static int cpu_plan_graph(eng_backend *be, eng_plan *p)
+{
+    cpu_backend *cb = be->impl;
+    eng_graph *g = p->graph;
+    cpu_plan *cp = calloc(1, sizeof *cp);
+    if (!cp)
+        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
+    cpu_ctx *c = &cp->ctx;
+    size_t alloc = g->nnodes ? (size_t)g->nnodes : 1;
+    c->data = calloc(alloc, sizeof *c->data);
+    c->grad = calloc(alloc, sizeof *c->grad);
+    c->aux = calloc(alloc, sizeof *c->aux);
+    size_t total = c->data && c->grad && c->aux ? cpu_layout(g, cp) : NONE;
+    if (total == NONE) {
+        cpu_plan_free(cp);
+        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
+    }
+    cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
+    if (!cp->arena) {
+        cpu_plan_free(cp);
+        return eng_set_error(ENG_ENOMEM, "out of memory: the graph needs %.1f MiB",
+                             (double)total * sizeof(float) / 1048576.0);
+    }
+    memset(cp->arena, 0, total * sizeof(float));
+    bind_buffers(g, cp);
     c->pool = cb->pool;
     c->threads = cb->threads;
     cp->profile = cpu_profile_new(g);
@@ -363,9 +395,16 @@ eng_backend *eng_cpu_backend_new(int threads)
     cb->threads = threads;
     pthread_once(&blas_threads_once, quiet_blas_threads);
     openblas_set_num_threads(threads);
+    if (cpu_reserve_blas_buffers(threads) != ENG_OK) {
+        cpu_pool_free(cb->pool);
+        free(cb);
+        free(be);
+        return NULL;
+    }
     be->name = "cpu";
     be->impl = cb;
     be->plan = cpu_plan_graph;
+    be->estimate = cpu_estimate;
     be->release = cpu_release;
     be->run = cpu_run;
     be->write = cpu_write;

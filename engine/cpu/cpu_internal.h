@@ -29,6 +29,10 @@ void cpu_pool_free(cpu_pool *pool);
 typedef void (*cpu_range_fn)(void *arg, size_t begin, size_t end);
 void cpu_parallel_for(cpu_pool *pool, size_t n, cpu_range_fn fn, void *arg);
 
+/* Maps OpenBLAS's work buffers for threads threads now, while there is room (blas_buffers.c).
+ * ENG_OK, or ENG_ENOMEM with a message when the address space cannot hold them. */
+int cpu_reserve_blas_buffers(int threads);
+
 /* ---- optional per-op timing (profile.c): NULL unless PIX2PIX_PROFILE is set ----------------- */
 typedef struct cpu_profile cpu_profile;
 cpu_profile *cpu_profile_new(const eng_graph *g);

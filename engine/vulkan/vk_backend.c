@@ -56,6 +56,28 @@ static int initialise(vk_ctx *ctx, vk_plan *vp, const eng_graph *g)
     return status;
 }
 
+static size_t params_bytes(const vk_layout *l)
+{
+    return PARAMS_HEADER_BYTES + 4 * sizeof(float) * (size_t)l->nadam_slots;
+}
+
+/* A software device (lavapipe) keeps its "device" memory in host memory. */
+static int estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
+{
+    vk_ctx *ctx = be->impl;
+    vk_layout layout = {0};
+    vk_memory memory = {0};
+    size_t bytes = 0, host = 0;
+    int status = vk_layout_reserve(&layout, &memory, g);
+    if (status == 0)
+        status = vk_memory_estimate(ctx, &memory, params_bytes(&layout), &bytes, &host);
+    vk_layout_free(&layout);
+    vk_memory_free(ctx, &memory);
+    if (status == 0)
+        *host_bytes = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? bytes : host;
+    return status;
+}
+
 static int plan(eng_backend *be, eng_plan *p)
 {
     vk_ctx *ctx = be->impl;
@@ -64,9 +86,8 @@ static int plan(eng_backend *be, eng_plan *p)
         return eng_set_error(ENG_ENOMEM, "out of memory creating a Vulkan plan");
     p->impl = vp;
     int status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph);
-    size_t params_bytes = PARAMS_HEADER_BYTES + 4 * sizeof(float) * (size_t)vp->layout.nadam_slots;
     if (status == 0)
-        status = vk_memory_allocate(ctx, &vp->memory, params_bytes);
+        status = vk_memory_allocate(ctx, &vp->memory, params_bytes(&vp->layout));
     if (status == 0)
         status = initialise(ctx, vp, p->graph);
     if (status == 0)
@@ -150,6 +171,7 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
         .name = ctx->backend_name,
         .impl = ctx,
         .plan = plan,
+        .estimate = estimate,
         .release = release,
         .run = run,
         .write = write,

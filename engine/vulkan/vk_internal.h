@@ -93,6 +93,10 @@ typedef struct {
 
 /* Reserves a region of floats (rounded up to the alignment); returns its id. */
 int vk_memory_reserve(vk_memory *m, size_t floats);
+/* What vk_memory_allocate would create for the regions reserved so far, without creating
+ * it: *bytes in all (as vk_memory_bytes will say), *host_bytes of them host-visible. */
+int vk_memory_estimate(const vk_ctx *ctx, vk_memory *m, size_t params_bytes, size_t *bytes,
+                       size_t *host_bytes);
 /* Creates the blocks for all reserved regions and the host buffers. */
 int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes);
 void vk_memory_free(vk_ctx *ctx, vk_memory *m);

@@ -105,7 +105,8 @@ static int pack_regions(vk_memory *m, VkDeviceSize **block_sizes)
     return nblocks;
 }
 
-int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
+/* The alignment and block size of the device; refuses a tensor no storage buffer can hold. */
+static int set_limits(const vk_ctx *ctx, vk_memory *m)
 {
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
     m->alignment = lim->minStorageBufferOffsetAlignment > 16 ? lim->minStorageBufferOffsetAlignment
@@ -118,8 +119,39 @@ int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
                                  "vulkan: a tensor of %.1f MiB exceeds the %.1f MiB storage buffer "
                                  "limit of %s", (double)m->regions[i].size / (1 << 20),
                                  (double)lim->maxStorageBufferRange / (1 << 20), ctx->name);
+    return 0;
+}
+
+/* The staging buffer holds the largest region, up to STAGING_BYTES (larger ones go in chunks). */
+static VkDeviceSize staging_bytes(const vk_memory *m)
+{
+    VkDeviceSize largest = 0;
+    for (int i = 0; i < m->nregions; i++)
+        largest = m->regions[i].size > largest ? m->regions[i].size : largest;
+    return largest < STAGING_BYTES ? (largest ? largest : 16) : STAGING_BYTES;
+}
+
+int vk_memory_estimate(const vk_ctx *ctx, vk_memory *m, size_t params_bytes, size_t *bytes,
+                       size_t *host_bytes)
+{
     VkDeviceSize *sizes = NULL;
-    int nblocks = pack_regions(m, &sizes);
+    int status = set_limits(ctx, m);
+    int nblocks = status ? status : pack_regions(m, &sizes);
+    if (nblocks < 0)
+        return nblocks;
+    *host_bytes = (size_t)staging_bytes(m) + params_bytes;
+    *bytes = *host_bytes;
+    for (int b = 0; b < nblocks; b++)
+        *bytes += (size_t)sizes[b];
+    free(sizes);
+    return 0;
+}
+
+int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
+{
+    int status = set_limits(ctx, m);
+    VkDeviceSize *sizes = NULL;
+    int nblocks = status ? status : pack_regions(m, &sizes);
     if (nblocks < 0)
         return nblocks;
     m->blocks = calloc((size_t)nblocks, sizeof *m->blocks);
@@ -128,8 +160,6 @@ int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
         return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
     }
     m->nblocks = nblocks;
-    int status = 0;
-    VkDeviceSize largest = 0;
     for (int b = 0; b < nblocks && status == 0; b++) {
         m->blocks[b].size = sizes[b];
         status = create_buffer(ctx, sizes[b],
@@ -140,9 +170,7 @@ int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
                                &m->blocks[b].memory);
     }
     free(sizes);
-    for (int i = 0; i < m->nregions; i++)
-        largest = m->regions[i].size > largest ? m->regions[i].size : largest;
-    m->staging_size = largest < STAGING_BYTES ? (largest ? largest : 16) : STAGING_BYTES;
+    m->staging_size = staging_bytes(m);
     m->params_size = params_bytes;
     if (status == 0)
         status = create_host_buffer(ctx, m->staging_size,

@@ -1,6 +1,7 @@
 /* A small conv net (conv, batch norm, leaky relu, conv transpose, tanh, L1 loss, Adam) trained
- * for 100 steps in one plan: resident memory and the plan's bytes must not grow after warm-up,
- * and the loss must go down (the steps really train). */
+ * for 100 steps in one plan: eng_plan_estimate must foresee the plan's bytes, resident memory
+ * and the plan's bytes must not grow after warm-up, and the loss must go down (the steps
+ * really train). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -88,9 +89,19 @@ int main(void)
     eng_adam_step(g, eng_adam_new(g, params, nparams, 2e-3f, 0.5f, 0.999f, 1e-8f));
 
     eng_backend *be = eng_cpu_backend_new(2);
+    size_t estimate = 0;
+    if (eng_plan_estimate(g, be, &estimate) != ENG_OK) {
+        fprintf(stderr, "estimate failed: %s\n", eng_last_error());
+        return 1;
+    }
     eng_plan *p = eng_plan_new(g, be);
     if (!p) {
         fprintf(stderr, "plan failed: %s\n", eng_last_error());
+        return 1;
+    }
+    /* What callers compare against their memory limit before planning. */
+    if (estimate != eng_plan_bytes(p)) {
+        fprintf(stderr, "estimated %zu bytes, the plan holds %zu\n", estimate, eng_plan_bytes(p));
         return 1;
     }
     uint32_t rng = 12345;
