@@ -58,31 +58,52 @@ static int check_finite(const float *v, size_t n, const char *name, const char *
     return -1;
 }
 
-/* Adds one node's values under name (an int64 scalar for counters). Values that are not
- * numbers are refused: a checkpoint never holds NaN or Inf. */
+/* What a filled tensor reads from the plan while the file is written. */
+typedef struct {
+    eng_plan *plan;
+    const eng_node *node;
+    char name[];
+} node_source;
+
+static int fill_node(void *ctx, void *dst, size_t nbytes, char *err, size_t errlen)
+{
+    const node_source *s = ctx;
+    (void)nbytes; /* numel floats, as added */
+    if (eng_plan_read(s->plan, s->node, dst)) {
+        snprintf(err, errlen, "cannot read %s: %s", s->name, eng_last_error());
+        return -1;
+    }
+    return check_finite(dst, s->node->numel, s->name, NULL, err, errlen);
+}
+
+/* Adds one node's values under name (an int64 scalar for counters). The values are read from
+ * the plan while the file is written, one tensor at a time, and refused unless they are all
+ * numbers: a checkpoint never holds NaN or Inf. */
 static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *node,
                     const char *name, int is_counter, char *err, size_t errlen)
 {
-    float *v = buf_alloc(bl, sizeof *v * node->numel);
-    if (!v || eng_plan_read(p, node, v)) {
-        snprintf(err, errlen, "cannot read %s: %s", name, v ? eng_last_error() : "out of memory");
-        return -1;
-    }
-    if (check_finite(v, node->numel, name, NULL, err, errlen))
-        return -1;
     if (is_counter) {
+        float v;
         int64_t *c = buf_alloc(bl, sizeof *c);
-        if (!c) {
-            snprintf(err, errlen, "out of memory");
+        if (!c || eng_plan_read(p, node, &v)) {
+            snprintf(err, errlen, "cannot read %s: %s", name, c ? eng_last_error() : "out of memory");
             return -1;
         }
-        *c = (int64_t)v[0];
+        *c = (int64_t)v;
         return st_writer_add(w, name, ST_I64, 0, NULL, c);
     }
+    node_source *src = buf_alloc(bl, sizeof *src + strlen(name) + 1);
+    if (!src) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    src->plan = p;
+    src->node = node;
+    strcpy(src->name, name);
     int64_t shape[ENG_MAX_DIMS];
     for (int d = 0; d < node->ndim; d++)
         shape[d] = node->shape[d];
-    return st_writer_add(w, name, ST_F32, node->ndim, shape, v);
+    return st_writer_add_fill(w, name, ST_F32, node->ndim, shape, fill_node, src);
 }
 
 /* Adds the metadata and writes the file (when rc is still 0), then frees the writer and the

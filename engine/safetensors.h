@@ -55,6 +55,12 @@ void st_writer_free(st_writer *w);
 /* The data pointer must stay valid until st_writer_save. */
 int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, const int64_t *shape,
                   const void *data);
+/* A tensor whose bytes are produced while saving: fill(ctx, dst, nbytes, err, errlen) writes
+ * them to dst and returns 0, or -1 with a reason, which fails the save. Only one such tensor
+ * is in memory at a time. */
+typedef int (*st_fill_fn)(void *ctx, void *dst, size_t nbytes, char *err, size_t errlen);
+int st_writer_add_fill(st_writer *w, const char *name, st_dtype dtype, int ndim,
+                       const int64_t *shape, st_fill_fn fill, void *ctx);
 int st_writer_meta(st_writer *w, const char *key, const char *value);
 /* Writes atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
  * On failure the previous file at path is untouched and no temporary file is left. */

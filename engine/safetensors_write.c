@@ -17,6 +17,8 @@ typedef struct {
     int64_t shape[ST_MAX_DIMS];
     size_t nbytes;
     const void *data;
+    st_fill_fn fill; /* instead of data: fills the bytes while saving */
+    void *fill_ctx;
 } st_entry;
 
 struct st_writer {
@@ -104,8 +106,9 @@ void st_writer_free(st_writer *w)
     free(w);
 }
 
-int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, const int64_t *shape,
-                  const void *data)
+/* Adds an entry whose bytes come from data, or from fill when data is NULL. */
+static int add_entry(st_writer *w, const char *name, st_dtype dtype, int ndim,
+                     const int64_t *shape, const void *data, st_fill_fn fill, void *fill_ctx)
 {
     size_t esize = st_dtype_size(dtype);
     if (!name || !*name || strcmp(name, "__metadata__") == 0 || esize == 0 || ndim < 0 ||
@@ -120,7 +123,7 @@ int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, cons
             return -1;
         numel *= (size_t)shape[i];
     }
-    if (numel > SIZE_MAX / esize || (numel > 0 && !data))
+    if (numel > SIZE_MAX / esize || (numel > 0 && !data && !fill))
         return -1;
     if (w->count == w->cap) {
         int cap = w->cap ? 2 * w->cap : 16;
@@ -141,8 +144,22 @@ int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, cons
         e->shape[i] = shape[i];
     e->nbytes = numel * esize;
     e->data = data;
+    e->fill = fill;
+    e->fill_ctx = fill_ctx;
     w->count++;
     return 0;
+}
+
+int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, const int64_t *shape,
+                  const void *data)
+{
+    return add_entry(w, name, dtype, ndim, shape, data, NULL, NULL);
+}
+
+int st_writer_add_fill(st_writer *w, const char *name, st_dtype dtype, int ndim,
+                       const int64_t *shape, st_fill_fn fill, void *ctx)
+{
+    return fill ? add_entry(w, name, dtype, ndim, shape, NULL, fill, ctx) : -1;
 }
 
 int st_writer_meta(st_writer *w, const char *key, const char *value)
@@ -225,6 +242,34 @@ static char *build_header(const st_writer *w, size_t *len)
     return t.s;
 }
 
+/* The tensors' bytes in order. Filled entries share one buffer the size of the largest, so a
+ * file of filled tensors needs memory for one tensor, not for the whole file. */
+static int write_entries(const st_writer *w, atomic_file *f, char *err, size_t errlen)
+{
+    size_t largest = 0;
+    for (int i = 0; i < w->count; i++)
+        if (w->entries[i].fill && w->entries[i].nbytes > largest)
+            largest = w->entries[i].nbytes;
+    void *buf = largest ? malloc(largest) : NULL;
+    if (largest && !buf) {
+        snprintf(err, errlen, "%s: out of memory (%zu bytes for one tensor)", f->path, largest);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < w->count && !rc; i++) {
+        const st_entry *e = &w->entries[i];
+        if (e->fill && (rc = e->fill(e->fill_ctx, buf, e->nbytes, err, errlen)) != 0) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, errlen, "%s: %s", f->path, why);
+            break;
+        }
+        atomic_file_write(f, e->fill ? buf : e->data, e->nbytes);
+    }
+    free(buf);
+    return rc ? -1 : 0;
+}
+
 int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen)
 {
     char ignored_err[1];
@@ -248,8 +293,10 @@ int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen)
         lenbytes[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
     atomic_file_write(&f, lenbytes, 8);
     atomic_file_write(&f, header, hlen);
-    for (int i = 0; i < w->count; i++)
-        atomic_file_write(&f, w->entries[i].data, w->entries[i].nbytes);
     free(header);
+    if (write_entries(w, &f, err, errlen)) {
+        atomic_file_abandon(&f);
+        return -1;
+    }
     return atomic_file_commit(&f, err, errlen);
 }

@@ -463,6 +463,62 @@ static void test_from_tensors(void)
     }
 }
 
+/* A filled tensor: values i * step, or a failure when step is 0. */
+static int fill_ramp(void *ctx, void *dst, size_t nbytes, char *err, size_t errlen)
+{
+    float step = *(const float *)ctx;
+    if (step == 0.0f) {
+        snprintf(err, errlen, "no values today");
+        return -1;
+    }
+    for (size_t i = 0; i < nbytes / sizeof(float); i++)
+        ((float *)dst)[i] = (float)i * step;
+    return 0;
+}
+
+/* Filled tensors are written between plain ones in order; a failing fill fails the save with
+ * its reason after the file's name, and the previous file stays. */
+static void test_fill(void)
+{
+    float plain[3] = {7, 8, 9}, step_a = 0.5f, step_b = 2.0f, fail = 0.0f;
+    int64_t s3[1] = {3}, s25[2] = {5, 5}, s4[1] = {4};
+    st_writer *w = st_writer_new();
+    CHECK(st_writer_add_fill(w, "a", ST_F32, 2, s25, fill_ramp, &step_a) == 0);
+    CHECK(st_writer_add(w, "p", ST_F32, 1, s3, plain) == 0);
+    CHECK(st_writer_add_fill(w, "b", ST_F32, 1, s4, fill_ramp, &step_b) == 0);
+    CHECK(st_writer_add_fill(w, "c", ST_F32, 1, s4, NULL, NULL) != 0);
+    char path[512], err[512] = "";
+    path_in_tmp(path, sizeof path, "filled.safetensors");
+    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    st_writer_free(w);
+    st_file *f = st_open(path, err, sizeof err);
+    CHECK(f && st_count(f) == 3);
+    const st_tensor *a = f ? st_find(f, "a") : NULL, *p = f ? st_find(f, "p") : NULL,
+                    *b = f ? st_find(f, "b") : NULL;
+    CHECK(a && a->numel == 25 && ((const float *)a->data)[24] == 12.0f);
+    CHECK(p && ((const float *)p->data)[2] == 9.0f);
+    CHECK(b && ((const float *)b->data)[3] == 6.0f);
+    if (f)
+        st_close(f);
+
+    size_t before_size, after_size;
+    uint8_t *before = read_file(path, &before_size);
+    w = st_writer_new();
+    CHECK(st_writer_add_fill(w, "a", ST_F32, 1, s4, fill_ramp, &step_b) == 0);
+    CHECK(st_writer_add_fill(w, "x", ST_F32, 1, s4, fill_ramp, &fail) == 0);
+    CHECK(st_writer_save(w, path, err, sizeof err) != 0);
+    char want[600];
+    snprintf(want, sizeof want, "%s: no values today", path);
+    CHECK(strcmp(err, want) == 0);
+    st_writer_free(w);
+    uint8_t *after = read_file(path, &after_size);
+    CHECK(before && after && before_size == after_size && !memcmp(before, after, after_size));
+    CHECK(count_temp_files() == 0);
+    free(before);
+    free(after);
+    unlink(path);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/st_test_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -474,6 +530,7 @@ int main(void)
     test_python_file();
     test_corruption();
     test_failed_save_leaves_previous_file();
+    test_fill();
     test_release();
     test_from_tensors();
     CHECK(count_temp_files() == 0);
