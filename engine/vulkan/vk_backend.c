@@ -63,6 +63,12 @@ static int plan(eng_backend *be, eng_plan *p)
     if (!vp)
         return eng_set_error(ENG_ENOMEM, "out of memory creating a Vulkan plan");
     p->impl = vp;
+    for (int i = 0; i < p->graph->nopts; i++)
+        if (p->graph->opts[i]->reducer) {
+            release(p);
+            return eng_set_error(ENG_EBACKEND, "the Vulkan backend cannot reduce gradients "
+                                 "across processes (data-parallel training runs on the CPU)");
+        }
     int status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph);
     size_t params_bytes = PARAMS_HEADER_BYTES + 4 * sizeof(float) * (size_t)vp->layout.nadam_slots;
     if (status == 0)
