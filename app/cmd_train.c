@@ -82,6 +82,8 @@ int cmd_train(int argc, char **argv)
         {"max-steps", CLI_INT, &c.max_steps, "stop (and save) after N steps (0: no limit)"},
         {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after S seconds (0: no limit)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
+        {"check-every", CLI_INT, &c.check_every,
+         "under mpirun: compare the ranks' weights every N steps (0: never)"},
     };
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",
