@@ -205,7 +205,7 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
         return -1;
     *epoch = s.epoch;
     *iter = s.epoch_iter;
-    if (s.world_size != dist_size()) {
+    if (s.world_size != dist_size() && s.epoch_iter > 0) {
         /* The iterations done in this epoch, as a count of this job's steps of as many pairs. */
         *iter = (int)((long long)s.epoch_iter * s.world_size / dist_size());
         fprintf(stderr, "note: %s was saved by %d rank%s, this job has %d: iteration %d of "

@@ -9,24 +9,38 @@
 
 static const char *or_none(const char *s) { return s ? s : "(none)"; }
 
+/* The shortest decimal form that reads back as v (0.001, not 0.00100000005). */
+static const char *shortest(float v, char *buf)
+{
+    for (int digits = 6; digits < 9; digits++) {
+        snprintf(buf, 32, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v)
+            return buf;
+    }
+    snprintf(buf, 32, "%.9g", (double)v);
+    return buf;
+}
+
 /* The options every rank must share, one "name=value" line each. */
 static char *options_lines(const train_config *c)
 {
+    char num[4][32];
     const char *fmt =
         "data=%s\ndirection=%s\nname=%s\ncheckpoints-dir=%s\nepochs=%d\nepochs-decay=%d\n"
-        "batch-size=%d\nlr=%.9g\nbeta1=%.9g\nlambda-l1=%.9g\ngan-mode=%s\nnetG=%s\nnetD=%s\n"
+        "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnetG=%s\nnetD=%s\n"
         "n-layers-d=%d\nngf=%d\nndf=%d\nnorm=%s\nno-dropout=%d\ninput-nc=%d\noutput-nc=%d\n"
         "load-size=%d\ncrop-size=%d\npreprocess=%s\nno-flip=%d\nserial-batches=%d\nseed=%llu\n"
         "save-epoch-freq=%d\ncontinue=%d\ninit-g=%s\ninit-d=%s\ndisplay-freq=%d\n"
-        "max-steps=%d\ntime-limit=%.9g\ncheck-every=%d\n";
+        "max-steps=%d\ntime-limit=%s\ncheck-every=%d\n";
 #define OPTION_VALUES                                                                            \
     or_none(c->data), c->direction, c->name, c->checkpoints_dir, c->epochs, c->epochs_decay,    \
-        c->batch_size, (double)c->lr, (double)c->beta1, (double)c->lambda_l1, c->gan_mode,     \
+        c->batch_size, shortest(c->lr, num[0]), shortest(c->beta1, num[1]),                     \
+        shortest(c->lambda_l1, num[2]), c->gan_mode,                                            \
         c->netG, c->netD, c->n_layers_d, c->ngf, c->ndf, c->norm, c->no_dropout, c->input_nc,  \
         c->output_nc, c->load_size, c->crop_size, c->preprocess, c->no_flip,                   \
         c->serial_batches, (unsigned long long)c->seed, c->save_epoch_freq, c->continue_train,  \
         or_none(c->init_g), or_none(c->init_d), c->display_freq, c->max_steps,                 \
-        (double)c->time_limit, c->check_every
+        shortest(c->time_limit, num[3]), c->check_every
     int len = snprintf(NULL, 0, fmt, OPTION_VALUES);
     char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (s)
