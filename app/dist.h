@@ -41,6 +41,7 @@ _Noreturn void dist_abort(int status);
 void dist_broadcast(void *buf, size_t bytes); /* rank 0's bytes to every rank */
 void dist_sum(float *x, int n);               /* element-wise sums across ranks, in place */
 void dist_max(int *x, int n);                 /* element-wise maxima across ranks, in place */
+void dist_sum_int(int *x, int n);
 void dist_gather(uint64_t v, uint64_t *all);  /* every rank's v into all[rank], on every rank */
 void dist_barrier(void);
 

@@ -25,6 +25,7 @@ int dist_local_size(void) { return 1; }
 void dist_broadcast(void *buf, size_t bytes) { (void)buf, (void)bytes; }
 void dist_sum(float *x, int n) { (void)x, (void)n; }
 void dist_max(int *x, int n) { (void)x, (void)n; }
+void dist_sum_int(int *x, int n) { (void)x, (void)n; }
 void dist_gather(uint64_t v, uint64_t *all) { all[0] = v; }
 void dist_barrier(void) {}
 

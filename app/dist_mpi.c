@@ -67,6 +67,12 @@ void dist_sum(float *x, int n)
         MPI_Allreduce(MPI_IN_PLACE, x, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
 }
 
+void dist_sum_int(int *x, int n)
+{
+    if (job.size > 1)
+        MPI_Allreduce(MPI_IN_PLACE, x, n, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+}
+
 void dist_max(int *x, int n)
 {
     if (job.size > 1)

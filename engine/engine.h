@@ -138,6 +138,10 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be);
 void eng_plan_free(eng_plan *p);
 /* Runs the recorded schedule once. Returns 0 or a negative status. */
 int eng_plan_run(eng_plan *p);
+/* Sets the count of runs so far: the next run draws the dropout masks of run runs + 1, as if
+ * it came after that many (translating image k of a list takes the same masks in any
+ * process of a job that shares the list out). */
+void eng_plan_set_runs(eng_plan *p, uint32_t runs);
 /* Copies a node's values (or its gradient) between host memory and the plan. numel floats. */
 int eng_plan_write(eng_plan *p, const eng_node *n, const float *src);
 int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
