@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "app/dist.h"
 #include "app/train_dist.h"
@@ -85,20 +84,6 @@ int train_dist_check_options(const train_config *c)
     free(ours);
     free(theirs);
     return train_dist_any(differs) ? -1 : 0;
-}
-
-void train_dist_device(const train_config *c, const char **device, int *threads)
-{
-    *device = c->device;
-    *threads = c->threads;
-    if (dist_size() == 1)
-        return;
-    if (!strcmp(c->device, "auto"))
-        *device = "cpu";
-    if (*threads <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        *threads = cores > dist_local_size() ? (int)(cores / dist_local_size()) : 1;
-    }
 }
 
 int train_dist_any(int failed)

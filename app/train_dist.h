@@ -16,9 +16,6 @@
 /* Every rank must be given rank 0's options; only --device, --threads, --workers and --quiet
  * may differ. 0, or -1 on every rank once each rank that differs has named an option. */
 int train_dist_check_options(const train_config *c);
-/* This rank's device and CPU threads: with several ranks the default device ("auto") is the
- * CPU, whose cores are split between the ranks of a machine when threads is 0. */
-void train_dist_device(const train_config *c, const char **device, int *threads);
 /* Whether any rank failed (every rank calls it at the same point). */
 int train_dist_any(int failed);
 /* Rank 0's weights, running statistics, optimizer moments and steps, and its position in

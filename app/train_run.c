@@ -9,6 +9,7 @@
 
 #include "app/backend.h"
 #include "app/dist.h"
+#include "app/dist_device.h"
 #include "app/exp_lock.h"
 #include "app/finite.h"
 #include "app/fsutil.h"
@@ -299,8 +300,9 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
         return fail(2);
     }
     const char *device;
+    char device_spec[32];
     int threads;
-    train_dist_device(c, &device, &threads);
+    dist_device(c->device, c->threads, &device, &threads, device_spec, sizeof device_spec);
     eng_backend *be = app_backend_open(device, threads, err, sizeof err);
     if (!be) {
         fprintf(stderr, "pix2pix train: %s\n", err);
