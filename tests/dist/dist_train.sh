@@ -1,5 +1,6 @@
 #!/bin/sh
-# pix2pix train under mpirun -np 2: options that differ between ranks are refused; a rank
+# pix2pix train under mpirun -np 2: options that differ between ranks are refused; weights
+# that drift apart (ranks on different devices) stop the job at the next check; a rank
 # killed mid-step ends the job within 30 s with mpirun's message naming the rank and a
 # non-zero status, and the last checkpoint resumes, with 1 rank and with 2; a run stopped
 # mid-epoch resumes with another rank count at the same count of pairs; rank 0 alone holds
@@ -25,6 +26,22 @@ cat opts.log
 grep -q "rank 1 was started with lr=0.002 where rank 0 has lr=0.001" opts.log ||
     fail "the message does not name the option"
 [ ! -e checkpoints/opts/loss_log.csv ] || fail "the refused job wrote a loss log"
+
+if "$P2P" devices >/dev/null 2>&1; then
+    echo "== weights that drift apart: rank 0 on the CPU, rank 1 on Vulkan (Adam rounds apart)"
+    status=0
+    # shellcheck disable=SC2086
+    $MPIRUN -np 1 "$P2P" train $COMMON --name drift --check-every 1 --device cpu : \
+        -np 1 "$P2P" train $COMMON --name drift --check-every 1 --device vulkan \
+        >drift.log 2>&1 || status=$?
+    cat drift.log
+    [ "$status" -eq 1 ] || fail "drifting weights: exit status $status, not 1"
+    grep -q "step 1: the weights of rank 1 differ from rank 0's" drift.log ||
+        fail "no message naming the rank whose weights differ"
+    [ "$(wc -l <checkpoints/drift/loss_log.csv)" -eq 1 ] || fail "the drifted step was logged"
+else
+    echo "no Vulkan device: the drifting-weights case is skipped"
+fi
 
 echo "== a rank killed mid-step"
 # shellcheck disable=SC2086
