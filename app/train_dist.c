@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "app/dist.h"
 #include "app/train_dist.h"
@@ -198,10 +199,26 @@ int train_dist_check_weights(const trainer *t, long long step)
     return differ ? -1 : 0;
 }
 
-void train_dist_report(const eng_reducer *const reducers[2], long steps, double seconds)
+double train_dist_cpu_seconds(void)
 {
-    if (dist_size() == 1 || dist_rank() != 0 || steps <= 0)
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u))
+        return 0;
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+void train_dist_report(const eng_reducer *const reducers[2], long steps, double seconds,
+                       double cpu_seconds, int batch)
+{
+    if (!dist_launched_by_mpi() || dist_rank() != 0 || steps <= 0)
         return;
+    double rate = seconds > 0 ? steps / seconds : 0;
+    if (dist_size() == 1) {
+        printf("1 rank: %.3f steps/s (%.3f pairs/s), %.2f CPU-s per step, no allreduce\n",
+               rate, rate * batch, cpu_seconds / steps);
+        return;
+    }
     dist_reduce_stats total = {0};
     for (int k = 0; k < 2; k++) {
         dist_reduce_stats s;
@@ -211,8 +228,8 @@ void train_dist_report(const eng_reducer *const reducers[2], long steps, double 
         total.in_flight_s += s.in_flight_s;
         total.waited_s += s.waited_s;
     }
-    printf("%d ranks: %.3f steps/s; allreduce per step: %.2f MB in %.0f buckets, %.1f ms in "
-           "flight, %.1f ms of it waited for\n", dist_size(), seconds > 0 ? steps / seconds : 0,
-           total.floats * 4 / 1e6 / steps, total.buckets / steps,
+    printf("%d ranks: %.3f steps/s (%.3f pairs/s), %.2f CPU-s per step on rank 0; allreduce "
+           "per step: %.2f MB in %.0f buckets, %.1f ms in flight, %.1f ms of it waited for\n",
+           dist_size(), rate, rate * dist_size() * batch, cpu_seconds / steps, total.floats * 4 / 1e6 / steps, total.buckets / steps,
            1e3 * total.in_flight_s / steps, 1e3 * total.waited_s / steps);
 }

@@ -27,7 +27,12 @@ void train_dist_step(float losses[LOSS_COUNT], int *stop);
 /* Compares a checksum of the weights across the ranks. 0, or -1 (rank 0 names the ranks
  * whose weights differ from its own). */
 int train_dist_check_weights(const trainer *t, long long step);
-/* Rank 0 prints the steps per second and the reducers' figures. */
-void train_dist_report(const eng_reducer *const reducers[2], long steps, double seconds);
+/* The CPU time this process has used (all its threads), in seconds. */
+double train_dist_cpu_seconds(void);
+/* Under an MPI launcher, rank 0 prints the steps and pairs per second (batch pairs per rank
+ * and step), its CPU time per step (what a step costs on a machine shared with other work)
+ * and the reducers' figures. */
+void train_dist_report(const eng_reducer *const reducers[2], long steps, double seconds,
+                       double cpu_seconds, int batch);
 
 #endif

@@ -374,7 +374,7 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     progress prog;
     progress_init(&prog, "it", remaining, c->quiet || !rank0);
     progress_set_time_limit(&prog, c->time_limit);
-    double start = now_seconds(), last_save = start;
+    double start = now_seconds(), last_save = start, cpu_start = train_dist_cpu_seconds();
     long steps = 0;
     const char *stopped = NULL;
     status = 0;
@@ -458,7 +458,7 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     train_dist_report((const eng_reducer *const[2]){reducers[0], reducers[1]}, steps,
-                      now_seconds() - start);
+                      now_seconds() - start, train_dist_cpu_seconds() - cpu_start, topts.batch);
     if (!status && stopped && rank0) {
         printf("%s after %ld steps; saved %s/latest_net_G.safetensors\n", stopped, steps, dir);
         if (c->resume_hint)
