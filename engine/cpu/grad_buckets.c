@@ -68,6 +68,8 @@ int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *o
     int *point = malloc((size_t)(n ? n : 1) * sizeof *point);
     if (!point)
         return -1;
+    /* Each point comes before adam_cmd (eng_backward's ZERO_GRAD uses the parameter at
+     * least), so a bucket always starts before its finish at the ADAM command. */
     for (int p = 0; p < n; p++)
         point[p] = cpu_grad_complete_point(g, adam_cmd, opt->params[p]);
     sort_by_point(order, point, n);
