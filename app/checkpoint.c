@@ -300,14 +300,15 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
                 }
             }
         }
-    char step_g[32], step_d[32], epoch[32], iter[32];
+    char step_g[32], step_d[32], epoch[32], iter[32], world[32];
     snprintf(step_g, sizeof step_g, "%" PRId64, eng_adam_steps(s->g_opt));
     snprintf(step_d, sizeof step_d, "%" PRId64, eng_adam_steps(s->d_opt));
     snprintf(epoch, sizeof epoch, "%d", s->epoch);
     snprintf(iter, sizeof iter, "%d", s->epoch_iter);
+    snprintf(world, sizeof world, "%d", s->world_size > 1 ? s->world_size : 1);
     const ckpt_meta meta[] = {
         {"format", "pix2pix-vk optimizer"}, {"step_G", step_g}, {"step_D", step_d},
-        {"epoch", epoch}, {"epoch_iter", iter}};
+        {"epoch", epoch}, {"epoch_iter", iter}, {"world_size", world}};
     return finish_save(w, &bl, rc, meta, (int)(sizeof meta / sizeof meta[0]), path, err, errlen);
 }
 
@@ -362,6 +363,8 @@ int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *pa
     eng_adam_set_steps(s->d_opt, step_d);
     s->epoch = (int)epoch;
     s->epoch_iter = (int)iter;
+    long long world;
+    s->world_size = meta_int(f, "world_size", &world) || world < 1 ? 1 : (int)world;
     st_close(f);
     return 0;
 }

@@ -39,11 +39,12 @@ int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)
 long long ckpt_param_count(const st_file *f);
 
 /* Optimizer state: exp_avg / exp_avg_sq of every parameter of G and D under "G."/"D."
- * prefixes, the step counts and the position in training (epoch, iterations done in it). */
+ * prefixes, the step counts and the position in training (epoch, iterations done in it, and
+ * the number of ranks those iterations were spread over: 1 in files that do not say). */
 typedef struct {
     const net *g_net, *d_net;
     eng_adam *g_opt, *d_opt;
-    int epoch, epoch_iter;
+    int epoch, epoch_iter, world_size;
 } ckpt_train_state;
 int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *path,
                   char *err, size_t errlen);

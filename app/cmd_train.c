@@ -83,6 +83,8 @@ int cmd_train(int argc, char **argv)
         {"max-steps", CLI_INT, &c.max_steps, "stop (and save) after N steps (0: no limit)"},
         {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after S seconds (0: no limit)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
+        {"check-every", CLI_INT, &c.check_every,
+         "under mpirun: compare the ranks' weights every N steps (0: never)"},
     };
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",
@@ -95,8 +97,11 @@ int cmd_train(int argc, char **argv)
         "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
         "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
         "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
-        "files are of different steps; 2 invalid options (including numbers out of range and\n"
-        "image sizes the networks cannot take).",
+        "files are of different steps; 2 invalid options (including numbers out of range,\n"
+        "image sizes the networks cannot take, and options that differ between MPI ranks).\n"
+        "\n"
+        "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
+        "averaged (see the guide: Training on several GPUs or machines).",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)

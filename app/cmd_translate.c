@@ -7,6 +7,8 @@
 #include "app/backend.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/dist.h"
+#include "app/dist_device.h"
 #include "app/fsutil.h"
 #include "app/resources.h"
 #include "app/translate_pipeline.h"
@@ -33,6 +35,36 @@ static int by_stem_then_index(const void *a, const void *b)
     const named_file *x = a, *y = b;
     int c = strcmp(x->stem, y->stem);
     return c ? c : x->index - y->index;
+}
+
+/* Under mpirun each rank translates its share of the list (files r, r + N, ...) with the
+ * masks of the files' positions, so that the outputs are those of one process; rank 0 reports
+ * the total. The exit status (the same on every rank) is 1 when a file failed on any. */
+static int translate_ranks(generator *r, translate_settings *ts, char **list, const int *owner,
+                           int n, const char *output, int verbose)
+{
+    ts->first = dist_rank();
+    ts->step = dist_size();
+    translate_stats st;
+    if (translate_files(r, ts, list, owner, n, &st)) {
+        fprintf(stderr, "pix2pix translate: out of memory\n");
+        st.failed = translate_share(ts, n);
+    } else if (verbose) {
+        int mine = translate_share(ts, n);
+        fprintf(stderr,
+                "translate: %d image%s in %.2f s (%.2f images/s); compute busy %.2f s "
+                "(%.0f%% of the time); on their own threads: decoding %.2f s, encoding and "
+                "writing %.2f s (two threads, summed)\n",
+                mine, mine == 1 ? "" : "s", st.wall_s, st.wall_s > 0 ? mine / st.wall_s : 0.0,
+                st.compute_s, st.wall_s > 0 ? 100.0 * st.compute_s / st.wall_s : 0.0, st.load_s,
+                st.save_s);
+    }
+    int failed = st.failed;
+    dist_sum_int(&failed, 1);
+    if (dist_rank() == 0)
+        printf("translated %d of %d image%s into %s\n", n - failed, n, n == 1 ? "" : "s",
+               output);
+    return failed ? 1 : 0;
 }
 
 /* owner[i]: the index of the first file whose output has the same name as file i (i itself
@@ -133,39 +165,36 @@ int cmd_translate(int argc, char **argv)
         fs_free_list(files, count);
         return 1;
     }
-    char err[512];
-    eng_backend *be = app_backend_open(o.device, o.threads, o.quiet, err, sizeof err);
+    char err[512], device_spec[32];
+    if (dist_join(err, sizeof err)) {
+        fprintf(stderr, "pix2pix translate: %s\n", err);
+        fs_free_list(files, count);
+        return 1;
+    }
+    const char *device;
+    int threads;
+    dist_device(o.device, o.threads, &device, &threads, device_spec, sizeof device_spec);
+    eng_backend *be = app_backend_open(device, threads, o.quiet, err, sizeof err);
     generator r;
     if (!be || generator_open(&r, o.model, be, o.eval, o.seed, err, sizeof err)) {
         fprintf(stderr, "pix2pix translate: %s\n", err);
         if (be)
             eng_backend_free(be);
         fs_free_list(files, count);
+        if (dist_size() > 1)
+            dist_abort(1);
         return 1;
     }
     char **list = files ? files : single;
     int n = files ? count : 1;
     int *owner = output_owners(list, n);
     translate_settings ts = {o.output, !strcmp(o.format, "jpg"), o.quality, o.full_res, o.quiet,
-                             (long long)o.max_pixels};
-    translate_stats st;
-    if (translate_files(&r, &ts, list, owner, n, &st)) {
-        fprintf(stderr, "pix2pix translate: out of memory\n");
-        st.failed = n;
-    } else if (o.verbose) {
-        fprintf(stderr,
-                "translate: %d image%s in %.2f s (%.2f images/s); compute busy %.2f s "
-                "(%.0f%% of the time); on their own threads: decoding %.2f s, encoding and "
-                "writing %.2f s (two threads, summed)\n",
-                n, n == 1 ? "" : "s", st.wall_s, st.wall_s > 0 ? n / st.wall_s : 0.0,
-                st.compute_s, st.wall_s > 0 ? 100.0 * st.compute_s / st.wall_s : 0.0, st.load_s,
-                st.save_s);
-    }
+                             (long long)o.max_pixels, 0, 1};
+    rc = translate_ranks(&r, &ts, list, owner, n, o.output, o.verbose);
     free(owner);
-    int failed = st.failed;
-    printf("translated %d of %d image%s into %s\n", n - failed, n, n == 1 ? "" : "s", o.output);
     generator_close(&r);
     eng_backend_free(be);
     fs_free_list(files, count);
-    return failed ? 1 : 0;
+    dist_leave();
+    return rc;
 }

@@ -60,6 +60,7 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
     r->be = be;
     r->eval = eval;
     r->seed = (uint32_t)seed;
+    r->image = -1;
     return 0;
 }
 
@@ -164,6 +165,8 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
 {
     if (generator_prepare(r, h, w, 0, err, errlen))
         return -1;
+    if (r->image >= 0)
+        eng_plan_set_runs(r->cur.plan, (uint32_t)r->image);
     if (eng_plan_write(r->cur.plan, r->cur.in, in) || eng_plan_run(r->cur.plan) ||
         eng_plan_read(r->cur.plan, r->cur.out, out)) {
         snprintf(err, errlen, "running the generator failed: %s", eng_last_error());

@@ -24,6 +24,8 @@ typedef struct {
     eng_backend *be;
     int eval;           /* running statistics and no dropout; else batch statistics + dropout */
     uint32_t seed;      /* dropout masks */
+    long long image;    /* >= 0: the image's position in its list, whose dropout masks it
+                         * takes; -1 (generator_open): each run the next masks */
     int h, w;           /* size of the current plan (0: none) */
     sized_net cur;
 } generator;

@@ -19,7 +19,8 @@ static void build(trainer *t)
     eng_graph *g = t->g;
     t->real_a = eng_input4(g, "real_A", o->batch, o->gen.input_nc, o->height, o->width);
     t->real_b = eng_input4(g, "real_B", o->batch, o->gen.output_nc, o->height, o->width);
-    net_init_struct(&t->G, g, "G.", 1, 1, (uint32_t)(o->seed * 2654435761u));
+    net_init_struct(&t->G, g, "G.", 1, 1,
+                    (uint32_t)(o->seed * 2654435761u) ^ (uint32_t)o->rank * 0x9E3779B9u);
     net_init_struct(&t->D, g, "D.", 1, 1, 0);
     t->fake_b = net_generator(&t->G, &o->gen, t->real_a);
     eng_forward(g, t->fake_b);
@@ -38,6 +39,8 @@ static void build(trainer *t)
     eng_forward(g, loss_d);
     eng_backward(g, loss_d, d_params, nd);
     t->opt_d = eng_adam_new(g, d_params, nd, o->lr, o->beta1, 0.999f, 1e-8f);
+    if (o->reduce_d)
+        eng_adam_set_reducer(t->opt_d, o->reduce_d);
     eng_adam_step(g, t->opt_d);
 
     /* G: a third application of D, recorded after D's update. */
@@ -49,6 +52,8 @@ static void build(trainer *t)
     eng_forward(g, loss_g);
     eng_backward(g, loss_g, g_params, ng);
     t->opt_g = eng_adam_new(g, g_params, ng, o->lr, o->beta1, 0.999f, 1e-8f);
+    if (o->reduce_g)
+        eng_adam_set_reducer(t->opt_g, o->reduce_g);
     eng_adam_step(g, t->opt_g);
     free(d_params);
     free(g_params);

@@ -17,6 +17,10 @@ typedef struct {
     float lr, beta1, lambda_l1;
     int lsgan;          /* MSE GAN loss instead of BCE with logits */
     uint64_t seed;      /* weight initialisation and dropout masks */
+    /* Data-parallel training (app/train_dist.h): the rank draws its own dropout masks, and
+     * the gradients of G and D go through these reducers before their updates (NULL: none). */
+    int rank;
+    const eng_reducer *reduce_g, *reduce_d;
 } trainer_opts;
 
 enum { LOSS_G_GAN, LOSS_G_L1, LOSS_D_REAL, LOSS_D_FAKE, LOSS_COUNT };

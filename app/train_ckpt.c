@@ -6,6 +6,7 @@
 
 #include "app/checkpoint.h"
 #include "app/ckpt_set.h"
+#include "app/dist.h"
 #include "app/fsutil.h"
 #include "app/model_file.h"
 #include "app/train_ckpt.h"
@@ -128,7 +129,7 @@ int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoc
     net_meta m;
     net_meta_fill(&m, c, t, epoch);
     ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, complete ? epoch + 1 : epoch,
-                          complete ? 0 : epoch_iter};
+                          complete ? 0 : epoch_iter, dist_size()};
     if (save_set(dir, "latest", t, &m, &s)) {
         char opt[4300];
         snprintf(opt, sizeof opt, "%s/latest_opt.safetensors", dir);
@@ -194,7 +195,7 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
     snprintf(path, sizeof path, "%s/latest_net_D.safetensors", dir);
     if (load_net_file(&t->D, t->plan, path, &step_d))
         return -1;
-    ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, 0, 0};
+    ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, 0, 0, 1};
     snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
     if (ckpt_load_opt(&s, t->g, t->plan, path, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
@@ -205,6 +206,13 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
         return -1;
     *epoch = s.epoch;
     *iter = s.epoch_iter;
+    if (s.world_size != dist_size() && s.epoch_iter > 0) {
+        /* The iterations done in this epoch, as a count of this job's steps of as many pairs. */
+        *iter = (int)((long long)s.epoch_iter * s.world_size / dist_size());
+        fprintf(stderr, "note: %s was saved by %d rank%s, this job has %d: iteration %d of "
+                "epoch %d becomes iteration %d\n", dir, s.world_size, s.world_size == 1 ? "" : "s",
+                dist_size(), s.epoch_iter, *epoch, *iter);
+    }
     fprintf(stderr, "resuming %s at epoch %d, iteration %d (step %lld)\n", dir, *epoch,
             *iter + 1, step);
     return 0;

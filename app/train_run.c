@@ -8,18 +8,22 @@
 #include <string.h>
 
 #include "app/backend.h"
+#include "app/dist.h"
+#include "app/dist_device.h"
 #include "app/exp_lock.h"
 #include "app/finite.h"
 #include "app/fsutil.h"
 #include "app/progress.h"
 #include "app/train_ckpt.h"
 #include "app/train_memory.h"
+#include "app/train_dist.h"
 #include "app/train_output.h"
 #include "app/train_report.h"
 #include "app/train_run.h"
 #include "datasets/loader.h"
 
 #define LATEST_SAVE_SECONDS 600.0
+#define BUCKET_BYTES ((size_t)25 << 20) /* DistributedDataParallel's bucket_cap_mb */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -56,6 +60,7 @@ void train_config_defaults(train_config *c)
     c->display_freq = 400;
     c->input_nc = 3;
     c->output_nc = 3;
+    c->check_every = 100;
 }
 
 static int parse_preprocess(const char *s, preprocess_mode *m)
@@ -183,8 +188,8 @@ static int check_losses(const float losses[LOSS_COUNT], long long step, int epoc
                         const char *dir)
 {
     long long bad = first_nonfinite(losses, LOSS_COUNT);
-    if (bad < 0)
-        return 0;
+    if (bad < 0 || dist_rank() != 0)
+        return bad < 0 ? 0 : -1;
     char what[16];
     describe_value(losses[bad], what, sizeof what);
     char opt[4300];
@@ -195,6 +200,30 @@ static int check_losses(const float losses[LOSS_COUNT], long long step, int epoc
             fs_exists(opt) ? "The last checkpoint is intact in " : "No checkpoint was saved in ",
             dir, fs_exists(opt) ? "resume it with --continue and" : "start again with");
     return -1;
+}
+
+/* Why a run stops after a step; the ranks of a job stop for the largest of theirs. */
+enum { STOP_NONE, STOP_MAX_STEPS, STOP_TIME_LIMIT, STOP_TERM, STOP_INT };
+static const char *const stop_names[] = {NULL, "--max-steps reached", "--time-limit reached",
+                                         "terminated", "interrupted"};
+
+static int stop_reason(const train_config *c, long steps, double start)
+{
+    if (stop_signal)
+        return stop_signal == SIGINT ? STOP_INT : STOP_TERM;
+    if (c->max_steps > 0 && steps >= c->max_steps)
+        return STOP_MAX_STEPS;
+    if (c->time_limit > 0 && now_seconds() - start >= c->time_limit)
+        return STOP_TIME_LIMIT;
+    return STOP_NONE;
+}
+
+/* A failure on one rank of a job ends all of them (the others would wait for it forever). */
+static int fail(int status)
+{
+    if (dist_size() > 1)
+        dist_abort(status);
+    return status;
 }
 
 /* The report's fixed parts. */
@@ -253,33 +282,36 @@ static void report_refresh(train_report *r, train_samples *samples, const traine
         fprintf(stderr, "pix2pix train: %s\n", err);
 }
 
-/* The run once the experiment folder is locked. */
+/* The run once the experiment folder is locked (by rank 0: only it writes there). */
 static int train_locked(const train_config *c, trainer_opts topts, pair_loader_opts lopts,
                         const char *dir)
 {
     char err[1024];
-    if (train_ckpt_recover(dir))
-        return 1;
+    int rank0 = dist_rank() == 0;
     char opt_path[4300];
     snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
-    if (c->options_text && fs_write_atomic(opt_path, c->options_text))
+    if (rank0 && c->options_text && fs_write_atomic(opt_path, c->options_text))
         fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
-    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
+    const char *device;
+    char device_spec[32];
+    int threads;
+    dist_device(c->device, c->threads, &device, &threads, device_spec, sizeof device_spec);
+    eng_backend *be = app_backend_open(device, threads, c->quiet, err, sizeof err);
     if (!be) {
         fprintf(stderr, "pix2pix train: %s\n", err);
-        return 1;
+        return fail(1);
     }
     /* The cropping modes fix the size: checked before the loader allocates its buffers. */
     int sized = train_size_from_options(&topts, &lopts);
     if (sized && check_memory(&topts, &lopts, be)) {
         eng_backend_free(be);
-        return 1;
+        return fail(1);
     }
     pair_loader *loader = pair_loader_open(&lopts, err, sizeof err);
     if (!loader) {
         fprintf(stderr, "pix2pix train: %s\n", err);
         eng_backend_free(be);
-        return 1;
+        return fail(1);
     }
     pair_loader_item_size(loader, &topts.height, &topts.width);
     int stride, min_side;
@@ -289,35 +321,53 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
                 topts.width, topts.height, c->netG, c->netD, stride, min_side);
         pair_loader_close(loader);
         eng_backend_free(be);
-        return 2;
+        return fail(2);
     }
     if (!sized && check_memory(&topts, &lopts, be)) {
         pair_loader_close(loader);
         eng_backend_free(be);
-        return 1;
+        return fail(1);
     }
-    trainer t;
+    trainer t = {0};
     train_samples samples = {0};
-    int epoch, iter0, status = 1;
+    int epoch = 1, iter0 = 0, status = 1;
     float *a = NULL, *b = NULL;
     FILE *log = NULL;
+    eng_reducer *reducers[2] = {NULL, NULL};
+    if (dist_size() > 1) {
+        reducers[0] = dist_reducer_new(BUCKET_BYTES);
+        reducers[1] = dist_reducer_new(BUCKET_BYTES);
+        topts.reduce_g = reducers[0];
+        topts.reduce_d = reducers[1];
+    }
+    if (dist_size() > 1 && (!reducers[0] || !reducers[1])) {
+        fprintf(stderr, "pix2pix train: out of memory\n");
+        status = fail(1);
+        goto done;
+    }
     if (trainer_init(&t, &topts, be, err, sizeof err)) {
         fprintf(stderr, "pix2pix train: %s\n", err);
+        status = fail(1);
         goto done;
     }
-    if (train_ckpt_restore(c, &t, dir, &epoch, &iter0))
+    /* Rank 0 reads the checkpoints and hands the state to the others. */
+    if (rank0 && train_ckpt_restore(c, &t, dir, &epoch, &iter0)) {
+        status = fail(1);
         goto done;
-    if (c->continue_train && loss_log_rewind(dir, epoch, iter0))
+    }
+    train_dist_share_state(&t, &epoch, &iter0);
+    if (rank0 && c->continue_train && loss_log_rewind(dir, epoch, iter0))
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", dir);
-    log = loss_log_open(dir);
+    log = rank0 ? loss_log_open(dir) : NULL;
     a = malloc(sizeof *a * t.real_a->numel);
     b = malloc(sizeof *b * t.real_b->numel);
-    if (!log || !a || !b) {
+    if ((rank0 && !log) || !a || !b) {
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot open (or out of memory)\n", dir);
+        status = fail(1);
         goto done;
     }
-    if (train_samples_open(&samples, &lopts, &t, be, err, sizeof err))
+    if (rank0 && train_samples_open(&samples, &lopts, &t, be, err, sizeof err))
         fprintf(stderr, "pix2pix train: the report will have no fixed samples: %s\n", err);
     train_report report;
     report_init(&report, c, &t, loader, be, dir, samples.count ? &samples : NULL);
@@ -328,10 +378,12 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     long remaining = (long)(epochs - epoch + 1) * iters - iter0;
     if (c->max_steps > 0 && c->max_steps < remaining)
         remaining = c->max_steps;
-    printf("training %s on %zu pairs of %dx%d: %s + %s, %.1f M parameters, %d epochs of %d "
-           "steps\n",
-           dir, pair_loader_size(loader), topts.width, topts.height, c->netG, c->netD,
-           (net_param_count(&t.G) + net_param_count(&t.D)) / 1e6, epochs, iters);
+    if (rank0)
+        printf("training %s on %zu pairs of %dx%d: %s + %s, %.1f M parameters, %d epochs of %d "
+               "steps%s\n",
+               dir, pair_loader_size(loader), topts.width, topts.height, c->netG, c->netD,
+               (net_param_count(&t.G) + net_param_count(&t.D)) / 1e6, epochs, iters,
+               dist_size() > 1 ? " per rank" : "");
     fflush(stdout);
     stop_signal = 0;
     struct sigaction sa = {0}, old_int, old_term;
@@ -339,9 +391,9 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     progress prog;
-    progress_init(&prog, "it", remaining, c->quiet);
+    progress_init(&prog, "it", remaining, c->quiet || !rank0);
     progress_set_time_limit(&prog, c->time_limit);
-    double start = now_seconds(), last_save = start;
+    double start = now_seconds(), last_save = start, cpu_start = train_dist_cpu_seconds();
     long steps = 0;
     const char *stopped = NULL;
     status = 0;
@@ -353,46 +405,49 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
             int epoch_done;
             if (pair_loader_next(loader, a, b, NULL, &epoch_done)) {
                 fprintf(stderr, "pix2pix train: no image of %s could be read\n", c->data);
-                status = 1;
+                status = fail(1);
                 break;
             }
             if (trainer_step(&t, a, b, losses)) {
                 fprintf(stderr, "pix2pix train: step failed: %s\n", eng_last_error());
-                status = 1;
+                status = fail(1);
                 break;
             }
+            int stop = stop_reason(c, steps + 1, start);
+            train_dist_step(losses, &stop);
             if (check_losses(losses, eng_adam_steps(t.opt_g), epoch, iter, dir)) {
                 status = 1;
                 break;
             }
             steps++;
+            if (c->check_every > 0 && steps % c->check_every == 0 &&
+                train_dist_check_weights(&t, eng_adam_steps(t.opt_g))) {
+                status = 1;
+                break;
+            }
             report.epoch = epoch;
             report.iter = iter;
-            loss_log_row(log, epoch, iter, losses);
+            if (rank0)
+                loss_log_row(log, epoch, iter, losses);
             char label[64], detail[160];
             snprintf(label, sizeof label, "epoch %d/%d", epoch, epochs);
             snprintf(detail, sizeof detail, "G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
                      (double)losses[0], (double)losses[1], (double)losses[2],
                      (double)losses[3]);
             progress_add(&prog, 1, label, iter, iters, detail);
-            if (c->display_freq > 0 && (steps % c->display_freq == 0 || steps == 1)) {
+            if (rank0 && c->display_freq > 0 && (steps % c->display_freq == 0 || steps == 1)) {
                 if (web_save_samples(dir, epoch, &t, a, b, err, sizeof err))
                     fprintf(stderr, "pix2pix train: %s\n", err);
                 report_refresh(&report, &samples, &t, epoch, iter, steps, remaining, start,
                                c->time_limit, "running", 1);
             }
-            if (stop_signal)
-                stopped = stop_signal == SIGINT ? "interrupted" : "terminated";
-            else if (c->max_steps > 0 && steps >= c->max_steps)
-                stopped = "--max-steps reached";
-            else if (c->time_limit > 0 && now_seconds() - start >= c->time_limit)
-                stopped = "--time-limit reached";
+            stopped = stop_names[stop];
             if (stopped)
                 break;
         }
         if (status)
             break;
-        if (iter >= iters) /* epoch complete */
+        if (rank0 && iter >= iters) /* epoch complete */
             report_refresh(&report, &samples, &t, epoch, iters, steps, remaining, start,
                            c->time_limit, "running", 1);
         if (iter >= iters) {
@@ -400,18 +455,19 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
              * least every LATEST_SAVE_SECONDS (short epochs would otherwise rewrite the files
              * constantly). */
             int numbered = epoch % c->save_epoch_freq == 0;
-            if (numbered || stopped || epoch == epochs ||
-                now_seconds() - last_save >= LATEST_SAVE_SECONDS) {
+            if (rank0 && (numbered || stopped || epoch == epochs ||
+                          now_seconds() - last_save >= LATEST_SAVE_SECONDS)) {
                 status = train_ckpt_save(c, &t, dir, epoch, iters, 1, numbered) ? 1 : 0;
                 last_save = now_seconds();
             }
-        } else if (train_ckpt_save(c, &t, dir, epoch, iter, 0, 0)) {
+        } else if (rank0 && train_ckpt_save(c, &t, dir, epoch, iter, 0, 0)) {
             status = 1;
         }
+        status = train_dist_any(status); /* rank 0's save */
     }
     progress_end(&prog);
     /* Written while a second Ctrl-C is still caught, so it cannot leave a half-written file. */
-    if (!status) {
+    if (!status && rank0) {
         char state[128];
         snprintf(state, sizeof state, "%s", stopped ? stopped : "finished");
         /* A run stopped inside an epoch has not translated the samples of that epoch yet. */
@@ -420,11 +476,13 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (!status && stopped) {
+    train_dist_report((const eng_reducer *const[2]){reducers[0], reducers[1]}, steps,
+                      now_seconds() - start, train_dist_cpu_seconds() - cpu_start, topts.batch);
+    if (!status && stopped && rank0) {
         printf("%s after %ld steps; saved %s/latest_net_G.safetensors\n", stopped, steps, dir);
         if (c->resume_hint)
             printf("resume with: %s\n", c->resume_hint);
-    } else if (!status) {
+    } else if (!status && rank0) {
         printf("done: %ld steps; generator in %s/latest_net_G.safetensors\n", steps, dir);
     }
 done:
@@ -434,6 +492,8 @@ done:
     free(b);
     train_samples_close(&samples);
     trainer_free(&t);
+    dist_reducer_free(reducers[0]);
+    dist_reducer_free(reducers[1]);
     eng_backend_free(be);
     pair_loader_close(loader);
     return status;
@@ -446,18 +506,32 @@ int train_run(const train_config *c)
     if (configure(c, &topts, &lopts))
         return 2;
     char dir[4200], err[1024];
-    snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
-    if (fs_mkdirs(dir)) {
-        perror(dir);
-        return 1;
-    }
-    /* This run owns the folder until it ends; what a killed run left is cleaned up first. */
-    int lock = exp_lock_take(dir, err, sizeof err);
-    if (lock < 0) {
+    if (dist_join(err, sizeof err)) {
         fprintf(stderr, "pix2pix train: %s\n", err);
         return 1;
     }
-    int status = train_locked(c, topts, lopts, dir);
-    exp_lock_release(lock);
+    int status = train_dist_check_options(c) ? 2 : 0;
+    lopts.shard_rank = topts.rank = dist_rank();
+    lopts.shard_count = dist_size();
+    snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
+    /* This run owns the folder until it ends; what a killed run left is cleaned up first.
+     * Rank 0 alone does both, and alone writes there. */
+    int lock = -1;
+    if (!status && dist_rank() == 0) {
+        if (fs_mkdirs(dir)) {
+            perror(dir);
+            status = fail(1);
+        } else if ((lock = exp_lock_take(dir, err, sizeof err)) < 0) {
+            fprintf(stderr, "pix2pix train: %s\n", err);
+            status = fail(1);
+        } else if (train_ckpt_recover(dir)) {
+            status = fail(1);
+        }
+    }
+    if (!status)
+        status = train_locked(c, topts, lopts, dir);
+    if (lock >= 0)
+        exp_lock_release(lock);
+    dist_leave();
     return status;
 }

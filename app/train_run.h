@@ -24,6 +24,7 @@ typedef struct {
     const char *options_text; /* written to CKDIR/NAME/opt.txt (NULL: none) */
     const char *resume_hint;  /* command line printed when stopped early */
     int quiet;                /* no progress display */
+    int check_every;          /* several ranks: compare the weights every N steps (0: never) */
 } train_config;
 
 void train_config_defaults(train_config *c);

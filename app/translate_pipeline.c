@@ -37,7 +37,7 @@ typedef struct {
     const translate_settings *s;
     char **files;
     const int *owner;
-    int n;
+    int n, first, step; /* files first, first + step, ... of the n */
     job slots[SLOTS];
     queue free_slots, loaded, computed;
     pthread_mutex_t report_mu; /* the savers' reports below and stderr */
@@ -111,6 +111,7 @@ static void compute_stage(pipeline *p, job *j)
     if (j->msg[0])
         return;
     double t0 = now_seconds();
+    p->r->image = j->index;
     int rc = translate_image(p->r, &j->in, p->s->full_res, &j->out, err, sizeof err);
     p->compute_s += now_seconds() - t0;
     image_free(&j->in);
@@ -150,7 +151,7 @@ static void save_stage(pipeline *p, job *j)
 static void *loader_main(void *arg)
 {
     pipeline *p = arg;
-    for (int i = 0; i < p->n; i++) {
+    for (int i = p->first; i < p->n; i += p->step) {
         job *j = queue_pop(&p->free_slots);
         load_stage(p, j, i);
         queue_push(&p->loaded, j);
@@ -169,25 +170,33 @@ static void *saver_main(void *arg)
     return NULL;
 }
 
+int translate_share(const translate_settings *s, int n)
+{
+    if (s->step <= 1)
+        return n;
+    return n > s->first ? (n - s->first + s->step - 1) / s->step : 0;
+}
+
 int translate_files(generator *r, const translate_settings *s, char **files, const int *owner,
                     int n, translate_stats *stats)
 {
     pipeline *p = calloc(1, sizeof *p);
     if (!p)
         return -1;
-    *p = (pipeline){.r = r, .s = s, .files = files, .owner = owner, .n = n};
+    *p = (pipeline){.r = r, .s = s, .files = files, .owner = owner, .n = n,
+                    .first = s->step > 1 ? s->first : 0, .step = s->step > 1 ? s->step : 1};
     queue_init(&p->free_slots);
     queue_init(&p->loaded);
     queue_init(&p->computed);
     pthread_mutex_init(&p->report_mu, NULL);
     for (int k = 0; k < SLOTS; k++)
         queue_push(&p->free_slots, &p->slots[k]);
-    progress_init(&p->prog, "img", n, s->quiet || n == 1);
+    progress_init(&p->prog, "img", translate_share(s, n), s->quiet || n == 1);
     double t0 = now_seconds();
     pthread_t loader, savers[SAVERS];
     if (pthread_create(&loader, NULL, loader_main, p)) {
         /* No threads to be had: the same stages one file after another. */
-        for (int i = 0; i < n; i++) {
+        for (int i = p->first; i < n; i += p->step) {
             load_stage(p, &p->slots[0], i);
             compute_stage(p, &p->slots[0]);
             save_stage(p, &p->slots[0]);

@@ -13,6 +13,8 @@ typedef struct {
     int full_res;           /* see translate_image */
     int quiet;              /* no progress display */
     long long max_pixels;   /* larger images are refused before decoding (<= 0: default) */
+    int first, step;        /* translate files first, first + step, ... (a rank's share; step
+                             * <= 1: all); each takes its list position's dropout masks */
 } translate_settings;
 
 typedef struct {
@@ -28,5 +30,7 @@ typedef struct {
  * translates nothing) only when out of memory. */
 int translate_files(generator *r, const translate_settings *s, char **files, const int *owner,
                     int n, translate_stats *stats);
+/* How many of n files the settings' share holds. */
+int translate_share(const translate_settings *s, int n);
 
 #endif

@@ -1,7 +1,8 @@
 /* The prefetching pair loader.
  *
  * Epoch e visits the pairs in the order perm_e(0), perm_e(1), ... (a keyed bijection of
- * [0, N), the identity when serial). An epoch serves batches_per_epoch batches, i.e. `need`
+ * [0, N), the identity when serial); a shard r of R visits perm_e((r + k R) mod N), k = 0 ..
+ * ceil(N / R) - 1, as DistributedSampler pads and strides (N stands for that length below). An epoch serves batches_per_epoch batches, i.e. `need`
  * good items. The first P = min(N, need) positions of every epoch form one sequence
  * s = e * P + k that worker threads decode ahead into a ring of slots; the consumer takes the
  * slots in sequence order. Positions from P on are only visited when bad files (or N < need)
@@ -30,6 +31,9 @@ struct pair_loader {
     pair_transform t;
     uint64_t seed;
     int serial, quiet, batch;
+    size_t shard_rank, shard_count, shard_len; /* shard_len: positions per epoch */
+    size_t shard_pairs, shard_bad; /* distinct pairs in the shard, how many are unusable */
+    unsigned char *in_shard;
     int item_w, item_h;
     size_t a_len, b_len; /* floats per item */
     size_t need, prefetch; /* good items per epoch; P */
@@ -73,12 +77,15 @@ static size_t shuffle_index(size_t k, size_t n, uint64_t key)
     return (size_t)x;
 }
 
+/* The pair at position pos of the shard's epoch (positions past the shard cycle through it):
+ * position shard_rank + pos * shard_count of the epoch's order padded by wrapping. */
 static size_t pair_at(const pair_loader *l, uint64_t epoch, size_t pos)
 {
     size_t n = l->pairs.count;
+    size_t q = (l->shard_rank + (pos % l->shard_len) * l->shard_count) % n;
     if (l->serial)
-        return pos % n;
-    return shuffle_index(pos % n, n, rng_derive(l->seed, epoch, 0x5348554646ull, 0));
+        return q;
+    return shuffle_index(q, n, rng_derive(l->seed, epoch, 0x5348554646ull, 0));
 }
 
 /* Marks a pair unusable and reports it the first time. Called with mu held. */
@@ -88,6 +95,7 @@ static void mark_bad(pair_loader *l, size_t idx, const char *why)
         return;
     l->bad[idx] = 1;
     l->nbad++;
+    l->shard_bad += l->in_shard[idx];
     l->skipped++;
     if (!l->quiet)
         fprintf(stderr, "pix2pix: skipping %s: %s\n", l->pairs.items[idx].a_path, why);
@@ -147,7 +155,6 @@ static void *worker_main(void *arg)
 static int take_item(pair_loader *l, float *a, float *b, size_t *idx_out)
 {
     size_t pos = l->pos++;
-    size_t n = l->pairs.count;
     if (pos < l->prefetch && l->nthreads > 0) {
         uint64_t s = l->epoch * l->prefetch + pos;
         slot *sl = &l->slots[s % l->nslots];
@@ -174,7 +181,7 @@ static int take_item(pair_loader *l, float *a, float *b, size_t *idx_out)
     if (known_bad)
         return 0;
     char err[512];
-    if (!decode_item(l, idx, l->epoch, pos / n, a, b, err, sizeof err))
+    if (!decode_item(l, idx, l->epoch, pos / l->shard_len, a, b, err, sizeof err))
         return 1;
     pthread_mutex_lock(&l->mu);
     mark_bad(l, idx, err);
@@ -188,7 +195,7 @@ int pair_loader_next(pair_loader *l, float *a, float *b, char (*names)[256], int
         *epoch_done = 0;
     for (int filled = 0; filled < l->batch;) {
         pthread_mutex_lock(&l->mu);
-        int all_bad = l->nbad == l->pairs.count;
+        int all_bad = l->shard_bad == l->shard_pairs;
         pthread_mutex_unlock(&l->mu);
         if (all_bad)
             return -1;
@@ -233,6 +240,25 @@ static int probe_item_size(pair_loader *l, char *err, size_t errlen)
     return -1;
 }
 
+/* The shard's length and which pairs it holds (the same ones every epoch: a permutation of
+ * the padded positions is a permutation of the pairs they name). */
+static int mark_shard(pair_loader *l, const pair_loader_opts *o)
+{
+    size_t n = l->pairs.count;
+    l->shard_count = o->shard_count > 1 ? (size_t)o->shard_count : 1;
+    l->shard_rank = o->shard_count > 1 ? (size_t)o->shard_rank : 0;
+    l->shard_len = (n + l->shard_count - 1) / l->shard_count;
+    l->in_shard = calloc(n, 1);
+    if (!l->in_shard)
+        return -1;
+    for (size_t k = 0; k < l->shard_len; k++) {
+        size_t q = (l->shard_rank + k * l->shard_count) % n;
+        l->shard_pairs += !l->in_shard[q];
+        l->in_shard[q] = 1;
+    }
+    return 0;
+}
+
 static int check_opts(const pair_loader_opts *o, char *err, size_t errlen)
 {
     int crops = o->preprocess == PREPROCESS_RESIZE_AND_CROP || o->preprocess == PREPROCESS_CROP ||
@@ -252,6 +278,8 @@ static int check_opts(const pair_loader_opts *o, char *err, size_t errlen)
     else if (crops && o->preprocess != PREPROCESS_CROP && o->load_size < o->crop_size)
         snprintf(err, errlen, "load size %d is smaller than the crop size %d", o->load_size,
                  o->crop_size);
+    else if (o->shard_count > 1 && (o->shard_rank < 0 || o->shard_rank >= o->shard_count))
+        snprintf(err, errlen, "shard %d of %d does not exist", o->shard_rank, o->shard_count);
     else if (o->threads < 0 || o->threads > 256)
         snprintf(err, errlen, "thread count %d is outside 0..256", o->threads);
     else
@@ -305,7 +333,7 @@ pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t er
     }
     l->skipped = l->pairs.unpartnered;
     l->bad = calloc(l->pairs.count, 1);
-    if (!l->bad) {
+    if (!l->bad || mark_shard(l, opts)) {
         snprintf(err, errlen, "out of memory");
         pair_loader_close(l);
         return NULL;
@@ -318,7 +346,7 @@ pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t er
     l->a_len = (size_t)opts->input_nc * plane;
     l->b_len = (size_t)opts->output_nc * plane;
     l->need = pair_loader_batches_per_epoch(l) * (size_t)l->batch;
-    l->prefetch = l->need < l->pairs.count ? l->need : l->pairs.count;
+    l->prefetch = l->need < l->shard_len ? l->need : l->shard_len;
     if (opts->threads > 0 && start_workers(l, opts->threads)) {
         snprintf(err, errlen, "cannot start %d loader threads (out of memory?)", opts->threads);
         pair_loader_close(l);
@@ -344,6 +372,7 @@ void pair_loader_close(pair_loader *l)
     free(l->slots);
     free(l->threads);
     free(l->bad);
+    free(l->in_shard);
     pair_list_free(&l->pairs);
     pthread_cond_destroy(&l->work_cv);
     pthread_cond_destroy(&l->ready_cv);
@@ -358,7 +387,7 @@ size_t pair_loader_size(const pair_loader *l)
 
 size_t pair_loader_batches_per_epoch(const pair_loader *l)
 {
-    size_t n = l->pairs.count / (size_t)l->batch;
+    size_t n = l->shard_len / (size_t)l->batch;
     return n ? n : 1;
 }
 

@@ -42,6 +42,11 @@ typedef struct {
     int threads;           /* decode workers; 0 decodes in the calling thread */
     int input_nc, output_nc; /* 3, or 1 for grayscale (ITU-R 601 luma as PIL's convert('L')) */
     long long max_pixels;  /* <= 0: default */
+    /* Data-parallel shards (PyTorch's DistributedSampler, drop_last off): each epoch's order
+     * is padded by wrapping to a multiple of shard_count and this loader takes every
+     * shard_count-th position from shard_rank, so every shard has ceil(N / shard_count)
+     * pairs. shard_count <= 1: all pairs. */
+    int shard_rank, shard_count;
     int quiet;             /* do not print skipped-file reports */
 } pair_loader_opts;
 
@@ -52,7 +57,7 @@ pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t er
 void pair_loader_close(pair_loader *l);
 /* Pairs found by the scan (before decoding). */
 size_t pair_loader_size(const pair_loader *l);
-/* Batches per epoch: floor(size / batch_size), at least 1. */
+/* Batches per epoch: floor(pairs of the shard / batch_size), at least 1. */
 size_t pair_loader_batches_per_epoch(const pair_loader *l);
 /* Output size of a batch element after preprocessing (crop_size for the cropping modes). */
 void pair_loader_item_size(const pair_loader *l, int *height, int *width);

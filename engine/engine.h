@@ -96,6 +96,28 @@ eng_adam *eng_adam_new(eng_graph *g, eng_node *const *params, int nparams, float
                        float beta2, float eps);
 void eng_adam_step(eng_graph *g, eng_adam *opt);
 void eng_adam_set_lr(eng_adam *opt, float lr);
+/* Gradient reduction for data-parallel training: the optimizer's gradients pass through a
+ * reducer before its update. The backend groups the parameters into buckets of about
+ * bucket_bytes in the order their gradients complete; during eng_plan_run it calls
+ *   start(ctx, b, grads, counts, n)  as soon as bucket b's gradients are complete (the last
+ *                                    command adding into them has run), while backward goes on;
+ *   progress(ctx)                    after every later command while a bucket is in flight;
+ *   finish(ctx, b)                   before the updates of bucket b's parameters, which then
+ *                                    read the gradients as the reducer left them.
+ * Buckets are numbered 0, 1, ... in the order they start, the same order every run. The
+ * callbacks return 0, or non-zero to fail the run (the reducer reports why). The engine knows
+ * nothing of how gradients are combined (app/dist_mpi.c averages them across MPI ranks). Set
+ * it before planning; it must outlive the plans. The CPU backend starts buckets during
+ * backward; the Vulkan backend hands each optimizer's gradients over as one bucket once its
+ * backward is complete (copied to the host and back). */
+typedef struct eng_reducer {
+    void *ctx;
+    size_t bucket_bytes;
+    int (*start)(void *ctx, int bucket, float *const *grads, const size_t *counts, int n);
+    int (*progress)(void *ctx);
+    int (*finish)(void *ctx, int bucket);
+} eng_reducer;
+void eng_adam_set_reducer(eng_adam *opt, const eng_reducer *r);
 /* Number of steps taken (PyTorch's per-parameter 'step'); settable when resuming. */
 int64_t eng_adam_steps(const eng_adam *opt);
 void eng_adam_set_steps(eng_adam *opt, int64_t steps);
@@ -118,6 +140,10 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be);
 void eng_plan_free(eng_plan *p);
 /* Runs the recorded schedule once. Returns 0 or a negative status. */
 int eng_plan_run(eng_plan *p);
+/* Sets the count of runs so far: the next run draws the dropout masks of run runs + 1, as if
+ * it came after that many (translating image k of a list takes the same masks in any
+ * process of a job that shares the list out). */
+void eng_plan_set_runs(eng_plan *p, uint32_t runs);
 /* Copies a node's values (or its gradient) between host memory and the plan. numel floats. */
 int eng_plan_write(eng_plan *p, const eng_node *n, const float *src);
 int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);

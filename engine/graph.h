@@ -93,6 +93,7 @@ struct eng_adam {
     eng_node **exp_avg_sq;
     float lr, beta1, beta2, eps;
     int64_t steps;
+    const struct eng_reducer *reducer; /* eng_adam_set_reducer, or NULL */
 };
 
 typedef struct eng_graph {

@@ -43,6 +43,11 @@ int eng_plan_run(eng_plan *p)
     return p->backend->run(p);
 }
 
+void eng_plan_set_runs(eng_plan *p, uint32_t runs)
+{
+    p->run_index = runs;
+}
+
 int eng_plan_write(eng_plan *p, const eng_node *n, const float *src)
 {
     return p->backend->write(p, n, src);

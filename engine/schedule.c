@@ -130,5 +130,6 @@ void eng_adam_step(eng_graph *g, eng_adam *opt)
 }
 
 void eng_adam_set_lr(eng_adam *opt, float lr) { opt->lr = lr; }
+void eng_adam_set_reducer(eng_adam *opt, const eng_reducer *r) { opt->reducer = r; }
 int64_t eng_adam_steps(const eng_adam *opt) { return opt->steps; }
 void eng_adam_set_steps(eng_adam *opt, int64_t steps) { opt->steps = steps; }

@@ -6,13 +6,15 @@
 # chromium (headless) renders the HTML report pages in the app_report_browser test, which
 # is skipped where it is missing. ONNX export: protobuf-c and onnx.proto (libonnx-dev) to
 # build it; onnx.checker (python3-onnx) and OpenCV's DNN module (python3-opencv) check its
-# files in the app_onnx_runtime test, which is skipped without them.
+# files in the app_onnx_runtime test, which is skipped without them. Open MPI builds
+# data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/dist).
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
       libzip-dev libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
-      libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx python3-opencv"
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx python3-opencv
+      libopenmpi-dev openmpi-bin"
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
 # Robustness checks: valgrind (memcheck test), clang with its runtime libraries (libFuzzer,
 # sanitizers) for the fuzz targets; the runtime is libclang-rt-N-dev on Debian 12 and later,

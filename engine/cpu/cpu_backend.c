@@ -224,6 +224,7 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     }
     memset(cp->arena, 0, total * sizeof(float));
     bind_buffers(g, cp);
+    cpu_bind_buckets(&cp->grads, c->grad);
     c->pool = cb->pool;
     c->threads = cb->threads;
     cp->profile = cpu_profile_new(g);
@@ -271,6 +272,7 @@ static int cpu_run(eng_plan *p)
     cpu_ctx *c = &cp->ctx;
     const eng_graph *g = p->graph;
     c->run_index = p->run_index;
+    memset(cp->grads.inflight, 0, (size_t)g->nopts * sizeof *cp->grads.inflight);
     for (int i = 0; i < g->ncmds; i++) {
         const eng_cmd *cmd = &g->cmds[i];
         const eng_node *n = cmd->node;
@@ -304,8 +306,14 @@ static int cpu_run(eng_plan *p)
             cpu_profile_add(cp->profile, cmd, t1 - t0);
             t0 = t1;
         }
-        for (int a = cp->grads.adam_start[i]; a < cp->grads.adam_start[i + 1]; a++)
-            cpu_adam_param(c, cp->grads.adam[a].opt, cp->grads.adam[a].index);
+        for (int a = cp->grads.adam_start[i]; a < cp->grads.adam_start[i + 1]; a++) {
+            const cpu_adam_entry *e = &cp->grads.adam[a];
+            if (e->finish >= 0 && cpu_bucket_finish(&cp->grads, e->finish))
+                return ENG_EBACKEND;
+            cpu_adam_param(c, e->opt, e->index);
+        }
+        if (cp->grads.nbuckets && cpu_buckets_after(g, &cp->grads, i))
+            return ENG_EBACKEND;
         if (cp->profile && cp->grads.adam_start[i] < cp->grads.adam_start[i + 1])
             cpu_profile_add(cp->profile, &(eng_cmd){.kind = ENG_CMD_ADAM}, cpu_profile_now() - t0);
     }

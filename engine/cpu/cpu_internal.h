@@ -76,7 +76,20 @@ int cpu_plan_values(const eng_graph *g, int *first, int *last);
 typedef struct {
     const eng_adam *opt;
     int index;            /* parameter index in opt */
+    int finish;           /* bucket (index into cpu_grad_plan.buckets) to finish first, or -1 */
 } cpu_adam_entry;
+
+/* A bucket of gradients handed to its optimizer's reducer (eng_reducer, grad_buckets.c). */
+typedef struct {
+    const eng_adam *opt;
+    int slot;             /* opt's index in graph->opts */
+    int index;            /* the bucket's number among opt's buckets (its start order) */
+    int ready;            /* the command after which all its gradients are complete */
+    int n;
+    int *ids;             /* the parameters' node ids */
+    float **grads;        /* their gradient buffers (cpu_bind_buckets) */
+    size_t *counts;
+} cpu_bucket;
 
 typedef struct {
     char *transient;      /* [node id] gradient lives in the shared region */
@@ -87,9 +100,32 @@ typedef struct {
     unsigned char *fresh; /* [cmd] srcs whose gradients the backward overwrites, not adds to */
     int *adam_start;      /* [cmd .. cmd+1): indices into adam of the updates run after cmd */
     cpu_adam_entry *adam;
+    cpu_bucket *buckets;  /* of the optimizers with a reducer, whose updates all run at their
+                           * ADAM command, bucket after bucket */
+    int nbuckets;
+    int *bucket_start;    /* [cmd .. cmd+1): indices into bucket_ids of those started after cmd */
+    int *bucket_ids;
+    int *inflight;        /* [opt slot] buckets started and not finished in the current run */
 } cpu_grad_plan;
 int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp);
 void cpu_grad_plan_free(cpu_grad_plan *gp);
+/* The last command before ADAM command adam_cmd that uses p (its values or gradient): where
+ * p's gradient is complete. adam_cmd itself when there is none. */
+int cpu_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p);
+
+/* ---- gradient buckets (grad_buckets.c) ------------------------------------------------------
+ * cpu_plan_buckets adds the buckets of the optimizer of ADAM command adam_cmd (which has a
+ * reducer) and writes its parameter indices in bucket order to order, and to finish, for each,
+ * the bucket to finish before its update (-1: the same as the previous one's). Once every
+ * optimizer is planned, cpu_index_buckets lists the buckets by start command. */
+int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *order, int *finish);
+int cpu_index_buckets(const eng_graph *g, cpu_grad_plan *gp);
+void cpu_bind_buckets(cpu_grad_plan *gp, float *const *grad);
+/* After command i of a run: starts the buckets complete there, lets those in flight progress.
+ * Before an update: finishes its bucket. ENG_OK or ENG_EBACKEND. */
+int cpu_buckets_after(const eng_graph *g, cpu_grad_plan *gp, int i);
+int cpu_bucket_finish(cpu_grad_plan *gp, int bucket);
+void cpu_buckets_free(cpu_grad_plan *gp);
 
 /* ---- kernels --------------------------------------------------------------------------------
  * forward: writes c->data[n->id] (and c->aux[n->id] where aux_numel > 0) from the srcs' data.

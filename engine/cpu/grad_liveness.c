@@ -15,7 +15,8 @@
  * with the reused op outputs (value_liveness.c): activations die during the backward pass just
  * as gradients are born. Gradients of inputs and of parameters without an optimizer stay
  * readable, and all of them when the graph asks to keep its gradients (nothing is transient
- * then). */
+ * then). The gradients of an optimizer with a reducer live until its ADAM command, where its
+ * updates run after the reduction (grad_buckets.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +42,9 @@ static int uses(const eng_cmd *c, const eng_node *p)
 }
 
 /* Where each Adam update runs: after the last command before its ADAM command that uses the
- * parameter (the ADAM command itself when there is none). */
-static int adam_point(const eng_graph *g, int adam_cmd, const eng_node *p)
+ * parameter (the ADAM command itself when there is none). Optimizers with a reducer update at
+ * their ADAM command, after the reduction (grad_buckets.c). */
+int cpu_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p)
 {
     for (int k = adam_cmd - 1; k >= 0; k--)
         if (uses(&g->cmds[k], p))
@@ -109,10 +111,34 @@ static void scan(const eng_graph *g, const cpu_grad_plan *gp, scan_state *s)
         }
         for (int a = gp->adam_start[i]; a < gp->adam_start[i + 1]; a++)
             touch(s, c, i, gp->adam[a].opt->params[gp->adam[a].index]->id, -1);
+        for (int b = gp->bucket_start[i]; b < gp->bucket_start[i + 1]; b++)
+            for (int k = 0; k < gp->buckets[gp->bucket_ids[b]].n; k++)
+                touch(s, c, i, gp->buckets[gp->bucket_ids[b]].ids[k], -1);
     }
 }
 
 /* ---- Adam points: per command, the updates that run right after it ----------------------- */
+/* Optimizer opt's parameter indices in the order of their updates (bucket order when it has a
+ * reducer), the bucket to finish before each, and the command after which each runs. */
+static int adam_order(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *order,
+                      int *finish, int *point)
+{
+    const eng_adam *opt = g->cmds[adam_cmd].opt;
+    if (opt->reducer) {
+        if (cpu_plan_buckets(g, adam_cmd, gp, order, finish))
+            return -1;
+        for (int p = 0; p < opt->nparams; p++)
+            point[p] = adam_cmd;
+        return 0;
+    }
+    for (int p = 0; p < opt->nparams; p++) {
+        order[p] = p;
+        finish[p] = -1;
+        point[p] = g->keep_grads ? adam_cmd : cpu_grad_complete_point(g, adam_cmd, opt->params[p]);
+    }
+    return 0;
+}
+
 static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
 {
     size_t nc = (size_t)g->ncmds;
@@ -120,44 +146,42 @@ static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
     for (int i = 0; i < g->ncmds; i++)
         if (g->cmds[i].kind == ENG_CMD_ADAM)
             total += g->cmds[i].opt->nparams;
-    int *point = malloc((size_t)(total ? total : 1) * sizeof(int));
-    int *fill = calloc(nc + 1, sizeof(int));
-    gp->adam = malloc((size_t)(total ? total : 1) * sizeof *gp->adam);
+    size_t slots = (size_t)(total ? total : 1);
+    int *point = malloc(slots * sizeof(int)), *order = malloc(slots * sizeof(int));
+    int *finish = malloc(slots * sizeof(int)), *fill = calloc(nc + 1, sizeof(int));
+    gp->adam = malloc(slots * sizeof *gp->adam);
     gp->adam_start = calloc(nc + 1, sizeof(int));
-    if (!point || !fill || !gp->adam || !gp->adam_start) {
-        free(point);
-        free(fill);
-        return -1;
-    }
-    int k = 0;
-    for (int i = 0; i < g->ncmds; i++) {
+    int rc = point && order && finish && fill && gp->adam && gp->adam_start ? 0 : -1;
+    for (int i = 0, k = 0; i < g->ncmds && !rc; i++) {
         const eng_cmd *c = &g->cmds[i];
         if (c->kind != ENG_CMD_ADAM)
             continue;
-        for (int p = 0; p < c->opt->nparams; p++) {
-            point[k] = g->keep_grads ? i : adam_point(g, i, c->opt->params[p]);
+        rc = adam_order(g, i, gp, order + k, finish + k, point + k);
+        for (int p = 0; p < c->opt->nparams && !rc; p++, k++) {
             fill[point[k]]++;
             transient[c->opt->params[p]->id] = !g->keep_grads;
-            k++;
         }
     }
-    for (size_t i = 0, start = 0; i <= nc; i++) { /* counts -> start offsets */
+    for (size_t i = 0, start = 0; i <= nc && !rc; i++) { /* counts -> start offsets */
         size_t n = (size_t)fill[i];
         gp->adam_start[i] = (int)start;
         fill[i] = (int)start;
         start += n;
     }
-    k = 0;
-    for (int i = 0; i < g->ncmds; i++) {
+    for (int i = 0, k = 0; i < g->ncmds && !rc; i++) {
         const eng_cmd *c = &g->cmds[i];
         if (c->kind != ENG_CMD_ADAM)
             continue;
         for (int p = 0; p < c->opt->nparams; p++, k++)
-            gp->adam[fill[point[k]]++] = (cpu_adam_entry){c->opt, p};
+            gp->adam[fill[point[k]]++] = (cpu_adam_entry){c->opt, order[k], finish[k]};
     }
+    if (!rc)
+        rc = cpu_index_buckets(g, gp);
     free(point);
+    free(order);
+    free(finish);
     free(fill);
-    return 0;
+    return rc;
 }
 
 int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
@@ -219,5 +243,6 @@ void cpu_grad_plan_free(cpu_grad_plan *gp)
     free(gp->fresh);
     free(gp->adam_start);
     free(gp->adam);
+    cpu_buckets_free(gp);
     memset(gp, 0, sizeof *gp);
 }

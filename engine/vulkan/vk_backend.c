@@ -1,5 +1,6 @@
 /* The Vulkan eng_backend: plan = allocate, initialise, lower and record once; run = update the
- * per-run parameters and re-submit the recorded command buffer. */
+ * per-run parameters and re-submit the recorded command buffer (in segments, with the host
+ * reducing gradients between them, where an optimizer has a reducer). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ typedef struct {
     vk_layout layout;
     vk_steps steps;
     vk_recording recording;
+    vk_reduction *reductions; /* [steps.ncuts] */
 } vk_plan;
 
 static vk_ctx *ctx_of(const eng_plan *p) { return p->backend->impl; }
@@ -28,6 +30,7 @@ static void release(eng_plan *p)
     vk_ctx *ctx = ctx_of(p);
     vkDeviceWaitIdle(ctx->device);
     vk_recording_free(ctx, &vp->recording);
+    vk_reductions_free(vp->reductions, vp->steps.ncuts);
     vk_steps_free(&vp->steps);
     vk_layout_free(&vp->layout);
     vk_memory_free(ctx, &vp->memory);
@@ -93,6 +96,8 @@ static int plan(eng_backend *be, eng_plan *p)
     if (status == 0)
         status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph);
     if (status == 0)
+        status = vk_reductions_new(&vp->steps, &vp->reductions);
+    if (status == 0)
         status = vk_record(ctx, &vp->memory, &vp->steps, vp->layout.dummy, &vp->recording);
     if (status != 0) {
         release(p);
@@ -126,7 +131,13 @@ static int run(eng_plan *p)
 {
     vk_plan *vp = p->impl;
     write_run_params(p, vp);
-    return vk_submit_recording(ctx_of(p), &vp->recording);
+    int status = 0;
+    for (int k = 0; k < vp->recording.nsegments && !status; k++) {
+        status = vk_submit_segment(ctx_of(p), &vp->recording, k);
+        if (!status && k < vp->steps.ncuts)
+            status = vk_reduce(ctx_of(p), &vp->memory, &vp->layout, &vp->reductions[k]);
+    }
+    return status;
 }
 
 static int write(eng_plan *p, const eng_node *n, const float *src)

@@ -129,9 +129,14 @@ typedef struct {
     float fill_value;           /* VK_STEP_FILL: regions[0] = value */
 } vk_step;
 
+/* Cuts: the recording is split before the Adam steps of each optimizer with a reducer, where
+ * the host reduces its gradients between two submissions (vk_reduce.c). */
 typedef struct {
     vk_step *steps;
     int nsteps, cap_steps;
+    int *cuts;                /* [ncuts] the step index each cut comes before */
+    const eng_adam **cut_opts;
+    int ncuts;
 } vk_steps;
 
 /* Per-node region ids. */
@@ -151,13 +156,26 @@ void vk_steps_free(vk_steps *s);
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */
 typedef struct {
     VkDescriptorPool descriptor_pool;
-    VkCommandBuffer command_buffer;
+    VkCommandBuffer *segments; /* one command buffer per part between cuts: ncuts + 1 */
+    int nsegments;
     VkFence fence;
 } vk_recording;
 
 int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r);
 void vk_recording_free(vk_ctx *ctx, vk_recording *r);
-/* Submits the recorded command buffer and waits for it. */
-int vk_submit_recording(vk_ctx *ctx, vk_recording *r);
+/* Submits segment k of the recording and waits for it. */
+int vk_submit_segment(vk_ctx *ctx, vk_recording *r, int k);
+
+/* ---- gradient reduction (vk_reduce.c) -------------------------------------------------------
+ * At a cut, the gradients of the cut's optimizer go to the host, through its reducer as one
+ * bucket (started once backward is complete: no overlap with it), and back. */
+typedef struct {
+    const eng_adam *opt;
+    float **grads;
+    size_t *counts;
+} vk_reduction;
+int vk_reductions_new(const vk_steps *s, vk_reduction **out);
+void vk_reductions_free(vk_reduction *r, int n);
+int vk_reduce(vk_ctx *ctx, vk_memory *m, const vk_layout *l, const vk_reduction *r);
 
 #endif

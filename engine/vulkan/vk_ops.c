@@ -58,6 +58,8 @@ void vk_layout_free(vk_layout *l)
 void vk_steps_free(vk_steps *s)
 {
     free(s->steps);
+    free(s->cuts);
+    free(s->cut_opts);
     memset(s, 0, sizeof *s);
 }
 
@@ -280,8 +282,28 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
     }
 }
 
+/* A cut before the next step, where the host reduces opt's gradients. */
+static void cut(lowering *lw, const eng_adam *opt)
+{
+    vk_steps *s = lw->steps;
+    int *cuts = realloc(s->cuts, (size_t)(s->ncuts + 1) * sizeof *cuts);
+    const eng_adam **opts = realloc(s->cut_opts, (size_t)(s->ncuts + 1) * sizeof *opts);
+    if (cuts)
+        s->cuts = cuts;
+    if (opts)
+        s->cut_opts = opts;
+    if (!cuts || !opts) {
+        lw->failed = 1;
+        return;
+    }
+    cuts[s->ncuts] = s->nsteps;
+    opts[s->ncuts++] = opt;
+}
+
 static void adam(lowering *lw, const eng_adam *opt, uint32_t slot)
 {
+    if (opt->reducer)
+        cut(lw, opt);
     for (int i = 0; i < opt->nparams; i++) {
         const eng_node *p = opt->params[i];
         vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ADAM);

@@ -1,6 +1,7 @@
-/* Records the lowered schedule once into a command buffer: a descriptor set per dispatch and
- * a pipeline barrier only where a step touches a region that an earlier step, not yet behind a
- * barrier, wrote (read-after-write, write-after-write) or read (write-after-read). */
+/* Records the lowered schedule once into command buffers (one per segment between cuts): a
+ * descriptor set per dispatch and a pipeline barrier only where a step touches a region that
+ * an earlier step, not yet behind a barrier, wrote (read-after-write, write-after-write) or
+ * read (write-after-read). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,12 +97,15 @@ static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int du
     vkUpdateDescriptorSets(ctx->device, 1, &write, 0, NULL);
 }
 
+/* Steps [from, to) into cb; *set counts the descriptor sets used so far. */
 static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
-                         const VkDescriptorSet *sets, hazards *h, VkCommandBuffer cb)
+                         const VkDescriptorSet *sets, int *set, hazards *h, VkCommandBuffer cb,
+                         int from, int to)
 {
     vk_full_barrier(cb);
-    int set = 0;
-    for (int i = 0; i < s->nsteps; i++) {
+    memset(h->written, 0, (size_t)h->nregions);
+    memset(h->read, 0, (size_t)h->nregions);
+    for (int i = from; i < to; i++) {
         const vk_step *st = &s->steps[i];
         if (needs_barrier(h, st)) {
             barrier(cb);
@@ -119,7 +123,7 @@ static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
                           ctx->pipelines[st->kernel][st->variant]);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout, 0, 1,
-                                &sets[set++], 0, NULL);
+                                &sets[(*set)++], 0, NULL);
         vkCmdPushConstants(cb, ctx->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                            sizeof st->push, st->push);
         vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
@@ -151,22 +155,30 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
     for (int i = 0, set = 0; i < s->nsteps && status == 0; i++)
         if (s->steps[i].kind == VK_STEP_DISPATCH)
             write_set(ctx, m, &s->steps[i], dummy_region, sets[set++]);
+    r->nsegments = s->ncuts + 1;
+    r->segments = calloc((size_t)r->nsegments, sizeof *r->segments);
+    if (status == 0 && !r->segments)
+        status = eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
     VkCommandBufferAllocateInfo alloc = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
         .commandPool = ctx->command_pool,
         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-        .commandBufferCount = 1,
+        .commandBufferCount = (uint32_t)r->nsegments,
     };
     VkResult res = VK_SUCCESS;
     if (status == 0 && (res = vkAllocateCommandBuffers(ctx->device, &alloc,
-                                                       &r->command_buffer)) != VK_SUCCESS)
+                                                       r->segments)) != VK_SUCCESS)
         status = vk_fail(res, "vkAllocateCommandBuffers");
     VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    if (status == 0 && (res = vkBeginCommandBuffer(r->command_buffer, &begin)) != VK_SUCCESS)
-        status = vk_fail(res, "vkBeginCommandBuffer");
-    if (status == 0) {
-        record_steps(ctx, m, s, sets, &h, r->command_buffer);
-        if ((res = vkEndCommandBuffer(r->command_buffer)) != VK_SUCCESS)
+    for (int k = 0, set = 0; k < r->nsegments && status == 0; k++) {
+        VkCommandBuffer cb = r->segments[k];
+        if ((res = vkBeginCommandBuffer(cb, &begin)) != VK_SUCCESS) {
+            status = vk_fail(res, "vkBeginCommandBuffer");
+            break;
+        }
+        record_steps(ctx, m, s, sets, &set, &h, cb, k ? s->cuts[k - 1] : 0,
+                     k < s->ncuts ? s->cuts[k] : s->nsteps);
+        if ((res = vkEndCommandBuffer(cb)) != VK_SUCCESS)
             status = vk_fail(res, "vkEndCommandBuffer");
     }
     VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
@@ -182,19 +194,21 @@ void vk_recording_free(vk_ctx *ctx, vk_recording *r)
 {
     if (r->fence)
         vkDestroyFence(ctx->device, r->fence, NULL);
-    if (r->command_buffer)
-        vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &r->command_buffer);
+    if (r->segments && r->segments[0])
+        vkFreeCommandBuffers(ctx->device, ctx->command_pool, (uint32_t)r->nsegments,
+                             r->segments);
+    free(r->segments);
     if (r->descriptor_pool)
         vkDestroyDescriptorPool(ctx->device, r->descriptor_pool, NULL);
     memset(r, 0, sizeof *r);
 }
 
-int vk_submit_recording(vk_ctx *ctx, vk_recording *r)
+int vk_submit_segment(vk_ctx *ctx, vk_recording *r, int k)
 {
     VkSubmitInfo submit = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = 1,
-        .pCommandBuffers = &r->command_buffer,
+        .pCommandBuffers = &r->segments[k],
     };
     VkResult res = vkResetFences(ctx->device, 1, &r->fence);
     if (res == VK_SUCCESS)

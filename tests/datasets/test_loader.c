@@ -184,6 +184,48 @@ static void test_aligned(const char *root)
     free_stream(&s);
 }
 
+/* Shards (DistributedSampler): 10 pairs in 3 shards of ceil(10 / 3) = 4, item k of shard r
+ * being item (r + 3 k) mod 10 of the unsharded epoch, names and pixels (crops, flips), over
+ * two epochs. */
+static void test_shards(const char *root)
+{
+    pair_loader_opts o = base_opts(root);
+    o.batch_size = 1;
+    stream all = read_stream(&o, 20); /* two epochs */
+    int covered[10] = {0};
+    for (int r = 0; r < 3; r++) {
+        o.shard_rank = r;
+        o.shard_count = 3;
+        char err[512];
+        pair_loader *l = pair_loader_open(&o, err, sizeof err);
+        CHECK(l && pair_loader_batches_per_epoch(l) == 4);
+        pair_loader_close(l);
+        stream s = read_stream(&o, 8);
+        for (int k = 0; s.names && all.names && k < 8; k++) {
+            int q = (r + 3 * (k % 4)) % 10 + 10 * (k / 4);
+            CHECK(!strcmp(s.names[k], all.names[q]));
+            CHECK(!memcmp(s.a + k * s.per, all.a + q * all.per, s.per * sizeof(float)));
+            CHECK(s.done[k] == (k % 4 == 3));
+            covered[q % 10] = 1;
+        }
+        free_stream(&s);
+    }
+    for (int q = 0; q < 10; q++)
+        CHECK(covered[q]);
+    /* Serial: natural order, padded by wrapping. */
+    o.serial = 1;
+    o.shard_rank = 1;
+    stream s = read_stream(&o, 4);
+    const char *want[] = {"2.png", "5.png", "8.png", "1.png"};
+    for (int k = 0; s.names && k < 4; k++)
+        CHECK(!strcmp(s.names[k], want[k]));
+    free_stream(&s);
+    free_stream(&all);
+    o.shard_rank = 3;
+    char err[512];
+    CHECK(pair_loader_open(&o, err, sizeof err) == NULL && strstr(err, "shard 3 of 3"));
+}
+
 static void test_separate_btoa(const char *root)
 {
     pair_loader_opts o = base_opts(root);
@@ -330,6 +372,7 @@ int main(void)
         write_aligned(path, i, 2 * W);
     }
     test_aligned(root);
+    test_shards(root);
 
     snprintf(root, sizeof root, "%s/separate", tmp);
     const char *dirs[] = {"", "/A", "/B", "/A/train", "/B/train"};

@@ -1,0 +1,14 @@
+/* The device of each rank of a job (mpirun -np N pix2pix train|translate). */
+#ifndef APP_DIST_DEVICE_H
+#define APP_DIST_DEVICE_H
+
+#include <stddef.h>
+
+/* With several ranks the default device ("auto") becomes, for local rank K of a machine,
+ * vulkan:N for the K-th Vulkan GPU (discrete or integrated) where the machine has at least
+ * as many as it has ranks, else the CPU; on the CPU, threads 0 splits the cores between the
+ * local ranks. Other devices are kept. *device points to the spec (in buf when rewritten). */
+void dist_device(const char *spec, int threads, const char **device, int *threads_out,
+                 char *buf, size_t len);
+
+#endif
