@@ -124,7 +124,7 @@ static int make_inputs(const char *dir, const char *corpus)
     free(png);
     unsigned char *jpg = encode(40, 30, 3, 1, &n);
     write_file(dir, "good_jpeg.jpg", jpg, n);
-    write_file(dir, "truncated.jpg", jpg, n * 2 / 3);
+    write_file(dir, "truncated_jpeg.jpg", jpg, n * 2 / 3);
     jpg[0] = 'G';
     write_file(dir, "wrong_magic.jpg", jpg, n);
     free(jpg);
