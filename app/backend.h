@@ -17,5 +17,10 @@ const char *app_default_device(void);
  * noted on stderr, once per process and not when quiet. */
 eng_backend *app_backend_open(const char *device, int threads, int quiet, char *err,
                               size_t errlen);
+/* Every device of a comma-separated list ("vulkan:0,vulkan:1,cpu"; one may repeat), into out
+ * (at most max). threads > 0: each CPU entry's threads; <= 0: app_default_threads() shared
+ * out among the "cpu" entries. Returns how many, or -1 with a reason in err (none left open). */
+int app_backends_open(const char *list, int threads, int quiet, eng_backend **out, int max,
+                      char *err, size_t errlen);
 
 #endif

@@ -61,37 +61,87 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **fs_list_images(const char *dir, int *count)
+typedef struct {
+    char **v;
+    int n, cap, failed;
+} str_list;
+
+static void push(str_list *l, const char *dir, const char *name)
 {
-    *count = 0;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        char **v = realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v) {
+            l->failed = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    size_t len = strlen(dir) + strlen(name) + 2;
+    if (!(l->v[l->n] = malloc(len))) {
+        l->failed = 1;
+        return;
+    }
+    snprintf(l->v[l->n++], len, "%s/%s", dir, name);
+}
+
+/* Appends dir's images, sorted; with tree, then those of its subfolders (not through links,
+ * not skip), one after another in name order. -1 when dir cannot be read. */
+static int list_dir(const char *dir, int tree, const char *skip, str_list *out)
+{
     DIR *d = opendir(dir);
     if (!d)
-        return NULL;
-    char **list = NULL;
-    int n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !is_image_name(e->d_name))
+        return -1;
+    str_list dirs = {0};
+    int first = out->n;
+    for (struct dirent *e; (e = readdir(d)) != NULL && !out->failed;) {
+        if (e->d_name[0] == '.')
             continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nl = realloc(list, sizeof *nl * (size_t)cap);
-            if (!nl)
-                break;
-            list = nl;
+        if (is_image_name(e->d_name)) {
+            push(out, dir, e->d_name);
+        } else if (tree) {
+            struct stat st;
+            push(&dirs, dir, e->d_name);
+            if (dirs.failed || lstat(dirs.v[dirs.n - 1], &st) || !S_ISDIR(st.st_mode) ||
+                (skip && fs_same_file(dirs.v[dirs.n - 1], skip)))
+                free(dirs.v[--dirs.n]);
         }
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        list[n] = malloc(len);
-        if (!list[n])
-            break;
-        snprintf(list[n], len, "%s/%s", dir, e->d_name);
-        n++;
     }
     closedir(d);
-    if (n)
-        qsort(list, (size_t)n, sizeof *list, cmp_str);
-    *count = n;
-    return list;
+    qsort(out->v + first, (size_t)(out->n - first), sizeof *out->v, cmp_str);
+    if (dirs.n)
+        qsort(dirs.v, (size_t)dirs.n, sizeof *dirs.v, cmp_str);
+    for (int i = 0; i < dirs.n; i++) {
+        if (!out->failed)
+            list_dir(dirs.v[i], tree, skip, out); /* an unreadable subfolder has no images */
+        free(dirs.v[i]);
+    }
+    out->failed |= dirs.failed;
+    free(dirs.v);
+    return 0;
+}
+
+static char **list_images(const char *dir, int tree, const char *skip, int *count)
+{
+    str_list l = {0};
+    *count = 0;
+    if (list_dir(dir, tree, skip, &l) || l.failed || !l.n) {
+        fs_free_list(l.v, l.n);
+        return NULL;
+    }
+    *count = l.n;
+    return l.v;
+}
+
+char **fs_list_images(const char *dir, int *count)
+{
+    return list_images(dir, 0, NULL, count);
+}
+
+char **fs_list_images_tree(const char *dir, const char *skip, int *count)
+{
+    return list_images(dir, 1, skip, count);
 }
 
 void fs_free_list(char **list, int count)

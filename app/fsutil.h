@@ -13,6 +13,9 @@ int fs_same_file(const char *a, const char *b);
 /* Sorted paths of the .png/.jpg/.jpeg files (any case) directly in dir; *count entries.
  * NULL on error (errno set) or when empty (count 0). Free with fs_free_list. */
 char **fs_list_images(const char *dir, int *count);
+/* The same, then the images of every subfolder, recursively (in name order, a folder's own
+ * images first; links to folders and the folder skip (NULL: none) are not entered). */
+char **fs_list_images_tree(const char *dir, const char *skip, int *count);
 void fs_free_list(char **list, int count);
 /* The file name without folder and extension: /a/b/x.y.png -> x.y */
 void fs_stem(const char *path, char *out, size_t len);

@@ -117,8 +117,10 @@ void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int
 void net_release(net *n)
 {
     free(n->t);
+    free(n->sites);
     n->t = NULL;
-    n->n = n->cap = 0;
+    n->sites = NULL;
+    n->n = n->cap = n->nsites = n->cap_sites = 0;
 }
 
 const net_tensor *net_find_key(const net *n, const char *key)
@@ -218,7 +220,8 @@ eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, in
     if (norm == NORM_NONE)
         return x;
     if (norm == NORM_INSTANCE) /* affine=False, no running statistics: no tensors */
-        return eng_instance_norm2d(n->g, x, NULL, NULL, 1e-5f);
+        return n->stats ? net_norm_site_layer(n, x, norm, NULL, NULL, NULL, NULL, NULL)
+                        : eng_instance_norm2d(n->g, x, NULL, NULL, 1e-5f);
     char name[ENG_NAME_MAX];
     int one = 1;
     snprintf(name, sizeof name, "%s.weight", key);
@@ -231,6 +234,8 @@ eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, in
     eng_node *var = net_tensor_get(n, name, 1, &channels, 0, INIT_ONE);
     snprintf(name, sizeof name, "%s.num_batches_tracked", key);
     eng_node *count = net_tensor_get(n, name, 1, &one, 0, INIT_ZERO);
+    if (n->stats)
+        return net_norm_site_layer(n, x, norm, w, b, mean, var, count);
     return eng_batch_norm2d(n->g, x, w, b, mean, var, count, n->training, 0.1f, 1e-5f);
 }
 

@@ -60,6 +60,20 @@ typedef struct {
 
 /* One network inside a graph: its tensors (created on the first application, found again on
  * the next ones) and how it runs. */
+/* Normalisation with statistics from outside the run (net.stats), so that the tiles of one
+ * image can share the whole image's statistics. Each normalisation layer (batch or instance)
+ * measures the per-channel mean and variance of its input over the run into seen_mean and
+ * seen_var, through a side batch norm of momentum 1 whose output feeds only a sum (its memory
+ * is reused at once); with NET_STATS_FIXED it normalises with the states mean and var instead
+ * of the run's own statistics (as an eval-mode batch norm). */
+typedef enum { NET_STATS_OFF, NET_STATS_MEASURE, NET_STATS_FIXED } net_stats_mode;
+typedef struct {
+    eng_node *mean, *var;           /* NET_STATS_FIXED: what the layer normalises with */
+    eng_node *seen_mean, *seen_var; /* after a run: its input's mean and unbiased variance */
+    int channels;
+    double count;                   /* values per channel in one run */
+} net_norm_site;
+
 typedef struct {
     eng_graph *g;
     char prefix[16];        /* graph node names are prefix + key, so G and D share a graph */
@@ -69,6 +83,9 @@ typedef struct {
     int dropout;            /* Dropout layers active */
     uint32_t dropout_seed;
     int ndropout;           /* dropout layers created so far (each gets its own seed) */
+    net_stats_mode stats;   /* set before applying the network; OFF after net_init_struct */
+    net_norm_site *sites;   /* with stats: one per normalisation layer, in network order */
+    int nsites, cap_sites;
 } net;
 
 void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int dropout,
@@ -98,6 +115,10 @@ eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, in
                      int pad, int out_pad, int bias);
 /* The norm layer at key (a pass-through for NORM_NONE). */
 eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, int channels);
+/* net_norm_layer with n->stats set (net_norm_sites.c); w, b, count: the batch norm's weight,
+ * bias and counter (NULL for instance norm). */
+eng_node *net_norm_site_layer(net *n, eng_node *x, net_norm norm, eng_node *w, eng_node *b,
+                              eng_node *mean, eng_node *var, eng_node *count);
 eng_node *net_dropout(net *n, eng_node *x);
 eng_node *net_unet(net *n, const gen_config *c, eng_node *x);
 eng_node *net_resnet(net *n, const gen_config *c, eng_node *x);

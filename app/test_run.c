@@ -13,20 +13,11 @@
 #include "app/translate.h"
 #include "datasets/pairs.h"
 
-static int alloc_image(image *img, int w, int h, int c)
-{
-    img->width = w;
-    img->height = h;
-    img->channels = c;
-    img->pixels = malloc((size_t)w * h * c);
-    return img->pixels ? 0 : -1;
-}
-
 /* Splits an aligned A|B image into its halves. */
 static int split_pair(const image *ab, image *a, image *b)
 {
     int w = ab->width / 2, h = ab->height, c = ab->channels;
-    if (w < 1 || alloc_image(a, w, h, c) || alloc_image(b, w, h, c))
+    if (w < 1 || image_alloc(a, w, h, c) || image_alloc(b, w, h, c))
         return -1;
     for (int y = 0; y < h; y++) {
         const uint8_t *row = ab->pixels + (size_t)y * ab->width * c;
@@ -96,7 +87,7 @@ static int test_one(generator *r, const test_config *c, const pair_entry *e, tes
                 b.height);
         goto done;
     }
-    if (translate_image(r, in, 0, &out, err, sizeof err)) {
+    if (translate_image(r, in, &(translate_options){0}, &out, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", e->a_path, err);
         goto done;
     }

@@ -6,15 +6,10 @@
 
 #include "app/fsutil.h"
 #include "app/progress.h"
-#include "app/translate.h"
 #include "app/translate_pipeline.h"
 
 /* Encoding (PNG above all) is the slowest stage for small models: two threads share it. */
 #define SAVERS 2
-/* Images in flight at once: one decoding, one waiting, one computing, one per saver. */
-#define SLOTS (3 + SAVERS)
-/* Room for every slot and the end markers. */
-#define QUEUE_CAP (SLOTS + SAVERS)
 
 /* One file travelling through the stages. A stage that fails writes msg and the later stages
  * pass the job on untouched; a saver prints it. */
@@ -28,43 +23,56 @@ typedef struct {
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t changed;
-    job *items[QUEUE_CAP];
-    int head, count;
+    job **items;
+    int cap, head, count;
 } queue;
 
+typedef struct pipeline pipeline;
 typedef struct {
-    generator *r;
+    pipeline *p;
+    int index;
+    const translate_worker *w;
+    pthread_t thread;
+} worker;
+
+struct pipeline {
     const translate_settings *s;
-    char **files;
-    const int *owner;
+    char **inputs, **outputs;
     int n, first, step; /* files first, first + step, ... of the n */
-    job slots[SLOTS];
+    int nworkers, nslots;
+    job *slots;
+    worker workers[TRANSLATE_MAX_WORKERS];
     queue free_slots, loaded, computed;
     pthread_mutex_t report_mu; /* the savers' reports below and stderr */
     progress prog;
-    int failed;
-    double load_s, compute_s, save_s; /* load_s, compute_s: each written by one thread only */
-} pipeline;
+    int failed, saving;
+    double load_s, save_s;     /* load_s: written by the loader only */
+    translate_stats *stats;    /* compute_s, images: each written by its worker only */
+};
 
-static void queue_init(queue *q)
+static int queue_init(queue *q, int cap)
 {
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->changed, NULL);
+    q->items = malloc(sizeof *q->items * (size_t)cap);
+    q->cap = cap;
     q->head = q->count = 0;
+    return q->items ? 0 : -1;
 }
 
 static void queue_destroy(queue *q)
 {
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->changed);
+    free(q->items);
 }
 
 static void queue_push(queue *q, job *j)
 {
     pthread_mutex_lock(&q->mu);
-    while (q->count == QUEUE_CAP)
+    while (q->count == q->cap)
         pthread_cond_wait(&q->changed, &q->mu);
-    q->items[(q->head + q->count++) % QUEUE_CAP] = j;
+    q->items[(q->head + q->count++) % q->cap] = j;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
 }
@@ -75,7 +83,7 @@ static job *queue_pop(queue *q)
     while (q->count == 0)
         pthread_cond_wait(&q->changed, &q->mu);
     job *j = q->items[q->head];
-    q->head = (q->head + 1) % QUEUE_CAP;
+    q->head = (q->head + 1) % q->cap;
     q->count--;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
@@ -93,45 +101,54 @@ static void fail(job *j, const char *fmt, ...)
 static void load_stage(pipeline *p, job *j, int i)
 {
     char err[512];
-    const char *path = p->files[i];
+    const char *path = p->inputs[i];
     double t0 = now_seconds();
     j->index = i;
     j->msg[0] = '\0';
-    if (p->owner && p->owner[i] != i)
-        fail(j, "%s: skipped: %s has the same base name, and so the same output name\n", path,
-             p->files[p->owner[i]]);
-    else if (image_load(path, p->s->max_pixels, &j->in, err, sizeof err))
+    if (image_load_as(path, p->s->max_pixels, p->s->keep, &j->in, err, sizeof err))
         fail(j, "%s: %s\n", path, err);
     p->load_s += now_seconds() - t0;
 }
 
-static void compute_stage(pipeline *p, job *j)
+static void compute_stage(worker *w, job *j)
 {
     char err[512];
     if (j->msg[0])
         return;
     double t0 = now_seconds();
-    p->r->image = j->index;
-    int rc = translate_image(p->r, &j->in, p->s->full_res, &j->out, err, sizeof err);
-    p->compute_s += now_seconds() - t0;
+    w->w->r->image = j->index;
+    int rc = translate_image(w->w->r, &j->in, &w->w->opts, &j->out, err, sizeof err);
+    w->p->stats->compute_s[w->index] += now_seconds() - t0;
+    w->p->stats->images[w->index]++;
     image_free(&j->in);
     if (rc)
-        fail(j, "%s: %s\n", p->files[j->index], err);
+        fail(j, "%s: %s\n", w->p->inputs[j->index], err);
+}
+
+/* The folder of path (made if needed), for outputs in subfolders of --output. */
+static int make_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    return fs_mkdirs(dir);
 }
 
 /* Writes the result (atomically, as image_save_* do), reports a failure, counts progress. */
 static void save_stage(pipeline *p, job *j)
 {
-    const char *path = p->files[j->index];
-    char err[512], stem[1024], out_path[4096];
+    const char *path = p->inputs[j->index], *out_path = p->outputs[j->index];
+    char err[512];
     double t0 = now_seconds();
     if (!j->msg[0]) {
-        fs_stem(path, stem, sizeof stem);
-        snprintf(out_path, sizeof out_path, "%s/%s.%s", p->s->output, stem,
-                 p->s->jpg ? "jpg" : "png");
         if (fs_same_file(path, out_path))
             fail(j, "%s: the output would overwrite the input (choose another --output)\n",
                  path);
+        else if (make_parent(out_path))
+            fail(j, "%s: cannot make its folder\n", out_path);
         else if (p->s->jpg ? image_save_jpeg(out_path, &j->out, p->s->quality, err, sizeof err)
                            : image_save_png(out_path, &j->out, err, sizeof err))
             fail(j, "%s: %s\n", out_path, err);
@@ -156,7 +173,24 @@ static void *loader_main(void *arg)
         load_stage(p, j, i);
         queue_push(&p->loaded, j);
     }
-    queue_push(&p->loaded, NULL);
+    for (int k = 0; k < p->nworkers; k++)
+        queue_push(&p->loaded, NULL);
+    return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pipeline *p = w->p;
+    for (job *j; (j = queue_pop(&p->loaded));) {
+        compute_stage(w, j);
+        if (p->saving) {
+            queue_push(&p->computed, j);
+        } else {
+            save_stage(p, j);
+            queue_push(&p->free_slots, j);
+        }
+    }
     return NULL;
 }
 
@@ -170,6 +204,38 @@ static void *saver_main(void *arg)
     return NULL;
 }
 
+/* The stages on their threads: the calling thread is worker 0, the others get threads (as
+ * many as can be started). */
+static void run_threads(pipeline *p, pthread_t loader)
+{
+    pthread_t savers[SAVERS];
+    while (p->saving < SAVERS && !pthread_create(&savers[p->saving], NULL, saver_main, p))
+        p->saving++;
+    int started = 1;
+    while (started < p->nworkers && !pthread_create(&p->workers[started].thread, NULL,
+                                                    worker_main, &p->workers[started]))
+        started++;
+    worker_main(&p->workers[0]);
+    for (int k = 1; k < started; k++)
+        pthread_join(p->workers[k].thread, NULL);
+    /* Workers that never started leave their end markers: the calling thread took the rest. */
+    for (int k = 0; k < p->saving; k++)
+        queue_push(&p->computed, NULL);
+    for (int k = 0; k < p->saving; k++)
+        pthread_join(savers[k], NULL);
+    pthread_join(loader, NULL);
+}
+
+static void pipeline_free(pipeline *p)
+{
+    queue_destroy(&p->free_slots);
+    queue_destroy(&p->loaded);
+    queue_destroy(&p->computed);
+    pthread_mutex_destroy(&p->report_mu);
+    free(p->slots);
+    free(p);
+}
+
 int translate_share(const translate_settings *s, int n)
 {
     if (s->step <= 1)
@@ -177,56 +243,54 @@ int translate_share(const translate_settings *s, int n)
     return n > s->first ? (n - s->first + s->step - 1) / s->step : 0;
 }
 
-int translate_files(generator *r, const translate_settings *s, char **files, const int *owner,
-                    int n, translate_stats *stats)
+int translate_files(const translate_worker *workers, int nworkers, const translate_settings *s,
+                    char **inputs, char **outputs, int n, translate_stats *stats)
 {
     pipeline *p = calloc(1, sizeof *p);
     if (!p)
         return -1;
-    *p = (pipeline){.r = r, .s = s, .files = files, .owner = owner, .n = n,
-                    .first = s->step > 1 ? s->first : 0, .step = s->step > 1 ? s->step : 1};
-    queue_init(&p->free_slots);
-    queue_init(&p->loaded);
-    queue_init(&p->computed);
+    *stats = (translate_stats){0};
+    /* In flight: one decoding, per worker one computing and one waiting, one per saver; the
+     * queues also hold the end markers. */
+    int nslots = 1 + 2 * nworkers + SAVERS, cap = nslots + nworkers + SAVERS;
+    p->s = s;
+    p->inputs = inputs;
+    p->outputs = outputs;
+    p->n = n;
+    p->first = s->step > 1 ? s->first : 0;
+    p->step = s->step > 1 ? s->step : 1;
+    p->nworkers = nworkers;
+    p->stats = stats;
+    p->slots = calloc((size_t)nslots, sizeof *p->slots);
     pthread_mutex_init(&p->report_mu, NULL);
-    for (int k = 0; k < SLOTS; k++)
+    int ok = !queue_init(&p->free_slots, cap) & !queue_init(&p->loaded, cap) &
+             !queue_init(&p->computed, cap);
+    if (!ok || !p->slots) {
+        pipeline_free(p);
+        return -1;
+    }
+    for (int k = 0; k < nworkers; k++)
+        p->workers[k] = (worker){.p = p, .index = k, .w = &workers[k]};
+    for (int k = 0; k < nslots; k++)
         queue_push(&p->free_slots, &p->slots[k]);
     progress_init(&p->prog, "img", translate_share(s, n), s->quiet || n == 1);
     double t0 = now_seconds();
-    pthread_t loader, savers[SAVERS];
+    pthread_t loader;
     if (pthread_create(&loader, NULL, loader_main, p)) {
-        /* No threads to be had: the same stages one file after another. */
+        /* No threads to be had: the same stages one file after another, on the first device. */
         for (int i = p->first; i < n; i += p->step) {
             load_stage(p, &p->slots[0], i);
-            compute_stage(p, &p->slots[0]);
+            compute_stage(&p->workers[0], &p->slots[0]);
             save_stage(p, &p->slots[0]);
         }
     } else {
-        int saving = 0;
-        while (saving < SAVERS && !pthread_create(&savers[saving], NULL, saver_main, p))
-            saving++;
-        for (job *j; (j = queue_pop(&p->loaded));) {
-            compute_stage(p, j);
-            if (saving) {
-                queue_push(&p->computed, j);
-            } else {
-                save_stage(p, j);
-                queue_push(&p->free_slots, j);
-            }
-        }
-        for (int k = 0; k < saving; k++)
-            queue_push(&p->computed, NULL);
-        for (int k = 0; k < saving; k++)
-            pthread_join(savers[k], NULL);
-        pthread_join(loader, NULL);
+        run_threads(p, loader);
     }
     progress_end(&p->prog);
-    *stats = (translate_stats){p->failed, now_seconds() - t0, p->load_s, p->compute_s,
-                               p->save_s};
-    queue_destroy(&p->free_slots);
-    queue_destroy(&p->loaded);
-    queue_destroy(&p->computed);
-    pthread_mutex_destroy(&p->report_mu);
-    free(p);
+    stats->failed = p->failed;
+    stats->wall_s = now_seconds() - t0;
+    stats->load_s = p->load_s;
+    stats->save_s = p->save_s;
+    pipeline_free(p);
     return 0;
 }

@@ -41,17 +41,24 @@ int image_check_pixels(long long width, long long height, long long max_pixels, 
     return 0;
 }
 
-int image_alloc(image *img, int width, int height, int channels)
+int image_alloc_depth(image *img, int width, int height, int channels, int depth)
 {
     img->pixels = NULL;
     img->width = width;
     img->height = height;
     img->channels = channels;
-    if (width <= 0 || height <= 0 || channels <= 0 ||
-        (size_t)width > SIZE_MAX / (size_t)height / (size_t)channels)
+    img->depth = depth;
+    size_t sample = depth == 16 ? 2 : 1;
+    if (width <= 0 || height <= 0 || channels <= 0 || (depth != 8 && depth != 16) ||
+        (size_t)width > SIZE_MAX / (size_t)height / (size_t)channels / sample)
         return -1;
-    img->pixels = malloc((size_t)width * height * channels);
+    img->pixels = malloc((size_t)width * height * channels * sample);
     return img->pixels ? 0 : -1;
+}
+
+int image_alloc(image *img, int width, int height, int channels)
+{
+    return image_alloc_depth(img, width, height, channels, 8);
 }
 
 void image_free(image *img)
@@ -60,11 +67,17 @@ void image_free(image *img)
         return;
     free(img->pixels);
     img->pixels = NULL;
-    img->width = img->height = img->channels = 0;
+    img->width = img->height = img->channels = img->depth = 0;
 }
 
 int image_decode(const uint8_t *data, size_t size, long long max_pixels, image *out, char *err,
                  size_t errlen)
+{
+    return image_decode_as(data, size, max_pixels, 0, out, err, errlen);
+}
+
+int image_decode_as(const uint8_t *data, size_t size, long long max_pixels, int keep,
+                    image *out, char *err, size_t errlen)
 {
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     out->pixels = NULL;
@@ -73,9 +86,9 @@ int image_decode(const uint8_t *data, size_t size, long long max_pixels, image *
         return -1;
     }
     if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        return image_decode_jpeg(data, size, max_pixels, out, err, errlen);
+        return image_decode_jpeg(data, size, max_pixels, keep, out, err, errlen);
     if (size >= 8 && !memcmp(data, png_magic, 8))
-        return image_decode_png(data, size, max_pixels, out, err, errlen);
+        return image_decode_png(data, size, max_pixels, keep, out, err, errlen);
     image_set_err(err, errlen, "not a JPEG or PNG image (unrecognised content)");
     return -1;
 }
@@ -83,6 +96,12 @@ int image_decode(const uint8_t *data, size_t size, long long max_pixels, image *
 /* The file is mapped, not read into a buffer, so that an oversized image is refused from its
  * header before its bytes take any memory. */
 int image_load(const char *path, long long max_pixels, image *out, char *err, size_t errlen)
+{
+    return image_load_as(path, max_pixels, 0, out, err, errlen);
+}
+
+int image_load_as(const char *path, long long max_pixels, int keep, image *out, char *err,
+                  size_t errlen)
 {
     out->pixels = NULL;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
@@ -100,7 +119,7 @@ int image_load(const char *path, long long max_pixels, image *out, char *err, si
     size_t size = (size_t)st.st_size;
     if (size == 0) {
         close(fd);
-        return image_decode(NULL, 0, max_pixels, out, err, errlen);
+        return image_decode_as(NULL, 0, max_pixels, keep, out, err, errlen);
     }
     void *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -108,7 +127,7 @@ int image_load(const char *path, long long max_pixels, image *out, char *err, si
         image_set_err(err, errlen, "cannot map %zu bytes: %s", size, strerror(errno));
         return -1;
     }
-    int rc = image_decode(data, size, max_pixels, out, err, errlen);
+    int rc = image_decode_as(data, size, max_pixels, keep, out, err, errlen);
     munmap(data, size);
     return rc;
 }

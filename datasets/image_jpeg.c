@@ -1,5 +1,5 @@
-/* JPEG decoding (any colour space to RGB, EXIF orientation) and encoding with libjpeg-turbo.
- * Errors longjmp back to the caller instead of calling exit(). */
+/* JPEG decoding (any colour space to RGB, or grey kept; EXIF orientation) and encoding with
+ * libjpeg-turbo. Errors longjmp back to the caller instead of calling exit(). */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +54,8 @@ static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, int width, int in
     }
 }
 
-int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, image *out,
-                      char *err, size_t errlen)
+int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, int keep,
+                      image *out, char *err, size_t errlen)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_error_ctx jerr;
@@ -83,10 +83,12 @@ int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, im
     }
     int orientation = jpeg_orientation(&cinfo);
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    int gray = (keep & IMAGE_KEEP_GRAY) && cinfo.jpeg_color_space == JCS_GRAYSCALE;
+    int channels = gray ? 1 : 3;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : gray ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
-    pixels = malloc((size_t)w * h * 3);
+    pixels = malloc((size_t)w * h * channels);
     if (cmyk)
         cmyk_row = malloc((size_t)w * 4);
     if (!pixels || (cmyk && !cmyk_row)) {
@@ -94,7 +96,7 @@ int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, im
         longjmp(jerr.jump, 1);
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        uint8_t *dst = pixels + (size_t)cinfo.output_scanline * w * 3;
+        uint8_t *dst = pixels + (size_t)cinfo.output_scanline * w * channels;
         JSAMPROW row = cmyk ? cmyk_row : dst;
         if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
             snprintf(jerr.msg, sizeof jerr.msg, "data ends early");
@@ -108,7 +110,8 @@ int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, im
     free(cmyk_row);
     out->width = w;
     out->height = h;
-    out->channels = 3;
+    out->channels = channels;
+    out->depth = 8;
     out->pixels = pixels;
     if (image_apply_orientation(out, orientation)) {
         image_free(out);
@@ -127,8 +130,9 @@ int image_encode_jpeg(const image *img, int quality, uint8_t **data, size_t *siz
     unsigned long len = 0;
     *data = NULL;
     *size = 0;
-    if (img->channels != 1 && img->channels != 3) {
-        image_set_err(err, errlen, "JPEG takes 1 or 3 channels, not %d", img->channels);
+    if ((img->channels != 1 && img->channels != 3) || img->depth == 16) {
+        image_set_err(err, errlen, "JPEG takes 8-bit images of 1 or 3 channels, not %d channels "
+                      "of %d bits", img->channels, img->depth == 16 ? 16 : 8);
         return -1;
     }
     if (quality < 1 || quality > 100) {

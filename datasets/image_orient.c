@@ -1,4 +1,5 @@
-/* EXIF orientation: reading the tag from a TIFF block and applying it to pixels. */
+/* EXIF orientation: reading the tag from a TIFF block and applying it to pixels (c: bytes per
+ * pixel). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ int image_apply_orientation(image *img, int orientation)
 {
     if (orientation < 2 || orientation > 8)
         return 0;
-    int w = img->width, h = img->height, c = img->channels;
+    int w = img->width, h = img->height, c = img->channels * image_sample_bytes(img);
     int swap = orientation >= 5; /* 5..8 exchange width and height */
     int ow = swap ? h : w, oh = swap ? w : h;
     uint8_t *dst = malloc((size_t)w * h * c);

@@ -1,5 +1,6 @@
-/* PNG decoding (every colour type and depth to RGB, alpha over white, eXIf orientation) and
- * encoding with libpng. Errors longjmp back to the caller instead of aborting. */
+/* PNG decoding (every colour type and depth to RGB, alpha over white, eXIf orientation, or
+ * less converted: image_decode_as) and encoding (8 or 16 bits) with libpng. Errors longjmp
+ * back to the caller instead of aborting. */
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,14 +62,34 @@ static void png_flush_sink(png_structp png)
     (void)png;
 }
 
-/* RGBA -> RGB over a white background, in place (rows shrink from 4 to 3 bytes per pixel). */
-static void composite_on_white(uint8_t *px, size_t npixels)
+/* Colour + alpha -> colour over a white background, in place (each pixel loses its last
+ * sample): c' = (c*a + max*(max-a)) / max, rounded, max = 255 or 65535. */
+static void composite_on_white(uint8_t *px, size_t npixels, int channels, int depth)
 {
-    for (size_t i = 0; i < npixels; i++) {
-        unsigned a = px[4 * i + 3];
-        for (int c = 0; c < 3; c++)
-            px[3 * i + c] = (uint8_t)((px[4 * i + c] * a + 255u * (255u - a) + 127u) / 255u);
+    int colours = channels - 1;
+    if (depth == 16) {
+        uint16_t *p = (uint16_t *)px;
+        for (size_t i = 0; i < npixels; i++) {
+            uint64_t a = p[channels * i + colours];
+            for (int c = 0; c < colours; c++)
+                p[colours * i + c] = (uint16_t)((p[channels * i + c] * a +
+                                                 65535u * (65535u - a) + 32767u) / 65535u);
+        }
+        return;
     }
+    for (size_t i = 0; i < npixels; i++) {
+        unsigned a = px[channels * i + colours];
+        for (int c = 0; c < colours; c++)
+            px[colours * i + c] =
+                (uint8_t)((px[channels * i + c] * a + 255u * (255u - a) + 127u) / 255u);
+    }
+}
+
+/* PNG stores 16-bit samples big-endian; images hold them in the host's order. */
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
 }
 
 static int png_orientation(png_structp png, png_infop info)
@@ -85,8 +106,8 @@ static int png_orientation(png_structp png, png_infop info)
     return 1;
 }
 
-int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, image *out,
-                     char *err, size_t errlen)
+int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, int keep,
+                     image *out, char *err, size_t errlen)
 {
     char msg[200] = "";
     png_source src = {data, size, 0};
@@ -115,31 +136,37 @@ int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, ima
         return -1;
     }
     int color = png_get_color_type(png, info);
+    int depth = (keep & IMAGE_KEEP_16BIT) && png_get_bit_depth(png, info) == 16 ? 16 : 8;
     png_set_expand(png); /* palette -> RGB, gray < 8 bits -> 8 bits, tRNS -> alpha */
-    png_set_strip_16(png);
-    if (!(color & PNG_COLOR_MASK_COLOR))
+    if (depth == 8)
+        png_set_strip_16(png);
+    else if (host_is_little_endian())
+        png_set_swap(png);
+    if (!(color & PNG_COLOR_MASK_COLOR) && !(keep & IMAGE_KEEP_GRAY))
         png_set_gray_to_rgb(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     int channels = png_get_channels(png, info);
-    if ((channels != 3 && channels != 4) || png_get_rowbytes(png, info) != (size_t)w * channels)
+    size_t pixel_bytes = (size_t)channels * (depth / 8);
+    if (png_get_rowbytes(png, info) != (size_t)w * pixel_bytes)
         png_error(png, "unexpected layout after conversion");
-    pixels = malloc((size_t)w * h * channels);
+    pixels = malloc((size_t)w * h * pixel_bytes);
     rows = malloc(sizeof(png_bytep) * h);
     if (!pixels || !rows)
         png_error(png, "out of memory");
     for (png_uint_32 y = 0; y < h; y++)
-        rows[y] = pixels + (size_t)y * w * channels;
+        rows[y] = pixels + (size_t)y * w * pixel_bytes;
     png_read_image(png, rows);
     png_read_end(png, info);
     int orientation = png_orientation(png, info);
     png_destroy_read_struct(&png, &info, NULL);
     free(rows);
-    if (channels == 4)
-        composite_on_white(pixels, (size_t)w * h);
+    if (!(channels & 1) && !(keep & IMAGE_KEEP_ALPHA)) /* 2 and 4 channels carry alpha */
+        composite_on_white(pixels, (size_t)w * h, channels--, depth);
     out->width = (int)w;
     out->height = (int)h;
-    out->channels = 3;
+    out->channels = channels;
+    out->depth = depth;
     out->pixels = pixels;
     if (image_apply_orientation(out, orientation)) {
         image_free(out);
@@ -176,12 +203,16 @@ int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, 
         return -1;
     }
     png_set_write_fn(png, &sink, png_write_sink, png_flush_sink);
-    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
+    int depth = img->depth == 16 ? 16 : 8;
+    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, depth,
                  color_types[img->channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
+    if (depth == 16 && host_is_little_endian())
+        png_set_swap(png);
+    size_t row_bytes = (size_t)img->width * img->channels * (depth / 8);
     for (int y = 0; y < img->height; y++)
-        png_write_row(png, img->pixels + (size_t)y * img->width * img->channels);
+        png_write_row(png, img->pixels + (size_t)y * row_bytes);
     png_write_end(png, info);
     png_destroy_write_struct(&png, &info);
     *data = sink.data;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/image.h"
+#include "datasets/image_internal.h"
 
 #define PRECISION_BITS (32 - 8 - 2)
 
@@ -28,18 +28,17 @@ static double bicubic_filter(double x)
     return 0.0;
 }
 
-static int precompute_coeffs(int in_size, int out_size, resample_coeffs *c)
+int image_bicubic_coeffs_new(int in_size, int out_size, image_bicubic_coeffs *c)
 {
     double scale = (double)in_size / out_size;
     double filterscale = scale < 1.0 ? 1.0 : scale;
     double support = 2.0 * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
-    double *kk = malloc(sizeof(double) * (size_t)out_size * ksize);
-    c->bounds = malloc(sizeof(int) * 2 * (size_t)out_size);
-    c->k = malloc(sizeof(int32_t) * (size_t)out_size * ksize);
     c->ksize = ksize;
-    if (!kk || !c->bounds || !c->k) {
-        free(kk);
+    c->weights = malloc(sizeof(double) * (size_t)out_size * ksize);
+    c->bounds = malloc(sizeof(int) * 2 * (size_t)out_size);
+    if (!c->weights || !c->bounds) {
+        image_bicubic_coeffs_free(c);
         return -1;
     }
     for (int xx = 0; xx < out_size; xx++) {
@@ -52,7 +51,7 @@ static int precompute_coeffs(int in_size, int out_size, resample_coeffs *c)
         if (xmax > in_size)
             xmax = in_size;
         xmax -= xmin;
-        double *k = kk + (size_t)xx * ksize;
+        double *k = c->weights + (size_t)xx * ksize;
         int x;
         for (x = 0; x < xmax; x++) {
             double w = bicubic_filter((x + xmin - center + 0.5) * ss);
@@ -67,11 +66,32 @@ static int precompute_coeffs(int in_size, int out_size, resample_coeffs *c)
         c->bounds[2 * xx] = xmin;
         c->bounds[2 * xx + 1] = xmax;
     }
-    for (size_t i = 0; i < (size_t)out_size * ksize; i++)
-        c->k[i] = (int32_t)(kk[i] < 0 ? -0.5 + kk[i] * (1 << PRECISION_BITS)
-                                       : 0.5 + kk[i] * (1 << PRECISION_BITS));
-    free(kk);
     return 0;
+}
+
+void image_bicubic_coeffs_free(image_bicubic_coeffs *c)
+{
+    free(c->bounds);
+    free(c->weights);
+    c->bounds = NULL;
+    c->weights = NULL;
+}
+
+static int precompute_coeffs(int in_size, int out_size, resample_coeffs *c)
+{
+    image_bicubic_coeffs d;
+    if (image_bicubic_coeffs_new(in_size, out_size, &d))
+        return -1;
+    size_t n = (size_t)out_size * d.ksize;
+    c->ksize = d.ksize;
+    c->bounds = d.bounds;
+    c->k = malloc(sizeof(int32_t) * n);
+    if (c->k)
+        for (size_t i = 0; i < n; i++)
+            c->k[i] = (int32_t)(d.weights[i] < 0 ? -0.5 + d.weights[i] * (1 << PRECISION_BITS)
+                                                 : 0.5 + d.weights[i] * (1 << PRECISION_BITS));
+    free(d.weights);
+    return c->k ? 0 : -1;
 }
 
 static void free_coeffs(resample_coeffs *c)
@@ -147,7 +167,7 @@ static void resample_vertical(const uint8_t *src, int width, int ch, int row_off
 
 int image_resize_bicubic(const image *src, int width, int height, image *dst)
 {
-    if (image_alloc(dst, width, height, src->channels))
+    if (src->depth == 16 || image_alloc(dst, width, height, src->channels))
         return -1;
     int need_h = width != src->width, need_v = height != src->height;
     if (!need_h && !need_v) {
@@ -188,7 +208,7 @@ done:
 
 int image_to_gray(const image *src, image *dst)
 {
-    if (src->channels != 3 || image_alloc(dst, src->width, src->height, 1))
+    if (src->channels != 3 || src->depth == 16 || image_alloc(dst, src->width, src->height, 1))
         return -1;
     size_t n = (size_t)src->width * src->height;
     for (size_t i = 0; i < n; i++) {

@@ -126,6 +126,11 @@ void eng_adam_set_steps(eng_adam *opt, int64_t steps);
 eng_backend *eng_cpu_backend_new(int threads); /* threads <= 0: all cores */
 void eng_backend_free(eng_backend *be);
 const char *eng_backend_name(const eng_backend *be);
+/* Bytes that new plans on this backend may take now, what is in use already excluded: on a
+ * Vulkan device its VK_EXT_memory_budget figure where it has the extension, else 70% of its
+ * largest device-local heap; on the CPU the memory the system reports available
+ * (MemAvailable). 0 when unknown. */
+size_t eng_backend_memory_budget(eng_backend *be);
 
 /* Every gradient stays readable after a run (for tests comparing backends; costs memory). */
 void eng_keep_grads(eng_graph *g);

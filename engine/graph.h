@@ -124,6 +124,8 @@ struct eng_backend {
     int (*write)(eng_plan *p, const eng_node *n, const float *src);
     int (*read)(eng_plan *p, const eng_node *n, float *dst, int grad);
     void (*destroy)(eng_backend *be);
+    /* Bytes new plans may take now (eng_backend_memory_budget); NULL: the host's memory. */
+    size_t (*memory_budget)(eng_backend *be);
 };
 
 struct eng_plan {

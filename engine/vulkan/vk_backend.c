@@ -155,6 +155,11 @@ static int read(eng_plan *p, const eng_node *n, float *dst, int grad)
     return vk_memory_download(ctx_of(p), &vp->memory, region, dst);
 }
 
+static size_t memory_budget(eng_backend *be)
+{
+    return vk_memory_budget(be->impl);
+}
+
 static void destroy(eng_backend *be)
 {
     vk_ctx *ctx = be->impl;
@@ -188,6 +193,7 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
         .write = write,
         .read = read,
         .destroy = destroy,
+        .memory_budget = memory_budget,
     };
     return be;
 }

@@ -163,7 +163,7 @@ static VkResult physical_devices(VkInstance instance, VkPhysicalDevice **out, ui
     return r == VK_INCOMPLETE ? VK_SUCCESS : r;
 }
 
-static int has_extension(VkPhysicalDevice pd, const char *name)
+int vk_has_extension(VkPhysicalDevice pd, const char *name)
 {
     uint32_t count = 0;
     if (vkEnumerateDeviceExtensionProperties(pd, NULL, &count, NULL) != VK_SUCCESS)
@@ -250,14 +250,14 @@ static void describe(VkPhysicalDevice pd, int index, eng_device_info *d)
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
-        .pNext = v12 || has_extension(pd, "VK_KHR_shader_float16_int8") ? &f16 : NULL};
+        .pNext = v12 || vk_has_extension(pd, "VK_KHR_shader_float16_int8") ? &f16 : NULL};
     VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                           .pNext = &s16};
     vkGetPhysicalDeviceFeatures2(pd, &features);
     d->shader_float16 = f16.shaderFloat16 == VK_TRUE;
     d->storage_16bit = s16.storageBuffer16BitAccess == VK_TRUE;
-    d->cooperative_matrix = has_extension(pd, "VK_KHR_cooperative_matrix") ||
-                            has_extension(pd, "VK_NV_cooperative_matrix");
+    d->cooperative_matrix = vk_has_extension(pd, "VK_KHR_cooperative_matrix") ||
+                            vk_has_extension(pd, "VK_NV_cooperative_matrix");
 }
 
 int eng_vulkan_list_devices(eng_device_info *out, int max, char *err, size_t errlen)

@@ -55,6 +55,9 @@ typedef struct {
 int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, size_t errlen);
 void vk_ctx_destroy(vk_ctx *ctx);
 const char *vk_result_string(VkResult r);
+int vk_has_extension(VkPhysicalDevice pd, const char *name);
+/* eng_backend_memory_budget of the device (vk_budget.c). */
+size_t vk_memory_budget(const vk_ctx *ctx);
 /* Maps a failed VkResult to an engine status with a message naming what failed. */
 int vk_fail(VkResult r, const char *what);
 

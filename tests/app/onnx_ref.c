@@ -1,6 +1,6 @@
 /* onnx_ref MODEL IMAGE IN.f32 OUT.f32: the generator's input and output tensors for an image
  * whose sides are multiples of the network's stride, computed as translate --eval --full-res
- * computes them (image_to_tensor, then the eval-mode generator on the CPU), written as raw
+ * computes them (image_region_to_tensor, then the eval-mode generator on the CPU), written as raw
  * little-endian floats for tests/app/onnx_runtime.py. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     float *x = malloc(sizeof *x * nin), *y = malloc(sizeof *y * nout);
     int rc = !x || !y;
     if (!rc) {
-        image_to_tensor(&img, r.cfg.input_nc, x);
+        image_region_to_tensor(&img, r.cfg.input_nc, 0, 0, w, h, x);
         rc = generator_run(&r, x, h, w, y, err, sizeof err);
         if (rc)
             fprintf(stderr, "%s: %s\n", argv[2], err);

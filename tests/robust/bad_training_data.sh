@@ -26,7 +26,7 @@ check_reasons() {
     done <<'CASES'
 empty.png|empty
 truncated.png|truncated
-truncated.jpg|Premature end
+truncated_jpeg.jpg|Premature end
 bad_crc.png|CRC
 wrong_magic.jpg|not a JPEG or PNG
 text.jpg|not a JPEG or PNG

@@ -123,18 +123,24 @@ timeout 60 prlimit --as=1073741824 "$BIN" translate --model "$MODEL" --input "$T
     --output "$TMP/out" --threads 64 --device auto >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "translate --threads 64 under prlimit --as=1G"
 expect_line "$TMP/stderr" "--threads 64 capped at 2 (1.0 GiB address space limit)"
-# --full-res at 2048x2048 with 64 filters needs more than the limit.
+# --full-res at 2048x2048 with 64 filters needs more than the limit: untiled (--tile 2048)
+# it is refused before anything is allocated; by default (--tile auto) it is cut into tiles
+# that fit.
 "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name wide --netG unet_5 \
     --ngf 64 --ndf 4 --load-size 32 --crop-size 32 --max-steps 1 --display-freq 0 \
     --threads 2 >/dev/null 2>&1 || fail "training the 64-filter model"
 "$TOOL" noise "$TMP/big.png" 2048 || fail "noise image"
 $AS2G "$BIN" translate --model "$TMP/ck/wide/latest_net_G.safetensors" --input "$TMP/big.png" \
-    --output "$TMP/out_big" --full-res --device auto >/dev/null 2>"$TMP/stderr"
-expect_status 1 $? "translate --full-res of 2048x2048 under prlimit --as=2G"
+    --output "$TMP/out_big" --full-res --tile 2048 --device auto >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "translate --full-res --tile 2048 of 2048x2048 under prlimit --as=2G"
 echo "--- $(cat "$TMP/stderr")"
 expect_line "$TMP/stderr" "$TMP/big.png: translating at 2048x2048 needs about" \
     "this process may use"
 [ -z "$(ls -A "$TMP/out_big")" ] || fail "left in the output folder: $(ls -A "$TMP/out_big")"
+$AS2G "$BIN" translate --model "$TMP/ck/wide/latest_net_G.safetensors" --input "$TMP/big.png" \
+    --output "$TMP/out_tiles" --full-res --device auto --verbose >/dev/null 2>"$TMP/stderr"
+expect_status 0 $? "translate --full-res (tiles) of 2048x2048 under prlimit --as=2G"
+expect_line "$TMP/stderr" "translate: 2048x2048 in" "tiles of"
 # Without --full-res the same image translates; one declaring 70000x70000 pixels is refused
 # from its header, --max-pixels being lowered to what the memory holds.
 mkdir -p "$TMP/in"

@@ -3,11 +3,17 @@
  *                                  (CORPUS: tests/fuzz/corpus_image, for 16-bit and CMYK);
  *   robust_tool decode FILE...     decodes each file, prints "FILE WxH", exit 1 if one fails;
  *   robust_tool same FILE FILE     exit 0 when both files have the same bytes;
+ *   robust_tool info FILE          "WxH CHANNELS DEPTH ALPHA FINE" as stored: ALPHA a hash of
+ *                                  the alpha samples (- without), FINE how many 16-bit samples
+ *                                  are not an 8-bit value times 257;
+ *   robust_tool diff A B           "MAX MEAN": the largest and the mean difference of the
+ *                                  samples of two images of one layout, in levels of 255;
  *   robust_tool noise FILE SIDE    writes a PNG of random pixels (large for its size);
  *   robust_tool set-value IN OUT TENSOR FIRST LAST VALUE
  *                                  copies the safetensors file IN to OUT (metadata too) with
  *                                  the float32 values FIRST..LAST of TENSOR replaced (VALUE
  *                                  may be nan or inf). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +130,7 @@ static int make_inputs(const char *dir, const char *corpus)
     free(png);
     unsigned char *jpg = encode(40, 30, 3, 1, &n);
     write_file(dir, "good_jpeg.jpg", jpg, n);
-    write_file(dir, "truncated.jpg", jpg, n * 2 / 3);
+    write_file(dir, "truncated_jpeg.jpg", jpg, n * 2 / 3);
     jpg[0] = 'G';
     write_file(dir, "wrong_magic.jpg", jpg, n);
     free(jpg);
@@ -185,6 +191,64 @@ static int decode(int n, char **files)
         image_free(&img);
     }
     return bad;
+}
+
+static int load_kept(const char *path, image *img)
+{
+    char err[256];
+    if (!image_load_as(path, 0, IMAGE_KEEP_GRAY | IMAGE_KEEP_ALPHA | IMAGE_KEEP_16BIT, img, err,
+                       sizeof err))
+        return 0;
+    fprintf(stderr, "%s: %s\n", path, err);
+    return -1;
+}
+
+/* Sample i in levels of 255. */
+static double level(const image *img, size_t i)
+{
+    return img->depth == 16 ? ((const uint16_t *)img->pixels)[i] / 257.0 : img->pixels[i];
+}
+
+static int info(const char *path)
+{
+    image img;
+    if (load_kept(path, &img))
+        return 1;
+    size_t n = (size_t)img.width * img.height, fine = 0;
+    uint32_t hash = 2166136261u;
+    for (size_t i = 0; i < n * img.channels; i++) {
+        unsigned v = img.depth == 16 ? ((const uint16_t *)img.pixels)[i] : img.pixels[i];
+        fine += img.depth == 16 && v % 257;
+        if (!(img.channels & 1) && i % img.channels == (size_t)img.channels - 1)
+            hash = (hash ^ v) * 16777619u;
+    }
+    printf("%dx%d %d %d ", img.width, img.height, img.channels, img.depth);
+    printf(img.channels & 1 ? "-" : "%08x", hash);
+    printf(" %zu\n", fine);
+    image_free(&img);
+    return 0;
+}
+
+static int diff(const char *a, const char *b)
+{
+    image x, y;
+    if (load_kept(a, &x) || load_kept(b, &y))
+        return 2;
+    if (x.width != y.width || x.height != y.height || x.channels != y.channels) {
+        fprintf(stderr, "%s and %s differ in size or channels\n", a, b);
+        return 1;
+    }
+    size_t n = (size_t)x.width * x.height * x.channels;
+    double most = 0, sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(level(&x, i) - level(&y, i));
+        most = d > most ? d : most;
+        sum += d;
+    }
+    printf("%.3f %.4f\n", most, sum / n);
+    image_free(&x);
+    image_free(&y);
+    return 0;
 }
 
 static int same(const char *a, const char *b)
@@ -250,12 +314,17 @@ int main(int argc, char **argv)
         return decode(argc - 2, argv + 2);
     if (argc == 4 && !strcmp(argv[1], "same"))
         return same(argv[2], argv[3]);
+    if (argc == 3 && !strcmp(argv[1], "info"))
+        return info(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "diff"))
+        return diff(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "noise"))
         return noise(argv[2], atoi(argv[3]));
     if (argc == 8 && !strcmp(argv[1], "set-value"))
         return set_value(argv[2], argv[3], argv[4], atol(argv[5]), atol(argv[6]),
                          strtof(argv[7], NULL));
     fprintf(stderr, "usage: robust_tool inputs DIR CORPUS | decode FILE... | same A B | "
-                    "noise FILE SIDE | set-value IN OUT TENSOR FIRST LAST VALUE\n");
+                    "info FILE | diff A B | noise FILE SIDE | "
+                    "set-value IN OUT TENSOR FIRST LAST VALUE\n");
     return 2;
 }
