@@ -39,7 +39,8 @@ from torch.utils.data import DataLoader, DistributedSampler
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_torch import save_safetensors  # noqa: E402
 from gen_parity import smooth_image, state, to_tensor, write_png  # noqa: E402
-from torch_reference import NLayerDiscriminator, UnetGenerator, get_norm_layer, init_weights  # noqa: E402
+from torch_reference import (  # noqa: E402
+    NLayerDiscriminator, UnetGenerator, get_norm_layer, init_weights, optimize_parameters)
 
 WORLD, STEPS, PAIRS = 2, 3, 4
 
@@ -50,27 +51,10 @@ def make_nets():
     return g, d
 
 
-def ddp_step(g_ddp, d_ddp, opt_g, opt_d, gan, real_a, real_b, lambda_l1=100.0):
-    d = d_ddp.module
-    fake_b = g_ddp(real_a)
-    d.requires_grad_(True)
-    opt_d.zero_grad()
-    fake_ab = torch.cat((real_a, fake_b), 1)
-    pred_fake = d_ddp(fake_ab.detach())
-    loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
-    pred_real = d_ddp(torch.cat((real_a, real_b), 1))
-    loss_d_real = gan(pred_real, torch.ones_like(pred_real))
-    ((loss_d_fake + loss_d_real) * 0.5).backward()
-    opt_d.step()
-    d.requires_grad_(False)
-    opt_g.zero_grad()
-    pred_fake = d(fake_ab)
-    loss_g_gan = gan(pred_fake, torch.ones_like(pred_fake))
-    loss_g_l1 = nn.functional.l1_loss(fake_b, real_b)
-    (loss_g_gan + loss_g_l1 * lambda_l1).backward()
-    opt_g.step()
-    d.requires_grad_(True)
-    return [loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()]
+def ddp_step(g_ddp, d_ddp, opt_g, opt_d, gan, real_a, real_b):
+    losses = optimize_parameters(g_ddp, d_ddp.module, opt_g, opt_d, gan, real_a, real_b,
+                                 d_update=d_ddp)
+    return [loss.item() for loss in losses]
 
 
 def worker(rank, out, init_file, pairs, results):
