@@ -263,9 +263,11 @@ int translate_files(const translate_worker *workers, int nworkers, const transla
     p->stats = stats;
     p->slots = calloc((size_t)nslots, sizeof *p->slots);
     pthread_mutex_init(&p->report_mu, NULL);
-    int ok = !queue_init(&p->free_slots, cap) & !queue_init(&p->loaded, cap) &
-             !queue_init(&p->computed, cap);
-    if (!ok || !p->slots) {
+    /* All three are initialised, whatever fails, so that pipeline_free can destroy them all. */
+    int failed = queue_init(&p->free_slots, cap) != 0;
+    failed |= queue_init(&p->loaded, cap) != 0;
+    failed |= queue_init(&p->computed, cap) != 0;
+    if (failed || !p->slots) {
         pipeline_free(p);
         return -1;
     }

@@ -45,6 +45,13 @@ typedef struct {
 } eng_op_info;
 extern const eng_op_info eng_op_infos[ENG_OP_COUNT];
 
+/* The values a node's backward reads: bit i for src i, ENG_READS_OUTPUT for its own output.
+ * Every backend's backward kernels must read no more (op_facts.c): a missing bit would let
+ * memory planning give another tensor the values a backward still needs. */
+#define ENG_READS_OUTPUT (1u << 31)
+struct eng_node;
+unsigned eng_op_backward_reads(const struct eng_node *n);
+
 typedef struct eng_node {
     int id;                /* index in graph->nodes, also topological order of creation */
     eng_op op;

@@ -8,39 +8,6 @@
 #include "engine/cpu/cpu_internal.h"
 #include "engine/engine.h"
 
-#define READS_OUTPUT (1u << 31)
-
-/* The values each CPU backward kernel reads: bit i for src i, READS_OUTPUT for the op's own
- * output. It must match the kernels (op_*.c, conv_*.c): a missing bit would let another
- * tensor overwrite values a backward still needs. */
-static unsigned backward_reads(const eng_node *n)
-{
-    switch (n->op) {
-    case ENG_OP_CONV2D:
-    case ENG_OP_CONV_TRANSPOSE2D:
-        return 1u | 2u; /* x for the weight gradient, w for the input gradient */
-    case ENG_OP_BATCH_NORM2D:
-        return 1u | 2u | 8u | 16u; /* x, weight, and the running statistics in eval mode */
-    case ENG_OP_INSTANCE_NORM2D:
-        return 1u | 2u;
-    case ENG_OP_LEAKY_RELU: /* see cpu_leaky_relu_backward */
-        return n->arg.scalar.value >= 0.0f ? READS_OUTPUT : 1u;
-    case ENG_OP_SUM:
-        return 1u;
-    case ENG_OP_MUL:
-    case ENG_OP_L1_LOSS:
-    case ENG_OP_MSE_LOSS:
-    case ENG_OP_BCE_LOGITS_LOSS:
-        return 1u | 2u;
-    case ENG_OP_RELU:
-    case ENG_OP_TANH:
-    case ENG_OP_SIGMOID:
-        return READS_OUTPUT;
-    default: /* reflection pad, concat, dropout, add, scale, detach: gradients only */
-        return 0;
-    }
-}
-
 static void extend(int *last, int id, int cmd)
 {
     if (cmd > last[id])
@@ -65,11 +32,11 @@ static void fill_lifetimes(const eng_graph *g, char *consumed, int *first, int *
                 if (n->src[k])
                     extend(last, n->src[k]->id, i);
         } else if (c->kind == ENG_CMD_BACKWARD) {
-            unsigned reads = backward_reads(n);
+            unsigned reads = eng_op_backward_reads(n);
             for (int k = 0; k < n->nsrc; k++)
                 if (n->src[k] && (reads & (1u << k)))
                     extend(last, n->src[k]->id, i);
-            if (reads & READS_OUTPUT)
+            if (reads & ENG_READS_OUTPUT)
                 extend(last, n->id, i);
         }
     }
