@@ -4,7 +4,7 @@
  * counter), the declared input and output with their symbolic dimensions, opset and
  * metadata. Then what it refuses, each with its message and no file left: training-mode
  * batch norm, dropout, another op, an undeclared input, a declared one that is not an input,
- * a leaf as output, a folder that does not exist. (tests/app/onnx_runtime.py runs exported
+ * a leaf as output, a folder that does not exist. (tests/app/cli/onnx_runtime.py runs exported
  * generators in onnx.checker and OpenCV.) */
 #include <dirent.h>
 #include <stdio.h>

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "app/backend.h"
-#include "app/checkpoint.h"
-#include "app/generator.h"
+#include "app/common/backend.h"
+#include "app/model/checkpoint.h"
+#include "app/model/generator.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

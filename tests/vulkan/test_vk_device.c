@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/commands.h"
+#include "app/cli/commands.h"
 #include "engine/device.h"
 #include "engine/engine.h"
 #include "tests/vulkan/vk_compare.h"

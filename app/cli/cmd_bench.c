@@ -1,0 +1,313 @@
+/* pix2pix bench: times the generator's inference (eval mode and the default train-mode
+ * statistics) and one full training step (the trainer's graph: G forward, D update, G update)
+ * on random data, with achieved GFLOP/s and peak resident memory per phase. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "app/common/backend.h"
+#include "app/cli/cli.h"
+#include "app/cli/commands.h"
+#include "app/common/resources.h"
+#include "app/train/train.h"
+
+typedef struct {
+    const char *device, *netG, *netD, *norm;
+    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf;
+} bench_opts;
+
+typedef struct {
+    double ms;          /* median time of one run */
+    double min_ms;
+    double cpu_ms;      /* process CPU time (all threads) per run: spinning shows up here */
+    double gflop;       /* convolution work of one run */
+    double peak_mib;    /* resident high-water mark during the phase */
+} phase_result;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Resets the kernel's resident high-water mark (VmHWM), so each phase reports its own peak. */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static double peak_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = 0.0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kib = atof(line + 6);
+    if (f)
+        fclose(f);
+    return kib / 1024.0;
+}
+
+/* Multiply-adds of the convolutions in the recorded schedule, times two (other ops are
+ * memory-bound and counted by no one, PyTorch's figures included). */
+static double schedule_gflop(const eng_graph *g)
+{
+    double flop = 0.0;
+    for (int i = 0; i < g->ncmds; i++) {
+        const eng_cmd *c = &g->cmds[i];
+        const eng_node *n = c->node;
+        if (!n || (n->op != ENG_OP_CONV2D && n->op != ENG_OP_CONV_TRANSPOSE2D))
+            continue;
+        const eng_node *x = n->src[0], *w = n->src[1];
+        double macs = (double)w->numel *
+                      (n->op == ENG_OP_CONV2D ? (double)n->numel / n->shape[1]
+                                              : (double)x->numel / x->shape[1]);
+        if (c->kind == ENG_CMD_FORWARD)
+            flop += 2.0 * macs;
+        else if (c->kind == ENG_CMD_BACKWARD)
+            flop += 2.0 * macs * ((c->mask & 1u) != 0) + 2.0 * macs * ((c->mask & 2u) != 0);
+    }
+    return flop / 1e9;
+}
+
+static double cpu_time_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Runs step() warmup + iters times; the median and the fastest of the timed runs. */
+static int time_runs(const bench_opts *o, int (*step)(void *), void *arg, phase_result *r)
+{
+    double *t = calloc((size_t)o->iters, sizeof *t);
+    if (!t)
+        return -1;
+    double cpu0 = 0.0;
+    for (int i = 0; i < o->warmup + o->iters; i++) {
+        if (i == o->warmup)
+            cpu0 = cpu_time_ms();
+        double t0 = now_ms();
+        if (step(arg)) {
+            free(t);
+            return -1;
+        }
+        if (i >= o->warmup)
+            t[i - o->warmup] = now_ms() - t0;
+    }
+    r->cpu_ms = (cpu_time_ms() - cpu0) / o->iters;
+    qsort(t, (size_t)o->iters, sizeof *t, cmp_double);
+    r->ms = o->iters % 2 ? t[o->iters / 2] : 0.5 * (t[o->iters / 2 - 1] + t[o->iters / 2]);
+    r->min_ms = t[0];
+    free(t);
+    return 0;
+}
+
+static void fill_uniform(float *v, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        v[i] = (float)(seed >> 8) / 8388608.0f - 1.0f;
+    }
+}
+
+/* ---- inference ---------------------------------------------------------------------------- */
+typedef struct {
+    eng_plan *plan;
+    eng_node *in, *out;
+    float *x, *y;
+} infer_job;
+
+static int infer_step(void *arg)
+{
+    infer_job *j = arg;
+    return eng_plan_write(j->plan, j->in, j->x) || eng_plan_run(j->plan) ||
+           eng_plan_read(j->plan, j->out, j->y);
+}
+
+static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *gc, int eval,
+                       phase_result *r)
+{
+    reset_peak_rss();
+    eng_graph *g = eng_graph_new();
+    net G;
+    infer_job j = {0};
+    int status = -1;
+    j.in = eng_input4(g, "input", o->batch, gc->input_nc, o->size, o->size);
+    net_init_struct(&G, g, "", !eval, !eval && gc->use_dropout, 1);
+    j.out = net_generator(&G, gc, j.in);
+    eng_forward(g, j.out);
+    eng_reuse_values(g); /* as translate does */
+    char what[64], err[512];
+    snprintf(what, sizeof what, "inference at %dx%d", o->size, o->size);
+    if (app_plan_check(g, be, sizeof(float) * (j.in->numel + j.out->numel), what, err,
+                       sizeof err)) {
+        fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
+    } else {
+        j.plan = eng_plan_new(g, be);
+        j.x = malloc(j.in->numel * sizeof *j.x);
+        j.y = malloc(j.out->numel * sizeof *j.y);
+        if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
+            fill_uniform(j.x, j.in->numel, 7);
+            status = time_runs(o, infer_step, &j, r);
+        }
+        if (status)
+            fprintf(stderr, "pix2pix bench: inference failed: %s\n", eng_last_error());
+    }
+    r->gflop = schedule_gflop(g);
+    r->peak_mib = peak_rss_mib();
+    free(j.x);
+    free(j.y);
+    if (j.plan)
+        eng_plan_free(j.plan);
+    net_release(&G);
+    eng_graph_free(g);
+    return status;
+}
+
+/* ---- training step ------------------------------------------------------------------------ */
+typedef struct {
+    trainer t;
+    float *a, *b;
+} train_job;
+
+static int train_step(void *arg)
+{
+    train_job *j = arg;
+    float losses[LOSS_COUNT];
+    return trainer_step(&j->t, j->a, j->b, losses);
+}
+
+static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *gc,
+                       const disc_config *dc, phase_result *r)
+{
+    reset_peak_rss();
+    trainer_opts to = {.gen = *gc, .disc = *dc, .batch = o->batch, .height = o->size,
+                       .width = o->size, .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f,
+                       .seed = 1};
+    train_job j = {0};
+    char what[64], err[512];
+    size_t na = (size_t)o->batch * gc->input_nc * o->size * o->size;
+    size_t nb = (size_t)o->batch * gc->output_nc * o->size * o->size;
+    snprintf(what, sizeof what, "a training step at %dx%d", o->size, o->size);
+    if (trainer_memory_check(&to, be, sizeof(float) * (na + nb), what, err, sizeof err)) {
+        fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
+        return -1;
+    }
+    if (trainer_init(&j.t, &to, be, err, sizeof err)) {
+        fprintf(stderr, "pix2pix bench: %s\n", err);
+        trainer_free(&j.t);
+        return -1;
+    }
+    j.a = malloc(na * sizeof *j.a);
+    j.b = malloc(nb * sizeof *j.b);
+    int status = -1;
+    if (j.a && j.b) {
+        fill_uniform(j.a, na, 11);
+        fill_uniform(j.b, nb, 13);
+        status = time_runs(o, train_step, &j, r);
+    }
+    if (status)
+        fprintf(stderr, "pix2pix bench: training step failed: %s\n", eng_last_error());
+    r->gflop = schedule_gflop(j.t.g);
+    r->peak_mib = peak_rss_mib();
+    free(j.a);
+    free(j.b);
+    trainer_free(&j.t);
+    return status;
+}
+
+static void print_phase(const char *what, const phase_result *r)
+{
+    printf("%-24s %8.1f ms (min %.1f, CPU %.1f)  %5.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB\n",
+           what, r->ms, r->min_ms, r->cpu_ms, r->gflop, r->gflop / (r->ms / 1e3), r->peak_mib);
+}
+
+int cmd_benchmark(int argc, char **argv)
+{
+    bench_opts o = {.device = app_default_device(), .netG = "unet_256", .netD = "basic",
+                    .norm = "batch", .size = 256, .batch = 1, .iters = 5, .warmup = 2,
+                    .threads = 0, .ngf = 64, .ndf = 64};
+    const cli_opt opts[] = {
+        {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
+        {"size", CLI_INT, &o.size, "image side length"},
+        {"batch-size", CLI_INT, &o.batch, "images per step"},
+        {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
+        {"netD", CLI_STR, &o.netD, "discriminator: basic, pixel"},
+        {"norm", CLI_STR, &o.norm, "batch, instance or none"},
+        {"ngf", CLI_INT, &o.ngf, "generator filters in the last conv layer"},
+        {"ndf", CLI_INT, &o.ndf, "discriminator filters in the first conv layer"},
+        {"no-dropout", CLI_FLAG, &o.no_dropout, "no dropout in the generator"},
+        {"iters", CLI_INT, &o.iters, "timed runs per measurement (the median is reported)"},
+        {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
+        {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
+        {"json", CLI_FLAG, &o.json, "end with one JSON line of the results"},
+    };
+    const cli_spec spec = {"bench", "pix2pix bench [OPTIONS]",
+                           "Times generator inference and one training step on random data.",
+                           opts, (int)(sizeof opts / sizeof opts[0]), 0};
+    int st = cli_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CLI_OK)
+        return st == CLI_HELP ? 0 : 2;
+    if (app_cap_threads("bench", "--threads", &o.threads))
+        return 2;
+
+    gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
+    disc_config dc = {.input_nc = 6, .ndf = o.ndf};
+    if (gen_name_parse(o.netG, &gc) || disc_name_parse(o.netD, 3, &dc) ||
+        net_norm_parse(o.norm, &gc.norm)) {
+        fprintf(stderr, "pix2pix bench: unknown --netG '%s', --netD '%s' or --norm '%s'\n",
+                o.netG, o.netD, o.norm);
+        return 2;
+    }
+    dc.norm = gc.norm;
+    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0 ||
+        o.ngf < 1 || o.ndf < 1) {
+        fprintf(stderr, "pix2pix bench: --size must be a positive multiple of %d; --batch-size, "
+                        "--iters, --ngf and --ndf at least 1\n", gen_stride(&gc));
+        return 2;
+    }
+    char err[512];
+    eng_backend *be = app_backend_open(o.device, o.threads, 0, err, sizeof err);
+    if (!be) {
+        fprintf(stderr, "pix2pix bench: %s\n", err);
+        return 2;
+    }
+    phase_result eval = {0}, infer = {0}, train = {0};
+    int status = bench_infer(&o, be, &gc, 1, &eval) || bench_infer(&o, be, &gc, 0, &infer) ||
+                 bench_train(&o, be, &gc, &dc, &train);
+    eng_backend_free(be);
+    if (status)
+        return 1;
+    printf("pix2pix bench: %s, %s + %s, %dx%d, batch %d, median of %d runs\n", o.device, o.netG,
+           o.netD, o.size, o.size, o.batch, o.iters);
+    print_phase("inference (eval)", &eval);
+    print_phase("inference (train stats)", &infer);
+    print_phase("training step", &train);
+    if (o.json)
+        printf("{\"device\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
+               "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
+               "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
+               "\"train_step_cpu_ms\": %.2f}\n",
+               o.device, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
+               train.gflop / (train.ms / 1e3), train.peak_mib,
+               infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
+               train.cpu_ms);
+    return 0;
+}

@@ -1,0 +1,166 @@
+/* The architecture stored in a model file: its metadata, or for files converted from the
+ * reference (no metadata) the reference's key layout and shapes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/model/checkpoint.h"
+
+static const st_tensor *find4(const st_file *f, const char *key)
+{
+    const st_tensor *t = st_find(f, key);
+    return t && t->ndim == 4 ? t : NULL;
+}
+
+static int has(const st_file *f, const char *key)
+{
+    return st_find(f, key) != NULL;
+}
+
+static int meta_int(const st_file *f, const char *key, int *out)
+{
+    const char *v = st_meta(f, key);
+    char *end;
+    if (!v)
+        return -1;
+    long x = strtol(v, &end, 10);
+    if (*end || end == v || x < 0 || x > 1 << 20)
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static int gen_from_meta(const st_file *f, gen_config *c, char *err, size_t errlen)
+{
+    const char *norm = st_meta(f, "norm");
+    if (gen_name_parse(st_meta(f, "netG"), c) || meta_int(f, "input_nc", &c->input_nc) ||
+        meta_int(f, "output_nc", &c->output_nc) || meta_int(f, "ngf", &c->ngf) || !norm ||
+        net_norm_parse(norm, &c->norm) || meta_int(f, "use_dropout", &c->use_dropout)) {
+        snprintf(err, errlen, "generator metadata incomplete or invalid (netG=%s)",
+                 st_meta(f, "netG"));
+        return -1;
+    }
+    return 0;
+}
+
+/* Reference keys: model.model.0 (outermost down conv), nested blocks at .1.model then .3.model */
+static int unet_from_keys(const st_file *f, gen_config *c)
+{
+    const st_tensor *first = find4(f, "model.model.0.weight");
+    const st_tensor *last = find4(f, "model.model.3.weight");
+    if (!first || !last)
+        return -1;
+    c->family = GEN_UNET;
+    c->ngf = (int)first->shape[0];
+    c->input_nc = (int)first->shape[1];
+    c->output_nc = (int)last->shape[1];
+    char prefix[ENG_NAME_MAX * 2] = "model.model.1.model", key[ENG_NAME_MAX * 2 + 16];
+    int depth = 1;
+    for (;;) {
+        snprintf(key, sizeof key, "%s.1.weight", prefix);
+        if (!find4(f, key) || strlen(prefix) + 16 >= sizeof prefix)
+            break;
+        depth++;
+        strcat(prefix, ".3.model");
+    }
+    c->depth = depth;
+    c->norm = has(f, "model.model.1.model.2.weight")  ? NORM_BATCH
+              : has(f, "model.model.1.model.1.bias") ? NORM_INSTANCE
+                                                      : NORM_NONE;
+    c->use_dropout = 1; /* not visible in the keys; the reference trains pix2pix with it */
+    return depth >= 5 ? 0 : -1;
+}
+
+static int resnet_from_keys(const st_file *f, gen_config *c)
+{
+    const st_tensor *first = find4(f, "model.1.weight");
+    if (!first || first->shape[2] != 7 || !find4(f, "model.10.conv_block.1.weight"))
+        return -1;
+    c->family = GEN_RESNET;
+    c->ngf = (int)first->shape[0];
+    c->input_nc = (int)first->shape[1];
+    char key[64];
+    int blocks = 0;
+    for (;; blocks++) {
+        snprintf(key, sizeof key, "model.%d.conv_block.1.weight", 10 + blocks);
+        if (!find4(f, key))
+            break;
+    }
+    c->depth = blocks;
+    c->use_dropout = find4(f, "model.10.conv_block.6.weight") != NULL;
+    c->norm = has(f, "model.2.weight") ? NORM_BATCH : has(f, "model.1.bias") ? NORM_INSTANCE
+                                                                             : NORM_NONE;
+    snprintf(key, sizeof key, "model.%d.weight", 10 + blocks + 7);
+    const st_tensor *last = find4(f, key);
+    if (!last)
+        return -1;
+    c->output_nc = (int)last->shape[0];
+    return 0;
+}
+
+/* A file decides the network that gets built: sizes the networks cannot take (no filters, a
+ * stride that overflows) are refused here. */
+static int gen_config_valid(const gen_config *c, char *err, size_t errlen)
+{
+    int depth_ok = c->family == GEN_UNET ? c->depth >= 5 && c->depth <= 10
+                                         : c->depth >= 1 && c->depth <= 64;
+    if (!depth_ok || c->ngf < 1 || c->ngf > 1 << 16 || c->input_nc < 1 || c->input_nc > 64 ||
+        c->output_nc < 1 || c->output_nc > 64) {
+        snprintf(err, errlen, "unsupported generator: depth %d, ngf %d, %d input and %d output "
+                 "channels", c->depth, c->ngf, c->input_nc, c->output_nc);
+        return -1;
+    }
+    return 0;
+}
+
+int ckpt_gen_config(const st_file *f, gen_config *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (st_meta(f, "netG"))
+        return gen_from_meta(f, c, err, errlen) ? -1 : gen_config_valid(c, err, errlen);
+    if (!unet_from_keys(f, c) || !resnet_from_keys(f, c))
+        return gen_config_valid(c, err, errlen);
+    snprintf(err, errlen, "not a generator: neither U-Net nor ResNet keys%s",
+             has(f, "model.0.weight") ? " (a discriminator?)" : "");
+    return -1;
+}
+
+int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    const st_tensor *first = find4(f, "net.0.weight");
+    if (first) {
+        c->family = DISC_PIXEL;
+        c->norm = has(f, "net.3.weight") ? NORM_BATCH : has(f, "net.2.bias") ? NORM_INSTANCE
+                                                                             : NORM_NONE;
+    } else if ((first = find4(f, "model.0.weight")) != NULL && first->shape[2] == 4) {
+        c->family = DISC_NLAYERS;
+        int layers = 0;
+        char key[64];
+        for (;; layers++) {
+            snprintf(key, sizeof key, "model.%d.weight", 2 + 3 * layers);
+            const st_tensor *t = find4(f, key);
+            if (!t || t->shape[0] == 1)
+                break;
+        }
+        c->n_layers = layers;
+        c->norm = has(f, "model.3.weight") ? NORM_BATCH : has(f, "model.2.bias") ? NORM_INSTANCE
+                                                                                 : NORM_NONE;
+    } else {
+        snprintf(err, errlen, "not a discriminator: no PatchGAN or pixel keys");
+        return -1;
+    }
+    c->ndf = (int)first->shape[0];
+    c->input_nc = (int)first->shape[1];
+    if (c->family == DISC_NLAYERS && (c->n_layers < 1 || c->n_layers > 8)) {
+        snprintf(err, errlen, "not a discriminator: PatchGAN with %d layers (1 to 8)",
+                 c->n_layers);
+        return -1;
+    }
+    if (c->ndf < 1 || c->ndf > 1 << 16 || c->input_nc < 1 || c->input_nc > 6) {
+        snprintf(err, errlen, "unsupported discriminator: ndf %d, %d input channels", c->ndf,
+                 c->input_nc);
+        return -1;
+    }
+    return 0;
+}

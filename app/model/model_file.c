@@ -1,0 +1,26 @@
+/* Model files of either format (see model_file.h). */
+#include "app/model/model_file.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/pth/pth.h"
+
+st_file *model_file_open(const char *path, char *err, size_t errlen)
+{
+    uint8_t head[PTH_PROBE_BYTES];
+    ssize_t n = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode))
+        n = read(fd, head, sizeof head);
+    if (fd >= 0)
+        close(fd);
+    /* Anything else, a file that cannot be opened too, goes to the safetensors reader, whose
+     * messages say why it cannot be used. */
+    if (n > 0 && pth_probe(head, (size_t)n))
+        return pth_open(path, err, errlen);
+    return st_open(path, err, errlen);
+}

@@ -1,0 +1,53 @@
+/* Normalisation layers whose statistics are measured, and optionally given, from outside the
+ * run (net.stats; see net_norm_site in networks.h). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "app/model/networks.h"
+
+#define NORM_EPS 1e-5f
+
+static net_norm_site *new_site(net *n)
+{
+    if (n->nsites == n->cap_sites) {
+        n->cap_sites = n->cap_sites ? 2 * n->cap_sites : 16;
+        n->sites = realloc(n->sites, sizeof *n->sites * (size_t)n->cap_sites);
+        if (!n->sites)
+            eng_fail("out of memory");
+    }
+    net_norm_site *s = &n->sites[n->nsites++];
+    *s = (net_norm_site){0};
+    return s;
+}
+
+/* A state named "<prefix>site<i>.<what>" of c floats (not a checkpoint tensor). */
+static eng_node *site_state(net *n, const char *what, int c)
+{
+    char name[ENG_NAME_MAX];
+    snprintf(name, sizeof name, "%ssite%d.%s", n->prefix, n->nsites - 1, what);
+    return eng_state1(n->g, name, c);
+}
+
+eng_node *net_norm_site_layer(net *n, eng_node *x, net_norm norm, eng_node *w, eng_node *b,
+                              eng_node *mean, eng_node *var, eng_node *count)
+{
+    eng_graph *g = n->g;
+    int c = x->shape[1];
+    net_norm_site *s = new_site(n);
+    s->channels = c;
+    s->count = (double)x->shape[0] * x->shape[2] * x->shape[3];
+    s->seen_mean = site_state(n, "seen_mean", c);
+    s->seen_var = site_state(n, "seen_var", c);
+    /* Momentum 1: the running statistics become the batch's. Scheduled now, while x is live. */
+    eng_node *probe = eng_batch_norm2d(g, x, NULL, NULL, s->seen_mean, s->seen_var,
+                                       site_state(n, "seen_count", 1), 1, 1.0f, NORM_EPS);
+    eng_forward(g, eng_sum(g, probe));
+    if (n->stats == NET_STATS_MEASURE)
+        return norm == NORM_INSTANCE ? eng_instance_norm2d(g, x, NULL, NULL, NORM_EPS)
+                                     : eng_batch_norm2d(g, x, w, b, mean, var, count,
+                                                        n->training, 0.1f, NORM_EPS);
+    s->mean = site_state(n, "mean", c);
+    s->var = site_state(n, "var", c);
+    return eng_batch_norm2d(g, x, w, b, s->mean, s->var, count ? count : site_state(n, "count", 1),
+                            0, 0.1f, NORM_EPS);
+}

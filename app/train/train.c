@@ -1,0 +1,129 @@
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/common/resources.h"
+#include "app/train/train.h"
+
+static eng_node *gan_loss(eng_graph *g, int lsgan, eng_node *pred, float target)
+{
+    eng_node *t = eng_const(g, pred->ndim, pred->shape, target);
+    return lsgan ? eng_mse_loss(g, pred, t) : eng_bce_with_logits_loss(g, pred, t);
+}
+
+static void build(trainer *t)
+{
+    const trainer_opts *o = &t->opts;
+    eng_graph *g = t->g;
+    t->real_a = eng_input4(g, "real_A", o->batch, o->gen.input_nc, o->height, o->width);
+    t->real_b = eng_input4(g, "real_B", o->batch, o->gen.output_nc, o->height, o->width);
+    net_init_struct(&t->G, g, "G.", 1, 1,
+                    (uint32_t)(o->seed * 2654435761u) ^ (uint32_t)o->rank * 0x9E3779B9u);
+    net_init_struct(&t->D, g, "D.", 1, 1, 0);
+    t->fake_b = net_generator(&t->G, &o->gen, t->real_a);
+    eng_forward(g, t->fake_b);
+
+    /* D: fake pairs (G not reached: detached) and real pairs. */
+    eng_node *pred_fake = net_discriminator(&t->D, &o->disc,
+                                            eng_concat(g, t->real_a, eng_detach(g, t->fake_b)));
+    t->loss[LOSS_D_FAKE] = gan_loss(g, o->lsgan, pred_fake, 0.0f);
+    eng_node *pred_real = net_discriminator(&t->D, &o->disc, eng_concat(g, t->real_a, t->real_b));
+    t->loss[LOSS_D_REAL] = gan_loss(g, o->lsgan, pred_real, 1.0f);
+    eng_node *loss_d =
+        eng_scale(g, eng_add(g, t->loss[LOSS_D_FAKE], t->loss[LOSS_D_REAL]), 0.5f);
+    int nd, ng;
+    eng_node **d_params = net_params(&t->D, &nd);
+    eng_node **g_params = net_params(&t->G, &ng);
+    eng_forward(g, loss_d);
+    eng_backward(g, loss_d, d_params, nd);
+    t->opt_d = eng_adam_new(g, d_params, nd, o->lr, o->beta1, 0.999f, 1e-8f);
+    if (o->reduce_d)
+        eng_adam_set_reducer(t->opt_d, o->reduce_d);
+    eng_adam_step(g, t->opt_d);
+
+    /* G: a third application of D, recorded after D's update. */
+    eng_node *pred = net_discriminator(&t->D, &o->disc, eng_concat(g, t->real_a, t->fake_b));
+    t->loss[LOSS_G_GAN] = gan_loss(g, o->lsgan, pred, 1.0f);
+    t->loss[LOSS_G_L1] = eng_l1_loss(g, t->fake_b, t->real_b);
+    eng_node *loss_g =
+        eng_add(g, t->loss[LOSS_G_GAN], eng_scale(g, t->loss[LOSS_G_L1], o->lambda_l1));
+    eng_forward(g, loss_g);
+    eng_backward(g, loss_g, g_params, ng);
+    t->opt_g = eng_adam_new(g, g_params, ng, o->lr, o->beta1, 0.999f, 1e-8f);
+    if (o->reduce_g)
+        eng_adam_set_reducer(t->opt_g, o->reduce_g);
+    eng_adam_step(g, t->opt_g);
+    free(d_params);
+    free(g_params);
+    /* Activations share memory by liveness; the host reads the losses and the fake images. */
+    eng_reuse_values(g);
+    eng_keep_value(t->fake_b);
+    for (int i = 0; i < LOSS_COUNT; i++)
+        eng_keep_value(t->loss[i]);
+}
+
+int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side)
+{
+    *stride = gen_stride(&o->gen);
+    *min_side = gen_min_side(&o->gen);
+    if (disc_min_side(&o->disc) > *min_side)
+        *min_side = disc_min_side(&o->disc);
+    return h % *stride == 0 && w % *stride == 0 && h >= *min_side && w >= *min_side;
+}
+
+int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
+                         char *err, size_t errlen)
+{
+    trainer t = {.opts = *o, .g = eng_graph_new()};
+    build(&t);
+    int rc = app_plan_check(t.g, be, extra, what, err, errlen);
+    trainer_free(&t);
+    return rc;
+}
+
+int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->opts = *o;
+    t->g = eng_graph_new();
+    build(t);
+    t->plan = eng_plan_new(t->g, be);
+    if (!t->plan) {
+        snprintf(err, errlen, "cannot allocate the training graph: %s", eng_last_error());
+        return -1;
+    }
+    if (net_init_weights(&t->G, t->plan, o->seed) ||
+        net_init_weights(&t->D, t->plan, o->seed ^ 0x5eed0d15c0ffeeULL)) {
+        snprintf(err, errlen, "cannot initialise the weights: %s", eng_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+void trainer_free(trainer *t)
+{
+    if (t->plan)
+        eng_plan_free(t->plan);
+    net_release(&t->G);
+    net_release(&t->D);
+    if (t->g)
+        eng_graph_free(t->g);
+    memset(t, 0, sizeof *t);
+}
+
+int trainer_step(trainer *t, const float *a, const float *b, float losses[LOSS_COUNT])
+{
+    if (eng_plan_write(t->plan, t->real_a, a) || eng_plan_write(t->plan, t->real_b, b) ||
+        eng_plan_run(t->plan))
+        return -1;
+    for (int i = 0; i < LOSS_COUNT; i++)
+        if (eng_plan_read(t->plan, t->loss[i], &losses[i]))
+            return -1;
+    return 0;
+}
+
+void trainer_set_lr(trainer *t, float lr)
+{
+    eng_adam_set_lr(t->opt_g, lr);
+    eng_adam_set_lr(t->opt_d, lr);
+}

@@ -1,0 +1,53 @@
+/* One pix2pix training step as a single engine graph, exactly the reference's
+ * optimize_parameters: fake = G(A); D update on (A, detach(fake)) -> 0 and (A, B) -> 1 with
+ * loss 0.5 * (fake + real); then, with the updated D, G update on GAN(D(A, fake), 1) +
+ * lambda * L1(fake, B). */
+#ifndef APP_TRAIN_H
+#define APP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/common/losses.h"
+#include "app/model/networks.h"
+
+typedef struct {
+    gen_config gen;
+    disc_config disc;
+    int batch, height, width;
+    float lr, beta1, lambda_l1;
+    int lsgan;          /* MSE GAN loss instead of BCE with logits */
+    uint64_t seed;      /* weight initialisation and dropout masks */
+    /* Data-parallel training (app/train/train_dist.h): the rank draws its own dropout masks, and
+     * the gradients of G and D go through these reducers before their updates (NULL: none). */
+    int rank;
+    const eng_reducer *reduce_g, *reduce_d;
+} trainer_opts;
+
+
+typedef struct {
+    trainer_opts opts;
+    eng_graph *g;
+    eng_plan *plan;
+    net G, D;
+    eng_node *real_a, *real_b, *fake_b;
+    /* Unscaled: G_L1 is the mean |fake - B| before lambda (the reference logs lambda times
+     * it); D_real and D_fake come before the 0.5. */
+    eng_node *loss[LOSS_COUNT];
+    eng_adam *opt_g, *opt_d;
+} trainer;
+
+/* 1 when G and D take h x w images: sides multiples of *stride, at least *min_side (both set). */
+int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side);
+/* 0 when the plan trainer_init would make on be, plus extra bytes of the caller's, fits in the
+ * memory this process may use; else -1 with "WHAT needs about ..." in err. Allocates no plan. */
+int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
+                         char *err, size_t errlen);
+/* Builds the graph and its plan on be, with freshly initialised weights. Returns 0 or -1. */
+int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen);
+void trainer_free(trainer *t);
+/* One step on a batch (a: [batch, input_nc, H, W], b: [batch, output_nc, H, W], in [-1, 1]). */
+int trainer_step(trainer *t, const float *a, const float *b, float losses[LOSS_COUNT]);
+void trainer_set_lr(trainer *t, float lr);
+
+#endif

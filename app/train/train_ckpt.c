@@ -1,0 +1,234 @@
+/* Saving and restoring a training run's checkpoints (see train_ckpt.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/model/checkpoint.h"
+#include "app/train/ckpt_set.h"
+#include "app/dist/dist.h"
+#include "app/common/fsutil.h"
+#include "app/model/model_file.h"
+#include "app/train/train_ckpt.h"
+
+int train_ckpt_recover(const char *dir)
+{
+    char web[4300], images[4400], err[1024];
+    snprintf(web, sizeof web, "%s/web", dir);
+    snprintf(images, sizeof images, "%s/images", web);
+    int stale = fs_remove_stale_temps(dir) + fs_remove_stale_temps(web) +
+                fs_remove_stale_temps(images);
+    if (stale)
+        fprintf(stderr, "removed %d temporary file%s left in %s by an interrupted save\n", stale,
+                stale == 1 ? "" : "s", dir);
+    int discarded, finished = ckpt_set_recover(dir, &discarded, err, sizeof err);
+    if (finished < 0) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        return -1;
+    }
+    if (finished)
+        fprintf(stderr, "finished the checkpoint save that was interrupted after its commit in "
+                "%s\n", dir);
+    if (discarded)
+        fprintf(stderr, "discarded %d file%s of a checkpoint save interrupted before its commit "
+                "in %s (the previous checkpoint stays)\n", discarded, discarded == 1 ? "" : "s",
+                dir);
+    return 0;
+}
+
+/* Reports a failed save under the file's final name rather than its staged one. */
+static void report_save_error(const ckpt_set *set, const char *name, const char *staged,
+                              const char *err)
+{
+    size_t len = strlen(staged);
+    const char *why = !strncmp(err, staged, len) && err[len] == ':' ? err + len + 2 : err;
+    fprintf(stderr, "%s/%s_%s.safetensors: %s\n", set->dir, set->tag, name, why);
+}
+
+/* Saves one network into the set. */
+static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
+                     const ckpt_meta *meta, int nmeta)
+{
+    char err[1024];
+    const char *staged = ckpt_set_stage(set, name);
+    if (!ckpt_save_net(n, p, staged, meta, nmeta, err, sizeof err))
+        return 0;
+    report_save_error(set, name, staged, err);
+    return -1;
+}
+
+/* The metadata of G and D: architecture, options and the step they were saved at. */
+typedef struct {
+    char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
+        load[16], crop[16], epoch[16], step[32];
+    ckpt_meta g[14], d[10];
+} net_meta;
+
+static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, int epoch)
+{
+    gen_name(&t->opts.gen, m->netg, sizeof m->netg);
+    disc_name(&t->opts.disc, m->netd, sizeof m->netd);
+    snprintf(m->in_nc, sizeof m->in_nc, "%d", t->opts.gen.input_nc);
+    snprintf(m->out_nc, sizeof m->out_nc, "%d", t->opts.gen.output_nc);
+    snprintf(m->ngf, sizeof m->ngf, "%d", t->opts.gen.ngf);
+    snprintf(m->ndf, sizeof m->ndf, "%d", t->opts.disc.ndf);
+    snprintf(m->nl, sizeof m->nl, "%d", t->opts.disc.n_layers);
+    snprintf(m->dnc, sizeof m->dnc, "%d", t->opts.disc.input_nc);
+    snprintf(m->drop, sizeof m->drop, "%d", t->opts.gen.use_dropout);
+    snprintf(m->load, sizeof m->load, "%d", c->load_size);
+    snprintf(m->crop, sizeof m->crop, "%d", t->opts.height);
+    snprintf(m->epoch, sizeof m->epoch, "%d", epoch);
+    snprintf(m->step, sizeof m->step, "%" PRId64, eng_adam_steps(t->opt_g));
+    const char *opts = c->options_json ? c->options_json : "{}";
+    const char *norm = net_norm_name(t->opts.gen.norm);
+    const ckpt_meta g[] = {
+        {"format", "pix2pix-vk"}, {"net", "G"}, {"netG", m->netg}, {"input_nc", m->in_nc},
+        {"output_nc", m->out_nc}, {"ngf", m->ngf}, {"norm", norm}, {"use_dropout", m->drop},
+        {"load_size", m->load}, {"crop_size", m->crop}, {"direction", c->direction},
+        {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
+    const ckpt_meta d[] = {
+        {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", m->netd}, {"n_layers", m->nl},
+        {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm}, {"epoch", m->epoch},
+        {"step", m->step}, {"options", opts}};
+    _Static_assert(sizeof g == sizeof m->g && sizeof d == sizeof m->d, "metadata counts");
+    memcpy(m->g, g, sizeof g);
+    memcpy(m->d, d, sizeof d);
+}
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* G and D (and the optimizer state when s is given) as the set tagged tag. */
+static int save_set(const char *dir, const char *tag, trainer *t, const net_meta *m,
+                    const ckpt_train_state *s)
+{
+    ckpt_set set;
+    ckpt_set_begin(&set, dir, tag);
+    char err[1024];
+    int rc = save_into(&set, "net_G", &t->G, t->plan, m->g, COUNT(m->g)) ||
+             save_into(&set, "net_D", &t->D, t->plan, m->d, COUNT(m->d));
+    if (!rc && s) {
+        const char *staged = ckpt_set_stage(&set, "opt");
+        rc = ckpt_save_opt(s, t->g, t->plan, staged, err, sizeof err);
+        if (rc)
+            report_save_error(&set, "opt", staged, err);
+    }
+    if (rc) {
+        ckpt_set_abort(&set);
+        return -1;
+    }
+    if (ckpt_set_commit(&set, err, sizeof err)) {
+        fprintf(stderr, "pix2pix train: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoch,
+                    int epoch_iter, int complete, int epoch_copy)
+{
+    net_meta m;
+    net_meta_fill(&m, c, t, epoch);
+    ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, complete ? epoch + 1 : epoch,
+                          complete ? 0 : epoch_iter, dist_size()};
+    if (save_set(dir, "latest", t, &m, &s)) {
+        char opt[4300];
+        snprintf(opt, sizeof opt, "%s/latest_opt.safetensors", dir);
+        fprintf(stderr, "pix2pix train: the checkpoint of step %s was not saved; %s %s\n",
+                m.step, fs_exists(opt) ? "the previous one is intact in" : "none was saved in",
+                dir);
+        return -1;
+    }
+    if (epoch_copy && save_set(dir, m.epoch, t, &m, NULL)) {
+        fprintf(stderr, "pix2pix train: %s/%s_net_*.safetensors not saved (the latest set of "
+                "step %s was)\n", dir, m.epoch, m.step);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads a network file. *step gets its "step" metadata, or -1 when it has none. */
+static int load_net_file(const net *n, eng_plan *p, const char *path, long long *step)
+{
+    char err[1024];
+    st_file *f = model_file_open(path, err, sizeof err);
+    if (!f) {
+        fprintf(stderr, "%s\n", err); /* its reason names the file */
+        return -1;
+    }
+    const char *v = st_meta(f, "step");
+    char *end = NULL;
+    *step = v ? strtoll(v, &end, 10) : -1;
+    if (v && (*end || end == v))
+        *step = -1;
+    int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    st_close(f);
+    return rc;
+}
+
+/* G, D and the optimizer state must come from one step. Files of versions that did not
+ * record the step in G and D are taken as they are, with a note. */
+static int check_one_set(const char *dir, long long step_g, long long step_d, long long step_opt)
+{
+    if (step_g < 0 || step_d < 0) {
+        fprintf(stderr, "note: %s/latest_net_G/D.safetensors do not record their step (saved by "
+                "an older pix2pix-vk): cannot check that they match latest_opt\n", dir);
+        return 0;
+    }
+    if (step_g == step_opt && step_d == step_opt)
+        return 0;
+    fprintf(stderr, "pix2pix train: %s: the latest checkpoint files are not one set: "
+            "latest_net_G.safetensors is at step %lld, latest_net_D.safetensors at step %lld, "
+            "latest_opt.safetensors at step %lld; put back files of one step, or train "
+            "without --continue\n", dir, step_g, step_d, step_opt);
+    return -1;
+}
+
+static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
+{
+    char path[4400], err[1024];
+    long long step_g, step_d;
+    snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
+    if (load_net_file(&t->G, t->plan, path, &step_g))
+        return -1;
+    snprintf(path, sizeof path, "%s/latest_net_D.safetensors", dir);
+    if (load_net_file(&t->D, t->plan, path, &step_d))
+        return -1;
+    ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, 0, 0, 1};
+    snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
+    if (ckpt_load_opt(&s, t->g, t->plan, path, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    long long step = (long long)eng_adam_steps(t->opt_g);
+    if (check_one_set(dir, step_g, step_d, step))
+        return -1;
+    *epoch = s.epoch;
+    *iter = s.epoch_iter;
+    if (s.world_size != dist_size() && s.epoch_iter > 0) {
+        /* The iterations done in this epoch, as a count of this job's steps of as many pairs. */
+        *iter = (int)((long long)s.epoch_iter * s.world_size / dist_size());
+        fprintf(stderr, "note: %s was saved by %d rank%s, this job has %d: iteration %d of "
+                "epoch %d becomes iteration %d\n", dir, s.world_size, s.world_size == 1 ? "" : "s",
+                dist_size(), s.epoch_iter, *epoch, *iter);
+    }
+    fprintf(stderr, "resuming %s at epoch %d, iteration %d (step %lld)\n", dir, *epoch,
+            *iter + 1, step);
+    return 0;
+}
+
+int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *epoch,
+                       int *iter)
+{
+    *epoch = 1;
+    *iter = 0;
+    if (c->continue_train)
+        return restore_latest(t, dir, epoch, iter);
+    long long ignored;
+    if (c->init_g && load_net_file(&t->G, t->plan, c->init_g, &ignored))
+        return -1;
+    if (c->init_d && load_net_file(&t->D, t->plan, c->init_d, &ignored))
+        return -1;
+    return 0;
+}
