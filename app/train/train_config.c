@@ -1,0 +1,140 @@
+/* The options of a training run: their defaults, and their checks into the trainer's and
+ * the loader's settings. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/common/backend.h"
+#include "app/train/train_session.h"
+
+void train_config_defaults(train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->direction = "AtoB";
+    c->name = "experiment";
+    c->checkpoints_dir = "./checkpoints";
+    c->epochs = 100;
+    c->epochs_decay = 100;
+    c->batch_size = 1;
+    c->lr = 2e-4f;
+    c->beta1 = 0.5f;
+    c->lambda_l1 = 100.0f;
+    c->gan_mode = "vanilla";
+    c->netG = "unet_256";
+    c->netD = "basic";
+    c->n_layers_d = 3;
+    c->ngf = 64;
+    c->ndf = 64;
+    c->norm = "batch";
+    c->load_size = 286;
+    c->crop_size = 256;
+    c->preprocess = "resize_and_crop";
+    c->save_epoch_freq = 5;
+    c->device = app_default_device();
+    c->workers = 2;
+    c->display_freq = 400;
+    c->input_nc = 3;
+    c->output_nc = 3;
+    c->check_every = 100;
+}
+
+static int parse_preprocess(const char *s, preprocess_mode *m)
+{
+    static const char *const names[] = {"resize_and_crop", "crop", "scale_width",
+                                        "scale_width_and_crop", "none"};
+    static const preprocess_mode modes[] = {PREPROCESS_RESIZE_AND_CROP, PREPROCESS_CROP,
+                                            PREPROCESS_SCALE_WIDTH,
+                                            PREPROCESS_SCALE_WIDTH_AND_CROP, PREPROCESS_NONE};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, names[i])) {
+            *m = modes[i];
+            return 0;
+        }
+    return -1;
+}
+
+/* The options that are real numbers, each within its range (the command line already
+ * refuses NaN and Inf; the demo and tests fill the config directly). */
+static int check_numbers(const train_config *c)
+{
+    const struct { const char *name; float value, lo, hi; int lo_open, hi_open; } ranges[] = {
+        {"--lr", c->lr, 0.0f, 1.0f, 1, 0},
+        {"--beta1", c->beta1, 0.0f, 1.0f, 0, 1},
+        {"--lambda-l1", c->lambda_l1, 0.0f, 1e6f, 0, 0},
+        {"--time-limit", c->time_limit, 0.0f, 1e9f, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        float v = ranges[i].value;
+        int ok = isfinite(v) && (ranges[i].lo_open ? v > ranges[i].lo : v >= ranges[i].lo) &&
+                 (ranges[i].hi_open ? v < ranges[i].hi : v <= ranges[i].hi);
+        if (!ok) {
+            fprintf(stderr, "pix2pix train: %s must be in %c%g, %g%c, not %g\n", ranges[i].name,
+                    ranges[i].lo_open ? '(' : '[', (double)ranges[i].lo, (double)ranges[i].hi,
+                    ranges[i].hi_open ? ')' : ']', (double)v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Checks the options and fills the trainer's and loader's settings. */
+int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
+{
+    memset(t, 0, sizeof *t);
+    memset(l, 0, sizeof *l);
+    net_norm norm;
+    const char *bad = NULL;
+    if (gen_name_parse(c->netG, &t->gen))
+        bad = "--netG";
+    else if (disc_name_parse(c->netD, c->n_layers_d, &t->disc))
+        bad = "--netD/--n-layers-d";
+    else if (net_norm_parse(c->norm, &norm))
+        bad = "--norm";
+    else if (strcmp(c->gan_mode, "vanilla") && strcmp(c->gan_mode, "lsgan"))
+        bad = "--gan-mode";
+    else if (strcmp(c->direction, "AtoB") && strcmp(c->direction, "BtoA"))
+        bad = "--direction";
+    else if (parse_preprocess(c->preprocess, &l->preprocess))
+        bad = "--preprocess";
+    else if (c->batch_size < 1 || c->epochs < 0 || c->epochs_decay < 0 ||
+             c->epochs + c->epochs_decay < 1)
+        bad = "--batch-size/--epochs/--epochs-decay";
+    else if (c->ngf < 1 || c->ndf < 1 || (c->input_nc != 1 && c->input_nc != 3) ||
+             (c->output_nc != 1 && c->output_nc != 3))
+        bad = "--ngf/--ndf/--input-nc/--output-nc";
+    else if (c->load_size < 1 || c->crop_size < 1 || c->save_epoch_freq < 1)
+        bad = "--load-size/--crop-size/--save-epoch-freq";
+    if (bad) {
+        fprintf(stderr, "pix2pix train: invalid %s (see --help)\n", bad);
+        return -1;
+    }
+    if (check_numbers(c))
+        return -1;
+    t->gen.input_nc = c->input_nc;
+    t->gen.output_nc = c->output_nc;
+    t->gen.ngf = c->ngf;
+    t->gen.norm = norm;
+    t->gen.use_dropout = !c->no_dropout;
+    t->disc.input_nc = c->input_nc + c->output_nc;
+    t->disc.ndf = c->ndf;
+    t->disc.norm = norm;
+    t->batch = c->batch_size;
+    t->lr = c->lr;
+    t->beta1 = c->beta1;
+    t->lambda_l1 = c->lambda_l1;
+    t->lsgan = !strcmp(c->gan_mode, "lsgan");
+    t->seed = c->seed;
+    l->root = c->data;
+    l->split = "train";
+    l->direction_btoa = !strcmp(c->direction, "BtoA");
+    l->load_size = c->load_size;
+    l->crop_size = c->crop_size;
+    l->no_flip = c->no_flip;
+    l->serial = c->serial_batches;
+    l->seed = c->seed;
+    l->batch_size = c->batch_size;
+    l->threads = c->workers > 0 ? c->workers : 1;
+    l->input_nc = c->input_nc;
+    l->output_nc = c->output_nc;
+    return 0;
+}

@@ -1,0 +1,165 @@
+/* The epochs of a run: steps with their checks (losses that are numbers, the ranks in step,
+ * a stop asked by a signal or a limit), the loss log, the progress line and the report. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/common/finite.h"
+#include "app/common/fsutil.h"
+#include "app/dist/dist.h"
+#include "app/train/train_dist.h"
+#include "app/train/train_output.h"
+#include "app/train/train_session.h"
+
+static volatile sig_atomic_t stop_signal;
+static struct sigaction old_int, old_term;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+void train_signals_catch(void)
+{
+    stop_signal = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+}
+
+void train_signals_restore(void)
+{
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+}
+
+/* A step whose losses are not numbers has ruined the weights in memory: the run stops
+ * without saving them, so the last checkpoint stays good. (Gradients that are not finite
+ * with finite losses make the weights NaN, which the next step's losses show, and which a
+ * save refuses.) */
+static int check_losses(const float losses[LOSS_COUNT], long long step, int epoch, int iter,
+                        const char *dir)
+{
+    long long bad = first_nonfinite(losses, LOSS_COUNT);
+    if (bad < 0 || dist_rank() != 0)
+        return bad < 0 ? 0 : -1;
+    char what[16];
+    describe_value(losses[bad], what, sizeof what);
+    char opt[4300];
+    snprintf(opt, sizeof opt, "%s/latest_opt.safetensors", dir);
+    fprintf(stderr, "pix2pix train: step %lld (epoch %d, iteration %d): loss %s is %s; "
+            "training stopped without saving this step. %s%s: %s a lower --lr, or check the "
+            "data\n", step, epoch, iter, loss_names[bad], what,
+            fs_exists(opt) ? "The last checkpoint is intact in " : "No checkpoint was saved in ",
+            dir, fs_exists(opt) ? "resume it with --continue and" : "start again with");
+    return -1;
+}
+
+/* Why a run stops after a step; the ranks of a job stop for the largest of theirs. */
+enum { STOP_NONE, STOP_MAX_STEPS, STOP_TIME_LIMIT, STOP_TERM, STOP_INT };
+static const char *const stop_names[] = {NULL, "--max-steps reached", "--time-limit reached",
+                                         "terminated", "interrupted"};
+
+static int stop_reason(const train_config *c, long steps, double start)
+{
+    if (stop_signal)
+        return stop_signal == SIGINT ? STOP_INT : STOP_TERM;
+    if (c->max_steps > 0 && steps >= c->max_steps)
+        return STOP_MAX_STEPS;
+    if (c->time_limit > 0 && now_seconds() - start >= c->time_limit)
+        return STOP_TIME_LIMIT;
+    return STOP_NONE;
+}
+
+/* web/index.html */
+void train_session_refresh(train_session *s, int epoch, int iter, const char *state,
+                           int with_samples)
+{
+    train_report *r = &s->report;
+    train_samples *samples = &s->samples;
+    long steps = s->steps, steps_total = s->remaining;
+    float time_limit = s->c->time_limit;
+    char err[1024], web[4300], images[4400];
+    snprintf(web, sizeof web, "%s/web", r->dir);
+    snprintf(images, sizeof images, "%s/images", web);
+    if (fs_mkdirs(images)) {
+        fprintf(stderr, "pix2pix train: %s: cannot create the folder\n", images);
+        return;
+    }
+    if (with_samples && samples && samples->count &&
+        train_samples_write(samples, &s->t, web, epoch, err, sizeof err))
+        fprintf(stderr, "pix2pix train: samples: %s\n", err);
+    double elapsed = now_seconds() - s->start, rate = elapsed > 0 ? steps / elapsed : 0;
+    r->epoch = epoch;
+    r->iter = iter;
+    r->steps = steps;
+    r->seconds = elapsed;
+    r->seconds_left = rate > 0 ? (steps_total - steps) / rate : -1;
+    if (time_limit > 0 && r->seconds_left > time_limit - elapsed)
+        r->seconds_left = time_limit - elapsed;
+    r->state = state;
+    r->running = !strcmp(state, "running");
+    if (train_report_write(r, err, sizeof err))
+        fprintf(stderr, "pix2pix train: %s\n", err);
+}
+
+/* One step: a batch, the update, the checks every rank agrees on, the log and the display.
+ * Returns 0 or the exit status; *stop is why the run stops after it (STOP_NONE: it goes on). */
+static int step(train_session *s, int iter, int *stop)
+{
+    const train_config *c = s->c;
+    float losses[LOSS_COUNT];
+    char err[1024];
+    int epoch_done;
+    if (pair_loader_next(s->loader, s->a, s->b, NULL, &epoch_done)) {
+        fprintf(stderr, "pix2pix train: no image of %s could be read\n", c->data);
+        return train_fail(1);
+    }
+    if (trainer_step(&s->t, s->a, s->b, losses)) {
+        fprintf(stderr, "pix2pix train: step failed: %s\n", eng_last_error());
+        return train_fail(1);
+    }
+    *stop = stop_reason(c, s->steps + 1, s->start);
+    train_dist_step(losses, stop);
+    if (check_losses(losses, eng_adam_steps(s->t.opt_g), s->epoch, iter, s->dir))
+        return 1;
+    s->steps++;
+    if (c->check_every > 0 && s->steps % c->check_every == 0 &&
+        train_dist_check_weights(&s->t, eng_adam_steps(s->t.opt_g)))
+        return 1;
+    s->report.epoch = s->epoch;
+    s->report.iter = iter;
+    if (s->rank0)
+        loss_log_row(s->log, s->epoch, iter, losses);
+    char label[64], detail[160];
+    snprintf(label, sizeof label, "epoch %d/%d", s->epoch, s->epochs);
+    snprintf(detail, sizeof detail, "G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
+             (double)losses[0], (double)losses[1], (double)losses[2], (double)losses[3]);
+    progress_add(&s->prog, 1, label, iter, s->iters, detail);
+    if (s->rank0 && c->display_freq > 0 && (s->steps % c->display_freq == 0 || s->steps == 1)) {
+        if (web_save_samples(s->dir, s->epoch, &s->t, s->a, s->b, err, sizeof err))
+            fprintf(stderr, "pix2pix train: %s\n", err);
+        train_session_refresh(s, s->epoch, iter, "running", 1);
+    }
+    return 0;
+}
+
+int train_epoch(train_session *s)
+{
+    const train_config *c = s->c;
+    trainer_set_lr(&s->t, train_epoch_lr(c->lr, c->epochs, c->epochs_decay, s->epoch));
+    int iter;
+    for (iter = s->iter0 + 1; iter <= s->iters; iter++) {
+        int stop = STOP_NONE, status = step(s, iter, &stop);
+        if (status)
+            return status;
+        s->stopped = stop_names[stop];
+        if (s->stopped)
+            break;
+    }
+    if (s->rank0 && iter >= s->iters) /* epoch complete */
+        train_session_refresh(s, s->epoch, s->iters, "running", 1);
+    int status = s->rank0 && train_save(s, iter) ? 1 : 0;
+    return train_dist_any(status); /* rank 0's save */
+}

@@ -1,0 +1,60 @@
+/* One training run as its parts see it: the options checked (train_config.c), the run opened
+ * (train_setup.c), its epochs (train_epoch.c) and the save policy (train_save.c), tied
+ * together by train_run.c. Private to app/train. */
+#ifndef APP_TRAIN_TRAIN_SESSION_H
+#define APP_TRAIN_TRAIN_SESSION_H
+
+#include <stdio.h>
+
+#include "app/common/progress.h"
+#include "app/train/train.h"
+#include "app/train/train_report.h"
+#include "app/train/train_run.h"
+#include "app/train/train_samples.h"
+#include "datasets/loader.h"
+
+typedef struct {
+    const train_config *c;
+    const char *dir;          /* the experiment folder */
+    int rank0;                /* this process writes the folder */
+    eng_backend *be;
+    pair_loader *loader;
+    trainer t;
+    train_samples samples;
+    train_report report;
+    FILE *log;                /* loss_log.csv (rank 0) */
+    float *a, *b;             /* one batch */
+    eng_reducer *reducers[2]; /* G's and D's with several ranks */
+    int epoch, iter0;         /* where the run goes on from */
+    int epochs, iters;        /* epochs in all, steps per epoch */
+    long remaining;           /* steps this run takes at most */
+    long steps;               /* steps taken */
+    double start, last_save;  /* now_seconds() */
+    progress prog;
+    const char *stopped;      /* why the run stopped early, or NULL */
+} train_session;
+
+/* Checks the options and fills the trainer's and loader's settings (-1: message printed). */
+int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l);
+/* Opens the device, the data and the model (resumed from the checkpoints with --continue),
+ * the loss log and the report. Returns 0 or the exit status; close s in any case. */
+int train_session_open(train_session *s, const train_config *c, trainer_opts topts,
+                       pair_loader_opts lopts, const char *dir);
+void train_session_close(train_session *s);
+/* A failure on one rank of a job ends all of them (the others would wait for it forever). */
+int train_fail(int status);
+
+/* SIGINT and SIGTERM stop the run after the current step (train_signals_restore undoes it). */
+void train_signals_catch(void);
+void train_signals_restore(void);
+/* Runs the steps of epoch s->epoch from s->iter0 + 1, then saves as the policy says. Returns
+ * 0 (s->stopped says whether the run stops) or the exit status. */
+int train_epoch(train_session *s);
+/* Rewrites the report page (after translating the fixed samples when asked). */
+void train_session_refresh(train_session *s, int epoch, int iter, const char *state,
+                           int with_samples);
+/* The save policy after the last step of an epoch (iter == iters) or of a stop inside one:
+ * returns 0 or -1 (a save failed, message printed). */
+int train_save(train_session *s, int iter);
+
+#endif
