@@ -46,6 +46,9 @@ typedef struct {
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout pipeline_layout;
     VkPipeline pipelines[VK_KERNEL_COUNT][VK_VARIANTS]; /* created on first use */
+    VkPipelineCache pipeline_cache; /* VK_NULL_HANDLE: none (vk_pipeline_cache.c) */
+    size_t cache_loaded_bytes;      /* driver data the cache started with (0: a cold start) */
+    int pipelines_compiled;         /* pipelines created by this context */
     int validation_errors;
     char name[256];
     char backend_name[300];
@@ -67,6 +70,14 @@ int vk_pipelines_create(vk_ctx *ctx);
 /* Compiles the pipeline of a kernel specialized for variant (its op or mode) if not yet done. */
 int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant);
 void vk_pipelines_destroy(vk_ctx *ctx);
+/* The pipeline cache on disk (vk_pipeline_cache.c): opened with the pipeline layouts (without
+ * a usable file it starts empty; without a cache the pipelines compile without one), written
+ * back at close when this run added to it. */
+void vk_pipeline_cache_open(vk_ctx *ctx);
+void vk_pipeline_cache_close(vk_ctx *ctx);
+/* Whether a cache file's bytes are ours, of this build's shaders and of this device and
+ * driver. */
+int vk_pipeline_cache_usable(const void *data, size_t size, const VkPhysicalDeviceProperties *props);
 
 /* ---- memory (vk_memory.c) -----------------------------------------------------------------
  * Every tensor is a region of one of a few large device-local blocks. */

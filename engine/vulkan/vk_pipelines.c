@@ -100,15 +100,19 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
         },
         .layout = ctx->pipeline_layout,
     };
-    r = vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &info, NULL,
+    r = vkCreateComputePipelines(ctx->device, ctx->pipeline_cache, 1, &info, NULL,
                                  &ctx->pipelines[k][variant]);
     vkDestroyShaderModule(ctx->device, module, NULL);
+    ctx->pipelines_compiled += r == VK_SUCCESS;
     return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreateComputePipelines");
 }
 
 int vk_pipelines_create(vk_ctx *ctx)
 {
-    return create_layouts(ctx);
+    int status = create_layouts(ctx);
+    if (!status)
+        vk_pipeline_cache_open(ctx);
+    return status;
 }
 
 int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant)
@@ -120,6 +124,7 @@ int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant)
 
 void vk_pipelines_destroy(vk_ctx *ctx)
 {
+    vk_pipeline_cache_close(ctx);
     for (int k = 0; k < VK_KERNEL_COUNT; k++)
         for (int v = 0; v < VK_VARIANTS; v++)
             if (ctx->pipelines[k][v])
