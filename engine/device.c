@@ -71,3 +71,18 @@ eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t e
     snprintf(err, errlen, "unknown device '%s' (expected auto, cpu, vulkan or vulkan:N)", spec);
     return NULL;
 }
+
+int eng_device_peak_flops(eng_backend *be, int fp16, double seconds, double *flops)
+{
+    if (strncmp(eng_backend_name(be), "vulkan:", 7))
+        return eng_set_error(ENG_EINVAL, "%s: the peak rate is measured on Vulkan devices only",
+                             eng_backend_name(be));
+#ifdef PIX2PIX_HAVE_VULKAN
+    return eng_vulkan_peak_flops(be, fp16, seconds, flops);
+#else
+    (void)fp16;
+    (void)seconds;
+    (void)flops;
+    return eng_set_error(ENG_EINVAL, "%s", NO_VULKAN);
+#endif
+}

@@ -46,6 +46,12 @@ int eng_device_list(eng_device_info *out, int max, char *err, size_t errlen);
  * CPU, err says why no Vulkan GPU is used; otherwise it is empty on success. */
 eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t errlen);
 
+/* The peak rate of fused multiply-adds of a Vulkan backend's device, in FLOP/s (an FMA counts
+ * two), measured by a shader of its own in float32 or (fp16) float16 arithmetic, with runs of
+ * about `seconds`. ENG_EINVAL for a backend that is not Vulkan, or fp16 on a device without
+ * float16 arithmetic. */
+int eng_device_peak_flops(eng_backend *be, int fp16, double seconds, double *flops);
+
 #ifdef __cplusplus
 }
 #endif

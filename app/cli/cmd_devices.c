@@ -1,9 +1,12 @@
-/* pix2pix devices: the Vulkan devices this machine offers, in --device vulkan:N numbering. */
+/* pix2pix devices: the Vulkan devices this machine offers, in --device vulkan:N numbering,
+ * with (--peak) their measured peak FP32 and FP16 multiply-add rates. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/cli/commands.h"
 #include "engine/device.h"
+#include "engine/engine.h"
 
 #define MAX_DEVICES 16
 
@@ -33,16 +36,62 @@ static void print_device(const eng_device_info *d)
         printf("    %-18s no (needs Vulkan 1.1 and a compute queue)\n", "usable");
 }
 
+/* One "peak fp32/fp16" line: the rate, or why there is none. */
+static void print_peak(eng_backend *be, int fp16, double seconds)
+{
+    double flops;
+    const char *label = fp16 ? "peak fp16 FMA" : "peak fp32 FMA";
+    if (eng_device_peak_flops(be, fp16, seconds, &flops) == 0)
+        printf("    %-18s %.3f TFLOP/s\n", label, flops / 1e12);
+    else
+        printf("    %-18s not measured: %s\n", label, eng_last_error());
+}
+
+static void measure_peaks(const eng_device_info *d, double seconds)
+{
+    char spec[32], err[512];
+    snprintf(spec, sizeof spec, "vulkan:%d", d->index);
+    eng_backend *be = d->usable ? eng_backend_open(spec, 0, err, sizeof err) : NULL;
+    if (!be) {
+        printf("    %-18s not measured: %s\n", "peak FMA", d->usable ? err : "device not usable");
+        return;
+    }
+    print_peak(be, 0, seconds);
+    print_peak(be, 1, seconds);
+    fflush(stdout);
+    eng_backend_free(be);
+}
+
+static void usage(void)
+{
+    printf("usage: pix2pix devices [--peak] [--peak-seconds S]\n\n"
+           "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a "
+           "GPU, else the CPU).\n\n"
+           "  --peak            also measure each device's peak FP32 and FP16 multiply-add rate\n"
+           "                    with a shader of its own (an FMA counts as 2 FLOPs)\n"
+           "  --peak-seconds S  length of each measured run (default 0.5)\n");
+}
+
 int cmd_devices(int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: pix2pix devices\n\nLists the Vulkan devices; select one with "
-               "--device vulkan:N (--device auto picks a GPU, else the CPU).\n");
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "pix2pix devices: unexpected argument '%s'\n", argv[1]);
-        return 2;
+    int peak = 0;
+    double seconds = 0.5;
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage();
+            return 0;
+        } else if (!strcmp(argv[i], "--peak")) {
+            peak = 1;
+        } else if (!strcmp(argv[i], "--peak-seconds") && i + 1 < argc &&
+                   (seconds = strtod(argv[i + 1], &end)) > 0 && seconds <= 60 && !*end) {
+            peak = 1;
+            i++;
+        } else {
+            fprintf(stderr, "pix2pix devices: unexpected argument '%s'%s (see --help)\n",
+                    argv[i], !strcmp(argv[i], "--peak-seconds") ? " (needs seconds in (0, 60])" : "");
+            return 2;
+        }
     }
     eng_device_info devices[MAX_DEVICES];
     char err[512];
@@ -53,7 +102,10 @@ int cmd_devices(int argc, char **argv)
     }
     if (count == 0)
         printf("no Vulkan devices (is a Vulkan driver installed?)\n");
-    for (int i = 0; i < count && i < MAX_DEVICES; i++)
+    for (int i = 0; i < count && i < MAX_DEVICES; i++) {
         print_device(&devices[i]);
+        if (peak)
+            measure_peaks(&devices[i], seconds);
+    }
     return 0;
 }

@@ -344,10 +344,27 @@ static int create_device(vk_ctx *ctx, char *err, size_t errlen)
         .queueCount = 1,
         .pQueuePriorities = &priority,
     };
+    /* float16 arithmetic where the device has it (the peak-rate shader needs it). */
+    const char *f16_ext = "VK_KHR_shader_float16_int8";
+    int v12 = ctx->props.apiVersion >= VK_API_VERSION_1_2;
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+    if (v12 || vk_has_extension(ctx->physical, f16_ext)) {
+        VkPhysicalDeviceFeatures2 features = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f16};
+        vkGetPhysicalDeviceFeatures2(ctx->physical, &features);
+    }
+    ctx->shader_float16 = f16.shaderFloat16 == VK_TRUE;
+    VkPhysicalDeviceShaderFloat16Int8Features enable_f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+        .shaderFloat16 = VK_TRUE};
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = ctx->shader_float16 ? &enable_f16 : NULL,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
+        .enabledExtensionCount = ctx->shader_float16 && !v12 ? 1 : 0,
+        .ppEnabledExtensionNames = &f16_ext,
     };
     VkResult r = vkCreateDevice(ctx->physical, &info, NULL, &ctx->device);
     if (r != VK_SUCCESS) {

@@ -49,6 +49,7 @@ typedef struct {
     VkPipelineCache pipeline_cache; /* VK_NULL_HANDLE: none (vk_pipeline_cache.c) */
     size_t cache_loaded_bytes;      /* driver data the cache started with (0: a cold start) */
     int pipelines_compiled;         /* pipelines created by this context */
+    int shader_float16;             /* float16 arithmetic enabled on the device */
     int validation_errors;
     char name[256];
     char backend_name[300];

@@ -18,6 +18,9 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
 /* Same contract as eng_device_list. */
 int eng_vulkan_list_devices(eng_device_info *out, int max, char *err, size_t errlen);
 
+/* eng_device_peak_flops on a Vulkan backend (vk_peak.c). */
+int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flops);
+
 /* Validation errors reported so far by the layer (0 when validation is off). */
 int eng_vulkan_validation_errors(const eng_backend *be);
 

@@ -123,6 +123,35 @@ static void check_devices_command(void)
     CHECK(cmd_devices(2, bad_args) == 2, "pix2pix devices --bogus should exit 2");
 }
 
+/* The peak-rate shaders run and give a rate (its size is the machine's: not asserted); the
+ * CPU backend and float16 on a device without it are refused. */
+static void check_peak_rate(const eng_device_info *d)
+{
+    char err[512];
+    eng_backend *vk = eng_backend_open("vulkan:0", 0, err, sizeof err);
+    eng_backend *cpu = eng_backend_open("cpu", 1, err, sizeof err);
+    CHECK(vk && cpu, "open: %s", err);
+    if (!vk || !cpu)
+        return;
+    double flops = -1;
+    CHECK(eng_device_peak_flops(vk, 0, 0.02, &flops) == ENG_OK && flops > 0 && flops < 1e18,
+          "fp32 peak: %g (%s)", flops, eng_last_error());
+    flops = -1;
+    int fp16 = eng_device_peak_flops(vk, 1, 0.02, &flops);
+    if (d->shader_float16)
+        CHECK(fp16 == ENG_OK && flops > 0 && flops < 1e18, "fp16 peak: %g (%s)", flops,
+              eng_last_error());
+    else
+        CHECK(fp16 == ENG_EINVAL && strstr(eng_last_error(), "float16"), "fp16 without it: %d",
+              fp16);
+    CHECK(eng_device_peak_flops(cpu, 0, 0.02, &flops) == ENG_EINVAL &&
+              strstr(eng_last_error(), "Vulkan devices only"),
+          "the CPU backend has no peak rate: %s", eng_last_error());
+    CHECK(vkt_check_validation(vk) == 0, "validation errors in the peak-rate shaders");
+    eng_backend_free(vk);
+    eng_backend_free(cpu);
+}
+
 int main(int argc, char **argv)
 {
     int no_driver = argc > 1 && !strcmp(argv[1], "--no-driver");
@@ -157,6 +186,7 @@ int main(int argc, char **argv)
     check_oversized_tensor();
     check_large_tensors();
     check_devices_command();
+    check_peak_rate(&d[0]);
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
