@@ -9,36 +9,17 @@
 #define ENG_MAX_SRC 6
 #define ENG_NAME_MAX 128
 
+/* ENG_OP_<ID> for every leaf and op of the op table (ops.def), in its order. */
 typedef enum {
-    /* leaves */
-    ENG_OP_INPUT,
-    ENG_OP_PARAM,
-    ENG_OP_STATE,
-    ENG_OP_CONST,
-    /* ops */
-    ENG_OP_CONV2D,          /* src: x, w, bias? */
-    ENG_OP_CONV_TRANSPOSE2D, /* src: x, w, bias? */
-    ENG_OP_BATCH_NORM2D,    /* src: x, weight?, bias?, running_mean, running_var, num_batches */
-    ENG_OP_INSTANCE_NORM2D, /* src: x, weight?, bias? */
-    ENG_OP_REFLECTION_PAD2D,
-    ENG_OP_RELU,
-    ENG_OP_LEAKY_RELU,
-    ENG_OP_TANH,
-    ENG_OP_SIGMOID,
-    ENG_OP_CONCAT,
-    ENG_OP_DROPOUT,
-    ENG_OP_ADD,
-    ENG_OP_MUL,
-    ENG_OP_SCALE,
-    ENG_OP_DETACH,
-    ENG_OP_SUM,
-    ENG_OP_L1_LOSS,
-    ENG_OP_MSE_LOSS,
-    ENG_OP_BCE_LOGITS_LOSS,
+#define ENG_LEAF(id, name) ENG_OP_##id,
+#define ENG_OP(id, name, kernel, grads, reads) ENG_OP_##id,
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
     ENG_OP_COUNT
 } eng_op;
 
-/* Which source slots of an op can receive a gradient (bit i = src[i]). */
+/* From the op table: which source slots of an op can receive a gradient (bit i = src[i]). */
 typedef struct {
     const char *name;
     unsigned grad_srcs;

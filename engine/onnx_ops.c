@@ -100,10 +100,14 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
             return -1;
         onnx_attr_int(m, node, "axis", 1);
         return 0;
-    default:
-        return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, "
-                         "conv_transpose2d, eval-mode batch_norm2d, instance_norm2d, "
-                         "reflection_pad2d, relu, leaky_relu, tanh, concat, add)",
-                         eng_op_infos[n->op].name, n->id);
+    case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST:
+    case ENG_OP_SIGMOID: case ENG_OP_DROPOUT: case ENG_OP_MUL: case ENG_OP_SCALE:
+    case ENG_OP_DETACH: case ENG_OP_SUM: case ENG_OP_L1_LOSS: case ENG_OP_MSE_LOSS:
+    case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_COUNT:
+        break;
     }
+    return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, conv_transpose2d, "
+                     "eval-mode batch_norm2d, instance_norm2d, reflection_pad2d, relu, "
+                     "leaky_relu, tanh, concat, add)",
+                     eng_op_infos[n->op].name, n->id);
 }

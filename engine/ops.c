@@ -4,34 +4,17 @@
 
 #include "engine/engine.h"
 
-#define GRAD(i) (1u << (i))
+#define OP_GRAD(i) (1u << (i))
 
-const eng_op_info eng_op_infos[ENG_OP_COUNT] = {
-    [ENG_OP_INPUT] = {"input", 0},
-    [ENG_OP_PARAM] = {"param", 0},
-    [ENG_OP_STATE] = {"state", 0},
-    [ENG_OP_CONST] = {"const", 0},
-    [ENG_OP_CONV2D] = {"conv2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    [ENG_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    /* running statistics are updated, never differentiated */
-    [ENG_OP_BATCH_NORM2D] = {"batch_norm2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    [ENG_OP_INSTANCE_NORM2D] = {"instance_norm2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    [ENG_OP_REFLECTION_PAD2D] = {"reflection_pad2d", GRAD(0)},
-    [ENG_OP_RELU] = {"relu", GRAD(0)},
-    [ENG_OP_LEAKY_RELU] = {"leaky_relu", GRAD(0)},
-    [ENG_OP_TANH] = {"tanh", GRAD(0)},
-    [ENG_OP_SIGMOID] = {"sigmoid", GRAD(0)},
-    [ENG_OP_CONCAT] = {"concat", GRAD(0) | GRAD(1)},
-    [ENG_OP_DROPOUT] = {"dropout", GRAD(0)},
-    [ENG_OP_ADD] = {"add", GRAD(0) | GRAD(1)},
-    [ENG_OP_MUL] = {"mul", GRAD(0) | GRAD(1)},
-    [ENG_OP_SCALE] = {"scale", GRAD(0)},
-    [ENG_OP_DETACH] = {"detach", 0},
-    [ENG_OP_SUM] = {"sum", GRAD(0)},
-    [ENG_OP_L1_LOSS] = {"l1_loss", GRAD(0)},
-    [ENG_OP_MSE_LOSS] = {"mse_loss", GRAD(0)},
-    [ENG_OP_BCE_LOGITS_LOSS] = {"bce_with_logits_loss", GRAD(0)},
+const eng_op_info eng_op_infos[] = {
+#define ENG_LEAF(id, name) [ENG_OP_##id] = {name, 0},
+#define ENG_OP(id, name, kernel, grads, reads) [ENG_OP_##id] = {name, grads},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
 };
+_Static_assert(sizeof eng_op_infos / sizeof eng_op_infos[0] == ENG_OP_COUNT,
+               "one eng_op_infos entry per op of ops.def");
 
 static eng_node *op_node(eng_graph *g, eng_op op, int ndim, const int *shape, eng_node *const *src,
                          int nsrc)
