@@ -7,12 +7,7 @@ layout(local_size_x = VK_WORKGROUP) in;
 
 layout(constant_id = 0) const uint OP = ELT_RELU_F; // one pipeline per op
 
-layout(push_constant) uniform Push {
-    uint n;
-    float s0;   // leaky slope, scale factor, dropout p, 1/numel for the losses
-    float s1;   // dropout 1/(1-p)
-    uint seed;  // dropout
-} pc;
+VK_PUSH_BLOCK(PUSH_ELTWISE) // shaders/push.h
 
 uint hash32(uint x)
 {

@@ -27,7 +27,8 @@ typedef enum {
 
 #define VK_VARIANTS 32         /* specializations of one kernel (the op or mode) */
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
-#define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum */
+#define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum; each
+                                  shader's are a vk_push_<shader> (shaders/push.h) */
 #define VK_CONV_TILE 16        /* conv_gemm workgroup is VK_CONV_TILE x VK_CONV_TILE (as many as
                                   VK_WORKGROUP of shaders/opcodes.h) ... */
 #define VK_CONV_PER_THREAD 4   /* ... threads, each computing 4 x 4 outputs */

@@ -2,7 +2,10 @@
 #ifndef ENGINE_VULKAN_VK_LOWER_H
 #define ENGINE_VULKAN_VK_LOWER_H
 
+#include <string.h>
+
 #include "engine/vulkan/vk_internal.h"
+#include "shaders/push.h"
 
 #define VK_MAX_GROUPS 65535u /* workgroups per dispatch dimension, the guaranteed minimum */
 
@@ -15,7 +18,13 @@ typedef struct {
 
 /* A zeroed step (no regions bound, 1 x 1 x 1 workgroups); NULL (and lw->failed) without memory. */
 vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel);
-uint32_t vk_fbits(float f);
+/* Sets a step's push constants from its shader's vk_push_<shader> (shaders/push.h). */
+#define vk_set_push(st, value)                                                                   \
+    do {                                                                                         \
+        _Static_assert(sizeof(value) <= VK_PUSH_WORDS * sizeof(uint32_t),                        \
+                       "push constants over VK_PUSH_WORDS");                                     \
+        memcpy((st)->push, &(value), sizeof(value));                                             \
+    } while (0)
 /* Workgroups of a grid-stride 1-D shader over items. */
 uint32_t vk_grid_groups(size_t items);
 /* One workgroup per item: count, or 1 with lw->too_large set when it exceeds VK_MAX_GROUPS. */

@@ -97,13 +97,6 @@ vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel)
     return st;
 }
 
-uint32_t vk_fbits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 uint32_t vk_grid_groups(size_t items)
 {
     size_t g = (items + VK_WORKGROUP - 1) / VK_WORKGROUP;
@@ -133,8 +126,8 @@ static void eltwise(lowering *lw, uint32_t op, size_t n, int out, int a, int b, 
     st->regions[3] = dy;
     st->writes = 1;
     st->variant = op;
-    uint32_t push[] = {(uint32_t)n, vk_fbits(s0), vk_fbits(s1), seed};
-    memcpy(st->push, push, sizeof push);
+    vk_push_eltwise push = {.n = (uint32_t)n, .s0 = s0, .s1 = s1, .seed = seed};
+    vk_set_push(st, push);
     st->groups[0] = vk_grid_groups(n);
 }
 
@@ -150,13 +143,11 @@ static void reduce(lowering *lw, uint32_t op, const eng_node *n)
     st->writes = 1;
     float scale = op == RED_SUM ? 1.0f : 1.0f / (float)x->numel;
     st->variant = op;
-    uint32_t push[] = {(uint32_t)x->numel, vk_fbits(scale)};
-    memcpy(st->push, push, sizeof push);
+    vk_push_reduce push = {.n = (uint32_t)x->numel, .scale = scale};
+    vk_set_push(st, push);
 }
 
-/* push: n, h, w, pad, c_first, c_out, c_src, c_off (layout.comp) */
-static void layout_op(lowering *lw, uint32_t op, const uint32_t *push, size_t npush, int out,
-                      int a, int b)
+static void layout_op(lowering *lw, uint32_t op, vk_push_layout push, int out, int a, int b)
 {
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_LAYOUT);
     if (!st)
@@ -166,8 +157,8 @@ static void layout_op(lowering *lw, uint32_t op, const uint32_t *push, size_t np
     st->regions[2] = b;
     st->writes = 1;
     st->variant = op;
-    memcpy(st->push, push, npush * sizeof *push);
-    st->groups[0] = vk_grid_groups(push[0]);
+    vk_set_push(st, push);
+    st->groups[0] = vk_grid_groups(push.n);
 }
 
 /* ---- the schedule ------------------------------------------------------------------------- */
@@ -181,15 +172,15 @@ static void forward(lowering *lw, const eng_node *n)
     case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: vk_lower_conv_forward(lw, n); return;
     case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: vk_lower_norm_forward(lw, n); return;
     case ENG_OP_REFLECTION_PAD2D: {
-        uint32_t push[] = {(uint32_t)n->numel, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
-                           (uint32_t)n->arg.pad.pad};
-        layout_op(lw, LAY_PAD_F, push, 4, out, x, -1);
+        vk_push_layout push = {.n = (uint32_t)n->numel, .h = (uint32_t)a->shape[2],
+                               .w = (uint32_t)a->shape[3], .pad = (uint32_t)n->arg.pad.pad};
+        layout_op(lw, LAY_PAD_F, push, out, x, -1);
         return;
     }
     case ENG_OP_CONCAT: {
-        uint32_t push[] = {(uint32_t)n->numel, (uint32_t)(n->shape[2] * n->shape[3]), 0, 0,
-                           (uint32_t)a->shape[1], (uint32_t)n->shape[1]};
-        layout_op(lw, LAY_CONCAT_F, push, 6, out, x, vk_data_of(lw, b));
+        vk_push_layout push = {.n = (uint32_t)n->numel, .h = (uint32_t)(n->shape[2] * n->shape[3]),
+                               .c_first = (uint32_t)a->shape[1], .c_out = (uint32_t)n->shape[1]};
+        layout_op(lw, LAY_CONCAT_F, push, out, x, vk_data_of(lw, b));
         return;
     }
     case ENG_OP_RELU: eltwise(lw, ELT_RELU_F, n->numel, out, x, -1, -1, 0, 0, 0); return;
@@ -226,9 +217,9 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
     case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: vk_lower_conv_backward(lw, n, mask); return;
     case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: vk_lower_norm_backward(lw, n, mask); return;
     case ENG_OP_REFLECTION_PAD2D: {
-        uint32_t push[] = {(uint32_t)len, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
-                           (uint32_t)n->arg.pad.pad};
-        layout_op(lw, LAY_PAD_B, push, 4, vk_grad_of(lw, a), dy, -1);
+        vk_push_layout push = {.n = (uint32_t)len, .h = (uint32_t)a->shape[2],
+                               .w = (uint32_t)a->shape[3], .pad = (uint32_t)n->arg.pad.pad};
+        layout_op(lw, LAY_PAD_B, push, vk_grad_of(lw, a), dy, -1);
         return;
     }
     case ENG_OP_CONCAT:
@@ -236,10 +227,11 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
             if (!(mask & (1u << s)))
                 continue;
             const eng_node *src = n->src[s];
-            uint32_t push[] = {(uint32_t)src->numel, (uint32_t)(n->shape[2] * n->shape[3]), 0, 0,
-                               0, (uint32_t)n->shape[1], (uint32_t)src->shape[1],
-                               s ? (uint32_t)a->shape[1] : 0};
-            layout_op(lw, LAY_CONCAT_B, push, 8, vk_grad_of(lw, src), dy, -1);
+            vk_push_layout push = {
+                .n = (uint32_t)src->numel, .h = (uint32_t)(n->shape[2] * n->shape[3]),
+                .c_out = (uint32_t)n->shape[1], .c_src = (uint32_t)src->shape[1],
+                .c_off = s ? (uint32_t)a->shape[1] : 0};
+            layout_op(lw, LAY_CONCAT_B, push, vk_grad_of(lw, src), dy, -1);
         }
         return;
     case ENG_OP_RELU: eltwise(lw, ELT_RELU_B, len, vk_grad_of(lw, a), x, -1, dy, 0, 0, 0); return;
@@ -277,7 +269,8 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
         eltwise(lw, op, len, vk_grad_of(lw, a), x, vk_data_of(lw, b), dy, 1.0f / (float)len, 0, 0);
         return;
     }
-    default:
+    case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST: case ENG_OP_DETACH:
+    case ENG_OP_COUNT:
         return; /* leaves and detach have no gradient */
     }
 }
@@ -314,9 +307,10 @@ static void adam(lowering *lw, const eng_adam *opt, uint32_t slot)
         st->regions[2] = vk_data_of(lw, opt->exp_avg[i]);
         st->regions[3] = vk_data_of(lw, opt->exp_avg_sq[i]);
         st->writes = 1 | 4 | 8;
-        uint32_t push[] = {(uint32_t)p->numel, slot, vk_fbits((float)(1.0 - opt->beta1)),
-                           vk_fbits(opt->beta2), vk_fbits((float)(1.0 - opt->beta2)), vk_fbits(opt->eps)};
-        memcpy(st->push, push, sizeof push);
+        vk_push_adam push = {.n = (uint32_t)p->numel, .slot = slot,
+                             .w1 = (float)(1.0 - opt->beta1), .beta2 = opt->beta2,
+                             .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps};
+        vk_set_push(st, push);
         st->groups[0] = vk_grid_groups(p->numel);
     }
 }
