@@ -147,6 +147,26 @@ eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad)
     return n;
 }
 
+eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad)
+{
+    const eng_op op = ENG_OP_AVG_POOL2D;
+    require_4d(op, x, "input");
+    /* PyTorch's limit: every window then holds at least one input cell */
+    if (kernel < 1 || stride < 1 || pad < 0 || pad > kernel / 2)
+        eng_fail("avg_pool2d: kernel %d, stride %d, padding %d (padding at most half the kernel)",
+                 kernel, stride, pad);
+    if (x->shape[2] + 2 * pad < kernel || x->shape[3] + 2 * pad < kernel)
+        eng_fail("avg_pool2d: input %dx%d smaller than kernel %d", x->shape[2], x->shape[3],
+                 kernel);
+    int ho = (x->shape[2] + 2 * pad - kernel) / stride + 1;
+    int wo = (x->shape[3] + 2 * pad - kernel) / stride + 1;
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], x->shape[1], ho, wo}, &x, 1);
+    n->arg.pool.kernel = kernel;
+    n->arg.pool.stride = stride;
+    n->arg.pool.pad = pad;
+    return n;
+}
+
 static eng_node *unary(eng_graph *g, eng_op op, eng_node *x, float value)
 {
     eng_node *n = op_node(g, op, x->ndim, x->shape, &x, 1);

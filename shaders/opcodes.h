@@ -44,6 +44,10 @@
 #define LAY_CONCAT_F 2
 #define LAY_CONCAT_B 3
 
+/* pool.comp */
+#define POOL_AVG_F 0
+#define POOL_AVG_B 1
+
 /* norm_backward.comp */
 #define NB_REDUCE 0       /* scratch[g] = sum dy, scratch[G+g] = sum dy * xhat */
 #define NB_DX 1

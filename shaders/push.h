@@ -81,6 +81,17 @@
     F(PC_UINT, flags)                                                                            \
     F(PC_UINT, depth_chunk)
 
+/* pool.comp */
+#define PUSH_POOL(F)                                                                             \
+    F(PC_UINT, n)       /* elements written: the output (forward) or the input (backward) */    \
+    F(PC_UINT, h)       /* input size */                                                         \
+    F(PC_UINT, w)                                                                                \
+    F(PC_UINT, ho)      /* output size */                                                        \
+    F(PC_UINT, wo)                                                                               \
+    F(PC_UINT, kernel)                                                                           \
+    F(PC_UINT, stride)                                                                           \
+    F(PC_UINT, pad)
+
 #ifdef __STDC_VERSION__ /* C */
 #include <stdint.h>
 #define PC_UINT uint32_t
@@ -102,6 +113,7 @@ VK_PUSH_STRUCT(norm_stats, PUSH_NORM_STATS)
 VK_PUSH_STRUCT(norm_apply, PUSH_NORM_APPLY)
 VK_PUSH_STRUCT(norm_backward, PUSH_NORM_BACKWARD)
 VK_PUSH_STRUCT(conv_gemm, PUSH_CONV_GEMM)
+VK_PUSH_STRUCT(pool, PUSH_POOL)
 #undef VK_PUSH_STRUCT
 #undef VK_PUSH_WORD
 #else /* GLSL: VK_PUSH_BLOCK(PUSH_<SHADER>) declares the shader's `pc` */

@@ -41,6 +41,10 @@ size_t vk_conv_scratch_floats(const eng_node *n);
 void vk_lower_conv_forward(lowering *lw, const eng_node *n);
 void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask);
 
+/* vk_ops_pool.c: avg_pool2d */
+void vk_lower_pool_forward(lowering *lw, const eng_node *n);
+void vk_lower_pool_backward(lowering *lw, const eng_node *n, unsigned mask);
+
 /* vk_ops_norm.c: batch_norm2d and instance_norm2d */
 size_t vk_norm_scratch_floats(const eng_node *n);
 void vk_lower_norm_forward(lowering *lw, const eng_node *n);

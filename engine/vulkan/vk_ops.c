@@ -171,6 +171,7 @@ static void forward(lowering *lw, const eng_node *n)
         return;
     case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: vk_lower_conv_forward(lw, n); return;
     case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: vk_lower_norm_forward(lw, n); return;
+    case ENG_OP_AVG_POOL2D: vk_lower_pool_forward(lw, n); return;
     case ENG_OP_REFLECTION_PAD2D: {
         vk_push_layout push = {.n = (uint32_t)n->numel, .h = (uint32_t)a->shape[2],
                                .w = (uint32_t)a->shape[3], .pad = (uint32_t)n->arg.pad.pad};
@@ -216,6 +217,7 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
     switch (n->op) {
     case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: vk_lower_conv_backward(lw, n, mask); return;
     case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: vk_lower_norm_backward(lw, n, mask); return;
+    case ENG_OP_AVG_POOL2D: vk_lower_pool_backward(lw, n, mask); return;
     case ENG_OP_REFLECTION_PAD2D: {
         vk_push_layout push = {.n = (uint32_t)len, .h = (uint32_t)a->shape[2],
                                .w = (uint32_t)a->shape[3], .pad = (uint32_t)n->arg.pad.pad};
