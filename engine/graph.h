@@ -32,6 +32,8 @@ extern const eng_op_info eng_op_infos[ENG_OP_COUNT];
 #define ENG_READS_OUTPUT (1u << 31)
 struct eng_node;
 unsigned eng_op_backward_reads(const struct eng_node *n);
+/* An ENG_LEAF of the op table: input, param, state or const (op_facts.c). */
+int eng_op_is_leaf(eng_op op);
 
 typedef struct eng_node {
     int id;                /* index in graph->nodes, also topological order of creation */
@@ -115,6 +117,10 @@ struct eng_backend {
     void (*destroy)(eng_backend *be);
     /* Bytes new plans may take now (eng_backend_memory_budget); NULL: the host's memory. */
     size_t (*memory_budget)(eng_backend *be);
+    /* Whether the backend runs node n (its op, its arguments): eng_plan_new and
+     * eng_plan_estimate refuse a graph with a node it does not, naming it, before allocating
+     * anything. NULL: every node. */
+    int (*supports)(eng_backend *be, const eng_node *n);
 };
 
 struct eng_plan {

@@ -21,3 +21,23 @@ unsigned eng_op_backward_reads(const eng_node *n)
     }
     return 0;
 }
+
+int eng_op_is_leaf(eng_op op)
+{
+    switch (op) {
+#define ENG_LEAF(id, name) case ENG_OP_##id:
+#define ENG_OP(id, name, kernel, grads, reads)
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+        return 1;
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kernel, grads, reads) case ENG_OP_##id:
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+    case ENG_OP_COUNT:
+        break;
+    }
+    return 0;
+}

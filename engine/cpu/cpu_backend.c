@@ -42,6 +42,13 @@ static const struct {
 _Static_assert(sizeof kernels / sizeof kernels[0] == ENG_OP_COUNT,
                "one CPU kernel entry per op of ops.def");
 
+/* Every op of the table has its kernels. */
+static int cpu_supports(eng_backend *be, const eng_node *n)
+{
+    (void)be;
+    return eng_op_is_leaf(n->op) || kernels[n->op].forward != NULL;
+}
+
 size_t cpu_scratch_floats(const eng_node *n)
 {
     if (n->op == ENG_OP_CONV2D || n->op == ENG_OP_CONV_TRANSPOSE2D)
@@ -406,5 +413,6 @@ eng_backend *eng_cpu_backend_new(int threads)
     be->write = cpu_write;
     be->read = cpu_read;
     be->destroy = cpu_destroy;
+    be->supports = cpu_supports;
     return be;
 }

@@ -154,6 +154,8 @@ typedef struct {
 /* Reserves the regions of every node of g. */
 int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g);
 void vk_layout_free(vk_layout *l);
+/* Whether op has a lowering (eng_backend.supports). */
+int vk_lowers_op(eng_op op);
 /* Lowers g->cmds into steps; Adam commands get consecutive parameter slots. */
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g);
 void vk_steps_free(vk_steps *s);

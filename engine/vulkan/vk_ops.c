@@ -277,6 +277,25 @@ static void backward(lowering *lw, const eng_node *n, unsigned mask)
     }
 }
 
+/* Every op has its lowering above. An op added to the table before its shaders exist answers
+ * 0 here, so that plans refuse it by name rather than skip it. */
+int vk_lowers_op(eng_op op)
+{
+    switch (op) {
+    case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST:
+    case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: case ENG_OP_BATCH_NORM2D:
+    case ENG_OP_INSTANCE_NORM2D: case ENG_OP_REFLECTION_PAD2D: case ENG_OP_RELU:
+    case ENG_OP_LEAKY_RELU: case ENG_OP_TANH: case ENG_OP_SIGMOID: case ENG_OP_CONCAT:
+    case ENG_OP_DROPOUT: case ENG_OP_ADD: case ENG_OP_MUL: case ENG_OP_SCALE: case ENG_OP_DETACH:
+    case ENG_OP_SUM: case ENG_OP_L1_LOSS: case ENG_OP_MSE_LOSS: case ENG_OP_BCE_LOGITS_LOSS:
+    case ENG_OP_AVG_POOL2D:
+        return 1;
+    case ENG_OP_COUNT:
+        break;
+    }
+    return 0;
+}
+
 /* A cut before the next step, where the host reduces opt's gradients. */
 static void cut(lowering *lw, const eng_adam *opt)
 {
