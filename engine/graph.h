@@ -12,7 +12,7 @@
 /* ENG_OP_<ID> for every leaf and op of the op table (ops.def), in its order. */
 typedef enum {
 #define ENG_LEAF(id, name) ENG_OP_##id,
-#define ENG_OP(id, name, kernel, grads, reads) ENG_OP_##id,
+#define ENG_OP(id, name, kernel, grads, reads, vk) ENG_OP_##id,
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP

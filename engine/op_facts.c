@@ -10,7 +10,7 @@ unsigned eng_op_backward_reads(const eng_node *n)
 #define ENG_LEAF(id, name)                                                                       \
     case ENG_OP_##id:                                                                            \
         return 0;
-#define ENG_OP(id, name, kernel, grads, reads)                                                   \
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
     case ENG_OP_##id:                                                                            \
         return reads;
 #include "engine/ops.def"
@@ -26,13 +26,13 @@ int eng_op_is_leaf(eng_op op)
 {
     switch (op) {
 #define ENG_LEAF(id, name) case ENG_OP_##id:
-#define ENG_OP(id, name, kernel, grads, reads)
+#define ENG_OP(id, name, kernel, grads, reads, vk)
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP
         return 1;
 #define ENG_LEAF(id, name)
-#define ENG_OP(id, name, kernel, grads, reads) case ENG_OP_##id:
+#define ENG_OP(id, name, kernel, grads, reads, vk) case ENG_OP_##id:
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP

@@ -8,7 +8,7 @@
 
 const eng_op_info eng_op_infos[] = {
 #define ENG_LEAF(id, name) [ENG_OP_##id] = {name, 0},
-#define ENG_OP(id, name, kernel, grads, reads) [ENG_OP_##id] = {name, grads},
+#define ENG_OP(id, name, kernel, grads, reads, vk) [ENG_OP_##id] = {name, grads},
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP

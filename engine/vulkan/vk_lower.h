@@ -36,18 +36,21 @@ static inline int vk_data_of(const lowering *lw, const eng_node *n)
 }
 static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw->l->grad[n->id]; }
 
-/* vk_ops_conv.c: conv2d and conv_transpose2d */
+/* Each op's lowering, named by the vk column of the op table (ops.def): forward records its
+ * steps; backward those adding d(loss)/d(src i) into src i's gradient for every bit i of mask.
+ * vk_ops_conv.c: conv (conv2d, conv_transpose2d); vk_ops_norm.c: norm (batch and instance
+ * norm); vk_ops_pool.c: pool (avg_pool2d); vk_ops_layout.c: reflection_pad2d, concat;
+ * vk_ops_eltwise.c: the element-wise ops, sum and the losses. */
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                               \
+    void vk_lower_##vk##_forward(lowering *lw, const eng_node *n);                              \
+    void vk_lower_##vk##_backward(lowering *lw, const eng_node *n, unsigned mask);
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+
+/* Scratch floats of conv and norm nodes (their backward partial sums). */
 size_t vk_conv_scratch_floats(const eng_node *n);
-void vk_lower_conv_forward(lowering *lw, const eng_node *n);
-void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask);
-
-/* vk_ops_pool.c: avg_pool2d */
-void vk_lower_pool_forward(lowering *lw, const eng_node *n);
-void vk_lower_pool_backward(lowering *lw, const eng_node *n, unsigned mask);
-
-/* vk_ops_norm.c: batch_norm2d and instance_norm2d */
 size_t vk_norm_scratch_floats(const eng_node *n);
-void vk_lower_norm_forward(lowering *lw, const eng_node *n);
-void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask);
 
 #endif
