@@ -26,7 +26,7 @@ typedef enum {
     VK_KERNEL_COUNT
 } vk_kernel;
 
-#define VK_VARIANTS 32         /* specializations of one kernel (the op or mode) */
+#define VK_VARIANTS 64         /* specializations of one kernel (the op or mode) */
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
 #define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum; each
                                   shader's are a vk_push_<shader> (shaders/push.h) */

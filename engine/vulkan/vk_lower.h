@@ -18,6 +18,11 @@ typedef struct {
 
 /* A zeroed step (no regions bound, 1 x 1 x 1 workgroups); NULL (and lw->failed) without memory. */
 vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel);
+/* eltwise.comp's codes of an op's forward and backward (shaders/gen_eltwise_codes.c writes
+ * the same numbers for GLSL). */
+#define ELT_F(id) ((uint32_t)ENG_OP_##id)
+#define ELT_B(id) ((uint32_t)(ENG_OP_COUNT + ENG_OP_##id))
+
 /* Sets a step's push constants from its shader's vk_push_<shader> (shaders/push.h). */
 #define vk_set_push(st, value)                                                                   \
     do {                                                                                         \

@@ -4,6 +4,9 @@
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
+/* one pipeline variant per op and direction */
+_Static_assert(2 * ENG_OP_COUNT <= VK_VARIANTS, "VK_VARIANTS holds every element-wise code");
+
 /* An element-wise op over n elements: out (binding 0, written), a, b, dy. */
 static void eltwise(lowering *lw, uint32_t op, size_t n, int out, int a, int b, int dy, float s0,
                     float s1, uint32_t seed)
@@ -36,51 +39,51 @@ static void unary_backward(lowering *lw, const eng_node *n, uint32_t op, int fro
             vk_grad_of(lw, n), s0, 0, 0);
 }
 
-void vk_lower_relu_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_RELU_F, 0); }
+void vk_lower_relu_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(RELU), 0); }
 void vk_lower_relu_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_RELU_B, 0, 0);
+    unary_backward(lw, n, ELT_B(RELU), 0, 0);
 }
 
 void vk_lower_leaky_relu_forward(lowering *lw, const eng_node *n)
 {
-    unary_forward(lw, n, ELT_LEAKY_F, n->arg.scalar.value);
+    unary_forward(lw, n, ELT_F(LEAKY_RELU), n->arg.scalar.value);
 }
 void vk_lower_leaky_relu_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_LEAKY_B, 0, n->arg.scalar.value);
+    unary_backward(lw, n, ELT_B(LEAKY_RELU), 0, n->arg.scalar.value);
 }
 
-void vk_lower_tanh_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_TANH_F, 0); }
+void vk_lower_tanh_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(TANH), 0); }
 void vk_lower_tanh_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_TANH_B, 1, 0);
+    unary_backward(lw, n, ELT_B(TANH), 1, 0);
 }
 
 void vk_lower_sigmoid_forward(lowering *lw, const eng_node *n)
 {
-    unary_forward(lw, n, ELT_SIGMOID_F, 0);
+    unary_forward(lw, n, ELT_F(SIGMOID), 0);
 }
 void vk_lower_sigmoid_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_SIGMOID_B, 1, 0);
+    unary_backward(lw, n, ELT_B(SIGMOID), 1, 0);
 }
 
 void vk_lower_scale_forward(lowering *lw, const eng_node *n)
 {
-    unary_forward(lw, n, ELT_SCALE_F, n->arg.scalar.value);
+    unary_forward(lw, n, ELT_F(SCALE), n->arg.scalar.value);
 }
 void vk_lower_scale_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_SCALE_B, 0, n->arg.scalar.value);
+    unary_backward(lw, n, ELT_B(SCALE), 0, n->arg.scalar.value);
 }
 
-void vk_lower_detach_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_COPY_F, 0); }
+void vk_lower_detach_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(DETACH), 0); }
 void vk_lower_detach_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)lw, (void)n, (void)mask; /* no gradient flows through */
@@ -94,13 +97,13 @@ static void dropout(lowering *lw, const eng_node *n, uint32_t op, int out, int i
 }
 void vk_lower_dropout_forward(lowering *lw, const eng_node *n)
 {
-    dropout(lw, n, ELT_DROPOUT_F, vk_data_of(lw, n), vk_data_of(lw, n->src[0]), -1);
+    dropout(lw, n, ELT_F(DROPOUT), vk_data_of(lw, n), vk_data_of(lw, n->src[0]), -1);
 }
 void vk_lower_dropout_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
     const eng_node *x = n->src[0];
-    dropout(lw, n, ELT_DROPOUT_B, vk_grad_of(lw, x), vk_data_of(lw, x), vk_grad_of(lw, n));
+    dropout(lw, n, ELT_B(DROPOUT), vk_grad_of(lw, x), vk_data_of(lw, x), vk_grad_of(lw, n));
 }
 
 static void binary_forward(lowering *lw, const eng_node *n, uint32_t op)
@@ -108,20 +111,20 @@ static void binary_forward(lowering *lw, const eng_node *n, uint32_t op)
     eltwise(lw, op, n->numel, vk_data_of(lw, n), vk_data_of(lw, n->src[0]),
             vk_data_of(lw, n->src[1]), -1, 0, 0, 0);
 }
-void vk_lower_add_forward(lowering *lw, const eng_node *n) { binary_forward(lw, n, ELT_ADD_F); }
+void vk_lower_add_forward(lowering *lw, const eng_node *n) { binary_forward(lw, n, ELT_F(ADD)); }
 void vk_lower_add_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     for (int s = 0; s < 2; s++)
         if (mask & (1u << s))
-            eltwise(lw, ELT_ACC_B, n->numel, vk_grad_of(lw, n->src[s]), vk_data_of(lw, n->src[0]),
+            eltwise(lw, ELT_B(ADD), n->numel, vk_grad_of(lw, n->src[s]), vk_data_of(lw, n->src[0]),
                     -1, vk_grad_of(lw, n), 0, 0, 0);
 }
-void vk_lower_mul_forward(lowering *lw, const eng_node *n) { binary_forward(lw, n, ELT_MUL_F); }
+void vk_lower_mul_forward(lowering *lw, const eng_node *n) { binary_forward(lw, n, ELT_F(MUL)); }
 void vk_lower_mul_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     for (int s = 0; s < 2; s++)
         if (mask & (1u << s))
-            eltwise(lw, ELT_MUL_B, n->numel, vk_grad_of(lw, n->src[s]), vk_data_of(lw, n->src[0]),
+            eltwise(lw, ELT_B(MUL), n->numel, vk_grad_of(lw, n->src[s]), vk_data_of(lw, n->src[0]),
                     vk_data_of(lw, n->src[1 - s]), vk_grad_of(lw, n), 0, 0, 0);
 }
 
@@ -154,23 +157,23 @@ void vk_lower_sum_forward(lowering *lw, const eng_node *n) { reduce(lw, RED_SUM,
 void vk_lower_sum_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_SUM_B, 0, 0);
+    unary_backward(lw, n, ELT_B(SUM), 0, 0);
 }
 void vk_lower_l1_loss_forward(lowering *lw, const eng_node *n) { reduce(lw, RED_L1, n); }
 void vk_lower_l1_loss_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    loss_backward(lw, n, ELT_L1_B);
+    loss_backward(lw, n, ELT_B(L1_LOSS));
 }
 void vk_lower_mse_loss_forward(lowering *lw, const eng_node *n) { reduce(lw, RED_MSE, n); }
 void vk_lower_mse_loss_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    loss_backward(lw, n, ELT_MSE_B);
+    loss_backward(lw, n, ELT_B(MSE_LOSS));
 }
 void vk_lower_bce_logits_loss_forward(lowering *lw, const eng_node *n) { reduce(lw, RED_BCE, n); }
 void vk_lower_bce_logits_loss_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    loss_backward(lw, n, ELT_BCE_B);
+    loss_backward(lw, n, ELT_B(BCE_LOGITS_LOSS));
 }
