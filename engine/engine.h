@@ -61,6 +61,11 @@ eng_node *eng_batch_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node
 /* Per-sample, per-channel statistics (PyTorch InstanceNorm2d, track_running_stats=False). */
 eng_node *eng_instance_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node *bias, float eps);
 eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad);
+/* Average over kernel x kernel windows, PyTorch F.avg_pool2d(x, kernel, stride, pad,
+ * count_include_pad=False): each output is the mean of the window's cells inside the input
+ * (edge windows count fewer), Hout = (H + 2*pad - kernel) / stride + 1 (floor); pad at most
+ * kernel / 2. The pix2pixHD multi-scale discriminator downsamples with (3, 2, 1). */
+eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad);
 
 eng_node *eng_relu(eng_graph *g, eng_node *x);
 eng_node *eng_leaky_relu(eng_graph *g, eng_node *x, float slope);

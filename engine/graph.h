@@ -9,36 +9,17 @@
 #define ENG_MAX_SRC 6
 #define ENG_NAME_MAX 128
 
+/* ENG_OP_<ID> for every leaf and op of the op table (ops.def), in its order. */
 typedef enum {
-    /* leaves */
-    ENG_OP_INPUT,
-    ENG_OP_PARAM,
-    ENG_OP_STATE,
-    ENG_OP_CONST,
-    /* ops */
-    ENG_OP_CONV2D,          /* src: x, w, bias? */
-    ENG_OP_CONV_TRANSPOSE2D, /* src: x, w, bias? */
-    ENG_OP_BATCH_NORM2D,    /* src: x, weight?, bias?, running_mean, running_var, num_batches */
-    ENG_OP_INSTANCE_NORM2D, /* src: x, weight?, bias? */
-    ENG_OP_REFLECTION_PAD2D,
-    ENG_OP_RELU,
-    ENG_OP_LEAKY_RELU,
-    ENG_OP_TANH,
-    ENG_OP_SIGMOID,
-    ENG_OP_CONCAT,
-    ENG_OP_DROPOUT,
-    ENG_OP_ADD,
-    ENG_OP_MUL,
-    ENG_OP_SCALE,
-    ENG_OP_DETACH,
-    ENG_OP_SUM,
-    ENG_OP_L1_LOSS,
-    ENG_OP_MSE_LOSS,
-    ENG_OP_BCE_LOGITS_LOSS,
+#define ENG_LEAF(id, name) ENG_OP_##id,
+#define ENG_OP(id, name, kernel, grads, reads, vk) ENG_OP_##id,
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
     ENG_OP_COUNT
 } eng_op;
 
-/* Which source slots of an op can receive a gradient (bit i = src[i]). */
+/* From the op table: which source slots of an op can receive a gradient (bit i = src[i]). */
 typedef struct {
     const char *name;
     unsigned grad_srcs;
@@ -51,6 +32,8 @@ extern const eng_op_info eng_op_infos[ENG_OP_COUNT];
 #define ENG_READS_OUTPUT (1u << 31)
 struct eng_node;
 unsigned eng_op_backward_reads(const struct eng_node *n);
+/* An ENG_LEAF of the op table: input, param, state or const (op_facts.c). */
+int eng_op_is_leaf(eng_op op);
 
 typedef struct eng_node {
     int id;                /* index in graph->nodes, also topological order of creation */
@@ -65,6 +48,7 @@ typedef struct eng_node {
         struct { int stride, pad, out_pad; } conv;       /* kernel size from the weight */
         struct { float momentum, eps; int training; } norm;
         struct { int pad; } pad;
+        struct { int kernel, stride, pad; } pool;       /* avg_pool2d */
         struct { float value; } scalar;                 /* leaky slope, scale factor, fill */
         struct { float p; uint32_t seed; } dropout;
     } arg;
@@ -133,6 +117,10 @@ struct eng_backend {
     void (*destroy)(eng_backend *be);
     /* Bytes new plans may take now (eng_backend_memory_budget); NULL: the host's memory. */
     size_t (*memory_budget)(eng_backend *be);
+    /* Whether the backend runs node n (its op, its arguments): eng_plan_new and
+     * eng_plan_estimate refuse a graph with a node it does not, naming it, before allocating
+     * anything. NULL: every node. */
+    int (*supports)(eng_backend *be, const eng_node *n);
 };
 
 struct eng_plan {

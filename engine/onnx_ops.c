@@ -71,6 +71,21 @@ static int reflection_pad(onnx_model *m, const eng_node *n)
     return 0;
 }
 
+/* AveragePool over the cells inside the input, as eng_avg_pool2d. */
+static int avg_pool(onnx_model *m, const eng_node *n)
+{
+    const char *in[1] = {onnx_value(m, n->src[0])};
+    Onnx__NodeProto *node = onnx_node(m, n, "AveragePool", in, 1);
+    if (!node)
+        return -1;
+    int k = n->arg.pool.kernel, s = n->arg.pool.stride, p = n->arg.pool.pad;
+    onnx_attr_ints(m, node, "kernel_shape", 2, (const int64_t[]){k, k});
+    onnx_attr_ints(m, node, "strides", 2, (const int64_t[]){s, s});
+    onnx_attr_ints(m, node, "pads", 4, (const int64_t[]){p, p, p, p});
+    onnx_attr_int(m, node, "count_include_pad", 0);
+    return 0;
+}
+
 /* Relu, Tanh, LeakyRelu, Concat, Add: the op's sources in order. */
 static Onnx__NodeProto *plain(onnx_model *m, const eng_node *n, const char *type)
 {
@@ -100,10 +115,15 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
             return -1;
         onnx_attr_int(m, node, "axis", 1);
         return 0;
-    default:
-        return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, "
-                         "conv_transpose2d, eval-mode batch_norm2d, instance_norm2d, "
-                         "reflection_pad2d, relu, leaky_relu, tanh, concat, add)",
-                         eng_op_infos[n->op].name, n->id);
+    case ENG_OP_AVG_POOL2D: return avg_pool(m, n);
+    case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST:
+    case ENG_OP_SIGMOID: case ENG_OP_DROPOUT: case ENG_OP_MUL: case ENG_OP_SCALE:
+    case ENG_OP_DETACH: case ENG_OP_SUM: case ENG_OP_L1_LOSS: case ENG_OP_MSE_LOSS:
+    case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_COUNT:
+        break;
     }
+    return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, conv_transpose2d, "
+                     "eval-mode batch_norm2d, instance_norm2d, reflection_pad2d, relu, "
+                     "leaky_relu, tanh, concat, add, avg_pool2d)",
+                     eng_op_infos[n->op].name, n->id);
 }

@@ -1,30 +1,43 @@
-/* Facts about ops that the schedule and the memory planning rely on. */
+/* Facts about ops that the schedule and the memory planning rely on, from the op table. */
 #include "engine/graph.h"
+
+#define OP_SRC(i) (1u << (i))
+#define OP_OUT ENG_READS_OUTPUT
 
 unsigned eng_op_backward_reads(const eng_node *n)
 {
     switch (n->op) {
-    case ENG_OP_CONV2D:
-    case ENG_OP_CONV_TRANSPOSE2D:
-        return 1u | 2u; /* x for the weight gradient, w for the input gradient */
-    case ENG_OP_BATCH_NORM2D:
-        return 1u | 2u | 8u | 16u; /* x, weight, and the running statistics in eval mode */
-    case ENG_OP_INSTANCE_NORM2D:
-        return 1u | 2u;
-    case ENG_OP_LEAKY_RELU: /* see cpu_leaky_relu_backward */
-        return n->arg.scalar.value >= 0.0f ? ENG_READS_OUTPUT : 1u;
-    case ENG_OP_SUM:
-        return 1u;
-    case ENG_OP_MUL:
-    case ENG_OP_L1_LOSS:
-    case ENG_OP_MSE_LOSS:
-    case ENG_OP_BCE_LOGITS_LOSS:
-        return 1u | 2u;
-    case ENG_OP_RELU:
-    case ENG_OP_TANH:
-    case ENG_OP_SIGMOID:
-        return ENG_READS_OUTPUT;
-    default: /* reflection pad, concat, dropout, add, scale, detach: gradients only */
+#define ENG_LEAF(id, name)                                                                       \
+    case ENG_OP_##id:                                                                            \
         return 0;
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
+    case ENG_OP_##id:                                                                            \
+        return reads;
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+    case ENG_OP_COUNT:
+        break;
     }
+    return 0;
+}
+
+int eng_op_is_leaf(eng_op op)
+{
+    switch (op) {
+#define ENG_LEAF(id, name) case ENG_OP_##id:
+#define ENG_OP(id, name, kernel, grads, reads, vk)
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+        return 1;
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kernel, grads, reads, vk) case ENG_OP_##id:
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+    case ENG_OP_COUNT:
+        break;
+    }
+    return 0;
 }

@@ -4,34 +4,17 @@
 
 #include "engine/engine.h"
 
-#define GRAD(i) (1u << (i))
+#define OP_GRAD(i) (1u << (i))
 
-const eng_op_info eng_op_infos[ENG_OP_COUNT] = {
-    [ENG_OP_INPUT] = {"input", 0},
-    [ENG_OP_PARAM] = {"param", 0},
-    [ENG_OP_STATE] = {"state", 0},
-    [ENG_OP_CONST] = {"const", 0},
-    [ENG_OP_CONV2D] = {"conv2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    [ENG_OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    /* running statistics are updated, never differentiated */
-    [ENG_OP_BATCH_NORM2D] = {"batch_norm2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    [ENG_OP_INSTANCE_NORM2D] = {"instance_norm2d", GRAD(0) | GRAD(1) | GRAD(2)},
-    [ENG_OP_REFLECTION_PAD2D] = {"reflection_pad2d", GRAD(0)},
-    [ENG_OP_RELU] = {"relu", GRAD(0)},
-    [ENG_OP_LEAKY_RELU] = {"leaky_relu", GRAD(0)},
-    [ENG_OP_TANH] = {"tanh", GRAD(0)},
-    [ENG_OP_SIGMOID] = {"sigmoid", GRAD(0)},
-    [ENG_OP_CONCAT] = {"concat", GRAD(0) | GRAD(1)},
-    [ENG_OP_DROPOUT] = {"dropout", GRAD(0)},
-    [ENG_OP_ADD] = {"add", GRAD(0) | GRAD(1)},
-    [ENG_OP_MUL] = {"mul", GRAD(0) | GRAD(1)},
-    [ENG_OP_SCALE] = {"scale", GRAD(0)},
-    [ENG_OP_DETACH] = {"detach", 0},
-    [ENG_OP_SUM] = {"sum", GRAD(0)},
-    [ENG_OP_L1_LOSS] = {"l1_loss", GRAD(0)},
-    [ENG_OP_MSE_LOSS] = {"mse_loss", GRAD(0)},
-    [ENG_OP_BCE_LOGITS_LOSS] = {"bce_with_logits_loss", GRAD(0)},
+const eng_op_info eng_op_infos[] = {
+#define ENG_LEAF(id, name) [ENG_OP_##id] = {name, 0},
+#define ENG_OP(id, name, kernel, grads, reads, vk) [ENG_OP_##id] = {name, grads},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
 };
+_Static_assert(sizeof eng_op_infos / sizeof eng_op_infos[0] == ENG_OP_COUNT,
+               "one eng_op_infos entry per op of ops.def");
 
 static eng_node *op_node(eng_graph *g, eng_op op, int ndim, const int *shape, eng_node *const *src,
                          int nsrc)
@@ -161,6 +144,26 @@ eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad)
                                         x->shape[3] + 2 * pad},
                           &x, 1);
     n->arg.pad.pad = pad;
+    return n;
+}
+
+eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad)
+{
+    const eng_op op = ENG_OP_AVG_POOL2D;
+    require_4d(op, x, "input");
+    /* PyTorch's limit: every window then holds at least one input cell */
+    if (kernel < 1 || stride < 1 || pad < 0 || pad > kernel / 2)
+        eng_fail("avg_pool2d: kernel %d, stride %d, padding %d (padding at most half the kernel)",
+                 kernel, stride, pad);
+    if (x->shape[2] + 2 * pad < kernel || x->shape[3] + 2 * pad < kernel)
+        eng_fail("avg_pool2d: input %dx%d smaller than kernel %d", x->shape[2], x->shape[3],
+                 kernel);
+    int ho = (x->shape[2] + 2 * pad - kernel) / stride + 1;
+    int wo = (x->shape[3] + 2 * pad - kernel) / stride + 1;
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], x->shape[1], ho, wo}, &x, 1);
+    n->arg.pool.kernel = kernel;
+    n->arg.pool.stride = stride;
+    n->arg.pool.pad = pad;
     return n;
 }
 

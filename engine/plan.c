@@ -1,10 +1,28 @@
 /* Plans: a graph bound to a backend, with every buffer allocated up front. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine/engine.h"
 
+/* Refuses g when be cannot run one of its nodes (eng_backend.supports). */
+static int check_supported(const eng_graph *g, eng_backend *be)
+{
+    for (int i = 0; be->supports && i < g->nnodes; i++) {
+        const eng_node *n = g->nodes[i];
+        if (be->supports(be, n))
+            continue;
+        char id[32];
+        snprintf(id, sizeof id, "node %d", n->id);
+        return eng_set_error(ENG_EINVAL, "%s: op '%s' (%s) is not supported", be->name,
+                             eng_op_infos[n->op].name, n->name[0] ? n->name : id);
+    }
+    return ENG_OK;
+}
+
 eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
 {
+    if (check_supported(g, be) != ENG_OK)
+        return NULL;
     eng_plan *p = calloc(1, sizeof *p);
     if (!p) {
         eng_set_error(ENG_ENOMEM, "out of memory creating a plan");
@@ -21,6 +39,9 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
 
 int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes)
 {
+    int status = check_supported(g, be);
+    if (status != ENG_OK)
+        return status;
     return be->estimate(be, g, host_bytes);
 }
 

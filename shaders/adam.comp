@@ -5,14 +5,7 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
-layout(push_constant) uniform Push {
-    uint n;
-    uint slot;
-    float w1;    // 1 - beta1
-    float beta2;
-    float w2;    // 1 - beta2
-    float eps;
-} pc;
+VK_PUSH_BLOCK(PUSH_ADAM) // shaders/push.h
 
 void main()
 {

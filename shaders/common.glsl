@@ -2,6 +2,7 @@
 // region) and the per-run parameters (dropout's run counter, Adam's bias corrections) that
 // change between submissions of the pre-recorded command buffer.
 #include "opcodes.h"
+#include "push.h"
 
 layout(std430, set = 0, binding = 0) buffer Buf0 { float d[]; } b0;
 layout(std430, set = 0, binding = 1) buffer Buf1 { float d[]; } b1;

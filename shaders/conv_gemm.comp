@@ -26,15 +26,7 @@ layout(constant_id = 4) const uint BK = 16;
 layout(constant_id = 5) const uint MODE = CONV_GATHER;
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 
-layout(push_constant) uniform Push {
-    uint n, c, hi, wi;   // the gathered tensor
-    uint m, ho, wo;      // output channels and size (CONV_WEIGHT: a's channels and size)
-    uint kh, kw, stride, pad;
-    uint w_sm, w_sc;
-    uint flags;
-    uint depth_chunk;    // CONV_WEIGHT: depth summed by each z slice (split-K); its partial
-                         // sums go to b0[z * weight size + weight index]
-} pc;
+VK_PUSH_BLOCK(PUSH_CONV_GEMM) // shaders/push.h
 
 const uint THREADS = TX * TY; // a multiple of BM and BN
 const uint BM = TY * TM;

@@ -3,16 +3,12 @@
 // Element-wise forward (out = f(a, b)) and backward (out += df) of the activations, add, mul,
 // scale, detach, dropout, sum and the losses. b0 = out, b1 = a, b2 = b, b3 = upstream gradient.
 #include "common.glsl"
+#include "eltwise_codes.h" // generated from engine/ops.def
 layout(local_size_x = VK_WORKGROUP) in;
 
-layout(constant_id = 0) const uint OP = ELT_RELU_F; // one pipeline per op
+layout(constant_id = 0) const uint OP = ELT_RELU_F; // one pipeline per op and direction
 
-layout(push_constant) uniform Push {
-    uint n;
-    float s0;   // leaky slope, scale factor, dropout p, 1/numel for the losses
-    float s1;   // dropout 1/(1-p)
-    uint seed;  // dropout
-} pc;
+VK_PUSH_BLOCK(PUSH_ELTWISE) // shaders/push.h
 
 uint hash32(uint x)
 {
@@ -38,12 +34,12 @@ float forward(uint i)
     float a = b1.d[i];
     switch (OP) {
     case ELT_RELU_F: return a > 0.0 ? a : 0.0;
-    case ELT_LEAKY_F: return a > 0.0 ? a : a * pc.s0;
+    case ELT_LEAKY_RELU_F: return a > 0.0 ? a : a * pc.s0;
     // some implementations compute tanh through exp(2x), which overflows to NaN for large x
     case ELT_TANH_F: return tanh(clamp(a, -15.0, 15.0));
     case ELT_SIGMOID_F: return sigmoid(a);
     case ELT_SCALE_F: return a * pc.s0;
-    case ELT_COPY_F: return a;
+    case ELT_DETACH_F: return a;
     case ELT_ADD_F: return a + b2.d[i];
     case ELT_MUL_F: return a * b2.d[i];
     case ELT_DROPOUT_F: return dropout_keep(i) ? a * pc.s1 : 0.0;
@@ -57,27 +53,27 @@ float backward(uint i)
     float a = b1.d[i];
     switch (OP) {
     case ELT_RELU_B: return a > 0.0 ? b3.d[i] : 0.0;
-    case ELT_LEAKY_B: return a > 0.0 ? b3.d[i] : b3.d[i] * pc.s0;
+    case ELT_LEAKY_RELU_B: return a > 0.0 ? b3.d[i] : b3.d[i] * pc.s0;
     case ELT_TANH_B: return b3.d[i] * (1.0 - a * a);
     case ELT_SIGMOID_B: return b3.d[i] * a * (1.0 - a);
     case ELT_SCALE_B: return b3.d[i] * pc.s0;
-    case ELT_ACC_B: return b3.d[i];
+    case ELT_ADD_B: return b3.d[i];
     case ELT_MUL_B: return b3.d[i] * b2.d[i];
     case ELT_DROPOUT_B: return dropout_keep(i) ? b3.d[i] * pc.s1 : 0.0;
     case ELT_SUM_B: return b3.d[0];
-    case ELT_L1_B: {
+    case ELT_L1_LOSS_B: {
         float d = a - b2.d[i];
         return b3.d[0] * pc.s0 * (d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0));
     }
-    case ELT_MSE_B: return b3.d[0] * pc.s0 * 2.0 * (a - b2.d[i]);
-    case ELT_BCE_B: return b3.d[0] * pc.s0 * (sigmoid(a) - b2.d[i]);
+    case ELT_MSE_LOSS_B: return b3.d[0] * pc.s0 * 2.0 * (a - b2.d[i]);
+    case ELT_BCE_LOGITS_LOSS_B: return b3.d[0] * pc.s0 * (sigmoid(a) - b2.d[i]);
     }
     return 0.0;
 }
 
 void main()
 {
-    const bool is_forward = OP < ELT_RELU_B;
+    const bool is_forward = OP < ELT_FIRST_BACKWARD;
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
         if (is_forward)
             b0.d[i] = forward(i);

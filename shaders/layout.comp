@@ -7,15 +7,7 @@ layout(local_size_x = VK_WORKGROUP) in;
 
 layout(constant_id = 0) const uint OP = LAY_PAD_F;
 
-layout(push_constant) uniform Push {
-    uint n;       // elements written
-    uint h, w;    // PAD: input size; CONCAT: h * w in h
-    uint pad;     // PAD
-    uint c_first; // CONCAT_F: channels of the first source
-    uint c_out;   // CONCAT_F: channels of out; CONCAT_B: channels of the upstream gradient
-    uint c_src;   // CONCAT_B: channels of the source
-    uint c_off;   // CONCAT_B: first channel of the source in the upstream gradient
-} pc;
+VK_PUSH_BLOCK(PUSH_LAYOUT) // shaders/push.h
 
 int reflect_index(int i, int size)
 {

@@ -5,15 +5,7 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
-layout(push_constant) uniform Push {
-    uint n;
-    uint groups;
-    uint c;
-    uint hw;
-    uint per_sample;
-    uint has_weight;
-    uint has_bias;
-} pc;
+VK_PUSH_BLOCK(PUSH_NORM_APPLY) // shaders/push.h
 
 void main()
 {

@@ -10,17 +10,7 @@ layout(local_size_x = VK_WORKGROUP) in;
 
 layout(constant_id = 0) const uint MODE = NB_REDUCE;
 
-layout(push_constant) uniform Push {
-    uint flags;
-    uint n;       // NB_DX: elements; NB_PARAM: channels
-    uint groups;
-    uint c;
-    uint hw;
-    uint samples; // samples per group
-    uint per_sample;
-    uint has_weight;
-    uint which;   // NB_PARAM: 0 = sum dy (bias), 1 = sum dy * xhat (weight)
-} pc;
+VK_PUSH_BLOCK(PUSH_NORM_BACKWARD) // shaders/push.h
 
 shared float partial[2 * VK_WORKGROUP];
 

@@ -6,16 +6,7 @@
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
-layout(push_constant) uniform Push {
-    uint groups;
-    uint c;          // channels
-    uint hw;         // plane size
-    uint samples;    // samples summed per group (N for batch norm, 1 for instance norm)
-    uint per_sample; // instance norm
-    uint mode;       // 0: batch statistics, 1: also update the running ones, 2: running ones
-    float eps;
-    float momentum;
-} pc;
+VK_PUSH_BLOCK(PUSH_NORM_STATS) // shaders/push.h
 
 shared float partial[VK_WORKGROUP];
 

@@ -2,28 +2,10 @@
 #ifndef SHADERS_OPCODES_H
 #define SHADERS_OPCODES_H
 
-/* eltwise.comp: forward ops write out = f(a, b); backward ops add into out (a gradient). */
-#define ELT_RELU_F 0
-#define ELT_LEAKY_F 1
-#define ELT_TANH_F 2
-#define ELT_SIGMOID_F 3
-#define ELT_SCALE_F 4
-#define ELT_COPY_F 5
-#define ELT_ADD_F 6
-#define ELT_MUL_F 7
-#define ELT_DROPOUT_F 8
-#define ELT_RELU_B 16
-#define ELT_LEAKY_B 17
-#define ELT_TANH_B 18
-#define ELT_SIGMOID_B 19
-#define ELT_SCALE_B 20
-#define ELT_ACC_B 21
-#define ELT_MUL_B 22
-#define ELT_DROPOUT_B 23
-#define ELT_SUM_B 24
-#define ELT_L1_B 25
-#define ELT_MSE_B 26
-#define ELT_BCE_B 27
+/* eltwise.comp: forward ops write out = f(a, b); backward ops add into out (a gradient). Their
+ * codes come from the op table: ELT_<ID>_F and ELT_<ID>_B of op ENG_OP_<ID>, in the generated
+ * eltwise_codes.h for GLSL (shaders/gen_eltwise_codes.c) and ELT_F(ID), ELT_B(ID) in C
+ * (engine/vulkan/vk_lower.h). */
 
 /* reduce.comp: out[0] = scale * sum f(a, b). */
 #define RED_SUM 0
@@ -43,6 +25,10 @@
 #define LAY_PAD_B 1
 #define LAY_CONCAT_F 2
 #define LAY_CONCAT_B 3
+
+/* pool.comp */
+#define POOL_AVG_F 0
+#define POOL_AVG_B 1
 
 /* norm_backward.comp */
 #define NB_REDUCE 0       /* scratch[g] = sum dy, scratch[G+g] = sum dy * xhat */

@@ -6,10 +6,7 @@ layout(local_size_x = VK_WORKGROUP) in;
 
 layout(constant_id = 0) const uint OP = RED_SUM;
 
-layout(push_constant) uniform Push {
-    uint n;
-    float scale;
-} pc;
+VK_PUSH_BLOCK(PUSH_REDUCE) // shaders/push.h
 
 shared float partial[VK_WORKGROUP];
 

@@ -10,6 +10,8 @@ Writes, deterministically (fixed seeds, one thread):
                            of loss = (out * R).sum() for every input and param, and for batch
                            norm training the updated running statistics. The metadata key
                            "cases" is a JSON list describing each case (op, arguments, leaves).
+  pool_golden.safetensors  the same for avg_pool2d (count_include_pad=False), in a file of its
+                           own so that ops_golden stays byte for byte what it was.
   adam_golden.safetensors  torch.optim.Adam on plain params fed a fixed sequence of 5 gradients,
                            and on a small conv net whose gradients the engine recomputes from
                            saved data; params after every step, moments after the last.
@@ -119,6 +121,8 @@ OPS = {
     "mse_loss": lambda L, a: F.mse_loss(L["x"], L["target"]).reshape(1),
     "bce_with_logits_loss": lambda L, a: F.binary_cross_entropy_with_logits(
         L["x"], L["target"]).reshape(1),
+    "avg_pool2d": lambda L, a: F.avg_pool2d(L["x"], a["kernel"], a["stride"], a["pad"],
+                                            count_include_pad=False),
 }
 
 
@@ -165,7 +169,7 @@ def add_case(fx, name, op, args, leaves, kinds, report):
                      "grads": list(grads), "states": list(states)})
 
 
-def gen_ops(fx, report):
+def case_adder(fx, report):
     def case(name, op, args, **leaves):
         kinds = {}
         tensors = {}
@@ -173,6 +177,25 @@ def gen_ops(fx, report):
             kinds[leaf] = kind
             tensors[leaf] = t
         add_case(fx, name, op, args, tensors, kinds, report)
+    return case
+
+
+def gen_pool(fx, report):
+    """avg_pool2d as the pix2pixHD multi-scale discriminator downsamples (3, 2, 1), on odd and
+    even sizes (the edge windows then hold 4 or 6 cells, not 9), and two other geometries."""
+    case = case_adder(fx, report)
+    pool = {"kernel": 3, "stride": 2, "pad": 1}
+    case("avgpool_k3s2p1_odd", "avg_pool2d", pool, x=("input", rand(2, 3, 7, 9)))
+    case("avgpool_k3s2p1_even", "avg_pool2d", pool, x=("input", rand(1, 2, 8, 6)))
+    case("avgpool_k3s2p1_tiny", "avg_pool2d", pool, x=("input", rand(1, 3, 2, 3)))
+    case("avgpool_k2s2p0", "avg_pool2d", {"kernel": 2, "stride": 2, "pad": 0},
+         x=("input", rand(2, 2, 5, 4)))
+    case("avgpool_k3s1p1", "avg_pool2d", {"kernel": 3, "stride": 1, "pad": 1},
+         x=("input", rand(1, 2, 4, 5)))
+
+
+def gen_ops(fx, report):
+    case = case_adder(fx, report)
 
     def conv(name, n, ci, co, h, w, k, stride, pad, bias):
         leaves = {"x": ("input", rand(n, ci, h, w)), "weight": ("param", rand(co, ci, k, k) * 0.3)}
@@ -325,6 +348,12 @@ def main():
     write_safetensors(os.path.join(out_dir, "ops_golden.safetensors"), fx.tensors,
                       {"cases": json.dumps(fx.cases, separators=(",", ":"))})
 
+    torch.manual_seed(4321)
+    pool = Fixture()
+    gen_pool(pool, report)
+    write_safetensors(os.path.join(out_dir, "pool_golden.safetensors"), pool.tensors,
+                      {"cases": json.dumps(pool.cases, separators=(",", ":"))})
+
     torch.manual_seed(5678)
     adam = Fixture()
     meta = gen_adam(adam)
@@ -336,7 +365,7 @@ def main():
     print("float32 vs float64 max abs error per case (torch itself):")
     for name, err in report:
         print(f"  {name:28s} {err:.3g}")
-    for f in ("ops_golden", "adam_golden", "python_writer"):
+    for f in ("ops_golden", "pool_golden", "adam_golden", "python_writer"):
         p = os.path.join(out_dir, f + ".safetensors")
         print(f"{p}: {os.path.getsize(p)} bytes")
 

@@ -27,32 +27,27 @@ typedef struct {
     cpu_profile *profile;
 } cpu_plan;
 
+/* From the op table; leaves have no kernels (their commands are never issued). */
 static const struct {
     cpu_forward_fn forward;
     cpu_backward_fn backward;
-} kernels[ENG_OP_COUNT] = {
-#define K(op, name) [op] = {cpu_##name##_forward, cpu_##name##_backward}
-    K(ENG_OP_CONV2D, conv2d),
-    K(ENG_OP_CONV_TRANSPOSE2D, conv_transpose2d),
-    K(ENG_OP_BATCH_NORM2D, batch_norm2d),
-    K(ENG_OP_INSTANCE_NORM2D, instance_norm2d),
-    K(ENG_OP_REFLECTION_PAD2D, reflection_pad2d),
-    K(ENG_OP_RELU, relu),
-    K(ENG_OP_LEAKY_RELU, leaky_relu),
-    K(ENG_OP_TANH, tanh),
-    K(ENG_OP_SIGMOID, sigmoid),
-    K(ENG_OP_CONCAT, concat),
-    K(ENG_OP_DROPOUT, dropout),
-    K(ENG_OP_ADD, add),
-    K(ENG_OP_MUL, mul),
-    K(ENG_OP_SCALE, scale),
-    K(ENG_OP_DETACH, detach),
-    K(ENG_OP_SUM, sum),
-    K(ENG_OP_L1_LOSS, l1_loss),
-    K(ENG_OP_MSE_LOSS, mse_loss),
-    K(ENG_OP_BCE_LOGITS_LOSS, bce_logits_loss),
-#undef K
+} kernels[] = {
+#define ENG_LEAF(id, name) [ENG_OP_##id] = {NULL, NULL},
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
+    [ENG_OP_##id] = {cpu_##kernel##_forward, cpu_##kernel##_backward},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
 };
+_Static_assert(sizeof kernels / sizeof kernels[0] == ENG_OP_COUNT,
+               "one CPU kernel entry per op of ops.def");
+
+/* Every op of the table has its kernels. */
+static int cpu_supports(eng_backend *be, const eng_node *n)
+{
+    (void)be;
+    return eng_op_is_leaf(n->op) || kernels[n->op].forward != NULL;
+}
 
 size_t cpu_scratch_floats(const eng_node *n)
 {
@@ -418,5 +413,6 @@ eng_backend *eng_cpu_backend_new(int threads)
     be->write = cpu_write;
     be->read = cpu_read;
     be->destroy = cpu_destroy;
+    be->supports = cpu_supports;
     return be;
 }

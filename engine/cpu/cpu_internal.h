@@ -142,29 +142,14 @@ int cpu_conv2d_is_direct(const eng_node *n);
 void cpu_conv2d_direct_forward(cpu_ctx *c, const eng_node *n);
 void cpu_conv2d_direct_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
 
-#define CPU_KERNEL(name)                                                                         \
-    void cpu_##name##_forward(cpu_ctx *c, const eng_node *n);                                   \
-    void cpu_##name##_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
-CPU_KERNEL(conv2d)
-CPU_KERNEL(conv_transpose2d)
-CPU_KERNEL(batch_norm2d)
-CPU_KERNEL(instance_norm2d)
-CPU_KERNEL(reflection_pad2d)
-CPU_KERNEL(relu)
-CPU_KERNEL(leaky_relu)
-CPU_KERNEL(tanh)
-CPU_KERNEL(sigmoid)
-CPU_KERNEL(concat)
-CPU_KERNEL(dropout)
-CPU_KERNEL(add)
-CPU_KERNEL(mul)
-CPU_KERNEL(scale)
-CPU_KERNEL(detach)
-CPU_KERNEL(sum)
-CPU_KERNEL(l1_loss)
-CPU_KERNEL(mse_loss)
-CPU_KERNEL(bce_logits_loss)
-#undef CPU_KERNEL
+/* One pair per op of the op table (ops.def), named by its kernel column. */
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
+    void cpu_##kernel##_forward(cpu_ctx *c, const eng_node *n);                                 \
+    void cpu_##kernel##_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
 
 /* Adam on param i of opt (torch.optim.Adam rule), opt->steps already incremented. */
 void cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i);

@@ -160,6 +160,12 @@ static size_t memory_budget(eng_backend *be)
     return vk_memory_budget(be->impl);
 }
 
+static int supports(eng_backend *be, const eng_node *n)
+{
+    (void)be;
+    return vk_lowers_op(n->op);
+}
+
 static void destroy(eng_backend *be)
 {
     vk_ctx *ctx = be->impl;
@@ -194,6 +200,7 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
         .read = read,
         .destroy = destroy,
         .memory_budget = memory_budget,
+        .supports = supports,
     };
     return be;
 }

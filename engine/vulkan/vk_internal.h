@@ -22,12 +22,14 @@ typedef enum {
     VK_KERNEL_CONV_GATHER,
     VK_KERNEL_CONV_SCATTER,
     VK_KERNEL_CONV_WEIGHT,
+    VK_KERNEL_POOL,
     VK_KERNEL_COUNT
 } vk_kernel;
 
-#define VK_VARIANTS 32         /* specializations of one kernel (the op or mode) */
+#define VK_VARIANTS 64         /* specializations of one kernel (the op or mode) */
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
-#define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum */
+#define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum; each
+                                  shader's are a vk_push_<shader> (shaders/push.h) */
 #define VK_CONV_TILE 16        /* conv_gemm workgroup is VK_CONV_TILE x VK_CONV_TILE (as many as
                                   VK_WORKGROUP of shaders/opcodes.h) ... */
 #define VK_CONV_PER_THREAD 4   /* ... threads, each computing 4 x 4 outputs */
@@ -164,6 +166,8 @@ typedef struct {
 /* Reserves the regions of every node of g. */
 int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g);
 void vk_layout_free(vk_layout *l);
+/* Whether op has a lowering (eng_backend.supports). */
+int vk_lowers_op(eng_op op);
 /* Lowers g->cmds into steps; Adam commands get consecutive parameter slots. */
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g);
 void vk_steps_free(vk_steps *s);

@@ -2,7 +2,10 @@
 #ifndef ENGINE_VULKAN_VK_LOWER_H
 #define ENGINE_VULKAN_VK_LOWER_H
 
+#include <string.h>
+
 #include "engine/vulkan/vk_internal.h"
+#include "shaders/push.h"
 
 #define VK_MAX_GROUPS 65535u /* workgroups per dispatch dimension, the guaranteed minimum */
 
@@ -15,7 +18,18 @@ typedef struct {
 
 /* A zeroed step (no regions bound, 1 x 1 x 1 workgroups); NULL (and lw->failed) without memory. */
 vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel);
-uint32_t vk_fbits(float f);
+/* eltwise.comp's codes of an op's forward and backward (shaders/gen_eltwise_codes.c writes
+ * the same numbers for GLSL). */
+#define ELT_F(id) ((uint32_t)ENG_OP_##id)
+#define ELT_B(id) ((uint32_t)(ENG_OP_COUNT + ENG_OP_##id))
+
+/* Sets a step's push constants from its shader's vk_push_<shader> (shaders/push.h). */
+#define vk_set_push(st, value)                                                                   \
+    do {                                                                                         \
+        _Static_assert(sizeof(value) <= VK_PUSH_WORDS * sizeof(uint32_t),                        \
+                       "push constants over VK_PUSH_WORDS");                                     \
+        memcpy((st)->push, &(value), sizeof(value));                                             \
+    } while (0)
 /* Workgroups of a grid-stride 1-D shader over items. */
 uint32_t vk_grid_groups(size_t items);
 /* One workgroup per item: count, or 1 with lw->too_large set when it exceeds VK_MAX_GROUPS. */
@@ -27,14 +41,21 @@ static inline int vk_data_of(const lowering *lw, const eng_node *n)
 }
 static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw->l->grad[n->id]; }
 
-/* vk_ops_conv.c: conv2d and conv_transpose2d */
-size_t vk_conv_scratch_floats(const eng_node *n);
-void vk_lower_conv_forward(lowering *lw, const eng_node *n);
-void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask);
+/* Each op's lowering, named by the vk column of the op table (ops.def): forward records its
+ * steps; backward those adding d(loss)/d(src i) into src i's gradient for every bit i of mask.
+ * vk_ops_conv.c: conv (conv2d, conv_transpose2d); vk_ops_norm.c: norm (batch and instance
+ * norm); vk_ops_pool.c: pool (avg_pool2d); vk_ops_layout.c: reflection_pad2d, concat;
+ * vk_ops_eltwise.c: the element-wise ops, sum and the losses. */
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                               \
+    void vk_lower_##vk##_forward(lowering *lw, const eng_node *n);                              \
+    void vk_lower_##vk##_backward(lowering *lw, const eng_node *n, unsigned mask);
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
 
-/* vk_ops_norm.c: batch_norm2d and instance_norm2d */
+/* Scratch floats of conv and norm nodes (their backward partial sums). */
+size_t vk_conv_scratch_floats(const eng_node *n);
 size_t vk_norm_scratch_floats(const eng_node *n);
-void vk_lower_norm_forward(lowering *lw, const eng_node *n);
-void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask);
 
 #endif

@@ -1,6 +1,7 @@
 /* Lowering: every node's regions, and the schedule's commands as shader dispatches. The op
  * semantics are those of the CPU kernels (engine/cpu/); the shaders say how each is computed.
- * Convolutions and normalizations are lowered in vk_ops_conv.c and vk_ops_norm.c. */
+ * Each op's lowering (the vk column of ops.def) is in vk_ops_conv.c, vk_ops_norm.c,
+ * vk_ops_pool.c, vk_ops_layout.c or vk_ops_eltwise.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,13 +98,6 @@ vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel)
     return st;
 }
 
-uint32_t vk_fbits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 uint32_t vk_grid_groups(size_t items)
 {
     size_t g = (items + VK_WORKGROUP - 1) / VK_WORKGROUP;
@@ -120,166 +114,37 @@ static void fill(lowering *lw, int region, float value)
     st->fill_value = value;
 }
 
-/* An element-wise op over n elements: out (binding 0, written), a, b, dy. */
-static void eltwise(lowering *lw, uint32_t op, size_t n, int out, int a, int b, int dy, float s0,
-                    float s1, uint32_t seed)
-{
-    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ELTWISE);
-    if (!st)
-        return;
-    st->regions[0] = out;
-    st->regions[1] = a;
-    st->regions[2] = b;
-    st->regions[3] = dy;
-    st->writes = 1;
-    st->variant = op;
-    uint32_t push[] = {(uint32_t)n, vk_fbits(s0), vk_fbits(s1), seed};
-    memcpy(st->push, push, sizeof push);
-    st->groups[0] = vk_grid_groups(n);
-}
-
-static void reduce(lowering *lw, uint32_t op, const eng_node *n)
-{
-    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_REDUCE);
-    if (!st)
-        return;
-    const eng_node *x = n->src[0];
-    st->regions[0] = vk_data_of(lw, n);
-    st->regions[1] = vk_data_of(lw, x);
-    st->regions[2] = n->src[1] ? vk_data_of(lw, n->src[1]) : -1;
-    st->writes = 1;
-    float scale = op == RED_SUM ? 1.0f : 1.0f / (float)x->numel;
-    st->variant = op;
-    uint32_t push[] = {(uint32_t)x->numel, vk_fbits(scale)};
-    memcpy(st->push, push, sizeof push);
-}
-
-/* push: n, h, w, pad, c_first, c_out, c_src, c_off (layout.comp) */
-static void layout_op(lowering *lw, uint32_t op, const uint32_t *push, size_t npush, int out,
-                      int a, int b)
-{
-    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_LAYOUT);
-    if (!st)
-        return;
-    st->regions[0] = out;
-    st->regions[1] = a;
-    st->regions[2] = b;
-    st->writes = 1;
-    st->variant = op;
-    memcpy(st->push, push, npush * sizeof *push);
-    st->groups[0] = vk_grid_groups(push[0]);
-}
-
 /* ---- the schedule ------------------------------------------------------------------------- */
+/* From the op table: each op's lowering pair (vk_lower.h); leaves have none. */
+static const struct {
+    void (*forward)(lowering *lw, const eng_node *n);
+    void (*backward)(lowering *lw, const eng_node *n, unsigned mask);
+} lowerings[] = {
+#define ENG_LEAF(id, name) [ENG_OP_##id] = {NULL, NULL},
+#define ENG_OP(id, name, kernel, grads, reads, vk)                                               \
+    [ENG_OP_##id] = {vk_lower_##vk##_forward, vk_lower_##vk##_backward},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+};
+_Static_assert(sizeof lowerings / sizeof lowerings[0] == ENG_OP_COUNT,
+               "one Vulkan lowering entry per op of ops.def");
+
+int vk_lowers_op(eng_op op)
+{
+    return eng_op_is_leaf(op) || lowerings[op].forward != NULL;
+}
+
 static void forward(lowering *lw, const eng_node *n)
 {
-    const eng_node *a = n->src[0], *b = n->src[1];
-    int out = vk_data_of(lw, n), x = vk_data_of(lw, a);
-    switch (n->op) {
-    case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST: case ENG_OP_COUNT:
-        return;
-    case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: vk_lower_conv_forward(lw, n); return;
-    case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: vk_lower_norm_forward(lw, n); return;
-    case ENG_OP_REFLECTION_PAD2D: {
-        uint32_t push[] = {(uint32_t)n->numel, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
-                           (uint32_t)n->arg.pad.pad};
-        layout_op(lw, LAY_PAD_F, push, 4, out, x, -1);
-        return;
-    }
-    case ENG_OP_CONCAT: {
-        uint32_t push[] = {(uint32_t)n->numel, (uint32_t)(n->shape[2] * n->shape[3]), 0, 0,
-                           (uint32_t)a->shape[1], (uint32_t)n->shape[1]};
-        layout_op(lw, LAY_CONCAT_F, push, 6, out, x, vk_data_of(lw, b));
-        return;
-    }
-    case ENG_OP_RELU: eltwise(lw, ELT_RELU_F, n->numel, out, x, -1, -1, 0, 0, 0); return;
-    case ENG_OP_LEAKY_RELU:
-        eltwise(lw, ELT_LEAKY_F, n->numel, out, x, -1, -1, n->arg.scalar.value, 0, 0);
-        return;
-    case ENG_OP_TANH: eltwise(lw, ELT_TANH_F, n->numel, out, x, -1, -1, 0, 0, 0); return;
-    case ENG_OP_SIGMOID: eltwise(lw, ELT_SIGMOID_F, n->numel, out, x, -1, -1, 0, 0, 0); return;
-    case ENG_OP_SCALE:
-        eltwise(lw, ELT_SCALE_F, n->numel, out, x, -1, -1, n->arg.scalar.value, 0, 0);
-        return;
-    case ENG_OP_DETACH: eltwise(lw, ELT_COPY_F, n->numel, out, x, -1, -1, 0, 0, 0); return;
-    case ENG_OP_ADD: eltwise(lw, ELT_ADD_F, n->numel, out, x, vk_data_of(lw, b), -1, 0, 0, 0); return;
-    case ENG_OP_MUL: eltwise(lw, ELT_MUL_F, n->numel, out, x, vk_data_of(lw, b), -1, 0, 0, 0); return;
-    case ENG_OP_DROPOUT: {
-        float p = n->arg.dropout.p;
-        eltwise(lw, ELT_DROPOUT_F, n->numel, out, x, -1, -1, p, 1.0f / (1.0f - p),
-                n->arg.dropout.seed);
-        return;
-    }
-    case ENG_OP_SUM: reduce(lw, RED_SUM, n); return;
-    case ENG_OP_L1_LOSS: reduce(lw, RED_L1, n); return;
-    case ENG_OP_MSE_LOSS: reduce(lw, RED_MSE, n); return;
-    case ENG_OP_BCE_LOGITS_LOSS: reduce(lw, RED_BCE, n); return;
-    }
+    if (lowerings[n->op].forward)
+        lowerings[n->op].forward(lw, n);
 }
 
 static void backward(lowering *lw, const eng_node *n, unsigned mask)
 {
-    const eng_node *a = n->src[0], *b = n->src[1];
-    int dy = vk_grad_of(lw, n), x = vk_data_of(lw, a), y = vk_data_of(lw, n);
-    size_t len = a->numel;
-    switch (n->op) {
-    case ENG_OP_CONV2D: case ENG_OP_CONV_TRANSPOSE2D: vk_lower_conv_backward(lw, n, mask); return;
-    case ENG_OP_BATCH_NORM2D: case ENG_OP_INSTANCE_NORM2D: vk_lower_norm_backward(lw, n, mask); return;
-    case ENG_OP_REFLECTION_PAD2D: {
-        uint32_t push[] = {(uint32_t)len, (uint32_t)a->shape[2], (uint32_t)a->shape[3],
-                           (uint32_t)n->arg.pad.pad};
-        layout_op(lw, LAY_PAD_B, push, 4, vk_grad_of(lw, a), dy, -1);
-        return;
-    }
-    case ENG_OP_CONCAT:
-        for (int s = 0; s < 2; s++) {
-            if (!(mask & (1u << s)))
-                continue;
-            const eng_node *src = n->src[s];
-            uint32_t push[] = {(uint32_t)src->numel, (uint32_t)(n->shape[2] * n->shape[3]), 0, 0,
-                               0, (uint32_t)n->shape[1], (uint32_t)src->shape[1],
-                               s ? (uint32_t)a->shape[1] : 0};
-            layout_op(lw, LAY_CONCAT_B, push, 8, vk_grad_of(lw, src), dy, -1);
-        }
-        return;
-    case ENG_OP_RELU: eltwise(lw, ELT_RELU_B, len, vk_grad_of(lw, a), x, -1, dy, 0, 0, 0); return;
-    case ENG_OP_LEAKY_RELU:
-        eltwise(lw, ELT_LEAKY_B, len, vk_grad_of(lw, a), x, -1, dy, n->arg.scalar.value, 0, 0);
-        return;
-    case ENG_OP_TANH: eltwise(lw, ELT_TANH_B, len, vk_grad_of(lw, a), y, -1, dy, 0, 0, 0); return;
-    case ENG_OP_SIGMOID:
-        eltwise(lw, ELT_SIGMOID_B, len, vk_grad_of(lw, a), y, -1, dy, 0, 0, 0);
-        return;
-    case ENG_OP_SCALE:
-        eltwise(lw, ELT_SCALE_B, len, vk_grad_of(lw, a), x, -1, dy, n->arg.scalar.value, 0, 0);
-        return;
-    case ENG_OP_DROPOUT: {
-        float p = n->arg.dropout.p;
-        eltwise(lw, ELT_DROPOUT_B, len, vk_grad_of(lw, a), x, -1, dy, p, 1.0f / (1.0f - p),
-                n->arg.dropout.seed);
-        return;
-    }
-    case ENG_OP_ADD:
-        for (int s = 0; s < 2; s++)
-            if (mask & (1u << s))
-                eltwise(lw, ELT_ACC_B, len, vk_grad_of(lw, n->src[s]), x, -1, dy, 0, 0, 0);
-        return;
-    case ENG_OP_MUL:
-        for (int s = 0; s < 2; s++)
-            if (mask & (1u << s))
-                eltwise(lw, ELT_MUL_B, len, vk_grad_of(lw, n->src[s]), x, vk_data_of(lw, n->src[1 - s]),
-                        dy, 0, 0, 0);
-        return;
-    case ENG_OP_SUM: eltwise(lw, ELT_SUM_B, len, vk_grad_of(lw, a), x, -1, dy, 0, 0, 0); return;
-    case ENG_OP_L1_LOSS: case ENG_OP_MSE_LOSS: case ENG_OP_BCE_LOGITS_LOSS: {
-        uint32_t op = n->op == ENG_OP_L1_LOSS ? ELT_L1_B : n->op == ENG_OP_MSE_LOSS ? ELT_MSE_B
-                                                                                   : ELT_BCE_B;
-        eltwise(lw, op, len, vk_grad_of(lw, a), x, vk_data_of(lw, b), dy, 1.0f / (float)len, 0, 0);
-        return;
-    }
-    default:
-        return; /* leaves and detach have no gradient */
-    }
+    if (lowerings[n->op].backward)
+        lowerings[n->op].backward(lw, n, mask);
 }
 
 /* A cut before the next step, where the host reduces opt's gradients. */
@@ -314,9 +179,10 @@ static void adam(lowering *lw, const eng_adam *opt, uint32_t slot)
         st->regions[2] = vk_data_of(lw, opt->exp_avg[i]);
         st->regions[3] = vk_data_of(lw, opt->exp_avg_sq[i]);
         st->writes = 1 | 4 | 8;
-        uint32_t push[] = {(uint32_t)p->numel, slot, vk_fbits((float)(1.0 - opt->beta1)),
-                           vk_fbits(opt->beta2), vk_fbits((float)(1.0 - opt->beta2)), vk_fbits(opt->eps)};
-        memcpy(st->push, push, sizeof push);
+        vk_push_adam push = {.n = (uint32_t)p->numel, .slot = slot,
+                             .w1 = (float)(1.0 - opt->beta1), .beta2 = opt->beta2,
+                             .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps};
+        vk_set_push(st, push);
         st->groups[0] = vk_grid_groups(p->numel);
     }
 }

@@ -54,9 +54,10 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     st->regions[2] = a->weight;
     st->regions[3] = a->bias;
     st->writes = 1;
-    uint32_t push[] = {a->n,  a->c,      a->hi,  a->wi,   a->m,    a->ho,    a->wo,         a->kh,
-                       a->kw, a->stride, a->pad, a->w_sm, a->w_sc, a->flags, a->depth_chunk};
-    memcpy(st->push, push, sizeof push);
+    vk_push_conv_gemm push = {a->n,  a->c,      a->hi,  a->wi,   a->m,    a->ho,    a->wo,
+                              a->kh, a->kw,     a->stride, a->pad, a->w_sm, a->w_sc, a->flags,
+                              a->depth_chunk};
+    vk_set_push(st, push);
     const uint32_t tile = VK_CONV_TILE * VK_CONV_PER_THREAD;
     uint32_t kk = a->kh * a->kw;
     size_t cols = a->kernel == VK_KERNEL_CONV_WEIGHT ? (size_t)a->c * kk : (size_t)a->ho * a->wo;
@@ -76,8 +77,9 @@ static void sum_slices(lowering *lw, int partial, int out, uint32_t len, uint32_
     st->regions[4] = partial;
     st->writes = 1;
     st->variant = NB_PARAM;
-    uint32_t push[] = {0, len, slices * len, len, 1, 1, 1, 0, 0};
-    memcpy(st->push, push, sizeof push);
+    vk_push_norm_backward push = {.n = len, .groups = slices * len, .c = len, .hw = 1,
+                                  .samples = 1, .per_sample = 1};
+    vk_set_push(st, push);
     st->groups[0] = vk_grid_groups(len);
 }
 
@@ -92,8 +94,9 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
     st->regions[2] = dy;
     st->writes = 1;
     st->variant = NB_REDUCE;
-    uint32_t reduce_push[] = {NB_NO_XHAT, 0, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
-    memcpy(st->push, reduce_push, sizeof reduce_push);
+    vk_push_norm_backward reduce_push = {.flags = NB_NO_XHAT, .groups = c, .c = c, .hw = hw,
+                                         .samples = (uint32_t)n->shape[0]};
+    vk_set_push(st, reduce_push);
     st->groups[0] = vk_exact_groups(lw, n, c);
     st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
     if (!st)
@@ -102,8 +105,9 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
     st->regions[4] = scratch;
     st->writes = 1;
     st->variant = NB_PARAM;
-    uint32_t param_push[] = {0, c, c, c, hw, (uint32_t)n->shape[0], 0, 0, 0};
-    memcpy(st->push, param_push, sizeof param_push);
+    vk_push_norm_backward param_push = {.n = c, .groups = c, .c = c, .hw = hw,
+                                        .samples = (uint32_t)n->shape[0]};
+    vk_set_push(st, param_push);
     st->groups[0] = vk_grid_groups(c);
 }
 

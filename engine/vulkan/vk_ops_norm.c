@@ -31,9 +31,11 @@ void vk_lower_norm_forward(lowering *lw, const eng_node *n)
         if (mode == 1)
             st->writes |= 4 | 8 | 16;
     }
-    uint32_t stats_push[] = {groups, c, hw, bn ? (uint32_t)n->shape[0] : 1, !bn, mode,
-                             vk_fbits(n->arg.norm.eps), vk_fbits(n->arg.norm.momentum)};
-    memcpy(st->push, stats_push, sizeof stats_push);
+    vk_push_norm_stats stats_push = {.groups = groups, .c = c, .hw = hw,
+                                     .samples = bn ? (uint32_t)n->shape[0] : 1,
+                                     .per_sample = !bn, .mode = mode, .eps = n->arg.norm.eps,
+                                     .momentum = n->arg.norm.momentum};
+    vk_set_push(st, stats_push);
     st->groups[0] = vk_exact_groups(lw, n, groups);
     st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_APPLY);
     if (!st)
@@ -44,9 +46,11 @@ void vk_lower_norm_forward(lowering *lw, const eng_node *n)
     st->regions[3] = vk_data_of(lw, n->src[1]);
     st->regions[4] = vk_data_of(lw, n->src[2]);
     st->writes = 1;
-    uint32_t apply_push[] = {(uint32_t)n->numel, groups, c, hw, !bn, n->src[1] != NULL,
-                             n->src[2] != NULL};
-    memcpy(st->push, apply_push, sizeof apply_push);
+    vk_push_norm_apply apply_push = {.n = (uint32_t)n->numel, .groups = groups, .c = c,
+                                     .hw = hw, .per_sample = !bn,
+                                     .has_weight = n->src[1] != NULL,
+                                     .has_bias = n->src[2] != NULL};
+    vk_set_push(st, apply_push);
     st->groups[0] = vk_grid_groups(n->numel);
 }
 
@@ -59,8 +63,9 @@ void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     uint32_t samples = bn ? (uint32_t)n->shape[0] : 1;
     int eval = bn && !n->arg.norm.training;
     int dy = vk_grad_of(lw, n), aux = lw->l->aux[n->id], scratch = lw->l->scratch[n->id];
-    /* flags, n, groups, c, hw, samples, per_sample, has_weight, which (norm_backward.comp) */
-    uint32_t push[] = {eval ? NB_EVAL : 0, 0, groups, c, hw, samples, !bn, n->src[1] != NULL, 0};
+    vk_push_norm_backward push = {.flags = eval ? NB_EVAL : 0, .groups = groups, .c = c,
+                                  .hw = hw, .samples = samples, .per_sample = !bn,
+                                  .has_weight = n->src[1] != NULL};
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
     if (!st)
         return;
@@ -70,7 +75,7 @@ void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     st->regions[3] = aux;
     st->writes = 1;
     st->variant = NB_REDUCE;
-    memcpy(st->push, push, sizeof push);
+    vk_set_push(st, push);
     st->groups[0] = vk_exact_groups(lw, n, groups);
     if (mask & 1) {
         st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
@@ -84,8 +89,8 @@ void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask)
         st->regions[5] = vk_data_of(lw, n->src[1]);
         st->writes = 1;
         st->variant = NB_DX;
-        push[1] = (uint32_t)n->numel;
-        memcpy(st->push, push, sizeof push);
+        push.n = (uint32_t)n->numel;
+        vk_set_push(st, push);
         st->groups[0] = vk_grid_groups(n->numel);
     }
     for (int which = 1; which >= 0; which--) { /* weight: sum dy*xhat, bias: sum dy */
@@ -98,9 +103,9 @@ void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask)
         st->regions[4] = scratch;
         st->writes = 1;
         st->variant = NB_PARAM;
-        push[1] = c;
-        push[8] = (uint32_t)which;
-        memcpy(st->push, push, sizeof push);
+        push.n = c;
+        push.which = (uint32_t)which;
+        vk_set_push(st, push);
         st->groups[0] = vk_grid_groups(c);
     }
 }

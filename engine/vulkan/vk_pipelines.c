@@ -21,6 +21,7 @@ static const kernel_source kernel_sources[VK_KERNEL_COUNT] = {
     [VK_KERNEL_CONV_GATHER] = {"conv_gemm", CONV_GATHER},
     [VK_KERNEL_CONV_SCATTER] = {"conv_gemm", CONV_SCATTER},
     [VK_KERNEL_CONV_WEIGHT] = {"conv_gemm", CONV_WEIGHT},
+    [VK_KERNEL_POOL] = {"pool", 0},
 };
 
 static const vk_shader_blob *find_shader(const char *name)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "tests/engine/op_cases.h"
 
 #define MAX_LEAVES 8
 #define MAX_CHECKED_PER_LEAF 300
@@ -88,6 +89,7 @@ typedef struct {
 } op_worst;
 
 static op_worst worst_by_op[ENG_OP_COUNT];
+static int covered[ENG_OP_COUNT];
 static int failures;
 
 static void fill_leaf(eng_plan *p, const leaf_spec *s, float *values)
@@ -178,6 +180,7 @@ static void gradcheck(const char *label, gc_case *k, eng_node *out, eng_backend 
     int ok = worst <= TOLERANCE;
     printf("%-4s %-52s worst %.2e (%s)\n", ok ? "ok" : "FAIL", label, worst, worst_leaf);
     failures += !ok;
+    covered[out->op]++;
     op_worst *w = &worst_by_op[out->op];
     w->op = eng_op_infos[out->op].name;
     if (worst > w->worst)
@@ -264,6 +267,17 @@ typedef eng_node *(*unary_fn)(eng_graph *g, eng_node *x);
 static eng_node *leaky_0_2(eng_graph *g, eng_node *x) { return eng_leaky_relu(g, x, 0.2f); }
 static eng_node *scale_m1_7(eng_graph *g, eng_node *x) { return eng_scale(g, x, -1.7f); }
 static eng_node *dropout_half(eng_graph *g, eng_node *x) { return eng_dropout(g, x, 0.5f, 1234u); }
+
+/* count_include_pad=False: odd sizes make edge windows of 4 and 6 cells */
+static void check_avg_pool(eng_backend *be, int h, int w, int kernel, int stride, int pad)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *x = in4(&k, "x", 2, 3, h, w);
+    char label[64];
+    snprintf(label, sizeof label, "avg_pool2d x[2,3,%d,%d] k%d s%d p%d", h, w, kernel, stride,
+             pad);
+    gradcheck(label, &k, eng_avg_pool2d(k.g, x, kernel, stride, pad), be);
+}
 
 static void check_unary(eng_backend *be, const char *label, unary_fn op, int kinked)
 {
@@ -399,6 +413,9 @@ int main(void)
     check_instance_norm(be, 0);
     check_reflection_pad(be, 1);
     check_reflection_pad(be, 3);
+    check_avg_pool(be, 7, 9, 3, 2, 1);
+    check_avg_pool(be, 6, 5, 3, 2, 1);
+    check_avg_pool(be, 5, 4, 2, 2, 0);
     check_unary(be, "relu", eng_relu, 1);
     check_unary(be, "leaky_relu 0.2", leaky_0_2, 1);
     check_unary(be, "tanh", eng_tanh, 0);
@@ -417,6 +434,8 @@ int main(void)
     check_loss(be, "bce_with_logits_loss", eng_bce_with_logits_loss, 0.0f, 1.0f, 0);
     failures += check_dropout_mask(be);
     failures += check_detach(be);
+    covered[ENG_OP_DETACH]++; /* check_detach: exact, no finite differences needed */
+    failures += op_cases_check(OP_TEST_GRADCHECK, "test_gradcheck", covered);
 
     printf("worst finite-difference error per op:\n");
     for (int op = 0; op < ENG_OP_COUNT; op++)

@@ -4,7 +4,8 @@
  * counter), the declared input and output with their symbolic dimensions, opset and
  * metadata. Then what it refuses, each with its message and no file left: training-mode
  * batch norm, dropout, another op, an undeclared input, a declared one that is not an input,
- * a leaf as output, a folder that does not exist. (tests/app/cli/onnx_runtime.py runs exported
+ * a leaf as output, a folder that does not exist. avg_pool2d becomes an AveragePool that
+ * counts only the cells inside the input. (tests/app/cli/onnx_runtime.py runs exported
  * generators in onnx.checker and OpenCV.) */
 #include <dirent.h>
 #include <stdio.h>
@@ -202,6 +203,28 @@ static void check_model(const char *path)
     onnx__model_proto__free_unpacked(m, NULL);
 }
 
+/* x -> avg_pool2d(3, 2, 1): one AveragePool with count_include_pad 0. */
+static void check_avg_pool(const char *dir)
+{
+    char path[512], err[512] = "";
+    snprintf(path, sizeof path, "%s/pool.onnx", dir);
+    graph t = {eng_graph_new(), NULL, NULL};
+    t.x = eng_input4(t.g, "x", 1, 2, 7, 7);
+    t.y = eng_avg_pool2d(t.g, t.x, 3, 2, 1);
+    check(export(&t, path, err, sizeof err) == 0, "avg_pool2d is exported");
+    Onnx__ModelProto *m = load(path);
+    const Onnx__NodeProto *n = m && m->graph->n_node == 1 ? m->graph->node[0] : NULL;
+    const Onnx__AttributeProto *cip = n ? attr(n, "count_include_pad") : NULL;
+    check(n && !strcmp(n->op_type, "AveragePool") &&
+              ints_are(n, "kernel_shape", 2, (const int64_t[]){3, 3}) &&
+              ints_are(n, "strides", 2, (const int64_t[]){2, 2}) &&
+              ints_are(n, "pads", 4, (const int64_t[]){1, 1, 1, 1}) && cip && cip->i == 0,
+          "as AveragePool kernel 3, stride 2, pads 1, count_include_pad 0");
+    if (m)
+        onnx__model_proto__free_unpacked(m, NULL);
+    unlink(path);
+}
+
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -254,6 +277,7 @@ int main(void)
     check_model(path);
     check(count_files(dir) == 1, "no temporary file left");
     unlink(path);
+    check_avg_pool(dir);
 
     refused(with_op(ENG_OP_BATCH_NORM2D), dir, "batch_norm2d (node 6) uses batch statistics",
             "training-mode batch norm refused");

@@ -1,4 +1,5 @@
-/* Every differentiable engine op against PyTorch (fixtures from tools/gen_golden.py): for each
+/* Every differentiable engine op against PyTorch (fixtures from tools/gen_golden.py, the cases
+ * of every file of FIXTURES; op_cases.h says which ops must have one): for each
  * case, out = op(leaves), loss = sum(out * R); the output, the gradient of every input and
  * param, and the updated batch norm statistics must match within GOLDEN_TOL. Each case runs
  * on CPU backends of 1, 2 and 3 threads (uneven work splits). Prints the worst error per case
@@ -11,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "tests/engine/golden.h"
+#include "tests/engine/op_cases.h"
 
 #define MAX_LEAVES 8
 #define NBACKENDS 3
@@ -92,6 +94,9 @@ static eng_node *build_op(eng_graph *g, const golden_case *c)
         return eng_mse_loss(g, x, leaf(c, "target"));
     if (!strcmp(op, "bce_with_logits_loss"))
         return eng_bce_with_logits_loss(g, x, leaf(c, "target"));
+    if (!strcmp(op, "avg_pool2d"))
+        return eng_avg_pool2d(g, x, (int)arg(c, "kernel"), (int)arg(c, "stride"),
+                              (int)arg(c, "pad"));
     fprintf(stderr, "case %s: unknown op '%s'\n", c->name, op);
     exit(1);
 }
@@ -167,6 +172,8 @@ static void run_on_backend(const st_file *f, const golden_case *c, eng_backend *
     eng_plan_free(p);
 }
 
+static int covered[ENG_OP_COUNT];
+
 /* Runs one case; returns 0 when every comparison is within tolerance. */
 static int run_case(const st_file *f, const cJSON *jc, eng_backend *const *be)
 {
@@ -196,6 +203,7 @@ static int run_case(const st_file *f, const cJSON *jc, eng_backend *const *be)
         c.grad_leaves[c.ngrads++] = leaf(&c, jl->valuestring);
 
     c.out = build_op(g, &c);
+    covered[c.out->op]++;
     c.R = eng_input(g, "R", c.out->ndim, c.out->shape);
     eng_node *loss = eng_sum(g, eng_mul(g, c.out, c.R));
     eng_forward(g, loss);
@@ -207,37 +215,52 @@ static int run_case(const st_file *f, const cJSON *jc, eng_backend *const *be)
     int ok = out_err <= GOLDEN_TOL && grad_err <= GOLDEN_TOL;
     printf("  %-24s %-22s %10.3g %10.3g  %s\n", c.name, c.op, out_err, grad_err,
            ok ? "ok" : "FAIL");
-    record(c.op, out_err, grad_err);
+    record(eng_op_infos[c.out->op].name, out_err, grad_err); /* c.op dies with its fixture */
     eng_graph_free(g);
     return ok ? 0 : 1;
 }
 
-int main(void)
+static const char *const fixtures[] = {"ops_golden.safetensors", "pool_golden.safetensors"};
+
+/* Runs the cases of one fixture file; returns the number that failed (or 1 without cases). */
+static int run_fixture(const char *name, eng_backend *const *be, int *ncases)
 {
-    st_file *f = golden_open("ops_golden.safetensors");
+    st_file *f = golden_open(name);
     cJSON *cases = cJSON_Parse(st_meta(f, "cases") ? st_meta(f, "cases") : "");
     if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0) {
-        fprintf(stderr, "ops_golden.safetensors: no 'cases' metadata\n");
+        fprintf(stderr, "%s: no 'cases' metadata\n", name);
+        st_close(f);
+        cJSON_Delete(cases);
         return 1;
     }
+    int failures = 0;
+    const cJSON *jc;
+    cJSON_ArrayForEach(jc, cases) failures += run_case(f, jc, be);
+    *ncases += cJSON_GetArraySize(cases);
+    cJSON_Delete(cases);
+    st_close(f);
+    return failures;
+}
+
+int main(void)
+{
     eng_backend *be[NBACKENDS];
     for (int b = 0; b < NBACKENDS; b++)
         be[b] = eng_cpu_backend_new(b + 1);
-    int failures = 0;
+    int failures = 0, ncases = 0;
     printf("worst error |a-b|/max(1,|b|) vs PyTorch, tolerance %g (CPU backend, 1-%d threads)\n",
            GOLDEN_TOL, NBACKENDS);
     printf("  %-24s %-22s %10s %10s\n", "case", "op", "output", "grads");
-    const cJSON *jc;
-    cJSON_ArrayForEach(jc, cases) failures += run_case(f, jc, be);
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
+        failures += run_fixture(fixtures[i], be, &ncases);
 
     printf("\nper op:\n  %-22s %5s %10s %10s\n", "op", "cases", "output", "grads");
     for (int i = 0; i < nsummaries; i++)
         printf("  %-22s %5d %10.3g %10.3g\n", summaries[i].op, summaries[i].cases,
                summaries[i].out_err, summaries[i].grad_err);
-    printf("%d of %d cases failed\n", failures, cJSON_GetArraySize(cases));
+    printf("%d of %d cases failed\n", failures, ncases);
+    failures += op_cases_check(OP_TEST_GOLDEN, "test_ops_golden", covered);
     for (int b = 0; b < NBACKENDS; b++)
         eng_backend_free(be[b]);
-    cJSON_Delete(cases);
-    st_close(f);
     return failures ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "engine/vulkan/vulkan_backend.h"
+#include "tests/engine/op_cases.h"
 #include "tests/vulkan/vk_compare.h"
 
 #define TOLERANCE 1e-4
@@ -162,6 +163,19 @@ static eng_node *case_bce(eng_graph *g, uint32_t *rng)
     return eng_bce_with_logits_loss(g, eng_scale(g, x, 4.0f), t);
 }
 
+/* count_include_pad=False pooling on odd sizes, the discriminator's (3, 2, 1) and others */
+static eng_node *case_avg_pool(eng_graph *g, uint32_t *rng)
+{
+    eng_node *x = eng_input4(g, "x", vkt_int(rng, 1, 2), vkt_int(rng, 1, 5), vkt_int(rng, 3, 11),
+                             vkt_int(rng, 3, 11));
+    int kernel = vkt_int(rng, 1, 3), stride = vkt_int(rng, 1, 3);
+    return eng_avg_pool2d(g, x, kernel, stride, vkt_int(rng, 0, kernel / 2));
+}
+static eng_node *case_avg_pool_k3s2p1(eng_graph *g, uint32_t *rng)
+{
+    return eng_avg_pool2d(g, rand_input4(g, "x", rng, 1), 3, 2, 1);
+}
+
 static const struct {
     const char *name;
     vkt_build_fn build;
@@ -192,7 +206,31 @@ static const struct {
     {"l1_loss", case_l1},
     {"mse_loss", case_mse},
     {"bce_with_logits_loss", case_bce},
+    {"avg_pool2d k3 s2 p1", case_avg_pool_k3s2p1},
+    {"avg_pool2d", case_avg_pool},
 };
+
+/* The ops of every case's graph (without the comparison's loss), each of which the backend
+ * must support. */
+static int check_coverage(eng_backend *vk)
+{
+    int covered[ENG_OP_COUNT] = {0}, unsupported = 0;
+    for (int op = 0; op < ENG_OP_COUNT; op++) {
+        eng_node probe = {.op = (eng_op)op};
+        if (!vk->supports(vk, &probe)) {
+            fprintf(stderr, "test_vk_ops: the backend refuses op '%s'\n", eng_op_infos[op].name);
+            unsupported++;
+        }
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        eng_graph *g = eng_graph_new();
+        uint32_t rng = 1;
+        cases[c].build(g, &rng);
+        op_cases_cover_graph(g, covered);
+        eng_graph_free(g);
+    }
+    return unsupported + op_cases_check(OP_TEST_VULKAN, "test_vk_ops", covered);
+}
 
 int main(void)
 {
@@ -221,6 +259,7 @@ int main(void)
         failures += !ok;
     }
     failures += vkt_check_validation(vk);
+    failures += check_coverage(vk);
     eng_backend_free(cpu);
     eng_backend_free(vk);
     printf("%s\n", failures ? "FAILED" : "all ops match the CPU backend");

@@ -1,0 +1,66 @@
+/* Pooling: avg_pool2d (PyTorch F.avg_pool2d, count_include_pad=False, ceil_mode=False). */
+#include "engine/cpu/cpu_internal.h"
+
+typedef struct {
+    cpu_ctx *c;
+    const eng_node *n;
+} pool_job;
+
+/* The input cells [*lo, *hi) that output position o's window covers along an axis of size. */
+static void window(int o, int size, const eng_node *n, int *lo, int *hi)
+{
+    int start = o * n->arg.pool.stride - n->arg.pool.pad, end = start + n->arg.pool.kernel;
+    *lo = start < 0 ? 0 : start;
+    *hi = end > size ? size : end;
+}
+
+/* forward: out = mean of the window's cells; backward: each cell gets dy / the cell count.
+ * One task per (sample, channel) plane: planes touch disjoint memory. */
+static void pool_planes(void *arg, size_t begin, size_t end, int backward)
+{
+    const pool_job *j = arg;
+    const eng_node *n = j->n, *x = n->src[0];
+    int h = x->shape[2], w = x->shape[3], ho = n->shape[2], wo = n->shape[3];
+    for (size_t r = begin; r < end; r++) {
+        const float *in = j->c->data[x->id] + r * h * w;
+        float *out = j->c->data[n->id] + r * ho * wo;
+        const float *dy = backward ? j->c->grad[n->id] + r * ho * wo : NULL;
+        float *dx = backward ? j->c->grad[x->id] + r * h * w : NULL;
+        for (int oy = 0; oy < ho; oy++) {
+            int y0, y1;
+            window(oy, h, n, &y0, &y1);
+            for (int ox = 0; ox < wo; ox++) {
+                int x0, x1;
+                window(ox, w, n, &x0, &x1);
+                float count = (float)((y1 - y0) * (x1 - x0));
+                if (backward) {
+                    float g = dy[oy * wo + ox] / count;
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++)
+                            dx[iy * w + ix] += g;
+                } else {
+                    float s = 0.0f;
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++)
+                            s += in[iy * w + ix];
+                    out[oy * wo + ox] = s / count;
+                }
+            }
+        }
+    }
+}
+static void pool_fwd(void *arg, size_t begin, size_t end) { pool_planes(arg, begin, end, 0); }
+static void pool_bwd(void *arg, size_t begin, size_t end) { pool_planes(arg, begin, end, 1); }
+
+void cpu_avg_pool2d_forward(cpu_ctx *c, const eng_node *n)
+{
+    pool_job j = {c, n};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pool_fwd, &j);
+}
+
+void cpu_avg_pool2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    pool_job j = {c, n};
+    if (mask & 1u)
+        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pool_bwd, &j);
+}

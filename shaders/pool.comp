@@ -1,0 +1,58 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// avg_pool2d (count_include_pad=False), forward and backward, both gathers (no atomics):
+//   POOL_AVG_F: b0 = out, one invocation per output: the mean of its window's input cells
+//   POOL_AVG_B: b0 = dx += ..., one invocation per input cell: sum over the windows that hold
+//               it of dy / (the window's cell count), b1 = dy
+#include "common.glsl"
+layout(local_size_x = VK_WORKGROUP) in;
+
+layout(constant_id = 0) const uint OP = POOL_AVG_F;
+
+VK_PUSH_BLOCK(PUSH_POOL) // shaders/push.h
+
+// The input cells [lo, hi) of output position o's window along an axis of size.
+ivec2 window(int o, int size)
+{
+    int start = o * int(pc.stride) - int(pc.pad);
+    return ivec2(max(start, 0), min(start + int(pc.kernel), size));
+}
+
+float cell_count(int oy, int ox)
+{
+    ivec2 y = window(oy, int(pc.h)), x = window(ox, int(pc.w));
+    return float((y.y - y.x) * (x.y - x.x));
+}
+
+// The outputs [lo, hi] along an axis whose windows hold input position i.
+ivec2 outputs_over(int i, int out_size)
+{
+    int k = int(pc.kernel), s = int(pc.stride), first = i + int(pc.pad) - k + 1;
+    int lo = first <= 0 ? 0 : (first + s - 1) / s;
+    return ivec2(lo, min((i + int(pc.pad)) / s, out_size - 1));
+}
+
+void main()
+{
+    for (uint i = first_index(); i < pc.n; i += index_stride()) {
+        if (OP == POOL_AVG_F) {
+            int ox = int(i % pc.wo), oy = int((i / pc.wo) % pc.ho);
+            uint plane = i / (pc.wo * pc.ho);
+            ivec2 y = window(oy, int(pc.h)), x = window(ox, int(pc.w));
+            float s = 0.0;
+            for (int iy = y.x; iy < y.y; iy++)
+                for (int ix = x.x; ix < x.y; ix++)
+                    s += b1.d[(plane * pc.h + uint(iy)) * pc.w + uint(ix)];
+            b0.d[i] = s / cell_count(oy, ox);
+        } else {
+            int ix = int(i % pc.w), iy = int((i / pc.w) % pc.h);
+            uint plane = i / (pc.w * pc.h);
+            ivec2 y = outputs_over(iy, int(pc.ho)), x = outputs_over(ix, int(pc.wo));
+            float s = 0.0;
+            for (int oy = y.x; oy <= y.y; oy++)
+                for (int ox = x.x; ox <= x.y; ox++)
+                    s += b1.d[(plane * pc.ho + uint(oy)) * pc.wo + uint(ox)] / cell_count(oy, ox);
+            b0.d[i] += s;
+        }
+    }
+}
