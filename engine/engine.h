@@ -165,6 +165,12 @@ size_t eng_plan_bytes(const eng_plan *p);
  * plan first. Returns 0 or a negative status. */
 int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes);
 
+/* ---- work of a schedule ------------------------------------------------------------------ */
+/* Floating-point operations of one eng_plan_run of the recorded schedule: the multiply-adds of
+ * the convolutions (forward, and backward's input and weight gradients) times two. The other
+ * ops are memory-bound and not counted (as in PyTorch's figures). */
+double eng_graph_flops(const eng_graph *g);
+
 /* ---- errors ------------------------------------------------------------------------------ */
 enum { ENG_OK = 0, ENG_ENOMEM = -1, ENG_EBACKEND = -2, ENG_EINVAL = -3, ENG_EDEVICE_LOST = -4 };
 const char *eng_last_error(void);
