@@ -23,11 +23,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/graph.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- the engine's objects, opaque: read through the accessors below ----------------------- */
+typedef struct eng_graph eng_graph;
+typedef struct eng_node eng_node;
+typedef struct eng_adam eng_adam;
+typedef struct eng_backend eng_backend;
+typedef struct eng_plan eng_plan;
+#define ENG_MAX_DIMS 4   /* dims of a tensor's shape */
+#define ENG_NAME_MAX 128 /* bytes of a leaf's name, its terminating NUL included */
 
 /* ---- graph construction ------------------------------------------------------------------ */
 eng_graph *eng_graph_new(void);
@@ -164,6 +171,18 @@ size_t eng_plan_bytes(const eng_plan *p);
  * larger than memory succeeds and the process is killed later: this lets a caller refuse such a
  * plan first. Returns 0 or a negative status. */
 int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes);
+
+/* ---- reading nodes and optimizers (accessors.c) ------------------------------------------- */
+/* A leaf's name ("" for op outputs), its shape (ndim dims) and its count of elements. */
+const char *eng_node_name(const eng_node *n);
+int eng_node_ndim(const eng_node *n);
+const int *eng_node_shape(const eng_node *n);
+size_t eng_node_numel(const eng_node *n);
+/* The optimizer's i-th param (0 <= i < eng_adam_nparams) and its two moments (state nodes). */
+int eng_adam_nparams(const eng_adam *opt);
+eng_node *eng_adam_param(const eng_adam *opt, int i);
+eng_node *eng_adam_exp_avg(const eng_adam *opt, int i);
+eng_node *eng_adam_exp_avg_sq(const eng_adam *opt, int i);
 
 /* ---- work of a schedule ------------------------------------------------------------------ */
 /* Floating-point operations of one eng_plan_run of the recorded schedule: the multiply-adds of

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 #define GRAD(i) (1u << (i))
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
 {

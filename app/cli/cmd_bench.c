@@ -140,15 +140,15 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
     eng_reuse_values(g); /* as translate does */
     char what[64], err[512];
     snprintf(what, sizeof what, "inference at %dx%d", o->size, o->size);
-    if (app_plan_check(g, be, sizeof(float) * (j.in->numel + j.out->numel), what, err,
-                       sizeof err)) {
+    size_t io_bytes = sizeof(float) * (eng_node_numel(j.in) + eng_node_numel(j.out));
+    if (app_plan_check(g, be, io_bytes, what, err, sizeof err)) {
         fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
     } else {
         j.plan = eng_plan_new(g, be);
-        j.x = malloc(j.in->numel * sizeof *j.x);
-        j.y = malloc(j.out->numel * sizeof *j.y);
+        j.x = malloc(eng_node_numel(j.in) * sizeof *j.x);
+        j.y = malloc(eng_node_numel(j.out) * sizeof *j.y);
         if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
-            fill_uniform(j.x, j.in->numel, 7);
+            fill_uniform(j.x, eng_node_numel(j.in), 7);
             status = time_runs(o, infer_step, &j, r);
         }
         if (status)

@@ -360,8 +360,8 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", dir);
     log = rank0 ? loss_log_open(dir) : NULL;
-    a = malloc(sizeof *a * t.real_a->numel);
-    b = malloc(sizeof *b * t.real_b->numel);
+    a = malloc(sizeof *a * eng_node_numel(t.real_a));
+    b = malloc(sizeof *b * eng_node_numel(t.real_b));
     if ((rank0 && !log) || !a || !b) {
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot open (or out of memory)\n", dir);
         status = fail(1);

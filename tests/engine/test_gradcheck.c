@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 #define MAX_LEAVES 8
 #define MAX_CHECKED_PER_LEAF 300

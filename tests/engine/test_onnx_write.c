@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/graph.h"
 #include "engine/onnx.h"
 #include "onnx/onnx.pb-c.h"
 #include "plan_check.h"
