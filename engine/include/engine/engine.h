@@ -13,9 +13,17 @@
  * The schedule is recorded in the order of the calls and replayed by every eng_plan_run, so a
  * whole training step (G forward, D update, G update) is one graph and one run.
  *
- * Programming errors (mismatched shapes, bad arguments) abort with a message naming the op;
- * runtime failures (allocation, backend errors) are returned as negative status codes with a
- * message in eng_last_error().
+ * The graph, its nodes, optimizers, backends and plans are opaque: users read them through the
+ * accessors below (eng_node_shape, eng_adam_param, eng_graph_flops, ...); their structs are
+ * the engine's (engine/graph.h, not reachable from the app).
+ *
+ * Programming errors while building graphs (mismatched shapes, bad arguments) abort with a
+ * message naming the op; runtime failures (allocation, backend errors) are returned as negative
+ * status codes (ENG_*, or NULL for a constructor) with a message in eng_last_error(). Files and
+ * devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their one-line reason in the
+ * caller's err buffer instead. The engine prints nothing else: no program name, only the debug
+ * output asked for in the environment (PIX2PIX_PROFILE, the CPU backend's per-op times;
+ * PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
  */
 #ifndef ENGINE_ENGINE_H
 #define ENGINE_ENGINE_H
