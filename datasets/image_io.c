@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "datasets/image_internal.h"
+#include "image_internal.h"
 
 void image_set_err(char *err, size_t errlen, const char *fmt, ...)
 {

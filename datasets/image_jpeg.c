@@ -8,7 +8,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 
-#include "datasets/image_internal.h"
+#include "image_internal.h"
 
 typedef struct {
     struct jpeg_error_mgr pub;

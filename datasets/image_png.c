@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/image_internal.h"
+#include "image_internal.h"
 
 typedef struct {
     const uint8_t *data;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/image_internal.h"
+#include "image_internal.h"
 
 /* One plane's rows [0, rows) of width w resampled along x to width out_w. */
 static void horizontal(const float *src, int w, int rows, int out_w, const image_bicubic_coeffs *c,

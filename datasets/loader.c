@@ -16,7 +16,7 @@
 
 #include "datasets/loader.h"
 #include "datasets/pairs.h"
-#include "datasets/rng.h"
+#include "rng.h"
 
 enum { SLOT_EMPTY, SLOT_OK, SLOT_BAD };
 

@@ -6,7 +6,7 @@
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
 #include "datasets/preprocess.h"
-#include "datasets/rng.h"
+#include "rng.h"
 
 /* Centre square crop, bicubic resize to size x size. */
 static int square_photo(const image *photo, int size, image *out)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "datasets/preprocess.h"
-#include "datasets/rng.h"
+#include "rng.h"
 
 static int has_resize(preprocess_mode m)
 {

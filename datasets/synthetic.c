@@ -6,7 +6,7 @@
 
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
-#include "datasets/rng.h"
+#include "rng.h"
 #include "datasets/synthetic.h"
 
 enum { SHAPE_CIRCLE = 1, SHAPE_RECTANGLE, SHAPE_TRIANGLE };

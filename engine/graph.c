@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 static _Thread_local char last_error[512];
 

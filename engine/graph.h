@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENG_MAX_DIMS 4
+#include "engine/engine.h"
+
 #define ENG_MAX_SRC 6
-#define ENG_NAME_MAX 128
 
 /* ENG_OP_<ID> for every leaf and op of the op table (ops.def), in its order. */
 typedef enum {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 /* MemAvailable of /proc/meminfo (what can be allocated without swapping, page cache
  * included), else the free pages. */

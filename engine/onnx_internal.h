@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "engine/graph.h"
 #include "engine/onnx.h"
 #include "onnx/onnx.pb-c.h"
 

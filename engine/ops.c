@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 #define OP_GRAD(i) (1u << (i))
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 /* Refuses g when be cannot run one of its nodes (eng_backend.supports). */
 static int check_supported(const eng_graph *g, eng_backend *be)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 static void schedule_forward(eng_graph *g, eng_node *n)
 {

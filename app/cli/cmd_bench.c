@@ -57,26 +57,10 @@ static double peak_rss_mib(void)
     return kib / 1024.0;
 }
 
-/* Multiply-adds of the convolutions in the recorded schedule, times two (other ops are
- * memory-bound and counted by no one, PyTorch's figures included). */
+/* The convolution work of one run of the recorded schedule. */
 static double schedule_gflop(const eng_graph *g)
 {
-    double flop = 0.0;
-    for (int i = 0; i < g->ncmds; i++) {
-        const eng_cmd *c = &g->cmds[i];
-        const eng_node *n = c->node;
-        if (!n || (n->op != ENG_OP_CONV2D && n->op != ENG_OP_CONV_TRANSPOSE2D))
-            continue;
-        const eng_node *x = n->src[0], *w = n->src[1];
-        double macs = (double)w->numel *
-                      (n->op == ENG_OP_CONV2D ? (double)n->numel / n->shape[1]
-                                              : (double)x->numel / x->shape[1]);
-        if (c->kind == ENG_CMD_FORWARD)
-            flop += 2.0 * macs;
-        else if (c->kind == ENG_CMD_BACKWARD)
-            flop += 2.0 * macs * ((c->mask & 1u) != 0) + 2.0 * macs * ((c->mask & 2u) != 0);
-    }
-    return flop / 1e9;
+    return eng_graph_flops(g) / 1e9;
 }
 
 static double cpu_time_ms(void)
@@ -156,15 +140,15 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
     eng_reuse_values(g); /* as translate does */
     char what[64], err[512];
     snprintf(what, sizeof what, "inference at %dx%d", o->size, o->size);
-    if (app_plan_check(g, be, sizeof(float) * (j.in->numel + j.out->numel), what, err,
-                       sizeof err)) {
+    size_t io_bytes = sizeof(float) * (eng_node_numel(j.in) + eng_node_numel(j.out));
+    if (app_plan_check(g, be, io_bytes, what, err, sizeof err)) {
         fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
     } else {
         j.plan = eng_plan_new(g, be);
-        j.x = malloc(j.in->numel * sizeof *j.x);
-        j.y = malloc(j.out->numel * sizeof *j.y);
+        j.x = malloc(eng_node_numel(j.in) * sizeof *j.x);
+        j.y = malloc(eng_node_numel(j.out) * sizeof *j.y);
         if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
-            fill_uniform(j.x, j.in->numel, 7);
+            fill_uniform(j.x, eng_node_numel(j.in), 7);
             status = time_runs(o, infer_step, &j, r);
         }
         if (status)

@@ -73,7 +73,7 @@ static int fill_node(void *ctx, void *dst, size_t nbytes, char *err, size_t errl
         snprintf(err, errlen, "cannot read %s: %s", s->name, eng_last_error());
         return -1;
     }
-    return check_finite(dst, s->node->numel, s->name, NULL, err, errlen);
+    return check_finite(dst, eng_node_numel(s->node), s->name, NULL, err, errlen);
 }
 
 /* Adds one node's values under name (an int64 scalar for counters). The values are read from
@@ -101,9 +101,10 @@ static int add_node(st_writer *w, buf_list *bl, eng_plan *p, const eng_node *nod
     src->node = node;
     strcpy(src->name, name);
     int64_t shape[ENG_MAX_DIMS];
-    for (int d = 0; d < node->ndim; d++)
-        shape[d] = node->shape[d];
-    return st_writer_add_fill(w, name, ST_F32, node->ndim, shape, fill_node, src);
+    int ndim = eng_node_ndim(node);
+    for (int d = 0; d < ndim; d++)
+        shape[d] = eng_node_shape(node)[d];
+    return st_writer_add_fill(w, name, ST_F32, ndim, shape, fill_node, src);
 }
 
 /* Adds the metadata and writes the file (when rc is still 0), then frees the writer and the
@@ -148,18 +149,21 @@ int ckpt_save_net(const net *n, eng_plan *p, const char *path, const ckpt_meta *
 static int check_shape(const eng_node *node, const st_tensor *t, const char *path, char *err,
                        size_t errlen)
 {
-    int same = t->numel == node->numel;
-    if (same && !(t->ndim == 0 && node->numel == 1)) {
-        same = t->ndim == node->ndim;
+    const int *shape = eng_node_shape(node);
+    int ndim = eng_node_ndim(node);
+    size_t numel = eng_node_numel(node);
+    int same = t->numel == numel;
+    if (same && !(t->ndim == 0 && numel == 1)) {
+        same = t->ndim == ndim;
         for (int d = 0; same && d < t->ndim; d++)
-            same = t->shape[d] == node->shape[d];
+            same = t->shape[d] == shape[d];
     }
     if (same)
         return 0;
     char want[64] = "", got[64] = "";
-    for (int d = 0; d < node->ndim; d++)
+    for (int d = 0; d < ndim; d++)
         snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
-                 node->shape[d]);
+                 shape[d]);
     for (int d = 0; d < t->ndim; d++)
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%" PRId64, d ? "," : "",
                  t->shape[d]);
@@ -175,14 +179,15 @@ static int load_node(eng_plan *p, const eng_node *node, const st_file *f, const 
 {
     if (check_shape(node, t, path, err, errlen))
         return -1;
-    float *v = malloc(sizeof *v * (node->numel ? node->numel : 1));
+    size_t numel = eng_node_numel(node);
+    float *v = malloc(sizeof *v * (numel ? numel : 1));
     if (!v) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     st_to_f32(t, v);
     st_release(f, t);
-    if (check_finite(v, node->numel, t->name, path, err, errlen)) {
+    if (check_finite(v, numel, t->name, path, err, errlen)) {
         free(v);
         return -1;
     }
@@ -289,7 +294,7 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
                 continue;
             for (int m = 0; m < 2 && !rc; m++) {
                 char node_name[ENG_NAME_MAX + 32], key[ENG_NAME_MAX + 32];
-                snprintf(node_name, sizeof node_name, "%s.%s", t->node->name, moments[m]);
+                snprintf(node_name, sizeof node_name, "%s.%s", eng_node_name(t->node), moments[m]);
                 snprintf(key, sizeof key, "%s%s.%s", nets[k]->prefix, t->key, moments[m]);
                 const eng_node *node = eng_find(g, node_name);
                 if (!node) {
@@ -344,7 +349,7 @@ int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *pa
                 continue;
             for (int m = 0; m < 2; m++) {
                 char node_name[ENG_NAME_MAX + 32], key[ENG_NAME_MAX + 32];
-                snprintf(node_name, sizeof node_name, "%s.%s", t->node->name, moments[m]);
+                snprintf(node_name, sizeof node_name, "%s.%s", eng_node_name(t->node), moments[m]);
                 snprintf(key, sizeof key, "%s%s.%s", nets[k]->prefix, t->key, moments[m]);
                 const eng_node *node = eng_find(g, node_name);
                 const st_tensor *st = st_find(f, key);

@@ -28,7 +28,7 @@ static int check_file(const st_file *f, const gen_config *cfg, const char *path,
     int rc = ckpt_check_net(&n, f, path, err, errlen) || ckpt_check_values(f, path, err, errlen);
     *bytes = 0;
     for (int i = 0; i < n.n; i++)
-        *bytes += n.t[i].node->numel * sizeof(float);
+        *bytes += eng_node_numel(n.t[i].node) * sizeof(float);
     net_release(&n);
     eng_graph_free(g);
     return rc;
@@ -79,17 +79,23 @@ static void sized_net_free(sized_net *s)
 }
 
 /* Moves the weights (and running statistics) of the current plan into r->stash and frees the
- * plan, so that the next plan is allocated with only the weights beside it. */
-static int stash_weights(generator *r)
+ * plan, so that the next plan is allocated with only the weights beside it. 0, or -1 with why
+ * set. */
+static int stash_weights(generator *r, const char **why)
 {
     float *buf = malloc(r->weight_bytes ? r->weight_bytes : 1), *at = buf;
-    int rc = buf ? 0 : eng_set_error(ENG_ENOMEM, "out of memory");
+    if (!buf) {
+        *why = "out of memory";
+        return -1;
+    }
+    int rc = 0;
     for (int i = 0; i < r->cur.G.n && !rc; i++) {
         rc = eng_plan_read(r->cur.plan, r->cur.G.t[i].node, at);
-        at += r->cur.G.t[i].node->numel;
+        at += eng_node_numel(r->cur.G.t[i].node);
     }
     if (rc) {
         free(buf);
+        *why = eng_last_error();
         return rc;
     }
     sized_net_free(&r->cur);
@@ -103,7 +109,7 @@ static int unstash_weights(const generator *r, const sized_net *s)
     int rc = 0;
     for (int i = 0; i < s->G.n && !rc; i++) {
         rc = eng_plan_write(s->plan, s->G.t[i].node, at);
-        at += s->G.t[i].node->numel;
+        at += eng_node_numel(s->G.t[i].node);
     }
     return rc;
 }
@@ -146,9 +152,9 @@ static int build_plan(generator *r, net_stats_mode stats, int h, int w, size_t e
         sized_net_free(&s);
         return -1;
     }
-    if (r->cur.plan && stash_weights(r)) {
-        snprintf(err, errlen, "cannot move the weights to the network for %dx%d: %s", w, h,
-                 eng_last_error());
+    const char *why;
+    if (r->cur.plan && stash_weights(r, &why)) {
+        snprintf(err, errlen, "cannot move the weights to the network for %dx%d: %s", w, h, why);
         sized_net_free(&s);
         return -1;
     }
@@ -184,15 +190,23 @@ static int build_plan(generator *r, net_stats_mode stats, int h, int w, size_t e
 }
 
 /* Writes use's statistics into the layers of a NET_STATS_FIXED plan, or adds what the layers
- * saw in the last run to seen (the variance made biased again: n-1 -> n). */
-static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen)
+ * saw in the last run to seen (the variance made biased again: n-1 -> n). 0, or -1 with why
+ * set. */
+static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen,
+                          const char **why)
 {
     const net *G = &r->cur.G;
     int most = 1;
     for (int l = 0; l < G->nsites; l++)
         most = G->sites[l].channels > most ? G->sites[l].channels : most;
     float *mean = malloc(sizeof *mean * (size_t)most), *var = malloc(sizeof *var * (size_t)most);
-    int rc = mean && var ? 0 : eng_set_error(ENG_ENOMEM, "out of memory");
+    if (!mean || !var) {
+        free(mean);
+        free(var);
+        *why = "out of memory";
+        return -1;
+    }
+    int rc = 0;
     for (int l = 0; l < G->nsites && !rc; l++) {
         const net_norm_site *site = &G->sites[l];
         if (use) {
@@ -210,6 +224,8 @@ static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen)
     }
     free(mean);
     free(var);
+    if (rc)
+        *why = eng_last_error();
     return rc ? -1 : 0;
 }
 
@@ -243,19 +259,20 @@ int generator_run_stats(generator *r, const float *in, int h, int w, const norm_
         return -1;
     if (r->image >= 0)
         eng_plan_set_runs(s->plan, (uint32_t)r->image);
-    if ((use && exchange_stats(r, use, NULL)) || eng_plan_write(s->plan, s->in, in) ||
-        eng_plan_run(s->plan) || (seen && exchange_stats(r, NULL, seen)) ||
+    const char *why = NULL; /* set by exchange_stats; the engine's calls: eng_last_error() */
+    if ((use && exchange_stats(r, use, NULL, &why)) || eng_plan_write(s->plan, s->in, in) ||
+        eng_plan_run(s->plan) || (seen && exchange_stats(r, NULL, seen, &why)) ||
         eng_plan_read(s->plan, s->out, out)) {
-        snprintf(err, errlen, "running the generator failed: %s", eng_last_error());
+        snprintf(err, errlen, "running the generator failed: %s", why ? why : eng_last_error());
         return -1;
     }
     /* An image computed from NaN is never written. */
-    long long bad = first_nonfinite(out, (size_t)s->out->numel);
+    long long bad = first_nonfinite(out, (size_t)eng_node_numel(s->out));
     if (bad >= 0) {
         char what[16];
         describe_value(out[bad], what, sizeof what);
         snprintf(err, errlen, "the generator's output holds %s (value %lld of %lld); nothing "
-                 "written", what, bad, (long long)s->out->numel);
+                 "written", what, bad, (long long)eng_node_numel(s->out));
         return -1;
     }
     return 0;

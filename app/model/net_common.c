@@ -136,17 +136,28 @@ long long net_param_count(const net *n)
     long long total = 0;
     for (int i = 0; i < n->n; i++)
         if (n->t[i].trainable)
-            total += (long long)n->t[i].node->numel;
+            total += (long long)eng_node_numel(n->t[i].node);
     return total;
+}
+
+_Noreturn void net_out_of_memory(void)
+{
+    fprintf(stderr, "pix2pix: out of memory\n");
+    exit(1);
+}
+
+/* A network file that applies a tensor with two shapes is wrong: a programming error. */
+static _Noreturn void net_bad_reuse(const net *n, const char *key)
+{
+    fprintf(stderr, "pix2pix: network %s: tensor %s reused with another shape\n", n->prefix, key);
+    abort();
 }
 
 eng_node **net_params(const net *n, int *count)
 {
     eng_node **out = malloc(sizeof *out * (size_t)(n->n ? n->n : 1));
-    if (!out) {
-        fprintf(stderr, "pix2pix: out of memory\n");
-        exit(1);
-    }
+    if (!out)
+        net_out_of_memory();
     int k = 0;
     for (int i = 0; i < n->n; i++)
         if (n->t[i].trainable)
@@ -162,15 +173,16 @@ eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, in
     if (found) {
         /* A later application of the same network: same tensor, same shape. */
         for (int d = 0; d < ndim; d++)
-            if (found->node->ndim != ndim || found->node->shape[d] != shape[d])
-                eng_fail("network %s: tensor %s reused with another shape", n->prefix, key);
+            if (eng_node_ndim(found->node) != ndim ||
+                eng_node_shape(found->node)[d] != shape[d])
+                net_bad_reuse(n, key);
         return found->node;
     }
     if (n->n == n->cap) {
         n->cap = n->cap ? 2 * n->cap : 64;
         n->t = realloc(n->t, sizeof *n->t * (size_t)n->cap);
         if (!n->t)
-            eng_fail("out of memory");
+            net_out_of_memory();
     }
     net_tensor *t = &n->t[n->n++];
     memset(t, 0, sizeof *t);
@@ -258,10 +270,10 @@ int net_init_weights(const net *n, eng_plan *p, uint64_t seed)
     rng_seed(&r, seed);
     for (int i = 0; i < n->n; i++) {
         const net_tensor *t = &n->t[i];
-        size_t count = t->node->numel;
+        size_t count = eng_node_numel(t->node);
         float *v = malloc(sizeof *v * count);
         if (!v)
-            return eng_set_error(ENG_ENOMEM, "out of memory initialising %s", t->key);
+            net_out_of_memory();
         for (size_t j = 0; j < count; j++) {
             switch (t->init) {
             case INIT_NORMAL: v[j] = 0.02f * rng_normal(&r); break;

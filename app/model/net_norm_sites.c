@@ -13,7 +13,7 @@ static net_norm_site *new_site(net *n)
         n->cap_sites = n->cap_sites ? 2 * n->cap_sites : 16;
         n->sites = realloc(n->sites, sizeof *n->sites * (size_t)n->cap_sites);
         if (!n->sites)
-            eng_fail("out of memory");
+            net_out_of_memory();
     }
     net_norm_site *s = &n->sites[n->nsites++];
     *s = (net_norm_site){0};
@@ -32,10 +32,11 @@ eng_node *net_norm_site_layer(net *n, eng_node *x, net_norm norm, eng_node *w, e
                               eng_node *mean, eng_node *var, eng_node *count)
 {
     eng_graph *g = n->g;
-    int c = x->shape[1];
+    const int *xs = eng_node_shape(x); /* [N, C, H, W] */
+    int c = xs[1];
     net_norm_site *s = new_site(n);
     s->channels = c;
-    s->count = (double)x->shape[0] * x->shape[2] * x->shape[3];
+    s->count = (double)xs[0] * xs[2] * xs[3];
     s->seen_mean = site_state(n, "seen_mean", c);
     s->seen_var = site_state(n, "seen_var", c);
     /* Momentum 1: the running statistics become the batch's. Scheduled now, while x is live. */

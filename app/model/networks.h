@@ -102,10 +102,14 @@ eng_node *net_generator(net *n, const gen_config *c, eng_node *x);
 eng_node *net_discriminator(net *n, const disc_config *c, eng_node *x);
 
 /* Writes initial values into a plan: N(0, 0.02) weights, N(1, 0.02) norm weights, zero
- * biases and means, unit variances, from a seeded generator. Returns 0 or an engine status. */
+ * biases and means, unit variances, from a seeded generator. Returns 0 or an engine status
+ * (eng_last_error() says why); out of memory ends the process (net_out_of_memory). */
 int net_init_weights(const net *n, eng_plan *p, uint64_t seed);
 
 /* ---- used by the network files ---------------------------------------------------------- */
+/* Building a network has no way back from a failed allocation (nor has the engine building
+ * its graph): says so on stderr and ends the process with status 1. */
+_Noreturn void net_out_of_memory(void);
 eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, int trainable,
                          net_init init);
 /* Conv2d / ConvTranspose2d with kernel k; key is the layer prefix ("model.0"). */

@@ -7,7 +7,7 @@
 
 static eng_node *gan_loss(eng_graph *g, int lsgan, eng_node *pred, float target)
 {
-    eng_node *t = eng_const(g, pred->ndim, pred->shape, target);
+    eng_node *t = eng_const(g, eng_node_ndim(pred), eng_node_shape(pred), target);
     return lsgan ? eng_mse_loss(g, pred, t) : eng_bce_with_logits_loss(g, pred, t);
 }
 

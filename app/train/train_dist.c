@@ -98,7 +98,7 @@ static void share_node(eng_plan *p, const eng_node *n, float *buf)
 {
     if (dist_rank() == 0)
         eng_plan_read(p, n, buf);
-    dist_broadcast(buf, n->numel * sizeof *buf);
+    dist_broadcast(buf, eng_node_numel(n) * sizeof *buf);
     if (dist_rank() != 0)
         eng_plan_write(p, n, buf);
 }
@@ -107,8 +107,8 @@ static size_t largest(const net *n)
 {
     size_t m = 1;
     for (int i = 0; i < n->n; i++)
-        if (n->t[i].node->numel > m)
-            m = n->t[i].node->numel;
+        if (eng_node_numel(n->t[i].node) > m)
+            m = eng_node_numel(n->t[i].node);
     return m;
 }
 
@@ -127,9 +127,9 @@ void train_dist_share_state(trainer *t, int *epoch, int *iter)
     for (int k = 0; k < 2; k++) {
         for (int i = 0; i < nets[k]->n; i++)
             share_node(t->plan, nets[k]->t[i].node, buf);
-        for (int i = 0; i < opts[k]->nparams; i++) {
-            share_node(t->plan, opts[k]->exp_avg[i], buf);
-            share_node(t->plan, opts[k]->exp_avg_sq[i], buf);
+        for (int i = 0; i < eng_adam_nparams(opts[k]); i++) {
+            share_node(t->plan, eng_adam_exp_avg(opts[k], i), buf);
+            share_node(t->plan, eng_adam_exp_avg_sq(opts[k], i), buf);
         }
         int64_t steps = eng_adam_steps(opts[k]);
         dist_broadcast(&steps, sizeof steps);
@@ -166,7 +166,8 @@ static uint64_t weights_checksum(const trainer *t)
             if (!nets[k]->t[i].trainable || eng_plan_read(t->plan, n, buf))
                 continue;
             const unsigned char *b = (const unsigned char *)buf;
-            for (size_t j = 0; j < n->numel * sizeof *buf; j++)
+            size_t bytes = eng_node_numel(n) * sizeof *buf;
+            for (size_t j = 0; j < bytes; j++)
                 h = (h ^ b[j]) * 0x100000001b3ull;
         }
     int ok = buf != NULL;

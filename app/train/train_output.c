@@ -77,7 +77,7 @@ int web_save_samples(const char *dir, int epoch, const trainer *t, const float *
         snprintf(err, errlen, "%s: cannot create the folder", images);
         return -1;
     }
-    float *fake = malloc(sizeof *fake * t->fake_b->numel);
+    float *fake = malloc(sizeof *fake * eng_node_numel(t->fake_b));
     if (!fake || eng_plan_read(t->plan, t->fake_b, fake)) {
         free(fake);
         snprintf(err, errlen, "cannot read the generated image");

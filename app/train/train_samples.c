@@ -86,8 +86,8 @@ static int copy_weights(train_samples *s, const trainer *t)
     int rc = 0;
     for (int i = 0; i < t->G.n && !rc; i++) {
         const net_tensor *src = &t->G.t[i], *dst = net_find_key(&s->G, src->key);
-        size_t numel = src->node->numel;
-        if (!dst || dst->node->numel != numel) {
+        size_t numel = eng_node_numel(src->node);
+        if (!dst || eng_node_numel(dst->node) != numel) {
             rc = -1;
             break;
         }

@@ -122,8 +122,8 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", s->dir);
     s->log = s->rank0 ? loss_log_open(s->dir) : NULL;
-    s->a = malloc(sizeof *s->a * s->t.real_a->numel);
-    s->b = malloc(sizeof *s->b * s->t.real_b->numel);
+    s->a = malloc(sizeof *s->a * eng_node_numel(s->t.real_a));
+    s->b = malloc(sizeof *s->b * eng_node_numel(s->t.real_b));
     if ((s->rank0 && !s->log) || !s->a || !s->b) {
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot open (or out of memory)\n",
                 s->dir);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "engine/cpu/cpu_internal.h"
+#include "engine/flops.h"
 
 enum { SLOT_ZERO = ENG_OP_COUNT, SLOT_ADAM, SLOT_COUNT };
 
@@ -65,14 +66,6 @@ void cpu_profile_run_done(cpu_profile *pr)
     pr->runs++;
 }
 
-/* Multiply-adds of one direction of a convolution, times 2. */
-static double conv_gflop(const eng_node *n)
-{
-    const eng_node *x = n->src[0], *w = n->src[1];
-    size_t pixels = n->op == ENG_OP_CONV2D ? n->numel / n->shape[1] : x->numel / x->shape[1];
-    return 2.0 * (double)pixels * (double)w->numel / 1e9;
-}
-
 static void report_convolutions(const cpu_profile *pr)
 {
     fprintf(stderr, "  per convolution (bwd: x and w grads)                    ms  GFLOP/s\n");
@@ -82,9 +75,7 @@ static void report_convolutions(const cpu_profile *pr)
         if ((cmd->kind != ENG_CMD_FORWARD && cmd->kind != ENG_CMD_BACKWARD) ||
             (n->op != ENG_OP_CONV2D && n->op != ENG_OP_CONV_TRANSPOSE2D))
             continue;
-        double ms = pr->cmd_ms[i] / pr->runs, gflop = conv_gflop(n);
-        if (cmd->kind == ENG_CMD_BACKWARD)
-            gflop *= ((cmd->mask & 1u) != 0) + ((cmd->mask & 2u) != 0);
+        double ms = pr->cmd_ms[i] / pr->runs, gflop = eng_cmd_flops(cmd) / 1e9;
         const eng_node *x = n->src[0];
         fprintf(stderr, "  %s %-16s %4dx%-3dx%-3d -> %4dx%-3dx%-3d %8.2f %8.1f\n",
                 cmd->kind == ENG_CMD_FORWARD ? "fwd" : "bwd", eng_op_infos[n->op].name,

@@ -9,6 +9,7 @@
 
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 /* ---- device context (vk_context.c) ------------------------------------------------------- */
 typedef enum {

@@ -1,4 +1,4 @@
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 #include <ftw.h>
 #include <jpeglib.h>

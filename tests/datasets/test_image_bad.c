@@ -7,7 +7,7 @@
 #include <zlib.h>
 
 #include "datasets/image.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 static uint8_t *good_png(size_t *size)
 {

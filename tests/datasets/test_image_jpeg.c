@@ -7,7 +7,7 @@
 #include <jpeglib.h>
 
 #include "datasets/image.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 #define B 16 /* block side: flat 16x16 blocks survive chroma subsampling */
 #define GW 4

@@ -10,7 +10,7 @@
 #include <jpeglib.h>
 
 #include "datasets/image.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 #define W 7
 #define H 5

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "datasets/image.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 #define W 7
 #define H 5

@@ -9,7 +9,7 @@
 
 #include "datasets/image.h"
 #include "datasets/loader.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 #define W 48
 #define H 40

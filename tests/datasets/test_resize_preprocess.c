@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "datasets/preprocess.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 static int load(const char *name, image *img)
 {

@@ -7,7 +7,7 @@
 #include "datasets/dataset_tools.h"
 #include "datasets/loader.h"
 #include "datasets/synthetic.h"
-#include "tests/datasets/test_common.h"
+#include "test_common.h"
 
 static void save(const char *path, int w, int h, int seed)
 {

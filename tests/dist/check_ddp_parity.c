@@ -5,7 +5,7 @@
  * usage: check_ddp_parity EXPERIMENT_DIR */
 #include <string.h>
 
-#include "tests/app/app_test.h"
+#include "app_test.h"
 
 #define STEPS 3
 #define RANKS 2

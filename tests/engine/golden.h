@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h" /* the engine's own tests read its nodes */
 #include "engine/safetensors.h"
 
 /* Tolerance of every comparison: |a - b| <= GOLDEN_TOL * max(1, |b|). */

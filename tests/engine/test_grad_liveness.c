@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 #include "plan_check.h"
 
 #define DEPTH 12

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 #include "tests/engine/op_cases.h"
 
 #define MAX_LEAVES 8

@@ -10,6 +10,7 @@
 #endif
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 
 #define STEPS 100
 #define WARMUP 10

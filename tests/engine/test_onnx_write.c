@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/graph.h"
 #include "engine/onnx.h"
 #include "onnx/onnx.pb-c.h"
 #include "plan_check.h"

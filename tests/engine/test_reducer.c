@@ -12,6 +12,7 @@
 
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "engine/graph.h"
 #include "plan_check.h"
 
 #define DEPTH 6

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/graph.h"
 #include "plan_check.h"
 
 #define CH 6

@@ -36,11 +36,11 @@ static void check(const st_file *f, const gen_config *gc, const disc_config *dc)
     eng_node *y = gc ? net_generator(&n, gc, x) : net_discriminator(&n, dc, x);
     long long values = 0;
     for (int i = 0; i < n.n; i++)
-        values += (long long)n.t[i].node->numel;
+        values += (long long)eng_node_numel(n.t[i].node);
     if (!ckpt_check_net(&n, f, "fuzz", err, sizeof err) && values < 200000 && s <= 64) {
         eng_forward(g, y);
         eng_plan *p = eng_plan_new(g, backend());
-        float *zeros = calloc(x->numel, sizeof *zeros);
+        float *zeros = calloc(eng_node_numel(x), sizeof *zeros);
         /* A file that passed the check must load and run. */
         if (!p || !zeros || ckpt_load_net(&n, p, f, "fuzz", err, sizeof err) ||
             eng_plan_write(p, x, zeros) || eng_plan_run(p))

@@ -10,6 +10,7 @@
 #include "app/cli/commands.h"
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "engine/graph.h"
 #include "tests/vulkan/vk_compare.h"
 
 static int failures;

@@ -51,7 +51,7 @@ int main(void)
         CHECK(!strcmp(st_meta(f, "options"), "{\"lr\":0.0002}"), "options metadata");
         CHECK(ckpt_load_net(&n2, p2, f, file, err, sizeof err) == 0, "%s", err);
         for (int i = 0; i < n1.n; i++) {
-            size_t k = n1.t[i].node->numel;
+            size_t k = eng_node_numel(n1.t[i].node);
             float *a = malloc(k * sizeof *a), *b = malloc(k * sizeof *b);
             eng_plan_read(p1, n1.t[i].node, a);
             eng_plan_read(p2, n2.t[i].node, b);

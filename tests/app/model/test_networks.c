@@ -28,8 +28,9 @@ static void shape_text(const eng_node *n, int is_counter, char *buf, size_t len)
     buf[0] = '\0';
     if (is_counter) /* a 0-dim tensor in PyTorch */
         return;
-    for (int d = 0; d < n->ndim; d++)
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%d", d ? "," : "", n->shape[d]);
+    const int *shape = eng_node_shape(n);
+    for (int d = 0; d < eng_node_ndim(n); d++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%d", d ? "," : "", shape[d]);
 }
 
 /* Builds the case and compares it with its section of keys.txt (positioned after the
@@ -46,8 +47,9 @@ static void check_case(const net_case *c, FILE *f, int ntensors, long long npara
     CHECK(n.n == ntensors, "%s: %d tensors, reference %d", c->name, n.n, ntensors);
     CHECK(net_param_count(&n) == nparams, "%s: %lld parameters, reference %lld", c->name,
           net_param_count(&n), nparams);
+    const int *ys = eng_node_shape(y);
     if (c->is_gen)
-        CHECK(y->shape[1] == c->gen.output_nc && y->shape[2] == size && y->shape[3] == size,
+        CHECK(ys[1] == c->gen.output_nc && ys[2] == size && ys[3] == size,
               "%s: output shape", c->name);
     char line[512];
     for (int i = 0; i < ntensors && fgets(line, sizeof line, f); i++) {

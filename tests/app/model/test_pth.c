@@ -141,7 +141,7 @@ static void check_discriminator(const char *name, int counters)
     const net_tensor *t = net_find_key(&n, "model.3.num_batches_tracked");
     const net_tensor *m = net_find_key(&n, "model.3.running_mean");
     const st_tensor *want = st_find(f, "model.3.running_mean");
-    if (p && t && m && want && m->node->numel == 4 && want->numel == 4) {
+    if (p && t && m && want && eng_node_numel(m->node) == 4 && want->numel == 4) {
         eng_plan_read(p, t->node, &count);
         eng_plan_read(p, m->node, mean);
         CHECK(count == (counters ? 7.0f : 0.0f) && !memcmp(mean, want->data, sizeof mean),

@@ -21,7 +21,8 @@ static double first_step_size(float lr)
     }
     trainer_set_lr(&t, lr);
     const eng_node *w = t.G.t[0].node;
-    float *before = malloc(sizeof *before * w->numel), *after = malloc(sizeof *after * w->numel);
+    size_t numel = eng_node_numel(w);
+    float *before = malloc(sizeof *before * numel), *after = malloc(sizeof *after * numel);
     float *a = calloc(3 * 32 * 32, sizeof *a), *b = calloc(3 * 32 * 32, sizeof *b);
     for (int i = 0; i < 3 * 32 * 32; i++) {
         a[i] = sinf(i * 0.37f);
@@ -31,7 +32,7 @@ static double first_step_size(float lr)
     eng_plan_read(t.plan, w, before);
     CHECK(trainer_step(&t, a, b, losses) == 0, "step");
     eng_plan_read(t.plan, w, after);
-    double step = max_abs_diff(before, after, w->numel);
+    double step = max_abs_diff(before, after, numel);
     free(before);
     free(after);
     free(a);

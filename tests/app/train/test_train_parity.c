@@ -31,7 +31,7 @@ static void compare(trainer *t, const net *n, const char *start_name, const char
     double worst_update = 0, worst_buffer = 0;
     for (int i = 0; i < n->n; i++) {
         const net_tensor *nt = &n->t[i];
-        size_t count = nt->node->numel;
+        size_t count = eng_node_numel(nt->node);
         float *ours = malloc(sizeof *ours * count);
         eng_plan_read(t->plan, nt->node, ours);
         float *w0 = fixture_tensor(start, nt->key, count);

@@ -13,9 +13,17 @@
  * The schedule is recorded in the order of the calls and replayed by every eng_plan_run, so a
  * whole training step (G forward, D update, G update) is one graph and one run.
  *
- * Programming errors (mismatched shapes, bad arguments) abort with a message naming the op;
- * runtime failures (allocation, backend errors) are returned as negative status codes with a
- * message in eng_last_error().
+ * The graph, its nodes, optimizers, backends and plans are opaque: users read them through the
+ * accessors below (eng_node_shape, eng_adam_param, eng_graph_flops, ...); their structs are
+ * the engine's (engine/graph.h, not reachable from the app).
+ *
+ * Programming errors while building graphs (mismatched shapes, bad arguments) abort with a
+ * message naming the op; runtime failures (allocation, backend errors) are returned as negative
+ * status codes (ENG_*, or NULL for a constructor) with a message in eng_last_error(). Files and
+ * devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their one-line reason in the
+ * caller's err buffer instead. The engine prints nothing else: no program name, only the debug
+ * output asked for in the environment (PIX2PIX_PROFILE, the CPU backend's per-op times;
+ * PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
  */
 #ifndef ENGINE_ENGINE_H
 #define ENGINE_ENGINE_H
@@ -23,11 +31,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/graph.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- the engine's objects, opaque: read through the accessors below ----------------------- */
+typedef struct eng_graph eng_graph;
+typedef struct eng_node eng_node;
+typedef struct eng_adam eng_adam;
+typedef struct eng_backend eng_backend;
+typedef struct eng_plan eng_plan;
+#define ENG_MAX_DIMS 4   /* dims of a tensor's shape */
+#define ENG_NAME_MAX 128 /* bytes of a leaf's name, its terminating NUL included */
 
 /* ---- graph construction ------------------------------------------------------------------ */
 eng_graph *eng_graph_new(void);
@@ -169,6 +184,24 @@ size_t eng_plan_bytes(const eng_plan *p);
  * larger than memory succeeds and the process is killed later: this lets a caller refuse such a
  * plan first. Returns 0 or a negative status. */
 int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes);
+
+/* ---- reading nodes and optimizers (accessors.c) ------------------------------------------- */
+/* A leaf's name ("" for op outputs), its shape (ndim dims) and its count of elements. */
+const char *eng_node_name(const eng_node *n);
+int eng_node_ndim(const eng_node *n);
+const int *eng_node_shape(const eng_node *n);
+size_t eng_node_numel(const eng_node *n);
+/* The optimizer's i-th param (0 <= i < eng_adam_nparams) and its two moments (state nodes). */
+int eng_adam_nparams(const eng_adam *opt);
+eng_node *eng_adam_param(const eng_adam *opt, int i);
+eng_node *eng_adam_exp_avg(const eng_adam *opt, int i);
+eng_node *eng_adam_exp_avg_sq(const eng_adam *opt, int i);
+
+/* ---- work of a schedule ------------------------------------------------------------------ */
+/* Floating-point operations of one eng_plan_run of the recorded schedule: the multiply-adds of
+ * the convolutions (forward, and backward's input and weight gradients) times two. The other
+ * ops are memory-bound and not counted (as in PyTorch's figures). */
+double eng_graph_flops(const eng_graph *g);
 
 /* ---- errors ------------------------------------------------------------------------------ */
 enum { ENG_OK = 0, ENG_ENOMEM = -1, ENG_EBACKEND = -2, ENG_EINVAL = -3, ENG_EDEVICE_LOST = -4 };

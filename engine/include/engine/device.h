@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/graph.h"
+#include "engine/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
