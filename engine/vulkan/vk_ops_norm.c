@@ -58,7 +58,7 @@ void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     uint32_t hw = (uint32_t)(n->shape[2] * n->shape[3]);
     uint32_t samples = bn ? (uint32_t)n->shape[0] : 1;
     int eval = bn && !n->arg.norm.training;
-    int dy = vk_grad_of(lw, n), aux = lw->l->aux[n->id], scratch = lw->l->scratch[n->id];
+    int dy = vk_grad_of(lw, n), aux = lw->l->aux[n->id], scratch = lw->scratch;
     /* flags, n, groups, c, hw, samples, per_sample, has_weight, which (norm_backward.comp) */
     uint32_t push[] = {eval ? NB_EVAL : 0, 0, groups, c, hw, samples, !bn, n->src[1] != NULL, 0};
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
