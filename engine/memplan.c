@@ -108,7 +108,8 @@ static int command_steps(const eng_graph *g, const eng_plan_facts *facts, eng_me
     int rc = 0;
     for (int z = gp->zero_start[i]; z < gp->zero_start[i + 1] && !rc; z++)
         rc = add_step(mp, cap, (eng_step){.kind = ENG_STEP_ZERO, .cmd = i,
-                                          .node = g->nodes[gp->zero_ids[z]]});
+                                          .node = g->nodes[gp->zero_ids[z]], .index = -1,
+                                          .finish = -1, .scratch = ENG_NO_OFFSET});
     eng_step s = {.cmd = i, .node = c->node, .mask = c->mask, .index = -1, .finish = -1,
                   .scratch = scratch[i], .scratch_floats = scratch_of(facts, c)};
     switch (c->kind) {
