@@ -123,7 +123,8 @@ static int command_steps(const eng_graph *g, const eng_plan_facts *facts, eng_me
     case ENG_CMD_ADAM: s.node = NULL; break; /* its updates: the ADAM steps */
     }
     /* a transient gradient's ZERO_GRAD moved to its first touch (above) */
-    int skip = c->kind == ENG_CMD_ADAM || (c->kind == ENG_CMD_ZERO_GRAD && gp->transient[c->node->id]);
+    int skip = c->kind == ENG_CMD_ADAM ||
+               (c->kind == ENG_CMD_ZERO_GRAD && gp->transient[c->node->id]);
     if (!skip && !rc)
         rc = add_step(mp, cap, s);
     for (int a = gp->adam_start[i]; a < gp->adam_start[i + 1] && !rc; a++) {

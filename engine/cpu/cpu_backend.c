@@ -1,7 +1,8 @@
 /* The CPU backend: one arena for every buffer of the graph, laid out by the memory planner
  * (memplan.h: transient gradients, reused op outputs and the commands' work areas sharing one
- * region by liveness) whose steps it runs, a dispatch table of kernels, and a thread pool shared by the element-wise kernels, the small products
- * (gemm_small.c) and direct convolutions (the large GEMMs use OpenBLAS's own threads). */
+ * region by liveness) whose steps it runs, a dispatch table of kernels, and a thread pool
+ * shared by the element-wise kernels, the small products (gemm_small.c) and direct
+ * convolutions (the large GEMMs use OpenBLAS's own threads). */
 #include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>

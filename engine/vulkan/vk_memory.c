@@ -138,6 +138,30 @@ static int pack_regions(vk_memory *m, VkDeviceSize **block_sizes)
     return nblocks;
 }
 
+static VkDeviceSize max_allocation(const vk_ctx *ctx)
+{
+    VkPhysicalDeviceMaintenance3Properties m3 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &m3};
+    vkGetPhysicalDeviceProperties2(ctx->physical, &props);
+    return m3.maxMemoryAllocationSize;
+}
+
+/* An arena is one allocation: refused beyond the device's largest (its aliases are bound, so
+ * maxStorageBufferRange limits them, not it). */
+static int check_arenas(const vk_ctx *ctx, const vk_memory *m)
+{
+    VkDeviceSize largest = max_allocation(ctx);
+    for (int i = 0; i < m->nregions; i++)
+        if (m->regions[i].is_arena && m->regions[i].size > largest)
+            return eng_set_error(ENG_ENOMEM, "vulkan: the plan's shared buffers (%.1f MiB) exceed "
+                                 "the largest allocation of %s (%.1f MiB)",
+                                 (double)m->regions[i].size / (1 << 20), ctx->name,
+                                 (double)largest / (1 << 20));
+    return 0;
+}
+
 /* The alignment and block size of the device; refuses a tensor no storage buffer can hold (an
  * arena is never bound whole: its aliases are). */
 static int set_limits(const vk_ctx *ctx, vk_memory *m)
@@ -152,7 +176,7 @@ static int set_limits(const vk_ctx *ctx, vk_memory *m)
                                  "vulkan: a tensor of %.1f MiB exceeds the %.1f MiB storage buffer "
                                  "limit of %s", (double)m->regions[i].size / (1 << 20),
                                  (double)lim->maxStorageBufferRange / (1 << 20), ctx->name);
-    return 0;
+    return check_arenas(ctx, m);
 }
 
 /* The staging buffer holds the largest tensor, up to STAGING_BYTES (larger ones go in chunks). */

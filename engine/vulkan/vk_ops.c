@@ -23,14 +23,17 @@ static size_t command_scratch(const eng_node *n, eng_cmd_kind kind)
 {
     if (kind != ENG_CMD_BACKWARD)
         return 0;
-    return is_norm(n->op) ? vk_norm_scratch_floats(n) : is_conv(n->op) ? vk_conv_scratch_floats(n) : 0;
+    return is_norm(n->op)   ? vk_norm_scratch_floats(n)
+           : is_conv(n->op) ? vk_conv_scratch_floats(n)
+                            : 0;
 }
 
 /* Every backward adds into its gradients (no overwriting); offsets bind on the device's
  * storage-buffer alignment. */
 eng_plan_facts vk_plan_facts(const vk_ctx *ctx)
 {
-    return (eng_plan_facts){NULL, command_scratch, (size_t)vk_memory_alignment(ctx) / sizeof(float)};
+    size_t align = (size_t)vk_memory_alignment(ctx) / sizeof(float);
+    return (eng_plan_facts){NULL, command_scratch, align};
 }
 
 /* A buffer at plan offset off (floats): an alias into the arena inside the shared region, a
