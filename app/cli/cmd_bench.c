@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *device, *netG, *netD, *norm;
-    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf;
+    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule;
 } bench_opts;
 
 typedef struct {
@@ -25,6 +25,7 @@ typedef struct {
     double cpu_ms;      /* process CPU time (all threads) per run: spinning shows up here */
     double gflop;       /* convolution work of one run */
     double peak_mib;    /* resident high-water mark during the phase */
+    double plan_mib;    /* the plan's buffers (eng_plan_bytes) */
 } phase_result;
 
 static double now_ms(void)
@@ -148,6 +149,7 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
         j.x = malloc(eng_node_numel(j.in) * sizeof *j.x);
         j.y = malloc(eng_node_numel(j.out) * sizeof *j.y);
         if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
+            r->plan_mib = (double)eng_plan_bytes(j.plan) / 1048576.0;
             fill_uniform(j.x, eng_node_numel(j.in), 7);
             status = time_runs(o, infer_step, &j, r);
         }
@@ -202,6 +204,7 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     j.a = malloc(na * sizeof *j.a);
     j.b = malloc(nb * sizeof *j.b);
     int status = -1;
+    r->plan_mib = (double)eng_plan_bytes(j.t.plan) / 1048576.0;
     if (j.a && j.b) {
         fill_uniform(j.a, na, 11);
         fill_uniform(j.b, nb, 13);
@@ -219,8 +222,9 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
 
 static void print_phase(const char *what, const phase_result *r)
 {
-    printf("%-24s %8.1f ms (min %.1f, CPU %.1f)  %5.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB\n",
-           what, r->ms, r->min_ms, r->cpu_ms, r->gflop, r->gflop / (r->ms / 1e3), r->peak_mib);
+    printf("%-24s %8.1f ms (min %.1f, CPU %.1f)  %5.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB"
+           "  plan %7.1f MiB\n", what, r->ms, r->min_ms, r->cpu_ms, r->gflop,
+           r->gflop / (r->ms / 1e3), r->peak_mib, r->plan_mib);
 }
 
 int cmd_benchmark(int argc, char **argv)
@@ -242,6 +246,7 @@ int cmd_benchmark(int argc, char **argv)
         {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
         {"json", CLI_FLAG, &o.json, "end with one JSON line of the results"},
+        {"schedule", CLI_FLAG, &o.schedule, "print each plan's steps to stderr (ENG_SCHEDULE=1)"},
     };
     const cli_spec spec = {"bench", "pix2pix bench [OPTIONS]",
                            "Times generator inference and one training step on random data.",
@@ -251,6 +256,8 @@ int cmd_benchmark(int argc, char **argv)
         return st == CLI_HELP ? 0 : 2;
     if (app_cap_threads("bench", "--threads", &o.threads))
         return 2;
+    if (o.schedule)
+        setenv("ENG_SCHEDULE", "1", 1);
 
     gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
     disc_config dc = {.input_nc = 6, .ndf = o.ndf};
@@ -288,10 +295,10 @@ int cmd_benchmark(int argc, char **argv)
         printf("{\"device\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
                "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
                "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
-               "\"train_step_cpu_ms\": %.2f}\n",
+               "\"train_step_cpu_ms\": %.2f, \"plan_mib_infer\": %.1f, \"plan_mib_train\": %.1f}\n",
                o.device, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
                train.gflop / (train.ms / 1e3), train.peak_mib,
                infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
-               train.cpu_ms);
+               train.cpu_ms, infer.plan_mib, train.plan_mib);
     return 0;
 }

@@ -1,7 +1,8 @@
-/* The CPU backend: one arena for every buffer of the graph (transient gradients, reused op
- * outputs and the commands' work areas sharing one region by liveness), a dispatch table of
- * kernels, and a thread pool shared by the element-wise kernels, the small products
- * (gemm_small.c) and direct convolutions (the large GEMMs use OpenBLAS's own threads). */
+/* The CPU backend: one arena for every buffer of the graph, laid out by the memory planner
+ * (memplan.h: transient gradients, reused op outputs and the commands' work areas sharing one
+ * region by liveness) whose steps it runs, a dispatch table of kernels, and a thread pool
+ * shared by the element-wise kernels, the small products (gemm_small.c) and direct
+ * convolutions (the large GEMMs use OpenBLAS's own threads). */
 #include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,11 +20,7 @@ typedef struct {
 typedef struct {
     cpu_ctx ctx;
     float *arena;
-    size_t shared;        /* floats of the shared region, at the start of the arena */
-    size_t *value_offset; /* [node id] offset of its values in the shared region, or NONE */
-    size_t *grad_offset;  /* [node id] offset of its transient gradient there, or NONE */
-    size_t *scratch_offset; /* [command] offset of its work area there, or NONE */
-    cpu_grad_plan grads;
+    eng_memplan mp; /* the layout of the arena and the steps that run */
     cpu_profile *profile;
 } cpu_plan;
 
@@ -56,20 +53,26 @@ size_t cpu_scratch_floats(const eng_node *n)
     return 0;
 }
 
-/* Buffers start on 64-byte boundaries (16 floats) for vector loads. */
-static size_t padded(size_t floats)
+/* The backward of an im2col convolution (not the direct one) can write its weight gradient
+ * with the product instead of adding it (beta 0), saving the zeroing pass. */
+static int cpu_can_overwrite(const eng_node *n, int k)
 {
-    return (floats + 15) & ~(size_t)15;
+    return k == 1 && ((n->op == ENG_OP_CONV2D && !cpu_conv2d_is_direct(n)) ||
+                      n->op == ENG_OP_CONV_TRANSPOSE2D);
 }
 
-#define NONE ((size_t)-1)
+static size_t cpu_command_scratch(const eng_node *n, eng_cmd_kind kind)
+{
+    (void)kind;
+    return cpu_scratch_floats(n);
+}
+
+/* Buffers start on 64-byte boundaries (16 floats) for vector loads. */
+const eng_plan_facts cpu_plan_facts = {cpu_can_overwrite, cpu_command_scratch, 16};
 
 static void cpu_plan_free(cpu_plan *cp)
 {
-    cpu_grad_plan_free(&cp->grads);
-    free(cp->value_offset);
-    free(cp->grad_offset);
-    free(cp->scratch_offset);
+    eng_memplan_free(&cp->mp);
     free(cp->ctx.data);
     free(cp->ctx.grad);
     free(cp->ctx.aux);
@@ -77,90 +80,15 @@ static void cpu_plan_free(cpu_plan *cp)
     free(cp);
 }
 
-/* The shared region: reused op outputs, transient gradients and the commands' work areas
- * (alive for their command only), placed together by their lifetimes (value_liveness.c,
- * grad_liveness.c). Returns its size in floats, or NONE when out of memory. */
-static size_t place_shared(const eng_graph *g, cpu_plan *cp, const int *vfirst, const int *vlast)
-{
-    size_t n = (size_t)g->nnodes, max = 2 * n + (size_t)g->ncmds + 1;
-    cpu_interval *list = malloc(max * sizeof *list), *tmp = malloc(max * sizeof *tmp);
-    if (!list || !tmp) {
-        free(list);
-        free(tmp);
-        return NONE;
-    }
-    /* ids: 3 * node (values), 3 * node + 1 (gradient), 3 * command + 2 (work area) */
-    int count = 0;
-    for (size_t id = 0; id < n; id++) {
-        size_t size = padded(g->nodes[id]->numel);
-        cp->value_offset[id] = cp->grad_offset[id] = NONE;
-        if (vfirst[id] >= 0)
-            list[count++] = (cpu_interval){0, size, vfirst[id], vlast[id], (int)(3 * id)};
-        if (cp->grads.transient[id] && cp->grads.first[id] >= 0)
-            list[count++] = (cpu_interval){0, size, cp->grads.first[id], cp->grads.last[id],
-                                           (int)(3 * id + 1)};
-    }
-    for (int i = 0; i < g->ncmds; i++) {
-        const eng_cmd *cmd = &g->cmds[i];
-        size_t size = cmd->kind == ENG_CMD_FORWARD || cmd->kind == ENG_CMD_BACKWARD
-                          ? padded(cpu_scratch_floats(cmd->node))
-                          : 0;
-        cp->scratch_offset[i] = NONE;
-        if (size)
-            list[count++] = (cpu_interval){0, size, i, i, 3 * i + 2};
-    }
-    size_t region = cpu_place_intervals(list, count, tmp);
-    for (int k = 0; k < count; k++) {
-        size_t *offsets[] = {cp->value_offset, cp->grad_offset, cp->scratch_offset};
-        offsets[list[k].id % 3][list[k].id / 3] = list[k].off;
-    }
-    free(list);
-    free(tmp);
-    return region;
-}
-
-/* Arena layout: the shared region, then each node's own buffers (values, kept gradient, saved
- * values). Fills cp's offsets and gradient plan; returns the arena's size in floats, or NONE
- * when out of memory. Allocates no arena: planning and estimating share it. */
-static size_t cpu_layout(const eng_graph *g, cpu_plan *cp)
-{
-    size_t n = (size_t)g->nnodes, alloc = n ? n : 1;
-    cp->value_offset = malloc(alloc * sizeof *cp->value_offset);
-    cp->grad_offset = malloc(alloc * sizeof *cp->grad_offset);
-    cp->scratch_offset = malloc((g->ncmds ? (size_t)g->ncmds : 1) * sizeof *cp->scratch_offset);
-    int *vfirst = malloc(alloc * sizeof *vfirst), *vlast = malloc(alloc * sizeof *vlast);
-    int ok = cp->value_offset && cp->grad_offset && cp->scratch_offset && vfirst && vlast;
-    if (ok && (cpu_plan_transient_grads(g, &cp->grads) != ENG_OK ||
-               cpu_plan_values(g, vfirst, vlast) != ENG_OK))
-        ok = 0;
-    size_t shared = ok ? place_shared(g, cp, vfirst, vlast) : NONE;
-    free(vfirst);
-    free(vlast);
-    if (shared == NONE)
-        return NONE;
-    cp->shared = padded(shared);
-    size_t total = cp->shared;
-    for (int i = 0; i < g->nnodes; i++) {
-        const eng_node *node = g->nodes[i];
-        if (cp->value_offset[i] == NONE)
-            total += padded(node->numel);
-        if (node->has_grad && !cp->grads.transient[i])
-            total += padded(node->numel);
-        total += padded(node->aux_numel);
-    }
-    return total;
-}
-
 static int cpu_estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
 {
     (void)be;
-    cpu_plan *cp = calloc(1, sizeof *cp);
-    size_t total = cp ? cpu_layout(g, cp) : NONE;
-    if (cp)
-        cpu_plan_free(cp);
-    if (total == NONE)
-        return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
-    *host_bytes = total * sizeof(float);
+    eng_memplan mp;
+    int status = eng_memplan_new(g, &cpu_plan_facts, &mp);
+    if (status != ENG_OK)
+        return status;
+    *host_bytes = mp.total * sizeof(float);
+    eng_memplan_free(&mp);
     return ENG_OK;
 }
 
@@ -169,25 +97,12 @@ static int cpu_estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
 static void bind_buffers(const eng_graph *g, cpu_plan *cp)
 {
     cpu_ctx *c = &cp->ctx;
-    float *region = cp->arena, *next = region + cp->shared;
+    const eng_memplan *mp = &cp->mp;
     for (int i = 0; i < g->nnodes; i++) {
         const eng_node *node = g->nodes[i];
-        if (cp->value_offset[i] != NONE) {
-            c->data[i] = region + cp->value_offset[i];
-        } else {
-            c->data[i] = next;
-            next += padded(node->numel);
-        }
-        if (cp->grads.transient[i]) {
-            c->grad[i] = cp->grad_offset[i] == NONE ? NULL : region + cp->grad_offset[i];
-        } else if (node->has_grad) {
-            c->grad[i] = next;
-            next += padded(node->numel);
-        }
-        if (node->aux_numel) {
-            c->aux[i] = next;
-            next += padded(node->aux_numel);
-        }
+        c->data[i] = cp->arena + mp->value_off[i];
+        c->grad[i] = mp->grad_off[i] == ENG_NO_OFFSET ? NULL : cp->arena + mp->grad_off[i];
+        c->aux[i] = mp->aux_off[i] == ENG_NO_OFFSET ? NULL : cp->arena + mp->aux_off[i];
         if (node->op == ENG_OP_CONST)
             for (size_t k = 0; k < node->numel; k++)
                 c->data[i][k] = node->arg.scalar.value;
@@ -206,11 +121,16 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     c->data = calloc(alloc, sizeof *c->data);
     c->grad = calloc(alloc, sizeof *c->grad);
     c->aux = calloc(alloc, sizeof *c->aux);
-    size_t total = c->data && c->grad && c->aux ? cpu_layout(g, cp) : NONE;
-    if (total == NONE) {
+    if (!c->data || !c->grad || !c->aux) {
         cpu_plan_free(cp);
         return eng_set_error(ENG_ENOMEM, "out of memory planning the graph");
     }
+    int status = eng_memplan_new(g, &cpu_plan_facts, &cp->mp);
+    if (status != ENG_OK) {
+        cpu_plan_free(cp);
+        return status;
+    }
+    size_t total = cp->mp.total;
     cp->arena = aligned_alloc(64, total * sizeof(float) + 64);
     if (!cp->arena) {
         cpu_plan_free(cp);
@@ -219,7 +139,8 @@ static int cpu_plan_graph(eng_backend *be, eng_plan *p)
     }
     memset(cp->arena, 0, total * sizeof(float));
     bind_buffers(g, cp);
-    cpu_bind_buckets(&cp->grads, c->grad);
+    eng_bind_buckets(&cp->mp.grads, c->grad);
+    eng_memplan_trace(g, &cp->mp, be->name);
     c->pool = cb->pool;
     c->threads = cb->threads;
     cp->profile = cpu_profile_new(g);
@@ -261,56 +182,70 @@ static void zero_grad(cpu_ctx *c, const eng_node *n)
         cpu_parallel_for(c->pool, n->numel, zero_range, &j);
 }
 
+static float *scratch_of(cpu_plan *cp, const eng_step *st)
+{
+    return st->scratch == ENG_NO_OFFSET ? NULL : cp->arena + st->scratch;
+}
+
+static int run_step(cpu_plan *cp, const eng_graph *g, const eng_step *st)
+{
+    cpu_ctx *c = &cp->ctx;
+    const eng_node *n = st->node;
+    switch (st->kind) {
+    case ENG_STEP_ZERO: zero_grad(c, n); break;
+    case ENG_STEP_SEED:
+        for (size_t k = 0; k < n->numel; k++)
+            c->grad[n->id][k] = 1.0f;
+        break;
+    case ENG_STEP_FORWARD:
+        c->scratch = scratch_of(cp, st);
+        kernels[n->op].forward(c, n);
+        break;
+    case ENG_STEP_BACKWARD:
+        c->scratch = scratch_of(cp, st);
+        c->fresh = st->fresh;
+        kernels[n->op].backward(c, n, st->mask);
+        c->fresh = 0;
+        break;
+    case ENG_STEP_ADAM:
+        if (st->finish >= 0 && eng_bucket_finish(&cp->mp.grads, st->finish))
+            return ENG_EBACKEND;
+        cpu_adam_param(c, st->opt, st->index);
+        break;
+    case ENG_STEP_BUCKETS: return eng_buckets_after(g, &cp->mp.grads, st->cmd);
+    }
+    return ENG_OK;
+}
+
+/* The command a step is timed as (PIX2PIX_PROFILE): its own, or *tmp filled in. */
+static const eng_cmd *profiled_as(const eng_graph *g, const eng_step *st, eng_cmd *tmp)
+{
+    switch (st->kind) {
+    case ENG_STEP_FORWARD:
+    case ENG_STEP_BACKWARD: return &g->cmds[st->cmd];
+    case ENG_STEP_ZERO:
+    case ENG_STEP_SEED: *tmp = (eng_cmd){.kind = ENG_CMD_ZERO_GRAD, .node = st->node}; break;
+    case ENG_STEP_ADAM:
+    case ENG_STEP_BUCKETS: *tmp = (eng_cmd){.kind = ENG_CMD_ADAM}; break;
+    }
+    return tmp;
+}
+
 static int cpu_run(eng_plan *p)
 {
     cpu_plan *cp = p->impl;
-    cpu_ctx *c = &cp->ctx;
     const eng_graph *g = p->graph;
-    c->run_index = p->run_index;
-    memset(cp->grads.inflight, 0, (size_t)g->nopts * sizeof *cp->grads.inflight);
-    for (int i = 0; i < g->ncmds; i++) {
-        const eng_cmd *cmd = &g->cmds[i];
-        const eng_node *n = cmd->node;
+    cp->ctx.run_index = p->run_index;
+    memset(cp->mp.grads.inflight, 0, (size_t)g->nopts * sizeof *cp->mp.grads.inflight);
+    for (int k = 0; k < cp->mp.nsteps; k++) {
+        const eng_step *st = &cp->mp.steps[k];
         double t0 = cp->profile ? cpu_profile_now() : 0.0;
-        for (int z = cp->grads.zero_start[i]; z < cp->grads.zero_start[i + 1]; z++)
-            zero_grad(c, g->nodes[cp->grads.zero_ids[z]]);
-        switch (cmd->kind) {
-        case ENG_CMD_FORWARD:
-            c->scratch = cp->scratch_offset[i] == NONE ? NULL : cp->arena + cp->scratch_offset[i];
-            kernels[n->op].forward(c, n);
-            break;
-        case ENG_CMD_ZERO_GRAD:
-            if (!cp->grads.transient[n->id]) /* transient ones: zeroed at their first touch */
-                zero_grad(c, n);
-            break;
-        case ENG_CMD_SEED_GRAD:
-            for (size_t k = 0; k < n->numel; k++)
-                c->grad[n->id][k] = 1.0f;
-            break;
-        case ENG_CMD_BACKWARD:
-            c->scratch = cp->scratch_offset[i] == NONE ? NULL : cp->arena + cp->scratch_offset[i];
-            c->fresh = cp->grads.fresh[i];
-            kernels[n->op].backward(c, n, cmd->mask);
-            c->fresh = 0;
-            break;
-        case ENG_CMD_ADAM: /* its updates run at the points planned for each parameter */
-            break;
-        }
-        if (cp->profile) {
-            double t1 = cpu_profile_now();
-            cpu_profile_add(cp->profile, cmd, t1 - t0);
-            t0 = t1;
-        }
-        for (int a = cp->grads.adam_start[i]; a < cp->grads.adam_start[i + 1]; a++) {
-            const cpu_adam_entry *e = &cp->grads.adam[a];
-            if (e->finish >= 0 && cpu_bucket_finish(&cp->grads, e->finish))
-                return ENG_EBACKEND;
-            cpu_adam_param(c, e->opt, e->index);
-        }
-        if (cp->grads.nbuckets && cpu_buckets_after(g, &cp->grads, i))
+        if (run_step(cp, g, st) != ENG_OK)
             return ENG_EBACKEND;
-        if (cp->profile && cp->grads.adam_start[i] < cp->grads.adam_start[i + 1])
-            cpu_profile_add(cp->profile, &(eng_cmd){.kind = ENG_CMD_ADAM}, cpu_profile_now() - t0);
+        if (cp->profile) {
+            eng_cmd tmp;
+            cpu_profile_add(cp->profile, profiled_as(g, st, &tmp), cpu_profile_now() - t0);
+        }
     }
     if (cp->profile)
         cpu_profile_run_done(cp->profile);
@@ -320,7 +255,7 @@ static int cpu_run(eng_plan *p)
 /* Values in the shared region are another tensor's between uses: not for the host. */
 static int check_value_kept(const cpu_plan *cp, const eng_node *n)
 {
-    if (cp->value_offset[n->id] == NONE)
+    if (!eng_memplan_value_shared(&cp->mp, n->id))
         return ENG_OK;
     return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the graph "
                          "reuses op outputs' memory; mark it with eng_keep_value)",
@@ -339,7 +274,7 @@ static int cpu_write(eng_plan *p, const eng_node *n, const float *src)
 static int cpu_read(eng_plan *p, const eng_node *n, float *dst, int grad)
 {
     cpu_plan *cp = p->impl;
-    if (grad && cp->grads.transient[n->id])
+    if (grad && cp->mp.grads.transient[n->id])
         return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
                              "those of inputs and of parameters without an optimizer are)",
                              n->name);

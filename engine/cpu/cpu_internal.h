@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "engine/graph.h"
+#include "engine/memplan.h"
 
 typedef struct cpu_pool cpu_pool;
 
@@ -18,7 +19,7 @@ typedef struct {
     int threads;
     uint32_t run_index; /* counts plan runs: dropout masks differ per run */
     unsigned fresh;     /* during a backward: srcs whose gradients it overwrites (bit per src;
-                         * only a convolution's weight, see grad_liveness.c) */
+                         * only a convolution's weight, see cpu_can_overwrite) */
 } cpu_ctx;
 
 /* ---- thread pool --------------------------------------------------------------------------
@@ -50,83 +51,6 @@ size_t cpu_gemm_tmp_floats(size_t pixels, size_t rows);
 void cpu_gemm(cpu_ctx *c, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc, float *tmp);
 
-/* ---- memory sharing by liveness (interval_place.c) ----------------------------------------
- * Buffers of size floats alive from command first to last (inclusive); id is the caller's.
- * Sets each off so that buffers alive at the same time never overlap; returns the region's
- * size. Reorders list; tmp holds n entries. */
-typedef struct {
-    size_t off, size;
-    int first, last, id;
-} cpu_interval;
-size_t cpu_place_intervals(cpu_interval *list, int n, cpu_interval *tmp);
-/* An op's output (not a leaf: input, param, state or const): the buffers that may be shared. */
-int cpu_is_op_output(const eng_node *n);
-
-/* ---- reused op outputs (value_liveness.c) --------------------------------------------------
- * With eng_reuse_values: [first, last] the commands through which op output id must keep its
- * values in the shared region; first -1 for nodes with buffers of their own (all of them
- * without it). */
-int cpu_plan_values(const eng_graph *g, int *first, int *last);
-
-/* ---- transient gradients (grad_liveness.c) ------------------------------------------------
- * Gradients of op outputs and of optimized parameters live only through the commands that
- * touch them (the backend places them in the shared region by these lifetimes); their
- * ZERO_GRAD commands move to the command that first touches them after it, and each
- * parameter's Adam update runs right after the last command that uses the parameter. */
-typedef struct {
-    const eng_adam *opt;
-    int index;            /* parameter index in opt */
-    int finish;           /* bucket (index into cpu_grad_plan.buckets) to finish first, or -1 */
-} cpu_adam_entry;
-
-/* A bucket of gradients handed to its optimizer's reducer (eng_reducer, grad_buckets.c). */
-typedef struct {
-    const eng_adam *opt;
-    int slot;             /* opt's index in graph->opts */
-    int index;            /* the bucket's number among opt's buckets (its start order) */
-    int ready;            /* the command after which all its gradients are complete */
-    int n;
-    int *ids;             /* the parameters' node ids */
-    float **grads;        /* their gradient buffers (cpu_bind_buckets) */
-    size_t *counts;
-} cpu_bucket;
-
-typedef struct {
-    char *transient;      /* [node id] gradient lives in the shared region */
-    int *first, *last;    /* [node id] the commands a transient gradient lives through
-                           * (first -1: never touched, no buffer) */
-    int *zero_start;      /* [cmd .. cmd+1): indices into zero_ids of grads zeroed before cmd */
-    int *zero_ids;
-    unsigned char *fresh; /* [cmd] srcs whose gradients the backward overwrites, not adds to */
-    int *adam_start;      /* [cmd .. cmd+1): indices into adam of the updates run after cmd */
-    cpu_adam_entry *adam;
-    cpu_bucket *buckets;  /* of the optimizers with a reducer, whose updates all run at their
-                           * ADAM command, bucket after bucket */
-    int nbuckets;
-    int *bucket_start;    /* [cmd .. cmd+1): indices into bucket_ids of those started after cmd */
-    int *bucket_ids;
-    int *inflight;        /* [opt slot] buckets started and not finished in the current run */
-} cpu_grad_plan;
-int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp);
-void cpu_grad_plan_free(cpu_grad_plan *gp);
-/* The last command before ADAM command adam_cmd that uses p (its values or gradient): where
- * p's gradient is complete. adam_cmd itself when there is none. */
-int cpu_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p);
-
-/* ---- gradient buckets (grad_buckets.c) ------------------------------------------------------
- * cpu_plan_buckets adds the buckets of the optimizer of ADAM command adam_cmd (which has a
- * reducer) and writes its parameter indices in bucket order to order, and to finish, for each,
- * the bucket to finish before its update (-1: the same as the previous one's). Once every
- * optimizer is planned, cpu_index_buckets lists the buckets by start command. */
-int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *order, int *finish);
-int cpu_index_buckets(const eng_graph *g, cpu_grad_plan *gp);
-void cpu_bind_buckets(cpu_grad_plan *gp, float *const *grad);
-/* After command i of a run: starts the buckets complete there, lets those in flight progress.
- * Before an update: finishes its bucket. ENG_OK or ENG_EBACKEND. */
-int cpu_buckets_after(const eng_graph *g, cpu_grad_plan *gp, int i);
-int cpu_bucket_finish(cpu_grad_plan *gp, int bucket);
-void cpu_buckets_free(cpu_grad_plan *gp);
-
 /* ---- kernels --------------------------------------------------------------------------------
  * forward: writes c->data[n->id] (and c->aux[n->id] where aux_numel > 0) from the srcs' data.
  * backward: ADDS d(loss)/d(src i) into c->grad[src i id] for every bit i in mask, using
@@ -136,6 +60,8 @@ typedef void (*cpu_forward_fn)(cpu_ctx *c, const eng_node *n);
 typedef void (*cpu_backward_fn)(cpu_ctx *c, const eng_node *n, unsigned mask);
 
 size_t cpu_scratch_floats(const eng_node *n);
+/* The memory planner's facts of this backend (cpu_backend.c). */
+extern const eng_plan_facts cpu_plan_facts;
 size_t cpu_conv_scratch_floats(const eng_node *n);
 /* conv2d with at most 4 output channels runs directly, without im2col (conv_direct.c). */
 int cpu_conv2d_is_direct(const eng_node *n);

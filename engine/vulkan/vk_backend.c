@@ -1,6 +1,7 @@
-/* The Vulkan eng_backend: plan = allocate, initialise, lower and record once; run = update the
- * per-run parameters and re-submit the recorded command buffer (in segments, with the host
- * reducing gradients between them, where an optimizer has a reducer). */
+/* The Vulkan eng_backend: plan = lay out by the memory planner (memplan.h), allocate,
+ * initialise, lower its steps and record once; run = update the per-run parameters and
+ * re-submit the recorded command buffer (in segments, with the host reducing gradients between
+ * them, where an optimizer has a reducer). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #define PARAMS_HEADER_BYTES 16 /* run_index + padding, before the vec4 Adam slots */
 
 typedef struct {
+    eng_memplan mp; /* where the buffers live (the shared region: one arena) and what runs */
     vk_memory memory;
     vk_layout layout;
     vk_steps steps;
@@ -34,6 +36,7 @@ static void release(eng_plan *p)
     vk_steps_free(&vp->steps);
     vk_layout_free(&vp->layout);
     vk_memory_free(ctx, &vp->memory);
+    eng_memplan_free(&vp->mp);
     free(vp);
     p->impl = NULL;
 }
@@ -71,11 +74,17 @@ static int estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
     vk_layout layout = {0};
     vk_memory memory = {0};
     size_t bytes = 0, host = 0;
-    int status = vk_layout_reserve(&layout, &memory, g);
+    eng_plan_facts facts = vk_plan_facts(ctx);
+    eng_memplan mp;
+    int status = eng_memplan_new(g, &facts, &mp);
+    if (status != 0)
+        return status;
+    status = vk_layout_reserve(&layout, &memory, g, &mp);
     if (status == 0)
         status = vk_memory_estimate(ctx, &memory, params_bytes(&layout), &bytes, &host);
     vk_layout_free(&layout);
     vk_memory_free(ctx, &memory);
+    eng_memplan_free(&mp);
     if (status == 0)
         *host_bytes = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? bytes : host;
     return status;
@@ -88,13 +97,16 @@ static int plan(eng_backend *be, eng_plan *p)
     if (!vp)
         return eng_set_error(ENG_ENOMEM, "out of memory creating a Vulkan plan");
     p->impl = vp;
-    int status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph);
+    eng_plan_facts facts = vk_plan_facts(ctx);
+    int status = eng_memplan_new(p->graph, &facts, &vp->mp);
+    if (status == 0)
+        status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph, &vp->mp);
     if (status == 0)
         status = vk_memory_allocate(ctx, &vp->memory, params_bytes(&vp->layout));
     if (status == 0)
         status = initialise(ctx, vp, p->graph);
     if (status == 0)
-        status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph);
+        status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph, &vp->mp);
     if (status == 0)
         status = vk_reductions_new(&vp->steps, &vp->reductions);
     if (status == 0)
@@ -104,6 +116,7 @@ static int plan(eng_backend *be, eng_plan *p)
         return status;
     }
     p->bytes = vk_memory_bytes(&vp->memory);
+    eng_memplan_trace(p->graph, &vp->mp, be->name);
     return 0;
 }
 
@@ -140,15 +153,33 @@ static int run(eng_plan *p)
     return status;
 }
 
+/* Values in the shared region are another tensor's between uses: not for the host. */
+static int check_value_kept(const vk_plan *vp, const eng_node *n)
+{
+    if (!eng_memplan_value_shared(&vp->mp, n->id))
+        return 0;
+    return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the graph "
+                         "reuses op outputs' memory; mark it with eng_keep_value)",
+                         eng_op_infos[n->op].name, n->name);
+}
+
 static int write(eng_plan *p, const eng_node *n, const float *src)
 {
     vk_plan *vp = p->impl;
+    if (check_value_kept(vp, n))
+        return ENG_EINVAL;
     return vk_memory_upload(ctx_of(p), &vp->memory, vp->layout.data[n->id], src);
 }
 
 static int read(eng_plan *p, const eng_node *n, float *dst, int grad)
 {
     vk_plan *vp = p->impl;
+    if (grad && vp->mp.grads.transient[n->id])
+        return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
+                             "those of inputs and of parameters without an optimizer are)",
+                             n->name);
+    if (!grad && check_value_kept(vp, n))
+        return ENG_EINVAL;
     int region = grad ? vp->layout.grad[n->id] : vp->layout.data[n->id];
     if (region < 0)
         return eng_set_error(ENG_EINVAL, "tensor '%s' has no gradient", n->name);

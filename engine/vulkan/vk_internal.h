@@ -10,6 +10,7 @@
 #include "engine/device.h"
 #include "engine/engine.h"
 #include "engine/graph.h"
+#include "engine/memplan.h"
 
 /* ---- device context (vk_context.c) ------------------------------------------------------- */
 typedef enum {
@@ -84,10 +85,15 @@ void vk_pipeline_cache_close(vk_ctx *ctx);
 int vk_pipeline_cache_usable(const void *data, size_t size, const VkPhysicalDeviceProperties *props);
 
 /* ---- memory (vk_memory.c) -----------------------------------------------------------------
- * Every tensor is a region of one of a few large device-local blocks. */
+ * Every tensor is a region of one of a few large device-local blocks. The memory planner's
+ * shared region is one arena region, never bound itself, and the tensors living in it are
+ * aliases: regions at an offset inside it (several may overlap, at different times). */
 typedef struct {
     int block;
     VkDeviceSize offset, size;
+    int parent;                /* the arena region of an alias, or -1 */
+    VkDeviceSize parent_offset;
+    int is_arena;
 } vk_region;
 
 typedef struct {
@@ -111,6 +117,12 @@ typedef struct {
 
 /* Reserves a region of floats (rounded up to the alignment); returns its id. */
 int vk_memory_reserve(vk_memory *m, size_t floats);
+/* Reserves an arena (a region only bound through its aliases) and an alias of floats at
+ * offset floats inside it (a multiple of vk_memory_alignment). */
+int vk_memory_reserve_arena(vk_memory *m, size_t floats);
+int vk_memory_reserve_alias(vk_memory *m, int arena, size_t offset, size_t floats);
+/* The alignment in bytes of every region's offset: minStorageBufferOffsetAlignment, at least 16. */
+VkDeviceSize vk_memory_alignment(const vk_ctx *ctx);
 /* What vk_memory_allocate would create for the regions reserved so far, without creating
  * it: *bytes in all (as vk_memory_bytes will say), *host_bytes of them host-visible. */
 int vk_memory_estimate(const vk_ctx *ctx, vk_memory *m, size_t params_bytes, size_t *bytes,
@@ -157,20 +169,24 @@ typedef struct {
     int ncuts;
 } vk_steps;
 
-/* Per-node region ids. */
+/* Region ids: per node, and per step of the memory plan (its work area). Values and
+ * gradients the plan puts in its shared region are aliases into one arena. */
 typedef struct {
-    int *data, *grad, *aux, *scratch; /* -1 where absent */
-    int dummy;
+    int *data, *grad, *aux; /* [node id], -1 where absent */
+    int *scratch;           /* [plan step], -1 where absent */
+    int arena, dummy;
     int nadam_slots;
 } vk_layout;
 
-/* Reserves the regions of every node of g. */
-int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g);
+/* The memory planner's facts of this backend for ctx's device (vk_ops.c). */
+eng_plan_facts vk_plan_facts(const vk_ctx *ctx);
+/* Reserves the regions of every node of g where mp puts them. */
+int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_memplan *mp);
 void vk_layout_free(vk_layout *l);
 /* Whether op has a lowering (eng_backend.supports). */
 int vk_lowers_op(eng_op op);
-/* Lowers g->cmds into steps; Adam commands get consecutive parameter slots. */
-int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g);
+/* Lowers mp's steps into dispatches; each ADAM command's updates use its parameter slot. */
+int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp);
 void vk_steps_free(vk_steps *s);
 
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */

@@ -12,6 +12,8 @@
 typedef struct {
     vk_steps *steps;
     const vk_layout *l;
+    int scratch;               /* the current step's work area region, or -1 */
+    int cut_cmd;               /* the ADAM command of the last cut, or -1 */
     int failed;
     const eng_node *too_large; /* a node needing more workgroups than a dispatch allows */
 } lowering;

@@ -19,8 +19,32 @@ int vk_memory_reserve(vk_memory *m, size_t floats)
         m->cap_regions = cap;
     }
     VkDeviceSize bytes = (VkDeviceSize)(floats ? floats : 1) * sizeof(float);
-    m->regions[m->nregions] = (vk_region){.block = -1, .size = bytes};
+    m->regions[m->nregions] = (vk_region){.block = -1, .size = bytes, .parent = -1};
     return m->nregions++;
+}
+
+int vk_memory_reserve_arena(vk_memory *m, size_t floats)
+{
+    int r = vk_memory_reserve(m, floats);
+    if (r >= 0)
+        m->regions[r].is_arena = 1;
+    return r;
+}
+
+int vk_memory_reserve_alias(vk_memory *m, int arena, size_t offset, size_t floats)
+{
+    int r = vk_memory_reserve(m, floats);
+    if (r >= 0) {
+        m->regions[r].parent = arena;
+        m->regions[r].parent_offset = (VkDeviceSize)offset * sizeof(float);
+    }
+    return r;
+}
+
+VkDeviceSize vk_memory_alignment(const vk_ctx *ctx)
+{
+    VkDeviceSize a = ctx->props.limits.minStorageBufferOffsetAlignment;
+    return a > 16 ? a : 16;
 }
 
 static int find_memory_type(const vk_ctx *ctx, uint32_t type_bits, VkMemoryPropertyFlags want,
@@ -79,14 +103,16 @@ static int create_host_buffer(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags
     return r == VK_SUCCESS ? 0 : vk_fail(r, "vkMapMemory");
 }
 
-/* Packs the regions first-fit in creation order into blocks of m->block_size (a tensor larger
- * than that gets a block of its own size). */
+/* Packs the regions first-fit in creation order into blocks of m->block_size (a tensor or an
+ * arena larger than that gets a block of its own size); aliases follow their arena. */
 static int pack_regions(vk_memory *m, VkDeviceSize **block_sizes)
 {
     VkDeviceSize *sizes = NULL;
     int nblocks = 0;
     for (int i = 0; i < m->nregions; i++) {
         vk_region *rg = &m->regions[i];
+        if (rg->parent >= 0)
+            continue;
         VkDeviceSize size = (rg->size + m->alignment - 1) / m->alignment * m->alignment;
         if (nblocks == 0 || sizes[nblocks - 1] + size > m->block_size) {
             VkDeviceSize *grown = realloc(sizes, (size_t)(nblocks + 1) * sizeof *grown);
@@ -101,33 +127,65 @@ static int pack_regions(vk_memory *m, VkDeviceSize **block_sizes)
         rg->offset = sizes[nblocks - 1];
         sizes[nblocks - 1] += size;
     }
+    for (int i = 0; i < m->nregions; i++) {
+        vk_region *rg = &m->regions[i];
+        if (rg->parent >= 0) {
+            rg->block = m->regions[rg->parent].block;
+            rg->offset = m->regions[rg->parent].offset + rg->parent_offset;
+        }
+    }
     *block_sizes = sizes;
     return nblocks;
 }
 
-/* The alignment and block size of the device; refuses a tensor no storage buffer can hold. */
+static VkDeviceSize max_allocation(const vk_ctx *ctx)
+{
+    VkPhysicalDeviceMaintenance3Properties m3 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &m3};
+    vkGetPhysicalDeviceProperties2(ctx->physical, &props);
+    return m3.maxMemoryAllocationSize;
+}
+
+/* An arena is one allocation: refused beyond the device's largest (its aliases are bound, so
+ * maxStorageBufferRange limits them, not it). */
+static int check_arenas(const vk_ctx *ctx, const vk_memory *m)
+{
+    VkDeviceSize largest = max_allocation(ctx);
+    for (int i = 0; i < m->nregions; i++)
+        if (m->regions[i].is_arena && m->regions[i].size > largest)
+            return eng_set_error(ENG_ENOMEM, "vulkan: the plan's shared buffers (%.1f MiB) exceed "
+                                 "the largest allocation of %s (%.1f MiB)",
+                                 (double)m->regions[i].size / (1 << 20), ctx->name,
+                                 (double)largest / (1 << 20));
+    return 0;
+}
+
+/* The alignment and block size of the device; refuses a tensor no storage buffer can hold (an
+ * arena is never bound whole: its aliases are). */
 static int set_limits(const vk_ctx *ctx, vk_memory *m)
 {
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
-    m->alignment = lim->minStorageBufferOffsetAlignment > 16 ? lim->minStorageBufferOffsetAlignment
-                                                             : 16;
+    m->alignment = vk_memory_alignment(ctx);
     m->block_size = BLOCK_BYTES < lim->maxStorageBufferRange ? BLOCK_BYTES
                                                              : lim->maxStorageBufferRange;
     for (int i = 0; i < m->nregions; i++)
-        if (m->regions[i].size > lim->maxStorageBufferRange)
+        if (!m->regions[i].is_arena && m->regions[i].size > lim->maxStorageBufferRange)
             return eng_set_error(ENG_EBACKEND,
                                  "vulkan: a tensor of %.1f MiB exceeds the %.1f MiB storage buffer "
                                  "limit of %s", (double)m->regions[i].size / (1 << 20),
                                  (double)lim->maxStorageBufferRange / (1 << 20), ctx->name);
-    return 0;
+    return check_arenas(ctx, m);
 }
 
-/* The staging buffer holds the largest region, up to STAGING_BYTES (larger ones go in chunks). */
+/* The staging buffer holds the largest tensor, up to STAGING_BYTES (larger ones go in chunks). */
 static VkDeviceSize staging_bytes(const vk_memory *m)
 {
     VkDeviceSize largest = 0;
     for (int i = 0; i < m->nregions; i++)
-        largest = m->regions[i].size > largest ? m->regions[i].size : largest;
+        if (!m->regions[i].is_arena && m->regions[i].size > largest)
+            largest = m->regions[i].size;
     return largest < STAGING_BYTES ? (largest ? largest : 16) : STAGING_BYTES;
 }
 

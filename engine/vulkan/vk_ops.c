@@ -18,28 +18,55 @@ static int is_norm(eng_op op)
     return op == ENG_OP_BATCH_NORM2D || op == ENG_OP_INSTANCE_NORM2D;
 }
 
-int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g)
+/* The backward partial sums: (sum dy, sum dy*xhat) per group, or per channel for conv bias,
+ * and the weight gradient's split sums. Forward commands need none. */
+static size_t command_scratch(const eng_node *n, eng_cmd_kind kind)
+{
+    if (kind != ENG_CMD_BACKWARD)
+        return 0;
+    return is_norm(n->op)   ? vk_norm_scratch_floats(n)
+           : is_conv(n->op) ? vk_conv_scratch_floats(n)
+                            : 0;
+}
+
+/* Every backward adds into its gradients (no overwriting); offsets bind on the device's
+ * storage-buffer alignment. */
+eng_plan_facts vk_plan_facts(const vk_ctx *ctx)
+{
+    size_t align = (size_t)vk_memory_alignment(ctx) / sizeof(float);
+    return (eng_plan_facts){NULL, command_scratch, align};
+}
+
+/* A buffer at plan offset off (floats): an alias into the arena inside the shared region, a
+ * region of its own after it. */
+static int place(vk_memory *m, const vk_layout *l, const eng_memplan *mp, size_t off, size_t floats)
+{
+    if (off == ENG_NO_OFFSET)
+        return -1;
+    return off < mp->shared ? vk_memory_reserve_alias(m, l->arena, off, floats)
+                            : vk_memory_reserve(m, floats);
+}
+
+int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_memplan *mp)
 {
     size_t count = (size_t)(g->nnodes ? g->nnodes : 1);
     l->data = malloc(count * sizeof(int));
     l->grad = malloc(count * sizeof(int));
     l->aux = malloc(count * sizeof(int));
-    l->scratch = malloc(count * sizeof(int));
+    l->scratch = malloc((size_t)(mp->nsteps ? mp->nsteps : 1) * sizeof(int));
     if (!l->data || !l->grad || !l->aux || !l->scratch)
         return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+    l->arena = mp->shared ? vk_memory_reserve_arena(m, mp->shared) : -1;
     for (int id = 0; id < g->nnodes; id++) {
         const eng_node *n = g->nodes[id];
-        l->data[id] = vk_memory_reserve(m, n->numel);
-        l->grad[id] = n->has_grad ? vk_memory_reserve(m, n->numel) : -1;
-        l->aux[id] = n->aux_numel ? vk_memory_reserve(m, n->aux_numel) : -1;
-        /* backward partial sums: (sum dy, sum dy*xhat) per group, or per channel for conv bias */
-        size_t scratch = is_norm(n->op)   ? vk_norm_scratch_floats(n)
-                         : is_conv(n->op) ? vk_conv_scratch_floats(n)
-                                          : 0;
-        l->scratch[id] = scratch ? vk_memory_reserve(m, scratch) : -1;
-        if (l->data[id] < 0 || (n->has_grad && l->grad[id] < 0))
+        l->data[id] = place(m, l, mp, mp->value_off[id], n->numel);
+        l->grad[id] = place(m, l, mp, mp->grad_off[id], n->numel);
+        l->aux[id] = place(m, l, mp, mp->aux_off[id], n->aux_numel);
+        if (l->data[id] < 0 || (mp->grad_off[id] != ENG_NO_OFFSET && l->grad[id] < 0))
             return ENG_ENOMEM;
     }
+    for (int k = 0; k < mp->nsteps; k++)
+        l->scratch[k] = place(m, l, mp, mp->steps[k].scratch, mp->steps[k].scratch_floats);
     l->dummy = vk_memory_reserve(m, 4);
     l->nadam_slots = 0;
     for (int i = 0; i < g->ncmds; i++)
@@ -165,42 +192,59 @@ static void cut(lowering *lw, const eng_adam *opt)
     opts[s->ncuts++] = opt;
 }
 
-static void adam(lowering *lw, const eng_adam *opt, uint32_t slot)
+/* The update of opt's parameter i, with the bias corrections of parameter slot slot. */
+static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
 {
-    if (opt->reducer)
-        cut(lw, opt);
-    for (int i = 0; i < opt->nparams; i++) {
-        const eng_node *p = opt->params[i];
-        vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ADAM);
-        if (!st)
-            return;
-        st->regions[0] = vk_data_of(lw, p);
-        st->regions[1] = vk_grad_of(lw, p);
-        st->regions[2] = vk_data_of(lw, opt->exp_avg[i]);
-        st->regions[3] = vk_data_of(lw, opt->exp_avg_sq[i]);
-        st->writes = 1 | 4 | 8;
-        vk_push_adam push = {.n = (uint32_t)p->numel, .slot = slot,
-                             .w1 = (float)(1.0 - opt->beta1), .beta2 = opt->beta2,
-                             .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps};
-        vk_set_push(st, push);
-        st->groups[0] = vk_grid_groups(p->numel);
+    const eng_node *p = opt->params[i];
+    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ADAM);
+    if (!st)
+        return;
+    st->regions[0] = vk_data_of(lw, p);
+    st->regions[1] = vk_grad_of(lw, p);
+    st->regions[2] = vk_data_of(lw, opt->exp_avg[i]);
+    st->regions[3] = vk_data_of(lw, opt->exp_avg_sq[i]);
+    st->writes = 1 | 4 | 8;
+    vk_push_adam push = {.n = (uint32_t)p->numel, .slot = slot,
+                         .w1 = (float)(1.0 - opt->beta1), .beta2 = opt->beta2,
+                         .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps};
+    vk_set_push(st, push);
+    st->groups[0] = vk_grid_groups(p->numel);
+}
+
+/* Plan step k. An optimizer with a reducer has all its updates at its ADAM command: a cut
+ * comes before the first (the host reduces the whole optimizer there, see vk_reduce.c; the
+ * plan's buckets are for host-memory backends). */
+static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_t *slots)
+{
+    const eng_step *s = &mp->steps[k];
+    lw->scratch = lw->l->scratch[k];
+    switch (s->kind) {
+    case ENG_STEP_FORWARD: forward(lw, s->node); break;
+    case ENG_STEP_ZERO: fill(lw, vk_grad_of(lw, s->node), 0.0f); break;
+    case ENG_STEP_SEED: fill(lw, vk_grad_of(lw, s->node), 1.0f); break;
+    case ENG_STEP_BACKWARD: backward(lw, s->node, s->mask); break;
+    case ENG_STEP_ADAM:
+        if (s->opt->reducer && lw->cut_cmd != s->cmd) {
+            cut(lw, s->opt);
+            lw->cut_cmd = s->cmd;
+        }
+        adam_param(lw, s->opt, s->index, slots[s->cmd]);
+        break;
+    case ENG_STEP_BUCKETS: break;
     }
 }
 
-int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g)
+int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp)
 {
-    lowering lw = {.steps = s, .l = l};
-    uint32_t slot = 0;
-    for (int i = 0; i < g->ncmds && !lw.failed; i++) {
-        const eng_cmd *c = &g->cmds[i];
-        switch (c->kind) {
-        case ENG_CMD_FORWARD: forward(&lw, c->node); break;
-        case ENG_CMD_ZERO_GRAD: fill(&lw, vk_grad_of(&lw, c->node), 0.0f); break;
-        case ENG_CMD_SEED_GRAD: fill(&lw, vk_grad_of(&lw, c->node), 1.0f); break;
-        case ENG_CMD_BACKWARD: backward(&lw, c->node, c->mask); break;
-        case ENG_CMD_ADAM: adam(&lw, c->opt, slot++); break;
-        }
-    }
+    lowering lw = {.steps = s, .l = l, .cut_cmd = -1};
+    uint32_t *slots = malloc((size_t)(g->ncmds ? g->ncmds : 1) * sizeof *slots);
+    if (!slots)
+        return eng_set_error(ENG_ENOMEM, "out of memory lowering the schedule");
+    for (int i = 0, slot = 0; i < g->ncmds; i++) /* ADAM command -> its parameter slot */
+        slots[i] = g->cmds[i].kind == ENG_CMD_ADAM ? (uint32_t)slot++ : 0;
+    for (int k = 0; k < mp->nsteps && !lw.failed; k++)
+        lower_step(&lw, mp, k, slots);
+    free(slots);
     if (lw.too_large)
         return eng_set_error(ENG_EBACKEND, "vulkan: %s '%s' [%d,%d,%d,%d] is too large for one "
                              "dispatch (over %u workgroups in a dimension)",

@@ -157,7 +157,7 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
         conv_args a = base;
         a.kernel = VK_KERNEL_CONV_WEIGHT;
         a.splits = weight_grad_splits(n, &a.depth_chunk);
-        a.out = a.splits > 1 ? lw->l->scratch[n->id] : vk_grad_of(lw, w);
+        a.out = a.splits > 1 ? lw->scratch : vk_grad_of(lw, w);
         a.flags = a.splits > 1 ? 0 : CONV_ACCUMULATE;
         if (transposed) {
             a.weight = vk_data_of(lw, x), a.m = ci, a.ho = h, a.wo = wd;
@@ -173,7 +173,7 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
             sum_slices(lw, a.out, vk_grad_of(lw, w), (uint32_t)w->numel, a.splits);
     }
     if (mask & 4)
-        channel_sum_grad(lw, n, dy, lw->l->scratch[n->id], vk_grad_of(lw, n->src[2]));
+        channel_sum_grad(lw, n, dy, lw->scratch, vk_grad_of(lw, n->src[2]));
 }
 
 

@@ -40,10 +40,12 @@ static void unary_backward(lowering *lw, const eng_node *n, uint32_t op, int fro
 }
 
 void vk_lower_relu_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(RELU), 0); }
+/* The sign tests of relu and leaky relu read the output where eng_op_backward_reads says so:
+ * with reused values the input may be another tensor's by then (same signs for slopes >= 0). */
 void vk_lower_relu_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_B(RELU), 0, 0);
+    unary_backward(lw, n, ELT_B(RELU), 1, 0);
 }
 
 void vk_lower_leaky_relu_forward(lowering *lw, const eng_node *n)
@@ -53,7 +55,8 @@ void vk_lower_leaky_relu_forward(lowering *lw, const eng_node *n)
 void vk_lower_leaky_relu_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    unary_backward(lw, n, ELT_B(LEAKY_RELU), 0, n->arg.scalar.value);
+    unary_backward(lw, n, ELT_B(LEAKY_RELU), (eng_op_backward_reads(n) & ENG_READS_OUTPUT) != 0,
+                   n->arg.scalar.value);
 }
 
 void vk_lower_tanh_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(TANH), 0); }

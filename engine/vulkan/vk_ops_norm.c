@@ -62,7 +62,7 @@ void vk_lower_norm_backward(lowering *lw, const eng_node *n, unsigned mask)
     uint32_t hw = (uint32_t)(n->shape[2] * n->shape[3]);
     uint32_t samples = bn ? (uint32_t)n->shape[0] : 1;
     int eval = bn && !n->arg.norm.training;
-    int dy = vk_grad_of(lw, n), aux = lw->l->aux[n->id], scratch = lw->l->scratch[n->id];
+    int dy = vk_grad_of(lw, n), aux = lw->l->aux[n->id], scratch = lw->scratch;
     vk_push_norm_backward push = {.flags = eval ? NB_EVAL : 0, .groups = groups, .c = c,
                                   .hw = hw, .samples = samples, .per_sample = !bn,
                                   .has_weight = n->src[1] != NULL};

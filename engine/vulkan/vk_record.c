@@ -1,7 +1,8 @@
 /* Records the lowered schedule once into command buffers (one per segment between cuts): a
- * descriptor set per dispatch and a pipeline barrier only where a step touches a region that
- * an earlier step, not yet behind a barrier, wrote (read-after-write, write-after-write) or
- * read (write-after-read). */
+ * descriptor set per dispatch and a pipeline barrier only where a step touches memory that an
+ * earlier step, not yet behind a barrier, wrote (read-after-write, write-after-write) or read
+ * (write-after-read): with aliased regions, a reused buffer's new tensor must wait for the
+ * last reads of the old one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,32 +21,55 @@ static void barrier(VkCommandBuffer cb)
     vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
+/* The memory accessed since the last barrier. Regions may alias (the memory planner's shared
+ * region), so hazards are found by overlapping byte ranges, not by region ids. */
 typedef struct {
-    char *written, *read; /* per region, since the last barrier */
-    int nregions;
+    int block, write;
+    VkDeviceSize begin, end;
+} access;
+
+typedef struct {
+    access *list;
+    int n, cap;
 } hazards;
 
-static int needs_barrier(const hazards *h, const vk_step *st)
+static int overlaps(const access *a, const vk_region *rg)
+{
+    return a->block == rg->block && a->begin < rg->offset + rg->size && rg->offset < a->end;
+}
+
+static int needs_barrier(const hazards *h, const vk_memory *m, const vk_step *st)
 {
     for (int i = 0; i < VK_BINDINGS; i++) {
-        int r = st->regions[i];
-        if (r >= 0 && (h->written[r] || ((st->writes >> i & 1) && h->read[r])))
-            return 1;
+        if (st->regions[i] < 0)
+            continue;
+        const vk_region *rg = &m->regions[st->regions[i]];
+        int writes = st->writes >> i & 1;
+        for (int k = 0; k < h->n; k++)
+            if ((h->list[k].write || writes) && overlaps(&h->list[k], rg))
+                return 1;
     }
     return 0;
 }
 
-static void note_access(hazards *h, const vk_step *st)
+static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
 {
     for (int i = 0; i < VK_BINDINGS; i++) {
-        int r = st->regions[i];
-        if (r < 0)
+        if (st->regions[i] < 0)
             continue;
-        if (st->writes >> i & 1)
-            h->written[r] = 1;
-        else
-            h->read[r] = 1;
+        if (h->n == h->cap) {
+            int cap = h->cap ? 2 * h->cap : 64;
+            access *grown = realloc(h->list, (size_t)cap * sizeof *grown);
+            if (!grown)
+                return eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
+            h->list = grown;
+            h->cap = cap;
+        }
+        const vk_region *rg = &m->regions[st->regions[i]];
+        h->list[h->n++] = (access){rg->block, st->writes >> i & 1, rg->offset,
+                                   rg->offset + rg->size};
     }
+    return 0;
 }
 
 static int allocate_sets(vk_ctx *ctx, vk_recording *r, int nsets, VkDescriptorSet *sets)
@@ -98,21 +122,20 @@ static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int du
 }
 
 /* Steps [from, to) into cb; *set counts the descriptor sets used so far. */
-static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
-                         const VkDescriptorSet *sets, int *set, hazards *h, VkCommandBuffer cb,
-                         int from, int to)
+static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
+                        const VkDescriptorSet *sets, int *set, hazards *h, VkCommandBuffer cb,
+                        int from, int to)
 {
     vk_full_barrier(cb);
-    memset(h->written, 0, (size_t)h->nregions);
-    memset(h->read, 0, (size_t)h->nregions);
+    h->n = 0;
     for (int i = from; i < to; i++) {
         const vk_step *st = &s->steps[i];
-        if (needs_barrier(h, st)) {
+        if (needs_barrier(h, m, st)) {
             barrier(cb);
-            memset(h->written, 0, (size_t)h->nregions);
-            memset(h->read, 0, (size_t)h->nregions);
+            h->n = 0;
         }
-        note_access(h, st);
+        if (note_access(h, m, st))
+            return ENG_ENOMEM;
         if (st->kind == VK_STEP_FILL) {
             const vk_region *rg = &m->regions[st->regions[0]];
             uint32_t bits;
@@ -129,6 +152,7 @@ static void record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
         vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
     }
     vk_full_barrier(cb);
+    return 0;
 }
 
 int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r)
@@ -146,8 +170,8 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
     }
     int nsets = ndispatch ? ndispatch : 1;
     VkDescriptorSet *sets = malloc((size_t)nsets * sizeof *sets);
-    hazards h = {calloc((size_t)m->nregions, 1), calloc((size_t)m->nregions, 1), m->nregions};
-    int status = sets && h.written && h.read
+    hazards h = {0};
+    int status = sets
                      ? 0
                      : eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
     if (status == 0)
@@ -176,17 +200,16 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
             status = vk_fail(res, "vkBeginCommandBuffer");
             break;
         }
-        record_steps(ctx, m, s, sets, &set, &h, cb, k ? s->cuts[k - 1] : 0,
-                     k < s->ncuts ? s->cuts[k] : s->nsteps);
-        if ((res = vkEndCommandBuffer(cb)) != VK_SUCCESS)
+        status = record_steps(ctx, m, s, sets, &set, &h, cb, k ? s->cuts[k - 1] : 0,
+                              k < s->ncuts ? s->cuts[k] : s->nsteps);
+        if ((res = vkEndCommandBuffer(cb)) != VK_SUCCESS && status == 0)
             status = vk_fail(res, "vkEndCommandBuffer");
     }
     VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     if (status == 0 && (res = vkCreateFence(ctx->device, &fence_info, NULL, &r->fence)) != VK_SUCCESS)
         status = vk_fail(res, "vkCreateFence");
     free(sets);
-    free(h.written);
-    free(h.read);
+    free(h.list);
     return status;
 }
 

@@ -1,5 +1,5 @@
-/* The CPU planner's transient gradients: gradients of intermediate tensors share memory by
- * liveness. Checks that (1) a deep chain needs far less gradient memory than one buffer per
+/* The memory planner's transient gradients (engine/grad_liveness.c), on the CPU backend:
+ * gradients of intermediate tensors share memory by liveness. Checks that (1) a deep chain needs far less gradient memory than one buffer per
  * tensor, (2) reading an intermediate gradient is refused with a message, (3) a graph with two
  * backward passes through the same tensors gives exactly the parameter gradients of a graph
  * holding only the second pass (each pass starts from zeroed gradients), (4) with Adam, the

@@ -10,8 +10,8 @@
  * persistent .grad tensors do. */
 #include <stdlib.h>
 
-#include "engine/cpu/cpu_internal.h"
 #include "engine/engine.h"
+#include "engine/memplan.h"
 
 static int opt_slot(const eng_graph *g, const eng_adam *opt)
 {
@@ -32,19 +32,19 @@ static void sort_by_point(int *order, const int *point, int n)
     }
 }
 
-static cpu_bucket *new_bucket(cpu_grad_plan *gp)
+static eng_bucket *new_bucket(eng_grad_plan *gp)
 {
-    cpu_bucket *grown = realloc(gp->buckets, (size_t)(gp->nbuckets + 1) * sizeof *grown);
+    eng_bucket *grown = realloc(gp->buckets, (size_t)(gp->nbuckets + 1) * sizeof *grown);
     if (!grown)
         return NULL;
     gp->buckets = grown;
-    cpu_bucket *b = &grown[gp->nbuckets++];
-    *b = (cpu_bucket){0};
+    eng_bucket *b = &grown[gp->nbuckets++];
+    *b = (eng_bucket){0};
     return b;
 }
 
 /* Fills bucket b with the parameters order[from..to). */
-static int fill_bucket(cpu_bucket *b, const eng_adam *opt, const int *order, const int *point,
+static int fill_bucket(eng_bucket *b, const eng_adam *opt, const int *order, const int *point,
                        int from, int to)
 {
     b->n = to - from;
@@ -61,7 +61,7 @@ static int fill_bucket(cpu_bucket *b, const eng_adam *opt, const int *order, con
     return 0;
 }
 
-int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *order, int *finish)
+int eng_plan_buckets(const eng_graph *g, int adam_cmd, eng_grad_plan *gp, int *order, int *finish)
 {
     const eng_adam *opt = g->cmds[adam_cmd].opt;
     int n = opt->nparams, rc = 0, from = 0, count = 0;
@@ -71,7 +71,7 @@ int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *o
     /* Each point comes before adam_cmd (eng_backward's ZERO_GRAD uses the parameter at
      * least), so a bucket always starts before its finish at the ADAM command. */
     for (int p = 0; p < n; p++)
-        point[p] = cpu_grad_complete_point(g, adam_cmd, opt->params[p]);
+        point[p] = eng_grad_complete_point(g, adam_cmd, opt->params[p]);
     sort_by_point(order, point, n);
     size_t bytes = 0;
     for (int k = 0; k < n && !rc; k++) {
@@ -79,7 +79,7 @@ int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *o
         bytes += opt->params[order[k]]->numel * sizeof(float);
         if (bytes < opt->reducer->bucket_bytes && k + 1 < n)
             continue;
-        cpu_bucket *b = new_bucket(gp);
+        eng_bucket *b = new_bucket(gp);
         rc = b ? fill_bucket(b, opt, order, point, from, k + 1) : -1;
         if (!b)
             break;
@@ -94,7 +94,7 @@ int cpu_plan_buckets(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *o
     return rc;
 }
 
-int cpu_index_buckets(const eng_graph *g, cpu_grad_plan *gp)
+int eng_index_buckets(const eng_graph *g, eng_grad_plan *gp)
 {
     size_t nc = (size_t)g->ncmds;
     gp->bucket_start = calloc(nc + 1, sizeof(int));
@@ -117,17 +117,17 @@ int cpu_index_buckets(const eng_graph *g, cpu_grad_plan *gp)
     return 0;
 }
 
-void cpu_bind_buckets(cpu_grad_plan *gp, float *const *grad)
+void eng_bind_buckets(eng_grad_plan *gp, float *const *grad)
 {
     for (int b = 0; b < gp->nbuckets; b++)
         for (int k = 0; k < gp->buckets[b].n; k++)
             gp->buckets[b].grads[k] = grad[gp->buckets[b].ids[k]];
 }
 
-int cpu_buckets_after(const eng_graph *g, cpu_grad_plan *gp, int i)
+int eng_buckets_after(const eng_graph *g, eng_grad_plan *gp, int i)
 {
     for (int k = gp->bucket_start[i]; k < gp->bucket_start[i + 1]; k++) {
-        const cpu_bucket *b = &gp->buckets[gp->bucket_ids[k]];
+        const eng_bucket *b = &gp->buckets[gp->bucket_ids[k]];
         const eng_reducer *r = b->opt->reducer;
         if (r->start(r->ctx, b->index, b->grads, b->counts, b->n))
             return eng_set_error(ENG_EBACKEND, "gradient reduction failed (bucket %d)", b->index);
@@ -141,9 +141,9 @@ int cpu_buckets_after(const eng_graph *g, cpu_grad_plan *gp, int i)
     return ENG_OK;
 }
 
-int cpu_bucket_finish(cpu_grad_plan *gp, int bucket)
+int eng_bucket_finish(eng_grad_plan *gp, int bucket)
 {
-    const cpu_bucket *b = &gp->buckets[bucket];
+    const eng_bucket *b = &gp->buckets[bucket];
     const eng_reducer *r = b->opt->reducer;
     gp->inflight[b->slot]--;
     if (r->finish(r->ctx, b->index))
@@ -151,7 +151,7 @@ int cpu_bucket_finish(cpu_grad_plan *gp, int bucket)
     return ENG_OK;
 }
 
-void cpu_buckets_free(cpu_grad_plan *gp)
+void eng_buckets_free(eng_grad_plan *gp)
 {
     for (int b = 0; b < gp->nbuckets; b++) {
         free(gp->buckets[b].ids);

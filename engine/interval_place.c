@@ -3,25 +3,25 @@
  * for the buffer's whole lifetime. Used for transient gradients and for reused op outputs. */
 #include <stdlib.h>
 
-#include "engine/cpu/cpu_internal.h"
+#include "engine/memplan.h"
 
 static int by_offset(const void *a, const void *b)
 {
-    const cpu_interval *x = a, *y = b;
+    const eng_interval *x = a, *y = b;
     return (x->off > y->off) - (x->off < y->off);
 }
 
 static int by_size_desc(const void *a, const void *b)
 {
-    const cpu_interval *x = a, *y = b;
+    const eng_interval *x = a, *y = b;
     if (x->size != y->size)
         return x->size < y->size ? 1 : -1;
     return x->first - y->first;
 }
 
 /* Lowest offset where [off, off + size) misses every placed buffer alive at the same time. */
-static size_t lowest_fit(const cpu_interval *done, int ndone, cpu_interval *tmp,
-                         const cpu_interval *want)
+static size_t lowest_fit(const eng_interval *done, int ndone, eng_interval *tmp,
+                         const eng_interval *want)
 {
     int n = 0;
     for (int k = 0; k < ndone; k++)
@@ -38,13 +38,13 @@ static size_t lowest_fit(const cpu_interval *done, int ndone, cpu_interval *tmp,
     return off;
 }
 
-int cpu_is_op_output(const eng_node *n)
+int eng_is_op_output(const eng_node *n)
 {
     return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
            n->op != ENG_OP_CONST;
 }
 
-size_t cpu_place_intervals(cpu_interval *list, int n, cpu_interval *tmp)
+size_t eng_place_intervals(eng_interval *list, int n, eng_interval *tmp)
 {
     size_t region = 0;
     qsort(list, (size_t)n, sizeof *list, by_size_desc);

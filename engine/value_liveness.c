@@ -5,8 +5,8 @@
  * after a run. Lifetimes are inclusive, so an op never writes over an input it is reading. */
 #include <stdlib.h>
 
-#include "engine/cpu/cpu_internal.h"
 #include "engine/engine.h"
+#include "engine/memplan.h"
 
 static void extend(int *last, int id, int cmd)
 {
@@ -42,7 +42,7 @@ static void fill_lifetimes(const eng_graph *g, char *consumed, int *first, int *
     }
 }
 
-int cpu_plan_values(const eng_graph *g, int *first, int *last)
+int eng_plan_values(const eng_graph *g, int *first, int *last)
 {
     size_t nn = (size_t)g->nnodes;
     for (size_t id = 0; id < nn; id++)
@@ -55,7 +55,7 @@ int cpu_plan_values(const eng_graph *g, int *first, int *last)
     fill_lifetimes(g, consumed, first, last);
     for (size_t id = 0; id < nn; id++) {
         const eng_node *n = g->nodes[id];
-        if (!cpu_is_op_output(n) || !consumed[id] || n->keep_value)
+        if (!eng_is_op_output(n) || !consumed[id] || n->keep_value)
             first[id] = last[id] = -1;
     }
     free(consumed);

@@ -10,9 +10,10 @@
  *   same as updating at the ADAM command.
  * Each ZERO_GRAD of a transient gradient moves to its next touch, and disappears when that
  * touch is a convolution's weight gradient, whose product then overwrites instead of adding
- * (the "fresh" mask of the command): the zeroing pass over the weights' gradients (as large as
- * the weights) is saved. The backend places the gradients by these lifetimes, in one region
- * with the reused op outputs (value_liveness.c): activations die during the backward pass just
+ * (the "fresh" mask of the command; the backend says which can, eng_plan_facts): the zeroing
+ * pass over the weights' gradients (as large as the weights) is saved. memplan.c places the
+ * gradients by these lifetimes, in one region with the reused op outputs (value_liveness.c)
+ * and the commands' work areas: activations die during the backward pass just
  * as gradients are born. Gradients of inputs and of parameters without an optimizer stay
  * readable, and all of them when the graph asks to keep its gradients (nothing is transient
  * then). The gradients of an optimizer with a reducer live until its ADAM command, where its
@@ -20,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/cpu/cpu_internal.h"
 #include "engine/engine.h"
+#include "engine/memplan.h"
 
 /* Does command c read or write node p (its values or its gradient)? */
 static int uses(const eng_cmd *c, const eng_node *p)
@@ -44,7 +45,7 @@ static int uses(const eng_cmd *c, const eng_node *p)
 /* Where each Adam update runs: after the last command before its ADAM command that uses the
  * parameter (the ADAM command itself when there is none). Optimizers with a reducer update at
  * their ADAM command, after the reduction (grad_buckets.c). */
-int cpu_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p)
+int eng_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p)
 {
     for (int k = adam_cmd - 1; k >= 0; k--)
         if (uses(&g->cmds[k], p))
@@ -53,6 +54,7 @@ int cpu_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p)
 }
 
 typedef struct {
+    const eng_plan_facts *facts;
     const char *transient;
     int *first, *last;   /* [node id] first and last touching command, -1 if none */
     int *pending;        /* [node id] a ZERO_GRAD is waiting for the next touch */
@@ -64,11 +66,9 @@ typedef struct {
 } scan_state;
 
 /* Can the backward command c write src k's gradient instead of adding into it? */
-static int can_overwrite(const eng_cmd *c, int k)
+static int can_overwrite(const scan_state *s, const eng_cmd *c, int k)
 {
-    const eng_node *n = c->node;
-    return k == 1 && ((n->op == ENG_OP_CONV2D && !cpu_conv2d_is_direct(n)) ||
-                      n->op == ENG_OP_CONV_TRANSPOSE2D);
+    return s->facts->can_overwrite && s->facts->can_overwrite(c->node, k);
 }
 
 /* Command i touches node id's gradient (as src k of a backward, or k < 0). */
@@ -81,7 +81,7 @@ static void touch(scan_state *s, const eng_cmd *c, int i, int id, int k)
     s->last[id] = i;
     if (s->pending[id]) {
         s->pending[id] = 0;
-        if (k >= 0 && can_overwrite(c, k))
+        if (k >= 0 && can_overwrite(s, c, k))
             s->fresh[i] |= (unsigned char)(1u << k);
         else if (s->pass == 0)
             s->zero_counts[i]++;
@@ -90,7 +90,7 @@ static void touch(scan_state *s, const eng_cmd *c, int i, int id, int k)
     }
 }
 
-static void scan(const eng_graph *g, const cpu_grad_plan *gp, scan_state *s)
+static void scan(const eng_graph *g, const eng_grad_plan *gp, scan_state *s)
 {
     for (int id = 0; id < g->nnodes; id++) {
         s->first[id] = s->last[id] = -1;
@@ -120,12 +120,12 @@ static void scan(const eng_graph *g, const cpu_grad_plan *gp, scan_state *s)
 /* ---- Adam points: per command, the updates that run right after it ----------------------- */
 /* Optimizer opt's parameter indices in the order of their updates (bucket order when it has a
  * reducer), the bucket to finish before each, and the command after which each runs. */
-static int adam_order(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *order,
+static int adam_order(const eng_graph *g, int adam_cmd, eng_grad_plan *gp, int *order,
                       int *finish, int *point)
 {
     const eng_adam *opt = g->cmds[adam_cmd].opt;
     if (opt->reducer) {
-        if (cpu_plan_buckets(g, adam_cmd, gp, order, finish))
+        if (eng_plan_buckets(g, adam_cmd, gp, order, finish))
             return -1;
         for (int p = 0; p < opt->nparams; p++)
             point[p] = adam_cmd;
@@ -134,12 +134,12 @@ static int adam_order(const eng_graph *g, int adam_cmd, cpu_grad_plan *gp, int *
     for (int p = 0; p < opt->nparams; p++) {
         order[p] = p;
         finish[p] = -1;
-        point[p] = g->keep_grads ? adam_cmd : cpu_grad_complete_point(g, adam_cmd, opt->params[p]);
+        point[p] = g->keep_grads ? adam_cmd : eng_grad_complete_point(g, adam_cmd, opt->params[p]);
     }
     return 0;
 }
 
-static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
+static int plan_adam(const eng_graph *g, eng_grad_plan *gp, char *transient)
 {
     size_t nc = (size_t)g->ncmds;
     int total = 0;
@@ -173,10 +173,10 @@ static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
         if (c->kind != ENG_CMD_ADAM)
             continue;
         for (int p = 0; p < c->opt->nparams; p++, k++)
-            gp->adam[fill[point[k]]++] = (cpu_adam_entry){c->opt, order[k], finish[k]};
+            gp->adam[fill[point[k]]++] = (eng_adam_entry){c->opt, order[k], finish[k], i};
     }
     if (!rc)
-        rc = cpu_index_buckets(g, gp);
+        rc = eng_index_buckets(g, gp);
     free(point);
     free(order);
     free(finish);
@@ -184,10 +184,10 @@ static int plan_adam(const eng_graph *g, cpu_grad_plan *gp, char *transient)
     return rc;
 }
 
-int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
+int eng_plan_transient_grads(const eng_graph *g, const eng_plan_facts *facts, eng_grad_plan *gp)
 {
     size_t nn = (size_t)g->nnodes, nc = (size_t)g->ncmds;
-    scan_state s = {0};
+    scan_state s = {.facts = facts};
     memset(gp, 0, sizeof *gp);
     gp->transient = calloc(nn, 1);
     gp->zero_start = malloc((nc + 1) * sizeof(int));
@@ -203,7 +203,7 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     if (ok) {
         for (int id = 0; id < g->nnodes; id++)
             gp->transient[id] =
-                !g->keep_grads && g->nodes[id]->has_grad && cpu_is_op_output(g->nodes[id]);
+                !g->keep_grads && g->nodes[id]->has_grad && eng_is_op_output(g->nodes[id]);
         ok = plan_adam(g, gp, gp->transient) == 0;
     }
     if (ok) {
@@ -227,13 +227,13 @@ int cpu_plan_transient_grads(const eng_graph *g, cpu_grad_plan *gp)
     free(s.zero_counts);
     free(s.zero_fill);
     if (!ok) {
-        cpu_grad_plan_free(gp);
+        eng_grad_plan_free(gp);
         return eng_set_error(ENG_ENOMEM, "out of memory planning gradient buffers");
     }
     return ENG_OK;
 }
 
-void cpu_grad_plan_free(cpu_grad_plan *gp)
+void eng_grad_plan_free(eng_grad_plan *gp)
 {
     free(gp->transient);
     free(gp->first);
@@ -243,6 +243,6 @@ void cpu_grad_plan_free(cpu_grad_plan *gp)
     free(gp->fresh);
     free(gp->adam_start);
     free(gp->adam);
-    cpu_buckets_free(gp);
+    eng_buckets_free(gp);
     memset(gp, 0, sizeof *gp);
 }
