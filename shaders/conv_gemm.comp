@@ -10,8 +10,11 @@
 //   C[row, col] = sum_k A[row, k] * B[k, col]
 //   GATHER/SCATTER: row = m, col = output position of sample z, k = (c, kh, kw)
 //   WEIGHT:         row = m, col = (c, kh, kw),                 k = (n, oy, ox)
-// The weight gradient's depth (every output position of every sample) is long and its tiles
-// few, so it is split over z: each slice sums depth_chunk of it.
+// Split-K: a long depth with few tiles is split over z slices of depth_chunk each. The weight
+// gradient's z is the slice; its partial sums go to b0 (a work area) for a later sum. Forward
+// and input-gradient z is slice * n + sample: slice 0 writes the output (bias and accumulate
+// flags as without a split), slice s > 0 its partial sums to b4[(s - 1) * N*M*HoWo + o], which
+// a later dispatch adds into the output.
 //
 // Each workgroup computes a (TY*TM) x (TX*TN) tile. Integer division is slow (and scalarized on
 // CPU implementations), so it is kept out of the inner loads: each thread decomposes its tile
@@ -63,9 +66,11 @@ void main()
     uint cols = MODE == CONV_WEIGHT ? pc.c * kk : plane;
     uint depth = MODE == CONV_WEIGHT ? pc.n * plane : pc.c * kk;
     uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y, tid = ty * TX + tx;
-    uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN, z = gl_WorkGroupID.z;
-    uint k_begin = MODE == CONV_WEIGHT ? z * pc.depth_chunk : 0;
-    uint k_end = MODE == CONV_WEIGHT ? min(depth, k_begin + pc.depth_chunk) : depth;
+    uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN;
+    uint slice = MODE == CONV_WEIGHT ? gl_WorkGroupID.z : gl_WorkGroupID.z / pc.n;
+    uint z = MODE == CONV_WEIGHT ? slice : gl_WorkGroupID.z % pc.n; // the sample
+    uint k_begin = slice * pc.depth_chunk;
+    uint k_end = min(depth, k_begin + pc.depth_chunk);
 
     // This thread always loads tile row tid % BM of A and tile column tid % BN of B.
     uint a_row = row0 + tid % BM, b_col = col0 + tid % BN;
@@ -130,6 +135,9 @@ void main()
             uint o;
             if (MODE == CONV_WEIGHT) {
                 o = z * rows * cols + weight_index(row, uvec3(col / kk, (col % kk) / pc.kw, col % pc.kw));
+            } else if (slice > 0) {
+                b4.d[((slice - 1) * pc.n + z) * rows * plane + row * plane + col] = v;
+                continue;
             } else {
                 o = (z * pc.m + row) * plane + col;
                 if ((pc.flags & CONV_BIAS) != 0)

@@ -71,8 +71,8 @@
     F(PC_UINT, which)      /* NB_PARAM: 0 = sum dy (bias), 1 = sum dy * xhat (weight) */
 
 /* conv_gemm.comp: the gathered tensor (n, c, hi, wi); output channels and size (m, ho, wo;
- * CONV_WEIGHT: a's); depth_chunk (CONV_WEIGHT): the depth summed by each z slice (split-K),
- * whose partial sums go to b0[z * weight size + weight index] */
+ * CONV_WEIGHT: a's); depth_chunk: the depth summed by each z slice (split-K; the whole depth
+ * without a split), see conv_gemm.comp for where the partial sums go */
 #define PUSH_CONV_GEMM(F)                                                                        \
     F(PC_UINT, n) F(PC_UINT, c) F(PC_UINT, hi) F(PC_UINT, wi)                                    \
     F(PC_UINT, m) F(PC_UINT, ho) F(PC_UINT, wo)                                                  \

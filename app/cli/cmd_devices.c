@@ -32,6 +32,8 @@ static void print_device(const eng_device_info *d)
     printf("    %-18s %s\n", "float16 shaders", d->shader_float16 ? "yes" : "no");
     printf("    %-18s %s\n", "16-bit storage", d->storage_16bit ? "yes" : "no");
     printf("    %-18s %s\n", "cooperative matrix", d->cooperative_matrix ? "yes" : "no");
+    if (d->kernel_config[0])
+        printf("    %-18s %s\n", "kernels", d->kernel_config);
     if (!d->usable)
         printf("    %-18s no (needs Vulkan 1.1 and a compute queue)\n", "usable");
 }

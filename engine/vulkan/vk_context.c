@@ -210,6 +210,41 @@ static const char *type_name(VkPhysicalDeviceType t)
     }
 }
 
+/* The kernel shapes for a device (vk_tuning.c); -1 with the reason in err. */
+static int choose_tuning(VkPhysicalDevice pd, const VkPhysicalDeviceProperties *props,
+                         vk_tuning *t, char *err, size_t errlen)
+{
+    VkPhysicalDeviceSubgroupProperties sg = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                          .pNext = &sg};
+    vkGetPhysicalDeviceProperties2(pd, &props2);
+    vk_device_traits traits = {
+        .vendor = props->vendorID,
+        .software = props->deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU,
+        .subgroup_size = sg.subgroupSize,
+        .subgroup_arithmetic = (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                               (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT),
+        .limits = &props->limits,
+    };
+    return vk_tuning_choose(&traits, t, err, errlen);
+}
+
+/* "TXxTY:TMxTN:BK, split-K below G workgroups, subgroup norm: reason", or why none fits. */
+static void describe_tuning(VkPhysicalDevice pd, const VkPhysicalDeviceProperties *props,
+                            eng_device_info *d)
+{
+    vk_tuning t;
+    char err[200];
+    if (choose_tuning(pd, props, &t, err, sizeof err)) {
+        snprintf(d->kernel_config, sizeof d->kernel_config, "refused: %s", err);
+        return;
+    }
+    snprintf(d->kernel_config, sizeof d->kernel_config,
+             "conv %ux%u:%ux%u:%u, split-K below %u workgroups; %s", t.tile.tx,
+             t.tile.ty, t.tile.tm, t.tile.tn, t.tile.bk, t.split_groups, t.reason);
+}
+
 static void describe(VkPhysicalDevice pd, int index, eng_device_info *d)
 {
     memset(d, 0, sizeof *d);
@@ -258,6 +293,7 @@ static void describe(VkPhysicalDevice pd, int index, eng_device_info *d)
     d->storage_16bit = s16.storageBuffer16BitAccess == VK_TRUE;
     d->cooperative_matrix = vk_has_extension(pd, "VK_KHR_cooperative_matrix") ||
                             vk_has_extension(pd, "VK_NV_cooperative_matrix");
+    describe_tuning(pd, &props, d);
 }
 
 int eng_vulkan_list_devices(eng_device_info *out, int max, char *err, size_t errlen)
@@ -428,6 +464,11 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
         vk_ctx_destroy(ctx);
         return -1;
     }
+    if (choose_tuning(ctx->physical, &ctx->props, &ctx->tuning, err, errlen) != 0) {
+        vk_ctx_destroy(ctx);
+        return -1;
+    }
+    vk_tuning_set_active(&ctx->tuning);
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());

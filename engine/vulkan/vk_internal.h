@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/graph.h"
 #include "engine/memplan.h"
+#include "engine/vulkan/vk_tuning.h"
 
 /* ---- device context (vk_context.c) ------------------------------------------------------- */
 typedef enum {
@@ -32,9 +33,6 @@ typedef enum {
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
 #define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum; each
                                   shader's are a vk_push_<shader> (shaders/push.h) */
-#define VK_CONV_TILE 16        /* conv_gemm workgroup is VK_CONV_TILE x VK_CONV_TILE (as many as
-                                  VK_WORKGROUP of shaders/opcodes.h) ... */
-#define VK_CONV_PER_THREAD 4   /* ... threads, each computing 4 x 4 outputs */
 
 typedef struct {
     VkInstance instance;
@@ -54,6 +52,7 @@ typedef struct {
     size_t cache_loaded_bytes;      /* driver data the cache started with (0: a cold start) */
     int pipelines_compiled;         /* pipelines created by this context */
     int shader_float16;             /* float16 arithmetic enabled on the device */
+    vk_tuning tuning;               /* kernel shapes for this device (vk_tuning.c) */
     int validation_errors;
     char name[256];
     char backend_name[300];
@@ -151,7 +150,7 @@ typedef enum { VK_STEP_DISPATCH, VK_STEP_FILL } vk_step_kind;
 typedef struct {
     vk_step_kind kind;
     vk_kernel kernel;
-    uint32_t variant;           /* specialization constant 0 (not for the conv kernels) */
+    uint32_t variant;           /* specialization constant 0; the conv kernels' tile id */
     int regions[VK_BINDINGS];   /* -1: unused (a dummy region is bound) */
     unsigned writes;            /* bit i: binding i is written */
     uint32_t push[VK_PUSH_WORDS];

@@ -56,8 +56,12 @@ static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw-
 #undef ENG_LEAF
 #undef ENG_OP
 
-/* Scratch floats of conv and norm nodes (their backward partial sums). */
-size_t vk_conv_scratch_floats(const eng_node *n);
+/* Scratch floats of conv and norm nodes: the norms' backward partial sums, the convs' split
+ * sums (forward and backward) and bias sums. */
+size_t vk_conv_scratch_floats(const eng_node *n, eng_cmd_kind kind);
 size_t vk_norm_scratch_floats(const eng_node *n);
+/* The depth slices of a conv node's forward (which 0), input-gradient (1) or weight-gradient
+ * (2) GEMM on the active device (1: no split); for the tests. */
+int vk_conv_splits(const eng_node *n, int which);
 
 #endif

@@ -18,15 +18,13 @@ static int is_norm(eng_op op)
     return op == ENG_OP_BATCH_NORM2D || op == ENG_OP_INSTANCE_NORM2D;
 }
 
-/* The backward partial sums: (sum dy, sum dy*xhat) per group, or per channel for conv bias,
- * and the weight gradient's split sums. Forward commands need none. */
+/* The partial sums: the norms' backward (sum dy, sum dy*xhat) per group, the convs' per
+ * channel for the bias and those of their split GEMMs (forward and backward). */
 static size_t command_scratch(const eng_node *n, eng_cmd_kind kind)
 {
-    if (kind != ENG_CMD_BACKWARD)
-        return 0;
-    return is_norm(n->op)   ? vk_norm_scratch_floats(n)
-           : is_conv(n->op) ? vk_conv_scratch_floats(n)
-                            : 0;
+    if (is_conv(n->op))
+        return vk_conv_scratch_floats(n, kind);
+    return is_norm(n->op) && kind == ENG_CMD_BACKWARD ? vk_norm_scratch_floats(n) : 0;
 }
 
 /* Every backward adds into its gradients (no overwriting); offsets bind on the device's

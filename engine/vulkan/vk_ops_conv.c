@@ -5,65 +5,91 @@
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
-/* Split-K of a conv weight gradient: depth slices (each a multiple of the GEMM depth step) so
- * that the dispatch has enough workgroups, and the slice length; 1 slice sums in place. The
- * partial sums need splits * weight size floats of scratch, capped at 8M floats. */
-#define SPLIT_TARGET_GROUPS 128
+/* Split-K: a conv whose output has fewer workgroups than the device's split_groups
+ * (vk_tuning.c) and whose depth is long sums its depth in z slices (each at least
+ * SPLIT_MIN_DEPTH long and a multiple of the depth step BK) into partial sums in the command's
+ * work area, then adds them up (sum_slices). The partial sums are capped at 8M floats. */
 #define SPLIT_MIN_DEPTH 512
 #define SPLIT_MAX_SCRATCH ((size_t)8 << 20)
-
-static uint32_t weight_grad_splits(const eng_node *n, uint32_t *chunk)
-{
-    const eng_node *x = n->src[0], *w = n->src[1];
-    int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D;
-    /* the depth runs over the positions of the smaller side: dy for conv2d, x for transposed */
-    const eng_node *a = transposed ? x : n;
-    size_t depth = (size_t)a->shape[0] * a->shape[2] * a->shape[3];
-    size_t tile = VK_CONV_TILE * VK_CONV_PER_THREAD;
-    size_t rows = (size_t)(transposed ? x->shape[1] : n->shape[1]);
-    size_t tiles = ((w->numel / rows + tile - 1) / tile) * ((rows + tile - 1) / tile);
-    size_t splits = (SPLIT_TARGET_GROUPS + tiles - 1) / tiles;
-    if (splits > depth / SPLIT_MIN_DEPTH)
-        splits = depth / SPLIT_MIN_DEPTH;
-    if (splits > SPLIT_MAX_SCRATCH / w->numel)
-        splits = SPLIT_MAX_SCRATCH / w->numel;
-    if (splits < 2) {
-        *chunk = (uint32_t)depth;
-        return 1;
-    }
-    size_t step = 16 * VK_CONV_PER_THREAD; /* a multiple of the GEMM depth step (BK = 16) */
-    size_t len = ((depth + splits - 1) / splits + step - 1) / step * step;
-    *chunk = (uint32_t)len;
-    return (uint32_t)((depth + len - 1) / len);
-}
 
 typedef struct {
     vk_kernel kernel;
     int out, in, weight, bias;
     uint32_t n, c, hi, wi, m, ho, wo, kh, kw, stride, pad, w_sm, w_sc, flags, depth_chunk;
-    uint32_t splits; /* CONV_WEIGHT: z slices */
+    uint32_t splits; /* z slices of the depth */
 } conv_args;
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+static size_t gemm_cols(const conv_args *a)
+{
+    return a->kernel == VK_KERNEL_CONV_WEIGHT ? (size_t)a->c * a->kh * a->kw : (size_t)a->ho * a->wo;
+}
+
+/* The floats a conv writes: the weight gradient, or the output of every sample. */
+static size_t out_floats(const conv_args *a)
+{
+    return (size_t)a->m * gemm_cols(a) * (a->kernel == VK_KERNEL_CONV_WEIGHT ? 1 : a->n);
+}
+
+/* Sets a->splits and a->depth_chunk for the active device's tile and threshold. */
+static void split_depth(conv_args *a)
+{
+    const vk_tuning *tu = vk_tuning_active();
+    int weight = a->kernel == VK_KERNEL_CONV_WEIGHT;
+    size_t depth = weight ? (size_t)a->n * a->ho * a->wo : (size_t)a->c * a->kh * a->kw;
+    size_t bm = tu->tile.ty * tu->tile.tm, bn = tu->tile.tx * tu->tile.tn;
+    size_t tiles = ceil_div(gemm_cols(a), bn) * ceil_div(a->m, bm) * (weight ? 1 : a->n);
+    size_t splits = ceil_div(tu->split_groups, tiles), out = out_floats(a);
+    if (splits > depth / SPLIT_MIN_DEPTH)
+        splits = depth / SPLIT_MIN_DEPTH;
+    /* the weight gradient's slices all go to the work area, the others' but the first */
+    if (splits > SPLIT_MAX_SCRATCH / out + !weight)
+        splits = SPLIT_MAX_SCRATCH / out + !weight;
+    if (splits > VK_MAX_GROUPS / (weight ? 1 : a->n))
+        splits = VK_MAX_GROUPS / (weight ? 1 : a->n);
+    if (tiles >= tu->split_groups || splits < 2) {
+        a->splits = 1;
+        a->depth_chunk = (uint32_t)depth;
+        return;
+    }
+    size_t len = ceil_div(ceil_div(depth, splits), tu->tile.bk) * tu->tile.bk;
+    a->depth_chunk = (uint32_t)len;
+    a->splits = (uint32_t)ceil_div(depth, len);
+}
+
+/* Work-area floats of a split conv's partial sums. */
+static size_t split_floats(const conv_args *a)
+{
+    if (a->splits < 2)
+        return 0;
+    return (a->kernel == VK_KERNEL_CONV_WEIGHT ? a->splits : a->splits - 1) * out_floats(a);
+}
 
 static void conv(lowering *lw, const eng_node *n, const conv_args *a)
 {
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, a->kernel);
     if (!st)
         return;
+    const vk_tuning *tu = vk_tuning_active();
+    st->variant = tu->tile_id;
     st->regions[0] = a->out;
     st->regions[1] = a->in;
     st->regions[2] = a->weight;
     st->regions[3] = a->bias;
     st->writes = 1;
+    int weight = a->kernel == VK_KERNEL_CONV_WEIGHT;
+    /* b4: the partial sums of a forward or input gradient's slices after the first; the
+     * shader may write it, so otherwise the output again, never the shared dummy */
+    st->regions[4] = !weight && a->splits > 1 ? lw->scratch : a->out;
+    st->writes |= 16;
     vk_push_conv_gemm push = {a->n,  a->c,      a->hi,  a->wi,   a->m,    a->ho,    a->wo,
                               a->kh, a->kw,     a->stride, a->pad, a->w_sm, a->w_sc, a->flags,
                               a->depth_chunk};
     vk_set_push(st, push);
-    const uint32_t tile = VK_CONV_TILE * VK_CONV_PER_THREAD;
-    uint32_t kk = a->kh * a->kw;
-    size_t cols = a->kernel == VK_KERNEL_CONV_WEIGHT ? (size_t)a->c * kk : (size_t)a->ho * a->wo;
-    st->groups[0] = vk_exact_groups(lw, n, (cols + tile - 1) / tile);
-    st->groups[1] = vk_exact_groups(lw, n, (a->m + tile - 1) / tile);
-    st->groups[2] = vk_exact_groups(lw, n, a->kernel == VK_KERNEL_CONV_WEIGHT ? a->splits : a->n);
+    st->groups[0] = vk_exact_groups(lw, n, ceil_div(gemm_cols(a), tu->tile.tx * tu->tile.tn));
+    st->groups[1] = vk_exact_groups(lw, n, ceil_div(a->m, tu->tile.ty * tu->tile.tm));
+    st->groups[2] = vk_exact_groups(lw, n, weight ? a->splits : (size_t)a->n * a->splits);
 }
 
 /* out[i] += sum over the s slices of partial[slice * len + i] (norm_backward's NB_PARAM with
@@ -111,63 +137,107 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
     st->groups[0] = vk_grid_groups(c);
 }
 
-void vk_lower_conv_forward(lowering *lw, const eng_node *n)
+/* The GEMMs of a conv node (shapes and flags; regions unset): its forward, its input
+ * gradient and its weight gradient, each with its depth split. */
+static conv_args forward_args(const eng_node *n)
 {
-    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
+    const eng_node *x = n->src[0], *w = n->src[1];
     uint32_t kh = (uint32_t)w->shape[2], kw = (uint32_t)w->shape[3], kk = kh * kw;
     uint32_t ci = (uint32_t)x->shape[1], co = (uint32_t)n->shape[1];
     int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D;
     conv_args a = {
         .kernel = transposed ? VK_KERNEL_CONV_SCATTER : VK_KERNEL_CONV_GATHER,
-        .out = vk_data_of(lw, n), .in = vk_data_of(lw, x), .weight = vk_data_of(lw, w), .bias = vk_data_of(lw, b),
         .n = (uint32_t)x->shape[0], .c = ci, .hi = (uint32_t)x->shape[2], .wi = (uint32_t)x->shape[3],
         .m = co, .ho = (uint32_t)n->shape[2], .wo = (uint32_t)n->shape[3], .kh = kh, .kw = kw,
         .stride = (uint32_t)n->arg.conv.stride, .pad = (uint32_t)n->arg.conv.pad,
         /* conv2d weight [co][ci], transposed [ci][co] */
         .w_sm = transposed ? kk : ci * kk, .w_sc = transposed ? co * kk : kk,
-        .flags = b ? CONV_BIAS : 0,
+        .flags = n->src[2] ? CONV_BIAS : 0,
     };
-    conv(lw, n, &a);
+    split_depth(&a);
+    return a;
+}
+
+static conv_args backward_base(const eng_node *n)
+{
+    const eng_node *x = n->src[0], *w = n->src[1];
+    return (conv_args){.n = (uint32_t)x->shape[0], .kh = (uint32_t)w->shape[2],
+                       .kw = (uint32_t)w->shape[3], .stride = (uint32_t)n->arg.conv.stride,
+                       .pad = (uint32_t)n->arg.conv.pad, .bias = -1, .flags = CONV_ACCUMULATE};
+}
+
+/* dx: the input gradient gathers dy through the other conv direction */
+static conv_args dx_args(const eng_node *n)
+{
+    const eng_node *x = n->src[0];
+    conv_args a = backward_base(n);
+    uint32_t kk = a.kh * a.kw, ci = (uint32_t)x->shape[1], co = (uint32_t)n->shape[1];
+    int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D;
+    a.kernel = transposed ? VK_KERNEL_CONV_GATHER : VK_KERNEL_CONV_SCATTER;
+    a.c = co, a.hi = (uint32_t)n->shape[2], a.wi = (uint32_t)n->shape[3];
+    a.m = ci, a.ho = (uint32_t)x->shape[2], a.wo = (uint32_t)x->shape[3];
+    a.w_sm = transposed ? co * kk : kk;
+    a.w_sc = transposed ? kk : ci * kk;
+    split_depth(&a);
+    return a;
+}
+
+/* dw[m, c, tap] += sum a[n, m, small] * in[n, c, small*stride - pad + tap]: the depth runs
+ * over the positions of the smaller side (dy for conv2d, x for transposed) */
+static conv_args dw_args(const eng_node *n)
+{
+    const eng_node *x = n->src[0];
+    conv_args a = backward_base(n);
+    uint32_t kk = a.kh * a.kw, ci = (uint32_t)x->shape[1], co = (uint32_t)n->shape[1];
+    uint32_t h = (uint32_t)x->shape[2], wd = (uint32_t)x->shape[3];
+    uint32_t ho = (uint32_t)n->shape[2], wo = (uint32_t)n->shape[3];
+    a.kernel = VK_KERNEL_CONV_WEIGHT;
+    if (n->op == ENG_OP_CONV_TRANSPOSE2D) {
+        a.m = ci, a.ho = h, a.wo = wd, a.c = co, a.hi = ho, a.wi = wo;
+        a.w_sm = co * kk, a.w_sc = kk;
+    } else {
+        a.m = co, a.ho = ho, a.wo = wo, a.c = ci, a.hi = h, a.wi = wd;
+        a.w_sm = ci * kk, a.w_sc = kk;
+    }
+    split_depth(&a);
+    a.flags = a.splits > 1 ? 0 : CONV_ACCUMULATE;
+    return a;
+}
+
+/* A forward or input-gradient GEMM into out, its slices after the first summed into it. */
+static void conv_into(lowering *lw, const eng_node *n, conv_args *a)
+{
+    conv(lw, n, a);
+    if (a->splits > 1)
+        sum_slices(lw, lw->scratch, a->out, (uint32_t)out_floats(a), a->splits - 1);
+}
+
+void vk_lower_conv_forward(lowering *lw, const eng_node *n)
+{
+    conv_args a = forward_args(n);
+    a.out = vk_data_of(lw, n);
+    a.in = vk_data_of(lw, n->src[0]);
+    a.weight = vk_data_of(lw, n->src[1]);
+    a.bias = vk_data_of(lw, n->src[2]);
+    conv_into(lw, n, &a);
 }
 
 void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     const eng_node *x = n->src[0], *w = n->src[1];
-    uint32_t kh = (uint32_t)w->shape[2], kw = (uint32_t)w->shape[3], kk = kh * kw;
-    uint32_t ci = (uint32_t)x->shape[1], co = (uint32_t)n->shape[1];
-    uint32_t h = (uint32_t)x->shape[2], wd = (uint32_t)x->shape[3];
-    uint32_t ho = (uint32_t)n->shape[2], wo = (uint32_t)n->shape[3];
-    int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D;
-    int dy = vk_grad_of(lw, n);
-    conv_args base = {.n = (uint32_t)x->shape[0], .kh = kh, .kw = kw,
-                      .stride = (uint32_t)n->arg.conv.stride, .pad = (uint32_t)n->arg.conv.pad,
-                      .bias = -1, .flags = CONV_ACCUMULATE};
-    if (mask & 1) { /* dx: the input gradient gathers dy through the other conv direction */
-        conv_args a = base;
-        a.kernel = transposed ? VK_KERNEL_CONV_GATHER : VK_KERNEL_CONV_SCATTER;
+    int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D, dy = vk_grad_of(lw, n);
+    if (mask & 1) {
+        conv_args a = dx_args(n);
         a.out = vk_grad_of(lw, x);
         a.in = dy;
         a.weight = vk_data_of(lw, w);
-        a.c = co, a.hi = ho, a.wi = wo, a.m = ci, a.ho = h, a.wo = wd;
-        a.w_sm = transposed ? co * kk : kk;
-        a.w_sc = transposed ? kk : ci * kk;
-        conv(lw, n, &a);
+        conv_into(lw, n, &a);
     }
-    if (mask & 2) { /* dw[m, c, tap] += sum a[n, m, small] * in[n, c, small*stride - pad + tap] */
-        conv_args a = base;
-        a.kernel = VK_KERNEL_CONV_WEIGHT;
-        a.splits = weight_grad_splits(n, &a.depth_chunk);
+    if (mask & 2) {
+        conv_args a = dw_args(n);
         a.out = a.splits > 1 ? lw->scratch : vk_grad_of(lw, w);
-        a.flags = a.splits > 1 ? 0 : CONV_ACCUMULATE;
-        if (transposed) {
-            a.weight = vk_data_of(lw, x), a.m = ci, a.ho = h, a.wo = wd;
-            a.in = dy, a.c = co, a.hi = ho, a.wi = wo;
-            a.w_sm = co * kk, a.w_sc = kk;
-        } else {
-            a.weight = dy, a.m = co, a.ho = ho, a.wo = wo;
-            a.in = vk_data_of(lw, x), a.c = ci, a.hi = h, a.wi = wd;
-            a.w_sm = ci * kk, a.w_sc = kk;
-        }
+        a.weight = transposed ? vk_data_of(lw, x) : dy;
+        a.in = transposed ? dy : vk_data_of(lw, x);
         conv(lw, n, &a);
         if (a.splits > 1)
             sum_slices(lw, a.out, vk_grad_of(lw, w), (uint32_t)w->numel, a.splits);
@@ -176,11 +246,22 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
         channel_sum_grad(lw, n, dy, lw->scratch, vk_grad_of(lw, n->src[2]));
 }
 
-
-size_t vk_conv_scratch_floats(const eng_node *n)
+int vk_conv_splits(const eng_node *n, int which)
 {
-    /* bias sums, then (after a barrier) the weight gradient's partial sums */
-    uint32_t chunk, splits = weight_grad_splits(n, &chunk);
-    size_t partial = splits > 1 ? splits * n->src[1]->numel : 0;
-    return 2 * (size_t)n->shape[1] > partial ? 2 * (size_t)n->shape[1] : partial;
+    conv_args a = which == 0 ? forward_args(n) : which == 1 ? dx_args(n) : dw_args(n);
+    return (int)a.splits;
+}
+
+size_t vk_conv_scratch_floats(const eng_node *n, eng_cmd_kind kind)
+{
+    if (kind == ENG_CMD_FORWARD) {
+        conv_args f = forward_args(n);
+        return split_floats(&f);
+    }
+    /* the input gradient's partial sums, then (after a barrier) the weight gradient's, then
+     * the bias sums: one after the other in the same area */
+    conv_args dx = dx_args(n), dw = dw_args(n);
+    size_t most = 2 * (size_t)n->shape[1];
+    most = split_floats(&dx) > most ? split_floats(&dx) : most;
+    return split_floats(&dw) > most ? split_floats(&dw) : most;
 }

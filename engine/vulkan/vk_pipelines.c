@@ -68,9 +68,15 @@ static int create_layouts(vk_ctx *ctx)
 static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
 {
     const kernel_source *src = &kernel_sources[k];
-    const vk_shader_blob *blob = find_shader(src->shader);
+    int is_conv = !strcmp(src->shader, "conv_gemm");
+    const char *name = src->shader;
+    const vk_shader_blob *blob = find_shader(name);
     if (!blob)
-        return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", src->shader);
+        return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);
+    char why[256];
+    vk_conv_tile tile = vk_conv_tile_of(variant);
+    if (is_conv && vk_conv_tile_check(&tile, &ctx->props.limits, why, sizeof why))
+        return eng_set_error(ENG_EBACKEND, "vulkan: %s: %s", ctx->name, why);
     VkShaderModuleCreateInfo module_info = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
         .codeSize = blob->size,
@@ -80,13 +86,11 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
     VkResult r = vkCreateShaderModule(ctx->device, &module_info, NULL, &module);
     if (r != VK_SUCCESS)
         return vk_fail(r, "vkCreateShaderModule");
-    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5) */
-    uint32_t conv_constants[6] = {VK_CONV_TILE, VK_CONV_TILE, VK_CONV_PER_THREAD,
-                                  VK_CONV_PER_THREAD, 16, src->conv_mode};
+    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5); variant is the tile id */
+    uint32_t conv_constants[6] = {tile.tx, tile.ty, tile.tm, tile.tn, tile.bk, src->conv_mode};
     VkSpecializationMapEntry entries[6];
     for (uint32_t i = 0; i < 6; i++)
         entries[i] = (VkSpecializationMapEntry){i, i * 4, 4};
-    int is_conv = !strcmp(src->shader, "conv_gemm");
     VkSpecializationInfo spec = {6, entries, sizeof conv_constants, conv_constants};
     if (!is_conv)
         spec = (VkSpecializationInfo){1, entries, sizeof variant, &variant};

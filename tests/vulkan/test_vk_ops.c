@@ -186,6 +186,8 @@ static const struct {
     {"conv_transpose2d", case_convt},
     {"conv_transpose2d (multi-tile)", case_convt_big},
     {"conv_transpose2d (split w grad)", case_convt_split},
+    {"conv2d 512ch 2x2 (split-K)", vkt_deep_conv},
+    {"conv_transpose2d 512ch (split-K)", vkt_deep_convt},
     {"batch_norm2d train", case_bn_train},
     {"batch_norm2d eval", case_bn_eval},
     {"instance_norm2d", case_instance_norm},
@@ -258,6 +260,8 @@ int main(void)
                worst.value_err, worst.grad_err);
         failures += !ok;
     }
+    failures += vkt_check_splits("conv2d 512ch 2x2", vkt_deep_conv);
+    failures += vkt_check_splits("conv_transpose2d 512ch", vkt_deep_convt);
     failures += vkt_check_validation(vk);
     failures += check_coverage(vk);
     eng_backend_free(cpu);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/vulkan/vk_lower.h"
 #include "engine/vulkan/vulkan_backend.h"
 #include "tests/vulkan/vk_compare.h"
 
@@ -188,5 +189,31 @@ int vkt_compare(const char *name, vkt_build_fn build, uint32_t seed, int runs, e
     eng_plan_free(vk.plan);
     eng_graph_free(cpu.g);
     eng_graph_free(vk.g);
+    return failed;
+}
+
+eng_node *vkt_deep_conv(eng_graph *g, uint32_t *rng)
+{
+    (void)rng;
+    eng_node *x = eng_input4(g, "x", 1, 512, 2, 2);
+    return eng_conv2d(g, x, eng_param4(g, "w", 64, 512, 4, 4), eng_param1(g, "b", 64), 2, 1);
+}
+
+eng_node *vkt_deep_convt(eng_graph *g, uint32_t *rng)
+{
+    (void)rng;
+    eng_node *x = eng_input4(g, "x", 2, 512, 1, 1);
+    return eng_conv_transpose2d(g, x, eng_param4(g, "w", 512, 64, 4, 4), NULL, 2, 1, 0);
+}
+
+int vkt_check_splits(const char *name, vkt_build_fn build)
+{
+    eng_graph *g = eng_graph_new();
+    uint32_t rng = 1;
+    eng_node *n = build(g, &rng);
+    int forward = vk_conv_splits(n, 0), dx = vk_conv_splits(n, 1), failed = forward < 2 || dx < 2;
+    printf("%-4s %-30s split-K: forward %d slices, input gradient %d\n", failed ? "FAIL" : "ok",
+           name, forward, dx);
+    eng_graph_free(g);
     return failed;
 }

@@ -46,6 +46,15 @@ int vkt_compare_plans(const char *name, const eng_graph *g_cpu, eng_plan *cpu,
                       const eng_graph *g_vk, eng_plan *vk, const int *nodes, int nnodes,
                       vkt_errors *errors);
 
+/* Deep convolutions with a tiny output, the U-Net's innermost shapes (kernel 4, stride 2,
+ * pad 1): conv2d 512 -> 64 channels at 2x2 (out 1x1), conv_transpose2d 512 -> 64 from 1x1 (out
+ * 2x2, two samples); on every device their forward and input gradient split the depth. */
+eng_node *vkt_deep_conv(eng_graph *g, uint32_t *rng);
+eng_node *vkt_deep_convt(eng_graph *g, uint32_t *rng);
+/* Whether the conv node's forward and input-gradient GEMMs split their depth on the Vulkan
+ * backend opened last; prints what did not. */
+int vkt_check_splits(const char *name, vkt_build_fn build);
+
 /* Max |a - b| / (1 + |b|). */
 double vkt_max_error(const float *a, const float *b, size_t n);
 

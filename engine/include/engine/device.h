@@ -36,6 +36,7 @@ typedef struct {
     int storage_16bit;        /* storageBuffer16BitAccess */
     int cooperative_matrix;   /* VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix */
     int usable;               /* Vulkan >= 1.1 with a compute queue: the backend can use it */
+    char kernel_config[256];  /* the kernel shapes chosen for it and why (or why none fits) */
 } eng_device_info;
 
 /* Fills up to max entries; returns the number of Vulkan devices (may exceed max) or a negative
