@@ -241,8 +241,9 @@ static void describe_tuning(VkPhysicalDevice pd, const VkPhysicalDevicePropertie
         return;
     }
     snprintf(d->kernel_config, sizeof d->kernel_config,
-             "conv %ux%u:%ux%u:%u, split-K below %u workgroups; %s", t.tile.tx,
-             t.tile.ty, t.tile.tm, t.tile.tn, t.tile.bk, t.split_groups, t.reason);
+             "conv %ux%u:%ux%u:%u, split-K below %u workgroups, norm %s reduction; %s", t.tile.tx,
+             t.tile.ty, t.tile.tm, t.tile.tn, t.tile.bk, t.split_groups,
+             t.subgroup_norm ? "subgroup" : "shared-memory", t.reason);
 }
 
 static void describe(VkPhysicalDevice pd, int index, eng_device_info *d)

@@ -23,7 +23,9 @@ static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 static size_t gemm_cols(const conv_args *a)
 {
-    return a->kernel == VK_KERNEL_CONV_WEIGHT ? (size_t)a->c * a->kh * a->kw : (size_t)a->ho * a->wo;
+    if (a->kernel == VK_KERNEL_CONV_WEIGHT)
+        return (size_t)a->c * a->kh * a->kw;
+    return (size_t)a->ho * a->wo;
 }
 
 /* The floats a conv writes: the weight gradient, or the output of every sample. */

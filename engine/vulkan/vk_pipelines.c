@@ -69,7 +69,10 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
 {
     const kernel_source *src = &kernel_sources[k];
     int is_conv = !strcmp(src->shader, "conv_gemm");
+    /* norm statistics: subgroupAdd where the device has it (vk_tuning.c) */
     const char *name = src->shader;
+    if (k == VK_KERNEL_NORM_STATS && ctx->tuning.subgroup_norm)
+        name = "norm_stats_subgroup";
     const vk_shader_blob *blob = find_shader(name);
     if (!blob)
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);

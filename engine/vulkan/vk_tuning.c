@@ -60,8 +60,8 @@ int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim,
         why = "TX*TY threads must be a multiple of TY*TM and of TX*TN";
     else if (t->bk > threads)
         why = "BK must not exceed TX*TY";
-    else if (threads > lim->maxComputeWorkGroupInvocations || t->tx > lim->maxComputeWorkGroupSize[0] ||
-             t->ty > lim->maxComputeWorkGroupSize[1])
+    else if (threads > lim->maxComputeWorkGroupInvocations ||
+             t->tx > lim->maxComputeWorkGroupSize[0] || t->ty > lim->maxComputeWorkGroupSize[1])
         why = "more threads than the device's workgroup limits";
     else if (shared > lim->maxComputeSharedMemorySize)
         why = "more shared memory than maxComputeSharedMemorySize";
@@ -121,7 +121,8 @@ int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, siz
         return tile_id(&out->tile, &out->tile_id, err, errlen);
     }
     for (int i = 0; i < ROWS; i++) {
-        if (!matches(&table[i], dev) || vk_conv_tile_check(&table[i].tile, dev->limits, why, sizeof why))
+        if (!matches(&table[i], dev) ||
+            vk_conv_tile_check(&table[i].tile, dev->limits, why, sizeof why))
             continue;
         out->tile = table[i].tile;
         out->split_groups = table[i].split_groups;

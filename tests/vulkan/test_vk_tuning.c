@@ -1,0 +1,167 @@
+/* The per-device kernel table (engine/vulkan/vk_tuning.c) on whatever device is present: every
+ * row's conv tile, forced with PIX2PIX_VK_TILE, equals the CPU backend (the deep shapes taking
+ * the split-K path); malformed or oversized tiles are refused with the reason; norm statistics
+ * equal the CPU with the subgroup reduction and with the shared-memory fallback
+ * (PIX2PIX_VK_SUBGROUP=0). Under the validation layer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/vulkan/vk_internal.h"
+#include "engine/vulkan/vulkan_backend.h"
+#include "tests/vulkan/vk_compare.h"
+
+#define TOLERANCE 1e-4
+
+static eng_node *case_conv(eng_graph *g, uint32_t *rng)
+{
+    (void)rng;
+    eng_node *x = eng_input4(g, "x", 2, 19, 13, 15);
+    return eng_conv2d(g, x, eng_param4(g, "w", 70, 19, 3, 3), eng_param1(g, "b", 70), 1, 1);
+}
+
+static eng_node *case_convt(eng_graph *g, uint32_t *rng)
+{
+    (void)rng;
+    eng_node *x = eng_input4(g, "x", 1, 67, 7, 6);
+    return eng_conv_transpose2d(g, x, eng_param4(g, "w", 67, 21, 4, 4), eng_param1(g, "b", 21),
+                                2, 1, 0);
+}
+
+/* more elements per group than a workgroup has threads, and fewer */
+static eng_node *case_batch_norm(eng_graph *g, uint32_t *rng)
+{
+    (void)rng;
+    eng_node *x = eng_input4(g, "x", 2, 3, 15, 13);
+    return eng_batch_norm2d(g, x, eng_param1(g, "weight", 3), eng_param1(g, "bias", 3),
+                            eng_state1(g, "running_mean", 3), eng_state1(g, "running_var", 3),
+                            eng_state1(g, "num_batches", 1), 1, 0.1f, 1e-5f);
+}
+
+static eng_node *case_instance_norm(eng_graph *g, uint32_t *rng)
+{
+    (void)rng;
+    return eng_instance_norm2d(g, eng_input4(g, "x", 2, 5, 3, 7), NULL, NULL, 1e-5f);
+}
+
+typedef struct {
+    const char *name;
+    vkt_build_fn build;
+} test_case;
+
+static const test_case conv_cases[] = {
+    {"conv2d (multi-tile)", case_conv},
+    {"conv_transpose2d (multi-tile)", case_convt},
+    {"conv2d 512ch 2x2 (split-K)", vkt_deep_conv},
+    {"conv_transpose2d 512ch (split-K)", vkt_deep_convt},
+};
+static const test_case norm_cases[] = {
+    {"batch_norm2d train", case_batch_norm},
+    {"instance_norm2d", case_instance_norm},
+};
+
+static int run_cases(eng_backend *cpu, eng_backend *vk, const test_case *cases, int n)
+{
+    int failures = 0;
+    for (int c = 0; c < n; c++) {
+        vkt_errors e;
+        if (vkt_compare(cases[c].name, cases[c].build, 7u + (uint32_t)c, 2, cpu, vk, &e)) {
+            failures++;
+            continue;
+        }
+        int ok = e.value_err <= TOLERANCE && e.grad_err <= TOLERANCE;
+        printf("  %-4s %-32s forward %.2e  backward %.2e\n", ok ? "ok" : "FAIL", cases[c].name,
+               e.value_err, e.grad_err);
+        failures += !ok;
+    }
+    return failures;
+}
+
+/* The backend under the current environment, its tuning checked; NULL after printing why. */
+static eng_backend *open_backend(void)
+{
+    char err[512];
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    if (!vk)
+        printf("FAIL: the backend failed: %s\n", err);
+    return vk;
+}
+
+static int run_row(eng_backend *cpu, int row)
+{
+    vk_conv_tile t = vk_tuning_row_tile(row);
+    char spec[64];
+    snprintf(spec, sizeof spec, "%ux%u:%ux%u:%u", t.tx, t.ty, t.tm, t.tn, t.bk);
+    setenv("PIX2PIX_VK_TILE", spec, 1);
+    eng_backend *vk = open_backend();
+    if (!vk)
+        return 1;
+    const vk_ctx *ctx = vk->impl;
+    int failures = memcmp(&ctx->tuning.tile, &t, sizeof t) != 0;
+    printf("row %d: %s (%s)%s\n", row, spec, ctx->tuning.reason, failures ? ": not chosen" : "");
+    failures += run_cases(cpu, vk, conv_cases, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    failures += vkt_check_splits("conv2d 512ch 2x2", vkt_deep_conv);
+    failures += vkt_check_splits("conv_transpose2d 512ch", vkt_deep_convt);
+    failures += vkt_check_validation(vk);
+    eng_backend_free(vk);
+    return failures;
+}
+
+/* A refused override: no backend, and the reason names the problem. */
+static int refused(const char *spec, const char *expected)
+{
+    char err[512];
+    setenv("PIX2PIX_VK_TILE", spec, 1);
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    int ok = !vk && strstr(err, expected);
+    printf("%-4s PIX2PIX_VK_TILE=%s refused: %s\n", ok ? "ok" : "FAIL", spec,
+           vk ? "(accepted)" : err);
+    if (vk)
+        eng_backend_free(vk);
+    return !ok;
+}
+
+/* Norm statistics with the subgroup reduction (where the device has it) and without. */
+static int run_norms(eng_backend *cpu, int subgroup)
+{
+    unsetenv("PIX2PIX_VK_TILE");
+    if (subgroup)
+        unsetenv("PIX2PIX_VK_SUBGROUP");
+    else
+        setenv("PIX2PIX_VK_SUBGROUP", "0", 1);
+    eng_backend *vk = open_backend();
+    if (!vk)
+        return 1;
+    const vk_ctx *ctx = vk->impl;
+    int failures = !subgroup && ctx->tuning.subgroup_norm;
+    printf("norm statistics: %s reduction%s\n",
+           ctx->tuning.subgroup_norm ? "subgroup" : "shared-memory",
+           subgroup && !ctx->tuning.subgroup_norm ? " (no subgroup arithmetic on this device)" : "");
+    failures += run_cases(cpu, vk, norm_cases, (int)(sizeof norm_cases / sizeof norm_cases[0]));
+    failures += vkt_check_validation(vk);
+    eng_backend_free(vk);
+    return failures;
+}
+
+int main(void)
+{
+    int skip;
+    eng_backend *probe = vkt_open_vulkan(&skip);
+    if (!probe)
+        return skip ? VKT_SKIP : 1;
+    eng_backend_free(probe);
+    eng_backend *cpu = eng_cpu_backend_new(1);
+    int failures = 0;
+    for (int row = 0; row < vk_tuning_rows(); row++)
+        failures += run_row(cpu, row);
+    failures += refused("16x16:4x4", "TXxTY:TMxTN:BK");
+    failures += refused("16x16:4x4:16x", "TXxTY:TMxTN:BK");
+    failures += refused("16x16:8x8:256", "shared memory");
+    failures += refused("16x16:3x4:16", "multiple");
+    failures += run_norms(cpu, 1);
+    failures += run_norms(cpu, 0);
+    eng_backend_free(cpu);
+    printf("%s\n", failures ? "FAILED"
+                            : "every tile and both norm reductions match the CPU backend");
+    return failures != 0;
+}
