@@ -136,7 +136,7 @@ static int run_norms(eng_backend *cpu, int subgroup)
     int failures = !subgroup && ctx->tuning.subgroup_norm;
     printf("norm statistics: %s reduction%s\n",
            ctx->tuning.subgroup_norm ? "subgroup" : "shared-memory",
-           subgroup && !ctx->tuning.subgroup_norm ? " (no subgroup arithmetic on this device)" : "");
+           subgroup && !ctx->tuning.subgroup_norm ? " (no subgroup arithmetic here)" : "");
     failures += run_cases(cpu, vk, norm_cases, (int)(sizeof norm_cases / sizeof norm_cases[0]));
     failures += vkt_check_validation(vk);
     eng_backend_free(vk);
