@@ -1,5 +1,6 @@
 /* Lowering of conv2d and conv_transpose2d to conv_gemm.comp dispatches: forward, input
- * gradient, weight gradient (split over the depth when long) and bias gradient. */
+ * gradient and weight gradient (each split over its depth when long for few workgroups), and
+ * bias gradient. */
 #include <string.h>
 
 #include "engine/vulkan/vk_lower.h"
