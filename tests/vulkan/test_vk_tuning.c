@@ -1,8 +1,8 @@
-/* The per-device kernel table (engine/vulkan/vk_tuning.c) on whatever device is present: every
- * row's conv tile, forced with PIX2PIX_VK_TILE, equals the CPU backend (the deep shapes taking
- * the split-K path); malformed or oversized tiles are refused with the reason; norm statistics
- * equal the CPU with the subgroup reduction and with the shared-memory fallback
- * (PIX2PIX_VK_SUBGROUP=0). Under the validation layer. */
+/* The per-device kernel table (engine/vulkan/vk_tuning.c): its choice for made-up devices, and
+ * on whatever device is present: every row's conv tile, forced with PIX2PIX_VK_TILE, equals the
+ * CPU backend (the deep shapes taking the split-K path); malformed or oversized tiles are
+ * refused with the reason; norm statistics equal the CPU with the subgroup reduction and with
+ * the shared-memory fallback (PIX2PIX_VK_SUBGROUP=0). Under the validation layer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +143,40 @@ static int run_norms(eng_backend *cpu, int subgroup)
     return failures;
 }
 
+/* The table's choice for made-up devices: vendor, subgroup size, and a shared memory too
+ * small for the vendor's row falling back to the generic one. */
+static int table_choice(uint32_t vendor, int software, uint32_t subgroup, uint32_t shared,
+                        const char *expected)
+{
+    VkPhysicalDeviceLimits lim = {.maxComputeSharedMemorySize = shared,
+                                  .maxComputeWorkGroupInvocations = 1024,
+                                  .maxComputeWorkGroupSize = {1024, 1024, 64}};
+    vk_device_traits dev = {vendor, software, subgroup, 1, &lim};
+    vk_tuning t;
+    char err[256], tile[64] = "none";
+    int status = vk_tuning_choose(&dev, &t, err, sizeof err);
+    if (status == 0)
+        snprintf(tile, sizeof tile, "%ux%u:%ux%u:%u", t.tile.tx, t.tile.ty, t.tile.tm, t.tile.tn,
+                 t.tile.bk);
+    int ok = !strcmp(tile, expected);
+    printf("%-4s vendor 0x%04x%s subgroup %u, %u bytes shared: %s (%s)\n", ok ? "ok" : "FAIL",
+           vendor, software ? " (software)" : "", subgroup, shared, tile, status ? err : t.reason);
+    return !ok;
+}
+
+static int table_choices(void)
+{
+    unsetenv("PIX2PIX_VK_TILE");
+    return table_choice(0x10de, 0, 32, 49152, "16x16:8x4:16") +
+           table_choice(0x10de, 0, 32, 12000, "16x16:4x4:16") + /* 12544 bytes do not fit */
+           table_choice(0x1002, 0, 64, 65536, "16x16:4x4:32") +
+           table_choice(0x1002, 0, 32, 65536, "16x16:4x4:16") +
+           table_choice(0x8086, 0, 32, 65536, "16x8:4x4:16") +
+           table_choice(0x10005, 1, 8, 32768, "16x16:4x4:16") + /* lavapipe */
+           table_choice(0x13b5, 0, 16, 32768, "16x16:4x4:16") +
+           table_choice(0x13b5, 0, 16, 4096, "none");
+}
+
 int main(void)
 {
     int skip;
@@ -151,7 +185,7 @@ int main(void)
         return skip ? VKT_SKIP : 1;
     eng_backend_free(probe);
     eng_backend *cpu = eng_cpu_backend_new(1);
-    int failures = 0;
+    int failures = table_choices();
     for (int row = 0; row < vk_tuning_rows(); row++)
         failures += run_row(cpu, row);
     failures += refused("16x16:4x4", "TXxTY:TMxTN:BK");
