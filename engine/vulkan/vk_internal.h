@@ -157,6 +157,7 @@ typedef struct {
     uint32_t push[VK_PUSH_WORDS];
     uint32_t groups[3];
     float fill_value;           /* VK_STEP_FILL: regions[0] = value */
+    int family;                 /* the op family it times under (vk_profile.c) */
 } vk_step;
 
 /* Cuts: the recording is split before the Adam steps of each optimizer with a reducer, where
@@ -195,6 +196,8 @@ typedef struct {
     VkCommandBuffer *segments; /* one command buffer per part between cuts: ncuts + 1 */
     int nsegments;
     VkFence fence;
+    eng_counters counts;       /* of one run, submits aside (vk_record.c) */
+    struct vk_profile *profile; /* NULL unless profiling */
 } vk_recording;
 
 int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r);
@@ -213,5 +216,28 @@ typedef struct {
 int vk_reductions_new(const vk_steps *s, vk_reduction **out);
 void vk_reductions_free(vk_reduction *r, int n);
 int vk_reduce(vk_ctx *ctx, vk_memory *m, const vk_layout *l, const vk_reduction *r);
+
+/* ---- GPU time per op family (vk_profile.c) ------------------------------------------------
+ * With PIX2PIX_PROFILE set (not 0), timestamps between the groups of steps of one family
+ * (the dispatches of consecutive commands of one op and direction) give each family's GPU time;
+ * the table goes to stderr when the plan is freed. Independent dispatches overlap on a GPU, so
+ * a group's time is from the previous timestamp to the end of its last dispatch. */
+enum { VK_FAMILY_GRAD_FILL = 2 * ENG_OP_COUNT, VK_FAMILY_ADAM, VK_FAMILIES }; /* 2 op + bwd */
+typedef struct vk_profile vk_profile;
+/* *out: NULL unless profiling is asked for, or on a device without timestamps on its queue
+ * (after one line saying so). */
+int vk_profile_new(vk_ctx *ctx, const vk_steps *s, vk_profile **out);
+/* Before segment k's steps (nsteps of them) in cb: its queries' reset, the first timestamp. */
+void vk_profile_begin(vk_profile *pr, VkCommandBuffer cb, int k, int nsteps);
+/* A timestamp closing the group of steps (that many) of family since the previous one. */
+void vk_profile_mark(vk_profile *pr, VkCommandBuffer cb, int family, int steps);
+/* After segment k ran (its fence waited): adds its groups' times. */
+int vk_profile_collect(vk_ctx *ctx, vk_profile *pr, int k);
+void vk_profile_run_done(vk_profile *pr);
+/* Prints the table of per-run averages (when a run was timed) and frees. */
+void vk_profile_free(vk_ctx *ctx, vk_profile *pr);
+/* A family's steps and GPU milliseconds per run so far (0 and 0 before any run). */
+void vk_profile_family(const vk_profile *pr, int family, int *steps, double *ms);
+const char *vk_family_name(int family, char *buf, size_t len);
 
 #endif

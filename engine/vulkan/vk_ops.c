@@ -218,6 +218,7 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
 {
     const eng_step *s = &mp->steps[k];
     lw->scratch = lw->l->scratch[k];
+    int first = lw->steps->nsteps;
     switch (s->kind) {
     case ENG_STEP_FORWARD: forward(lw, s->node); break;
     case ENG_STEP_ZERO: fill(lw, vk_grad_of(lw, s->node), 0.0f); break;
@@ -232,6 +233,13 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
         break;
     case ENG_STEP_BUCKETS: break;
     }
+    if (lw->steps->nsteps == first) /* buckets, a leaf's forward: no steps */
+        return;
+    int family = s->kind == ENG_STEP_ZERO || s->kind == ENG_STEP_SEED ? VK_FAMILY_GRAD_FILL
+                 : s->kind == ENG_STEP_ADAM                           ? VK_FAMILY_ADAM
+                                          : 2 * (int)s->node->op + (s->kind == ENG_STEP_BACKWARD);
+    for (int i = first; i < lw->steps->nsteps; i++)
+        lw->steps->steps[i].family = family;
 }
 
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp)

@@ -121,21 +121,42 @@ static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int du
     vkUpdateDescriptorSets(ctx->device, 1, &write, 0, NULL);
 }
 
-/* Steps [from, to) into cb; *set counts the descriptor sets used so far. */
-static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
-                        const VkDescriptorSet *sets, int *set, hazards *h, VkCommandBuffer cb,
-                        int from, int to)
+/* With a profile: a timestamp where the steps' family changes. */
+static void profile_mark(vk_recording *r, VkCommandBuffer cb, const vk_steps *s, int i, int *group)
 {
+    if (!r->profile || i == *group)
+        return;
+    if (s->steps[i].family != s->steps[*group].family) {
+        vk_profile_mark(r->profile, cb, s->steps[*group].family, i - *group);
+        *group = i;
+    }
+}
+
+/* Steps [from, to) into cb as segment k; *set counts the descriptor sets used so far. */
+static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
+                        const VkDescriptorSet *sets, int *set, hazards *h, vk_recording *r,
+                        int k, int from, int to)
+{
+    VkCommandBuffer cb = r->segments[k];
+    if (r->profile)
+        vk_profile_begin(r->profile, cb, k, to - from);
     vk_full_barrier(cb);
+    r->counts.barriers += 2; /* this one and the closing one */
     h->n = 0;
+    int group = from;
     for (int i = from; i < to; i++) {
         const vk_step *st = &s->steps[i];
+        profile_mark(r, cb, s, i, &group);
         if (needs_barrier(h, m, st)) {
             barrier(cb);
+            r->counts.barriers++;
+            r->counts.barriers_dependent++;
             h->n = 0;
         }
         if (note_access(h, m, st))
             return ENG_ENOMEM;
+        r->counts.dispatches += st->kind == VK_STEP_DISPATCH;
+        r->counts.fills += st->kind == VK_STEP_FILL;
         if (st->kind == VK_STEP_FILL) {
             const vk_region *rg = &m->regions[st->regions[0]];
             uint32_t bits;
@@ -151,6 +172,8 @@ static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
                            sizeof st->push, st->push);
         vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
     }
+    if (r->profile && to > from) /* the last group ends with the segment */
+        vk_profile_mark(r->profile, cb, s->steps[group].family, to - group);
     vk_full_barrier(cb);
     return 0;
 }
@@ -174,6 +197,8 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
     int status = sets
                      ? 0
                      : eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
+    if (status == 0)
+        status = vk_profile_new(ctx, s, &r->profile);
     if (status == 0)
         status = allocate_sets(ctx, r, nsets, sets);
     for (int i = 0, set = 0; i < s->nsteps && status == 0; i++)
@@ -200,7 +225,7 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
             status = vk_fail(res, "vkBeginCommandBuffer");
             break;
         }
-        status = record_steps(ctx, m, s, sets, &set, &h, cb, k ? s->cuts[k - 1] : 0,
+        status = record_steps(ctx, m, s, sets, &set, &h, r, k, k ? s->cuts[k - 1] : 0,
                               k < s->ncuts ? s->cuts[k] : s->nsteps);
         if ((res = vkEndCommandBuffer(cb)) != VK_SUCCESS && status == 0)
             status = vk_fail(res, "vkEndCommandBuffer");
@@ -215,6 +240,8 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
 
 void vk_recording_free(vk_ctx *ctx, vk_recording *r)
 {
+    if (r->profile)
+        vk_profile_free(ctx, r->profile);
     if (r->fence)
         vkDestroyFence(ctx->device, r->fence, NULL);
     if (r->segments && r->segments[0])
