@@ -108,6 +108,8 @@ static int plan(eng_backend *be, eng_plan *p)
     if (status == 0)
         status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph, &vp->mp);
     if (status == 0)
+        status = vk_order_steps(&vp->steps, &vp->memory, vp->layout.dummy);
+    if (status == 0)
         status = vk_reductions_new(&vp->steps, &vp->reductions);
     if (status == 0)
         status = vk_record(ctx, &vp->memory, &vp->steps, vp->layout.dummy, &vp->recording);

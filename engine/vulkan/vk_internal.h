@@ -217,6 +217,25 @@ int vk_reductions_new(const vk_steps *s, vk_reduction **out);
 void vk_reductions_free(vk_reduction *r, int n);
 int vk_reduce(vk_ctx *ctx, vk_memory *m, const vk_layout *l, const vk_reduction *r);
 
+/* ---- step order (vk_order.c) ---------------------------------------------------------------
+ * Reorders the steps of each segment by dependency level (after allocation: it compares the
+ * regions' bytes), so that independent steps share the stretches between barriers. Both it and
+ * the recorder judge a step's accesses by vk_binding_access. */
+int vk_order_steps(vk_steps *s, const vk_memory *m, int dummy_region);
+/* The region binding i of a step accesses (-1: none) and *writes whether it writes it. A
+ * dispatch's unused bindings hold the dummy region, which norm_stats may write (its running
+ * statistics, in training mode only: synchronization validation goes by the shader's static
+ * accesses); a fill touches its region 0 only. */
+static inline int vk_binding_access(const vk_step *st, int i, int dummy, int *writes)
+{
+    if (st->regions[i] >= 0) {
+        *writes = st->writes >> i & 1;
+        return st->regions[i];
+    }
+    *writes = st->kernel == VK_KERNEL_NORM_STATS;
+    return st->kind == VK_STEP_DISPATCH ? dummy : -1;
+}
+
 /* ---- GPU time per op family (vk_profile.c) ------------------------------------------------
  * With PIX2PIX_PROFILE set (not 0), timestamps between the groups of steps of one family
  * (the dispatches of consecutive commands of one op and direction) give each family's GPU time;

@@ -31,6 +31,7 @@ typedef struct {
 typedef struct {
     access *list;
     int n, cap;
+    int dummy; /* the region unused bindings hold */
 } hazards;
 
 static int overlaps(const access *a, const vk_region *rg)
@@ -41,12 +42,11 @@ static int overlaps(const access *a, const vk_region *rg)
 static int needs_barrier(const hazards *h, const vk_memory *m, const vk_step *st)
 {
     for (int i = 0; i < VK_BINDINGS; i++) {
-        if (st->regions[i] < 0)
+        int writes, region = vk_binding_access(st, i, h->dummy, &writes);
+        if (region < 0)
             continue;
-        const vk_region *rg = &m->regions[st->regions[i]];
-        int writes = st->writes >> i & 1;
         for (int k = 0; k < h->n; k++)
-            if ((h->list[k].write || writes) && overlaps(&h->list[k], rg))
+            if ((h->list[k].write || writes) && overlaps(&h->list[k], &m->regions[region]))
                 return 1;
     }
     return 0;
@@ -55,7 +55,8 @@ static int needs_barrier(const hazards *h, const vk_memory *m, const vk_step *st
 static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
 {
     for (int i = 0; i < VK_BINDINGS; i++) {
-        if (st->regions[i] < 0)
+        int writes, region = vk_binding_access(st, i, h->dummy, &writes);
+        if (region < 0)
             continue;
         if (h->n == h->cap) {
             int cap = h->cap ? 2 * h->cap : 64;
@@ -65,9 +66,8 @@ static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
             h->list = grown;
             h->cap = cap;
         }
-        const vk_region *rg = &m->regions[st->regions[i]];
-        h->list[h->n++] = (access){rg->block, st->writes >> i & 1, rg->offset,
-                                   rg->offset + rg->size};
+        const vk_region *rg = &m->regions[region];
+        h->list[h->n++] = (access){rg->block, writes, rg->offset, rg->offset + rg->size};
     }
     return 0;
 }
@@ -193,7 +193,7 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
     }
     int nsets = ndispatch ? ndispatch : 1;
     VkDescriptorSet *sets = malloc((size_t)nsets * sizeof *sets);
-    hazards h = {0};
+    hazards h = {.dummy = dummy_region};
     int status = sets
                      ? 0
                      : eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
