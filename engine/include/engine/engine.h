@@ -22,8 +22,8 @@
  * status codes (ENG_*, or NULL for a constructor) with a message in eng_last_error(). Files and
  * devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their one-line reason in the
  * caller's err buffer instead. The engine prints nothing else: no program name, only the debug
- * output asked for in the environment (PIX2PIX_PROFILE, the CPU backend's per-op times;
- * PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
+ * output asked for in the environment (PIX2PIX_PROFILE, the per-op times: wall time on the CPU,
+ * GPU time on a Vulkan device; PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
  */
 #ifndef ENGINE_ENGINE_H
 #define ENGINE_ENGINE_H
