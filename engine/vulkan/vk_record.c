@@ -2,7 +2,9 @@
  * descriptor set per dispatch and a pipeline barrier only where a step touches memory that an
  * earlier step, not yet behind a barrier, wrote (read-after-write, write-after-write) or read
  * (write-after-read): with aliased regions, a reused buffer's new tensor must wait for the
- * last reads of the old one. */
+ * last reads of the old one. The steps come ordered by dependency level (vk_order.c), so one
+ * barrier covers every independent step before it; the counts and, when profiling, the
+ * timestamps between op families (vk_profile.c) are recorded with them. */
 #include <stdlib.h>
 #include <string.h>
 
