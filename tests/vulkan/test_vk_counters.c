@@ -2,8 +2,9 @@
  * hand: two independent convolutions then their sum need a barrier before the add only (the
  * convolutions none between them), a chain of two element-wise ops one between them; each
  * recording opens and closes with a full barrier and is submitted once per run. The CPU
- * backend counts its commands. With PIX2PIX_PROFILE=1 the GPU time profile covers the ops of
- * the graph with non-negative times. Under the validation layer (synchronization included). */
+ * backend counts its commands; a data-parallel optimizer's gradients add the host's copies.
+ * With PIX2PIX_PROFILE=1 the GPU time profile covers the ops of the graph with non-negative
+ * times. Under the validation layer (synchronization included). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,6 +57,41 @@ static int check_counts(const char *name, eng_graph *g, eng_backend *be, eng_cou
     printf("%-10s on %s: %d dispatches, %d barriers (%d dependent), %d submits\n", name,
            eng_backend_name(be), c.dispatches, c.barriers, c.barriers_dependent, c.submits);
     eng_plan_free(p);
+    return fails;
+}
+
+static int pass_start(void *ctx, int bucket, float *const *grads, const size_t *counts, int n)
+{
+    (void)ctx, (void)bucket, (void)grads, (void)counts, (void)n;
+    return 0;
+}
+static int pass_progress(void *ctx) { return (void)ctx, 0; }
+static int pass_finish(void *ctx, int bucket) { return (void)ctx, (void)bucket, 0; }
+
+/* An optimizer with a reducer: the run is cut before its update, its one gradient goes to the
+ * host and back (one submission each way: it fits the staging buffer), so 2 + 2 submits. */
+static int check_reducer_submits(eng_backend *vk)
+{
+    static const eng_reducer pass = {NULL, 1 << 20, pass_start, pass_progress, pass_finish};
+    eng_graph *g = eng_graph_new();
+    eng_node *x = eng_input4(g, "x", 1, 3, 8, 8), *w = eng_param4(g, "w", 4, 3, 3, 3);
+    eng_node *loss = eng_sum(g, eng_conv2d(g, x, w, NULL, 1, 1));
+    eng_forward(g, loss);
+    eng_backward(g, loss, &w, 1);
+    eng_adam *opt = eng_adam_new(g, &w, 1, 1e-3f, 0.9f, 0.999f, 1e-8f);
+    eng_adam_set_reducer(opt, &pass);
+    eng_adam_step(g, opt);
+    eng_plan *p = eng_plan_new(g, vk);
+    int fails = !p;
+    if (p) {
+        eng_counters c;
+        eng_plan_counters(p, &c);
+        fails += eng_plan_run(p) != 0;
+        fails += expect("submits with a reducer", c.submits, 4);
+        printf("reducer    on %s: %d submits\n", eng_backend_name(vk), c.submits);
+        eng_plan_free(p);
+    }
+    eng_graph_free(g);
     return fails;
 }
 
@@ -114,6 +150,7 @@ int main(void)
     int fails = check_counts("two convs", g1, vk, (eng_counters){3, 0, 3, 1, 1});
     fails += check_counts("chain", g2, vk, (eng_counters){2, 0, 3, 1, 1});
     fails += check_counts("two convs", g3, cpu, (eng_counters){3, 0, 0, 0, 0});
+    fails += check_reducer_submits(vk);
     fails += check_profile(vk);
     fails += vkt_check_validation(vk);
     eng_graph_free(g1);
