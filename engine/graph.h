@@ -121,6 +121,8 @@ struct eng_backend {
      * eng_plan_estimate refuse a graph with a node it does not, naming it, before allocating
      * anything. NULL: every node. */
     int (*supports)(eng_backend *be, const eng_node *n);
+    /* eng_plan_counters of p; NULL: the schedule's commands as dispatches, nothing else. */
+    void (*counters)(const eng_plan *p, eng_counters *c);
 };
 
 struct eng_plan {

@@ -92,6 +92,13 @@ size_t eng_plan_bytes(const eng_plan *p)
     return p->bytes;
 }
 
+void eng_plan_counters(const eng_plan *p, eng_counters *c)
+{
+    *c = (eng_counters){.dispatches = p->graph->ncmds};
+    if (p->backend->counters)
+        p->backend->counters(p, c);
+}
+
 void eng_backend_free(eng_backend *be)
 {
     if (be)

@@ -3,7 +3,8 @@
 # pix2pix bench (unet_256 + basic D at 256x256, batch 1 and 8, fp32 and fp16, inference and a
 # training step) and a full-resolution 1024x1024 translate, each with its achieved GFLOP/s and
 # the fraction of the device's peak FMA rate (measured by `pix2pix devices --peak`), and the
-# memory its plan holds. Meant to finish well within 8 minutes on a GPU.
+# memory its plan holds, and a training step's dispatches, barriers and submissions. Meant to
+# finish well within 8 minutes on a GPU.
 #
 # usage: tools/gpu_check.sh [--smoke] [--device vulkan:N] [--build-dir DIR] [--no-build]
 #   --smoke       the same steps at small sizes (unet_128, 128x128, ngf 4, batch 1 and 2), in
@@ -71,7 +72,9 @@ has_precision=0
 "$p2p" bench --help 2>&1 | grep -q -- '--precision' && has_precision=1
 
 rows=()
-row() { rows+=("$(printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %s' "$@")"); }
+# columns: run, precision, batch, ms, GFLOP/s, of peak, plan MiB, dispatches/barriers/submits
+# of a training step (eng_plan_counters), note
+row() { rows+=("$(printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %14s | %s' "$@")"); }
 ratio() { # GFLOP/s and % of peak from GFLOP/s and the peak in TFLOP/s
     awk -v g="$1" -v p="$2" 'BEGIN { printf "%.1f %s", g, (p > 0 ? sprintf("%.1f%%", g / p / 10) : "n/a") }'
 }
@@ -80,7 +83,7 @@ for batch in $batches; do
         peak_now=$peak32
         [ $precision = fp16 ] && peak_now=$peak16
         if [ $precision = fp16 ] && [ $has_precision = 0 ]; then
-            row "inference, training step" fp16 "$batch" "-" "-" "-" "-" "not in this build |"
+            row "inference, training step" fp16 "$batch" "-" "-" "-" "-" "-" "not in this build |"
             continue
         fi
         extra=""
@@ -90,7 +93,7 @@ for batch in $batches; do
         # shellcheck disable=SC2086
         if ! "$p2p" bench --device "$device" $net --size $size --batch-size "$batch" $iters \
             $extra --json >"$out" 2>&1; then
-            row "inference, training step" $precision "$batch" "failed" "-" "-" "-" "|"
+            row "inference, training step" $precision "$batch" "failed" "-" "-" "-" "-" "|"
             tail -n 5 "$out" >&2
             failed=1
             continue
@@ -102,9 +105,12 @@ for batch in $batches; do
             mib=$(field "plan_mib_${kind%_*}" "$out")
             [ $kind = train_step ] && mib=$(field plan_mib_train "$out")
             read -r rate frac <<<"$(ratio "${gflops:-0}" "${peak_now:-0}")"
-            label="inference (eval)"
-            [ $kind = train_step ] && label="training step"
-            row "$label" $precision "$batch" "${ms:-?}" "$rate" "$frac" "${mib:-n/a}" "|"
+            label="inference (eval)" counts="-"
+            if [ $kind = train_step ]; then
+                label="training step"
+                counts="$(field dispatches "$out")/$(field barriers "$out")/$(field submits "$out")"
+            fi
+            row "$label" $precision "$batch" "${ms:-?}" "$rate" "$frac" "${mib:-n/a}" "$counts" "|"
         done
     done
 done
@@ -136,14 +142,14 @@ PY
             --output "$work/out" --full-res --eval --device "$device" --verbose \
             >"$work/translate.log" 2>&1; then
         secs=$(sed -n 's/.* in \([0-9.]*\) s.*/\1/p' "$work/translate.log" | tail -1)
-        row "$full_row" fp32 1 "${secs:+$(awk -v s="$secs" 'BEGIN{printf "%.1f", s * 1000}')}" "-" "-" "-" "|"
+        row "$full_row" fp32 1 "${secs:+$(awk -v s="$secs" 'BEGIN{printf "%.1f", s * 1000}')}" "-" "-" "-" "-" "|"
     else
-        row "$full_row" fp32 1 "failed" "-" "-" "-" "|"
+        row "$full_row" fp32 1 "failed" "-" "-" "-" "-" "|"
         tail -n 5 "$work/train.log" "$work/translate.log" >&2
         failed=1
     fi
 else
-    row "$full_row" fp32 1 "-" "-" "-" "-" "no python3 |"
+    row "$full_row" fp32 1 "-" "-" "-" "-" "-" "no python3 |"
 fi
 
 echo
@@ -152,9 +158,9 @@ echo "peak FMA: fp32 ${peak32:-not measured} TFLOP/s, fp16 ${peak16:-not measure
 echo "Vulkan tests: ${tests_line:-not run}"
 [ $smoke = 1 ] && echo "(smoke sizes: $net, ${size}x$size)"
 echo
-printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %s\n' run prec batch ms GFLOP/s "of peak" \
-    "plan MiB" "note |"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------ ------- ------- ------------ \
-    ---------- ----------- ----------- ------
+printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %14s | %s\n' run prec batch ms GFLOP/s \
+    "of peak" "plan MiB" "disp/barr/subm" "note |"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------ ------- ------- \
+    ------------ ---------- ----------- ----------- ---------------- ------
 printf '%s\n' "${rows[@]}"
 exit $failed

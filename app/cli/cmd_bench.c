@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *device, *netG, *netD, *norm;
-    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule;
+    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule, profile;
 } bench_opts;
 
 typedef struct {
@@ -26,6 +26,7 @@ typedef struct {
     double gflop;       /* convolution work of one run */
     double peak_mib;    /* resident high-water mark during the phase */
     double plan_mib;    /* the plan's buffers (eng_plan_bytes) */
+    eng_counters counts; /* dispatches, barriers, submits of one run (eng_plan_counters) */
 } phase_result;
 
 static double now_ms(void)
@@ -150,6 +151,7 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
         j.y = malloc(eng_node_numel(j.out) * sizeof *j.y);
         if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
             r->plan_mib = (double)eng_plan_bytes(j.plan) / 1048576.0;
+            eng_plan_counters(j.plan, &r->counts);
             fill_uniform(j.x, eng_node_numel(j.in), 7);
             status = time_runs(o, infer_step, &j, r);
         }
@@ -205,6 +207,7 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     j.b = malloc(nb * sizeof *j.b);
     int status = -1;
     r->plan_mib = (double)eng_plan_bytes(j.t.plan) / 1048576.0;
+    eng_plan_counters(j.t.plan, &r->counts);
     if (j.a && j.b) {
         fill_uniform(j.a, na, 11);
         fill_uniform(j.b, nb, 13);
@@ -225,6 +228,10 @@ static void print_phase(const char *what, const phase_result *r)
     printf("%-24s %8.1f ms (min %.1f, CPU %.1f)  %5.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB"
            "  plan %7.1f MiB\n", what, r->ms, r->min_ms, r->cpu_ms, r->gflop,
            r->gflop / (r->ms / 1e3), r->peak_mib, r->plan_mib);
+    const eng_counters *c = &r->counts;
+    printf("%-24s %d dispatches, %d fills, %d barriers (%d between dependent steps), "
+           "%d submits per run\n", "", c->dispatches, c->fills, c->barriers,
+           c->barriers_dependent, c->submits);
 }
 
 int cmd_benchmark(int argc, char **argv)
@@ -247,6 +254,8 @@ int cmd_benchmark(int argc, char **argv)
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
         {"json", CLI_FLAG, &o.json, "end with one JSON line of the results"},
         {"schedule", CLI_FLAG, &o.schedule, "print each plan's steps to stderr (ENG_SCHEDULE=1)"},
+        {"profile", CLI_FLAG, &o.profile,
+         "print each plan's time per op to stderr (PIX2PIX_PROFILE=1; GPU timestamps on Vulkan)"},
     };
     const cli_spec spec = {"bench", "pix2pix bench [OPTIONS]",
                            "Times generator inference and one training step on random data.",
@@ -258,6 +267,8 @@ int cmd_benchmark(int argc, char **argv)
         return 2;
     if (o.schedule)
         setenv("ENG_SCHEDULE", "1", 1);
+    if (o.profile)
+        setenv("PIX2PIX_PROFILE", "1", 1);
 
     gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
     disc_config dc = {.input_nc = 6, .ndf = o.ndf};
@@ -295,10 +306,16 @@ int cmd_benchmark(int argc, char **argv)
         printf("{\"device\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
                "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
                "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
-               "\"train_step_cpu_ms\": %.2f, \"plan_mib_infer\": %.1f, \"plan_mib_train\": %.1f}\n",
+               "\"train_step_cpu_ms\": %.2f, \"plan_mib_infer\": %.1f, \"plan_mib_train\": %.1f, "
+               "\"dispatches\": %d, \"fills\": %d, \"barriers\": %d, \"barriers_dependent\": %d, "
+               "\"submits\": %d, \"infer_dispatches\": %d, \"infer_barriers\": %d, "
+               "\"infer_submits\": %d}\n",
                o.device, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
                train.gflop / (train.ms / 1e3), train.peak_mib,
                infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
-               train.cpu_ms, infer.plan_mib, train.plan_mib);
+               train.cpu_ms, infer.plan_mib, train.plan_mib, train.counts.dispatches,
+               train.counts.fills, train.counts.barriers, train.counts.barriers_dependent,
+               train.counts.submits, infer.counts.dispatches, infer.counts.barriers,
+               infer.counts.submits);
     return 0;
 }

@@ -108,6 +108,8 @@ static int plan(eng_backend *be, eng_plan *p)
     if (status == 0)
         status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph, &vp->mp);
     if (status == 0)
+        status = vk_order_steps(&vp->steps, &vp->memory, vp->layout.dummy);
+    if (status == 0)
         status = vk_reductions_new(&vp->steps, &vp->reductions);
     if (status == 0)
         status = vk_record(ctx, &vp->memory, &vp->steps, vp->layout.dummy, &vp->recording);
@@ -145,12 +147,37 @@ static int run(eng_plan *p)
     vk_plan *vp = p->impl;
     write_run_params(p, vp);
     int status = 0;
+    vk_profile *profile = vp->recording.profile;
     for (int k = 0; k < vp->recording.nsegments && !status; k++) {
         status = vk_submit_segment(ctx_of(p), &vp->recording, k);
+        if (!status && profile)
+            status = vk_profile_collect(ctx_of(p), profile, k);
         if (!status && k < vp->steps.ncuts)
             status = vk_reduce(ctx_of(p), &vp->memory, &vp->layout, &vp->reductions[k]);
     }
+    if (!status && profile)
+        vk_profile_run_done(profile);
     return status;
+}
+
+/* The submissions of a transfer of region's bytes through the staging buffer. */
+static int transfer_submits(const vk_memory *m, int region)
+{
+    VkDeviceSize size = m->regions[region].size;
+    return (int)((size + m->staging_size - 1) / m->staging_size);
+}
+
+/* The recording's, and per cut the reducer's copies out and back (vk_reduce). */
+static void counters(const eng_plan *p, eng_counters *c)
+{
+    const vk_plan *vp = p->impl;
+    *c = vp->recording.counts;
+    c->submits = vp->recording.nsegments;
+    for (int k = 0; k < vp->steps.ncuts; k++) {
+        const eng_adam *opt = vp->steps.cut_opts[k];
+        for (int i = 0; i < opt->nparams; i++)
+            c->submits += 2 * transfer_submits(&vp->memory, vp->layout.grad[opt->params[i]->id]);
+    }
 }
 
 /* Values in the shared region are another tensor's between uses: not for the host. */
@@ -232,6 +259,7 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
         .destroy = destroy,
         .memory_budget = memory_budget,
         .supports = supports,
+        .counters = counters,
     };
     return be;
 }
@@ -239,4 +267,9 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
 int eng_vulkan_validation_errors(const eng_backend *be)
 {
     return ((const vk_ctx *)be->impl)->validation_errors;
+}
+
+const struct vk_profile *eng_vulkan_plan_profile(const eng_plan *p)
+{
+    return ((const vk_plan *)p->impl)->recording.profile;
 }

@@ -156,6 +156,7 @@ typedef struct {
     uint32_t push[VK_PUSH_WORDS];
     uint32_t groups[3];
     float fill_value;           /* VK_STEP_FILL: regions[0] = value */
+    int family;                 /* the op family it times under (vk_profile.c) */
 } vk_step;
 
 /* Cuts: the recording is split before the Adam steps of each optimizer with a reducer, where
@@ -194,6 +195,8 @@ typedef struct {
     VkCommandBuffer *segments; /* one command buffer per part between cuts: ncuts + 1 */
     int nsegments;
     VkFence fence;
+    eng_counters counts;       /* of one run, submits aside (vk_record.c) */
+    struct vk_profile *profile; /* NULL unless profiling */
 } vk_recording;
 
 int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r);
@@ -212,5 +215,47 @@ typedef struct {
 int vk_reductions_new(const vk_steps *s, vk_reduction **out);
 void vk_reductions_free(vk_reduction *r, int n);
 int vk_reduce(vk_ctx *ctx, vk_memory *m, const vk_layout *l, const vk_reduction *r);
+
+/* ---- step order (vk_order.c) ---------------------------------------------------------------
+ * Reorders the steps of each segment by dependency level (after allocation: it compares the
+ * regions' bytes), so that independent steps share the stretches between barriers. Both it and
+ * the recorder judge a step's accesses by vk_binding_access. */
+int vk_order_steps(vk_steps *s, const vk_memory *m, int dummy_region);
+/* The region binding i of a step accesses (-1: none) and *writes whether it writes it. A
+ * dispatch's unused bindings hold the dummy region, which norm_stats may write (its running
+ * statistics, in training mode only: synchronization validation goes by the shader's static
+ * accesses); a fill touches its region 0 only. */
+static inline int vk_binding_access(const vk_step *st, int i, int dummy, int *writes)
+{
+    if (st->regions[i] >= 0) {
+        *writes = st->writes >> i & 1;
+        return st->regions[i];
+    }
+    *writes = st->kernel == VK_KERNEL_NORM_STATS;
+    return st->kind == VK_STEP_DISPATCH ? dummy : -1;
+}
+
+/* ---- GPU time per op family (vk_profile.c) ------------------------------------------------
+ * With PIX2PIX_PROFILE set (not 0), timestamps between the groups of steps of one family
+ * (the dispatches of consecutive commands of one op and direction) give each family's GPU time;
+ * the table goes to stderr when the plan is freed. Independent dispatches overlap on a GPU, so
+ * a group's time is from the previous timestamp to the end of its last dispatch. */
+enum { VK_FAMILY_GRAD_FILL = 2 * ENG_OP_COUNT, VK_FAMILY_ADAM, VK_FAMILIES }; /* 2 op + bwd */
+typedef struct vk_profile vk_profile;
+/* *out: NULL unless profiling is asked for, or on a device without timestamps on its queue
+ * (after one line saying so). */
+int vk_profile_new(vk_ctx *ctx, const vk_steps *s, vk_profile **out);
+/* Before segment k's steps (nsteps of them) in cb: its queries' reset, the first timestamp. */
+void vk_profile_begin(vk_profile *pr, VkCommandBuffer cb, int k, int nsteps);
+/* A timestamp closing the group of steps (that many) of family since the previous one. */
+void vk_profile_mark(vk_profile *pr, VkCommandBuffer cb, int family, int steps);
+/* After segment k ran (its fence waited): adds its groups' times. */
+int vk_profile_collect(vk_ctx *ctx, vk_profile *pr, int k);
+void vk_profile_run_done(vk_profile *pr);
+/* Prints the table of per-run averages (when a run was timed) and frees. */
+void vk_profile_free(vk_ctx *ctx, vk_profile *pr);
+/* A family's steps and GPU milliseconds per run so far (0 and 0 before any run). */
+void vk_profile_family(const vk_profile *pr, int family, int *steps, double *ms);
+const char *vk_family_name(int family, char *buf, size_t len);
 
 #endif

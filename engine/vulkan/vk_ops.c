@@ -209,6 +209,20 @@ static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
     st->groups[0] = vk_grid_groups(p->numel);
 }
 
+/* The op family a plan step's dispatches are timed under (vk_profile.c). */
+static int step_family(const eng_step *s)
+{
+    switch (s->kind) {
+    case ENG_STEP_ZERO:
+    case ENG_STEP_SEED: return VK_FAMILY_GRAD_FILL;
+    case ENG_STEP_ADAM: return VK_FAMILY_ADAM;
+    case ENG_STEP_FORWARD:
+    case ENG_STEP_BACKWARD:
+    case ENG_STEP_BUCKETS: break;
+    }
+    return 2 * (int)s->node->op + (s->kind == ENG_STEP_BACKWARD);
+}
+
 /* Plan step k. An optimizer with a reducer has all its updates at its ADAM command: a cut
  * comes before the first (the host reduces the whole optimizer there, see vk_reduce.c; the
  * plan's buckets are for host-memory backends). */
@@ -216,6 +230,7 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
 {
     const eng_step *s = &mp->steps[k];
     lw->scratch = lw->l->scratch[k];
+    int first = lw->steps->nsteps;
     switch (s->kind) {
     case ENG_STEP_FORWARD: forward(lw, s->node); break;
     case ENG_STEP_ZERO: fill(lw, vk_grad_of(lw, s->node), 0.0f); break;
@@ -230,6 +245,8 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
         break;
     case ENG_STEP_BUCKETS: break;
     }
+    for (int i = first; i < lw->steps->nsteps; i++)
+        lw->steps->steps[i].family = step_family(s);
 }
 
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp)

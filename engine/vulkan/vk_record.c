@@ -2,7 +2,9 @@
  * descriptor set per dispatch and a pipeline barrier only where a step touches memory that an
  * earlier step, not yet behind a barrier, wrote (read-after-write, write-after-write) or read
  * (write-after-read): with aliased regions, a reused buffer's new tensor must wait for the
- * last reads of the old one. */
+ * last reads of the old one. The steps come ordered by dependency level (vk_order.c), so one
+ * barrier covers every independent step before it; the counts and, when profiling, the
+ * timestamps between op families (vk_profile.c) are recorded with them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,7 @@ typedef struct {
 typedef struct {
     access *list;
     int n, cap;
+    int dummy; /* the region unused bindings hold */
 } hazards;
 
 static int overlaps(const access *a, const vk_region *rg)
@@ -41,12 +44,11 @@ static int overlaps(const access *a, const vk_region *rg)
 static int needs_barrier(const hazards *h, const vk_memory *m, const vk_step *st)
 {
     for (int i = 0; i < VK_BINDINGS; i++) {
-        if (st->regions[i] < 0)
+        int writes, region = vk_binding_access(st, i, h->dummy, &writes);
+        if (region < 0)
             continue;
-        const vk_region *rg = &m->regions[st->regions[i]];
-        int writes = st->writes >> i & 1;
         for (int k = 0; k < h->n; k++)
-            if ((h->list[k].write || writes) && overlaps(&h->list[k], rg))
+            if ((h->list[k].write || writes) && overlaps(&h->list[k], &m->regions[region]))
                 return 1;
     }
     return 0;
@@ -55,7 +57,8 @@ static int needs_barrier(const hazards *h, const vk_memory *m, const vk_step *st
 static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
 {
     for (int i = 0; i < VK_BINDINGS; i++) {
-        if (st->regions[i] < 0)
+        int writes, region = vk_binding_access(st, i, h->dummy, &writes);
+        if (region < 0)
             continue;
         if (h->n == h->cap) {
             int cap = h->cap ? 2 * h->cap : 64;
@@ -65,9 +68,8 @@ static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
             h->list = grown;
             h->cap = cap;
         }
-        const vk_region *rg = &m->regions[st->regions[i]];
-        h->list[h->n++] = (access){rg->block, st->writes >> i & 1, rg->offset,
-                                   rg->offset + rg->size};
+        const vk_region *rg = &m->regions[region];
+        h->list[h->n++] = (access){rg->block, writes, rg->offset, rg->offset + rg->size};
     }
     return 0;
 }
@@ -121,21 +123,42 @@ static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int du
     vkUpdateDescriptorSets(ctx->device, 1, &write, 0, NULL);
 }
 
-/* Steps [from, to) into cb; *set counts the descriptor sets used so far. */
-static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
-                        const VkDescriptorSet *sets, int *set, hazards *h, VkCommandBuffer cb,
-                        int from, int to)
+/* With a profile: a timestamp where the steps' family changes. */
+static void profile_mark(vk_recording *r, VkCommandBuffer cb, const vk_steps *s, int i, int *group)
 {
+    if (!r->profile || i == *group)
+        return;
+    if (s->steps[i].family != s->steps[*group].family) {
+        vk_profile_mark(r->profile, cb, s->steps[*group].family, i - *group);
+        *group = i;
+    }
+}
+
+/* Steps [from, to) into cb as segment k; *set counts the descriptor sets used so far. */
+static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
+                        const VkDescriptorSet *sets, int *set, hazards *h, vk_recording *r,
+                        int k, int from, int to)
+{
+    VkCommandBuffer cb = r->segments[k];
+    if (r->profile)
+        vk_profile_begin(r->profile, cb, k, to - from);
     vk_full_barrier(cb);
+    r->counts.barriers += 2; /* this one and the closing one */
     h->n = 0;
+    int group = from;
     for (int i = from; i < to; i++) {
         const vk_step *st = &s->steps[i];
+        profile_mark(r, cb, s, i, &group);
         if (needs_barrier(h, m, st)) {
             barrier(cb);
+            r->counts.barriers++;
+            r->counts.barriers_dependent++;
             h->n = 0;
         }
         if (note_access(h, m, st))
             return ENG_ENOMEM;
+        r->counts.dispatches += st->kind == VK_STEP_DISPATCH;
+        r->counts.fills += st->kind == VK_STEP_FILL;
         if (st->kind == VK_STEP_FILL) {
             const vk_region *rg = &m->regions[st->regions[0]];
             uint32_t bits;
@@ -151,6 +174,8 @@ static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
                            sizeof st->push, st->push);
         vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
     }
+    if (r->profile && to > from) /* the last group ends with the segment */
+        vk_profile_mark(r->profile, cb, s->steps[group].family, to - group);
     vk_full_barrier(cb);
     return 0;
 }
@@ -170,10 +195,12 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
     }
     int nsets = ndispatch ? ndispatch : 1;
     VkDescriptorSet *sets = malloc((size_t)nsets * sizeof *sets);
-    hazards h = {0};
+    hazards h = {.dummy = dummy_region};
     int status = sets
                      ? 0
                      : eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
+    if (status == 0)
+        status = vk_profile_new(ctx, s, &r->profile);
     if (status == 0)
         status = allocate_sets(ctx, r, nsets, sets);
     for (int i = 0, set = 0; i < s->nsteps && status == 0; i++)
@@ -200,7 +227,7 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
             status = vk_fail(res, "vkBeginCommandBuffer");
             break;
         }
-        status = record_steps(ctx, m, s, sets, &set, &h, cb, k ? s->cuts[k - 1] : 0,
+        status = record_steps(ctx, m, s, sets, &set, &h, r, k, k ? s->cuts[k - 1] : 0,
                               k < s->ncuts ? s->cuts[k] : s->nsteps);
         if ((res = vkEndCommandBuffer(cb)) != VK_SUCCESS && status == 0)
             status = vk_fail(res, "vkEndCommandBuffer");
@@ -215,6 +242,8 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
 
 void vk_recording_free(vk_ctx *ctx, vk_recording *r)
 {
+    if (r->profile)
+        vk_profile_free(ctx, r->profile);
     if (r->fence)
         vkDestroyFence(ctx->device, r->fence, NULL);
     if (r->segments && r->segments[0])

@@ -24,4 +24,8 @@ int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flo
 /* Validation errors reported so far by the layer (0 when validation is off). */
 int eng_vulkan_validation_errors(const eng_backend *be);
 
+/* The GPU time profile of a Vulkan plan (vk_internal.h), NULL unless it has one. */
+struct vk_profile;
+const struct vk_profile *eng_vulkan_plan_profile(const eng_plan *p);
+
 #endif

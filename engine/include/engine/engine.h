@@ -22,8 +22,8 @@
  * status codes (ENG_*, or NULL for a constructor) with a message in eng_last_error(). Files and
  * devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their one-line reason in the
  * caller's err buffer instead. The engine prints nothing else: no program name, only the debug
- * output asked for in the environment (PIX2PIX_PROFILE, the CPU backend's per-op times;
- * PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
+ * output asked for in the environment (PIX2PIX_PROFILE, the per-op times: wall time on the CPU,
+ * GPU time on a Vulkan device; PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
  */
 #ifndef ENGINE_ENGINE_H
 #define ENGINE_ENGINE_H
@@ -184,6 +184,19 @@ size_t eng_plan_bytes(const eng_plan *p);
  * larger than memory succeeds and the process is killed later: this lets a caller refuse such a
  * plan first. Returns 0 or a negative status. */
 int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes);
+
+/* What one eng_plan_run does on the device, fixed when the plan is made. On a Vulkan plan:
+ * dispatches and fills are the commands of the recorded schedule; barriers the pipeline
+ * barriers in it, of which barriers_dependent are placed by dependency tracking between steps
+ * (a later step touching memory an earlier one not yet behind a barrier wrote, or writing
+ * memory it read; one barrier covers every such pair at that point) and the rest open and
+ * close each submission; submits the queue submissions (one per run, more where a data-parallel
+ * optimizer's gradients go through the host between two: each copy is one). On the CPU
+ * backend: dispatches are the schedule's commands, the rest 0. */
+typedef struct {
+    int dispatches, fills, barriers, barriers_dependent, submits;
+} eng_counters;
+void eng_plan_counters(const eng_plan *p, eng_counters *c);
 
 /* ---- reading nodes and optimizers (accessors.c) ------------------------------------------- */
 /* A leaf's name ("" for op outputs), its shape (ndim dims) and its count of elements. */
