@@ -143,7 +143,8 @@ static int translate_all(const translate_opts *o, const translate_list *l)
     translate_options base = {.full_res = o->full_res || strcmp(o->tile, "auto"),
                               .tile = parse_tile(o->tile), .overlap = o->overlap,
                               .stats_passes = o->stats_passes, .keep = 1,
-                              .depth = o->bit_depth, .verbose = o->verbose};
+                              .depth = o->bit_depth, .verbose = o->verbose,
+                              .tile_progress = !o->quiet && l->n == 1 && dist_size() == 1};
     if (nb < 0 || open_workers(o, &base, be, nb, gens, w)) {
         while (nb > 0)
             eng_backend_free(be[--nb]);

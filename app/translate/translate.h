@@ -19,6 +19,7 @@ typedef struct {
     int depth;          /* bits per sample of the result: 8 (also 0) or 16 */
     double budget_share; /* of the backend's memory budget this translation may take (0: all) */
     int verbose;        /* the tiling of each image on stderr */
+    int tile_progress;  /* a progress line over the tiles (for a run of one image) */
 } translate_options;
 
 /* The output has the input's size. in: 1 to 4 channels (alpha composited on white for the

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/common/progress.h"
 #include "app/common/tensor_image.h"
 #include "app/translate/tiles.h"
 #include "app/translate/translate.h"
@@ -33,13 +34,17 @@ typedef struct {
     int cin, cout;
     float *x, *y;     /* one tile's input and output */
     float *band;      /* cout planes of ay.size rows x the image's width, from a tile row's top */
+    progress prog;    /* over every tile of every pass */
+    char phase[48];   /* the progress line's label */
 } tiler;
 
 static int run_tile(tiler *t, const tile_axis *ax, const tile_axis *ay, int i, int j,
                     const norm_stats *use, norm_stats *seen, char *err, size_t errlen)
 {
     image_region_to_tensor(t->in, t->cin, ax->origin[i], ay->origin[j], ax->size, ay->size, t->x);
-    return generator_run_stats(t->r, t->x, ay->size, ax->size, use, seen, t->y, err, errlen);
+    int rc = generator_run_stats(t->r, t->x, ay->size, ax->size, use, seen, t->y, err, errlen);
+    progress_add(&t->prog, 1, t->phase, (long)j * ax->n + i + 1, (long)ax->n * ay->n, NULL);
+    return rc;
 }
 
 /* Adds tile (i, j)'s output, weighted, to the band (which starts at the tile's row). */
@@ -75,6 +80,7 @@ static void flush_band(tiler *t, int done, int y0, image *out)
 static int final_pass(tiler *t, const norm_stats *use, image *out, char *err, size_t errlen)
 {
     memset(t->band, 0, sizeof *t->band * (size_t)t->cout * t->ay.size * t->in->width);
+    snprintf(t->phase, sizeof t->phase, "tiles");
     for (int j = 0; j < t->ay.n; j++) {
         for (int i = 0; i < t->ax.n; i++) {
             if (run_tile(t, &t->ax, &t->ay, i, j, use, NULL, err, errlen))
@@ -109,8 +115,10 @@ static int run_with_stats(tiler *t, int passes, image *out, char *err, size_t er
     if (generator_stats_init(t->r, &seen)) {
         snprintf(err, errlen, "out of memory");
     } else {
+        snprintf(t->phase, sizeof t->phase, "statistics 1/%d", passes + 1);
         rc = gather_pass(t, NULL, &est, err, errlen);
         for (int k = 0; k < passes && !rc; k++) {
+            snprintf(t->phase, sizeof t->phase, "statistics %d/%d", k + 2, passes + 1);
             norm_stats_clear(&seen);
             rc = gather_pass(t, &est, &seen, err, errlen);
             norm_stats_copy_layers(&est, &seen, k + 2);
@@ -154,8 +162,13 @@ int translate_tiled(generator *r, const image *in, const translate_options *o, i
                 o->stats_passes, o->stats_passes == 1 ? "" : "es");
     if (o->verbose)
         fprintf(stderr, "\n");
+    long tiles = (long)t.ax.n * t.ay.n;
+    if (stats)
+        tiles += (long)(o->stats_passes + 1) * t.gx.n * t.gy.n;
+    progress_init(&t.prog, "tile", tiles, !o->tile_progress);
     rc = stats ? run_with_stats(&t, o->stats_passes, out, err, errlen)
                : final_pass(&t, NULL, out, err, errlen);
+    progress_end(&t.prog);
 done:
     tile_axis_free(&t.ax);
     tile_axis_free(&t.ay);

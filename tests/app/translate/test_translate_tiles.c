@@ -7,8 +7,14 @@
  *   the mean gradient elsewhere; tiles translated one by one with their own statistics (what
  *   the tiling avoids) are further off, and on the ResNet show seams;
  * - --tile auto: untiled (byte for byte) when the budget holds the image, tiles when it does
- *   not; the plan size estimate within 15% of the plan built. */
+ *   not; the plan size estimate within 15% of the plan built;
+ * - translate of one image in tiles shows its progress over the tiles of each pass (none with
+ *   --quiet). */
+#include <stdlib.h>
 #include <string.h>
+
+#include "app/cli/commands.h"
+#include "datasets/image.h"
 
 #include "app/translate/tiles.h"
 #include "app/translate/translate.h"
@@ -243,6 +249,32 @@ static void check_auto(eng_backend *be, const image *in)
     generator_close(&r);
 }
 
+/* The progress line of a translate in tiles: every statistics pass and the blended tiles
+ * complete (1024 in tiles of 256 over the stride-32 U-Net: 4 x 4 without overlap, 5 x 5 with
+ * it), and nothing of it with --quiet. */
+static void check_tile_progress(const image *in)
+{
+    char dir[] = "/tmp/p2p_tileprog_XXXXXX", path[64], out[64], err[256];
+    if (!mkdtemp(dir))
+        return;
+    snprintf(path, sizeof path, "%s/in.png", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    CHECK(image_save_png(path, in, err, sizeof err) == 0, "%s", err);
+    char *args[] = {"translate", "--model", FIXTURE_DIR "/unet5_g.safetensors", "--input", path,
+                    "--output", out, "--full-res", "--tile", "256", "--device", "cpu",
+                    "--threads", "2", NULL, NULL};
+    CHECK(run_captured(cmd_translate, args) == 0, "translate: %s", out_text);
+    CHECK(strstr(out_text, "statistics 1/2 16/16") && strstr(out_text, "statistics 2/2 16/16") &&
+              strstr(out_text, "tiles 25/25"),
+          "no progress over the tiles in: %s", out_text);
+    args[14] = "--quiet";
+    CHECK(run_captured(cmd_translate, args) == 0, "translate --quiet: %s", out_text);
+    CHECK(!strstr(out_text, "tile/s"), "--quiet shows tile progress: %s", out_text);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cannot remove %s", dir);
+}
+
 int main(void)
 {
     check_layout(1024, 256, 32, 32);
@@ -258,6 +290,7 @@ int main(void)
     check_seams(be, &in, "unet5_g.safetensors", 0, 1, NAIVE_DIFF);
     check_seams(be, &in, "resnet2_g.safetensors", 1, -1, NAIVE_DIFF | NAIVE_SEAMS);
     check_auto(be, &in);
+    check_tile_progress(&in);
     image_free(&in);
     eng_backend_free(be);
     printf("translate tiles: %s\n", test_failures ? "FAILED" : "ok");
