@@ -136,6 +136,9 @@ int vk_memory_download(vk_ctx *ctx, vk_memory *m, int region, float *dst);
 /* Fills regions with a value's bit pattern in one submission (plan-time initialisation). */
 int vk_memory_fill(vk_ctx *ctx, vk_memory *m, const int *regions, const float *values, int count);
 
+/* A buffer bound to new memory of a type with the flags want (errors name the device). */
+int vk_buffer_create(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
+                     VkMemoryPropertyFlags want, VkBuffer *buffer, VkDeviceMemory *memory);
 /* Records, submits and waits for a one-off command buffer. */
 typedef void (*vk_record_fn)(VkCommandBuffer cb, void *arg);
 int vk_submit_once(vk_ctx *ctx, vk_record_fn record, void *arg);

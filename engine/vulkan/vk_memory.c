@@ -58,8 +58,8 @@ static int find_memory_type(const vk_ctx *ctx, uint32_t type_bits, VkMemoryPrope
     return 0;
 }
 
-static int create_buffer(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
-                         VkMemoryPropertyFlags want, VkBuffer *buffer, VkDeviceMemory *memory)
+int vk_buffer_create(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
+                     VkMemoryPropertyFlags want, VkBuffer *buffer, VkDeviceMemory *memory)
 {
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
@@ -93,7 +93,7 @@ static int create_buffer(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usag
 static int create_host_buffer(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
                               VkBuffer *buffer, VkDeviceMemory *memory, void **map)
 {
-    int status = create_buffer(ctx, size, usage,
+    int status = vk_buffer_create(ctx, size, usage,
                                VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                    VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                                buffer, memory);
@@ -220,7 +220,7 @@ int vk_memory_allocate(vk_ctx *ctx, vk_memory *m, size_t params_bytes)
     m->nblocks = nblocks;
     for (int b = 0; b < nblocks && status == 0; b++) {
         m->blocks[b].size = sizes[b];
-        status = create_buffer(ctx, sizes[b],
+        status = vk_buffer_create(ctx, sizes[b],
                                VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT,

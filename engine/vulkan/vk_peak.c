@@ -2,7 +2,6 @@
  * dispatches of growing size until one lasts a quarter of the time asked for, then the best of
  * three at that size. Host-timed around a submission that waits, so the figure is a slight
  * underestimate on a busy machine. */
-#include <string.h>
 #include <time.h>
 
 #include "engine/vulkan/vk_internal.h"
@@ -31,34 +30,6 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int create_result_buffer(peak *pk)
-{
-    vk_ctx *ctx = pk->ctx;
-    VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                               .size = RESULT_BYTES,
-                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
-    VkResult r = vkCreateBuffer(ctx->device, &info, NULL, &pk->buffer);
-    if (r != VK_SUCCESS)
-        return vk_fail(r, "vkCreateBuffer");
-    VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(ctx->device, pk->buffer, &req);
-    uint32_t type = UINT32_MAX; /* device-local if any, else the first that fits */
-    for (uint32_t i = 0; i < ctx->memory.memoryTypeCount; i++)
-        if (req.memoryTypeBits & (1u << i) &&
-            (type == UINT32_MAX || (ctx->memory.memoryTypes[i].propertyFlags &
-                                    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)))
-            type = i;
-    VkMemoryAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                  .allocationSize = req.size,
-                                  .memoryTypeIndex = type};
-    if (type == UINT32_MAX)
-        return eng_set_error(ENG_EBACKEND, "vulkan: %s has no memory for a buffer", ctx->name);
-    if ((r = vkAllocateMemory(ctx->device, &alloc, NULL, &pk->memory)) != VK_SUCCESS)
-        return vk_fail(r, "vkAllocateMemory");
-    r = vkBindBufferMemory(ctx->device, pk->buffer, pk->memory, 0);
-    return r == VK_SUCCESS ? 0 : vk_fail(r, "vkBindBufferMemory");
 }
 
 /* One storage buffer, no push constants: a layout and set of its own. */
@@ -102,10 +73,7 @@ static int create_set(peak *pk)
 
 static int create_pipeline(peak *pk, const char *shader)
 {
-    const vk_shader_blob *blob = NULL;
-    for (int i = 0; i < vk_shader_count; i++)
-        if (!strcmp(vk_shader_blobs[i].name, shader))
-            blob = &vk_shader_blobs[i];
+    const vk_shader_blob *blob = vk_shader_find(shader);
     if (!blob)
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", shader);
     VkShaderModuleCreateInfo module_info = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -196,7 +164,8 @@ int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flo
         return eng_set_error(ENG_EINVAL, "%s has no float16 arithmetic (shaderFloat16)",
                              ctx->name);
     peak pk = {.ctx = ctx};
-    int status = create_result_buffer(&pk);
+    int status = vk_buffer_create(ctx, RESULT_BYTES, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                                  VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &pk.buffer, &pk.memory);
     if (!status)
         status = create_set(&pk);
     if (!status)

@@ -24,7 +24,7 @@ static const kernel_source kernel_sources[VK_KERNEL_COUNT] = {
     [VK_KERNEL_POOL] = {"pool", 0},
 };
 
-static const vk_shader_blob *find_shader(const char *name)
+const vk_shader_blob *vk_shader_find(const char *name)
 {
     for (int i = 0; i < vk_shader_count; i++)
         if (!strcmp(vk_shader_blobs[i].name, name))
@@ -73,7 +73,7 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
     const char *name = src->shader;
     if (k == VK_KERNEL_NORM_STATS && ctx->tuning.subgroup_norm)
         name = "norm_stats_subgroup";
-    const vk_shader_blob *blob = find_shader(name);
+    const vk_shader_blob *blob = vk_shader_find(name);
     if (!blob)
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);
     char why[256];

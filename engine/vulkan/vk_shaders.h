@@ -14,5 +14,7 @@ typedef struct {
 
 extern const vk_shader_blob vk_shader_blobs[];
 extern const int vk_shader_count;
+/* The built-in shader of that name, or NULL (vk_pipelines.c). */
+const vk_shader_blob *vk_shader_find(const char *name);
 
 #endif
