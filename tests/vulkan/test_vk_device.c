@@ -13,18 +13,6 @@
 #include "engine/graph.h"
 #include "tests/vulkan/vk_compare.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 /* Opens spec; expects a backend whose name starts with want (NULL: expects failure whose
  * message contains fragment). */
 static void expect_open(const char *spec, const char *want, const char *fragment)
@@ -168,7 +156,7 @@ int main(int argc, char **argv)
         expect_open("vulkan", NULL, "Vulkan");
         expect_open("vulkan:0", NULL, "Vulkan");
         expect_open("auto", "cpu", NULL);
-        return failures != 0;
+        return vkt_failures() != 0;
     }
     if (count <= 0) {
         printf("SKIP: no Vulkan device (%s)\n", count < 0 ? err : "none listed");
@@ -188,6 +176,6 @@ int main(int argc, char **argv)
     check_large_tensors();
     check_devices_command();
     check_peak_rate(&d[0]);
-    printf("%s\n", failures ? "FAILED" : "ok");
-    return failures != 0;
+    printf("%s\n", vkt_failures() ? "FAILED" : "ok");
+    return vkt_failures() != 0;
 }

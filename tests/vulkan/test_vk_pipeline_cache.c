@@ -9,18 +9,7 @@
 #include "engine/engine.h"
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vulkan_backend.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/vulkan/vk_compare.h"
 
 static char cache_file[4300];
 
@@ -134,9 +123,9 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         printf("note: could not remove %s\n", dir);
-    if (failures)
-        printf("%d failure(s)\n", failures);
+    if (vkt_failures())
+        printf("%d failure(s)\n", vkt_failures());
     else
         printf("pipeline cache: cold start 0 bytes, warm start %ld bytes\n", warm);
-    return failures ? 1 : 0;
+    return vkt_failures() ? 1 : 0;
 }

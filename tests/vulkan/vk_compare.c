@@ -1,5 +1,6 @@
 /* The CPU-versus-Vulkan comparison harness (see vk_compare.h). */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,24 @@
 #include "engine/vulkan/vk_lower.h"
 #include "engine/vulkan/vulkan_backend.h"
 #include "tests/vulkan/vk_compare.h"
+
+static int failed_checks;
+
+void vkt_fail(const char *file, int line, const char *fmt, ...)
+{
+    printf("FAIL %s:%d: ", file, line);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    failed_checks++;
+}
+
+int vkt_failures(void)
+{
+    return failed_checks;
+}
 
 uint32_t vkt_next(uint32_t *state)
 {

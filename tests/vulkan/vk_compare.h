@@ -9,6 +9,16 @@
 
 #define VKT_SKIP 77 /* ctest SKIP_RETURN_CODE: no Vulkan device at all */
 
+/* A failed check: prints "FAIL file:line: message" and counts it (vkt_failures). */
+void vkt_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int vkt_failures(void);
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            vkt_fail(__FILE__, __LINE__, __VA_ARGS__);                                             \
+    } while (0)
+
 /* Deterministic random numbers (xorshift32). */
 uint32_t vkt_next(uint32_t *state);
 int vkt_int(uint32_t *state, int lo, int hi); /* inclusive */
