@@ -68,7 +68,7 @@ typedef struct {
 /* Can the backward command c write src k's gradient instead of adding into it? */
 static int can_overwrite(const scan_state *s, const eng_cmd *c, int k)
 {
-    return s->facts->can_overwrite && s->facts->can_overwrite(c->node, k);
+    return s->facts->can_overwrite && s->facts->can_overwrite(s->facts->backend, c->node, k);
 }
 
 /* Command i touches node id's gradient (as src k of a backward, or k < 0). */

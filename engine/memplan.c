@@ -17,7 +17,7 @@ static size_t scratch_of(const eng_plan_facts *facts, const eng_cmd *cmd)
 {
     if (!facts->scratch_floats || (cmd->kind != ENG_CMD_FORWARD && cmd->kind != ENG_CMD_BACKWARD))
         return 0;
-    return facts->scratch_floats(cmd->node, cmd->kind);
+    return facts->scratch_floats(facts->backend, cmd->node, cmd->kind);
 }
 
 /* The shared region: reused op outputs, transient gradients and the commands' work areas

@@ -19,10 +19,11 @@
 typedef struct {
     /* Can the backward of n write src k's gradient instead of adding into it (saving the
      * zeroing pass)? NULL: never. */
-    int (*can_overwrite)(const eng_node *n, int k);
+    int (*can_overwrite)(const void *backend, const eng_node *n, int k);
     /* Floats of work area a FORWARD or BACKWARD command of n needs for itself; NULL: none. */
-    size_t (*scratch_floats)(const eng_node *n, eng_cmd_kind kind);
+    size_t (*scratch_floats)(const void *backend, const eng_node *n, eng_cmd_kind kind);
     size_t align; /* floats: every offset and size is a multiple (at least 1) */
+    const void *backend; /* the backend's own data, handed to the hooks (may be NULL) */
 } eng_plan_facts;
 
 /* ---- the steps that run --------------------------------------------------------------------- */

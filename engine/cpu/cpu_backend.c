@@ -55,20 +55,22 @@ size_t cpu_scratch_floats(const eng_node *n)
 
 /* The backward of an im2col convolution (not the direct one) can write its weight gradient
  * with the product instead of adding it (beta 0), saving the zeroing pass. */
-static int cpu_can_overwrite(const eng_node *n, int k)
+static int cpu_can_overwrite(const void *backend, const eng_node *n, int k)
 {
+    (void)backend;
     return k == 1 && ((n->op == ENG_OP_CONV2D && !cpu_conv2d_is_direct(n)) ||
                       n->op == ENG_OP_CONV_TRANSPOSE2D);
 }
 
-static size_t cpu_command_scratch(const eng_node *n, eng_cmd_kind kind)
+static size_t cpu_command_scratch(const void *backend, const eng_node *n, eng_cmd_kind kind)
 {
+    (void)backend;
     (void)kind;
     return cpu_scratch_floats(n);
 }
 
 /* Buffers start on 64-byte boundaries (16 floats) for vector loads. */
-const eng_plan_facts cpu_plan_facts = {cpu_can_overwrite, cpu_command_scratch, 16};
+const eng_plan_facts cpu_plan_facts = {cpu_can_overwrite, cpu_command_scratch, 16, NULL};
 
 static void cpu_plan_free(cpu_plan *cp)
 {

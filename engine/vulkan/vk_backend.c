@@ -106,7 +106,7 @@ static int plan(eng_backend *be, eng_plan *p)
     if (status == 0)
         status = initialise(ctx, vp, p->graph);
     if (status == 0)
-        status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph, &vp->mp);
+        status = vk_lower_schedule(&vp->steps, &vp->layout, p->graph, &vp->mp, &ctx->tuning);
     if (status == 0)
         status = vk_order_steps(&vp->steps, &vp->memory, vp->layout.dummy);
     if (status == 0)

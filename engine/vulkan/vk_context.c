@@ -469,7 +469,6 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
         vk_ctx_destroy(ctx);
         return -1;
     }
-    vk_tuning_set_active(&ctx->tuning);
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());

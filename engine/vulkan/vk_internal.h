@@ -189,7 +189,8 @@ void vk_layout_free(vk_layout *l);
 /* Whether op has a lowering (eng_backend.supports). */
 int vk_lowers_op(eng_op op);
 /* Lowers mp's steps into dispatches; each ADAM command's updates use its parameter slot. */
-int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp);
+int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp,
+                      const vk_tuning *tuning);
 void vk_steps_free(vk_steps *s);
 
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 typedef struct {
     vk_steps *steps;
     const vk_layout *l;
+    const vk_tuning *tuning;   /* the device's conv tiles and split-K threshold */
     int scratch;               /* the current step's work area region, or -1 */
     int cut_cmd;               /* the ADAM command of the last cut, or -1 */
     int failed;
@@ -58,10 +59,10 @@ static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw-
 
 /* Scratch floats of conv and norm nodes: the norms' backward partial sums, the convs' split
  * sums (forward and backward) and bias sums. */
-size_t vk_conv_scratch_floats(const eng_node *n, eng_cmd_kind kind);
+size_t vk_conv_scratch_floats(const vk_tuning *tu, const eng_node *n, eng_cmd_kind kind);
 size_t vk_norm_scratch_floats(const eng_node *n);
 /* The depth slices of a conv node's forward (which 0), input-gradient (1) or weight-gradient
- * (2) GEMM on the active device (1: no split); for the tests. */
-int vk_conv_splits(const eng_node *n, int which);
+ * (2) GEMM with the device's tuning tu (1: no split); for the tests. */
+int vk_conv_splits(const vk_tuning *tu, const eng_node *n, int which);
 
 #endif

@@ -20,19 +20,19 @@ static int is_norm(eng_op op)
 
 /* The partial sums: the norms' backward (sum dy, sum dy*xhat) per group, the convs' per
  * channel for the bias and those of their split GEMMs (forward and backward). */
-static size_t command_scratch(const eng_node *n, eng_cmd_kind kind)
+static size_t command_scratch(const void *tuning, const eng_node *n, eng_cmd_kind kind)
 {
     if (is_conv(n->op))
-        return vk_conv_scratch_floats(n, kind);
+        return vk_conv_scratch_floats(tuning, n, kind);
     return is_norm(n->op) && kind == ENG_CMD_BACKWARD ? vk_norm_scratch_floats(n) : 0;
 }
 
 /* Every backward adds into its gradients (no overwriting); offsets bind on the device's
- * storage-buffer alignment. */
+ * storage-buffer alignment; the work areas follow the device's tuning. */
 eng_plan_facts vk_plan_facts(const vk_ctx *ctx)
 {
     size_t align = (size_t)vk_memory_alignment(ctx) / sizeof(float);
-    return (eng_plan_facts){NULL, command_scratch, align};
+    return (eng_plan_facts){NULL, command_scratch, align, &ctx->tuning};
 }
 
 /* A buffer at plan offset off (floats): an alias into the arena inside the shared region, a
@@ -249,9 +249,10 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
         lw->steps->steps[i].family = step_family(s);
 }
 
-int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp)
+int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp,
+                      const vk_tuning *tuning)
 {
-    lowering lw = {.steps = s, .l = l, .cut_cmd = -1};
+    lowering lw = {.steps = s, .l = l, .tuning = tuning, .cut_cmd = -1};
     uint32_t *slots = malloc((size_t)(g->ncmds ? g->ncmds : 1) * sizeof *slots);
     if (!slots)
         return eng_set_error(ENG_ENOMEM, "out of memory lowering the schedule");

@@ -35,10 +35,9 @@ static size_t out_floats(const conv_args *a)
     return (size_t)a->m * gemm_cols(a) * (a->kernel == VK_KERNEL_CONV_WEIGHT ? 1 : a->n);
 }
 
-/* Sets a->splits and a->depth_chunk for the active device's tile and threshold. */
-static void split_depth(conv_args *a)
+/* Sets a->splits and a->depth_chunk for the device's tile and threshold. */
+static void split_depth(conv_args *a, const vk_tuning *tu)
 {
-    const vk_tuning *tu = vk_tuning_active();
     int weight = a->kernel == VK_KERNEL_CONV_WEIGHT;
     size_t depth = weight ? (size_t)a->n * a->ho * a->wo : (size_t)a->c * a->kh * a->kw;
     size_t bm = tu->tile.ty * tu->tile.tm, bn = tu->tile.tx * tu->tile.tn;
@@ -74,7 +73,7 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, a->kernel);
     if (!st)
         return;
-    const vk_tuning *tu = vk_tuning_active();
+    const vk_tuning *tu = lw->tuning;
     st->variant = tu->tile_id;
     st->regions[0] = a->out;
     st->regions[1] = a->in;
@@ -142,7 +141,7 @@ static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratc
 
 /* The GEMMs of a conv node (shapes and flags; regions unset): its forward, its input
  * gradient and its weight gradient, each with its depth split. */
-static conv_args forward_args(const eng_node *n)
+static conv_args forward_args(const eng_node *n, const vk_tuning *tu)
 {
     const eng_node *x = n->src[0], *w = n->src[1];
     uint32_t kh = (uint32_t)w->shape[2], kw = (uint32_t)w->shape[3], kk = kh * kw;
@@ -157,7 +156,7 @@ static conv_args forward_args(const eng_node *n)
         .w_sm = transposed ? kk : ci * kk, .w_sc = transposed ? co * kk : kk,
         .flags = n->src[2] ? CONV_BIAS : 0,
     };
-    split_depth(&a);
+    split_depth(&a, tu);
     return a;
 }
 
@@ -170,7 +169,7 @@ static conv_args backward_base(const eng_node *n)
 }
 
 /* dx: the input gradient gathers dy through the other conv direction */
-static conv_args dx_args(const eng_node *n)
+static conv_args dx_args(const eng_node *n, const vk_tuning *tu)
 {
     const eng_node *x = n->src[0];
     conv_args a = backward_base(n);
@@ -181,13 +180,13 @@ static conv_args dx_args(const eng_node *n)
     a.m = ci, a.ho = (uint32_t)x->shape[2], a.wo = (uint32_t)x->shape[3];
     a.w_sm = transposed ? co * kk : kk;
     a.w_sc = transposed ? kk : ci * kk;
-    split_depth(&a);
+    split_depth(&a, tu);
     return a;
 }
 
 /* dw[m, c, tap] += sum a[n, m, small] * in[n, c, small*stride - pad + tap]: the depth runs
  * over the positions of the smaller side (dy for conv2d, x for transposed) */
-static conv_args dw_args(const eng_node *n)
+static conv_args dw_args(const eng_node *n, const vk_tuning *tu)
 {
     const eng_node *x = n->src[0];
     conv_args a = backward_base(n);
@@ -202,7 +201,7 @@ static conv_args dw_args(const eng_node *n)
         a.m = co, a.ho = ho, a.wo = wo, a.c = ci, a.hi = h, a.wi = wd;
         a.w_sm = ci * kk, a.w_sc = kk;
     }
-    split_depth(&a);
+    split_depth(&a, tu);
     a.flags = a.splits > 1 ? 0 : CONV_ACCUMULATE;
     return a;
 }
@@ -217,7 +216,7 @@ static void conv_into(lowering *lw, const eng_node *n, conv_args *a)
 
 void vk_lower_conv_forward(lowering *lw, const eng_node *n)
 {
-    conv_args a = forward_args(n);
+    conv_args a = forward_args(n, lw->tuning);
     a.out = vk_data_of(lw, n);
     a.in = vk_data_of(lw, n->src[0]);
     a.weight = vk_data_of(lw, n->src[1]);
@@ -230,14 +229,14 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
     const eng_node *x = n->src[0], *w = n->src[1];
     int transposed = n->op == ENG_OP_CONV_TRANSPOSE2D, dy = vk_grad_of(lw, n);
     if (mask & 1) {
-        conv_args a = dx_args(n);
+        conv_args a = dx_args(n, lw->tuning);
         a.out = vk_grad_of(lw, x);
         a.in = dy;
         a.weight = vk_data_of(lw, w);
         conv_into(lw, n, &a);
     }
     if (mask & 2) {
-        conv_args a = dw_args(n);
+        conv_args a = dw_args(n, lw->tuning);
         a.out = a.splits > 1 ? lw->scratch : vk_grad_of(lw, w);
         a.weight = transposed ? vk_data_of(lw, x) : dy;
         a.in = transposed ? dy : vk_data_of(lw, x);
@@ -249,21 +248,21 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
         channel_sum_grad(lw, n, dy, lw->scratch, vk_grad_of(lw, n->src[2]));
 }
 
-int vk_conv_splits(const eng_node *n, int which)
+int vk_conv_splits(const vk_tuning *tu, const eng_node *n, int which)
 {
-    conv_args a = which == 0 ? forward_args(n) : which == 1 ? dx_args(n) : dw_args(n);
+    conv_args a = which == 0 ? forward_args(n, tu) : which == 1 ? dx_args(n, tu) : dw_args(n, tu);
     return (int)a.splits;
 }
 
-size_t vk_conv_scratch_floats(const eng_node *n, eng_cmd_kind kind)
+size_t vk_conv_scratch_floats(const vk_tuning *tu, const eng_node *n, eng_cmd_kind kind)
 {
     if (kind == ENG_CMD_FORWARD) {
-        conv_args f = forward_args(n);
+        conv_args f = forward_args(n, tu);
         return split_floats(&f);
     }
     /* the input gradient's partial sums, then (after a barrier) the weight gradient's, then
      * the bias sums: one after the other in the same area */
-    conv_args dx = dx_args(n), dw = dw_args(n);
+    conv_args dx = dx_args(n, tu), dw = dw_args(n, tu);
     size_t most = 2 * (size_t)n->shape[1];
     most = split_floats(&dx) > most ? split_floats(&dx) : most;
     return split_floats(&dw) > most ? split_floats(&dw) : most;

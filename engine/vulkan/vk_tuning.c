@@ -33,9 +33,10 @@ static const row table[] = {
 };
 #define ROWS ((int)(sizeof table / sizeof table[0]))
 
+/* Every context's tile gets an id here, the same for the process (contexts are created one at
+ * a time), so that a conv step's pipeline variant names its tile on any context. */
 static vk_conv_tile tiles[MAX_TILES];
 static uint32_t ntiles;
-static vk_tuning active = {{16, 16, 4, 4, 16}, 0, 128, 0, "none"};
 
 int vk_tuning_rows(void) { return ROWS; }
 vk_conv_tile vk_tuning_row_tile(int r) { return table[r].tile; }
@@ -136,7 +137,5 @@ int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, siz
 
 vk_conv_tile vk_conv_tile_of(uint32_t id)
 {
-    return id < ntiles ? tiles[id] : active.tile; /* no context yet: the default */
+    return id < ntiles ? tiles[id] : table[ROWS - 1].tile; /* unknown: the generic tile */
 }
-const vk_tuning *vk_tuning_active(void) { return &active; }
-void vk_tuning_set_active(const vk_tuning *t) { active = *t; }

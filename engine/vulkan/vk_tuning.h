@@ -43,9 +43,5 @@ vk_conv_tile vk_tuning_row_tile(int row);
 
 /* The tiles in use in this process, by id (a conv pipeline's variant). */
 vk_conv_tile vk_conv_tile_of(uint32_t id);
-/* The tuning the lowering follows: that of the Vulkan context created last (the lowering has
- * no context; the conv steps carry their tile id, so pipelines always match it). */
-const vk_tuning *vk_tuning_active(void);
-void vk_tuning_set_active(const vk_tuning *t);
 
 #endif

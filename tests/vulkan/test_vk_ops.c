@@ -260,8 +260,8 @@ int main(void)
                worst.value_err, worst.grad_err);
         failures += !ok;
     }
-    failures += vkt_check_splits("conv2d 512ch 2x2", vkt_deep_conv);
-    failures += vkt_check_splits("conv_transpose2d 512ch", vkt_deep_convt);
+    failures += vkt_check_splits(vk, "conv2d 512ch 2x2", vkt_deep_conv);
+    failures += vkt_check_splits(vk, "conv_transpose2d 512ch", vkt_deep_convt);
     failures += vkt_check_validation(vk);
     failures += check_coverage(vk);
     eng_backend_free(cpu);

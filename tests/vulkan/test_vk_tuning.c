@@ -100,8 +100,8 @@ static int run_row(eng_backend *cpu, int row)
     int failures = memcmp(&ctx->tuning.tile, &t, sizeof t) != 0;
     printf("row %d: %s (%s)%s\n", row, spec, ctx->tuning.reason, failures ? ": not chosen" : "");
     failures += run_cases(cpu, vk, conv_cases, (int)(sizeof conv_cases / sizeof conv_cases[0]));
-    failures += vkt_check_splits("conv2d 512ch 2x2", vkt_deep_conv);
-    failures += vkt_check_splits("conv_transpose2d 512ch", vkt_deep_convt);
+    failures += vkt_check_splits(vk, "conv2d 512ch 2x2", vkt_deep_conv);
+    failures += vkt_check_splits(vk, "conv_transpose2d 512ch", vkt_deep_convt);
     failures += vkt_check_validation(vk);
     eng_backend_free(vk);
     return failures;

@@ -225,12 +225,14 @@ eng_node *vkt_deep_convt(eng_graph *g, uint32_t *rng)
     return eng_conv_transpose2d(g, x, eng_param4(g, "w", 512, 64, 4, 4), NULL, 2, 1, 0);
 }
 
-int vkt_check_splits(const char *name, vkt_build_fn build)
+int vkt_check_splits(const eng_backend *vk, const char *name, vkt_build_fn build)
 {
+    const vk_tuning *tu = &((const vk_ctx *)vk->impl)->tuning;
     eng_graph *g = eng_graph_new();
     uint32_t rng = 1;
     eng_node *n = build(g, &rng);
-    int forward = vk_conv_splits(n, 0), dx = vk_conv_splits(n, 1), failed = forward < 2 || dx < 2;
+    int forward = vk_conv_splits(tu, n, 0), dx = vk_conv_splits(tu, n, 1);
+    int failed = forward < 2 || dx < 2;
     printf("%-4s %-30s split-K: forward %d slices, input gradient %d\n", failed ? "FAIL" : "ok",
            name, forward, dx);
     eng_graph_free(g);

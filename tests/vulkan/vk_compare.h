@@ -61,9 +61,9 @@ int vkt_compare_plans(const char *name, const eng_graph *g_cpu, eng_plan *cpu,
  * 2x2, two samples); on every device their forward and input gradient split the depth. */
 eng_node *vkt_deep_conv(eng_graph *g, uint32_t *rng);
 eng_node *vkt_deep_convt(eng_graph *g, uint32_t *rng);
-/* Whether the conv node's forward and input-gradient GEMMs split their depth on the Vulkan
- * backend opened last; prints what did not. */
-int vkt_check_splits(const char *name, vkt_build_fn build);
+/* Whether the conv node's forward and input-gradient GEMMs split their depth with the Vulkan
+ * backend vk's tuning; prints what did not. */
+int vkt_check_splits(const eng_backend *vk, const char *name, vkt_build_fn build);
 
 /* Max |a - b| / (1 + |b|). */
 double vkt_max_error(const float *a, const float *b, size_t n);
