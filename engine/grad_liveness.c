@@ -120,8 +120,8 @@ static void scan(const eng_graph *g, const eng_grad_plan *gp, scan_state *s)
 /* ---- Adam points: per command, the updates that run right after it ----------------------- */
 /* Optimizer opt's parameter indices in the order of their updates (bucket order when it has a
  * reducer), the bucket to finish before each, and the command after which each runs. */
-static int adam_order(const eng_graph *g, int adam_cmd, eng_grad_plan *gp, int *order,
-                      int *finish, int *point)
+static int adam_order(const eng_graph *g, int deferred, int adam_cmd, eng_grad_plan *gp,
+                      int *order, int *finish, int *point)
 {
     const eng_adam *opt = g->cmds[adam_cmd].opt;
     if (opt->reducer) {
@@ -134,12 +134,13 @@ static int adam_order(const eng_graph *g, int adam_cmd, eng_grad_plan *gp, int *
     for (int p = 0; p < opt->nparams; p++) {
         order[p] = p;
         finish[p] = -1;
-        point[p] = g->keep_grads ? adam_cmd : eng_grad_complete_point(g, adam_cmd, opt->params[p]);
+        point[p] = g->keep_grads || deferred ? adam_cmd
+                                             : eng_grad_complete_point(g, adam_cmd, opt->params[p]);
     }
     return 0;
 }
 
-static int plan_adam(const eng_graph *g, eng_grad_plan *gp, char *transient)
+static int plan_adam(const eng_graph *g, int deferred, eng_grad_plan *gp, char *transient)
 {
     size_t nc = (size_t)g->ncmds;
     int total = 0;
@@ -156,7 +157,7 @@ static int plan_adam(const eng_graph *g, eng_grad_plan *gp, char *transient)
         const eng_cmd *c = &g->cmds[i];
         if (c->kind != ENG_CMD_ADAM)
             continue;
-        rc = adam_order(g, i, gp, order + k, finish + k, point + k);
+        rc = adam_order(g, deferred, i, gp, order + k, finish + k, point + k);
         for (int p = 0; p < c->opt->nparams && !rc; p++, k++) {
             fill[point[k]]++;
             transient[c->opt->params[p]->id] = !g->keep_grads;
@@ -204,7 +205,7 @@ int eng_plan_transient_grads(const eng_graph *g, const eng_plan_facts *facts, en
         for (int id = 0; id < g->nnodes; id++)
             gp->transient[id] =
                 !g->keep_grads && g->nodes[id]->has_grad && eng_is_op_output(g->nodes[id]);
-        ok = plan_adam(g, gp, gp->transient) == 0;
+        ok = plan_adam(g, facts->deferred_updates, gp, gp->transient) == 0;
     }
     if (ok) {
         s.transient = gp->transient;

@@ -55,6 +55,11 @@ void eng_keep_grads(eng_graph *g)
     g->keep_grads = 1;
 }
 
+void eng_mixed_precision(eng_graph *g)
+{
+    g->mixed_precision = 1;
+}
+
 void eng_reuse_values(eng_graph *g)
 {
     g->reuse_values = 1;

@@ -96,6 +96,7 @@ typedef struct eng_graph {
     int nopts, cap_opts;
     int keep_grads;     /* eng_keep_grads: every gradient stays readable after a run */
     int reuse_values;   /* eng_reuse_values: op outputs may share memory by liveness */
+    int mixed_precision; /* eng_mixed_precision: fp16 storage where the backend has it */
 } eng_graph;
 
 /* ---- backend interface ------------------------------------------------------------------- */
@@ -123,6 +124,7 @@ struct eng_backend {
     int (*supports)(eng_backend *be, const eng_node *n);
     /* eng_plan_counters of p; NULL: the schedule's commands as dispatches, nothing else. */
     void (*counters)(const eng_plan *p, eng_counters *c);
+    int has_fp16; /* can plan with fp16 storage (eng_mixed_precision) */
 };
 
 struct eng_plan {
@@ -131,6 +133,12 @@ struct eng_plan {
     void *impl;
     uint32_t run_index;
     size_t bytes;
+    /* Set by the backend's plan: fp16 storage, and loss scaling (fp16 with an optimizer). */
+    int fp16, loss_scaling;
+    float loss_scale;     /* the seed of the losses' gradients in the next run */
+    int growth_interval, good_runs;
+    unsigned skipped;     /* set by the backend's run: bit k, the k-th ADAM command skipped */
+    int64_t skipped_runs;
 };
 
 /* ---- graph building blocks (engine-internal) ---- */

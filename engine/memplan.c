@@ -13,6 +13,12 @@ size_t eng_memplan_align(const eng_plan_facts *facts, size_t floats)
     return (floats + a - 1) / a * a;
 }
 
+static size_t tensor_floats(const eng_plan_facts *facts, const eng_node *n, int grad)
+{
+    size_t floats = facts->tensor_floats ? facts->tensor_floats(facts->backend, n, grad) : n->numel;
+    return eng_memplan_align(facts, floats);
+}
+
 static size_t scratch_of(const eng_plan_facts *facts, const eng_cmd *cmd)
 {
     if (!facts->scratch_floats || (cmd->kind != ENG_CMD_FORWARD && cmd->kind != ENG_CMD_BACKWARD))
@@ -36,13 +42,14 @@ static size_t place_shared(const eng_graph *g, const eng_plan_facts *facts, eng_
     /* ids: 3 * node (values), 3 * node + 1 (gradient), 3 * command + 2 (work area) */
     int count = 0;
     for (size_t id = 0; id < n; id++) {
-        size_t size = eng_memplan_align(facts, g->nodes[id]->numel);
+        const eng_node *node = g->nodes[id];
         mp->value_off[id] = mp->grad_off[id] = ENG_NO_OFFSET;
         if (vfirst[id] >= 0)
-            list[count++] = (eng_interval){0, size, vfirst[id], vlast[id], (int)(3 * id)};
+            list[count++] = (eng_interval){0, tensor_floats(facts, node, 0), vfirst[id],
+                                           vlast[id], (int)(3 * id)};
         if (mp->grads.transient[id] && mp->grads.first[id] >= 0)
-            list[count++] = (eng_interval){0, size, mp->grads.first[id], mp->grads.last[id],
-                                           (int)(3 * id + 1)};
+            list[count++] = (eng_interval){0, tensor_floats(facts, node, 1), mp->grads.first[id],
+                                           mp->grads.last[id], (int)(3 * id + 1)};
     }
     for (int i = 0; i < g->ncmds; i++) {
         size_t size = eng_memplan_align(facts, scratch_of(facts, &g->cmds[i]));
@@ -69,11 +76,11 @@ static void place_own(const eng_graph *g, const eng_plan_facts *facts, eng_mempl
         mp->aux_off[i] = ENG_NO_OFFSET;
         if (mp->value_off[i] == ENG_NO_OFFSET) {
             mp->value_off[i] = next;
-            next += eng_memplan_align(facts, node->numel);
+            next += tensor_floats(facts, node, 0);
         }
         if (node->has_grad && !mp->grads.transient[i]) {
             mp->grad_off[i] = next;
-            next += eng_memplan_align(facts, node->numel);
+            next += tensor_floats(facts, node, 1);
         }
         if (node->aux_numel) {
             mp->aux_off[i] = next;

@@ -22,6 +22,11 @@ typedef struct {
     int (*can_overwrite)(const void *backend, const eng_node *n, int k);
     /* Floats of work area a FORWARD or BACKWARD command of n needs for itself; NULL: none. */
     size_t (*scratch_floats)(const void *backend, const eng_node *n, eng_cmd_kind kind);
+    /* Floats of storage of n's values (grad 0) or gradient (grad 1); NULL: its numel. */
+    size_t (*tensor_floats)(const void *backend, const eng_node *n, int grad);
+    /* Every optimizer updates at its ADAM command, once all its gradients are complete (loss
+     * scaling checks them all first), not parameter by parameter during backward. */
+    int deferred_updates;
     size_t align; /* floats: every offset and size is a multiple (at least 1) */
     const void *backend; /* the backend's own data, handed to the hooks (may be NULL) */
 } eng_plan_facts;

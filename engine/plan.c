@@ -31,6 +31,8 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
     }
     p->graph = g;
     p->backend = be;
+    p->loss_scale = 65536.0f;
+    p->growth_interval = 2000;
     if (be->plan(be, p) != ENG_OK) {
         free(p);
         return NULL;
@@ -54,6 +56,25 @@ void eng_plan_free(eng_plan *p)
     free(p);
 }
 
+/* GradScaler's update after a run: the optimizers that skipped do not count the step; the
+ * scale halves after a skip and doubles after growth_interval runs without one. */
+static void update_loss_scale(eng_plan *p)
+{
+    if (!p->skipped) {
+        if (++p->good_runs >= p->growth_interval) {
+            p->loss_scale *= 2.0f;
+            p->good_runs = 0;
+        }
+        return;
+    }
+    for (int i = 0, k = 0; i < p->graph->ncmds; i++)
+        if (p->graph->cmds[i].kind == ENG_CMD_ADAM && (p->skipped >> k++ & 1u))
+            p->graph->cmds[i].opt->steps--;
+    p->loss_scale *= 0.5f;
+    p->good_runs = 0;
+    p->skipped_runs++;
+}
+
 int eng_plan_run(eng_plan *p)
 {
     /* Adam's step count is host state: advanced before the backend runs, so that a pre-recorded
@@ -62,7 +83,11 @@ int eng_plan_run(eng_plan *p)
         if (p->graph->cmds[i].kind == ENG_CMD_ADAM)
             p->graph->cmds[i].opt->steps++;
     p->run_index++;
-    return p->backend->run(p);
+    p->skipped = 0;
+    int status = p->backend->run(p);
+    if (status == ENG_OK && p->loss_scaling)
+        update_loss_scale(p);
+    return status;
 }
 
 void eng_plan_set_runs(eng_plan *p, uint32_t runs)
@@ -87,6 +112,36 @@ int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst)
     return p->backend->read(p, n, dst, 1);
 }
 
+int eng_plan_fp16(const eng_plan *p)
+{
+    return p->fp16;
+}
+
+float eng_plan_loss_scale(const eng_plan *p)
+{
+    return p->loss_scaling ? p->loss_scale : 1.0f;
+}
+
+int eng_plan_last_skipped(const eng_plan *p)
+{
+    int n = 0;
+    for (unsigned s = p->skipped; s; s >>= 1)
+        n += (int)(s & 1u);
+    return n;
+}
+
+int64_t eng_plan_skipped_runs(const eng_plan *p)
+{
+    return p->skipped_runs;
+}
+
+void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval)
+{
+    p->loss_scale = scale;
+    p->growth_interval = growth_interval > 0 ? growth_interval : 1;
+    p->good_runs = 0;
+}
+
 size_t eng_plan_bytes(const eng_plan *p)
 {
     return p->bytes;
@@ -103,6 +158,11 @@ void eng_backend_free(eng_backend *be)
 {
     if (be)
         be->destroy(be);
+}
+
+int eng_backend_has_fp16(const eng_backend *be)
+{
+    return be->has_fp16;
 }
 
 const char *eng_backend_name(const eng_backend *be)

@@ -1,7 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // torch.optim.Adam on one parameter: b0 = param, b1 = grad, b2 = exp_avg, b3 = exp_avg_sq.
-// The step-dependent factors come from run.adam[slot], written before every submission.
+// The step-dependent factors come from run.adam[slot], written before every submission. With
+// ADAM_SCALED (loss scaling, GradScaler's step): nothing when one of the optimizer's gradient
+// checks set its flag in b5; else the gradient is unscaled, b0 holds the fp32 master weights
+// and b4 gets their fp16 copy.
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
@@ -11,14 +14,23 @@ void main()
 {
     float step_size = run.adam[pc.slot].x;
     float bias_correction2_sqrt = run.adam[pc.slot].y;
+    bool scaled = (pc.flags & ADAM_SCALED) != 0;
+    if (scaled)
+        for (uint k = 0; k < pc.nflags; k++)
+            if (LD(5, k * pc.flag_stride) != 0.0)
+                return;
+    float unscale = scaled ? run.inv_loss_scale : 1.0;
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
-        float g = b1.d[i];
-        float m = b2.d[i];
+        float g = LD(1, i) * unscale;
+        float m = LD(2, i);
         // exp_avg.lerp_(grad, w1): PyTorch switches formula at weight 0.5
         m = abs(pc.w1) < 0.5 ? m + pc.w1 * (g - m) : g - (g - m) * (1.0 - pc.w1);
-        float v = b3.d[i] * pc.beta2 + pc.w2 * g * g;
-        b2.d[i] = m;
-        b3.d[i] = v;
-        b0.d[i] += -step_size * (m / (sqrt(v) / bias_correction2_sqrt + pc.eps));
+        float v = LD(3, i) * pc.beta2 + pc.w2 * g * g;
+        ST(2, i, m);
+        ST(3, i, v);
+        float p = LD(0, i) - step_size * (m / (sqrt(v) / bias_correction2_sqrt + pc.eps));
+        ST(0, i, p);
+        if (scaled)
+            ST(4, i, p);
     }
 }

@@ -10,10 +10,39 @@ layout(std430, set = 0, binding = 2) buffer Buf2 { float d[]; } b2;
 layout(std430, set = 0, binding = 3) buffer Buf3 { float d[]; } b3;
 layout(std430, set = 0, binding = 4) buffer Buf4 { float d[]; } b4;
 layout(std430, set = 0, binding = 5) buffer Buf5 { float d[]; } b5;
+
+// Every access to a tensor goes through LD and ST (binding k, element i). The build compiles
+// each shader twice: as it is (fp32 storage) and with P2P_HALF, where each binding is also seen
+// as float16_t (an alias of the same descriptor) and HALF_BINDINGS (bit k: binding k holds
+// fp16) picks the view. Arithmetic is fp32 either way: fp16 is storage only.
+#ifdef P2P_HALF
+#extension GL_EXT_shader_16bit_storage : require
+layout(constant_id = 16) const uint HALF_BINDINGS = 0;
+layout(std430, set = 0, binding = 0) buffer Half0 { float16_t d[]; } h0;
+layout(std430, set = 0, binding = 1) buffer Half1 { float16_t d[]; } h1;
+layout(std430, set = 0, binding = 2) buffer Half2 { float16_t d[]; } h2;
+layout(std430, set = 0, binding = 3) buffer Half3 { float16_t d[]; } h3;
+layout(std430, set = 0, binding = 4) buffer Half4 { float16_t d[]; } h4;
+layout(std430, set = 0, binding = 5) buffer Half5 { float16_t d[]; } h5;
+#define IS_HALF(k) ((HALF_BINDINGS & (1u << (k))) != 0u)
+#define LD(k, i) (IS_HALF(k) ? float(h##k.d[i]) : b##k.d[i])
+#define ST(k, i, v)                                                                              \
+    do {                                                                                         \
+        if (IS_HALF(k))                                                                          \
+            h##k.d[i] = float16_t(v);                                                            \
+        else                                                                                     \
+            b##k.d[i] = (v);                                                                     \
+    } while (false)
+#else
+#define IS_HALF(k) false
+#define LD(k, i) b##k.d[i]
+#define ST(k, i, v) b##k.d[i] = (v)
+#endif
 // adam[slot] = (lr / bias_correction1, sqrt(bias_correction2), 0, 0)
 layout(std430, set = 0, binding = 6) readonly buffer RunParams {
     uint run_index;
-    uint reserved0, reserved1, reserved2;
+    float loss_scale, inv_loss_scale; // loss scaling (mixed precision), else 1
+    uint reserved;
     vec4 adam[];
 } run;
 

@@ -54,7 +54,7 @@ float gather(uint n, uint c, uint ky, uint kx, uint oy, uint ox)
     }
     if (iy < 0 || ix < 0 || iy >= int(pc.hi) || ix >= int(pc.wi))
         return 0.0;
-    return b1.d[((n * pc.c + c) * pc.hi + uint(iy)) * pc.wi + uint(ix)];
+    return LD(1, ((n * pc.c + c) * pc.hi + uint(iy)) * pc.wi + uint(ix));
 }
 
 uint weight_index(uint m, uvec3 tap) { return m * pc.w_sm + tap.x * pc.w_sc + tap.y * pc.kw + tap.z; }
@@ -96,9 +96,9 @@ void main()
             float v = 0.0;
             if (d.x != 0xffffffffu && a_row < rows) {
                 if (MODE == CONV_WEIGHT)
-                    v = b2.d[((d.x * pc.m + a_row) * pc.ho + d.y) * pc.wo + d.z];
+                    v = LD(2, ((d.x * pc.m + a_row) * pc.ho + d.y) * pc.wo + d.z);
                 else
-                    v = b2.d[weight_index(a_row, d)];
+                    v = LD(2, weight_index(a_row, d));
             }
             tile_a[kl * BM + tid % BM] = v;
         }
@@ -136,15 +136,15 @@ void main()
             if (MODE == CONV_WEIGHT) {
                 o = z * rows * cols + weight_index(row, uvec3(col / kk, (col % kk) / pc.kw, col % pc.kw));
             } else if (slice > 0) {
-                b4.d[((slice - 1) * pc.n + z) * rows * plane + row * plane + col] = v;
+                ST(4, ((slice - 1) * pc.n + z) * rows * plane + row * plane + col, v);
                 continue;
             } else {
                 o = (z * pc.m + row) * plane + col;
                 if ((pc.flags & CONV_BIAS) != 0)
-                    v += b3.d[row];
+                    v += LD(3, row);
             }
             if ((pc.flags & CONV_ACCUMULATE) != 0)
-                v += b0.d[o];
-            b0.d[o] = v;
+                v += LD(0, o);
+            ST(0, o, v);
         }
 }

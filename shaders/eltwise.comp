@@ -2,6 +2,8 @@
 #extension GL_GOOGLE_include_directive : require
 // Element-wise forward (out = f(a, b)) and backward (out += df) of the activations, add, mul,
 // scale, detach, dropout, sum and the losses. b0 = out, b1 = a, b2 = b, b3 = upstream gradient.
+// Loss scaling adds two: ELT_SEED (out = the run's loss scale) and ELT_CHECK_FINITE (out[0] =
+// 1 when a is not all finite; every writer writes the same value).
 #include "common.glsl"
 #include "eltwise_codes.h" // generated from engine/ops.def
 layout(local_size_x = VK_WORKGROUP) in;
@@ -31,7 +33,7 @@ float sigmoid(float x) { return 1.0 / (1.0 + exp(-x)); }
 
 float forward(uint i)
 {
-    float a = b1.d[i];
+    float a = LD(1, i);
     switch (OP) {
     case ELT_RELU_F: return a > 0.0 ? a : 0.0;
     case ELT_LEAKY_RELU_F: return a > 0.0 ? a : a * pc.s0;
@@ -40,8 +42,8 @@ float forward(uint i)
     case ELT_SIGMOID_F: return sigmoid(a);
     case ELT_SCALE_F: return a * pc.s0;
     case ELT_DETACH_F: return a;
-    case ELT_ADD_F: return a + b2.d[i];
-    case ELT_MUL_F: return a * b2.d[i];
+    case ELT_ADD_F: return a + LD(2, i);
+    case ELT_MUL_F: return a * LD(2, i);
     case ELT_DROPOUT_F: return dropout_keep(i) ? a * pc.s1 : 0.0;
     }
     return 0.0;
@@ -50,23 +52,23 @@ float forward(uint i)
 // The gradient to add into out[i]; a is the op's input (or output for tanh/sigmoid).
 float backward(uint i)
 {
-    float a = b1.d[i];
+    float a = LD(1, i);
     switch (OP) {
-    case ELT_RELU_B: return a > 0.0 ? b3.d[i] : 0.0;
-    case ELT_LEAKY_RELU_B: return a > 0.0 ? b3.d[i] : b3.d[i] * pc.s0;
-    case ELT_TANH_B: return b3.d[i] * (1.0 - a * a);
-    case ELT_SIGMOID_B: return b3.d[i] * a * (1.0 - a);
-    case ELT_SCALE_B: return b3.d[i] * pc.s0;
-    case ELT_ADD_B: return b3.d[i];
-    case ELT_MUL_B: return b3.d[i] * b2.d[i];
-    case ELT_DROPOUT_B: return dropout_keep(i) ? b3.d[i] * pc.s1 : 0.0;
-    case ELT_SUM_B: return b3.d[0];
+    case ELT_RELU_B: return a > 0.0 ? LD(3, i) : 0.0;
+    case ELT_LEAKY_RELU_B: return a > 0.0 ? LD(3, i) : LD(3, i) * pc.s0;
+    case ELT_TANH_B: return LD(3, i) * (1.0 - a * a);
+    case ELT_SIGMOID_B: return LD(3, i) * a * (1.0 - a);
+    case ELT_SCALE_B: return LD(3, i) * pc.s0;
+    case ELT_ADD_B: return LD(3, i);
+    case ELT_MUL_B: return LD(3, i) * LD(2, i);
+    case ELT_DROPOUT_B: return dropout_keep(i) ? LD(3, i) * pc.s1 : 0.0;
+    case ELT_SUM_B: return LD(3, 0);
     case ELT_L1_LOSS_B: {
-        float d = a - b2.d[i];
-        return b3.d[0] * pc.s0 * (d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0));
+        float d = a - LD(2, i);
+        return LD(3, 0) * pc.s0 * (d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0));
     }
-    case ELT_MSE_LOSS_B: return b3.d[0] * pc.s0 * 2.0 * (a - b2.d[i]);
-    case ELT_BCE_LOGITS_LOSS_B: return b3.d[0] * pc.s0 * (sigmoid(a) - b2.d[i]);
+    case ELT_MSE_LOSS_B: return LD(3, 0) * pc.s0 * 2.0 * (a - LD(2, i));
+    case ELT_BCE_LOGITS_LOSS_B: return LD(3, 0) * pc.s0 * (sigmoid(a) - LD(2, i));
     }
     return 0.0;
 }
@@ -75,9 +77,16 @@ void main()
 {
     const bool is_forward = OP < ELT_FIRST_BACKWARD;
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
-        if (is_forward)
-            b0.d[i] = forward(i);
-        else
-            b0.d[i] += backward(i);
+        if (OP == ELT_SEED) {
+            ST(0, i, run.loss_scale);
+        } else if (OP == ELT_CHECK_FINITE) {
+            // all exponent bits set: infinity or NaN (isnan may be folded away by fast math)
+            if ((floatBitsToUint(LD(1, i)) & 0x7f800000u) == 0x7f800000u)
+                ST(0, 0, 1.0);
+        } else if (is_forward) {
+            ST(0, i, forward(i));
+        } else {
+            ST(0, i, LD(0, i) + (backward(i)));
+        }
     }
 }

@@ -22,5 +22,7 @@ int main(int argc, char **argv)
 #undef ENG_LEAF
 #undef ENG_OP
     fprintf(f, "#define ELT_FIRST_BACKWARD %d\n", (int)ENG_OP_COUNT);
+    fprintf(f, "#define ELT_SEED %d\n#define ELT_CHECK_FINITE %d\n", 2 * (int)ENG_OP_COUNT,
+            2 * (int)ENG_OP_COUNT + 1);
     return fclose(f) == 0 ? 0 : 1;
 }

@@ -42,7 +42,7 @@ void main()
             uint x = i % wo, y = (i / wo) % ho, plane = i / (wo * ho);
             int iy = reflect_index(int(y) - int(pc.pad), int(pc.h));
             int ix = reflect_index(int(x) - int(pc.pad), int(pc.w));
-            b0.d[i] = b1.d[(plane * pc.h + uint(iy)) * pc.w + uint(ix)];
+            ST(0, i, LD(1, (plane * pc.h + uint(iy)) * pc.w + uint(ix)));
         } else if (OP == LAY_PAD_B) {
             uint x = i % pc.w, y = (i / pc.w) % pc.h, plane = i / (pc.w * pc.h);
             uint wo = pc.w + 2 * pc.pad, ho = pc.h + 2 * pc.pad;
@@ -52,16 +52,16 @@ void main()
             float s = 0.0;
             for (int a = 0; a < ny; a++)
                 for (int b = 0; b < nx; b++)
-                    s += b1.d[(plane * ho + uint(cy[a])) * wo + uint(cx[b])];
-            b0.d[i] += s;
+                    s += LD(1, (plane * ho + uint(cy[a])) * wo + uint(cx[b]));
+            ST(0, i, LD(0, i) + (s));
         } else if (OP == LAY_CONCAT_F) {
             uint hw = pc.h, p = i % hw, c = (i / hw) % pc.c_out, n = i / (hw * pc.c_out);
             uint c_second = pc.c_out - pc.c_first;
-            b0.d[i] = c < pc.c_first ? b1.d[(n * pc.c_first + c) * hw + p]
-                                     : b2.d[(n * c_second + c - pc.c_first) * hw + p];
+            ST(0, i, c < pc.c_first ? LD(1, (n * pc.c_first + c) * hw + p)
+                                     : LD(2, (n * c_second + c - pc.c_first) * hw + p));
         } else {
             uint hw = pc.h, p = i % hw, c = (i / hw) % pc.c_src, n = i / (hw * pc.c_src);
-            b0.d[i] += b1.d[(n * pc.c_out + c + pc.c_off) * hw + p];
+            ST(0, i, LD(0, i) + (LD(1, (n * pc.c_out + c + pc.c_off) * hw + p)));
         }
     }
 }

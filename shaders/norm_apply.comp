@@ -12,11 +12,11 @@ void main()
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
         uint plane = i / pc.hw, c = plane % pc.c;
         uint g = pc.per_sample != 0 ? plane : c;
-        float y = (b1.d[i] - b2.d[g]) * b2.d[pc.groups + g];
+        float y = (LD(1, i) - LD(2, g)) * LD(2, pc.groups + g);
         if (pc.has_weight != 0)
-            y *= b3.d[c];
+            y *= LD(3, c);
         if (pc.has_bias != 0)
-            y += b4.d[c];
-        b0.d[i] = y;
+            y += LD(4, c);
+        ST(0, i, y);
     }
 }

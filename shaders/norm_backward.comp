@@ -20,15 +20,15 @@ void reduce_group()
     uint c = pc.per_sample != 0 ? g % pc.c : g;
     uint n0 = pc.per_sample != 0 ? g / pc.c : 0;
     bool xhat = (pc.flags & NB_NO_XHAT) == 0;
-    float mean = xhat ? b3.d[g] : 0.0, invstd = xhat ? b3.d[pc.groups + g] : 0.0;
+    float mean = xhat ? LD(3, g) : 0.0, invstd = xhat ? LD(3, pc.groups + g) : 0.0;
     uint count = pc.samples * pc.hw;
     float s_dy = 0.0, s_dyx = 0.0;
     for (uint j = t; j < count; j += VK_WORKGROUP) {
         uint i = ((n0 + j / pc.hw) * pc.c + c) * pc.hw + j % pc.hw;
-        float dy = b2.d[i];
+        float dy = LD(2, i);
         s_dy += dy;
         if (xhat)
-            s_dyx += dy * (b1.d[i] - mean) * invstd;
+            s_dyx += dy * (LD(1, i) - mean) * invstd;
     }
     partial[t] = s_dy;
     partial[VK_WORKGROUP + t] = s_dyx;
@@ -41,8 +41,8 @@ void reduce_group()
         barrier();
     }
     if (t == 0) {
-        b0.d[g] = partial[0];
-        b0.d[pc.groups + g] = partial[VK_WORKGROUP];
+        ST(0, g, partial[0]);
+        ST(0, pc.groups + g, partial[VK_WORKGROUP]);
     }
 }
 
@@ -57,8 +57,8 @@ void main()
         for (uint c = first_index(); c < pc.n; c += index_stride()) {
             float s = 0.0;
             for (uint k = 0; k < per_channel; k++)
-                s += b4.d[pc.which * pc.groups + k * pc.c + c];
-            b0.d[c] += s;
+                s += LD(4, pc.which * pc.groups + k * pc.c + c);
+            ST(0, c, LD(0, c) + (s));
         }
         return;
     }
@@ -66,14 +66,14 @@ void main()
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
         uint plane = i / pc.hw, c = plane % pc.c;
         uint g = pc.per_sample != 0 ? plane : c;
-        float invstd = b3.d[pc.groups + g];
-        float scale = pc.has_weight != 0 ? b5.d[c] * invstd : invstd;
-        float dy = b2.d[i];
+        float invstd = LD(3, pc.groups + g);
+        float scale = pc.has_weight != 0 ? LD(5, c) * invstd : invstd;
+        float dy = LD(2, i);
         if ((pc.flags & NB_EVAL) != 0) {
-            b0.d[i] += dy * scale;
+            ST(0, i, LD(0, i) + (dy * scale));
         } else {
-            float xhat = (b1.d[i] - b3.d[g]) * invstd;
-            b0.d[i] += scale * (dy - b4.d[g] / count - xhat * b4.d[pc.groups + g] / count);
+            float xhat = (LD(1, i) - LD(3, g)) * invstd;
+            ST(0, i, LD(0, i) + (scale * (dy - LD(4, g) / count - xhat * LD(4, pc.groups + g) / count)));
         }
     }
 }

@@ -49,31 +49,31 @@ void main()
     uint n0 = pc.per_sample != 0 ? g / pc.c : 0;
     if (pc.mode == 2) {
         if (t == 0) {
-            b1.d[g] = b2.d[c];
-            b1.d[pc.groups + g] = 1.0 / sqrt(b3.d[c] + pc.eps);
+            ST(1, g, LD(2, c));
+            ST(1, pc.groups + g, 1.0 / sqrt(LD(3, c) + pc.eps));
         }
         return;
     }
     uint count = pc.samples * pc.hw;
     float s = 0.0;
     for (uint j = t; j < count; j += VK_WORKGROUP)
-        s += b0.d[((n0 + j / pc.hw) * pc.c + c) * pc.hw + j % pc.hw];
+        s += LD(0, ((n0 + j / pc.hw) * pc.c + c) * pc.hw + j % pc.hw);
     float mean = group_sum(s) / float(count);
     s = 0.0;
     for (uint j = t; j < count; j += VK_WORKGROUP) {
-        float d = b0.d[((n0 + j / pc.hw) * pc.c + c) * pc.hw + j % pc.hw] - mean;
+        float d = LD(0, ((n0 + j / pc.hw) * pc.c + c) * pc.hw + j % pc.hw) - mean;
         s += d * d;
     }
     float var = group_sum(s) / float(count);
     if (t == 0) {
-        b1.d[g] = mean;
-        b1.d[pc.groups + g] = 1.0 / sqrt(var + pc.eps);
+        ST(1, g, mean);
+        ST(1, pc.groups + g, 1.0 / sqrt(var + pc.eps));
         if (pc.mode == 1) {
             float unbiased = var * float(count) / float(count - 1);
-            b2.d[c] = (1.0 - pc.momentum) * b2.d[c] + pc.momentum * mean;
-            b3.d[c] = (1.0 - pc.momentum) * b3.d[c] + pc.momentum * unbiased;
+            ST(2, c, (1.0 - pc.momentum) * LD(2, c) + pc.momentum * mean);
+            ST(3, c, (1.0 - pc.momentum) * LD(3, c) + pc.momentum * unbiased);
             if (g == 0)
-                b4.d[0] += 1.0;
+                ST(4, 0, LD(4, 0) + (1.0));
         }
     }
 }

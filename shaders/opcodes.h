@@ -7,6 +7,9 @@
  * eltwise_codes.h for GLSL (shaders/gen_eltwise_codes.c) and ELT_F(ID), ELT_B(ID) in C
  * (engine/vulkan/vk_lower.h). */
 
+/* adam.comp flags */
+#define ADAM_SCALED 1     /* loss scaling: skip when a flag is set, unscale, write the fp16 copy */
+
 /* reduce.comp: out[0] = scale * sum f(a, b). */
 #define RED_SUM 0
 #define RED_L1 1

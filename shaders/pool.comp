@@ -42,8 +42,8 @@ void main()
             float s = 0.0;
             for (int iy = y.x; iy < y.y; iy++)
                 for (int ix = x.x; ix < x.y; ix++)
-                    s += b1.d[(plane * pc.h + uint(iy)) * pc.w + uint(ix)];
-            b0.d[i] = s / cell_count(oy, ox);
+                    s += LD(1, (plane * pc.h + uint(iy)) * pc.w + uint(ix));
+            ST(0, i, s / cell_count(oy, ox));
         } else {
             int ix = int(i % pc.w), iy = int((i / pc.w) % pc.h);
             uint plane = i / (pc.w * pc.h);
@@ -51,8 +51,8 @@ void main()
             float s = 0.0;
             for (int oy = y.x; oy <= y.y; oy++)
                 for (int ox = x.x; ox <= x.y; ox++)
-                    s += b1.d[(plane * pc.ho + uint(oy)) * pc.wo + uint(ox)] / cell_count(oy, ox);
-            b0.d[i] += s;
+                    s += LD(1, (plane * pc.ho + uint(oy)) * pc.wo + uint(ox)) / cell_count(oy, ox);
+            ST(0, i, LD(0, i) + (s));
         }
     }
 }

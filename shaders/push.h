@@ -24,7 +24,10 @@
     F(PC_FLOAT, w1)   /* 1 - beta1 */                                                            \
     F(PC_FLOAT, beta2)                                                                           \
     F(PC_FLOAT, w2)   /* 1 - beta2 */                                                            \
-    F(PC_FLOAT, eps)
+    F(PC_FLOAT, eps)                                                                             \
+    F(PC_UINT, flags) /* ADAM_SCALED: b0 master weights, b4 their fp16 copy, b5 the flags */     \
+    F(PC_UINT, nflags)                                                                           \
+    F(PC_UINT, flag_stride)
 
 /* layout.comp */
 #define PUSH_LAYOUT(F)                                                                           \

@@ -12,11 +12,11 @@ shared float partial[VK_WORKGROUP];
 
 float term(uint i)
 {
-    float x = b1.d[i];
+    float x = LD(1, i);
     switch (OP) {
-    case RED_L1: return abs(x - b2.d[i]);
-    case RED_MSE: { float d = x - b2.d[i]; return d * d; }
-    case RED_BCE: return max(x, 0.0) - x * b2.d[i] + log(1.0 + exp(-abs(x)));
+    case RED_L1: return abs(x - LD(2, i));
+    case RED_MSE: { float d = x - LD(2, i); return d * d; }
+    case RED_BCE: return max(x, 0.0) - x * LD(2, i) + log(1.0 + exp(-abs(x)));
     }
     return x;
 }
@@ -35,5 +35,5 @@ void main()
         barrier();
     }
     if (t == 0)
-        b0.d[0] = partial[0] * pc.scale;
+        ST(0, 0, partial[0] * pc.scale);
 }

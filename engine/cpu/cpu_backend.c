@@ -70,7 +70,9 @@ static size_t cpu_command_scratch(const void *backend, const eng_node *n, eng_cm
 }
 
 /* Buffers start on 64-byte boundaries (16 floats) for vector loads. */
-const eng_plan_facts cpu_plan_facts = {cpu_can_overwrite, cpu_command_scratch, 16, NULL};
+const eng_plan_facts cpu_plan_facts = {.can_overwrite = cpu_can_overwrite,
+                                       .scratch_floats = cpu_command_scratch,
+                                       .align = 16};
 
 static void cpu_plan_free(cpu_plan *cp)
 {

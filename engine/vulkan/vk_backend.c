@@ -20,6 +20,7 @@ typedef struct {
     vk_steps steps;
     vk_recording recording;
     vk_reduction *reductions; /* [steps.ncuts] */
+    float run_scale;          /* the loss scale of the last run: what its gradients hold */
 } vk_plan;
 
 static vk_ctx *ctx_of(const eng_plan *p) { return p->backend->impl; }
@@ -67,6 +68,12 @@ static size_t params_bytes(const vk_layout *l)
     return PARAMS_HEADER_BYTES + 4 * sizeof(float) * (size_t)l->nadam_slots;
 }
 
+/* A plan of g on ctx's device: fp16 storage when the graph asks for it and the device has it. */
+static vk_plan_kind plan_kind(const vk_ctx *ctx, const eng_graph *g)
+{
+    return (vk_plan_kind){&ctx->tuning, g->mixed_precision && ctx->storage_16bit};
+}
+
 /* A software device (lavapipe) keeps its "device" memory in host memory. */
 static int estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
 {
@@ -74,12 +81,13 @@ static int estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
     vk_layout layout = {0};
     vk_memory memory = {0};
     size_t bytes = 0, host = 0;
-    eng_plan_facts facts = vk_plan_facts(ctx);
+    vk_plan_kind kind = plan_kind(ctx, g);
+    eng_plan_facts facts = vk_plan_facts(ctx, &kind);
     eng_memplan mp;
     int status = eng_memplan_new(g, &facts, &mp);
     if (status != 0)
         return status;
-    status = vk_layout_reserve(&layout, &memory, g, &mp);
+    status = vk_layout_reserve(&layout, &memory, g, &mp, &facts);
     if (status == 0)
         status = vk_memory_estimate(ctx, &memory, params_bytes(&layout), &bytes, &host);
     vk_layout_free(&layout);
@@ -97,10 +105,11 @@ static int plan(eng_backend *be, eng_plan *p)
     if (!vp)
         return eng_set_error(ENG_ENOMEM, "out of memory creating a Vulkan plan");
     p->impl = vp;
-    eng_plan_facts facts = vk_plan_facts(ctx);
+    vk_plan_kind kind = plan_kind(ctx, p->graph);
+    eng_plan_facts facts = vk_plan_facts(ctx, &kind);
     int status = eng_memplan_new(p->graph, &facts, &vp->mp);
     if (status == 0)
-        status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph, &vp->mp);
+        status = vk_layout_reserve(&vp->layout, &vp->memory, p->graph, &vp->mp, &facts);
     if (status == 0)
         status = vk_memory_allocate(ctx, &vp->memory, params_bytes(&vp->layout));
     if (status == 0)
@@ -118,6 +127,8 @@ static int plan(eng_backend *be, eng_plan *p)
         return status;
     }
     p->bytes = vk_memory_bytes(&vp->memory);
+    p->fp16 = vp->layout.fp16;
+    p->loss_scaling = vp->layout.loss_scaling;
     eng_memplan_trace(p->graph, &vp->mp, be->name);
     return 0;
 }
@@ -127,7 +138,11 @@ static int plan(eng_backend *be, eng_plan *p)
 static void write_run_params(const eng_plan *p, vk_plan *vp)
 {
     char *base = vp->memory.params_map;
+    float scale = p->loss_scaling ? p->loss_scale : 1.0f, inverse = 1.0f / scale;
+    vp->run_scale = scale;
     uint32_t header[4] = {p->run_index, 0, 0, 0};
+    memcpy(&header[1], &scale, sizeof scale);
+    memcpy(&header[2], &inverse, sizeof inverse);
     memcpy(base, header, sizeof header);
     float *slots = (float *)(base + PARAMS_HEADER_BYTES);
     int slot = 0;
@@ -157,6 +172,9 @@ static int run(eng_plan *p)
     }
     if (!status && profile)
         vk_profile_run_done(profile);
+    if (!status && p->loss_scaling)
+        status = vk_read_skipped(ctx_of(p), &vp->memory, &vp->layout, vp->layout.nadam_slots,
+                                 &p->skipped);
     return status;
 }
 
@@ -190,12 +208,21 @@ static int check_value_kept(const vk_plan *vp, const eng_node *n)
                          eng_op_infos[n->op].name, n->name);
 }
 
+/* The master weights of an optimized parameter in a loss-scaled plan, or -1. */
+static int master_of(const vk_plan *vp, const eng_node *n)
+{
+    return vp->layout.loss_scaling ? vp->layout.master[n->id] : -1;
+}
+
+/* A parameter with master weights gets both them and their fp16 copy. */
 static int write(eng_plan *p, const eng_node *n, const float *src)
 {
     vk_plan *vp = p->impl;
     if (check_value_kept(vp, n))
         return ENG_EINVAL;
-    return vk_memory_upload(ctx_of(p), &vp->memory, vp->layout.data[n->id], src);
+    int master = master_of(vp, n);
+    int status = master < 0 ? 0 : vk_memory_upload(ctx_of(p), &vp->memory, master, src);
+    return status ? status : vk_memory_upload(ctx_of(p), &vp->memory, vp->layout.data[n->id], src);
 }
 
 static int read(eng_plan *p, const eng_node *n, float *dst, int grad)
@@ -208,9 +235,15 @@ static int read(eng_plan *p, const eng_node *n, float *dst, int grad)
     if (!grad && check_value_kept(vp, n))
         return ENG_EINVAL;
     int region = grad ? vp->layout.grad[n->id] : vp->layout.data[n->id];
+    if (!grad && master_of(vp, n) >= 0)
+        region = master_of(vp, n);
     if (region < 0)
         return eng_set_error(ENG_EINVAL, "tensor '%s' has no gradient", n->name);
-    return vk_memory_download(ctx_of(p), &vp->memory, region, dst);
+    int status = vk_memory_download(ctx_of(p), &vp->memory, region, dst);
+    if (!status && grad && p->loss_scaling && vp->run_scale != 0.0f) /* read unscaled */
+        for (size_t i = 0; i < n->numel; i++)
+            dst[i] /= vp->run_scale;
+    return status;
 }
 
 static size_t memory_budget(eng_backend *be)
@@ -260,6 +293,7 @@ eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *
         .memory_budget = memory_budget,
         .supports = supports,
         .counters = counters,
+        .has_fp16 = ctx->storage_16bit,
     };
     return be;
 }

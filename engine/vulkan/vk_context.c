@@ -381,23 +381,32 @@ static int create_device(vk_ctx *ctx, char *err, size_t errlen)
         .queueCount = 1,
         .pQueuePriorities = &priority,
     };
-    /* float16 arithmetic where the device has it (the peak-rate shader needs it). */
+    /* float16 arithmetic (the peak-rate shader) and 16-bit storage buffers (fp16 tensors,
+     * the shaders' P2P_HALF builds) where the device has them. */
     const char *f16_ext = "VK_KHR_shader_float16_int8";
     int v12 = ctx->props.apiVersion >= VK_API_VERSION_1_2;
     VkPhysicalDeviceShaderFloat16Int8Features f16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
-    if (v12 || vk_has_extension(ctx->physical, f16_ext)) {
-        VkPhysicalDeviceFeatures2 features = {
-            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f16};
-        vkGetPhysicalDeviceFeatures2(ctx->physical, &features);
-    }
+    VkPhysicalDevice16BitStorageFeatures s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = v12 || vk_has_extension(ctx->physical, f16_ext) ? &f16 : NULL};
+    VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                          .pNext = &s16};
+    vkGetPhysicalDeviceFeatures2(ctx->physical, &features);
     ctx->shader_float16 = f16.shaderFloat16 == VK_TRUE;
+    ctx->storage_16bit = s16.storageBuffer16BitAccess == VK_TRUE;
+    VkPhysicalDevice16BitStorageFeatures enable_s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .storageBuffer16BitAccess = VK_TRUE};
     VkPhysicalDeviceShaderFloat16Int8Features enable_f16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+        .pNext = ctx->storage_16bit ? &enable_s16 : NULL,
         .shaderFloat16 = VK_TRUE};
+    void *enable = ctx->shader_float16 ? (void *)&enable_f16
+                   : ctx->storage_16bit ? (void *)&enable_s16 : NULL;
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = ctx->shader_float16 ? &enable_f16 : NULL,
+        .pNext = enable,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
         .enabledExtensionCount = ctx->shader_float16 && !v12 ? 1 : 0,

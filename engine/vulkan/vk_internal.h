@@ -47,11 +47,13 @@ typedef struct {
     VkCommandPool command_pool;
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout pipeline_layout;
-    VkPipeline pipelines[VK_KERNEL_COUNT][VK_VARIANTS]; /* created on first use */
+    /* created on first use, per kernel, variant and fp16 bindings (vk_step.half) */
+    VkPipeline pipelines[VK_KERNEL_COUNT][VK_VARIANTS][1 << VK_BINDINGS];
     VkPipelineCache pipeline_cache; /* VK_NULL_HANDLE: none (vk_pipeline_cache.c) */
     size_t cache_loaded_bytes;      /* driver data the cache started with (0: a cold start) */
     int pipelines_compiled;         /* pipelines created by this context */
     int shader_float16;             /* float16 arithmetic enabled on the device */
+    int storage_16bit;              /* 16-bit storage buffers enabled: fp16 tensors */
     vk_tuning tuning;               /* kernel shapes for this device (vk_tuning.c) */
     int validation_errors;
     char name[256];
@@ -71,8 +73,9 @@ int vk_fail(VkResult r, const char *what);
 /* ---- pipelines (vk_pipelines.c) ---------------------------------------------------------- */
 /* The shared descriptor-set and pipeline layouts. */
 int vk_pipelines_create(vk_ctx *ctx);
-/* Compiles the pipeline of a kernel specialized for variant (its op or mode) if not yet done. */
-int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant);
+/* Compiles the pipeline of a kernel specialized for variant (its op or mode) and the bindings
+ * holding fp16 (bit i: binding i; nonzero takes the shader's _h build) if not yet done. */
+int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant, unsigned half);
 void vk_pipelines_destroy(vk_ctx *ctx);
 /* The pipeline cache on disk (vk_pipeline_cache.c): opened with the pipeline layouts (without
  * a usable file it starts empty; without a cache the pipelines compile without one), written
@@ -93,6 +96,8 @@ typedef struct {
     int parent;                /* the arena region of an alias, or -1 */
     VkDeviceSize parent_offset;
     int is_arena;
+    int half;                  /* holds fp16 elements (vk_memory_set_half) */
+    size_t elements;           /* its tensor's element count (transfers convert fp16) */
 } vk_region;
 
 typedef struct {
@@ -120,6 +125,10 @@ int vk_memory_reserve(vk_memory *m, size_t floats);
  * offset floats inside it (a multiple of vk_memory_alignment). */
 int vk_memory_reserve_arena(vk_memory *m, size_t floats);
 int vk_memory_reserve_alias(vk_memory *m, int arena, size_t offset, size_t floats);
+/* Makes region a tensor of elements fp16 values (it was reserved with vk_half_floats of them). */
+void vk_memory_set_half(vk_memory *m, int region, size_t elements);
+/* The floats of storage elements fp16 values take. */
+static inline size_t vk_half_floats(size_t elements) { return (elements + 1) / 2; }
 /* The alignment in bytes of every region's offset: minStorageBufferOffsetAlignment, at least 16. */
 VkDeviceSize vk_memory_alignment(const vk_ctx *ctx);
 /* What vk_memory_allocate would create for the regions reserved so far, without creating
@@ -133,6 +142,8 @@ size_t vk_memory_bytes(const vk_memory *m);
 /* Copies between host memory and a region through the staging buffer (waits). */
 int vk_memory_upload(vk_ctx *ctx, vk_memory *m, int region, const float *src);
 int vk_memory_download(vk_ctx *ctx, vk_memory *m, int region, float *dst);
+/* The 32-bit pattern vkCmdFillBuffer repeats to fill region rg with value (fp16 twice). */
+uint32_t vk_fill_pattern(const vk_region *rg, float value);
 /* Fills regions with a value's bit pattern in one submission (plan-time initialisation). */
 int vk_memory_fill(vk_ctx *ctx, vk_memory *m, const int *regions, const float *values, int count);
 
@@ -179,12 +190,27 @@ typedef struct {
     int *scratch;           /* [plan step], -1 where absent */
     int arena, dummy;
     int nadam_slots;
+    /* Mixed precision (vk_mixed.c): fp16 tensors; with loss scaling, per ADAM command slot the
+     * flags its gradients' checks set (one per parameter, flag_stride floats apart: an alias
+     * each, and flags[slot] over them all), and the fp32 master weights of its parameters. */
+    int fp16, loss_scaling;
+    int *master;            /* [node id] an optimized parameter's master weights, or -1 */
+    int *param_flag;        /* [node id] its gradient check's flag, or -1 */
+    int *flags;             /* [slot] */
+    size_t flag_stride;
 } vk_layout;
 
-/* The memory planner's facts of this backend for ctx's device (vk_ops.c). */
-eng_plan_facts vk_plan_facts(const vk_ctx *ctx);
-/* Reserves the regions of every node of g where mp puts them. */
-int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_memplan *mp);
+/* What the planner and the layout need of a plan: its device's tuning, fp16 storage or not. */
+typedef struct {
+    const vk_tuning *tuning;
+    int fp16;
+} vk_plan_kind;
+
+/* The memory planner's facts of this backend for a plan of that kind (vk_ops.c). */
+eng_plan_facts vk_plan_facts(const vk_ctx *ctx, const vk_plan_kind *kind);
+/* Reserves the regions of every node of g where mp, planned with facts, puts them. */
+int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_memplan *mp,
+                      const eng_plan_facts *facts);
 void vk_layout_free(vk_layout *l);
 /* Whether op has a lowering (eng_backend.supports). */
 int vk_lowers_op(eng_op op);
@@ -192,6 +218,18 @@ int vk_lowers_op(eng_op op);
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp,
                       const vk_tuning *tuning);
 void vk_steps_free(vk_steps *s);
+
+/* ---- mixed precision (vk_mixed.c) ----------------------------------------------------------
+ * In an fp16 plan, the values and gradients of node n stored as fp16 (grad 0: its values):
+ * every tensor but losses and sums, states, consts and parameters' gradients. */
+int vk_node_half(const eng_node *n, int grad);
+/* eng_plan_facts.tensor_floats of a plan of kind (a vk_plan_kind). */
+size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad);
+/* The master weights and check flags of an fp16 plan with optimizers (l->fp16 set). */
+int vk_layout_reserve_mixed(vk_layout *l, vk_memory *m, const eng_graph *g);
+/* After a run: bit k of *skipped for the k-th ADAM command whose gradients were not finite. */
+int vk_read_skipped(vk_ctx *ctx, vk_memory *m, const vk_layout *l, int nslots,
+                    unsigned *skipped);
 
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */
 typedef struct {

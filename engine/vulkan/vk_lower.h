@@ -15,6 +15,7 @@ typedef struct {
     const vk_tuning *tuning;   /* the device's conv tiles and split-K threshold */
     int scratch;               /* the current step's work area region, or -1 */
     int cut_cmd;               /* the ADAM command of the last cut, or -1 */
+    int checked_cmd;           /* the ADAM command whose gradients were last checked, or -1 */
     int failed;
     const eng_node *too_large; /* a node needing more workgroups than a dispatch allows */
 } lowering;
@@ -25,6 +26,8 @@ vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel);
  * the same numbers for GLSL). */
 #define ELT_F(id) ((uint32_t)ENG_OP_##id)
 #define ELT_B(id) ((uint32_t)(ENG_OP_COUNT + ENG_OP_##id))
+#define ELT_SEED ((uint32_t)(2 * ENG_OP_COUNT))
+#define ELT_CHECK_FINITE ((uint32_t)(2 * ENG_OP_COUNT + 1))
 
 /* Sets a step's push constants from its shader's vk_push_<shader> (shaders/push.h). */
 #define vk_set_push(st, value)                                                                   \
@@ -56,6 +59,11 @@ static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw-
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP
+
+/* Loss scaling (vk_mixed.c): the loss's gradient seeded with the run's scale; before the
+ * updates of the optimizer of ADAM slot slot, its flags zeroed and each gradient checked. */
+void vk_lower_scaled_seed(lowering *lw, const eng_node *loss);
+void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot);
 
 /* Scratch floats of conv and norm nodes: the norms' backward partial sums, the convs' split
  * sums (forward and backward) and bias sums. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/half.h"
 #include "engine/vulkan/vk_internal.h"
 
 #define BLOCK_BYTES ((VkDeviceSize)256 << 20)
@@ -360,14 +361,52 @@ static int transfer(vk_ctx *ctx, vk_memory *m, int region, float *host, int uplo
     return 0;
 }
 
+/* An fp16 region goes through a host copy of its bytes, converted. */
+static int transfer_half(vk_ctx *ctx, vk_memory *m, int region, float *host, int upload)
+{
+    const vk_region *rg = &m->regions[region];
+    uint16_t *bytes = calloc(1, (size_t)rg->size);
+    if (!bytes)
+        return eng_set_error(ENG_ENOMEM, "out of memory converting a tensor of %zu values to "
+                             "fp16", rg->elements);
+    if (upload)
+        eng_floats_to_halves(host, bytes, rg->elements);
+    int status = transfer(ctx, m, region, (float *)bytes, upload);
+    if (!status && !upload)
+        eng_halves_to_floats(bytes, host, rg->elements);
+    free(bytes);
+    return status;
+}
+
 int vk_memory_upload(vk_ctx *ctx, vk_memory *m, int region, const float *src)
 {
+    if (m->regions[region].half)
+        return transfer_half(ctx, m, region, (float *)src, 1);
     return transfer(ctx, m, region, (float *)src, 1);
 }
 
 int vk_memory_download(vk_ctx *ctx, vk_memory *m, int region, float *dst)
 {
+    if (m->regions[region].half)
+        return transfer_half(ctx, m, region, dst, 0);
     return transfer(ctx, m, region, dst, 0);
+}
+
+void vk_memory_set_half(vk_memory *m, int region, size_t elements)
+{
+    m->regions[region].half = 1;
+    m->regions[region].elements = elements;
+}
+
+uint32_t vk_fill_pattern(const vk_region *rg, float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    if (rg->half) {
+        uint32_t h = eng_float_to_half(value);
+        bits = h | h << 16;
+    }
+    return bits;
 }
 
 typedef struct {
@@ -386,9 +425,8 @@ static void record_fill(VkCommandBuffer cb, void *arg)
     vk_full_barrier(cb);
     for (int i = 0; i < job->count; i++) {
         const vk_region *rg = &job->m->regions[job->regions[i]];
-        uint32_t bits;
-        memcpy(&bits, &job->values[i], sizeof bits);
-        vkCmdFillBuffer(cb, job->m->blocks[rg->block].buffer, rg->offset, rg->size, bits);
+        vkCmdFillBuffer(cb, job->m->blocks[rg->block].buffer, rg->offset, rg->size,
+                        vk_fill_pattern(rg, job->values[i]));
     }
     vk_full_barrier(cb);
 }

@@ -20,19 +20,25 @@ static int is_norm(eng_op op)
 
 /* The partial sums: the norms' backward (sum dy, sum dy*xhat) per group, the convs' per
  * channel for the bias and those of their split GEMMs (forward and backward). */
-static size_t command_scratch(const void *tuning, const eng_node *n, eng_cmd_kind kind)
+static size_t command_scratch(const void *kind_, const eng_node *n, eng_cmd_kind kind)
 {
+    const vk_plan_kind *pk = kind_;
     if (is_conv(n->op))
-        return vk_conv_scratch_floats(tuning, n, kind);
+        return vk_conv_scratch_floats(pk->tuning, n, kind);
     return is_norm(n->op) && kind == ENG_CMD_BACKWARD ? vk_norm_scratch_floats(n) : 0;
 }
 
 /* Every backward adds into its gradients (no overwriting); offsets bind on the device's
- * storage-buffer alignment; the work areas follow the device's tuning. */
-eng_plan_facts vk_plan_facts(const vk_ctx *ctx)
+ * storage-buffer alignment; the work areas follow the device's tuning; an fp16 plan sizes its
+ * fp16 tensors at half and checks all of an optimizer's gradients before any update. */
+eng_plan_facts vk_plan_facts(const vk_ctx *ctx, const vk_plan_kind *kind)
 {
     size_t align = (size_t)vk_memory_alignment(ctx) / sizeof(float);
-    return (eng_plan_facts){NULL, command_scratch, align, &ctx->tuning};
+    return (eng_plan_facts){.scratch_floats = command_scratch,
+                            .tensor_floats = kind->fp16 ? vk_tensor_floats : NULL,
+                            .deferred_updates = kind->fp16,
+                            .align = align,
+                            .backend = kind};
 }
 
 /* A buffer at plan offset off (floats): an alias into the arena inside the shared region, a
@@ -45,8 +51,23 @@ static int place(vk_memory *m, const vk_layout *l, const eng_memplan *mp, size_t
                             : vk_memory_reserve(m, floats);
 }
 
-int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_memplan *mp)
+/* A node's values (grad 0) or gradient at plan offset off, in fp16 where the plan says so. */
+static int place_tensor(vk_memory *m, const vk_layout *l, const eng_memplan *mp, size_t off,
+                        const eng_node *n, int grad)
 {
+    int half = l->fp16 && vk_node_half(n, grad);
+    int region = place(m, l, mp, off, half ? vk_half_floats(n->numel) : n->numel);
+    if (region >= 0 && half)
+        vk_memory_set_half(m, region, n->numel);
+    return region;
+}
+
+int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_memplan *mp,
+                      const eng_plan_facts *facts)
+{
+    int fp16 = ((const vk_plan_kind *)facts->backend)->fp16;
+    l->fp16 = fp16;
+    l->flag_stride = facts->align;
     size_t count = (size_t)(g->nnodes ? g->nnodes : 1);
     l->data = malloc(count * sizeof(int));
     l->grad = malloc(count * sizeof(int));
@@ -57,8 +78,8 @@ int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_
     l->arena = mp->shared ? vk_memory_reserve_arena(m, mp->shared) : -1;
     for (int id = 0; id < g->nnodes; id++) {
         const eng_node *n = g->nodes[id];
-        l->data[id] = place(m, l, mp, mp->value_off[id], n->numel);
-        l->grad[id] = place(m, l, mp, mp->grad_off[id], n->numel);
+        l->data[id] = place_tensor(m, l, mp, mp->value_off[id], n, 0);
+        l->grad[id] = place_tensor(m, l, mp, mp->grad_off[id], n, 1);
         l->aux[id] = place(m, l, mp, mp->aux_off[id], n->aux_numel);
         if (l->data[id] < 0 || (mp->grad_off[id] != ENG_NO_OFFSET && l->grad[id] < 0))
             return ENG_ENOMEM;
@@ -69,7 +90,9 @@ int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_
     l->nadam_slots = 0;
     for (int i = 0; i < g->ncmds; i++)
         l->nadam_slots += g->cmds[i].kind == ENG_CMD_ADAM;
-    return l->dummy < 0 ? ENG_ENOMEM : 0;
+    if (l->dummy < 0)
+        return ENG_ENOMEM;
+    return fp16 ? vk_layout_reserve_mixed(l, m, g) : 0;
 }
 
 void vk_layout_free(vk_layout *l)
@@ -78,6 +101,9 @@ void vk_layout_free(vk_layout *l)
     free(l->grad);
     free(l->aux);
     free(l->scratch);
+    free(l->master);
+    free(l->param_flag);
+    free(l->flags);
     memset(l, 0, sizeof *l);
 }
 
@@ -190,14 +216,18 @@ static void cut(lowering *lw, const eng_adam *opt)
     opts[s->ncuts++] = opt;
 }
 
-/* The update of opt's parameter i, with the bias corrections of parameter slot slot. */
+/* The update of opt's parameter i, with the bias corrections of parameter slot slot. With
+ * loss scaling it updates the fp32 master weights, unscaling the gradient, writes their fp16
+ * copy (b4) and does nothing when a flag of the slot (b5) is set. */
 static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
 {
     const eng_node *p = opt->params[i];
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ADAM);
     if (!st)
         return;
-    st->regions[0] = vk_data_of(lw, p);
+    const vk_layout *l = lw->l;
+    int master = l->loss_scaling ? l->master[p->id] : -1;
+    st->regions[0] = master >= 0 ? master : vk_data_of(lw, p);
     st->regions[1] = vk_grad_of(lw, p);
     st->regions[2] = vk_data_of(lw, opt->exp_avg[i]);
     st->regions[3] = vk_data_of(lw, opt->exp_avg_sq[i]);
@@ -205,6 +235,18 @@ static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
     vk_push_adam push = {.n = (uint32_t)p->numel, .slot = slot,
                          .w1 = (float)(1.0 - opt->beta1), .beta2 = opt->beta2,
                          .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps};
+    if (master >= 0) {
+        st->regions[4] = vk_data_of(lw, p);
+        st->regions[5] = l->flags[slot];
+        st->writes |= 16;
+        push.flags = ADAM_SCALED;
+        push.nflags = (uint32_t)opt->nparams;
+        push.flag_stride = (uint32_t)l->flag_stride;
+    } else { /* the shader's static accesses to b4 and b5 land on what it touches anyway */
+        st->regions[4] = st->regions[0];
+        st->regions[5] = st->regions[1];
+        st->writes |= 16;
+    }
     vk_set_push(st, push);
     st->groups[0] = vk_grid_groups(p->numel);
 }
@@ -234,12 +276,21 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
     switch (s->kind) {
     case ENG_STEP_FORWARD: forward(lw, s->node); break;
     case ENG_STEP_ZERO: fill(lw, vk_grad_of(lw, s->node), 0.0f); break;
-    case ENG_STEP_SEED: fill(lw, vk_grad_of(lw, s->node), 1.0f); break;
+    case ENG_STEP_SEED:
+        if (lw->l->loss_scaling)
+            vk_lower_scaled_seed(lw, s->node);
+        else
+            fill(lw, vk_grad_of(lw, s->node), 1.0f);
+        break;
     case ENG_STEP_BACKWARD: backward(lw, s->node, s->mask); break;
     case ENG_STEP_ADAM:
         if (s->opt->reducer && lw->cut_cmd != s->cmd) {
             cut(lw, s->opt);
             lw->cut_cmd = s->cmd;
+        }
+        if (lw->l->loss_scaling && lw->checked_cmd != s->cmd) {
+            vk_lower_grad_checks(lw, s->opt, slots[s->cmd]);
+            lw->checked_cmd = s->cmd;
         }
         adam_param(lw, s->opt, s->index, slots[s->cmd]);
         break;
@@ -252,7 +303,7 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp,
                       const vk_tuning *tuning)
 {
-    lowering lw = {.steps = s, .l = l, .tuning = tuning, .cut_cmd = -1};
+    lowering lw = {.steps = s, .l = l, .tuning = tuning, .cut_cmd = -1, .checked_cmd = -1};
     uint32_t *slots = malloc((size_t)(g->ncmds ? g->ncmds : 1) * sizeof *slots);
     if (!slots)
         return eng_set_error(ENG_ENOMEM, "out of memory lowering the schedule");

@@ -1,4 +1,5 @@
 /* The one descriptor-set and pipeline layout shared by all kernels, and their pipelines. */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/vulkan/vk_internal.h"
@@ -65,7 +66,7 @@ static int create_layouts(vk_ctx *ctx)
     return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreatePipelineLayout");
 }
 
-static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
+static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned half)
 {
     const kernel_source *src = &kernel_sources[k];
     int is_conv = !strcmp(src->shader, "conv_gemm");
@@ -73,6 +74,11 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
     const char *name = src->shader;
     if (k == VK_KERNEL_NORM_STATS && ctx->tuning.subgroup_norm)
         name = "norm_stats_subgroup";
+    char half_name[64];
+    if (half) {
+        snprintf(half_name, sizeof half_name, "%s_h", name);
+        name = half_name;
+    }
     const vk_shader_blob *blob = vk_shader_find(name);
     if (!blob)
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);
@@ -89,14 +95,20 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
     VkResult r = vkCreateShaderModule(ctx->device, &module_info, NULL, &module);
     if (r != VK_SUCCESS)
         return vk_fail(r, "vkCreateShaderModule");
-    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5); variant is the tile id */
-    uint32_t conv_constants[6] = {tile.tx, tile.ty, tile.tm, tile.tn, tile.bk, src->conv_mode};
-    VkSpecializationMapEntry entries[6];
-    for (uint32_t i = 0; i < 6; i++)
+    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5; variant is the tile id),
+     * the others' op or mode (id 0); then HALF_BINDINGS (id 16, common.glsl) */
+    uint32_t constants[7] = {tile.tx, tile.ty, tile.tm, tile.tn, tile.bk, src->conv_mode, half};
+    uint32_t count = 6;
+    if (!is_conv) {
+        constants[0] = variant;
+        constants[1] = half;
+        count = 1;
+    }
+    VkSpecializationMapEntry entries[7];
+    for (uint32_t i = 0; i < count; i++)
         entries[i] = (VkSpecializationMapEntry){i, i * 4, 4};
-    VkSpecializationInfo spec = {6, entries, sizeof conv_constants, conv_constants};
-    if (!is_conv)
-        spec = (VkSpecializationInfo){1, entries, sizeof variant, &variant};
+    entries[count] = (VkSpecializationMapEntry){16, count * 4, 4};
+    VkSpecializationInfo spec = {count + 1, entries, (count + 1) * 4, constants};
     VkComputePipelineCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {
@@ -109,7 +121,7 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant)
         .layout = ctx->pipeline_layout,
     };
     r = vkCreateComputePipelines(ctx->device, ctx->pipeline_cache, 1, &info, NULL,
-                                 &ctx->pipelines[k][variant]);
+                                 &ctx->pipelines[k][variant][half]);
     vkDestroyShaderModule(ctx->device, module, NULL);
     ctx->pipelines_compiled += r == VK_SUCCESS;
     return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreateComputePipelines");
@@ -123,11 +135,15 @@ int vk_pipelines_create(vk_ctx *ctx)
     return status;
 }
 
-int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant)
+int vk_pipeline_prepare(vk_ctx *ctx, vk_kernel kernel, uint32_t variant, unsigned half)
 {
     if (variant >= VK_VARIANTS)
         return eng_set_error(ENG_EBACKEND, "vulkan: kernel variant %u out of range", variant);
-    return ctx->pipelines[kernel][variant] ? 0 : create_pipeline(ctx, kernel, variant);
+    if (half >= 1u << VK_BINDINGS || (half && !ctx->storage_16bit))
+        return eng_set_error(ENG_EBACKEND, "vulkan: %s has no 16-bit storage buffers",
+                             ctx->name);
+    return ctx->pipelines[kernel][variant][half] ? 0
+                                                 : create_pipeline(ctx, kernel, variant, half);
 }
 
 void vk_pipelines_destroy(vk_ctx *ctx)
@@ -135,8 +151,9 @@ void vk_pipelines_destroy(vk_ctx *ctx)
     vk_pipeline_cache_close(ctx);
     for (int k = 0; k < VK_KERNEL_COUNT; k++)
         for (int v = 0; v < VK_VARIANTS; v++)
-            if (ctx->pipelines[k][v])
-                vkDestroyPipeline(ctx->device, ctx->pipelines[k][v], NULL);
+            for (int h = 0; h < 1 << VK_BINDINGS; h++)
+                if (ctx->pipelines[k][v][h])
+                    vkDestroyPipeline(ctx->device, ctx->pipelines[k][v][h], NULL);
     if (ctx->pipeline_layout)
         vkDestroyPipelineLayout(ctx->device, ctx->pipeline_layout, NULL);
     if (ctx->set_layout)

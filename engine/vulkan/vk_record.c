@@ -74,6 +74,16 @@ static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
     return 0;
 }
 
+/* The bindings of a dispatch that hold fp16 (the pipeline's HALF_BINDINGS). */
+static unsigned half_bindings(const vk_memory *m, const vk_step *st)
+{
+    unsigned half = 0;
+    for (int i = 0; i < VK_BINDINGS; i++)
+        if (st->regions[i] >= 0 && m->regions[st->regions[i]].half)
+            half |= 1u << i;
+    return half;
+}
+
 static int allocate_sets(vk_ctx *ctx, vk_recording *r, int nsets, VkDescriptorSet *sets)
 {
     VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -161,13 +171,12 @@ static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
         r->counts.fills += st->kind == VK_STEP_FILL;
         if (st->kind == VK_STEP_FILL) {
             const vk_region *rg = &m->regions[st->regions[0]];
-            uint32_t bits;
-            memcpy(&bits, &st->fill_value, sizeof bits);
-            vkCmdFillBuffer(cb, m->blocks[rg->block].buffer, rg->offset, rg->size, bits);
+            vkCmdFillBuffer(cb, m->blocks[rg->block].buffer, rg->offset, rg->size,
+                            vk_fill_pattern(rg, st->fill_value));
             continue;
         }
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
-                          ctx->pipelines[st->kernel][st->variant]);
+                          ctx->pipelines[st->kernel][st->variant][half_bindings(m, st)]);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout, 0, 1,
                                 &sets[(*set)++], 0, NULL);
         vkCmdPushConstants(cb, ctx->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
@@ -189,7 +198,7 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
         if (st->kind != VK_STEP_DISPATCH)
             continue;
         ndispatch++;
-        int status = vk_pipeline_prepare(ctx, st->kernel, st->variant);
+        int status = vk_pipeline_prepare(ctx, st->kernel, st->variant, half_bindings(m, st));
         if (status)
             return status;
     }

@@ -2,12 +2,16 @@
  * 1e-4 (relative to 1 + |value|), on random shapes with odd sizes; run under the Khronos
  * validation layer (PIX2PIX_VK_VALIDATION=1 set by ctest), any validation error fails. */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/vulkan/vulkan_backend.h"
 #include "tests/engine/op_cases.h"
 #include "tests/vulkan/vk_compare.h"
 
 #define TOLERANCE 1e-4
+/* fp16 storage rounds every tensor to 11 significant bits (2^-11 = 4.9e-4 relative) once per
+ * op; errors are relative to 1 + |value| (vkt_max_error) */
+#define FP16_TOLERANCE 1e-2
 #define VARIANTS 4 /* random shapes per op */
 
 static eng_node *rand_input4(eng_graph *g, const char *name, uint32_t *rng, int cmin)
@@ -234,12 +238,21 @@ static int check_coverage(eng_backend *vk)
     return unsupported + op_cases_check(OP_TEST_VULKAN, "test_vk_ops", covered);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* --fp16: the Vulkan side in mixed precision (fp16 storage, fp32 arithmetic) */
+    int fp16 = argc == 2 && !strcmp(argv[1], "--fp16");
+    double tolerance = fp16 ? FP16_TOLERANCE : TOLERANCE;
+    vkt_set_mixed(fp16);
     int skip;
     eng_backend *vk = vkt_open_vulkan(&skip);
     if (!vk)
         return skip ? VKT_SKIP : 1;
+    if (fp16 && !eng_backend_has_fp16(vk)) {
+        printf("SKIP: %s has no 16-bit storage buffers\n", eng_backend_name(vk));
+        eng_backend_free(vk);
+        return VKT_SKIP;
+    }
     eng_backend *cpu = eng_cpu_backend_new(1);
     int failures = 0;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -255,7 +268,7 @@ int main(void)
             worst.value_err = e.value_err > worst.value_err ? e.value_err : worst.value_err;
             worst.grad_err = e.grad_err > worst.grad_err ? e.grad_err : worst.grad_err;
         }
-        int ok = worst.value_err <= TOLERANCE && worst.grad_err <= TOLERANCE;
+        int ok = worst.value_err <= tolerance && worst.grad_err <= tolerance;
         printf("%-4s %-30s forward %.2e  backward %.2e\n", ok ? "ok" : "FAIL", cases[c].name,
                worst.value_err, worst.grad_err);
         failures += !ok;
@@ -266,6 +279,8 @@ int main(void)
     failures += check_coverage(vk);
     eng_backend_free(cpu);
     eng_backend_free(vk);
-    printf("%s\n", failures ? "FAILED" : "all ops match the CPU backend");
+    printf("%s\n", failures ? "FAILED"
+                             : fp16 ? "all ops in fp16 storage match the CPU backend's fp32"
+                                    : "all ops match the CPU backend");
     return failures != 0;
 }

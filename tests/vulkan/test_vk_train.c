@@ -3,12 +3,19 @@
  * CPU backend's over several runs, with the learning rate changed between runs (per-run values
  * of the pre-recorded command buffer). Runs under the validation layer. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "engine/vulkan/vulkan_backend.h"
 #include "tests/vulkan/vk_compare.h"
 
 #define TOLERANCE 1e-4
+/* --fp16: the Vulkan side in mixed precision with loss scaling (fp16 storage rounds each
+ * tensor to 2^-11 relative; Adam's normalized steps magnify small gradients' differences) */
+#define FP16_TOLERANCE 6e-2
 #define STEPS 4
+
+static int fp16;
 
 typedef struct {
     eng_graph *g;
@@ -98,12 +105,18 @@ static int train_and_compare(const char *name, void (*build)(model *), eng_backe
     model cpu, vk;
     build(&cpu);
     build(&vk);
+    if (fp16)
+        eng_mixed_precision(vk.g);
     cpu.plan = eng_plan_new(cpu.g, cpu_be);
     vk.plan = eng_plan_new(vk.g, vk_be);
     int failed = !cpu.plan || !vk.plan;
     if (failed)
         printf("FAIL %s: planning: %s\n", name, eng_last_error());
     failed = failed || vkt_write_leaves(cpu.g, cpu.plan, vk.g, vk.plan, 99);
+    /* these losses are sums (pix2pix's are means): 65536 would overflow their fp16 gradients
+     * and skip the first steps, as it would in PyTorch */
+    if (!failed && fp16)
+        eng_plan_set_loss_scale(vk.plan, 256.0f, 2000);
     vkt_errors worst = {0, 0};
     for (int step = 0; step < STEPS && !failed; step++) {
         for (int o = 0; o < cpu.nopts; o++) { /* a decaying learning rate, as pix2pix's */
@@ -120,7 +133,12 @@ static int train_and_compare(const char *name, void (*build)(model *), eng_backe
         worst.value_err = e.value_err > worst.value_err ? e.value_err : worst.value_err;
         worst.grad_err = e.grad_err > worst.grad_err ? e.grad_err : worst.grad_err;
     }
-    int ok = !failed && worst.value_err <= TOLERANCE && worst.grad_err <= TOLERANCE;
+    double tolerance = fp16 ? FP16_TOLERANCE : TOLERANCE;
+    if (!failed && fp16 && (!eng_plan_fp16(vk.plan) || eng_plan_skipped_runs(vk.plan))) {
+        printf("FAIL %s: the plan is not fp16, or skipped a step of finite gradients\n", name);
+        failed = 1;
+    }
+    int ok = !failed && worst.value_err <= tolerance && worst.grad_err <= tolerance;
     printf("%-4s %-24s %d steps: values %.2e  grads %.2e\n", ok ? "ok" : "FAIL", name, STEPS,
            worst.value_err, worst.grad_err);
     eng_plan_free(cpu.plan);
@@ -130,15 +148,82 @@ static int train_and_compare(const char *name, void (*build)(model *), eng_backe
     return !ok;
 }
 
-int main(void)
+/* A parameter's values (numel floats of it). */
+static float *read_param(eng_plan *p, const eng_node *n)
 {
+    float *v = malloc(n->numel * sizeof *v);
+    if (v && eng_plan_read(p, n, v)) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* GradScaler's rules on the GAN step: a scale that makes fp16 gradients overflow skips both
+ * updates (weights and step counts unchanged) and halves; runs without a skip double it
+ * after the growth interval. */
+static int check_loss_scaling(eng_backend *vk_be)
+{
+    model m;
+    build_gan(&m);
+    eng_mixed_precision(m.g);
+    m.plan = eng_plan_new(m.g, vk_be);
+    int failures = 0;
+    CHECK(m.plan && eng_plan_fp16(m.plan), "planning the fp16 GAN step: %s", eng_last_error());
+    if (!m.plan || vkt_write_leaves(m.g, m.plan, m.g, m.plan, 5))
+        return 1;
+    const eng_node *w = eng_adam_param(m.opts[1], 0);
+    float *before = read_param(m.plan, w);
+    eng_plan_set_loss_scale(m.plan, 0x1p120f, 1000);
+    CHECK(eng_plan_run(m.plan) == 0, "run: %s", eng_last_error());
+    float *after = read_param(m.plan, w);
+    CHECK(eng_plan_last_skipped(m.plan) == 2, "overflowing scale: %d updates skipped, not 2",
+          eng_plan_last_skipped(m.plan));
+    CHECK(eng_plan_loss_scale(m.plan) == 0x1p119f, "scale after a skip: %g, not 2^119",
+          (double)eng_plan_loss_scale(m.plan));
+    CHECK(eng_adam_steps(m.opts[0]) == 0 && eng_adam_steps(m.opts[1]) == 0,
+          "skipped updates counted as steps");
+    CHECK(before && after && !memcmp(before, after, w->numel * sizeof *before),
+          "a skipped update changed '%s'", w->name);
+    free(after);
+    eng_plan_set_loss_scale(m.plan, 1024.0f, 2);
+    for (int r = 0; r < 3; r++)
+        CHECK(eng_plan_run(m.plan) == 0 && eng_plan_last_skipped(m.plan) == 0,
+              "run %d at scale 1024: %s", r, eng_last_error());
+    CHECK(eng_plan_loss_scale(m.plan) == 2048.0f, "scale after 3 runs, growth every 2: %g, "
+          "not 2048", (double)eng_plan_loss_scale(m.plan));
+    CHECK(eng_adam_steps(m.opts[1]) == 3 && eng_plan_skipped_runs(m.plan) == 1,
+          "steps %lld, skipped runs %lld", (long long)eng_adam_steps(m.opts[1]),
+          (long long)eng_plan_skipped_runs(m.plan));
+    after = read_param(m.plan, w);
+    CHECK(before && after && memcmp(before, after, w->numel * sizeof *before),
+          "updates of finite gradients left '%s' unchanged", w->name);
+    printf("%-4s loss scaling: overflow skipped both updates, scale halved, grew after 2 runs\n",
+           vkt_failures() ? "FAIL" : "ok");
+    free(before);
+    free(after);
+    eng_plan_free(m.plan);
+    eng_graph_free(m.g);
+    return failures;
+}
+
+int main(int argc, char **argv)
+{
+    fp16 = argc == 2 && !strcmp(argv[1], "--fp16");
     int skip;
     eng_backend *vk = vkt_open_vulkan(&skip);
     if (!vk)
         return skip ? VKT_SKIP : 1;
+    if (fp16 && !eng_backend_has_fp16(vk)) {
+        printf("SKIP: %s has no 16-bit storage buffers\n", eng_backend_name(vk));
+        eng_backend_free(vk);
+        return VKT_SKIP;
+    }
     eng_backend *cpu = eng_cpu_backend_new(1);
     int failures = train_and_compare("adam", build_adam, cpu, vk);
     failures += train_and_compare("gan training step", build_gan, cpu, vk);
+    if (fp16)
+        failures += check_loss_scaling(vk) + vkt_failures();
     failures += vkt_check_validation(vk);
     eng_backend_free(cpu);
     eng_backend_free(vk);

@@ -95,10 +95,19 @@ static int is_leaf(const eng_node *n)
     return n->op == ENG_OP_INPUT || n->op == ENG_OP_PARAM || n->op == ENG_OP_STATE;
 }
 
-static void build_side(side *s, vkt_build_fn build, uint32_t seed)
+static int mixed;
+
+void vkt_set_mixed(int on)
+{
+    mixed = on;
+}
+
+static void build_side(side *s, vkt_build_fn build, uint32_t seed, int vulkan)
 {
     uint32_t rng = seed;
     s->g = eng_graph_new();
+    if (vulkan && mixed)
+        eng_mixed_precision(s->g);
     eng_keep_grads(s->g); /* gradients are compared */
     s->out = build(s->g, &rng);
     eng_node *upstream = eng_input(s->g, "upstream", s->out->ndim, s->out->shape);
@@ -187,13 +196,16 @@ int vkt_compare(const char *name, vkt_build_fn build, uint32_t seed, int runs, e
                 eng_backend *vk_be, vkt_errors *errors)
 {
     side cpu = {0}, vk = {0};
-    build_side(&cpu, build, seed);
-    build_side(&vk, build, seed);
+    build_side(&cpu, build, seed, 0);
+    build_side(&vk, build, seed, 1);
     int failed = 0;
     cpu.plan = eng_plan_new(cpu.g, cpu_be);
     vk.plan = eng_plan_new(vk.g, vk_be);
     if (!cpu.plan || !vk.plan) {
         printf("FAIL %s: planning: %s\n", name, eng_last_error());
+        failed = 1;
+    } else if (eng_plan_fp16(vk.plan) != (mixed && eng_backend_has_fp16(vk_be))) {
+        printf("FAIL %s: the Vulkan plan is %s\n", name, mixed ? "not fp16" : "fp16");
         failed = 1;
     }
     failed = failed || vkt_write_leaves(cpu.g, cpu.plan, vk.g, vk.plan, seed);

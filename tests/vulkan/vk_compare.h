@@ -39,6 +39,9 @@ typedef struct {
     double grad_err;  /* the same over the gradients of every input and parameter */
 } vkt_errors;
 
+/* With on, the Vulkan side of vkt_compare asks for mixed precision (eng_mixed_precision). */
+void vkt_set_mixed(int on);
+
 /* Builds the graph twice, adds loss = sum(out * upstream) with a random upstream gradient and
  * its backward to every input and parameter, writes the same random leaves to both plans and
  * runs them `runs` times. Returns 0, or 1 after printing what failed. */

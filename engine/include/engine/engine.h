@@ -160,6 +160,17 @@ void eng_keep_grads(eng_graph *g);
  * or writing another is refused (ENG_EINVAL). Call before planning; backends may ignore it. */
 void eng_reuse_values(eng_graph *g);
 void eng_keep_value(eng_node *n);
+/* Asks for mixed precision (call before planning): fp16 storage of the activations, their
+ * gradients, the inputs and the weights the ops read; fp32 arithmetic and accumulation in every
+ * kernel, fp32 losses, parameter gradients, running statistics, master weights and Adam state.
+ * A plan with an optimizer scales its losses dynamically as PyTorch's GradScaler: the seed of
+ * each loss's gradient is the scale (initially 65536), the gradients are unscaled in the
+ * update, an optimizer whose gradients hold a value that is not finite skips its update for
+ * that run (its step count too), and the scale halves then, doubling after 2000 runs without
+ * one. A backend or device without fp16 storage plans in fp32 (eng_plan_fp16 says which). */
+void eng_mixed_precision(eng_graph *g);
+/* Whether be can plan in mixed precision (16-bit storage buffers); 0 on the CPU. */
+int eng_backend_has_fp16(const eng_backend *be);
 /* Allocates every buffer of the graph on the backend. Leaves are zero, consts filled. */
 eng_plan *eng_plan_new(eng_graph *g, eng_backend *be);
 void eng_plan_free(eng_plan *p);
@@ -172,10 +183,20 @@ void eng_plan_set_runs(eng_plan *p, uint32_t runs);
 /* Copies a node's values (or its gradient) between host memory and the plan. numel floats. */
 int eng_plan_write(eng_plan *p, const eng_node *n, const float *src);
 int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
-/* Gradients are kept for inputs and for params that no optimizer updates; those of op outputs
+/* Gradients read from a loss-scaled plan are unscaled (divided by the last run's scale).
+ * Gradients are kept for inputs and for params that no optimizer updates; those of op outputs
  * and of optimized params share memory and are not readable after a run (ENG_EINVAL), unless
  * eng_keep_grads was called on the graph before planning. */
 int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst);
+/* Whether the plan stores in fp16 (eng_mixed_precision on a backend that has it). */
+int eng_plan_fp16(const eng_plan *p);
+/* The loss scale of the next run (1 without loss scaling), the optimizers' updates the last
+ * run skipped for gradients that were not finite, and all runs so far that skipped one. */
+float eng_plan_loss_scale(const eng_plan *p);
+int eng_plan_last_skipped(const eng_plan *p);
+int64_t eng_plan_skipped_runs(const eng_plan *p);
+/* Sets the loss scale and the runs without a skip after which it doubles (tests; resuming). */
+void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval);
 /* Bytes of device/host memory the plan holds (all buffers). */
 size_t eng_plan_bytes(const eng_plan *p);
 /* The bytes of host memory eng_plan_new(g, be) would allocate, found without allocating them:

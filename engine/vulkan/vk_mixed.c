@@ -1,0 +1,120 @@
+/* Mixed precision on Vulkan: which tensors an fp16 plan stores as fp16, and loss scaling (the
+ * master weights, the gradient checks and their flags). The shaders compute in fp32 either way:
+ * each binding's element type is a specialization of its pipeline (common.glsl). */
+#include <stdlib.h>
+
+#include "engine/vulkan/vk_lower.h"
+
+/* Scalars (losses, sums and what is computed from them) are fp32: they are reported, and the
+ * loss scale seeding their gradients (65536) is past fp16's range. States (running statistics,
+ * Adam's moments, counters) and consts are small and fp32; parameters' gradients are fp32 as
+ * PyTorch's AMP keeps them (the fp32 master weights are updated from them). The outputs of
+ * tanh and sigmoid stay fp32: their backward takes 1 - y^2 or y(1 - y) of them, which near
+ * saturation cancels all the bits fp16 keeps (a generator's last layer, a few channels). */
+int vk_node_half(const eng_node *n, int grad)
+{
+    if (n->numel <= 1 || n->op == ENG_OP_STATE || n->op == ENG_OP_CONST)
+        return 0;
+    if (!grad && (n->op == ENG_OP_TANH || n->op == ENG_OP_SIGMOID))
+        return 0;
+    return !(grad && n->op == ENG_OP_PARAM);
+}
+
+size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad)
+{
+    const vk_plan_kind *pk = kind;
+    return pk->fp16 && vk_node_half(n, grad) ? vk_half_floats(n->numel) : n->numel;
+}
+
+/* Slot k's flags: an arena of one flag per parameter, an alias for each and one over all. */
+static int reserve_flags(vk_layout *l, vk_memory *m, const eng_adam *opt, int slot)
+{
+    size_t stride = l->flag_stride, floats = stride * (size_t)opt->nparams;
+    int arena = vk_memory_reserve_arena(m, floats);
+    l->flags[slot] = arena < 0 ? -1 : vk_memory_reserve_alias(m, arena, 0, floats);
+    if (l->flags[slot] < 0)
+        return ENG_ENOMEM;
+    for (int i = 0; i < opt->nparams; i++) {
+        const eng_node *p = opt->params[i];
+        l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (size_t)i, 1);
+        l->master[p->id] = vk_memory_reserve(m, p->numel);
+        if (l->param_flag[p->id] < 0 || l->master[p->id] < 0)
+            return ENG_ENOMEM;
+    }
+    return 0;
+}
+
+int vk_layout_reserve_mixed(vk_layout *l, vk_memory *m, const eng_graph *g)
+{
+    size_t count = (size_t)(g->nnodes ? g->nnodes : 1);
+    l->loss_scaling = l->nadam_slots > 0 && l->nadam_slots <= 32; /* a bit each (skipped) */
+    l->master = malloc(count * sizeof(int));
+    l->param_flag = malloc(count * sizeof(int));
+    l->flags = malloc((size_t)(l->nadam_slots ? l->nadam_slots : 1) * sizeof(int));
+    if (!l->master || !l->param_flag || !l->flags)
+        return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+    for (size_t id = 0; id < count; id++)
+        l->master[id] = l->param_flag[id] = -1;
+    for (int i = 0, slot = 0; i < g->ncmds && l->loss_scaling; i++) {
+        if (g->cmds[i].kind != ENG_CMD_ADAM)
+            continue;
+        if (reserve_flags(l, m, g->cmds[i].opt, slot++))
+            return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+    }
+    return 0;
+}
+
+void vk_lower_scaled_seed(lowering *lw, const eng_node *loss)
+{
+    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ELTWISE);
+    if (!st)
+        return;
+    st->variant = ELT_SEED;
+    st->regions[0] = vk_grad_of(lw, loss);
+    st->writes = 1;
+    vk_push_eltwise push = {.n = (uint32_t)loss->numel};
+    vk_set_push(st, push);
+    st->groups[0] = vk_grid_groups(loss->numel);
+}
+
+void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot)
+{
+    vk_step *zero = vk_add_step(lw, VK_STEP_FILL, VK_KERNEL_ELTWISE);
+    if (!zero)
+        return;
+    zero->regions[0] = lw->l->flags[slot];
+    zero->writes = 1;
+    for (int i = 0; i < opt->nparams; i++) {
+        const eng_node *p = opt->params[i];
+        vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_ELTWISE);
+        if (!st)
+            return;
+        st->variant = ELT_CHECK_FINITE;
+        st->regions[0] = lw->l->param_flag[p->id];
+        st->regions[1] = vk_grad_of(lw, p);
+        st->writes = 1;
+        vk_push_eltwise push = {.n = (uint32_t)p->numel};
+        vk_set_push(st, push);
+        st->groups[0] = vk_grid_groups(p->numel);
+    }
+}
+
+int vk_read_skipped(vk_ctx *ctx, vk_memory *m, const vk_layout *l, int nslots, unsigned *skipped)
+{
+    *skipped = 0;
+    for (int k = 0; k < nslots; k++) {
+        const vk_region *rg = &m->regions[l->flags[k]];
+        size_t n = (size_t)rg->size / sizeof(float);
+        float *flags = malloc(n * sizeof *flags);
+        if (!flags)
+            return eng_set_error(ENG_ENOMEM, "out of memory reading the gradient checks");
+        int status = vk_memory_download(ctx, m, l->flags[k], flags);
+        for (size_t i = 0; i < n && !status; i += l->flag_stride)
+            if (flags[i] != 0.0f)
+                *skipped |= 1u << k;
+        free(flags);
+        if (status)
+            return status;
+    }
+    return 0;
+}
