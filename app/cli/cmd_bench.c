@@ -9,14 +9,15 @@
 #include <time.h>
 
 #include "app/common/backend.h"
+#include "app/common/precision.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/common/resources.h"
 #include "app/train/train.h"
 
 typedef struct {
-    const char *device, *netG, *netD, *norm;
-    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule, profile;
+    const char *device, *netG, *netD, *norm, *precision;
+    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule, profile, fp16;
 } bench_opts;
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
     double peak_mib;    /* resident high-water mark during the phase */
     double plan_mib;    /* the plan's buffers (eng_plan_bytes) */
     eng_counters counts; /* dispatches, barriers, submits of one run (eng_plan_counters) */
+    int fp16;           /* the plan ran with fp16 storage */
 } phase_result;
 
 static double now_ms(void)
@@ -140,6 +142,7 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
     j.out = net_generator(&G, gc, j.in);
     eng_forward(g, j.out);
     eng_reuse_values(g); /* as translate does */
+    app_precision_apply(g, o->fp16);
     char what[64], err[512];
     snprintf(what, sizeof what, "inference at %dx%d", o->size, o->size);
     size_t io_bytes = sizeof(float) * (eng_node_numel(j.in) + eng_node_numel(j.out));
@@ -147,6 +150,8 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
         fprintf(stderr, "pix2pix bench: %s (see --size/--batch-size)\n", err);
     } else {
         j.plan = eng_plan_new(g, be);
+        app_precision_note(j.plan, be, o->fp16, 0);
+        r->fp16 = j.plan && eng_plan_fp16(j.plan);
         j.x = malloc(eng_node_numel(j.in) * sizeof *j.x);
         j.y = malloc(eng_node_numel(j.out) * sizeof *j.y);
         if (j.plan && j.x && j.y && !net_init_weights(&G, j.plan, 1)) {
@@ -188,7 +193,7 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     reset_peak_rss();
     trainer_opts to = {.gen = *gc, .disc = *dc, .batch = o->batch, .height = o->size,
                        .width = o->size, .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f,
-                       .seed = 1};
+                       .seed = 1, .fp16 = o->fp16};
     train_job j = {0};
     char what[64], err[512];
     size_t na = (size_t)o->batch * gc->input_nc * o->size * o->size;
@@ -207,6 +212,7 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     j.b = malloc(nb * sizeof *j.b);
     int status = -1;
     r->plan_mib = (double)eng_plan_bytes(j.t.plan) / 1048576.0;
+    r->fp16 = eng_plan_fp16(j.t.plan);
     eng_plan_counters(j.t.plan, &r->counts);
     if (j.a && j.b) {
         fill_uniform(j.a, na, 11);
@@ -237,10 +243,12 @@ static void print_phase(const char *what, const phase_result *r)
 int cmd_benchmark(int argc, char **argv)
 {
     bench_opts o = {.device = app_default_device(), .netG = "unet_256", .netD = "basic",
+                    .precision = "fp32",
                     .norm = "batch", .size = 256, .batch = 1, .iters = 5, .warmup = 2,
                     .threads = 0, .ngf = 64, .ndf = 64};
     const cli_opt opts[] = {
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
+        {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
@@ -263,7 +271,8 @@ int cmd_benchmark(int argc, char **argv)
     int st = cli_parse(&spec, argc, argv, NULL, NULL);
     if (st != CLI_OK)
         return st == CLI_HELP ? 0 : 2;
-    if (app_cap_threads("bench", "--threads", &o.threads))
+    if (app_cap_threads("bench", "--threads", &o.threads) ||
+        (o.fp16 = app_precision_parse("bench", o.precision)) < 0)
         return 2;
     if (o.schedule)
         setenv("ENG_SCHEDULE", "1", 1);
@@ -297,20 +306,21 @@ int cmd_benchmark(int argc, char **argv)
     eng_backend_free(be);
     if (status)
         return 1;
-    printf("pix2pix bench: %s, %s + %s, %dx%d, batch %d, median of %d runs\n", o.device, o.netG,
-           o.netD, o.size, o.size, o.batch, o.iters);
+    const char *ran = train.fp16 ? "fp16" : "fp32";
+    printf("pix2pix bench: %s, %s + %s, %dx%d, batch %d, %s, median of %d runs\n", o.device,
+           o.netG, o.netD, o.size, o.size, o.batch, ran, o.iters);
     print_phase("inference (eval)", &eval);
     print_phase("inference (train stats)", &infer);
     print_phase("training step", &train);
     if (o.json)
-        printf("{\"device\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
+        printf("{\"device\": \"%s\", \"precision\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
                "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
                "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
                "\"train_step_cpu_ms\": %.2f, \"plan_mib_infer\": %.1f, \"plan_mib_train\": %.1f, "
                "\"dispatches\": %d, \"fills\": %d, \"barriers\": %d, \"barriers_dependent\": %d, "
                "\"submits\": %d, \"infer_dispatches\": %d, \"infer_barriers\": %d, "
                "\"infer_submits\": %d}\n",
-               o.device, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
+               o.device, ran, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
                train.gflop / (train.ms / 1e3), train.peak_mib,
                infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
                train.cpu_ms, infer.plan_mib, train.plan_mib, train.counts.dispatches,

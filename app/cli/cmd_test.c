@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "app/common/backend.h"
+#include "app/common/precision.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/common/resources.h"
@@ -11,6 +12,7 @@ int cmd_test(int argc, char **argv)
 {
     test_config c = {.split = "test", .results = "./results", .direction = "AtoB",
                      .device = app_default_device()};
+    const char *precision = "fp32";
     const cli_opt opts[] = {
         {"data", CLI_STR, &c.data, "dataset folder with DATA/<split>/ aligned A|B images"},
         {"model", CLI_STR, &c.model, "generator file: .safetensors, or a PyTorch .pth state_dict"},
@@ -20,6 +22,7 @@ int cmd_test(int argc, char **argv)
         {"eval", CLI_FLAG, &c.eval, "BatchNorm running statistics and no dropout"},
         {"seed", CLI_U64, &c.seed, "dropout seed (without --eval)"},
         {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
+        {"precision", CLI_STR, &precision, APP_PRECISION_HELP},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
     };
@@ -35,6 +38,8 @@ int cmd_test(int argc, char **argv)
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)
         return rc == CLI_HELP ? 0 : 2;
+    if ((c.fp16 = app_precision_parse("test", precision)) < 0)
+        return 2;
     if (!c.data || !c.model) {
         fprintf(stderr, "pix2pix test: --data and --model are required (see --help)\n");
         return 2;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/common/backend.h"
+#include "app/common/precision.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/common/resources.h"
@@ -76,6 +77,7 @@ int cmd_train(int argc, char **argv)
         {"init-g", CLI_STR, &c.init_g, "start G from this file (.safetensors or .pth)"},
         {"init-d", CLI_STR, &c.init_d, "start D from this file (.safetensors or .pth)"},
         {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
+        {"precision", CLI_STR, &c.precision, APP_PRECISION_HELP},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"workers", CLI_INT, &c.workers, "image decoding threads"},
         {"display-freq", CLI_INT, &c.display_freq,

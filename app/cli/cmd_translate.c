@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/common/backend.h"
+#include "app/common/precision.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/dist/dist.h"
@@ -25,9 +26,9 @@
 #define TRANSLATE_PIXEL_BYTES_16 (2 * TRANSLATE_PIXEL_BYTES + 6 * sizeof(float))
 
 typedef struct {
-    const char *model, *input, *output, *format, *device, *tile;
+    const char *model, *input, *output, *format, *device, *tile, *precision;
     int quality, eval, full_res, threads, quiet, verbose, overlap, stats_passes, bit_depth,
-        recursive, skip_existing;
+        recursive, skip_existing, fp16;
     uint64_t seed, max_pixels;
 } translate_opts;
 
@@ -93,6 +94,7 @@ static int open_workers(const translate_opts *o, const translate_options *base,
                 generator_close(&gens[--k]);
             return -1;
         }
+        gens[k].fp16 = o->fp16;
         int same = 0;
         for (int j = 0; j < nb; j++)
             same += !strcmp(eng_backend_name(be[j]), eng_backend_name(be[k]));
@@ -173,6 +175,7 @@ static int translate_all(const translate_opts *o, const translate_list *l)
 int cmd_translate(int argc, char **argv)
 {
     translate_opts o = {.format = "png", .device = app_default_device(), .tile = "auto",
+                        .precision = "fp32",
                         .quality = 95, .overlap = TILE_DEFAULT_OVERLAP, .stats_passes = 1,
                         .bit_depth = 8,
                         .max_pixels = IMAGE_DEFAULT_MAX_PIXELS};
@@ -202,6 +205,7 @@ int cmd_translate(int argc, char **argv)
          "statistics (each costs a pass over the tiles; see the guide)"},
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP "; a list (vulkan:0,cpu) shares the "
                                        "images out among the devices"},
+        {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
         {"threads", CLI_INT, &o.threads,
          "CPU threads of each cpu device (0: all cores, shared among the cpu devices)"},
         {"max-pixels", CLI_U64, &o.max_pixels,
@@ -228,7 +232,7 @@ int cmd_translate(int argc, char **argv)
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)
         return rc == CLI_HELP ? 0 : 2;
-    if (check_opts(&o))
+    if (check_opts(&o) || (o.fp16 = app_precision_parse("translate", o.precision)) < 0)
         return 2;
     if (app_cap_threads("translate", "--threads", &o.threads))
         return 2;

@@ -4,6 +4,7 @@
 
 #include "app/model/checkpoint.h"
 #include "app/common/finite.h"
+#include "app/common/precision.h"
 #include "app/model/generator.h"
 #include "app/model/model_file.h"
 #include "app/common/resources.h"
@@ -128,6 +129,7 @@ static int check_memory(const generator *r, eng_graph *g, int h, int w, size_t e
 static void build_graph(const generator *r, sized_net *s, net_stats_mode stats, int h, int w)
 {
     s->g = eng_graph_new();
+    app_precision_apply(s->g, r->fp16);
     s->in = eng_input4(s->g, "input", 1, r->cfg.input_nc, h, w);
     net_init_struct(&s->G, s->g, "", !r->eval, !r->eval, r->seed);
     s->G.stats = stats;
@@ -159,6 +161,7 @@ static int build_plan(generator *r, net_stats_mode stats, int h, int w, size_t e
         return -1;
     }
     s.plan = eng_plan_new(s.g, r->be);
+    app_precision_note(s.plan, r->be, r->fp16, 0);
     if (!s.plan) {
         snprintf(err, errlen, "cannot allocate the network for %dx%d: %s", w, h,
                  eng_last_error());

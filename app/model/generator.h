@@ -26,6 +26,7 @@ typedef struct {
     char path[4096];
     eng_backend *be;
     int eval;           /* running statistics and no dropout; else batch statistics + dropout */
+    int fp16;           /* --precision fp16: plans in mixed precision (set after opening) */
     uint32_t seed;      /* dropout masks */
     long long image;    /* >= 0: the image's position in its list, whose dropout masks it
                          * takes (each of its tiles too); -1 (generator_open): each run the

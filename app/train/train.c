@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app/common/resources.h"
+#include "app/common/precision.h"
 #include "app/train/train.h"
 
 static eng_node *gan_loss(eng_graph *g, int lsgan, eng_node *pred, float target)
@@ -57,6 +58,7 @@ static void build(trainer *t)
     free(g_params);
     /* Activations share memory by liveness; the host reads the losses and the fake images. */
     eng_reuse_values(g);
+    app_precision_apply(g, o->fp16);
     eng_keep_value(t->fake_b);
     for (int i = 0; i < LOSS_COUNT; i++)
         eng_keep_value(t->loss[i]);
@@ -88,6 +90,7 @@ int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, 
     t->g = eng_graph_new();
     build(t);
     t->plan = eng_plan_new(t->g, be);
+    app_precision_note(t->plan, be, o->fp16, 0);
     if (!t->plan) {
         snprintf(err, errlen, "cannot allocate the training graph: %s", eng_last_error());
         return -1;

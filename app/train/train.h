@@ -17,6 +17,7 @@ typedef struct {
     int batch, height, width;
     float lr, beta1, lambda_l1;
     int lsgan;          /* MSE GAN loss instead of BCE with logits */
+    int fp16;           /* --precision fp16: mixed precision with loss scaling */
     uint64_t seed;      /* weight initialisation and dropout masks */
     /* Data-parallel training (app/train/train_dist.h): the rank draws its own dropout masks, and
      * the gradients of G and D go through these reducers before their updates (NULL: none). */

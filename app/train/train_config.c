@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/common/backend.h"
+#include "app/common/precision.h"
 #include "app/train/train_session.h"
 
 void train_config_defaults(train_config *c)
@@ -31,6 +32,7 @@ void train_config_defaults(train_config *c)
     c->preprocess = "resize_and_crop";
     c->save_epoch_freq = 5;
     c->device = app_default_device();
+    c->precision = "fp32";
     c->workers = 2;
     c->display_freq = 400;
     c->input_nc = 3;
@@ -109,6 +111,9 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
         return -1;
     }
     if (check_numbers(c))
+        return -1;
+    t->fp16 = app_precision_parse("train", c->precision);
+    if (t->fp16 < 0)
         return -1;
     t->gen.input_nc = c->input_nc;
     t->gen.output_nc = c->output_nc;

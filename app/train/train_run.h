@@ -16,7 +16,7 @@ typedef struct {
     int no_flip, serial_batches;
     uint64_t seed;
     int save_epoch_freq, continue_train;
-    const char *init_g, *init_d, *device;
+    const char *init_g, *init_d, *device, *precision;
     int threads, workers, display_freq, input_nc, output_nc;
     int max_steps;       /* stop after this many steps (0: no limit) */
     float time_limit;    /* stop after this many seconds (0: no limit) */

@@ -216,6 +216,7 @@ int test_run(const test_config *c, test_scores *scores)
         pair_list_free(&pairs);
         return 1;
     }
+    r.fp16 = c->fp16;
     test_result *res = malloc(sizeof *res * (pairs.count ? pairs.count : 1));
     test_scores s = {0};
     progress prog;

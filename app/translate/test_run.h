@@ -9,6 +9,7 @@
 typedef struct {
     const char *data, *model, *split, *results, *direction, *device;
     int eval, threads, quiet;
+    int fp16; /* --precision fp16 */
     uint64_t seed;
 } test_config;
 
