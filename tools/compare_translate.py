@@ -6,10 +6,12 @@ fixed seed, saves it in the chosen format, translates a smooth random 256x256 im
 eval mode and with pix2pix on the given device, and prints the largest difference in 1/255 steps
 (PyTorch's float output mapped to [0, 255] against our 8-bit PNG). Formats: safetensors without
 metadata (as tools/convert_torch.py writes), pth (torch.save's zip format, as the reference saves),
-pth-legacy (its legacy format), converted (that .pth through `pix2pix convert`).
+pth-legacy (its legacy format), converted (that .pth through `pix2pix convert`). With --precision
+fp16 it translates in fp32 and in fp16 and also prints how far fp16 is from fp32 (the check then
+passes when that is at most 2/255).
 
 usage: compare_translate.py --pix2pix build/pix2pix [--device cpu|vulkan|...] [--depth 8]
-                            [--format safetensors|pth|pth-legacy|converted]
+                            [--format safetensors|pth|pth-legacy|converted] [--precision fp16]
 """
 import argparse
 import os
@@ -49,6 +51,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--format", default="safetensors",
                     choices=["safetensors", "pth", "pth-legacy", "converted"])
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "fp16"])
     args = ap.parse_args()
     size = 2 ** args.depth
 
@@ -77,15 +80,24 @@ def main():
         with torch.no_grad():
             want = g((t - 0.5) / 0.5)[0].permute(1, 2, 0).numpy()
         want = (want + 1.0) / 2.0 * 255.0
-        subprocess.run([args.pix2pix, "translate", "--model", model, "--input", os.path.join(tmp, "in"),
-                        "--output", os.path.join(tmp, "out"), "--eval", "--device", args.device, "--quiet"],
-                       check=True)
-        ours = np.asarray(Image.open(os.path.join(tmp, "out", "x.png")), dtype=np.float64)
-    diff = np.abs(ours - want)
-    print(f"unet depth {args.depth} at {size}x{size}, {args.format}, on {args.device}: "
-          f"max |ours - PyTorch| = "
-          f"{diff.max():.3f}/255, mean {diff.mean():.3f}/255, output range [{want.min():.1f}, {want.max():.1f}]")
-    return 0 if diff.max() <= 1.0 else 1
+        outs = {}
+        for precision in sorted({"fp32", args.precision}):
+            out = os.path.join(tmp, "out_" + precision)
+            subprocess.run([args.pix2pix, "translate", "--model", model, "--input", os.path.join(tmp, "in"),
+                            "--output", out, "--eval", "--device", args.device, "--quiet",
+                            "--precision", precision], check=True)
+            outs[precision] = np.asarray(Image.open(os.path.join(out, "x.png")), dtype=np.float64)
+    for precision, ours in outs.items():
+        diff = np.abs(ours - want)
+        print(f"unet depth {args.depth} at {size}x{size}, {args.format}, on {args.device}, {precision}: "
+              f"max |ours - PyTorch| = {diff.max():.3f}/255, mean {diff.mean():.3f}/255, "
+              f"output range [{want.min():.1f}, {want.max():.1f}]")
+    if args.precision == "fp16":
+        diff = np.abs(outs["fp16"] - outs["fp32"])
+        print(f"fp16 against fp32: max {diff.max():.0f}/255, mean {diff.mean():.3f}/255, "
+              f"{(diff > 0).mean() * 100:.2f}% of the values differ")
+        return 0 if diff.max() <= 2.0 else 1
+    return 0 if np.abs(outs["fp32"] - want).max() <= 1.0 else 1
 
 
 if __name__ == "__main__":

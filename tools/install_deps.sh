@@ -15,7 +15,7 @@ PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev li
       libzip-dev libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
       libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx python3-opencv
       libopenmpi-dev openmpi-bin"
-if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
+if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy python3-pil"; fi
 # Robustness checks: valgrind (memcheck test), clang with its runtime libraries (libFuzzer,
 # sanitizers) for the fuzz targets; the runtime is libclang-rt-N-dev on Debian 12 and later,
 # part of libclang-common-N-dev before.

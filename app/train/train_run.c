@@ -55,10 +55,11 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     }
     if (s.rank0)
         printf("training %s on %zu pairs of %dx%d: %s + %s, %.1f M parameters, %d epochs of %d "
-               "steps%s\n",
+               "steps%s%s\n",
                dir, pair_loader_size(s.loader), s.t.opts.width, s.t.opts.height, c->netG,
                c->netD, (net_param_count(&s.t.G) + net_param_count(&s.t.D)) / 1e6, s.epochs,
-               s.iters, dist_size() > 1 ? " per rank" : "");
+               s.iters, dist_size() > 1 ? " per rank" : "",
+               eng_plan_fp16(s.t.plan) ? ", fp16 storage with loss scaling" : "");
     fflush(stdout);
     train_signals_catch();
     progress_init(&s.prog, "it", s.remaining, c->quiet || !s.rank0);

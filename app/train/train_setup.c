@@ -87,11 +87,13 @@ static void report_init(train_session *s)
     snprintf(r->data, sizeof r->data, "%s: %zu pairs, %dx%d crops, batch %d, %s", c->data,
              pair_loader_size(s->loader), t->opts.width, t->opts.height, t->opts.batch,
              c->direction);
+    const char *precision = eng_plan_fp16(t->plan) ? ", fp16 storage + loss scaling" : "";
     if (c->threads > 0)
-        snprintf(r->device, sizeof r->device, "%s, %d threads", eng_backend_name(s->be),
-                 c->threads);
+        snprintf(r->device, sizeof r->device, "%s, %d threads%s", eng_backend_name(s->be),
+                 c->threads, precision);
     else
-        snprintf(r->device, sizeof r->device, "%s, all cores", eng_backend_name(s->be));
+        snprintf(r->device, sizeof r->device, "%s, all cores%s", eng_backend_name(s->be),
+                 precision);
     r->samples = s->samples.count ? &s->samples : NULL;
     r->image_width = t->opts.width;
     r->epochs = s->epochs;

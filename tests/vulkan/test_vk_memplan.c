@@ -4,7 +4,9 @@
  * and transient gradients gives bitwise the parameters, running statistics and kept outputs of
  * the same graph keeping everything, over several steps (aliased buffers are ordered by the
  * recording's barriers; each Adam update runs where the plan puts it), and takes less memory,
- * (3) the values the plan shares and the transient gradients are refused to the host. Runs
+ * (3) the values the plan shares and the transient gradients are refused to the host, (4) in
+ * mixed precision an inference plan takes at most 0.6x the bytes of fp32 (the training plan's
+ * ratio is printed: its fp32 master weights, Adam moments and parameter gradients stay). Runs
  * under the validation layer (synchronization validation included). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #define STEPS 3
 #define SIZE 32
 #define MAX_RATIO 1.05
+#define MAX_FP16_RATIO 0.6
 
 typedef struct {
     eng_graph *g;
@@ -82,11 +85,17 @@ static void build(model *m, int reuse, int train)
     eng_adam_step(g, eng_adam_new(g, gp, 8, 2e-3f, 0.5f, 0.999f, 1e-8f));
 }
 
-static size_t plan_bytes(eng_backend *be, int train)
+static size_t plan_bytes(eng_backend *be, int train, int fp16)
 {
     model m;
     build(&m, 1, train);
+    if (fp16)
+        eng_mixed_precision(m.g);
     eng_plan *p = eng_plan_new(m.g, be);
+    if (p && eng_plan_fp16(p) != fp16) {
+        eng_plan_free(p);
+        p = NULL;
+    }
     size_t bytes = p ? eng_plan_bytes(p) : 0;
     eng_plan_free(p);
     eng_graph_free(m.g);
@@ -95,11 +104,27 @@ static size_t plan_bytes(eng_backend *be, int train)
 
 static int check_ratio(eng_backend *cpu, eng_backend *vk, int train)
 {
-    size_t c = plan_bytes(cpu, train), v = plan_bytes(vk, train);
+    size_t c = plan_bytes(cpu, train, 0), v = plan_bytes(vk, train, 0);
     double ratio = c ? (double)v / (double)c : 0.0;
     int ok = c && v && ratio <= MAX_RATIO;
     printf("%-4s plan bytes, %s: cpu %zu, vulkan %zu (%.3fx, at most %.2fx)\n", ok ? "ok" : "FAIL",
            train ? "training step" : "inference", c, v, ratio, MAX_RATIO);
+    return !ok;
+}
+
+static int check_fp16_ratio(eng_backend *vk)
+{
+    if (!eng_backend_has_fp16(vk)) {
+        printf("skip fp16 plan bytes: no 16-bit storage buffers on %s\n", eng_backend_name(vk));
+        return 0;
+    }
+    size_t f32 = plan_bytes(vk, 0, 0), f16 = plan_bytes(vk, 0, 1);
+    size_t t32 = plan_bytes(vk, 1, 0), t16 = plan_bytes(vk, 1, 1);
+    double ratio = f32 ? (double)f16 / (double)f32 : 0.0;
+    int ok = f16 && ratio <= MAX_FP16_RATIO && t16;
+    printf("%-4s plan bytes, fp16 / fp32: inference %zu / %zu (%.3fx, at most %.2fx); training "
+           "step %zu / %zu (%.3fx)\n", ok ? "ok" : "FAIL", f16, f32, ratio, MAX_FP16_RATIO, t16,
+           t32, t32 ? (double)t16 / (double)t32 : 0.0);
     return !ok;
 }
 
@@ -180,6 +205,7 @@ int main(void)
     eng_backend *cpu = eng_cpu_backend_new(1);
     int failures = check_ratio(cpu, vk, 0) + check_ratio(cpu, vk, 1);
     failures += check_reuse_equals_keep(vk);
+    failures += check_fp16_ratio(vk);
     failures += vkt_check_validation(vk);
     eng_backend_free(cpu);
     eng_backend_free(vk);
