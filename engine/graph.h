@@ -137,7 +137,8 @@ struct eng_plan {
     int fp16, loss_scaling;
     float loss_scale;     /* the seed of the losses' gradients in the next run */
     int growth_interval, good_runs;
-    unsigned skipped;     /* set by the backend's run: bit k, the k-th ADAM command skipped */
+    unsigned nonfinite;   /* set by the backend's run: bit k, the k-th ADAM command's gradients
+                           * were not all finite (skipped with loss scaling) */
     int64_t skipped_runs;
 };
 

@@ -60,7 +60,7 @@ void eng_plan_free(eng_plan *p)
  * scale halves after a skip and doubles after growth_interval runs without one. */
 static void update_loss_scale(eng_plan *p)
 {
-    if (!p->skipped) {
+    if (!p->nonfinite) {
         if (++p->good_runs >= p->growth_interval) {
             p->loss_scale *= 2.0f;
             p->good_runs = 0;
@@ -68,7 +68,7 @@ static void update_loss_scale(eng_plan *p)
         return;
     }
     for (int i = 0, k = 0; i < p->graph->ncmds; i++)
-        if (p->graph->cmds[i].kind == ENG_CMD_ADAM && (p->skipped >> k++ & 1u))
+        if (p->graph->cmds[i].kind == ENG_CMD_ADAM && (p->nonfinite >> k++ & 1u))
             p->graph->cmds[i].opt->steps--;
     p->loss_scale *= 0.5f;
     p->good_runs = 0;
@@ -83,7 +83,7 @@ int eng_plan_run(eng_plan *p)
         if (p->graph->cmds[i].kind == ENG_CMD_ADAM)
             p->graph->cmds[i].opt->steps++;
     p->run_index++;
-    p->skipped = 0;
+    p->nonfinite = 0;
     int status = p->backend->run(p);
     if (status == ENG_OK && p->loss_scaling)
         update_loss_scale(p);
@@ -122,10 +122,10 @@ float eng_plan_loss_scale(const eng_plan *p)
     return p->loss_scaling ? p->loss_scale : 1.0f;
 }
 
-int eng_plan_last_skipped(const eng_plan *p)
+int eng_plan_nonfinite_grads(const eng_plan *p)
 {
     int n = 0;
-    for (unsigned s = p->skipped; s; s >>= 1)
+    for (unsigned s = p->nonfinite; s; s >>= 1)
         n += (int)(s & 1u);
     return n;
 }

@@ -4,7 +4,8 @@
 // The step-dependent factors come from run.adam[slot], written before every submission. With
 // ADAM_SCALED (loss scaling, GradScaler's step): nothing when one of the optimizer's gradient
 // checks set its flag in b5; else the gradient is unscaled, b0 holds the fp32 master weights
-// and b4 gets their fp16 copy.
+// and b4 gets their fp16 copy. Without, b4[0] is set to 1 where the gradient is not finite (the
+// update is applied all the same: the caller stops).
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
@@ -22,6 +23,8 @@ void main()
     float unscale = scaled ? run.inv_loss_scale : 1.0;
     for (uint i = first_index(); i < pc.n; i += index_stride()) {
         float g = LD(1, i) * unscale;
+        if (!scaled && (floatBitsToUint(g) & 0x7f800000u) == 0x7f800000u)
+            ST(4, 0, 1.0);
         float m = LD(2, i);
         // exp_avg.lerp_(grad, w1): PyTorch switches formula at weight 0.5
         m = abs(pc.w1) < 0.5 ? m + pc.w1 * (g - m) : g - (g - m) * (1.0 - pc.w1);

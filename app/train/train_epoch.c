@@ -34,25 +34,36 @@ void train_signals_restore(void)
     sigaction(SIGTERM, &old_term, NULL);
 }
 
-/* A step whose losses are not numbers has ruined the weights in memory: the run stops
- * without saving them, so the last checkpoint stays good. (Gradients that are not finite
- * with finite losses make the weights NaN, which the next step's losses show, and which a
- * save refuses.) */
-static int check_losses(const float losses[LOSS_COUNT], long long step, int epoch, int iter,
-                        const char *dir)
+/* A step whose losses or gradients are not numbers has ruined the weights in memory: the run
+ * stops without saving them, so the last checkpoint stays good. (With fp16 loss scaling such
+ * gradients are expected now and then: that update is skipped and the scale lowered.) */
+static void report_diverged(long long step, int epoch, int iter, const char *what,
+                            const char *dir)
 {
-    long long bad = first_nonfinite(losses, LOSS_COUNT);
-    if (bad < 0 || dist_rank() != 0)
-        return bad < 0 ? 0 : -1;
-    char what[16];
-    describe_value(losses[bad], what, sizeof what);
     char opt[4300];
     snprintf(opt, sizeof opt, "%s/latest_opt.safetensors", dir);
-    fprintf(stderr, "pix2pix train: step %lld (epoch %d, iteration %d): loss %s is %s; "
-            "training stopped without saving this step. %s%s: %s a lower --lr, or check the "
-            "data\n", step, epoch, iter, loss_names[bad], what,
+    fprintf(stderr, "pix2pix train: step %lld (epoch %d, iteration %d): %s; training stopped "
+            "without saving this step. %s%s: %s a lower --lr, or check the data\n", step, epoch,
+            iter, what,
             fs_exists(opt) ? "The last checkpoint is intact in " : "No checkpoint was saved in ",
             dir, fs_exists(opt) ? "resume it with --continue and" : "start again with");
+}
+
+static int check_step(const trainer *t, const float losses[LOSS_COUNT], long long step,
+                      int epoch, int iter, const char *dir)
+{
+    long long bad = first_nonfinite(losses, LOSS_COUNT);
+    int bad_grads = !eng_plan_fp16(t->plan) && eng_plan_nonfinite_grads(t->plan);
+    if ((bad < 0 && !bad_grads) || dist_rank() != 0)
+        return bad < 0 && !bad_grads ? 0 : -1;
+    char what[64], value[16];
+    if (bad >= 0) {
+        describe_value(losses[bad], value, sizeof value);
+        snprintf(what, sizeof what, "loss %s is %s", loss_names[bad], value);
+    } else {
+        snprintf(what, sizeof what, "gradients hold infinities or NaNs (the losses are finite)");
+    }
+    report_diverged(step, epoch, iter, what, dir);
     return -1;
 }
 
@@ -122,7 +133,7 @@ static int step(train_session *s, int iter, int *stop)
     }
     *stop = stop_reason(c, s->steps + 1, s->start);
     train_dist_step(losses, stop);
-    if (check_losses(losses, eng_adam_steps(s->t.opt_g), s->epoch, iter, s->dir))
+    if (check_step(&s->t, losses, eng_adam_steps(s->t.opt_g), s->epoch, iter, s->dir))
         return 1;
     s->steps++;
     if (c->check_every > 0 && s->steps % c->check_every == 0 &&

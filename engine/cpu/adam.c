@@ -3,8 +3,11 @@
  *   exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value = 1 - beta2)
  *   denom = exp_avg_sq.sqrt() / sqrt(1 - beta2^t) + eps
  *   param.addcdiv_(exp_avg, denom, value = -lr / (1 - beta1^t))
- * Element-wise arithmetic in float, the bias corrections in double, as PyTorch. */
+ * Element-wise arithmetic in float, the bias corrections in double, as PyTorch. It also tells
+ * whether the gradient held an infinity or a NaN (eng_plan_nonfinite_grads). */
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "engine/cpu/cpu_internal.h"
 
@@ -12,11 +15,27 @@ typedef struct {
     float *p, *m, *v;
     const float *g;
     float w1, beta2, w2, bc2_sqrt, eps, neg_step;
+    int nonfinite; /* set (atomically) by a range that met one */
 } adam_job;
+
+/* Whether g[lo, hi) holds an infinity or a NaN (all exponent bits set), branch-free so that it
+ * vectorizes. */
+static int any_nonfinite(const float *g, size_t lo, size_t hi)
+{
+    uint32_t bad = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t bits;
+        memcpy(&bits, &g[i], sizeof bits);
+        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    return bad != 0;
+}
 
 static void adam_range(void *arg, size_t lo, size_t hi)
 {
-    const adam_job *j = arg;
+    adam_job *j = arg;
+    if (any_nonfinite(j->g, lo, hi))
+        __atomic_store_n(&j->nonfinite, 1, __ATOMIC_RELAXED);
     float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
     const float *restrict g = j->g;
     const float w1 = j->w1, beta2 = j->beta2, w2 = j->w2, bc2_sqrt = j->bc2_sqrt, eps = j->eps,
@@ -41,7 +60,7 @@ static void adam_range(void *arg, size_t lo, size_t hi)
     }
 }
 
-void cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i)
+int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i)
 {
     double t = (double)opt->steps;
     double bc1 = 1.0 - pow(opt->beta1, t), bc2 = 1.0 - pow(opt->beta2, t);
@@ -52,4 +71,5 @@ void cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i)
                   .bc2_sqrt = (float)sqrt(bc2), .eps = opt->eps,
                   .neg_step = (float)(-(double)opt->lr / bc1)};
     cpu_parallel_for(c->pool, opt->params[i]->numel, adam_range, &j);
+    return __atomic_load_n(&j.nonfinite, __ATOMIC_RELAXED);
 }

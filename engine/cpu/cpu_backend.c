@@ -191,8 +191,18 @@ static float *scratch_of(cpu_plan *cp, const eng_step *st)
     return st->scratch == ENG_NO_OFFSET ? NULL : cp->arena + st->scratch;
 }
 
-static int run_step(cpu_plan *cp, const eng_graph *g, const eng_step *st)
+/* The ordinal of ADAM command cmd among the graph's ADAM commands. */
+static int adam_slot(const eng_graph *g, int cmd)
 {
+    int slot = 0;
+    for (int i = 0; i < cmd; i++)
+        slot += g->cmds[i].kind == ENG_CMD_ADAM;
+    return slot;
+}
+
+static int run_step(cpu_plan *cp, eng_plan *p, const eng_step *st)
+{
+    const eng_graph *g = p->graph;
     cpu_ctx *c = &cp->ctx;
     const eng_node *n = st->node;
     switch (st->kind) {
@@ -214,7 +224,8 @@ static int run_step(cpu_plan *cp, const eng_graph *g, const eng_step *st)
     case ENG_STEP_ADAM:
         if (st->finish >= 0 && eng_bucket_finish(&cp->mp.grads, st->finish))
             return ENG_EBACKEND;
-        cpu_adam_param(c, st->opt, st->index);
+        if (cpu_adam_param(c, st->opt, st->index) && adam_slot(g, st->cmd) < 32)
+            p->nonfinite |= 1u << adam_slot(g, st->cmd);
         break;
     case ENG_STEP_BUCKETS: return eng_buckets_after(g, &cp->mp.grads, st->cmd);
     }
@@ -244,7 +255,7 @@ static int cpu_run(eng_plan *p)
     for (int k = 0; k < cp->mp.nsteps; k++) {
         const eng_step *st = &cp->mp.steps[k];
         double t0 = cp->profile ? cpu_profile_now() : 0.0;
-        if (run_step(cp, g, st) != ENG_OK)
+        if (run_step(cp, p, st) != ENG_OK)
             return ENG_EBACKEND;
         if (cp->profile) {
             eng_cmd tmp;

@@ -78,6 +78,7 @@ void cpu_conv2d_direct_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
 #undef ENG_OP
 
 /* Adam on param i of opt (torch.optim.Adam rule), opt->steps already incremented. */
-void cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i);
+/* Returns whether the parameter's gradient held an infinity or a NaN (applied all the same). */
+int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i);
 
 #endif

@@ -172,9 +172,8 @@ static int run(eng_plan *p)
     }
     if (!status && profile)
         vk_profile_run_done(profile);
-    if (!status && p->loss_scaling)
-        status = vk_read_skipped(ctx_of(p), &vp->memory, &vp->layout, vp->layout.nadam_slots,
-                                 &p->skipped);
+    if (!status && vp->layout.flags)
+        status = vk_read_nonfinite(ctx_of(p), &vp->memory, &vp->layout, &p->nonfinite);
     return status;
 }
 

@@ -190,9 +190,10 @@ typedef struct {
     int *scratch;           /* [plan step], -1 where absent */
     int arena, dummy;
     int nadam_slots;
-    /* Mixed precision (vk_mixed.c): fp16 tensors; with loss scaling, per ADAM command slot the
-     * flags its gradients' checks set (one per parameter, flag_stride floats apart: an alias
-     * each, and flags[slot] over them all), and the fp32 master weights of its parameters. */
+    /* Gradient checks and mixed precision (vk_mixed.c): per ADAM command slot the flags set
+     * where a gradient is not finite (one per parameter, flag_stride floats apart: an alias
+     * each, and flags[slot] over them all; NULL beyond 32 slots); fp16 tensors; with loss
+     * scaling (fp16 with optimizers) the fp32 master weights of the parameters. */
     int fp16, loss_scaling;
     int *master;            /* [node id] an optimized parameter's master weights, or -1 */
     int *param_flag;        /* [node id] its gradient check's flag, or -1 */
@@ -225,11 +226,10 @@ void vk_steps_free(vk_steps *s);
 int vk_node_half(const eng_node *n, int grad);
 /* eng_plan_facts.tensor_floats of a plan of kind (a vk_plan_kind). */
 size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad);
-/* The master weights and check flags of an fp16 plan with optimizers (l->fp16 set). */
-int vk_layout_reserve_mixed(vk_layout *l, vk_memory *m, const eng_graph *g);
-/* After a run: bit k of *skipped for the k-th ADAM command whose gradients were not finite. */
-int vk_read_skipped(vk_ctx *ctx, vk_memory *m, const vk_layout *l, int nslots,
-                    unsigned *skipped);
+/* The gradient flags of a plan with optimizers, and with l->fp16 the master weights. */
+int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g);
+/* After a run: bit k of *nonfinite for the k-th ADAM command whose gradients were not finite. */
+int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *nonfinite);
 
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */
 typedef struct {

@@ -1,6 +1,8 @@
 /* Mixed precision on Vulkan: which tensors an fp16 plan stores as fp16, and loss scaling (the
- * master weights, the gradient checks and their flags). The shaders compute in fp32 either way:
- * each binding's element type is a specialization of its pipeline (common.glsl). */
+ * master weights, the gradient checks); and the flags of gradients that are not finite, which
+ * the checks set before the updates with loss scaling, and the updates themselves without. The
+ * shaders compute in fp32 either way: each binding's element type is a specialization of its
+ * pipeline (common.glsl). */
 #include <stdlib.h>
 
 #include "engine/vulkan/vk_lower.h"
@@ -37,17 +39,20 @@ static int reserve_flags(vk_layout *l, vk_memory *m, const eng_adam *opt, int sl
     for (int i = 0; i < opt->nparams; i++) {
         const eng_node *p = opt->params[i];
         l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (size_t)i, 1);
-        l->master[p->id] = vk_memory_reserve(m, p->numel);
-        if (l->param_flag[p->id] < 0 || l->master[p->id] < 0)
+        if (l->loss_scaling)
+            l->master[p->id] = vk_memory_reserve(m, p->numel);
+        if (l->param_flag[p->id] < 0 || (l->loss_scaling && l->master[p->id] < 0))
             return ENG_ENOMEM;
     }
     return 0;
 }
 
-int vk_layout_reserve_mixed(vk_layout *l, vk_memory *m, const eng_graph *g)
+int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g)
 {
     size_t count = (size_t)(g->nnodes ? g->nnodes : 1);
-    l->loss_scaling = l->nadam_slots > 0 && l->nadam_slots <= 32; /* a bit each (skipped) */
+    if (l->nadam_slots == 0 || l->nadam_slots > 32) /* a bit each (eng_plan.nonfinite) */
+        return 0;
+    l->loss_scaling = l->fp16;
     l->master = malloc(count * sizeof(int));
     l->param_flag = malloc(count * sizeof(int));
     l->flags = malloc((size_t)(l->nadam_slots ? l->nadam_slots : 1) * sizeof(int));
@@ -55,7 +60,7 @@ int vk_layout_reserve_mixed(vk_layout *l, vk_memory *m, const eng_graph *g)
         return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
     for (size_t id = 0; id < count; id++)
         l->master[id] = l->param_flag[id] = -1;
-    for (int i = 0, slot = 0; i < g->ncmds && l->loss_scaling; i++) {
+    for (int i = 0, slot = 0; i < g->ncmds; i++) {
         if (g->cmds[i].kind != ENG_CMD_ADAM)
             continue;
         if (reserve_flags(l, m, g->cmds[i].opt, slot++))
@@ -99,10 +104,10 @@ void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot)
     }
 }
 
-int vk_read_skipped(vk_ctx *ctx, vk_memory *m, const vk_layout *l, int nslots, unsigned *skipped)
+int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *nonfinite)
 {
-    *skipped = 0;
-    for (int k = 0; k < nslots; k++) {
+    *nonfinite = 0;
+    for (int k = 0; l->flags && k < l->nadam_slots; k++) {
         const vk_region *rg = &m->regions[l->flags[k]];
         size_t n = (size_t)rg->size / sizeof(float);
         float *flags = malloc(n * sizeof *flags);
@@ -111,7 +116,7 @@ int vk_read_skipped(vk_ctx *ctx, vk_memory *m, const vk_layout *l, int nslots, u
         int status = vk_memory_download(ctx, m, l->flags[k], flags);
         for (size_t i = 0; i < n && !status; i += l->flag_stride)
             if (flags[i] != 0.0f)
-                *skipped |= 1u << k;
+                *nonfinite |= 1u << k;
         free(flags);
         if (status)
             return status;

@@ -92,7 +92,7 @@ int vk_layout_reserve(vk_layout *l, vk_memory *m, const eng_graph *g, const eng_
         l->nadam_slots += g->cmds[i].kind == ENG_CMD_ADAM;
     if (l->dummy < 0)
         return ENG_ENOMEM;
-    return fp16 ? vk_layout_reserve_mixed(l, m, g) : 0;
+    return vk_layout_reserve_checks(l, m, g);
 }
 
 void vk_layout_free(vk_layout *l)
@@ -242,6 +242,10 @@ static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
         push.flags = ADAM_SCALED;
         push.nflags = (uint32_t)opt->nparams;
         push.flag_stride = (uint32_t)l->flag_stride;
+    } else if (l->flags) { /* b4: the flag it sets where the gradient is not finite */
+        st->regions[4] = l->param_flag[p->id];
+        st->regions[5] = st->regions[1]; /* the shader's static read of b5 */
+        st->writes |= 16;
     } else { /* the shader's static accesses to b4 and b5 land on what it touches anyway */
         st->regions[4] = st->regions[0];
         st->regions[5] = st->regions[1];
@@ -309,6 +313,8 @@ int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const
         return eng_set_error(ENG_ENOMEM, "out of memory lowering the schedule");
     for (int i = 0, slot = 0; i < g->ncmds; i++) /* ADAM command -> its parameter slot */
         slots[i] = g->cmds[i].kind == ENG_CMD_ADAM ? (uint32_t)slot++ : 0;
+    for (int k = 0; l->flags && !l->loss_scaling && k < l->nadam_slots; k++)
+        fill(&lw, l->flags[k], 0.0f); /* the updates set them (the checks' zero their own) */
     for (int k = 0; k < mp->nsteps && !lw.failed; k++)
         lower_step(&lw, mp, k, slots);
     free(slots);

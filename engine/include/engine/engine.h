@@ -190,10 +190,13 @@ int eng_plan_read(eng_plan *p, const eng_node *n, float *dst);
 int eng_plan_read_grad(eng_plan *p, const eng_node *n, float *dst);
 /* Whether the plan stores in fp16 (eng_mixed_precision on a backend that has it). */
 int eng_plan_fp16(const eng_plan *p);
-/* The loss scale of the next run (1 without loss scaling), the optimizers' updates the last
- * run skipped for gradients that were not finite, and all runs so far that skipped one. */
+/* The optimizers whose gradients held an infinity or a NaN in the last run. With loss scaling
+ * their updates were skipped (the scale lowers and training goes on); without, they were
+ * applied and the weights are no longer all finite: the caller should stop. */
+int eng_plan_nonfinite_grads(const eng_plan *p);
+/* The loss scale of the next run (1 without loss scaling) and the runs so far that skipped an
+ * update for gradients that were not finite. */
 float eng_plan_loss_scale(const eng_plan *p);
-int eng_plan_last_skipped(const eng_plan *p);
 int64_t eng_plan_skipped_runs(const eng_plan *p);
 /* Sets the loss scale and the runs without a skip after which it doubles (tests; resuming). */
 void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval);
