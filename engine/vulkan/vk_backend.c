@@ -189,7 +189,7 @@ static void counters(const eng_plan *p, eng_counters *c)
 {
     const vk_plan *vp = p->impl;
     *c = vp->recording.counts;
-    c->submits = vp->recording.nsegments;
+    c->submits = vp->recording.nsegments + (vp->layout.flags != NULL); /* + the flags' copy */
     for (int k = 0; k < vp->steps.ncuts; k++) {
         const eng_adam *opt = vp->steps.cut_opts[k];
         for (int i = 0; i < opt->nparams; i++)

@@ -198,6 +198,7 @@ typedef struct {
     int *master;            /* [node id] an optimized parameter's master weights, or -1 */
     int *param_flag;        /* [node id] its gradient check's flag, or -1 */
     int *flags;             /* [slot] */
+    int all_flags;          /* every slot's, in one region */
     size_t flag_stride;
 } vk_layout;
 

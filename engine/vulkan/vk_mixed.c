@@ -28,17 +28,18 @@ size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad)
     return pk->fp16 && vk_node_half(n, grad) ? vk_half_floats(n->numel) : n->numel;
 }
 
-/* Slot k's flags: an arena of one flag per parameter, an alias for each and one over all. */
-static int reserve_flags(vk_layout *l, vk_memory *m, const eng_adam *opt, int slot)
+/* Slot k's flags, from flag first of the arena (one per parameter): an alias for each and one
+ * over them all. */
+static int reserve_flags(vk_layout *l, vk_memory *m, int arena, size_t first,
+                         const eng_adam *opt, int slot)
 {
-    size_t stride = l->flag_stride, floats = stride * (size_t)opt->nparams;
-    int arena = vk_memory_reserve_arena(m, floats);
-    l->flags[slot] = arena < 0 ? -1 : vk_memory_reserve_alias(m, arena, 0, floats);
+    size_t stride = l->flag_stride;
+    l->flags[slot] = vk_memory_reserve_alias(m, arena, stride * first, stride * opt->nparams);
     if (l->flags[slot] < 0)
         return ENG_ENOMEM;
     for (int i = 0; i < opt->nparams; i++) {
         const eng_node *p = opt->params[i];
-        l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (size_t)i, 1);
+        l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (first + i), 1);
         if (l->loss_scaling)
             l->master[p->id] = vk_memory_reserve(m, p->numel);
         if (l->param_flag[p->id] < 0 || (l->loss_scaling && l->master[p->id] < 0))
@@ -60,13 +61,20 @@ int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g)
         return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
     for (size_t id = 0; id < count; id++)
         l->master[id] = l->param_flag[id] = -1;
-    for (int i = 0, slot = 0; i < g->ncmds; i++) {
+    /* every slot's flags in one arena, read back by one copy after each run */
+    size_t total = 0;
+    for (int i = 0; i < g->ncmds; i++)
+        total += g->cmds[i].kind == ENG_CMD_ADAM ? (size_t)g->cmds[i].opt->nparams : 0;
+    int arena = vk_memory_reserve_arena(m, l->flag_stride * total);
+    l->all_flags = arena < 0 ? -1 : vk_memory_reserve_alias(m, arena, 0, l->flag_stride * total);
+    int status = l->all_flags < 0 ? ENG_ENOMEM : 0;
+    for (int i = 0, slot = 0, first = 0; i < g->ncmds && !status; i++) {
         if (g->cmds[i].kind != ENG_CMD_ADAM)
             continue;
-        if (reserve_flags(l, m, g->cmds[i].opt, slot++))
-            return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+        status = reserve_flags(l, m, arena, (size_t)first, g->cmds[i].opt, slot++);
+        first += g->cmds[i].opt->nparams;
     }
-    return 0;
+    return status ? eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers") : 0;
 }
 
 void vk_lower_scaled_seed(lowering *lw, const eng_node *loss)
@@ -107,19 +115,20 @@ void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot)
 int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *nonfinite)
 {
     *nonfinite = 0;
-    for (int k = 0; l->flags && k < l->nadam_slots; k++) {
-        const vk_region *rg = &m->regions[l->flags[k]];
-        size_t n = (size_t)rg->size / sizeof(float);
-        float *flags = malloc(n * sizeof *flags);
-        if (!flags)
-            return eng_set_error(ENG_ENOMEM, "out of memory reading the gradient checks");
-        int status = vk_memory_download(ctx, m, l->flags[k], flags);
-        for (size_t i = 0; i < n && !status; i += l->flag_stride)
+    if (!l->flags)
+        return 0;
+    size_t n = (size_t)m->regions[l->all_flags].size / sizeof(float);
+    float *flags = malloc(n * sizeof *flags);
+    if (!flags)
+        return eng_set_error(ENG_ENOMEM, "out of memory reading the gradient checks");
+    int status = vk_memory_download(ctx, m, l->all_flags, flags);
+    for (int k = 0; k < l->nadam_slots && !status; k++) {
+        const vk_region *all = &m->regions[l->all_flags], *rg = &m->regions[l->flags[k]];
+        size_t from = (size_t)(rg->parent_offset - all->parent_offset) / sizeof(float);
+        for (size_t i = from; i < from + (size_t)rg->size / sizeof(float); i += l->flag_stride)
             if (flags[i] != 0.0f)
                 *nonfinite |= 1u << k;
-        free(flags);
-        if (status)
-            return status;
     }
-    return 0;
+    free(flags);
+    return status;
 }
