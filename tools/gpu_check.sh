@@ -80,8 +80,8 @@ ratio() { # GFLOP/s and % of peak from GFLOP/s and the peak in TFLOP/s
 }
 for batch in $batches; do
     for precision in fp32 fp16; do
+        # --precision fp16 stores fp16 but computes in fp32: its rate is a share of the fp32 peak
         peak_now=$peak32
-        [ $precision = fp16 ] && peak_now=$peak16
         if [ $precision = fp16 ] && [ $has_precision = 0 ]; then
             row "inference, training step" fp16 "$batch" "-" "-" "-" "-" "-" "not in this build |"
             continue
