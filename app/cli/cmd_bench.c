@@ -18,6 +18,7 @@
 typedef struct {
     const char *device, *netG, *netD, *norm, *precision;
     int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule, profile, fp16;
+    int plan_only;
 } bench_opts;
 
 typedef struct {
@@ -158,7 +159,7 @@ static int bench_infer(const bench_opts *o, eng_backend *be, const gen_config *g
             r->plan_mib = (double)eng_plan_bytes(j.plan) / 1048576.0;
             eng_plan_counters(j.plan, &r->counts);
             fill_uniform(j.x, eng_node_numel(j.in), 7);
-            status = time_runs(o, infer_step, &j, r);
+            status = o->plan_only ? 0 : time_runs(o, infer_step, &j, r);
         }
         if (status)
             fprintf(stderr, "pix2pix bench: inference failed: %s\n", eng_last_error());
@@ -217,7 +218,7 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     if (j.a && j.b) {
         fill_uniform(j.a, na, 11);
         fill_uniform(j.b, nb, 13);
-        status = time_runs(o, train_step, &j, r);
+        status = o->plan_only ? 0 : time_runs(o, train_step, &j, r);
     }
     if (status)
         fprintf(stderr, "pix2pix bench: training step failed: %s\n", eng_last_error());
@@ -229,11 +230,17 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     return status;
 }
 
+/* GFLOP/s of a phase; 0 when it was not timed (--plan-only). */
+static double rate(const phase_result *r)
+{
+    return r->ms > 0 ? r->gflop / (r->ms / 1e3) : 0.0;
+}
+
 static void print_phase(const char *what, const phase_result *r)
 {
     printf("%-24s %8.1f ms (min %.1f, CPU %.1f)  %5.1f GFLOP  %6.1f GFLOP/s  peak RSS %7.1f MiB"
            "  plan %7.1f MiB\n", what, r->ms, r->min_ms, r->cpu_ms, r->gflop,
-           r->gflop / (r->ms / 1e3), r->peak_mib, r->plan_mib);
+           rate(r), r->peak_mib, r->plan_mib);
     const eng_counters *c = &r->counts;
     printf("%-24s %d dispatches, %d fills, %d barriers (%d between dependent steps), "
            "%d submits per run\n", "", c->dispatches, c->fills, c->barriers,
@@ -261,6 +268,8 @@ int cmd_benchmark(int argc, char **argv)
         {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
         {"json", CLI_FLAG, &o.json, "end with one JSON line of the results"},
+        {"plan-only", CLI_FLAG, &o.plan_only,
+         "plan without running: the plans' memory and counters (times are 0)"},
         {"schedule", CLI_FLAG, &o.schedule, "print each plan's steps to stderr (ENG_SCHEDULE=1)"},
         {"profile", CLI_FLAG, &o.profile,
          "print each plan's time per op to stderr (PIX2PIX_PROFILE=1; GPU timestamps on Vulkan)"},
@@ -320,8 +329,7 @@ int cmd_benchmark(int argc, char **argv)
                "\"dispatches\": %d, \"fills\": %d, \"barriers\": %d, \"barriers_dependent\": %d, "
                "\"submits\": %d, \"infer_dispatches\": %d, \"infer_barriers\": %d, "
                "\"infer_submits\": %d}\n",
-               o.device, ran, infer.ms, eval.ms, train.ms, infer.gflop / (infer.ms / 1e3),
-               train.gflop / (train.ms / 1e3), train.peak_mib,
+               o.device, ran, infer.ms, eval.ms, train.ms, rate(&infer), rate(&train), train.peak_mib,
                infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
                train.cpu_ms, infer.plan_mib, train.plan_mib, train.counts.dispatches,
                train.counts.fills, train.counts.barriers, train.counts.barriers_dependent,
