@@ -1,8 +1,9 @@
 #!/bin/sh
 # Steps per second of pix2pix train with 1 and 2 MPI ranks of 1 thread each (CPU), and the
 # allreduce time per step: unet_256 + basic PatchGAN at 256x256, batch 1 per rank (each rank
-# takes its own pairs: 2 ranks train on twice the pairs per step). Each run trains STEPS
-# steps after one warm-up run; the figures are pix2pix's own report ("N ranks: ...").
+# takes its own pairs: 2 ranks train on twice the pairs per step). Runs of 1, 2, 1 and 2 ranks
+# alternate (no separate warm-up), each training STEPS steps; the figures are pix2pix's own
+# report ("N ranks: ...").
 # usage: tools/bench_dist.sh BUILD_DIR [STEPS]
 set -eu
 BUILD=${1:-build} STEPS=${2:-20}
