@@ -4,12 +4,13 @@
 #include "opcodes.h"
 #include "push.h"
 
-layout(std430, set = 0, binding = 0) buffer Buf0 { float d[]; } b0;
-layout(std430, set = 0, binding = 1) buffer Buf1 { float d[]; } b1;
-layout(std430, set = 0, binding = 2) buffer Buf2 { float d[]; } b2;
-layout(std430, set = 0, binding = 3) buffer Buf3 { float d[]; } b3;
-layout(std430, set = 0, binding = 4) buffer Buf4 { float d[]; } b4;
-layout(std430, set = 0, binding = 5) buffer Buf5 { float d[]; } b5;
+// The six bindings as arrays of T: blocks BLOCK0..5, variables VAR0..5.
+#define STORAGE(k, T, BLOCK, VAR)                                                                \
+    layout(std430, set = 0, binding = k) buffer BLOCK##k { T d[]; } VAR##k;
+#define STORAGE_SET(T, BLOCK, VAR)                                                               \
+    STORAGE(0, T, BLOCK, VAR) STORAGE(1, T, BLOCK, VAR) STORAGE(2, T, BLOCK, VAR)                \
+    STORAGE(3, T, BLOCK, VAR) STORAGE(4, T, BLOCK, VAR) STORAGE(5, T, BLOCK, VAR)
+STORAGE_SET(float, Buf, b)
 
 // Every access to a tensor goes through LD and ST (binding k, element i). The build compiles
 // each shader twice: as it is (fp32 storage) and with P2P_HALF, where each binding is also seen
@@ -18,12 +19,7 @@ layout(std430, set = 0, binding = 5) buffer Buf5 { float d[]; } b5;
 #ifdef P2P_HALF
 #extension GL_EXT_shader_16bit_storage : require
 layout(constant_id = 16) const uint HALF_BINDINGS = 0;
-layout(std430, set = 0, binding = 0) buffer Half0 { float16_t d[]; } h0;
-layout(std430, set = 0, binding = 1) buffer Half1 { float16_t d[]; } h1;
-layout(std430, set = 0, binding = 2) buffer Half2 { float16_t d[]; } h2;
-layout(std430, set = 0, binding = 3) buffer Half3 { float16_t d[]; } h3;
-layout(std430, set = 0, binding = 4) buffer Half4 { float16_t d[]; } h4;
-layout(std430, set = 0, binding = 5) buffer Half5 { float16_t d[]; } h5;
+STORAGE_SET(float16_t, Half, h)
 #define IS_HALF(k) ((HALF_BINDINGS & (1u << (k))) != 0u)
 #define LD(k, i) (IS_HALF(k) ? float(h##k.d[i]) : b##k.d[i])
 #define ST(k, i, v)                                                                              \

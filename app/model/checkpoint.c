@@ -305,16 +305,19 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
                 }
             }
         }
-    char step_g[32], step_d[32], epoch[32], iter[32], world[32];
+    char step_g[32], step_d[32], epoch[32], iter[32], world[32], scale[32];
     snprintf(step_g, sizeof step_g, "%" PRId64, eng_adam_steps(s->g_opt));
     snprintf(step_d, sizeof step_d, "%" PRId64, eng_adam_steps(s->d_opt));
     snprintf(epoch, sizeof epoch, "%d", s->epoch);
     snprintf(iter, sizeof iter, "%d", s->epoch_iter);
     snprintf(world, sizeof world, "%d", s->world_size > 1 ? s->world_size : 1);
+    /* fp16 training's loss scale, so that a run resumed in fp16 goes on with it */
+    snprintf(scale, sizeof scale, "%.9g", (double)eng_plan_loss_scale(p));
     const ckpt_meta meta[] = {
         {"format", "pix2pix-vk optimizer"}, {"step_G", step_g}, {"step_D", step_d},
-        {"epoch", epoch}, {"epoch_iter", iter}, {"world_size", world}};
-    return finish_save(w, &bl, rc, meta, (int)(sizeof meta / sizeof meta[0]), path, err, errlen);
+        {"epoch", epoch}, {"epoch_iter", iter}, {"world_size", world}, {"loss_scale", scale}};
+    int nmeta = (int)(sizeof meta / sizeof meta[0]) - !eng_plan_fp16(p);
+    return finish_save(w, &bl, rc, meta, nmeta, path, err, errlen);
 }
 
 static int meta_int(const st_file *f, const char *key, long long *out)
@@ -370,6 +373,10 @@ int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *pa
     s->epoch_iter = (int)iter;
     long long world;
     s->world_size = meta_int(f, "world_size", &world) || world < 1 ? 1 : (int)world;
+    const char *scale = st_meta(f, "loss_scale");
+    double v = scale ? strtod(scale, NULL) : 0.0;
+    if (eng_plan_fp16(p) && v > 0.0 && v <= 1e30) /* saved by an fp16 run */
+        eng_plan_set_loss_scale(p, (float)v, 2000);
     st_close(f);
     return 0;
 }

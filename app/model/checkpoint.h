@@ -40,7 +40,8 @@ long long ckpt_param_count(const st_file *f);
 
 /* Optimizer state: exp_avg / exp_avg_sq of every parameter of G and D under "G."/"D."
  * prefixes, the step counts and the position in training (epoch, iterations done in it, and
- * the number of ranks those iterations were spread over: 1 in files that do not say). */
+ * the number of ranks those iterations were spread over: 1 in files that do not say), and in
+ * fp16 training the loss scale. */
 typedef struct {
     const net *g_net, *d_net;
     eng_adam *g_opt, *d_opt;
