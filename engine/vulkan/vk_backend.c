@@ -68,10 +68,14 @@ static size_t params_bytes(const vk_layout *l)
     return PARAMS_HEADER_BYTES + 4 * sizeof(float) * (size_t)l->nadam_slots;
 }
 
-/* A plan of g on ctx's device: fp16 storage when the graph asks for it and the device has it. */
+/* A plan of g on ctx's device: fp16 storage when the graph asks for it and the device has it
+ * (and, for loss scaling's flags, a graph of at most 32 optimizer updates). */
 static vk_plan_kind plan_kind(const vk_ctx *ctx, const eng_graph *g)
 {
-    return (vk_plan_kind){&ctx->tuning, g->mixed_precision && ctx->storage_16bit};
+    int updates = 0;
+    for (int i = 0; i < g->ncmds; i++)
+        updates += g->cmds[i].kind == ENG_CMD_ADAM;
+    return (vk_plan_kind){&ctx->tuning, g->mixed_precision && ctx->storage_16bit && updates <= 32};
 }
 
 /* A software device (lavapipe) keeps its "device" memory in host memory. */
