@@ -41,6 +41,11 @@ static void say_done(const train_session *s)
     } else {
         printf("done: %ld steps; generator in %s/latest_net_G.safetensors\n", s->steps, s->dir);
     }
+    if (eng_plan_fp16(s->t.plan))
+        printf("fp16: %lld step%s skipped an update for gradients that were not finite; loss "
+               "scale now %g\n", (long long)eng_plan_skipped_runs(s->t.plan),
+               eng_plan_skipped_runs(s->t.plan) == 1 ? "" : "s",
+               (double)eng_plan_loss_scale(s->t.plan));
 }
 
 /* The run once the experiment folder is locked (by rank 0: only it writes there). */

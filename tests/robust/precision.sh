@@ -31,6 +31,7 @@ run_train() {
 run_train --max-steps 2 >"$TMP/vk.txt" 2>&1
 expect_status 0 $? "train --device vulkan --precision fp16"
 expect_line "$TMP/vk.txt" "fp16 storage with loss scaling"
+expect_line "$TMP/vk.txt" "fp16: " "skipped an update for gradients that were not finite; loss scale now"
 "$BIN" inspect "$TMP/ck/vk16/latest_opt.safetensors" >"$TMP/opt.txt" 2>&1
 expect_line "$TMP/opt.txt" "loss_scale: "
 run_train --continue >"$TMP/vk2.txt" 2>&1
