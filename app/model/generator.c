@@ -79,23 +79,55 @@ static void sized_net_free(sized_net *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Moves the weights (and running statistics) of the current plan into r->stash and frees the
- * plan, so that the next plan is allocated with only the weights beside it. 0, or -1 with why
- * set. */
+/* Where each tensor of G lies in the stash, which holds the whole network's tensors in its
+ * order (for a part, found by key in the whole network built on a graph without memory). NULL
+ * when out of memory. */
+static size_t *stash_offsets(const generator *r, const net *G)
+{
+    size_t *at = malloc(sizeof *at * (size_t)(G->n ? G->n : 1)), o = 0;
+    if (!at || G->part == UNET_ALL) {
+        for (int i = 0; at && i < G->n; o += eng_node_numel(G->t[i++].node))
+            at[i] = o;
+        return at;
+    }
+    eng_graph *g = eng_graph_new();
+    net full;
+    int side = gen_min_side(&r->cfg);
+    net_init_struct(&full, g, "", 0, 0, 0);
+    net_generator(&full, &r->cfg, eng_input4(g, "input", 1, r->cfg.input_nc, side, side));
+    for (int i = 0; i < G->n; i++) {
+        const net_tensor *t = net_find_key(&full, G->t[i].key);
+        o = 0;
+        for (const net_tensor *u = full.t; t && u != t; u++)
+            o += eng_node_numel(u->node);
+        at[i] = o;
+    }
+    net_release(&full);
+    eng_graph_free(g);
+    return at;
+}
+
+/* Moves the weights (and running statistics) of the current plan into r->stash (where those
+ * of a part's plan join the others already there) and frees the plan, so that the next plan is
+ * allocated with only the weights beside it. 0, or -1 with why set. */
 static int stash_weights(generator *r, const char **why)
 {
-    float *buf = malloc(r->weight_bytes ? r->weight_bytes : 1), *at = buf;
-    if (!buf) {
+    float *buf = r->stash ? r->stash : malloc(r->weight_bytes ? r->weight_bytes : 1);
+    size_t *at = buf ? stash_offsets(r, &r->cur.G) : NULL;
+    if (!at) {
+        if (buf != r->stash)
+            free(buf);
+        free(at);
         *why = "out of memory";
         return -1;
     }
     int rc = 0;
-    for (int i = 0; i < r->cur.G.n && !rc; i++) {
-        rc = eng_plan_read(r->cur.plan, r->cur.G.t[i].node, at);
-        at += eng_node_numel(r->cur.G.t[i].node);
-    }
+    for (int i = 0; i < r->cur.G.n && !rc; i++)
+        rc = eng_plan_read(r->cur.plan, r->cur.G.t[i].node, buf + at[i]);
+    free(at);
     if (rc) {
-        free(buf);
+        if (buf != r->stash)
+            free(buf);
         *why = eng_last_error();
         return rc;
     }
@@ -106,12 +138,11 @@ static int stash_weights(generator *r, const char **why)
 
 static int unstash_weights(const generator *r, const sized_net *s)
 {
-    const float *at = r->stash;
-    int rc = 0;
-    for (int i = 0; i < s->G.n && !rc; i++) {
-        rc = eng_plan_write(s->plan, s->G.t[i].node, at);
-        at += eng_node_numel(s->G.t[i].node);
-    }
+    size_t *at = stash_offsets(r, &s->G);
+    int rc = at ? 0 : -1;
+    for (int i = 0; i < s->G.n && !rc; i++)
+        rc = eng_plan_write(s->plan, s->G.t[i].node, r->stash + at[i]);
+    free(at);
     return rc;
 }
 
@@ -126,13 +157,20 @@ static int check_memory(const generator *r, eng_graph *g, int h, int w, size_t e
     return app_plan_check(g, r->be, extra + held, what, err, errlen);
 }
 
-static void build_graph(const generator *r, sized_net *s, net_stats_mode stats, int h, int w)
+static void build_graph(const generator *r, sized_net *s, net_stats_mode stats, unet_part part,
+                        int h, int w)
 {
+    int cut = part == UNET_ALL ? 0 : unet_block_channels(&r->cfg, r->split);
+    int a = part == UNET_ALL ? 1 : 1 << (r->split - 1);
     s->g = eng_graph_new();
     app_precision_apply(s->g, r->fp16);
-    s->in = eng_input4(s->g, "input", 1, r->cfg.input_nc, h, w);
+    s->in = eng_input4(s->g, "input", 1, part == UNET_MIDDLE ? cut : r->cfg.input_nc, h, w);
     net_init_struct(&s->G, s->g, "", !r->eval, !r->eval, r->seed);
     s->G.stats = stats;
+    s->G.part = s->part = part;
+    s->G.split = r->split;
+    if (part == UNET_DECODER)
+        s->G.mid = s->mid = eng_input4(s->g, "middle", 1, 2 * cut, h / a, w / a);
     s->out = net_generator(&s->G, &r->cfg, s->in);
     s->stats = stats;
     s->h = h;
@@ -143,11 +181,11 @@ static void build_graph(const generator *r, sized_net *s, net_stats_mode stats, 
  * hundreds of megabytes need not stay in memory), later from the previous plan through
  * r->stash, where they stay when the new plan fails (an image too large for memory spoils only
  * itself). */
-static int build_plan(generator *r, net_stats_mode stats, int h, int w, size_t extra, char *err,
-                      size_t errlen)
+static int build_plan(generator *r, net_stats_mode stats, unet_part part, int h, int w,
+                      size_t extra, char *err, size_t errlen)
 {
     sized_net s = {0};
-    build_graph(r, &s, stats, h, w);
+    build_graph(r, &s, stats, part, h, w);
     eng_forward(s.g, s.out);
     eng_reuse_values(s.g); /* the host reads only the output and the statistics */
     if (check_memory(r, s.g, h, w, extra, err, errlen)) {
@@ -177,14 +215,16 @@ static int build_plan(generator *r, net_stats_mode stats, int h, int w, size_t e
         sized_net_free(&s);
         return -1;
     }
-    free(r->stash);
-    r->stash = NULL;
+    if (part == UNET_ALL) {
+        free(r->stash);
+        r->stash = NULL;
+    }
     if (r->file) {
         st_close(r->file);
         r->file = NULL;
     }
     double px = (double)h * w, bytes = (double)eng_plan_bytes(s.plan);
-    if (px > r->px_measured && bytes > r->weight_bytes) {
+    if (part == UNET_ALL && px > r->px_measured && bytes > r->weight_bytes) {
         r->px_bytes = (bytes - r->weight_bytes) / px;
         r->px_measured = px;
     }
@@ -232,39 +272,47 @@ static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen,
     return rc ? -1 : 0;
 }
 
-/* Makes the plan for h x w that normalises as stats says the current one. */
-static int use_plan(generator *r, net_stats_mode stats, int h, int w, size_t extra, char *err,
-                    size_t errlen)
+/* Makes the plan of part for h x w that normalises as stats says the current one. A part's
+ * weights come from the stash: the whole network's plan takes them from the file first. */
+static int use_plan(generator *r, net_stats_mode stats, unet_part part, int h, int w,
+                    size_t extra, char *err, size_t errlen)
 {
-    int stride = gen_stride(&r->cfg);
-    if (h % stride || w % stride || h < gen_min_side(&r->cfg) || w < gen_min_side(&r->cfg)) {
-        snprintf(err, errlen, "size %dx%d is not a multiple of %d of at least %d", w, h, stride,
-                 gen_min_side(&r->cfg));
+    int a = part == UNET_ALL ? 1 : 1 << (r->split - 1), stride = gen_stride(&r->cfg);
+    int step = part == UNET_ALL ? stride : part == UNET_MIDDLE ? stride / a : a;
+    int least = part == UNET_ALL ? gen_min_side(&r->cfg) : 1;
+    if (h % step || w % step || h < least || w < least) {
+        snprintf(err, errlen, "size %dx%d is not a multiple of %d of at least %d", w, h, step,
+                 least);
         return -1;
     }
+    if (part != UNET_ALL && r->file &&
+        build_plan(r, NET_STATS_OFF, UNET_ALL, r->image_size, r->image_size, extra, err, errlen))
+        return -1;
     const sized_net *s = &r->cur;
-    return s->plan && h == s->h && w == s->w && stats == s->stats
+    return s->plan && h == s->h && w == s->w && stats == s->stats && part == s->part &&
+                       s->G.split == r->split
                ? 0
-               : build_plan(r, stats, h, w, extra, err, errlen);
+               : build_plan(r, stats, part, h, w, extra, err, errlen);
 }
 
 int generator_prepare(generator *r, int h, int w, size_t extra, char *err, size_t errlen)
 {
-    return use_plan(r, NET_STATS_OFF, h, w, extra, err, errlen);
+    return use_plan(r, NET_STATS_OFF, UNET_ALL, h, w, extra, err, errlen);
 }
 
-int generator_run_stats(generator *r, const float *in, int h, int w, const norm_stats *use,
-                        norm_stats *seen, float *out, char *err, size_t errlen)
+int generator_run_part(generator *r, unet_part part, const float *in, int h, int w,
+                       const float *mid, const norm_stats *use, norm_stats *seen, float *out,
+                       char *err, size_t errlen)
 {
     net_stats_mode stats = use ? NET_STATS_FIXED : seen ? NET_STATS_MEASURE : NET_STATS_OFF;
     sized_net *s = &r->cur;
-    if (use_plan(r, stats, h, w, 0, err, errlen))
+    if (use_plan(r, stats, part, h, w, 0, err, errlen))
         return -1;
     if (r->image >= 0)
         eng_plan_set_runs(s->plan, (uint32_t)r->image);
     const char *why = NULL; /* set by exchange_stats; the engine's calls: eng_last_error() */
     if ((use && exchange_stats(r, use, NULL, &why)) || eng_plan_write(s->plan, s->in, in) ||
-        eng_plan_run(s->plan) || (seen && exchange_stats(r, NULL, seen, &why)) ||
+        (s->mid && eng_plan_write(s->plan, s->mid, mid)) || eng_plan_run(s->plan) || (seen && exchange_stats(r, NULL, seen, &why)) ||
         eng_plan_read(s->plan, s->out, out)) {
         snprintf(err, errlen, "running the generator failed: %s", why ? why : eng_last_error());
         return -1;
@@ -281,6 +329,12 @@ int generator_run_stats(generator *r, const float *in, int h, int w, const norm_
     return 0;
 }
 
+int generator_run_stats(generator *r, const float *in, int h, int w, const norm_stats *use,
+                        norm_stats *seen, float *out, char *err, size_t errlen)
+{
+    return generator_run_part(r, UNET_ALL, in, h, w, NULL, use, seen, out, err, errlen);
+}
+
 int generator_run(generator *r, const float *in, int h, int w, float *out, char *err,
                   size_t errlen)
 {
@@ -294,9 +348,14 @@ int generator_needs_stats(const generator *r)
 
 int generator_stats_init(const generator *r, norm_stats *s)
 {
+    return generator_part_stats_init(r, UNET_ALL, s);
+}
+
+int generator_part_stats_init(const generator *r, unet_part part, norm_stats *s)
+{
     sized_net probe = {0};
-    int side = gen_min_side(&r->cfg);
-    build_graph(r, &probe, NET_STATS_MEASURE, side, side); /* a graph without memory */
+    int side = part == UNET_MIDDLE ? gen_stride(&r->cfg) >> (r->split - 1) : gen_min_side(&r->cfg);
+    build_graph(r, &probe, NET_STATS_MEASURE, part, side, side); /* a graph without memory */
     int *channels = malloc(sizeof *channels * (size_t)(probe.G.nsites + 1));
     int rc = -1;
     if (channels) {
@@ -314,7 +373,7 @@ size_t generator_plan_bytes(generator *r, int h, int w, char *err, size_t errlen
     if (!r->px_measured) {
         int s = r->image_size;
         net_stats_mode stats = generator_needs_stats(r) ? NET_STATS_MEASURE : NET_STATS_OFF;
-        if (build_plan(r, stats, s, s, 0, err, errlen))
+        if (build_plan(r, stats, UNET_ALL, s, s, 0, err, errlen))
             return 0;
     }
     return r->weight_bytes + (size_t)(r->px_bytes * h * w);

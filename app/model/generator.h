@@ -16,7 +16,9 @@ typedef struct {
     net G;
     eng_node *in, *out;
     net_stats_mode stats;
-    int h, w;           /* 0: none */
+    unet_part part;     /* a U-Net cut at generator.split, or the whole network */
+    eng_node *mid;      /* UNET_DECODER: the middle's output, an input */
+    int h, w;           /* the input's (0: none) */
 } sized_net;
 
 typedef struct {
@@ -31,8 +33,10 @@ typedef struct {
     long long image;    /* >= 0: the image's position in its list, whose dropout masks it
                          * takes (each of its tiles too); -1 (generator_open): each run the
                          * next masks */
+    int split;          /* exact tiles of a U-Net: the depth of the split block (the caller's) */
     sized_net cur;
-    float *stash;       /* the weights while no plan holds them (between two plans) */
+    float *stash;       /* the weights while no plan holds them (between two plans), and all
+                         * of them while the plan is a part of the network; in network order */
     size_t weight_bytes; /* the checkpoint's tensors as floats */
     double px_bytes, px_measured; /* plan bytes per pixel past the weights, from the plan of
                                      most pixels (px_measured) built so far */
@@ -54,11 +58,22 @@ int generator_run(generator *r, const float *in, int h, int w, float *out, char 
  * generator_stats_init. */
 int generator_run_stats(generator *r, const float *in, int h, int w, const norm_stats *use,
                         norm_stats *seen, float *out, char *err, size_t errlen);
+/* generator_run_stats on one part of a U-Net cut at r->split (2 or more). The encoder takes
+ * the image (h, w: multiples of 2^(split-1)) and gives the split block's input, of
+ * unet_block_channels(split) channels at h / 2^(split-1) x w / 2^(split-1); the middle takes
+ * that (h, w: its size, multiples of gen_stride / 2^(split-1)) and gives twice the channels at
+ * the same size; the decoder takes the image and mid, the middle's output at the image's
+ * 1 / 2^(split-1), and gives the network's output. */
+int generator_run_part(generator *r, unet_part part, const float *in, int h, int w,
+                       const float *mid, const norm_stats *use, norm_stats *seen, float *out,
+                       char *err, size_t errlen);
 /* Whether the output depends on statistics of the whole input: batch norm without eval, and
  * instance norm (which has no running statistics). */
 int generator_needs_stats(const generator *r);
 /* s laid out for the generator's normalisation layers. 0 or -1 (out of memory). */
 int generator_stats_init(const generator *r, norm_stats *s);
+/* The same for the normalisation layers of a part (generator_run_part). */
+int generator_part_stats_init(const generator *r, unet_part part, norm_stats *s);
 /* Estimated bytes of a plan for h x w on the backend (the weights and, scaled by the pixel
  * count, what the largest plan built so far needed past them; with no plan yet, one is built
  * at the model's size first). 0 with a reason in err when that plan cannot be built. */

@@ -5,6 +5,7 @@
  * The reference's LeakyReLU is in place and runs on the block's input before the skip
  * concatenation reads it, so the skip branch carries LeakyReLU(x), not x: reproduced here. */
 #include <stdio.h>
+#include <string.h>
 
 #include "app/model/networks.h"
 
@@ -23,11 +24,18 @@ static eng_node *unet_block(net *n, const gen_config *c, const char *prefix, int
     int outer = d == 1 ? c->output_nc : inner_channels(c, d - 1);
     char key[ENG_NAME_MAX], sub[ENG_NAME_MAX];
 
+    if (n->part != UNET_ALL && n->part != UNET_MIDDLE && d == n->split) {
+        n->cut = x;
+        return n->part == UNET_DECODER ? n->mid : NULL;
+    }
+
     if (d == 1) {
         snprintf(key, sizeof key, "%s.0", prefix);
         eng_node *h = net_conv(n, key, x, c->input_nc, inner, 4, 2, 1, use_bias);
         snprintf(sub, sizeof sub, "%s.1.model", prefix);
         eng_node *s = unet_block(n, c, sub, d + 1, h);
+        if (!s)
+            return NULL;
         eng_node *u = eng_relu(g, s);
         snprintf(key, sizeof key, "%s.3", prefix);
         u = net_conv_t(n, key, u, 2 * inner, outer, 4, 2, 1, 0, 1);
@@ -49,6 +57,8 @@ static eng_node *unet_block(net *n, const gen_config *c, const char *prefix, int
         down = net_norm_layer(n, key, down, c->norm, inner);
         snprintf(sub, sizeof sub, "%s.3.model", prefix);
         eng_node *s = unet_block(n, c, sub, d + 1, down);
+        if (!s)
+            return NULL;
         u = eng_relu(g, s);
         snprintf(key, sizeof key, "%s.5", prefix);
         u = net_conv_t(n, key, u, 2 * inner, outer, 4, 2, 1, 0, use_bias);
@@ -61,7 +71,21 @@ static eng_node *unet_block(net *n, const gen_config *c, const char *prefix, int
     return eng_concat(g, h, u);
 }
 
+int unet_block_channels(const gen_config *c, int d)
+{
+    return inner_channels(c, d - 1);
+}
+
+/* With n->part: the encoder's output is the split block's input; the middle starts at the
+ * split block, whose key is model.model.1.model then .3.model for each depth below 2. */
 eng_node *net_unet(net *n, const gen_config *c, eng_node *x)
 {
-    return unet_block(n, c, "model.model", 1, x);
+    if (n->part != UNET_MIDDLE) {
+        eng_node *y = unet_block(n, c, "model.model", 1, x);
+        return n->part == UNET_ENCODER ? n->cut : y;
+    }
+    char prefix[ENG_NAME_MAX] = "model.model.1.model";
+    for (int d = 3; d <= n->split; d++)
+        strcat(prefix, ".3.model");
+    return unet_block(n, c, prefix, n->split, x);
 }

@@ -67,6 +67,11 @@ typedef struct {
  * is reused at once); with NET_STATS_FIXED it normalises with the states mean and var instead
  * of the run's own statistics (as an eval-mode batch norm). */
 typedef enum { NET_STATS_OFF, NET_STATS_MEASURE, NET_STATS_FIXED } net_stats_mode;
+/* A U-Net cut at the block of depth net.split (exact tiles, app/translate/translate_exact.c):
+ * the encoder runs the down path of the blocks above it and gives the split block's input; the
+ * middle is the split block (and all inside it) on that input; the decoder runs the blocks
+ * above it with the middle's output (net.mid) in the split block's place. */
+typedef enum { UNET_ALL, UNET_ENCODER, UNET_MIDDLE, UNET_DECODER } unet_part;
 typedef struct {
     eng_node *mean, *var;           /* NET_STATS_FIXED: what the layer normalises with */
     eng_node *seen_mean, *seen_var; /* after a run: its input's mean and unbiased variance */
@@ -86,6 +91,10 @@ typedef struct {
     net_stats_mode stats;   /* set before applying the network; OFF after net_init_struct */
     net_norm_site *sites;   /* with stats: one per normalisation layer, in network order */
     int nsites, cap_sites;
+    unet_part part;         /* set before applying a U-Net; UNET_ALL after net_init_struct */
+    int split;              /* with part: the depth of the split block (2 or more) */
+    eng_node *mid;          /* UNET_DECODER: the middle's output, given */
+    eng_node *cut;          /* UNET_ENCODER: the split block's input, found */
 } net;
 
 void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int dropout,
@@ -125,6 +134,8 @@ eng_node *net_norm_site_layer(net *n, eng_node *x, net_norm norm, eng_node *w, e
                               eng_node *mean, eng_node *var, eng_node *count);
 eng_node *net_dropout(net *n, eng_node *x);
 eng_node *net_unet(net *n, const gen_config *c, eng_node *x);
+/* Channels of the input of the U-Net block at depth d >= 2 (those the block above produces). */
+int unet_block_channels(const gen_config *c, int d);
 eng_node *net_resnet(net *n, const gen_config *c, eng_node *x);
 
 #endif

@@ -20,6 +20,8 @@ typedef struct {
     double budget_share; /* of the backend's memory budget this translation may take (0: all) */
     int verbose;        /* the tiling of each image on stderr */
     int tile_progress;  /* a progress line over the tiles (for a run of one image) */
+    long long split_bytes; /* exact tiles of a U-Net: the most bytes of the image's map held
+                              whole where the network is cut (0: 16 MiB) */
 } translate_options;
 
 /* The output has the input's size. in: 1 to 4 channels (alpha composited on white for the
@@ -33,6 +35,13 @@ int translate_image(generator *r, const image *in, const translate_options *o, i
 /* translate_tiled.c: at full resolution in tiles of side tile (a multiple of the stride) into
  * out (allocated: the input's size, out's channels and depth set). */
 int translate_tiled(generator *r, const image *in, const translate_options *o, int tile,
+                    image *out, char *err, size_t errlen);
+
+/* translate_exact.c: the depth at which a U-Net normalised with its input's statistics is cut
+ * for exact tiles of side tile on an h x w image (0: it is not; then the tiles of
+ * translate_tiled), and those exact tiles into out (as translate_tiled). */
+int translate_exact_split(const generator *r, int h, int w, int tile, const translate_options *o);
+int translate_exact(generator *r, const image *in, const translate_options *o, int tile, int k,
                     image *out, char *err, size_t errlen);
 
 #endif

@@ -133,6 +133,9 @@ static int run_with_stats(tiler *t, int passes, image *out, char *err, size_t er
 int translate_tiled(generator *r, const image *in, const translate_options *o, int tile,
                     image *out, char *err, size_t errlen)
 {
+    int split = translate_exact_split(r, in->height, in->width, tile, o);
+    if (split)
+        return translate_exact(r, in, o, tile, split, out, err, errlen);
     int stride = gen_stride(&r->cfg), align = tile_alignment(stride, tile);
     int ov = tile_overlap(o->overlap, tile, align), least = gen_min_side(&r->cfg);
     tiler t = {.r = r, .in = in, .cin = r->cfg.input_nc, .cout = r->cfg.output_nc};

@@ -1,4 +1,5 @@
-/* translate at full resolution in tiles (app/translate/translate_tiled.c, app/translate/tiles.c), measured:
+/* translate at full resolution in tiles (app/translate/translate_tiled.c, translate_exact.c,
+ * app/translate/tiles.c), measured:
  * - the tile layout: origins on the alignment, overlaps at least the asked one, blending
  *   weights summing to 1 at every pixel and ramping to near 0 at a tile's inner edges;
  * - on a 1024x1024 image of four unlike quarters, with the unet_5 fixture (batch norm) and the
@@ -6,6 +7,8 @@
  *   most 2 levels of 255, and the mean gradient across the tile boundaries at most 1.2 times
  *   the mean gradient elsewhere; tiles translated one by one with their own statistics (what
  *   the tiling avoids) are further off, and on the ResNet show seams;
+ * - exact tiles of the unet_5 fixture with batch statistics, cut at every depth it can be:
+ *   mean difference at most 0.6 levels, which translate_tiled's tiles (1.2) do not reach;
  * - --tile auto: untiled (byte for byte) when the budget holds the image, tiles when it does
  *   not; the plan size estimate within 15% of the plan built;
  * - translate of one image in tiles shows its progress over the tiles of each pass (none with
@@ -210,6 +213,47 @@ static void check_seams(eng_backend *be, const image *in, const char *model, int
     generator_close(&r);
 }
 
+/* Exact tiles of a U-Net with batch statistics (translate_exact.c): at every depth the fixture
+ * can be cut at (the budget of the map held whole halved until the cut moves), --tile 256 is
+ * the untiled result up to the statistics' tile borders; the tiles of translate_tiled (no
+ * budget fits) are further off. */
+#define EXACT_DIFF 0.6
+static void check_exact(eng_backend *be, const image *in)
+{
+    char err[512];
+    generator r;
+    if (open_model(&r, be, "unet5_g.safetensors", 0))
+        return;
+    image whole = {0};
+    translate_options untiled = {.full_res = 1, .tile = SIDE};
+    CHECK(translate_image(&r, in, &untiled, &whole, err, sizeof err) == 0, "%s", err);
+    int last = 0, deepest = 0;
+    for (long long budget = 16 << 20; budget >= 1 && whole.pixels; budget /= 2) {
+        translate_options o = {.full_res = 1, .tile = TILE, .overlap = -1, .stats_passes = 1,
+                               .split_bytes = budget};
+        int k = translate_exact_split(&r, SIDE, SIDE, TILE, &o);
+        if (k == last)
+            continue;
+        image tiled = {0};
+        CHECK(translate_image(&r, in, &o, &tiled, err, sizeof err) == 0, "%s", err);
+        if (tiled.pixels) {
+            double d = mean_diff(&whole, &tiled);
+            printf("unet5_g.safetensors, tiles of %d, %s: mean |tiled - untiled| %.3f of 255\n",
+                   TILE, k ? "exact" : "translate_tiled", d);
+            if (k)
+                CHECK(d <= EXACT_DIFF, "cut at block %d: difference %.3f", k, d);
+            else
+                CHECK(d > EXACT_DIFF, "translate_tiled's tiles as close as exact: %.3f", d);
+        }
+        image_free(&tiled);
+        deepest = k > deepest ? k : deepest;
+        last = k;
+    }
+    CHECK(last == 0 && deepest >= 4, "cut at most at block %d, then %d", deepest, last);
+    image_free(&whole);
+    generator_close(&r);
+}
+
 /* --tile auto against budget shares: all of it (the image fits: untiled), a quarter of the
  * untiled plan (tiles). */
 static void check_auto(eng_backend *be, const image *in)
@@ -249,9 +293,9 @@ static void check_auto(eng_backend *be, const image *in)
     generator_close(&r);
 }
 
-/* The progress line of a translate in tiles: every statistics pass and the blended tiles
- * complete (1024 in tiles of 256 over the stride-32 U-Net: 4 x 4 without overlap, 5 x 5 with
- * it), and nothing of it with --quiet. */
+/* The progress line of a translate in tiles: every part complete (1024 in exact tiles of 256
+ * over the stride-32 U-Net, cut at block 2: 5 x 5 windows of the encoder, the middle once, 5 x 5
+ * of the decoder), and nothing of it with --quiet. */
 static void check_tile_progress(const image *in)
 {
     char dir[] = "/tmp/p2p_tileprog_XXXXXX", path[64], out[64], err[256];
@@ -264,7 +308,7 @@ static void check_tile_progress(const image *in)
                     "--output", out, "--full-res", "--tile", "256", "--device", "cpu",
                     "--threads", "2", NULL, NULL};
     CHECK(run_captured(cmd_translate, args) == 0, "translate: %s", out_text);
-    CHECK(strstr(out_text, "statistics 1/2 16/16") && strstr(out_text, "statistics 2/2 16/16") &&
+    CHECK(strstr(out_text, "encoder 25/25") && strstr(out_text, "middle 1/1") &&
               strstr(out_text, "tiles 25/25"),
           "no progress over the tiles in: %s", out_text);
     args[14] = "--quiet";
@@ -289,6 +333,7 @@ int main(void)
     /* This U-Net's output is rough enough that the naive tiling's steps hide in it. */
     check_seams(be, &in, "unet5_g.safetensors", 0, 1, NAIVE_DIFF);
     check_seams(be, &in, "resnet2_g.safetensors", 1, -1, NAIVE_DIFF | NAIVE_SEAMS);
+    check_exact(be, &in);
     check_auto(be, &in);
     check_tile_progress(&in);
     image_free(&in);
