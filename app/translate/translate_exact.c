@@ -43,7 +43,7 @@ typedef struct {
     int hp, wp;          /* the padded image */
     int cin, cout, cmid; /* channels of the image, the output, block k's input */
     window_axis wx, wy;
-    tile_axis gx, gy;    /* tiles without overlap, for the statistics */
+    window_axis gx, gy;  /* tiles without overlap, for the statistics */
     float *x, *y;        /* one tile's input and output (the largest of both kinds) */
     float *mid_in;       /* block k's input, whole: cmid x hp/a x wp/a */
     float *mid_out;      /* the middle's output, whole: 2 cmid x hp/a x wp/a */
@@ -68,17 +68,23 @@ static void window_axis_free(window_axis *a)
 
 /* Windows of side tile (or one of the whole length) whose interiors keep halo from every
  * window edge that is not the length's. 0, or -1 (out of memory). */
-static int window_axis_plan(window_axis *a, int length, int tile, int halo)
+/* Room for most windows. 0 or -1 (out of memory). */
+static int window_axis_alloc(window_axis *a, int most)
 {
     memset(a, 0, sizeof *a);
-    int most = length / (tile - 2 * halo) + 2;
     a->origin = malloc(sizeof *a->origin * (size_t)most);
     a->lo = malloc(sizeof *a->lo * (size_t)most);
     a->hi = malloc(sizeof *a->hi * (size_t)most);
-    if (!a->origin || !a->lo || !a->hi) {
-        window_axis_free(a);
+    if (a->origin && a->lo && a->hi)
+        return 0;
+    window_axis_free(a);
+    return -1;
+}
+
+static int window_axis_plan(window_axis *a, int length, int tile, int halo)
+{
+    if (window_axis_alloc(a, length / (tile - 2 * halo) + 2))
         return -1;
-    }
     a->size = tile < length ? tile : length;
     a->origin[0] = a->lo[0] = 0;
     a->hi[0] = tile < length ? tile - halo : length;
@@ -87,6 +93,23 @@ static int window_axis_plan(window_axis *a, int length, int tile, int halo)
         a->origin[a->n] = last ? length - tile : at - halo;
         a->lo[a->n] = at;
         a->hi[a->n] = last ? length : at + tile - 2 * halo;
+    }
+    return 0;
+}
+
+/* Tiles without overlap of the largest side at most tile that divides length and is a
+ * multiple of stride (both lengths are): each position counted once, none past the length. */
+static int window_axis_partition(window_axis *a, int length, int tile, int stride)
+{
+    int side = tile < length ? tile / stride * stride : length;
+    while (length % side)
+        side -= stride;
+    if (window_axis_alloc(a, length / side))
+        return -1;
+    a->size = side;
+    for (a->n = 0; a->n * side < length; a->n++) {
+        a->origin[a->n] = a->lo[a->n] = a->n * side;
+        a->hi[a->n] = a->lo[a->n] + side;
     }
     return 0;
 }
@@ -209,19 +232,14 @@ int translate_exact_split(const generator *r, int h, int w, int tile, const tran
     const gen_config *c = &r->cfg;
     long long budget = o->split_bytes > 0 ? o->split_bytes : SPLIT_BYTES_DEFAULT;
     int stride = gen_stride(c), hp = round_up(h, stride), wp = round_up(w, stride);
-    if (c->family != GEN_UNET || !generator_needs_stats(r) || tile % stride)
+    if (c->family != GEN_UNET || !generator_needs_stats(r))
         return 0;
-    for (int i = 0; i < 2; i++) { /* the tiles without overlap must stay inside the map */
-        int len = i ? wp : hp, n = (len + tile - 1) / tile;
-        if (round_up((len + n - 1) / n, stride) * n != len)
-            return 0;
-    }
     /* Dropout (blocks 5 and deeper) stays in the middle: its masks follow the map's shape. */
     for (int k = 2; k <= c->depth && k <= 5; k++) {
-        int a = 1 << (k - 1), side = tile < hp && tile < wp ? tile : hp < wp ? hp : wp;
+        int a = 1 << (k - 1);
         long long bytes = 4LL * (hp / a) * (wp / a) * unet_block_channels(c, k);
-        if (bytes <= budget)
-            return side >= 2 * HALO_CELLS * a + a ? k : 0;
+        if (bytes <= budget) /* the windows' interiors must be left something */
+            return tile >= 2 * HALO_CELLS * a + a ? k : 0;
     }
     return 0;
 }
@@ -229,7 +247,7 @@ int translate_exact_split(const generator *r, int h, int w, int tile, const tran
 int translate_exact(generator *r, const image *in, const translate_options *o, int tile, int k,
                     image *out, char *err, size_t errlen)
 {
-    int stride = gen_stride(&r->cfg), least = gen_min_side(&r->cfg);
+    int stride = gen_stride(&r->cfg);
     exact e = {.r = r, .in = in, .k = k, .a = 1 << (k - 1), .cin = r->cfg.input_nc,
                .cout = r->cfg.output_nc, .cmid = unet_block_channels(&r->cfg, k)};
     e.hp = round_up(in->height, stride);
@@ -238,8 +256,8 @@ int translate_exact(generator *r, const image *in, const translate_options *o, i
     int rc = -1, halo = HALO_CELLS * e.a;
     r->split = k;
     if (window_axis_plan(&e.wx, e.wp, tile, halo) || window_axis_plan(&e.wy, e.hp, tile, halo) ||
-        tile_axis_partition(&e.gx, in->width, tile, stride, least) ||
-        tile_axis_partition(&e.gy, in->height, tile, stride, least) ||
+        window_axis_partition(&e.gx, e.wp, tile, stride) ||
+        window_axis_partition(&e.gy, e.hp, tile, stride) ||
         generator_part_stats_init(r, UNET_ENCODER, &enc) ||
         generator_part_stats_init(r, UNET_DECODER, &dec)) {
         snprintf(err, errlen, "out of memory");
@@ -276,8 +294,8 @@ done:
     r->split = 0;
     window_axis_free(&e.wx);
     window_axis_free(&e.wy);
-    tile_axis_free(&e.gx);
-    tile_axis_free(&e.gy);
+    window_axis_free(&e.gx);
+    window_axis_free(&e.gy);
     norm_stats_free(&enc);
     norm_stats_free(&dec);
     free(e.x);
