@@ -337,6 +337,27 @@ static void record_copy(VkCommandBuffer cb, void *arg)
     vk_full_barrier(cb);
 }
 
+/* Bytes [done, done + chunk) of region rg between the host's floats and the staging buffer:
+ * copied, or for an fp16 region converted (each float a 2-byte half; the region's last bytes
+ * may be padding past its elements). */
+static void stage(const vk_region *rg, void *staging, float *host, VkDeviceSize done,
+                  VkDeviceSize chunk, int upload)
+{
+    if (!rg->half) {
+        if (upload)
+            memcpy(staging, (char *)host + done, (size_t)chunk);
+        else
+            memcpy((char *)host + done, staging, (size_t)chunk);
+        return;
+    }
+    size_t first = (size_t)done / 2, n = (size_t)chunk / 2;
+    n = first + n > rg->elements ? rg->elements - first : n;
+    if (upload)
+        eng_floats_to_halves(host + first, staging, n);
+    else
+        eng_halves_to_floats(staging, host + first, n);
+}
+
 static int transfer(vk_ctx *ctx, vk_memory *m, int region, float *host, int upload)
 {
     const vk_region *rg = &m->regions[region];
@@ -351,44 +372,23 @@ static int transfer(vk_ctx *ctx, vk_memory *m, int region, float *host, int uplo
                      .size = chunk},
         };
         if (upload)
-            memcpy(m->staging_map, (char *)host + done, (size_t)chunk);
+            stage(rg, m->staging_map, host, done, chunk, 1);
         int status = vk_submit_once(ctx, record_copy, &job);
         if (status)
             return status;
         if (!upload)
-            memcpy((char *)host + done, m->staging_map, (size_t)chunk);
+            stage(rg, m->staging_map, host, done, chunk, 0);
     }
     return 0;
 }
 
-/* An fp16 region goes through a host copy of its bytes, converted. */
-static int transfer_half(vk_ctx *ctx, vk_memory *m, int region, float *host, int upload)
-{
-    const vk_region *rg = &m->regions[region];
-    uint16_t *bytes = calloc(1, (size_t)rg->size);
-    if (!bytes)
-        return eng_set_error(ENG_ENOMEM, "out of memory converting a tensor of %zu values to "
-                             "fp16", rg->elements);
-    if (upload)
-        eng_floats_to_halves(host, bytes, rg->elements);
-    int status = transfer(ctx, m, region, (float *)bytes, upload);
-    if (!status && !upload)
-        eng_halves_to_floats(bytes, host, rg->elements);
-    free(bytes);
-    return status;
-}
-
 int vk_memory_upload(vk_ctx *ctx, vk_memory *m, int region, const float *src)
 {
-    if (m->regions[region].half)
-        return transfer_half(ctx, m, region, (float *)src, 1);
     return transfer(ctx, m, region, (float *)src, 1);
 }
 
 int vk_memory_download(vk_ctx *ctx, vk_memory *m, int region, float *dst)
 {
-    if (m->regions[region].half)
-        return transfer_half(ctx, m, region, dst, 0);
     return transfer(ctx, m, region, dst, 0);
 }
 
