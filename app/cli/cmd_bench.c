@@ -322,14 +322,16 @@ int cmd_benchmark(int argc, char **argv)
     print_phase("inference (train stats)", &infer);
     print_phase("training step", &train);
     if (o.json)
-        printf("{\"device\": \"%s\", \"precision\": \"%s\", \"infer_ms\": %.2f, \"infer_eval_ms\": %.2f, "
+        printf("{\"device\": \"%s\", \"precision\": \"%s\", \"infer_ms\": %.2f, "
+               "\"infer_eval_ms\": %.2f, "
                "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
                "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
                "\"train_step_cpu_ms\": %.2f, \"plan_mib_infer\": %.1f, \"plan_mib_train\": %.1f, "
                "\"dispatches\": %d, \"fills\": %d, \"barriers\": %d, \"barriers_dependent\": %d, "
                "\"submits\": %d, \"infer_dispatches\": %d, \"infer_barriers\": %d, "
                "\"infer_submits\": %d}\n",
-               o.device, ran, infer.ms, eval.ms, train.ms, rate(&infer), rate(&train), train.peak_mib,
+               o.device, ran, infer.ms, eval.ms, train.ms, rate(&infer), rate(&train),
+               train.peak_mib,
                infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
                train.cpu_ms, infer.plan_mib, train.plan_mib, train.counts.dispatches,
                train.counts.fills, train.counts.barriers, train.counts.barriers_dependent,

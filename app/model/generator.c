@@ -312,8 +312,8 @@ int generator_run_part(generator *r, unet_part part, const float *in, int h, int
         eng_plan_set_runs(s->plan, (uint32_t)r->image);
     const char *why = NULL; /* set by exchange_stats; the engine's calls: eng_last_error() */
     if ((use && exchange_stats(r, use, NULL, &why)) || eng_plan_write(s->plan, s->in, in) ||
-        (s->mid && eng_plan_write(s->plan, s->mid, mid)) || eng_plan_run(s->plan) || (seen && exchange_stats(r, NULL, seen, &why)) ||
-        eng_plan_read(s->plan, s->out, out)) {
+        (s->mid && eng_plan_write(s->plan, s->mid, mid)) || eng_plan_run(s->plan) ||
+        (seen && exchange_stats(r, NULL, seen, &why)) || eng_plan_read(s->plan, s->out, out)) {
         snprintf(err, errlen, "running the generator failed: %s", why ? why : eng_last_error());
         return -1;
     }

@@ -66,8 +66,6 @@ static void window_axis_free(window_axis *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Windows of side tile (or one of the whole length) whose interiors keep halo from every
- * window edge that is not the length's. 0, or -1 (out of memory). */
 /* Room for most windows. 0 or -1 (out of memory). */
 static int window_axis_alloc(window_axis *a, int most)
 {
@@ -81,6 +79,8 @@ static int window_axis_alloc(window_axis *a, int most)
     return -1;
 }
 
+/* Windows of side tile (or one of the whole length) whose interiors keep halo from every
+ * window edge that is not the length's. 0, or -1 (out of memory). */
 static int window_axis_plan(window_axis *a, int length, int tile, int halo)
 {
     if (window_axis_alloc(a, length / (tile - 2 * halo) + 2))
