@@ -199,6 +199,7 @@ typedef struct {
     int *param_flag;        /* [node id] its gradient check's flag, or -1 */
     int *flags;             /* [slot] */
     int all_flags;          /* every slot's, in one region */
+    float *flag_values;     /* the host's copy of all_flags, read back after each run */
     size_t flag_stride;
 } vk_layout;
 

@@ -66,8 +66,9 @@ int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g)
     for (int i = 0; i < g->ncmds; i++)
         total += g->cmds[i].kind == ENG_CMD_ADAM ? (size_t)g->cmds[i].opt->nparams : 0;
     int arena = vk_memory_reserve_arena(m, l->flag_stride * total);
+    l->flag_values = malloc(sizeof *l->flag_values * (l->flag_stride * total + 1));
     l->all_flags = arena < 0 ? -1 : vk_memory_reserve_alias(m, arena, 0, l->flag_stride * total);
-    int status = l->all_flags < 0 ? ENG_ENOMEM : 0;
+    int status = l->all_flags < 0 || !l->flag_values ? ENG_ENOMEM : 0;
     for (int i = 0, slot = 0, first = 0; i < g->ncmds && !status; i++) {
         if (g->cmds[i].kind != ENG_CMD_ADAM)
             continue;
@@ -117,10 +118,7 @@ int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *n
     *nonfinite = 0;
     if (!l->flags)
         return 0;
-    size_t n = (size_t)m->regions[l->all_flags].size / sizeof(float);
-    float *flags = malloc(n * sizeof *flags);
-    if (!flags)
-        return eng_set_error(ENG_ENOMEM, "out of memory reading the gradient checks");
+    float *flags = l->flag_values;
     int status = vk_memory_download(ctx, m, l->all_flags, flags);
     for (int k = 0; k < l->nadam_slots && !status; k++) {
         const vk_region *all = &m->regions[l->all_flags], *rg = &m->regions[l->flags[k]];
@@ -129,6 +127,5 @@ int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *n
             if (flags[i] != 0.0f)
                 *nonfinite |= 1u << k;
     }
-    free(flags);
     return status;
 }
