@@ -31,8 +31,8 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
     }
     p->graph = g;
     p->backend = be;
-    p->loss_scale = 65536.0f;
-    p->growth_interval = 2000;
+    p->loss_scale = ENG_LOSS_SCALE_INIT;
+    p->growth_interval = ENG_LOSS_SCALE_GROWTH_INTERVAL;
     if (be->plan(be, p) != ENG_OK) {
         free(p);
         return NULL;
@@ -135,11 +135,16 @@ int64_t eng_plan_skipped_runs(const eng_plan *p)
     return p->skipped_runs;
 }
 
-void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval)
+int eng_plan_loss_scale_good_runs(const eng_plan *p)
+{
+    return p->good_runs;
+}
+
+void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval, int good_runs)
 {
     p->loss_scale = scale;
     p->growth_interval = growth_interval > 0 ? growth_interval : 1;
-    p->good_runs = 0;
+    p->good_runs = good_runs > 0 && good_runs < p->growth_interval ? good_runs : 0;
 }
 
 size_t eng_plan_bytes(const eng_plan *p)

@@ -1,5 +1,6 @@
 /* Saving and loading network tensors and optimizer state (see checkpoint.h). */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,18 +306,21 @@ int ckpt_save_opt(const ckpt_train_state *s, eng_graph *g, eng_plan *p, const ch
                 }
             }
         }
-    char step_g[32], step_d[32], epoch[32], iter[32], world[32], scale[32];
+    char step_g[32], step_d[32], epoch[32], iter[32], world[32], scale[32], tracker[32];
     snprintf(step_g, sizeof step_g, "%" PRId64, eng_adam_steps(s->g_opt));
     snprintf(step_d, sizeof step_d, "%" PRId64, eng_adam_steps(s->d_opt));
     snprintf(epoch, sizeof epoch, "%d", s->epoch);
     snprintf(iter, sizeof iter, "%d", s->epoch_iter);
     snprintf(world, sizeof world, "%d", s->world_size > 1 ? s->world_size : 1);
-    /* fp16 training's loss scale, so that a run resumed in fp16 goes on with it */
+    /* fp16 training's loss scaler (GradScaler's scale and growth tracker), so that a run
+     * resumed in fp16 goes on with it */
     snprintf(scale, sizeof scale, "%.9g", (double)eng_plan_loss_scale(p));
+    snprintf(tracker, sizeof tracker, "%d", eng_plan_loss_scale_good_runs(p));
     const ckpt_meta meta[] = {
         {"format", "pix2pix-vk optimizer"}, {"step_G", step_g}, {"step_D", step_d},
-        {"epoch", epoch}, {"epoch_iter", iter}, {"world_size", world}, {"loss_scale", scale}};
-    int nmeta = (int)(sizeof meta / sizeof meta[0]) - !eng_plan_fp16(p);
+        {"epoch", epoch}, {"epoch_iter", iter}, {"world_size", world}, {"loss_scale", scale},
+        {"growth_tracker", tracker}};
+    int nmeta = (int)(sizeof meta / sizeof meta[0]) - 2 * !eng_plan_fp16(p);
     return finish_save(w, &bl, rc, meta, nmeta, path, err, errlen);
 }
 
@@ -375,8 +379,11 @@ int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *pa
     s->world_size = meta_int(f, "world_size", &world) || world < 1 ? 1 : (int)world;
     const char *scale = st_meta(f, "loss_scale");
     double v = scale ? strtod(scale, NULL) : 0.0;
+    long long tracker;
+    if (meta_int(f, "growth_tracker", &tracker) || tracker < 0 || tracker > INT_MAX)
+        tracker = 0; /* older fp16 checkpoints: counted again from 0 */
     if (eng_plan_fp16(p) && v > 0.0 && v <= 1e30) /* saved by an fp16 run */
-        eng_plan_set_loss_scale(p, (float)v, 2000);
+        eng_plan_set_loss_scale(p, (float)v, ENG_LOSS_SCALE_GROWTH_INTERVAL, (int)tracker);
     st_close(f);
     return 0;
 }

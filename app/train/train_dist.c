@@ -135,6 +135,13 @@ void train_dist_share_state(trainer *t, int *epoch, int *iter)
         dist_broadcast(&steps, sizeof steps);
         eng_adam_set_steps(opts[k], steps);
     }
+    /* fp16's loss scaler: scaled gradients of different scales must not be averaged */
+    float scale = eng_plan_loss_scale(t->plan);
+    int good_runs = eng_plan_loss_scale_good_runs(t->plan);
+    dist_broadcast(&scale, sizeof scale);
+    dist_broadcast(&good_runs, sizeof good_runs);
+    if (eng_plan_fp16(t->plan))
+        eng_plan_set_loss_scale(t->plan, scale, ENG_LOSS_SCALE_GROWTH_INTERVAL, good_runs);
     int pos[2] = {*epoch, *iter};
     dist_broadcast(pos, sizeof pos);
     *epoch = pos[0];

@@ -4,7 +4,7 @@
 # killed mid-step ends the job within 30 s with mpirun's message naming the rank and a
 # non-zero status, and the last checkpoint resumes, with 1 rank and with 2; a run stopped
 # mid-epoch resumes with another rank count at the same count of pairs; rank 0 alone holds
-# the experiment's lock.
+# the experiment's lock; fp16 ranks agree on the steps they skip, also once resumed.
 # usage: dist_train.sh MPIEXEC PIX2PIX WORKDIR
 set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
@@ -39,8 +39,22 @@ if "$P2P" devices >/dev/null 2>&1; then
     grep -q "step 1: the weights of rank 1 differ from rank 0's" drift.log ||
         fail "no message naming the rank whose weights differ"
     [ "$(wc -l <checkpoints/drift/loss_log.csv)" -eq 1 ] || fail "the drifted step was logged"
+
+    echo "== fp16 on Vulkan: the ranks skip the same steps, and resume with rank 0's loss scale"
+    FP16="$COMMON --name fp16 --check-every 1 --device vulkan --precision fp16 --max-steps 6"
+    # shellcheck disable=SC2086
+    $MPIRUN -np 2 "$P2P" train $FP16 >fp16.log 2>&1 || { cat fp16.log; fail "fp16 with 2 ranks"; }
+    cat fp16.log
+    skipped=$(sed -n 's/^fp16: \([0-9]*\) steps skipped an update.*/\1/p' fp16.log)
+    scale=$(sed -n 's/.*; loss scale now \([0-9.e+]*\)$/\1/p' fp16.log)
+    [ "${skipped:-0}" -ge 1 ] || fail "no step skipped its update: the case checks nothing"
+    # shellcheck disable=SC2086
+    $MPIRUN -np 2 "$P2P" train $FP16 --continue >fp16c.log 2>&1 ||
+        { cat fp16c.log; fail "fp16 resumed with 2 ranks"; }
+    cat fp16c.log
+    grep -q "^resuming .*, loss scale $scale$" fp16c.log || fail "not resumed at scale $scale"
 else
-    echo "no Vulkan device: the drifting-weights case is skipped"
+    echo "no Vulkan device: the drifting-weights and fp16 cases are skipped"
 fi
 
 echo "== a rank killed mid-step"

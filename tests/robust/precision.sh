@@ -1,7 +1,7 @@
 #!/bin/sh
 # --precision: bad values refused (exit 2); fp16 on the CPU says so once and runs fp32; fp16
-# training on a Vulkan device (lavapipe here) says it stores fp16, saves its loss scale with
-# the optimizer state, resumes, and its generator translates in fp16 within 2/255 of fp32
+# training on a Vulkan device (lavapipe here) says it stores fp16, saves its loss scaler with
+# the optimizer state, resumes with it, and its generator translates in fp16 within 2/255 of fp32
 # (the Vulkan part is skipped where no device has 16-bit storage).
 . "$(dirname "$0")/common.sh" "$@"
 
@@ -34,9 +34,11 @@ expect_line "$TMP/vk.txt" "fp16 storage with loss scaling"
 expect_line "$TMP/vk.txt" "fp16: " "skipped an update for gradients that were not finite; loss scale now"
 "$BIN" inspect "$TMP/ck/vk16/latest_opt.safetensors" >"$TMP/opt.txt" 2>&1
 expect_line "$TMP/opt.txt" "loss_scale: "
+expect_line "$TMP/opt.txt" "growth_tracker: "
+scale=$(sed -n 's/.*; loss scale now \([0-9.e+]*\)$/\1/p' "$TMP/vk.txt")
 run_train --continue >"$TMP/vk2.txt" 2>&1
 expect_status 0 $? "train --continue in fp16"
-expect_line "$TMP/vk2.txt" "resuming"
+expect_line "$TMP/vk2.txt" "resuming" ", loss scale $scale"
 for p in fp16 fp32; do
     "$BIN" translate --model "$TMP/ck/vk16/latest_net_G.safetensors" --input "$TMP/synth/train" \
         --output "$TMP/out_$p" --device vulkan --precision "$p" --eval --quiet

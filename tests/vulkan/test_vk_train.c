@@ -116,7 +116,7 @@ static int train_and_compare(const char *name, void (*build)(model *), eng_backe
     /* these losses are sums (pix2pix's are means): 65536 would overflow their fp16 gradients
      * and skip the first steps, as it would in PyTorch */
     if (!failed && fp16)
-        eng_plan_set_loss_scale(vk.plan, 256.0f, 2000);
+        eng_plan_set_loss_scale(vk.plan, 256.0f, 2000, 0);
     vkt_errors worst = {0, 0};
     for (int step = 0; step < STEPS && !failed; step++) {
         for (int o = 0; o < cpu.nopts; o++) { /* a decaying learning rate, as pix2pix's */
@@ -173,7 +173,7 @@ static int check_loss_scaling(eng_backend *vk_be)
         return 1;
     const eng_node *w = eng_adam_param(m.opts[1], 0);
     float *before = read_param(m.plan, w);
-    eng_plan_set_loss_scale(m.plan, 0x1p120f, 1000);
+    eng_plan_set_loss_scale(m.plan, 0x1p120f, 1000, 0);
     CHECK(eng_plan_run(m.plan) == 0, "run: %s", eng_last_error());
     float *after = read_param(m.plan, w);
     CHECK(eng_plan_nonfinite_grads(m.plan) == 2, "overflowing scale: %d updates skipped, not 2",
@@ -185,12 +185,14 @@ static int check_loss_scaling(eng_backend *vk_be)
     CHECK(before && after && !memcmp(before, after, w->numel * sizeof *before),
           "a skipped update changed '%s'", w->name);
     free(after);
-    eng_plan_set_loss_scale(m.plan, 1024.0f, 2);
+    eng_plan_set_loss_scale(m.plan, 1024.0f, 2, 0);
     for (int r = 0; r < 3; r++)
         CHECK(eng_plan_run(m.plan) == 0 && eng_plan_nonfinite_grads(m.plan) == 0,
               "run %d at scale 1024: %s", r, eng_last_error());
     CHECK(eng_plan_loss_scale(m.plan) == 2048.0f, "scale after 3 runs, growth every 2: %g, "
           "not 2048", (double)eng_plan_loss_scale(m.plan));
+    CHECK(eng_plan_loss_scale_good_runs(m.plan) == 1, "good runs since it grew: %d, not 1",
+          eng_plan_loss_scale_good_runs(m.plan));
     CHECK(eng_adam_steps(m.opts[1]) == 3 && eng_plan_skipped_runs(m.plan) == 1,
           "steps %lld, skipped runs %lld", (long long)eng_adam_steps(m.opts[1]),
           (long long)eng_plan_skipped_runs(m.plan));

@@ -198,8 +198,14 @@ int eng_plan_nonfinite_grads(const eng_plan *p);
  * update for gradients that were not finite. */
 float eng_plan_loss_scale(const eng_plan *p);
 int64_t eng_plan_skipped_runs(const eng_plan *p);
-/* Sets the loss scale and the runs without a skip after which it doubles (tests; resuming). */
-void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval);
+/* GradScaler's defaults: the first scale, and the runs without a skip after which it doubles. */
+#define ENG_LOSS_SCALE_INIT 65536.0f
+#define ENG_LOSS_SCALE_GROWTH_INTERVAL 2000
+/* The runs without a skip since the scale last changed (GradScaler's growth tracker). */
+int eng_plan_loss_scale_good_runs(const eng_plan *p);
+/* Sets the loss scale, the runs without a skip after which it doubles, and the runs without
+ * one so far (tests; resuming a run; the ranks of a job taking rank 0's). */
+void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval, int good_runs);
 /* Bytes of device/host memory the plan holds (all buffers). */
 size_t eng_plan_bytes(const eng_plan *p);
 /* The bytes of host memory eng_plan_new(g, be) would allocate, found without allocating them:
