@@ -125,7 +125,8 @@ static int plan(eng_backend *be, eng_plan *p)
     if (status == 0)
         status = vk_reductions_new(&vp->steps, &vp->reductions);
     if (status == 0)
-        status = vk_record(ctx, &vp->memory, &vp->steps, vp->layout.dummy, &vp->recording);
+        status = vk_record(ctx, &vp->memory, &vp->steps, vp->layout.dummy,
+                           vp->layout.flags ? vp->layout.all_flags : -1, &vp->recording);
     if (status != 0) {
         release(p);
         return status;
@@ -176,8 +177,8 @@ static int run(eng_plan *p)
     }
     if (!status && profile)
         vk_profile_run_done(profile);
-    if (!status && vp->layout.flags)
-        status = vk_read_nonfinite(ctx_of(p), &vp->memory, &vp->layout, &p->nonfinite);
+    if (!status)
+        vk_read_nonfinite(&vp->memory, &vp->layout, &p->nonfinite);
     return status;
 }
 
@@ -193,7 +194,7 @@ static void counters(const eng_plan *p, eng_counters *c)
 {
     const vk_plan *vp = p->impl;
     *c = vp->recording.counts;
-    c->submits = vp->recording.nsegments + (vp->layout.flags != NULL); /* + the flags' copy */
+    c->submits = vp->recording.nsegments;
     for (int k = 0; k < vp->steps.ncuts; k++) {
         const eng_adam *opt = vp->steps.cut_opts[k];
         for (int i = 0; i < opt->nparams; i++)

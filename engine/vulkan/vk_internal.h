@@ -198,8 +198,7 @@ typedef struct {
     int *master;            /* [node id] an optimized parameter's master weights, or -1 */
     int *param_flag;        /* [node id] its gradient check's flag, or -1 */
     int *flags;             /* [slot] */
-    int all_flags;          /* every slot's, in one region */
-    float *flag_values;     /* the host's copy of all_flags, read back after each run */
+    int all_flags;          /* every slot's, in one region, copied out at each run's end */
     size_t flag_stride;
 } vk_layout;
 
@@ -230,8 +229,9 @@ int vk_node_half(const eng_node *n, int grad);
 size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad);
 /* The gradient flags of a plan with optimizers, and with l->fp16 the master weights. */
 int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g);
-/* After a run: bit k of *nonfinite for the k-th ADAM command whose gradients were not finite. */
-int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *nonfinite);
+/* After a run: bit k of *nonfinite for the k-th ADAM command whose gradients were not finite
+ * (read from the staging buffer, where the recording's last command copied them). */
+void vk_read_nonfinite(const vk_memory *m, const vk_layout *l, unsigned *nonfinite);
 
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */
 typedef struct {
@@ -243,7 +243,10 @@ typedef struct {
     struct vk_profile *profile; /* NULL unless profiling */
 } vk_recording;
 
-int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r);
+/* readback (or -1): a region the last segment ends by copying to the start of the staging
+ * buffer, for the host to read after the run without a transfer of its own. */
+int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, int readback,
+              vk_recording *r);
 void vk_recording_free(vk_ctx *ctx, vk_recording *r);
 /* Submits segment k of the recording and waits for it. */
 int vk_submit_segment(vk_ctx *ctx, vk_recording *r, int k);

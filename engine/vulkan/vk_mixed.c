@@ -66,9 +66,8 @@ int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g)
     for (int i = 0; i < g->ncmds; i++)
         total += g->cmds[i].kind == ENG_CMD_ADAM ? (size_t)g->cmds[i].opt->nparams : 0;
     int arena = vk_memory_reserve_arena(m, l->flag_stride * total);
-    l->flag_values = malloc(sizeof *l->flag_values * (l->flag_stride * total + 1));
     l->all_flags = arena < 0 ? -1 : vk_memory_reserve_alias(m, arena, 0, l->flag_stride * total);
-    int status = l->all_flags < 0 || !l->flag_values ? ENG_ENOMEM : 0;
+    int status = l->all_flags < 0 ? ENG_ENOMEM : 0;
     for (int i = 0, slot = 0, first = 0; i < g->ncmds && !status; i++) {
         if (g->cmds[i].kind != ENG_CMD_ADAM)
             continue;
@@ -113,19 +112,18 @@ void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot)
     }
 }
 
-int vk_read_nonfinite(vk_ctx *ctx, vk_memory *m, const vk_layout *l, unsigned *nonfinite)
+/* The run's last command copied all_flags to the start of the staging buffer (vk_record). */
+void vk_read_nonfinite(const vk_memory *m, const vk_layout *l, unsigned *nonfinite)
 {
     *nonfinite = 0;
     if (!l->flags)
-        return 0;
-    float *flags = l->flag_values;
-    int status = vk_memory_download(ctx, m, l->all_flags, flags);
-    for (int k = 0; k < l->nadam_slots && !status; k++) {
+        return;
+    const float *flags = m->staging_map;
+    for (int k = 0; k < l->nadam_slots; k++) {
         const vk_region *all = &m->regions[l->all_flags], *rg = &m->regions[l->flags[k]];
         size_t from = (size_t)(rg->parent_offset - all->parent_offset) / sizeof(float);
         for (size_t i = from; i < from + (size_t)rg->size / sizeof(float); i += l->flag_stride)
             if (flags[i] != 0.0f)
                 *nonfinite |= 1u << k;
     }
-    return status;
 }

@@ -104,7 +104,6 @@ void vk_layout_free(vk_layout *l)
     free(l->master);
     free(l->param_flag);
     free(l->flags);
-    free(l->flag_values);
     memset(l, 0, sizeof *l);
 }
 

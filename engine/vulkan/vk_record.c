@@ -189,7 +189,29 @@ static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
     return 0;
 }
 
-int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk_recording *r)
+/* The copy of region to the start of the staging buffer, made visible to the host. */
+static int record_readback(VkCommandBuffer cb, const vk_memory *m, int region, vk_recording *r)
+{
+    const vk_region *rg = &m->regions[region];
+    if (rg->size > m->staging_size)
+        return eng_set_error(ENG_EBACKEND, "vulkan: %llu bytes to read back after each run, "
+                             "over the staging buffer's %llu", (unsigned long long)rg->size,
+                             (unsigned long long)m->staging_size);
+    VkBufferCopy copy = {.srcOffset = rg->offset, .dstOffset = 0, .size = rg->size};
+    vkCmdCopyBuffer(cb, m->blocks[rg->block].buffer, m->staging, 1, &copy);
+    VkMemoryBarrier to_host = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+    };
+    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
+                         &to_host, 0, NULL, 0, NULL);
+    r->counts.barriers++;
+    return 0;
+}
+
+int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, int readback,
+              vk_recording *r)
 {
     memset(r, 0, sizeof *r);
     int ndispatch = 0;
@@ -238,6 +260,8 @@ int vk_record(vk_ctx *ctx, vk_memory *m, const vk_steps *s, int dummy_region, vk
         }
         status = record_steps(ctx, m, s, sets, &set, &h, r, k, k ? s->cuts[k - 1] : 0,
                               k < s->ncuts ? s->cuts[k] : s->nsteps);
+        if (status == 0 && readback >= 0 && k == r->nsegments - 1)
+            status = record_readback(cb, m, readback, r);
         if ((res = vkEndCommandBuffer(cb)) != VK_SUCCESS && status == 0)
             status = vk_fail(res, "vkEndCommandBuffer");
     }
