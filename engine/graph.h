@@ -108,8 +108,9 @@ struct eng_backend {
     void *impl;
     /* Allocate every buffer for p->graph into p->impl; return 0 or a negative status. */
     int (*plan)(eng_backend *be, eng_plan *p);
-    /* The host bytes plan would allocate for g, without allocating them (eng_plan_estimate). */
-    int (*estimate)(eng_backend *be, const eng_graph *g, size_t *host_bytes);
+    /* The bytes plan would allocate for g, all and in host memory, without allocating them
+     * (eng_plan_estimate). */
+    int (*estimate)(eng_backend *be, const eng_graph *g, size_t *bytes, size_t *host_bytes);
     void (*release)(eng_plan *p);
     /* Execute p->graph->cmds in order. p->run_index counts runs (dropout masks). */
     int (*run)(eng_plan *p);

@@ -40,12 +40,17 @@ eng_plan *eng_plan_new(eng_graph *g, eng_backend *be)
     return p;
 }
 
-int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes)
+int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *bytes, size_t *host_bytes)
 {
+    size_t all, host;
     int status = check_supported(g, be);
-    if (status != ENG_OK)
-        return status;
-    return be->estimate(be, g, host_bytes);
+    if (status == ENG_OK)
+        status = be->estimate(be, g, &all, &host);
+    if (status == ENG_OK && bytes)
+        *bytes = all;
+    if (status == ENG_OK && host_bytes)
+        *host_bytes = host;
+    return status;
 }
 
 void eng_plan_free(eng_plan *p)

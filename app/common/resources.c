@@ -167,7 +167,7 @@ int app_plan_check(eng_graph *g, eng_backend *be, size_t extra, const char *what
                    size_t errlen)
 {
     size_t bytes;
-    if (eng_plan_estimate(g, be, &bytes) != ENG_OK)
+    if (eng_plan_estimate(g, be, NULL, &bytes) != ENG_OK)
         return 0;
     return app_memory_check(bytes > SIZE_MAX - extra ? SIZE_MAX : bytes + extra, what, err,
                             errlen);

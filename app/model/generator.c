@@ -379,6 +379,22 @@ size_t generator_plan_bytes(generator *r, int h, int w, char *err, size_t errlen
     return r->weight_bytes + (size_t)(r->px_bytes * h * w);
 }
 
+size_t generator_middle_bytes(generator *r, int split, int h, int w)
+{
+    int saved = r->split, a = 1 << (split - 1);
+    sized_net s = {0};
+    r->split = split;
+    build_graph(r, &s, NET_STATS_OFF, UNET_MIDDLE, h / a, w / a);
+    r->split = saved;
+    eng_forward(s.g, s.out);
+    eng_reuse_values(s.g);
+    size_t bytes;
+    if (eng_plan_estimate(s.g, r->be, &bytes, NULL) != ENG_OK)
+        bytes = 0;
+    sized_net_free(&s);
+    return bytes;
+}
+
 size_t generator_current_bytes(const generator *r)
 {
     return r->cur.plan ? eng_plan_bytes(r->cur.plan) : 0;

@@ -78,6 +78,10 @@ int generator_part_stats_init(const generator *r, unet_part part, norm_stats *s)
  * count, what the largest plan built so far needed past them; with no plan yet, one is built
  * at the model's size first). 0 with a reason in err when that plan cannot be built. */
 size_t generator_plan_bytes(generator *r, int h, int w, char *err, size_t errlen);
+/* Bytes of a plan of the middle (generator_run_part) of the U-Net cut at block split for an
+ * h x w image (multiples of the stride), found without allocating it; 0 when the backend
+ * cannot say. */
+size_t generator_middle_bytes(generator *r, int split, int h, int w);
 /* The bytes of the current plan (0: none). */
 size_t generator_current_bytes(const generator *r);
 void generator_close(generator *r);

@@ -10,8 +10,6 @@
 /* --tile auto never picks larger tiles: beyond, the overlap saves little (its share of a
  * 1024 tile is a few percent on most networks) and memory grows with the square. */
 #define AUTO_TILE_MAX 1024
-/* The plan sizes are estimates (generator_plan_bytes): keep a tenth spare. */
-#define BUDGET_MARGIN 1.1
 
 static int round_up(int v, int m)
 {
@@ -111,13 +109,10 @@ static double footprint(generator *r, int h, int w, char *err, size_t errlen)
 {
     size_t plan = generator_plan_bytes(r, h, w, err, errlen);
     size_t host = sizeof(float) * (size_t)h * w * (r->cfg.input_nc + r->cfg.output_nc);
-    return plan ? BUDGET_MARGIN * (double)(plan + host) : 0;
+    return plan ? TRANSLATE_BUDGET_MARGIN * (double)(plan + host) : 0;
 }
 
-/* The memory a new plan may take: the backend's budget (this translation's share), with the
- * current plan, which makes way for it (less the weights, which wait in memory meanwhile);
- * and no more than the memory this process may use (app_memory_limit: limits, cgroups). */
-static double available(generator *r, double share)
+double translate_memory_available(generator *r, double share)
 {
     share = share > 0 ? share : 1.0;
     double avail = (double)eng_backend_memory_budget(r->be) * share;
@@ -133,7 +128,7 @@ static double available(generator *r, double share)
  * even the smallest does. */
 static int auto_tile(generator *r, int h, int w, double share, char *err, size_t errlen)
 {
-    double need = footprint(r, h, w, err, errlen), avail = available(r, share);
+    double need = footprint(r, h, w, err, errlen), avail = translate_memory_available(r, share);
     if (need <= 0)
         return -1;
     if (need <= avail)

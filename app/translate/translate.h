@@ -21,7 +21,8 @@ typedef struct {
     int verbose;        /* the tiling of each image on stderr */
     int tile_progress;  /* a progress line over the tiles (for a run of one image) */
     long long split_bytes; /* exact tiles of a U-Net: the most bytes of the image's map held
-                              whole where the network is cut (0: 16 MiB) */
+                              whole where the network is cut (0: where the middle fits the
+                              memory budget, translate_exact.c) */
 } translate_options;
 
 /* The output has the input's size. in: 1 to 4 channels (alpha composited on white for the
@@ -32,6 +33,14 @@ typedef struct {
 int translate_image(generator *r, const image *in, const translate_options *o, image *out,
                     char *err, size_t errlen);
 
+/* The memory a new plan may take: the backend's budget (this translation's share of it: 0 or
+ * 1 for all), with the current plan, which makes way for it (less the weights, which wait in
+ * memory meanwhile); and no more than the memory this process may use (app_memory_limit:
+ * limits, cgroups). */
+double translate_memory_available(generator *r, double share);
+/* The plan sizes are estimates (generator_plan_bytes): a tenth is kept spare. */
+#define TRANSLATE_BUDGET_MARGIN 1.1
+
 /* translate_tiled.c: at full resolution in tiles of side tile (a multiple of the stride) into
  * out (allocated: the input's size, out's channels and depth set). */
 int translate_tiled(generator *r, const image *in, const translate_options *o, int tile,
@@ -40,7 +49,7 @@ int translate_tiled(generator *r, const image *in, const translate_options *o, i
 /* translate_exact.c: the depth at which a U-Net normalised with its input's statistics is cut
  * for exact tiles of side tile on an h x w image (0: it is not; then the tiles of
  * translate_tiled), and those exact tiles into out (as translate_tiled). */
-int translate_exact_split(const generator *r, int h, int w, int tile, const translate_options *o);
+int translate_exact_split(generator *r, int h, int w, int tile, const translate_options *o);
 int translate_exact(generator *r, const image *in, const translate_options *o, int tile, int k,
                     image *out, char *err, size_t errlen);
 

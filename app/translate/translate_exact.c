@@ -2,7 +2,7 @@
  * instance norm). Blocks deep in a U-Net see much of the image (the innermost one all of a
  * tile), so tiles with whole-image statistics still differ from the untiled run there. The
  * network is cut at the block of depth k (networks.h, unet_part) where the image's map, at
- * 1/2^(k-1) of its side, is small enough to be held whole (split_bytes):
+ * 1/2^(k-1) of its side, can be held whole, with all the network inside it (middle_fits):
  *  1. the encoder (the down path above block k) runs on tiles; its normalisation layers take
  *     the whole image's statistics, gathered over tiles without overlap as in
  *     translate_tiled.c (each pass makes one more layer exact);
@@ -27,8 +27,10 @@
 #include "app/translate/tiles.h"
 #include "app/translate/translate.h"
 
-#define SPLIT_BYTES_DEFAULT (16 << 20)
 #define HALO_CELLS 4 /* the halo, in pixels of block k's input */
+/* Exact tiles take no more memory than this image untiled, as --tile auto's largest tiles
+ * (1024) bound the others': about 2.3 GB with a unet_256. Larger images get the other tiles. */
+#define EXACT_MAX_SIDE 2048
 
 /* Windows of side size over a padded length, with interiors [lo, hi) that partition it. */
 typedef struct {
@@ -227,18 +229,50 @@ static int decode(exact *e, norm_stats *dec, int nenc, image *out, char *err, si
     return rc;
 }
 
-int translate_exact_split(const generator *r, int h, int w, int tile, const translate_options *o)
+/* The floats of one window's input and output, and of the middle's output at one window. */
+static void window_floats(const gen_config *c, int k, size_t px, size_t *x, size_t *y,
+                          size_t *crop)
+{
+    size_t cells = px >> (2 * (k - 1)), cmid = (size_t)unet_block_channels(c, k);
+    size_t out = px * (size_t)c->output_nc, enc = cells * cmid; /* the decoder's, the encoder's */
+    *x = px * (size_t)c->input_nc;
+    *y = out > enc ? out : enc;
+    *crop = cells * 2 * cmid;
+}
+
+/* Whether the cut at block k fits the memory budget, and takes no more than the image, or one
+ * of EXACT_MAX_SIDE, would untiled: the larger plan of the middle and of one window's network,
+ * beside the whole map in and out and a window's buffers (translate_exact); with
+ * o->split_bytes (tests), whether the map in is within it. */
+static int middle_fits(generator *r, int k, int hp, int wp, int tile, const translate_options *o)
+{
+    int a = 1 << (k - 1), th = tile < hp ? tile : hp, tw = tile < wp ? tile : wp;
+    double map = 4.0 * (hp / a) * (wp / a) * unet_block_channels(&r->cfg, k);
+    if (o->split_bytes > 0)
+        return map <= (double)o->split_bytes;
+    char err[256];
+    size_t middle = generator_middle_bytes(r, k, hp, wp), x, y, crop;
+    size_t window = generator_plan_bytes(r, th, tw, err, sizeof err);
+    int sh = hp < EXACT_MAX_SIDE ? hp : EXACT_MAX_SIDE;
+    int sw = wp < EXACT_MAX_SIDE ? wp : EXACT_MAX_SIDE;
+    size_t untiled = generator_plan_bytes(r, sh, sw, err, sizeof err);
+    window_floats(&r->cfg, k, (size_t)th * tw, &x, &y, &crop);
+    double plans = (double)(middle > window ? middle : window);
+    double need = plans + 3 * map + 4.0 * (double)(x + y + crop);
+    return middle && window && need <= (double)untiled &&
+           TRANSLATE_BUDGET_MARGIN * need <= translate_memory_available(r, o->budget_share);
+}
+
+int translate_exact_split(generator *r, int h, int w, int tile, const translate_options *o)
 {
     const gen_config *c = &r->cfg;
-    long long budget = o->split_bytes > 0 ? o->split_bytes : SPLIT_BYTES_DEFAULT;
     int stride = gen_stride(c), hp = round_up(h, stride), wp = round_up(w, stride);
     if (c->family != GEN_UNET || !generator_needs_stats(r))
         return 0;
     /* Dropout (blocks 5 and deeper) stays in the middle: its masks follow the map's shape. */
     for (int k = 2; k <= c->depth && k <= 5; k++) {
         int a = 1 << (k - 1);
-        long long bytes = 4LL * (hp / a) * (wp / a) * unet_block_channels(c, k);
-        if (bytes <= budget) /* the windows' interiors must be left something */
+        if (middle_fits(r, k, hp, wp, tile, o)) /* the windows' interiors must be left some */
             return tile >= 2 * HALO_CELLS * a + a ? k : 0;
     }
     return 0;
@@ -265,10 +299,11 @@ int translate_exact(generator *r, const image *in, const translate_options *o, i
     }
     int tx = e.wx.size > e.gx.size ? e.wx.size : e.gx.size;
     int ty = e.wy.size > e.gy.size ? e.wy.size : e.gy.size;
-    size_t px = (size_t)tx * ty, map = (size_t)(e.hp / e.a) * (e.wp / e.a);
-    e.x = malloc(sizeof *e.x * px * e.cin);
-    e.y = malloc(sizeof *e.y * px * (e.cout > e.cmid ? e.cout : e.cmid));
-    e.crop = malloc(sizeof *e.crop * px / ((size_t)e.a * e.a) * 2 * e.cmid);
+    size_t map = (size_t)(e.hp / e.a) * (e.wp / e.a), x, y, crop;
+    window_floats(&r->cfg, k, (size_t)tx * ty, &x, &y, &crop);
+    e.x = malloc(sizeof *e.x * x);
+    e.y = malloc(sizeof *e.y * y);
+    e.crop = malloc(sizeof *e.crop * crop);
     e.mid_in = malloc(sizeof *e.mid_in * map * e.cmid);
     e.mid_out = malloc(sizeof *e.mid_out * map * 2 * e.cmid);
     if (!e.x || !e.y || !e.crop || !e.mid_in || !e.mid_out) {

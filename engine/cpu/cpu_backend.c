@@ -84,14 +84,14 @@ static void cpu_plan_free(cpu_plan *cp)
     free(cp);
 }
 
-static int cpu_estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
+static int cpu_estimate(eng_backend *be, const eng_graph *g, size_t *bytes, size_t *host_bytes)
 {
     (void)be;
     eng_memplan mp;
     int status = eng_memplan_new(g, &cpu_plan_facts, &mp);
     if (status != ENG_OK)
         return status;
-    *host_bytes = mp.total * sizeof(float);
+    *bytes = *host_bytes = mp.total * sizeof(float);
     eng_memplan_free(&mp);
     return ENG_OK;
 }

@@ -79,12 +79,12 @@ static vk_plan_kind plan_kind(const vk_ctx *ctx, const eng_graph *g)
 }
 
 /* A software device (lavapipe) keeps its "device" memory in host memory. */
-static int estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
+static int estimate(eng_backend *be, const eng_graph *g, size_t *bytes, size_t *host_bytes)
 {
     vk_ctx *ctx = be->impl;
     vk_layout layout = {0};
     vk_memory memory = {0};
-    size_t bytes = 0, host = 0;
+    size_t host = 0;
     vk_plan_kind kind = plan_kind(ctx, g);
     eng_plan_facts facts = vk_plan_facts(ctx, &kind);
     eng_memplan mp;
@@ -93,12 +93,12 @@ static int estimate(eng_backend *be, const eng_graph *g, size_t *host_bytes)
         return status;
     status = vk_layout_reserve(&layout, &memory, g, &mp, &facts);
     if (status == 0)
-        status = vk_memory_estimate(ctx, &memory, params_bytes(&layout), &bytes, &host);
+        status = vk_memory_estimate(ctx, &memory, params_bytes(&layout), bytes, &host);
     vk_layout_free(&layout);
     vk_memory_free(ctx, &memory);
     eng_memplan_free(&mp);
     if (status == 0)
-        *host_bytes = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? bytes : host;
+        *host_bytes = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? *bytes : host;
     return status;
 }
 

@@ -91,7 +91,7 @@ int main(void)
 
     eng_backend *be = eng_cpu_backend_new(2);
     size_t estimate = 0;
-    if (eng_plan_estimate(g, be, &estimate) != ENG_OK) {
+    if (eng_plan_estimate(g, be, NULL, &estimate) != ENG_OK) {
         fprintf(stderr, "estimate failed: %s\n", eng_last_error());
         return 1;
     }

@@ -43,7 +43,7 @@ static void check_refused(eng_backend *be, int named, const char *want)
     if (strcmp(eng_last_error(), want))
         printf("     message: %s\n", eng_last_error());
     size_t bytes = 0;
-    check(eng_plan_estimate(g, be, &bytes) == ENG_EINVAL && !strcmp(eng_last_error(), want) &&
+    check(eng_plan_estimate(g, be, NULL, &bytes) == ENG_EINVAL && !strcmp(eng_last_error(), want) &&
               bytes == 0,
           "eng_plan_estimate refuses it the same way");
     eng_plan_free(p);

@@ -140,7 +140,11 @@ expect_line "$TMP/stderr" "$TMP/big.png: translating at 2048x2048 needs about" \
 $AS2G "$BIN" translate --model "$TMP/ck/wide/latest_net_G.safetensors" --input "$TMP/big.png" \
     --output "$TMP/out_tiles" --full-res --device auto --verbose >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "translate --full-res (tiles) of 2048x2048 under prlimit --as=2G"
-expect_line "$TMP/stderr" "translate: 2048x2048 in" "tiles of"
+# Batch statistics: exact tiles, cut where the whole map and the network inside it fit the
+# limit (block 2, whose map alone is 768 MiB in and out, does not).
+expect_line "$TMP/stderr" "translate: 2048x2048 exactly in" "windows of"
+grep -Eq "the U-Net cut at block [345] " "$TMP/stderr" ||
+    fail "not cut below block 2 under the limit: $(cat "$TMP/stderr")"
 # Without --full-res the same image translates; one declaring 70000x70000 pixels is refused
 # from its header, --max-pixels being lowered to what the memory holds.
 mkdir -p "$TMP/in"

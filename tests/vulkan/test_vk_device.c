@@ -51,7 +51,7 @@ static void check_oversized_tensor(void)
     eng_node *x = eng_input4(g, "huge", 1100, 1000, 1000, 1);
     eng_forward(g, eng_relu(g, x));
     size_t host = 0;
-    CHECK(eng_plan_estimate(g, vk, &host) == ENG_EBACKEND &&
+    CHECK(eng_plan_estimate(g, vk, NULL, &host) == ENG_EBACKEND &&
               strstr(eng_last_error(), "storage buffer limit"),
           "the estimate of a 4.4 GB tensor should fail, got %zu bytes (%s)", host,
           eng_last_error());
@@ -75,13 +75,15 @@ static void check_large_tensors(void)
     eng_graph *g = eng_graph_new();
     eng_node *x = eng_input4(g, "x", 1, 25, 1000, 1000), *y = eng_relu(g, x);
     eng_forward(g, y);
-    size_t host = 0;
-    CHECK(eng_plan_estimate(g, vk, &host) == ENG_OK, "estimate: %s", eng_last_error());
+    size_t bytes = 0, host = 0;
+    CHECK(eng_plan_estimate(g, vk, &bytes, &host) == ENG_OK, "estimate: %s", eng_last_error());
     eng_plan *p = eng_plan_new(g, vk);
     /* lavapipe's device memory is host memory; a GPU's host share is its staging buffers. */
     int software = strstr(eng_backend_name(vk), "llvmpipe") != NULL;
     CHECK(!p || (software ? host == eng_plan_bytes(p) : host < eng_plan_bytes(p) / 4),
           "%s: estimated %zu host bytes for a plan of %zu", eng_backend_name(vk), host,
+          p ? eng_plan_bytes(p) : 0);
+    CHECK(!p || bytes == eng_plan_bytes(p), "estimated %zu bytes in all for a plan of %zu", bytes,
           p ? eng_plan_bytes(p) : 0);
     float *in = malloc(x->numel * sizeof *in), *out = malloc(x->numel * sizeof *out);
     CHECK(p && in && out, "planning two 100 MB tensors: %s", eng_last_error());

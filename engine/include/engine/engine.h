@@ -208,12 +208,13 @@ int eng_plan_loss_scale_good_runs(const eng_plan *p);
 void eng_plan_set_loss_scale(eng_plan *p, float scale, int growth_interval, int good_runs);
 /* Bytes of device/host memory the plan holds (all buffers). */
 size_t eng_plan_bytes(const eng_plan *p);
-/* The bytes of host memory eng_plan_new(g, be) would allocate, found without allocating them:
- * every buffer on the CPU backend and on software Vulkan devices (what eng_plan_bytes of the
- * plan will say), only the host-visible staging buffers on a GPU. With overcommit a malloc far
- * larger than memory succeeds and the process is killed later: this lets a caller refuse such a
- * plan first. Returns 0 or a negative status. */
-int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *host_bytes);
+/* The memory eng_plan_new(g, be) would allocate, found without allocating it: *bytes of all
+ * its buffers (what eng_plan_bytes of the plan will say), *host_bytes of them in host memory
+ * (every buffer on the CPU backend and on software Vulkan devices, only the host-visible
+ * staging buffers on a GPU). With overcommit a malloc far larger than memory succeeds and the
+ * process is killed later: this lets a caller refuse such a plan first. Either pointer may be
+ * NULL. Returns 0 or a negative status. */
+int eng_plan_estimate(eng_graph *g, eng_backend *be, size_t *bytes, size_t *host_bytes);
 
 /* What one eng_plan_run does on the device, fixed when the plan is made. On a Vulkan plan:
  * dispatches and fills are the commands of the recorded schedule; barriers the pipeline
