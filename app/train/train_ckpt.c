@@ -213,12 +213,11 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
                 "epoch %d becomes iteration %d\n", dir, s.world_size, s.world_size == 1 ? "" : "s",
                 dist_size(), s.epoch_iter, *epoch, *iter);
     }
+    char scale[48] = "";
     if (eng_plan_fp16(t->plan))
-        fprintf(stderr, "resuming %s at epoch %d, iteration %d (step %lld), loss scale %g\n",
-                dir, *epoch, *iter + 1, step, (double)eng_plan_loss_scale(t->plan));
-    else
-        fprintf(stderr, "resuming %s at epoch %d, iteration %d (step %lld)\n", dir, *epoch,
-                *iter + 1, step);
+        snprintf(scale, sizeof scale, ", loss scale %g", (double)eng_plan_loss_scale(t->plan));
+    fprintf(stderr, "resuming %s at epoch %d, iteration %d (step %lld)%s\n", dir, *epoch,
+            *iter + 1, step, scale);
     return 0;
 }
 

@@ -240,27 +240,35 @@ static void window_floats(const gen_config *c, int k, size_t px, size_t *x, size
     *crop = cells * 2 * cmid;
 }
 
-/* Whether the cut at block k fits the memory budget, and takes no more than the image, or one
- * of EXACT_MAX_SIDE, would untiled: the larger plan of the middle and of one window's network,
- * beside the whole map in and out and a window's buffers (translate_exact); with
- * o->split_bytes (tests), whether the map in is within it. */
-static int middle_fits(generator *r, int k, int hp, int wp, int tile, const translate_options *o)
+/* What the cuts must fit in: the memory budget, and no more than the image, or one of
+ * EXACT_MAX_SIDE, would take untiled; and the plan of one window's network (0: unknown). */
+static double exact_limit(generator *r, int hp, int wp, int tile, const translate_options *o,
+                          size_t *window)
+{
+    char err[256];
+    int sh = hp < EXACT_MAX_SIDE ? hp : EXACT_MAX_SIDE;
+    int sw = wp < EXACT_MAX_SIDE ? wp : EXACT_MAX_SIDE;
+    *window = generator_plan_bytes(r, tile < hp ? tile : hp, tile < wp ? tile : wp, err,
+                                   sizeof err);
+    double untiled = (double)generator_plan_bytes(r, sh, sw, err, sizeof err);
+    double budget = translate_memory_available(r, o->budget_share) / TRANSLATE_BUDGET_MARGIN;
+    return untiled < budget ? untiled : budget;
+}
+
+/* Whether the cut at block k fits limit (exact_limit): the larger plan of the middle and of
+ * one window's network, beside the whole map in and out and a window's buffers
+ * (translate_exact); with o->split_bytes (tests), whether the map in is within it. */
+static int middle_fits(generator *r, int k, int hp, int wp, int tile, const translate_options *o,
+                       size_t window, double limit)
 {
     int a = 1 << (k - 1), th = tile < hp ? tile : hp, tw = tile < wp ? tile : wp;
     double map = 4.0 * (hp / a) * (wp / a) * unet_block_channels(&r->cfg, k);
     if (o->split_bytes > 0)
         return map <= (double)o->split_bytes;
-    char err[256];
     size_t middle = generator_middle_bytes(r, k, hp, wp), x, y, crop;
-    size_t window = generator_plan_bytes(r, th, tw, err, sizeof err);
-    int sh = hp < EXACT_MAX_SIDE ? hp : EXACT_MAX_SIDE;
-    int sw = wp < EXACT_MAX_SIDE ? wp : EXACT_MAX_SIDE;
-    size_t untiled = generator_plan_bytes(r, sh, sw, err, sizeof err);
     window_floats(&r->cfg, k, (size_t)th * tw, &x, &y, &crop);
     double plans = (double)(middle > window ? middle : window);
-    double need = plans + 3 * map + 4.0 * (double)(x + y + crop);
-    return middle && window && need <= (double)untiled &&
-           TRANSLATE_BUDGET_MARGIN * need <= translate_memory_available(r, o->budget_share);
+    return middle && window && plans + 3 * map + 4.0 * (double)(x + y + crop) <= limit;
 }
 
 int translate_exact_split(generator *r, int h, int w, int tile, const translate_options *o)
@@ -269,10 +277,12 @@ int translate_exact_split(generator *r, int h, int w, int tile, const translate_
     int stride = gen_stride(c), hp = round_up(h, stride), wp = round_up(w, stride);
     if (c->family != GEN_UNET || !generator_needs_stats(r))
         return 0;
+    size_t window = 0;
+    double limit = o->split_bytes > 0 ? 0 : exact_limit(r, hp, wp, tile, o, &window);
     /* Dropout (blocks 5 and deeper) stays in the middle: its masks follow the map's shape. */
     for (int k = 2; k <= c->depth && k <= 5; k++) {
         int a = 1 << (k - 1);
-        if (middle_fits(r, k, hp, wp, tile, o)) /* the windows' interiors must be left some */
+        if (middle_fits(r, k, hp, wp, tile, o, window, limit)) /* windows need some interior */
             return tile >= 2 * HALO_CELLS * a + a ? k : 0;
     }
     return 0;
