@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/out_path.h"
 #include "image_internal.h"
 
 void image_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -132,21 +133,29 @@ int image_load_as(const char *path, long long max_pixels, int keep, image *out, 
     return rc;
 }
 
-/* Temporary file in the target's folder, fsync, rename: a reader never sees half a file. */
+/* Temporary file in the target's folder, fsync, rename: a reader never sees half a file. The
+ * target: path, or where its links lead; never a FIFO, device or folder (base/out_path.h). */
 static int write_file_atomic(const char *path, const uint8_t *data, size_t size, char *err,
                              size_t errlen)
 {
-    size_t n = strlen(path);
+    char *target, why[512];
+    if (out_path_target(path, &target, why, sizeof why)) {
+        image_set_err(err, errlen, "%s", why);
+        return -1;
+    }
+    size_t n = strlen(target);
     char *tmp = malloc(n + 16);
     if (!tmp) {
         image_set_err(err, errlen, "out of memory");
+        free(target);
         return -1;
     }
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", target);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         image_set_err(err, errlen, "cannot create a temporary file next to it: %s", strerror(errno));
         free(tmp);
+        free(target);
         return -1;
     }
     size_t done = 0;
@@ -161,16 +170,16 @@ static int write_file_atomic(const char *path, const uint8_t *data, size_t size,
     int ok = done == size && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
     int saved = errno;
     ok = (close(fd) == 0) && ok;
-    if (ok && rename(tmp, path) == 0) {
-        free(tmp);
-        return 0;
-    }
-    if (ok)
+    int renamed = ok && rename(tmp, target) == 0;
+    if (ok && !renamed)
         saved = errno;
-    image_set_err(err, errlen, "write failed: %s", strerror(saved));
-    unlink(tmp);
+    if (!renamed) {
+        image_set_err(err, errlen, "write failed: %s", strerror(saved));
+        unlink(tmp);
+    }
     free(tmp);
-    return -1;
+    free(target);
+    return renamed ? 0 : -1;
 }
 
 int image_save_png(const char *path, const image *img, char *err, size_t errlen)

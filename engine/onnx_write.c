@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/atomic_file.h"
+#include "base/atomic_file.h"
 #include "engine/onnx_internal.h"
 
 enum { ONNX_OPSET = 13, ONNX_IR_VERSION = ONNX__VERSION__IR_VERSION_2020_5_8 };

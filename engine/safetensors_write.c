@@ -1,6 +1,6 @@
 /* safetensors writer: header in the reference library's layout (metadata first, padded with
  * spaces to a multiple of 8), tensors in the order added, saved atomically. */
-#include "engine/atomic_file.h"
+#include "base/atomic_file.h"
 #include "engine/safetensors.h"
 #include "engine/safetensors_internal.h"
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app/common/fsutil.h"
+#include "base/atomic_file.h"
 
 int fs_mkdirs(const char *path)
 {
@@ -192,26 +193,10 @@ int fs_sync_dir(const char *dir)
 
 int fs_write_atomic(const char *path, const char *text)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0)
+    atomic_file f;
+    char err[64]; /* the callers report errno */
+    if (atomic_file_open(&f, path, err, sizeof err))
         return -1;
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w <= 0) {
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        done += (size_t)w;
-    }
-    int rc = fsync(fd);
-    rc |= close(fd);
-    if (rc || rename(tmp, path)) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    atomic_file_write(&f, text, strlen(text));
+    return atomic_file_commit(&f, err, sizeof err);
 }

@@ -24,7 +24,8 @@ void fs_stem(const char *path, char *out, size_t len);
 int fs_remove_stale_temps(const char *dir);
 /* fsync of a folder, so that the renames and removals in it are durable. 0 or -1 (errno). */
 int fs_sync_dir(const char *dir);
-/* Writes text to path atomically (temporary file, fsync, rename). Returns 0 or -1. */
+/* Writes text to path atomically (base/atomic_file.h: temporary file, fsync, rename; never
+ * over a FIFO, device or folder, through a link). Returns 0 or -1 (errno set). */
 int fs_write_atomic(const char *path, const char *text);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine/atomic_file.h"
+#include "base/atomic_file.h"
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vk_shaders.h"
 

@@ -1,5 +1,5 @@
 /* Atomic replacement of a file (see atomic_file.h). */
-#include "engine/atomic_file.h"
+#include "base/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,23 +10,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/out_path.h"
+
 int atomic_file_open(atomic_file *f, const char *path, char *err, size_t errlen)
 {
+    char why[512];
     memset(f, 0, sizeof *f);
     f->path = path;
-    size_t plen = strlen(path);
-    f->tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!f->tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    if (out_path_target(path, &f->target, why, sizeof why)) {
+        int code = errno;
+        snprintf(err, errlen, "%s: %s", path, why);
+        errno = code;
         return -1;
     }
-    memcpy(f->tmp, path, plen);
-    memcpy(f->tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    size_t tlen = strlen(f->target);
+    f->tmp = malloc(tlen + sizeof ".tmp.XXXXXX");
+    if (!f->tmp) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(f->target);
+        return -1;
+    }
+    memcpy(f->tmp, f->target, tlen);
+    memcpy(f->tmp + tlen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     f->fd = mkstemp(f->tmp);
     if (f->fd < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        int code = errno;
+        snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(code));
         free(f->tmp);
-        f->tmp = NULL;
+        free(f->target);
+        f->tmp = f->target = NULL;
+        errno = code;
         return -1;
     }
     return 0;
@@ -86,19 +99,23 @@ int atomic_file_commit(atomic_file *f, char *err, size_t errlen)
         fail(f, "fsync");
     if (close(f->fd))
         fail(f, "close");
-    if (!f->failed && rename(f->tmp, f->path))
+    if (!f->failed && rename(f->tmp, f->target))
         fail(f, "rename");
     int rc = 0;
     if (f->failed) {
         unlink(f->tmp);
         snprintf(err, errlen, "%s: %s failed: %s", f->path, f->failed, strerror(f->failed_errno));
+        errno = f->failed_errno;
         rc = -1;
-    } else if (sync_parent_dir(f->path)) {
-        snprintf(err, errlen, "%s: fsync of the folder failed: %s", f->path, strerror(errno));
+    } else if (sync_parent_dir(f->target)) {
+        int code = errno;
+        snprintf(err, errlen, "%s: fsync of the folder failed: %s", f->path, strerror(code));
+        errno = code;
         rc = -1;
     }
     free(f->tmp);
-    f->tmp = NULL;
+    free(f->target);
+    f->tmp = f->target = NULL;
     return rc;
 }
 
@@ -107,5 +124,6 @@ void atomic_file_abandon(atomic_file *f)
     close(f->fd);
     unlink(f->tmp);
     free(f->tmp);
-    f->tmp = NULL;
+    free(f->target);
+    f->tmp = f->target = NULL;
 }
