@@ -1,5 +1,6 @@
 /* pix2pix translate: runs a generator on an image or every image of a folder (tree), on one
  * device or several. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "app/translate/tiles.h"
 #include "app/translate/translate_list.h"
 #include "app/translate/translate_pipeline.h"
+#include "base/text_line.h"
 #include "datasets/image.h"
 
 /* Memory per pixel of an image being translated: decoded (3 bytes), the result resized back
@@ -123,6 +125,17 @@ static int translate_share_of(const translate_opts *o, const translate_worker *w
     return st.failed;
 }
 
+/* The end of a summary line: the inputs left out, and why. */
+static void print_left_out(int existing, int in_output)
+{
+    if (existing)
+        printf(" (%d left out: their outputs exist)", existing);
+    if (in_output)
+        printf(" (%d image%s in the output folder, inside --input, left out)", in_output,
+               in_output == 1 ? "" : "s");
+    printf("\n");
+}
+
 /* Under mpirun each rank translates its share of the list (files r, r + N, ...) on its
  * device(s), each image with the masks of its position, so that the outputs are those of one
  * process; rank 0 reports the total. The exit status (the same on every rank) is 1 when a
@@ -158,11 +171,9 @@ static int translate_all(const translate_opts *o, const translate_list *l)
     int failed = translate_share_of(o, w, nb, l);
     dist_sum_int(&failed, 1);
     if (dist_rank() == 0) {
-        printf("translated %d of %d image%s into %s", l->n - failed, l->n,
-               l->n == 1 ? "" : "s", o->output);
-        if (l->existing)
-            printf(" (%d left out: their outputs exist)", l->existing);
-        printf("\n");
+        printf("translated %d of %d image%s into ", l->n - failed, l->n, l->n == 1 ? "" : "s");
+        text_escape(stdout, o->output);
+        print_left_out(l->existing, l->in_output);
     }
     for (int k = 0; k < nb; k++) {
         generator_close(&gens[k]);
@@ -184,9 +195,11 @@ int cmd_translate(int argc, char **argv)
         {"input", CLI_STR, &o.input, "an image file or a folder of images"},
         {"output", CLI_STR, &o.output, "folder for the results (same base names)"},
         {"recursive", CLI_FLAG, &o.recursive,
-         "also the subfolders of --input, mirrored in --output"},
+         "also the subfolders of --input, mirrored in --output (not --output itself, when it "
+         "is one of them: its images are said to be left out)"},
         {"skip-existing", CLI_FLAG, &o.skip_existing,
-         "leave out the inputs whose output exists (resumes a batch)"},
+         "leave out the inputs whose output is a complete image (decoded to check; anything "
+         "else there is made again): resumes a batch"},
         {"format", CLI_STR, &o.format, "png | jpg"},
         {"quality", CLI_INT, &o.quality, "JPEG quality 1..100"},
         {"bit-depth", CLI_INT, &o.bit_depth,
@@ -240,15 +253,18 @@ int cmd_translate(int argc, char **argv)
                       o.bit_depth == 16 ? TRANSLATE_PIXEL_BYTES_16 : TRANSLATE_PIXEL_BYTES,
                       "pixel");
     if (fs_mkdirs(o.output)) {
-        perror(o.output);
+        text_line(stderr, "%s: %s", o.output, strerror(errno));
         return 1;
     }
     translate_list l;
-    if (translate_list_make(&l, o.input, o.output, o.format, o.recursive, o.skip_existing))
+    if (translate_list_make(&l, o.input, o.output, o.format, o.recursive, o.skip_existing,
+                            (long long)o.max_pixels))
         return 1;
     if (l.n == 0) {
-        printf("nothing to translate into %s: the outputs of all %d images exist\n", o.output,
-               l.existing);
+        printf("nothing to translate into ");
+        text_escape(stdout, o.output);
+        printf(": the outputs of all %d images exist", l.existing);
+        print_left_out(0, l.in_output);
         translate_list_free(&l);
         return 0;
     }

@@ -37,6 +37,12 @@ int fs_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int fs_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int fs_exists(const char *path)
 {
     struct stat st;
@@ -65,6 +71,7 @@ static int cmp_str(const void *a, const void *b)
 typedef struct {
     char **v;
     int n, cap, failed;
+    int skipped; /* images in the folder skipped */
 } str_list;
 
 static void push(str_list *l, const char *dir, const char *name)
@@ -88,7 +95,8 @@ static void push(str_list *l, const char *dir, const char *name)
 }
 
 /* Appends dir's images, sorted; with tree, then those of its subfolders (not through links,
- * not skip), one after another in name order. -1 when dir cannot be read. */
+ * not skip, whose images are counted), one after another in name order. -1 when dir cannot
+ * be read. */
 static int list_dir(const char *dir, int tree, const char *skip, str_list *out)
 {
     DIR *d = opendir(dir);
@@ -104,9 +112,15 @@ static int list_dir(const char *dir, int tree, const char *skip, str_list *out)
         } else if (tree) {
             struct stat st;
             push(&dirs, dir, e->d_name);
-            if (dirs.failed || lstat(dirs.v[dirs.n - 1], &st) || !S_ISDIR(st.st_mode) ||
-                (skip && fs_same_file(dirs.v[dirs.n - 1], skip)))
+            if (dirs.failed || lstat(dirs.v[dirs.n - 1], &st) || !S_ISDIR(st.st_mode)) {
                 free(dirs.v[--dirs.n]);
+            } else if (skip && fs_same_file(dirs.v[dirs.n - 1], skip)) {
+                str_list inside = {0};
+                list_dir(dirs.v[dirs.n - 1], tree, NULL, &inside);
+                out->skipped += inside.n;
+                fs_free_list(inside.v, inside.n);
+                free(dirs.v[--dirs.n]);
+            }
         }
     }
     closedir(d);
@@ -123,11 +137,14 @@ static int list_dir(const char *dir, int tree, const char *skip, str_list *out)
     return 0;
 }
 
-static char **list_images(const char *dir, int tree, const char *skip, int *count)
+static char **list_images(const char *dir, int tree, const char *skip, int *count,
+                          int *skipped)
 {
     str_list l = {0};
     *count = 0;
-    if (list_dir(dir, tree, skip, &l) || l.failed || !l.n) {
+    int failed = list_dir(dir, tree, skip, &l) || l.failed;
+    *skipped = l.skipped;
+    if (failed || !l.n) {
         fs_free_list(l.v, l.n);
         return NULL;
     }
@@ -137,12 +154,13 @@ static char **list_images(const char *dir, int tree, const char *skip, int *coun
 
 char **fs_list_images(const char *dir, int *count)
 {
-    return list_images(dir, 0, NULL, count);
+    int skipped;
+    return list_images(dir, 0, NULL, count, &skipped);
 }
 
-char **fs_list_images_tree(const char *dir, const char *skip, int *count)
+char **fs_list_images_tree(const char *dir, const char *skip, int *count, int *skipped)
 {
-    return list_images(dir, 1, skip, count);
+    return list_images(dir, 1, skip, count, skipped);
 }
 
 void fs_free_list(char **list, int count)

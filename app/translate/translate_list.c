@@ -4,6 +4,8 @@
 
 #include "app/common/fsutil.h"
 #include "app/translate/translate_list.h"
+#include "base/text_line.h"
+#include "datasets/image.h"
 
 typedef struct {
     const char *output;
@@ -49,8 +51,8 @@ static int refuse_collisions(const translate_list *l)
     qsort(order, (size_t)l->n, sizeof *order, by_output);
     for (int i = 1; i < l->n; i++)
         if (!strcmp(order[i].output, order[i - 1].output)) {
-            fprintf(stderr, "%s and %s would both be written to %s\n",
-                    l->inputs[order[i - 1].index], l->inputs[order[i].index], order[i].output);
+            text_line(stderr, "%s and %s would both be written to %s",
+                      l->inputs[order[i - 1].index], l->inputs[order[i].index], order[i].output);
             clashes++;
         }
     free(order);
@@ -60,12 +62,29 @@ static int refuse_collisions(const translate_list *l)
     return clashes ? -1 : 0;
 }
 
-/* Leaves out the inputs whose output exists. */
-static void drop_existing(translate_list *l)
+/* Whether the output at path is finished: a complete image. A file there that is not one is
+ * said to be made again; a folder is left to the writer, which refuses to replace it. */
+static int output_done(const char *path, long long max_pixels)
+{
+    image img;
+    char err[512];
+    if (!fs_exists(path))
+        return 0;
+    if (image_load(path, max_pixels, &img, err, sizeof err)) {
+        if (fs_is_file(path))
+            text_line(stderr, "%s: not a complete image (%s); made again", path, err);
+        return 0;
+    }
+    image_free(&img);
+    return 1;
+}
+
+/* Leaves out the inputs whose output is finished. */
+static void drop_existing(translate_list *l, long long max_pixels)
 {
     int kept = 0;
     for (int i = 0; i < l->n; i++) {
-        if (fs_exists(l->outputs[i])) {
+        if (output_done(l->outputs[i], max_pixels)) {
             free(l->inputs[i]);
             free(l->outputs[i]);
             l->existing++;
@@ -78,20 +97,21 @@ static void drop_existing(translate_list *l)
 }
 
 int translate_list_make(translate_list *l, const char *input, const char *out_dir,
-                        const char *ext, int recursive, int skip_existing)
+                        const char *ext, int recursive, int skip_existing, long long max_pixels)
 {
     memset(l, 0, sizeof *l);
     int folder = fs_is_dir(input);
     if (folder) {
-        l->inputs = recursive ? fs_list_images_tree(input, out_dir, &l->n)
+        l->inputs = recursive ? fs_list_images_tree(input, out_dir, &l->n, &l->in_output)
                               : fs_list_images(input, &l->n);
         if (!l->n) {
-            fprintf(stderr, "%s: no .png or .jpg images in this folder%s\n", input,
-                    recursive ? " or its subfolders" : "");
+            text_line(stderr, "%s: no .png or .jpg images in this folder%s%s", input,
+                      recursive ? " or its subfolders" : "",
+                      l->in_output ? " but those of the output folder, inside it" : "");
             return -1;
         }
     } else if (!fs_exists(input)) {
-        fprintf(stderr, "%s: no such file or folder\n", input);
+        text_line(stderr, "%s: no such file or folder", input);
         return -1;
     } else {
         l->inputs = malloc(sizeof *l->inputs);
@@ -112,7 +132,7 @@ int translate_list_make(translate_list *l, const char *input, const char *out_di
         return -1;
     }
     if (skip_existing)
-        drop_existing(l);
+        drop_existing(l, max_pixels);
     return 0;
 }
 
