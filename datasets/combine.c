@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text_line.h"
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
 
@@ -64,8 +65,8 @@ static void report_missing(const name_list *have, const name_list *other, const 
     for (size_t i = 0; i < have->count; i++)
         if (!name_list_contains(other, have->names[i])) {
             res->unpartnered++;
-            fprintf(stderr, "combine: %s/%s has no partner in %s\n", dir, have->names[i],
-                    other_dir);
+            text_line(stderr, "combine: %s/%s has no partner in %s", dir, have->names[i],
+                      other_dir);
         }
 }
 
@@ -117,7 +118,7 @@ static int combine_folder(const char *dir_a, const char *dir_b, const char *out,
             rc = -1;
         } else if (combine_one(pa, pb, po, jpeg_quality, why, sizeof why)) {
             res->failed++;
-            fprintf(stderr, "combine: skipping %s\n", why);
+            text_line(stderr, "combine: skipping %s", why);
         } else if (++res->written % 100 == 0) {
             fprintf(stderr, "combine: %zu pairs written\n", res->written);
         }

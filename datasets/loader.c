@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text_line.h"
 #include "datasets/loader.h"
 #include "datasets/pairs.h"
 #include "rng.h"
@@ -98,7 +99,7 @@ static void mark_bad(pair_loader *l, size_t idx, const char *why)
     l->shard_bad += l->in_shard[idx];
     l->skipped++;
     if (!l->quiet)
-        fprintf(stderr, "pix2pix: skipping %s: %s\n", l->pairs.items[idx].a_path, why);
+        text_line(stderr, "pix2pix: skipping %s: %s", l->pairs.items[idx].a_path, why);
 }
 
 /* Decodes pair idx into a and b; -1 with a reason when it is unusable. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text_line.h"
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
 #include "datasets/preprocess.h"
@@ -108,7 +109,7 @@ int dataset_make(const make_opts *o, make_result *res, char *err, size_t errlen)
                     (*written[s])++;
                 } else {
                     res->failed++;
-                    fprintf(stderr, "make: skipping %s\n", src && dst ? why : "(out of memory)");
+                    text_line(stderr, "make: skipping %s", src && dst ? why : "(out of memory)");
                 }
                 free(src);
                 free(dst);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text_line.h"
 #include "datasets/file_list.h"
 #include "datasets/pairs.h"
 
@@ -35,8 +36,8 @@ static void report_unpartnered(const name_list *have, const name_list *other, co
         if (!name_list_contains(other, have->names[i])) {
             (*count)++;
             if (!quiet)
-                fprintf(stderr, "pix2pix: skipping %s/%s: no file of that name in %s\n", dir,
-                        have->names[i], other_dir);
+                text_line(stderr, "pix2pix: skipping %s/%s: no file of that name in %s", dir,
+                          have->names[i], other_dir);
         }
 }
 

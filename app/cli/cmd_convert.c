@@ -7,6 +7,7 @@
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/model/model_file.h"
+#include "base/text_line.h"
 
 /* The network the file holds (into what), checked tensor by tensor and value by value so that
  * the converted file loads. */
@@ -92,17 +93,17 @@ int cmd_convert(int argc, char **argv)
     char err[1024], what[128];
     st_file *f = model_file_open(pos[0], err, sizeof err);
     if (!f || check_network(f, pos[0], what, sizeof what, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        text_line(stderr, "%s", err);
         st_close(f);
         return 1;
     }
     float **bufs = calloc((size_t)st_count(f) + 1, sizeof *bufs);
     rc = bufs ? write_tensors(f, pos[1], bufs, err, sizeof err) : -1;
     if (rc)
-        fprintf(stderr, "%s\n", bufs ? err : "pix2pix convert: out of memory");
+        text_line(stderr, "%s", bufs ? err : "pix2pix convert: out of memory");
     else
-        printf("%s: %s, %lld parameters in %d tensors\n", pos[1], what, ckpt_param_count(f),
-               st_count(f));
+        text_line(stdout, "%s: %s, %lld parameters in %d tensors", pos[1], what,
+                  ckpt_param_count(f), st_count(f));
     for (int i = 0; bufs && i < st_count(f); i++)
         free(bufs[i]);
     free(bufs);

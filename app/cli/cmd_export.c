@@ -8,6 +8,7 @@
 #include "app/cli/commands.h"
 #include "app/common/fsutil.h"
 #include "app/model/generator.h"
+#include "base/text_line.h"
 #include "engine/onnx.h"
 
 /* What the file says about itself: its doc_string and metadata_props. */
@@ -43,24 +44,24 @@ static int export_onnx(const char *model, const char *path)
     eng_backend *be = eng_cpu_backend_new(1);
     generator r;
     if (generator_open(&r, model, be, 1, 0, err, sizeof err)) {
-        fprintf(stderr, "pix2pix export: %s\n", err); /* names the model file */
+        text_line(stderr, "pix2pix export: %s", err); /* names the model file */
         eng_backend_free(be);
         return 1;
     }
     /* The smallest size: the graph is the same for every size, only its memory grows. */
     int side = gen_min_side(&r.cfg), rc = 1;
     if (generator_prepare(&r, side, side, 0, err, sizeof err))
-        fprintf(stderr, "pix2pix export: %s: %s\n", model, err);
+        text_line(stderr, "pix2pix export: %s: %s", model, err);
     else if (write_model(&r, path, err, sizeof err))
-        fprintf(stderr, "pix2pix export: %s\n", err); /* names the file when writing failed */
+        text_line(stderr, "pix2pix export: %s", err); /* names the file when writing failed */
     else
         rc = 0;
     if (!rc) {
         char name[64];
         gen_name(&r.cfg, name, sizeof name);
-        printf("wrote %s: generator %s, input [1, %d, H, W] with H and W multiples of %d "
-               "from %d, eval mode\n",
-               path, name, r.cfg.input_nc, gen_stride(&r.cfg), side);
+        text_line(stdout, "wrote %s: generator %s, input [1, %d, H, W] with H and W multiples "
+                  "of %d from %d, eval mode", path, name, r.cfg.input_nc, gen_stride(&r.cfg),
+                  side);
     }
     generator_close(&r);
     eng_backend_free(be);
@@ -93,7 +94,7 @@ int cmd_export(int argc, char **argv)
         return 2;
     }
     if (fs_same_file(model, onnx)) {
-        fprintf(stderr, "pix2pix export: --onnx %s is the model file itself\n", onnx);
+        text_line(stderr, "pix2pix export: --onnx %s is the model file itself", onnx);
         return 2;
     }
     return export_onnx(model, onnx);

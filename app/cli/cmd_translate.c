@@ -91,7 +91,7 @@ static int open_workers(const translate_opts *o, const translate_options *base,
     char err[512];
     for (int k = 0; k < nb; k++) {
         if (generator_open(&gens[k], o->model, be[k], o->eval, o->seed, err, sizeof err)) {
-            fprintf(stderr, "pix2pix translate: %s\n", err);
+            text_line(stderr, "pix2pix translate: %s", err);
             while (k > 0)
                 generator_close(&gens[--k]);
             return -1;
@@ -154,7 +154,7 @@ static int translate_all(const translate_opts *o, const translate_list *l)
                                sizeof err);
     }
     if (nb < 0)
-        fprintf(stderr, "pix2pix translate: %s\n", err);
+        text_line(stderr, "pix2pix translate: %s", err);
     translate_options base = {.full_res = o->full_res || strcmp(o->tile, "auto"),
                               .tile = parse_tile(o->tile), .overlap = o->overlap,
                               .stats_passes = o->stats_passes, .keep = 1,

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "app/common/tensor_image.h"
 #include "app/translate/test_run.h"
 #include "app/translate/translate.h"
+#include "base/text_line.h"
 #include "datasets/pairs.h"
 
 /* Splits an aligned A|B image into its halves. */
@@ -32,7 +34,7 @@ static int save_result(const char *dir, const char *stem, const char *what, cons
     char path[4600], err[512];
     snprintf(path, sizeof path, "%s/images/%s_%s.png", dir, stem, what);
     if (image_save_png(path, img, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", path, err);
+        text_line(stderr, "%s: %s", path, err);
         return -1;
     }
     return 0;
@@ -78,23 +80,23 @@ static int test_one(generator *r, const test_config *c, const pair_entry *e, tes
     image a = {0}, b = {0}, out = {0};
     int rc = -1;
     if (load_pair(e, &a, &b, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        text_line(stderr, "%s", err);
         goto done;
     }
     image *in = !strcmp(c->direction, "BtoA") ? &b : &a, *target = in == &a ? &b : &a;
     if (in->width != target->width || in->height != target->height) {
-        fprintf(stderr, "%s: A is %dx%d but B %dx%d\n", e->a_path, a.width, a.height, b.width,
-                b.height);
+        text_line(stderr, "%s: A is %dx%d but B %dx%d", e->a_path, a.width, a.height, b.width,
+                  b.height);
         goto done;
     }
     if (translate_image(r, in, &(translate_options){0}, &out, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", e->a_path, err);
+        text_line(stderr, "%s: %s", e->a_path, err);
         goto done;
     }
     if (r->cfg.output_nc == 1) { /* score against the grey target the model learnt */
         image gray = {0};
         if (image_luma_rgb(target, &gray)) {
-            fprintf(stderr, "%s: out of memory\n", e->a_path);
+            text_line(stderr, "%s: out of memory", e->a_path);
             goto done;
         }
         image_free(target);
@@ -198,19 +200,19 @@ int test_run(const test_config *c, test_scores *scores)
     char images[4200], err[1024];
     pair_list pairs;
     if (pair_list_scan(c->data, c->split, 0, &pairs, err, sizeof err)) {
-        fprintf(stderr, "pix2pix test: %s\n", err);
+        text_line(stderr, "pix2pix test: %s", err);
         return 1;
     }
     snprintf(images, sizeof images, "%s/images", c->results);
     if (fs_mkdirs(images)) {
-        perror(images);
+        text_line(stderr, "%s: %s", images, strerror(errno));
         pair_list_free(&pairs);
         return 1;
     }
     eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
     generator r;
     if (!be || generator_open(&r, c->model, be, c->eval, c->seed, err, sizeof err)) {
-        fprintf(stderr, "pix2pix test: %s\n", err);
+        text_line(stderr, "pix2pix test: %s", err);
         if (be)
             eng_backend_free(be);
         pair_list_free(&pairs);
@@ -243,12 +245,12 @@ int test_run(const test_config *c, test_scores *scores)
     if (!res)
         fprintf(stderr, "pix2pix test: out of memory\n");
     if (res && write_page(c, &s, res, s.pairs, page_image_width(r.image_size))) {
-        fprintf(stderr, "%s/index.html: cannot write\n", c->results);
+        text_line(stderr, "%s/index.html: cannot write: %s", c->results, strerror(errno));
         status = 1;
     }
-    printf("%d pairs of %s (%s): mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s\nresults: %s/index.html\n",
-           s.pairs, c->data, c->split, s.l1, s.psnr, s.ssim, s.failed ? " (some files failed)" : "",
-           c->results);
+    text_line(stdout, "%d pairs of %s (%s): mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s", s.pairs,
+              c->data, c->split, s.l1, s.psnr, s.ssim, s.failed ? " (some files failed)" : "");
+    text_line(stdout, "results: %s/index.html", c->results);
     free(res);
     generator_close(&r);
     eng_backend_free(be);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,12 +8,13 @@
 #include "app/common/fsutil.h"
 #include "app/common/progress.h"
 #include "app/translate/translate_pipeline.h"
+#include "base/text_line.h"
 
 /* Encoding (PNG above all) is the slowest stage for small models: two threads share it. */
 #define SAVERS 2
 
-/* One file travelling through the stages. A stage that fails writes msg and the later stages
- * pass the job on untouched; a saver prints it. */
+/* One file travelling through the stages. A stage that fails writes msg (one line, its end
+ * left out) and the later stages pass the job on untouched; a saver prints it, escaped. */
 typedef struct {
     int index;
     image in, out;
@@ -106,7 +108,7 @@ static void load_stage(pipeline *p, job *j, int i)
     j->index = i;
     j->msg[0] = '\0';
     if (image_load_as(path, p->s->max_pixels, p->s->keep, &j->in, err, sizeof err))
-        fail(j, "%s: %s\n", path, err);
+        fail(j, "%s: %s", path, err);
     p->load_s += now_seconds() - t0;
 }
 
@@ -122,7 +124,7 @@ static void compute_stage(worker *w, job *j)
     w->p->stats->images[w->index]++;
     image_free(&j->in);
     if (rc)
-        fail(j, "%s: %s\n", w->p->inputs[j->index], err);
+        fail(j, "%s: %s", w->p->inputs[j->index], err);
 }
 
 /* The folder of path (made if needed), for outputs in subfolders of --output. */
@@ -145,20 +147,19 @@ static void save_stage(pipeline *p, job *j)
     double t0 = now_seconds();
     if (!j->msg[0]) {
         if (fs_same_file(path, out_path))
-            fail(j, "%s: the output would overwrite the input (choose another --output)\n",
-                 path);
+            fail(j, "%s: the output would overwrite the input (choose another --output)", path);
         else if (make_parent(out_path))
-            fail(j, "%s: cannot make its folder\n", out_path);
+            fail(j, "%s: cannot make its folder: %s", out_path, strerror(errno));
         else if (p->s->jpg ? image_save_jpeg(out_path, &j->out, p->s->quality, err, sizeof err)
                            : image_save_png(out_path, &j->out, err, sizeof err))
-            fail(j, "%s: %s\n", out_path, err);
+            fail(j, "%s: %s", out_path, err);
     }
     image_free(&j->in);
     image_free(&j->out);
     pthread_mutex_lock(&p->report_mu);
     p->save_s += now_seconds() - t0;
     if (j->msg[0]) {
-        fputs(j->msg, stderr);
+        text_line(stderr, "%s", j->msg);
         p->failed++;
     }
     progress_add(&p->prog, 1, "translate", 0, 0, NULL);

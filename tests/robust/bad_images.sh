@@ -1,7 +1,8 @@
 #!/bin/sh
 # translate on a folder of good and bad images: each bad one gets one line naming it and the
 # reason, every good one (also 1x1, gray, RGBA, 16-bit, CMYK) is translated to a decodable
-# image of its size, and the exit status is 1 (some image failed).
+# image of its size, and the exit status is 1 (some image failed). Odd names (a newline, a
+# tab, bytes that are not UTF-8) are printed escaped.
 . "$(dirname "$0")/common.sh" "$@"
 tiny_model m
 MODEL=$TMP/ck/m/latest_net_G.safetensors
@@ -115,6 +116,35 @@ for size in 4 16; do
     expect_status 2 $? "train at ${size}x$size with resnet + basic"
     expect_line "$TMP/stderr" "training images are ${size}x$size" "at least 24"
 done
+# Names from outside are printed escaped (\n, \t, \xNN for control bytes and bytes that are
+# not UTF-8, \\ for a backslash), valid UTF-8 as it is: a newline in a name forges no line.
+N=$TMP/names
+mkdir -p "$N/A" "$N/B"
+nl='
+'
+for name in "evil.png${nl}fake.png" "tab	here.png" "$(printf 'bad\377').png" "façade.png" \
+    'back\slash.png'; do
+    : >"$N/A/$name"
+done
+"$BIN" translate --model "$MODEL" --input "$N/A" --output "$TMP/names_out" >/dev/null \
+    2>"$TMP/stderr"
+expect_status 1 $? "translate of files with odd names"
+for shown in 'evil.png\nfake.png' 'tab\there.png' 'bad\xff.png' 'façade.png' \
+    'back\\slash.png'; do
+    expect_reason "$TMP/stderr" "$N/A/$shown" "empty file"
+done
+grep -q '^fake.png' "$TMP/stderr" && fail "a newline in a name began a line of its own"
+lines=$(grep -cv '^translate [0-9]*/[0-9]* ' "$TMP/stderr")
+expect_status 5 "$lines" "lines on stderr for 5 odd names"
+"$BIN" dataset combine --a "$N/A" --b "$N/B" --out "$TMP/names_combined" >/dev/null \
+    2>"$TMP/stderr"
+expect_line "$TMP/stderr" "$N/A/evil.png\\nfake.png has no partner in $N/B"
+grep -q '^fake.png' "$TMP/stderr" && fail "combine: a newline in a name began a line"
+mkdir -p "$N/ds/A/train" "$N/ds/B/train"
+cp "$N/A/evil.png${nl}fake.png" "$N/ds/A/train"
+"$BIN" dataset check --data "$N/ds" >/dev/null 2>"$TMP/stderr"
+expect_line "$TMP/stderr" "$N/ds/A/train/evil.png\\nfake.png: no file of that name"
+grep -q '^fake.png' "$TMP/stderr" && fail "dataset check: a newline in a name began a line"
 # The exit statuses asserted here and in the other scripts are documented in --help.
 for cmd in translate train test inspect; do
     "$BIN" $cmd --help | grep -q "^Exit status: 0 " || fail "$cmd --help: no exit statuses"
