@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "app/common/progress.h"
 #include "app/common/resources.h"
+#include "base/text_line.h"
 #include "datasets/dataset_tools.h"
 #include "datasets/file_list.h"
 #include "datasets/loader.h"
@@ -135,10 +136,10 @@ static int cmd_combine(int argc, char **argv)
     combine_result res;
     char err[1024];
     rc = dataset_combine(a, b, out, quality, &res, err, sizeof err);
-    printf("combine: %zu pairs written to %s, %zu files without a partner, %zu failed\n",
-           res.written, out, res.unpartnered, res.failed);
+    text_line(stdout, "combine: %zu pairs written to %s, %zu files without a partner, %zu failed",
+              res.written, out, res.unpartnered, res.failed);
     if (rc) {
-        fprintf(stderr, "pix2pix dataset combine: %s\n", err);
+        text_line(stderr, "pix2pix dataset combine: %s", err);
         return 1;
     }
     return 0;
@@ -197,10 +198,10 @@ static int cmd_make(int argc, char **argv)
     char err[1024];
     rc = dataset_make(&o, &res, err, sizeof err);
     progress_end(&view.bar);
-    printf("make: %zu train, %zu val, %zu test pairs written to %s, %zu photos failed\n",
-           res.train, res.val, res.test, out, res.failed);
+    text_line(stdout, "make: %zu train, %zu val, %zu test pairs written to %s, %zu photos failed",
+              res.train, res.val, res.test, out, res.failed);
     if (rc) {
-        fprintf(stderr, "pix2pix dataset make: %s\n", err);
+        text_line(stderr, "pix2pix dataset make: %s", err);
         return 1;
     }
     return 0;
@@ -237,7 +238,7 @@ static int cmd_synth(int argc, char **argv)
     rc = synth_write_dataset(&o, err, sizeof err);
     progress_end(&view.bar);
     if (rc) {
-        fprintf(stderr, "pix2pix dataset synth: %s\n", err);
+        text_line(stderr, "pix2pix dataset synth: %s", err);
         return 1;
     }
     printf("synth: %d pairs of %dx%d written to %s\n", o.count, 2 * o.size, o.size, o.out);
@@ -279,7 +280,7 @@ static int open_loader(const char *cmd, const loader_args *a, int serial, pair_l
     char err[1024];
     *out = pair_loader_open(&o, err, sizeof err);
     if (!*out) {
-        fprintf(stderr, "pix2pix dataset %s: %s/%s: %s\n", cmd, a->data, a->split, err);
+        text_line(stderr, "pix2pix dataset %s: %s/%s: %s", cmd, a->data, a->split, err);
         return 1;
     }
     return 0;
@@ -354,7 +355,7 @@ static int cmd_check(int argc, char **argv)
         pair_loader_close(l);
     }
     if (!found) {
-        fprintf(stderr, "pix2pix dataset check: no usable split in %s\n", a.data);
+        text_line(stderr, "pix2pix dataset check: no usable split in %s", a.data);
         return 1;
     }
     printf("check: %zu pairs loaded, %zu files skipped\n", total, skipped);
