@@ -124,7 +124,8 @@ static int list_dir(const char *dir, int tree, const char *skip, str_list *out)
         }
     }
     closedir(d);
-    qsort(out->v + first, (size_t)(out->n - first), sizeof *out->v, cmp_str);
+    if (out->n > first) /* else out->v may be NULL, which qsort must not get */
+        qsort(out->v + first, (size_t)(out->n - first), sizeof *out->v, cmp_str);
     if (dirs.n)
         qsort(dirs.v, (size_t)dirs.n, sizeof *dirs.v, cmp_str);
     for (int i = 0; i < dirs.n; i++) {
