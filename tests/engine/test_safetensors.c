@@ -332,7 +332,7 @@ static void test_failed_save_leaves_previous_file(void)
     path_in_tmp(path, sizeof path, "no/such/dir/x.safetensors");
     CHECK(st_writer_save(w, path, err, sizeof err) != 0 && strstr(err, path));
 
-    /* The target is a folder: the rename fails after the temp file was written. */
+    /* The target is a folder: refused before anything is written (base/out_path.h). */
     path_in_tmp(path, sizeof path, "a_folder");
     CHECK(mkdir(path, 0755) == 0);
     char inside[600];
@@ -341,7 +341,8 @@ static void test_failed_save_leaves_previous_file(void)
     fputs("previous", fp);
     fclose(fp);
     err[0] = '\0';
-    CHECK(st_writer_save(w, path, err, sizeof err) != 0 && strstr(err, "rename"));
+    CHECK(st_writer_save(w, path, err, sizeof err) != 0 &&
+          strstr(err, "not a regular file (a folder)"));
     CHECK(count_temp_files() == 0);
     size_t size;
     uint8_t *prev = read_file(inside, &size);

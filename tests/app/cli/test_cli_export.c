@@ -136,7 +136,7 @@ int main(void)
     fails((char *[]){"export", "--model", unet, "--onnx", no_dir, NULL}, 1,
           "no/such/folder/g.onnx: cannot create a temporary file: No such file or directory");
     fails((char *[]){"export", "--model", unet, "--onnx", dir_out, NULL}, 1,
-          "a_folder: rename failed: Is a directory");
+          "a_folder: not a regular file (a folder); refusing to replace it");
     CHECK(file_size(onnx) == before && before > 0, "the previous ONNX file changed: %ld, %ld",
           file_size(onnx), before);
     CHECK(temp_files() == 0, "temporary files left in %s", tmp);
