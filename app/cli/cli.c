@@ -1,6 +1,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,19 +44,32 @@ static void print_help(const cli_spec *spec)
     printf("  %-22s %s\n", "--help", "show this help");
 }
 
+int cli_parse_count(const char *command, const char *option, const char *text, int *value)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(text, &end, 10);
+    if (*end || end == text || errno || x > INT_MAX) {
+        fprintf(stderr, "pix2pix %s: --%s: invalid value '%s' (a whole number, 0 to %d)\n",
+                command, option, text, INT_MAX);
+        return -1;
+    }
+    if (x < 0) {
+        fprintf(stderr, "pix2pix %s: --%s must be 0 or more, not %ld (see --help)\n", command,
+                option, x);
+        return -1;
+    }
+    *value = (int)x;
+    return 0;
+}
+
 static int set_value(const cli_spec *spec, const cli_opt *o, const char *v)
 {
     char *end = NULL;
     errno = 0;
     switch (o->type) {
     case CLI_STR: *(const char **)o->ptr = v; return 0;
-    case CLI_INT: {
-        long x = strtol(v, &end, 10);
-        if (*end || end == v || errno || x < -2147483647L || x > 2147483647L)
-            break;
-        *(int *)o->ptr = (int)x;
-        return 0;
-    }
+    case CLI_INT: return cli_parse_count(spec->command, o->name, v, (int *)o->ptr);
     case CLI_FLOAT: {
         float x = strtof(v, &end);
         if (*end || end == v || errno || !isfinite(x)) /* no option takes NaN or Inf */

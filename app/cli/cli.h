@@ -5,6 +5,9 @@
 
 #include <stdint.h>
 
+/* CLI_INT is a count: every integer option of the commands is 0 or more (0 means what its help
+ * says: no limit, all, never); a negative value is refused by the parser, naming the option.
+ * Options that need 1 or more, or have an upper bound, are checked by their command. */
 typedef enum { CLI_STR, CLI_INT, CLI_FLOAT, CLI_FLAG, CLI_U64 } cli_type;
 
 typedef struct {
@@ -27,6 +30,9 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERROR = 2 };
 /* Parses argv[1..]; positional arguments are stored in pos (max_positional entries).
  * CLI_HELP: --help was printed (exit 0); CLI_ERROR: a message was printed (exit 2). */
 int cli_parse(const cli_spec *spec, int argc, char **argv, const char **pos, int *npos);
+/* Parses text, the value of a count option of command (e.g. "dataset synth"), into *value:
+ * 0 to INT_MAX. Returns 0, or -1 after printing why (naming the option and the range). */
+int cli_parse_count(const char *command, const char *option, const char *text, int *value);
 /* The options and their current values as a JSON object (caller frees). */
 char *cli_to_json(const cli_spec *spec);
 /* The options as "name: value" lines (opt.txt; caller frees). */

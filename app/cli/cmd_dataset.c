@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/common/progress.h"
 #include "app/common/resources.h"
@@ -83,10 +84,11 @@ static int parse_options(int argc, char **argv, const char *usage, const char *a
             end = "";
             break;
         case OPT_INT: {
-            long x = strtol(v, &end, 10);
-            if (x < -1000000000L || x > 1000000000L)
-                errno = ERANGE;
-            *(int *)o->value = (int)x;
+            char command[64];
+            snprintf(command, sizeof command, "dataset %s", argv[0]);
+            if (cli_parse_count(command, o->name, v, (int *)o->value))
+                return -1;
+            end = "";
             break;
         }
         case OPT_DOUBLE:
@@ -94,12 +96,14 @@ static int parse_options(int argc, char **argv, const char *usage, const char *a
             break;
         case OPT_U64:
             *(unsigned long long *)o->value = strtoull(v, &end, 10);
+            if (v[0] == '-') /* strtoull takes -1 as its largest value */
+                end = NULL;
             break;
         case OPT_FLAG:
             break;
         }
         if (errno || !end || *end || end == v) {
-            fprintf(stderr, "pix2pix dataset %s: bad value '%s' for --%s\n", argv[0], v, o->name);
+            fprintf(stderr, "pix2pix dataset %s: --%s: invalid value '%s'\n", argv[0], o->name, v);
             return -1;
         }
     }

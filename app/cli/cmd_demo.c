@@ -29,7 +29,7 @@ int cmd_demo(int argc, char **argv)
         {"ngf", CLI_INT, &ngf, "generator filters in the first layer"},
         {"batch-size", CLI_INT, &batch, "images per step"},
         {"time-limit", CLI_FLOAT, &time_limit, "seconds of training"},
-        {"threads", CLI_INT, &threads, "CPU threads"},
+        {"threads", CLI_INT, &threads, "CPU threads (0: all cores)"},
         {"seed", CLI_U64, &seed, "seed of the data and the weights"},
         {"quiet", CLI_FLAG, &quiet, "no progress display"},
     };

@@ -154,4 +154,38 @@ expect_status 1 $? "translate into NaN"
 echo "--- output NaN: $(cat "$TMP/stderr")"
 expect_reason "$TMP/stderr" "$IMG" "the generator's output holds nan"
 [ -z "$(ls -A "$TMP/over" 2>/dev/null)" ] || fail "written from NaN: $(ls -A "$TMP/over")"
+# --- One rule for every count: each integer option of every command (those its --help lists
+# with a number) refuses -1 with exit 2, naming the option, before doing anything. The other
+# arguments make an accepted value fail fast (exit 1) rather than run.
+: >"$TMP/afile"
+pairs=0
+while IFS='|' read -r command args; do
+    if [ "${command#dataset}" = "$command" ]; then
+        options=$("$BIN" $command --help | sed -n 's/^  --\([a-zA-Z0-9-]*\) N .*/\1/p')
+    else
+        options=$("$BIN" $command --help | sed -n 's/^  --\([a-z0-9-]*\) .*(default [0-9]*)$/\1/p')
+    fi
+    for option in $options; do
+        eval "\"\$BIN\" $command $args --$option -1" >/dev/null 2>"$TMP/stderr"
+        expect_status 2 $? "$command --$option -1"
+        grep -Eq -- "--$option( must be 0 or more|: invalid value '-1')" "$TMP/stderr" ||
+            fail "$command --$option -1: $(cat "$TMP/stderr")"
+        pairs=$((pairs + 1))
+    done
+done <<CASES
+train|--data "$TMP/none" --checkpoints-dir "$TMP/cknone" --max-steps 1
+demo|--dir "$TMP/afile/demo"
+test|--data "$TMP/none" --model "$TMP/none.safetensors"
+bench|--device none
+translate|--model "$TMP/none.safetensors" --input "$TMP/none" --output "$TMP/none_out"
+dataset synth|--out "$TMP/afile/synth"
+dataset combine|--a "$TMP/none" --b "$TMP/none" --out "$TMP/afile/out"
+dataset make|--task edges --from "$TMP/none" --out "$TMP/afile/out"
+dataset check|--data "$TMP/none"
+dataset bench|--data "$TMP/none"
+CASES
+echo "--- counts: -1 refused by $pairs (command, option) pairs; --max-steps -1: $(
+    "$BIN" train --data "$TMP/none" --max-steps -1 2>&1)"
+[ $pairs -ge 40 ] || fail "only $pairs count options found in the commands' --help"
+[ -e "$TMP/cknone" ] && fail "a refused train wrote $(ls -A "$TMP/cknone")"
 finish
