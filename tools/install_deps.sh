@@ -20,6 +20,8 @@ if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy p
 # sanitizers) for the fuzz targets; the runtime is libclang-rt-N-dev on Debian 12 and later,
 # part of libclang-common-N-dev before.
 PKGS="$PKGS valgrind clang"
+# tools/check_debian13.sh (run by .ci/run) makes a Debian 13 root with debootstrap.
+PKGS="$PKGS debootstrap"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 CLANG_MAJOR=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
