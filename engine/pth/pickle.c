@@ -15,6 +15,7 @@ typedef struct {
     uint8_t op;
     pk_value **stack;
     size_t sp, stack_cap;
+    size_t pushes; /* values pushed so far, each new one among them */
     size_t *marks; /* stack heights at each MARK */
     size_t nmarks, marks_cap;
     pk_value **memo;
@@ -22,36 +23,6 @@ typedef struct {
     char *err;
     size_t errlen;
 } vm;
-
-static const struct {
-    uint8_t code;
-    const char *name;
-} opnames[] = {
-    {'(', "MARK"}, {'.', "STOP"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"},
-    {'F', "FLOAT"}, {'I', "INT"}, {'J', "BININT"}, {'K', "BININT1"}, {'L', "LONG"},
-    {'M', "BININT2"}, {'N', "NONE"}, {'P', "PERSID"}, {'Q', "BINPERSID"}, {'R', "REDUCE"},
-    {'S', "STRING"}, {'T', "BINSTRING"}, {'U', "SHORT_BINSTRING"}, {'V', "UNICODE"},
-    {'X', "BINUNICODE"}, {'a', "APPEND"}, {'b', "BUILD"}, {'c', "GLOBAL"}, {'d', "DICT"},
-    {'}', "EMPTY_DICT"}, {'e', "APPENDS"}, {'g', "GET"}, {'h', "BINGET"}, {'i', "INST"},
-    {'j', "LONG_BINGET"}, {'l', "LIST"}, {']', "EMPTY_LIST"}, {'o', "OBJ"}, {'p', "PUT"},
-    {'q', "BINPUT"}, {'r', "LONG_BINPUT"}, {'s', "SETITEM"}, {'t', "TUPLE"},
-    {')', "EMPTY_TUPLE"}, {'u', "SETITEMS"}, {'G', "BINFLOAT"}, {0x80, "PROTO"},
-    {0x81, "NEWOBJ"}, {0x82, "EXT1"}, {0x83, "EXT2"}, {0x84, "EXT4"}, {0x85, "TUPLE1"},
-    {0x86, "TUPLE2"}, {0x87, "TUPLE3"}, {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"},
-    {0x8a, "LONG1"}, {0x8b, "LONG4"}, {'B', "BINBYTES"}, {'C', "SHORT_BINBYTES"},
-    {0x8c, "SHORT_BINUNICODE"}, {0x8d, "BINUNICODE8"}, {0x8e, "BINBYTES8"},
-    {0x8f, "EMPTY_SET"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"}, {0x92, "NEWOBJ_EX"},
-    {0x93, "STACK_GLOBAL"}, {0x94, "MEMOIZE"}, {0x95, "FRAME"}, {0x96, "BYTEARRAY8"},
-    {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"},
-};
-
-static const char *op_name(uint8_t op)
-{
-    for (size_t i = 0; i < sizeof opnames / sizeof *opnames; i++)
-        if (opnames[i].code == op)
-            return opnames[i].name;
-    return NULL;
-}
 
 static int fail(vm *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(vm *m, const char *fmt, ...)
@@ -65,7 +36,7 @@ static int fail(vm *m, const char *fmt, ...)
 
 static int corrupt(vm *m, const char *what)
 {
-    return fail(m, "corrupt pickle: %s at byte %zu (%s)", what, m->op_at, op_name(m->op));
+    return fail(m, "corrupt pickle: %s at byte %zu (%s)", what, m->op_at, pk_op_name(m->op));
 }
 
 /* The next n bytes of the pickle. */
@@ -73,7 +44,7 @@ static const uint8_t *take(vm *m, size_t n)
 {
     if (m->size - m->pos < n) {
         fail(m, "truncated pickle: %s at byte %zu needs %zu bytes, %zu are left",
-             op_name(m->op), m->op_at, n, m->size - m->pos);
+             pk_op_name(m->op), m->op_at, n, m->size - m->pos);
         return NULL;
     }
     m->pos += n;
@@ -108,8 +79,19 @@ static int grow(void **array, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* Refuses what no state_dict needs (the limits of pickle.h). */
+static int over_limit(vm *m, const char *what, unsigned limit)
+{
+    return fail(m, "refused: more than %u %s at byte %zu (%s): a state_dict needs far fewer",
+                limit, what, m->op_at, pk_op_name(m->op));
+}
+
 static int push(vm *m, pk_value *v)
 {
+    if (v && ++m->pushes > PK_MAX_PUSHES)
+        return over_limit(m, "values pushed by the pickle", PK_MAX_PUSHES);
+    if (v && m->sp == PK_MAX_STACK)
+        return over_limit(m, "values on the pickle's stack", PK_MAX_STACK);
     if (!v || grow((void **)&m->stack, &m->stack_cap, m->sp + 1, sizeof *m->stack))
         return fail(m, "out of memory");
     m->stack[m->sp++] = v;
@@ -241,6 +223,8 @@ static int op_string(vm *m)
         return -1;
     if (m->op == 'T' && n >> 31) /* BINSTRING's length is signed */
         return corrupt(m, "negative string length");
+    if (n > PK_MAX_STRING)
+        return over_limit(m, "bytes in a string", PK_MAX_STRING);
     const uint8_t *p = take(m, (size_t)n);
     return p ? push(m, new_string(m, p, (size_t)n)) : -1;
 }
@@ -298,6 +282,8 @@ static int memo_put(vm *m, uint64_t index)
     /* A pickle numbers its memo entries in order: an index past its length is forged. */
     if (index >= m->size)
         return corrupt(m, "memo index past the pickle's length");
+    if (index >= PK_MAX_MEMO)
+        return over_limit(m, "memo entries", PK_MAX_MEMO);
     if (grow((void **)&m->memo, &m->memo_cap, (size_t)index + 1, sizeof *m->memo))
         return fail(m, "out of memory");
     m->memo_count += !m->memo[index];
@@ -389,6 +375,8 @@ static int op_simple(vm *m)
         return u <= 5 ? 0 : fail(m, "unsupported pickle protocol %u", (unsigned)u);
     case 0x95: return take_uint(m, 8, &u); /* FRAME: a length hint */
     case '(':
+        if (m->nmarks == PK_MAX_MARKS)
+            return over_limit(m, "nested MARKs", PK_MAX_MARKS);
         if (grow((void **)&m->marks, &m->marks_cap, m->nmarks + 1, sizeof *m->marks))
             return fail(m, "out of memory");
         m->marks[m->nmarks++] = m->sp;
@@ -428,9 +416,9 @@ static int step(vm *m)
     case 0x88: case 0x89:
         return op_simple(m);
     }
-    if (op_name(m->op))
+    if (pk_op_name(m->op))
         return fail(m, "refused: pickle opcode %s at byte %zu is not part of a state_dict",
-                    op_name(m->op), m->op_at);
+                    pk_op_name(m->op), m->op_at);
     return fail(m, "corrupt pickle: byte 0x%02x at %zu is not an opcode", m->op, m->op_at);
 }
 

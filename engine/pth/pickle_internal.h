@@ -12,6 +12,8 @@ int pk_append(pk_value *container, pk_value *item);
  * reason in err. */
 pk_value *pk_call(pk_arena *a, const pk_value *callable, const pk_value *args, char *err,
                   size_t errlen);
+/* "MARK", "STOP", ... (NULL for a byte that is no opcode). */
+const char *pk_op_name(uint8_t op);
 /* 0 when a GLOBAL may be loaded. */
 int pk_global_allowed(const char *name);
 

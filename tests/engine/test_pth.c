@@ -156,6 +156,8 @@ static void test_refusals(void)
         {PICKLE("\x80\x02)K\x01" "a."), "appended to a value that is not a list"},
         {PICKLE("\x80\x02" "c\x1b[31m\nx\n."), "global ?[31m.x is not"},
         {PICKLE("\x80\x09."), "unsupported pickle protocol 9"},
+        {PICKLE("\x80\x02(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((."),
+         "refused: more than 64 nested MARKs at byte 66 (MARK)"},
     };
     char err[256];
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {

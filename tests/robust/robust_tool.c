@@ -12,14 +12,23 @@
  *   robust_tool set-value IN OUT TENSOR FIRST LAST VALUE
  *                                  copies the safetensors file IN to OUT (metadata too) with
  *                                  the float32 values FIRST..LAST of TENSOR replaced (VALUE
- *                                  may be nan or inf). */
+ *                                  may be nan or inf);
+ *   robust_tool pth-zip OUT PICKLE  writes OUT, a torch.save zip archive (deflated) whose
+ *                                  archive/data.pkl is the file PICKLE;
+ *   robust_tool maxrss CMD ARG...  runs CMD, then prints "STATUS KB SECONDS": its exit status
+ *                                  (128 + the signal when killed), its peak resident memory
+ *                                  and how long it ran. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include "datasets/image.h"
 #include "engine/safetensors.h"
@@ -306,6 +315,41 @@ static int set_value(const char *in, const char *out, const char *name, long fir
     return rc;
 }
 
+static int pth_zip(const char *out, const char *pickle)
+{
+    int zerr;
+    zip_t *z = zip_open(out, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    zip_source_t *src = z ? zip_source_file(z, pickle, 0, -1) : NULL;
+    if (!src || zip_file_add(z, "archive/data.pkl", src, ZIP_FL_OVERWRITE) < 0 ||
+        zip_close(z)) {
+        fprintf(stderr, "%s: cannot write the archive of %s\n", out, pickle);
+        return 2;
+    }
+    return 0;
+}
+
+static int maxrss(char **cmd)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (!pid) {
+        execvp(cmd[0], cmd);
+        perror(cmd[0]);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid)
+        die("wait4");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("%d %ld %.2f\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+           ru.ru_maxrss, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "inputs"))
@@ -323,8 +367,13 @@ int main(int argc, char **argv)
     if (argc == 8 && !strcmp(argv[1], "set-value"))
         return set_value(argv[2], argv[3], argv[4], atol(argv[5]), atol(argv[6]),
                          strtof(argv[7], NULL));
+    if (argc == 4 && !strcmp(argv[1], "pth-zip"))
+        return pth_zip(argv[2], argv[3]);
+    if (argc >= 3 && !strcmp(argv[1], "maxrss"))
+        return maxrss(argv + 2);
     fprintf(stderr, "usage: robust_tool inputs DIR CORPUS | decode FILE... | same A B | "
                     "info FILE | diff A B | noise FILE SIDE | "
-                    "set-value IN OUT TENSOR FIRST LAST VALUE\n");
+                    "set-value IN OUT TENSOR FIRST LAST VALUE | pth-zip OUT PICKLE | "
+                    "maxrss CMD ARG...\n");
     return 2;
 }
