@@ -34,6 +34,23 @@ _Noreturn void eng_fail(const char *fmt, ...)
     abort();
 }
 
+eng_node *eng_graph_refuse(eng_graph *g, const char *fmt, ...)
+{
+    if (!eng_graph_failed(g)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g->error, sizeof g->error, fmt, ap);
+        va_end(ap);
+    }
+    eng_set_error(ENG_EINVAL, "%s", g->error);
+    return g->placeholder;
+}
+
+int eng_graph_status(const eng_graph *g)
+{
+    return eng_graph_failed(g) ? eng_set_error(ENG_EINVAL, "%s", g->error) : ENG_OK;
+}
+
 static void *checked_realloc(void *p, size_t bytes)
 {
     void *q = realloc(p, bytes);
@@ -45,8 +62,16 @@ static void *checked_realloc(void *p, size_t bytes)
 eng_graph *eng_graph_new(void)
 {
     eng_graph *g = calloc(1, sizeof *g);
-    if (!g)
+    eng_node *p = calloc(1, sizeof *p);
+    if (!g || !p)
         eng_fail("out of memory creating a graph");
+    /* One value, 4-D so that builders may read any of its sizes; they scribble on its fields. */
+    p->op = ENG_OP_CONST;
+    p->ndim = 4;
+    p->shape[0] = p->shape[1] = p->shape[2] = p->shape[3] = 1;
+    p->numel = 1;
+    p->scheduled = 1;
+    g->placeholder = p;
     return g;
 }
 
@@ -89,13 +114,42 @@ void eng_graph_free(eng_graph *g)
     free(g->nodes);
     free(g->cmds);
     free(g->opts);
+    free(g->placeholder);
     free(g);
+}
+
+/* "[n,c,h,w]" */
+static void shape_text(int ndim, const int *shape, char *out, size_t len)
+{
+    size_t at = (size_t)snprintf(out, len, "[");
+    for (int i = 0; i < ndim && at < len; i++)
+        at += (size_t)snprintf(out + at, len - at, "%s%d", i ? "," : "", shape[i]);
+    if (at < len)
+        snprintf(out + at, len - at, "]");
 }
 
 eng_node *eng_graph_add_node(eng_graph *g, eng_op op, const char *name, int ndim, const int *shape)
 {
+    const char *what = eng_op_infos[op].name;
+    if (eng_graph_failed(g))
+        return g->placeholder;
     if (ndim < 1 || ndim > ENG_MAX_DIMS)
-        eng_fail("%s: %d dimensions (1 to %d allowed)", eng_op_infos[op].name, ndim, ENG_MAX_DIMS);
+        return eng_graph_refuse(g, "%s: %d dimensions (1 to %d allowed)", what, ndim,
+                                ENG_MAX_DIMS);
+    if (name && strlen(name) >= ENG_NAME_MAX)
+        return eng_graph_refuse(g, "tensor name too long: %.64s...", name);
+    char dims[ENG_MAX_DIMS * 12 + 3];
+    shape_text(ndim, shape, dims, sizeof dims);
+    size_t numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 1)
+            return eng_graph_refuse(g, "%s '%s': shape %s is empty", what, name ? name : "",
+                                    dims);
+        if (numel > ENG_MAX_NUMEL / (size_t)shape[i])
+            return eng_graph_refuse(g, "%s '%s': shape %s has more than 2^48 elements", what,
+                                    name ? name : "", dims);
+        numel *= (size_t)shape[i];
+    }
     if (g->nnodes == g->cap_nodes) {
         g->cap_nodes = g->cap_nodes ? 2 * g->cap_nodes : 64;
         g->nodes = checked_realloc(g->nodes, (size_t)g->cap_nodes * sizeof *g->nodes);
@@ -105,19 +159,11 @@ eng_node *eng_graph_add_node(eng_graph *g, eng_op op, const char *name, int ndim
         eng_fail("out of memory adding a node");
     n->id = g->nnodes;
     n->op = op;
-    if (name) {
-        if (strlen(name) >= ENG_NAME_MAX)
-            eng_fail("tensor name too long: %s", name);
+    if (name)
         strcpy(n->name, name);
-    }
     n->ndim = ndim;
-    n->numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 1)
-            eng_fail("%s '%s': dimension %d is %d", eng_op_infos[op].name, n->name, i, shape[i]);
-        n->shape[i] = shape[i];
-        n->numel *= (size_t)shape[i];
-    }
+    n->numel = numel;
+    memcpy(n->shape, shape, sizeof *shape * (size_t)ndim);
     g->nodes[g->nnodes++] = n;
     return n;
 }
@@ -134,7 +180,7 @@ void eng_graph_add_cmd(eng_graph *g, eng_cmd cmd)
 static eng_node *leaf(eng_graph *g, eng_op op, const char *name, int ndim, const int *shape)
 {
     if (name && name[0] && eng_find(g, name))
-        eng_fail("a tensor named '%s' already exists", name);
+        return eng_graph_refuse(g, "a tensor named '%s' already exists", name);
     eng_node *n = eng_graph_add_node(g, op, name, ndim, shape);
     n->scheduled = 1; /* leaves need no forward command */
     return n;

@@ -8,6 +8,9 @@
 #include "engine/engine.h"
 
 #define ENG_MAX_SRC 6
+/* The most elements of one tensor (a PiB of floats): far beyond any memory, and small enough
+ * that byte counts summed over a graph's tensors cannot overflow. */
+#define ENG_MAX_NUMEL ((size_t)1 << 48)
 
 /* ENG_OP_<ID> for every leaf and op of the op table (ops.def), in its order. */
 typedef enum {
@@ -97,6 +100,8 @@ typedef struct eng_graph {
     int keep_grads;     /* eng_keep_grads: every gradient stays readable after a run */
     int reuse_values;   /* eng_reuse_values: op outputs may share memory by liveness */
     int mixed_precision; /* eng_mixed_precision: fp16 storage where the backend has it */
+    char error[256];     /* the first shape a builder refused ("": none) */
+    eng_node *placeholder; /* returned by the builders once error is set; in no list */
 } eng_graph;
 
 /* ---- backend interface ------------------------------------------------------------------- */
@@ -150,7 +155,12 @@ void eng_graph_add_cmd(eng_graph *g, eng_cmd cmd);
 /* ---- helpers for backends ---------------------------------------------------------------- */
 /* Records an error message for eng_last_error() and returns status. */
 int eng_set_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Aborts with a message: used for programming errors while building graphs. */
+/* Refuses a shape while building g: records the first such message (see engine.h) and returns
+ * the placeholder node that every builder returns from then on. */
+eng_node *eng_graph_refuse(eng_graph *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline int eng_graph_failed(const eng_graph *g) { return g->error[0] != 0; }
+/* Aborts with a message: used for programming errors while scheduling and out of memory. */
 _Noreturn void eng_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Dropout: uniform [0,1) from (seed, run, index), a 32-bit integer hash that shaders repeat

@@ -1,5 +1,6 @@
 /* Op definitions: the one place that knows each op's output shape, saved values and which
  * inputs receive gradients. The arithmetic lives in the backends. */
+#include <limits.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -21,46 +22,68 @@ static eng_node *op_node(eng_graph *g, eng_op op, int ndim, const int *shape, en
                          int nsrc)
 {
     eng_node *n = eng_graph_add_node(g, op, NULL, ndim, shape);
+    if (n == g->placeholder)
+        return n;
     for (int i = 0; i < nsrc; i++)
         n->src[i] = src[i];
     n->nsrc = nsrc;
     return n;
 }
 
-static void require_4d(eng_op op, const eng_node *x, const char *what)
+/* The checks below refuse the shape on g (engine.h) and return 0 when it does not pass. */
+static int is_4d(eng_graph *g, eng_op op, const eng_node *x, const char *what)
 {
-    if (x->ndim != 4)
-        eng_fail("%s: %s must be [N,C,H,W], has %d dimensions", eng_op_infos[op].name, what, x->ndim);
+    if (x->ndim == 4)
+        return 1;
+    eng_graph_refuse(g, "%s: %s must be [N,C,H,W], has %d dimensions", eng_op_infos[op].name,
+                     what, x->ndim);
+    return 0;
 }
 
-static void require_vector(eng_op op, const eng_node *v, int len, const char *what)
+static int is_vector(eng_graph *g, eng_op op, const eng_node *v, int len, const char *what)
 {
-    if (v && (v->ndim != 1 || v->shape[0] != len))
-        eng_fail("%s: %s must be [%d]", eng_op_infos[op].name, what, len);
+    if (!v || (v->ndim == 1 && v->shape[0] == len))
+        return 1;
+    eng_graph_refuse(g, "%s: %s must be [%d]", eng_op_infos[op].name, what, len);
+    return 0;
 }
 
-static void require_same_shape(eng_op op, const eng_node *a, const eng_node *b)
+/* A side after padding on both ends, without overflowing an int. */
+static int64_t padded(int side, int pad)
 {
-    if (a->ndim != b->ndim || memcmp(a->shape, b->shape, sizeof(int) * (size_t)a->ndim))
-        eng_fail("%s: operands have different shapes", eng_op_infos[op].name);
+    return (int64_t)side + 2 * (int64_t)pad;
+}
+
+/* A computed size: at least 1 and an int. */
+static int is_size(eng_graph *g, eng_op op, int64_t size, const char *what)
+{
+    if (size >= 1 && size <= INT_MAX)
+        return 1;
+    eng_graph_refuse(g, "%s: the output %s would be %lld", eng_op_infos[op].name, what,
+                     (long long)size);
+    return 0;
 }
 
 eng_node *eng_conv2d(eng_graph *g, eng_node *x, eng_node *w, eng_node *bias, int stride, int pad)
 {
     const eng_op op = ENG_OP_CONV2D;
-    require_4d(op, x, "input");
-    require_4d(op, w, "weight");
+    if (!is_4d(g, op, x, "input") || !is_4d(g, op, w, "weight"))
+        return g->placeholder;
     if (w->shape[1] != x->shape[1])
-        eng_fail("conv2d: weight expects %d input channels, input has %d", w->shape[1], x->shape[1]);
-    require_vector(op, bias, w->shape[0], "bias");
+        return eng_graph_refuse(g, "conv2d: weight expects %d input channels, input has %d",
+                                w->shape[1], x->shape[1]);
+    if (!is_vector(g, op, bias, w->shape[0], "bias"))
+        return g->placeholder;
     if (stride < 1 || pad < 0)
-        eng_fail("conv2d: stride %d, padding %d", stride, pad);
-    int ho = (x->shape[2] + 2 * pad - w->shape[2]) / stride + 1;
-    int wo = (x->shape[3] + 2 * pad - w->shape[3]) / stride + 1;
-    if (x->shape[2] + 2 * pad < w->shape[2] || x->shape[3] + 2 * pad < w->shape[3])
-        eng_fail("conv2d: input %dx%d smaller than kernel %dx%d", x->shape[2], x->shape[3],
-                 w->shape[2], w->shape[3]);
-    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], w->shape[0], ho, wo},
+        return eng_graph_refuse(g, "conv2d: stride %d, padding %d", stride, pad);
+    int64_t hi = padded(x->shape[2], pad), wi = padded(x->shape[3], pad);
+    if (hi < w->shape[2] || wi < w->shape[3])
+        return eng_graph_refuse(g, "conv2d: input %dx%d smaller than kernel %dx%d", x->shape[2],
+                                x->shape[3], w->shape[2], w->shape[3]);
+    int64_t ho = (hi - w->shape[2]) / stride + 1, wo = (wi - w->shape[3]) / stride + 1;
+    if (!is_size(g, op, ho, "height") || !is_size(g, op, wo, "width"))
+        return g->placeholder;
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], w->shape[0], (int)ho, (int)wo},
                           (eng_node *[]){x, w, bias}, 3);
     n->arg.conv.stride = stride;
     n->arg.conv.pad = pad;
@@ -71,19 +94,21 @@ eng_node *eng_conv_transpose2d(eng_graph *g, eng_node *x, eng_node *w, eng_node 
                                int pad, int out_pad)
 {
     const eng_op op = ENG_OP_CONV_TRANSPOSE2D;
-    require_4d(op, x, "input");
-    require_4d(op, w, "weight");
+    if (!is_4d(g, op, x, "input") || !is_4d(g, op, w, "weight"))
+        return g->placeholder;
     if (w->shape[0] != x->shape[1])
-        eng_fail("conv_transpose2d: weight expects %d input channels, input has %d", w->shape[0],
-                 x->shape[1]);
-    require_vector(op, bias, w->shape[1], "bias");
+        return eng_graph_refuse(g, "conv_transpose2d: weight expects %d input channels, input "
+                                "has %d", w->shape[0], x->shape[1]);
+    if (!is_vector(g, op, bias, w->shape[1], "bias"))
+        return g->placeholder;
     if (stride < 1 || pad < 0 || out_pad < 0 || out_pad >= stride)
-        eng_fail("conv_transpose2d: stride %d, padding %d, output padding %d", stride, pad, out_pad);
-    int ho = (x->shape[2] - 1) * stride - 2 * pad + w->shape[2] + out_pad;
-    int wo = (x->shape[3] - 1) * stride - 2 * pad + w->shape[3] + out_pad;
-    if (ho < 1 || wo < 1)
-        eng_fail("conv_transpose2d: empty output");
-    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], w->shape[1], ho, wo},
+        return eng_graph_refuse(g, "conv_transpose2d: stride %d, padding %d, output padding %d",
+                                stride, pad, out_pad);
+    int64_t ho = ((int64_t)x->shape[2] - 1) * stride - 2 * (int64_t)pad + w->shape[2] + out_pad;
+    int64_t wo = ((int64_t)x->shape[3] - 1) * stride - 2 * (int64_t)pad + w->shape[3] + out_pad;
+    if (!is_size(g, op, ho, "height") || !is_size(g, op, wo, "width"))
+        return g->placeholder;
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], w->shape[1], (int)ho, (int)wo},
                           (eng_node *[]){x, w, bias}, 3);
     n->arg.conv.stride = stride;
     n->arg.conv.pad = pad;
@@ -96,17 +121,18 @@ eng_node *eng_batch_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node
                            eng_node *num_batches_tracked, int training, float momentum, float eps)
 {
     const eng_op op = ENG_OP_BATCH_NORM2D;
-    require_4d(op, x, "input");
+    if (!is_4d(g, op, x, "input"))
+        return g->placeholder;
     int c = x->shape[1];
-    require_vector(op, weight, c, "weight");
-    require_vector(op, bias, c, "bias");
     if (!running_mean || !running_var || !num_batches_tracked)
-        eng_fail("batch_norm2d: running statistics are required");
-    require_vector(op, running_mean, c, "running_mean");
-    require_vector(op, running_var, c, "running_var");
-    require_vector(op, num_batches_tracked, 1, "num_batches_tracked");
-    if (training && x->shape[0] * x->shape[2] * x->shape[3] < 2)
-        eng_fail("batch_norm2d: training needs more than 1 value per channel");
+        return eng_graph_refuse(g, "batch_norm2d: running statistics are required");
+    if (!is_vector(g, op, weight, c, "weight") || !is_vector(g, op, bias, c, "bias") ||
+        !is_vector(g, op, running_mean, c, "running_mean") ||
+        !is_vector(g, op, running_var, c, "running_var") ||
+        !is_vector(g, op, num_batches_tracked, 1, "num_batches_tracked"))
+        return g->placeholder;
+    if (training && x->numel / (size_t)c < 2)
+        return eng_graph_refuse(g, "batch_norm2d: training needs more than 1 value per channel");
     eng_node *n = op_node(g, op, 4, x->shape,
                           (eng_node *[]){x, weight, bias, running_mean, running_var,
                                          num_batches_tracked},
@@ -121,11 +147,11 @@ eng_node *eng_batch_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node
 eng_node *eng_instance_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_node *bias, float eps)
 {
     const eng_op op = ENG_OP_INSTANCE_NORM2D;
-    require_4d(op, x, "input");
-    require_vector(op, weight, x->shape[1], "weight");
-    require_vector(op, bias, x->shape[1], "bias");
-    if (x->shape[2] * x->shape[3] < 2)
-        eng_fail("instance_norm2d: needs more than 1 spatial value");
+    if (!is_4d(g, op, x, "input") || !is_vector(g, op, weight, x->shape[1], "weight") ||
+        !is_vector(g, op, bias, x->shape[1], "bias"))
+        return g->placeholder;
+    if ((size_t)x->shape[2] * (size_t)x->shape[3] < 2)
+        return eng_graph_refuse(g, "instance_norm2d: needs more than 1 spatial value");
     eng_node *n = op_node(g, op, 4, x->shape, (eng_node *[]){x, weight, bias}, 3);
     n->arg.norm.eps = eps;
     n->arg.norm.training = 1;
@@ -136,13 +162,15 @@ eng_node *eng_instance_norm2d(eng_graph *g, eng_node *x, eng_node *weight, eng_n
 eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad)
 {
     const eng_op op = ENG_OP_REFLECTION_PAD2D;
-    require_4d(op, x, "input");
+    if (!is_4d(g, op, x, "input"))
+        return g->placeholder;
     if (pad < 0 || pad >= x->shape[2] || pad >= x->shape[3])
-        eng_fail("reflection_pad2d: padding %d must be below the input size %dx%d", pad,
-                 x->shape[2], x->shape[3]);
-    eng_node *n = op_node(g, op, 4,
-                          (const int[]){x->shape[0], x->shape[1], x->shape[2] + 2 * pad,
-                                        x->shape[3] + 2 * pad},
+        return eng_graph_refuse(g, "reflection_pad2d: padding %d must be below the input size "
+                                "%dx%d", pad, x->shape[2], x->shape[3]);
+    int64_t ho = padded(x->shape[2], pad), wo = padded(x->shape[3], pad);
+    if (!is_size(g, op, ho, "height") || !is_size(g, op, wo, "width"))
+        return g->placeholder;
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], x->shape[1], (int)ho, (int)wo},
                           &x, 1);
     n->arg.pad.pad = pad;
     return n;
@@ -151,16 +179,17 @@ eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad)
 eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad)
 {
     const eng_op op = ENG_OP_AVG_POOL2D;
-    require_4d(op, x, "input");
+    if (!is_4d(g, op, x, "input"))
+        return g->placeholder;
     /* PyTorch's limit: every window then holds at least one input cell */
     if (kernel < 1 || stride < 1 || pad < 0 || pad > kernel / 2)
-        eng_fail("avg_pool2d: kernel %d, stride %d, padding %d (padding at most half the kernel)",
-                 kernel, stride, pad);
-    if (x->shape[2] + 2 * pad < kernel || x->shape[3] + 2 * pad < kernel)
-        eng_fail("avg_pool2d: input %dx%d smaller than kernel %d", x->shape[2], x->shape[3],
-                 kernel);
-    int ho = (x->shape[2] + 2 * pad - kernel) / stride + 1;
-    int wo = (x->shape[3] + 2 * pad - kernel) / stride + 1;
+        return eng_graph_refuse(g, "avg_pool2d: kernel %d, stride %d, padding %d (padding at "
+                                "most half the kernel)", kernel, stride, pad);
+    int64_t hi = padded(x->shape[2], pad), wi = padded(x->shape[3], pad);
+    if (hi < kernel || wi < kernel)
+        return eng_graph_refuse(g, "avg_pool2d: input %dx%d smaller than kernel %d", x->shape[2],
+                                x->shape[3], kernel);
+    int ho = (int)((hi - kernel) / stride + 1), wo = (int)((wi - kernel) / stride + 1);
     eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], x->shape[1], ho, wo}, &x, 1);
     n->arg.pool.kernel = kernel;
     n->arg.pool.stride = stride;
@@ -191,7 +220,7 @@ eng_node *eng_detach(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_DETACH,
 eng_node *eng_dropout(eng_graph *g, eng_node *x, float p, uint32_t seed)
 {
     if (!(p >= 0.0f && p < 1.0f))
-        eng_fail("dropout: probability %g outside [0, 1)", (double)p);
+        return eng_graph_refuse(g, "dropout: probability %g outside [0, 1)", (double)p);
     eng_node *n = unary(g, ENG_OP_DROPOUT, x, 0);
     n->arg.dropout.p = p;
     n->arg.dropout.seed = seed;
@@ -201,21 +230,24 @@ eng_node *eng_dropout(eng_graph *g, eng_node *x, float p, uint32_t seed)
 eng_node *eng_concat(eng_graph *g, eng_node *a, eng_node *b)
 {
     const eng_op op = ENG_OP_CONCAT;
-    require_4d(op, a, "first operand");
-    require_4d(op, b, "second operand");
+    if (!is_4d(g, op, a, "first operand") || !is_4d(g, op, b, "second operand"))
+        return g->placeholder;
     if (a->shape[0] != b->shape[0] || a->shape[2] != b->shape[2] || a->shape[3] != b->shape[3])
-        eng_fail("concat: [%d,%d,%d,%d] and [%d,%d,%d,%d] differ outside the channels", a->shape[0],
-                 a->shape[1], a->shape[2], a->shape[3], b->shape[0], b->shape[1], b->shape[2],
-                 b->shape[3]);
-    return op_node(g, op, 4,
-                   (const int[]){a->shape[0], a->shape[1] + b->shape[1], a->shape[2], a->shape[3]},
+        return eng_graph_refuse(g, "concat: [%d,%d,%d,%d] and [%d,%d,%d,%d] differ outside the "
+                                "channels", a->shape[0], a->shape[1], a->shape[2], a->shape[3],
+                                b->shape[0], b->shape[1], b->shape[2], b->shape[3]);
+    int64_t c = (int64_t)a->shape[1] + b->shape[1];
+    if (!is_size(g, op, c, "channels"))
+        return g->placeholder;
+    return op_node(g, op, 4, (const int[]){a->shape[0], (int)c, a->shape[2], a->shape[3]},
                    (eng_node *[]){a, b}, 2);
 }
 
 static eng_node *binary(eng_graph *g, eng_op op, eng_node *a, eng_node *b, int ndim,
                         const int *shape)
 {
-    require_same_shape(op, a, b);
+    if (a->ndim != b->ndim || memcmp(a->shape, b->shape, sizeof(int) * (size_t)a->ndim))
+        return eng_graph_refuse(g, "%s: operands have different shapes", eng_op_infos[op].name);
     return op_node(g, op, ndim, shape, (eng_node *[]){a, b}, 2);
 }
 

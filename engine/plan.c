@@ -5,9 +5,12 @@
 #include "engine/engine.h"
 #include "engine/graph.h"
 
-/* Refuses g when be cannot run one of its nodes (eng_backend.supports). */
+/* Refuses g when a builder refused a shape of it, or be cannot run one of its nodes
+ * (eng_backend.supports). */
 static int check_supported(const eng_graph *g, eng_backend *be)
 {
+    if (eng_graph_failed(g))
+        return eng_graph_status(g);
     for (int i = 0; be->supports && i < g->nnodes; i++) {
         const eng_node *n = g->nodes[i];
         if (be->supports(be, n))

@@ -28,6 +28,8 @@ static int carries_grad(const eng_node *n, int src_index)
 
 void eng_backward(eng_graph *g, eng_node *loss, eng_node *const *params, int nparams)
 {
+    if (eng_graph_failed(g)) /* its nodes may be the placeholder: nothing to schedule */
+        return;
     if (loss->numel != 1)
         eng_fail("backward: the loss must have one element, has %zu", loss->numel);
     eng_forward(g, loss);
@@ -90,10 +92,13 @@ eng_adam *eng_adam_new(eng_graph *g, eng_node *const *params, int nparams, float
     eng_adam *opt = calloc(1, sizeof *opt);
     if (!opt)
         eng_fail("out of memory creating an optimizer");
+    if (eng_graph_failed(g)) /* its params may be the placeholder: an optimizer of none */
+        nparams = 0;
     opt->nparams = nparams;
-    opt->params = calloc((size_t)nparams, sizeof *opt->params);
-    opt->exp_avg = calloc((size_t)nparams, sizeof *opt->exp_avg);
-    opt->exp_avg_sq = calloc((size_t)nparams, sizeof *opt->exp_avg_sq);
+    size_t slots = nparams > 0 ? (size_t)nparams : 1; /* calloc(0) may return NULL */
+    opt->params = calloc(slots, sizeof *opt->params);
+    opt->exp_avg = calloc(slots, sizeof *opt->exp_avg);
+    opt->exp_avg_sq = calloc(slots, sizeof *opt->exp_avg_sq);
     if (!opt->params || !opt->exp_avg || !opt->exp_avg_sq)
         eng_fail("out of memory creating an optimizer");
     for (int i = 0; i < nparams; i++) {
@@ -124,6 +129,8 @@ eng_adam *eng_adam_new(eng_graph *g, eng_node *const *params, int nparams, float
 
 void eng_adam_step(eng_graph *g, eng_adam *opt)
 {
+    if (eng_graph_failed(g))
+        return;
     for (int i = 0; i < opt->nparams; i++)
         if (!opt->params[i]->has_grad)
             eng_fail("adam: '%s' has no gradient: call eng_backward first", opt->params[i]->name);

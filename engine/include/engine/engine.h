@@ -17,13 +17,18 @@
  * accessors below (eng_node_shape, eng_adam_param, eng_graph_flops, ...); their structs are
  * the engine's (engine/graph.h, not reachable from the app).
  *
- * Programming errors while building graphs (mismatched shapes, bad arguments) abort with a
- * message naming the op; runtime failures (allocation, backend errors) are returned as negative
- * status codes (ENG_*, or NULL for a constructor) with a message in eng_last_error(). Files and
- * devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their one-line reason in the
- * caller's err buffer instead. The engine prints nothing else: no program name, only the debug
- * output asked for in the environment (PIX2PIX_PROFILE, the per-op times: wall time on the CPU,
- * GPU time on a Vulkan device; PIX2PIX_VK_VALIDATION, the Vulkan validation layer's messages).
+ * Building never aborts on sizes and shapes, which users choose (a batch, an image, a model
+ * file's tensors): the first shape a builder refuses (mismatched, empty, too large to count)
+ * marks the graph failed, later builders return a placeholder node and record nothing, and
+ * eng_graph_status, eng_plan_new and eng_plan_estimate report that first refusal. Programming
+ * errors of the schedule (a backward of a loss that is not one value, an optimizer of nodes
+ * that are not parameters) abort with a message. Runtime failures (allocation, backend errors)
+ * are returned as negative status codes (ENG_*, or NULL for a constructor) with a message in
+ * eng_last_error(). Files and devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their
+ * one-line reason in the caller's err buffer instead. The engine prints nothing else: no
+ * program name, only the debug output asked for in the environment (PIX2PIX_PROFILE, the per-op
+ * times: wall time on the CPU, GPU time on a Vulkan device; PIX2PIX_VK_VALIDATION, the Vulkan
+ * validation layer's messages).
  */
 #ifndef ENGINE_ENGINE_H
 #define ENGINE_ENGINE_H
@@ -250,6 +255,9 @@ double eng_graph_flops(const eng_graph *g);
 /* ---- errors ------------------------------------------------------------------------------ */
 enum { ENG_OK = 0, ENG_ENOMEM = -1, ENG_EBACKEND = -2, ENG_EINVAL = -3, ENG_EDEVICE_LOST = -4 };
 const char *eng_last_error(void);
+/* ENG_OK, or ENG_EINVAL when a builder refused a shape of g (its message, naming the op and the
+ * sizes, then in eng_last_error()). */
+int eng_graph_status(const eng_graph *g);
 
 #ifdef __cplusplus
 }
