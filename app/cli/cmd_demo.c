@@ -93,6 +93,7 @@ int cmd_demo(int argc, char **argv)
     tc.time_limit = time_limit;
     tc.options_json = "{\"demo\":true}";
     tc.quiet = quiet;
+    tc.overwrite = 1; /* a second demo starts over; the first one's run is moved aside */
     char *options = cli_to_text(&spec); /* the demo's options, on the report and in opt.txt */
     tc.options_text = options;
     rc = train_run(&tc);

@@ -22,14 +22,14 @@ static char *resume_command(int argc, char **argv)
     strcpy(s, "pix2pix train");
     int has_continue = 0;
     for (int i = 1; i < argc; i++) {
-        /* Starting weights and the step budget of this run do not apply to the next one. */
+        /* Starting weights, the step budget and starting over do not apply to the next run. */
         if (!strcmp(argv[i], "--init-g") || !strcmp(argv[i], "--init-d") ||
             !strcmp(argv[i], "--max-steps")) {
             i++;
             continue;
         }
         if (!strncmp(argv[i], "--init-g=", 9) || !strncmp(argv[i], "--init-d=", 9) ||
-            !strncmp(argv[i], "--max-steps=", 12))
+            !strncmp(argv[i], "--max-steps=", 12) || !strcmp(argv[i], "--overwrite"))
             continue;
         has_continue |= !strcmp(argv[i], "--continue");
         strcat(s, " ");
@@ -74,6 +74,8 @@ int cmd_train(int argc, char **argv)
         {"seed", CLI_U64, &c.seed, "seed of the weights, dropout and data order"},
         {"save-epoch-freq", CLI_INT, &c.save_epoch_freq, "keep <epoch>_net_*.safetensors every N epochs"},
         {"continue", CLI_FLAG, &c.continue_train, "resume from the latest checkpoint of NAME"},
+        {"overwrite", CLI_FLAG, &c.overwrite,
+         "start over in NAME, moving a run there to NAME.old-DATE-TIME (nothing is deleted)"},
         {"init-g", CLI_STR, &c.init_g, "start G from this file (.safetensors or .pth)"},
         {"init-d", CLI_STR, &c.init_d, "start D from this file (.safetensors or .pth)"},
         {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
@@ -91,7 +93,8 @@ int cmd_train(int argc, char **argv)
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",
         "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
-        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME.\n"
+        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME\n"
+        "(NAME a folder name, without '/'), written once the data and options are usable.\n"
         "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
         "reported once (path and reason) and skipped.\n"
         "\n"
@@ -100,7 +103,8 @@ int cmd_train(int argc, char **argv)
         "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
         "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
         "files are of different steps; 2 invalid options (including numbers out of range,\n"
-        "image sizes the networks cannot take, and options that differ between MPI ranks).\n"
+        "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
+        "an experiment that already holds a run without --continue or --overwrite.\n"
         "\n"
         "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
         "averaged (see the guide: Training on several GPUs or machines).",

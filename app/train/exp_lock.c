@@ -20,7 +20,7 @@ static long holder_pid(int fd)
 int exp_lock_take(const char *dir, char *err, size_t errlen)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/.train.lock", dir);
+    snprintf(path, sizeof path, "%s/" EXP_LOCK_FILE, dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open the lock file: %s", path, strerror(errno));

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#define EXP_LOCK_FILE ".train.lock" /* in the experiment folder */
+
 /* Takes the lock of dir without waiting. Returns the lock's descriptor, or -1 with a reason
  * (naming the pid that holds it when another process does). */
 int exp_lock_take(const char *dir, char *err, size_t errlen);

@@ -78,7 +78,11 @@ int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, c
 {
     trainer t = {.opts = *o, .g = eng_graph_new()};
     build(&t);
-    int rc = app_plan_check(t.g, be, extra, what, err, errlen);
+    int rc = -1;
+    if (eng_graph_status(t.g) != ENG_OK) /* a size the engine refuses */
+        snprintf(err, errlen, "%s: %s", what, eng_last_error());
+    else
+        rc = app_plan_check(t.g, be, extra, what, err, errlen);
     trainer_free(&t);
     return rc;
 }

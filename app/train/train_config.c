@@ -1,5 +1,6 @@
 /* The options of a training run: their defaults, and their checks into the trainer's and
  * the loader's settings. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,33 @@ static int parse_preprocess(const char *s, preprocess_mode *m)
     return -1;
 }
 
+/* The counts that need 1 or more, or have a bound (the command line refuses negative counts
+ * already): checked before the experiment folder is written. */
+static int check_counts(const train_config *c)
+{
+    const struct { const char *name; int value, lo, hi; } ranges[] = {
+        {"--batch-size", c->batch_size, 1, TRAIN_MAX_BATCH},
+        {"--ngf", c->ngf, 1, INT_MAX},
+        {"--ndf", c->ndf, 1, INT_MAX},
+        {"--load-size", c->load_size, 1, INT_MAX},
+        {"--crop-size", c->crop_size, 1, INT_MAX},
+        {"--save-epoch-freq", c->save_epoch_freq, 1, INT_MAX},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        int v = ranges[i].value;
+        if (v >= ranges[i].lo && v <= ranges[i].hi)
+            continue;
+        if (ranges[i].hi == INT_MAX)
+            fprintf(stderr, "pix2pix train: %s must be %d or more, not %d\n", ranges[i].name,
+                    ranges[i].lo, v);
+        else
+            fprintf(stderr, "pix2pix train: %s must be %d to %d, not %d\n", ranges[i].name,
+                    ranges[i].lo, ranges[i].hi, v);
+        return -1;
+    }
+    return 0;
+}
+
 /* The options that are real numbers, each within its range (the command line already
  * refuses NaN and Inf; the demo and tests fill the config directly). */
 static int check_numbers(const train_config *c)
@@ -79,6 +107,24 @@ static int check_numbers(const train_config *c)
     return 0;
 }
 
+/* The experiment folder CKDIR/NAME stays inside CKDIR: an empty --checkpoints-dir would put it
+ * at the root of the file system, and a NAME with '/' or "..", or "." itself, elsewhere. */
+static int check_folders(const train_config *c)
+{
+    if (!c->checkpoints_dir[0]) {
+        fprintf(stderr, "pix2pix train: --checkpoints-dir must not be empty (use . for the "
+                "current folder)\n");
+        return -1;
+    }
+    const char *n = c->name;
+    if (!n[0] || !strcmp(n, ".") || !strcmp(n, "..") || strchr(n, '/')) {
+        fprintf(stderr, "pix2pix train: --name '%s' must be a folder name inside "
+                "--checkpoints-dir: not empty, '.' or '..', without '/'\n", n);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks the options and fills the trainer's and loader's settings. */
 int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
 {
@@ -98,19 +144,17 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
         bad = "--direction";
     else if (parse_preprocess(c->preprocess, &l->preprocess))
         bad = "--preprocess";
-    else if (c->batch_size < 1 || c->epochs < 0 || c->epochs_decay < 0 ||
-             c->epochs + c->epochs_decay < 1)
-        bad = "--batch-size/--epochs/--epochs-decay";
-    else if (c->ngf < 1 || c->ndf < 1 || (c->input_nc != 1 && c->input_nc != 3) ||
-             (c->output_nc != 1 && c->output_nc != 3))
-        bad = "--ngf/--ndf/--input-nc/--output-nc";
-    else if (c->load_size < 1 || c->crop_size < 1 || c->save_epoch_freq < 1)
-        bad = "--load-size/--crop-size/--save-epoch-freq";
+    else if ((c->input_nc != 1 && c->input_nc != 3) || (c->output_nc != 1 && c->output_nc != 3))
+        bad = "--input-nc/--output-nc (1 or 3)";
+    else if (c->continue_train && c->overwrite)
+        bad = "--continue with --overwrite (resume, or start over: not both)";
+    else if ((long)c->epochs + c->epochs_decay < 1 || (long)c->epochs + c->epochs_decay > INT_MAX)
+        bad = "--epochs + --epochs-decay (1 to 2147483647)";
     if (bad) {
         fprintf(stderr, "pix2pix train: invalid %s (see --help)\n", bad);
         return -1;
     }
-    if (check_numbers(c))
+    if (check_counts(c) || check_numbers(c) || check_folders(c))
         return -1;
     t->fp16 = app_precision_parse("train", c->precision);
     if (t->fp16 < 0)

@@ -4,11 +4,8 @@
  * resume. */
 #include <stdio.h>
 
-#include "app/common/fsutil.h"
 #include "app/common/progress.h"
 #include "app/dist/dist.h"
-#include "app/train/exp_lock.h"
-#include "app/train/train_ckpt.h"
 #include "app/train/train_dist.h"
 #include "app/train/train_session.h"
 
@@ -102,24 +99,9 @@ int train_run(const train_config *c)
     lopts.shard_rank = topts.rank = dist_rank();
     lopts.shard_count = dist_size();
     snprintf(dir, sizeof dir, "%s/%s", c->checkpoints_dir, c->name);
-    /* This run owns the folder until it ends; what a killed run left is cleaned up first.
-     * Rank 0 alone does both, and alone writes there. */
-    int lock = -1;
-    if (!status && dist_rank() == 0) {
-        if (fs_mkdirs(dir)) {
-            perror(dir);
-            status = train_fail(1);
-        } else if ((lock = exp_lock_take(dir, err, sizeof err)) < 0) {
-            fprintf(stderr, "pix2pix train: %s\n", err);
-            status = train_fail(1);
-        } else if (train_ckpt_recover(dir)) {
-            status = train_fail(1);
-        }
-    }
+    /* The folder is opened and locked by train_session_open, once the data is known usable. */
     if (!status)
         status = train_locked(c, topts, lopts, dir);
-    if (lock >= 0)
-        exp_lock_release(lock);
     dist_leave();
     return status;
 }

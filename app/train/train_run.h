@@ -16,6 +16,7 @@ typedef struct {
     int no_flip, serial_batches;
     uint64_t seed;
     int save_epoch_freq, continue_train;
+    int overwrite;       /* move a run already in CKDIR/NAME aside instead of refusing it */
     const char *init_g, *init_d, *device, *precision;
     int threads, workers, display_freq, input_nc, output_nc;
     int max_steps;       /* stop after this many steps (0: no limit) */

@@ -17,6 +17,7 @@ typedef struct {
     const train_config *c;
     const char *dir;          /* the experiment folder */
     int rank0;                /* this process writes the folder */
+    int lock;                 /* the folder's lock (rank 0), or -1 */
     eng_backend *be;
     pair_loader *loader;
     trainer t;
@@ -34,10 +35,17 @@ typedef struct {
     const char *stopped;      /* why the run stopped early, or NULL */
 } train_session;
 
+/* The largest --batch-size: far more than fits in memory at the smallest image size, and small
+ * enough that no count of the graph's elements comes near overflowing. */
+#define TRAIN_MAX_BATCH 65536
+
 /* Checks the options and fills the trainer's and loader's settings (-1: message printed). */
 int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l);
-/* Opens the device, the data and the model (resumed from the checkpoints with --continue),
- * the loss log and the report. Returns 0 or the exit status; close s in any case. */
+/* Opens the device and the data (checked against the model's size rules and the memory), then
+ * the experiment folder (rank 0: created, locked, a previous run refused or moved aside, an
+ * interrupted save recovered), so that a run refused by then has written nothing; then the model
+ * (resumed from the checkpoints with --continue), the loss log and the report. Returns 0 or the
+ * exit status; close s in any case. */
 int train_session_open(train_session *s, const train_config *c, trainer_opts topts,
                        pair_loader_opts lopts, const char *dir);
 void train_session_close(train_session *s);

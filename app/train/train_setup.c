@@ -1,6 +1,6 @@
 /* Opening a training run: the device, the data (checked against the model's size rules and
- * the memory), the model restored or initialised, the loss log, the fixed samples and the
- * report; and closing it. */
+ * the memory), the experiment folder, the model restored or initialised, the loss log, the
+ * fixed samples and the report; and closing it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +8,8 @@
 #include "app/dist/dist.h"
 #include "app/dist/dist_device.h"
 #include "app/common/fsutil.h"
+#include "app/train/exp_folder.h"
+#include "app/train/exp_lock.h"
 #include "app/train/train_ckpt.h"
 #include "app/train/train_dist.h"
 #include "app/train/train_memory.h"
@@ -65,6 +67,24 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     }
     if (!sized && check_memory(topts, lopts, s->be))
         return train_fail(1);
+    return 0;
+}
+
+/* The experiment folder, by rank 0 (only it writes there): locked for the whole run, a
+ * previous run settled as the options say, what a killed run left cleaned up; then opt.txt. */
+static int open_folder(train_session *s)
+{
+    const train_config *c = s->c;
+    exp_mode mode = c->continue_train ? EXP_RESUME : c->overwrite ? EXP_OVERWRITE : EXP_NEW;
+    int status;
+    if ((s->lock = exp_folder_open(s->dir, mode, &status)) < 0)
+        return train_fail(status);
+    if (train_ckpt_recover(s->dir))
+        return train_fail(1);
+    char opt_path[4300];
+    snprintf(opt_path, sizeof opt_path, "%s/opt.txt", s->dir);
+    if (c->options_text && fs_write_atomic(opt_path, c->options_text))
+        fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
     return 0;
 }
 
@@ -143,12 +163,11 @@ int train_session_open(train_session *s, const train_config *c, trainer_opts top
     s->c = c;
     s->dir = dir;
     s->rank0 = dist_rank() == 0;
+    s->lock = -1;
     s->epoch = 1;
-    char opt_path[4300];
-    snprintf(opt_path, sizeof opt_path, "%s/opt.txt", dir);
-    if (s->rank0 && c->options_text && fs_write_atomic(opt_path, c->options_text))
-        fprintf(stderr, "pix2pix train: %s: cannot write\n", opt_path);
     int status = open_inputs(s, &topts, &lopts);
+    if (!status && s->rank0)
+        status = open_folder(s);
     if (!status)
         status = open_model(s, &topts, &lopts);
     if (status)
@@ -174,4 +193,5 @@ void train_session_close(train_session *s)
     dist_reducer_free(s->reducers[1]);
     eng_backend_free(s->be);
     pair_loader_close(s->loader);
+    exp_lock_release(s->lock);
 }

@@ -38,9 +38,10 @@ echo "--- second trainer: $(cat "$TMP/stderr")"
 expect_line "$TMP/stderr" "$TMP/ck/lock is in use by another trainer (pid $first)"
 kill -KILL $first
 wait $first 2>/dev/null
+# The killed run left its loss log: starting over moves it aside.
 "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name lock --netG unet_5 \
     --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --device cpu \
-    --max-steps 1 >/dev/null 2>"$TMP/stderr"
+    --max-steps 1 --overwrite >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "training after the first trainer was killed (stale lock)"
 
 # --- A latest set whose files are of different steps: k is at step 2 (tiny_model); 4 more
@@ -154,6 +155,66 @@ expect_status 1 $? "translate into NaN"
 echo "--- output NaN: $(cat "$TMP/stderr")"
 expect_reason "$TMP/stderr" "$IMG" "the generator's output holds nan"
 [ -z "$(ls -A "$TMP/over" 2>/dev/null)" ] || fail "written from NaN: $(ls -A "$TMP/over")"
+# --- A run already in the experiment folder: train without --continue is refused (exit 2,
+# saying how to resume or start over) and changes nothing; --overwrite moves it to
+# NAME.old-DATE-TIME, whole, and the new run's log starts afresh. A folder with only a stale
+# lock is reused.
+train_again() {
+    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name again --netG unet_5 \
+        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 \
+        --display-freq 0 --device cpu --max-steps "$@" >/dev/null 2>"$TMP/stderr"
+}
+train_again 2 || fail "training the run 'again'"
+cp -r "$TMP/ck/again" "$TMP/again_before"
+train_again 1
+expect_status 2 $? "train on a folder holding a run"
+echo "--- train again: $(cat "$TMP/stderr")"
+expect_line "$TMP/stderr" "$TMP/ck/again already holds a training run" "--continue" \
+    "a new --name" "--overwrite"
+diff -r -x .train.lock "$TMP/again_before" "$TMP/ck/again" >/dev/null || fail "a refused run changed the folder"
+train_again 1 --overwrite
+expect_status 0 $? "train --overwrite"
+echo "--- train --overwrite: $(cat "$TMP/stderr")"
+old=$(ls -d "$TMP/ck/again.old-"* 2>/dev/null)
+expect_line "$TMP/stderr" "the previous run of $TMP/ck/again moved to $old"
+[ -n "$old" ] && diff -r -x .train.lock "$TMP/again_before" "$old" >/dev/null ||
+    fail "the previous run is not whole in '$old'"
+[ "$(wc -l <"$TMP/ck/again/loss_log.csv")" -eq 2 ] ||
+    fail "the new run's log is not its own: $(cat "$TMP/ck/again/loss_log.csv")"
+mkdir -p "$TMP/ck/stale" && echo 99999 >"$TMP/ck/stale/.train.lock"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name stale --netG unet_5 \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --device cpu \
+    --max-steps 1 >/dev/null 2>&1
+expect_status 0 $? "train in a folder with only a stale lock"
+
+# --- Options refused before anything is written: the batch size (2^31 - 1 aborted in the
+# engine), sizes past the memory (whose element counts overflowed an int and aborted), an
+# empty --checkpoints-dir (the root) and names that are not one folder inside it. Exit 2, or
+# 1 for the memory, never a signal; a message naming the option; no folder left behind.
+escape="p2p_robust_escape.$$"
+while IFS='|' read -r want words options; do
+    rm -rf "$TMP/fresh"
+    eval "\"\$BIN\" train --data \"\$TMP/synth\" --checkpoints-dir \"\$TMP/fresh/ck\" \
+        --netG unet_5 --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 \
+        --device cpu --max-steps 1 $options" >/dev/null 2>"$TMP/stderr"
+    expect_status "$want" $? "train $options"
+    echo "--- train $options: $(cat "$TMP/stderr")"
+    expect_line "$TMP/stderr" "$words"
+    [ -e "$TMP/fresh" ] && fail "train $options left $(find "$TMP/fresh" | head -3)"
+    [ -e "/$escape" ] && fail "train $options wrote /$escape" && rm -rf "/${escape:?}"
+done <<CASES
+2|--batch-size must be 1 to 65536, not 524288|--batch-size 524288
+2|--batch-size must be 1 to 65536, not 2147483647|--batch-size 2147483647
+1|training at 2048x2048 needs about|--batch-size 65536 --load-size 2048 --crop-size 2048
+2|--checkpoints-dir must not be empty|--checkpoints-dir '' --name $escape
+2|--name '../../x' must be a folder name inside --checkpoints-dir|--name ../../x
+2|--name 'a/b' must be a folder name|--name a/b
+2|--name '..' must be a folder name|--name ..
+2|--name '.' must be a folder name|--name .
+2|--name '' must be a folder name|--name ''
+CASES
+[ -e "$TMP/x" ] && fail "--name ../../x wrote $TMP/x" && rm -rf "$TMP/x"
+
 # --- One rule for every count: each integer option of every command (those its --help lists
 # with a number) refuses -1 with exit 2, naming the option, before doing anything. The other
 # arguments make an accepted value fail fast (exit 1) rather than run.

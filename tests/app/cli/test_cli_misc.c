@@ -1,4 +1,5 @@
 /* inspect, test, demo and --help end to end (outputs captured and checked). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,19 @@ static int exists(const char *dir, const char *name)
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return access(path, F_OK) == 0;
+}
+
+/* Whether dir has an entry whose name starts with prefix. */
+static int has_entry(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d)))
+        found = !strncmp(e->d_name, prefix, strlen(prefix));
+    if (d)
+        closedir(d);
+    return found;
 }
 
 int main(void)
@@ -71,6 +85,11 @@ int main(void)
               exists(demo, "checkpoints/demo/latest_net_G.safetensors") &&
               exists(demo, "checkpoints/demo/web/index.html"),
           "demo outputs missing: %s", out_text);
+    /* Run again, it starts over: the first run's training is moved aside, not mixed in. */
+    CHECK(run_captured(cmd_demo, demo_args) == 0, "second demo: %s", out_text);
+    snprintf(path, sizeof path, "%s/checkpoints", demo);
+    CHECK(has_entry(path, "demo.old-") && exists(path, "demo/latest_net_G.safetensors"),
+          "second demo: no demo.old-* beside demo: %s", out_text);
 
     /* Without --eval dropout is active (unet_6 has one dropout block) and seeded: the same
      * seed gives the same bytes, another seed other ones. */
