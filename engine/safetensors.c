@@ -280,6 +280,21 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
     return st_check_unique_names(f, err, errlen);
 }
 
+/* The little-endian header length of the first 8 bytes. */
+static uint64_t header_length(const uint8_t *buf)
+{
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | buf[i];
+    return hlen;
+}
+
+int st_probe(const uint8_t *head, size_t n, uint64_t size)
+{
+    return n >= ST_PROBE_BYTES && size >= n &&
+           (head[8] == '{' || header_length(head) <= size - 8);
+}
+
 /* Takes ownership of buf (malloc'ed, or mapped). */
 static st_file *parse_owned(uint8_t *buf, size_t size, int mapped, char *err, size_t errlen)
 {
@@ -296,9 +311,7 @@ static st_file *parse_owned(uint8_t *buf, size_t size, int mapped, char *err, si
         set_err(err, errlen, "truncated: %zu bytes, the header length alone needs 8", size);
         goto fail;
     }
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = hlen << 8 | buf[i];
+    uint64_t hlen = header_length(buf);
     if (hlen > size - 8) {
         set_err(err, errlen, "truncated: header length %" PRIu64 " exceeds the %zu bytes after it",
                 hlen, size - 8);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,9 +19,15 @@ st_file *model_file_open(const char *path, char *err, size_t errlen)
         n = read(fd, head, sizeof head);
     if (fd >= 0)
         close(fd);
-    /* Anything else, a file that cannot be opened too, goes to the safetensors reader, whose
-     * messages say why it cannot be used. */
     if (n > 0 && pth_probe(head, (size_t)n))
         return pth_open(path, err, errlen);
-    return st_open(path, err, errlen);
+    /* A file that cannot be read, or too short for any signature, goes to the safetensors
+     * reader too: its messages say why it cannot be used. */
+    if (n < ST_PROBE_BYTES || st_probe(head, (size_t)n, (uint64_t)st.st_size))
+        return st_open(path, err, errlen);
+    if (head[0] == 0x80) /* a pickle's PROTO: the .pth reader says what it is */
+        return pth_open(path, err, errlen);
+    snprintf(err, errlen, "%s: not a model file: neither safetensors, a PyTorch zip archive nor "
+             "a legacy PyTorch file", path);
+    return NULL;
 }

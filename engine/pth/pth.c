@@ -24,7 +24,12 @@ st_file *pth_parse(const uint8_t *buf, size_t size, char *err, size_t errlen)
         return pth_parse_zip(buf, size, err, errlen);
     if (pth_legacy_magic(buf, size))
         return pth_parse_legacy(buf, size, err, errlen);
-    snprintf(err, errlen, "not a torch.save file (neither a zip archive nor the legacy format)");
+    if (size && buf[0] == 0x80) /* PROTO: pickle.dump's output, or a legacy file's damaged */
+        snprintf(err, errlen, "a pickle, not a PyTorch .pth file (torch.save writes a zip "
+                 "archive or a legacy file with its magic number)");
+    else
+        snprintf(err, errlen, "not a torch.save file (neither a zip archive nor the legacy "
+                 "format)");
     return NULL;
 }
 

@@ -147,6 +147,11 @@ static int collect_entry(pth_dict *d, const pk_value *key, const pk_value *value
                          char *err, size_t errlen)
 {
     char k[96];
+    if (key->kind == PK_STR && !is_name(key)) {
+        snprintf(err, errlen, "not a state_dict: key '%s' contains a NUL byte",
+                 pk_printable(key->s, k, sizeof k));
+        return -1;
+    }
     if (!is_name(key)) {
         snprintf(err, errlen, "not a state_dict: a key is %s", pk_kind_name(key->kind));
         return -1;

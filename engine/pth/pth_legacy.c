@@ -105,10 +105,15 @@ static int read_records(reader *r, pth_dict *d, const pk_value *keys, char *err,
         uint64_t count = 0;
         for (int b = 0; b < 8 && left >= 8; b++)
             count |= (uint64_t)r->buf[r->pos + b] << (8 * b);
-        if (left < 8 || count != st->numel || st->numel > (left - 8) / esize) {
-            snprintf(err, errlen, "truncated or corrupt: storage %s should hold %zu elements "
-                     "of %zu bytes, %zu bytes are left", pk_printable(key->s, k, sizeof k),
-                     st->numel, esize, left);
+        pk_printable(key->s, k, sizeof k);
+        if (left >= 8 && count != st->numel) {
+            snprintf(err, errlen, "corrupt: storage %s holds %llu elements but the tensor "
+                     "needs %zu", k, (unsigned long long)count, st->numel);
+            return -1;
+        }
+        if (left < 8 || st->numel > (left - 8) / esize) {
+            snprintf(err, errlen, "truncated: storage %s should hold %zu elements of %zu "
+                     "bytes, %zu bytes are left", k, st->numel, esize, left);
             return -1;
         }
         st->data = r->buf + r->pos + 8;
@@ -116,7 +121,8 @@ static int read_records(reader *r, pth_dict *d, const pk_value *keys, char *err,
     }
     for (int s = 0; s < d->nstorages; s++)
         if (!d->storages[s].data) {
-            snprintf(err, errlen, "truncated or corrupt: storage %s has no data",
+            snprintf(err, errlen, "corrupt: storage %s is not in the file's list of storage "
+                     "keys",
                      pk_printable(d->storages[s].key, k, sizeof k));
             return -1;
         }

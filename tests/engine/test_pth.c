@@ -8,6 +8,7 @@
 
 #include "engine/pth/pickle.h"
 #include "engine/pth/pth.h"
+#include "engine/pth/pth_internal.h"
 
 static int failures;
 
@@ -175,6 +176,48 @@ static void test_refusals(void)
     CHECK(load(good, sizeof good - 1, err, sizeof err, &ok) == 0 && ok != NULL);
 }
 
+/* Where a legacy file's storage records start: after its five pickles. */
+static size_t legacy_records(const uint8_t *buf, size_t n)
+{
+    char err[256];
+    size_t at = pth_legacy_magic(buf, n), used = 0;
+    pk_arena *a = pk_arena_new();
+    for (int k = 0; k < 4 && at; k++, at += used)
+        if (!pk_load(a, buf + at, n - at, &used, err, sizeof err))
+            at = 0;
+    pk_arena_free(a);
+    return at;
+}
+
+/* Files read by their first bytes, and what is wrong named as it is. */
+static void test_misleading(void)
+{
+    char err[512];
+    size_t n;
+    uint8_t *legacy = read_fixture("pth_dtypes_legacy.pth", &n);
+    size_t at = legacy_records(legacy, n);
+    CHECK(at != 0);
+    legacy[at]++; /* the first storage's element count */
+    CHECK(!pth_parse(legacy, n, err, sizeof err) && strstr(err, "corrupt: storage ") &&
+          strstr(err, " elements but the tensor needs "));
+    legacy[at]--;
+    legacy[5] ^= 1; /* the magic number */
+    CHECK(!pth_parse(legacy, n, err, sizeof err) &&
+          strstr(err, "a pickle, not a PyTorch .pth file (torch.save writes a zip archive or "
+                      "a legacy file with its magic number)"));
+    free(legacy);
+    /* {'a\0b': 1} */
+    static const char nul_key[] = "\x80\x02}(X\x03\x00\x00\x00" "a\x00" "bK\x01u.";
+    pk_arena *a = pk_arena_new();
+    const pk_value *obj = pk_load(a, (const uint8_t *)nul_key, sizeof nul_key - 1, &n, err,
+                                  sizeof err);
+    pth_dict d = {0};
+    CHECK(obj && pth_collect(&d, obj, 0, err, sizeof err) &&
+          strstr(err, "not a state_dict: key 'a' contains a NUL byte"));
+    pth_dict_free(&d);
+    pk_arena_free(a);
+}
+
 /* Damaged copies of the fixtures. */
 static void test_corrupt_files(void)
 {
@@ -183,7 +226,7 @@ static void test_corrupt_files(void)
     uint8_t *zip = read_fixture("pth_dtypes.pth", &n);
     uint8_t *legacy = read_fixture("pth_dtypes_legacy.pth", &m);
     CHECK(!pth_parse(zip, n / 2, err, sizeof err) && strstr(err, "not a readable zip archive"));
-    CHECK(!pth_parse(legacy, m - 5, err, sizeof err) && strstr(err, "truncated or corrupt"));
+    CHECK(!pth_parse(legacy, m - 5, err, sizeof err) && strstr(err, "truncated: storage"));
     CHECK(!pth_parse(legacy, 40, err, sizeof err) && strstr(err, "truncated pickle"));
     CHECK(!pth_parse((const uint8_t *)"{\"a\":1}", 7, err, sizeof err) &&
           strstr(err, "not a torch.save file"));
@@ -214,6 +257,7 @@ int main(void)
     test_torch_files();
     test_refusals();
     test_corrupt_files();
+    test_misleading();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

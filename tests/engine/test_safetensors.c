@@ -319,6 +319,15 @@ static void test_corruption(void)
     CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "No such file"));
 }
 
+/* What looks like safetensors: a header length the file holds, or one followed by '{'. */
+static void test_probe(void)
+{
+    static const uint8_t fits[] = "\x02\0\0\0\0\0\0\0{}", cut[] = "\xff\0\0\0\0\0\0\0{",
+                         legacy_pth[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20";
+    CHECK(st_probe(fits, 10, 10) && st_probe(cut, 9, 9));
+    CHECK(!st_probe(fits, 8, 8) && !st_probe(legacy_pth, 10, 75814));
+}
+
 static void test_failed_save_leaves_previous_file(void)
 {
     float v[4] = {1, 2, 3, 4};
@@ -530,6 +539,7 @@ int main(void)
     test_round_trip();
     test_python_file();
     test_corruption();
+    test_probe();
     test_failed_save_leaves_previous_file();
     test_fill();
     test_release();

@@ -95,6 +95,12 @@ size=$(wc -c <"$PTH/pth_unet_g_legacy.pth")
 head -c $((size - 100)) "$PTH/pth_unet_g_legacy.pth" >"$B/truncated_legacy.pth"
 head -c 40 "$PTH/pth_unet_g_legacy.pth" >"$B/short_legacy.pth"
 cp "$PTH/evil.pth" "$PTH/evil_legacy.pth" "$B/"
+# Other files are told by their first bytes too: a legacy file whose magic number is wrong, a
+# bare pickle, an image.
+{ head -c 4 "$PTH/pth_unet_g_legacy.pth"; printf '\000'; tail -c $((size - 5)) \
+    "$PTH/pth_unet_g_legacy.pth"; } >"$B/wrong_magic.pth"
+printf '\200\002}q\000X\001\000\000\000aq\001K\001s.' >"$B/bare_pickle.pth"
+cp "$IMG" "$B/image.pth"
 while IFS='|' read -r name reason; do
     (cd "$B" && "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out") \
         >/dev/null 2>"$TMP/stderr"
@@ -109,7 +115,10 @@ while IFS='|' read -r name reason; do
     expect_reason "$TMP/stderr" "$B/$name" "$reason"
 done <<'CASES'
 truncated.pth|not a readable zip archive
-truncated_legacy.pth|truncated or corrupt: storage
+truncated_legacy.pth|truncated: storage
+wrong_magic.pth|a pickle, not a PyTorch .pth file (torch.save writes a zip archive or a legacy
+bare_pickle.pth|a pickle, not a PyTorch .pth file
+image.pth|not a model file: neither safetensors, a PyTorch zip archive nor a legacy PyTorch
 short_legacy.pth|system info: truncated pickle
 evil.pth|refused: pickle global posix.system is not part of a state_dict
 evil_legacy.pth|refused: pickle global posix.system is not part of a state_dict

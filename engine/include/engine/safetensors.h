@@ -24,6 +24,11 @@ typedef struct {
 
 typedef struct st_file st_file;
 
+/* 1 when a file of size bytes starting with head (n bytes, at least ST_PROBE_BYTES) looks
+ * like safetensors: an 8-byte little-endian header length that the file can hold, or one
+ * followed by the header's opening brace (a file cut short). */
+#define ST_PROBE_BYTES 9
+int st_probe(const uint8_t *head, size_t n, uint64_t size);
 /* Opens (maps) and validates a whole file. NULL with a one-line reason in err on failure. */
 st_file *st_open(const char *path, char *err, size_t errlen);
 /* Validates a buffer (copied). */
