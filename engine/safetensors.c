@@ -5,7 +5,6 @@
 #include "engine/safetensors_internal.h"
 
 #include <cjson/cJSON.h>
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -431,69 +430,4 @@ int st_meta_count(const st_file *f) { return f->meta_count; }
 const char *st_meta_key(const st_file *f, int index)
 {
     return index >= 0 && index < f->meta_count ? f->meta_keys[index] : NULL;
-}
-
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h >> 15) << 31;
-    uint32_t exp = (h >> 10) & 0x1f;
-    uint32_t mant = h & 0x3ff;
-    uint32_t bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (mant << 13); /* inf / nan */
-    } else if (exp != 0) {
-        bits = sign | ((exp + 112) << 23) | (mant << 13);
-    } else {
-        /* zero or subnormal: mant * 2^-24 exactly */
-        float v = (float)mant * (1.0f / 16777216.0f);
-        return sign ? -v : v;
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-void st_to_f32(const st_tensor *t, float *dst)
-{
-    const uint8_t *p = t->data;
-    size_t esize = dtype_sizes[t->dtype];
-    for (size_t i = 0; i < t->numel; i++, p += esize) {
-        switch (t->dtype) {
-        case ST_F32: memcpy(&dst[i], p, 4); break;
-        case ST_F16: {
-            uint16_t h;
-            memcpy(&h, p, 2);
-            dst[i] = half_to_float(h);
-            break;
-        }
-        case ST_BF16: {
-            uint16_t h;
-            memcpy(&h, p, 2);
-            uint32_t bits = (uint32_t)h << 16;
-            memcpy(&dst[i], &bits, 4);
-            break;
-        }
-        case ST_F64: {
-            double d;
-            memcpy(&d, p, 8);
-            /* out-of-range double -> float conversion is undefined behaviour in C */
-            dst[i] = d > FLT_MAX ? INFINITY : d < -FLT_MAX ? -INFINITY : (float)d;
-            break;
-        }
-        case ST_I64: {
-            int64_t v;
-            memcpy(&v, p, 8);
-            dst[i] = (float)v;
-            break;
-        }
-        case ST_I32: {
-            int32_t v;
-            memcpy(&v, p, 4);
-            dst[i] = (float)v;
-            break;
-        }
-        case ST_U8: dst[i] = (float)p[0]; break;
-        case ST_BOOL: dst[i] = p[0] ? 1.0f : 0.0f; break;
-        }
-    }
 }
