@@ -245,6 +245,52 @@ int st_check_unique_names(const st_file *f, char *err, size_t errlen)
     return rc;
 }
 
+static int compare_places(const void *a, const void *b)
+{
+    const st_tensor *x = *(const st_tensor *const *)a, *y = *(const st_tensor *const *)b;
+    const uint8_t *px = x->data, *py = y->data;
+    if (px != py)
+        return px < py ? -1 : 1;
+    return x->nbytes < y->nbytes ? -1 : x->nbytes > y->nbytes;
+}
+
+/* The tensors' byte ranges must tile the data area, in any order, as the reference library
+ * requires: no byte shared by two tensors, none belonging to no tensor. */
+static int check_tiling(const st_file *f, const uint8_t *data, size_t data_size, char *err,
+                        size_t errlen)
+{
+    const st_tensor **sorted = malloc(((size_t)f->count + 1) * sizeof *sorted);
+    if (!sorted) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < f->count; i++)
+        sorted[i] = &f->tensors[i];
+    qsort(sorted, (size_t)f->count, sizeof *sorted, compare_places);
+    size_t end = 0;
+    int rc = 0;
+    for (int i = 0; i < f->count && !rc; i++) {
+        const st_tensor *t = sorted[i], *prev = i ? sorted[i - 1] : NULL;
+        size_t begin = (size_t)((const uint8_t *)t->data - data);
+        if (begin < end)
+            set_err(err, errlen, "tensors '%s' and '%s' overlap: data_offsets [%zu,%zu] and "
+                    "[%zu,%zu]", prev->name, t->name, end - prev->nbytes, end, begin,
+                    begin + t->nbytes);
+        else if (begin > end)
+            set_err(err, errlen, "bytes %zu to %zu of the data area belong to no tensor (the "
+                    "next is '%s')", end, begin, t->name);
+        rc = begin == end ? 0 : -1;
+        end = begin + t->nbytes;
+    }
+    if (!rc && end != data_size) {
+        set_err(err, errlen, "the data area's last %zu bytes belong to no tensor",
+                data_size - end);
+        rc = -1;
+    }
+    free(sorted);
+    return rc;
+}
+
 static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size_t data_size,
                         char *err, size_t errlen)
 {
@@ -276,7 +322,9 @@ static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size
         }
         f->count++;
     }
-    return st_check_unique_names(f, err, errlen);
+    if (st_check_unique_names(f, err, errlen))
+        return -1;
+    return check_tiling(f, data, data_size, err, errlen);
 }
 
 /* The little-endian header length of the first 8 bytes. */

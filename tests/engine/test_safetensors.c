@@ -289,11 +289,35 @@ static void test_corruption(void)
     expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                   "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
                   8, "tensor 'x' appears twice");
+    /* The tensors must tile the data area, as the reference library requires. */
+    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                  12, "tensors 'a' and 'b' overlap: data_offsets [0,8] and [4,12]");
+    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                  4, "tensors 'a' and 'b' overlap: data_offsets [0,4] and [0,4]");
+    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+                  12, "bytes 4 to 8 of the data area belong to no tensor (the next is 'b')");
+    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6,
+                  "the data area's last 2 bytes belong to no tensor");
     expect_reject("{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string");
     expect_reject("{\"__metadata__\":[]}", 0, "__metadata__ is not an object");
     expect_reject("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
                   "__metadata__ key 'k' appears twice");
 
+    /* Tensors in another order than their bytes, and empty ones at their borders, tile it. */
+    {
+        size_t size;
+        uint8_t *buf = make_file(
+            "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
+            "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},"
+            "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, &size);
+        st_file *f = st_parse(buf, size, err, sizeof err);
+        CHECK(f && st_count(f) == 3);
+        st_close(f);
+        free(buf);
+    }
     /* A zero dimension makes an empty tensor even when the others are huge. */
     {
         size_t size;

@@ -1,7 +1,8 @@
 /* safetensors files: an 8-byte little-endian header length, a JSON header naming each tensor's
  * dtype, shape and byte range, then the raw little-endian data. Parsing validates everything
  * (header size, JSON, dtypes, shapes whose products overflow, offsets inside the file, ranges that
- * match the shapes) before any tensor is handed out. */
+ * match the shapes and tile the data area with no overlap or gap) before any tensor is handed
+ * out. */
 #ifndef ENGINE_SAFETENSORS_H
 #define ENGINE_SAFETENSORS_H
 
