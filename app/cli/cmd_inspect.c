@@ -1,33 +1,84 @@
 /* pix2pix inspect: what a model file holds. */
 #include <stdio.h>
+#include <string.h>
 
 #include "app/model/checkpoint.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/model/model_file.h"
 
+/* One metadata entry against what the tensors show (NULL: nothing to compare). */
+typedef struct {
+    const char *key, *tensors;
+} described;
+
+/* Notes each metadata entry that disagrees with the tensors (an edited file, or metadata
+ * copied from another network's): commands build what the metadata says, and fail on the
+ * tensors. d[0] is the network's name. */
+static void note_disagreements(const st_file *f, const described *d, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *meta = st_meta(f, d[i].key);
+        if (!meta || !d[i].tensors || !strcmp(meta, d[i].tensors))
+            continue;
+        if (i == 0) /* the network's name */
+            printf("note:       the metadata says %s %.60s, the tensors are a %s\n", d[i].key,
+                   meta, d[i].tensors);
+        else
+            printf("note:       the metadata says %s %.60s, the tensors have %s %s\n", d[i].key,
+                   meta, d[i].key, d[i].tensors);
+    }
+}
+
+static void describe_generator(const st_file *f, const gen_config *g)
+{
+    char name[64], in[16], out[16], ngf[16], drop[4];
+    gen_name(g, name, sizeof name);
+    printf("network:    generator %s (%s, %s %d), input_nc %d, output_nc %d, ngf %d, "
+           "norm %s, dropout %s\n",
+           name, g->family == GEN_UNET ? "U-Net" : "ResNet",
+           g->family == GEN_UNET ? "downsamplings" : "blocks", g->depth, g->input_nc,
+           g->output_nc, g->ngf, net_norm_name(g->norm), g->use_dropout ? "yes" : "no");
+    snprintf(in, sizeof in, "%d", g->input_nc);
+    snprintf(out, sizeof out, "%d", g->output_nc);
+    snprintf(ngf, sizeof ngf, "%d", g->ngf);
+    snprintf(drop, sizeof drop, "%d", g->use_dropout);
+    const described d[] = {{"netG", name}, {"input_nc", in}, {"output_nc", out}, {"ngf", ngf},
+                           {"norm", net_norm_name(g->norm)},
+                           {"use_dropout", g->family == GEN_RESNET ? drop : NULL}};
+    note_disagreements(f, d, (int)(sizeof d / sizeof *d));
+}
+
+static void describe_discriminator(const st_file *f, const disc_config *c)
+{
+    char name[64], in[16], ndf[16], layers[16];
+    disc_name(c, name, sizeof name);
+    printf("network:    discriminator %s (%s", name,
+           c->family == DISC_PIXEL ? "1x1 PatchGAN" : "PatchGAN");
+    if (c->family == DISC_NLAYERS)
+        printf(", %d layers", c->n_layers);
+    printf("), input_nc %d, ndf %d, norm %s\n", c->input_nc, c->ndf, net_norm_name(c->norm));
+    snprintf(in, sizeof in, "%d", c->input_nc);
+    snprintf(ndf, sizeof ndf, "%d", c->ndf);
+    snprintf(layers, sizeof layers, "%d", c->n_layers);
+    const described d[] = {{"netD", name}, {"input_nc", in}, {"ndf", ndf},
+                           {"norm", net_norm_name(c->norm)},
+                           {"n_layers", c->family == DISC_NLAYERS ? layers : NULL}};
+    note_disagreements(f, d, (int)(sizeof d / sizeof *d));
+}
+
+/* The network the keys and shapes describe, and where the metadata says otherwise. */
 static void print_architecture(const st_file *f)
 {
-    char err[256], name[64];
+    char err[256];
     gen_config g;
     disc_config d;
-    if (!ckpt_gen_config(f, &g, err, sizeof err)) {
-        gen_name(&g, name, sizeof name);
-        printf("network:    generator %s (%s, %s %d), input_nc %d, output_nc %d, ngf %d, "
-               "norm %s, dropout %s\n",
-               name, g.family == GEN_UNET ? "U-Net" : "ResNet",
-               g.family == GEN_UNET ? "downsamplings" : "blocks", g.depth, g.input_nc,
-               g.output_nc, g.ngf, net_norm_name(g.norm), g.use_dropout ? "yes" : "no");
-    } else if (!ckpt_disc_config(f, &d, err, sizeof err)) {
-        disc_name(&d, name, sizeof name);
-        printf("network:    discriminator %s (%s", name,
-               d.family == DISC_PIXEL ? "1x1 PatchGAN" : "PatchGAN");
-        if (d.family == DISC_NLAYERS)
-            printf(", %d layers", d.n_layers);
-        printf("), input_nc %d, ndf %d, norm %s\n", d.input_nc, d.ndf, net_norm_name(d.norm));
-    } else {
+    if (!ckpt_gen_config_keys(f, &g, err, sizeof err))
+        describe_generator(f, &g);
+    else if (!ckpt_disc_config(f, &d, err, sizeof err))
+        describe_discriminator(f, &d);
+    else
         printf("network:    not recognised (%s)\n", err);
-    }
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -35,7 +86,8 @@ int cmd_inspect(int argc, char **argv)
     const char *path = NULL;
     const cli_spec spec = {"inspect", "pix2pix inspect FILE",
                            "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
-                           "architecture, parameter count, metadata.\n"
+                           "architecture (from its tensors: a note where the metadata\n"
+                           "disagrees), parameter count, metadata.\n"
                            "\n"
                            "Exit status: 0 described; 1 not a readable model file;\n"
                            "2 invalid command line.",
@@ -58,8 +110,7 @@ int cmd_inspect(int argc, char **argv)
     printf("parameters: %lld in %d tensors\n", ckpt_param_count(f), st_count(f));
     int nmeta = st_meta_count(f);
     if (!nmeta)
-        printf("metadata:   none (a PyTorch state_dict, or converted from one: the architecture "
-               "comes from the keys)\n");
+        printf("metadata:   none (a PyTorch state_dict, or converted from one)\n");
     for (int i = 0; i < nmeta; i++)
         printf("%s%s: %s\n", i ? "            " : "metadata:   ", st_meta_key(f, i),
                st_meta(f, st_meta_key(f, i)));

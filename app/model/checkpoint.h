@@ -35,6 +35,9 @@ int ckpt_load_net(const net *n, eng_plan *p, const st_file *f, const char *path,
  * otherwise from its keys. Returns 0 or -1 with a reason. */
 int ckpt_gen_config(const st_file *f, gen_config *c, char *err, size_t errlen);
 int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen);
+/* The generator of f's keys and shapes alone, whatever its metadata says (except a U-Net's
+ * dropout, which no key shows: from the metadata when it has it). */
+int ckpt_gen_config_keys(const st_file *f, gen_config *c, char *err, size_t errlen);
 /* Sum of the sizes of the trainable tensors (all but BatchNorm buffers). */
 long long ckpt_param_count(const st_file *f);
 

@@ -113,16 +113,26 @@ static int gen_config_valid(const gen_config *c, char *err, size_t errlen)
     return 0;
 }
 
+int ckpt_gen_config_keys(const st_file *f, gen_config *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (unet_from_keys(f, c) && resnet_from_keys(f, c)) {
+        snprintf(err, errlen, "not a generator: neither U-Net nor ResNet keys%s",
+                 has(f, "model.0.weight") ? " (a discriminator?)" : "");
+        return -1;
+    }
+    int dropout;
+    if (c->family == GEN_UNET && !meta_int(f, "use_dropout", &dropout))
+        c->use_dropout = dropout != 0;
+    return gen_config_valid(c, err, errlen);
+}
+
 int ckpt_gen_config(const st_file *f, gen_config *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     if (st_meta(f, "netG"))
         return gen_from_meta(f, c, err, errlen) ? -1 : gen_config_valid(c, err, errlen);
-    if (!unet_from_keys(f, c) || !resnet_from_keys(f, c))
-        return gen_config_valid(c, err, errlen);
-    snprintf(err, errlen, "not a generator: neither U-Net nor ResNet keys%s",
-             has(f, "model.0.weight") ? " (a discriminator?)" : "");
-    return -1;
+    return ckpt_gen_config_keys(f, c, err, errlen);
 }
 
 int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)

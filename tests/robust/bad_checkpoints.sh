@@ -55,6 +55,17 @@ input_nc2.safetensors|the generator takes 2
 unet6.safetensors|missing tensor
 CASES
 [ -e "$TMP/out/good_rgb.png" ] && fail "an image was written with a bad model"
+# inspect describes the tensors, and notes where the metadata disagrees with them.
+"$BIN" inspect "$B/unet6.safetensors" >"$TMP/stdout" 2>&1
+expect_status 0 $? "inspect unet6.safetensors"
+expect_line "$TMP/stdout" "network:" "generator unet_5"
+expect_line "$TMP/stdout" "note:" "the metadata says netG unet_6, the tensors are a unet_5"
+"$BIN" inspect "$B/ngf0.safetensors" >"$TMP/stdout" 2>&1
+expect_line "$TMP/stdout" "note:" "the metadata says ngf 0, the tensors have ngf 4"
+for f in "$G" "$DFILE"; do
+    "$BIN" inspect "$f" >"$TMP/stdout" 2>&1
+    grep -q "^note:" "$TMP/stdout" && fail "inspect $f: a note where the metadata agrees"
+done
 
 # A discriminator given as the generator.
 "$BIN" translate --model "$DFILE" --input "$IMG" --output "$TMP/out" >/dev/null 2>"$TMP/stderr"
