@@ -145,6 +145,8 @@ struct eng_plan {
     int growth_interval, good_runs;
     unsigned nonfinite;   /* set by the backend's run: bit k, the k-th ADAM command's gradients
                            * were not all finite (skipped with loss scaling) */
+    unsigned nonfinite_state; /* likewise: its update left an infinity or a NaN in its moments
+                               * or weights */
     int64_t skipped_runs;
 };
 

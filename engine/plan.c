@@ -91,7 +91,7 @@ int eng_plan_run(eng_plan *p)
         if (p->graph->cmds[i].kind == ENG_CMD_ADAM)
             p->graph->cmds[i].opt->steps++;
     p->run_index++;
-    p->nonfinite = 0;
+    p->nonfinite = p->nonfinite_state = 0;
     int status = p->backend->run(p);
     if (status == ENG_OK && p->loss_scaling)
         update_loss_scale(p);
@@ -130,12 +130,22 @@ float eng_plan_loss_scale(const eng_plan *p)
     return p->loss_scaling ? p->loss_scale : 1.0f;
 }
 
-int eng_plan_nonfinite_grads(const eng_plan *p)
+static int count_bits(unsigned bits)
 {
     int n = 0;
-    for (unsigned s = p->nonfinite; s; s >>= 1)
-        n += (int)(s & 1u);
+    for (; bits; bits >>= 1)
+        n += (int)(bits & 1u);
     return n;
+}
+
+int eng_plan_nonfinite_grads(const eng_plan *p)
+{
+    return count_bits(p->nonfinite);
+}
+
+int eng_plan_nonfinite_state(const eng_plan *p)
+{
+    return count_bits(p->nonfinite_state);
 }
 
 int64_t eng_plan_skipped_runs(const eng_plan *p)

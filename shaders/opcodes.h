@@ -9,6 +9,7 @@
 
 /* adam.comp flags */
 #define ADAM_SCALED 1     /* loss scaling: skip when a flag is set, unscale, write the fp16 copy */
+#define ADAM_CHECKED 2    /* the plan has flags: set where a value is not finite */
 
 /* reduce.comp: out[0] = scale * sum f(a, b). */
 #define RED_SUM 0

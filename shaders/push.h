@@ -27,7 +27,8 @@
     F(PC_FLOAT, eps)                                                                             \
     F(PC_UINT, flags) /* ADAM_SCALED: b0 master weights, b4 their fp16 copy, b5 the flags */     \
     F(PC_UINT, nflags)                                                                           \
-    F(PC_UINT, flag_stride)
+    F(PC_UINT, flag_stride)                                                                      \
+    F(PC_UINT, flag_index) /* the parameter's among the optimizer's */
 
 /* layout.comp */
 #define PUSH_LAYOUT(F)                                                                           \

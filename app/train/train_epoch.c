@@ -2,6 +2,7 @@
  * a stop asked by a signal or a limit), the loss log, the progress line and the report. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/common/finite.h"
@@ -34,9 +35,10 @@ void train_signals_restore(void)
     sigaction(SIGTERM, &old_term, NULL);
 }
 
-/* A step whose losses or gradients are not numbers has ruined the weights in memory: the run
- * stops without saving them, so the last checkpoint stays good. (With fp16 loss scaling such
- * gradients are expected now and then: that update is skipped and the scale lowered.) */
+/* A step whose losses, gradients or optimizer state are not numbers has ruined the weights in
+ * memory: the run stops without saving them, so the last checkpoint stays good. (With fp16 loss
+ * scaling gradients that are not finite are expected now and then: that update is skipped and
+ * the scale lowered.) A finite gradient can overflow the state: its square in exp_avg_sq. */
 static void report_diverged(long long step, int epoch, int iter, const char *what,
                             const char *dir)
 {
@@ -49,19 +51,48 @@ static void report_diverged(long long step, int epoch, int iter, const char *wha
             dir, fs_exists(opt) ? "resume it with --continue and" : "start again with");
 }
 
+/* Names the first parameter of opt whose weights or moments hold a value that is not finite;
+ * returns whether there is one. */
+static int find_nonfinite_state(eng_plan *p, const eng_adam *opt, char *out, size_t len)
+{
+    static const char *const parts[3] = {"its weights", "exp_avg", "exp_avg_sq"};
+    int found = 0;
+    for (int i = 0; i < eng_adam_nparams(opt) && !found; i++) {
+        const eng_node *nodes[3] = {eng_adam_param(opt, i), eng_adam_exp_avg(opt, i),
+                                    eng_adam_exp_avg_sq(opt, i)};
+        size_t n = eng_node_numel(nodes[0]);
+        float *v = malloc(n * sizeof *v);
+        for (int k = 0; k < 3 && v && !found; k++) {
+            long long at = eng_plan_read(p, nodes[k], v) ? -1 : first_nonfinite(v, n);
+            char value[16];
+            if ((found = at >= 0)) {
+                describe_value(v[at], value, sizeof value);
+                snprintf(out, len, "; parameter %s: %s hold%s %s at index %lld",
+                         eng_node_name(nodes[0]), parts[k], k ? "s" : "", value, at);
+            }
+        }
+        free(v);
+    }
+    return found;
+}
+
 static int check_step(const trainer *t, const float losses[LOSS_COUNT], long long step,
                       int epoch, int iter, const char *dir)
 {
     long long bad = first_nonfinite(losses, LOSS_COUNT);
     int bad_grads = !eng_plan_fp16(t->plan) && eng_plan_nonfinite_grads(t->plan);
-    if ((bad < 0 && !bad_grads) || dist_rank() != 0)
-        return bad < 0 && !bad_grads ? 0 : -1;
-    char what[64], value[16];
+    int bad_state = eng_plan_nonfinite_state(t->plan);
+    if ((bad < 0 && !bad_grads && !bad_state) || dist_rank() != 0)
+        return bad < 0 && !bad_grads && !bad_state ? 0 : -1;
+    char what[640], value[16], where[512] = "";
     if (bad >= 0) {
         describe_value(losses[bad], value, sizeof value);
         snprintf(what, sizeof what, "loss %s is %s", loss_names[bad], value);
     } else {
-        snprintf(what, sizeof what, "gradients hold infinities or NaNs (the losses are finite)");
+        if (!find_nonfinite_state(t->plan, t->opt_g, where, sizeof where))
+            find_nonfinite_state(t->plan, t->opt_d, where, sizeof where);
+        snprintf(what, sizeof what, "%s (the losses are finite)%s", bad_grads ?
+                 "gradients hold infinities or NaNs" : "the optimizer's state overflowed", where);
     }
     report_diverged(step, epoch, iter, what, dir);
     return -1;

@@ -4,7 +4,10 @@
  *   denom = exp_avg_sq.sqrt() / sqrt(1 - beta2^t) + eps
  *   param.addcdiv_(exp_avg, denom, value = -lr / (1 - beta1^t))
  * Element-wise arithmetic in float, the bias corrections in double, as PyTorch. It also tells
- * whether the gradient held an infinity or a NaN (eng_plan_nonfinite_grads). */
+ * whether the gradient held an infinity or a NaN (eng_plan_nonfinite_grads), and whether the
+ * update left one in the moments or the weights (eng_plan_nonfinite_state): a finite gradient
+ * whose square overflows makes exp_avg_sq infinite and the update of those weights 0 from then
+ * on, which only the state shows. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,49 +18,41 @@ typedef struct {
     float *p, *m, *v;
     const float *g;
     float w1, beta2, w2, bc2_sqrt, eps, neg_step;
-    int nonfinite; /* set (atomically) by a range that met one */
+    int nonfinite; /* ADAM_BAD_* bits, set (atomically) by the ranges that met one */
 } adam_job;
 
-/* Whether g[lo, hi) holds an infinity or a NaN (all exponent bits set), branch-free so that it
- * vectorizes. */
-static int any_nonfinite(const float *g, size_t lo, size_t hi)
+/* 1 when x is an infinity or a NaN (all exponent bits set), branch-free so that the loops
+ * vectorize. */
+static inline uint32_t nonfinite_bit(float x)
 {
-    uint32_t bad = 0;
-    for (size_t i = lo; i < hi; i++) {
-        uint32_t bits;
-        memcpy(&bits, &g[i], sizeof bits);
-        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
-    }
-    return bad != 0;
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
 }
 
 static void adam_range(void *arg, size_t lo, size_t hi)
 {
     adam_job *j = arg;
-    if (any_nonfinite(j->g, lo, hi))
-        __atomic_store_n(&j->nonfinite, 1, __ATOMIC_RELAXED);
     float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
     const float *restrict g = j->g;
     const float w1 = j->w1, beta2 = j->beta2, w2 = j->w2, bc2_sqrt = j->bc2_sqrt, eps = j->eps,
                 neg_step = j->neg_step;
+    uint32_t bad_grad = 0, bad_state = 0;
     /* PyTorch's lerp switches formula at weight 0.5 for accuracy; pix2pix uses beta1 = 0.5. */
-    if (fabsf(w1) < 0.5f) {
-        for (size_t i = lo; i < hi; i++) {
-            float mi = m[i] + w1 * (g[i] - m[i]);
-            float vi = v[i] * beta2 + w2 * g[i] * g[i];
-            m[i] = mi;
-            v[i] = vi;
-            p[i] += neg_step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-        }
-    } else {
-        for (size_t i = lo; i < hi; i++) {
-            float mi = g[i] - (g[i] - m[i]) * (1.0f - w1);
-            float vi = v[i] * beta2 + w2 * g[i] * g[i];
-            m[i] = mi;
-            v[i] = vi;
-            p[i] += neg_step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-        }
+    const int small_w1 = fabsf(w1) < 0.5f;
+    for (size_t i = lo; i < hi; i++) {
+        float mi = small_w1 ? m[i] + w1 * (g[i] - m[i]) : g[i] - (g[i] - m[i]) * (1.0f - w1);
+        float vi = v[i] * beta2 + w2 * g[i] * g[i];
+        float pi = p[i] + neg_step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi;
+        bad_grad |= nonfinite_bit(g[i]);
+        bad_state |= nonfinite_bit(mi) | nonfinite_bit(vi) | nonfinite_bit(pi);
     }
+    int bad = (bad_grad ? ADAM_BAD_GRAD : 0) | (bad_state ? ADAM_BAD_STATE : 0);
+    if (bad)
+        __atomic_fetch_or(&j->nonfinite, bad, __ATOMIC_RELAXED);
 }
 
 int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i)

@@ -200,6 +200,18 @@ static int adam_slot(const eng_graph *g, int cmd)
     return slot;
 }
 
+/* Records the ADAM_BAD_* bits of an update of ADAM command cmd (a bit per command, up to 32). */
+static void note_nonfinite(eng_plan *p, int cmd, int bad)
+{
+    int slot = bad ? adam_slot(p->graph, cmd) : 32;
+    if (slot >= 32)
+        return;
+    if (bad & ADAM_BAD_GRAD)
+        p->nonfinite |= 1u << slot;
+    if (bad & ADAM_BAD_STATE)
+        p->nonfinite_state |= 1u << slot;
+}
+
 static int run_step(cpu_plan *cp, eng_plan *p, const eng_step *st)
 {
     const eng_graph *g = p->graph;
@@ -224,8 +236,7 @@ static int run_step(cpu_plan *cp, eng_plan *p, const eng_step *st)
     case ENG_STEP_ADAM:
         if (st->finish >= 0 && eng_bucket_finish(&cp->mp.grads, st->finish))
             return ENG_EBACKEND;
-        if (cpu_adam_param(c, st->opt, st->index) && adam_slot(g, st->cmd) < 32)
-            p->nonfinite |= 1u << adam_slot(g, st->cmd);
+        note_nonfinite(p, st->cmd, cpu_adam_param(c, st->opt, st->index));
         break;
     case ENG_STEP_BUCKETS: return eng_buckets_after(g, &cp->mp.grads, st->cmd);
     }

@@ -178,7 +178,7 @@ static int run(eng_plan *p)
     if (!status && profile)
         vk_profile_run_done(profile);
     if (!status)
-        vk_read_nonfinite(&vp->memory, &vp->layout, &p->nonfinite);
+        vk_read_nonfinite(&vp->memory, &vp->layout, &p->nonfinite, &p->nonfinite_state);
     return status;
 }
 

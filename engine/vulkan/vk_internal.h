@@ -192,8 +192,10 @@ typedef struct {
     int nadam_slots;
     /* Gradient checks and mixed precision (vk_mixed.c): per ADAM command slot the flags set
      * where a gradient is not finite (one per parameter, flag_stride floats apart: an alias
-     * each, and flags[slot] over them all; NULL beyond 32 slots); fp16 tensors; with loss
-     * scaling (fp16 with optimizers) the fp32 master weights of the parameters. */
+     * of two floats each, and flags[slot] over them all; NULL beyond 32 slots), the second
+     * float of each set by the update where it leaves a moment or weight that is not finite;
+     * fp16 tensors; with loss scaling (fp16 with optimizers) the fp32 master weights of the
+     * parameters. */
     int fp16, loss_scaling;
     int *master;            /* [node id] an optimized parameter's master weights, or -1 */
     int *param_flag;        /* [node id] its gradient check's flag, or -1 */
@@ -229,9 +231,10 @@ int vk_node_half(const eng_node *n, int grad);
 size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad);
 /* The gradient flags of a plan with optimizers, and with l->fp16 the master weights. */
 int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g);
-/* After a run: bit k of *nonfinite for the k-th ADAM command whose gradients were not finite
- * (read from the staging buffer, where the recording's last command copied them). */
-void vk_read_nonfinite(const vk_memory *m, const vk_layout *l, unsigned *nonfinite);
+/* After a run: bit k of *grads for the k-th ADAM command whose gradients were not finite, of
+ * *state for the one whose update left a moment or weight that is not finite (read from the
+ * staging buffer, where the recording's last command copied the flags). */
+void vk_read_nonfinite(const vk_memory *m, const vk_layout *l, unsigned *grads, unsigned *state);
 
 /* ---- recording (vk_record.c) ------------------------------------------------------------- */
 typedef struct {

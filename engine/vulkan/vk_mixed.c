@@ -1,6 +1,7 @@
 /* Mixed precision on Vulkan: which tensors an fp16 plan stores as fp16, and loss scaling (the
  * master weights, the gradient checks); and the flags of gradients that are not finite, which
- * the checks set before the updates with loss scaling, and the updates themselves without. The
+ * the checks set before the updates with loss scaling, and the updates themselves without, and
+ * those of the moments and weights that the updates leave not finite, either way. The
  * shaders compute in fp32 either way: each binding's element type is a specialization of its
  * pipeline (common.glsl). */
 #include <stdlib.h>
@@ -28,8 +29,8 @@ size_t vk_tensor_floats(const void *kind, const eng_node *n, int grad)
     return pk->fp16 && vk_node_half(n, grad) ? vk_half_floats(n->numel) : n->numel;
 }
 
-/* Slot k's flags, from flag first of the arena (one per parameter): an alias for each and one
- * over them all. */
+/* Slot k's flags, from flag first of the arena (one per parameter: its gradient's, then its
+ * update's state's): an alias for each and one over them all. */
 static int reserve_flags(vk_layout *l, vk_memory *m, int arena, size_t first,
                          const eng_adam *opt, int slot)
 {
@@ -39,7 +40,7 @@ static int reserve_flags(vk_layout *l, vk_memory *m, int arena, size_t first,
         return ENG_ENOMEM;
     for (int i = 0; i < opt->nparams; i++) {
         const eng_node *p = opt->params[i];
-        l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (first + i), 1);
+        l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (first + i), 2);
         if (l->loss_scaling)
             l->master[p->id] = vk_memory_reserve(m, p->numel);
         if (l->param_flag[p->id] < 0 || (l->loss_scaling && l->master[p->id] < 0))
@@ -113,17 +114,18 @@ void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot)
 }
 
 /* The run's last command copied all_flags to the start of the staging buffer (vk_record). */
-void vk_read_nonfinite(const vk_memory *m, const vk_layout *l, unsigned *nonfinite)
+void vk_read_nonfinite(const vk_memory *m, const vk_layout *l, unsigned *grads, unsigned *state)
 {
-    *nonfinite = 0;
+    *grads = *state = 0;
     if (!l->flags)
         return;
     const float *flags = m->staging_map;
     for (int k = 0; k < l->nadam_slots; k++) {
         const vk_region *all = &m->regions[l->all_flags], *rg = &m->regions[l->flags[k]];
         size_t from = (size_t)(rg->parent_offset - all->parent_offset) / sizeof(float);
-        for (size_t i = from; i < from + (size_t)rg->size / sizeof(float); i += l->flag_stride)
-            if (flags[i] != 0.0f)
-                *nonfinite |= 1u << k;
+        for (size_t i = from; i < from + (size_t)rg->size / sizeof(float); i += l->flag_stride) {
+            *grads |= (unsigned)(flags[i] != 0.0f) << k;
+            *state |= (unsigned)(flags[i + 1] != 0.0f) << k;
+        }
     }
 }

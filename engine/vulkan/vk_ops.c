@@ -218,7 +218,8 @@ static void cut(lowering *lw, const eng_adam *opt)
 
 /* The update of opt's parameter i, with the bias corrections of parameter slot slot. With
  * loss scaling it updates the fp32 master weights, unscaling the gradient, writes their fp16
- * copy (b4) and does nothing when a flag of the slot (b5) is set. */
+ * copy (b4) and does nothing when a flag of the slot (b5) is set. Where the plan has flags it
+ * sets the parameter's second one when it leaves a moment or weight that is not finite. */
 static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
 {
     const eng_node *p = opt->params[i];
@@ -234,15 +235,19 @@ static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
     st->writes = 1 | 4 | 8;
     vk_push_adam push = {.n = (uint32_t)p->numel, .slot = slot,
                          .w1 = (float)(1.0 - opt->beta1), .beta2 = opt->beta2,
-                         .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps};
+                         .w2 = (float)(1.0 - opt->beta2), .eps = opt->eps,
+                         .flags = l->flags ? ADAM_CHECKED : 0, .flag_index = (uint32_t)i,
+                         .flag_stride = (uint32_t)l->flag_stride};
     if (master >= 0) {
         st->regions[4] = vk_data_of(lw, p);
+        /* Its state flag is written there too, unlike the gradients' flags that the updates
+         * read: only the copy after the run's closing barrier reads it, so the write is not
+         * declared, which would order the optimizer's updates one after the other. */
         st->regions[5] = l->flags[slot];
         st->writes |= 16;
-        push.flags = ADAM_SCALED;
+        push.flags |= ADAM_SCALED;
         push.nflags = (uint32_t)opt->nparams;
-        push.flag_stride = (uint32_t)l->flag_stride;
-    } else if (l->flags) { /* b4: the flag it sets where the gradient is not finite */
+    } else if (l->flags) { /* b4: its flags, set where the gradient or the state is not finite */
         st->regions[4] = l->param_flag[p->id];
         st->regions[5] = st->regions[1]; /* the shader's static read of b5 */
         st->writes |= 16;

@@ -199,6 +199,10 @@ int eng_plan_fp16(const eng_plan *p);
  * their updates were skipped (the scale lowers and training goes on); without, they were
  * applied and the weights are no longer all finite: the caller should stop. */
 int eng_plan_nonfinite_grads(const eng_plan *p);
+/* The optimizers whose update left an infinity or a NaN in their moments (exp_avg,
+ * exp_avg_sq) or weights in the last run: a gradient that was not finite and was applied, or a
+ * finite one whose square overflows exp_avg_sq. Training cannot go on from that state. */
+int eng_plan_nonfinite_state(const eng_plan *p);
 /* The loss scale of the next run (1 without loss scaling) and the runs so far that skipped an
  * update for gradients that were not finite. */
 float eng_plan_loss_scale(const eng_plan *p);
