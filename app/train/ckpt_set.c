@@ -3,19 +3,19 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/train/ckpt_set.h"
 #include "app/common/fsutil.h"
+#include "app/train/ckpt_record.h"
 
-#define NEXT_SUFFIX ".safetensors.next"
-#define COMMIT_SUFFIX ".commit"
-
-void ckpt_set_begin(ckpt_set *s, const char *dir, const char *tag)
+void ckpt_set_begin(ckpt_set *s, const char *dir, const char *tag, long long step)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     snprintf(s->tag, sizeof s->tag, "%s", tag);
+    s->step = step;
 }
 
 const char *ckpt_set_stage(ckpt_set *s, const char *name)
@@ -23,7 +23,7 @@ const char *ckpt_set_stage(ckpt_set *s, const char *name)
     if (s->count == CKPT_SET_MAX_FILES)
         return NULL;
     char path[CKPT_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s_%s" NEXT_SUFFIX, s->dir, s->tag, name);
+    snprintf(path, sizeof path, "%s/%s_%s" CKPT_NEXT_SUFFIX, s->dir, s->tag, name);
     memcpy(s->staged[s->count], path, sizeof path);
     return s->staged[s->count++];
 }
@@ -34,20 +34,34 @@ static void final_name(const char *staged, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)(strlen(staged) - strlen(".next")), staged);
 }
 
-static void record_path(const char *dir, const char *tag, char *out, size_t len)
+/* The record of the staged files as written: their names and sizes. */
+static int describe(const ckpt_set *s, char *text, size_t len, char *err, size_t errlen)
 {
-    snprintf(out, len, "%s/%s" COMMIT_SUFFIX, dir, tag);
+    ckpt_record r = {.step = s->step, .count = s->count};
+    for (int i = 0; i < s->count; i++) {
+        struct stat st;
+        if (stat(s->staged[i], &st)) {
+            snprintf(err, errlen, "%s: %s", s->staged[i], strerror(errno));
+            return -1;
+        }
+        snprintf(r.names[i], CKPT_NAME_MAX, "%s", strrchr(s->staged[i], '/') + 1);
+        r.sizes[i] = (long long)st.st_size;
+    }
+    if (ckpt_record_format(&r, s->tag, text, len)) {
+        snprintf(err, errlen, "%s/%s" CKPT_COMMIT_SUFFIX ": the file names are too long", s->dir,
+                 s->tag);
+        return -1;
+    }
+    return 0;
 }
 
 int ckpt_set_commit(ckpt_set *s, char *err, size_t errlen)
 {
-    char record[CKPT_PATH_MAX], final[CKPT_PATH_MAX], text[CKPT_SET_MAX_FILES * 256 + 64];
-    record_path(s->dir, s->tag, record, sizeof record);
-    snprintf(text, sizeof text, "pix2pix-vk checkpoint set %s: these files are one step\n",
-             s->tag);
-    for (int i = 0; i < s->count; i++) {
-        const char *slash = strrchr(s->staged[i], '/');
-        snprintf(text + strlen(text), sizeof text - strlen(text), "%s\n", slash + 1);
+    char record[CKPT_PATH_MAX], final[CKPT_PATH_MAX], text[CKPT_SET_MAX_FILES * 300 + 100];
+    snprintf(record, sizeof record, "%s/%s" CKPT_COMMIT_SUFFIX, s->dir, s->tag);
+    if (describe(s, text, sizeof text, err, errlen)) {
+        ckpt_set_abort(s);
+        return -1;
     }
     if (fs_write_atomic(record, text) || fs_sync_dir(s->dir)) {
         snprintf(err, errlen, "%s: cannot write: %s", record, strerror(errno));
@@ -77,43 +91,71 @@ void ckpt_set_abort(ckpt_set *s)
     s->count = 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
+typedef struct {
+    ckpt_step_fn step_of;
+    ckpt_recovery *r;
+} recovery;
 
-/* Renames every TAG_*.safetensors.next of dir into place. */
-static int finish_tag(const char *dir, const char *tag, char *err, size_t errlen)
+/* Renames the record's staged files into place (those an interrupted commit did not). */
+static int finish_set(const char *dir, const ckpt_record *rec, char *err, size_t errlen)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(err, errlen, "%s: cannot read the folder: %s", dir, strerror(errno));
-        return -1;
-    }
-    size_t tlen = strlen(tag);
-    struct dirent *e;
-    int rc = 0;
-    while (!rc && (e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, tag, tlen) || e->d_name[tlen] != '_' ||
-            !ends_with(e->d_name, NEXT_SUFFIX))
-            continue;
+    for (int i = 0; i < rec->count; i++) {
         char staged[CKPT_PATH_MAX], final[CKPT_PATH_MAX];
-        snprintf(staged, sizeof staged, "%s/%s", dir, e->d_name);
+        snprintf(staged, sizeof staged, "%s/%s", dir, rec->names[i]);
         final_name(staged, final, sizeof final);
-        if (rename(staged, final)) {
+        if (rename(staged, final) && errno != ENOENT) {
             snprintf(err, errlen, "%s: cannot rename into place: %s", final, strerror(errno));
-            rc = -1;
+            return -1;
         }
     }
-    closedir(d);
-    return rc;
+    return 0;
 }
 
-/* Calls fn(dir, entry name) for each entry of dir ending in suffix; stops at an error. */
-static int for_each_suffix(const char *dir, const char *suffix,
-                           int (*fn)(const char *dir, const char *name, char *err, size_t errlen),
-                           int *count, char *err, size_t errlen)
+/* Finishes the set of the record DIR/NAME, or refuses the record; other entries are passed. */
+static int recover_record(const char *dir, const char *name, recovery *ctx, char *err,
+                          size_t errlen)
+{
+    char tag[256], record[CKPT_PATH_MAX], why[1024];
+    if (!ckpt_is_record(name, tag, sizeof tag))
+        return 0;
+    snprintf(record, sizeof record, "%s/%s", dir, name);
+    ckpt_record rec;
+    int complete = !ckpt_record_read(record, tag, &rec, why, sizeof why) &&
+                   !ckpt_record_check(&rec, dir, tag, ctx->step_of, why, sizeof why);
+    if (!complete && !ctx->r->refused++)
+        snprintf(ctx->r->refused_why, sizeof ctx->r->refused_why, "%s: %s", record, why);
+    if (complete && finish_set(dir, &rec, err, errlen))
+        return -1;
+    if ((complete && fs_sync_dir(dir)) || unlink(record)) {
+        snprintf(err, errlen, "%s: cannot %s: %s", record,
+                 complete ? "finish the commit" : "remove", strerror(errno));
+        return -1;
+    }
+    ctx->r->finished += complete;
+    return 0;
+}
+
+/* Removes DIR/NAME when it is a staged file; other entries are passed. */
+static int discard_staged(const char *dir, const char *name, recovery *ctx, char *err,
+                          size_t errlen)
+{
+    char path[CKPT_PATH_MAX];
+    if (!ckpt_is_staged(name, NULL))
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (unlink(path)) {
+        snprintf(err, errlen, "%s: cannot remove: %s", path, strerror(errno));
+        return -1;
+    }
+    ctx->r->discarded++;
+    return 0;
+}
+
+/* Calls fn(dir, entry name, ctx) for each entry of dir; stops at an error. */
+static int for_each_entry(const char *dir,
+                          int (*fn)(const char *dir, const char *name, recovery *ctx, char *err,
+                                    size_t errlen),
+                          recovery *ctx, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -123,58 +165,22 @@ static int for_each_suffix(const char *dir, const char *suffix,
     struct dirent *e;
     int rc = 0;
     while (!rc && (e = readdir(d)) != NULL)
-        if (ends_with(e->d_name, suffix)) {
-            rc = fn(dir, e->d_name, err, errlen);
-            *count += !rc;
-        }
+        rc = fn(dir, e->d_name, ctx, err, errlen);
     closedir(d);
     return rc;
 }
 
-static int finish_record(const char *dir, const char *name, char *err, size_t errlen)
+int ckpt_set_recover(const char *dir, ckpt_step_fn step_of, ckpt_recovery *r, char *err,
+                     size_t errlen)
 {
-    char tag[256], record[CKPT_PATH_MAX];
-    snprintf(tag, sizeof tag, "%.*s", (int)(strlen(name) - strlen(COMMIT_SUFFIX)), name);
-    snprintf(record, sizeof record, "%s/%s", dir, name);
-    if (finish_tag(dir, tag, err, errlen))
+    memset(r, 0, sizeof *r);
+    recovery ctx = {step_of, r};
+    if (for_each_entry(dir, recover_record, &ctx, err, errlen) ||
+        for_each_entry(dir, discard_staged, &ctx, err, errlen))
         return -1;
-    if (fs_sync_dir(dir) || unlink(record)) {
-        snprintf(err, errlen, "%s: cannot finish the commit: %s", record, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int discard_staged(const char *dir, const char *name, char *err, size_t errlen)
-{
-    char path[CKPT_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (unlink(path)) {
-        snprintf(err, errlen, "%s: cannot remove: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-int ckpt_set_recover(const char *dir, int *discarded, char *err, size_t errlen)
-{
-    int finished = 0;
-    *discarded = 0;
-    if (for_each_suffix(dir, COMMIT_SUFFIX, finish_record, &finished, err, errlen) ||
-        for_each_suffix(dir, NEXT_SUFFIX, discard_staged, discarded, err, errlen))
-        return -1;
-    if ((finished || *discarded) && fs_sync_dir(dir)) {
+    if ((r->finished || r->refused || r->discarded) && fs_sync_dir(dir)) {
         snprintf(err, errlen, "%s: fsync of the folder failed: %s", dir, strerror(errno));
         return -1;
     }
-    return finished;
-}
-
-void ckpt_set_path(const char *dir, const char *tag, const char *name, char *out, size_t len)
-{
-    char record[CKPT_PATH_MAX];
-    record_path(dir, tag, record, sizeof record);
-    snprintf(out, len, "%s/%s_%s" NEXT_SUFFIX, dir, tag, name);
-    if (!fs_exists(record) || !fs_exists(out))
-        snprintf(out, len, "%s/%s_%s.safetensors", dir, tag, name);
+    return 0;
 }

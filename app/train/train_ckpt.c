@@ -11,6 +11,28 @@
 #include "app/model/model_file.h"
 #include "app/train/train_ckpt.h"
 
+/* The value of a file's integer metadata key, or -1 when absent or not a count. */
+static long long meta_step(const st_file *f, const char *key)
+{
+    const char *v = st_meta(f, key);
+    char *end = NULL;
+    long long step = v ? strtoll(v, &end, 10) : -1;
+    return v && (*end || end == v) ? -1 : step;
+}
+
+/* The step a file of a checkpoint set records: "step" in G and D, "step_G" in the optimizer
+ * state; -1 when it has none or cannot be read. */
+static long long file_step(const char *path)
+{
+    char err[1024];
+    st_file *f = st_open(path, err, sizeof err);
+    if (!f)
+        return -1;
+    long long step = st_meta(f, "step") ? meta_step(f, "step") : meta_step(f, "step_G");
+    st_close(f);
+    return step;
+}
+
 int train_ckpt_recover(const char *dir)
 {
     char web[4300], images[4400], err[1024];
@@ -21,18 +43,21 @@ int train_ckpt_recover(const char *dir)
     if (stale)
         fprintf(stderr, "removed %d temporary file%s left in %s by an interrupted save\n", stale,
                 stale == 1 ? "" : "s", dir);
-    int discarded, finished = ckpt_set_recover(dir, &discarded, err, sizeof err);
-    if (finished < 0) {
+    ckpt_recovery r;
+    if (ckpt_set_recover(dir, file_step, &r, err, sizeof err)) {
         fprintf(stderr, "pix2pix train: %s\n", err);
         return -1;
     }
-    if (finished)
+    if (r.finished)
         fprintf(stderr, "finished the checkpoint save that was interrupted after its commit in "
                 "%s\n", dir);
-    if (discarded)
+    if (r.refused)
+        fprintf(stderr, "warning: %s; nothing was rolled forward from it (removed): the "
+                "committed checkpoint stays\n", r.refused_why);
+    if (r.discarded)
         fprintf(stderr, "discarded %d file%s of a checkpoint save interrupted before its commit "
-                "in %s (the previous checkpoint stays)\n", discarded, discarded == 1 ? "" : "s",
-                dir);
+                "in %s (the previous checkpoint stays)\n", r.discarded,
+                r.discarded == 1 ? "" : "s", dir);
     return 0;
 }
 
@@ -102,7 +127,7 @@ static int save_set(const char *dir, const char *tag, trainer *t, const net_meta
                     const ckpt_train_state *s)
 {
     ckpt_set set;
-    ckpt_set_begin(&set, dir, tag);
+    ckpt_set_begin(&set, dir, tag, (long long)eng_adam_steps(t->opt_g));
     char err[1024];
     int rc = save_into(&set, "net_G", &t->G, t->plan, m->g, COUNT(m->g)) ||
              save_into(&set, "net_D", &t->D, t->plan, m->d, COUNT(m->d));
@@ -155,11 +180,7 @@ static int load_net_file(const net *n, eng_plan *p, const char *path, long long 
         fprintf(stderr, "%s\n", err); /* its reason names the file */
         return -1;
     }
-    const char *v = st_meta(f, "step");
-    char *end = NULL;
-    *step = v ? strtoll(v, &end, 10) : -1;
-    if (v && (*end || end == v))
-        *step = -1;
+    *step = meta_step(f, "step");
     int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
     if (rc)
         fprintf(stderr, "%s\n", err);

@@ -55,6 +55,18 @@ tiny_model() {
         fail "training the tiny model $name"
 }
 
+# commit_record STEP FOLDER NAME...: the commit record of the latest set of STEP whose files are
+# latest_NAME.safetensors.next, of the sizes of FOLDER/latest_NAME.safetensors.
+commit_record() {
+    echo "pix2pix-vk checkpoint set latest of step $1"
+    from=$2
+    shift 2
+    for f in "$@"; do
+        echo "latest_$f.safetensors.next $(($(wc -c <"$from/latest_$f.safetensors")))"
+    done
+    echo end
+}
+
 finish() {
     if [ "$FAILURES" -ne 0 ]; then
         echo "$(basename "$0"): $FAILURES failure(s)"

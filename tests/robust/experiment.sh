@@ -69,7 +69,8 @@ for commit in no yes; do
     for f in net_G net_D opt; do
         cp "$TMP/ck/next/latest_$f.safetensors" "$TMP/ck/rec/latest_$f.safetensors.next"
     done
-    [ $commit = yes ] && echo "set" >"$TMP/ck/rec/latest.commit"
+    [ $commit = yes ] &&
+        commit_record 7 "$TMP/ck/next" net_G net_D opt >"$TMP/ck/rec/latest.commit"
     "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name rec --netG unet_5 \
         --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 \
         --display-freq 0 --device cpu --continue --max-steps 1 >/dev/null 2>"$TMP/stderr"

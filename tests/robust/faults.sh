@@ -6,6 +6,9 @@
 # - a file size limit (ulimit -f, as a full disk) while writing a checkpoint or a translated
 #   image: a clear error naming the file, the previous checkpoint intact, no partial output and
 #   no temporary file left;
+# - commit records that do not describe their staged files exactly: nothing rolled forward;
+# - a step that overflows the optimizer's state: stopped there, nothing saved; such a state
+#   refused when resuming;
 # - SIGINT: a clean save, exit 0, and a resume from where it stopped.
 . "$(dirname "$0")/common.sh" "$@"
 tiny_model k
@@ -114,6 +117,89 @@ expect_status 1 $? "translate with a file size limit"
 echo "--- full disk while translating: $(cat "$TMP/stderr")"
 expect_reason "$TMP/stderr" "$TMP/full/img.png" "File too large"
 [ -z "$(ls -A "$TMP/full")" ] || fail "left in the output folder: $(ls -A "$TMP/full")"
+
+# --- Commit records that do not describe the staged files exactly commit nothing. Beside a G
+# staged by a save of the next step that was never committed, each record below is refused:
+# the committed G stays byte for byte, the stale file is discarded, and the message says why.
+# A record naming that save's three files with their sizes finishes it. Recovery comes before
+# the model is loaded: a run of another width (--ngf 8) does only that, then fails to load it.
+S=$(meta_step "$CK/latest_opt.safetensors")
+AHEAD=$TMP/ck/ahead
+cp -r "$CK" "$AHEAD"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name ahead --netG unet_5 \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --display-freq 0 \
+    --continue --max-steps 1 >/dev/null 2>&1 || fail "training step $((S + 1))"
+R=$TMP/ck/rec
+while IFS='|' read -r case words; do
+    rm -rf "$R"
+    cp -r "$CK" "$R"
+    cp "$AHEAD/latest_net_G.safetensors" "$R/latest_net_G.safetensors.next"
+    case $case in
+    garbage) echo "set" >"$R/latest.commit" ;;
+    truncated) commit_record $((S + 1)) "$AHEAD" net_G net_D opt | head -n 3 >"$R/latest.commit" ;;
+    other-step) commit_record "$S" "$AHEAD" net_G net_D opt >"$R/latest.commit" ;;
+    missing) commit_record $((S + 1)) "$AHEAD" net_G net_D opt >"$R/latest.commit" ;;
+    complete)
+        cp "$AHEAD/latest_net_D.safetensors" "$R/latest_net_D.safetensors.next"
+        cp "$AHEAD/latest_opt.safetensors" "$R/latest_opt.safetensors.next"
+        commit_record $((S + 1)) "$AHEAD" net_G net_D opt >"$R/latest.commit" ;;
+    esac
+    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name rec --netG unet_5 \
+        --ngf 8 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --continue \
+        >/dev/null 2>"$TMP/stderr"
+    echo "--- commit record $case: $(grep -F "$R" "$TMP/stderr")"
+    [ -z "$(find "$R" -name '*.next' -o -name '*.commit')" ] ||
+        fail "$case record: left $(find "$R" -name '*.next' -o -name '*.commit')"
+    if [ "$case" = complete ]; then
+        expect_line "$TMP/stderr" "finished the checkpoint save that was interrupted"
+        for f in net_G net_D opt; do
+            "$TOOL" same "$AHEAD/latest_$f.safetensors" "$R/latest_$f.safetensors" ||
+                fail "complete record: latest_$f is not the committed one"
+        done
+        continue
+    fi
+    cmp -s "$CK/latest_net_G.safetensors" "$R/latest_net_G.safetensors" ||
+        fail "$case record: the committed G was replaced"
+    expect_line "$TMP/stderr" "$R/latest.commit: $words" "nothing was rolled forward"
+    expect_line "$TMP/stderr" "discarded 1 file of a checkpoint save" "previous checkpoint stays"
+done <<CASES
+garbage|not a commit record of set latest
+truncated|truncated (no end line)
+other-step|latest_net_G.safetensors.next is of step $((S + 1)), the record's set of step $S
+missing|latest_net_D.safetensors.next is missing
+complete|
+CASES
+
+# --- A finite gradient whose square overflows Adam's exp_avg_sq: with D's last layer at 1e25
+# the losses stay finite, but the gradients of the layers before it are ~1e25. The step that
+# overflows stops the run, naming the parameter, before anything is saved (the state was found
+# only when saving, steps later, and those steps were lost).
+S=$(meta_step "$CK/latest_opt.safetensors")
+rm -rf "$TMP/ck/over"
+cp -r "$CK" "$TMP/ck/over"
+"$TOOL" set-value "$CK/latest_net_D.safetensors" "$TMP/ck/over/latest_net_D.safetensors" \
+    model.11.weight 0 511 1e25 || fail "set-value"
+cp -r "$TMP/ck/over" "$TMP/over_before"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name over --netG unet_5 \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 \
+    --threads 1 --workers 1 --display-freq 0 --continue --max-steps 5 >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "a step overflowing the optimizer's state"
+echo "--- state overflow: $(grep -v '^resuming' "$TMP/stderr")"
+expect_line "$TMP/stderr" "step $((S + 1)) (epoch" "the optimizer's state overflowed" \
+    "parameter " "exp_avg_sq holds inf" "training stopped without saving this step"
+for f in latest_net_G latest_net_D latest_opt; do
+    "$TOOL" same "$TMP/over_before/$f.safetensors" "$TMP/ck/over/$f.safetensors" ||
+        fail "$f changed after a step that overflowed the optimizer's state"
+done
+# An optimizer state holding inf is refused when resuming, naming the file and the tensor.
+"$TOOL" set-value "$TMP/over_before/latest_opt.safetensors" \
+    "$TMP/ck/over/latest_opt.safetensors" D.model.0.weight.exp_avg_sq 3 3 inf || fail "set-value"
+"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name over --netG unet_5 \
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --display-freq 0 \
+    --continue --max-steps 1 >/dev/null 2>"$TMP/stderr"
+expect_status 1 $? "resuming an optimizer state holding inf"
+expect_reason "$TMP/stderr" "$TMP/ck/over/latest_opt.safetensors" \
+    "tensor D.model.0.weight.exp_avg_sq holds inf at index 3"
 
 # SIGINT in the middle: the step ends, everything is saved, exit 0, and --continue resumes.
 (exec_train_k >"$TMP/stdout" 2>"$TMP/stderr") &
