@@ -2,12 +2,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/train/ckpt_set.h"
 #include "app/common/fsutil.h"
+#include "base/out_path.h"
 #include "app/train/ckpt_record.h"
 
 void ckpt_set_begin(ckpt_set *s, const char *dir, const char *tag, long long step)
@@ -18,13 +20,34 @@ void ckpt_set_begin(ckpt_set *s, const char *dir, const char *tag, long long ste
     s->step = step;
 }
 
-const char *ckpt_set_stage(ckpt_set *s, const char *name)
+/* 0 when final may be replaced by a rename: a regular file, or none yet. */
+static int check_final(const char *final, char *err, size_t errlen)
 {
-    if (s->count == CKPT_SET_MAX_FILES)
+    char why[512], *target;
+    if (out_path_target(final, &target, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", final, why);
+        return -1;
+    }
+    int link = strcmp(target, final) != 0;
+    free(target);
+    if (link)
+        snprintf(err, errlen, "%s: a symbolic link; a checkpoint is put in place by a rename, "
+                 "which would replace the link: refusing (put the file itself there)", final);
+    return link ? -1 : 0;
+}
+
+const char *ckpt_set_stage(ckpt_set *s, const char *name, char *err, size_t errlen)
+{
+    char final[CKPT_PATH_MAX - sizeof ".next"];
+    snprintf(final, sizeof final, "%s/%s_%s.safetensors", s->dir, s->tag, name);
+    if (s->count == CKPT_SET_MAX_FILES) {
+        snprintf(err, errlen, "%s: more than %d files in a checkpoint set", final,
+                 CKPT_SET_MAX_FILES);
         return NULL;
-    char path[CKPT_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s_%s" CKPT_NEXT_SUFFIX, s->dir, s->tag, name);
-    memcpy(s->staged[s->count], path, sizeof path);
+    }
+    if (check_final(final, err, errlen))
+        return NULL;
+    snprintf(s->staged[s->count], CKPT_PATH_MAX, "%s.next", final);
     return s->staged[s->count++];
 }
 

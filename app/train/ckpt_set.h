@@ -27,9 +27,11 @@ typedef struct {
 
 /* A set of the files of training step step (which each of them records). */
 void ckpt_set_begin(ckpt_set *s, const char *dir, const char *tag, long long step);
-/* The path to write the set's file TAG_NAME.safetensors to (a .next name). At most
- * CKPT_SET_MAX_FILES per set. */
-const char *ckpt_set_stage(ckpt_set *s, const char *name);
+/* The path to write the set's file TAG_NAME.safetensors to (a .next name), or NULL with a
+ * reason naming the file: more than CKPT_SET_MAX_FILES, or a final name that is not a regular
+ * file (a FIFO, device or folder by the outputs' rule, base/out_path.h; a symbolic link too,
+ * which the commit's rename would replace instead of writing through it). */
+const char *ckpt_set_stage(ckpt_set *s, const char *name, char *err, size_t errlen);
 /* Commits the staged files (all must have been written). Returns 0 or -1 with a reason
  * naming the file. */
 int ckpt_set_commit(ckpt_set *s, char *err, size_t errlen);

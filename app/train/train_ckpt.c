@@ -70,12 +70,24 @@ static void report_save_error(const ckpt_set *set, const char *name, const char 
     fprintf(stderr, "%s/%s_%s.safetensors: %s\n", set->dir, set->tag, name, why);
 }
 
+/* The staged path of the set's file name, or NULL with the reason reported. */
+static const char *stage(ckpt_set *set, const char *name)
+{
+    char err[CKPT_PATH_MAX + 600];
+    const char *staged = ckpt_set_stage(set, name, err, sizeof err);
+    if (!staged)
+        fprintf(stderr, "%s\n", err); /* its reason names the file */
+    return staged;
+}
+
 /* Saves one network into the set. */
 static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
                      const ckpt_meta *meta, int nmeta)
 {
     char err[1024];
-    const char *staged = ckpt_set_stage(set, name);
+    const char *staged = stage(set, name);
+    if (!staged)
+        return -1;
     if (!ckpt_save_net(n, p, staged, meta, nmeta, err, sizeof err))
         return 0;
     report_save_error(set, name, staged, err);
@@ -132,9 +144,9 @@ static int save_set(const char *dir, const char *tag, trainer *t, const net_meta
     int rc = save_into(&set, "net_G", &t->G, t->plan, m->g, COUNT(m->g)) ||
              save_into(&set, "net_D", &t->D, t->plan, m->d, COUNT(m->d));
     if (!rc && s) {
-        const char *staged = ckpt_set_stage(&set, "opt");
-        rc = ckpt_save_opt(s, t->g, t->plan, staged, err, sizeof err);
-        if (rc)
+        const char *staged = stage(&set, "opt");
+        rc = !staged || ckpt_save_opt(s, t->g, t->plan, staged, err, sizeof err);
+        if (rc && staged)
             report_save_error(&set, "opt", staged, err);
     }
     if (rc) {

@@ -9,6 +9,7 @@
 # - commit records that do not describe their staged files exactly: nothing rolled forward;
 # - a step that overflows the optimizer's state: stopped there, nothing saved; such a state
 #   refused when resuming;
+# - a checkpoint name that is a symbolic link or a FIFO: refused, nothing replaced;
 # - SIGINT: a clean save, exit 0, and a resume from where it stopped.
 . "$(dirname "$0")/common.sh" "$@"
 tiny_model k
@@ -200,6 +201,39 @@ done
 expect_status 1 $? "resuming an optimizer state holding inf"
 expect_reason "$TMP/stderr" "$TMP/ck/over/latest_opt.safetensors" \
     "tensor D.model.0.weight.exp_avg_sq holds inf at index 3"
+
+# --- Checkpoint names that are not regular files: the save is refused naming the file and
+# nothing is replaced. A symbolic link (latest_net_G): the commit's rename would replace the
+# link. A FIFO (the numbered copy of the epoch the next steps finish): never written.
+rm -rf "$TMP/ck/special" "$TMP/g_elsewhere"
+cp -r "$CK" "$TMP/ck/special"
+SP=$TMP/ck/special
+mv "$SP/latest_net_G.safetensors" "$TMP/g_elsewhere"
+cp "$TMP/g_elsewhere" "$TMP/g_elsewhere_before"
+ln -s "$TMP/g_elsewhere" "$SP/latest_net_G.safetensors"
+E=$("$BIN" inspect "$SP/latest_opt.safetensors" 2>/dev/null | grep -E '(^| )epoch: [0-9]+$' |
+    sed 's/.*: //')
+mkfifo "$SP/${E}_net_D.safetensors"
+for special in link fifo; do
+    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name special --netG unet_5 \
+        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 \
+        --save-epoch-freq 1 --threads 1 --workers 1 --display-freq 0 --continue \
+        --max-steps 4 >/dev/null 2>"$TMP/stderr"
+    expect_status 1 $? "saving over a $special"
+    echo "--- checkpoint name a $special: $(grep -F "$SP" "$TMP/stderr" | grep -v '^resuming')"
+    if [ $special = link ]; then
+        expect_reason "$TMP/stderr" "$SP/latest_net_G.safetensors" "a symbolic link"
+        [ -L "$SP/latest_net_G.safetensors" ] || fail "the link latest_net_G was replaced"
+        cmp -s "$TMP/g_elsewhere" "$TMP/g_elsewhere_before" || fail "the linked G changed"
+        rm "$SP/latest_net_G.safetensors"
+        cp "$TMP/g_elsewhere" "$SP/latest_net_G.safetensors"
+    else
+        expect_reason "$TMP/stderr" "$SP/${E}_net_D.safetensors" "not a regular file (a FIFO)"
+        [ -p "$SP/${E}_net_D.safetensors" ] || fail "the FIFO ${E}_net_D was replaced"
+    fi
+    [ -z "$(find "$SP" -name '*.next' -o -name '*.commit')" ] ||
+        fail "$special: left $(find "$SP" -name '*.next' -o -name '*.commit')"
+done
 
 # SIGINT in the middle: the step ends, everything is saved, exit 0, and --continue resumes.
 (exec_train_k >"$TMP/stdout" 2>"$TMP/stderr") &
