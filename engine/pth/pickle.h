@@ -41,12 +41,13 @@ struct pk_value {
 };
 
 /* What one pickle may hold: past these limits a pickle is refused, naming the limit, before
- * it makes us hold more than some 70 MB (a value takes about 250 bytes). Measured on the
+ * it makes us hold more than some 35 MB (a value takes about 250 bytes). Measured on the
  * reference's networks saved by torch.save: a unet_256 G (82 tensors) pushes 1979 values, at
  * most 172 on the stack at once, 3 nested MARKs, 771 memo entries, strings of at most 89
  * bytes; a resnet_64blocks G (800 tensors, the largest network pix2pix builds) 19191 values,
- * 1608 on the stack, 7467 memo entries. The limits leave more than 10 times the largest. */
-#define PK_MAX_PUSHES (1u << 18) /* values pushed in all (GETs of the memo included) */
+ * 1608 on the stack, 7467 memo entries. The limits leave 20 to 700 times a unet_256's needs,
+ * and 6 to 20 times a resnet_64blocks'. */
+#define PK_MAX_PUSHES (1u << 17) /* values pushed in all (GETs of the memo included) */
 #define PK_MAX_STACK (1u << 15)  /* values on the stack at once */
 #define PK_MAX_MARKS 64u         /* MARKs open at once */
 #define PK_MAX_MEMO (1u << 17)   /* memo entries */
