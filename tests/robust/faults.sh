@@ -128,8 +128,10 @@ S=$(meta_step "$CK/latest_opt.safetensors")
 AHEAD=$TMP/ck/ahead
 cp -r "$CK" "$AHEAD"
 "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name ahead --netG unet_5 \
-    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --display-freq 0 \
-    --continue --max-steps 1 >/dev/null 2>&1 || fail "training step $((S + 1))"
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 --threads 1 \
+    --workers 1 --display-freq 0 --continue --max-steps 1 >/dev/null 2>&1 ||
+    fail "training step $((S + 1))"
+[ "$(meta_step "$AHEAD/latest_opt.safetensors")" = $((S + 1)) ] || fail "no step $((S + 1))"
 R=$TMP/ck/rec
 while IFS='|' read -r case words; do
     rm -rf "$R"
@@ -196,8 +198,8 @@ done
 "$TOOL" set-value "$TMP/over_before/latest_opt.safetensors" \
     "$TMP/ck/over/latest_opt.safetensors" D.model.0.weight.exp_avg_sq 3 3 inf || fail "set-value"
 "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name over --netG unet_5 \
-    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --threads 1 --workers 1 --display-freq 0 \
-    --continue --max-steps 1 >/dev/null 2>"$TMP/stderr"
+    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 --threads 1 \
+    --workers 1 --display-freq 0 --continue --max-steps 1 >/dev/null 2>"$TMP/stderr"
 expect_status 1 $? "resuming an optimizer state holding inf"
 expect_reason "$TMP/stderr" "$TMP/ck/over/latest_opt.safetensors" \
     "tensor D.model.0.weight.exp_avg_sq holds inf at index 3"
