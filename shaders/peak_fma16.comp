@@ -17,5 +17,5 @@ void main()
         c0 = fma(c0, a, b); c1 = fma(c1, a, b); c2 = fma(c2, a, b); c3 = fma(c3, a, b);
         c4 = fma(c4, a, b); c5 = fma(c5, a, b); c6 = fma(c6, a, b); c7 = fma(c7, a, b);
     }
-    result[id] = vec4(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)));
+    result[id & 65535u] = vec4(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)));
 }

@@ -115,7 +115,9 @@ static void check_devices_command(void)
 }
 
 /* The peak-rate shaders run and give a rate (its size is the machine's: not asserted); the
- * CPU backend and float16 on a device without it are refused. */
+ * CPU backend and float16 on a device without it are refused. The fp32 run is given the
+ * default 0.5 s of `devices --peak`, long enough that its dispatches grow past the 256
+ * workgroups whose results fill the buffer (the shader wraps its index). */
 static void check_peak_rate(const eng_device_info *d)
 {
     char err[512];
@@ -125,7 +127,7 @@ static void check_peak_rate(const eng_device_info *d)
     if (!vk || !cpu)
         return;
     double flops = -1;
-    CHECK(eng_device_peak_flops(vk, 0, 0.02, &flops) == ENG_OK && flops > 0 && flops < 1e18,
+    CHECK(eng_device_peak_flops(vk, 0, 0.5, &flops) == ENG_OK && flops > 0 && flops < 1e18,
           "fp32 peak: %g (%s)", flops, eng_last_error());
     flops = -1;
     int fp16 = eng_device_peak_flops(vk, 1, 0.02, &flops);
