@@ -22,34 +22,61 @@ typedef struct {
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
+/* CONV_SCATTER runs one GEMM per stride phase (conv_index.glsl): the outputs o with
+ * (o + pad) % stride == r, and only the taps that reach them. */
+static size_t phases(const conv_args *a)
+{
+    return a->kernel == VK_KERNEL_CONV_SCATTER ? (size_t)a->stride * a->stride : 1;
+}
+
+static size_t per_phase(uint32_t size, const conv_args *a)
+{
+    return a->kernel == VK_KERNEL_CONV_SCATTER ? ceil_div(size, a->stride) : size;
+}
+
 static size_t gemm_cols(const conv_args *a)
 {
     if (a->kernel == VK_KERNEL_CONV_WEIGHT)
         return (size_t)a->c * a->kh * a->kw;
-    return (size_t)a->ho * a->wo;
+    return per_phase(a->ho, a) * per_phase(a->wo, a);
+}
+
+static size_t gemm_depth(const conv_args *a)
+{
+    if (a->kernel == VK_KERNEL_CONV_WEIGHT)
+        return (size_t)a->n * a->ho * a->wo;
+    return (size_t)a->c * per_phase(a->kh, a) * per_phase(a->kw, a);
+}
+
+/* Workgroups along z besides the depth slices: the samples and phases. */
+static size_t z_parts(const conv_args *a)
+{
+    return a->kernel == VK_KERNEL_CONV_WEIGHT ? 1 : a->n * phases(a);
 }
 
 /* The floats a conv writes: the weight gradient, or the output of every sample. */
 static size_t out_floats(const conv_args *a)
 {
-    return (size_t)a->m * gemm_cols(a) * (a->kernel == VK_KERNEL_CONV_WEIGHT ? 1 : a->n);
+    if (a->kernel == VK_KERNEL_CONV_WEIGHT)
+        return (size_t)a->m * gemm_cols(a);
+    return (size_t)a->m * a->ho * a->wo * a->n;
 }
 
 /* Sets a->splits and a->depth_chunk for the device's tile and threshold. */
 static void split_depth(conv_args *a, const vk_tuning *tu)
 {
     int weight = a->kernel == VK_KERNEL_CONV_WEIGHT;
-    size_t depth = weight ? (size_t)a->n * a->ho * a->wo : (size_t)a->c * a->kh * a->kw;
+    size_t depth = gemm_depth(a);
     size_t bm = tu->tile.ty * tu->tile.tm, bn = tu->tile.tx * tu->tile.tn;
-    size_t tiles = ceil_div(gemm_cols(a), bn) * ceil_div(a->m, bm) * (weight ? 1 : a->n);
+    size_t tiles = ceil_div(gemm_cols(a), bn) * ceil_div(a->m, bm) * z_parts(a);
     size_t splits = ceil_div(tu->split_groups, tiles), out = out_floats(a);
     if (splits > depth / SPLIT_MIN_DEPTH)
         splits = depth / SPLIT_MIN_DEPTH;
     /* the weight gradient's slices all go to the work area, the others' but the first */
     if (splits > SPLIT_MAX_SCRATCH / out + !weight)
         splits = SPLIT_MAX_SCRATCH / out + !weight;
-    if (splits > VK_MAX_GROUPS / (weight ? 1 : a->n))
-        splits = VK_MAX_GROUPS / (weight ? 1 : a->n);
+    if (splits > VK_MAX_GROUPS / z_parts(a))
+        splits = VK_MAX_GROUPS / z_parts(a);
     if (tiles >= tu->split_groups || splits < 2) {
         a->splits = 1;
         a->depth_chunk = (uint32_t)depth;
@@ -91,7 +118,7 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     vk_set_push(st, push);
     st->groups[0] = vk_exact_groups(lw, n, ceil_div(gemm_cols(a), tu->tile.tx * tu->tile.tn));
     st->groups[1] = vk_exact_groups(lw, n, ceil_div(a->m, tu->tile.ty * tu->tile.tm));
-    st->groups[2] = vk_exact_groups(lw, n, weight ? a->splits : (size_t)a->n * a->splits);
+    st->groups[2] = vk_exact_groups(lw, n, z_parts(a) * a->splits);
 }
 
 /* out[i] += sum over the s slices of partial[slice * len + i] (norm_backward's NB_PARAM with

@@ -61,6 +61,42 @@ static eng_node *build_convt(eng_graph *g, uint32_t *rng, int big)
 static eng_node *case_convt(eng_graph *g, uint32_t *rng) { return build_convt(g, rng, 0); }
 static eng_node *case_convt_big(eng_graph *g, uint32_t *rng) { return build_convt(g, rng, 1); }
 
+/* Every convolution geometry of the networks, each at odd sizes with two samples: the
+ * ResNet's 7x7 head, 3x3 stride-2 down, 3x3 block and 3x3 stride-2 transposed up (output
+ * padding 1: a kernel the stride does not divide), the U-Net's and PatchGAN's 4x4 stride-2
+ * down and up, PatchGAN's 4x4 stride-1 tail and the pixel discriminator's 1x1. */
+static const struct {
+    int transposed, kernel, stride, pad, out_pad;
+} geometries[] = {{0, 7, 1, 0, 0}, {0, 3, 2, 1, 0}, {0, 3, 1, 0, 0}, {1, 3, 2, 1, 1},
+                  {0, 4, 2, 1, 0}, {1, 4, 2, 1, 0}, {0, 4, 1, 1, 0}, {0, 1, 1, 0, 0}};
+
+static eng_node *build_geometry(eng_graph *g, int i)
+{
+    int k = geometries[i].kernel, ci = 6, co = 5;
+    eng_node *x = eng_input4(g, "x", 2, ci, 13, 11);
+    eng_node *b = eng_param1(g, "b", co);
+    if (geometries[i].transposed)
+        return eng_conv_transpose2d(g, x, eng_param4(g, "w", ci, co, k, k), b,
+                                    geometries[i].stride, geometries[i].pad,
+                                    geometries[i].out_pad);
+    return eng_conv2d(g, x, eng_param4(g, "w", co, ci, k, k), b, geometries[i].stride,
+                      geometries[i].pad);
+}
+#define GEOMETRY_CASE(i)                                                                         \
+    static eng_node *case_geometry_##i(eng_graph *g, uint32_t *rng)                              \
+    {                                                                                            \
+        (void)rng;                                                                               \
+        return build_geometry(g, i);                                                             \
+    }
+GEOMETRY_CASE(0)
+GEOMETRY_CASE(1)
+GEOMETRY_CASE(2)
+GEOMETRY_CASE(3)
+GEOMETRY_CASE(4)
+GEOMETRY_CASE(5)
+GEOMETRY_CASE(6)
+GEOMETRY_CASE(7)
+
 static eng_node *build_bn(eng_graph *g, uint32_t *rng, int training)
 {
     eng_node *x = rand_input4(g, "x", rng, 1);
@@ -192,6 +228,14 @@ static const struct {
     {"conv_transpose2d (split w grad)", case_convt_split},
     {"conv2d 512ch 2x2 (split-K)", vkt_deep_conv},
     {"conv_transpose2d 512ch (split-K)", vkt_deep_convt},
+    {"conv2d 7x7 s1 (ResNet head)", case_geometry_0},
+    {"conv2d 3x3 s2 (ResNet down)", case_geometry_1},
+    {"conv2d 3x3 s1 (ResNet block)", case_geometry_2},
+    {"conv_transpose2d 3x3 s2 op1", case_geometry_3},
+    {"conv2d 4x4 s2 (U-Net, D)", case_geometry_4},
+    {"conv_transpose2d 4x4 s2 (U-Net)", case_geometry_5},
+    {"conv2d 4x4 s1 (D tail)", case_geometry_6},
+    {"conv2d 1x1 (pixel D)", case_geometry_7},
     {"batch_norm2d train", case_bn_train},
     {"batch_norm2d eval", case_bn_eval},
     {"instance_norm2d", case_instance_norm},

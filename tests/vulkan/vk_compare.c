@@ -227,7 +227,7 @@ eng_node *vkt_deep_conv(eng_graph *g, uint32_t *rng)
 {
     (void)rng;
     eng_node *x = eng_input4(g, "x", 1, 512, 2, 2);
-    return eng_conv2d(g, x, eng_param4(g, "w", 64, 512, 4, 4), eng_param1(g, "b", 64), 2, 1);
+    return eng_conv2d(g, x, eng_param4(g, "w", 256, 512, 4, 4), eng_param1(g, "b", 256), 2, 1);
 }
 
 eng_node *vkt_deep_convt(eng_graph *g, uint32_t *rng)
