@@ -31,7 +31,7 @@ static void print_device(const eng_device_info *d)
     printf("    %-18s %u\n", "subgroup size", d->subgroup_size);
     printf("    %-18s %s\n", "float16 shaders", d->shader_float16 ? "yes" : "no");
     printf("    %-18s %s\n", "16-bit storage", d->storage_16bit ? "yes" : "no");
-    printf("    %-18s %s\n", "cooperative matrix", d->cooperative_matrix ? "yes" : "no");
+    printf("    %-18s %s\n", "cooperative matrix", d->cooperative_matrix);
     if (d->kernel_config[0])
         printf("    %-18s %s\n", "kernels", d->kernel_config);
     if (!d->usable)

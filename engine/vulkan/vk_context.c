@@ -246,7 +246,7 @@ static void describe_tuning(VkPhysicalDevice pd, const VkPhysicalDevicePropertie
              t.subgroup_norm ? "subgroup" : "shared-memory", t.reason);
 }
 
-static void describe(VkPhysicalDevice pd, int index, eng_device_info *d)
+static void describe(VkInstance instance, VkPhysicalDevice pd, int index, eng_device_info *d)
 {
     memset(d, 0, sizeof *d);
     VkPhysicalDeviceProperties props;
@@ -292,8 +292,9 @@ static void describe(VkPhysicalDevice pd, int index, eng_device_info *d)
     vkGetPhysicalDeviceFeatures2(pd, &features);
     d->shader_float16 = f16.shaderFloat16 == VK_TRUE;
     d->storage_16bit = s16.storageBuffer16BitAccess == VK_TRUE;
-    d->cooperative_matrix = vk_has_extension(pd, "VK_KHR_cooperative_matrix") ||
-                            vk_has_extension(pd, "VK_NV_cooperative_matrix");
+    vk_coopmat coopmat;
+    vk_coopmat_probe(instance, pd, &coopmat);
+    snprintf(d->cooperative_matrix, sizeof d->cooperative_matrix, "%s", coopmat.note);
     describe_tuning(pd, &props, d);
 }
 
@@ -312,7 +313,7 @@ int eng_vulkan_list_devices(eng_device_info *out, int max, char *err, size_t err
         return eng_set_error(ENG_EBACKEND, "%s", err);
     }
     for (uint32_t i = 0; i < count && (int)i < max; i++)
-        describe(pds[i], (int)i, &out[i]);
+        describe(instance, pds[i], (int)i, &out[i]);
     free(pds);
     vkDestroyInstance(instance, NULL);
     return (int)count;
@@ -330,8 +331,8 @@ static int preference(const eng_device_info *d, int allow_software)
     return allow_software ? 4 : -1;
 }
 
-static int choose_device(VkPhysicalDevice *pds, uint32_t count, int device_index,
-                         int allow_software, char *err, size_t errlen)
+static int choose_device(VkInstance instance, VkPhysicalDevice *pds, uint32_t count,
+                         int device_index, int allow_software, char *err, size_t errlen)
 {
     eng_device_info d;
     if (device_index >= 0) {
@@ -339,7 +340,7 @@ static int choose_device(VkPhysicalDevice *pds, uint32_t count, int device_index
             snprintf(err, errlen, "no Vulkan device %d (%u present)", device_index, count);
             return -1;
         }
-        describe(pds[device_index], device_index, &d);
+        describe(instance, pds[device_index], device_index, &d);
         if (!d.usable) {
             snprintf(err, errlen, "Vulkan device %d (%s) lacks Vulkan 1.1 or a compute queue",
                      device_index, d.name);
@@ -349,7 +350,7 @@ static int choose_device(VkPhysicalDevice *pds, uint32_t count, int device_index
     }
     int best = -1, best_pref = 99, software = -1;
     for (uint32_t i = 0; i < count; i++) {
-        describe(pds[i], (int)i, &d);
+        describe(instance, pds[i], (int)i, &d);
         int pref = preference(&d, allow_software);
         if (d.usable && !strcmp(d.type, "cpu"))
             software = (int)i;
@@ -359,7 +360,7 @@ static int choose_device(VkPhysicalDevice *pds, uint32_t count, int device_index
         }
     }
     if (best < 0 && software >= 0 && !allow_software) {
-        describe(pds[software], software, &d);
+        describe(instance, pds[software], software, &d);
         snprintf(err, errlen, "no Vulkan GPU, only the software device %s (use it with "
                               "--device vulkan)", d.name);
     } else if (best < 0) {
@@ -404,13 +405,19 @@ static int create_device(vk_ctx *ctx, char *err, size_t errlen)
         .shaderFloat16 = VK_TRUE};
     void *enable = ctx->shader_float16 ? (void *)&enable_f16
                    : ctx->storage_16bit ? (void *)&enable_s16 : NULL;
+    const char *extensions[2];
+    uint32_t nextensions = 0;
+    if (ctx->shader_float16 && !v12)
+        extensions[nextensions++] = f16_ext;
+    if (vk_coopmat_extension(&ctx->coopmat))
+        extensions[nextensions++] = vk_coopmat_extension(&ctx->coopmat);
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = enable,
+        .pNext = vk_coopmat_chain(&ctx->coopmat, enable),
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
-        .enabledExtensionCount = ctx->shader_float16 && !v12 ? 1 : 0,
-        .ppEnabledExtensionNames = &f16_ext,
+        .enabledExtensionCount = nextensions,
+        .ppEnabledExtensionNames = extensions,
     };
     VkResult r = vkCreateDevice(ctx->physical, &info, NULL, &ctx->device);
     if (r != VK_SUCCESS) {
@@ -448,7 +455,8 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
         vk_ctx_destroy(ctx);
         return -1;
     }
-    int chosen = choose_device(pds, count, device_index, allow_software, err, errlen);
+    int chosen = choose_device(ctx->instance, pds, count, device_index, allow_software, err,
+                               errlen);
     if (chosen < 0) {
         free(pds);
         vk_ctx_destroy(ctx);
@@ -478,6 +486,7 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
         vk_ctx_destroy(ctx);
         return -1;
     }
+    vk_coopmat_probe(ctx->instance, ctx->physical, &ctx->coopmat);
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());

@@ -29,6 +29,40 @@ typedef enum {
     VK_KERNEL_COUNT
 } vk_kernel;
 
+/* Cooperative matrices for the conv GEMMs (vk_coopmat.c). */
+typedef struct {
+    int usable;                /* the conv GEMMs may run conv_coopmat.comp on the device */
+    uint32_t m, n, k;          /* its subgroup shape: A m x k, B k x n float16, C float32 */
+    uint32_t subgroup_size;    /* the kernel's workgroup is 4 subgroups of it */
+    int require_subgroup_size; /* the device's size varies: pipelines ask for that one */
+    char note[160];            /* "yes (16x16x16 f16->f32, subgroup 32)", or why not */
+    /* the features vk_coopmat_chain enables */
+#ifdef VK_KHR_cooperative_matrix
+    VkPhysicalDeviceCooperativeMatrixFeaturesKHR enable_coop;
+#endif
+    VkPhysicalDeviceSubgroupSizeControlFeatures enable_size_control;
+    VkPhysicalDeviceVulkanMemoryModelFeatures enable_model;
+} vk_coopmat;
+
+/* What this build and device offer, with PIX2PIX_VK_COOPMAT applied (0: off; 1: on a software
+ * device too, where it is otherwise off). */
+void vk_coopmat_probe(VkInstance instance, VkPhysicalDevice pd, vk_coopmat *cm);
+/* The device features to enable for it in front of next (a vkCreateDevice pNext chain), or
+ * next when it is not used; its extension's name, or NULL. */
+void *vk_coopmat_chain(vk_coopmat *cm, void *next);
+const char *vk_coopmat_extension(const vk_coopmat *cm);
+/* conv_coopmat.comp's workgroup tile: rows, columns and depth step (4, 4 and 2 matrices). */
+void vk_coopmat_block(const vk_coopmat *cm, uint32_t *rows, uint32_t *cols, uint32_t *depth);
+/* Its specialization constants 0..4: the matrix shape, the subgroup size, the threads. */
+void vk_coopmat_constants(const vk_coopmat *cm, uint32_t constants[5]);
+/* Its shader stage's pNext: info asking for the subgroup size where the device's varies, or
+ * NULL. */
+const void *vk_coopmat_stage_next(const vk_coopmat *cm,
+                                  VkPipelineShaderStageRequiredSubgroupSizeCreateInfo *info);
+
+/* The conv kernels' variant that runs conv_coopmat.comp (the tile ids stay below it). */
+#define VK_COOPMAT_VARIANT (VK_VARIANTS - 1)
+
 #define VK_VARIANTS 64         /* specializations of one kernel (the op or mode) */
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
 #define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum; each
@@ -55,6 +89,7 @@ typedef struct {
     int shader_float16;             /* float16 arithmetic enabled on the device */
     int storage_16bit;              /* 16-bit storage buffers enabled: fp16 tensors */
     vk_tuning tuning;               /* kernel shapes for this device (vk_tuning.c) */
+    vk_coopmat coopmat;             /* the cooperative-matrix conv kernel (vk_coopmat.c) */
     int validation_errors;
     char name[256];
     char backend_name[300];

@@ -70,8 +70,12 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
 {
     const kernel_source *src = &kernel_sources[k];
     int is_conv = !strcmp(src->shader, "conv_gemm");
+    int coopmat = is_conv && variant == VK_COOPMAT_VARIANT;
+    if (coopmat && !ctx->coopmat.usable)
+        return eng_set_error(ENG_EBACKEND, "vulkan: %s: no cooperative-matrix kernel: %s",
+                             ctx->name, ctx->coopmat.note);
     /* norm statistics: subgroupAdd where the device has it (vk_tuning.c) */
-    const char *name = src->shader;
+    const char *name = coopmat ? "conv_coopmat" : src->shader;
     if (k == VK_KERNEL_NORM_STATS && ctx->tuning.subgroup_norm)
         name = "norm_stats_subgroup";
     char half_name[64];
@@ -84,7 +88,7 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);
     char why[256];
     vk_conv_tile tile = vk_conv_tile_of(variant);
-    if (is_conv && vk_conv_tile_check(&tile, &ctx->props.limits, why, sizeof why))
+    if (is_conv && !coopmat && vk_conv_tile_check(&tile, &ctx->props.limits, why, sizeof why))
         return eng_set_error(ENG_EBACKEND, "vulkan: %s: %s", ctx->name, why);
     VkShaderModuleCreateInfo module_info = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -96,8 +100,11 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
     if (r != VK_SUCCESS)
         return vk_fail(r, "vkCreateShaderModule");
     /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5; variant is the tile id),
-     * the others' op or mode (id 0); then HALF_BINDINGS (id 16, common.glsl) */
+     * conv_coopmat's shape (vk_coopmat_constants) and MODE, the others' op or mode (id 0);
+     * then HALF_BINDINGS (id 16, common.glsl) */
     uint32_t constants[7] = {tile.tx, tile.ty, tile.tm, tile.tn, tile.bk, src->conv_mode, half};
+    if (coopmat)
+        vk_coopmat_constants(&ctx->coopmat, constants);
     uint32_t count = 6;
     if (!is_conv) {
         constants[0] = variant;
@@ -109,10 +116,12 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
         entries[i] = (VkSpecializationMapEntry){i, i * 4, 4};
     entries[count] = (VkSpecializationMapEntry){16, count * 4, 4};
     VkSpecializationInfo spec = {count + 1, entries, (count + 1) * 4, constants};
+    VkPipelineShaderStageRequiredSubgroupSizeCreateInfo subgroup_size;
     VkComputePipelineCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {
             .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .pNext = coopmat ? vk_coopmat_stage_next(&ctx->coopmat, &subgroup_size) : NULL,
             .stage = VK_SHADER_STAGE_COMPUTE_BIT,
             .module = module,
             .pName = "main",

@@ -34,7 +34,8 @@ typedef struct {
     uint32_t subgroup_size;
     int shader_float16;       /* shaderFloat16 */
     int storage_16bit;        /* storageBuffer16BitAccess */
-    int cooperative_matrix;   /* VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix */
+    char cooperative_matrix[160]; /* "yes (MxNxK f16->f32, ...)" when the build and device
+                                     offer the cooperative-matrix conv kernel, or "no: why" */
     int usable;               /* Vulkan >= 1.1 with a compute queue: the backend can use it */
     char kernel_config[256];  /* the kernel shapes chosen for it and why (or why none fits) */
 } eng_device_info;
