@@ -1,9 +1,14 @@
 /* Every engine op, forward and backward, on the Vulkan backend equals the CPU backend within
  * 1e-4 (relative to 1 + |value|), on random shapes with odd sizes; run under the Khronos
- * validation layer (PIX2PIX_VK_VALIDATION=1 set by ctest), any validation error fails. */
+ * validation layer (PIX2PIX_VK_VALIDATION=1 set by ctest), any validation error fails.
+ * --coopmat: the convolution cases only, every conv GEMM on the cooperative-matrix kernel
+ * (PIX2PIX_VK_COOPMAT=1; float16 operands, so within the fp16 tolerance); skipped with the
+ * reason where the build or device has none. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vulkan_backend.h"
 #include "tests/engine/op_cases.h"
 #include "tests/vulkan/vk_compare.h"
@@ -282,24 +287,40 @@ static int check_coverage(eng_backend *vk)
     return unsupported + op_cases_check(OP_TEST_VULKAN, "test_vk_ops", covered);
 }
 
-int main(int argc, char **argv)
+/* Whether the backend's device runs the conv GEMMs on cooperative matrices; says why not. */
+static int coopmat_in_use(eng_backend *vk)
 {
-    /* --fp16: the Vulkan side in mixed precision (fp16 storage, fp32 arithmetic) */
-    int fp16 = argc == 2 && !strcmp(argv[1], "--fp16");
-    double tolerance = fp16 ? FP16_TOLERANCE : TOLERANCE;
-    vkt_set_mixed(fp16);
-    int skip;
-    eng_backend *vk = vkt_open_vulkan(&skip);
-    if (!vk)
-        return skip ? VKT_SKIP : 1;
-    if (fp16 && !eng_backend_has_fp16(vk)) {
-        printf("SKIP: %s has no 16-bit storage buffers\n", eng_backend_name(vk));
-        eng_backend_free(vk);
-        return VKT_SKIP;
+    const vk_coopmat *cm = &((const vk_ctx *)vk->impl)->coopmat;
+    if (!cm->usable)
+        printf("SKIP: %s: cooperative matrix %s\n", eng_backend_name(vk), cm->note);
+    return cm->usable;
+}
+
+/* After a --coopmat run: each conv mode ran conv_coopmat.comp (its pipeline was made). */
+static int check_coopmat_ran(eng_backend *vk)
+{
+    const vk_ctx *ctx = vk->impl;
+    static const vk_kernel modes[] = {VK_KERNEL_CONV_GATHER, VK_KERNEL_CONV_SCATTER,
+                                      VK_KERNEL_CONV_WEIGHT};
+    int failures = 0;
+    for (int m = 0; m < 3; m++) {
+        int made = 0;
+        for (int h = 0; h < 1 << VK_BINDINGS; h++)
+            made |= ctx->pipelines[modes[m]][VK_COOPMAT_VARIANT][h] != VK_NULL_HANDLE;
+        if (!made)
+            printf("FAIL conv kernel %d never ran on cooperative matrices\n", (int)modes[m]);
+        failures += !made;
     }
-    eng_backend *cpu = eng_cpu_backend_new(1);
+    return failures;
+}
+
+/* Runs the cases (the convolutions only with conv_only) against the CPU backend. */
+static int run_cases(eng_backend *cpu, eng_backend *vk, double tolerance, int conv_only)
+{
     int failures = 0;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (conv_only && strncmp(cases[c].name, "conv", 4) != 0)
+            continue;
         vkt_errors worst = {0, 0};
         for (uint32_t v = 0; v < VARIANTS; v++) {
             vkt_errors e;
@@ -317,14 +338,42 @@ int main(int argc, char **argv)
                worst.value_err, worst.grad_err);
         failures += !ok;
     }
+    return failures;
+}
+
+int main(int argc, char **argv)
+{
+    /* --fp16: the Vulkan side in mixed precision (fp16 storage, fp32 arithmetic) */
+    int fp16 = 0, coopmat = 0;
+    for (int i = 1; i < argc; i++) {
+        fp16 |= !strcmp(argv[i], "--fp16");
+        coopmat |= !strcmp(argv[i], "--coopmat");
+    }
+    double tolerance = fp16 || coopmat ? FP16_TOLERANCE : TOLERANCE;
+    vkt_set_mixed(fp16);
+    if (coopmat)
+        setenv("PIX2PIX_VK_COOPMAT", "1", 1);
+    int skip;
+    eng_backend *vk = vkt_open_vulkan(&skip);
+    if (!vk)
+        return skip ? VKT_SKIP : 1;
+    if ((fp16 && !eng_backend_has_fp16(vk)) || (coopmat && !coopmat_in_use(vk))) {
+        if (fp16 && !eng_backend_has_fp16(vk))
+            printf("SKIP: %s has no 16-bit storage buffers\n", eng_backend_name(vk));
+        eng_backend_free(vk);
+        return VKT_SKIP;
+    }
+    eng_backend *cpu = eng_cpu_backend_new(1);
+    int failures = run_cases(cpu, vk, tolerance, coopmat);
     failures += vkt_check_splits(vk, "conv2d 512ch 2x2", vkt_deep_conv);
     failures += vkt_check_splits(vk, "conv_transpose2d 512ch", vkt_deep_convt);
     failures += vkt_check_validation(vk);
-    failures += check_coverage(vk);
+    failures += coopmat ? check_coopmat_ran(vk) : check_coverage(vk);
     eng_backend_free(cpu);
     eng_backend_free(vk);
     printf("%s\n", failures ? "FAILED"
-                             : fp16 ? "all ops in fp16 storage match the CPU backend's fp32"
-                                    : "all ops match the CPU backend");
+                   : coopmat ? "every conv on cooperative matrices matches the CPU backend"
+                   : fp16    ? "all ops in fp16 storage match the CPU backend's fp32"
+                             : "all ops match the CPU backend");
     return failures != 0;
 }
