@@ -8,11 +8,21 @@
 # The root is made once and kept in CACHE (${XDG_CACHE_HOME:-/var/cache}/pix2pix-vk/debian13,
 # or $PIX2PIX_DEBIAN13_CACHE): later runs reuse it, installed packages included. The mirror is
 # the host's Debian one (/etc/apt/sources.list*), else deb.debian.org, or $DEBIAN_MIRROR.
-# Usage: sudo tools/check_debian13.sh
+#
+# --backports: in the same root, Mesa's Vulkan drivers from trixie-backports (lavapipe with
+# VK_KHR_cooperative_matrix), then the README's first command (install, build, demo), `pix2pix
+# devices` and the Vulkan tests (ctest -R '^vulkan_|coopmat'). A plain run puts the release's
+# Mesa back first, so that each run checks the Mesa it names.
+# Usage: sudo tools/check_debian13.sh [--backports]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUITE=trixie
+case ${1:-} in
+--backports) BACKPORTS=1 ;;
+"") BACKPORTS=0 ;;
+*) echo "usage: $0 [--backports]" >&2; exit 2 ;;
+esac
 CACHE=${PIX2PIX_DEBIAN13_CACHE:-${XDG_CACHE_HOME:-/var/cache}/pix2pix-vk/debian13}
 ROOT=$CACHE/root
 SRC_IN_ROOT=/src/pix2pix-vk
@@ -120,6 +130,23 @@ readme_commands() {
         "$ROOT$SRC_IN_ROOT/README.md"
 }
 
+# Mesa from SUITE-backports (the source added to the root), or the release's Mesa again in
+# place of the backported packages a --backports run left.
+install_backports_mesa() {
+    echo "deb $MIRROR $SUITE-backports main" >"$ROOT/etc/apt/sources.list.d/$SUITE-backports.list"
+    run_in_root "export DEBIAN_FRONTEND=noninteractive && apt-get update -q &&
+        apt-get install -y -q -t $SUITE-backports mesa-vulkan-drivers" &&
+        run_in_root "dpkg-query -W -f '\${Package} \${Version}\n' mesa-vulkan-drivers"
+}
+
+restore_release_mesa() {
+    local backported
+    backported=$(chroot "$ROOT" dpkg-query -W -f '${Package} ${Version}\n' | awk -v s="$SUITE" \
+        '$2 ~ /~bpo/ { printf "%s/%s ", $1, s }')
+    [ -n "$backported" ] || return 0
+    run_in_root "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades $backported"
+}
+
 phase() {
     local name=$1 start=$SECONDS status=0 note=""
     shift
@@ -130,14 +157,25 @@ phase() {
     return $status
 }
 
-# Each README line runs as its '&&'-joined steps, timed one by one; the first failure ends it.
+# Each README line (the first LINES of them) runs as its '&&'-joined steps, timed one by one;
+# the first failure ends it.
 run_readme() {
     local line step
     while IFS= read -r line; do
         while IFS= read -r step; do
             phase "$step" run_in_root "$step" || return 1
         done <<<"${line// && /$'\n'}"
-    done < <(readme_commands)
+    done < <(readme_commands | head -n "${1:-1000}")
+}
+
+# The README's build on backported Mesa, then the Vulkan tests, the cooperative-matrix ones
+# included.
+run_backports() {
+    phase "Mesa from $SUITE-backports" install_backports_mesa &&
+        run_readme 1 &&
+        phase "build/pix2pix devices" run_in_root "build/pix2pix devices" &&
+        phase "Vulkan tests" run_in_root \
+            "ctest --test-dir build -R '^vulkan_|coopmat' --output-on-failure"
 }
 
 check_can_run
@@ -145,11 +183,18 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
 flock -n 9 || { echo "check_debian13: another run holds $CACHE/lock"; exit 1; }
 : >"$LOG"
-echo "check_debian13: Debian 13 ($SUITE) from $MIRROR in $ROOT"
+NAME="Debian 13 ($SUITE)"
+[ $BACKPORTS -eq 0 ] || NAME="$NAME + $SUITE-backports Mesa"
+echo "check_debian13: $NAME from $MIRROR in $ROOT"
 status=0
-phase "debootstrap $SUITE (or reuse)" make_root && mount_root && phase "clone HEAD" clone_head &&
-    run_readme || status=1
-echo "== Debian 13 ($SUITE) phases:"
+phase "debootstrap $SUITE (or reuse)" make_root && mount_root && phase "clone HEAD" clone_head ||
+    status=1
+if [ $status -eq 0 ] && [ $BACKPORTS -eq 1 ]; then
+    run_backports || status=1
+elif [ $status -eq 0 ]; then
+    phase "Mesa of $SUITE" restore_release_mesa && run_readme || status=1
+fi
+echo "== $NAME phases:"
 printf '  %s\n' "${PHASES[@]}"
 grep -E '^[0-9]+% tests passed' "$LOG" || echo "check_debian13: the test suite did not run"
 if [ $status -eq 0 ]; then echo "check_debian13: passed"; else echo "check_debian13: FAILED"; fi
