@@ -130,8 +130,7 @@ readme_commands() {
         "$ROOT$SRC_IN_ROOT/README.md"
 }
 
-# Mesa from SUITE-backports (the source added to the root), or the release's Mesa again in
-# place of the backported packages a --backports run left.
+# Mesa from SUITE-backports, the source added to the root.
 install_backports_mesa() {
     echo "deb $MIRROR $SUITE-backports main" >"$ROOT/etc/apt/sources.list.d/$SUITE-backports.list"
     run_in_root "export DEBIAN_FRONTEND=noninteractive && apt-get update -q &&
@@ -139,6 +138,7 @@ install_backports_mesa() {
         run_in_root "dpkg-query -W -f '\${Package} \${Version}\n' mesa-vulkan-drivers"
 }
 
+# The release's packages in place of the backported ones a --backports run left.
 restore_release_mesa() {
     local backported
     backported=$(chroot "$ROOT" dpkg-query -W -f '${Package} ${Version}\n' | awk -v s="$SUITE" \
@@ -157,8 +157,8 @@ phase() {
     return $status
 }
 
-# Each README line (the first LINES of them) runs as its '&&'-joined steps, timed one by one;
-# the first failure ends it.
+# Each README line (all, or the first $1) runs as its '&&'-joined steps, timed one by one; the
+# first failure ends it.
 run_readme() {
     local line step
     while IFS= read -r line; do
