@@ -14,12 +14,16 @@
 # first time). ggml counts padding 0 in its transposed convolution (output 2*H+2, not 2*H): the
 # same products, two more rows and columns of output.
 #
-# Usage: tools/bench_ggml.sh [--before COMMIT] [--vk-device N] [--iters N] [--warmup N] GGML_DIR
+# Usage: tools/bench_ggml.sh [--before COMMIT] [--vk-device N] [--rounds N] [--iters N]
+#                            [--warmup N] GGML_DIR
 #   --before COMMIT  also time COMMIT's engine: a git worktree in $BENCH_WORK (default
 #                    /tmp/pix2pix-bench) with this checkout's tools/bench_conv_layers.c
 #   --vk-device N    Vulkan device N (pix2pix devices' numbering; default 0); ggml is given the
 #                    same device through GGML_VK_VISIBLE_DEVICES, which also admits CPU devices
 #                    such as lavapipe
+#   --rounds N       runs ggml and each bench_conv_layers in turn N times (default 3) and keeps
+#                    each layer's fastest time: a load from other processes then biases no column
+#   --iters/--warmup bench_conv_layers' timed and untimed runs per layer (default 5 and 2)
 # This checkout's bench_conv_layers is built in $PIX2PIX_BUILD (default build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,11 +33,12 @@ usage() {
     exit 2
 }
 
-BEFORE="" VK_DEVICE=0 ITERS=5 WARMUP=2 GGML_DIR=""
+BEFORE="" VK_DEVICE=0 ROUNDS=3 ITERS=5 WARMUP=2 GGML_DIR=""
 while [ $# -gt 0 ]; do
     case $1 in
     --before) BEFORE=${2:?--before needs a commit}; shift 2 ;;
     --vk-device) VK_DEVICE=${2:?--vk-device needs a number}; shift 2 ;;
+    --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
     --iters) ITERS=${2:?--iters needs a number}; shift 2 ;;
     --warmup) WARMUP=${2:?--warmup needs a number}; shift 2 ;;
     -*) usage ;;
@@ -159,6 +164,7 @@ ggml_rows() {
         }'
 }
 
+# Appends the layers' times to $1.
 run_ggml() {
     local filter
     for op in CONV_2D CONV_TRANSPOSE_2D; do
@@ -169,26 +175,41 @@ run_ggml() {
         GGML_VK_VISIBLE_DEVICES=$VK_DEVICE "$GGML_BUILD/bin/test-backend-ops" perf -o "$op" \
             -b Vulkan0 -p "$filter" 2>&1
     done >"$OUT/ggml.txt" || { tail -n 30 "$OUT/ggml.txt"; return 1; }
-    grep -m1 -E '^(ggml_vulkan: 0 =|Testing 2 devices|Backend 1/)' "$OUT/ggml.txt" || true
+    grep -m1 -E '^ggml_vulkan: 0 =' "$OUT/ggml.txt" || true
     ggml_rows "$OUT/ggml.txt" >"$OUT/ggml.rows"
     [ "$(wc -l <"$OUT/ggml.rows")" -ge 16 ] ||
         { cat "$OUT/ggml.txt"; echo "bench_ggml: test-backend-ops did not time the 16 layers" >&2; return 1; }
+    cat "$OUT/ggml.rows" >>"$1"
 }
 
-# "op cin->cout in->out ms" for each layer of a bench_conv_layers output.
-bench_rows() {
-    awk '$1 ~ /^conv/ && NF == 6 { print $1, $2, $3, $5 }' "$1"
+# Runs bench_conv_layers $1, shows its totals and appends the layers' times to $2 (GFLOP to
+# gflop.rows).
+run_bench() {
+    "$1" --device "vulkan:$VK_DEVICE" --iters "$ITERS" --warmup "$WARMUP" >"$OUT/bench.txt" ||
+        { cat "$OUT/bench.txt"; return 1; }
+    grep -E '^(bench_conv_layers:|total)' "$OUT/bench.txt"
+    awk '$1 ~ /^conv/ && NF == 6 { print $1, $2, $3, $5 }' "$OUT/bench.txt" >>"$2"
+    awk '$1 ~ /^conv/ && NF == 6 { print $1, $2, $3, $4 }' "$OUT/bench.txt" >"$OUT/gflop.rows"
 }
 
-# The table: one row per layer of LAYERS' order, then the families' totals.
+# Each layer's fastest time of the rounds in $1, in the order of its first round.
+fastest() {
+    awk '{ key = $1 " " $2 " " $3 }
+        !(key in ms) { order[++n] = key; ms[key] = $4 }
+        $4 < ms[key] { ms[key] = $4 }
+        END { for (i = 1; i <= n; i++) print order[i], ms[order[i]] }' "$1"
+}
+
+# The table of the columns named $2...: one row per layer in ggml's order, then the families'
+# totals; $1 lists the columns' files of "op cin->cout in->out ms" rows.
 print_table() {
-    local names=("ggml-vulkan" "${@:2:$#}") name
+    local names=("${@:2:$#}") name
     printf '| layer | GFLOP |'
     for name in "${names[@]}"; do printf ' %s ms | %s GFLOP/s |' "$name" "$name"; done
     printf '\n|---|---|'
     for name in "${names[@]}"; do printf -- '---|---|'; done
     printf '\n'
-    awk -v files="$OUT/ggml.rows $1" '
+    awk -v files="$1" '
         BEGIN {
             nf = split(files, f, " ")
             for (i = 1; i <= nf; i++)
@@ -222,7 +243,7 @@ echo "bench_ggml: ggml $(cat "$GGML_DIR/.ggml-commit" 2>/dev/null || echo "(comm
 patch_ggml
 echo "== building ggml's test-backend-ops (Vulkan) in $GGML_BUILD"
 build_ggml
-columns=() files=()
+columns=("ggml-vulkan") files=("")
 if [ -n "$BEFORE" ]; then
     dir=$(before_worktree) || exit 1
     echo "== building bench_conv_layers at $BEFORE in $dir"
@@ -235,18 +256,19 @@ build_bench . "$PIX2PIX_BUILD"
 columns+=("HEAD ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- engine shaders || echo '+changes'))")
 files+=("$PIX2PIX_BUILD/bench_conv_layers")
 
-echo "== ggml test-backend-ops perf (Vulkan device $VK_DEVICE)"
-run_ggml
-rows="$OUT/ggml.rows"
-for i in "${!files[@]}"; do
-    echo "== ${columns[i]}: bench_conv_layers --device vulkan:$VK_DEVICE"
-    "${files[i]}" --device "vulkan:$VK_DEVICE" --iters "$ITERS" --warmup "$WARMUP" | tee "$OUT/bench$i.txt"
-    bench_rows "$OUT/bench$i.txt" >"$OUT/bench$i.rows"
-    rows+=" $OUT/bench$i.rows"
+for ((round = 1; round <= ROUNDS; round++)); do
+    for i in "${!columns[@]}"; do
+        echo "== round $round/$ROUNDS, ${columns[i]} on Vulkan device $VK_DEVICE"
+        if [ "$i" -eq 0 ]; then run_ggml "$OUT/col$i.rows"; else run_bench "${files[i]}" "$OUT/col$i.rows"; fi
+    done
 done
-awk '$1 ~ /^conv/ && NF == 6 { print $1, $2, $3, $4 }' "$OUT/bench$((${#files[@]} - 1)).txt" \
-    >"$OUT/gflop.rows"
+best=""
+for i in "${!columns[@]}"; do
+    fastest "$OUT/col$i.rows" >"$OUT/col$i.best"
+    best+="$OUT/col$i.best "
+done
 echo
-echo "unet_256 convolutions, 256x256, batch 1, fp32, forward; ms per layer (ggml: us/run of" \
-    "test-backend-ops perf; pix2pix: median of $ITERS runs); GFLOP as engine/flops.c counts them"
-print_table "${rows#* }" "${columns[@]}"
+echo "unet_256 convolutions, 256x256, batch 1, fp32, forward; ms per layer, the fastest of $ROUNDS" \
+    "rounds (ggml: us/run of test-backend-ops perf; pix2pix: median of $ITERS runs); GFLOP as" \
+    "engine/flops.c counts them"
+print_table "$best" "${columns[@]}"
