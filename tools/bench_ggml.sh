@@ -12,7 +12,8 @@
 # GFLOP/s). It builds test-backend-ops with -DGGML_VULKAN=ON in $GGML_BUILD (default
 # GGML_DIR/build-pix2pix; needs g++, glslc and SPIRV-Headers: about 20 minutes on 2 cores the
 # first time). ggml counts padding 0 in its transposed convolution (output 2*H+2, not 2*H): the
-# same products, two more rows and columns of output.
+# same products, two more rows and columns of output. Its commit is printed: git's, or for a
+# copy without .git the one GGML_DIR/.ggml-commit names.
 #
 # Usage: tools/bench_ggml.sh [--before COMMIT] [--vk-device N] [--rounds N] [--iters N]
 #                            [--warmup N] GGML_DIR
@@ -239,7 +240,9 @@ print_table() {
         }' "$OUT/gflop.rows"
 }
 
-echo "bench_ggml: ggml $(cat "$GGML_DIR/.ggml-commit" 2>/dev/null || echo "(commit unknown)") in $GGML_DIR"
+ggml_commit=$(git -C "$GGML_DIR" rev-parse HEAD 2>/dev/null || cat "$GGML_DIR/.ggml-commit" 2>/dev/null ||
+    echo "(commit unknown)")
+echo "bench_ggml: ggml $ggml_commit in $GGML_DIR"
 patch_ggml
 echo "== building ggml's test-backend-ops (Vulkan) in $GGML_BUILD"
 build_ggml
