@@ -18,6 +18,8 @@ typedef struct {
     int out, in, weight, bias;
     uint32_t n, c, hi, wi, m, ho, wo, kh, kw, stride, pad, w_sm, w_sc, flags, depth_chunk;
     uint32_t splits; /* z slices of the depth */
+    vk_conv_tile tile;
+    uint32_t tile_id;
 } conv_args;
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -62,29 +64,45 @@ static size_t out_floats(const conv_args *a)
     return (size_t)a->m * a->ho * a->wo * a->n;
 }
 
-/* Sets a->splits and a->depth_chunk for the device's tile and threshold. */
-static void split_depth(conv_args *a, const vk_tuning *tu)
+static vk_conv_key key_of(const conv_args *a)
+{
+    uint32_t mode = a->kernel == VK_KERNEL_CONV_WEIGHT    ? CONV_WEIGHT
+                    : a->kernel == VK_KERNEL_CONV_SCATTER ? CONV_SCATTER
+                                                          : CONV_GATHER;
+    return (vk_conv_key){mode,  a->n,  a->c,  a->hi,     a->wi, a->m,
+                         a->ho, a->wo, a->kh, a->kw, a->stride, a->pad};
+}
+
+/* The depth slices the split-K rule allows at most (1: none). */
+static size_t max_splits(const conv_args *a)
 {
     int weight = a->kernel == VK_KERNEL_CONV_WEIGHT;
-    size_t depth = gemm_depth(a);
-    size_t bm = tu->tile.ty * tu->tile.tm, bn = tu->tile.tx * tu->tile.tn;
-    size_t tiles = ceil_div(gemm_cols(a), bn) * ceil_div(a->m, bm) * z_parts(a);
-    size_t splits = ceil_div(tu->split_groups, tiles), out = out_floats(a);
-    if (splits > depth / SPLIT_MIN_DEPTH)
-        splits = depth / SPLIT_MIN_DEPTH;
+    size_t splits = gemm_depth(a) / SPLIT_MIN_DEPTH, out = out_floats(a);
     /* the weight gradient's slices all go to the work area, the others' but the first */
     if (splits > SPLIT_MAX_SCRATCH / out + !weight)
         splits = SPLIT_MAX_SCRATCH / out + !weight;
     if (splits > VK_MAX_GROUPS / z_parts(a))
         splits = VK_MAX_GROUPS / z_parts(a);
-    if (tiles >= tu->split_groups || splits < 2) {
+    return splits ? splits : 1;
+}
+
+/* Sets the tile (vk_conv_choose) and a->splits and a->depth_chunk (vk_conv_split_count). */
+static void choose_kernel(conv_args *a, const vk_tuning *tu)
+{
+    vk_conv_key key = key_of(a);
+    vk_gemm_size size = {a->m, gemm_cols(a), gemm_depth(a), z_parts(a), max_splits(a)};
+    vk_conv_choice choice = vk_conv_choose(tu, &key, &size);
+    a->tile_id = choice.tile_id;
+    a->tile = vk_conv_tile_of(choice.tile_id);
+    size_t splits = vk_conv_split_count(tu, &a->tile, &size, choice.splits);
+    if (splits < 2) {
         a->splits = 1;
-        a->depth_chunk = (uint32_t)depth;
+        a->depth_chunk = (uint32_t)size.depth;
         return;
     }
-    size_t len = ceil_div(ceil_div(depth, splits), tu->tile.bk) * tu->tile.bk;
+    size_t len = ceil_div(ceil_div(size.depth, splits), a->tile.bk) * a->tile.bk;
     a->depth_chunk = (uint32_t)len;
-    a->splits = (uint32_t)ceil_div(depth, len);
+    a->splits = (uint32_t)ceil_div(size.depth, len);
 }
 
 /* Work-area floats of a split conv's partial sums. */
@@ -100,8 +118,7 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, a->kernel);
     if (!st)
         return;
-    const vk_tuning *tu = lw->tuning;
-    st->variant = tu->tile_id;
+    st->variant = a->tile_id;
     st->regions[0] = a->out;
     st->regions[1] = a->in;
     st->regions[2] = a->weight;
@@ -116,8 +133,8 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
                               a->kh, a->kw,     a->stride, a->pad, a->w_sm, a->w_sc, a->flags,
                               a->depth_chunk};
     vk_set_push(st, push);
-    st->groups[0] = vk_exact_groups(lw, n, ceil_div(gemm_cols(a), tu->tile.tx * tu->tile.tn));
-    st->groups[1] = vk_exact_groups(lw, n, ceil_div(a->m, tu->tile.ty * tu->tile.tm));
+    st->groups[0] = vk_exact_groups(lw, n, ceil_div(gemm_cols(a), a->tile.tx * a->tile.tn));
+    st->groups[1] = vk_exact_groups(lw, n, ceil_div(a->m, a->tile.ty * a->tile.tm));
     st->groups[2] = vk_exact_groups(lw, n, z_parts(a) * a->splits);
 }
 
@@ -183,7 +200,7 @@ static conv_args forward_args(const eng_node *n, const vk_tuning *tu)
         .w_sm = transposed ? kk : ci * kk, .w_sc = transposed ? co * kk : kk,
         .flags = n->src[2] ? CONV_BIAS : 0,
     };
-    split_depth(&a, tu);
+    choose_kernel(&a, tu);
     return a;
 }
 
@@ -207,7 +224,7 @@ static conv_args dx_args(const eng_node *n, const vk_tuning *tu)
     a.m = ci, a.ho = (uint32_t)x->shape[2], a.wo = (uint32_t)x->shape[3];
     a.w_sm = transposed ? co * kk : kk;
     a.w_sc = transposed ? kk : ci * kk;
-    split_depth(&a, tu);
+    choose_kernel(&a, tu);
     return a;
 }
 
@@ -228,7 +245,7 @@ static conv_args dw_args(const eng_node *n, const vk_tuning *tu)
         a.m = co, a.ho = ho, a.wo = wo, a.c = ci, a.hi = h, a.wi = wd;
         a.w_sm = ci * kk, a.w_sc = kk;
     }
-    split_depth(&a, tu);
+    choose_kernel(&a, tu);
     a.flags = a.splits > 1 ? 0 : CONV_ACCUMULATE;
     return a;
 }

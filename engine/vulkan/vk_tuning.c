@@ -11,25 +11,31 @@
 #define MAX_TILES 16 /* distinct tiles per process (under VK_VARIANTS) */
 
 typedef struct {
+    const char *name;       /* PIX2PIX_VK_ROW */
     uint32_t vendor;
     int software;           /* 1: only software devices; 0: only others */
     uint32_t subgroup_size; /* 0: any */
-    vk_conv_tile tile;
+    vk_conv_tile shapes[VK_CONV_SHAPES]; /* square (the default), large, thin M, thin N */
     uint32_t split_groups;
     const char *why;
 } row;
 
+/* The large, thin-M and thin-N shapes of a row of 256 threads: 128x128 tiles, 4 rows x 256
+ * columns (the 3-channel last layer), 256 rows x 4 columns (1x1 and 2x2 outputs). */
+#define SHAPES_256 {16, 16, 8, 8, 16}, {64, 4, 1, 4, 16}, {4, 64, 4, 1, 16}
+
 static const row table[] = {
-    {0x10de, 0, 32, {16, 16, 8, 4, 16}, 512,
+    {"nvidia", 0x10de, 0, 32, {{16, 16, 8, 4, 16}, SHAPES_256}, 512,
      "NVIDIA: 256 threads (8 warps of 32), 128x64 tiles, 8x4 outputs per thread"},
-    {0x1002, 0, 64, {16, 16, 4, 4, 32}, 512,
+    {"amd-wave64", 0x1002, 0, 64, {{16, 16, 4, 4, 32}, SHAPES_256}, 512,
      "AMD wave64: 256 threads (4 waves), 64x64 tiles, BK 32 (half the barriers)"},
-    {0x1002, 0, 32, {16, 16, 4, 4, 16}, 512, "AMD wave32: 256 threads (8 waves), 64x64 tiles"},
-    {0x8086, 0, 0, {16, 8, 4, 4, 16}, 256,
-     "Intel: 128 threads, 32x64 tiles (fewer registers per thread)"},
-    {VENDOR_ANY, 1, 0, {16, 16, 4, 4, 16}, 128,
+    {"amd-wave32", 0x1002, 0, 32, {{16, 16, 4, 4, 16}, SHAPES_256}, 512,
+     "AMD wave32: 256 threads (8 waves), 64x64 tiles"},
+    {"intel", 0x8086, 0, 0, {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {32, 4, 1, 4, 16}, {4, 32, 4, 1, 16}},
+     256, "Intel: 128 threads, 32x64 tiles (fewer registers per thread)"},
+    {"software", VENDOR_ANY, 1, 0, {{16, 16, 4, 4, 16}, SHAPES_256}, 128,
      "software device: 64x64 tiles, a low split-K threshold (a CPU has few cores)"},
-    {VENDOR_ANY, 0, 0, {16, 16, 4, 4, 16}, 256, "generic: 64x64 tiles"},
+    {"generic", VENDOR_ANY, 0, 0, {{16, 16, 4, 4, 16}, SHAPES_256}, 256, "generic: 64x64 tiles"},
 };
 #define ROWS ((int)(sizeof table / sizeof table[0]))
 
@@ -39,7 +45,8 @@ static vk_conv_tile tiles[MAX_TILES];
 static uint32_t ntiles;
 
 int vk_tuning_rows(void) { return ROWS; }
-vk_conv_tile vk_tuning_row_tile(int r) { return table[r].tile; }
+vk_conv_tile vk_tuning_row_tile(int r, int shape) { return table[r].shapes[shape]; }
+const char *vk_tuning_row_name(int r) { return table[r].name; }
 
 size_t vk_conv_tile_shared_bytes(const vk_conv_tile *t)
 {
@@ -107,35 +114,147 @@ static int matches(const row *r, const vk_device_traits *dev)
            (r->subgroup_size == 0 || r->subgroup_size == dev->subgroup_size);
 }
 
+/* The row's shapes that fit the device as candidates, its square one the default (which
+ * must fit). */
+static int take_row(const row *r, const VkPhysicalDeviceLimits *lim, vk_tuning *out, char *err,
+                    size_t errlen)
+{
+    char why[160];
+    if (vk_conv_tile_check(&r->shapes[0], lim, err, errlen))
+        return -1;
+    out->tile = r->shapes[0];
+    out->split_groups = r->split_groups;
+    out->nshapes = 0;
+    for (int i = 0; i < VK_CONV_SHAPES; i++) {
+        if (vk_conv_tile_check(&r->shapes[i], lim, why, sizeof why))
+            continue;
+        if (tile_id(&r->shapes[i], &out->shape_ids[out->nshapes], err, errlen))
+            return -1;
+        out->nshapes++;
+    }
+    out->tile_id = out->shape_ids[0];
+    snprintf(out->reason, sizeof out->reason, "%s", r->why);
+    return 0;
+}
+
+/* One tile for every conv. */
+static int take_tile(const char *spec, const vk_device_traits *dev, vk_tuning *out, char *err,
+                     size_t errlen)
+{
+    if (parse_tile(spec, &out->tile, err, errlen) ||
+        vk_conv_tile_check(&out->tile, dev->limits, err, errlen) ||
+        tile_id(&out->tile, &out->tile_id, err, errlen))
+        return -1;
+    out->shape_ids[0] = out->tile_id;
+    out->nshapes = 1;
+    out->split_groups = dev->software ? 128 : 256;
+    snprintf(out->reason, sizeof out->reason, "PIX2PIX_VK_TILE=%s", spec);
+    return 0;
+}
+
+static int named_row(const char *name, char *err, size_t errlen)
+{
+    for (int i = 0; i < ROWS; i++)
+        if (!strcmp(table[i].name, name))
+            return i;
+    snprintf(err, errlen, "PIX2PIX_VK_ROW='%s': expected nvidia, amd-wave64, amd-wave32, intel, "
+             "software or generic", name);
+    return -1;
+}
+
 int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
 {
-    const char *env = getenv("PIX2PIX_VK_TILE"), *sub = getenv("PIX2PIX_VK_SUBGROUP");
-    char why[160];
+    const char *tile = getenv("PIX2PIX_VK_TILE"), *sub = getenv("PIX2PIX_VK_SUBGROUP");
+    const char *forced = getenv("PIX2PIX_VK_ROW");
+    char why[160] = "";
     memset(out, 0, sizeof *out);
     out->subgroup_norm = dev->subgroup_arithmetic && !(sub && !strcmp(sub, "0"));
-    if (env && *env) {
-        if (parse_tile(env, &out->tile, err, errlen) ||
-            vk_conv_tile_check(&out->tile, dev->limits, err, errlen))
+    if (tile && *tile)
+        return take_tile(tile, dev, out, err, errlen);
+    if (forced && *forced) {
+        int r = named_row(forced, err, errlen);
+        if (r < 0 || take_row(&table[r], dev->limits, out, err, errlen))
             return -1;
-        out->split_groups = dev->software ? 128 : 256;
-        snprintf(out->reason, sizeof out->reason, "PIX2PIX_VK_TILE=%s", env);
-        return tile_id(&out->tile, &out->tile_id, err, errlen);
+        snprintf(out->reason, sizeof out->reason, "PIX2PIX_VK_ROW=%s: %s", forced, table[r].why);
+        return 0;
     }
-    for (int i = 0; i < ROWS; i++) {
-        if (!matches(&table[i], dev) ||
-            vk_conv_tile_check(&table[i].tile, dev->limits, why, sizeof why))
-            continue;
-        out->tile = table[i].tile;
-        out->split_groups = table[i].split_groups;
-        snprintf(out->reason, sizeof out->reason, "%s", table[i].why);
-        return tile_id(&out->tile, &out->tile_id, err, errlen);
-    }
+    for (int i = 0; i < ROWS; i++)
+        if (matches(&table[i], dev) && !take_row(&table[i], dev->limits, out, why, sizeof why))
+            return 0;
     /* the generic row fits every device with the 16 KiB of shared memory Vulkan guarantees */
     snprintf(err, errlen, "no conv tile fits the device: %s", why);
     return -1;
 }
 
+/* A workgroup's operand loads cost this many multiply-adds each: they gather through index
+ * math and bounds checks. */
+#define LOAD_COST 4.0
+
+static size_t tiles_of(const vk_conv_tile *t, const vk_gemm_size *g)
+{
+    size_t bm = t->ty * t->tm, bn = t->tx * t->tn;
+    return ((g->rows + bm - 1) / bm) * ((g->cols + bn - 1) / bn) * g->parts;
+}
+
+size_t vk_conv_split_count(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm_size *g,
+                           uint32_t splits)
+{
+    size_t tiles = tiles_of(t, g), n = splits;
+    if (!n)
+        n = tiles < tu->split_groups ? (tu->split_groups + tiles - 1) / tiles : 1;
+    return n > g->max_splits ? g->max_splits : n ? n : 1;
+}
+
+/* A float loaded from memory (past the caches close to the ALUs) costs the device this many
+ * multiply-adds of its throughput: GPUs do 10-15 FMAs in the time their L2 delivers a float. */
+#define BANDWIDTH_COST 8.0
+
+/* The estimated time of a GEMM with a tile, in multiply-adds of one thread (a roofline): the
+ * larger of its compute, waves of workgroups (split_groups of 256 threads run at once) each
+ * doing its tile's multiply-adds and shared-memory loads over its depth slice, and its memory
+ * traffic, every workgroup loading its rows and columns over its slice. Padding past the edge
+ * counts in full. */
+static double estimate(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm_size *g)
+{
+    double bm = t->ty * t->tm, bn = t->tx * t->tn, threads = t->tx * t->ty;
+    size_t splits = vk_conv_split_count(tu, t, g, 0);
+    size_t groups = tiles_of(t, g) * splits;
+    size_t at_once = (size_t)(tu->split_groups * 256.0 / threads);
+    size_t waves = (groups + at_once - 1) / (at_once ? at_once : 1);
+    double slice = (double)g->depth / (double)splits;
+    double compute = (double)waves * slice * (bm * bn + LOAD_COST * (bm + bn)) / threads;
+    double traffic = (double)groups * slice * (bm + bn) * BANDWIDTH_COST /
+                     (tu->split_groups * 256.0);
+    return compute > traffic ? compute : traffic;
+}
+
+static int same_key(const vk_conv_key *a, const vk_conv_key *b) { return !memcmp(a, b, sizeof *a); }
+
+static vk_conv_choice with_coopmat(const vk_tuning *tu, vk_conv_choice c)
+{
+    c.coopmat = tu->coopmat_tile.bk && (tu->coopmat_forced || c.coopmat);
+    return c;
+}
+
+vk_conv_choice vk_conv_choose(const vk_tuning *tu, const vk_conv_key *key, const vk_gemm_size *g)
+{
+    for (size_t i = 0; i < tu->ntuned; i++)
+        if (same_key(&tu->tuned[i].key, key))
+            return with_coopmat(tu, tu->tuned[i].choice);
+    vk_conv_choice best = {tu->tile_id, 0, 0};
+    double least = -1;
+    for (int i = 0; i < tu->nshapes; i++) {
+        vk_conv_tile t = vk_conv_tile_of(tu->shape_ids[i]);
+        double time = estimate(tu, &t, g);
+        if (least < 0 || time < least) {
+            least = time;
+            best.tile_id = tu->shape_ids[i];
+        }
+    }
+    return with_coopmat(tu, best);
+}
+
 vk_conv_tile vk_conv_tile_of(uint32_t id)
 {
-    return id < ntiles ? tiles[id] : table[ROWS - 1].tile; /* unknown: the generic tile */
+    return id < ntiles ? tiles[id] : table[ROWS - 1].shapes[0]; /* unknown: the generic tile */
 }

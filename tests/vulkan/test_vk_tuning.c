@@ -1,6 +1,7 @@
 /* The per-device kernel table (engine/vulkan/vk_tuning.c): its choice for made-up devices, and
- * on whatever device is present: every row's conv tile, forced with PIX2PIX_VK_TILE, equals the
- * CPU backend (the deep shapes taking the split-K path); malformed or oversized tiles are
+ * on whatever device is present: every row's conv tiles, each forced with PIX2PIX_VK_TILE,
+ * equal the CPU backend (the deep shapes taking the split-K path); each row's per-GEMM choice
+ * (PIX2PIX_VK_ROW) picks its thin and large tiles where they fit; malformed or oversized tiles are
  * refused with the reason; norm statistics equal the CPU with the subgroup reduction and with
  * the shared-memory fallback (PIX2PIX_VK_SUBGROUP=0). Under the validation layer. */
 #include <stdio.h>
@@ -87,21 +88,69 @@ static eng_backend *open_backend(void)
     return vk;
 }
 
-static int run_row(eng_backend *cpu, int row)
+/* One tile of a row, forced with PIX2PIX_VK_TILE, unless an earlier row had it. */
+static int run_tile(eng_backend *cpu, int row, int shape)
 {
-    vk_conv_tile t = vk_tuning_row_tile(row);
+    static char done[64][64];
+    static int ndone;
+    vk_conv_tile t = vk_tuning_row_tile(row, shape);
     char spec[64];
     snprintf(spec, sizeof spec, "%ux%u:%ux%u:%u", t.tx, t.ty, t.tm, t.tn, t.bk);
+    for (int i = 0; i < ndone; i++)
+        if (!strcmp(done[i], spec))
+            return 0;
+    if (ndone < 64)
+        snprintf(done[ndone++], sizeof done[0], "%s", spec);
     setenv("PIX2PIX_VK_TILE", spec, 1);
     eng_backend *vk = open_backend();
     if (!vk)
         return 1;
     const vk_ctx *ctx = vk->impl;
     int failures = memcmp(&ctx->tuning.tile, &t, sizeof t) != 0;
-    printf("row %d: %s (%s)%s\n", row, spec, ctx->tuning.reason, failures ? ": not chosen" : "");
+    printf("row %s, shape %d: %s (%s)%s\n", vk_tuning_row_name(row), shape, spec,
+           ctx->tuning.reason, failures ? ": not chosen" : "");
     failures += run_cases(cpu, vk, conv_cases, (int)(sizeof conv_cases / sizeof conv_cases[0]));
-    failures += vkt_check_splits(vk, "conv2d 512ch 2x2", vkt_deep_conv);
-    failures += vkt_check_splits(vk, "conv_transpose2d 512ch", vkt_deep_convt);
+    if (shape != VK_SHAPE_THIN_M) { /* many tiles even at 1x1: no split */
+        failures += vkt_check_splits(vk, "conv2d 512ch 2x2", vkt_deep_conv);
+        failures += vkt_check_splits(vk, "conv_transpose2d 512ch", vkt_deep_convt);
+    }
+    failures += vkt_check_validation(vk);
+    eng_backend_free(vk);
+    return failures;
+}
+
+/* A row's tiles chosen per GEMM (PIX2PIX_VK_ROW): the choice for made-up GEMMs of the
+ * U-Net's extremes, then the cases with whatever each conv gets. */
+static int run_row_choice(eng_backend *cpu, int row)
+{
+    unsetenv("PIX2PIX_VK_TILE");
+    setenv("PIX2PIX_VK_ROW", vk_tuning_row_name(row), 1);
+    eng_backend *vk = open_backend();
+    unsetenv("PIX2PIX_VK_ROW");
+    if (!vk)
+        return 1;
+    const vk_tuning *tu = &((const vk_ctx *)vk->impl)->tuning;
+    static const struct {
+        vk_gemm_size size;
+        int shape;
+        const char *what;
+    } gemms[] = {
+        {{3, 128 * 128, 128 * 4, 4, 1}, VK_SHAPE_THIN_M, "3 channels at 256x256 (last layer)"},
+        {{512, 1, 512 * 16, 1, 16}, VK_SHAPE_THIN_N, "512 channels at 1x1 (innermost)"},
+        {{256, 128 * 128, 128 * 16, 1, 4}, VK_SHAPE_LARGE, "256 channels at 128x128"},
+    };
+    int failures = 0;
+    for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; i++) {
+        vk_conv_key key = {0};
+        vk_conv_choice c = vk_conv_choose(tu, &key, &gemms[i].size);
+        vk_conv_tile got = vk_conv_tile_of(c.tile_id);
+        vk_conv_tile want = vk_tuning_row_tile(row, gemms[i].shape);
+        int ok = !memcmp(&got, &want, sizeof got);
+        printf("  %-4s row %s, %s: %ux%u:%ux%u:%u\n", ok ? "ok" : "FAIL",
+               vk_tuning_row_name(row), gemms[i].what, got.tx, got.ty, got.tm, got.tn, got.bk);
+        failures += !ok;
+    }
+    failures += run_cases(cpu, vk, conv_cases, (int)(sizeof conv_cases / sizeof conv_cases[0]));
     failures += vkt_check_validation(vk);
     eng_backend_free(vk);
     return failures;
@@ -116,6 +165,20 @@ static int refused(const char *spec, const char *expected)
     int ok = !vk && strstr(err, expected);
     printf("%-4s PIX2PIX_VK_TILE=%s refused: %s\n", ok ? "ok" : "FAIL", spec,
            vk ? "(accepted)" : err);
+    if (vk)
+        eng_backend_free(vk);
+    return !ok;
+}
+
+static int refused_row(const char *name, const char *expected)
+{
+    char err[512];
+    unsetenv("PIX2PIX_VK_TILE");
+    setenv("PIX2PIX_VK_ROW", name, 1);
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    unsetenv("PIX2PIX_VK_ROW");
+    int ok = !vk && strstr(err, expected);
+    printf("%-4s PIX2PIX_VK_ROW=%s refused: %s\n", ok ? "ok" : "FAIL", name, vk ? "(accepted)" : err);
     if (vk)
         eng_backend_free(vk);
     return !ok;
@@ -186,8 +249,12 @@ int main(void)
     eng_backend_free(probe);
     eng_backend *cpu = eng_cpu_backend_new(1);
     int failures = table_choices();
-    for (int row = 0; row < vk_tuning_rows(); row++)
-        failures += run_row(cpu, row);
+    for (int row = 0; row < vk_tuning_rows(); row++) {
+        for (int shape = 0; shape < VK_CONV_SHAPES; shape++)
+            failures += run_tile(cpu, row, shape);
+        failures += run_row_choice(cpu, row);
+    }
+    failures += refused_row("gpu", "PIX2PIX_VK_ROW='gpu': expected nvidia");
     failures += refused("16x16:4x4", "TXxTY:TMxTN:BK");
     failures += refused("16x16:4x4:16x", "TXxTY:TMxTN:BK");
     failures += refused("16x16:8x8:256", "shared memory");

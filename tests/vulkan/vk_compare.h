@@ -60,7 +60,7 @@ int vkt_compare_plans(const char *name, const eng_graph *g_cpu, eng_plan *cpu,
                       vkt_errors *errors);
 
 /* Deep convolutions with a tiny output, the U-Net's innermost shapes (kernel 4, stride 2,
- * pad 1): conv2d 512 -> 64 channels at 2x2 (out 1x1), conv_transpose2d 512 -> 64 from 1x1 (out
+ * pad 1): conv2d 512 -> 256 channels at 2x2 (out 1x1), conv_transpose2d 512 -> 64 from 1x1 (out
  * 2x2, two samples); on every device their forward and input gradient split the depth. */
 eng_node *vkt_deep_conv(eng_graph *g, uint32_t *rng);
 eng_node *vkt_deep_convt(eng_graph *g, uint32_t *rng);
