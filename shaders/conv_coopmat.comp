@@ -10,24 +10,24 @@
 // and summed in float32. Built only where glslang compiles GL_KHR_cooperative_matrix
 // (shaders/CMakeLists.txt); engine/vulkan/vk_coopmat.c picks the shape the device offers.
 //
-// A workgroup is 4 subgroups of SUBGROUP invocations (2 x 2) and computes a BM x BN tile; each
-// subgroup a 2 x 2 block of CM x CN matrices. Its results go through shared memory, one matrix
-// at a time, to conv_store, which knows where each element belongs.
+// A workgroup is 4 subgroups (2 x 2) and computes a BM x BN tile; each subgroup an R x R block
+// of CM x CN matrices (vk_coopmat.c: a tile of at least 64 x 64). Its results go through shared
+// memory, one matrix at a time, to conv_store, which knows where each element belongs.
 #include "common.glsl"
 
 layout(constant_id = 0) const uint CM = 16;
 layout(constant_id = 1) const uint CN = 16;
 layout(constant_id = 2) const uint CK = 16;
-layout(constant_id = 3) const uint SUBGROUP = 32;
-layout(constant_id = 4) const uint THREADS = 128; // 4 * SUBGROUP
+layout(constant_id = 3) const uint R = 2;
+layout(constant_id = 4) const uint THREADS = 128; // 4 subgroups
 layout(constant_id = 5) const uint MODE = CONV_GATHER;
 layout(local_size_x_id = 4) in;
 
 VK_PUSH_BLOCK(PUSH_CONV_GEMM) // shaders/push.h
 #include "conv_index.glsl"
 
-const uint RM = 2, RN = 2;       // matrices per subgroup along rows and columns
-const uint BM = 2 * RM * CM;     // two subgroups along the rows, two along the columns
+const uint RM = R, RN = R;   // matrices per subgroup along the rows and columns
+const uint BM = 2 * RM * CM; // two subgroups along the rows, two along the columns
 const uint BN = 2 * RN * CN;
 const uint BK = 2 * CK;
 // Where the threads are a multiple of BN, each loads one fixed tile column of B and decomposes

@@ -487,6 +487,7 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
         return -1;
     }
     vk_coopmat_probe(ctx->instance, ctx->physical, &ctx->coopmat);
+    vk_coopmat_tuning(&ctx->coopmat, &ctx->tuning);
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());

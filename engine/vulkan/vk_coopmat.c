@@ -121,7 +121,8 @@ void vk_coopmat_probe(VkInstance instance, VkPhysicalDevice pd, vk_coopmat *cm)
     }
     const char *sw = switch_value();
     int software = props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
-    cm->usable = strcmp(sw, "0") != 0 && (!software || !strcmp(sw, "1"));
+    cm->forced = !strcmp(sw, "1");
+    cm->usable = strcmp(sw, "0") != 0 && (!software || cm->forced);
     snprintf(cm->note, sizeof cm->note, "yes (%ux%ux%u f16->f32, subgroup %u)%s", cm->m, cm->n,
              cm->k, cm->subgroup_size,
              !strcmp(sw, "0")  ? ", off: PIX2PIX_VK_COOPMAT=0"
@@ -173,16 +174,28 @@ void *vk_coopmat_chain(vk_coopmat *cm, void *next)
 
 const char *vk_coopmat_extension(const vk_coopmat *cm) { return cm->usable ? EXTENSION : NULL; }
 
-void vk_coopmat_block(const vk_coopmat *cm, uint32_t *rows, uint32_t *cols, uint32_t *depth)
+/* conv_coopmat.comp's R x R matrices per subgroup, for a tile of at least 64 x 64: 2 x 2 of
+ * 16 x 16, 4 x 4 of lavapipe's 8 x 8 (there 1.8x faster than 2 x 2). */
+static uint32_t per_subgroup(const vk_coopmat *cm)
 {
-    *rows = 4 * cm->m;
-    *cols = 4 * cm->n;
-    *depth = 2 * cm->k;
+    uint32_t side = cm->m < cm->n ? cm->m : cm->n;
+    return side < 16 ? 32 / side : 2;
+}
+
+void vk_coopmat_tuning(const vk_coopmat *cm, vk_tuning *t)
+{
+    if (!cm->usable)
+        return;
+    /* 2 x 2 subgroups of R x R matrices, two matrices deep */
+    uint32_t r = per_subgroup(cm);
+    t->coopmat_tile = (vk_conv_tile){.tx = 2 * r * cm->n, .ty = 2 * r * cm->m, .tm = 1, .tn = 1,
+                                     .bk = 2 * cm->k};
+    t->coopmat_forced = cm->forced;
 }
 
 void vk_coopmat_constants(const vk_coopmat *cm, uint32_t constants[5])
 {
-    const uint32_t values[5] = {cm->m, cm->n, cm->k, cm->subgroup_size, 4 * cm->subgroup_size};
+    const uint32_t values[5] = {cm->m, cm->n, cm->k, per_subgroup(cm), 4 * cm->subgroup_size};
     memcpy(constants, values, sizeof values);
 }
 

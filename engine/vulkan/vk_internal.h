@@ -32,6 +32,7 @@ typedef enum {
 /* Cooperative matrices for the conv GEMMs (vk_coopmat.c). */
 typedef struct {
     int usable;                /* the conv GEMMs may run conv_coopmat.comp on the device */
+    int forced;                /* PIX2PIX_VK_COOPMAT=1: every conv GEMM runs it */
     uint32_t m, n, k;          /* its subgroup shape: A m x k, B k x n float16, C float32 */
     uint32_t subgroup_size;    /* the kernel's workgroup is 4 subgroups of it */
     int require_subgroup_size; /* the device's size varies: pipelines ask for that one */
@@ -51,9 +52,9 @@ void vk_coopmat_probe(VkInstance instance, VkPhysicalDevice pd, vk_coopmat *cm);
  * next when it is not used; its extension's name, or NULL. */
 void *vk_coopmat_chain(vk_coopmat *cm, void *next);
 const char *vk_coopmat_extension(const vk_coopmat *cm);
-/* conv_coopmat.comp's workgroup tile: rows, columns and depth step (4, 4 and 2 matrices). */
-void vk_coopmat_block(const vk_coopmat *cm, uint32_t *rows, uint32_t *cols, uint32_t *depth);
-/* Its specialization constants 0..4: the matrix shape, the subgroup size, the threads. */
+/* Puts the kernel, where it is usable, among the conv choices of t (vk_conv_choose). */
+void vk_coopmat_tuning(const vk_coopmat *cm, vk_tuning *t);
+/* Its specialization constants 0..4: the matrix shape, matrices per subgroup, the threads. */
 void vk_coopmat_constants(const vk_coopmat *cm, uint32_t constants[5]);
 /* Its shader stage's pNext: info asking for the subgroup size where the device's varies, or
  * NULL. */

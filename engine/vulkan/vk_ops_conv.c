@@ -92,8 +92,8 @@ static void choose_kernel(conv_args *a, const vk_tuning *tu)
     vk_conv_key key = key_of(a);
     vk_gemm_size size = {a->m, gemm_cols(a), gemm_depth(a), z_parts(a), max_splits(a)};
     vk_conv_choice choice = vk_conv_choose(tu, &key, &size);
-    a->tile_id = choice.tile_id;
-    a->tile = vk_conv_tile_of(choice.tile_id);
+    a->tile_id = choice.coopmat ? VK_COOPMAT_VARIANT : choice.tile_id;
+    a->tile = choice.coopmat ? tu->coopmat_tile : vk_conv_tile_of(choice.tile_id);
     size_t splits = vk_conv_split_count(tu, &a->tile, &size, choice.splits);
     if (splits < 2) {
         a->splits = 1;
