@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/vulkan/vk_internal.h"
+#include "engine/vulkan/vk_tune_load.h"
 #include "engine/vulkan/vulkan_backend.h"
 #include "shaders/opcodes.h"
 
@@ -488,6 +489,7 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
     }
     vk_coopmat_probe(ctx->instance, ctx->physical, &ctx->coopmat);
     vk_coopmat_tuning(&ctx->coopmat, &ctx->tuning);
+    vk_tune_file_apply(ctx); /* the choices pix2pix tune measured here */
     if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
         if (ctx->device && !err[0])
             snprintf(err, errlen, "%s", eng_last_error());
@@ -510,5 +512,6 @@ void vk_ctx_destroy(vk_ctx *ctx)
         ctx->destroy_messenger(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance)
         vkDestroyInstance(ctx->instance, NULL);
+    vk_tune_file_release(ctx);
     memset(ctx, 0, sizeof *ctx);
 }

@@ -91,6 +91,7 @@ typedef struct {
     int storage_16bit;              /* 16-bit storage buffers enabled: fp16 tensors */
     vk_tuning tuning;               /* kernel shapes for this device (vk_tuning.c) */
     vk_coopmat coopmat;             /* the cooperative-matrix conv kernel (vk_coopmat.c) */
+    vk_conv_tuned *tuned;           /* tuning.tuned's storage (vk_tune_load.c) */
     int validation_errors;
     char name[256];
     char backend_name[300];
@@ -121,6 +122,11 @@ void vk_pipeline_cache_close(vk_ctx *ctx);
 /* Whether a cache file's bytes are ours, of this build's shaders and of this device and
  * driver. */
 int vk_pipeline_cache_usable(const void *data, size_t size, const VkPhysicalDeviceProperties *props);
+/* The folder of the cache files, $XDG_CACHE_HOME/pix2pix-vk (else ~/.cache/pix2pix-vk),
+ * created; 0 when there is no home to put it in. */
+int vk_cache_dir(char *dir, size_t len);
+/* A hash of the built-in shaders (names and SPIR-V): another build gives another. */
+uint64_t vk_shaders_hash(void);
 
 /* ---- memory (vk_memory.c) -----------------------------------------------------------------
  * Every tensor is a region of one of a few large device-local blocks. The memory planner's

@@ -20,7 +20,7 @@
 #define MAX_CACHE_BYTES ((long)256 << 20)
 
 /* FNV-1a over the names and SPIR-V of every built-in shader. */
-static uint64_t shaders_hash(void)
+uint64_t vk_shaders_hash(void)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (int i = 0; i < vk_shader_count; i++) {
@@ -48,30 +48,35 @@ int vk_pipeline_cache_usable(const void *data, size_t size, const VkPhysicalDevi
     for (int i = 7; i >= 0; i--)
         h = h << 8 | b[8 + i];
     const unsigned char *d = b + OUR_HEADER;
-    return h == shaders_hash() && read_u32(d) >= DRIVER_HEADER && read_u32(d) <= size - OUR_HEADER &&
+    return h == vk_shaders_hash() && read_u32(d) >= DRIVER_HEADER && read_u32(d) <= size - OUR_HEADER &&
            read_u32(d + 4) == VK_PIPELINE_CACHE_HEADER_VERSION_ONE &&
            read_u32(d + 8) == props->vendorID && read_u32(d + 12) == props->deviceID &&
            !memcmp(d + 16, props->pipelineCacheUUID, VK_UUID_SIZE);
 }
 
-/* The cache's path, its folder created; 0 when there is no home to put it in. */
-static int cache_path(const vk_ctx *ctx, char *path, size_t len)
+int vk_cache_dir(char *dir, size_t len)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char dir[4096];
     if (xdg && xdg[0] == '/')
-        snprintf(dir, sizeof dir, "%s", xdg);
+        snprintf(dir, len, "%s", xdg);
     else if (home && home[0])
-        snprintf(dir, sizeof dir, "%s/.cache", home);
+        snprintf(dir, len, "%s/.cache", home);
     else
         return 0;
     size_t n = strlen(dir);
-    if (n + 16 >= sizeof dir)
+    if (n + 16 >= len)
         return 0;
     if (mkdir(dir, 0755) && errno != EEXIST)
         return 0;
     memcpy(dir + n, "/pix2pix-vk", 12);
-    if (mkdir(dir, 0755) && errno != EEXIST)
+    return !mkdir(dir, 0755) || errno == EEXIST;
+}
+
+/* The cache's path, its folder created; 0 when there is no home to put it in. */
+static int cache_path(const vk_ctx *ctx, char *path, size_t len)
+{
+    char dir[4096];
+    if (!vk_cache_dir(dir, sizeof dir))
         return 0;
     int w = snprintf(path, len, "%s/pipelines-%04x-%04x.bin", dir, ctx->props.vendorID,
                      ctx->props.deviceID);
@@ -134,7 +139,7 @@ static void save(vk_ctx *ctx)
     if (!data)
         return;
     memcpy(data, MAGIC, 8);
-    uint64_t h = shaders_hash();
+    uint64_t h = vk_shaders_hash();
     for (int i = 0; i < 8; i++)
         data[8 + i] = (unsigned char)(h >> (8 * i));
     atomic_file f;
