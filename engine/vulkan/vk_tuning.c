@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/vulkan/vk_tuning.h"
 
@@ -162,7 +163,16 @@ static int named_row(const char *name, char *err, size_t errlen)
     return -1;
 }
 
-int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
+/* Workgroups of 256 threads the device runs at once: a software device's are its host's
+ * cores (whatever row's tiles it takes); a GPU's, which Vulkan does not tell, the row's
+ * split-K threshold. */
+static void set_parallel(const vk_device_traits *dev, vk_tuning *out)
+{
+    long cores = dev->software ? sysconf(_SC_NPROCESSORS_ONLN) : 0;
+    out->parallel = cores > 0 ? (uint32_t)cores : out->split_groups;
+}
+
+static int choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
 {
     const char *tile = getenv("PIX2PIX_VK_TILE"), *sub = getenv("PIX2PIX_VK_SUBGROUP");
     const char *forced = getenv("PIX2PIX_VK_ROW");
@@ -184,6 +194,14 @@ int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, siz
     /* the generic row fits every device with the 16 KiB of shared memory Vulkan guarantees */
     snprintf(err, errlen, "no conv tile fits the device: %s", why);
     return -1;
+}
+
+int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
+{
+    if (choose(dev, out, err, errlen))
+        return -1;
+    set_parallel(dev, out);
+    return 0;
 }
 
 /* A workgroup's operand loads cost this many multiply-adds each: they gather through index
@@ -210,7 +228,7 @@ size_t vk_conv_split_count(const vk_tuning *tu, const vk_conv_tile *t, const vk_
 #define BANDWIDTH_COST 8.0
 
 /* The estimated time of a GEMM with a tile, in multiply-adds of one thread (a roofline): the
- * larger of its compute, waves of workgroups (split_groups of 256 threads run at once) each
+ * larger of its compute, waves of workgroups (parallel ones of 256 threads run at once) each
  * doing its tile's multiply-adds and shared-memory loads over its depth slice, and its memory
  * traffic, every workgroup loading its rows and columns over its slice. Padding past the edge
  * counts in full. */
@@ -219,12 +237,11 @@ static double estimate(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm
     double bm = t->ty * t->tm, bn = t->tx * t->tn, threads = t->tx * t->ty;
     size_t splits = vk_conv_split_count(tu, t, g, 0);
     size_t groups = tiles_of(t, g) * splits;
-    size_t at_once = (size_t)(tu->split_groups * 256.0 / threads);
+    size_t at_once = (size_t)(tu->parallel * 256.0 / threads);
     size_t waves = (groups + at_once - 1) / (at_once ? at_once : 1);
     double slice = (double)g->depth / (double)splits;
     double compute = (double)waves * slice * (bm * bn + LOAD_COST * (bm + bn)) / threads;
-    double traffic = (double)groups * slice * (bm + bn) * BANDWIDTH_COST /
-                     (tu->split_groups * 256.0);
+    double traffic = (double)groups * slice * (bm + bn) * BANDWIDTH_COST / (tu->parallel * 256.0);
     return compute > traffic ? compute : traffic;
 }
 
