@@ -21,6 +21,7 @@ int cmd_version(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_benchmark(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const app_command commands[] = {
     {"dataset", "build, check and benchmark paired datasets", cmd_dataset},
     {"devices", "list the Vulkan devices and their capabilities", cmd_devices},
     {"bench", "time inference and a training step, with memory", cmd_benchmark},
+    {"tune", "measure the conv kernels on this Vulkan device, keep the fastest", cmd_tune},
     {"export", "write a generator as an ONNX model", cmd_export},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);

@@ -72,5 +72,8 @@ size_t vk_norm_scratch_floats(const eng_node *n);
 /* The depth slices of a conv node's forward (which 0), input-gradient (1) or weight-gradient
  * (2) GEMM with the device's tuning tu (1: no split); for the tests. */
 int vk_conv_splits(const vk_tuning *tu, const eng_node *n, int which);
+/* Its GEMM as the kernel choice sees it (the tuner's: vk_tune.c). */
+void vk_conv_gemm(const vk_tuning *tu, const eng_node *n, int which, vk_conv_key *key,
+                  vk_gemm_size *size);
 
 #endif

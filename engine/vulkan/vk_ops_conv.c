@@ -86,11 +86,16 @@ static size_t max_splits(const conv_args *a)
     return splits ? splits : 1;
 }
 
+static vk_gemm_size size_of(const conv_args *a)
+{
+    return (vk_gemm_size){a->m, gemm_cols(a), gemm_depth(a), z_parts(a), max_splits(a)};
+}
+
 /* Sets the tile (vk_conv_choose) and a->splits and a->depth_chunk (vk_conv_split_count). */
 static void choose_kernel(conv_args *a, const vk_tuning *tu)
 {
     vk_conv_key key = key_of(a);
-    vk_gemm_size size = {a->m, gemm_cols(a), gemm_depth(a), z_parts(a), max_splits(a)};
+    vk_gemm_size size = size_of(a);
     vk_conv_choice choice = vk_conv_choose(tu, &key, &size);
     a->tile_id = choice.coopmat ? VK_COOPMAT_VARIANT : choice.tile_id;
     a->tile = choice.coopmat ? tu->coopmat_tile : vk_conv_tile_of(choice.tile_id);
@@ -292,10 +297,22 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
         channel_sum_grad(lw, n, dy, lw->scratch, vk_grad_of(lw, n->src[2]));
 }
 
+static conv_args gemm_args(const vk_tuning *tu, const eng_node *n, int which)
+{
+    return which == 0 ? forward_args(n, tu) : which == 1 ? dx_args(n, tu) : dw_args(n, tu);
+}
+
 int vk_conv_splits(const vk_tuning *tu, const eng_node *n, int which)
 {
-    conv_args a = which == 0 ? forward_args(n, tu) : which == 1 ? dx_args(n, tu) : dw_args(n, tu);
-    return (int)a.splits;
+    return (int)gemm_args(tu, n, which).splits;
+}
+
+void vk_conv_gemm(const vk_tuning *tu, const eng_node *n, int which, vk_conv_key *key,
+                  vk_gemm_size *size)
+{
+    conv_args a = gemm_args(tu, n, which);
+    *key = key_of(&a);
+    *size = size_of(&a);
 }
 
 size_t vk_conv_scratch_floats(const vk_tuning *tu, const eng_node *n, eng_cmd_kind kind)

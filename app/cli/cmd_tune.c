@@ -1,0 +1,143 @@
+/* pix2pix tune: measures the conv kernels of a network on this Vulkan device (every candidate
+ * tile, split-K factor and cooperative-matrix kernel per distinct conv GEMM, checked against
+ * the default kernel) and keeps the fastest correct ones in the device's tuning file, which
+ * train, translate and bench read from then on. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/cli/cli.h"
+#include "app/cli/commands.h"
+#include "app/common/backend.h"
+#include "app/common/precision.h"
+#include "app/model/networks.h"
+#include "engine/tune.h"
+
+typedef struct {
+    const char *device, *netG, *netD, *norm, *precision;
+    int size, batch, ngf, ndf, inference, fp16;
+    float seconds;
+} tune_opts;
+
+/* The network's graph (its conv nodes are what the tuner reads): G, and for a training step D
+ * on the pair. */
+static eng_graph *network_graph(const tune_opts *o, const gen_config *gc, const disc_config *dc)
+{
+    eng_graph *g = eng_graph_new();
+    net G, D;
+    eng_node *a = eng_input4(g, "input", o->batch, gc->input_nc, o->size, o->size);
+    net_init_struct(&G, g, "G.", !o->inference, 0, 1);
+    eng_node *fake = net_generator(&G, gc, a);
+    if (!o->inference) {
+        net_init_struct(&D, g, "D.", 1, 0, 1);
+        net_discriminator(&D, dc, eng_concat(g, a, fake));
+        net_release(&D);
+    }
+    net_release(&G);
+    if (eng_graph_status(g)) {
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
+        eng_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void print_table(const eng_tune *t)
+{
+    printf("| conv GEMM | default | ms | best | ms | speedup | measured | rejected | skipped |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < eng_tune_count(t); i++) {
+        const eng_tune_row *r = eng_tune_row_at(t, i);
+        printf("| %s | %s | %.2f | %s | %.2f | %.2fx | %d | %d%s%s | %d |\n", r->gemm,
+               r->default_choice, r->default_ms, r->best_choice, r->best_ms,
+               r->best_ms > 0 ? r->default_ms / r->best_ms : 0.0, r->measured, r->rejected,
+               r->rejected ? ": " : "", r->rejects, r->skipped);
+    }
+}
+
+static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
+{
+    char err[512], path[4200];
+    eng_tune *t = eng_tune_convs(be, g, !o->inference, o->fp16, o->seconds, err, sizeof err);
+    if (!t) {
+        fprintf(stderr, "pix2pix tune: %s\n", err);
+        return 1;
+    }
+    print_table(t);
+    int skipped = 0;
+    for (int i = 0; i < eng_tune_count(t); i++)
+        skipped += eng_tune_row_at(t, i)->skipped;
+    if (skipped)
+        printf("%d candidates skipped: past --seconds %.0f (a larger budget measures them)\n",
+               skipped, o->seconds);
+    int rc = eng_tune_save(be, t, path, sizeof path, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "pix2pix tune: %s\n", err);
+    else
+        printf("pix2pix tune: %d conv GEMMs tuned, written to %s\n", eng_tune_count(t), path);
+    eng_tune_free(t);
+    return rc ? 1 : 0;
+}
+
+int cmd_tune(int argc, char **argv)
+{
+    tune_opts o = {.device = "vulkan", .netG = "unet_256", .netD = "basic", .norm = "batch",
+                   .precision = "fp32", .size = 256, .batch = 1, .ngf = 64, .ndf = 64,
+                   .seconds = 60};
+    const cli_opt opts[] = {
+        {"device", CLI_STR, &o.device, "vulkan | vulkan:N (see 'pix2pix devices')"},
+        {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
+        {"size", CLI_INT, &o.size, "image side length"},
+        {"batch-size", CLI_INT, &o.batch, "images per step"},
+        {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
+        {"netD", CLI_STR, &o.netD, "discriminator: basic, pixel"},
+        {"norm", CLI_STR, &o.norm, "batch, instance or none"},
+        {"ngf", CLI_INT, &o.ngf, "generator filters in the last conv layer"},
+        {"ndf", CLI_INT, &o.ndf, "discriminator filters in the first conv layer"},
+        {"inference", CLI_FLAG, &o.inference,
+         "the generator's forward convs only (else a training step's: G and D, with gradients)"},
+        {"seconds", CLI_FLOAT, &o.seconds,
+         "time budget: candidates past it are skipped (the defaults stay)"},
+    };
+    const cli_spec spec = {"tune", "pix2pix tune [OPTIONS]",
+                           "Times the conv kernel candidates of a network on this Vulkan device "
+                           "and writes the fastest correct ones to its tuning file, beside the "
+                           "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).",
+                           opts, (int)(sizeof opts / sizeof opts[0]), 0};
+    int st = cli_parse(&spec, argc, argv, NULL, NULL);
+    if (st != CLI_OK)
+        return st == CLI_HELP ? 0 : 2;
+    if ((o.fp16 = app_precision_parse("tune", o.precision)) < 0)
+        return 2;
+    gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf};
+    disc_config dc = {.input_nc = 6, .ndf = o.ndf};
+    if (gen_name_parse(o.netG, &gc) || disc_name_parse(o.netD, 3, &dc) ||
+        net_norm_parse(o.norm, &gc.norm)) {
+        fprintf(stderr, "pix2pix tune: unknown --netG '%s', --netD '%s' or --norm '%s'\n",
+                o.netG, o.netD, o.norm);
+        return 2;
+    }
+    dc.norm = gc.norm;
+    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.ngf < 1 || o.ndf < 1 ||
+        !(o.seconds > 0)) {
+        fprintf(stderr, "pix2pix tune: --size must be a positive multiple of %d; --batch-size, "
+                        "--ngf and --ndf at least 1; --seconds positive\n", gen_stride(&gc));
+        return 2;
+    }
+    char err[512];
+    eng_backend *be = app_backend_open(o.device, 0, 0, err, sizeof err);
+    if (!be) {
+        fprintf(stderr, "pix2pix tune: %s\n", err);
+        return 2;
+    }
+    if (strncmp(eng_backend_name(be), "vulkan", 6)) {
+        fprintf(stderr, "pix2pix tune: --device %s is the CPU: tuning measures the Vulkan "
+                        "kernels (use --device vulkan[:N])\n", o.device);
+        eng_backend_free(be);
+        return 2;
+    }
+    eng_graph *g = network_graph(&o, &gc, &dc);
+    int rc = g ? tune(&o, be, g) : 1;
+    eng_graph_free(g);
+    eng_backend_free(be);
+    return rc;
+}
