@@ -12,12 +12,14 @@
 #include "app/common/precision.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "app/cli/net_opts.h"
 #include "app/common/resources.h"
 #include "app/train/train.h"
 
 typedef struct {
-    const char *device, *netG, *netD, *norm, *precision;
-    int size, batch, iters, warmup, threads, json, no_dropout, ngf, ndf, schedule, profile, fp16;
+    const char *device, *precision;
+    cli_net_opts net;
+    int size, batch, iters, warmup, threads, json, no_dropout, schedule, profile, fp16;
     int plan_only;
 } bench_opts;
 
@@ -249,20 +251,14 @@ static void print_phase(const char *what, const phase_result *r)
 
 int cmd_benchmark(int argc, char **argv)
 {
-    bench_opts o = {.device = app_default_device(), .netG = "unet_256", .netD = "basic",
-                    .precision = "fp32",
-                    .norm = "batch", .size = 256, .batch = 1, .iters = 5, .warmup = 2,
-                    .threads = 0, .ngf = 64, .ndf = 64};
+    bench_opts o = {.device = app_default_device(), .net = CLI_NET_DEFAULTS, .precision = "fp32",
+                    .size = 256, .batch = 1, .iters = 5, .warmup = 2, .threads = 0};
     const cli_opt opts[] = {
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
-        {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
-        {"netD", CLI_STR, &o.netD, "discriminator: basic, pixel"},
-        {"norm", CLI_STR, &o.norm, "batch, instance or none"},
-        {"ngf", CLI_INT, &o.ngf, "generator filters in the last conv layer"},
-        {"ndf", CLI_INT, &o.ndf, "discriminator filters in the first conv layer"},
+        CLI_NET_OPTIONS(o.net),
         {"no-dropout", CLI_FLAG, &o.no_dropout, "no dropout in the generator"},
         {"iters", CLI_INT, &o.iters, "timed runs per measurement (the median is reported)"},
         {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
@@ -288,19 +284,13 @@ int cmd_benchmark(int argc, char **argv)
     if (o.profile)
         setenv("PIX2PIX_PROFILE", "1", 1);
 
-    gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf, .use_dropout = !o.no_dropout};
-    disc_config dc = {.input_nc = 6, .ndf = o.ndf};
-    if (gen_name_parse(o.netG, &gc) || disc_name_parse(o.netD, 3, &dc) ||
-        net_norm_parse(o.norm, &gc.norm)) {
-        fprintf(stderr, "pix2pix bench: unknown --netG '%s', --netD '%s' or --norm '%s'\n",
-                o.netG, o.netD, o.norm);
+    gen_config gc = {.use_dropout = !o.no_dropout};
+    disc_config dc;
+    if (cli_net_configs("bench", &o.net, &gc, &dc))
         return 2;
-    }
-    dc.norm = gc.norm;
-    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0 ||
-        o.ngf < 1 || o.ndf < 1) {
-        fprintf(stderr, "pix2pix bench: --size must be a positive multiple of %d; --batch-size, "
-                        "--iters, --ngf and --ndf at least 1\n", gen_stride(&gc));
+    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0) {
+        fprintf(stderr, "pix2pix bench: --size must be a positive multiple of %d; --batch-size "
+                        "and --iters at least 1\n", gen_stride(&gc));
         return 2;
     }
     char err[512];
@@ -317,7 +307,7 @@ int cmd_benchmark(int argc, char **argv)
         return 1;
     const char *ran = train.fp16 ? "fp16" : "fp32";
     printf("pix2pix bench: %s, %s + %s, %dx%d, batch %d, %s, median of %d runs\n", o.device,
-           o.netG, o.netD, o.size, o.size, o.batch, ran, o.iters);
+           o.net.netG, o.net.netD, o.size, o.size, o.batch, ran, o.iters);
     print_phase("inference (eval)", &eval);
     print_phase("inference (train stats)", &infer);
     print_phase("training step", &train);

@@ -7,14 +7,16 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "app/cli/net_opts.h"
 #include "app/common/backend.h"
 #include "app/common/precision.h"
 #include "app/model/networks.h"
 #include "engine/tune.h"
 
 typedef struct {
-    const char *device, *netG, *netD, *norm, *precision;
-    int size, batch, ngf, ndf, inference, fp16;
+    const char *device, *precision;
+    cli_net_opts net;
+    int size, batch, inference, fp16;
     float seconds;
 } tune_opts;
 
@@ -80,19 +82,15 @@ static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
 
 int cmd_tune(int argc, char **argv)
 {
-    tune_opts o = {.device = "vulkan", .netG = "unet_256", .netD = "basic", .norm = "batch",
-                   .precision = "fp32", .size = 256, .batch = 1, .ngf = 64, .ndf = 64,
+    tune_opts o = {.device = "vulkan", .net = CLI_NET_DEFAULTS, .precision = "fp32", .size = 256,
+                   .batch = 1,
                    .seconds = 60};
     const cli_opt opts[] = {
         {"device", CLI_STR, &o.device, "vulkan | vulkan:N (see 'pix2pix devices')"},
         {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
-        {"netG", CLI_STR, &o.netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},
-        {"netD", CLI_STR, &o.netD, "discriminator: basic, pixel"},
-        {"norm", CLI_STR, &o.norm, "batch, instance or none"},
-        {"ngf", CLI_INT, &o.ngf, "generator filters in the last conv layer"},
-        {"ndf", CLI_INT, &o.ndf, "discriminator filters in the first conv layer"},
+        CLI_NET_OPTIONS(o.net),
         {"inference", CLI_FLAG, &o.inference,
          "the generator's forward convs only (else a training step's: G and D, with gradients)"},
         {"seconds", CLI_FLOAT, &o.seconds,
@@ -108,19 +106,13 @@ int cmd_tune(int argc, char **argv)
         return st == CLI_HELP ? 0 : 2;
     if ((o.fp16 = app_precision_parse("tune", o.precision)) < 0)
         return 2;
-    gen_config gc = {.input_nc = 3, .output_nc = 3, .ngf = o.ngf};
-    disc_config dc = {.input_nc = 6, .ndf = o.ndf};
-    if (gen_name_parse(o.netG, &gc) || disc_name_parse(o.netD, 3, &dc) ||
-        net_norm_parse(o.norm, &gc.norm)) {
-        fprintf(stderr, "pix2pix tune: unknown --netG '%s', --netD '%s' or --norm '%s'\n",
-                o.netG, o.netD, o.norm);
+    gen_config gc = {0};
+    disc_config dc;
+    if (cli_net_configs("tune", &o.net, &gc, &dc))
         return 2;
-    }
-    dc.norm = gc.norm;
-    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.ngf < 1 || o.ndf < 1 ||
-        !(o.seconds > 0)) {
-        fprintf(stderr, "pix2pix tune: --size must be a positive multiple of %d; --batch-size, "
-                        "--ngf and --ndf at least 1; --seconds positive\n", gen_stride(&gc));
+    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || !(o.seconds > 0)) {
+        fprintf(stderr, "pix2pix tune: --size must be a positive multiple of %d; --batch-size "
+                        "at least 1; --seconds positive\n", gen_stride(&gc));
         return 2;
     }
     char err[512];

@@ -122,9 +122,10 @@ void vk_pipeline_cache_close(vk_ctx *ctx);
 /* Whether a cache file's bytes are ours, of this build's shaders and of this device and
  * driver. */
 int vk_pipeline_cache_usable(const void *data, size_t size, const VkPhysicalDeviceProperties *props);
-/* The folder of the cache files, $XDG_CACHE_HOME/pix2pix-vk (else ~/.cache/pix2pix-vk),
- * created; 0 when there is no home to put it in. */
-int vk_cache_dir(char *dir, size_t len);
+/* The path of the device's cache file STEM-VVVV-DDDD.EXT (vendor and device IDs) in the
+ * cache folder, $XDG_CACHE_HOME/pix2pix-vk (else ~/.cache/pix2pix-vk), created; 0 when there
+ * is no home to put it in. */
+int vk_cache_file(const vk_ctx *ctx, const char *stem, const char *ext, char *path, size_t len);
 /* A hash of the built-in shaders (names and SPIR-V): another build gives another. */
 uint64_t vk_shaders_hash(void);
 

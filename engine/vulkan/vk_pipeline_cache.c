@@ -54,7 +54,8 @@ int vk_pipeline_cache_usable(const void *data, size_t size, const VkPhysicalDevi
            !memcmp(d + 16, props->pipelineCacheUUID, VK_UUID_SIZE);
 }
 
-int vk_cache_dir(char *dir, size_t len)
+/* The cache folder, created; 0 when there is no home to put it in. */
+static int cache_dir(char *dir, size_t len)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (xdg && xdg[0] == '/')
@@ -72,14 +73,13 @@ int vk_cache_dir(char *dir, size_t len)
     return !mkdir(dir, 0755) || errno == EEXIST;
 }
 
-/* The cache's path, its folder created; 0 when there is no home to put it in. */
-static int cache_path(const vk_ctx *ctx, char *path, size_t len)
+int vk_cache_file(const vk_ctx *ctx, const char *stem, const char *ext, char *path, size_t len)
 {
     char dir[4096];
-    if (!vk_cache_dir(dir, sizeof dir))
+    if (!cache_dir(dir, sizeof dir))
         return 0;
-    int w = snprintf(path, len, "%s/pipelines-%04x-%04x.bin", dir, ctx->props.vendorID,
-                     ctx->props.deviceID);
+    int w = snprintf(path, len, "%s/%s-%04x-%04x.%s", dir, stem, ctx->props.vendorID,
+                     ctx->props.deviceID, ext);
     return w > 0 && (size_t)w < len;
 }
 
@@ -107,7 +107,7 @@ void vk_pipeline_cache_open(vk_ctx *ctx)
 {
     char path[4200];
     size_t size = 0;
-    unsigned char *data = cache_path(ctx, path, sizeof path) ? load(ctx, path, &size) : NULL;
+    unsigned char *data = vk_cache_file(ctx, "pipelines", "bin", path, sizeof path) ? load(ctx, path, &size) : NULL;
     VkPipelineCacheCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
         .initialDataSize = data ? size - OUR_HEADER : 0,
@@ -131,7 +131,7 @@ static void save(vk_ctx *ctx)
 {
     char path[4200], err[256];
     size_t size = 0;
-    if (!ctx->pipelines_compiled || !cache_path(ctx, path, sizeof path) ||
+    if (!ctx->pipelines_compiled || !vk_cache_file(ctx, "pipelines", "bin", path, sizeof path) ||
         vkGetPipelineCacheData(ctx->device, ctx->pipeline_cache, &size, NULL) != VK_SUCCESS ||
         size < DRIVER_HEADER || size == ctx->cache_loaded_bytes)
         return;

@@ -8,12 +8,7 @@
 
 int vk_tune_file_path(const vk_ctx *ctx, char *path, size_t len)
 {
-    char dir[4096];
-    if (!vk_cache_dir(dir, sizeof dir))
-        return 0;
-    int w = snprintf(path, len, "%s/conv_tuning-%04x-%04x.json", dir, ctx->props.vendorID,
-                     ctx->props.deviceID);
-    return w > 0 && (size_t)w < len;
+    return vk_cache_file(ctx, "conv_tuning", "json", path, len);
 }
 
 void vk_tune_identity_of(const vk_ctx *ctx, vk_tune_identity *id)

@@ -1,0 +1,28 @@
+/* The network options that bench and tune share: which generator and discriminator, their
+ * widths and their normalization, as command-line options and as network configurations. */
+#ifndef APP_CLI_NET_OPTS_H
+#define APP_CLI_NET_OPTS_H
+
+#include "app/cli/cli.h"
+#include "app/model/networks.h"
+
+typedef struct {
+    const char *netG, *netD, *norm;
+    int ngf, ndf;
+} cli_net_opts;
+
+#define CLI_NET_DEFAULTS {.netG = "unet_256", .netD = "basic", .norm = "batch", .ngf = 64, .ndf = 64}
+
+/* The cli_opt entries of a cli_net_opts n. */
+#define CLI_NET_OPTIONS(n)                                                                       \
+    {"netG", CLI_STR, &(n).netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},          \
+    {"netD", CLI_STR, &(n).netD, "discriminator: basic, pixel"},                                 \
+    {"norm", CLI_STR, &(n).norm, "batch, instance or none"},                                     \
+    {"ngf", CLI_INT, &(n).ngf, "generator filters in the last conv layer"},                      \
+    {"ndf", CLI_INT, &(n).ndf, "discriminator filters in the first conv layer"}
+
+/* The configurations of a G and D for 3-channel images (gc->use_dropout is kept as the caller
+ * set it); 2 after printing "pix2pix CMD: " and the option that is wrong, else 0. */
+int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc_config *dc);
+
+#endif
