@@ -45,15 +45,17 @@ static double op_macs(const eng_node *n)
     return macs;
 }
 
+double eng_product_flops(const eng_node *n) { return 2.0 * op_macs(n); }
+
 double eng_cmd_flops(const eng_cmd *c)
 {
     double flops = 0.0;
     switch (c->kind) {
     case ENG_CMD_FORWARD:
-        flops = 2.0 * op_macs(c->node);
+        flops = eng_product_flops(c->node);
         break;
     case ENG_CMD_BACKWARD: /* one product for src 0's gradient, one for src 1's (a weight) */
-        flops = 2.0 * op_macs(c->node) * (((c->mask & 1u) != 0) + ((c->mask & 2u) != 0));
+        flops = eng_product_flops(c->node) * (((c->mask & 1u) != 0) + ((c->mask & 2u) != 0));
         break;
     case ENG_CMD_ZERO_GRAD:
     case ENG_CMD_SEED_GRAD:

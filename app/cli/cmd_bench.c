@@ -268,7 +268,8 @@ int cmd_benchmark(int argc, char **argv)
          "plan without running: the plans' memory and counters (times are 0)"},
         {"schedule", CLI_FLAG, &o.schedule, "print each plan's steps to stderr (ENG_SCHEDULE=1)"},
         {"profile", CLI_FLAG, &o.profile,
-         "print each plan's time per op to stderr (PIX2PIX_PROFILE=1; GPU timestamps on Vulkan)"},
+         "print each plan's time per op to stderr (PIX2PIX_PROFILE=1; on Vulkan GPU timestamps, "
+         "and each conv GEMM's kernel, GFLOP/s and share of the device's measured peak)"},
     };
     const cli_spec spec = {"bench", "pix2pix bench [OPTIONS]",
                            "Times generator inference and one training step on random data.",

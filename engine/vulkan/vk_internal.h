@@ -93,6 +93,7 @@ typedef struct {
     vk_coopmat coopmat;             /* the cooperative-matrix conv kernel (vk_coopmat.c) */
     vk_conv_tuned *tuned;           /* tuning.tuned's storage (vk_tune_load.c) */
     int validation_errors;
+    double peak_flops;              /* FP32 FMA/s for the profile: 0 not measured, -1 failed */
     char name[256];
     char backend_name[300];
 } vk_ctx;
@@ -193,6 +194,8 @@ int vk_memory_fill(vk_ctx *ctx, vk_memory *m, const int *regions, const float *v
 /* A buffer bound to new memory of a type with the flags want (errors name the device). */
 int vk_buffer_create(vk_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
                      VkMemoryPropertyFlags want, VkBuffer *buffer, VkDeviceMemory *memory);
+/* The device's peak FMA rate (vk_peak.c), FP32 or FP16, measured for about seconds. */
+int vk_peak_flops(vk_ctx *ctx, int fp16, double seconds, double *flops);
 /* Records, submits and waits for a one-off command buffer. */
 typedef void (*vk_record_fn)(VkCommandBuffer cb, void *arg);
 int vk_submit_once(vk_ctx *ctx, vk_record_fn record, void *arg);
@@ -214,7 +217,16 @@ typedef struct {
     uint32_t groups[3];
     float fill_value;           /* VK_STEP_FILL: regions[0] = value */
     int family;                 /* the op family it times under (vk_profile.c) */
+    int gemm;                   /* the conv GEMM it computes (vk_steps.gemms), or -1 */
 } vk_step;
+
+/* A conv GEMM as the profile reports it (vk_profile.c): the product, the kernel that computes
+ * it and its useful FLOPs (engine/flops.c). */
+typedef struct {
+    char product[64]; /* "conv2d dx 64->128 128x128->64x64" */
+    char kernel[40];  /* "16x16:4x4:16 split 2" */
+    double flops;
+} vk_gemm_label;
 
 /* Cuts: the recording is split before the Adam steps of each optimizer with a reducer, where
  * the host reduces its gradients between two submissions (vk_reduce.c). */
@@ -224,6 +236,8 @@ typedef struct {
     int *cuts;                /* [ncuts] the step index each cut comes before */
     const eng_adam **cut_opts;
     int ncuts;
+    vk_gemm_label *gemms;     /* [ngemms] the conv GEMMs of the steps */
+    int ngemms, cap_gemms;
 } vk_steps;
 
 /* Region ids: per node, and per step of the memory plan (its work area). Values and
@@ -330,8 +344,9 @@ static inline int vk_binding_access(const vk_step *st, int i, int dummy, int *wr
 
 /* ---- GPU time per op family (vk_profile.c) ------------------------------------------------
  * With PIX2PIX_PROFILE set (not 0), timestamps between the groups of steps of one family
- * (the dispatches of consecutive commands of one op and direction) give each family's GPU time;
- * the table goes to stderr when the plan is freed. Independent dispatches overlap on a GPU, so
+ * (the dispatches of consecutive commands of one op and direction) and around each conv GEMM
+ * give each family's and each GEMM's GPU time; the tables (the GEMMs' with their kernels,
+ * GFLOP/s and share of the device's peak) go to stderr when the plan is freed. Independent dispatches overlap on a GPU, so
  * a group's time is from the previous timestamp to the end of its last dispatch. */
 enum { VK_FAMILY_GRAD_FILL = 2 * ENG_OP_COUNT, VK_FAMILY_ADAM, VK_FAMILIES }; /* 2 op + bwd */
 typedef struct vk_profile vk_profile;
@@ -340,15 +355,19 @@ typedef struct vk_profile vk_profile;
 int vk_profile_new(vk_ctx *ctx, const vk_steps *s, vk_profile **out);
 /* Before segment k's steps (nsteps of them) in cb: its queries' reset, the first timestamp. */
 void vk_profile_begin(vk_profile *pr, VkCommandBuffer cb, int k, int nsteps);
-/* A timestamp closing the group of steps (that many) of family since the previous one. */
-void vk_profile_mark(vk_profile *pr, VkCommandBuffer cb, int family, int steps);
+/* A timestamp closing the group of steps (that many) of family, and of conv GEMM gemm (or -1),
+ * since the previous one. */
+void vk_profile_mark(vk_profile *pr, VkCommandBuffer cb, int family, int gemm, int steps);
 /* After segment k ran (its fence waited): adds its groups' times. */
 int vk_profile_collect(vk_ctx *ctx, vk_profile *pr, int k);
 void vk_profile_run_done(vk_profile *pr);
-/* Prints the table of per-run averages (when a run was timed) and frees. */
+/* Prints the tables of per-run averages (when a run was timed) and frees. */
 void vk_profile_free(vk_ctx *ctx, vk_profile *pr);
 /* A family's steps and GPU milliseconds per run so far (0 and 0 before any run). */
 void vk_profile_family(const vk_profile *pr, int family, int *steps, double *ms);
 const char *vk_family_name(int family, char *buf, size_t len);
+/* The conv GEMMs timed, and GEMM i's label and GPU milliseconds per run so far. */
+int vk_profile_gemms(const vk_profile *pr);
+void vk_profile_gemm(const vk_profile *pr, int i, const vk_gemm_label **label, double *ms);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct {
     int scratch;               /* the current step's work area region, or -1 */
     int cut_cmd;               /* the ADAM command of the last cut, or -1 */
     int checked_cmd;           /* the ADAM command whose gradients were last checked, or -1 */
+    int gemm;                  /* the conv GEMM the steps added compute (vk_steps.gemms), or -1 */
     int failed;
     const eng_node *too_large; /* a node needing more workgroups than a dispatch allows */
 } lowering;

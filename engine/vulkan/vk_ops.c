@@ -112,6 +112,7 @@ void vk_steps_free(vk_steps *s)
     free(s->steps);
     free(s->cuts);
     free(s->cut_opts);
+    free(s->gemms);
     memset(s, 0, sizeof *s);
 }
 
@@ -146,6 +147,7 @@ vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel)
     for (int i = 0; i < VK_BINDINGS; i++)
         st->regions[i] = -1;
     st->groups[0] = st->groups[1] = st->groups[2] = 1;
+    st->gemm = lw->gemm;
     return st;
 }
 
@@ -312,7 +314,8 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
 int vk_lower_schedule(vk_steps *s, const vk_layout *l, const eng_graph *g, const eng_memplan *mp,
                       const vk_tuning *tuning)
 {
-    lowering lw = {.steps = s, .l = l, .tuning = tuning, .cut_cmd = -1, .checked_cmd = -1};
+    lowering lw = {.steps = s, .l = l, .tuning = tuning, .cut_cmd = -1, .checked_cmd = -1,
+                   .gemm = -1};
     uint32_t *slots = malloc((size_t)(g->ncmds ? g->ncmds : 1) * sizeof *slots);
     if (!slots)
         return eng_set_error(ENG_ENOMEM, "out of memory lowering the schedule");

@@ -1,8 +1,11 @@
 /* Lowering of conv2d and conv_transpose2d to conv_gemm.comp dispatches: forward, input
  * gradient and weight gradient (each split over its depth when long for few workgroups), and
  * bias gradient. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "engine/flops.h"
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
@@ -255,12 +258,39 @@ static conv_args dw_args(const eng_node *n, const vk_tuning *tu)
     return a;
 }
 
-/* A forward or input-gradient GEMM into out, its slices after the first summed into it. */
-static void conv_into(lowering *lw, const eng_node *n, conv_args *a)
+/* Labels the steps of conv GEMM which ("fwd", "dx", "dw") of n that follow, for the profile:
+ * the product, the kernel, the useful FLOPs. */
+static void begin_gemm(lowering *lw, const eng_node *n, const char *which, const conv_args *a)
 {
+    vk_steps *s = lw->steps;
+    if (s->ngemms == s->cap_gemms) {
+        int cap = s->cap_gemms ? 2 * s->cap_gemms : 16;
+        vk_gemm_label *grown = realloc(s->gemms, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            lw->failed = 1;
+            return;
+        }
+        s->gemms = grown;
+        s->cap_gemms = cap;
+    }
+    vk_gemm_label *g = &s->gemms[s->ngemms];
+    const int *x = n->src[0]->shape, *y = n->shape;
+    snprintf(g->product, sizeof g->product, "%s %s %d->%d %dx%d->%dx%d",
+             eng_op_infos[n->op].name, which, x[1], y[1], x[2], x[3], y[2], y[3]);
+    vk_conv_kernel_text(&a->tile, a->tile_id == VK_COOPMAT_VARIANT, a->splits, g->kernel,
+                        sizeof g->kernel);
+    g->flops = eng_product_flops(n);
+    lw->gemm = s->ngemms++;
+}
+
+/* A forward or input-gradient GEMM into out, its slices after the first summed into it. */
+static void conv_into(lowering *lw, const eng_node *n, conv_args *a, const char *which)
+{
+    begin_gemm(lw, n, which, a);
     conv(lw, n, a);
     if (a->splits > 1)
         sum_slices(lw, lw->scratch, a->out, (uint32_t)out_floats(a), a->splits - 1);
+    lw->gemm = -1;
 }
 
 void vk_lower_conv_forward(lowering *lw, const eng_node *n)
@@ -270,7 +300,7 @@ void vk_lower_conv_forward(lowering *lw, const eng_node *n)
     a.in = vk_data_of(lw, n->src[0]);
     a.weight = vk_data_of(lw, n->src[1]);
     a.bias = vk_data_of(lw, n->src[2]);
-    conv_into(lw, n, &a);
+    conv_into(lw, n, &a, "fwd");
 }
 
 void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
@@ -282,16 +312,18 @@ void vk_lower_conv_backward(lowering *lw, const eng_node *n, unsigned mask)
         a.out = vk_grad_of(lw, x);
         a.in = dy;
         a.weight = vk_data_of(lw, w);
-        conv_into(lw, n, &a);
+        conv_into(lw, n, &a, "dx");
     }
     if (mask & 2) {
         conv_args a = dw_args(n, lw->tuning);
         a.out = a.splits > 1 ? lw->scratch : vk_grad_of(lw, w);
         a.weight = transposed ? vk_data_of(lw, x) : dy;
         a.in = transposed ? dy : vk_data_of(lw, x);
+        begin_gemm(lw, n, "dw", &a);
         conv(lw, n, &a);
         if (a.splits > 1)
             sum_slices(lw, a.out, vk_grad_of(lw, w), (uint32_t)w->numel, a.splits);
+        lw->gemm = -1;
     }
     if (mask & 4)
         channel_sum_grad(lw, n, dy, lw->scratch, vk_grad_of(lw, n->src[2]));

@@ -157,9 +157,8 @@ static void destroy(peak *pk)
         vkFreeMemory(dev, pk->memory, NULL);
 }
 
-int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flops)
+int vk_peak_flops(vk_ctx *ctx, int fp16, double seconds, double *flops)
 {
-    vk_ctx *ctx = be->impl;
     if (fp16 && !ctx->shader_float16)
         return eng_set_error(ENG_EINVAL, "%s has no float16 arithmetic (shaderFloat16)",
                              ctx->name);
@@ -174,4 +173,9 @@ int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flo
         status = measure(&pk, seconds, flops);
     destroy(&pk);
     return status;
+}
+
+int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flops)
+{
+    return vk_peak_flops(be->impl, fp16, seconds, flops);
 }

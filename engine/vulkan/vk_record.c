@@ -133,13 +133,20 @@ static void write_set(vk_ctx *ctx, const vk_memory *m, const vk_step *st, int du
     vkUpdateDescriptorSets(ctx->device, 1, &write, 0, NULL);
 }
 
-/* With a profile: a timestamp where the steps' family changes. */
+/* With a profile: a timestamp closing the group of steps [group, i). */
+static void profile_close(vk_recording *r, VkCommandBuffer cb, const vk_steps *s, int group, int i)
+{
+    vk_profile_mark(r->profile, cb, s->steps[group].family, s->steps[group].gemm, i - group);
+}
+
+/* With a profile: a timestamp where the steps' family or conv GEMM changes. */
 static void profile_mark(vk_recording *r, VkCommandBuffer cb, const vk_steps *s, int i, int *group)
 {
     if (!r->profile || i == *group)
         return;
-    if (s->steps[i].family != s->steps[*group].family) {
-        vk_profile_mark(r->profile, cb, s->steps[*group].family, i - *group);
+    const vk_step *a = &s->steps[*group], *b = &s->steps[i];
+    if (a->family != b->family || a->gemm != b->gemm) {
+        profile_close(r, cb, s, *group, i);
         *group = i;
     }
 }
@@ -184,7 +191,7 @@ static int record_steps(vk_ctx *ctx, const vk_memory *m, const vk_steps *s,
         vkCmdDispatch(cb, st->groups[0], st->groups[1], st->groups[2]);
     }
     if (r->profile && to > from) /* the last group ends with the segment */
-        vk_profile_mark(r->profile, cb, s->steps[group].family, to - group);
+        profile_close(r, cb, s, group, to);
     vk_full_barrier(cb);
     return 0;
 }

@@ -51,13 +51,8 @@ static int distinct_gemms(const vk_tuning *tu, const eng_graph *g, int training,
 static void choice_text(const vk_tuning *tu, const gemm_job *j, vk_conv_choice c, char *s,
                         size_t len)
 {
-    if (c.coopmat) {
-        snprintf(s, len, "coopmat");
-        return;
-    }
-    vk_conv_tile t = vk_conv_tile_of(c.tile_id);
-    snprintf(s, len, "%ux%u:%ux%u:%u split %zu", t.tx, t.ty, t.tm, t.tn, t.bk,
-             vk_conv_split_count(tu, &t, &j->size, c.splits));
+    vk_conv_tile t = c.coopmat ? tu->coopmat_tile : vk_conv_tile_of(c.tile_id);
+    vk_conv_kernel_text(&t, c.coopmat, vk_conv_split_count(tu, &t, &j->size, c.splits), s, len);
 }
 
 /* The candidates: each tile with the rule's split count and 1, 2, 4, 8 slices where allowed

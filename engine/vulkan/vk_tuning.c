@@ -275,3 +275,11 @@ vk_conv_tile vk_conv_tile_of(uint32_t id)
 {
     return id < ntiles ? tiles[id] : table[ROWS - 1].shapes[0]; /* unknown: the generic tile */
 }
+
+void vk_conv_kernel_text(const vk_conv_tile *t, int coopmat, size_t splits, char *s, size_t len)
+{
+    if (coopmat)
+        snprintf(s, len, "coopmat split %zu", splits);
+    else
+        snprintf(s, len, "%ux%u:%ux%u:%u split %zu", t->tx, t->ty, t->tm, t->tn, t->bk, splits);
+}

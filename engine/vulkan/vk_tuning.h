@@ -94,6 +94,9 @@ vk_conv_choice vk_conv_choose(const vk_tuning *tu, const vk_conv_key *key, const
 size_t vk_conv_split_count(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm_size *g,
                            uint32_t splits);
 
+/* "16x16:4x4:16 split 2", or "coopmat split 1": a kernel as the tuner and profile print it. */
+void vk_conv_kernel_text(const vk_conv_tile *t, int coopmat, size_t splits, char *s, size_t len);
+
 /* The tiles in use in this process, by id (a conv pipeline's variant). */
 vk_conv_tile vk_conv_tile_of(uint32_t id);
 

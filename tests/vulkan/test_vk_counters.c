@@ -7,6 +7,7 @@
  * times. Under the validation layer (synchronization included). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vulkan_backend.h"
@@ -108,6 +109,27 @@ static int check_family(const vk_profile *pr, eng_op op, int want_steps)
     return expect("profile dispatches", steps, want_steps) + expect("time >= 0", ms >= 0.0, 1);
 }
 
+/* Each conv GEMM of two_convs labelled: its product, a kernel, its useful FLOPs, a time. */
+static int check_gemms(const vk_profile *pr)
+{
+    int fails = expect("profiled conv GEMMs", vk_profile_gemms(pr), 2);
+    for (int i = 0; i < vk_profile_gemms(pr) && i < 2; i++) {
+        const vk_gemm_label *g;
+        double ms;
+        unsigned tile[5], splits;
+        vk_profile_gemm(pr, i, &g, &ms);
+        printf("profile GEMM %s, %s, %.0f FLOP, %.4f ms\n", g->product, g->kernel, g->flops, ms);
+        int kernel = sscanf(g->kernel, "%ux%u:%ux%u:%u split %u", &tile[0], &tile[1], &tile[2],
+                            &tile[3], &tile[4], &splits) == 6 ||
+                     sscanf(g->kernel, "coopmat split %u", &splits) == 1;
+        fails += expect("GEMM product", !strcmp(g->product, "conv2d fwd 3->4 8x8->8x8"), 1) +
+                 expect("GEMM kernel", kernel, 1) +
+                 expect("GEMM FLOPs (2 x 4x3x3x3 x 8x8)", (int)g->flops, 2 * 4 * 27 * 64) +
+                 expect("GEMM time >= 0", ms >= 0.0, 1);
+    }
+    return fails;
+}
+
 static int check_profile(eng_backend *vk)
 {
     setenv("PIX2PIX_PROFILE", "1", 1);
@@ -134,7 +156,7 @@ static int check_profile(eng_backend *vk)
             total += steps;
             fails += expect("time >= 0", ms >= 0.0, 1);
         }
-        fails += expect("profiled steps", total, 3);
+        fails += expect("profiled steps", total, 3) + check_gemms(pr);
     }
     eng_plan_free(p);
     eng_graph_free(g);
