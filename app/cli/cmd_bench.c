@@ -13,11 +13,12 @@
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/cli/net_opts.h"
+#include "app/model/net_tune.h"
 #include "app/common/resources.h"
 #include "app/train/train.h"
 
 typedef struct {
-    const char *device, *precision;
+    const char *device, *precision, *tune;
     cli_net_opts net;
     int size, batch, iters, warmup, threads, json, no_dropout, schedule, profile, fp16;
     int plan_only;
@@ -252,10 +253,12 @@ static void print_phase(const char *what, const phase_result *r)
 int cmd_benchmark(int argc, char **argv)
 {
     bench_opts o = {.device = app_default_device(), .net = CLI_NET_DEFAULTS, .precision = "fp32",
+                    .tune = NET_TUNE_DEFAULT,
                     .size = 256, .batch = 1, .iters = 5, .warmup = 2, .threads = 0};
     const cli_opt opts[] = {
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
+        {"tune", CLI_STR, &o.tune, NET_TUNE_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         CLI_NET_OPTIONS(o.net),
@@ -280,6 +283,9 @@ int cmd_benchmark(int argc, char **argv)
     if (app_cap_threads("bench", "--threads", &o.threads) ||
         (o.fp16 = app_precision_parse("bench", o.precision)) < 0)
         return 2;
+    int tune = net_tune_parse("bench", o.tune);
+    if (tune < 0)
+        return 2;
     if (o.schedule)
         setenv("ENG_SCHEDULE", "1", 1);
     if (o.profile)
@@ -299,6 +305,10 @@ int cmd_benchmark(int argc, char **argv)
     if (!be) {
         fprintf(stderr, "pix2pix bench: %s\n", err);
         return 2;
+    }
+    if (tune && net_tune_auto("bench", be, &gc, &dc, o.batch, o.size, o.size, 1, o.fp16)) {
+        eng_backend_free(be);
+        return 1;
     }
     phase_result eval = {0}, infer = {0}, train = {0};
     int status = bench_infer(&o, be, &gc, 1, &eval) || bench_infer(&o, be, &gc, 0, &infer) ||

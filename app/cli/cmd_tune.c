@@ -10,8 +10,7 @@
 #include "app/cli/net_opts.h"
 #include "app/common/backend.h"
 #include "app/common/precision.h"
-#include "app/model/networks.h"
-#include "engine/tune.h"
+#include "app/model/net_tune.h"
 
 typedef struct {
     const char *device, *precision;
@@ -19,29 +18,6 @@ typedef struct {
     int size, batch, inference, fp16;
     float seconds;
 } tune_opts;
-
-/* The network's graph (its conv nodes are what the tuner reads): G, and for a training step D
- * on the pair. */
-static eng_graph *network_graph(const tune_opts *o, const gen_config *gc, const disc_config *dc)
-{
-    eng_graph *g = eng_graph_new();
-    net G, D;
-    eng_node *a = eng_input4(g, "input", o->batch, gc->input_nc, o->size, o->size);
-    net_init_struct(&G, g, "G.", !o->inference, 0, 1);
-    eng_node *fake = net_generator(&G, gc, a);
-    if (!o->inference) {
-        net_init_struct(&D, g, "D.", 1, 0, 1);
-        net_discriminator(&D, dc, eng_concat(g, a, fake));
-        net_release(&D);
-    }
-    net_release(&G);
-    if (eng_graph_status(g)) {
-        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
-        eng_graph_free(g);
-        return NULL;
-    }
-    return g;
-}
 
 static void print_table(const eng_tune *t)
 {
@@ -127,7 +103,7 @@ int cmd_tune(int argc, char **argv)
         eng_backend_free(be);
         return 2;
     }
-    eng_graph *g = network_graph(&o, &gc, &dc);
+    eng_graph *g = net_tune_graph("tune", &gc, &dc, o.batch, o.size, o.size, !o.inference);
     int rc = g ? tune(&o, be, g) : 1;
     eng_graph_free(g);
     eng_backend_free(be);

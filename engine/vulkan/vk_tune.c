@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/flops.h"
 #include "engine/vulkan/vk_tune.h"
 #include "engine/vulkan/vk_lower.h"
 #include "engine/vulkan/vk_tune_check.h"
@@ -17,14 +18,14 @@
 #define RUNS 3
 #define MAX_CANDIDATES (VK_CONV_SHAPES * 5 + 1)
 
-/* One distinct GEMM: the conv node it was first seen in, and which of its GEMMs. */
+/* One distinct GEMM: the conv node it was first seen in, which of its GEMMs, its FLOPs. */
 typedef struct {
     vk_conv_key key;
     vk_gemm_size size;
     const eng_node *node;
     int which;
+    double flops;
 } gemm_job;
-
 
 static int is_conv(const eng_node *n)
 {
@@ -37,7 +38,8 @@ static int distinct_gemms(const vk_tuning *tu, const eng_graph *g, int training,
     int n = 0;
     for (int i = 0; i < g->nnodes; i++)
         for (int which = 0; is_conv(g->nodes[i]) && which < (training ? 3 : 1); which++) {
-            gemm_job j = {.node = g->nodes[i], .which = which};
+            gemm_job j = {.node = g->nodes[i], .which = which,
+                          .flops = eng_product_flops(g->nodes[i])};
             vk_conv_gemm(tu, j.node, which, &j.key, &j.size);
             int seen = 0;
             for (int k = 0; k < n && !seen; k++)
@@ -46,6 +48,17 @@ static int distinct_gemms(const vk_tuning *tu, const eng_graph *g, int training,
                 jobs[n++] = j;
         }
     return n;
+}
+
+/* Descending FLOPs, then the graph's order. */
+static int costlier_first(const void *pa, const void *pb)
+{
+    const gemm_job *a = pa, *b = pb;
+    if (a->flops != b->flops)
+        return a->flops < b->flops ? 1 : -1;
+    if (a->node->id != b->node->id)
+        return a->node->id < b->node->id ? -1 : 1;
+    return a->which - b->which;
 }
 
 static void choice_text(const vk_tuning *tu, const gemm_job *j, vk_conv_choice c, char *s,
@@ -185,9 +198,19 @@ eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int 
     int rc = !t || !jobs || !t->rows || !t->best;
     if (rc)
         snprintf(err, errlen, "tune: out of memory");
-    tune_run r = {be, &ctx->tuning, fp16, now_s() + seconds};
-    for (int i = 0; !rc && i < n; i++, t->n++)
+    /* Costliest first, each GEMM given the share of the time left that its FLOPs are of the
+     * FLOPs left, so that a budget too short for all candidates still reaches every GEMM. */
+    qsort(jobs, (size_t)n, sizeof *jobs, costlier_first);
+    double flops_left = 0.0, end = now_s() + seconds;
+    for (int i = 0; i < n; i++)
+        flops_left += jobs[i].flops;
+    tune_run r = {be, &ctx->tuning, fp16, 0.0};
+    for (int i = 0; !rc && i < n; i++, t->n++) {
+        double now = now_s(), share = flops_left > 0 ? jobs[i].flops / flops_left : 1.0;
+        r.deadline = now + (end - now) * share;
+        flops_left -= jobs[i].flops;
         rc = tune_gemm(&r, &jobs[i], &t->rows[i], &t->best[i], err, errlen);
+    }
     ctx->tuning.tuned = saved, ctx->tuning.ntuned = nsaved;
     free(jobs);
     if (rc) {
@@ -195,6 +218,24 @@ eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int 
         return NULL;
     }
     return t;
+}
+
+int eng_tune_untuned(eng_backend *be, const eng_graph *g, int training)
+{
+    char err[128];
+    vk_ctx *ctx = vulkan_ctx(be, err, sizeof err);
+    gemm_job *jobs = ctx ? calloc((size_t)g->nnodes * 3 + 1, sizeof *jobs) : NULL;
+    if (!jobs)
+        return 0;
+    int n = distinct_gemms(&ctx->tuning, g, training, jobs), untuned = 0;
+    for (int i = 0; i < n; i++) {
+        int tuned = 0;
+        for (size_t k = 0; k < ctx->tuning.ntuned && !tuned; k++)
+            tuned = !memcmp(&ctx->tuning.tuned[k].key, &jobs[i].key, sizeof jobs[i].key);
+        untuned += !tuned;
+    }
+    free(jobs);
+    return untuned;
 }
 
 int eng_tune_count(const eng_tune *t) { return t->n; }
