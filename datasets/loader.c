@@ -332,6 +332,8 @@ pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t er
         pair_loader_close(l);
         return NULL;
     }
+    if (opts->max_pairs)
+        pair_list_truncate(&l->pairs, opts->max_pairs);
     l->skipped = l->pairs.unpartnered;
     l->bad = calloc(l->pairs.count, 1);
     if (!l->bad || mark_shard(l, opts)) {

@@ -7,16 +7,22 @@
 #include "datasets/file_list.h"
 #include "datasets/pairs.h"
 
-void pair_list_free(pair_list *l)
+void pair_list_truncate(pair_list *l, size_t n)
 {
-    for (size_t i = 0; i < l->count; i++) {
+    for (size_t i = n; i < l->count; i++) {
         free(l->items[i].a_path);
         free(l->items[i].b_path);
         free(l->items[i].name);
     }
+    if (n < l->count)
+        l->count = n;
+}
+
+void pair_list_free(pair_list *l)
+{
+    pair_list_truncate(l, 0);
     free(l->items);
     l->items = NULL;
-    l->count = 0;
 }
 
 static int add_pair(pair_list *l, const char *dir_a, const char *dir_b, const char *name)

@@ -5,8 +5,10 @@
 
 #include "app/common/backend.h"
 #include "app/common/precision.h"
+#include "app/cli/choices.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "app/cli/ref_opts.h"
 #include "app/common/resources.h"
 #include "app/train/train_run.h"
 
@@ -46,33 +48,53 @@ int cmd_train(int argc, char **argv)
     train_config_defaults(&c);
     const cli_opt opts[] = {
         {"data", CLI_STR, &c.data, "dataset folder: DATA/train (aligned A|B) or DATA/A, DATA/B"},
-        {"direction", CLI_STR, &c.direction, "AtoB | BtoA"},
+        {"direction", CLI_CHOICE, CLI_CHOICE_OF(c.direction, cli_direction_choices),
+         "A to B, or B to A"},
         {"name", CLI_STR, &c.name, "experiment name (checkpoints go to CKDIR/NAME)"},
         {"checkpoints-dir", CLI_STR, &c.checkpoints_dir, "folder of the experiments"},
+        {"split", CLI_STR, &c.split, "the dataset's part to train on: DATA/SPLIT"},
         {"epochs", CLI_INT, &c.epochs, "epochs at the initial learning rate"},
         {"epochs-decay", CLI_INT, &c.epochs_decay, "epochs of linear decay to zero"},
+        {"epoch-count", CLI_INT, &c.epoch_count,
+         "number of the first epoch of a new run, which ends at --epochs + --epochs-decay"},
+        {"lr-policy", CLI_STR, &c.lr_policy,
+         "the learning rate by epoch: linear | step | plateau (on the epoch's mean G_L1) | "
+         "cosine"},
+        {"lr-decay-iters", CLI_INT, &c.lr_decay_iters, "--lr-policy step: x0.1 every N epochs"},
         {"batch-size", CLI_INT, &c.batch_size, "images per step, 1 to 65536"},
         {"lr", CLI_FLOAT, &c.lr, "initial Adam learning rate, in (0, 1]"},
         {"beta1", CLI_FLOAT, &c.beta1, "Adam beta1, in [0, 1)"},
         {"lambda-l1", CLI_FLOAT, &c.lambda_l1, "weight of the L1 loss, in [0, 1e6]"},
-        {"gan-mode", CLI_STR, &c.gan_mode, "vanilla (BCE with logits) | lsgan (MSE)"},
-        {"netG", CLI_STR, &c.netG, "unet_256 | unet_128 | resnet_9blocks | resnet_6blocks"},
-        {"netD", CLI_STR, &c.netD, "basic (70x70 PatchGAN) | n_layers | pixel"},
+        {"gan-mode", CLI_CHOICE, CLI_CHOICE_OF(c.gan_mode, cli_gan_mode_choices),
+         "vanilla: BCE with logits; lsgan: MSE"},
+        {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
+        {"netD", CLI_CHOICE, CLI_CHOICE_OF(c.netD, cli_netd_choices),
+         "basic: 70x70 PatchGAN; n_layers: --n-layers-d; pixel: 1x1"},
         {"n-layers-d", CLI_INT, &c.n_layers_d, "layers of netD n_layers"},
         {"ngf", CLI_INT, &c.ngf, "generator filters in the first layer"},
         {"ndf", CLI_INT, &c.ndf, "discriminator filters in the first layer"},
-        {"norm", CLI_STR, &c.norm, "batch | instance | none"},
+        {"norm", CLI_CHOICE, CLI_CHOICE_OF(c.norm, cli_norm_choices), "normalization layers"},
         {"no-dropout", CLI_FLAG, &c.no_dropout, "no dropout in the generator"},
+        {"init-type", CLI_STR, &c.init_type,
+         "initial conv weights: normal | xavier | kaiming | orthogonal"},
+        {"init-gain", CLI_FLOAT, &c.init_gain,
+         "scale of normal, xavier and orthogonal, and spread of the norm weights around 1"},
         {"input-nc", CLI_INT, &c.input_nc, "channels of A (3 or 1)"},
         {"output-nc", CLI_INT, &c.output_nc, "channels of B (3 or 1)"},
         {"load-size", CLI_INT, &c.load_size, "images are scaled to this size"},
         {"crop-size", CLI_INT, &c.crop_size, "then cropped to this size"},
-        {"preprocess", CLI_STR, &c.preprocess,
-         "resize_and_crop | crop | scale_width | scale_width_and_crop | none"},
+        {"preprocess", CLI_CHOICE, CLI_CHOICE_OF(c.preprocess, cli_preprocess_choices),
+         "how images become --crop-size squares"},
         {"no-flip", CLI_FLAG, &c.no_flip, "no random horizontal flips"},
         {"serial-batches", CLI_FLAG, &c.serial_batches, "take the images in order"},
+        {"max-dataset-size", CLI_INT, &c.max_dataset_size,
+         "train on the first N pairs in name order (0: all)"},
         {"seed", CLI_U64, &c.seed, "seed of the weights, dropout and data order"},
         {"save-epoch-freq", CLI_INT, &c.save_epoch_freq, "keep <epoch>_net_*.safetensors every N epochs"},
+        {"save-latest-freq", CLI_INT, &c.save_latest_freq,
+         "also save latest_* every N steps (0: at the ends of epochs)"},
+        {"save-by-iter", CLI_FLAG, &c.save_by_iter,
+         "at those saves also keep iter_<step>_net_*.safetensors"},
         {"continue", CLI_FLAG, &c.continue_train, "resume from the latest checkpoint of NAME"},
         {"overwrite", CLI_FLAG, &c.overwrite,
          "start over in NAME, moving a run there to NAME.old-DATE-TIME (nothing is deleted)"},
@@ -85,7 +107,9 @@ int cmd_train(int argc, char **argv)
         {"display-freq", CLI_INT, &c.display_freq,
          "refresh the report and its images every N steps (0: at the end of each epoch)"},
         {"max-steps", CLI_INT, &c.max_steps, "stop (and save) after N steps (0: no limit)"},
-        {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after S seconds (0: no limit)"},
+        {"time-limit", CLI_FLOAT, &c.time_limit, "stop (and save) after X seconds (0: no limit)"},
+        {"print-freq", CLI_INT, &c.print_freq,
+         "print the losses on a line every N steps (0: never)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
         {"check-every", CLI_INT, &c.check_every,
          "under mpirun: compare the ranks' weights every N steps (0: never)"},
@@ -107,13 +131,16 @@ int cmd_train(int argc, char **argv)
         "an experiment that already holds a run without --continue or --overwrite.\n"
         "\n"
         "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
-        "averaged (see the guide: Training on several GPUs or machines).",
+        "averaged (see the guide: Training on several GPUs or machines).\n"
+        "\n"
+        "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
+        "meaning (listed after ours), so that its command lines run unchanged.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
+    int rc = cli_parse_aliased(&spec, &ref_train_aliases, argc, argv);
     if (rc)
         return rc == CLI_HELP ? 0 : 2;
     if (!c.data) {
-        fprintf(stderr, "pix2pix train: --data is required (see --help)\n");
+        fprintf(stderr, "pix2pix train: --data (or --dataroot) is required (see --help)\n");
         return 2;
     }
     if (app_cap_threads("train", "--threads", &c.threads) ||

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/model/net_init.h"
 #include "app/model/networks.h"
 #include "app/common/rng.h"
 
@@ -266,26 +267,5 @@ eng_node *net_generator(net *n, const gen_config *c, eng_node *x)
 
 int net_init_weights(const net *n, eng_plan *p, uint64_t seed)
 {
-    rng r;
-    rng_seed(&r, seed);
-    for (int i = 0; i < n->n; i++) {
-        const net_tensor *t = &n->t[i];
-        size_t count = eng_node_numel(t->node);
-        float *v = malloc(sizeof *v * count);
-        if (!v)
-            net_out_of_memory();
-        for (size_t j = 0; j < count; j++) {
-            switch (t->init) {
-            case INIT_NORMAL: v[j] = 0.02f * rng_normal(&r); break;
-            case INIT_NORM_WEIGHT: v[j] = 1.0f + 0.02f * rng_normal(&r); break;
-            case INIT_ZERO: v[j] = 0.0f; break;
-            case INIT_ONE: v[j] = 1.0f; break;
-            }
-        }
-        int rc = eng_plan_write(p, t->node, v);
-        free(v);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return net_init_weights_as(n, p, seed, NET_INIT_NORMAL, 0.02f);
 }

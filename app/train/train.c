@@ -99,8 +99,9 @@ int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, 
         snprintf(err, errlen, "cannot allocate the training graph: %s", eng_last_error());
         return -1;
     }
-    if (net_init_weights(&t->G, t->plan, o->seed) ||
-        net_init_weights(&t->D, t->plan, o->seed ^ 0x5eed0d15c0ffeeULL)) {
+    float gain = o->init_gain > 0 ? o->init_gain : 0.02f;
+    if (net_init_weights_as(&t->G, t->plan, o->seed, o->init_type, gain) ||
+        net_init_weights_as(&t->D, t->plan, o->seed ^ 0x5eed0d15c0ffeeULL, o->init_type, gain)) {
         snprintf(err, errlen, "cannot initialise the weights: %s", eng_last_error());
         return -1;
     }

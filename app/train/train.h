@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "app/common/losses.h"
+#include "app/model/net_init.h"
 #include "app/model/networks.h"
 
 typedef struct {
@@ -19,6 +20,8 @@ typedef struct {
     int lsgan;          /* MSE GAN loss instead of BCE with logits */
     int fp16;           /* --precision fp16: mixed precision with loss scaling */
     uint64_t seed;      /* weight initialisation and dropout masks */
+    net_init_type init_type;
+    float init_gain;    /* 0: the reference's 0.02 */
     /* Data-parallel training (app/train/train_dist.h): the rank draws its own dropout masks, and
      * the gradients of G and D go through these reducers before their updates (NULL: none). */
     int rank;

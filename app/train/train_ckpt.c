@@ -161,7 +161,7 @@ static int save_set(const char *dir, const char *tag, trainer *t, const net_meta
 }
 
 int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoch,
-                    int epoch_iter, int complete, int epoch_copy)
+                    int epoch_iter, int complete, const char *copy_tag)
 {
     net_meta m;
     net_meta_fill(&m, c, t, epoch);
@@ -175,9 +175,9 @@ int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoc
                 dir);
         return -1;
     }
-    if (epoch_copy && save_set(dir, m.epoch, t, &m, NULL)) {
+    if (copy_tag && save_set(dir, copy_tag, t, &m, NULL)) {
         fprintf(stderr, "pix2pix train: %s/%s_net_*.safetensors not saved (the latest set of "
-                "step %s was)\n", dir, m.epoch, m.step);
+                "step %s was)\n", dir, copy_tag, m.step);
         return -1;
     }
     return 0;
@@ -257,7 +257,7 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
 int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *epoch,
                        int *iter)
 {
-    *epoch = 1;
+    *epoch = c->epoch_count;
     *iter = 0;
     if (c->continue_train)
         return restore_latest(t, dir, epoch, iter);

@@ -7,12 +7,19 @@
 
 #include "app/common/backend.h"
 #include "app/common/precision.h"
+#include "app/train/lr_policy.h"
 #include "app/train/train_session.h"
 
 void train_config_defaults(train_config *c)
 {
     memset(c, 0, sizeof *c);
+    c->split = "train";
     c->direction = "AtoB";
+    c->epoch_count = 1;
+    c->lr_policy = "linear";
+    c->lr_decay_iters = 50;
+    c->init_type = "normal";
+    c->init_gain = 0.02f;
     c->name = "experiment";
     c->checkpoints_dir = "./checkpoints";
     c->epochs = 100;
@@ -67,6 +74,8 @@ static int check_counts(const train_config *c)
         {"--load-size", c->load_size, 1, INT_MAX},
         {"--crop-size", c->crop_size, 1, INT_MAX},
         {"--save-epoch-freq", c->save_epoch_freq, 1, INT_MAX},
+        {"--lr-decay-iters", c->lr_decay_iters, 1, INT_MAX},
+        {"--epoch-count", c->epoch_count, 1, c->epochs + c->epochs_decay},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         int v = ranges[i].value;
@@ -92,6 +101,7 @@ static int check_numbers(const train_config *c)
         {"--beta1", c->beta1, 0.0f, 1.0f, 0, 1},
         {"--lambda-l1", c->lambda_l1, 0.0f, 1e6f, 0, 0},
         {"--time-limit", c->time_limit, 0.0f, 1e9f, 0, 0},
+        {"--init-gain", c->init_gain, 0.0f, 100.0f, 1, 0},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         float v = ranges[i].value;
@@ -131,6 +141,7 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     memset(t, 0, sizeof *t);
     memset(l, 0, sizeof *l);
     net_norm norm;
+    lr_policy_kind kind;
     const char *bad = NULL;
     if (gen_name_parse(c->netG, &t->gen))
         bad = "--netG";
@@ -144,6 +155,12 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
         bad = "--direction";
     else if (parse_preprocess(c->preprocess, &l->preprocess))
         bad = "--preprocess";
+    else if (lr_policy_parse(c->lr_policy, &kind))
+        bad = "--lr-policy (linear, step, plateau or cosine)";
+    else if (net_init_type_parse(c->init_type, &t->init_type))
+        bad = "--init-type (normal, xavier, kaiming or orthogonal)";
+    else if (!c->split[0] || strchr(c->split, '/'))
+        bad = "--split (a folder name of the dataset)";
     else if ((c->input_nc != 1 && c->input_nc != 3) || (c->output_nc != 1 && c->output_nc != 3))
         bad = "--input-nc/--output-nc (1 or 3)";
     else if (c->continue_train && c->overwrite)
@@ -173,8 +190,10 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->lambda_l1 = c->lambda_l1;
     t->lsgan = !strcmp(c->gan_mode, "lsgan");
     t->seed = c->seed;
+    t->init_gain = c->init_gain;
     l->root = c->data;
-    l->split = "train";
+    l->split = c->split;
+    l->max_pairs = (size_t)c->max_dataset_size;
     l->direction_btoa = !strcmp(c->direction, "BtoA");
     l->load_size = c->load_size;
     l->crop_size = c->crop_size;

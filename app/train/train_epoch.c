@@ -146,6 +146,17 @@ void train_session_refresh(train_session *s, int epoch, int iter, const char *st
         fprintf(stderr, "pix2pix train: %s\n", err);
 }
 
+/* The reference's --print_freq line. */
+static void print_losses(train_session *s, int iter, const float losses[LOSS_COUNT])
+{
+    progress_end(&s->prog); /* the line comes below the progress display */
+    printf("(epoch: %d, iters: %d, step: %ld, time: %.3f) G_GAN: %.3f G_L1: %.3f D_real: %.3f "
+           "D_fake: %.3f\n", s->epoch, iter, s->steps, now_seconds() - s->start,
+           (double)losses[LOSS_G_GAN], (double)losses[LOSS_G_L1], (double)losses[LOSS_D_REAL],
+           (double)losses[LOSS_D_FAKE]);
+    fflush(stdout);
+}
+
 /* One step: a batch, the update, the checks every rank agrees on, the log and the display.
  * Returns 0 or the exit status; *stop is why the run stops after it (STOP_NONE: it goes on). */
 static int step(train_session *s, int iter, int *stop)
@@ -174,11 +185,17 @@ static int step(train_session *s, int iter, int *stop)
     s->report.iter = iter;
     if (s->rank0)
         loss_log_row(s->log, s->epoch, iter, losses);
+    train_lr_step(s, losses);
+    if (s->rank0 && c->print_freq > 0 && s->steps % c->print_freq == 0)
+        print_losses(s, iter, losses);
     char label[64], detail[160];
     snprintf(label, sizeof label, "epoch %d/%d", s->epoch, s->epochs);
     snprintf(detail, sizeof detail, "G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
              (double)losses[0], (double)losses[1], (double)losses[2], (double)losses[3]);
     progress_add(&s->prog, 1, label, iter, s->iters, detail);
+    if (c->save_latest_freq > 0 && s->steps % c->save_latest_freq == 0 &&
+        train_dist_any(s->rank0 && train_save_latest(s, iter)))
+        return 1;
     if (s->rank0 && c->display_freq > 0 && (s->steps % c->display_freq == 0 || s->steps == 1)) {
         if (web_save_samples(s->dir, s->epoch, &s->t, s->a, s->b, err, sizeof err))
             fprintf(stderr, "pix2pix train: %s\n", err);
@@ -189,8 +206,7 @@ static int step(train_session *s, int iter, int *stop)
 
 int train_epoch(train_session *s)
 {
-    const train_config *c = s->c;
-    trainer_set_lr(&s->t, train_epoch_lr(c->lr, c->epochs, c->epochs_decay, s->epoch));
+    train_lr_epoch_start(s);
     int iter;
     for (iter = s->iter0 + 1; iter <= s->iters; iter++) {
         int stop = STOP_NONE, status = step(s, iter, &stop);
@@ -200,7 +216,9 @@ int train_epoch(train_session *s)
         if (s->stopped)
             break;
     }
-    if (s->rank0 && iter >= s->iters) /* epoch complete */
+    if (iter >= s->iters) /* epoch complete */
+        train_lr_epoch_end(s);
+    if (s->rank0 && iter >= s->iters)
         train_session_refresh(s, s->epoch, s->iters, "running", 1);
     int status = s->rank0 && train_save(s, iter) ? 1 : 0;
     return train_dist_any(status); /* rank 0's save */

@@ -1,5 +1,5 @@
-/* A training run: the experiment folder locked, then epochs with the reference's linear
- * learning-rate decay, a checkpoint at the end of every epoch (train_save.c), and an orderly
+/* A training run: the experiment folder locked, then epochs at the rates of --lr-policy
+ * (train_lr.c), a checkpoint at the end of every epoch (train_save.c), and an orderly
  * stop on SIGINT/SIGTERM, --max-steps or --time-limit that saves everything needed to
  * resume. */
 #include <stdio.h>
@@ -8,12 +8,6 @@
 #include "app/dist/dist.h"
 #include "app/train/train_dist.h"
 #include "app/train/train_session.h"
-
-float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch)
-{
-    int over = epoch - epochs;
-    return lr0 * (1.0f - (float)(over > 0 ? over : 0) / (float)(epochs_decay + 1));
-}
 
 /* The last words of a run that did not fail: the report's final state, the line that says
  * where the generator is (and how to resume). */

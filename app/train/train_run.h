@@ -5,8 +5,17 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *data, *direction, *name, *checkpoints_dir;
+    const char *data, *split, *direction, *name, *checkpoints_dir;
     int epochs, epochs_decay, batch_size;
+    int epoch_count;          /* number of the first epoch of a new run */
+    const char *lr_policy;    /* linear | step | plateau | cosine (lr_policy.h) */
+    int lr_decay_iters;       /* step: epochs between two x0.1 */
+    const char *init_type;    /* normal | xavier | kaiming | orthogonal (net_init.h) */
+    float init_gain;
+    int max_dataset_size;     /* the first N pairs (0: all) */
+    int save_latest_freq;     /* also save latest_* every N steps (0: not by steps) */
+    int save_by_iter;         /* and keep iter_<step>_net_* at those saves */
+    int print_freq;           /* a line of losses every N steps (0: none) */
     float lr, beta1, lambda_l1;
     const char *gan_mode, *netG, *netD;
     int n_layers_d, ngf, ndf;
@@ -29,9 +38,6 @@ typedef struct {
 } train_config;
 
 void train_config_defaults(train_config *c);
-/* The reference's linear policy: lr0 at the start of epochs 1..epochs, then
- * lr0 * (1 - (epoch - epochs) / (epochs_decay + 1)). */
-float train_epoch_lr(float lr0, int epochs, int epochs_decay, int epoch);
 /* Returns the process exit status (0 also when stopped by a signal or a limit after
  * saving). */
 int train_run(const train_config *c);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "app/common/progress.h"
+#include "app/train/lr_policy.h"
 #include "app/train/train.h"
 #include "app/train/train_report.h"
 #include "app/train/train_run.h"
@@ -33,6 +34,10 @@ typedef struct {
     double start, last_save;  /* now_seconds() */
     progress prog;
     const char *stopped;      /* why the run stopped early, or NULL */
+    lr_schedule lr;           /* train_lr.c */
+    int lr_epoch;             /* the epoch whose G_L1 lr_sum adds up */
+    double lr_sum;
+    long lr_rows;
 } train_session;
 
 /* The largest --batch-size: far more than fits in memory at the smallest image size, and small
@@ -61,8 +66,18 @@ int train_epoch(train_session *s);
 /* Rewrites the report page (after translating the fixed samples when asked). */
 void train_session_refresh(train_session *s, int epoch, int iter, const char *state,
                            int with_samples);
+/* The learning rate (train_lr.c): the schedule of the options, replayed from loss_log.csv
+ * when a plateau run resumes (after the model is restored); the rate of s->epoch set on the
+ * trainer; each step's losses; the end of an epoch. */
+void train_lr_open(train_session *s);
+void train_lr_epoch_start(train_session *s);
+void train_lr_step(train_session *s, const float losses[LOSS_COUNT]);
+void train_lr_epoch_end(train_session *s);
 /* The save policy after the last step of an epoch (iter == iters) or of a stop inside one:
  * returns 0 or -1 (a save failed, message printed). */
 int train_save(train_session *s, int iter);
+/* --save-latest-freq: latest_* after iteration iter (iter_<step>_net_* too with
+ * --save-by-iter). 0 or -1 (reported). */
+int train_save_latest(train_session *s, int iter);
 
 #endif

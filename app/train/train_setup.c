@@ -143,6 +143,7 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
     if (s->rank0 && c->continue_train && loss_log_rewind(s->dir, s->epoch, s->iter0))
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", s->dir);
+    train_lr_open(s);
     s->log = s->rank0 ? loss_log_open(s->dir) : NULL;
     s->a = malloc(sizeof *s->a * eng_node_numel(s->t.real_a));
     s->b = malloc(sizeof *s->b * eng_node_numel(s->t.real_b));
@@ -164,7 +165,7 @@ int train_session_open(train_session *s, const train_config *c, trainer_opts top
     s->dir = dir;
     s->rank0 = dist_rank() == 0;
     s->lock = -1;
-    s->epoch = 1;
+    s->epoch = c->epoch_count;
     int status = open_inputs(s, &topts, &lopts);
     if (!status && s->rank0)
         status = open_folder(s);

@@ -48,6 +48,7 @@ typedef struct {
      * pairs. shard_count <= 1: all pairs. */
     int shard_rank, shard_count;
     int quiet;             /* do not print skipped-file reports */
+    size_t max_pairs;      /* > 0: only the first max_pairs pairs in name order */
 } pair_loader_opts;
 
 typedef struct pair_loader pair_loader;

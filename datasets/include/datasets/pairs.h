@@ -28,6 +28,8 @@ typedef struct {
  * quiet) and counted. -1 with a reason when neither layout exists or no pair is found. */
 int pair_list_scan(const char *root, const char *split, int quiet, pair_list *out, char *err,
                    size_t errlen);
+/* Keeps the first n pairs (all when there are no more). */
+void pair_list_truncate(pair_list *l, size_t n);
 void pair_list_free(pair_list *l);
 
 typedef struct {

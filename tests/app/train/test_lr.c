@@ -1,7 +1,10 @@
-/* Learning rate: the reference's linear decay by epoch, and the rate set on the trainer is
+/* Learning rate: each --lr-policy gives PyTorch's rates epoch by epoch (the reference's
+ * schedulers, plateau fed a metric that falls and stalls), and the rate set on the trainer is
  * the one its Adam steps use (a first Adam step moves each weight by about lr). */
+#include <cjson/cJSON.h>
+
+#include "app/train/lr_policy.h"
 #include "app/train/train.h"
-#include "app/train/train_run.h"
 #include "app_test.h"
 
 static double first_step_size(float lr)
@@ -42,16 +45,53 @@ static double first_step_size(float lr)
     return step;
 }
 
+/* The PyTorch schedulers' rate for each epoch of each case of lr_policies.json
+ * (tools/gen_lr_fixture.py), against lr_schedule's. */
+static void check_policies(void)
+{
+    long len;
+    char *text = (char *)slurp(FIXTURE_DIR "/lr_policies.json", &len);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    CHECK(root != NULL, "cannot read lr_policies.json");
+    const cJSON *c;
+    int cases = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases")) {
+        const char *policy = cJSON_GetObjectItem(c, "policy")->valuestring;
+        const cJSON *o = cJSON_GetObjectItem(c, "options");
+#define OPT(name) cJSON_GetObjectItem(o, name)->valuedouble
+        lr_policy_kind kind;
+        CHECK(lr_policy_parse(policy, &kind) == 0, "policy %s", policy);
+        lr_schedule s;
+        int epoch_count = (int)OPT("epoch_count");
+        lr_schedule_init(&s, kind, (float)OPT("lr"), (int)OPT("n_epochs"),
+                         (int)OPT("n_epochs_decay"), epoch_count, (int)OPT("lr_decay_iters"));
+        const cJSON *metrics = cJSON_GetObjectItem(c, "metrics"), *lr;
+        int k = 0;
+        double worst = 0;
+        cJSON_ArrayForEach(lr, cJSON_GetObjectItem(c, "lr")) {
+            double got = lr_schedule_rate(&s, epoch_count + k), want = lr->valuedouble;
+            double err = fabs(got - want) / OPT("lr");
+            worst = err > worst ? err : worst;
+            CHECK(err <= 1e-6, "%s (epoch_count %d): epoch %d: %g, PyTorch %g", policy,
+                  epoch_count, epoch_count + k, got, want);
+            if (cJSON_GetArraySize(metrics) > k)
+                lr_schedule_metric(&s, cJSON_GetArrayItem(metrics, k)->valuedouble);
+            k++;
+        }
+#undef OPT
+        printf("%s (epoch_count %d): %d epochs, largest difference to PyTorch %.2g of lr\n",
+               policy, epoch_count, k, worst);
+        cases++;
+    }
+    CHECK(cases == 7, "%d cases", cases);
+    CHECK(lr_policy_parse("lambda", &(lr_policy_kind){0}) == -1, "an unknown policy accepted");
+    cJSON_Delete(root);
+    free(text);
+}
+
 int main(void)
 {
-    const struct { int epoch; double lr; } want[] = {
-        {1, 2e-4}, {100, 2e-4}, {101, 2e-4 * 100.0 / 101.0}, {150, 2e-4 * 51.0 / 101.0},
-        {200, 2e-4 * 1.0 / 101.0}};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        double got = train_epoch_lr(2e-4f, 100, 100, want[i].epoch);
-        CHECK(fabs(got - want[i].lr) <= 1e-6 * want[i].lr, "epoch %d: %g, want %g", want[i].epoch,
-              got, want[i].lr);
-    }
+    check_policies();
     for (int k = 0; k < 2; k++) {
         float lr = k ? 1e-3f : 1e-4f;
         double step = first_step_size(lr);
