@@ -6,24 +6,84 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/cli/cli.h"
+#include "app/common/float_text.h"
+
+/* Where a string option's value goes. */
+static const char **string_of(const cli_opt *o)
+{
+    return o->type == CLI_CHOICE ? ((const cli_choice *)o->ptr)->value : (const char **)o->ptr;
+}
+
+/* The accepted values as "a, b, c" (and the choices' description of the others). */
+static void print_choices(FILE *f, const cli_choices *c)
+{
+    for (int i = 0; c->names[i]; i++)
+        fprintf(f, "%s%s", i ? ", " : "", c->names[i]);
+    if (c->more)
+        fprintf(f, "%s%s", c->names[0] ? ", " : "", c->more);
+}
+
+int cli_choose(const char *command, const char *option, const cli_choices *c, const char *text,
+               const char **value)
+{
+    const char *found = NULL;
+    int folded = 0;
+    for (int i = 0; c->names[i]; i++) {
+        if (!strcmp(text, c->names[i])) {
+            *value = c->names[i];
+            return 0;
+        }
+        if (!strcasecmp(text, c->names[i])) {
+            found = c->names[i];
+            folded++;
+        }
+    }
+    if (folded == 1 || (!folded && c->accepts && c->accepts(text))) {
+        *value = folded ? found : text;
+        return 0;
+    }
+    fprintf(stderr, "pix2pix %s: unknown --%s '%s' (accepted: ", command, option, text);
+    print_choices(stderr, c);
+    fprintf(stderr, ")\n");
+    return -1;
+}
 
 static void value_text(const cli_opt *o, char *buf, size_t len)
 {
     switch (o->type) {
-    case CLI_STR: {
-        const char *s = *(const char **)o->ptr;
+    case CLI_STR:
+    case CLI_CHOICE: {
+        const char *s = *string_of(o);
         snprintf(buf, len, "%s", s ? s : "");
         break;
     }
     case CLI_INT: snprintf(buf, len, "%d", *(int *)o->ptr); break;
-    case CLI_FLOAT: snprintf(buf, len, "%g", (double)*(float *)o->ptr); break;
+    case CLI_FLOAT: float_text(*(float *)o->ptr, buf, len); break;
     case CLI_FLAG: snprintf(buf, len, "%s", *(int *)o->ptr ? "true" : "false"); break;
     case CLI_U64: snprintf(buf, len, "%" PRIu64, *(uint64_t *)o->ptr); break;
     }
 }
 
+/* The placeholder of an option's value in the help, which its text refers to: S a string,
+ * N a count, X a number, NAME one of the accepted values. */
+static const char *placeholder(cli_type type)
+{
+    switch (type) {
+    case CLI_STR: return " S";
+    case CLI_INT:
+    case CLI_U64: return " N";
+    case CLI_FLOAT: return " X";
+    case CLI_CHOICE: return " NAME";
+    case CLI_FLAG: break;
+    }
+    return "";
+}
+
+/* One help format for every command: usage, summary, then each option with its placeholder,
+ * its accepted values and its default. */
 static void print_help(const cli_spec *spec)
 {
     printf("usage: %s\n\n%s\n\noptions:\n", spec->usage, spec->summary);
@@ -31,15 +91,17 @@ static void print_help(const cli_spec *spec)
         const cli_opt *o = &spec->opts[i];
         char def[256], left[64];
         value_text(o, def, sizeof def);
-        const char *meta = o->type == CLI_FLAG  ? ""
-                           : o->type == CLI_STR ? " S"
-                           : o->type == CLI_FLOAT ? " X"
-                                                  : " N";
-        snprintf(left, sizeof left, "--%s%s", o->name, meta);
-        if (o->type == CLI_FLAG || !def[0])
-            printf("  %-22s %s\n", left, o->help);
-        else
-            printf("  %-22s %s (default: %s)\n", left, o->help, def);
+        snprintf(left, sizeof left, "--%s%s", o->name, placeholder(o->type));
+        printf("  %-22s %s", left, o->help);
+        int has_default = o->type != CLI_FLAG && def[0];
+        if (o->type == CLI_CHOICE) {
+            printf(" (accepted: ");
+            print_choices(stdout, ((const cli_choice *)o->ptr)->choices);
+            printf("%s", has_default ? "; " : ")");
+        }
+        if (has_default)
+            printf("%sdefault: %s)", o->type == CLI_CHOICE ? "" : " (", def);
+        printf("\n");
     }
     printf("  %-22s %s\n", "--help", "show this help");
 }
@@ -69,6 +131,10 @@ static int set_value(const cli_spec *spec, const cli_opt *o, const char *v)
     errno = 0;
     switch (o->type) {
     case CLI_STR: *(const char **)o->ptr = v; return 0;
+    case CLI_CHOICE: {
+        const cli_choice *c = o->ptr;
+        return cli_choose(spec->command, o->name, c->choices, v, c->value);
+    }
     case CLI_INT: return cli_parse_count(spec->command, o->name, v, (int *)o->ptr);
     case CLI_FLOAT: {
         float x = strtof(v, &end);
@@ -149,8 +215,9 @@ char *cli_to_json(const cli_spec *spec)
     for (int i = 0; obj && i < spec->nopts; i++) {
         const cli_opt *o = &spec->opts[i];
         switch (o->type) {
-        case CLI_STR: {
-            const char *s = *(const char **)o->ptr;
+        case CLI_STR:
+        case CLI_CHOICE: {
+            const char *s = *string_of(o);
             if (s)
                 cJSON_AddStringToObject(obj, o->name, s);
             else
@@ -158,7 +225,9 @@ char *cli_to_json(const cli_spec *spec)
             break;
         }
         case CLI_INT: cJSON_AddNumberToObject(obj, o->name, *(int *)o->ptr); break;
-        case CLI_FLOAT: cJSON_AddNumberToObject(obj, o->name, (double)*(float *)o->ptr); break;
+        case CLI_FLOAT: /* 0.0002, not the float's double 0.000199999994947575 */
+            cJSON_AddNumberToObject(obj, o->name, float_decimal(*(float *)o->ptr));
+            break;
         case CLI_FLAG: cJSON_AddBoolToObject(obj, o->name, *(int *)o->ptr); break;
         case CLI_U64: cJSON_AddNumberToObject(obj, o->name, (double)*(uint64_t *)o->ptr); break;
         }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "engine/device.h"
 #include "engine/engine.h"
@@ -64,36 +65,32 @@ static void measure_peaks(const eng_device_info *d, double seconds)
     eng_backend_free(be);
 }
 
-static void usage(void)
-{
-    printf("usage: pix2pix devices [--peak] [--peak-seconds S]\n\n"
-           "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a "
-           "GPU, else the CPU).\n\n"
-           "  --peak            also measure each device's peak FP32 and FP16 multiply-add rate\n"
-           "                    with a shader of its own (an FMA counts as 2 FLOPs)\n"
-           "  --peak-seconds S  length of each measured run (default 0.5)\n");
-}
-
 int cmd_devices(int argc, char **argv)
 {
     int peak = 0;
-    double seconds = 0.5;
-    for (int i = 1; i < argc; i++) {
-        char *end = NULL;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return 0;
-        } else if (!strcmp(argv[i], "--peak")) {
-            peak = 1;
-        } else if (!strcmp(argv[i], "--peak-seconds") && i + 1 < argc &&
-                   (seconds = strtod(argv[i + 1], &end)) > 0 && seconds <= 60 && !*end) {
-            peak = 1;
-            i++;
-        } else {
-            fprintf(stderr, "pix2pix devices: unexpected argument '%s'%s (see --help)\n",
-                    argv[i], !strcmp(argv[i], "--peak-seconds") ? " (needs seconds in (0, 60])" : "");
-            return 2;
-        }
+    float seconds = 0.5f;
+    const cli_opt opts[] = {
+        {"peak", CLI_FLAG, &peak,
+         "also measure each device's peak FP32 and FP16 multiply-add rate with a shader of its "
+         "own (an FMA counts as 2 FLOPs)"},
+        {"peak-seconds", CLI_FLOAT, &seconds,
+         "length of each measured run of --peak, in (0, 60]"},
+    };
+    const cli_spec spec = {
+        "devices", "pix2pix devices [OPTIONS]",
+        "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
+        "GPU, else the CPU).\n"
+        "\n"
+        "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
+        "2 invalid command line.",
+        opts, (int)(sizeof opts / sizeof opts[0]), 0};
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
+    if (rc)
+        return rc == CLI_HELP ? 0 : 2;
+    if (!(seconds > 0 && seconds <= 60)) {
+        fprintf(stderr, "pix2pix devices: --peak-seconds must be in (0, 60], not %g\n",
+                (double)seconds);
+        return 2;
     }
     eng_device_info devices[MAX_DEVICES];
     char err[512];

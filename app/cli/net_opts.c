@@ -1,4 +1,5 @@
-/* The network options of bench and tune (net_opts.h). */
+/* The network options of bench and tune (net_opts.h). Their names were checked by the
+ * parser (choices.h); these checks hold for options filled otherwise. */
 #include <stdio.h>
 
 #include "app/cli/net_opts.h"
@@ -16,8 +17,11 @@ int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc
     *dc = (disc_config){.input_nc = 6, .ndf = n->ndf};
     if (gen_name_parse(n->netG, gc))
         return unknown(cmd, "--netG", n->netG);
-    if (disc_name_parse(n->netD, 3, dc))
-        return unknown(cmd, "--netD", n->netD);
+    if (disc_name_parse(n->netD, n->n_layers_d, dc)) { /* the parser took the name */
+        fprintf(stderr, "pix2pix %s: --n-layers-d must be 1 to 8 for --netD n_layers, not %d\n",
+                cmd, n->n_layers_d);
+        return 2;
+    }
     if (net_norm_parse(n->norm, &gc->norm))
         return unknown(cmd, "--norm", n->norm);
     if (n->ngf < 1 || n->ndf < 1) {

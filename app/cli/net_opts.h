@@ -3,22 +3,26 @@
 #ifndef APP_CLI_NET_OPTS_H
 #define APP_CLI_NET_OPTS_H
 
+#include "app/cli/choices.h"
 #include "app/cli/cli.h"
 #include "app/model/networks.h"
 
 typedef struct {
     const char *netG, *netD, *norm;
-    int ngf, ndf;
+    int ngf, ndf, n_layers_d;
 } cli_net_opts;
 
-#define CLI_NET_DEFAULTS {.netG = "unet_256", .netD = "basic", .norm = "batch", .ngf = 64, .ndf = 64}
+#define CLI_NET_DEFAULTS                                                                         \
+    {.netG = "unet_256", .netD = "basic", .norm = "batch", .ngf = 64, .ndf = 64, .n_layers_d = 3}
 
 /* The cli_opt entries of a cli_net_opts n. */
 #define CLI_NET_OPTIONS(n)                                                                       \
-    {"netG", CLI_STR, &(n).netG, "generator: unet_256, unet_128, resnet_9blocks, ..."},          \
-    {"netD", CLI_STR, &(n).netD, "discriminator: basic, pixel"},                                 \
-    {"norm", CLI_STR, &(n).norm, "batch, instance or none"},                                     \
-    {"ngf", CLI_INT, &(n).ngf, "generator filters in the last conv layer"},                      \
+    {"netG", CLI_CHOICE, CLI_CHOICE_OF((n).netG, cli_netg_choices), "generator"},                \
+    {"netD", CLI_CHOICE, CLI_CHOICE_OF((n).netD, cli_netd_choices),                              \
+     "discriminator: basic (70x70 PatchGAN), n_layers (--n-layers-d), pixel (1x1)"},            \
+    {"n-layers-d", CLI_INT, &(n).n_layers_d, "layers of netD n_layers, 1 to 8"},                 \
+    {"norm", CLI_CHOICE, CLI_CHOICE_OF((n).norm, cli_norm_choices), "normalization layers"},     \
+    {"ngf", CLI_INT, &(n).ngf, "generator filters in the first conv layer"},                     \
     {"ndf", CLI_INT, &(n).ndf, "discriminator filters in the first conv layer"}
 
 /* The configurations of a G and D for 3-channel images (gc->use_dropout is kept as the caller

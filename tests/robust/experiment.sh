@@ -222,11 +222,7 @@ CASES
 : >"$TMP/afile"
 pairs=0
 while IFS='|' read -r command args; do
-    if [ "${command#dataset}" = "$command" ]; then
-        options=$("$BIN" $command --help | sed -n 's/^  --\([a-zA-Z0-9-]*\) N .*/\1/p')
-    else
-        options=$("$BIN" $command --help | sed -n 's/^  --\([a-z0-9-]*\) .*(default [0-9]*)$/\1/p')
-    fi
+    options=$("$BIN" $command --help | sed -n 's/^  --\([a-zA-Z0-9-]*\) N .*/\1/p')
     for option in $options; do
         eval "\"\$BIN\" $command $args --$option -1" >/dev/null 2>"$TMP/stderr"
         expect_status 2 $? "$command --$option -1"
