@@ -195,8 +195,31 @@ static int write_page(const test_config *c, const test_scores *s, test_result *r
     return html_finish(f, &buf, path);
 }
 
-int test_run(const test_config *c, test_scores *scores)
+/* --direction, else the direction the model file records, else AtoB; says which and why. */
+static const char *test_direction(const test_config *c, const generator *r)
 {
+    /* A literal: the file's metadata goes with the file, once the weights are in a plan. */
+    const char *meta = r->file ? st_meta(r->file, "direction") : NULL;
+    const char *recorded = !meta                   ? NULL
+                           : !strcmp(meta, "AtoB") ? "AtoB"
+                           : !strcmp(meta, "BtoA") ? "BtoA"
+                                                   : NULL;
+    const char *direction = c->direction ? c->direction : recorded ? recorded : "AtoB";
+    if (!c->direction)
+        text_line(stdout, "direction %s: %s", direction,
+                  recorded ? "recorded in the model" : "the model records none (see --direction)");
+    else if (recorded && strcmp(recorded, direction))
+        text_line(stdout, "direction %s: --direction (the model was trained %s)", direction,
+                  recorded);
+    else
+        text_line(stdout, "direction %s: --direction", direction);
+    return direction;
+}
+
+int test_run(const test_config *config, test_scores *scores)
+{
+    test_config run = *config;
+    const test_config *c = &run;
     char images[4200], err[1024];
     pair_list pairs;
     if (pair_list_scan(c->data, c->split, 0, &pairs, err, sizeof err)) {
@@ -218,6 +241,9 @@ int test_run(const test_config *c, test_scores *scores)
         pair_list_free(&pairs);
         return 1;
     }
+    run.direction = test_direction(config, &r);
+    if (run.num_test > 0 && pairs.count > (size_t)run.num_test)
+        pair_list_truncate(&pairs, (size_t)run.num_test);
     r.fp16 = c->fp16;
     test_result *res = malloc(sizeof *res * (pairs.count ? pairs.count : 1));
     test_scores s = {0};
@@ -248,8 +274,9 @@ int test_run(const test_config *c, test_scores *scores)
         text_line(stderr, "%s/index.html: cannot write: %s", c->results, strerror(errno));
         status = 1;
     }
-    text_line(stdout, "%d pairs of %s (%s): mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s", s.pairs,
-              c->data, c->split, s.l1, s.psnr, s.ssim, s.failed ? " (some files failed)" : "");
+    text_line(stdout, "%d pairs of %s (%s, %s): mean L1 %.3f, PSNR %.2f dB, SSIM %.4f%s",
+              s.pairs, c->data, c->split, c->direction, s.l1, s.psnr, s.ssim,
+              s.failed ? " (some files failed)" : "");
     text_line(stdout, "results: %s/index.html", c->results);
     free(res);
     generator_close(&r);

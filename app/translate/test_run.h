@@ -7,8 +7,10 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *data, *model, *split, *results, *direction, *device;
+    const char *data, *model, *split, *results, *device;
+    const char *direction; /* NULL: the one the model records (AtoB when it has none) */
     int eval, threads, quiet;
+    int num_test;          /* the first N pairs (0: all) */
     int fp16; /* --precision fp16 */
     uint64_t seed;
 } test_config;
