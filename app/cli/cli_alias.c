@@ -93,21 +93,34 @@ static int translate(translation *t, const cli_alias *al, const char *eq, int ar
     return -1;
 }
 
+/* Whether alias k is the first of those picked (all when picked is NULL) with its reason. */
+static int first_with_text(const cli_aliases *a, const unsigned char *picked, int k)
+{
+    for (int j = 0; j < k; j++)
+        if ((!picked || picked[j]) && a->items[j].kind == a->items[k].kind &&
+            a->items[j].text == a->items[k].text)
+            return 0;
+    return 1;
+}
+
+/* "--a, --b, --c": the picked aliases (all when NULL) of alias k's kind and reason. */
+static void print_names(FILE *f, const cli_aliases *a, const unsigned char *picked, int k)
+{
+    for (int j = k; j < a->count; j++)
+        if ((!picked || picked[j]) && a->items[j].kind == a->items[k].kind &&
+            a->items[j].text == a->items[k].text)
+            fprintf(f, "%s--%s", j == k ? "" : ", ", a->items[j].name);
+}
+
 /* One note per reason: "note: --display_id, --display_port ignored: <why>". */
 static void print_notes(const translation *t)
 {
-    const cli_alias *items = t->aliases->items;
     for (int k = 0; k < t->aliases->count; k++) {
-        int first = 1;
-        for (int j = 0; j < k && first; j++)
-            first = !(t->noted[j] && items[j].text == items[k].text);
-        if (!t->noted[k] || !first)
+        if (!t->noted[k] || !first_with_text(t->aliases, t->noted, k))
             continue;
-        fprintf(stderr, "pix2pix %s: note: --%s", t->spec->command, items[k].name);
-        for (int j = k + 1; j < t->aliases->count; j++)
-            if (t->noted[j] && items[j].text == items[k].text)
-                fprintf(stderr, ", --%s", items[j].name);
-        fprintf(stderr, " ignored: %s\n", items[k].text);
+        fprintf(stderr, "pix2pix %s: note: ", t->spec->command);
+        print_names(stderr, t->aliases, t->noted, k);
+        fprintf(stderr, " ignored: %s\n", t->aliases->items[k].text);
     }
 }
 
@@ -138,27 +151,29 @@ static int translate_all(translation *t, int argc, char **argv)
     return 0;
 }
 
-static void print_aliases(const cli_spec *spec, const cli_aliases *a)
+/* The aliases after the help: each one of ours by its name there, then the others by reason. */
+static void print_aliases(const cli_aliases *a)
 {
-    printf("\noptions of %s, also accepted:\n", a->program);
+    printf("\noptions of %s, also accepted:\n  the same: %s\n", a->program, a->same);
     for (int k = 0; k < a->count; k++) {
         const cli_alias *al = &a->items[k];
-        const cli_opt *target = al->kind == CLI_ALIAS_OF
-                                    ? own_option(spec, al->target, strlen(al->target))
-                                    : NULL;
         char left[64];
-        int value = target ? target->type != CLI_FLAG : al->takes_value;
-        snprintf(left, sizeof left, "--%s%s%s", al->name, value ? " " : "",
-                 !value ? "" : al->kind == CLI_ALIAS_ONLY ? al->target : "V");
-        switch (al->kind) {
-        case CLI_ALIAS_OF:
+        snprintf(left, sizeof left, "--%s", al->name);
+        if (al->kind == CLI_ALIAS_OF)
             printf("  %-22s = --%s%s%s\n", left, al->target, al->text ? ": " : "",
                    al->text ? al->text : "");
-            break;
-        case CLI_ALIAS_IGNORED: printf("  %-22s ignored: %s\n", left, al->text); break;
-        case CLI_ALIAS_ONLY: printf("  %-22s (only this value) %s\n", left, al->text); break;
-        case CLI_ALIAS_REFUSED: printf("  %-22s refused: %s\n", left, al->text); break;
-        }
+    }
+    static const char *const heads[] = {"", "ignored", "only", "refused"};
+    for (int k = 0; k < a->count; k++) {
+        const cli_alias *al = &a->items[k];
+        if (al->kind == CLI_ALIAS_OF || !first_with_text(a, NULL, k))
+            continue;
+        printf("  %s ", heads[al->kind]);
+        if (al->kind == CLI_ALIAS_ONLY)
+            printf("--%s %s", al->name, al->target);
+        else
+            print_names(stdout, a, NULL, k);
+        printf(":\n      %s\n", al->text);
     }
 }
 
@@ -173,7 +188,7 @@ int cli_parse_aliased(const cli_spec *spec, const cli_aliases *aliases, int argc
     else if (!translate_all(&t, argc, argv))
         rc = cli_parse(spec, t.n, t.args, NULL, NULL);
     if (rc == CLI_HELP)
-        print_aliases(spec, aliases);
+        print_aliases(aliases);
     if (rc == CLI_OK)
         print_notes(&t);
     for (int k = 0; k < t.nowned; k++)

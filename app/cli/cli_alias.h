@@ -28,6 +28,7 @@ typedef struct {
 
 typedef struct {
     const char *program;    /* "pytorch-CycleGAN-and-pix2pix", for the help */
+    const char *same;       /* its options named as ours ("--name, --lr"), for the help */
     const cli_alias *items;
     int count;
 } cli_aliases;

@@ -9,14 +9,20 @@
 #include "app/dist/dist.h"
 
 #define AS(ref, ours) {.name = ref, .kind = CLI_ALIAS_OF, .target = ours}
-#define IGNORED(ref, value, why) {.name = ref, .kind = CLI_ALIAS_IGNORED, .text = why, .takes_value = value}
-#define ONLY(ref, v, why) {.name = ref, .kind = CLI_ALIAS_ONLY, .target = v, .text = why, .takes_value = 1}
-#define REFUSED(ref, value, why) {.name = ref, .kind = CLI_ALIAS_REFUSED, .text = why, .takes_value = value}
+#define IGNORED(ref, value, why)                                                                 \
+    {.name = ref, .kind = CLI_ALIAS_IGNORED, .text = why, .takes_value = value}
+#define ONLY(ref, v, why)                                                                        \
+    {.name = ref, .kind = CLI_ALIAS_ONLY, .target = v, .text = why, .takes_value = 1}
+#define REFUSED(ref, value, why)                                                                 \
+    {.name = ref, .kind = CLI_ALIAS_REFUSED, .text = why, .takes_value = value}
 
 #define PROGRAM "pytorch-CycleGAN-and-pix2pix"
-#define VISDOM "pix2pix-vk has no visdom display: the training report is CKDIR/NAME/web/index.html"
-#define ARCHITECTURE "test reads the architecture from the model file ('pix2pix inspect FILE' shows it)"
-#define TEST_SETS "the reference's test.py sets these itself (batch 1, no threads, in order, no flips)"
+#define VISDOM                                                                                   \
+    "pix2pix-vk has no visdom display: the training report is CKDIR/NAME/web/index.html"
+#define ARCHITECTURE                                                                             \
+    "test reads the architecture from the model file ('pix2pix inspect FILE' shows it)"
+#define TEST_SETS                                                                                \
+    "the reference's test.py sets these itself (batch 1, no threads, in order, no flips)"
 #define TEST_SIZE                                                                                \
     "test translates each image whole, at its own size (the network's stride permitting), "      \
     "where the reference's test.py resizes and crops as its training did"
@@ -155,10 +161,13 @@ static const cli_alias test_items[] = {
     AS("num_test", "num-test"),
 };
 
-const cli_aliases ref_train_aliases = {PROGRAM, train_items,
-                                       (int)(sizeof train_items / sizeof train_items[0])};
-const cli_aliases ref_test_aliases = {PROGRAM, test_items,
-                                      (int)(sizeof test_items / sizeof test_items[0])};
+const cli_aliases ref_train_aliases = {
+    PROGRAM,
+    "--name, --direction, --netG, --netD, --ngf, --ndf, --norm, --preprocess, --lr, --beta1",
+    train_items, (int)(sizeof train_items / sizeof train_items[0])};
+const cli_aliases ref_test_aliases = {
+    PROGRAM, "--name, --model pix2pix, --direction, --epoch, --eval", test_items,
+    (int)(sizeof test_items / sizeof test_items[0])};
 
 int ref_model_name(const char *s)
 {
