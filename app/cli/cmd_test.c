@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/cli/choices.h"
 #include "app/common/backend.h"
 #include "app/common/fsutil.h"
 #include "app/common/precision.h"
@@ -104,7 +105,8 @@ int cmd_test(int argc, char **argv)
         {"split", CLI_STR, &c.split, "train | val | test"},
         {"results", CLI_STR, &c.results, "folder for images/ and index.html (RESULTS)"},
         {"num-test", CLI_INT, &c.num_test, "the first N pairs (0: all)"},
-        {"direction", CLI_STR, &c.direction, "AtoB | BtoA (default: as the model was trained)"},
+        {"direction", CLI_CHOICE, CLI_CHOICE_OF(c.direction, cli_direction_choices),
+         "A to B, or B to A (default: as the model was trained)"},
         {"eval", CLI_FLAG, &c.eval, "BatchNorm running statistics and no dropout"},
         {"seed", CLI_U64, &c.seed, "dropout seed (without --eval)"},
         {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
@@ -130,10 +132,6 @@ int cmd_test(int argc, char **argv)
         return rc == CLI_HELP ? 0 : 2;
     if ((c.fp16 = app_precision_parse("test", precision)) < 0)
         return 2;
-    if (c.direction && strcmp(c.direction, "AtoB") && strcmp(c.direction, "BtoA")) {
-        fprintf(stderr, "pix2pix test: invalid --direction '%s' (AtoB or BtoA)\n", c.direction);
-        return 2;
-    }
     if ((rc = resolve(&c, &n)) != 0)
         return rc;
     if (app_cap_threads("test", "--threads", &c.threads))
