@@ -6,11 +6,12 @@
 #include "app/common/rng.h"
 #include "app/model/net_init.h"
 
+const char *const net_init_type_names[] = {"normal", "xavier", "kaiming", "orthogonal", NULL};
+
 int net_init_type_parse(const char *name, net_init_type *type)
 {
-    static const char *const names[] = {"normal", "xavier", "kaiming", "orthogonal"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(name, names[i])) {
+    for (int i = 0; net_init_type_names[i]; i++)
+        if (!strcmp(name, net_init_type_names[i])) {
             *type = (net_init_type)i;
             return 0;
         }

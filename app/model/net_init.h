@@ -15,6 +15,8 @@ typedef enum {
                           * times gain */
 } net_init_type;
 
+/* The names of the types, in net_init_type's order, NULL-terminated. */
+extern const char *const net_init_type_names[];
 /* "normal" | "xavier" | "kaiming" | "orthogonal" into *type; -1 for another name. */
 int net_init_type_parse(const char *name, net_init_type *type);
 /* Writes initial values into a plan: conv weights as type says (fans as PyTorch counts them:

@@ -9,11 +9,12 @@
 #define PLATEAU_PATIENCE 5
 #define PLATEAU_EPS 1e-8 /* a change of the rate smaller than this is not made */
 
+const char *const lr_policy_names[] = {"linear", "step", "plateau", "cosine", NULL};
+
 int lr_policy_parse(const char *name, lr_policy_kind *kind)
 {
-    static const char *const names[] = {"linear", "step", "plateau", "cosine"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(name, names[i])) {
+    for (int i = 0; lr_policy_names[i]; i++)
+        if (!strcmp(name, lr_policy_names[i])) {
             *kind = (lr_policy_kind)i;
             return 0;
         }

@@ -19,6 +19,8 @@ typedef struct {
     int bad;                               /* epochs since it was lowered by 1% */
 } lr_schedule;
 
+/* The names of the policies, in lr_policy_kind's order, NULL-terminated. */
+extern const char *const lr_policy_names[];
 /* "linear" | "step" | "plateau" | "cosine" into *kind; -1 for another name. */
 int lr_policy_parse(const char *name, lr_policy_kind *kind);
 void lr_schedule_init(lr_schedule *s, lr_policy_kind kind, float lr0, int epochs,
