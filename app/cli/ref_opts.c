@@ -29,6 +29,9 @@
 #define DATASET_MODE                                                                             \
     "pix2pix-vk reads aligned A|B files (or DATA/A, DATA/B folders of the same names): the "     \
     "reference's 'aligned'"
+#define WANDB                                                                                    \
+    "pix2pix-vk logs to no Weights & Biases project: the losses are in CKDIR/NAME/loss_log.csv " \
+    "and its report"
 #define SUFFIX "write the whole experiment name in --name"
 #define VERBOSE "'pix2pix inspect FILE' describes a model's networks"
 
@@ -121,6 +124,8 @@ static const cli_alias train_items[] = {
          "a pool is for its CycleGAN"),
     AS("lr_policy", "lr-policy"),
     AS("lr_decay_iters", "lr-decay-iters"),
+    IGNORED("use_wandb", 0, WANDB),
+    IGNORED("wandb_project_name", 1, WANDB),
     /* pix2pix_model.py */
     AS("lambda_L1", "lambda-l1"),
 };
