@@ -9,19 +9,20 @@
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/cli/ref_opts.h"
+#include "app/common/program.h"
 #include "app/common/resources.h"
 #include "app/train/train_run.h"
 
 /* The command line again with --continue, for the message printed when stopping early. */
 static char *resume_command(int argc, char **argv)
 {
-    size_t len = 64;
+    size_t len = 64 + strlen(app_program());
     for (int i = 1; i < argc; i++)
         len += strlen(argv[i]) + 3;
     char *s = malloc(len);
     if (!s)
         return NULL;
-    strcpy(s, "pix2pix train");
+    sprintf(s, "%s train", app_program()); /* as the user ran it: ./build/pix2pix */
     int has_continue = 0;
     for (int i = 1; i < argc; i++) {
         /* Starting weights, the step budget and starting over do not apply to the next run. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/cli/commands.h"
+#include "app/common/program.h"
 
 /* One line per command; each lives in app/cmd_<name>.c. */
 static const app_command commands[] = {
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
     /* Past a file size limit (ulimit -f) a write then fails with EFBIG and is reported like a
      * full disk, instead of SIGXFSZ killing the process with a temporary file left behind. */
     signal(SIGXFSZ, SIG_IGN);
+    app_program_set(argv[0]); /* the commands it prints to run again start the same way */
     if (argc < 2) {
         usage(stderr);
         return 2;
