@@ -15,6 +15,7 @@ typedef struct {
     int max_dataset_size;     /* the first N pairs (0: all) */
     int save_latest_freq;     /* also save latest_* every N steps (0: not by steps) */
     int save_by_iter;         /* and keep iter_<step>_net_* at those saves */
+    int save_pth;             /* also write G and D as the reference's .pth files */
     int print_freq;           /* a line of losses every N steps (0: none) */
     float lr, beta1, lambda_l1;
     const char *gan_mode, *netG, *netD;
