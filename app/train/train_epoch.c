@@ -189,7 +189,10 @@ static int step(train_session *s, int iter, int *stop)
     if (s->rank0 && c->print_freq > 0 && s->steps % c->print_freq == 0)
         print_losses(s, iter, losses);
     char label[64], detail[160];
-    snprintf(label, sizeof label, "epoch %d/%d", s->epoch, s->epochs);
+    if (c->time_limit > 0) /* the time limit bounds the run, not the epoch count */
+        snprintf(label, sizeof label, "epoch %d", s->epoch);
+    else
+        snprintf(label, sizeof label, "epoch %d/%d", s->epoch, s->epochs);
     snprintf(detail, sizeof detail, "G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
              (double)losses[0], (double)losses[1], (double)losses[2], (double)losses[3]);
     progress_add(&s->prog, 1, label, iter, s->iters, detail);

@@ -14,6 +14,7 @@
 #include "app/train/train_dist.h"
 #include "app/train/train_memory.h"
 #include "app/train/train_output.h"
+#include "app/train/train_preflight.h"
 #include "app/train/train_session.h"
 
 #define BUCKET_BYTES ((size_t)25 << 20) /* DistributedDataParallel's bucket_cap_mb */
@@ -42,6 +43,8 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     char err[1024], device_spec[32];
     const char *device;
     int threads;
+    if (train_preflight(lopts, c->quiet || !s->rank0)) /* before the device's note */
+        return train_fail(1);
     dist_device(c->device, c->threads, &device, &threads, device_spec, sizeof device_spec);
     s->be = app_backend_open(device, threads, c->quiet, err, sizeof err);
     if (!s->be) {
