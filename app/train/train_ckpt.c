@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/model/checkpoint.h"
+#include "app/train/ckpt_options.h"
 #include "app/train/ckpt_set.h"
 #include "app/dist/dist.h"
 #include "app/common/fsutil.h"
@@ -222,6 +223,8 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
 {
     char path[4400], err[1024];
     long long step_g, step_d;
+    if (ckpt_options_check(dir, &t->opts)) /* a different architecture, named */
+        return -1;
     snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
     if (load_net_file(&t->G, t->plan, path, &step_g))
         return -1;

@@ -79,13 +79,15 @@ expect_status 1 $? "train --init-g with a discriminator"
 cat "$TMP/stderr"
 expect_reason "$TMP/stderr" "$DFILE" "missing tensor"
 
-# The wrong architecture: --continue of a U-Net run as a ResNet, --init-g with another ngf.
+# The wrong architecture: --continue of a U-Net run as a ResNet (named from the checkpoint's
+# record), --init-g with another ngf.
 "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name m --netG resnet_6blocks \
     --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
     --display-freq 0 --continue >/dev/null 2>"$TMP/stderr"
 expect_status 1 $? "train --continue with another --netG"
 cat "$TMP/stderr"
-expect_reason "$TMP/stderr" "$G" "missing tensor"
+expect_line "$TMP/stderr" "pix2pix train: --continue: $TMP/ck/m was trained with other options" \
+    "--netG resnet_6blocks here, unet_5 in the checkpoint"
 "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name ngf8 --netG unet_5 \
     --ngf 8 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
     --display-freq 0 --init-g "$G" >/dev/null 2>"$TMP/stderr"
