@@ -1,6 +1,7 @@
 /* pix2pix demo: a complete run in about two minutes on two cores: generate the synthetic
  * dataset (label maps -> rendered scenes), train a small U-Net on it, translate its test
  * split and write an HTML page. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,68 @@
 #include "app/common/backend.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "app/common/float_text.h"
 #include "app/common/fsutil.h"
+#include "app/common/program.h"
 #include "app/common/progress.h"
 #include "app/common/resources.h"
 #include "app/translate/test_run.h"
-#include "app/train/train_run.h"
 #include "datasets/synthetic.h"
+
+#define DEMO_LINE_MAX 20000
+
+/* The demo's training through the train command itself, so that opt.txt, the report and the
+ * checkpoints record train's options, and line (the command, printed at the end) runs it
+ * again. Returns train's exit status. */
+static int demo_train(const char *data, const char *ckpt, const char *netg, int ngf, int batch,
+                      int size, float time_limit, uint64_t seed, int threads, int quiet,
+                      char *line, size_t len)
+{
+    char ngf_s[16], batch_s[16], size_s[16], time_s[32], seed_s[32], threads_s[16];
+    snprintf(ngf_s, sizeof ngf_s, "%d", ngf);
+    snprintf(batch_s, sizeof batch_s, "%d", batch);
+    snprintf(size_s, sizeof size_s, "%d", size);
+    float_text(time_limit, time_s, sizeof time_s);
+    snprintf(seed_s, sizeof seed_s, "%" PRIu64, seed);
+    snprintf(threads_s, sizeof threads_s, "%d", threads);
+    /* The time limit bounds the run; --overwrite: a second demo moves the first one aside. */
+    char *args[] = {"train", "--data", (char *)data, "--checkpoints-dir", (char *)ckpt,
+                    "--name", "demo", "--netG", (char *)netg, "--ngf", ngf_s, "--ndf", ngf_s,
+                    "--batch-size", batch_s, "--load-size", size_s, "--crop-size", size_s,
+                    "--epochs", "1000", "--epochs-decay", "0", "--time-limit", time_s,
+                    "--seed", seed_s, "--threads", threads_s, "--workers", "1",
+                    "--display-freq", "50", "--overwrite", quiet ? "--quiet" : NULL, NULL};
+    int argc = (int)(sizeof args / sizeof *args) - 1 - !quiet;
+    int used = snprintf(line, len, "%s", app_program());
+    for (int i = 0; i < argc && used > 0 && (size_t)used < len; i++)
+        used += snprintf(line + used, len - (size_t)used, " %s", args[i]);
+    printf("2/3 training %s (ngf %d) for %s s:\n  %s\n", netg, ngf, time_s, line);
+    fflush(stdout);
+    return cmd_train(argc, args);
+}
+
+/* Where to look, in aligned columns, and the commands that go on from here. */
+static void print_endings(const char *results, const char *ckpt, const char *model,
+                          const char *train_line)
+{
+    char paths[3][4400];
+    snprintf(paths[0], sizeof paths[0], "%s/index.html", results);
+    snprintf(paths[1], sizeof paths[1], "%s/demo/web/index.html", ckpt);
+    snprintf(paths[2], sizeof paths[2], "%s/demo/loss_log.csv", ckpt);
+    static const char *const what[3] = {"test inputs, outputs and targets",
+                                        "the training report: losses, speed, samples",
+                                        "losses per step"};
+    int width = 0;
+    for (int i = 0; i < 3; i++)
+        width = (int)strlen(paths[i]) > width ? (int)strlen(paths[i]) : width;
+    printf("\nlook at:\n");
+    for (int i = 0; i < 3; i++)
+        printf("  %-*s   %s\n", width, paths[i], what[i]);
+    printf("translate your own label maps with:\n"
+           "  %s translate --model %s --input DIR --output OUT\n"
+           "train it again (its options are in %s/demo/opt.txt) with:\n  %s\n",
+           app_program(), model, ckpt, train_line);
+}
 
 int cmd_demo(int argc, char **argv)
 {
@@ -71,33 +128,9 @@ int cmd_demo(int argc, char **argv)
         return 1;
     }
 
-    printf("2/3 training %s (ngf %d) for %.0f s\n", netg, ngf, (double)time_limit);
-    fflush(stdout);
-    train_config tc;
-    train_config_defaults(&tc);
-    tc.data = data;
-    tc.name = "demo";
-    tc.checkpoints_dir = ckpt;
-    tc.netG = netg;
-    tc.ngf = ngf;
-    tc.ndf = ngf;
-    tc.batch_size = batch;
-    tc.load_size = size;
-    tc.crop_size = size;
-    tc.epochs = 1000;
-    tc.epochs_decay = 0;
-    tc.seed = seed;
-    tc.threads = threads;
-    tc.workers = 1;
-    tc.display_freq = 50;
-    tc.time_limit = time_limit;
-    tc.options_json = "{\"demo\":true}";
-    tc.quiet = quiet;
-    tc.overwrite = 1; /* a second demo starts over; the first one's run is moved aside */
-    char *options = cli_to_text(&spec); /* the demo's options, on the report and in opt.txt */
-    tc.options_text = options;
-    rc = train_run(&tc);
-    free(options);
+    char train_line[DEMO_LINE_MAX];
+    rc = demo_train(data, ckpt, netg, ngf, batch, size, time_limit, seed, threads, quiet,
+                    train_line, sizeof train_line);
     if (rc)
         return rc;
 
@@ -110,11 +143,6 @@ int cmd_demo(int argc, char **argv)
     rc = test_run(&te, NULL);
     if (rc)
         return rc;
-    printf("\nlook at:\n  %s/index.html            test inputs, outputs and targets\n"
-           "  %s/demo/web/index.html   the training report: losses, speed, samples\n"
-           "  %s/demo/loss_log.csv     losses per step\n"
-           "translate your own label maps with:\n"
-           "  pix2pix translate --model %s --input DIR --output OUT\n",
-           results, ckpt, ckpt, model);
+    print_endings(results, ckpt, model, train_line);
     return 0;
 }
