@@ -11,6 +11,8 @@
 #include "app/cli/ref_opts.h"
 #include "app/common/program.h"
 #include "app/common/resources.h"
+#include "app/model/net_init.h"
+#include "app/train/lr_policy.h"
 #include "app/train/train_run.h"
 
 /* The command line again with --continue, for the message printed when stopping early. */
@@ -43,6 +45,9 @@ static char *resume_command(int argc, char **argv)
     return s;
 }
 
+static const cli_choices lr_policy_choices = {lr_policy_names, NULL, NULL};
+static const cli_choices init_type_choices = {net_init_type_names, NULL, NULL};
+
 int cmd_train(int argc, char **argv)
 {
     train_config c;
@@ -58,9 +63,8 @@ int cmd_train(int argc, char **argv)
         {"epochs-decay", CLI_INT, &c.epochs_decay, "epochs of linear decay to zero"},
         {"epoch-count", CLI_INT, &c.epoch_count,
          "number of the first epoch of a new run, which ends at --epochs + --epochs-decay"},
-        {"lr-policy", CLI_STR, &c.lr_policy,
-         "the learning rate by epoch: linear | step | plateau (on the epoch's mean G_L1) | "
-         "cosine"},
+        {"lr-policy", CLI_CHOICE, CLI_CHOICE_OF(c.lr_policy, lr_policy_choices),
+         "the learning rate by epoch (plateau: on the epoch's mean G_L1)"},
         {"lr-decay-iters", CLI_INT, &c.lr_decay_iters, "--lr-policy step: x0.1 every N epochs"},
         {"batch-size", CLI_INT, &c.batch_size, "images per step, 1 to 65536"},
         {"lr", CLI_FLOAT, &c.lr, "initial Adam learning rate, in (0, 1]"},
@@ -76,8 +80,8 @@ int cmd_train(int argc, char **argv)
         {"ndf", CLI_INT, &c.ndf, "discriminator filters in the first layer"},
         {"norm", CLI_CHOICE, CLI_CHOICE_OF(c.norm, cli_norm_choices), "normalization layers"},
         {"no-dropout", CLI_FLAG, &c.no_dropout, "no dropout in the generator"},
-        {"init-type", CLI_STR, &c.init_type,
-         "initial conv weights: normal | xavier | kaiming | orthogonal"},
+        {"init-type", CLI_CHOICE, CLI_CHOICE_OF(c.init_type, init_type_choices),
+         "initial conv weights"},
         {"init-gain", CLI_FLOAT, &c.init_gain,
          "scale of normal, xavier and orthogonal, and spread of the norm weights around 1"},
         {"input-nc", CLI_INT, &c.input_nc, "channels of A (3 or 1)"},
@@ -96,6 +100,9 @@ int cmd_train(int argc, char **argv)
          "also save latest_* every N steps (0: at the ends of epochs)"},
         {"save-by-iter", CLI_FLAG, &c.save_by_iter,
          "at those saves also keep iter_<step>_net_*.safetensors"},
+        {"save-pth", CLI_FLAG, &c.save_pth,
+         "at each save also write <tag>_net_G.pth and <tag>_net_D.pth, PyTorch state_dicts as "
+         "the reference saves them (for scripts that torch.load them)"},
         {"continue", CLI_FLAG, &c.continue_train, "resume from the latest checkpoint of NAME"},
         {"overwrite", CLI_FLAG, &c.overwrite,
          "start over in NAME, moving a run there to NAME.old-DATE-TIME (nothing is deleted)"},

@@ -5,7 +5,8 @@
  * meant; results/facades_pix2pix/test_latest/index.html and images/1_{real_A,fake_B,real_B}.png
  * decoding at 256x256). Then: test takes the direction the model records unless --direction
  * says otherwise, and says which ran; --epoch N, --results_dir and --phase name the folder as
- * the reference does; --model cycle_gan, --gpu_ids 0,1 outside mpirun and --suffix are refused
+ * the reference does; --save-pth writes latest_net_G.pth, which test scores as ours;
+ * --model cycle_gan, --gpu_ids 0,1 outside mpirun and --suffix are refused
  * naming why; --help lists the reference's names. */
 #include <string.h>
 #include <sys/stat.h>
@@ -154,6 +155,29 @@ static void check_test_choices(void)
           "--epoch 200: %s", out_text);
 }
 
+/* In the last folder: --save-pth writes the reference's latest_net_G.pth and latest_net_D.pth
+ * beside ours, and test scores the .pth as the .safetensors. */
+static void check_pth(void)
+{
+    char *train[] = {"train", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
+                     "--model", "pix2pix", "--direction", "BtoA", "--ngf", "2", "--ndf", "2",
+                     "--max-steps", "2", "--device", "cpu", "--quiet", "--save-pth",
+                     "--overwrite", NULL};
+    CHECK(run_captured(cmd_train, train) == 0, "%s", out_text);
+    CHECK(exists("checkpoints/facades_pix2pix/latest_net_G.pth") &&
+              exists("checkpoints/facades_pix2pix/latest_net_D.pth"),
+          "--save-pth: no latest_net_G.pth and latest_net_D.pth");
+    char *ours[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
+                    "--device", "cpu", "--quiet", "--eval", NULL};
+    CHECK(run_captured(cmd_test, ours) == 0, "%s", out_text);
+    double l1 = printed_l1();
+    char *pth[] = {"test", "--dataroot", "./datasets/facades", "--model",
+                   "checkpoints/facades_pix2pix/latest_net_G.pth", "--direction", "BtoA",
+                   "--device", "cpu", "--quiet", "--eval", "--results", "pth", NULL};
+    CHECK(run_captured(cmd_test, pth) == 0 && printed_l1() == l1,
+          "latest_net_G.pth scores L1 %g, the .safetensors %g: %s", printed_l1(), l1, out_text);
+}
+
 static void check_refusals(void)
 {
     char *cycle[] = {"train", "--dataroot", "x", "--model", "cycle_gan", NULL};
@@ -182,6 +206,7 @@ int main(void)
     int pairs = run_documented(root);
     CHECK(pairs == 2, "%d documented train/test pairs ran", pairs);
     check_test_choices();
+    check_pth();
     check_refusals();
     printf("reference command lines: %d pairs; %s\n", pairs, test_failures ? "FAILED" : "ok");
     return test_failures != 0;
