@@ -1,10 +1,14 @@
 /* pix2pix inspect: what a model file holds. */
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/model/checkpoint.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "app/common/float_text.h"
 #include "app/model/model_file.h"
 
 /* One metadata entry against what the tensors show (NULL: nothing to compare). */
@@ -81,6 +85,33 @@ static void print_architecture(const st_file *f)
         printf("network:    not recognised (%s)\n", err);
 }
 
+/* Sets each fractional number of a JSON tree that is a float (as printed with 15 or 17
+ * digits: within 1e-15 of it) to the float's shortest form. */
+static void shorten_floats(cJSON *node)
+{
+    for (cJSON *c = node->child; c; c = c->next) {
+        double v = c->valuedouble;
+        if (cJSON_IsNumber(c) && v != floor(v) && fabs((double)(float)v - v) <= 1e-15 * fabs(v))
+            cJSON_SetNumberValue(c, float_decimal((float)v));
+        shorten_floats(c);
+    }
+}
+
+/* A metadata value as stored; in a JSON one (the options), the floats that files written
+ * before float_text hold as the float's double (0.000199999994947575) print shortest. */
+static void print_meta_value(const char *value)
+{
+    cJSON *json = value[0] == '{' || value[0] == '[' ? cJSON_Parse(value) : NULL;
+    char *text = NULL;
+    if (json) {
+        shorten_floats(json);
+        text = cJSON_PrintUnformatted(json);
+    }
+    printf("%s\n", text ? text : value);
+    free(text);
+    cJSON_Delete(json);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     const char *path = NULL;
@@ -111,9 +142,10 @@ int cmd_inspect(int argc, char **argv)
     int nmeta = st_meta_count(f);
     if (!nmeta)
         printf("metadata:   none (a PyTorch state_dict, or converted from one)\n");
-    for (int i = 0; i < nmeta; i++)
-        printf("%s%s: %s\n", i ? "            " : "metadata:   ", st_meta_key(f, i),
-               st_meta(f, st_meta_key(f, i)));
+    for (int i = 0; i < nmeta; i++) {
+        printf("%s%s: ", i ? "            " : "metadata:   ", st_meta_key(f, i));
+        print_meta_value(st_meta(f, st_meta_key(f, i)));
+    }
     st_close(f);
     return 0;
 }

@@ -1,12 +1,13 @@
 /* The command line's enumerated values, help format and numbers (issue 24, items 4, 6, 9, 10):
  * every invalid value is named with the accepted ones, a value differing only in case is
- * taken, every command's --help has one format, and floats print shortest. */
+ * taken, every command's --help has one format, and floats print shortest (inspect too). */
 #include <string.h>
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/common/float_text.h"
 #include "app_test.h"
+#include "engine/safetensors.h"
 
 
 /* Values accepted (exit 0 at the --help that follows them) or refused with the message. */
@@ -94,11 +95,33 @@ static void check_floats(void)
     free(json);
 }
 
+/* inspect on a file that holds the options as written before float_text: the float's
+ * double. */
+static void check_inspect(void)
+{
+    char path[] = "/tmp/p2p_inspect_XXXXXX", err[256];
+    int fd = mkstemp(path);
+    close(fd);
+    const float w = 1.0f;
+    const int64_t shape[1] = {1};
+    st_writer *sw = st_writer_new();
+    st_writer_add(sw, "w", ST_F32, 1, shape, &w);
+    st_writer_meta(sw, "options", "{\"lr\":0.000199999994947575,\"seed\":123456789012}");
+    CHECK(st_writer_save(sw, path, err, sizeof err) == 0, "%s", err);
+    st_writer_free(sw);
+    char *inspect[] = {"inspect", path, NULL};
+    CHECK(run_captured(cmd_inspect, inspect) == 0 &&
+              strstr(out_text, "options: {\"lr\":0.0002,\"seed\":123456789012}"),
+          "inspect: %s", out_text);
+    unlink(path);
+}
+
 int main(void)
 {
     check_choices();
     check_help();
     check_floats();
+    check_inspect();
     if (!test_failures)
         printf("ok   cli options: choices, help format, shortest floats\n");
     return test_failures ? 1 : 0;
