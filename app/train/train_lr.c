@@ -54,18 +54,28 @@ void train_lr_open(train_session *s)
     s->lr_epoch = s->epoch;
     s->lr_sum = 0;
     s->lr_rows = 0;
-    if (kind != LR_PLATEAU || !c->continue_train)
-        return;
-    if (s->rank0)
-        replay(s);
-    dist_broadcast(&s->lr, sizeof s->lr);
-    dist_broadcast(&s->lr_sum, sizeof s->lr_sum); /* every rank's steps log the same losses */
-    dist_broadcast(&s->lr_rows, sizeof s->lr_rows);
+    s->lr_rate = 0;
+    if (kind == LR_PLATEAU && c->continue_train) {
+        if (s->rank0)
+            replay(s);
+        dist_broadcast(&s->lr, sizeof s->lr);
+        dist_broadcast(&s->lr_sum, sizeof s->lr_sum); /* the ranks log the same losses */
+        dist_broadcast(&s->lr_rows, sizeof s->lr_rows);
+    }
+    if (c->continue_train && s->rank0)
+        fprintf(stderr, "resuming at learning rate %g (--lr-policy %s%s)\n",
+                (double)lr_schedule_rate(&s->lr, s->epoch), c->lr_policy,
+                kind == LR_PLATEAU ? ", its state replayed from loss_log.csv" : "");
 }
 
 void train_lr_epoch_start(train_session *s)
 {
-    trainer_set_lr(&s->t, lr_schedule_rate(&s->lr, s->epoch));
+    float rate = lr_schedule_rate(&s->lr, s->epoch);
+    /* The reference's line, where its --print_freq lines go. */
+    if (s->rank0 && s->c->print_freq > 0 && s->lr_rate > 0 && rate != s->lr_rate)
+        printf("learning rate %.7f -> %.7f\n", (double)s->lr_rate, (double)rate);
+    s->lr_rate = rate;
+    trainer_set_lr(&s->t, rate);
 }
 
 void train_lr_step(train_session *s, const float losses[LOSS_COUNT])

@@ -35,6 +35,7 @@ typedef struct {
     progress prog;
     const char *stopped;      /* why the run stopped early, or NULL */
     lr_schedule lr;           /* train_lr.c */
+    float lr_rate;            /* the rate set (0: none yet) */
     int lr_epoch;             /* the epoch whose G_L1 lr_sum adds up */
     double lr_sum;
     long lr_rows;
