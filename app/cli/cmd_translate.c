@@ -28,11 +28,17 @@
 #define TRANSLATE_PIXEL_BYTES_16 (2 * TRANSLATE_PIXEL_BYTES + 6 * sizeof(float))
 
 typedef struct {
-    const char *model, *input, *output, *format, *device, *tile, *precision;
+    const char *model, *input, *output, *format, *device, *tile, *precision, *pairs;
     int quality, eval, full_res, threads, quiet, verbose, overlap, stats_passes, bit_depth,
         recursive, skip_existing, fp16;
     uint64_t seed, max_pixels;
 } translate_opts;
+
+/* --pairs: none (NULL), A or B. */
+static pair_half pair_half_of(const char *pairs)
+{
+    return !pairs ? PAIR_WHOLE : !strcmp(pairs, "A") ? PAIR_A : PAIR_B;
+}
 
 /* --tile: "auto" (0) or a side; -1 when neither. */
 static int parse_tile(const char *s)
@@ -48,8 +54,6 @@ static int check_opts(const translate_opts *o)
 {
     const char *bad = !o->model || !o->input || !o->output
                           ? "--model, --input and --output are required"
-                      : strcmp(o->format, "png") && strcmp(o->format, "jpg")
-                          ? "--format must be png or jpg"
                       : o->quality < 1 || o->quality > 100 ? "--quality must be in 1..100"
                       : o->max_pixels < 1 || o->max_pixels > (uint64_t)LLONG_MAX
                           ? "--max-pixels must be at least 1"
@@ -113,7 +117,8 @@ static int translate_share_of(const translate_opts *o, const translate_worker *w
     translate_settings ts = {!strcmp(o->format, "jpg"), o->quality,
                              IMAGE_KEEP_GRAY | IMAGE_KEEP_ALPHA |
                                  (o->bit_depth == 16 ? IMAGE_KEEP_16BIT : 0),
-                             o->quiet, (long long)o->max_pixels, dist_rank(), dist_size()};
+                             o->quiet, (long long)o->max_pixels, dist_rank(), dist_size(),
+                             pair_half_of(o->pairs)};
     int mine = translate_share(&ts, l->n);
     translate_stats st;
     if (translate_files(w, nb, &ts, l->inputs, l->outputs, l->n, &st)) {
@@ -185,6 +190,9 @@ static int translate_all(const translate_opts *o, const translate_list *l)
 
 int cmd_translate(int argc, char **argv)
 {
+    static const char *const formats[] = {"png", "jpg", NULL}, *const halves[] = {"A", "B", NULL};
+    static const cli_choices format_choices = {formats, NULL, NULL};
+    static const cli_choices pairs_choices = {halves, NULL, NULL};
     translate_opts o = {.format = "png", .device = app_default_device(), .tile = "auto",
                         .precision = "fp32",
                         .quality = 95, .overlap = TILE_DEFAULT_OVERLAP, .stats_passes = 1,
@@ -200,7 +208,10 @@ int cmd_translate(int argc, char **argv)
         {"skip-existing", CLI_FLAG, &o.skip_existing,
          "leave out the inputs whose output is a complete image (decoded to check; anything "
          "else there is made again): resumes a batch"},
-        {"format", CLI_STR, &o.format, "png | jpg"},
+        {"format", CLI_CHOICE, CLI_CHOICE_OF(o.format, format_choices), "of the results"},
+        {"pairs", CLI_CHOICE, CLI_CHOICE_OF(o.pairs, pairs_choices),
+         "the inputs are aligned A|B pairs (A left, B right, as in a dataset): translate "
+         "their A or their B half"},
         {"quality", CLI_INT, &o.quality, "JPEG quality 1..100"},
         {"bit-depth", CLI_INT, &o.bit_depth,
          "8 | 16: bits per sample of the results (16: PNG; 16-bit inputs read at 16 bits)"},
@@ -268,6 +279,11 @@ int cmd_translate(int argc, char **argv)
         translate_list_free(&l);
         return 0;
     }
+    if (!o.pairs && !o.quiet &&
+        pair_half_looks_aligned(l.inputs, l.n, (long long)o.max_pixels))
+        fprintf(stderr, "note: the images of %s are twice as wide as high, as aligned A|B pairs "
+                "are: each is translated whole; --pairs A (or B) translates its A (or B) half\n",
+                o.input);
     rc = translate_all(&o, &l);
     translate_list_free(&l);
     return rc;

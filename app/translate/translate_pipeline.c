@@ -109,6 +109,8 @@ static void load_stage(pipeline *p, job *j, int i)
     j->msg[0] = '\0';
     if (image_load_as(path, p->s->max_pixels, p->s->keep, &j->in, err, sizeof err))
         fail(j, "%s: %s", path, err);
+    else
+        pair_half_take(&j->in, p->s->half);
     p->load_s += now_seconds() - t0;
 }
 

@@ -8,6 +8,7 @@
 #define APP_TRANSLATE_PIPELINE_H
 
 #include "app/model/generator.h"
+#include "app/translate/pair_half.h"
 #include "app/translate/translate.h"
 
 #define TRANSLATE_MAX_WORKERS 16
@@ -19,6 +20,7 @@ typedef struct {
     long long max_pixels;   /* larger images are refused before decoding (<= 0: default) */
     int first, step;        /* translate files first, first + step, ... (a rank's share; step
                              * <= 1: all); each takes its list position's dropout masks */
+    pair_half half;         /* the whole image, or one half of an aligned A|B pair */
 } translate_settings;
 
 typedef struct {
