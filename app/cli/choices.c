@@ -30,3 +30,6 @@ const cli_choices cli_direction_choices = {direction_names, NULL, NULL};
 static const char *const preprocess_names[] = {"resize_and_crop", "crop", "scale_width",
                                                "scale_width_and_crop", "none", NULL};
 const cli_choices cli_preprocess_choices = {preprocess_names, NULL, NULL};
+
+static const char *const precision_names[] = {"fp32", "fp16", NULL};
+const cli_choices cli_precision_choices = {precision_names, NULL, NULL};

@@ -11,5 +11,6 @@ extern const cli_choices cli_norm_choices;       /* batch, instance, none */
 extern const cli_choices cli_gan_mode_choices;   /* vanilla, lsgan */
 extern const cli_choices cli_direction_choices;  /* AtoB, BtoA */
 extern const cli_choices cli_preprocess_choices; /* resize_and_crop, crop, ... */
+extern const cli_choices cli_precision_choices;  /* fp32, fp16 (app_precision_parse's) */
 
 #endif

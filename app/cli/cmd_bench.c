@@ -10,6 +10,7 @@
 
 #include "app/common/backend.h"
 #include "app/common/precision.h"
+#include "app/cli/choices.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/cli/net_opts.h"
@@ -257,7 +258,8 @@ int cmd_benchmark(int argc, char **argv)
                     .size = 256, .batch = 1, .iters = 5, .warmup = 2, .threads = 0};
     const cli_opt opts[] = {
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
-        {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
+        {"precision", CLI_CHOICE, CLI_CHOICE_OF(o.precision, cli_precision_choices),
+         APP_PRECISION_HELP},
         {"tune", CLI_STR, &o.tune, NET_TUNE_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},

@@ -8,6 +8,7 @@
 
 #include "app/common/backend.h"
 #include "app/common/precision.h"
+#include "app/cli/choices.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/dist/dist.h"
@@ -229,7 +230,8 @@ int cmd_translate(int argc, char **argv)
          "statistics (each costs a pass over the tiles; see the guide)"},
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP "; a list (vulkan:0,cpu) shares the "
                                        "images out among the devices"},
-        {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
+        {"precision", CLI_CHOICE, CLI_CHOICE_OF(o.precision, cli_precision_choices),
+         APP_PRECISION_HELP},
         {"threads", CLI_INT, &o.threads,
          "CPU threads of each cpu device (0: all cores, shared among the cpu devices)"},
         {"max-pixels", CLI_U64, &o.max_pixels,
