@@ -124,10 +124,14 @@ static double printed_l1(void)
 static void check_test_choices(void)
 {
     char *recorded[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
-                        "--device", "cpu", "--quiet", "--eval", NULL};
+                        "--gpu_ids", "-1", "--eval", NULL};
     CHECK(run_captured(cmd_test, recorded) == 0, "%s", out_text);
     CHECK(strstr(out_text, "direction BtoA: recorded in the model"), "%s", out_text);
     double l1_recorded = printed_l1();
+    char *gpu[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
+                   "--gpu_ids", "7", NULL};
+    CHECK(run_captured(cmd_test, gpu) == 1 && strstr(out_text, "ulkan"), /* no such device */
+          "--gpu_ids 7 is not vulkan:7: %s", out_text);
     char *atob[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
                     "--direction", "AtoB", "--device", "cpu", "--quiet", "--eval", NULL};
     CHECK(run_captured(cmd_test, atob) == 0, "%s", out_text);
