@@ -64,6 +64,10 @@ static void check_help(void)
               strstr(out_text, "--peak-seconds X") && strstr(out_text, "Exit status:") &&
               strstr(out_text, "  --help "),
           "devices --help: %s", out_text);
+    char *version[] = {"version", "--help", NULL};
+    CHECK(run_captured(cmd_version, version) == 0 && strstr(out_text, "usage: pix2pix version") &&
+              strstr(out_text, "\noptions:\n") && strstr(out_text, "Exit status:"),
+          "version --help: %s", out_text);
     static const char *const subs[] = {"combine", "make", "synth", "check", "bench"};
     for (int i = 0; i < 5; i++) {
         char *help[] = {"dataset", (char *)subs[i], "--help", NULL};
