@@ -13,6 +13,7 @@
 #include "app/cli/commands.h"
 #include "app/dist/dist.h"
 #include "app/dist/dist_device.h"
+#include "app/model/model_file.h"
 #include "app/common/fsutil.h"
 #include "app/common/resources.h"
 #include "app/translate/tiles.h"
@@ -68,6 +69,20 @@ static int check_opts(const translate_opts *o)
     if (bad)
         fprintf(stderr, "pix2pix translate: %s\n", bad);
     return bad ? 2 : 0;
+}
+
+/* The model file opens (it is read again for each device): checked before the devices are
+ * opened, whose choice may print a note, so that a wrong --model gets only its error. */
+static int check_model(const char *path)
+{
+    char err[1024];
+    st_file *f = model_file_open(path, err, sizeof err);
+    if (!f) {
+        text_line(stderr, "pix2pix translate: %s", err);
+        return -1;
+    }
+    st_close(f);
+    return 0;
 }
 
 static void print_stats(const translate_worker *w, int nw, int n, const translate_stats *st)
@@ -262,6 +277,8 @@ int cmd_translate(int argc, char **argv)
         return 2;
     if (app_cap_threads("translate", "--threads", &o.threads))
         return 2;
+    if (check_model(o.model))
+        return 1;
     app_cap_by_memory("translate", "--max-pixels", &o.max_pixels,
                       o.bit_depth == 16 ? TRANSLATE_PIXEL_BYTES_16 : TRANSLATE_PIXEL_BYTES,
                       "pixel");

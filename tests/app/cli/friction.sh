@@ -58,11 +58,17 @@ $P train --data data --netG unet_5 --ngf 4 --ndf 4 --load-size 32 --crop-size 32
     --checkpoints-dir ck7b --max-steps 1 >out 2>err
 lacks err "enlarges" "training at the images' size"
 
-# Item 8: a wrong --data gets only its error, no note about the device auto picked.
+# Item 8: a wrong --data or --model gets only its error, no note about the device auto
+# picked.
 PIX2PIX_DEVICE=auto $P train --data none >out 2>err
 expect 1 $? "train --data none"
 has err "found neither none/train" "train --data none"
 [ "$(wc -l <err)" -eq 1 ] || fail "train --data none printed more than its error: $(cat err)"
+PIX2PIX_DEVICE=auto $P translate --model none.safetensors --input data/test --output o \
+    >out 2>err
+expect 1 $? "translate --model none.safetensors"
+has err "none.safetensors: No such file" "translate --model none.safetensors"
+[ "$(wc -l <err)" -eq 1 ] || fail "translate --model none printed more than its error: $(cat err)"
 
 # Items 2, 4, 11: the demo.
 $P demo --dir demo --count 10 --size 32 --ngf 4 --time-limit 1 >out 2>err
