@@ -19,44 +19,53 @@
 
 #define DEMO_LINE_MAX 20000
 
+/* The demo's options and its folders. */
+typedef struct {
+    const char *dir;
+    int count, size, ngf, threads, batch, quiet;
+    float time_limit;
+    uint64_t seed;
+    char data[4200], ckpt[4200], results[4200], model[4400], netg[16];
+} demo_run;
+
 /* The demo's training through the train command itself, so that opt.txt, the report and the
  * checkpoints record train's options, and line (the command, printed at the end) runs it
  * again. Returns train's exit status. */
-static int demo_train(const char *data, const char *ckpt, const char *netg, int ngf, int batch,
-                      int size, float time_limit, uint64_t seed, int threads, int quiet,
-                      char *line, size_t len)
+static int demo_train(const demo_run *d, char *line, size_t len)
 {
-    char ngf_s[16], batch_s[16], size_s[16], time_s[32], seed_s[32], threads_s[16];
-    snprintf(ngf_s, sizeof ngf_s, "%d", ngf);
-    snprintf(batch_s, sizeof batch_s, "%d", batch);
-    snprintf(size_s, sizeof size_s, "%d", size);
-    float_text(time_limit, time_s, sizeof time_s);
-    snprintf(seed_s, sizeof seed_s, "%" PRIu64, seed);
-    snprintf(threads_s, sizeof threads_s, "%d", threads);
+    char ngf[16], batch[16], size[16], time_limit[32], seed[32], threads[16];
+    snprintf(ngf, sizeof ngf, "%d", d->ngf);
+    snprintf(batch, sizeof batch, "%d", d->batch);
+    snprintf(size, sizeof size, "%d", d->size);
+    float_text(d->time_limit, time_limit, sizeof time_limit);
+    snprintf(seed, sizeof seed, "%" PRIu64, d->seed);
+    snprintf(threads, sizeof threads, "%d", d->threads);
     /* The time limit bounds the run; --overwrite: a second demo moves the first one aside. */
-    char *args[] = {"train", "--data", (char *)data, "--checkpoints-dir", (char *)ckpt,
-                    "--name", "demo", "--netG", (char *)netg, "--ngf", ngf_s, "--ndf", ngf_s,
-                    "--batch-size", batch_s, "--load-size", size_s, "--crop-size", size_s,
-                    "--epochs", "1000", "--epochs-decay", "0", "--time-limit", time_s,
-                    "--seed", seed_s, "--threads", threads_s, "--workers", "1",
-                    "--display-freq", "50", "--overwrite", quiet ? "--quiet" : NULL, NULL};
-    int argc = (int)(sizeof args / sizeof *args) - 1 - !quiet;
-    int used = snprintf(line, len, "%s", app_program());
-    for (int i = 0; i < argc && used > 0 && (size_t)used < len; i++)
-        used += snprintf(line + used, len - (size_t)used, " %s", args[i]);
-    printf("2/3 training %s (ngf %d) for %s s:\n  %s\n", netg, ngf, time_s, line);
+    char *args[] = {"train", "--data", (char *)d->data, "--checkpoints-dir", (char *)d->ckpt,
+                    "--name", "demo", "--netG", (char *)d->netg, "--ngf", ngf, "--ndf", ngf,
+                    "--batch-size", batch, "--load-size", size, "--crop-size", size,
+                    "--epochs", "1000", "--epochs-decay", "0", "--time-limit", time_limit,
+                    "--seed", seed, "--threads", threads, "--workers", "1",
+                    "--display-freq", "50", "--overwrite", d->quiet ? "--quiet" : NULL, NULL};
+    int argc = (int)(sizeof args / sizeof *args) - 1 - !d->quiet;
+    size_t used = (size_t)snprintf(line, len, "%s", app_program());
+    for (int i = 0; i < argc && used < len; i++) {
+        char word[4400];
+        used += (size_t)snprintf(line + used, len - used, " %s",
+                                 app_shell_word(args[i], word, sizeof word));
+    }
+    printf("2/3 training %s (ngf %d) for %s s:\n  %s\n", d->netg, d->ngf, time_limit, line);
     fflush(stdout);
     return cmd_train(argc, args);
 }
 
 /* Where to look, in aligned columns, and the commands that go on from here. */
-static void print_endings(const char *results, const char *ckpt, const char *model,
-                          const char *train_line)
+static void print_endings(const demo_run *d, const char *train_line)
 {
-    char paths[3][4400];
-    snprintf(paths[0], sizeof paths[0], "%s/index.html", results);
-    snprintf(paths[1], sizeof paths[1], "%s/demo/web/index.html", ckpt);
-    snprintf(paths[2], sizeof paths[2], "%s/demo/loss_log.csv", ckpt);
+    char paths[3][4400], model[4400];
+    snprintf(paths[0], sizeof paths[0], "%s/index.html", d->results);
+    snprintf(paths[1], sizeof paths[1], "%s/demo/web/index.html", d->ckpt);
+    snprintf(paths[2], sizeof paths[2], "%s/demo/loss_log.csv", d->ckpt);
     static const char *const what[3] = {"test inputs, outputs and targets",
                                         "the training report: losses, speed, samples",
                                         "losses per step"};
@@ -69,26 +78,24 @@ static void print_endings(const char *results, const char *ckpt, const char *mod
     printf("translate your own label maps with:\n"
            "  %s translate --model %s --input DIR --output OUT\n"
            "train it again (its options are in %s/demo/opt.txt) with:\n  %s\n",
-           app_program(), model, ckpt, train_line);
+           app_program(), app_shell_word(d->model, model, sizeof model), d->ckpt, train_line);
 }
 
 int cmd_demo(int argc, char **argv)
 {
-    const char *dir = "./pix2pix-demo";
-    int count = 240, size = 64, ngf = 16, threads = 2, batch = 4;
-    float time_limit = 105.0f; /* with data generation and testing: under 2 minutes */
-    uint64_t seed = 1;
-    int quiet = 0;
+    demo_run d = {.dir = "./pix2pix-demo", .count = 240, .size = 64, .ngf = 16, .threads = 2,
+                  .batch = 4, .seed = 1,
+                  .time_limit = 105.0f}; /* with data generation and testing: under 2 minutes */
     const cli_opt opts[] = {
-        {"dir", CLI_STR, &dir, "folder for the dataset, checkpoints and results"},
-        {"count", CLI_INT, &count, "pairs to generate"},
-        {"size", CLI_INT, &size, "image size (a power of two, 32..256)"},
-        {"ngf", CLI_INT, &ngf, "generator filters in the first layer"},
-        {"batch-size", CLI_INT, &batch, "images per step"},
-        {"time-limit", CLI_FLOAT, &time_limit, "seconds of training"},
-        {"threads", CLI_INT, &threads, "CPU threads (0: all cores)"},
-        {"seed", CLI_U64, &seed, "seed of the data and the weights"},
-        {"quiet", CLI_FLAG, &quiet, "no progress display"},
+        {"dir", CLI_STR, &d.dir, "folder for the dataset, checkpoints and results"},
+        {"count", CLI_INT, &d.count, "pairs to generate"},
+        {"size", CLI_INT, &d.size, "image size (a power of two, 32..256)"},
+        {"ngf", CLI_INT, &d.ngf, "generator filters in the first layer"},
+        {"batch-size", CLI_INT, &d.batch, "images per step"},
+        {"time-limit", CLI_FLOAT, &d.time_limit, "seconds of training"},
+        {"threads", CLI_INT, &d.threads, "CPU threads (0: all cores)"},
+        {"seed", CLI_U64, &d.seed, "seed of the data and the weights"},
+        {"quiet", CLI_FLAG, &d.quiet, "no progress display"},
     };
     const cli_spec spec = {
         "demo", "pix2pix demo [OPTIONS]",
@@ -100,49 +107,49 @@ int cmd_demo(int argc, char **argv)
     if (rc)
         return rc == CLI_HELP ? 0 : 2;
     int depth = 0;
-    while ((1 << depth) < size)
+    while ((1 << depth) < d.size)
         depth++;
-    if ((1 << depth) != size || depth < 5 || depth > 8 || count < 10) {
+    if ((1 << depth) != d.size || depth < 5 || depth > 8 || d.count < 10) {
         fprintf(stderr, "pix2pix demo: --size must be 32, 64, 128 or 256 and --count >= 10\n");
         return 2;
     }
-    if (app_cap_threads("demo", "--threads", &threads))
+    if (app_cap_threads("demo", "--threads", &d.threads))
         return 2;
-    char data[4200], ckpt[4200], results[4200], model[4400], netg[16], err[512];
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints", dir);
-    snprintf(results, sizeof results, "%s/results", dir);
-    snprintf(netg, sizeof netg, "unet_%d", depth == 8 ? 256 : depth == 7 ? 128 : depth);
-    printf("1/3 generating %d synthetic pairs of %dx%d in %s\n", count, size, size, data);
+    char err[512];
+    snprintf(d.data, sizeof d.data, "%s/data", d.dir);
+    snprintf(d.ckpt, sizeof d.ckpt, "%s/checkpoints", d.dir);
+    snprintf(d.results, sizeof d.results, "%s/results", d.dir);
+    snprintf(d.model, sizeof d.model, "%s/demo/latest_net_G.safetensors", d.ckpt);
+    snprintf(d.netg, sizeof d.netg, "unet_%d", depth == 8 ? 256 : depth == 7 ? 128 : depth);
+    printf("1/3 generating %d synthetic pairs of %dx%d in %s\n", d.count, d.size, d.size,
+           d.data);
     fflush(stdout);
     progress_view view = {.label = "synth"};
-    progress_init(&view.bar, "pairs", count, quiet);
+    progress_init(&view.bar, "pairs", d.count, d.quiet);
     const dataset_progress prog = {progress_view_step, &view};
-    synth_opts so = {.out = data, .count = count, .size = size, .seed = seed,
+    synth_opts so = {.out = d.data, .count = d.count, .size = d.size, .seed = d.seed,
                      .val_fraction = 0.0, .test_fraction = 0.1, .progress = &prog};
     snprintf(err, sizeof err, "cannot create the folder");
-    rc = fs_mkdirs(dir) ? -1 : synth_write_dataset(&so, err, sizeof err);
+    rc = fs_mkdirs(d.dir) ? -1 : synth_write_dataset(&so, err, sizeof err);
     progress_end(&view.bar);
     if (rc) {
-        fprintf(stderr, "pix2pix demo: %s: %s\n", data, err);
+        fprintf(stderr, "pix2pix demo: %s: %s\n", d.data, err);
         return 1;
     }
 
     char train_line[DEMO_LINE_MAX];
-    rc = demo_train(data, ckpt, netg, ngf, batch, size, time_limit, seed, threads, quiet,
-                    train_line, sizeof train_line);
+    rc = demo_train(&d, train_line, sizeof train_line);
     if (rc)
         return rc;
 
     printf("3/3 translating the test split\n");
     fflush(stdout);
-    snprintf(model, sizeof model, "%s/demo/latest_net_G.safetensors", ckpt);
-    test_config te = {.data = data, .model = model, .split = "test", .results = results,
-                      .direction = "AtoB", .device = app_default_device(), .threads = threads,
-                      .seed = seed, .quiet = quiet};
+    test_config te = {.data = d.data, .model = d.model, .split = "test", .results = d.results,
+                      .direction = "AtoB", .device = app_default_device(),
+                      .threads = d.threads, .seed = d.seed, .quiet = d.quiet};
     rc = test_run(&te, NULL);
     if (rc)
         return rc;
-    print_endings(results, ckpt, model, train_line);
+    print_endings(&d, train_line);
     return 0;
 }

@@ -20,7 +20,7 @@ static char *resume_command(int argc, char **argv)
 {
     size_t len = 64 + strlen(app_program());
     for (int i = 1; i < argc; i++)
-        len += strlen(argv[i]) + 3;
+        len += 4 * strlen(argv[i]) + 3; /* quoted: each ' as '\'' */
     char *s = malloc(len);
     if (!s)
         return NULL;
@@ -37,8 +37,9 @@ static char *resume_command(int argc, char **argv)
             !strncmp(argv[i], "--max-steps=", 12) || !strcmp(argv[i], "--overwrite"))
             continue;
         has_continue |= !strcmp(argv[i], "--continue");
+        char word[8192];
         strcat(s, " ");
-        strcat(s, argv[i]);
+        strcat(s, app_shell_word(argv[i], word, sizeof word));
     }
     if (!has_continue)
         strcat(s, " --continue");

@@ -38,6 +38,10 @@ PATH="$TMP/inst/bin:$PATH" pix2pix train $tiny --checkpoints-dir ck --max-steps 
     >out 2>err
 expect 0 $? "train on PATH"
 has out "resume with: pix2pix train --data data" "resume command on PATH"
+$P train $tiny --checkpoints-dir "c k" --name "it's" --max-steps 1 >out 2>err
+has out "--checkpoints-dir 'c k' --name 'it'\\''s'" "resume command, words quoted"
+eval "$(sed -n 's/^resume with: //p' out) --max-steps 2" >out 2>err
+expect 0 $? "the resume command with quoted words: $(cat err)"
 
 # Item 3: --continue with another architecture.
 $P train --data data --netG unet_6 --ngf 8 --load-size 64 --crop-size 64 --quiet \
