@@ -5,10 +5,16 @@
 
 #include "app/cli/cli_alias.h"
 
+/* Whether the len characters at arg name option. */
+static int names(const char *option, const char *arg, size_t len)
+{
+    return strlen(option) == len && !strncmp(option, arg, len);
+}
+
 static const cli_opt *own_option(const cli_spec *spec, const char *name, size_t len)
 {
     for (int k = 0; k < spec->nopts; k++)
-        if (strlen(spec->opts[k].name) == len && !strncmp(spec->opts[k].name, name, len))
+        if (names(spec->opts[k].name, name, len))
             return &spec->opts[k];
     return NULL;
 }
@@ -16,7 +22,7 @@ static const cli_opt *own_option(const cli_spec *spec, const char *name, size_t 
 static const cli_alias *find_alias(const cli_aliases *a, const char *name, size_t len)
 {
     for (int k = 0; k < a->count; k++)
-        if (strlen(a->items[k].name) == len && !strncmp(a->items[k].name, name, len))
+        if (names(a->items[k].name, name, len))
             return &a->items[k];
     return NULL;
 }
@@ -93,12 +99,17 @@ static int translate(translation *t, const cli_alias *al, const char *eq, int ar
     return -1;
 }
 
+/* Whether aliases j and k (not CLI_ALIAS_OF: they have a reason) go on one line. */
+static int same_reason(const cli_aliases *a, int j, int k)
+{
+    return a->items[j].kind == a->items[k].kind && !strcmp(a->items[j].text, a->items[k].text);
+}
+
 /* Whether alias k is the first of those picked (all when picked is NULL) with its reason. */
 static int first_with_text(const cli_aliases *a, const unsigned char *picked, int k)
 {
     for (int j = 0; j < k; j++)
-        if ((!picked || picked[j]) && a->items[j].kind == a->items[k].kind &&
-            a->items[j].text == a->items[k].text)
+        if ((!picked || picked[j]) && same_reason(a, j, k))
             return 0;
     return 1;
 }
@@ -107,8 +118,7 @@ static int first_with_text(const cli_aliases *a, const unsigned char *picked, in
 static void print_names(FILE *f, const cli_aliases *a, const unsigned char *picked, int k)
 {
     for (int j = k; j < a->count; j++)
-        if ((!picked || picked[j]) && a->items[j].kind == a->items[k].kind &&
-            a->items[j].text == a->items[k].text)
+        if ((!picked || picked[j]) && same_reason(a, j, k))
             fprintf(f, "%s--%s", j == k ? "" : ", ", a->items[j].name);
 }
 
