@@ -141,11 +141,12 @@ static int add_storage(zip_store *z, const char *prefix, const net_tensor *t, in
     }
     char name[64];
     snprintf(name, sizeof name, "%s/data/%d", prefix, i);
-    int64_t counter = (int64_t)llroundf(v[0]);
-    if (t->is_counter)
+    if (t->is_counter) {
+        int64_t counter = (int64_t)llroundf(v[0]);
         zip_store_add(z, name, &counter, sizeof counter);
-    else
-        zip_store_add(z, name, v, sizeof *v * count);
+    } else {
+        zip_store_add(z, name, v, sizeof *v * count); /* little-endian, as torch's default */
+    }
     free(v);
     return 0;
 }
