@@ -4,6 +4,7 @@
  * resume. */
 #include <stdio.h>
 
+#include "app/common/float_text.h"
 #include "app/common/progress.h"
 #include "app/dist/dist.h"
 #include "app/train/train_dist.h"
@@ -49,12 +50,17 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
         train_session_close(&s);
         return status;
     }
+    char bound[64] = "", seconds[32];
+    if (c->time_limit > 0) { /* it ends the run whatever the epochs say */
+        float_text(c->time_limit, seconds, sizeof seconds);
+        snprintf(bound, sizeof bound, ", at most %s s (--time-limit)", seconds);
+    }
     if (s.rank0)
         printf("training %s on %zu pairs of %dx%d: %s + %s, %.1f M parameters, %d epochs of %d "
-               "steps%s%s\n",
+               "steps%s%s%s\n",
                dir, pair_loader_size(s.loader), s.t.opts.width, s.t.opts.height, c->netG,
                c->netD, (net_param_count(&s.t.G) + net_param_count(&s.t.D)) / 1e6, s.epochs,
-               s.iters, dist_size() > 1 ? " per rank" : "",
+               s.iters, dist_size() > 1 ? " per rank" : "", bound,
                eng_plan_fp16(s.t.plan) ? ", fp16 storage with loss scaling" : "");
     fflush(stdout);
     train_signals_catch();

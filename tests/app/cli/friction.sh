@@ -78,6 +78,7 @@ has err "none.safetensors: No such file" "translate --model none.safetensors"
 $P demo --dir demo --count 10 --size 32 --ngf 4 --time-limit 1 >out 2>err
 expect 0 $? "demo"
 lacks out "/1000" "demo bounded by time"
+has out "1000 epochs of 2 steps, at most 1 s (--time-limit)" "demo bounded by time"
 has out "  ./inst/bin/pix2pix translate --model demo/checkpoints/demo/latest_net_G" \
     "demo's translate command"
 # The descriptions of the "look at:" lines start in one column.
