@@ -7,6 +7,7 @@
 
 #include "app/cli/ref_opts.h"
 #include "app/dist/dist.h"
+#include "app/dist/dist_device.h"
 
 #define AS(ref, ours) {.name = ref, .kind = CLI_ALIAS_OF, .target = ours}
 #define IGNORED(ref, value, why)                                                                 \
@@ -35,19 +36,32 @@
 #define SUFFIX "write the whole experiment name in --name"
 #define VERBOSE "'pix2pix inspect FILE' describes a model's networks"
 
-/* --gpu_ids: -1 the CPU, N the device vulkan:N; a list 0,1,...,n-1 under mpirun the K-th GPU
- * for rank K, which the default device already is there. */
-static const char *gpu_ids_device(const char *command, const char *value)
+/* --gpu_ids N: the machine's N-th GPU, counted as CUDA counts them (software devices such as
+ * lavapipe left out), as the device vulkan:INDEX; -1 the CPU. NULL after saying there is none. */
+static const char *one_gpu(const char *command, long id)
 {
     static char device[32];
-    char *end;
-    long id = strtol(value, &end, 10);
-    if (end != value && !*end && id >= -1 && id < 1000000) {
-        if (id < 0)
-            return "cpu";
-        snprintf(device, sizeof device, "vulkan:%ld", id);
+    if (id < 0)
+        return "cpu";
+    int index = dist_local_gpu((int)id, (int)id + 1);
+    if (index >= 0) {
+        snprintf(device, sizeof device, "vulkan:%d", index);
         return device;
     }
+    fprintf(stderr, "pix2pix %s: --gpu_ids %ld: this machine has no GPU %ld ('pix2pix devices' "
+            "lists its Vulkan devices; --gpu_ids -1 runs on the CPU, --device vulkan:N on any "
+            "device)\n", command, id, id);
+    return NULL;
+}
+
+/* --gpu_ids: one id (one_gpu), or a list 0,1,...,n-1 under mpirun: the K-th GPU for rank K,
+ * which the default device already is there. */
+static const char *gpu_ids_device(const char *command, const char *value)
+{
+    char *end;
+    long id = strtol(value, &end, 10);
+    if (end != value && !*end && id >= -1 && id < 1024)
+        return one_gpu(command, id);
     int in_order = 1;
     const char *p = value;
     for (long want = 0; *p && in_order; want++) {
@@ -57,16 +71,16 @@ static const char *gpu_ids_device(const char *command, const char *value)
     }
     if (in_order && strchr(value, ',') && dist_launched_by_mpi())
         return "auto";
-    fprintf(stderr, "pix2pix %s: --gpu_ids %s: a process runs on one device: a number N (the "
-            "device vulkan:N of 'pix2pix devices') or -1 (the CPU); for several GPUs run under "
-            "'mpirun -np N' with --gpu_ids 0,1,...,N-1 or none: rank K takes the K-th GPU "
-            "(see the guide: Training on several GPUs or machines)\n", command, value);
+    fprintf(stderr, "pix2pix %s: --gpu_ids %s: a process runs on one device: a GPU number or -1 "
+            "(the CPU); for several GPUs run under 'mpirun -np N' with --gpu_ids 0,1,...,N-1 or "
+            "none: rank K takes the K-th GPU (see the guide: Training on several GPUs or "
+            "machines)\n", command, value);
     return NULL;
 }
 
 #define GPU_IDS                                                                                  \
     {.name = "gpu_ids", .kind = CLI_ALIAS_OF, .target = "device", .convert = gpu_ids_device,    \
-     .text = "-1 is cpu, N is vulkan:N; 0,1,... only under mpirun (rank K: the K-th GPU)"}
+     .text = "-1 is cpu, N the N-th GPU; 0,1,... only under mpirun (rank K: the K-th GPU)"}
 
 static const cli_alias train_items[] = {
     /* base_options.py */

@@ -9,8 +9,7 @@
 
 #define MAX_DEVICES 64
 
-/* The list index of the k-th usable Vulkan GPU, or -1 when there are not local_size of them. */
-static int local_gpu(int k, int local_size)
+int dist_local_gpu(int k, int local_size)
 {
     static eng_device_info list[MAX_DEVICES];
     char err[256];
@@ -33,7 +32,7 @@ void dist_device(const char *spec, int threads, const char **device, int *thread
     if (dist_size() == 1)
         return;
     if (!strcmp(spec, "auto")) {
-        int gpu = local_gpu(dist_local_rank(), dist_local_size());
+        int gpu = dist_local_gpu(dist_local_rank(), dist_local_size());
         if (gpu >= 0)
             snprintf(buf, len, "vulkan:%d", gpu);
         else

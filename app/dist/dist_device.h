@@ -10,5 +10,8 @@
  * local ranks. Other devices are kept. *device points to the spec (in buf when rewritten). */
 void dist_device(const char *spec, int threads, const char **device, int *threads_out,
                  char *buf, size_t len);
+/* The list index (vulkan:N) of this machine's k-th usable Vulkan GPU (discrete or integrated:
+ * not a software device), or -1 when it has fewer than local_size of them. */
+int dist_local_gpu(int k, int local_size);
 
 #endif
