@@ -33,3 +33,6 @@ const cli_choices cli_preprocess_choices = {preprocess_names, NULL, NULL};
 
 static const char *const precision_names[] = {"fp32", "fp16", NULL};
 const cli_choices cli_precision_choices = {precision_names, NULL, NULL};
+
+static const char *const tune_names[] = {"off", "auto", NULL};
+const cli_choices cli_tune_choices = {tune_names, NULL, NULL};

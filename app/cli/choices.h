@@ -12,5 +12,6 @@ extern const cli_choices cli_gan_mode_choices;   /* vanilla, lsgan */
 extern const cli_choices cli_direction_choices;  /* AtoB, BtoA */
 extern const cli_choices cli_preprocess_choices; /* resize_and_crop, crop, ... */
 extern const cli_choices cli_precision_choices;  /* fp32, fp16 (app_precision_parse's) */
+extern const cli_choices cli_tune_choices;       /* off, auto (net_tune.h) */
 
 #endif

@@ -260,7 +260,7 @@ int cmd_benchmark(int argc, char **argv)
         {"device", CLI_STR, &o.device, APP_DEVICE_HELP},
         {"precision", CLI_CHOICE, CLI_CHOICE_OF(o.precision, cli_precision_choices),
          APP_PRECISION_HELP},
-        {"tune", CLI_STR, &o.tune, NET_TUNE_HELP},
+        {"tune", CLI_CHOICE, CLI_CHOICE_OF(o.tune, cli_tune_choices), NET_TUNE_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         CLI_NET_OPTIONS(o.net),
@@ -285,9 +285,6 @@ int cmd_benchmark(int argc, char **argv)
     if (app_cap_threads("bench", "--threads", &o.threads) ||
         (o.fp16 = app_precision_parse("bench", o.precision)) < 0)
         return 2;
-    int tune = net_tune_parse("bench", o.tune);
-    if (tune < 0)
-        return 2;
     if (o.schedule)
         setenv("ENG_SCHEDULE", "1", 1);
     if (o.profile)
@@ -308,7 +305,7 @@ int cmd_benchmark(int argc, char **argv)
         fprintf(stderr, "pix2pix bench: %s\n", err);
         return 2;
     }
-    if (tune && net_tune_auto("bench", be, &gc, &dc, o.batch, o.size, o.size, 1, o.fp16)) {
+    if (!strcmp(o.tune, "auto") && net_tune_auto("bench", be, &gc, &dc, o.batch, o.size, o.size, 1, o.fp16)) {
         eng_backend_free(be);
         return 1;
     }

@@ -110,7 +110,8 @@ int cmd_test(int argc, char **argv)
         {"eval", CLI_FLAG, &c.eval, "BatchNorm running statistics and no dropout"},
         {"seed", CLI_U64, &c.seed, "dropout seed (without --eval)"},
         {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
-        {"precision", CLI_STR, &precision, APP_PRECISION_HELP},
+        {"precision", CLI_CHOICE, CLI_CHOICE_OF(precision, cli_precision_choices),
+         APP_PRECISION_HELP},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
     };

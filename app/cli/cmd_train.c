@@ -12,6 +12,7 @@
 #include "app/common/program.h"
 #include "app/common/resources.h"
 #include "app/model/net_init.h"
+#include "app/model/net_tune.h"
 #include "app/train/lr_policy.h"
 #include "app/train/train_run.h"
 
@@ -110,7 +111,9 @@ int cmd_train(int argc, char **argv)
         {"init-g", CLI_STR, &c.init_g, "start G from this file (.safetensors or .pth)"},
         {"init-d", CLI_STR, &c.init_d, "start D from this file (.safetensors or .pth)"},
         {"device", CLI_STR, &c.device, APP_DEVICE_HELP},
-        {"precision", CLI_STR, &c.precision, APP_PRECISION_HELP},
+        {"precision", CLI_CHOICE, CLI_CHOICE_OF(c.precision, cli_precision_choices),
+         APP_PRECISION_HELP},
+        {"tune", CLI_CHOICE, CLI_CHOICE_OF(c.tune, cli_tune_choices), NET_TUNE_HELP},
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"workers", CLI_INT, &c.workers, "image decoding threads (0: 1)"},
         {"display-freq", CLI_INT, &c.display_freq,

@@ -14,6 +14,7 @@
 #include "app/dist/dist.h"
 #include "app/dist/dist_device.h"
 #include "app/model/model_file.h"
+#include "app/model/net_tune.h"
 #include "app/common/fsutil.h"
 #include "app/common/resources.h"
 #include "app/translate/tiles.h"
@@ -30,7 +31,7 @@
 #define TRANSLATE_PIXEL_BYTES_16 (2 * TRANSLATE_PIXEL_BYTES + 6 * sizeof(float))
 
 typedef struct {
-    const char *model, *input, *output, *format, *device, *tile, *precision, *pairs;
+    const char *model, *input, *output, *format, *device, *tile, *precision, *pairs, *tune;
     int quality, eval, full_res, threads, quiet, verbose, overlap, stats_passes, bit_depth,
         recursive, skip_existing, fp16;
     uint64_t seed, max_pixels;
@@ -117,6 +118,14 @@ static int open_workers(const translate_opts *o, const translate_options *base,
             return -1;
         }
         gens[k].fp16 = o->fp16;
+        int tile = parse_tile(o->tile), stride = gen_stride(&gens[k].cfg);
+        int size = tile > 0 ? (tile + stride - 1) / stride * stride : gens[k].image_size;
+        if (!strcmp(o->tune, "auto") &&
+            net_tune_auto("translate", be[k], &gens[k].cfg, NULL, 1, size, size, 0, o->fp16)) {
+            while (k >= 0)
+                generator_close(&gens[k--]);
+            return -1;
+        }
         int same = 0;
         for (int j = 0; j < nb; j++)
             same += !strcmp(eng_backend_name(be[j]), eng_backend_name(be[k]));
@@ -210,7 +219,7 @@ int cmd_translate(int argc, char **argv)
     static const cli_choices format_choices = {formats, NULL, NULL};
     static const cli_choices pairs_choices = {halves, NULL, NULL};
     translate_opts o = {.format = "png", .device = app_default_device(), .tile = "auto",
-                        .precision = "fp32",
+                        .precision = "fp32", .tune = NET_TUNE_DEFAULT,
                         .quality = 95, .overlap = TILE_DEFAULT_OVERLAP, .stats_passes = 1,
                         .bit_depth = 8,
                         .max_pixels = IMAGE_DEFAULT_MAX_PIXELS};
@@ -247,6 +256,8 @@ int cmd_translate(int argc, char **argv)
                                        "images out among the devices"},
         {"precision", CLI_CHOICE, CLI_CHOICE_OF(o.precision, cli_precision_choices),
          APP_PRECISION_HELP},
+        {"tune", CLI_CHOICE, CLI_CHOICE_OF(o.tune, cli_tune_choices),
+         NET_TUNE_HELP "; at the model's size, or at --tile's"},
         {"threads", CLI_INT, &o.threads,
          "CPU threads of each cpu device (0: all cores, shared among the cpu devices)"},
         {"max-pixels", CLI_U64, &o.max_pixels,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/cli/choices.h"
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "app/cli/net_opts.h"
@@ -63,7 +64,8 @@ int cmd_tune(int argc, char **argv)
                    .seconds = 60};
     const cli_opt opts[] = {
         {"device", CLI_STR, &o.device, "vulkan | vulkan:N (see 'pix2pix devices')"},
-        {"precision", CLI_STR, &o.precision, APP_PRECISION_HELP},
+        {"precision", CLI_CHOICE, CLI_CHOICE_OF(o.precision, cli_precision_choices),
+         APP_PRECISION_HELP},
         {"size", CLI_INT, &o.size, "image side length"},
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         CLI_NET_OPTIONS(o.net),

@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 eng_graph *net_tune_graph(const char *cmd, const gen_config *gc, const disc_config *dc, int batch,
                           int h, int w, int training)
@@ -25,14 +24,6 @@ eng_graph *net_tune_graph(const char *cmd, const gen_config *gc, const disc_conf
         return NULL;
     }
     return g;
-}
-
-int net_tune_parse(const char *cmd, const char *value)
-{
-    if (!strcasecmp(value, "auto") || !strcasecmp(value, "off"))
-        return !strcasecmp(value, "auto");
-    fprintf(stderr, "pix2pix %s: unknown --tune '%s' (accepted: off, auto)\n", cmd, value);
-    return -1;
 }
 
 /* Tunes g's GEMMs and saves the winners; one line on stderr says what it did. */

@@ -6,10 +6,10 @@
 #include "app/model/networks.h"
 #include "engine/tune.h"
 
-/* --tune's help, and its default. */
+/* --tune's help (its values: off, auto), and its default. */
 #define NET_TUNE_HELP                                                                            \
-    "off | auto: on a Vulkan device, first measure the conv kernels of this network that "      \
-    "have no measured choice in the device's tuning file (at most 60 s; see 'pix2pix tune')"
+    "auto: on a Vulkan device, first measure the conv kernels of this network that have no "    \
+    "measured choice in the device's tuning file (at most 60 s; see 'pix2pix tune')"
 #define NET_TUNE_DEFAULT "off"
 #define NET_TUNE_AUTO_SECONDS 60.0
 
@@ -17,8 +17,6 @@
  * the pair. NULL after printing "pix2pix CMD: " and why. */
 eng_graph *net_tune_graph(const char *cmd, const gen_config *gc, const disc_config *dc, int batch,
                           int h, int w, int training);
-/* Parses --tune: 1 for auto, 0 for off, -1 after printing why. */
-int net_tune_parse(const char *cmd, const char *value);
 /* --tune auto: on a Vulkan backend, tunes the network's conv GEMMs when some have no measured
  * choice yet (within NET_TUNE_AUTO_SECONDS) and saves them to the device's tuning file, which
  * the plans built after it use; a line on stderr says what it did. Nothing on the CPU. A

@@ -7,6 +7,7 @@
 
 #include "app/common/backend.h"
 #include "app/common/precision.h"
+#include "app/model/net_tune.h"
 #include "app/train/lr_policy.h"
 #include "app/train/train_session.h"
 
@@ -41,6 +42,7 @@ void train_config_defaults(train_config *c)
     c->save_epoch_freq = 5;
     c->device = app_default_device();
     c->precision = "fp32";
+    c->tune = NET_TUNE_DEFAULT;
     c->workers = 2;
     c->display_freq = 400;
     c->input_nc = 3;

@@ -28,6 +28,7 @@ typedef struct {
     int save_epoch_freq, continue_train;
     int overwrite;       /* move a run already in CKDIR/NAME aside instead of refusing it */
     const char *init_g, *init_d, *device, *precision;
+    const char *tune;    /* "auto": tune the network's conv kernels first (net_tune.h) */
     int threads, workers, display_freq, input_nc, output_nc;
     int max_steps;       /* stop after this many steps (0: no limit) */
     float time_limit;    /* stop after this many seconds (0: no limit) */

@@ -8,6 +8,7 @@
 #include "app/dist/dist.h"
 #include "app/dist/dist_device.h"
 #include "app/common/fsutil.h"
+#include "app/model/net_tune.h"
 #include "app/train/exp_folder.h"
 #include "app/train/exp_lock.h"
 #include "app/train/train_ckpt.h"
@@ -69,6 +70,10 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
         return train_fail(2);
     }
     if (!sized && check_memory(topts, lopts, s->be))
+        return train_fail(1);
+    if (!strcmp(c->tune, "auto") &&
+        net_tune_auto("train", s->be, &topts->gen, &topts->disc, topts->batch, topts->height,
+                      topts->width, 1, topts->fp16))
         return train_fail(1);
     return 0;
 }

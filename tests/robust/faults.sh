@@ -245,7 +245,7 @@ kill -INT $pid
 wait $pid
 expect_status 0 $? "training stopped by SIGINT"
 expect_line "$TMP/stdout" "interrupted after"
-expect_line "$TMP/stdout" "resume with: pix2pix train"
+expect_line "$TMP/stdout" "resume with: " "pix2pix train --data"
 [ -z "$(find "$CK" -name '*.tmp.*')" ] || fail "temporary files left after SIGINT"
 train_k --max-steps 1 >/dev/null 2>"$TMP/stderr"
 expect_status 0 $? "resuming after SIGINT"
