@@ -7,10 +7,10 @@
 
 "$BIN" translate --model x --input x --output "$TMP/o" --precision fp8 2>"$TMP/bad.txt"
 expect_status 2 $? "translate --precision fp8"
-expect_line "$TMP/bad.txt" "--precision must be fp32 or fp16, not 'fp8'"
+expect_line "$TMP/bad.txt" "unknown --precision 'fp8' (accepted: fp32, fp16)"
 "$BIN" train --data x --precision half 2>"$TMP/bad.txt"
 expect_status 2 $? "train --precision half"
-expect_line "$TMP/bad.txt" "--precision must be fp32 or fp16"
+expect_line "$TMP/bad.txt" "unknown --precision 'half' (accepted: fp32, fp16)"
 
 tiny_model cpu16 --device cpu --precision fp16
 "$BIN" translate --model "$TMP/ck/cpu16/latest_net_G.safetensors" --input "$TMP/synth/train" \
