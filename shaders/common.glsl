@@ -4,9 +4,31 @@
 #include "opcodes.h"
 #include "push.h"
 
+// Each binding's access: a shader that only reads binding k (or only writes it) defines
+// ACCESS_k as readonly (writeonly) before including this file, so that a driver may take its
+// read-only cache path, as ggml declares its inputs.
+#ifndef ACCESS_0
+#define ACCESS_0
+#endif
+#ifndef ACCESS_1
+#define ACCESS_1
+#endif
+#ifndef ACCESS_2
+#define ACCESS_2
+#endif
+#ifndef ACCESS_3
+#define ACCESS_3
+#endif
+#ifndef ACCESS_4
+#define ACCESS_4
+#endif
+#ifndef ACCESS_5
+#define ACCESS_5
+#endif
+
 // The six bindings as arrays of T: blocks BLOCK0..5, variables VAR0..5.
 #define STORAGE(k, T, BLOCK, VAR)                                                                \
-    layout(std430, set = 0, binding = k) buffer BLOCK##k { T d[]; } VAR##k;
+    layout(std430, set = 0, binding = k) ACCESS_##k buffer BLOCK##k { T d[]; } VAR##k;
 #define STORAGE_SET(T, BLOCK, VAR)                                                               \
     STORAGE(0, T, BLOCK, VAR) STORAGE(1, T, BLOCK, VAR) STORAGE(2, T, BLOCK, VAR)                \
     STORAGE(3, T, BLOCK, VAR) STORAGE(4, T, BLOCK, VAR) STORAGE(5, T, BLOCK, VAR)

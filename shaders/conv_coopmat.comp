@@ -13,6 +13,11 @@
 // A workgroup is 4 subgroups (2 x 2) and computes a BM x BN tile; each subgroup an R x R block
 // of CM x CN matrices (vk_coopmat.c: a tile of at least 64 x 64). Its results go through shared
 // memory, one matrix at a time, to conv_store, which knows where each element belongs.
+// b1..b3 are inputs; b4 takes split-K partial sums (conv_index.glsl)
+#define ACCESS_1 readonly
+#define ACCESS_2 readonly
+#define ACCESS_3 readonly
+#define ACCESS_4 writeonly
 #include "common.glsl"
 
 layout(constant_id = 0) const uint CM = 16;

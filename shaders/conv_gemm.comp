@@ -17,6 +17,11 @@
 // Each workgroup computes a (TY*TM) x (TX*TN) tile. Integer division is slow (and scalarized on
 // CPU implementations), so it is kept out of the inner loads: each thread decomposes its tile
 // column once, and the BK depth indices of a step are decomposed once into shared memory.
+// b1..b3 are inputs; b4 takes split-K partial sums (conv_index.glsl)
+#define ACCESS_1 readonly
+#define ACCESS_2 readonly
+#define ACCESS_3 readonly
+#define ACCESS_4 writeonly
 #include "common.glsl"
 
 layout(constant_id = 0) const uint TX = 16;
@@ -30,9 +35,14 @@ layout(local_size_x_id = 0, local_size_y_id = 1) in;
 VK_PUSH_BLOCK(PUSH_CONV_GEMM) // shaders/push.h
 #include "conv_index.glsl"
 
-const uint THREADS = TX * TY; // a multiple of BM and BN
-const uint BM = TY * TM;
+const uint THREADS = TX * TY;
+const uint BM = TY * TM; // each of BM and BN divides THREADS or is a multiple of it
 const uint BN = TX * TN;
+// The tile loads share the BK x BM elements of A (BK x BN of B) out among the threads: element
+// e = tid + j * THREADS is at depth row e / BM and tile row e % BM. B's columns cost divisions
+// (conv_col_index), so each thread decomposes its own once: one where BN divides THREADS (the
+// same at every j), else B_COLS = BN / THREADS of them, column j % B_COLS at step j.
+const uint B_COLS = BN > THREADS ? BN / THREADS : 1;
 shared float tile_a[BK * BM];
 shared float tile_b[BK * BN];
 shared uvec3 depth_index[BK]; // conv_depth_index; x = 0xffffffff past the end
@@ -46,9 +56,12 @@ void main()
     uint k_begin = part.slice * pc.depth_chunk;
     uint k_end = min(depth, k_begin + pc.depth_chunk);
 
-    // This thread always loads tile row tid % BM of A and tile column tid % BN of B.
-    uint a_row = row0 + tid % BM, b_col = col0 + tid % BN;
-    uvec3 col_index = conv_col_index(b_col);
+    uint b_col[B_COLS];
+    uvec3 col_index[B_COLS];
+    for (uint c = 0; c < B_COLS; c++) {
+        b_col[c] = col0 + (tid + c * THREADS) % BN;
+        col_index[c] = conv_col_index(b_col[c]);
+    }
 
     float acc[TM * TN];
     for (uint i = 0; i < TM * TN; i++)
@@ -59,15 +72,17 @@ void main()
             depth_index[tid] = k < k_end ? conv_depth_index(k) : uvec3(0xffffffffu, 0, 0);
         }
         barrier();
-        for (uint kl = tid / BM; kl < BK; kl += THREADS / BM) {
-            uvec3 d = depth_index[kl];
-            bool live = d.x != 0xffffffffu && a_row < rows;
-            tile_a[kl * BM + tid % BM] = live ? conv_load_a(a_row, d, part) : 0.0;
+        for (uint e = tid; e < BK * BM; e += THREADS) {
+            uvec3 d = depth_index[e / BM];
+            uint row = row0 + e % BM;
+            bool live = d.x != 0xffffffffu && row < rows;
+            tile_a[e] = live ? conv_load_a(row, d, part) : 0.0;
         }
-        for (uint kl = tid / BN; kl < BK; kl += THREADS / BN) {
-            uvec3 d = depth_index[kl];
-            bool live = d.x != 0xffffffffu && b_col < cols;
-            tile_b[kl * BN + tid % BN] = live ? conv_load_b(col_index, d, part) : 0.0;
+        for (uint e = tid, j = 0; e < BK * BN; e += THREADS, j++) {
+            uvec3 d = depth_index[e / BN];
+            uint c = j % B_COLS;
+            bool live = d.x != 0xffffffffu && b_col[c] < cols;
+            tile_b[e] = live ? conv_load_b(col_index[c], d, part) : 0.0;
         }
         barrier();
         for (uint k = 0; k < BK; k++) {
@@ -82,7 +97,9 @@ void main()
         }
         barrier();
     }
-    for (uint i = 0; i < TM; i++)
-        for (uint j = 0; j < TN; j++)
-            conv_store(row0 + ty + i * TY, col0 + tx + j * TX, part, acc[i * TN + j]);
+    for (uint j = 0; j < TN; j++) {
+        uint at = conv_out_column(col0 + tx + j * TX, part);
+        for (uint i = 0; i < TM; i++)
+            conv_store_at(row0 + ty + i * TY, at, part, acc[i * TN + j]);
+    }
 }

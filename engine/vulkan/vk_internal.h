@@ -61,10 +61,23 @@ void vk_coopmat_constants(const vk_coopmat *cm, uint32_t constants[5]);
 const void *vk_coopmat_stage_next(const vk_coopmat *cm,
                                   VkPipelineShaderStageRequiredSubgroupSizeCreateInfo *info);
 
-/* The conv kernels' variant that runs conv_coopmat.comp (the tile ids stay below it). */
-#define VK_COOPMAT_VARIANT (VK_VARIANTS - 1)
+/* A conv kernel's pipeline variant (vk_conv_variant.c): its tile slot, a tile id
+ * (vk_conv_tile_of) or VK_CONV_COOPMAT for conv_coopmat.comp, and its kernel geometry,
+ * specialization constants of the shader (conv_index.glsl) so that the index math divides by
+ * constants; geometry id 0 is the generic kernel, which reads it from the push constants. */
+typedef struct {
+    uint32_t kh, kw, stride, pad;
+} vk_conv_geometry;
+#define VK_CONV_COOPMAT VK_MAX_TILES
+#define VK_CONV_TILE_SLOTS (VK_MAX_TILES + 1)
+#define VK_CONV_GEOMETRIES 8
+uint32_t vk_conv_variant(uint32_t tile_slot, const vk_conv_geometry *g);
+uint32_t vk_conv_variant_tile(uint32_t variant);
+/* The variant's geometry; 0 (and g zeroed) for the generic kernel. */
+int vk_conv_variant_geometry(uint32_t variant, vk_conv_geometry *g);
 
-#define VK_VARIANTS 64         /* specializations of one kernel (the op or mode) */
+#define VK_VARIANTS (VK_CONV_TILE_SLOTS * VK_CONV_GEOMETRIES) /* specializations of one kernel
+                                                                (the op, mode, or conv's) */
 #define VK_BINDINGS 6          /* storage buffers per dispatch, then the run parameters */
 #define VK_PUSH_WORDS 16       /* 64 bytes of push constants, under the 128-byte minimum; each
                                   shader's are a vk_push_<shader> (shaders/push.h) */

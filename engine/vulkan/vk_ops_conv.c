@@ -22,7 +22,7 @@ typedef struct {
     uint32_t n, c, hi, wi, m, ho, wo, kh, kw, stride, pad, w_sm, w_sc, flags, depth_chunk;
     uint32_t splits; /* z slices of the depth */
     vk_conv_tile tile;
-    uint32_t tile_id;
+    uint32_t tile_slot; /* tile's id, or VK_CONV_COOPMAT */
 } conv_args;
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -100,7 +100,7 @@ static void choose_kernel(conv_args *a, const vk_tuning *tu)
     vk_conv_key key = key_of(a);
     vk_gemm_size size = size_of(a);
     vk_conv_choice choice = vk_conv_choose(tu, &key, &size);
-    a->tile_id = choice.coopmat ? VK_COOPMAT_VARIANT : choice.tile_id;
+    a->tile_slot = choice.coopmat ? VK_CONV_COOPMAT : choice.tile_id;
     a->tile = choice.coopmat ? tu->coopmat_tile : vk_conv_tile_of(choice.tile_id);
     size_t splits = vk_conv_split_count(tu, &a->tile, &size, choice.splits);
     if (splits < 2) {
@@ -126,7 +126,8 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, a->kernel);
     if (!st)
         return;
-    st->variant = a->tile_id;
+    vk_conv_geometry geometry = {a->kh, a->kw, a->stride, a->pad};
+    st->variant = vk_conv_variant(a->tile_slot, &geometry);
     st->regions[0] = a->out;
     st->regions[1] = a->in;
     st->regions[2] = a->weight;
@@ -277,7 +278,7 @@ static void begin_gemm(lowering *lw, const eng_node *n, const char *which, const
     const int *x = n->src[0]->shape, *y = n->shape;
     snprintf(g->product, sizeof g->product, "%s %s %d->%d %dx%d->%dx%d",
              eng_op_infos[n->op].name, which, x[1], y[1], x[2], x[3], y[2], y[3]);
-    vk_conv_kernel_text(&a->tile, a->tile_id == VK_COOPMAT_VARIANT, a->splits, g->kernel,
+    vk_conv_kernel_text(&a->tile, a->tile_slot == VK_CONV_COOPMAT, a->splits, g->kernel,
                         sizeof g->kernel);
     g->flops = eng_product_flops(n);
     lw->gemm = s->ngemms++;

@@ -70,7 +70,7 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
 {
     const kernel_source *src = &kernel_sources[k];
     int is_conv = !strcmp(src->shader, "conv_gemm");
-    int coopmat = is_conv && variant == VK_COOPMAT_VARIANT;
+    int coopmat = is_conv && vk_conv_variant_tile(variant) == VK_CONV_COOPMAT;
     if (coopmat && !ctx->coopmat.usable)
         return eng_set_error(ENG_EBACKEND, "vulkan: %s: no cooperative-matrix kernel: %s",
                              ctx->name, ctx->coopmat.note);
@@ -87,7 +87,9 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
     if (!blob)
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);
     char why[256];
-    vk_conv_tile tile = vk_conv_tile_of(variant);
+    vk_conv_tile tile = vk_conv_tile_of(vk_conv_variant_tile(variant));
+    vk_conv_geometry geometry;
+    uint32_t fixed = (uint32_t)vk_conv_variant_geometry(variant, &geometry);
     if (is_conv && !coopmat && vk_conv_tile_check(&tile, &ctx->props.limits, why, sizeof why))
         return eng_set_error(ENG_EBACKEND, "vulkan: %s: %s", ctx->name, why);
     VkShaderModuleCreateInfo module_info = {
@@ -99,19 +101,21 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
     VkResult r = vkCreateShaderModule(ctx->device, &module_info, NULL, &module);
     if (r != VK_SUCCESS)
         return vk_fail(r, "vkCreateShaderModule");
-    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5; variant is the tile id),
-     * conv_coopmat's shape (vk_coopmat_constants) and MODE, the others' op or mode (id 0);
-     * then HALF_BINDINGS (id 16, common.glsl) */
-    uint32_t constants[7] = {tile.tx, tile.ty, tile.tm, tile.tn, tile.bk, src->conv_mode, half};
+    /* conv_gemm tile: TX, TY, TM, TN, BK, MODE (constant ids 0..5), or conv_coopmat's shape
+     * (vk_coopmat_constants) and MODE, then the kernel geometry (ids 6..10, conv_index.glsl);
+     * the others' op or mode (id 0); then HALF_BINDINGS (id 16, common.glsl) */
+    uint32_t constants[12] = {tile.tx,     tile.ty,     tile.tm,         tile.tn,
+                              tile.bk,     src->conv_mode, fixed,        geometry.kh,
+                              geometry.kw, geometry.stride, geometry.pad, half};
     if (coopmat)
         vk_coopmat_constants(&ctx->coopmat, constants);
-    uint32_t count = 6;
+    uint32_t count = 11;
     if (!is_conv) {
         constants[0] = variant;
         constants[1] = half;
         count = 1;
     }
-    VkSpecializationMapEntry entries[7];
+    VkSpecializationMapEntry entries[12];
     for (uint32_t i = 0; i < count; i++)
         entries[i] = (VkSpecializationMapEntry){i, i * 4, 4};
     entries[count] = (VkSpecializationMapEntry){16, count * 4, 4};

@@ -9,7 +9,6 @@
 #include "engine/vulkan/vk_tuning.h"
 
 #define VENDOR_ANY 0u
-#define MAX_TILES 16 /* distinct tiles per process (under VK_VARIANTS) */
 
 typedef struct {
     const char *name;       /* PIX2PIX_VK_ROW */
@@ -21,9 +20,12 @@ typedef struct {
     const char *why;
 } row;
 
-/* The large, thin-M and thin-N shapes of a row of 256 threads: 128x128 tiles, 4 rows x 256
- * columns (the 3-channel last layer), 256 rows x 4 columns (1x1 and 2x2 outputs). */
-#define SHAPES_256 {16, 16, 8, 8, 16}, {64, 4, 1, 4, 16}, {4, 64, 4, 1, 16}
+/* The large, thin-M and thin-N shapes of a row of 256 threads: 128x128 tiles; 4 rows x 256
+ * columns (the 3-channel last layer) of 64 threads with 4x4 outputs each, as the square tiles
+ * (4 threads of one column would each load the same inputs); 128 rows x 16 columns (outputs of
+ * 4x4 to 1x1, or a stride phase of them, in one tile: the weights, the large operand, are read
+ * once, and 8 threads of a row read consecutive columns). */
+#define SHAPES_256 {16, 16, 8, 8, 16}, {64, 1, 4, 4, 16}, {8, 32, 4, 2, 16}
 
 static const row table[] = {
     {"nvidia", 0x10de, 0, 32, {{16, 16, 8, 4, 16}, SHAPES_256}, 512,
@@ -32,17 +34,19 @@ static const row table[] = {
      "AMD wave64: 256 threads (4 waves), 64x64 tiles, BK 32 (half the barriers)"},
     {"amd-wave32", 0x1002, 0, 32, {{16, 16, 4, 4, 16}, SHAPES_256}, 512,
      "AMD wave32: 256 threads (8 waves), 64x64 tiles"},
-    {"intel", 0x8086, 0, 0, {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {32, 4, 1, 4, 16}, {4, 32, 4, 1, 16}},
+    {"intel", 0x8086, 0, 0, {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {32, 1, 4, 4, 16}, {8, 16, 4, 2, 16}},
      256, "Intel: 128 threads, 32x64 tiles (fewer registers per thread)"},
-    {"software", VENDOR_ANY, 1, 0, {{16, 16, 4, 4, 16}, SHAPES_256}, 128,
-     "software device: 64x64 tiles, a low split-K threshold (a CPU has few cores)"},
+    {"software", VENDOR_ANY, 1, 0,
+     {{8, 8, 8, 8, 16}, {16, 16, 8, 8, 16}, {64, 1, 4, 4, 16}, {8, 8, 8, 2, 16}}, 128,
+     "software device: 64x64 tiles of 64 threads with 8x8 outputs each (its shared-memory "
+     "reads are gathers), a low split-K threshold (a CPU has few cores)"},
     {"generic", VENDOR_ANY, 0, 0, {{16, 16, 4, 4, 16}, SHAPES_256}, 256, "generic: 64x64 tiles"},
 };
 #define ROWS ((int)(sizeof table / sizeof table[0]))
 
 /* Every context's tile gets an id here, the same for the process (contexts are created one at
  * a time), so that a conv step's pipeline variant names its tile on any context. */
-static vk_conv_tile tiles[MAX_TILES];
+static vk_conv_tile tiles[VK_MAX_TILES];
 static uint32_t ntiles;
 
 int vk_tuning_rows(void) { return ROWS; }
@@ -65,8 +69,8 @@ int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim,
         why = "every size must be positive";
     else if (t->tx > 64 || t->ty > 64 || t->tm * t->tn > 64 || t->bk > 256)
         why = "over TX, TY <= 64, TM*TN <= 64, BK <= 256";
-    else if (threads % bm || threads % bn)
-        why = "TX*TY threads must be a multiple of TY*TM and of TX*TN";
+    else if ((threads % bm && bm % threads) || (threads % bn && bn % threads))
+        why = "TY*TM and TX*TN must each divide the TX*TY threads or be a multiple of them";
     else if (t->bk > threads)
         why = "BK must not exceed TX*TY";
     else if (threads > lim->maxComputeWorkGroupInvocations ||
@@ -100,8 +104,8 @@ static int tile_id(const vk_conv_tile *t, uint32_t *id, char *err, size_t errlen
     for (*id = 0; *id < ntiles; (*id)++)
         if (!memcmp(&tiles[*id], t, sizeof *t))
             return 0;
-    if (ntiles == MAX_TILES) {
-        snprintf(err, errlen, "more than %d conv tiles in one process", MAX_TILES);
+    if (ntiles == VK_MAX_TILES) {
+        snprintf(err, errlen, "more than %d conv tiles in one process", VK_MAX_TILES);
         return -1;
     }
     tiles[ntiles] = *t;
@@ -165,11 +169,14 @@ static int named_row(const char *name, char *err, size_t errlen)
 
 /* Workgroups of 256 threads the device runs at once: a software device's are its host's
  * cores (whatever row's tiles it takes); a GPU's, which Vulkan does not tell, the row's
- * split-K threshold. */
-static void set_parallel(const vk_device_traits *dev, vk_tuning *out)
+ * split-K threshold. A read of shared memory costs a GPU about 2 multiply-adds (its
+ * bandwidth is a fraction of the ALUs'); a software device runs a workgroup's threads as SIMD
+ * lanes, and their reads of different addresses are a gather, about 8. */
+static void set_device_costs(const vk_device_traits *dev, vk_tuning *out)
 {
     long cores = dev->software ? sysconf(_SC_NPROCESSORS_ONLN) : 0;
     out->parallel = cores > 0 ? (uint32_t)cores : out->split_groups;
+    out->shared_cost = dev->software ? 8.0 : 2.0;
 }
 
 static int choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
@@ -200,7 +207,7 @@ int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, siz
 {
     if (choose(dev, out, err, errlen))
         return -1;
-    set_parallel(dev, out);
+    set_device_costs(dev, out);
     return 0;
 }
 
@@ -229,9 +236,9 @@ size_t vk_conv_split_count(const vk_tuning *tu, const vk_conv_tile *t, const vk_
 
 /* The estimated time of a GEMM with a tile, in multiply-adds of one thread (a roofline): the
  * larger of its compute, waves of workgroups (parallel ones of 256 threads run at once) each
- * doing its tile's multiply-adds and shared-memory loads over its depth slice, and its memory
- * traffic, every workgroup loading its rows and columns over its slice. Padding past the edge
- * counts in full. */
+ * thread doing per step of depth its TM x TN multiply-adds, its TM + TN reads of shared memory
+ * and its share of the tile's loads from memory, and its memory traffic, every workgroup
+ * loading its rows and columns over its slice. Padding past the edge counts in full. */
 static double estimate(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm_size *g)
 {
     double bm = t->ty * t->tm, bn = t->tx * t->tn, threads = t->tx * t->ty;
@@ -240,7 +247,9 @@ static double estimate(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm
     size_t at_once = (size_t)(tu->parallel * 256.0 / threads);
     size_t waves = (groups + at_once - 1) / (at_once ? at_once : 1);
     double slice = (double)g->depth / (double)splits;
-    double compute = (double)waves * slice * (bm * bn + LOAD_COST * (bm + bn)) / threads;
+    double per_step = t->tm * t->tn + tu->shared_cost * (t->tm + t->tn) +
+                      LOAD_COST * (bm + bn) / threads;
+    double compute = (double)waves * slice * per_step;
     double traffic = (double)groups * slice * (bm + bn) * BANDWIDTH_COST / (tu->parallel * 256.0);
     return compute > traffic ? compute : traffic;
 }

@@ -16,6 +16,7 @@ typedef struct {
 /* A row's tile shapes: its default (square) tile, a large one, one for few output channels
  * (thin M) and one for few output positions (thin N). */
 enum { VK_SHAPE_SQUARE, VK_SHAPE_LARGE, VK_SHAPE_THIN_M, VK_SHAPE_THIN_N, VK_CONV_SHAPES };
+#define VK_MAX_TILES 16 /* distinct conv tiles per process (vk_conv_tile_of ids) */
 
 /* One conv GEMM dispatch as the kernel choice sees it: the mode (CONV_GATHER, CONV_SCATTER,
  * CONV_WEIGHT of shaders/opcodes.h) and conv_gemm's geometry (shaders/push.h). */
@@ -51,6 +52,7 @@ typedef struct {
     int nshapes;
     uint32_t split_groups; /* split a conv's depth when its output has fewer workgroups */
     uint32_t parallel;     /* workgroups of 256 threads the device runs at once (estimated) */
+    double shared_cost;    /* a thread's read of shared memory, in multiply-adds (estimated) */
     int subgroup_norm;     /* norm statistics reduce with subgroupAdd */
     /* conv_coopmat.comp's workgroup tile as the lowering counts it (TX x TY its BN columns x
      * BM rows, one output each, BK deep), all zero where it is not in use (vk_coopmat.c);

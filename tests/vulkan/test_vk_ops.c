@@ -296,8 +296,12 @@ static int coopmat_in_use(eng_backend *vk)
     return cm->usable;
 }
 
-/* After a --coopmat run: each conv mode ran conv_coopmat.comp (its pipeline was made). */
-static int check_coopmat_ran(eng_backend *vk)
+static int coopmat_variant(uint32_t v) { return vk_conv_variant_tile(v) == VK_CONV_COOPMAT; }
+static int generic_variant(uint32_t v) { return v < VK_CONV_TILE_SLOTS; }
+static int fixed_variant(uint32_t v) { return v >= VK_CONV_TILE_SLOTS; }
+
+/* Each conv mode made a pipeline of a variant that `kind` accepts; names the ones that did not. */
+static int check_conv_variants(eng_backend *vk, int (*kind)(uint32_t), const char *what)
 {
     const vk_ctx *ctx = vk->impl;
     static const vk_kernel modes[] = {VK_KERNEL_CONV_GATHER, VK_KERNEL_CONV_SCATTER,
@@ -305,13 +309,22 @@ static int check_coopmat_ran(eng_backend *vk)
     int failures = 0;
     for (int m = 0; m < 3; m++) {
         int made = 0;
-        for (int h = 0; h < 1 << VK_BINDINGS; h++)
-            made |= ctx->pipelines[modes[m]][VK_COOPMAT_VARIANT][h] != VK_NULL_HANDLE;
+        for (uint32_t v = 0; v < VK_VARIANTS; v++)
+            for (int h = 0; h < 1 << VK_BINDINGS; h++)
+                made |= kind(v) && ctx->pipelines[modes[m]][v][h] != VK_NULL_HANDLE;
         if (!made)
-            printf("FAIL conv kernel %d never ran on cooperative matrices\n", (int)modes[m]);
+            printf("FAIL conv kernel %d never ran %s\n", (int)modes[m], what);
         failures += !made;
     }
     return failures;
+}
+
+/* The random cases meet more kernel geometries than get their own pipelines: each conv mode
+ * ran specialized for one and generic (vk_conv_variant.c). */
+static int check_geometries(eng_backend *vk)
+{
+    return check_conv_variants(vk, fixed_variant, "specialized for its kernel geometry") +
+           check_conv_variants(vk, generic_variant, "with the generic geometry");
 }
 
 /* Runs the cases (the convolutions only with conv_only) against the CPU backend. */
@@ -368,7 +381,8 @@ int main(int argc, char **argv)
     failures += vkt_check_splits(vk, "conv2d 512ch 2x2", vkt_deep_conv);
     failures += vkt_check_splits(vk, "conv_transpose2d 512ch", vkt_deep_convt);
     failures += vkt_check_validation(vk);
-    failures += coopmat ? check_coopmat_ran(vk) : check_coverage(vk);
+    failures += coopmat ? check_conv_variants(vk, coopmat_variant, "on cooperative matrices")
+                        : check_coverage(vk) + check_geometries(vk);
     eng_backend_free(cpu);
     eng_backend_free(vk);
     printf("%s\n", failures ? "FAILED"

@@ -235,7 +235,7 @@ static int table_choices(void)
            table_choice(0x1002, 0, 64, 65536, "16x16:4x4:32") +
            table_choice(0x1002, 0, 32, 65536, "16x16:4x4:16") +
            table_choice(0x8086, 0, 32, 65536, "16x8:4x4:16") +
-           table_choice(0x10005, 1, 8, 32768, "16x16:4x4:16") + /* lavapipe */
+           table_choice(0x10005, 1, 8, 32768, "8x8:8x8:16") + /* lavapipe */
            table_choice(0x13b5, 0, 16, 32768, "16x16:4x4:16") +
            table_choice(0x13b5, 0, 16, 4096, "none");
 }
