@@ -6,7 +6,8 @@
  *
  * It uses only the engine's public API (engine/include), the part of it that older commits
  * have too, so that tools/bench_ggml.sh can build it against a past checkout and compare.
- * Usage: bench_conv_layers [--device cpu|vulkan|vulkan:N] [--iters N] [--warmup N] [--json] */
+ * Usage: bench_conv_layers [--device cpu|vulkan|vulkan:N] [--iters N] [--warmup N] [--json]
+ *                          [--layers I,J,...]  (only those rows, 1 to 16, and no totals) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static const conv_layer LAYERS[] = {
 typedef struct {
     const char *device;
     int iters, warmup, json;
+    uint32_t only; /* --layers: bit i for row i + 1; 0: every row */
 } bench_opts;
 
 typedef struct {
@@ -167,6 +169,22 @@ static int parse_int(const char *option, const char *value, int min, int *out)
     return 0;
 }
 
+/* --layers I,J,...: 1-based rows. */
+static int parse_layers(const char *value, uint32_t *only)
+{
+    char *end;
+    for (const char *s = value; s && *s; s = *end == ',' ? end + 1 : end) {
+        long i = strtol(s, &end, 10);
+        if (end == s || i < 1 || i > NLAYERS || (*end && *end != ',')) {
+            fprintf(stderr, "bench_conv_layers: --layers needs row numbers 1 to %d, e.g. 1,6\n",
+                    NLAYERS);
+            return -1;
+        }
+        *only |= 1u << (i - 1);
+    }
+    return value ? 0 : -1;
+}
+
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -183,12 +201,20 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         } else if (!strcmp(a, "--warmup")) {
             if (parse_int(a, v, 0, &o->warmup))
                 return -1;
+        } else if (!strcmp(a, "--layers")) {
+            if (parse_layers(v, &o->only))
+                return -1;
         } else {
             fprintf(stderr, "bench_conv_layers: unknown option or missing value: %s\nusage: "
-                    "bench_conv_layers [--device SPEC] [--iters N] [--warmup N] [--json]\n", a);
+                    "bench_conv_layers [--device SPEC] [--iters N] [--warmup N] [--json | --layers "
+                    "I,J,...]\n", a);
             return -1;
         }
         i++;
+    }
+    if (o->json && o->only) {
+        fprintf(stderr, "bench_conv_layers: --json reports every row; it does not take --layers\n");
+        return -1;
     }
     return 0;
 }
@@ -213,6 +239,8 @@ int main(int argc, char **argv)
                o.iters, "op", "channels", "size", "GFLOP", "median_ms", "GFLOP/s");
     layer_result r[NLAYERS];
     for (int i = 0; i < NLAYERS; i++) {
+        if (o.only && !(o.only >> i & 1u))
+            continue;
         int status = bench_layer(&o, be, &LAYERS[i], &r[i]);
         if (status) {
             fprintf(stderr, "bench_conv_layers: layer %d on %s failed: %s\n", i + 1, o.device,
@@ -225,7 +253,8 @@ int main(int argc, char **argv)
     }
     if (o.json)
         printf("  ],\n");
-    print_totals(&o, r);
+    if (!o.only)
+        print_totals(&o, r);
     if (o.json)
         printf("}\n");
     eng_backend_free(be);

@@ -325,12 +325,14 @@ int cmd_benchmark(int argc, char **argv)
         printf("{\"device\": \"%s\", \"precision\": \"%s\", \"infer_ms\": %.2f, "
                "\"infer_eval_ms\": %.2f, "
                "\"train_step_ms\": %.2f, \"gflops_infer\": %.2f, \"gflops_train\": %.2f, "
+               "\"gflop_infer\": %.4f, \"gflop_train\": %.4f, "
                "\"peak_rss_mib\": %.1f, \"peak_rss_infer_mib\": %.1f, \"infer_cpu_ms\": %.2f, "
                "\"train_step_cpu_ms\": %.2f, \"plan_mib_infer\": %.1f, \"plan_mib_train\": %.1f, "
                "\"dispatches\": %d, \"fills\": %d, \"barriers\": %d, \"barriers_dependent\": %d, "
                "\"submits\": %d, \"infer_dispatches\": %d, \"infer_barriers\": %d, "
                "\"infer_submits\": %d}\n",
-               o.device, ran, infer.ms, eval.ms, train.ms, rate(&infer), rate(&train),
+               o.device, ran, infer.ms, eval.ms, train.ms, rate(&infer), rate(&train), infer.gflop,
+               train.gflop,
                train.peak_mib,
                infer.peak_mib > eval.peak_mib ? infer.peak_mib : eval.peak_mib, infer.cpu_ms,
                train.cpu_ms, infer.plan_mib, train.plan_mib, train.counts.dispatches,
