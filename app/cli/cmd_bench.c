@@ -277,7 +277,10 @@ int cmd_benchmark(int argc, char **argv)
          "and each conv GEMM's kernel, GFLOP/s and share of the device's measured peak)"},
     };
     const cli_spec spec = {"bench", "pix2pix bench [OPTIONS]",
-                           "Times generator inference and one training step on random data.",
+                           "Times generator inference and one training step on random data.\n"
+                           "\n"
+                           "Exit status: 0 timed; 1 a plan failed to build or run; 2 invalid "
+                           "command line, or the device cannot be opened.",
                            opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int st = cli_parse(&spec, argc, argv, NULL, NULL);
     if (st != CLI_OK)

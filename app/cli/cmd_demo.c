@@ -101,7 +101,10 @@ int cmd_demo(int argc, char **argv)
         "demo", "pix2pix demo [OPTIONS]",
         "Generates a synthetic paired dataset (label maps of shapes -> rendered scenes), trains a\n"
         "small U-Net on it for --time-limit seconds, translates the test split and writes an\n"
-        "HTML page comparing input, output and target.",
+        "HTML page comparing input, output and target.\n"
+        "\n"
+        "Exit status: 0 done; 1 the data, training or translation failed (the message says "
+        "which);\n2 invalid command line.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)

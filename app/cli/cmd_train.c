@@ -99,7 +99,8 @@ int cmd_train(int argc, char **argv)
         {"seed", CLI_U64, &c.seed, "seed of the weights, dropout and data order"},
         {"save-epoch-freq", CLI_INT, &c.save_epoch_freq, "keep <epoch>_net_*.safetensors every N epochs"},
         {"save-latest-freq", CLI_INT, &c.save_latest_freq,
-         "also save latest_* every N steps (0: at the ends of epochs)"},
+         "also save latest_* every N steps (0: at the end of an epoch 10 minutes or more after "
+         "the last save)"},
         {"save-by-iter", CLI_FLAG, &c.save_by_iter,
          "at those saves also keep iter_<step>_net_*.safetensors"},
         {"save-pth", CLI_FLAG, &c.save_pth,

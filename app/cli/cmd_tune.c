@@ -77,7 +77,10 @@ int cmd_tune(int argc, char **argv)
     const cli_spec spec = {"tune", "pix2pix tune [OPTIONS]",
                            "Times the conv kernel candidates of a network on this Vulkan device "
                            "and writes the fastest correct ones to its tuning file, beside the "
-                           "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).",
+                           "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
+                           "\n"
+                           "Exit status: 0 tuned and written; 1 the device, a measurement or the "
+                           "file failed; 2 invalid command line (--device cpu included).",
                            opts, (int)(sizeof opts / sizeof opts[0]), 0};
     int st = cli_parse(&spec, argc, argv, NULL, NULL);
     if (st != CLI_OK)

@@ -144,31 +144,37 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     memset(l, 0, sizeof *l);
     net_norm norm;
     lr_policy_kind kind;
-    const char *bad = NULL;
+    const char *bad = NULL, *value = NULL; /* the option refused, and its value */
+    char layers[48];
+    snprintf(layers, sizeof layers, "%s' with --n-layers-d '%d", c->netD, c->n_layers_d);
     if (gen_name_parse(c->netG, &t->gen))
-        bad = "--netG";
+        bad = "--netG", value = c->netG;
     else if (disc_name_parse(c->netD, c->n_layers_d, &t->disc))
-        bad = "--netD/--n-layers-d";
+        bad = "--netD", value = layers;
     else if (net_norm_parse(c->norm, &norm))
-        bad = "--norm";
+        bad = "--norm", value = c->norm;
     else if (strcmp(c->gan_mode, "vanilla") && strcmp(c->gan_mode, "lsgan"))
-        bad = "--gan-mode";
+        bad = "--gan-mode", value = c->gan_mode;
     else if (strcmp(c->direction, "AtoB") && strcmp(c->direction, "BtoA"))
-        bad = "--direction";
+        bad = "--direction", value = c->direction;
     else if (parse_preprocess(c->preprocess, &l->preprocess))
-        bad = "--preprocess";
+        bad = "--preprocess", value = c->preprocess;
     else if (lr_policy_parse(c->lr_policy, &kind))
-        bad = "--lr-policy (linear, step, plateau or cosine)";
+        bad = "--lr-policy", value = c->lr_policy;
     else if (net_init_type_parse(c->init_type, &t->init_type))
-        bad = "--init-type (normal, xavier, kaiming or orthogonal)";
+        bad = "--init-type", value = c->init_type;
     else if (!c->split[0] || strchr(c->split, '/'))
-        bad = "--split (a folder name of the dataset)";
+        bad = "--split (a folder name of the dataset)", value = c->split;
     else if ((c->input_nc != 1 && c->input_nc != 3) || (c->output_nc != 1 && c->output_nc != 3))
         bad = "--input-nc/--output-nc (1 or 3)";
     else if (c->continue_train && c->overwrite)
         bad = "--continue with --overwrite (resume, or start over: not both)";
     else if ((long)c->epochs + c->epochs_decay < 1 || (long)c->epochs + c->epochs_decay > INT_MAX)
         bad = "--epochs + --epochs-decay (1 to 2147483647)";
+    if (bad && value) {
+        fprintf(stderr, "pix2pix train: invalid %s '%s' (see --help)\n", bad, value);
+        return -1;
+    }
     if (bad) {
         fprintf(stderr, "pix2pix train: invalid %s (see --help)\n", bad);
         return -1;

@@ -19,7 +19,7 @@ has() { grep -qF -- "$2" "$1" || fail "$3: no '$2' in: $(cat "$1")"; }
 lacks() { ! grep -qF -- "$2" "$1" || fail "$3: '$2' in: $(cat "$1")"; }
 
 # Item 2: the install.
-cmake --build "$BUILD" --target pix2pix_man >/dev/null || fail "building the man page"
+cmake --build "$BUILD" --target pix2pix >/dev/null || fail "building pix2pix (and its man page)"
 cmake --install "$BUILD" --prefix "$TMP/inst" >/dev/null || fail "cmake --install"
 [ -x "$TMP/inst/bin/pix2pix" ] || fail "no bin/pix2pix under the prefix"
 has "$TMP/inst/share/man/man1/pix2pix.1" ".SS pix2pix dataset check" "man page"
