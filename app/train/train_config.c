@@ -146,11 +146,11 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     lr_policy_kind kind;
     const char *bad = NULL, *value = NULL; /* the option refused, and its value */
     char layers[48];
-    snprintf(layers, sizeof layers, "%s' with --n-layers-d '%d", c->netD, c->n_layers_d);
+    snprintf(layers, sizeof layers, "%s, %d", c->netD, c->n_layers_d);
     if (gen_name_parse(c->netG, &t->gen))
         bad = "--netG", value = c->netG;
     else if (disc_name_parse(c->netD, c->n_layers_d, &t->disc))
-        bad = "--netD", value = layers;
+        bad = "--netD/--n-layers-d", value = layers;
     else if (net_norm_parse(c->norm, &norm))
         bad = "--norm", value = c->norm;
     else if (strcmp(c->gan_mode, "vanilla") && strcmp(c->gan_mode, "lsgan"))
@@ -171,12 +171,9 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
         bad = "--continue with --overwrite (resume, or start over: not both)";
     else if ((long)c->epochs + c->epochs_decay < 1 || (long)c->epochs + c->epochs_decay > INT_MAX)
         bad = "--epochs + --epochs-decay (1 to 2147483647)";
-    if (bad && value) {
-        fprintf(stderr, "pix2pix train: invalid %s '%s' (see --help)\n", bad, value);
-        return -1;
-    }
     if (bad) {
-        fprintf(stderr, "pix2pix train: invalid %s (see --help)\n", bad);
+        fprintf(stderr, "pix2pix train: invalid %s%s%s%s (see --help)\n", bad, value ? " '" : "",
+                value ? value : "", value ? "'" : "");
         return -1;
     }
     if (check_counts(c) || check_numbers(c) || check_folders(c))
