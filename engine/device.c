@@ -5,6 +5,7 @@
 
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "graph.h" /* eng_set_error */
 #ifdef PIX2PIX_HAVE_VULKAN
 #include "engine/vulkan/vulkan_backend.h"
 #endif
