@@ -7,7 +7,7 @@
 # is skipped where it is missing. ONNX export: protobuf-c and onnx.proto (libonnx-dev) to
 # build it; onnx.checker (python3-onnx) and OpenCV's DNN module (python3-opencv) check its
 # files in the app_onnx_runtime test, which is skipped without them. Open MPI builds
-# data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/dist).
+# data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/parallel).
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -2,7 +2,7 @@
  * batch norm, dropout, the losses and the ops no inference graph of ours uses are refused. */
 #include <stdio.h>
 
-#include "engine/onnx_internal.h"
+#include "engine/formats/onnx_internal.h"
 
 /* The value of src, or of a constant [count] of value when src is NULL (affine-free norms). */
 static const char *value_or_const(onnx_model *m, const eng_node *n, const eng_node *src,

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "base/atomic_file.h"
-#include "engine/onnx_internal.h"
+#include "engine/formats/onnx_internal.h"
 
 enum { ONNX_OPSET = 13, ONNX_IR_VERSION = ONNX__VERSION__IR_VERSION_2020_5_8 };
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pth/pickle.h"
-#include "engine/pth/pickle_internal.h"
+#include "engine/formats/pth/pickle.h"
+#include "engine/formats/pth/pickle_internal.h"
 
 typedef struct {
     pk_arena *a;

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/half.h"
+#include "engine/util/half.h"
 #include "engine/safetensors.h"
-#include "engine/safetensors_internal.h"
+#include "engine/formats/safetensors_internal.h"
 
 void st_to_f32(const st_tensor *t, float *dst)
 {

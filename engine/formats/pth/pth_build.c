@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pth/pth_internal.h"
-#include "engine/safetensors_internal.h"
+#include "engine/formats/pth/pth_internal.h"
+#include "engine/formats/safetensors_internal.h"
 
 static st_dtype out_dtype(st_dtype stored)
 {

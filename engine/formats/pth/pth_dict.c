@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pth/pth_internal.h"
+#include "engine/formats/pth/pth_internal.h"
 
 /* Tensors may share storages (tied weights), but tensors asking for more than this many times
  * their storages' elements (beyond a million) are refused: a small file cannot make us

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "engine/engine.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 static void extend(int *last, int id, int cmd)
 {

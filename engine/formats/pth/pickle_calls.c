@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/pth/pickle.h"
-#include "engine/pth/pickle_internal.h"
+#include "engine/formats/pth/pickle.h"
+#include "engine/formats/pth/pickle_internal.h"
 
 #define ORDERED_DICT "collections.OrderedDict"
 #define REBUILD_V2 "torch._utils._rebuild_tensor_v2"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "engine/engine.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 static int opt_slot(const eng_graph *g, const eng_adam *opt)
 {

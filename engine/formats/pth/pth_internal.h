@@ -3,7 +3,7 @@
 #ifndef ENGINE_PTH_PTH_INTERNAL_H
 #define ENGINE_PTH_PTH_INTERNAL_H
 
-#include "engine/pth/pickle.h"
+#include "engine/formats/pth/pickle.h"
 #include "engine/safetensors.h"
 
 typedef struct {

@@ -1,8 +1,8 @@
 /* safetensors reader: validates an untrusted file completely before handing out any tensor.
  * The writer lives in safetensors_write.c. */
 #include "engine/safetensors.h"
-#include "engine/file_map.h"
-#include "engine/safetensors_internal.h"
+#include "engine/util/file_map.h"
+#include "engine/formats/safetensors_internal.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>

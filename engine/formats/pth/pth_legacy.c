@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pth/pth_internal.h"
-#include "engine/safetensors_internal.h"
+#include "engine/formats/pth/pth_internal.h"
+#include "engine/formats/safetensors_internal.h"
 
 /* LONG1 of 10 bytes 0x1950a86a20f9469cfc6c, STOP: the magic number pickle after its PROTO. */
 static const uint8_t magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9,

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 /* Does command c read or write node p (its values or its gradient)? */
 static int uses(const eng_cmd *c, const eng_node *p)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 size_t eng_memplan_align(const eng_plan_facts *facts, size_t floats)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 #include "app/common/progress.h"
 
 static struct {

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/file_map.h"
-#include "engine/pth/pth_internal.h"
+#include "engine/util/file_map.h"
+#include "engine/formats/pth/pth_internal.h"
 
 static int is_zip(const uint8_t *head, size_t n)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <zip.h>
 
-#include "engine/pth/pth_internal.h"
-#include "engine/safetensors_internal.h"
+#include "engine/formats/pth/pth_internal.h"
+#include "engine/formats/safetensors_internal.h"
 
 /* The most deflate expands (1032:1): an entry claiming more is forged. */
 #define DEFLATE_MAX_RATIO 1032

@@ -2,7 +2,7 @@
 #ifndef ENGINE_PTH_PICKLE_INTERNAL_H
 #define ENGINE_PTH_PICKLE_INTERNAL_H
 
-#include "engine/pth/pickle.h"
+#include "engine/formats/pth/pickle.h"
 
 /* A new value owned by the arena (NULL when out of memory). */
 pk_value *pk_new(pk_arena *a, pk_kind kind);

@@ -2,7 +2,7 @@
  * spaces to a multiple of 8), tensors in the order added, saved atomically. */
 #include "base/atomic_file.h"
 #include "engine/safetensors.h"
-#include "engine/safetensors_internal.h"
+#include "engine/formats/safetensors_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Whole files mapped or read into memory (see file_map.h). */
-#include "engine/file_map.h"
+#include "engine/util/file_map.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* binary16 conversions, bit by bit (C11 has no half type). */
-#include "engine/half.h"
+#include "engine/util/half.h"
 
 #include <string.h>
 

@@ -1,12 +1,12 @@
-/* st_file tables built in memory from tensors decoded elsewhere (engine/pth/ builds them from
- * PyTorch files), held to the same rules as a parsed safetensors file. */
+/* st_file tables built in memory from tensors decoded elsewhere (engine/formats/pth/ builds
+ * them from PyTorch files), held to the same rules as a parsed safetensors file. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/safetensors.h"
-#include "engine/safetensors_internal.h"
+#include "engine/formats/safetensors_internal.h"
 
 /* 0 when t's shape, element count, byte count and range agree and lie inside buf. */
 static int check_entry(const st_tensor *t, const uint8_t *buf, size_t size, char *err,

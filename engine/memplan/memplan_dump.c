@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 static const char *step_name(eng_step_kind k)
 {

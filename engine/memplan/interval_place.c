@@ -3,7 +3,7 @@
  * for the buffer's whole lifetime. Used for transient gradients and for reused op outputs. */
 #include <stdlib.h>
 
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 static int by_offset(const void *a, const void *b)
 {

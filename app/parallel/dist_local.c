@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 
 /* mpirun starts as many copies of a program as asked for: each would train alone and write
  * the same files. Refuse, and say why. */

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/dist/dist.h"
-#include "app/dist/dist_device.h"
+#include "app/parallel/dist.h"
+#include "app/parallel/dist_device.h"
 #include "engine/device.h"
 
 #define MAX_DEVICES 64
