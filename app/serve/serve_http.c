@@ -14,6 +14,7 @@
 
 #include "app/serve/serve.h"
 #include "app/serve/serve_http_req.h"
+#include "app/serve/serve_watch.h"
 
 #define HTTP_THREADS 4
 
@@ -23,6 +24,7 @@ struct serve_http {
     serve_metrics *m;
     const char *model_json;
     struct MHD_Daemon *d;
+    serve_watch *watch;      /* the deadline of requests that arrive too slowly */
     pthread_mutex_t mu;      /* the fields below and the suspending of connections */
     pthread_cond_t idle;
     int inflight, draining;
@@ -136,6 +138,7 @@ static enum MHD_Result body_done(serve_http *h, serve_request *r)
 {
     char err[512];
     serve_job *j = &r->job;
+    serve_watch_complete(h->watch, r->conn, 1);
     int status = serve_request_finish(r, err, sizeof err);
     if (!status)
         status = serve_body_image(r->body, r->len, (long long)h->c->max_pixels, j->depth,
@@ -216,10 +219,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     serve_http *h = cls;
     serve_request *r = *con_cls;
+    serve_watch_complete(h->watch, conn, 0); /* the next request's time starts */
     if (!r)
         return;
     pthread_mutex_lock(&h->mu);
@@ -228,6 +231,15 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_unlock(&h->mu);
     serve_request_free(r);
     *con_cls = NULL;
+}
+
+/* The URL and query as libmicrohttpd unescapes them, but for any holding %00, left as they
+ * came: a NUL inside would cut a path short ("/%00" is no page, 404). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strstr(s, "%00") ? strlen(s) : MHD_http_unescape(s);
 }
 
 /* host:port resolved (numeric or a name) into addr; 0 or -1 with a reason. */
@@ -264,14 +276,22 @@ serve_http *serve_http_start(const serve_config *c, serve_queue *q, serve_metric
     *h = (serve_http){.c = c, .q = q, .m = m, .model_json = model_json};
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->idle, NULL);
+    if (!(h->watch = serve_watch_start(c->timeout_s))) {
+        snprintf(err, errlen, "cannot start a thread");
+        free(h);
+        return NULL;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      (v6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)c->connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_CONNECTION, serve_watch_notify,
+        h->watch, MHD_OPTION_END);
     if (!h->d) {
+        serve_watch_stop(h->watch);
         snprintf(err, errlen, "cannot listen on %s port %d (in use, or not an address here)",
                  c->host, c->port);
         free(h);
@@ -302,6 +322,7 @@ void serve_http_drain(serve_http *h, int timeout_s)
 void serve_http_stop(serve_http *h)
 {
     MHD_stop_daemon(h->d);
+    serve_watch_stop(h->watch);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->idle);
     free(h);
