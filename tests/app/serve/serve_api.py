@@ -7,10 +7,14 @@ usage: serve_api.py PIX2PIX FIXTURE_DIR
 """
 import json
 import os
+import shutil
 import signal
+import struct
 import sys
+import tempfile
 import threading
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import Server, check, error_of, finish, translate  # noqa: E402
@@ -105,16 +109,35 @@ check(results.count(200) + results.count(503) == 6 and results.count(200) >= 1,
       f"SIGTERM: the requests in flight answered ({results})")
 
 # The token: the API needs it, the page and /health do not.
-s = Server(pix2pix, model, "--token", "s3cret", "--host", "0.0.0.0")
+# --palette: a labels image of three flat colours (a PNG written here).
+labels = tempfile.mkdtemp()
+rows = b"".join(b"\0" + b"".join(bytes((255, 0, 0) if y < 8 else (0, 0, 255) if x < 16 else
+                                        (0, 128, 0)) for x in range(32)) for y in range(32))
+
+
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+with open(os.path.join(labels, "a.png"), "wb") as f:
+    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+s = Server(pix2pix, model, "--token", "s3cret", "--host", "0.0.0.0", "--palette", labels)
 check("reachable from the network, with the bearer token" in s.line,
       f"--host 0.0.0.0: the startup line says so ({s.line.strip()!r})")
 check(s.post_image(png)[0] == 401, "token: POST without it is 401")
 check(s.post_image(png, "", {"Authorization": "Bearer wrong"})[0] == 401,
       "token: a wrong one is 401")
 check(s.request("GET", "/model")[0] == 401, "token: GET /model without it is 401")
+status, _, body = s.request("GET", "/model", headers={"Authorization": "Bearer s3cret"})
+palette = json.loads(body).get("palette") if status == 200 else None
+check(isinstance(palette, list) and palette and
+      palette == ["#0000ff", "#008000", "#ff0000"],
+      f"--palette: the card's colours ({palette})")
 check(s.post_image(png, "", {"Authorization": "Bearer s3cret"})[0] == 200,
       "token: POST with it is 200")
 check(s.request("GET", "/")[0] == 200 and s.request("GET", "/health")[0] == 200,
       "token: the page and /health need none")
 check(s.stop(signal.SIGINT) == 0, "SIGINT: exit status 0")
+shutil.rmtree(labels)
 finish()
