@@ -13,11 +13,10 @@ import struct
 import sys
 import tempfile
 import threading
-import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_util import Server, check, error_of, finish, translate  # noqa: E402
+from serve_util import Server, check, error_of, finish, translate, wait_until  # noqa: E402
 
 pix2pix, fixtures = sys.argv[1], sys.argv[2]
 model = os.path.join(fixtures, "unet5_g.safetensors")
@@ -97,10 +96,24 @@ def post():
         results.append(str(e))
 
 
+
+
+polls = [0]
+
+
+def others_seen():
+    """The requests the server has seen, less these /metrics ones (each counts itself)."""
+    polls[0] += 1
+    text = s.request("GET", "/metrics")[2].decode()
+    return int(text.split("\npix2pix_requests_total ")[1].split()[0]) - polls[0]
+
+
+seen = others_seen()
 threads = [threading.Thread(target=post) for _ in range(6)]
 for t in threads:
     t.start()
-time.sleep(0.3)
+# SIGTERM once the six have reached the server.
+check(wait_until(lambda: others_seen() >= seen + 6, 30), "six requests in flight")
 rc = s.stop()
 for t in threads:
     t.join()
