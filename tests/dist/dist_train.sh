@@ -4,8 +4,7 @@
 # killed mid-step ends the job within 30 s with mpirun's message naming the rank and a
 # non-zero status, and the last checkpoint resumes, with 1 rank and with 2; a run stopped
 # mid-epoch resumes with another rank count at the same count of pairs; rank 0 alone holds
-# the experiment's lock; fp16 ranks agree on the steps they skip, also once resumed; --d-steps 2
-# is refused.
+# the experiment's lock; fp16 ranks agree on the steps they skip, also once resumed.
 # usage: dist_train.sh MPIEXEC PIX2PIX WORKDIR
 set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
@@ -28,16 +27,6 @@ cat opts.log
 grep -q "rank 1 was started with lr=0.002 where rank 0 has lr=0.001" opts.log ||
     fail "the message does not name the option"
 [ ! -e checkpoints/opts/loss_log.csv ] || fail "the refused job wrote a loss log"
-
-echo "== --d-steps 2: refused with several ranks"
-status=0
-# shellcheck disable=SC2086
-$MPIRUN -np 2 "$P2P" train $COMMON --name dsteps --d-steps 2 >dsteps.log 2>&1 || status=$?
-cat dsteps.log
-[ "$status" -eq 2 ] || fail "--d-steps 2 with 2 ranks: exit status $status, not 2"
-grep -q -- "--d-steps 2 is not available with several ranks" dsteps.log ||
-    fail "the message does not say why --d-steps is refused"
-[ ! -e checkpoints/dsteps/loss_log.csv ] || fail "the refused job wrote a loss log"
 
 if "$P2P" devices >/dev/null 2>&1; then
     echo "== weights that drift apart: rank 0 on the CPU, rank 1 on Vulkan (Adam rounds apart)"
