@@ -78,6 +78,7 @@ typedef struct {
     eng_node *node;
     unsigned mask;
     eng_adam *opt;
+    int update; /* ADAM: how many ADAM commands of opt come before this one */
 } eng_cmd;
 
 struct eng_adam {
@@ -87,8 +88,13 @@ struct eng_adam {
     eng_node **exp_avg_sq;
     float lr, beta1, beta2, eps;
     int64_t steps;
+    int updates;                       /* its ADAM commands in the graph (updates per run) */
     const struct eng_reducer *reducer; /* eng_adam_set_reducer, or NULL */
 };
+
+/* PyTorch's step count t of ADAM command c in the current run: eng_plan_run has advanced
+ * opt->steps by all of opt's updates of the run, of which c is number c->update. */
+int64_t eng_adam_cmd_step(const eng_cmd *c);
 
 typedef struct eng_graph {
     eng_node **nodes;

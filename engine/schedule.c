@@ -134,7 +134,12 @@ void eng_adam_step(eng_graph *g, eng_adam *opt)
     for (int i = 0; i < opt->nparams; i++)
         if (!opt->params[i]->has_grad)
             eng_fail("adam: '%s' has no gradient: call eng_backward first", opt->params[i]->name);
-    eng_graph_add_cmd(g, (eng_cmd){.kind = ENG_CMD_ADAM, .opt = opt});
+    eng_graph_add_cmd(g, (eng_cmd){.kind = ENG_CMD_ADAM, .opt = opt, .update = opt->updates++});
+}
+
+int64_t eng_adam_cmd_step(const eng_cmd *c)
+{
+    return c->opt->steps - (c->opt->updates - 1 - c->update);
 }
 
 void eng_adam_set_lr(eng_adam *opt, float lr) { opt->lr = lr; }

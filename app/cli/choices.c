@@ -21,7 +21,7 @@ const cli_choices cli_netd_choices = {netd_names, NULL, NULL};
 static const char *const norm_names[] = {"batch", "instance", "none", NULL};
 const cli_choices cli_norm_choices = {norm_names, NULL, NULL};
 
-static const char *const gan_mode_names[] = {"vanilla", "lsgan", NULL};
+static const char *const gan_mode_names[] = {"vanilla", "lsgan", "hinge", NULL};
 const cli_choices cli_gan_mode_choices = {gan_mode_names, NULL, NULL};
 
 static const char *const direction_names[] = {"AtoB", "BtoA", NULL};

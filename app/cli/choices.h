@@ -8,7 +8,7 @@
 extern const cli_choices cli_netg_choices;       /* unet_256, ..., unet_N, resnet_Nblocks */
 extern const cli_choices cli_netd_choices;       /* basic, n_layers, pixel */
 extern const cli_choices cli_norm_choices;       /* batch, instance, none */
-extern const cli_choices cli_gan_mode_choices;   /* vanilla, lsgan */
+extern const cli_choices cli_gan_mode_choices;   /* vanilla, lsgan, hinge */
 extern const cli_choices cli_direction_choices;  /* AtoB, BtoA */
 extern const cli_choices cli_preprocess_choices; /* resize_and_crop, crop, ... */
 extern const cli_choices cli_precision_choices;  /* fp32, fp16 (app_precision_parse's) */

@@ -73,7 +73,10 @@ int cmd_train(int argc, char **argv)
         {"beta1", CLI_FLOAT, &c.beta1, "Adam beta1, in [0, 1)"},
         {"lambda-l1", CLI_FLOAT, &c.lambda_l1, "weight of the L1 loss, in [0, 1e6]"},
         {"gan-mode", CLI_CHOICE, CLI_CHOICE_OF(c.gan_mode, cli_gan_mode_choices),
-         "vanilla: BCE with logits; lsgan: MSE"},
+         "vanilla: BCE with logits; lsgan: MSE; hinge: D on relu(1 - D(real)) and relu(1 + "
+         "D(fake)), G on -D(fake)"},
+        {"d-steps", CLI_INT, &c.d_steps,
+         "D updates per G update, 1 to 16, all on the step's batch (not with several ranks)"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
         {"netD", CLI_CHOICE, CLI_CHOICE_OF(c.netD, cli_netd_choices),
          "basic: 70x70 PatchGAN; n_layers: --n-layers-d; pixel: 1x1"},

@@ -5,12 +5,7 @@
 #include "app/common/resources.h"
 #include "app/common/precision.h"
 #include "app/train/train.h"
-
-static eng_node *gan_loss(eng_graph *g, int lsgan, eng_node *pred, float target)
-{
-    eng_node *t = eng_const(g, eng_node_ndim(pred), eng_node_shape(pred), target);
-    return lsgan ? eng_mse_loss(g, pred, t) : eng_bce_with_logits_loss(g, pred, t);
-}
+#include "app/train/gan_loss.h"
 
 static void build(trainer *t)
 {
@@ -24,27 +19,36 @@ static void build(trainer *t)
     t->fake_b = net_generator(&t->G, &o->gen, t->real_a);
     eng_forward(g, t->fake_b);
 
-    /* D: fake pairs (G not reached: detached) and real pairs. */
-    eng_node *pred_fake = net_discriminator(&t->D, &o->disc,
-                                            eng_concat(g, t->real_a, eng_detach(g, t->fake_b)));
-    t->loss[LOSS_D_FAKE] = gan_loss(g, o->lsgan, pred_fake, 0.0f);
-    eng_node *pred_real = net_discriminator(&t->D, &o->disc, eng_concat(g, t->real_a, t->real_b));
-    t->loss[LOSS_D_REAL] = gan_loss(g, o->lsgan, pred_real, 1.0f);
-    eng_node *loss_d =
-        eng_scale(g, eng_add(g, t->loss[LOSS_D_FAKE], t->loss[LOSS_D_REAL]), 0.5f);
-    int nd, ng;
-    eng_node **d_params = net_params(&t->D, &nd);
-    eng_node **g_params = net_params(&t->G, &ng);
-    eng_forward(g, loss_d);
-    eng_backward(g, loss_d, d_params, nd);
-    t->opt_d = eng_adam_new(g, d_params, nd, o->lr, o->beta1, 0.999f, 1e-8f);
-    if (o->reduce_d)
-        eng_adam_set_reducer(t->opt_d, o->reduce_d);
-    eng_adam_step(g, t->opt_d);
+    /* D: fake pairs (G not reached: detached) and real pairs, updated d_steps times on the
+     * same pairs (G does not change in between); the losses kept are the last update's. */
+    int nd = 0, ng;
+    eng_node **d_params = NULL, *real_ab = NULL;
+    eng_node *fake_ab = eng_concat(g, t->real_a, eng_detach(g, t->fake_b));
+    for (int k = 0; k < (o->d_steps > 1 ? o->d_steps : 1); k++) {
+        eng_node *pred_fake = net_discriminator(&t->D, &o->disc, fake_ab);
+        t->loss[LOSS_D_FAKE] = gan_loss_critic(g, o->gan, pred_fake, 0);
+        if (!real_ab)
+            real_ab = eng_concat(g, t->real_a, t->real_b);
+        eng_node *pred_real = net_discriminator(&t->D, &o->disc, real_ab);
+        t->loss[LOSS_D_REAL] = gan_loss_critic(g, o->gan, pred_real, 1);
+        eng_node *loss_d =
+            eng_scale(g, eng_add(g, t->loss[LOSS_D_FAKE], t->loss[LOSS_D_REAL]), 0.5f);
+        if (!d_params) /* D's params exist once it has been applied */
+            d_params = net_params(&t->D, &nd);
+        eng_forward(g, loss_d);
+        eng_backward(g, loss_d, d_params, nd);
+        if (!t->opt_d) {
+            t->opt_d = eng_adam_new(g, d_params, nd, o->lr, o->beta1, 0.999f, 1e-8f);
+            if (o->reduce_d)
+                eng_adam_set_reducer(t->opt_d, o->reduce_d);
+        }
+        eng_adam_step(g, t->opt_d);
+    }
 
-    /* G: a third application of D, recorded after D's update. */
+    /* G: another application of D, recorded after D's updates. */
+    eng_node **g_params = net_params(&t->G, &ng);
     eng_node *pred = net_discriminator(&t->D, &o->disc, eng_concat(g, t->real_a, t->fake_b));
-    t->loss[LOSS_G_GAN] = gan_loss(g, o->lsgan, pred, 1.0f);
+    t->loss[LOSS_G_GAN] = gan_loss_generator(g, o->gan, pred);
     t->loss[LOSS_G_L1] = eng_l1_loss(g, t->fake_b, t->real_b);
     eng_node *loss_g =
         eng_add(g, t->loss[LOSS_G_GAN], eng_scale(g, t->loss[LOSS_G_L1], o->lambda_l1));

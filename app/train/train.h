@@ -1,7 +1,8 @@
 /* One pix2pix training step as a single engine graph, exactly the reference's
  * optimize_parameters: fake = G(A); D update on (A, detach(fake)) -> 0 and (A, B) -> 1 with
  * loss 0.5 * (fake + real); then, with the updated D, G update on GAN(D(A, fake), 1) +
- * lambda * L1(fake, B). */
+ * lambda * L1(fake, B). The GAN loss may be another than the reference's (gan_loss.h), and D
+ * may be updated d_steps times (on the same pairs) before G's update. */
 #ifndef APP_TRAIN_H
 #define APP_TRAIN_H
 
@@ -11,13 +12,15 @@
 #include "app/common/losses.h"
 #include "app/model/net_init.h"
 #include "app/model/networks.h"
+#include "app/train/gan_loss.h"
 
 typedef struct {
     gen_config gen;
     disc_config disc;
     int batch, height, width;
     float lr, beta1, lambda_l1;
-    int lsgan;          /* MSE GAN loss instead of BCE with logits */
+    gan_mode gan;       /* the GAN loss (gan_loss.h) */
+    int d_steps;        /* D updates per step, on the step's batch (0 or 1: one) */
     int fp16;           /* --precision fp16: mixed precision with loss scaling */
     uint64_t seed;      /* weight initialisation and dropout masks */
     net_init_type init_type;

@@ -30,6 +30,7 @@ void train_config_defaults(train_config *c)
     c->beta1 = 0.5f;
     c->lambda_l1 = 100.0f;
     c->gan_mode = "vanilla";
+    c->d_steps = 1;
     c->netG = "unet_256";
     c->netD = "basic";
     c->n_layers_d = 3;
@@ -77,6 +78,7 @@ static int check_counts(const train_config *c)
         {"--crop-size", c->crop_size, 1, INT_MAX},
         {"--save-epoch-freq", c->save_epoch_freq, 1, INT_MAX},
         {"--lr-decay-iters", c->lr_decay_iters, 1, INT_MAX},
+        {"--d-steps", c->d_steps, 1, TRAIN_MAX_D_STEPS},
         {"--epoch-count", c->epoch_count, 1, c->epochs + c->epochs_decay},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
@@ -153,7 +155,7 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
         bad = "--netD/--n-layers-d", value = layers;
     else if (net_norm_parse(c->norm, &norm))
         bad = "--norm", value = c->norm;
-    else if (strcmp(c->gan_mode, "vanilla") && strcmp(c->gan_mode, "lsgan"))
+    else if (gan_mode_parse(c->gan_mode, &t->gan))
         bad = "--gan-mode", value = c->gan_mode;
     else if (strcmp(c->direction, "AtoB") && strcmp(c->direction, "BtoA"))
         bad = "--direction", value = c->direction;
@@ -193,7 +195,7 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->lr = c->lr;
     t->beta1 = c->beta1;
     t->lambda_l1 = c->lambda_l1;
-    t->lsgan = !strcmp(c->gan_mode, "lsgan");
+    t->d_steps = c->d_steps;
     t->seed = c->seed;
     t->init_gain = c->init_gain;
     l->root = c->data;

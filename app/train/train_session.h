@@ -44,6 +44,8 @@ typedef struct {
 /* The largest --batch-size: far more than fits in memory at the smallest image size, and small
  * enough that no count of the graph's elements comes near overflowing. */
 #define TRAIN_MAX_BATCH 65536
+/* D's updates and G's are at most 32 per step: the updates' finiteness flags are 32 bits. */
+#define TRAIN_MAX_D_STEPS 16
 
 /* Checks the options and fills the trainer's and loader's settings (-1: message printed). */
 int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l);

@@ -55,9 +55,9 @@ static void adam_range(void *arg, size_t lo, size_t hi)
         __atomic_fetch_or(&j->nonfinite, bad, __ATOMIC_RELAXED);
 }
 
-int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i)
+int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i, int64_t step)
 {
-    double t = (double)opt->steps;
+    double t = (double)step;
     double bc1 = 1.0 - pow(opt->beta1, t), bc2 = 1.0 - pow(opt->beta2, t);
     int id = opt->params[i]->id;
     adam_job j = {.p = c->data[id], .g = c->grad[id], .m = c->data[opt->exp_avg[i]->id],

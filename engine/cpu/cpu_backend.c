@@ -236,7 +236,8 @@ static int run_step(cpu_plan *cp, eng_plan *p, const eng_step *st)
     case ENG_STEP_ADAM:
         if (st->finish >= 0 && eng_bucket_finish(&cp->mp.grads, st->finish))
             return ENG_EBACKEND;
-        note_nonfinite(p, st->cmd, cpu_adam_param(c, st->opt, st->index));
+        note_nonfinite(p, st->cmd, cpu_adam_param(c, st->opt, st->index,
+                                                  eng_adam_cmd_step(&g->cmds[st->cmd])));
         break;
     case ENG_STEP_BUCKETS: return eng_buckets_after(g, &cp->mp.grads, st->cmd);
     }

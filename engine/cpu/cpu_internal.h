@@ -77,10 +77,10 @@ void cpu_conv2d_direct_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
 #undef ENG_LEAF
 #undef ENG_OP
 
-/* Adam on param i of opt (torch.optim.Adam rule), opt->steps already incremented. */
+/* Adam on param i of opt (torch.optim.Adam rule) as its update number t (eng_adam_cmd_step). */
 /* Returns ADAM_BAD_GRAD when the parameter's gradient held an infinity or a NaN (applied all
  * the same), ADAM_BAD_STATE when its moments or weights hold one after the update. */
 enum { ADAM_BAD_GRAD = 1, ADAM_BAD_STATE = 2 };
-int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i);
+int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i, int64_t t);
 
 #endif

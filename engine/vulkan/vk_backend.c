@@ -155,7 +155,7 @@ static void write_run_params(const eng_plan *p, vk_plan *vp)
         const eng_adam *opt = p->graph->cmds[i].opt;
         if (p->graph->cmds[i].kind != ENG_CMD_ADAM)
             continue;
-        double t = (double)opt->steps;
+        double t = (double)eng_adam_cmd_step(&p->graph->cmds[i]);
         double bc1 = 1.0 - pow((double)opt->beta1, t), bc2 = 1.0 - pow((double)opt->beta2, t);
         float v[4] = {(float)((double)opt->lr / bc1), (float)sqrt(bc2), 0.0f, 0.0f};
         memcpy(slots + 4 * slot++, v, sizeof v);

@@ -268,7 +268,8 @@ typedef struct {
      * parameters. */
     int fp16, loss_scaling;
     int *master;            /* [node id] an optimized parameter's master weights, or -1 */
-    int *param_flag;        /* [node id] its gradient check's flag, or -1 */
+    int *param_flag;        /* [slot_first[slot] + i] parameter i's flag in that slot */
+    int *slot_first;        /* [slot]: an optimizer stepped twice has a flag per update */
     int *flags;             /* [slot] */
     int all_flags;          /* every slot's, in one region, copied out at each run's end */
     size_t flag_stride;

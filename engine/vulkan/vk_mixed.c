@@ -36,14 +36,15 @@ static int reserve_flags(vk_layout *l, vk_memory *m, int arena, size_t first,
 {
     size_t stride = l->flag_stride;
     l->flags[slot] = vk_memory_reserve_alias(m, arena, stride * first, stride * opt->nparams);
+    l->slot_first[slot] = (int)first;
     if (l->flags[slot] < 0)
         return ENG_ENOMEM;
     for (int i = 0; i < opt->nparams; i++) {
         const eng_node *p = opt->params[i];
-        l->param_flag[p->id] = vk_memory_reserve_alias(m, arena, stride * (first + i), 2);
-        if (l->loss_scaling)
+        l->param_flag[first + i] = vk_memory_reserve_alias(m, arena, stride * (first + i), 2);
+        if (l->loss_scaling && l->master[p->id] < 0) /* one per parameter, however stepped */
             l->master[p->id] = vk_memory_reserve(m, p->numel);
-        if (l->param_flag[p->id] < 0 || (l->loss_scaling && l->master[p->id] < 0))
+        if (l->param_flag[first + i] < 0 || (l->loss_scaling && l->master[p->id] < 0))
             return ENG_ENOMEM;
     }
     return 0;
@@ -55,17 +56,18 @@ int vk_layout_reserve_checks(vk_layout *l, vk_memory *m, const eng_graph *g)
     if (l->nadam_slots == 0 || l->nadam_slots > 32) /* a bit each (eng_plan.nonfinite) */
         return 0;
     l->loss_scaling = l->fp16;
-    l->master = malloc(count * sizeof(int));
-    l->param_flag = malloc(count * sizeof(int));
-    l->flags = malloc((size_t)(l->nadam_slots ? l->nadam_slots : 1) * sizeof(int));
-    if (!l->master || !l->param_flag || !l->flags)
-        return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
-    for (size_t id = 0; id < count; id++)
-        l->master[id] = l->param_flag[id] = -1;
     /* every slot's flags in one arena, read back by one copy after each run */
     size_t total = 0;
     for (int i = 0; i < g->ncmds; i++)
         total += g->cmds[i].kind == ENG_CMD_ADAM ? (size_t)g->cmds[i].opt->nparams : 0;
+    l->master = malloc(count * sizeof(int));
+    l->flags = malloc((size_t)l->nadam_slots * sizeof(int));
+    l->slot_first = malloc((size_t)l->nadam_slots * sizeof(int));
+    l->param_flag = malloc((total ? total : 1) * sizeof(int));
+    if (!l->master || !l->param_flag || !l->flags || !l->slot_first)
+        return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+    for (size_t id = 0; id < count; id++)
+        l->master[id] = -1;
     int arena = vk_memory_reserve_arena(m, l->flag_stride * total);
     l->all_flags = arena < 0 ? -1 : vk_memory_reserve_alias(m, arena, 0, l->flag_stride * total);
     int status = l->all_flags < 0 ? ENG_ENOMEM : 0;
@@ -104,7 +106,7 @@ void vk_lower_grad_checks(lowering *lw, const eng_adam *opt, uint32_t slot)
         if (!st)
             return;
         st->variant = ELT_CHECK_FINITE;
-        st->regions[0] = lw->l->param_flag[p->id];
+        st->regions[0] = lw->l->param_flag[lw->l->slot_first[slot] + i];
         st->regions[1] = vk_grad_of(lw, p);
         st->writes = 1;
         vk_push_eltwise push = {.n = (uint32_t)p->numel};

@@ -103,6 +103,7 @@ void vk_layout_free(vk_layout *l)
     free(l->scratch);
     free(l->master);
     free(l->param_flag);
+    free(l->slot_first);
     free(l->flags);
     memset(l, 0, sizeof *l);
 }
@@ -250,7 +251,7 @@ static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
         push.flags |= ADAM_SCALED;
         push.nflags = (uint32_t)opt->nparams;
     } else if (l->flags) { /* b4: its flags, set where the gradient or the state is not finite */
-        st->regions[4] = l->param_flag[p->id];
+        st->regions[4] = l->param_flag[l->slot_first[slot] + i];
         st->regions[5] = st->regions[1]; /* the shader's static read of b5 */
         st->writes |= 16;
     } else { /* the shader's static accesses to b4 and b5 land on what it touches anyway */

@@ -2,7 +2,9 @@
  * tools/gen_golden.py), 5 steps each:
  *  1. plain params fed given gradients (loss = sum(w * Gw) + sum(b * Gb), so grad = G),
  *     compared after every step, then the moments exp_avg / exp_avg_sq after the last;
- *  2. a small conv net (conv, leaky relu, conv, mse) whose gradients the engine computes. */
+ *  2. a small conv net (conv, leaky relu, conv, mse) whose gradients the engine computes,
+ *     one update per run, and all 5 updates recorded in one graph (one run: each update with
+ *     its own step count, each forward after the previous update). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +119,11 @@ static void test_given_gradients(const st_file *f, eng_backend *be, int steps)
     eng_graph_free(g);
 }
 
-static void test_conv_net(const st_file *f, eng_backend *be, int steps)
+static void test_conv_net(const st_file *f, eng_backend *be, int steps, int per_run)
 {
     static const char *names[3] = {"net.conv1.weight", "net.conv1.bias", "net.conv2.weight"};
     eng_graph *g = eng_graph_new();
-    eng_node *params[3];
+    eng_node *params[3], *loss[8];
     char key[128];
     for (int i = 0; i < 3; i++) {
         snprintf(key, sizeof key, "%s.init", names[i]);
@@ -132,11 +134,14 @@ static void test_conv_net(const st_file *f, eng_backend *be, int steps)
     eng_node *x = eng_input(g, "net.x", ndim, shape);
     ndim = golden_shape(golden_tensor(f, "net.target"), shape);
     eng_node *target = eng_input(g, "net.target", ndim, shape);
-    eng_node *h = eng_leaky_relu(g, eng_conv2d(g, x, params[0], params[1], 2, 1), 0.2f);
-    eng_node *loss = eng_mse_loss(g, eng_conv2d(g, h, params[2], NULL, 1, 1), target);
-    eng_forward(g, loss);
-    eng_backward(g, loss, params, 3);
-    eng_adam_step(g, new_adam(g, f, params, 3));
+    eng_adam *opt = new_adam(g, f, params, 3);
+    for (int k = 0; k < per_run && k < 8; k++) {
+        eng_node *h = eng_leaky_relu(g, eng_conv2d(g, x, params[0], params[1], 2, 1), 0.2f);
+        loss[k] = eng_mse_loss(g, eng_conv2d(g, h, params[2], NULL, 1, 1), target);
+        eng_forward(g, loss[k]);
+        eng_backward(g, loss[k], params, 3);
+        eng_adam_step(g, opt);
+    }
     eng_plan *p = eng_plan_new(g, be);
     if (!p) {
         fprintf(stderr, "plan failed: %s\n", eng_last_error());
@@ -149,16 +154,24 @@ static void test_conv_net(const st_file *f, eng_backend *be, int steps)
     golden_write_node(p, x, f, "net.x");
     golden_write_node(p, target, f, "net.target");
     double worst = 0.0;
-    for (int step = 0; step < steps; step++) {
+    for (int step = per_run - 1; step < steps; step += per_run) {
         run_or_die(p);
-        snprintf(key, sizeof key, "net.loss%d", step);
-        check(key, golden_compare_node(p, loss, 0, f, key), &worst);
+        for (int k = 0; k < per_run; k++) {
+            snprintf(key, sizeof key, "net.loss%d", step - per_run + 1 + k);
+            check(key, golden_compare_node(p, loss[k], 0, f, key), &worst);
+        }
         for (int i = 0; i < 3; i++) {
             snprintf(key, sizeof key, "%s.step%d", names[i], step);
             check(key, golden_compare_node(p, params[i], 0, f, key), &worst);
         }
     }
-    printf("  adam, small conv net:    %d steps, worst error %.3g\n", steps, worst);
+    if (eng_adam_steps(opt) != steps) {
+        fprintf(stderr, "adam counted %lld steps, expected %d\n", (long long)eng_adam_steps(opt),
+                steps);
+        failures++;
+    }
+    printf("  adam, small conv net:    %d steps, %d per run, worst error %.3g\n", steps, per_run,
+           worst);
     eng_plan_free(p);
     eng_graph_free(g);
 }
@@ -170,7 +183,8 @@ int main(void)
     eng_backend *be = eng_cpu_backend_new(2);
     printf("Adam vs torch.optim.Adam, worst |a-b|/max(1,|b|), tolerance %g\n", GOLDEN_TOL);
     test_given_gradients(f, be, steps);
-    test_conv_net(f, be, steps);
+    test_conv_net(f, be, steps, 1);
+    test_conv_net(f, be, steps, steps);
     eng_backend_free(be);
     st_close(f);
     if (failures)

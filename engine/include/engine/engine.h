@@ -119,6 +119,8 @@ void eng_backward(eng_graph *g, eng_node *loss, eng_node *const *params, int npa
  * named "<param name>.exp_avg" / ".exp_avg_sq", so they are read and written like any tensor. */
 eng_adam *eng_adam_new(eng_graph *g, eng_node *const *params, int nparams, float lr, float beta1,
                        float beta2, float eps);
+/* Records one update; an optimizer may be stepped several times in one graph (each between
+ * its own backward and the next use of its params), each update counting as one step. */
 void eng_adam_step(eng_graph *g, eng_adam *opt);
 void eng_adam_set_lr(eng_adam *opt, float lr);
 /* Gradient reduction for data-parallel training: the optimizer's gradients pass through a
