@@ -1,12 +1,12 @@
-/* Shared pieces of the networks: names, the tensor registry, layer helpers, initialisation. */
+/* The networks' names and sizes, and the entry points that dispatch to a family's builder
+ * (net_unet.c, net_resnet.c) or to the initialisation (net_init.c). The layers they are built
+ * from are in net_layers.c, the tensor registry in net_tensors.c. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "app/model/net_init.h"
 #include "app/model/networks.h"
-#include "app/common/rng.h"
 
 int net_norm_parse(const char *s, net_norm *out)
 {
@@ -102,162 +102,6 @@ int disc_min_side(const disc_config *c)
      * convolutions each take one off: the map before the last one needs side >= 2. The
      * pixel discriminator keeps the size. */
     return c->family == DISC_NLAYERS ? 3 << c->n_layers : 2;
-}
-
-void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int dropout,
-                     uint32_t dropout_seed)
-{
-    memset(n, 0, sizeof *n);
-    n->g = g;
-    snprintf(n->prefix, sizeof n->prefix, "%s", prefix);
-    n->training = training;
-    n->dropout = dropout;
-    n->dropout_seed = dropout_seed;
-}
-
-void net_release(net *n)
-{
-    free(n->t);
-    free(n->sites);
-    n->t = NULL;
-    n->sites = NULL;
-    n->n = n->cap = n->nsites = n->cap_sites = 0;
-}
-
-const net_tensor *net_find_key(const net *n, const char *key)
-{
-    for (int i = 0; i < n->n; i++)
-        if (!strcmp(n->t[i].key, key))
-            return &n->t[i];
-    return NULL;
-}
-
-long long net_param_count(const net *n)
-{
-    long long total = 0;
-    for (int i = 0; i < n->n; i++)
-        if (n->t[i].trainable)
-            total += (long long)eng_node_numel(n->t[i].node);
-    return total;
-}
-
-_Noreturn void net_out_of_memory(void)
-{
-    fprintf(stderr, "pix2pix: out of memory\n");
-    exit(1);
-}
-
-/* A network file that applies a tensor with two shapes is wrong: a programming error. */
-static _Noreturn void net_bad_reuse(const net *n, const char *key)
-{
-    fprintf(stderr, "pix2pix: network %s: tensor %s reused with another shape\n", n->prefix, key);
-    abort();
-}
-
-eng_node **net_params(const net *n, int *count)
-{
-    eng_node **out = malloc(sizeof *out * (size_t)(n->n ? n->n : 1));
-    if (!out)
-        net_out_of_memory();
-    int k = 0;
-    for (int i = 0; i < n->n; i++)
-        if (n->t[i].trainable)
-            out[k++] = n->t[i].node;
-    *count = k;
-    return out;
-}
-
-eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, int trainable,
-                         net_init init)
-{
-    const net_tensor *found = net_find_key(n, key);
-    if (found) {
-        /* A later application of the same network: same tensor, same shape. */
-        for (int d = 0; d < ndim; d++)
-            if (eng_node_ndim(found->node) != ndim ||
-                eng_node_shape(found->node)[d] != shape[d])
-                net_bad_reuse(n, key);
-        return found->node;
-    }
-    if (n->n == n->cap) {
-        n->cap = n->cap ? 2 * n->cap : 64;
-        n->t = realloc(n->t, sizeof *n->t * (size_t)n->cap);
-        if (!n->t)
-            net_out_of_memory();
-    }
-    net_tensor *t = &n->t[n->n++];
-    memset(t, 0, sizeof *t);
-    snprintf(t->key, sizeof t->key, "%s", key);
-    char name[ENG_NAME_MAX + 16];
-    snprintf(name, sizeof name, "%s%s", n->prefix, key);
-    t->node = trainable ? eng_param(n->g, name, ndim, shape) : eng_state(n->g, name, ndim, shape);
-    t->trainable = trainable;
-    t->is_counter = !trainable && strstr(key, "num_batches_tracked") != NULL;
-    t->init = init;
-    return t->node;
-}
-
-/* "<key>.weight" of the given shape and, when bias, "<key>.bias" [cout] (else NULL). */
-static eng_node *conv_weights(net *n, const char *key, const int wshape[4], int cout, int bias,
-                              eng_node **b)
-{
-    char name[ENG_NAME_MAX];
-    snprintf(name, sizeof name, "%s.weight", key);
-    eng_node *w = net_tensor_get(n, name, 4, wshape, 1, INIT_NORMAL);
-    *b = NULL;
-    if (bias) {
-        snprintf(name, sizeof name, "%s.bias", key);
-        *b = net_tensor_get(n, name, 1, &cout, 1, INIT_ZERO);
-    }
-    return w;
-}
-
-eng_node *net_conv(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
-                   int pad, int bias)
-{
-    eng_node *b;
-    eng_node *w = conv_weights(n, key, (const int[]){cout, cin, k, k}, cout, bias, &b);
-    return eng_conv2d(n->g, x, w, b, stride, pad);
-}
-
-eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
-                     int pad, int out_pad, int bias)
-{
-    eng_node *b;
-    eng_node *w = conv_weights(n, key, (const int[]){cin, cout, k, k}, cout, bias, &b);
-    return eng_conv_transpose2d(n->g, x, w, b, stride, pad, out_pad);
-}
-
-eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, int channels)
-{
-    if (norm == NORM_NONE)
-        return x;
-    if (norm == NORM_INSTANCE) /* affine=False, no running statistics: no tensors */
-        return n->stats ? net_norm_site_layer(n, x, norm, NULL, NULL, NULL, NULL, NULL)
-                        : eng_instance_norm2d(n->g, x, NULL, NULL, 1e-5f);
-    char name[ENG_NAME_MAX];
-    int one = 1;
-    snprintf(name, sizeof name, "%s.weight", key);
-    eng_node *w = net_tensor_get(n, name, 1, &channels, 1, INIT_NORM_WEIGHT);
-    snprintf(name, sizeof name, "%s.bias", key);
-    eng_node *b = net_tensor_get(n, name, 1, &channels, 1, INIT_ZERO);
-    snprintf(name, sizeof name, "%s.running_mean", key);
-    eng_node *mean = net_tensor_get(n, name, 1, &channels, 0, INIT_ZERO);
-    snprintf(name, sizeof name, "%s.running_var", key);
-    eng_node *var = net_tensor_get(n, name, 1, &channels, 0, INIT_ONE);
-    snprintf(name, sizeof name, "%s.num_batches_tracked", key);
-    eng_node *count = net_tensor_get(n, name, 1, &one, 0, INIT_ZERO);
-    if (n->stats)
-        return net_norm_site_layer(n, x, norm, w, b, mean, var, count);
-    return eng_batch_norm2d(n->g, x, w, b, mean, var, count, n->training, 0.1f, 1e-5f);
-}
-
-eng_node *net_dropout(net *n, eng_node *x)
-{
-    uint32_t layer = (uint32_t)n->ndropout++;
-    if (!n->dropout)
-        return x;
-    return eng_dropout(n->g, x, 0.5f, rng_hash_seed(n->dropout_seed, layer));
 }
 
 eng_node *net_generator(net *n, const gen_config *c, eng_node *x)

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/common/resources.h"
 #include "app/common/tensor_image.h"
 #include "app/translate/translate.h"
+#include "app/translate/translate_budget.h"
 #include "engine/engine.h"
 
 /* --tile auto never picks larger tiles: beyond, the overlap saves little (its share of a
@@ -110,17 +110,6 @@ static double footprint(generator *r, int h, int w, char *err, size_t errlen)
     size_t plan = generator_plan_bytes(r, h, w, err, errlen);
     size_t host = sizeof(float) * (size_t)h * w * (r->cfg.input_nc + r->cfg.output_nc);
     return plan ? TRANSLATE_BUDGET_MARGIN * (double)(plan + host) : 0;
-}
-
-double translate_memory_available(generator *r, double share)
-{
-    share = share > 0 ? share : 1.0;
-    double avail = (double)eng_backend_memory_budget(r->be) * share;
-    size_t cur = generator_current_bytes(r);
-    if (cur)
-        avail += (double)cur - (double)r->weight_bytes;
-    double limit = (double)app_memory_limit() * share - (double)r->weight_bytes;
-    return avail < limit ? avail : limit;
 }
 
 /* 0 when the padded h x w image fits the memory budget; else the side of the largest square

@@ -33,14 +33,6 @@ typedef struct {
 int translate_image(generator *r, const image *in, const translate_options *o, image *out,
                     char *err, size_t errlen);
 
-/* The memory a new plan may take: the backend's budget (this translation's share of it: 0 or
- * 1 for all), with the current plan, which makes way for it (less the weights, which wait in
- * memory meanwhile); and no more than the memory this process may use (app_memory_limit:
- * limits, cgroups). */
-double translate_memory_available(generator *r, double share);
-/* The plan sizes are estimates (generator_plan_bytes): a tenth is kept spare. */
-#define TRANSLATE_BUDGET_MARGIN 1.1
-
 /* translate_tiled.c: at full resolution in tiles of side tile (a multiple of the stride) into
  * out (allocated: the input's size, out's channels and depth set). */
 int translate_tiled(generator *r, const image *in, const translate_options *o, int tile,

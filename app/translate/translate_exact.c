@@ -26,6 +26,7 @@
 #include "app/common/tensor_image.h"
 #include "app/translate/tiles.h"
 #include "app/translate/translate.h"
+#include "app/translate/translate_budget.h"
 
 #define HALO_CELLS 4 /* the halo, in pixels of block k's input */
 /* Exact tiles take no more memory than this image untiled, as --tile auto's largest tiles

@@ -1,7 +1,7 @@
 /* Gradient buckets for an optimizer's reducer (eng_reducer in engine.h).
  *
  * The parameters are taken in the order their gradients complete (the last command before the
- * ADAM command that uses each, as grad_liveness.c finds it) and grouped into buckets of at
+ * ADAM command that uses each, as grad_complete.c finds it) and grouped into buckets of at
  * least bucket_bytes (the last one may be smaller). A bucket starts right after the command
  * that completes its last gradient, so its reduction overlaps the rest of backward; all the
  * optimizer's updates run at its ADAM command, each bucket finished just before its own

@@ -10,36 +10,6 @@
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
 
-const char *vk_result_string(VkResult r)
-{
-    switch (r) {
-    case VK_SUCCESS: return "success";
-    case VK_ERROR_OUT_OF_HOST_MEMORY: return "out of host memory";
-    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
-    case VK_ERROR_INITIALIZATION_FAILED: return "initialization failed";
-    case VK_ERROR_DEVICE_LOST: return "device lost";
-    case VK_ERROR_LAYER_NOT_PRESENT: return "layer not present";
-    case VK_ERROR_EXTENSION_NOT_PRESENT: return "extension not present";
-    case VK_ERROR_FEATURE_NOT_PRESENT: return "feature not present";
-    case VK_ERROR_INCOMPATIBLE_DRIVER: return "no compatible Vulkan driver (ICD) installed";
-    case VK_ERROR_TOO_MANY_OBJECTS: return "too many objects";
-    case VK_ERROR_OUT_OF_POOL_MEMORY: return "out of descriptor pool memory";
-    case VK_TIMEOUT: return "timeout";
-    default: return "Vulkan error";
-    }
-}
-
-int vk_fail(VkResult r, const char *what)
-{
-    int status = ENG_EBACKEND;
-    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-        status = ENG_ENOMEM;
-    else if (r == VK_ERROR_DEVICE_LOST)
-        status = ENG_EDEVICE_LOST;
-    return eng_set_error(status, "vulkan: %s failed: %s (VkResult %d)", what, vk_result_string(r),
-                         (int)r);
-}
-
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
@@ -162,20 +132,6 @@ static VkResult physical_devices(VkInstance instance, VkPhysicalDevice **out, ui
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     r = vkEnumeratePhysicalDevices(instance, count, *out);
     return r == VK_INCOMPLETE ? VK_SUCCESS : r;
-}
-
-int vk_has_extension(VkPhysicalDevice pd, const char *name)
-{
-    uint32_t count = 0;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &count, NULL) != VK_SUCCESS)
-        return 0;
-    VkExtensionProperties *ext = calloc(count ? count : 1, sizeof *ext);
-    int found = 0;
-    if (ext && vkEnumerateDeviceExtensionProperties(pd, NULL, &count, ext) == VK_SUCCESS)
-        for (uint32_t i = 0; i < count; i++)
-            found |= !strcmp(ext[i].extensionName, name);
-    free(ext);
-    return found;
 }
 
 static int compute_queue_family(VkPhysicalDevice pd, uint32_t *family)

@@ -1,4 +1,5 @@
-/* Shared by the lowering files (vk_ops*.c): how a command becomes steps. */
+/* Shared by the lowering files (vk_ops*.c): how a command becomes steps. The steps and their
+ * workgroup counts come from vk_lower.c. */
 #ifndef ENGINE_VULKAN_VK_LOWER_H
 #define ENGINE_VULKAN_VK_LOWER_H
 

@@ -8,10 +8,6 @@
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
-/* Grid-stride shaders loop over their elements: 1024 workgroups of 256 keep a large GPU busy,
- * and many more cost a CPU implementation (lavapipe) dearly per workgroup. */
-#define MAX_GRID_GROUPS 1024u
-
 static int is_conv(eng_op op) { return op == ENG_OP_CONV2D || op == ENG_OP_CONV_TRANSPOSE2D; }
 static int is_norm(eng_op op)
 {
@@ -118,46 +114,6 @@ void vk_steps_free(vk_steps *s)
 }
 
 /* ---- step construction -------------------------------------------------------------------- */
-uint32_t vk_exact_groups(lowering *lw, const eng_node *n, size_t count)
-{
-    if (count > VK_MAX_GROUPS) {
-        lw->too_large = n;
-        lw->failed = 1;
-        return 1;
-    }
-    return (uint32_t)count;
-}
-
-vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel)
-{
-    vk_steps *s = lw->steps;
-    if (s->nsteps == s->cap_steps) {
-        int cap = s->cap_steps ? 2 * s->cap_steps : 64;
-        vk_step *grown = realloc(s->steps, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            lw->failed = 1;
-            return NULL;
-        }
-        s->steps = grown;
-        s->cap_steps = cap;
-    }
-    vk_step *st = &s->steps[s->nsteps++];
-    memset(st, 0, sizeof *st);
-    st->kind = kind;
-    st->kernel = kernel;
-    for (int i = 0; i < VK_BINDINGS; i++)
-        st->regions[i] = -1;
-    st->groups[0] = st->groups[1] = st->groups[2] = 1;
-    st->gemm = lw->gemm;
-    return st;
-}
-
-uint32_t vk_grid_groups(size_t items)
-{
-    size_t g = (items + VK_WORKGROUP - 1) / VK_WORKGROUP;
-    return g == 0 ? 1 : g > MAX_GRID_GROUPS ? MAX_GRID_GROUPS : (uint32_t)g;
-}
-
 static void fill(lowering *lw, int region, float value)
 {
     vk_step *st = vk_add_step(lw, VK_STEP_FILL, VK_KERNEL_ELTWISE);
