@@ -113,6 +113,4 @@ void serve_http_drain(serve_http *h, int timeout_s);
  * worker any more). */
 void serve_http_stop(serve_http *h);
 
-double serve_now(void);
-
 #endif

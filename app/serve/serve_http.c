@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/common/progress.h"
 #include "app/serve/serve.h"
 #include "app/serve/serve_http_req.h"
 #include "app/serve/serve_watch.h"
@@ -57,7 +58,7 @@ static enum MHD_Result fail(serve_http *h, serve_request *r, int status, const c
                             const char *reason)
 {
     serve_metrics_response(h->m, status, tag, r && r->route == ROUTE_TRANSLATE
-                                                  ? serve_now() - r->t0 : -1);
+                                                  ? now_seconds() - r->t0 : -1);
     char *json = serve_error_json(status, reason);
     if (!json)
         return MHD_NO;
@@ -151,7 +152,7 @@ static enum MHD_Result body_done(serve_http *h, serve_request *r)
                                                   : "bad_image", err);
     j->done = job_done;
     j->ctx = r;
-    j->t_start = serve_now();
+    j->t_start = now_seconds();
     pthread_mutex_lock(&h->mu);
     int queued = !h->draining && serve_queue_push(h->q, j) == 0;
     if (queued) {
@@ -180,7 +181,7 @@ static enum MHD_Result answer_job(serve_http *h, serve_request *r)
     image_free(&j->out);
     if (rc)
         return fail(h, r, 500, "encode", err);
-    serve_metrics_response(h->m, 200, NULL, serve_now() - r->t0);
+    serve_metrics_response(h->m, 200, NULL, now_seconds() - r->t0);
     return reply(r->conn, 200, "image/png", png, size, 0);
 }
 
@@ -203,7 +204,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (r->job_done)
         return answer_job(h, r);
-    if (serve_now() - r->t0 > h->c->timeout_s)
+    if (now_seconds() - r->t0 > h->c->timeout_s)
         return fail(h, r, 408, "timeout", "the body did not arrive in time (--timeout)");
     if (*upload_size) {
         int rc = serve_request_receive(r, upload_data, *upload_size);

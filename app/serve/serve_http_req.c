@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/common/progress.h"
 #include "app/serve/serve_http_req.h"
 
 serve_request *serve_request_new(struct serve_http *h, struct MHD_Connection *conn,
@@ -16,7 +17,7 @@ serve_request *serve_request_new(struct serve_http *h, struct MHD_Connection *co
     r->http = h;
     r->conn = conn;
     r->c = c;
-    r->t0 = serve_now();
+    r->t0 = now_seconds();
     snprintf(r->limit_msg, sizeof r->limit_msg, "the body is larger than the limit of %llu bytes "
              "(--max-body)", (unsigned long long)c->max_body);
     return r;

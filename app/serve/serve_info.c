@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/common/progress.h"
 #include "app/model/model_file.h"
 #include "app/serve/serve.h"
 
@@ -17,7 +18,7 @@ void serve_metrics_init(serve_metrics *m)
 {
     memset(m, 0, sizeof *m);
     pthread_mutex_init(&m->mu, NULL);
-    m->started = m->window_t0 = serve_now();
+    m->started = m->window_t0 = now_seconds();
 }
 
 void serve_metrics_response(serve_metrics *m, int status, const char *reason, double latency)
@@ -49,7 +50,7 @@ void serve_metrics_batch(serve_metrics *m, int images)
     m->batches++;
     m->batch_images += (uint64_t)images;
     m->images += (uint64_t)images;
-    double t = serve_now();
+    double t = now_seconds();
     m->window_images += (uint64_t)images;
     if (t - m->window_t0 >= 5) { /* images/s over windows of 5 s */
         m->last_rate = m->window_images / (t - m->window_t0);
@@ -80,7 +81,7 @@ char *serve_metrics_text(serve_metrics *m, int queue_depth, size_t device_bytes)
         return NULL;
     b[0] = '\0';
     pthread_mutex_lock(&m->mu);
-    double t = serve_now(), up = t - m->started;
+    double t = now_seconds(), up = t - m->started;
     double rate = t - m->window_t0 < 5 && m->last_rate > 0
                       ? m->last_rate
                       : m->window_images / (t - m->window_t0 > 1e-9 ? t - m->window_t0 : 1);

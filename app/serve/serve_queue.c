@@ -31,13 +31,6 @@ struct serve_queue {
     serve_metrics *m;
 };
 
-double serve_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int open_generator(serve_worker *w, int eval, char *err, size_t errlen)
 {
     if (w->open[eval])

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "app/common/progress.h"
 #include "app/serve/serve.h"
 #include "app/serve/serve_watch.h"
 
@@ -35,7 +36,7 @@ static void *watch_main(void *arg)
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&w->wake, &w->mu, &until);
-        double now = serve_now();
+        double now = now_seconds();
         for (watched *c = w->head; c; c = c->next)
             if (!c->complete && now - c->since > w->timeout_s) {
                 shutdown(c->fd, SHUT_RDWR);
@@ -72,7 +73,7 @@ void serve_watch_notify(void *cls, struct MHD_Connection *conn, void **socket_co
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         c = info ? calloc(1, sizeof *c) : NULL;
         if (c) {
-            *c = (watched){.fd = info->connect_fd, .since = serve_now(), .next = w->head};
+            *c = (watched){.fd = info->connect_fd, .since = now_seconds(), .next = w->head};
             if (w->head)
                 w->head->prev = c;
             w->head = c;
@@ -100,7 +101,7 @@ void serve_watch_complete(serve_watch *w, struct MHD_Connection *conn, int compl
         return;
     pthread_mutex_lock(&w->mu);
     c->complete = complete;
-    c->since = serve_now();
+    c->since = now_seconds();
     pthread_mutex_unlock(&w->mu);
 }
 

@@ -113,7 +113,7 @@ typedef struct {
 int eng_plan_transient_grads(const eng_graph *g, const eng_plan_facts *facts, eng_grad_plan *gp);
 void eng_grad_plan_free(eng_grad_plan *gp);
 /* The last command before ADAM command adam_cmd that uses p (its values or gradient): where
- * p's gradient is complete. adam_cmd itself when there is none. */
+ * p's gradient is complete. adam_cmd itself when there is none (grad_complete.c). */
 int eng_grad_complete_point(const eng_graph *g, int adam_cmd, const eng_node *p);
 
 /* ---- gradient buckets (grad_buckets.c) ------------------------------------------------------

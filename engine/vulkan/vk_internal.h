@@ -114,11 +114,12 @@ typedef struct {
 /* Creates the instance (with validation when PIX2PIX_VK_VALIDATION=1) and the chosen device. */
 int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, size_t errlen);
 void vk_ctx_destroy(vk_ctx *ctx);
+/* VkResult's name (vk_result.c) and whether a device has an extension (vk_extension.c). */
 const char *vk_result_string(VkResult r);
 int vk_has_extension(VkPhysicalDevice pd, const char *name);
 /* eng_backend_memory_budget of the device (vk_budget.c). */
 size_t vk_memory_budget(const vk_ctx *ctx);
-/* Maps a failed VkResult to an engine status with a message naming what failed. */
+/* Maps a failed VkResult to an engine status with a message naming what failed (vk_result.c). */
 int vk_fail(VkResult r, const char *what);
 
 /* ---- pipelines (vk_pipelines.c) ---------------------------------------------------------- */
