@@ -119,7 +119,8 @@ const char *vk_result_string(VkResult r);
 int vk_has_extension(VkPhysicalDevice pd, const char *name);
 /* eng_backend_memory_budget of the device (vk_budget.c). */
 size_t vk_memory_budget(const vk_ctx *ctx);
-/* Maps a failed VkResult to an engine status with a message naming what failed (vk_result.c). */
+/* Maps a failed VkResult to an engine status with a message naming what failed
+ * (vk_result.c). */
 int vk_fail(VkResult r, const char *what);
 
 /* ---- pipelines (vk_pipelines.c) ---------------------------------------------------------- */
