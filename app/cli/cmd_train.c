@@ -75,6 +75,8 @@ int cmd_train(int argc, char **argv)
         {"gan-mode", CLI_CHOICE, CLI_CHOICE_OF(c.gan_mode, cli_gan_mode_choices),
          "vanilla: BCE with logits; lsgan: MSE"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
+        {"upsample", CLI_CHOICE, CLI_CHOICE_OF(c.upsample, cli_upsample_choices),
+         "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv (resize-conv)"},
         {"netD", CLI_CHOICE, CLI_CHOICE_OF(c.netD, cli_netd_choices),
          "basic: 70x70 PatchGAN; n_layers: --n-layers-d; pixel: 1x1"},
         {"n-layers-d", CLI_INT, &c.n_layers_d, "layers of netD n_layers"},

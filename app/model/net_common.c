@@ -57,6 +57,22 @@ void gen_name(const gen_config *c, char *buf, size_t len)
         snprintf(buf, len, "unet_%d", c->depth);
 }
 
+int gen_upsample_parse(const char *s, gen_upsample *out)
+{
+    if (s && !strcmp(s, "transposed"))
+        *out = GEN_UP_TRANSPOSED;
+    else if (s && !strcmp(s, "resize-conv"))
+        *out = GEN_UP_RESIZE_CONV;
+    else
+        return -1;
+    return 0;
+}
+
+const char *gen_upsample_name(gen_upsample u)
+{
+    return u == GEN_UP_RESIZE_CONV ? "resize-conv" : "transposed";
+}
+
 int disc_name_parse(const char *s, int n_layers, disc_config *c)
 {
     if (!strcmp(s, "basic")) {
@@ -226,6 +242,16 @@ eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, in
     eng_node *b;
     eng_node *w = conv_weights(n, key, (const int[]){cin, cout, k, k}, cout, bias, &b);
     return eng_conv_transpose2d(n->g, x, w, b, stride, pad, out_pad);
+}
+
+eng_node *net_upsample(net *n, const gen_config *c, const char *key, eng_node *x, int cin,
+                       int cout, int k, int pad, int out_pad, int bias)
+{
+    if (c->upsample == GEN_UP_TRANSPOSED)
+        return net_conv_t(n, key, x, cin, cout, k, 2, pad, out_pad, bias);
+    char conv[ENG_NAME_MAX];
+    snprintf(conv, sizeof conv, "%s.1", key);
+    return net_conv(n, conv, eng_upsample_nearest2d(n->g, x, 2), cin, cout, 3, 1, 1, bias);
 }
 
 eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, int channels)

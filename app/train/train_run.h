@@ -19,6 +19,7 @@ typedef struct {
     int print_freq;           /* a line of losses every N steps (0: none) */
     float lr, beta1, lambda_l1;
     const char *gan_mode, *netG, *netD;
+    const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     const char *norm;
     int no_dropout, load_size, crop_size;
