@@ -43,7 +43,14 @@ const uint BN = TX * TN;
 // (conv_col_index), so each thread decomposes its own once: one where BN divides THREADS (the
 // same at every j), else B_COLS = BN / THREADS of them, column j % B_COLS at step j.
 const uint B_COLS = BN > THREADS ? BN / THREADS : 1;
-shared float tile_a[BK * BM];
+// CONV_GATHER's A is a weight tensor whose depth is contiguous ([M, C, KH, KW] of conv2d, or
+// the [Cin, Cout, KH, KW] of a transposed conv's input gradient: w_sc = KH*KW), so element e is
+// at tile row e / BK and depth e % BK instead: consecutive threads read consecutive weights
+// (one cache line; coalesced on a GPU) with no depth decomposition. A's rows are BM + 1 apart
+// in shared memory so that those threads' stores fall in different banks.
+const bool A_BY_DEPTH = MODE == CONV_GATHER;
+const uint A_STRIDE = BM + 1;
+shared float tile_a[BK * A_STRIDE];
 shared float tile_b[BK * BN];
 shared uvec3 depth_index[BK]; // conv_depth_index; x = 0xffffffff past the end
 
@@ -73,10 +80,15 @@ void main()
         }
         barrier();
         for (uint e = tid; e < BK * BM; e += THREADS) {
-            uvec3 d = depth_index[e / BM];
-            uint row = row0 + e % BM;
-            bool live = d.x != 0xffffffffu && row < rows;
-            tile_a[e] = live ? conv_load_a(row, d, part) : 0.0;
+            if (A_BY_DEPTH) {
+                uint r = e / BK, kk = e % BK, row = row0 + r, k = k0 + kk;
+                tile_a[kk * A_STRIDE + r] = k < k_end && row < rows ? LD(2, row * pc.w_sm + k) : 0.0;
+            } else {
+                uvec3 d = depth_index[e / BM];
+                uint row = row0 + e % BM;
+                bool live = d.x != 0xffffffffu && row < rows;
+                tile_a[(e / BM) * A_STRIDE + e % BM] = live ? conv_load_a(row, d, part) : 0.0;
+            }
         }
         for (uint e = tid, j = 0; e < BK * BN; e += THREADS, j++) {
             uvec3 d = depth_index[e / BN];
@@ -88,7 +100,7 @@ void main()
         for (uint k = 0; k < BK; k++) {
             float a[TM], b[TN];
             for (uint i = 0; i < TM; i++)
-                a[i] = tile_a[k * BM + ty + i * TY];
+                a[i] = tile_a[k * A_STRIDE + ty + i * TY];
             for (uint j = 0; j < TN; j++)
                 b[j] = tile_b[k * BN + tx + j * TX];
             for (uint i = 0; i < TM; i++)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate the data-parallel parity fixtures of tests/dist/fixtures with PyTorch's
+"""Generate the data-parallel parity fixtures of tests/parallel/fixtures with PyTorch's
 DistributedDataParallel (gloo backend, two processes on this machine) as the oracle.
 
 The reference, defined precisely (what `mpirun -np 2 pix2pix train` must equal):
@@ -85,7 +85,7 @@ def worker(rank, out, init_file, pairs, results):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "tests/dist/fixtures"
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/parallel/fixtures"
     data = os.path.join(out, "ddp_data", "train")
     os.makedirs(data, exist_ok=True)
     torch.manual_seed(0)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One prepared GPU check: build, run the Vulkan tests on the device, then print one table of
 # pix2pix bench (unet_256 + basic D at 256x256, batch 1 and 8, fp32 and fp16, inference and a
-# training step) and a full-resolution 1024x1024 translate, each with its achieved GFLOP/s and
-# the fraction of the device's peak FMA rate (measured by `pix2pix devices --peak`), and the
-# memory its plan holds, and a training step's dispatches, barriers and submissions. Meant to
-# finish well within 8 minutes on a GPU.
+# training step), untuned and then tuned on the device (pix2pix tune), and a full-resolution
+# 1024x1024 translate, each with its achieved GFLOP/s and the fraction of the device's peak FMA
+# rate (measured by `pix2pix devices --peak`), the memory its plan holds, and a training step's
+# dispatches, barriers and submissions; then the tuner's table. Meant to finish well within 8
+# minutes on a GPU.
 #
 # usage: tools/gpu_check.sh [--smoke] [--device vulkan:N] [--build-dir DIR] [--no-build]
 #   --smoke       the same steps at small sizes (unet_128, 128x128, ngf 4, batch 1 and 2), in
@@ -30,10 +31,10 @@ while [ $# -gt 0 ]; do
 done
 if [ $smoke = 1 ]; then
     net="--netG unet_128 --ngf 4 --ndf 4" size=128 batches="1 2" iters="--iters 1 --warmup 1"
-    peak_seconds=0.05 full=256 tests='^vulkan_vk_device$'
+    peak_seconds=0.05 full=256 tests='^vulkan_vk_device$' tune_seconds=5
 else
     net="--netG unet_256" size=256 batches="1 8" iters="--iters 5 --warmup 2"
-    peak_seconds=0.5 full=1024 tests='^vulkan_'
+    peak_seconds=0.5 full=1024 tests='^vulkan_' tune_seconds=90
 fi
 work=$(mktemp -d /tmp/gpu_check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -78,40 +79,62 @@ row() { rows+=("$(printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %14s |
 ratio() { # GFLOP/s and % of peak from GFLOP/s and the peak in TFLOP/s
     awk -v g="${1:-0}" -v p="$2" 'BEGIN { printf "%.1f %s", g, (p > 0 ? sprintf("%.1f%%", g / p / 10) : "n/a") }'
 }
-for batch in $batches; do
-    for precision in fp32 fp16; do
-        # --precision fp16 stores fp16 but computes in fp32: its rate is a share of the fp32 peak
-        peak_now=$peak32
-        if [ $precision = fp16 ] && [ $has_precision = 0 ]; then
-            row "inference, training step" fp16 "$batch" "-" "-" "-" "-" "-" "not in this build |"
-            continue
-        fi
-        extra=""
-        [ $has_precision = 1 ] && extra="--precision $precision"
-        step "bench batch $batch $precision"
-        out="$work/bench_${batch}_$precision.txt"
-        # shellcheck disable=SC2086
-        if ! "$p2p" bench --device "$device" $net --size $size --batch-size "$batch" $iters \
-            $extra --json >"$out" 2>&1; then
-            row "inference, training step" $precision "$batch" "failed" "-" "-" "-" "-" "|"
-            tail -n 5 "$out" >&2
-            failed=1
-            continue
-        fi
-        # Inference with batch statistics (the reference's test protocol), the run that
-        # bench's gflops_infer and infer_* counters describe, and a training step.
-        for kind in infer train; do
-            case $kind in
-            infer) label="inference" ms=$(field infer_ms "$out") c=infer_ ;;
-            train) label="training step" ms=$(field train_step_ms "$out") c="" ;;
-            esac
-            read -r rate frac <<<"$(ratio "$(field "gflops_$kind" "$out")" "${peak_now:-0}")"
-            counts="$(field "${c}dispatches" "$out")/$(field "${c}barriers" "$out")/$(field "${c}submits" "$out")"
-            row "$label" $precision "$batch" "${ms:-?}" "$rate" "$frac" \
-                "$(field "plan_mib_$kind" "$out")" "$counts" "|"
+# The bench rows of every batch and precision; $1 labels the tuning they ran with.
+bench_rows() {
+    local tuning=$1
+    for batch in $batches; do
+        for precision in fp32 fp16; do
+            # --precision fp16 stores fp16 but computes in fp32: its rate is a share of the fp32 peak
+            peak_now=$peak32
+            if [ $precision = fp16 ] && [ $has_precision = 0 ]; then
+                row "inference, training step" fp16 "$batch" "-" "-" "-" "-" "-" "not in this build |"
+                continue
+            fi
+            extra=""
+            [ $has_precision = 1 ] && extra="--precision $precision"
+            step "bench batch $batch $precision, $tuning"
+            out="$work/bench_${batch}_${precision}_$tuning.txt"
+            # shellcheck disable=SC2086
+            if ! "$p2p" bench --device "$device" $net --size $size --batch-size "$batch" $iters \
+                $extra --json >"$out" 2>&1; then
+                row "inference, training step ($tuning)" $precision "$batch" "failed" "-" "-" "-" "-" "|"
+                tail -n 5 "$out" >&2
+                failed=1
+                continue
+            fi
+            # Inference with batch statistics (the reference's test protocol), the run that
+            # bench's gflops_infer and infer_* counters describe, and a training step.
+            for kind in infer train; do
+                case $kind in
+                infer) label="inference" ms=$(field infer_ms "$out") c=infer_ ;;
+                train) label="training step" ms=$(field train_step_ms "$out") c="" ;;
+                esac
+                read -r rate frac <<<"$(ratio "$(field "gflops_$kind" "$out")" "${peak_now:-0}")"
+                counts="$(field "${c}dispatches" "$out")/$(field "${c}barriers" "$out")/$(field "${c}submits" "$out")"
+                row "$label ($tuning)" $precision "$batch" "${ms:-?}" "$rate" "$frac" \
+                    "$(field "plan_mib_$kind" "$out")" "$counts" "|"
+            done
         done
     done
-done
+}
+
+# Untuned (each row's estimate), then tuned on this device (pix2pix tune: every conv GEMM of
+# a training step and of inference, within $tune_seconds s each); the tuning file lives in
+# this run's scratch cache, so neither run reads an earlier one.
+export XDG_CACHE_HOME="$work/cache"
+PIX2PIX_VK_TUNING=0 bench_rows untuned
+step "tune ($tune_seconds s, training step and inference)"
+tune_line="tuning: not run"
+if "$p2p" tune --device "$device" $net --size $size --seconds "$tune_seconds" >"$work/tune.txt" 2>&1 &&
+    "$p2p" tune --device "$device" $net --size $size --inference --seconds "$tune_seconds" \
+        >>"$work/tune.txt" 2>&1; then
+    tune_line="tuning: $(grep -c '^| conv\|^| convT' "$work/tune.txt") conv GEMMs measured (table below)"
+    bench_rows tuned
+else
+    tune_line="tuning: failed"
+    tail -n 5 "$work/tune.txt" >&2
+    failed=1
+fi
 
 step "full-resolution translate ${full}x$full"
 full_row="translate --full-res ${full}x$full"
@@ -154,6 +177,7 @@ echo
 sed -n '1p' "$work/device.txt"
 echo "peak FMA: fp32 ${peak32:-not measured} TFLOP/s, fp16 ${peak16:-not measured} TFLOP/s"
 echo "Vulkan tests: ${tests_line:-not run}"
+echo "$tune_line"
 [ $smoke = 1 ] && echo "(smoke sizes: $net, ${size}x$size)"
 echo
 printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %14s | %s\n' run prec batch ms GFLOP/s \
@@ -161,4 +185,8 @@ printf '| %-28s | %-5s | %5s | %10s | %8s | %9s | %9s | %14s | %s\n' run prec ba
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------ ------- ------- \
     ------------ ---------- ----------- ----------- ---------------- ------
 printf '%s\n' "${rows[@]}"
+if [ -s "$work/tune.txt" ]; then
+    echo
+    grep '^|' "$work/tune.txt"
+fi
 exit $failed

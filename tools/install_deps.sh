@@ -7,14 +7,16 @@
 # is skipped where it is missing. ONNX export: protobuf-c and onnx.proto (libonnx-dev) to
 # build it; onnx.checker (python3-onnx) and OpenCV's DNN module (python3-opencv) check its
 # files in the app_onnx_runtime test, which is skipped without them. Open MPI builds
-# data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/dist).
+# data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/parallel).
+# libmicrohttpd builds pix2pix serve; chromium-driver and python3-selenium drive its page in
+# the serve_page test (skipped without them).
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
       libzip-dev libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
       libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx python3-opencv
-      libopenmpi-dev openmpi-bin"
+      libopenmpi-dev openmpi-bin libmicrohttpd-dev"
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy python3-pil"; fi
 # Robustness checks: valgrind (memcheck test), clang with its runtime libraries (libFuzzer,
 # sanitizers) for the fuzz targets; the runtime is libclang-rt-N-dev on Debian 12 and later,
@@ -29,6 +31,8 @@ if [ -n "$CLANG_MAJOR" ] && apt-cache show "libclang-rt-$CLANG_MAJOR-dev" >/dev/
     PKGS="$PKGS libclang-rt-$CLANG_MAJOR-dev"
 fi
 # Debian's chromium (Ubuntu ships it as a snap only: the browser test is skipped there).
-if apt-cache show chromium >/dev/null 2>&1; then PKGS="$PKGS chromium fonts-liberation"; fi
+if apt-cache show chromium >/dev/null 2>&1; then
+    PKGS="$PKGS chromium fonts-liberation chromium-driver python3-selenium"
+fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS

@@ -23,5 +23,6 @@ int cmd_devices(int argc, char **argv);
 int cmd_benchmark(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

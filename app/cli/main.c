@@ -20,6 +20,7 @@ static const app_command commands[] = {
     {"bench", "time inference and a training step, with memory", cmd_benchmark},
     {"tune", "measure the conv kernels on this Vulkan device, keep the fastest", cmd_tune},
     {"export", "write a generator as an ONNX model", cmd_export},
+    {"serve", "serve a generator over HTTP, with a page to draw on", cmd_serve},
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "app/cli/ref_opts.h"
-#include "app/dist/dist.h"
-#include "app/dist/dist_device.h"
+#include "app/parallel/dist.h"
+#include "app/parallel/dist_device.h"
 
 #define AS(ref, ours) {.name = ref, .kind = CLI_ALIAS_OF, .target = ours}
 #define IGNORED(ref, value, why)                                                                 \

@@ -7,7 +7,7 @@
 #include "app/model/checkpoint.h"
 #include "app/train/ckpt_options.h"
 #include "app/train/ckpt_set.h"
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 #include "app/common/fsutil.h"
 #include "app/model/model_file.h"
 #include "app/train/train_ckpt.h"

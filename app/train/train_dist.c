@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 #include "app/train/train_dist.h"
 
 static const char *or_none(const char *s) { return s ? s : "(none)"; }

@@ -7,7 +7,7 @@
 
 #include "app/common/finite.h"
 #include "app/common/fsutil.h"
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 #include "app/train/train_dist.h"
 #include "app/train/train_output.h"
 #include "app/train/train_session.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 #include "app/report/loss_plot.h"
 #include "app/train/train_session.h"
 

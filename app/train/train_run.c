@@ -6,7 +6,7 @@
 
 #include "app/common/float_text.h"
 #include "app/common/progress.h"
-#include "app/dist/dist.h"
+#include "app/parallel/dist.h"
 #include "app/train/train_dist.h"
 #include "app/train/train_session.h"
 

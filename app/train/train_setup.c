@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "app/common/backend.h"
-#include "app/dist/dist.h"
-#include "app/dist/dist_device.h"
+#include "app/parallel/dist.h"
+#include "app/parallel/dist_device.h"
 #include "app/common/fsutil.h"
 #include "app/model/net_tune.h"
 #include "app/train/exp_folder.h"

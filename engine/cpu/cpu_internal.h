@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "engine/graph.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 
 typedef struct cpu_pool cpu_pool;
 

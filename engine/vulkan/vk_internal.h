@@ -10,7 +10,7 @@
 #include "engine/device.h"
 #include "engine/engine.h"
 #include "engine/graph.h"
-#include "engine/memplan.h"
+#include "engine/memplan/memplan.h"
 #include "engine/vulkan/vk_tuning.h"
 
 /* ---- device context (vk_context.c) ------------------------------------------------------- */

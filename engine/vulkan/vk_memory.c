@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/half.h"
+#include "engine/util/half.h"
 #include "engine/vulkan/vk_internal.h"
 
 #define BLOCK_BYTES ((VkDeviceSize)256 << 20)

@@ -1,6 +1,7 @@
 /* The per-device kernel table (vk_tuning.h). The rows are starting points from each vendor's
  * hardware shape (threads per SIMD group, registers, shared memory), not measured optima; the
  * first row that matches the device and fits its limits wins. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,9 @@ const char *vk_tuning_row_name(int r) { return table[r].name; }
 
 size_t vk_conv_tile_shared_bytes(const vk_conv_tile *t)
 {
-    /* tile_a, tile_b and depth_index (a uvec3 counted as 16 bytes) of conv_gemm.comp */
-    return 4 * (size_t)t->bk * (t->ty * t->tm + t->tx * t->tn) + 16 * (size_t)t->bk;
+    /* tile_a (rows BM + 1 apart), tile_b and depth_index (a uvec3 counted as 16 bytes) of
+     * conv_gemm.comp */
+    return 4 * (size_t)t->bk * (t->ty * t->tm + 1 + t->tx * t->tn) + 16 * (size_t)t->bk;
 }
 
 int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim, char *err,
@@ -167,15 +169,18 @@ static int named_row(const char *name, char *err, size_t errlen)
     return -1;
 }
 
-/* Workgroups of 256 threads the device runs at once: a software device's are its host's
- * cores (whatever row's tiles it takes); a GPU's, which Vulkan does not tell, the row's
- * split-K threshold. A read of shared memory costs a GPU about 2 multiply-adds (its
- * bandwidth is a fraction of the ALUs'); a software device runs a workgroup's threads as SIMD
- * lanes, and their reads of different addresses are a gather, about 8. */
+/* Threads the device runs at once: a software device's are its host's cores times the SIMD
+ * lanes of each (its subgroup size), whatever row's tiles it takes, so a workgroup of 64
+ * threads takes 8 passes of a core's 8 lanes; a GPU's, which Vulkan does not tell, the row's
+ * split-K threshold of 256-thread workgroups. A read of shared memory costs a GPU about 2
+ * multiply-adds (its bandwidth is a fraction of the ALUs'); a software device runs a
+ * workgroup's threads as SIMD lanes, and their reads of different addresses are a gather,
+ * about 8. */
 static void set_device_costs(const vk_device_traits *dev, vk_tuning *out)
 {
     long cores = dev->software ? sysconf(_SC_NPROCESSORS_ONLN) : 0;
-    out->parallel = cores > 0 ? (uint32_t)cores : out->split_groups;
+    uint32_t lanes = dev->subgroup_size ? dev->subgroup_size : 8;
+    out->parallel = cores > 0 ? (double)cores * lanes : out->split_groups * 256.0;
     out->shared_cost = dev->software ? 8.0 : 2.0;
 }
 
@@ -235,22 +240,22 @@ size_t vk_conv_split_count(const vk_tuning *tu, const vk_conv_tile *t, const vk_
 #define BANDWIDTH_COST 8.0
 
 /* The estimated time of a GEMM with a tile, in multiply-adds of one thread (a roofline): the
- * larger of its compute, waves of workgroups (parallel ones of 256 threads run at once) each
- * thread doing per step of depth its TM x TN multiply-adds, its TM + TN reads of shared memory
- * and its share of the tile's loads from memory, and its memory traffic, every workgroup
- * loading its rows and columns over its slice. Padding past the edge counts in full. */
+ * larger of its compute, passes of the device's threads at once over the workgroups' threads
+ * (a workgroup's threads all count, busy or past the edge), each thread doing per step of
+ * depth its TM x TN multiply-adds, its TM + TN reads of shared memory and its share of the
+ * tile's loads from memory, and its memory traffic, every workgroup loading its rows and
+ * columns over its slice. */
 static double estimate(const vk_tuning *tu, const vk_conv_tile *t, const vk_gemm_size *g)
 {
     double bm = t->ty * t->tm, bn = t->tx * t->tn, threads = t->tx * t->ty;
     size_t splits = vk_conv_split_count(tu, t, g, 0);
     size_t groups = tiles_of(t, g) * splits;
-    size_t at_once = (size_t)(tu->parallel * 256.0 / threads);
-    size_t waves = (groups + at_once - 1) / (at_once ? at_once : 1);
+    double passes = ceil((double)groups * threads / tu->parallel);
     double slice = (double)g->depth / (double)splits;
     double per_step = t->tm * t->tn + tu->shared_cost * (t->tm + t->tn) +
                       LOAD_COST * (bm + bn) / threads;
-    double compute = (double)waves * slice * per_step;
-    double traffic = (double)groups * slice * (bm + bn) * BANDWIDTH_COST / (tu->parallel * 256.0);
+    double compute = passes * slice * per_step;
+    double traffic = (double)groups * slice * (bm + bn) * BANDWIDTH_COST / tu->parallel;
     return compute > traffic ? compute : traffic;
 }
 

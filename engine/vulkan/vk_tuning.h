@@ -51,7 +51,7 @@ typedef struct {
     uint32_t shape_ids[VK_CONV_SHAPES]; /* the candidates per GEMM that fit the device */
     int nshapes;
     uint32_t split_groups; /* split a conv's depth when its output has fewer workgroups */
-    uint32_t parallel;     /* workgroups of 256 threads the device runs at once (estimated) */
+    double parallel;       /* threads the device runs at once (estimated) */
     double shared_cost;    /* a thread's read of shared memory, in multiply-adds (estimated) */
     int subgroup_norm;     /* norm statistics reduce with subgroupAdd */
     /* conv_coopmat.comp's workgroup tile as the lowering counts it (TX x TY its BN columns x

@@ -1,4 +1,4 @@
-/* The memory planner's transient gradients (engine/grad_liveness.c), on the CPU backend:
+/* The memory planner's transient gradients (engine/memplan/grad_liveness.c), on the CPU backend:
  * gradients of intermediate tensors share memory by liveness. Checks that (1) a deep chain needs far less gradient memory than one buffer per
  * tensor, (2) reading an intermediate gradient is refused with a message, (3) a graph with two
  * backward passes through the same tensors gives exactly the parameter gradients of a graph

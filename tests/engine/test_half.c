@@ -1,10 +1,10 @@
-/* engine/half.c, the host's fp16 conversions of Vulkan transfers: every one of the 65536
+/* engine/util/half.c, the host's fp16 conversions of Vulkan transfers: every one of the 65536
  * halves converts to float and back to itself (NaNs stay NaNs), and floats round to nearest
  * even at the edges: ties, the largest finite half, overflow, subnormals, signed zero. */
 #include <math.h>
 #include <stdio.h>
 
-#include "engine/half.h"
+#include "engine/util/half.h"
 
 static int failures;
 

@@ -1,4 +1,4 @@
-/* PyTorch state_dict files (engine/pth): files written by torch.save in the zip and legacy
+/* PyTorch state_dict files (engine/formats/pth): files written by torch.save in the zip and legacy
  * formats (tools/gen_pth.py) read as the tensors torch saved, every dtype converted, views of
  * shared storages at their offsets; pickles that do anything but build a state_dict refused,
  * naming the opcode or global; corrupt and truncated files refused with their reason. */
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pth/pickle.h"
+#include "engine/formats/pth/pickle.h"
 #include "engine/pth/pth.h"
-#include "engine/pth/pth_internal.h"
+#include "engine/formats/pth/pth_internal.h"
 
 static int failures;
 

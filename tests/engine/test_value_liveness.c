@@ -1,4 +1,4 @@
-/* Reused op outputs (eng_reuse_values, engine/value_liveness.c): a graph using every op,
+/* Reused op outputs (eng_reuse_values, engine/memplan/value_liveness.c): a graph using every op,
  * with skip connections so that lifetimes cross, two backward passes and an Adam step, run
  * three times with and without reuse. Checks that the kept output, the losses and the
  * parameters are bitwise the same, that the plan is smaller, and that reading or writing a

@@ -1,4 +1,4 @@
-/* libFuzzer target for the restricted unpickler (engine/pth/pickle.h) and the state_dict
+/* libFuzzer target for the restricted unpickler (engine/formats/pth/pickle.h) and the state_dict
  * collection on top of it: any input either loads to a value or is refused with one printable
  * line; a loaded value is either a state_dict whose tensors lie inside their storages, or is
  * refused the same way, in both formats' persistent ids. */
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pth/pickle.h"
-#include "engine/pth/pth_internal.h"
+#include "engine/formats/pth/pickle.h"
+#include "engine/formats/pth/pth_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* The memory planner on the Vulkan backend (engine/memplan.h): (1) with eng_reuse_values and
+/* The memory planner on the Vulkan backend (engine/memplan/memplan.h): (1) with eng_reuse_values and
  * transient gradients, a Vulkan plan takes at most 5% more bytes than the CPU's for the same
  * graph, for inference and for a training step, (2) a Vulkan training graph with reused values
  * and transient gradients gives bitwise the parameters, running statistics and kept outputs of

@@ -135,8 +135,8 @@ void eng_adam_set_lr(eng_adam *opt, float lr);
  *                                    read the gradients as the reducer left them.
  * Buckets are numbered 0, 1, ... in the order they start, the same order every run. The
  * callbacks return 0, or non-zero to fail the run (the reducer reports why). The engine knows
- * nothing of how gradients are combined (app/dist/dist_mpi.c averages them across MPI ranks). Set
- * it before planning; it must outlive the plans. The CPU backend starts buckets during
+ * nothing of how gradients are combined (app/parallel/dist_mpi.c averages them across MPI
+ * ranks). Set it before planning; it must outlive the plans. The CPU backend starts buckets during
  * backward; the Vulkan backend hands each optimizer's gradients over as one bucket once its
  * backward is complete (copied to the host and back). */
 typedef struct eng_reducer {
