@@ -25,6 +25,7 @@ static double op_macs(const eng_node *n)
     case ENG_OP_INSTANCE_NORM2D:
     case ENG_OP_REFLECTION_PAD2D:
     case ENG_OP_AVG_POOL2D:
+    case ENG_OP_UPSAMPLE_NEAREST2D:
     case ENG_OP_RELU:
     case ENG_OP_LEAKY_RELU:
     case ENG_OP_TANH:

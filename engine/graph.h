@@ -52,6 +52,7 @@ typedef struct eng_node {
         struct { float momentum, eps; int training; } norm;
         struct { int pad; } pad;
         struct { int kernel, stride, pad; } pool;       /* avg_pool2d */
+        struct { int scale; } upsample;                 /* upsample_nearest2d */
         struct { float value; } scalar;                 /* leaky slope, scale factor, fill */
         struct { float p; uint32_t seed; } dropout;
     } arg;

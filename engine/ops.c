@@ -197,6 +197,22 @@ eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int 
     return n;
 }
 
+eng_node *eng_upsample_nearest2d(eng_graph *g, eng_node *x, int scale)
+{
+    const eng_op op = ENG_OP_UPSAMPLE_NEAREST2D;
+    if (!is_4d(g, op, x, "input"))
+        return g->placeholder;
+    if (scale < 1)
+        return eng_graph_refuse(g, "upsample_nearest2d: scale %d (a whole factor from 1)", scale);
+    int64_t ho = (int64_t)x->shape[2] * scale, wo = (int64_t)x->shape[3] * scale;
+    if (!is_size(g, op, ho, "height") || !is_size(g, op, wo, "width"))
+        return g->placeholder;
+    eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], x->shape[1], (int)ho, (int)wo},
+                          &x, 1);
+    n->arg.upsample.scale = scale;
+    return n;
+}
+
 static eng_node *unary(eng_graph *g, eng_op op, eng_node *x, float value)
 {
     eng_node *n = op_node(g, op, x->ndim, x->shape, &x, 1);

@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Reflection padding and channel concatenation, forward and backward. b0 = out (or the
-// gradient being added to), b1 = the first source (or the upstream gradient), b2 = the second.
+// Reflection padding, channel concatenation and nearest upsampling, forward and backward.
+// b0 = out (or the gradient being added to), b1 = the first source (or the upstream gradient),
+// b2 = the second.
 #include "common.glsl"
 layout(local_size_x = VK_WORKGROUP) in;
 
@@ -59,6 +60,18 @@ void main()
             uint c_second = pc.c_out - pc.c_first;
             ST(0, i, c < pc.c_first ? LD(1, (n * pc.c_first + c) * hw + p)
                                      : LD(2, (n * c_second + c - pc.c_first) * hw + p));
+        } else if (OP == LAY_UP_F) {
+            uint s = pc.pad, wo = pc.w * s, ho = pc.h * s;
+            uint x = i % wo, y = (i / wo) % ho, plane = i / (wo * ho);
+            ST(0, i, LD(1, (plane * pc.h + y / s) * pc.w + x / s));
+        } else if (OP == LAY_UP_B) { // one invocation per input cell: the sum of its block
+            uint s = pc.pad, wo = pc.w * s, ho = pc.h * s;
+            uint x = i % pc.w, y = (i / pc.w) % pc.h, plane = i / (pc.w * pc.h);
+            float sum = 0.0;
+            for (uint a = 0; a < s; a++)
+                for (uint b = 0; b < s; b++)
+                    sum += LD(1, (plane * ho + y * s + a) * wo + x * s + b);
+            ST(0, i, LD(0, i) + (sum));
         } else {
             uint hw = pc.h, p = i % hw, c = (i / hw) % pc.c_src, n = i / (hw * pc.c_src);
             ST(0, i, LD(0, i) + (LD(1, (n * pc.c_out + c + pc.c_off) * hw + p)));

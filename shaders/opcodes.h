@@ -29,6 +29,8 @@
 #define LAY_PAD_B 1
 #define LAY_CONCAT_F 2
 #define LAY_CONCAT_B 3
+#define LAY_UP_F 4       /* upsample_nearest2d */
+#define LAY_UP_B 5
 
 /* pool.comp */
 #define POOL_AVG_F 0

@@ -33,9 +33,9 @@
 /* layout.comp */
 #define PUSH_LAYOUT(F)                                                                           \
     F(PC_UINT, n)       /* elements written */                                                   \
-    F(PC_UINT, h)       /* PAD: input size; CONCAT: h * w in h */                                \
+    F(PC_UINT, h)       /* PAD, UP: input size; CONCAT: h * w in h */                            \
     F(PC_UINT, w)                                                                                \
-    F(PC_UINT, pad)     /* PAD */                                                                \
+    F(PC_UINT, pad)     /* PAD; UP: the scale factor */                                          \
     F(PC_UINT, c_first) /* CONCAT_F: channels of the first source */                             \
     F(PC_UINT, c_out)   /* CONCAT_F: channels of out; CONCAT_B: of the upstream gradient */      \
     F(PC_UINT, c_src)   /* CONCAT_B: channels of the source */                                   \

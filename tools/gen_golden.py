@@ -12,6 +12,8 @@ Writes, deterministically (fixed seeds, one thread):
                            "cases" is a JSON list describing each case (op, arguments, leaves).
   pool_golden.safetensors  the same for avg_pool2d (count_include_pad=False), in a file of its
                            own so that ops_golden stays byte for byte what it was.
+  upsample_golden.safetensors  the same for upsample_nearest2d (F.interpolate, mode 'nearest',
+                           integer scale factors), in a file of its own likewise.
   adam_golden.safetensors  torch.optim.Adam on plain params fed a fixed sequence of 5 gradients,
                            and on a small conv net whose gradients the engine recomputes from
                            saved data; params after every step, moments after the last.
@@ -123,6 +125,8 @@ OPS = {
         L["x"], L["target"]).reshape(1),
     "avg_pool2d": lambda L, a: F.avg_pool2d(L["x"], a["kernel"], a["stride"], a["pad"],
                                             count_include_pad=False),
+    "upsample_nearest2d": lambda L, a: F.interpolate(L["x"], scale_factor=a["scale"],
+                                                     mode="nearest"),
 }
 
 
@@ -192,6 +196,17 @@ def gen_pool(fx, report):
          x=("input", rand(2, 2, 5, 4)))
     case("avgpool_k3s1p1", "avg_pool2d", {"kernel": 3, "stride": 1, "pad": 1},
          x=("input", rand(1, 2, 4, 5)))
+
+
+def gen_upsample(fx, report):
+    """upsample_nearest2d by 2 (the resize-convolution generators'), on odd and even sizes,
+    and by 3 and 1."""
+    case = case_adder(fx, report)
+    case("upsample_s2_odd", "upsample_nearest2d", {"scale": 2}, x=("input", rand(2, 3, 5, 7)))
+    case("upsample_s2_even", "upsample_nearest2d", {"scale": 2}, x=("input", rand(1, 2, 4, 6)))
+    case("upsample_s2_1x1", "upsample_nearest2d", {"scale": 2}, x=("input", rand(2, 4, 1, 1)))
+    case("upsample_s3", "upsample_nearest2d", {"scale": 3}, x=("input", rand(1, 2, 3, 4)))
+    case("upsample_s1", "upsample_nearest2d", {"scale": 1}, x=("input", rand(1, 2, 3, 3)))
 
 
 def gen_ops(fx, report):
@@ -354,6 +369,12 @@ def main():
     write_safetensors(os.path.join(out_dir, "pool_golden.safetensors"), pool.tensors,
                       {"cases": json.dumps(pool.cases, separators=(",", ":"))})
 
+    torch.manual_seed(8765)
+    up = Fixture()
+    gen_upsample(up, report)
+    write_safetensors(os.path.join(out_dir, "upsample_golden.safetensors"), up.tensors,
+                      {"cases": json.dumps(up.cases, separators=(",", ":"))})
+
     torch.manual_seed(5678)
     adam = Fixture()
     meta = gen_adam(adam)
@@ -365,7 +386,7 @@ def main():
     print("float32 vs float64 max abs error per case (torch itself):")
     for name, err in report:
         print(f"  {name:28s} {err:.3g}")
-    for f in ("ops_golden", "pool_golden", "adam_golden", "python_writer"):
+    for f in ("ops_golden", "pool_golden", "upsample_golden", "adam_golden", "python_writer"):
         p = os.path.join(out_dir, f + ".safetensors")
         print(f"{p}: {os.path.getsize(p)} bytes")
 

@@ -5,7 +5,7 @@ The reference networks come from tools/torch_reference.py; the pix2pix training 
 (optimize_parameters) is repeated exactly here. Small configurations keep the files
 small: a 5-level U-Net with ngf 4 on 32x32 images and a basic PatchGAN with ndf 4.
 
-usage: gen_parity.py OUTDIR
+usage: gen_parity.py OUTDIR [FUNCTION]  (FUNCTION: only that one, e.g. gen_resize_conv)
 """
 import copy
 import os
@@ -106,6 +106,47 @@ def gen_forward(out):
         r.eval()
         y = r(x)
     save_safetensors(os.path.join(out, "resnet2_out.safetensors"), {"eval": y})
+
+
+def resize_conv(net):
+    """The checkerboard fix: every ConvTranspose2d replaced in place by
+    nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(in, out, 3, 1, 1)),
+    with a bias where the transposed conv had one (keys <layer>.1.weight, <layer>.1.bias)."""
+    for parent in list(net.modules()):
+        for name, m in parent.named_children():
+            if isinstance(m, nn.ConvTranspose2d):
+                conv = nn.Conv2d(m.in_channels, m.out_channels, 3, 1, 1, bias=m.bias is not None)
+                setattr(parent, name, nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                                                    conv))
+    return net
+
+
+def gen_resize_conv(out):
+    """unet5_rc_g / resnet2_rc_g: the forward fixtures' networks with resize-convolution
+    upsampling (U-Net with BatchNorm, ResNet with InstanceNorm and biases), weights a few times
+    the reference's init so that the outputs span much of [-1, 1] without saturating the Tanh;
+    rc_out: their eval outputs on unet5_out's input."""
+    gen = torch.Generator().manual_seed(25)
+    x = to_tensor(smooth_image(np.random.default_rng(1), 32, 32))
+    nets = {"unet5_rc": (UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"),
+                                       use_dropout=False), 6.0),
+            "resnet2_rc": (ResnetGenerator(3, 3, ngf=4, norm_layer=get_norm_layer("instance"),
+                                           n_blocks=2), 3.0)}
+    outputs = {"input": x}
+    for name, (net, factor) in nets.items():
+        resize_conv(net)
+        init_weights(net, gen)
+        randomize_running_stats(net, gen)
+        with torch.no_grad():
+            for m in net.modules():
+                if isinstance(m, nn.Conv2d):
+                    m.weight.mul_(factor)
+                    if m.bias is not None:
+                        m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+            net.eval()
+            outputs[name] = net(x)
+        save_safetensors(os.path.join(out, name + "_g.safetensors"), state(net))
+    save_safetensors(os.path.join(out, "rc_out.safetensors"), outputs)
 
 
 def train_steps(g, d, real_a, real_b, lsgan, steps):
@@ -234,11 +275,15 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     torch.set_num_threads(1)
+    if len(sys.argv) > 2:
+        globals()[sys.argv[2]](out)
+        return
     gen_forward(out)
     gen_train(out)
     gen_train2(out)
     gen_keys(out)
     gen_metrics(out)
+    gen_resize_conv(out)
 
 
 if __name__ == "__main__":

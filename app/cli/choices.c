@@ -15,6 +15,9 @@ const cli_choices cli_netg_choices = {
     netg_names, netg_accepts,
     "unet_N (N downsamplings, 5 to 10), resnet_Nblocks (N residual blocks, 1 to 64)"};
 
+static const char *const upsample_names[] = {"transposed", "resize-conv", NULL};
+const cli_choices cli_upsample_choices = {upsample_names, NULL, NULL};
+
 static const char *const netd_names[] = {"basic", "n_layers", "pixel", NULL};
 const cli_choices cli_netd_choices = {netd_names, NULL, NULL};
 

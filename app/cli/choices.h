@@ -6,6 +6,7 @@
 #include "app/cli/cli.h"
 
 extern const cli_choices cli_netg_choices;       /* unet_256, ..., unet_N, resnet_Nblocks */
+extern const cli_choices cli_upsample_choices;   /* transposed, resize-conv */
 extern const cli_choices cli_netd_choices;       /* basic, n_layers, pixel */
 extern const cli_choices cli_norm_choices;       /* batch, instance, none */
 extern const cli_choices cli_gan_mode_choices;   /* vanilla, lsgan, hinge */

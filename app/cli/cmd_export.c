@@ -29,8 +29,8 @@ static int write_model(generator *r, const char *path, char *err, size_t errlen)
              name, c->input_nc, c->input_nc == 1 ? "grey" : "RGB", c->output_nc, stride,
              min_side);
     const char *meta[] = {"netG", name, "input_nc", ch_in, "output_nc", ch_out, "ngf", ngf,
-                          "norm", net_norm_name(c->norm), "stride", stride, "min_side",
-                          min_side};
+                          "norm", net_norm_name(c->norm), "upsample",
+                          gen_upsample_name(c->upsample), "stride", stride, "min_side", min_side};
     eng_onnx_info info = {"pix2pix-vk", PIX2PIX_VERSION, name, doc, meta,
                           (int)(sizeof meta / sizeof meta[0] / 2)};
     eng_onnx_value in = {r->cur.in, "input", {NULL, NULL, "H", "W"}};

@@ -39,17 +39,19 @@ static void describe_generator(const st_file *f, const gen_config *g)
     char name[64], in[16], out[16], ngf[16], drop[4];
     gen_name(g, name, sizeof name);
     printf("network:    generator %s (%s, %s %d), input_nc %d, output_nc %d, ngf %d, "
-           "norm %s, dropout %s\n",
+           "norm %s, dropout %s%s\n",
            name, g->family == GEN_UNET ? "U-Net" : "ResNet",
            g->family == GEN_UNET ? "downsamplings" : "blocks", g->depth, g->input_nc,
-           g->output_nc, g->ngf, net_norm_name(g->norm), g->use_dropout ? "yes" : "no");
+           g->output_nc, g->ngf, net_norm_name(g->norm), g->use_dropout ? "yes" : "no",
+           g->upsample == GEN_UP_RESIZE_CONV ? ", upsample resize-conv" : "");
     snprintf(in, sizeof in, "%d", g->input_nc);
     snprintf(out, sizeof out, "%d", g->output_nc);
     snprintf(ngf, sizeof ngf, "%d", g->ngf);
     snprintf(drop, sizeof drop, "%d", g->use_dropout);
     const described d[] = {{"netG", name}, {"input_nc", in}, {"output_nc", out}, {"ngf", ngf},
                            {"norm", net_norm_name(g->norm)},
-                           {"use_dropout", g->family == GEN_RESNET ? drop : NULL}};
+                           {"use_dropout", g->family == GEN_RESNET ? drop : NULL},
+                           {"upsample", gen_upsample_name(g->upsample)}};
     note_disagreements(f, d, (int)(sizeof d / sizeof *d));
 }
 

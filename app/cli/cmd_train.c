@@ -78,6 +78,8 @@ int cmd_train(int argc, char **argv)
         {"d-steps", CLI_INT, &c.d_steps,
          "D updates per G update, 1 to 16, all on the step's batch (not with several ranks)"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
+        {"upsample", CLI_CHOICE, CLI_CHOICE_OF(c.upsample, cli_upsample_choices),
+         "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv (resize-conv)"},
         {"netD", CLI_CHOICE, CLI_CHOICE_OF(c.netD, cli_netd_choices),
          "basic: 70x70 PatchGAN; n_layers: --n-layers-d; pixel: 1x1"},
         {"n-layers-d", CLI_INT, &c.n_layers_d, "layers of netD n_layers"},

@@ -17,6 +17,8 @@ int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc
     *dc = (disc_config){.input_nc = 6, .ndf = n->ndf};
     if (gen_name_parse(n->netG, gc))
         return unknown(cmd, "--netG", n->netG);
+    if (gen_upsample_parse(n->upsample, &gc->upsample))
+        return unknown(cmd, "--upsample", n->upsample);
     if (disc_name_parse(n->netD, n->n_layers_d, dc)) { /* the parser took the name */
         fprintf(stderr, "pix2pix %s: --n-layers-d must be 1 to 8 for --netD n_layers, not %d\n",
                 cmd, n->n_layers_d);

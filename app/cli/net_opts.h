@@ -8,16 +8,19 @@
 #include "app/model/networks.h"
 
 typedef struct {
-    const char *netG, *netD, *norm;
+    const char *netG, *upsample, *netD, *norm;
     int ngf, ndf, n_layers_d;
 } cli_net_opts;
 
 #define CLI_NET_DEFAULTS                                                                         \
-    {.netG = "unet_256", .netD = "basic", .norm = "batch", .ngf = 64, .ndf = 64, .n_layers_d = 3}
+    {.netG = "unet_256", .upsample = "transposed", .netD = "basic", .norm = "batch", .ngf = 64,   \
+     .ndf = 64, .n_layers_d = 3}
 
 /* The cli_opt entries of a cli_net_opts n. */
 #define CLI_NET_OPTIONS(n)                                                                       \
     {"netG", CLI_CHOICE, CLI_CHOICE_OF((n).netG, cli_netg_choices), "generator"},                \
+    {"upsample", CLI_CHOICE, CLI_CHOICE_OF((n).upsample, cli_upsample_choices),                  \
+     "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv"},                  \
     {"netD", CLI_CHOICE, CLI_CHOICE_OF((n).netD, cli_netd_choices),                              \
      "discriminator: basic (70x70 PatchGAN), n_layers (--n-layers-d), pixel (1x1)"},            \
     {"n-layers-d", CLI_INT, &(n).n_layers_d, "layers of netD n_layers, 1 to 8"},                 \

@@ -35,7 +35,8 @@ static int gen_from_meta(const st_file *f, gen_config *c, char *err, size_t errl
     const char *norm = st_meta(f, "norm");
     if (gen_name_parse(st_meta(f, "netG"), c) || meta_int(f, "input_nc", &c->input_nc) ||
         meta_int(f, "output_nc", &c->output_nc) || meta_int(f, "ngf", &c->ngf) || !norm ||
-        net_norm_parse(norm, &c->norm) || meta_int(f, "use_dropout", &c->use_dropout)) {
+        net_norm_parse(norm, &c->norm) || meta_int(f, "use_dropout", &c->use_dropout) ||
+        (st_meta(f, "upsample") && gen_upsample_parse(st_meta(f, "upsample"), &c->upsample))) {
         snprintf(err, errlen, "generator metadata incomplete or invalid (netG=%s)",
                  st_meta(f, "netG"));
         return -1;
@@ -43,17 +44,21 @@ static int gen_from_meta(const st_file *f, gen_config *c, char *err, size_t errl
     return 0;
 }
 
-/* Reference keys: model.model.0 (outermost down conv), nested blocks at .1.model then .3.model */
+/* Reference keys: model.model.0 (outermost down conv), nested blocks at .1.model then .3.model;
+ * the outermost up conv at model.model.3, or with resize-conv upsampling its Conv2d at
+ * model.model.3.1 (weights [out, in, 3, 3], not [in, out, 4, 4]). */
 static int unet_from_keys(const st_file *f, gen_config *c)
 {
     const st_tensor *first = find4(f, "model.model.0.weight");
     const st_tensor *last = find4(f, "model.model.3.weight");
-    if (!first || !last)
+    const st_tensor *resize = find4(f, "model.model.3.1.weight");
+    if (!first || (!last && !resize))
         return -1;
     c->family = GEN_UNET;
     c->ngf = (int)first->shape[0];
     c->input_nc = (int)first->shape[1];
-    c->output_nc = (int)last->shape[1];
+    c->upsample = last ? GEN_UP_TRANSPOSED : GEN_UP_RESIZE_CONV;
+    c->output_nc = (int)(last ? last->shape[1] : resize->shape[0]);
     char prefix[ENG_NAME_MAX * 2] = "model.model.1.model", key[ENG_NAME_MAX * 2 + 16];
     int depth = 1;
     for (;;) {
@@ -87,6 +92,8 @@ static int resnet_from_keys(const st_file *f, gen_config *c)
             break;
     }
     c->depth = blocks;
+    snprintf(key, sizeof key, "model.%d.1.weight", 10 + blocks);
+    c->upsample = find4(f, key) ? GEN_UP_RESIZE_CONV : GEN_UP_TRANSPOSED;
     c->use_dropout = find4(f, "model.10.conv_block.6.weight") != NULL;
     c->norm = has(f, "model.2.weight") ? NORM_BATCH : has(f, "model.1.bias") ? NORM_INSTANCE
                                                                              : NORM_NONE;

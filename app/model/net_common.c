@@ -57,6 +57,22 @@ void gen_name(const gen_config *c, char *buf, size_t len)
         snprintf(buf, len, "unet_%d", c->depth);
 }
 
+int gen_upsample_parse(const char *s, gen_upsample *out)
+{
+    if (s && !strcmp(s, "transposed"))
+        *out = GEN_UP_TRANSPOSED;
+    else if (s && !strcmp(s, "resize-conv"))
+        *out = GEN_UP_RESIZE_CONV;
+    else
+        return -1;
+    return 0;
+}
+
+const char *gen_upsample_name(gen_upsample u)
+{
+    return u == GEN_UP_RESIZE_CONV ? "resize-conv" : "transposed";
+}
+
 int disc_name_parse(const char *s, int n_layers, disc_config *c)
 {
     if (!strcmp(s, "basic")) {

@@ -1,6 +1,7 @@
 /* The layers the networks are built from, each with its tensors under the reference's
- * state_dict keys: convolutions, transposed convolutions, normalisation (through a measured
- * site when the network's statistics come from outside, net_norm_sites.c), dropout. */
+ * state_dict keys: convolutions, transposed convolutions (or resize-convs in their place),
+ * normalisation (through a measured site when the network's statistics come from outside,
+ * net_norm_sites.c), dropout. */
 #include <stdio.h>
 
 #include "app/model/networks.h"
@@ -35,6 +36,16 @@ eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, in
     eng_node *b;
     eng_node *w = conv_weights(n, key, (const int[]){cin, cout, k, k}, cout, bias, &b);
     return eng_conv_transpose2d(n->g, x, w, b, stride, pad, out_pad);
+}
+
+eng_node *net_upsample(net *n, const gen_config *c, const char *key, eng_node *x, int cin,
+                       int cout, int k, int pad, int out_pad, int bias)
+{
+    if (c->upsample == GEN_UP_TRANSPOSED)
+        return net_conv_t(n, key, x, cin, cout, k, 2, pad, out_pad, bias);
+    char conv[ENG_NAME_MAX - 8]; /* leaves room for the ".weight" that net_conv appends */
+    snprintf(conv, sizeof conv, "%s.1", key);
+    return net_conv(n, conv, eng_upsample_nearest2d(n->g, x, 2), cin, cout, 3, 1, 1, bias);
 }
 
 eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, int channels)

@@ -1,5 +1,6 @@
 /* ResNet generator exactly as the reference's ResnetGenerator (reflection padding, two
- * stride-2 downsamplings, n ResnetBlocks at ngf*4, two transposed-conv upsamplings). */
+ * stride-2 downsamplings, n ResnetBlocks at ngf*4, two transposed-conv upsamplings, or with
+ * resize-conv upsampling nn.Sequential(Upsample, Conv2d 3x3) in their places). */
 #include <stdio.h>
 
 #include "app/model/networks.h"
@@ -51,7 +52,7 @@ eng_node *net_resnet(net *n, const gen_config *c, eng_node *x)
     for (int i = 0; i < 2; i++, index += 3) {
         int mult = 1 << (2 - i);
         snprintf(key, sizeof key, "model.%d", index);
-        h = net_conv_t(n, key, h, ngf * mult, ngf * mult / 2, 3, 2, 1, 1, use_bias);
+        h = net_upsample(n, c, key, h, ngf * mult, ngf * mult / 2, 3, 1, 1, use_bias);
         snprintf(key, sizeof key, "model.%d", index + 1);
         h = net_norm_layer(n, key, h, c->norm, ngf * mult / 2);
         h = eng_relu(g, h);

@@ -3,7 +3,9 @@
  * nested block sits at index 1 of the outermost block and at index 3 of the others.
  *
  * The reference's LeakyReLU is in place and runs on the block's input before the skip
- * concatenation reads it, so the skip branch carries LeakyReLU(x), not x: reproduced here. */
+ * concatenation reads it, so the skip branch carries LeakyReLU(x), not x: reproduced here.
+ * With resize-conv upsampling (gen_config.upsample) each ConvTranspose2d's place holds
+ * nn.Sequential(Upsample, Conv2d 3x3). */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +40,7 @@ static eng_node *unet_block(net *n, const gen_config *c, const char *prefix, int
             return NULL;
         eng_node *u = eng_relu(g, s);
         snprintf(key, sizeof key, "%s.3", prefix);
-        u = net_conv_t(n, key, u, 2 * inner, outer, 4, 2, 1, 0, 1);
+        u = net_upsample(n, c, key, u, 2 * inner, outer, 4, 1, 0, 1);
         return eng_tanh(g, u);
     }
 
@@ -49,7 +51,7 @@ static eng_node *unet_block(net *n, const gen_config *c, const char *prefix, int
     if (d == c->depth) {
         u = eng_relu(g, down);
         snprintf(key, sizeof key, "%s.3", prefix);
-        u = net_conv_t(n, key, u, inner, outer, 4, 2, 1, 0, use_bias);
+        u = net_upsample(n, c, key, u, inner, outer, 4, 1, 0, use_bias);
         snprintf(key, sizeof key, "%s.4", prefix);
         u = net_norm_layer(n, key, u, c->norm, outer);
     } else {
@@ -61,7 +63,7 @@ static eng_node *unet_block(net *n, const gen_config *c, const char *prefix, int
             return NULL;
         u = eng_relu(g, s);
         snprintf(key, sizeof key, "%s.5", prefix);
-        u = net_conv_t(n, key, u, 2 * inner, outer, 4, 2, 1, 0, use_bias);
+        u = net_upsample(n, c, key, u, 2 * inner, outer, 4, 1, 0, use_bias);
         snprintf(key, sizeof key, "%s.6", prefix);
         u = net_norm_layer(n, key, u, c->norm, outer);
         /* Dropout(0.5) in the blocks between depth 5 and the innermost (ngf*8 both sides). */

@@ -13,12 +13,19 @@
 typedef enum { NORM_BATCH, NORM_INSTANCE, NORM_NONE } net_norm;
 
 typedef enum { GEN_UNET, GEN_RESNET } gen_family;
+/* How the generator doubles its maps on the way up: the reference's transposed convolution,
+ * or nearest 2x upsampling then a 3x3 stride-1 convolution (resize-convolution, free of
+ * checkerboard artefacts), kept as PyTorch's nn.Sequential(nn.Upsample(scale_factor=2,
+ * mode='nearest'), nn.Conv2d(in, out, 3, 1, 1)) in the transposed convolution's place: its
+ * conv's keys are "<layer>.1.weight" and "<layer>.1.bias". */
+typedef enum { GEN_UP_TRANSPOSED, GEN_UP_RESIZE_CONV } gen_upsample;
 typedef struct {
     gen_family family;
     int depth;        /* U-Net: downsamplings (unet_256: 8, unet_128: 7); ResNet: blocks */
     int input_nc, output_nc, ngf;
     net_norm norm;
     int use_dropout;
+    gen_upsample upsample;
 } gen_config;
 
 typedef enum { DISC_NLAYERS, DISC_PIXEL } disc_family;
@@ -37,6 +44,9 @@ const char *net_norm_name(net_norm n);
 int gen_name_parse(const char *s, gen_config *c);
 /* Canonical name of the architecture (inverse of gen_name_parse). */
 void gen_name(const gen_config *c, char *buf, size_t len);
+/* "transposed" | "resize-conv"; returns 0 or -1. */
+int gen_upsample_parse(const char *s, gen_upsample *out);
+const char *gen_upsample_name(gen_upsample u);
 /* "basic" | "n_layers" (uses n_layers) | "pixel". Sets family and n_layers (basic: 3). */
 int disc_name_parse(const char *s, int n_layers, disc_config *c);
 void disc_name(const disc_config *c, char *buf, size_t len);
@@ -126,6 +136,11 @@ eng_node *net_conv(net *n, const char *key, eng_node *x, int cin, int cout, int 
                    int pad, int bias);
 eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
                      int pad, int out_pad, int bias);
+/* A generator's 2x upsampling at key from cin to cout channels: with GEN_UP_TRANSPOSED the
+ * transposed conv of kernel k, padding pad and output padding out_pad; with
+ * GEN_UP_RESIZE_CONV nearest 2x then a 3x3 conv (padding 1) at "<key>.1". */
+eng_node *net_upsample(net *n, const gen_config *c, const char *key, eng_node *x, int cin,
+                       int cout, int k, int pad, int out_pad, int bias);
 /* The norm layer at key (a pass-through for NORM_NONE). */
 eng_node *net_norm_layer(net *n, const char *key, eng_node *x, net_norm norm, int channels);
 /* net_norm_layer with n->stats set (net_norm_sites.c); w, b, count: the batch norm's weight,

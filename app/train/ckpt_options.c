@@ -43,7 +43,7 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
 {
     arch_option g[] = {{"netG", "--netG", ""}, {"ngf", "--ngf", ""}, {"norm", "--norm", ""},
                        {"input_nc", "--input-nc", ""}, {"output_nc", "--output-nc", ""},
-                       {"use_dropout", "--no-dropout", ""}};
+                       {"use_dropout", "--no-dropout", ""}, {"upsample", "--upsample", ""}};
     arch_option d[] = {{"netD", "--netD", ""}, {"n_layers", "--n-layers-d", ""},
                        {"ndf", "--ndf", ""}};
     gen_name(&o->gen, g[0].here, sizeof g[0].here);
@@ -52,6 +52,7 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
     snprintf(g[3].here, sizeof g[3].here, "%d", o->gen.input_nc);
     snprintf(g[4].here, sizeof g[4].here, "%d", o->gen.output_nc);
     snprintf(g[5].here, sizeof g[5].here, "%d", o->gen.use_dropout);
+    snprintf(g[6].here, sizeof g[6].here, "%s", gen_upsample_name(o->gen.upsample));
     disc_name(&o->disc, d[0].here, sizeof d[0].here);
     snprintf(d[1].here, sizeof d[1].here, "%d", o->disc.n_layers);
     snprintf(d[2].here, sizeof d[2].here, "%d", o->disc.ndf);

@@ -99,7 +99,7 @@ static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
 typedef struct {
     char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
         load[16], crop[16], epoch[16], step[32];
-    ckpt_meta g[14], d[10];
+    ckpt_meta g[15], d[10];
 } net_meta;
 
 static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, int epoch)
@@ -122,6 +122,7 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     const ckpt_meta g[] = {
         {"format", "pix2pix-vk"}, {"net", "G"}, {"netG", m->netg}, {"input_nc", m->in_nc},
         {"output_nc", m->out_nc}, {"ngf", m->ngf}, {"norm", norm}, {"use_dropout", m->drop},
+        {"upsample", gen_upsample_name(t->opts.gen.upsample)},
         {"load_size", m->load}, {"crop_size", m->crop}, {"direction", c->direction},
         {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
     const ckpt_meta d[] = {

@@ -32,6 +32,7 @@ void train_config_defaults(train_config *c)
     c->gan_mode = "vanilla";
     c->d_steps = 1;
     c->netG = "unet_256";
+    c->upsample = "transposed";
     c->netD = "basic";
     c->n_layers_d = 3;
     c->ngf = 64;
@@ -151,6 +152,8 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     snprintf(layers, sizeof layers, "%s, %d", c->netD, c->n_layers_d);
     if (gen_name_parse(c->netG, &t->gen))
         bad = "--netG", value = c->netG;
+    else if (gen_upsample_parse(c->upsample, &t->gen.upsample))
+        bad = "--upsample", value = c->upsample;
     else if (disc_name_parse(c->netD, c->n_layers_d, &t->disc))
         bad = "--netD/--n-layers-d", value = layers;
     else if (net_norm_parse(c->norm, &norm))

@@ -20,6 +20,7 @@ typedef struct {
     float lr, beta1, lambda_l1;
     const char *gan_mode, *netG, *netD;
     int d_steps;              /* D updates per step, 1 to TRAIN_MAX_D_STEPS */
+    const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     const char *norm;
     int no_dropout, load_size, crop_size;

@@ -1,4 +1,4 @@
-/* Shape ops: concatenation along channels and reflection padding. */
+/* Shape ops: concatenation along channels, reflection padding, nearest upsampling. */
 #include <string.h>
 
 #include "engine/cpu/cpu_internal.h"
@@ -95,4 +95,42 @@ void cpu_reflection_pad2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     shape_job j = {c, n, mask};
     if (mask & 1u)
         cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_bwd, &j);
+}
+
+/* ---- upsample_nearest2d: out[y, x] = in[y / s, x / s]; the gradient sums each s x s block --- */
+static void upsample_planes(void *arg, size_t begin, size_t end, int backward)
+{
+    const shape_job *j = arg;
+    const eng_node *n = j->n, *x = n->src[0];
+    int h = x->shape[2], w = x->shape[3], s = n->arg.upsample.scale, wo = n->shape[3];
+    for (size_t r = begin; r < end; r++) {
+        size_t plane = (size_t)h * w, up = plane * s * s;
+        const float *in = backward ? NULL : j->c->data[x->id] + r * plane;
+        float *out = backward ? NULL : j->c->data[n->id] + r * up;
+        const float *gy = backward ? j->c->grad[n->id] + r * up : NULL;
+        float *gx = backward ? j->c->grad[x->id] + r * plane : NULL;
+        for (int oy = 0; oy < h * s; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                size_t i = (size_t)(oy / s) * w + ox / s, o = (size_t)oy * wo + ox;
+                if (backward)
+                    gx[i] += gy[o];
+                else
+                    out[o] = in[i];
+            }
+    }
+}
+static void up_fwd(void *arg, size_t begin, size_t end) { upsample_planes(arg, begin, end, 0); }
+static void up_bwd(void *arg, size_t begin, size_t end) { upsample_planes(arg, begin, end, 1); }
+
+void cpu_upsample_nearest2d_forward(cpu_ctx *c, const eng_node *n)
+{
+    shape_job j = {c, n, 0};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], up_fwd, &j);
+}
+
+void cpu_upsample_nearest2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    shape_job j = {c, n, mask};
+    if (mask & 1u)
+        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], up_bwd, &j);
 }

@@ -45,6 +45,8 @@ void onnx_attr_string(onnx_model *m, Onnx__NodeProto *node, const char *name, co
 /* Constant initializers of shape [count] named "<n's node name>.<what>". */
 const char *onnx_const_f32(onnx_model *m, const eng_node *n, const char *what, int count,
                            float value);
+const char *onnx_const_f32s(onnx_model *m, const eng_node *n, const char *what, int count,
+                            const float *values);
 const char *onnx_const_i64(onnx_model *m, const eng_node *n, const char *what, int count,
                            const int64_t *values);
 

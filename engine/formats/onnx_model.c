@@ -193,15 +193,22 @@ static char *const_name(onnx_model *m, const eng_node *n, const char *what)
     return onnx_strdup(m, name);
 }
 
+const char *onnx_const_f32s(onnx_model *m, const eng_node *n, const char *what, int count,
+                            const float *values)
+{
+    size_t bytes = sizeof *values * (size_t)count;
+    int64_t dim = count;
+    return add_initializer(m, const_name(m, n, what), ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1,
+                           &dim, memcpy(onnx_alloc(m, bytes), values, bytes), bytes);
+}
+
 const char *onnx_const_f32(onnx_model *m, const eng_node *n, const char *what, int count,
                            float value)
 {
     float *v = onnx_alloc(m, sizeof *v * (size_t)count);
     for (int i = 0; i < count; i++)
         v[i] = value;
-    int64_t dim = count;
-    return add_initializer(m, const_name(m, n, what), ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1,
-                           &dim, v, sizeof *v * (size_t)count);
+    return onnx_const_f32s(m, n, what, count, v);
 }
 
 const char *onnx_const_i64(onnx_model *m, const eng_node *n, const char *what, int count,

@@ -86,6 +86,23 @@ static int avg_pool(onnx_model *m, const eng_node *n)
     return 0;
 }
 
+/* Resize as torch.onnx exports nn.Upsample(scale_factor=s, mode='nearest'): no roi, scales
+ * (1, 1, s, s), asymmetric coordinates rounded down, so out[y, x] = in[y / s, x / s]. */
+static int upsample_nearest(onnx_model *m, const eng_node *n)
+{
+    float s = (float)n->arg.upsample.scale;
+    const char *in[3] = {onnx_value(m, n->src[0]), "",
+                         onnx_const_f32s(m, n, "scales", 4, (const float[]){1, 1, s, s})};
+    Onnx__NodeProto *node = onnx_node(m, n, "Resize", in, 3);
+    if (!node)
+        return -1;
+    onnx_attr_string(m, node, "coordinate_transformation_mode", "asymmetric");
+    onnx_attr_float(m, node, "cubic_coeff_a", -0.75f);
+    onnx_attr_string(m, node, "mode", "nearest");
+    onnx_attr_string(m, node, "nearest_mode", "floor");
+    return 0;
+}
+
 /* Relu, Tanh, LeakyRelu, Concat, Add: the op's sources in order. */
 static Onnx__NodeProto *plain(onnx_model *m, const eng_node *n, const char *type)
 {
@@ -116,6 +133,7 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
         onnx_attr_int(m, node, "axis", 1);
         return 0;
     case ENG_OP_AVG_POOL2D: return avg_pool(m, n);
+    case ENG_OP_UPSAMPLE_NEAREST2D: return upsample_nearest(m, n);
     case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST:
     case ENG_OP_SIGMOID: case ENG_OP_DROPOUT: case ENG_OP_MUL: case ENG_OP_SCALE:
     case ENG_OP_DETACH: case ENG_OP_SUM: case ENG_OP_L1_LOSS: case ENG_OP_MSE_LOSS:
@@ -124,6 +142,6 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
     }
     return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, conv_transpose2d, "
                      "eval-mode batch_norm2d, instance_norm2d, reflection_pad2d, relu, "
-                     "leaky_relu, tanh, concat, add, avg_pool2d)",
+                     "leaky_relu, tanh, concat, add, avg_pool2d, upsample_nearest2d)",
                      eng_op_infos[n->op].name, n->id);
 }

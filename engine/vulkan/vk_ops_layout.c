@@ -1,4 +1,5 @@
-/* Lowering of reflection_pad2d and concat to layout.comp, forward and backward. */
+/* Lowering of reflection_pad2d, concat and upsample_nearest2d to layout.comp, forward and
+ * backward. */
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
@@ -53,4 +54,21 @@ void vk_lower_concat_backward(lowering *lw, const eng_node *n, unsigned mask)
             .c_off = s ? (uint32_t)n->src[0]->shape[1] : 0};
         layout_op(lw, LAY_CONCAT_B, push, vk_grad_of(lw, src), vk_grad_of(lw, n), -1);
     }
+}
+
+void vk_lower_upsample_nearest2d_forward(lowering *lw, const eng_node *n)
+{
+    const eng_node *x = n->src[0];
+    vk_push_layout push = {.n = (uint32_t)n->numel, .h = (uint32_t)x->shape[2],
+                           .w = (uint32_t)x->shape[3], .pad = (uint32_t)n->arg.upsample.scale};
+    layout_op(lw, LAY_UP_F, push, vk_data_of(lw, n), vk_data_of(lw, x), -1);
+}
+
+void vk_lower_upsample_nearest2d_backward(lowering *lw, const eng_node *n, unsigned mask)
+{
+    (void)mask;
+    const eng_node *x = n->src[0];
+    vk_push_layout push = {.n = (uint32_t)x->numel, .h = (uint32_t)x->shape[2],
+                           .w = (uint32_t)x->shape[3], .pad = (uint32_t)n->arg.upsample.scale};
+    layout_op(lw, LAY_UP_B, push, vk_grad_of(lw, x), vk_grad_of(lw, n), -1);
 }

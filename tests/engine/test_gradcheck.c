@@ -280,6 +280,15 @@ static void check_avg_pool(eng_backend *be, int h, int w, int kernel, int stride
     gradcheck(label, &k, eng_avg_pool2d(k.g, x, kernel, stride, pad), be);
 }
 
+static void check_upsample(eng_backend *be, int h, int w, int scale)
+{
+    gc_case k = new_case(1e-2f);
+    eng_node *x = in4(&k, "x", 2, 3, h, w);
+    char label[64];
+    snprintf(label, sizeof label, "upsample_nearest2d x[2,3,%d,%d] scale %d", h, w, scale);
+    gradcheck(label, &k, eng_upsample_nearest2d(k.g, x, scale), be);
+}
+
 static void check_unary(eng_backend *be, const char *label, unary_fn op, int kinked)
 {
     gc_case k = new_case(1e-2f);
@@ -417,6 +426,8 @@ int main(void)
     check_avg_pool(be, 7, 9, 3, 2, 1);
     check_avg_pool(be, 6, 5, 3, 2, 1);
     check_avg_pool(be, 5, 4, 2, 2, 0);
+    check_upsample(be, 3, 5, 2);
+    check_upsample(be, 2, 3, 3);
     check_unary(be, "relu", eng_relu, 1);
     check_unary(be, "leaky_relu 0.2", leaky_0_2, 1);
     check_unary(be, "tanh", eng_tanh, 0);

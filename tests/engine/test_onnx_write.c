@@ -5,7 +5,8 @@
  * metadata. Then what it refuses, each with its message and no file left: training-mode
  * batch norm, dropout, another op, an undeclared input, a declared one that is not an input,
  * a leaf as output, a folder that does not exist. avg_pool2d becomes an AveragePool that
- * counts only the cells inside the input. (tests/app/cli/onnx_runtime.py runs exported
+ * counts only the cells inside the input; upsample_nearest2d a Resize as torch.onnx writes
+ * nn.Upsample(scale_factor=2, mode='nearest'). (tests/app/cli/onnx_runtime.py runs exported
  * generators in onnx.checker and OpenCV.) */
 #include <dirent.h>
 #include <stdio.h>
@@ -226,6 +227,41 @@ static void check_avg_pool(const char *dir)
     unlink(path);
 }
 
+/* The string attribute's value is v. */
+static int string_is(const Onnx__NodeProto *n, const char *name, const char *v)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    return a && a->s.len == strlen(v) && !memcmp(a->s.data, v, a->s.len);
+}
+
+/* x -> upsample_nearest2d(2): one Resize (no roi, scales 1, 1, 2, 2, nearest, floor). */
+static void check_upsample(const char *dir)
+{
+    char path[512], err[512] = "";
+    snprintf(path, sizeof path, "%s/upsample.onnx", dir);
+    graph t = {eng_graph_new(), NULL, NULL};
+    t.x = eng_input4(t.g, "x", 1, 2, 3, 5);
+    t.y = eng_upsample_nearest2d(t.g, t.x, 2);
+    check(export(&t, path, err, sizeof err) == 0, "upsample_nearest2d is exported");
+    Onnx__ModelProto *m = load(path);
+    const Onnx__NodeProto *n = m && m->graph->n_node == 1 ? m->graph->node[0] : NULL;
+    const Onnx__TensorProto *sc =
+        n && n->n_input == 3 ? initializer(m->graph, n->input[2]) : NULL;
+    const float want[4] = {1, 1, 2, 2};
+    check(n && !strcmp(n->op_type, "Resize") && !strcmp(n->input[0], "x") && !*n->input[1] &&
+              sc && sc->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && sc->n_dims == 1 &&
+              sc->dims[0] == 4 && sc->raw_data.len == sizeof want &&
+              !memcmp(sc->raw_data.data, want, sizeof want),
+          "as Resize of x, no roi, scales float [1, 1, 2, 2]");
+    check(n && string_is(n, "mode", "nearest") && string_is(n, "nearest_mode", "floor") &&
+              string_is(n, "coordinate_transformation_mode", "asymmetric") &&
+              attr(n, "cubic_coeff_a") && attr(n, "cubic_coeff_a")->f == -0.75f,
+          "Resize: nearest, floor, asymmetric, cubic_coeff_a -0.75 (torch.onnx's attributes)");
+    if (m)
+        onnx__model_proto__free_unpacked(m, NULL);
+    unlink(path);
+}
+
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -279,6 +315,7 @@ int main(void)
     check(count_files(dir) == 1, "no temporary file left");
     unlink(path);
     check_avg_pool(dir);
+    check_upsample(dir);
 
     refused(with_op(ENG_OP_BATCH_NORM2D), dir, "batch_norm2d (node 6) uses batch statistics",
             "training-mode batch norm refused");

@@ -97,6 +97,8 @@ static eng_node *build_op(eng_graph *g, const golden_case *c)
     if (!strcmp(op, "avg_pool2d"))
         return eng_avg_pool2d(g, x, (int)arg(c, "kernel"), (int)arg(c, "stride"),
                               (int)arg(c, "pad"));
+    if (!strcmp(op, "upsample_nearest2d"))
+        return eng_upsample_nearest2d(g, x, (int)arg(c, "scale"));
     fprintf(stderr, "case %s: unknown op '%s'\n", c->name, op);
     exit(1);
 }
@@ -220,7 +222,8 @@ static int run_case(const st_file *f, const cJSON *jc, eng_backend *const *be)
     return ok ? 0 : 1;
 }
 
-static const char *const fixtures[] = {"ops_golden.safetensors", "pool_golden.safetensors"};
+static const char *const fixtures[] = {"ops_golden.safetensors", "pool_golden.safetensors",
+                                       "upsample_golden.safetensors"};
 
 /* Runs the cases of one fixture file; returns the number that failed (or 1 without cases). */
 static int run_fixture(const char *name, eng_backend *const *be, int *ncases)

@@ -221,6 +221,18 @@ static eng_node *case_avg_pool_k3s2p1(eng_graph *g, uint32_t *rng)
     return eng_avg_pool2d(g, rand_input4(g, "x", rng, 1), 3, 2, 1);
 }
 
+/* nearest upsampling by 2 (the resize-convolution generators') and by 1 to 3 on odd sizes */
+static eng_node *case_upsample2(eng_graph *g, uint32_t *rng)
+{
+    return eng_upsample_nearest2d(g, rand_input4(g, "x", rng, 1), 2);
+}
+static eng_node *case_upsample(eng_graph *g, uint32_t *rng)
+{
+    eng_node *x = eng_input4(g, "x", vkt_int(rng, 1, 2), vkt_int(rng, 1, 5), vkt_int(rng, 1, 7),
+                             vkt_int(rng, 1, 7));
+    return eng_upsample_nearest2d(g, x, vkt_int(rng, 1, 3));
+}
+
 static const struct {
     const char *name;
     vkt_build_fn build;
@@ -263,6 +275,8 @@ static const struct {
     {"bce_with_logits_loss", case_bce},
     {"avg_pool2d k3 s2 p1", case_avg_pool_k3s2p1},
     {"avg_pool2d", case_avg_pool},
+    {"upsample_nearest2d x2", case_upsample2},
+    {"upsample_nearest2d", case_upsample},
 };
 
 /* The ops of every case's graph (without the comparison's loss), each of which the backend

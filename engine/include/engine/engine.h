@@ -86,6 +86,10 @@ eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad);
  * (edge windows count fewer), Hout = (H + 2*pad - kernel) / stride + 1 (floor); pad at most
  * kernel / 2. The pix2pixHD multi-scale discriminator downsamples with (3, 2, 1). */
 eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad);
+/* Nearest-neighbour upsampling by an integer factor, PyTorch F.interpolate(x,
+ * scale_factor=scale, mode='nearest'): out[y, x] = in[y / scale, x / scale], Hout = H * scale.
+ * Followed by a 3x3 conv it is the resize-convolution upsampling of the generators. */
+eng_node *eng_upsample_nearest2d(eng_graph *g, eng_node *x, int scale);
 
 eng_node *eng_relu(eng_graph *g, eng_node *x);
 eng_node *eng_leaky_relu(eng_graph *g, eng_node *x, float slope);

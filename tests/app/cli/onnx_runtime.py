@@ -31,7 +31,10 @@ TOLERANCE = 1e-4
 # 1e-3 by 5e-4.
 CASES = [("unet5_g.safetensors", 1, [(32, 64), (96, 64)]),
          ("unet5_g.safetensors", 5, [(32, 64), (96, 64)]),
-         ("resnet2_g.safetensors", 1, [(24, 40), (48, 32)])]
+         ("resnet2_g.safetensors", 1, [(24, 40), (48, 32)]),
+         # resize-convolution upsampling: Resize (nearest) then Conv in each ConvTranspose's place
+         ("unet5_rc_g.safetensors", 1, [(32, 64), (96, 64)]),
+         ("resnet2_rc_g.safetensors", 1, [(24, 40), (48, 32)])]
 failures = []
 
 

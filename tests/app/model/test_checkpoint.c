@@ -7,7 +7,7 @@
 #include "app/model/checkpoint.h"
 #include "app_test.h"
 
-static const gen_config cfg = {GEN_UNET, 5, 3, 2, 4, NORM_BATCH, 1};
+static const gen_config cfg = {GEN_UNET, 5, 3, 2, 4, NORM_BATCH, 1, GEN_UP_TRANSPOSED};
 
 static eng_plan *build(eng_graph *g, net *n, eng_backend *be)
 {

@@ -1,6 +1,8 @@
 /* Generators loaded from files converted from PyTorch state_dicts (no metadata: architecture
  * inferred from the keys) give PyTorch's outputs: U-Net with BatchNorm in eval mode (running
- * statistics) and train mode (batch statistics), ResNet with InstanceNorm and biases.
+ * statistics) and train mode (batch statistics), ResNet with InstanceNorm and biases, and both
+ * with resize-convolution upsampling (each ConvTranspose2d replaced by nn.Sequential(Upsample,
+ * Conv2d 3x3); fixtures from tools/gen_parity.py gen_resize_conv).
  * Usage: test_app_forward_parity [DEVICE] (default cpu; exit 77 when DEVICE is unavailable). */
 #include "app/model/checkpoint.h"
 #include "app/model/generator.h"
@@ -61,6 +63,16 @@ int main(int argc, char **argv)
               !c.use_dropout,
           "ResNet inferred as family %d depth %d ngf %d norm %d", c.family, c.depth, c.ngf, c.norm);
     st_close(resnet);
+    const char *rc_models[] = {"unet5_rc_g.safetensors", "resnet2_rc_g.safetensors"};
+    for (int i = 0; i < 2; i++) {
+        st_file *f = fixture_open(rc_models[i]);
+        CHECK(ckpt_gen_config(f, &c, err, sizeof err) == 0, "%s", err);
+        CHECK(c.upsample == GEN_UP_RESIZE_CONV && c.family == (i ? GEN_RESNET : GEN_UNET) &&
+                  c.depth == (i ? 2 : 5) && c.ngf == 4 && c.output_nc == 3,
+              "%s inferred as upsample %d family %d depth %d ngf %d output_nc %d", rc_models[i],
+              c.upsample, c.family, c.depth, c.ngf, c.output_nc);
+        st_close(f);
+    }
 
     st_file *out = fixture_open("unet5_out.safetensors");
     size_t n = (size_t)3 * 32 * 32;
@@ -75,6 +87,15 @@ int main(int argc, char **argv)
     check_output("unet5_g.safetensors", 1, x, want_eval, "unet eval");
     check_output("unet5_g.safetensors", 0, x, want_train, "unet batch statistics");
     check_output("resnet2_g.safetensors", 1, x, want_resnet, "resnet instance norm");
+    st_file *rc = fixture_open("rc_out.safetensors");
+    float *rc_x = fixture_tensor(rc, "input", n), *want_unet_rc = fixture_tensor(rc, "unet5_rc", n);
+    float *want_resnet_rc = fixture_tensor(rc, "resnet2_rc", n);
+    st_close(rc);
+    check_output("unet5_rc_g.safetensors", 1, rc_x, want_unet_rc, "unet resize-conv eval");
+    check_output("resnet2_rc_g.safetensors", 1, rc_x, want_resnet_rc, "resnet resize-conv");
+    free(rc_x);
+    free(want_unet_rc);
+    free(want_resnet_rc);
     free(x);
     free(want_eval);
     free(want_train);

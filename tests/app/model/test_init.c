@@ -9,7 +9,7 @@
 #include "app/model/net_init.h"
 #include "app_test.h"
 
-static const gen_config cfg = {GEN_UNET, 5, 3, 3, 16, NORM_BATCH, 0};
+static const gen_config cfg = {GEN_UNET, 5, 3, 3, 16, NORM_BATCH, 0, GEN_UP_TRANSPOSED};
 static const float gain = 0.5f;
 
 /* The largest |(W W^T or W^T W) - gain^2 I|, W rows x cols. */

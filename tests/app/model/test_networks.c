@@ -14,10 +14,11 @@ typedef struct {
 } net_case;
 
 static const net_case cases[] = {
-    {"unet_256_batch", 1, {GEN_UNET, 8, 3, 3, 64, NORM_BATCH, 1}, {0}},
-    {"unet_128_instance", 1, {GEN_UNET, 7, 3, 3, 64, NORM_INSTANCE, 1}, {0}},
-    {"resnet_9blocks_batch", 1, {GEN_RESNET, 9, 3, 3, 64, NORM_BATCH, 1}, {0}},
-    {"resnet_6blocks_instance", 1, {GEN_RESNET, 6, 3, 3, 64, NORM_INSTANCE, 0}, {0}},
+    {"unet_256_batch", 1, {GEN_UNET, 8, 3, 3, 64, NORM_BATCH, 1, GEN_UP_TRANSPOSED}, {0}},
+    {"unet_128_instance", 1, {GEN_UNET, 7, 3, 3, 64, NORM_INSTANCE, 1, GEN_UP_TRANSPOSED}, {0}},
+    {"resnet_9blocks_batch", 1, {GEN_RESNET, 9, 3, 3, 64, NORM_BATCH, 1, GEN_UP_TRANSPOSED}, {0}},
+    {"resnet_6blocks_instance", 1, {GEN_RESNET, 6, 3, 3, 64, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
+     {0}},
     {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH}},
     {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE}},
     {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH}},

@@ -187,7 +187,7 @@ static void reference_cases(void)
 {
     /* U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1. */
     trainer_opts unet = {
-        .gen = {GEN_UNET, 5, 3, 3, 4, NORM_BATCH, 0},
+        .gen = {GEN_UNET, 5, 3, 3, 4, NORM_BATCH, 0, GEN_UP_TRANSPOSED},
         .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_VANILLA, .seed = 1,
@@ -197,7 +197,7 @@ static void reference_cases(void)
                                     "train_data.safetensors", "losses"}, unet);
     /* ResNet + pixel discriminator, InstanceNorm (biases), LSGAN, batch 2. */
     trainer_opts resnet = {
-        .gen = {GEN_RESNET, 2, 3, 3, 4, NORM_INSTANCE, 0},
+        .gen = {GEN_RESNET, 2, 3, 3, 4, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
         .disc = {DISC_PIXEL, 0, 6, 4, NORM_INSTANCE},
         .batch = 2, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 1,
