@@ -11,7 +11,9 @@
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
   const auth = token ? { Authorization: "Bearer " + token } : {};
   let colour = "#000000", background = "#ffffff", drawing = false, last = null;
-  let timer = null, busy = false, again = false, sent = 0;
+  // next: the input to send once the one in flight is answered (the latest wins: a drawing's
+  // image, or a file as it is)
+  let timer = null, busy = false, next = null, sent = 0;
   window.pix2pixLast = { done: 0 };
 
   function say(text, error) {
@@ -110,7 +112,7 @@
   }
 
   async function send(blob) {
-    if (busy) { again = true; return; }
+    if (busy) { next = blob; return; }
     busy = true;
     const t0 = performance.now(), n = ++sent;
     say("translating\u2026");
@@ -132,7 +134,7 @@
       say("the server did not answer: " + err, true);
     }
     busy = false;
-    if (again) { again = false; canvas.toBlob(send, "image/png"); }
+    if (next) { const queued = next; next = null; send(queued); }
   }
 
   // An image from a file: drawn on the canvas (to draw over) and sent as it is.

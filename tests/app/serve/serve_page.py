@@ -18,6 +18,7 @@ from serve_util import Server, check, finish, translate  # noqa: E402
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -78,12 +79,22 @@ try:
     print("screenshot:", shot)
 
     before = last["done"]
+    upload_bytes = open(upload, "rb").read()
     d.find_element(By.ID, "file").send_keys(upload)
-    wait.until(lambda d: d.execute_script("return window.pix2pixLast.done") > before)
+
+    # A translation of the strokes may still land after the upload's has started: wait for
+    # the result whose input is the file (the check below fails if none comes within 60 s).
+    def upload_answered(d):
+        last = d.execute_script("return window.pix2pixLast")
+        return last["done"] > before and data_bytes(last["input"]) == upload_bytes
+
+    try:
+        wait.until(upload_answered)
+    except TimeoutException:
+        pass
     last = d.execute_script("return window.pix2pixLast")
-    rc, expected, _ = translate(pix2pix, model, open(upload, "rb").read(), ".png")
-    check(data_bytes(last["input"]) == open(upload, "rb").read() and
-          data_bytes(last["output"]) == expected,
+    rc, expected, _ = translate(pix2pix, model, upload_bytes, ".png")
+    check(data_bytes(last["input"]) == upload_bytes and data_bytes(last["output"]) == expected,
           "an uploaded file: sent as it is, translate's output back")
 
     d.set_window_size(400, 900)
