@@ -138,6 +138,9 @@ static int run_row_choice(eng_backend *cpu, int row)
         {{3, 128 * 128, 128 * 4, 4, 1}, VK_SHAPE_THIN_M, "3 channels at 256x256 (last layer)"},
         {{512, 1, 512 * 16, 1, 16}, VK_SHAPE_THIN_N, "512 channels at 1x1 (innermost)"},
         {{256, 128 * 128, 128 * 16, 1, 4}, VK_SHAPE_LARGE, "256 channels at 128x128"},
+        /* few rows and few columns: thin-M's 8 tiles are mostly past the edge, and on this
+         * software device their threads are not free */
+        {{32, 4 * 4, 32 * 16, 1, 1}, VK_SHAPE_THIN_N, "32 channels at 4x4, no split"},
     };
     int failures = 0;
     for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; i++) {
