@@ -193,13 +193,21 @@ static char *const_name(onnx_model *m, const eng_node *n, const char *what)
     return onnx_strdup(m, name);
 }
 
+/* A 1-D constant of count elements of elem_size bytes, copied into the model. */
+static const char *const_1d(onnx_model *m, const eng_node *n, const char *what, int type,
+                            int count, const void *values, size_t elem_size)
+{
+    size_t bytes = elem_size * (size_t)count;
+    int64_t dim = count;
+    return add_initializer(m, const_name(m, n, what), type, 1, &dim,
+                           memcpy(onnx_alloc(m, bytes), values, bytes), bytes);
+}
+
 const char *onnx_const_f32s(onnx_model *m, const eng_node *n, const char *what, int count,
                             const float *values)
 {
-    size_t bytes = sizeof *values * (size_t)count;
-    int64_t dim = count;
-    return add_initializer(m, const_name(m, n, what), ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1,
-                           &dim, memcpy(onnx_alloc(m, bytes), values, bytes), bytes);
+    return const_1d(m, n, what, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, count, values,
+                    sizeof *values);
 }
 
 const char *onnx_const_f32(onnx_model *m, const eng_node *n, const char *what, int count,
@@ -214,8 +222,6 @@ const char *onnx_const_f32(onnx_model *m, const eng_node *n, const char *what, i
 const char *onnx_const_i64(onnx_model *m, const eng_node *n, const char *what, int count,
                            const int64_t *values)
 {
-    size_t bytes = sizeof *values * (size_t)count;
-    int64_t dim = count;
-    return add_initializer(m, const_name(m, n, what), ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1,
-                           &dim, memcpy(onnx_alloc(m, bytes), values, bytes), bytes);
+    return const_1d(m, n, what, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, count, values,
+                    sizeof *values);
 }
