@@ -128,7 +128,7 @@ tune_line="tuning: not run"
 if "$p2p" tune --device "$device" $net --size $size --seconds "$tune_seconds" >"$work/tune.txt" 2>&1 &&
     "$p2p" tune --device "$device" $net --size $size --inference --seconds "$tune_seconds" \
         >>"$work/tune.txt" 2>&1; then
-    tune_line="tuning: $(grep -c '^| conv\|^| convT' "$work/tune.txt") conv GEMMs measured (table below)"
+    tune_line="tuning: $(grep -c '^| conv.*: M[0-9]' "$work/tune.txt") conv GEMMs tuned (table below)"
     bench_rows tuned
 else
     tune_line="tuning: failed"
