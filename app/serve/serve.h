@@ -72,8 +72,13 @@ int serve_queue_push(serve_queue *q, serve_job *j);
 int serve_queue_depth(serve_queue *q);
 /* The generator of the first device (opened at start: its configuration and sizes). */
 const generator *serve_queue_model(serve_queue *q);
-/* Plan bytes held on each device, summed. */
-size_t serve_queue_device_bytes(serve_queue *q);
+/* What one device holds: its plans' bytes after its last batch, and its memory budget. */
+typedef struct {
+    const char *backend; /* eng_backend_name: lives as long as the queue */
+    size_t bytes, budget;
+} serve_device_memory;
+/* Fills out[0..n) for the queue's devices, in --device order; returns n. */
+int serve_queue_device_memory(serve_queue *q, serve_device_memory out[SERVE_MAX_DEVICES]);
 /* Finishes the queued jobs, stops the workers, closes the generators. */
 void serve_queue_stop(serve_queue *q);
 
@@ -88,7 +93,8 @@ void serve_metrics_init(serve_metrics *m);
 void serve_metrics_response(serve_metrics *m, int status, const char *reason, double latency);
 void serve_metrics_batch(serve_metrics *m, int images);
 /* The Prometheus text of the metrics (malloc'ed). */
-char *serve_metrics_text(serve_metrics *m, int queue_depth, size_t device_bytes);
+char *serve_metrics_text(serve_metrics *m, int queue_depth, const serve_device_memory *dev,
+                         int ndev);
 /* {"error": reason, "status": status} (malloc'ed). */
 char *serve_error_json(int status, const char *reason);
 /* The model card as JSON (malloc'ed): architecture, direction, sizes, metadata, devices,

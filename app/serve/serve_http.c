@@ -84,10 +84,12 @@ static enum MHD_Result answer_get(serve_http *h, serve_request *r, const char *u
                      h->draining ? "draining" : "ok", serve_queue_depth(h->q));
         return ok_text(h, r, "application/json", s);
     }
-    if (r->route == ROUTE_METRICS)
+    if (r->route == ROUTE_METRICS) {
+        serve_device_memory dev[SERVE_MAX_DEVICES];
+        int ndev = serve_queue_device_memory(h->q, dev);
         return ok_text(h, r, "text/plain; version=0.0.4",
-                       serve_metrics_text(h->m, serve_queue_depth(h->q),
-                                          serve_queue_device_bytes(h->q)));
+                       serve_metrics_text(h->m, serve_queue_depth(h->q), dev, ndev));
+    }
     size_t size;
     const char *mime;
     const uint8_t *file = serve_page_file(url, &size, &mime);

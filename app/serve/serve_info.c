@@ -73,7 +73,8 @@ static void add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
         *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
 }
 
-char *serve_metrics_text(serve_metrics *m, int queue_depth, size_t device_bytes)
+char *serve_metrics_text(serve_metrics *m, int queue_depth, const serve_device_memory *dev,
+                         int ndev)
 {
     size_t cap = 8192, len = 0;
     char *b = malloc(cap);
@@ -109,9 +110,17 @@ char *serve_metrics_text(serve_metrics *m, int queue_depth, size_t device_bytes)
         "# TYPE pix2pix_images_total counter\npix2pix_images_total %llu\n"
         "# TYPE pix2pix_batches_total counter\npix2pix_batches_total %llu\n"
         "# TYPE pix2pix_images_per_second gauge\npix2pix_images_per_second %.3f\n"
-        "# TYPE pix2pix_device_memory_bytes gauge\npix2pix_device_memory_bytes %zu\n"
         "# TYPE pix2pix_uptime_seconds gauge\npix2pix_uptime_seconds %.1f\n",
-        (unsigned long long)m->images, (unsigned long long)m->batches, rate, device_bytes, up);
+        (unsigned long long)m->images, (unsigned long long)m->batches, rate, up);
+    add(b, cap, &len, "# TYPE pix2pix_device_memory_bytes gauge\n");
+    for (int k = 0; k < ndev; k++)
+        add(b, cap, &len, "pix2pix_device_memory_bytes{device=\"%d\",backend=\"%s\"} %zu\n", k,
+            dev[k].backend, dev[k].bytes);
+    add(b, cap, &len, "# TYPE pix2pix_device_memory_budget_bytes gauge\n");
+    for (int k = 0; k < ndev; k++)
+        add(b, cap, &len,
+            "pix2pix_device_memory_budget_bytes{device=\"%d\",backend=\"%s\"} %zu\n", k,
+            dev[k].backend, dev[k].budget);
     pthread_mutex_unlock(&m->mu);
     return b;
 }

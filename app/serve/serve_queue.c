@@ -177,14 +177,17 @@ const generator *serve_queue_model(serve_queue *q)
     return &q->workers[0].gens[q->c->eval];
 }
 
-size_t serve_queue_device_bytes(serve_queue *q)
+int serve_queue_device_memory(serve_queue *q, serve_device_memory out[SERVE_MAX_DEVICES])
 {
-    size_t bytes = 0;
     pthread_mutex_lock(&q->mu);
-    for (int k = 0; k < q->ndevices; k++)
-        bytes += q->workers[k].bytes;
+    for (int k = 0; k < q->ndevices; k++) {
+        eng_backend *be = q->workers[k].be;
+        out[k] = (serve_device_memory){.backend = eng_backend_name(be),
+                                       .bytes = q->workers[k].bytes,
+                                       .budget = eng_backend_memory_budget(be)};
+    }
     pthread_mutex_unlock(&q->mu);
-    return bytes;
+    return q->ndevices;
 }
 
 void serve_queue_stop(serve_queue *q)

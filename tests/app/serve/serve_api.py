@@ -7,6 +7,7 @@ usage: serve_api.py PIX2PIX FIXTURE_DIR
 """
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -82,8 +83,11 @@ text = body.decode()
 check(status == 200 and "pix2pix_requests_total" in text and
       'pix2pix_errors_total{reason="not_an_image"} 1' in text and
       "pix2pix_translate_seconds_bucket" in text and "pix2pix_queue_depth 0" in text and
-      "pix2pix_device_memory_bytes" in text, "GET /metrics: counters, errors by reason, "
-      "histogram, queue depth, device memory")
+      re.search(r'^pix2pix_device_memory_bytes\{device="0",backend="[^"]+"\} [1-9]', text, re.M)
+      and re.search(r'^pix2pix_device_memory_budget_bytes\{device="0",backend="[^"]+"\} [1-9]',
+                    text, re.M),
+      "GET /metrics: counters, errors by reason, histogram, queue depth, memory held by and "
+      f"budget of each device\n{text}")
 
 # SIGTERM while requests are in flight: every one is answered, then exit 0.
 results = []
