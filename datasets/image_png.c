@@ -178,6 +178,12 @@ int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, int
 
 int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, size_t errlen)
 {
+    return image_encode_png_level(img, -1, data, size, err, errlen);
+}
+
+int image_encode_png_level(const image *img, int zlib_level, uint8_t **data, size_t *size,
+                           char *err, size_t errlen)
+{
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                        PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     char msg[200] = "";
@@ -203,6 +209,8 @@ int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, 
         return -1;
     }
     png_set_write_fn(png, &sink, png_write_sink, png_flush_sink);
+    if (zlib_level >= 1 && zlib_level <= 9)
+        png_set_compression_level(png, zlib_level);
     int depth = img->depth == 16 ? 16 : 8;
     png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, depth,
                  color_types[img->channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,

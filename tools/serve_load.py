@@ -3,8 +3,8 @@
 a few processes) post WxH PNG images for at most SECONDS (or until REQUESTS answers) against a
 server started here; then `pix2pix translate` of a folder of the same images on the same
 device. Prints a table: clients, requests/s, p50 and p99 latency, the mean batch the server
-formed (from /metrics), the server's images/s against translate's, and the server's RSS after
-1k and 10k answers. Not a test: the numbers depend on the machine.
+formed (from /metrics), the server's images/s at saturation (from /metrics, the clients' start
+left out) against translate's, and the server's RSS after 1k and 10k answers. Not a test: the numbers depend on the machine.
 
 usage: tools/serve_load.py --pix2pix build/pix2pix --model G.safetensors [--device cpu]
        [--clients 64] [--seconds 30] [--requests 10000] [--size 256] [--folder 64]
@@ -90,6 +90,16 @@ def metric(text, name):
     return float(m.group(1)) if m else 0.0
 
 
+def saturated_rate(samples):
+    """The server's images/s between its first tenth and its last sample of /metrics: the
+    clients' start (process forks, connections) and the last answers' tail left out."""
+    if len(samples) < 3:
+        return float("nan")
+    start = next(s for s in samples if s[1] >= samples[-1][1] / 10)
+    t, done = samples[-1]
+    return (done - start[1]) / (t - start[0]) if t > start[0] else float("nan")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pix2pix", default="build/pix2pix")
@@ -128,9 +138,10 @@ def main():
                         args=(host, port, n, images, deadline, budget, out)) for n in per if n]
     for p in procs:
         p.start()
-    rss = {}
+    rss, samples = {}, []
     while any(p.is_alive() for p in procs):
         done = metric(get("/metrics"), "pix2pix_images_total")
+        samples.append((time.time(), done))
         for mark in (1000, 10000):
             if done >= mark and mark not in rss:
                 rss[mark] = rss_kib(server.pid)
@@ -162,15 +173,17 @@ def main():
         m = re.search(r"\(([0-9.]+) images/s\)", p.stderr)
         translate_rate = float(m.group(1)) if m else float("nan")
     rate = n / wall
+    saturated = saturated_rate(samples)
     print(f"device {a.device}, {a.size}x{a.size} PNGs, {wall:.1f} s, {n} answered, "
           f"{errors} failed")
-    print("| clients | req/s | p50 ms | p99 ms | mean batch | images/s | translate images/s "
-          "| ratio | RSS 1k | RSS 10k |")
+    print("| clients | req/s | p50 ms | p99 ms | mean batch | images/s saturated "
+          "| translate images/s | ratio | RSS 1k | RSS 10k |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     fmt = lambda k: f"{rss[k] / 1024:.1f} MiB" if k in rss else "not reached"  # noqa: E731
     print(f"| {a.clients} | {rate:.1f} | {pct(0.5):.0f} | {pct(0.99):.0f} | "
-          f"{images_done / batches if batches else 0:.2f} | {rate:.1f} | {translate_rate:.1f} | "
-          f"{rate / translate_rate:.2f} | {fmt(1000)} | {fmt(10000)} |")
+          f"{images_done / batches if batches else 0:.2f} | {saturated:.1f} | "
+          f"{translate_rate:.1f} | {saturated / translate_rate:.2f} | {fmt(1000)} | "
+          f"{fmt(10000)} |")
 
 
 if __name__ == "__main__":

@@ -179,7 +179,8 @@ static enum MHD_Result answer_job(serve_http *h, serve_request *r)
         return fail(h, r, j->status, "translate", j->err);
     uint8_t *png;
     size_t size;
-    int rc = image_encode_png(&j->out, &png, &size, err, sizeof err);
+    /* zlib's fastest level: about 3x faster than its default on photos, for 5% more bytes */
+    int rc = image_encode_png_level(&j->out, 1, &png, &size, err, sizeof err);
     image_free(&j->out);
     if (rc)
         return fail(h, r, 500, "encode", err);

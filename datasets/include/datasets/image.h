@@ -54,6 +54,10 @@ int image_save_png(const char *path, const image *img, char *err, size_t errlen)
 int image_save_jpeg(const char *path, const image *img, int quality, char *err, size_t errlen);
 /* The same encoders into a malloc'ed buffer (free() it). */
 int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, size_t errlen);
+/* zlib_level 1 (fastest: about 3x faster than the default 6 on photos, 5% larger) to 9;
+ * -1 is zlib's default, as image_encode_png. */
+int image_encode_png_level(const image *img, int zlib_level, uint8_t **data, size_t *size,
+                           char *err, size_t errlen);
 int image_encode_jpeg(const image *img, int quality, uint8_t **data, size_t *size, char *err,
                       size_t errlen);
 /* Allocates an uninitialised image (8 bits; image_alloc_depth: 8 or 16); -1 on overflow or

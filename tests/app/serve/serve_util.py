@@ -114,6 +114,19 @@ def translate(pix2pix, model, data, suffix, *args, out_name="in.png"):
         return p.returncode, result, p.stderr.replace(src + ": ", "").strip()
 
 
+def same_image(png, expected):
+    """True when two encoded images hold the same pixels, bit depth and channels: serve
+    compresses its answers faster than translate its files, so their bytes differ."""
+    import cv2
+    import numpy as np
+    if not png or not expected:
+        return False
+    a, b = (cv2.imdecode(np.frombuffer(x, np.uint8), cv2.IMREAD_UNCHANGED) for x in (png,
+                                                                                   expected))
+    return (a is not None and b is not None and a.shape == b.shape and a.dtype == b.dtype and
+            bool((a == b).all()))
+
+
 def wait_until(cond, seconds):
     end = time.time() + seconds
     while time.time() < end:
