@@ -136,7 +136,10 @@ static int run_row_choice(eng_backend *cpu, int row)
         const char *what;
     } gemms[] = {
         {{3, 128 * 128, 128 * 4, 4, 1}, VK_SHAPE_THIN_M, "3 channels at 256x256 (last layer)"},
-        {{512, 1, 512 * 16, 1, 16}, VK_SHAPE_THIN_N, "512 channels at 1x1 (innermost)"},
+        {{512, 4 * 4, 512 * 16, 1, 16}, VK_SHAPE_THIN_N, "512 channels at 4x4"},
+        /* a GEMV: 16 columns would leave 15 of them past the edge */
+        {{512, 1, 512 * 16, 1, 16}, VK_SHAPE_FEW_N, "512 channels at 1x1 (innermost)"},
+        {{512, 2 * 2, 512 * 16, 1, 16}, VK_SHAPE_FEW_N, "512 channels at 2x2"},
         {{256, 128 * 128, 128 * 16, 1, 4}, VK_SHAPE_LARGE, "256 channels at 128x128"},
         /* few rows and few columns: thin-M's 8 tiles are mostly past the edge, and on this
          * software device their threads are not free */
