@@ -48,21 +48,23 @@ const uint B_COLS = BN > THREADS ? BN / THREADS : 1;
 // at tile row e / BK and depth e % BK instead: consecutive threads read consecutive weights
 // (one cache line; coalesced on a GPU) with no depth decomposition.
 const bool A_BY_DEPTH = MODE == CONV_GATHER;
-// VEC4 = 1 where TM and TN are multiples of 4: a thread's rows (columns) are then consecutive in
-// the tiles and read as vec4s, a quarter of the reads (on lavapipe each read of shared memory
-// is a gather: 1.2-1.45x on unet_256's large layers); else they are TY (TX) apart, and A's
-// rows BM + 1 apart so that the stores of consecutive threads fall in different banks. Written
-// as arithmetic: a select of spec constants is not valid SPIR-V here.
-const uint VEC4 = 1u - (TM % 4u + TN % 4u + 7u) / 8u;
-const uint A_STRIDE = BM + 1u + 3u * VEC4;
-shared vec4 tile_a4[VEC4 * (BK * A_STRIDE / 4u) + 1u - VEC4];
-shared vec4 tile_b4[VEC4 * (BK * BN / 4u) + 1u - VEC4];
-shared float tile_a1[(1u - VEC4) * BK * A_STRIDE + VEC4];
-shared float tile_b1[(1u - VEC4) * BK * BN + VEC4];
+// VEC4_A = 1 where TM is a multiple of 4 (VEC4_B: TN): a thread's rows (columns) are then
+// consecutive in the tile and read as vec4s, a quarter of the reads (on lavapipe each read of
+// shared memory is a gather: 1.2-1.45x on unet_256's large layers); else they are TY (TX)
+// apart, and A's rows BM + 1 apart so that the stores of consecutive threads fall in different
+// banks (BM + 4 keeps the vec4s aligned). Written as arithmetic: a select of spec constants is
+// not valid SPIR-V here.
+const uint VEC4_A = 1u - (TM % 4u + 3u) / 4u;
+const uint VEC4_B = 1u - (TN % 4u + 3u) / 4u;
+const uint A_STRIDE = BM + 1u + 3u * VEC4_A;
+shared vec4 tile_a4[VEC4_A * (BK * A_STRIDE / 4u) + 1u - VEC4_A];
+shared vec4 tile_b4[VEC4_B * (BK * BN / 4u) + 1u - VEC4_B];
+shared float tile_a1[(1u - VEC4_A) * BK * A_STRIDE + VEC4_A];
+shared float tile_b1[(1u - VEC4_B) * BK * BN + VEC4_B];
 
 void put_a(uint i, float v)
 {
-    if (VEC4 != 0u)
+    if (VEC4_A != 0u)
         tile_a4[i / 4u][i % 4u] = v;
     else
         tile_a1[i] = v;
@@ -70,15 +72,15 @@ void put_a(uint i, float v)
 
 void put_b(uint i, float v)
 {
-    if (VEC4 != 0u)
+    if (VEC4_B != 0u)
         tile_b4[i / 4u][i % 4u] = v;
     else
         tile_b1[i] = v;
 }
 
 // The tile row (column) of a thread's i-th row (j-th column).
-uint tile_row(uint ty, uint i) { return VEC4 != 0u ? ty * TM + i : ty + i * TY; }
-uint tile_col(uint tx, uint j) { return VEC4 != 0u ? tx * TN + j : tx + j * TX; }
+uint tile_row(uint ty, uint i) { return VEC4_A != 0u ? ty * TM + i : ty + i * TY; }
+uint tile_col(uint tx, uint j) { return VEC4_B != 0u ? tx * TN + j : tx + j * TX; }
 shared uvec3 depth_index[BK]; // conv_depth_index; x = 0xffffffff past the end
 
 void main()
@@ -126,21 +128,22 @@ void main()
         barrier();
         for (uint k = 0; k < BK; k++) {
             float a[TM], b[TN];
-            if (VEC4 != 0u) {
+            if (VEC4_A != 0u)
                 for (uint i = 0; i < TM; i += 4) {
                     vec4 v = tile_a4[(k * A_STRIDE + tile_row(ty, i)) / 4];
                     a[i] = v.x; a[i + 1] = v.y; a[i + 2] = v.z; a[i + 3] = v.w;
                 }
+            else
+                for (uint i = 0; i < TM; i++)
+                    a[i] = tile_a1[k * A_STRIDE + tile_row(ty, i)];
+            if (VEC4_B != 0u)
                 for (uint j = 0; j < TN; j += 4) {
                     vec4 v = tile_b4[(k * BN + tile_col(tx, j)) / 4];
                     b[j] = v.x; b[j + 1] = v.y; b[j + 2] = v.z; b[j + 3] = v.w;
                 }
-            } else {
-                for (uint i = 0; i < TM; i++)
-                    a[i] = tile_a1[k * A_STRIDE + tile_row(ty, i)];
+            else
                 for (uint j = 0; j < TN; j++)
                     b[j] = tile_b1[k * BN + tile_col(tx, j)];
-            }
             for (uint i = 0; i < TM; i++)
                 for (uint j = 0; j < TN; j++)
                     acc[i * TN + j] += a[i] * b[j];

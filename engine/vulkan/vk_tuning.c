@@ -60,9 +60,9 @@ const char *vk_tuning_row_name(int r) { return table[r].name; }
 
 size_t vk_conv_tile_shared_bytes(const vk_conv_tile *t)
 {
-    /* tile_a (rows BM + 1 apart, BM + 4 where read as vec4s), tile_b and depth_index (a uvec3
+    /* tile_a (rows BM + 1 apart, BM + 4 where TM reads them as vec4s), tile_b and depth_index (a uvec3
      * counted as 16 bytes) of conv_gemm.comp */
-    size_t pad = t->tm % 4 == 0 && t->tn % 4 == 0 ? 4 : 1;
+    size_t pad = t->tm % 4 == 0 ? 4 : 1;
     return 4 * (size_t)t->bk * (t->ty * t->tm + pad + t->tx * t->tn) + 16 * (size_t)t->bk;
 }
 
