@@ -41,3 +41,8 @@ eng_node *eng_adam_exp_avg_sq(const eng_adam *opt, int i)
 {
     return opt->exp_avg_sq[i];
 }
+
+eng_node *eng_adam_average(const eng_adam *opt, int i)
+{
+    return opt->average ? opt->average[i] : NULL;
+}

@@ -100,6 +100,7 @@ static void adam_free(eng_adam *opt)
     free(opt->params);
     free(opt->exp_avg);
     free(opt->exp_avg_sq);
+    free(opt->average);
     free(opt);
 }
 

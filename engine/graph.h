@@ -90,6 +90,8 @@ struct eng_adam {
     float lr, beta1, beta2, eps;
     int64_t steps;
     int updates;                       /* its ADAM commands in the graph (updates per run) */
+    eng_node **average;                /* eng_adam_set_average's fp32 states, or NULL */
+    float average_decay;
     const struct eng_reducer *reducer; /* eng_adam_set_reducer, or NULL */
 };
 

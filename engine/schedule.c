@@ -142,6 +142,24 @@ int64_t eng_adam_cmd_step(const eng_cmd *c)
     return c->opt->steps - (c->opt->updates - 1 - c->update);
 }
 
+void eng_adam_set_average(eng_graph *g, eng_adam *opt, float decay)
+{
+    if (!(decay > 0.0f && decay < 1.0f))
+        eng_fail("adam: an average's decay must be in (0, 1), not %g", (double)decay);
+    if (opt->average || opt->updates)
+        eng_fail("adam: set the average once, before the optimizer's first update");
+    opt->average = calloc(opt->nparams > 0 ? (size_t)opt->nparams : 1, sizeof *opt->average);
+    if (!opt->average)
+        eng_fail("out of memory creating an optimizer's average");
+    for (int i = 0; i < opt->nparams; i++) {
+        const eng_node *p = opt->params[i];
+        char name[ENG_NAME_MAX + 16];
+        snprintf(name, sizeof name, "%s.ema", p->name);
+        opt->average[i] = eng_state(g, name, p->ndim, p->shape);
+    }
+    opt->average_decay = decay;
+}
+
 void eng_adam_set_lr(eng_adam *opt, float lr) { opt->lr = lr; }
 void eng_adam_set_reducer(eng_adam *opt, const eng_reducer *r) { opt->reducer = r; }
 int64_t eng_adam_steps(const eng_adam *opt) { return opt->steps; }

@@ -30,6 +30,12 @@
     F(PC_UINT, flag_stride)                                                                      \
     F(PC_UINT, flag_index) /* the parameter's among the optimizer's */
 
+/* ema.comp */
+#define PUSH_EMA(F)                                                                              \
+    F(PC_UINT, n)                                                                                \
+    F(PC_FLOAT, decay)                                                                           \
+    F(PC_FLOAT, keep) /* 1 - decay */
+
 /* layout.comp */
 #define PUSH_LAYOUT(F)                                                                           \
     F(PC_UINT, n)       /* elements written */                                                   \
@@ -112,6 +118,7 @@
 VK_PUSH_STRUCT(eltwise, PUSH_ELTWISE)
 VK_PUSH_STRUCT(reduce, PUSH_REDUCE)
 VK_PUSH_STRUCT(adam, PUSH_ADAM)
+VK_PUSH_STRUCT(ema, PUSH_EMA)
 VK_PUSH_STRUCT(layout, PUSH_LAYOUT)
 VK_PUSH_STRUCT(norm_stats, PUSH_NORM_STATS)
 VK_PUSH_STRUCT(norm_apply, PUSH_NORM_APPLY)

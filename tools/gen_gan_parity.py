@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Generate the GAN-loss parity fixtures of tests/app/fixtures (gan_*) with PyTorch as the oracle:
-three training steps with --gan-mode hinge, and three with --d-steps 2, from the same start.
+three training steps with --gan-mode hinge, three with --d-steps 2, and three with
+--ema-decay 0.9 --lambda-mismatch 1 (on a batch of two pairs), from the same start.
 
 The step is the reference's optimize_parameters (tools/torch_reference.py) with two changes:
 - the GAN loss may be the hinge loss of SAGAN and SPADE: the critic's
@@ -8,10 +9,17 @@ The step is the reference's optimize_parameters (tools/torch_reference.py) with 
   the critic's loss is still 0.5 * (D_fake + D_real), as the reference halves every mode;
 - the critic may be updated d_steps times before the generator's update (the k critic steps
   of Goodfellow et al.'s Algorithm 1), all on the step's batch and the one G(A) (G does not
-  change between them); the losses reported are those of the last critic update.
+  change between them); the losses reported are those of the last critic update;
+- the critic's loss may add the mismatched pairs (A_i, B_{i+1 mod batch}), torch.roll(B, -1, 0),
+  judged as fake and weighted by lambda_mismatch: 0.5 * (D_fake + D_real + lambda * D_wrong)
+  (the matching-aware critic of the conditional GAN), D applied to them after the real pairs;
+- the generator's weights may be averaged after each of its updates, StyleGAN's G_ema:
+  ema.mul_(decay).add_(w, alpha=1 - decay), the average starting at G's starting weights; its
+  file (gan_ema_gavg3) holds the averaged parameters and G's own BatchNorm buffers.
 
-A tiny configuration keeps the files small (about 135 KB in all): one 32x32 pair, a 5-level
-U-Net with ngf 1, a basic PatchGAN with ndf 2, BatchNorm. G_L1 is written before lambda.
+A tiny configuration keeps the files small (about 245 KB in all): one 32x32 pair (two for the
+mismatch case), a 5-level U-Net with ngf 1, a basic PatchGAN with ndf 2, BatchNorm. G_L1 is
+written before lambda.
 
 usage: gen_gan_parity.py OUTDIR
 """
@@ -50,9 +58,18 @@ def generator_loss(mode, pred):
     return critic_loss(mode, pred, True)
 
 
-def train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b, lambda_l1=100.0):
-    """One step: d_steps critic updates, then the generator's. Returns G_GAN, G_L1 (before
-    lambda), D_real, D_fake (of the last critic update)."""
+def average(ema, g, decay):
+    """StyleGAN's G_ema update of the averaged parameters ema (a list) towards g's."""
+    with torch.no_grad():
+        for e, w in zip(ema, g.parameters()):
+            e.mul_(decay).add_(w, alpha=1 - decay)
+
+
+def train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b, lambda_l1=100.0,
+               lambda_mismatch=0.0, ema=None, decay=0.0):
+    """One step: d_steps critic updates, then the generator's (and its average's when ema is
+    given). Returns G_GAN, G_L1 (before lambda), D_real, D_fake (of the last critic update),
+    and with lambda_mismatch the critic's loss on the mismatched pairs (before lambda)."""
     fake_b = g(real_a)
     fake_ab = torch.cat((real_a, fake_b), 1)
     d.requires_grad_(True)
@@ -60,7 +77,12 @@ def train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b, lambda_l1=100.
         opt_d.zero_grad()
         loss_d_fake = critic_loss(mode, d(fake_ab.detach()), False)
         loss_d_real = critic_loss(mode, d(torch.cat((real_a, real_b), 1)), True)
-        ((loss_d_fake + loss_d_real) * 0.5).backward()
+        loss_d = loss_d_fake + loss_d_real
+        if lambda_mismatch:
+            wrong_ab = torch.cat((real_a, torch.roll(real_b, -1, 0)), 1)
+            loss_d_wrong = critic_loss(mode, d(wrong_ab), False)
+            loss_d = loss_d + loss_d_wrong * lambda_mismatch
+        (loss_d * 0.5).backward()
         opt_d.step()
     d.requires_grad_(False)
     opt_g.zero_grad()
@@ -68,8 +90,11 @@ def train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b, lambda_l1=100.
     loss_g_l1 = nn.functional.l1_loss(fake_b, real_b)
     (loss_g_gan + loss_g_l1 * lambda_l1).backward()
     opt_g.step()
+    if ema is not None:
+        average(ema, g, decay)
     d.requires_grad_(True)
-    return [loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()]
+    losses = [loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item()]
+    return losses + ([loss_d_wrong.item()] if lambda_mismatch else [])
 
 
 def networks(gen):
@@ -80,7 +105,8 @@ def networks(gen):
     return g, d
 
 
-def run(out, name, g0, d0, mode, d_steps, real_a, real_b, steps=3):
+def run(out, name, g0, d0, mode, d_steps, real_a, real_b, steps=3, lambda_mismatch=0.0,
+        decay=0.0):
     g, d = networks(torch.Generator().manual_seed(0))
     g.load_state_dict(g0)
     d.load_state_dict(d0)
@@ -88,9 +114,17 @@ def run(out, name, g0, d0, mode, d_steps, real_a, real_b, steps=3):
     d.train()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    losses = [train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b) for _ in range(steps)]
+    ema = [w.detach().clone() for w in g.parameters()] if decay else None
+    losses = [train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b,
+                         lambda_mismatch=lambda_mismatch, ema=ema, decay=decay)
+              for _ in range(steps)]
     save_safetensors(os.path.join(out, f"gan_{name}_g3.safetensors"), state(g))
     save_safetensors(os.path.join(out, f"gan_{name}_d3.safetensors"), state(d))
+    if ema is not None:
+        averaged = state(g)
+        for (key, _), e in zip(g.named_parameters(), ema):
+            averaged[key] = e.clone()
+        save_safetensors(os.path.join(out, f"gan_{name}_gavg3.safetensors"), averaged)
     return torch.tensor(losses, dtype=torch.float32)
 
 
@@ -110,6 +144,15 @@ def main():
     data["losses_hinge"] = run(out, "hinge", g0, d0, "hinge", 1, real_a, real_b)
     data["losses_dsteps2"] = run(out, "dsteps2", g0, d0, "vanilla", 2, real_a, real_b)
     save_safetensors(os.path.join(out, "gan_data.safetensors"), data)
+    # two pairs: the mismatched pairs are (A_0, B_1) and (A_1, B_0)
+    rng = np.random.default_rng(7)
+    pair_a = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    pair_b = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
+    losses = run(out, "ema", g0, d0, "vanilla", 1, pair_a, pair_b, lambda_mismatch=1.0,
+                 decay=0.9)
+    save_safetensors(os.path.join(out, "gan_ema_data.safetensors"),
+                     {"real_A": pair_a, "real_B": pair_b, "losses_ema": losses[:, :4].contiguous(),
+                      "losses_mismatch": losses[:, 4].contiguous()})
 
 
 if __name__ == "__main__":

@@ -77,6 +77,12 @@ int cmd_train(int argc, char **argv)
          "D(fake)), G on -D(fake)"},
         {"d-steps", CLI_INT, &c.d_steps,
          "D updates per G update, 1 to 16, all on the step's batch (not with several ranks)"},
+        {"lambda-mismatch", CLI_FLOAT, &c.lambda_mismatch,
+         "weight of D's loss on mismatched pairs, each A with the next pair's B of the batch, "
+         "judged fake (0: off; needs --batch-size 2 or more)"},
+        {"ema-decay", CLI_FLOAT, &c.ema_decay,
+         "keep an average of G's weights, ema = D * ema + (1 - D) * G after each G update, "
+         "saved as <tag>_net_G_ema.safetensors (0: off; StyleGAN: 0.999)"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
         {"upsample", CLI_CHOICE, CLI_CHOICE_OF(c.upsample, cli_upsample_choices),
          "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv (resize-conv)"},

@@ -6,6 +6,7 @@
 #include "app/common/precision.h"
 #include "app/train/train.h"
 #include "app/train/gan_loss.h"
+#include "app/train/train_ema.h"
 
 static void build(trainer *t)
 {
@@ -13,6 +14,9 @@ static void build(trainer *t)
     eng_graph *g = t->g;
     t->real_a = eng_input4(g, "real_A", o->batch, o->gen.input_nc, o->height, o->width);
     t->real_b = eng_input4(g, "real_B", o->batch, o->gen.output_nc, o->height, o->width);
+    if (o->lambda_mismatch > 0)
+        t->real_b_mismatched = eng_input4(g, "real_B_mismatched", o->batch, o->gen.output_nc,
+                                          o->height, o->width);
     net_init_struct(&t->G, g, "G.", 1, 1,
                     (uint32_t)(o->seed * 2654435761u) ^ (uint32_t)o->rank * 0x9E3779B9u);
     net_init_struct(&t->D, g, "D.", 1, 1, 0);
@@ -31,8 +35,14 @@ static void build(trainer *t)
             real_ab = eng_concat(g, t->real_a, t->real_b);
         eng_node *pred_real = net_discriminator(&t->D, &o->disc, real_ab);
         t->loss[LOSS_D_REAL] = gan_loss_critic(g, o->gan, pred_real, 1);
-        eng_node *loss_d =
-            eng_scale(g, eng_add(g, t->loss[LOSS_D_FAKE], t->loss[LOSS_D_REAL]), 0.5f);
+        eng_node *loss_d = eng_add(g, t->loss[LOSS_D_FAKE], t->loss[LOSS_D_REAL]);
+        if (t->real_b_mismatched) {
+            eng_node *pred_wrong = net_discriminator(
+                &t->D, &o->disc, eng_concat(g, t->real_a, t->real_b_mismatched));
+            t->loss_mismatch = gan_loss_critic(g, o->gan, pred_wrong, 0);
+            loss_d = eng_add(g, loss_d, eng_scale(g, t->loss_mismatch, o->lambda_mismatch));
+        }
+        loss_d = eng_scale(g, loss_d, 0.5f);
         if (!d_params) /* D's params exist once it has been applied */
             d_params = net_params(&t->D, &nd);
         eng_forward(g, loss_d);
@@ -57,6 +67,8 @@ static void build(trainer *t)
     t->opt_g = eng_adam_new(g, g_params, ng, o->lr, o->beta1, 0.999f, 1e-8f);
     if (o->reduce_g)
         eng_adam_set_reducer(t->opt_g, o->reduce_g);
+    if (o->ema_decay > 0)
+        eng_adam_set_average(g, t->opt_g, o->ema_decay);
     eng_adam_step(g, t->opt_g);
     free(d_params);
     free(g_params);
@@ -66,6 +78,8 @@ static void build(trainer *t)
     eng_keep_value(t->fake_b);
     for (int i = 0; i < LOSS_COUNT; i++)
         eng_keep_value(t->loss[i]);
+    if (t->loss_mismatch)
+        eng_keep_value(t->loss_mismatch);
 }
 
 int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side)
@@ -109,6 +123,16 @@ int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, 
         snprintf(err, errlen, "cannot initialise the weights: %s", eng_last_error());
         return -1;
     }
+    size_t pairs = eng_node_numel(t->real_b);
+    if ((t->real_b_mismatched && !(t->mismatched = malloc(pairs * sizeof *t->mismatched))) ||
+        (o->ema_decay > 0 && train_ema_view(t))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (train_ema_reset(t)) {
+        snprintf(err, errlen, "cannot start G's average: %s", eng_last_error());
+        return -1;
+    }
     return 0;
 }
 
@@ -118,6 +142,8 @@ void trainer_free(trainer *t)
         eng_plan_free(t->plan);
     net_release(&t->G);
     net_release(&t->D);
+    net_release(&t->G_ema);
+    free(t->mismatched);
     if (t->g)
         eng_graph_free(t->g);
     memset(t, 0, sizeof *t);
@@ -125,6 +151,14 @@ void trainer_free(trainer *t)
 
 int trainer_step(trainer *t, const float *a, const float *b, float losses[LOSS_COUNT])
 {
+    if (t->real_b_mismatched) { /* sample i gets sample i + 1's B, the last the first's */
+        size_t sample = eng_node_numel(t->real_b) / (size_t)t->opts.batch;
+        size_t rest = sample * (size_t)(t->opts.batch - 1);
+        memcpy(t->mismatched, b + sample, rest * sizeof *b);
+        memcpy(t->mismatched + rest, b, sample * sizeof *b);
+        if (eng_plan_write(t->plan, t->real_b_mismatched, t->mismatched))
+            return -1;
+    }
     if (eng_plan_write(t->plan, t->real_a, a) || eng_plan_write(t->plan, t->real_b, b) ||
         eng_plan_run(t->plan))
         return -1;

@@ -2,7 +2,10 @@
  * optimize_parameters: fake = G(A); D update on (A, detach(fake)) -> 0 and (A, B) -> 1 with
  * loss 0.5 * (fake + real); then, with the updated D, G update on GAN(D(A, fake), 1) +
  * lambda * L1(fake, B). The GAN loss may be another than the reference's (gan_loss.h), and D
- * may be updated d_steps times (on the same pairs) before G's update. */
+ * may be updated d_steps times (on the same pairs) before G's update. With lambda_mismatch, D's
+ * loss is 0.5 * (fake + real + lambda_mismatch * mismatched), the mismatched pairs (A_i,
+ * B_{i+1 mod batch}) judged as fake (the matching-aware critic of the conditional GAN); with
+ * ema_decay, G's optimizer keeps an average of G's weights (train_ema.h). */
 #ifndef APP_TRAIN_H
 #define APP_TRAIN_H
 
@@ -21,6 +24,8 @@ typedef struct {
     float lr, beta1, lambda_l1;
     gan_mode gan;       /* the GAN loss (gan_loss.h) */
     int d_steps;        /* D updates per step, on the step's batch (0 or 1: one) */
+    float lambda_mismatch; /* weight of D's loss on mismatched pairs (0: none; batch >= 2) */
+    float ema_decay;    /* G's weight average, ema = decay * ema + (1 - decay) * w (0: none) */
     int fp16;           /* --precision fp16: mixed precision with loss scaling */
     uint64_t seed;      /* weight initialisation and dropout masks */
     net_init_type init_type;
@@ -42,6 +47,11 @@ typedef struct {
      * it); D_real and D_fake come before the 0.5. */
     eng_node *loss[LOSS_COUNT];
     eng_adam *opt_g, *opt_d;
+    net G_ema;               /* with ema_decay: G with its averaged weights (train_ema.h) */
+    /* With lambda_mismatch: B rolled by one sample (written from the host buffer), and D's
+     * loss on (A, rolled B) as fake, before lambda and the 0.5; else NULL. */
+    eng_node *real_b_mismatched, *loss_mismatch;
+    float *mismatched;
 } trainer;
 
 /* 1 when G and D take h x w images: sides multiples of *stride, at least *min_side (both set). */

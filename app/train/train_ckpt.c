@@ -11,6 +11,7 @@
 #include "app/common/fsutil.h"
 #include "app/model/model_file.h"
 #include "app/train/train_ckpt.h"
+#include "app/train/train_ema.h"
 
 /* The value of a file's integer metadata key, or -1 when absent or not a count. */
 static long long meta_step(const st_file *f, const char *key)
@@ -136,7 +137,8 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* G and D (and the optimizer state when s is given) as the set tagged tag. */
+/* G, D, G_ema with --ema-decay (G's metadata; G's BatchNorm buffers) and the optimizer state
+ * when s is given, as the set tagged tag. */
 static int save_set(const char *dir, const char *tag, trainer *t, const net_meta *m,
                     const ckpt_train_state *s)
 {
@@ -144,7 +146,8 @@ static int save_set(const char *dir, const char *tag, trainer *t, const net_meta
     ckpt_set_begin(&set, dir, tag, (long long)eng_adam_steps(t->opt_g));
     char err[1024];
     int rc = save_into(&set, "net_G", &t->G, t->plan, m->g, COUNT(m->g)) ||
-             save_into(&set, "net_D", &t->D, t->plan, m->d, COUNT(m->d));
+             save_into(&set, "net_D", &t->D, t->plan, m->d, COUNT(m->d)) ||
+             (t->G_ema.n && save_into(&set, "net_G_ema", &t->G_ema, t->plan, m->g, COUNT(m->g)));
     if (!rc && s) {
         const char *staged = stage(&set, "opt");
         rc = !staged || ckpt_save_opt(s, t->g, t->plan, staged, err, sizeof err);
@@ -220,11 +223,31 @@ static int check_one_set(const char *dir, long long step_g, long long step_d, lo
     return -1;
 }
 
+/* G's average from latest_net_G_ema (loaded before G: its BatchNorm buffers are G's, which
+ * G's file then sets), or from G's weights when the run kept none so far. *step: the file's
+ * step (-1: none). */
+static int restore_average(trainer *t, const char *dir, long long *step)
+{
+    char path[4400];
+    *step = -1;
+    if (!t->G_ema.n)
+        return 0;
+    snprintf(path, sizeof path, "%s/latest_net_G_ema.safetensors", dir);
+    if (fs_exists(path))
+        return load_net_file(&t->G_ema, t->plan, path, step);
+    fprintf(stderr, "note: %s has no latest_net_G_ema.safetensors: G's average starts from the "
+            "resumed G\n", dir);
+    return 1; /* started once G is loaded */
+}
+
 static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
 {
     char path[4400], err[1024];
-    long long step_g, step_d;
+    long long step_g, step_d, step_ema;
     if (ckpt_options_check(dir, &t->opts)) /* a different architecture, named */
+        return -1;
+    int average = restore_average(t, dir, &step_ema);
+    if (average < 0)
         return -1;
     snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
     if (load_net_file(&t->G, t->plan, path, &step_g))
@@ -232,6 +255,10 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
     snprintf(path, sizeof path, "%s/latest_net_D.safetensors", dir);
     if (load_net_file(&t->D, t->plan, path, &step_d))
         return -1;
+    if (average && train_ema_reset(t)) {
+        fprintf(stderr, "pix2pix train: cannot start G's average: %s\n", eng_last_error());
+        return -1;
+    }
     ckpt_train_state s = {&t->G, &t->D, t->opt_g, t->opt_d, 0, 0, 1};
     snprintf(path, sizeof path, "%s/latest_opt.safetensors", dir);
     if (ckpt_load_opt(&s, t->g, t->plan, path, err, sizeof err)) {
@@ -241,6 +268,12 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
     long long step = (long long)eng_adam_steps(t->opt_g);
     if (check_one_set(dir, step_g, step_d, step))
         return -1;
+    if (step_ema >= 0 && step_ema != step) {
+        fprintf(stderr, "pix2pix train: %s: latest_net_G_ema.safetensors is at step %lld, the "
+                "other latest files at step %lld; put back the file of that step, or remove it "
+                "to start the average from G\n", dir, step_ema, step);
+        return -1;
+    }
     *epoch = s.epoch;
     *iter = s.epoch_iter;
     if (s.world_size != dist_size() && s.epoch_iter > 0) {
@@ -266,7 +299,8 @@ int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *
     if (c->continue_train)
         return restore_latest(t, dir, epoch, iter);
     long long ignored;
-    if (c->init_g && load_net_file(&t->G, t->plan, c->init_g, &ignored))
+    if (c->init_g && (load_net_file(&t->G, t->plan, c->init_g, &ignored) ||
+                      train_ema_reset(t))) /* the average starts from the given G */
         return -1;
     if (c->init_d && load_net_file(&t->D, t->plan, c->init_d, &ignored))
         return -1;

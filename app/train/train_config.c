@@ -107,6 +107,8 @@ static int check_numbers(const train_config *c)
         {"--lambda-l1", c->lambda_l1, 0.0f, 1e6f, 0, 0},
         {"--time-limit", c->time_limit, 0.0f, 1e9f, 0, 0},
         {"--init-gain", c->init_gain, 0.0f, 100.0f, 1, 0},
+        {"--ema-decay", c->ema_decay, 0.0f, 1.0f, 0, 1},
+        {"--lambda-mismatch", c->lambda_mismatch, 0.0f, 1e6f, 0, 0},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         float v = ranges[i].value;
@@ -183,6 +185,11 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     }
     if (check_counts(c) || check_numbers(c) || check_folders(c))
         return -1;
+    if (c->lambda_mismatch > 0 && c->batch_size < 2) {
+        fprintf(stderr, "pix2pix train: --lambda-mismatch needs --batch-size 2 or more: the "
+                "mismatched pairs are each A of the batch with the next pair's B\n");
+        return -1;
+    }
     t->fp16 = app_precision_parse("train", c->precision);
     if (t->fp16 < 0)
         return -1;
@@ -199,6 +206,8 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->beta1 = c->beta1;
     t->lambda_l1 = c->lambda_l1;
     t->d_steps = c->d_steps;
+    t->lambda_mismatch = c->lambda_mismatch;
+    t->ema_decay = c->ema_decay;
     t->seed = c->seed;
     t->init_gain = c->init_gain;
     l->root = c->data;

@@ -24,14 +24,14 @@ static const char *shortest(float v, char *buf)
 /* The options every rank must share, one "name=value" line each. */
 static char *options_lines(const train_config *c)
 {
-    char num[4][32];
+    char num[6][32];
     const char *fmt =
         "data=%s\ndirection=%s\nname=%s\ncheckpoints-dir=%s\nepochs=%d\nepochs-decay=%d\n"
         "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnetG=%s\nupsample=%s\nnetD=%s\n"
         "n-layers-d=%d\nngf=%d\nndf=%d\nnorm=%s\nno-dropout=%d\ninput-nc=%d\noutput-nc=%d\n"
         "load-size=%d\ncrop-size=%d\npreprocess=%s\nno-flip=%d\nserial-batches=%d\nseed=%llu\n"
         "save-epoch-freq=%d\ncontinue=%d\ninit-g=%s\ninit-d=%s\ndisplay-freq=%d\n"
-        "max-steps=%d\ntime-limit=%s\ncheck-every=%d\n";
+        "max-steps=%d\ntime-limit=%s\ncheck-every=%d\nema-decay=%s\nlambda-mismatch=%s\n";
 #define OPTION_VALUES                                                                            \
     or_none(c->data), c->direction, c->name, c->checkpoints_dir, c->epochs, c->epochs_decay,    \
         c->batch_size, shortest(c->lr, num[0]), shortest(c->beta1, num[1]),                     \
@@ -40,7 +40,8 @@ static char *options_lines(const train_config *c)
         c->output_nc, c->load_size, c->crop_size, c->preprocess, c->no_flip,                   \
         c->serial_batches, (unsigned long long)c->seed, c->save_epoch_freq, c->continue_train,  \
         or_none(c->init_g), or_none(c->init_d), c->display_freq, c->max_steps,                 \
-        shortest(c->time_limit, num[3]), c->check_every
+        shortest(c->time_limit, num[3]), c->check_every, shortest(c->ema_decay, num[4]),     \
+        shortest(c->lambda_mismatch, num[5])
     int len = snprintf(NULL, 0, fmt, OPTION_VALUES);
     char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (s)
@@ -137,6 +138,8 @@ void train_dist_share_state(trainer *t, int *epoch, int *iter)
         for (int i = 0; i < eng_adam_nparams(opts[k]); i++) {
             share_node(t->plan, eng_adam_exp_avg(opts[k], i), buf);
             share_node(t->plan, eng_adam_exp_avg_sq(opts[k], i), buf);
+            if (eng_adam_average(opts[k], i)) /* --ema-decay */
+                share_node(t->plan, eng_adam_average(opts[k], i), buf);
         }
         int64_t steps = eng_adam_steps(opts[k]);
         dist_broadcast(&steps, sizeof steps);
@@ -166,15 +169,15 @@ void train_dist_step(float losses[LOSS_COUNT], int *stop)
     dist_max(stop, 1);
 }
 
-/* FNV-1a over the bytes of every parameter of G and D (the running statistics are each
- * rank's own). */
+/* FNV-1a over the bytes of every parameter of G and D, and of G's average with --ema-decay
+ * (the running statistics are each rank's own). */
 static uint64_t weights_checksum(const trainer *t)
 {
     size_t most = largest(&t->G) > largest(&t->D) ? largest(&t->G) : largest(&t->D);
     float *buf = malloc(most * sizeof *buf);
     uint64_t h = 0xcbf29ce484222325ull;
-    const net *nets[2] = {&t->G, &t->D};
-    for (int k = 0; k < 2 && buf; k++)
+    const net *nets[3] = {&t->G, &t->D, &t->G_ema};
+    for (int k = 0; k < 3 && buf; k++)
         for (int i = 0; i < nets[k]->n; i++) {
             const eng_node *n = nets[k]->t[i].node;
             if (!nets[k]->t[i].trainable || eng_plan_read(t->plan, n, buf))

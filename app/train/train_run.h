@@ -20,6 +20,8 @@ typedef struct {
     float lr, beta1, lambda_l1;
     const char *gan_mode, *netG, *netD;
     int d_steps;              /* D updates per step, 1 to TRAIN_MAX_D_STEPS */
+    float lambda_mismatch;    /* weight of D on (A_i, B_i+1) as fake (0: off; batch >= 2) */
+    float ema_decay;          /* G's weight average saved as *_net_G_ema (0: off) */
     const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     const char *norm;

@@ -7,7 +7,8 @@
  * whether the gradient held an infinity or a NaN (eng_plan_nonfinite_grads), and whether the
  * update left one in the moments or the weights (eng_plan_nonfinite_state): a finite gradient
  * whose square overflows makes exp_avg_sq infinite and the update of those weights 0 from then
- * on, which only the state shows. */
+ * on, which only the state shows. With an average (eng_adam_set_average) the same pass over
+ * the range then moves it towards the new weights: avg = decay * avg + (1 - decay) * param. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,9 +16,9 @@
 #include "engine/cpu/cpu_internal.h"
 
 typedef struct {
-    float *p, *m, *v;
+    float *p, *m, *v, *avg;
     const float *g;
-    float w1, beta2, w2, bc2_sqrt, eps, neg_step;
+    float w1, beta2, w2, bc2_sqrt, eps, neg_step, decay, keep;
     int nonfinite; /* ADAM_BAD_* bits, set (atomically) by the ranges that met one */
 } adam_job;
 
@@ -50,6 +51,12 @@ static void adam_range(void *arg, size_t lo, size_t hi)
         bad_grad |= nonfinite_bit(g[i]);
         bad_state |= nonfinite_bit(mi) | nonfinite_bit(vi) | nonfinite_bit(pi);
     }
+    if (j->avg) { /* while the range's weights are in cache */
+        float *restrict avg = j->avg;
+        const float decay = j->decay, keep = j->keep;
+        for (size_t i = lo; i < hi; i++)
+            avg[i] = avg[i] * decay + keep * p[i];
+    }
     int bad = (bad_grad ? ADAM_BAD_GRAD : 0) | (bad_state ? ADAM_BAD_STATE : 0);
     if (bad)
         __atomic_fetch_or(&j->nonfinite, bad, __ATOMIC_RELAXED);
@@ -64,7 +71,9 @@ int cpu_adam_param(cpu_ctx *c, const eng_adam *opt, int i, int64_t step)
                   .v = c->data[opt->exp_avg_sq[i]->id], .w1 = (float)(1.0 - opt->beta1),
                   .beta2 = opt->beta2, .w2 = (float)(1.0 - opt->beta2),
                   .bc2_sqrt = (float)sqrt(bc2), .eps = opt->eps,
-                  .neg_step = (float)(-(double)opt->lr / bc1)};
+                  .neg_step = (float)(-(double)opt->lr / bc1),
+                  .avg = opt->average ? c->data[opt->average[i]->id] : NULL,
+                  .decay = opt->average_decay, .keep = (float)(1.0 - opt->average_decay)};
     cpu_parallel_for(c->pool, opt->params[i]->numel, adam_range, &j);
     return __atomic_load_n(&j.nonfinite, __ATOMIC_RELAXED);
 }

@@ -219,6 +219,25 @@ static void adam_param(lowering *lw, const eng_adam *opt, int i, uint32_t slot)
     st->groups[0] = vk_grid_groups(p->numel);
 }
 
+/* After the update of opt's parameter i, its average (eng_adam_set_average) moves towards the
+ * weights it left: the fp32 master weights with loss scaling. A dispatch of its own: Adam's
+ * six bindings are all taken with loss scaling. */
+static void average_param(lowering *lw, const eng_adam *opt, int i)
+{
+    const eng_node *p = opt->params[i];
+    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_EMA);
+    if (!st)
+        return;
+    int master = lw->l->loss_scaling ? lw->l->master[p->id] : -1;
+    st->regions[0] = vk_data_of(lw, opt->average[i]);
+    st->regions[1] = master >= 0 ? master : vk_data_of(lw, p);
+    st->writes = 1;
+    vk_push_ema push = {.n = (uint32_t)p->numel, .decay = opt->average_decay,
+                        .keep = (float)(1.0 - opt->average_decay)};
+    vk_set_push(st, push);
+    st->groups[0] = vk_grid_groups(p->numel);
+}
+
 /* The op family a plan step's dispatches are timed under (vk_profile.c). */
 static int step_family(const eng_step *s)
 {
@@ -261,6 +280,8 @@ static void lower_step(lowering *lw, const eng_memplan *mp, int k, const uint32_
             lw->checked_cmd = s->cmd;
         }
         adam_param(lw, s->opt, s->index, slots[s->cmd]);
+        if (s->opt->average)
+            average_param(lw, s->opt, s->index);
         break;
     case ENG_STEP_BUCKETS: break;
     }

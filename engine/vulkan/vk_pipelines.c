@@ -15,6 +15,7 @@ static const kernel_source kernel_sources[VK_KERNEL_COUNT] = {
     [VK_KERNEL_ELTWISE] = {"eltwise", 0},
     [VK_KERNEL_REDUCE] = {"reduce", 0},
     [VK_KERNEL_ADAM] = {"adam", 0},
+    [VK_KERNEL_EMA] = {"ema", 0},
     [VK_KERNEL_LAYOUT] = {"layout", 0},
     [VK_KERNEL_NORM_STATS] = {"norm_stats", 0},
     [VK_KERNEL_NORM_APPLY] = {"norm_apply", 0},

@@ -126,6 +126,12 @@ eng_adam *eng_adam_new(eng_graph *g, eng_node *const *params, int nparams, float
 /* Records one update; an optimizer may be stepped several times in one graph (each between
  * its own backward and the next use of its params), each update counting as one step. */
 void eng_adam_step(eng_graph *g, eng_adam *opt);
+/* An exponential moving average of the optimizer's weights (StyleGAN's G_ema), fused into its
+ * updates: after each one, average = decay * average + (1 - decay) * param, in fp32 state nodes
+ * "<param name>.ema" (the fp32 master weights are averaged under mixed precision). 0 < decay
+ * < 1; call it once, before the first eng_adam_step. The averages start as whatever is
+ * written into them (the caller copies the starting weights there). */
+void eng_adam_set_average(eng_graph *g, eng_adam *opt, float decay);
 void eng_adam_set_lr(eng_adam *opt, float lr);
 /* Gradient reduction for data-parallel training: the optimizer's gradients pass through a
  * reducer before its update. The backend groups the parameters into buckets of about
@@ -255,6 +261,8 @@ int eng_adam_nparams(const eng_adam *opt);
 eng_node *eng_adam_param(const eng_adam *opt, int i);
 eng_node *eng_adam_exp_avg(const eng_adam *opt, int i);
 eng_node *eng_adam_exp_avg_sq(const eng_adam *opt, int i);
+/* Its i-th param's average (eng_adam_set_average), or NULL when it keeps none. */
+eng_node *eng_adam_average(const eng_adam *opt, int i);
 
 /* ---- work of a schedule ------------------------------------------------------------------ */
 /* Floating-point operations of one eng_plan_run of the recorded schedule: the multiply-adds of

@@ -1,7 +1,8 @@
 /* Three pix2pix training steps from the same weights on the same pair (no dropout, no flip,
  * no preprocessing) give PyTorch's losses and weights (fixtures from tools/gen_parity.py,
  * which repeats the reference's optimize_parameters; with --gan, tools/gen_gan_parity.py's
- * --gan-mode hinge and --d-steps 2).
+ * --gan-mode hinge, --d-steps 2, and --ema-decay 0.9 --lambda-mismatch 1: there also the
+ * critic's loss on the mismatched pairs and G's averaged weights).
  * Usage: test_app_train_parity [--gan] [DEVICE] [--fp16] (default cpu; exit 77 when DEVICE is
  * unavailable). With --fp16 (mixed precision, a loss scale of 256) the losses must agree to 3%,
  * the buffers to 1e-3 and each network's whole update to 10% of its size: fp16 rounding turns
@@ -10,6 +11,7 @@
 
 #include "app/model/checkpoint.h"
 #include "app/train/train.h"
+#include "app/train/train_ema.h"
 #include "app_test.h"
 #include "engine/device.h"
 
@@ -91,10 +93,22 @@ static void compare(trainer *t, const net *n, const char *start_name, const char
 }
 
 /* The fixtures of one case: start and end weights of G and D (and float64 end weights), and
- * the file of real_A, real_B and the losses per step (under the key losses). */
+ * the file of real_A, real_B and the losses per step (under the key losses); with
+ * --ema-decay, G's averaged weights at the end (gavg, with G's buffers), and with
+ * --lambda-mismatch the critic's loss on the mismatched pairs per step (losses_mismatch). */
 typedef struct {
-    const char *g0, *d0, *g3, *d3, *g64, *d64, *data, *losses;
+    const char *g0, *d0, *g3, *d3, *g64, *d64, *data, *losses, *gavg;
 } case_files;
+
+/* D's loss on the mismatched pairs after a step against PyTorch's. */
+static void check_mismatch(trainer *t, const float *want, int step, double tolerance)
+{
+    float ours;
+    CHECK(eng_plan_read(t->plan, t->loss_mismatch, &ours) == 0, "%s", eng_last_error());
+    double rel = fabs(ours - want[step]) / fabs(want[step]);
+    printf("step %d D_mismatch ours %.7f PyTorch %.7f\n", step + 1, ours, want[step]);
+    CHECK(rel <= tolerance, "step %d D_mismatch: %g vs PyTorch %g", step + 1, ours, want[step]);
+}
 
 /* Three steps of one configuration. */
 static void run_case(const char *name, const case_files *f, trainer_opts o)
@@ -110,12 +124,14 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
     }
     load(&t, &t.G, f->g0);
     load(&t, &t.D, f->d0);
+    CHECK(train_ema_reset(&t) == 0, "%s", eng_last_error()); /* G's average starts at g0 */
     if (fp16) /* a scale the first steps need not lower (PyTorch's run did not skip them) */
         eng_plan_set_loss_scale(t.plan, 256.0f, ENG_LOSS_SCALE_GROWTH_INTERVAL, 0);
     st_file *data = fixture_open(f->data);
     size_t n = (size_t)o.batch * 3 * 32 * 32;
     float *a = fixture_tensor(data, "real_A", n), *b = fixture_tensor(data, "real_B", n);
     float *want = fixture_tensor(data, f->losses, 3 * LOSS_COUNT);
+    float *mismatch = t.loss_mismatch ? fixture_tensor(data, "losses_mismatch", 3) : NULL;
     st_close(data);
     double worst = 0, tolerance = fp16 ? 3e-2 : 1e-3;
     for (int step = 0; step < 3; step++) {
@@ -134,12 +150,19 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
             CHECK(rel <= tolerance, "%s step %d %s: %g vs PyTorch %g", name, step + 1,
                   loss_names[k], losses[k], ref);
         }
+        if (mismatch)
+            check_mismatch(&t, mismatch, step, tolerance);
     }
     printf("worst relative loss error %.3g\n", worst);
     CHECK(eng_plan_skipped_runs(t.plan) == 0, "%lld steps skipped their update",
           (long long)eng_plan_skipped_runs(t.plan));
     compare(&t, &t.G, f->g0, f->g3, f->g64);
     compare(&t, &t.D, f->d0, f->d3, f->d64);
+    CHECK(!f->gavg == !t.G_ema.n, "G's average kept: %d, in the fixtures: %d", t.G_ema.n > 0,
+          f->gavg != NULL);
+    if (f->gavg && t.G_ema.n)
+        compare(&t, &t.G_ema, f->g0, f->gavg, NULL);
+    free(mismatch);
     free(a);
     free(b);
     free(want);
@@ -194,7 +217,7 @@ static void reference_cases(void)
     };
     run_case("train", &(case_files){"train_g0.safetensors", "train_d0.safetensors",
                                     "train_g3.safetensors", "train_d3.safetensors", NULL, NULL,
-                                    "train_data.safetensors", "losses"}, unet);
+                                    "train_data.safetensors", "losses", NULL}, unet);
     /* ResNet + pixel discriminator, InstanceNorm (biases), LSGAN, batch 2. */
     trainer_opts resnet = {
         .gen = {GEN_RESNET, 2, 3, 3, 4, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
@@ -205,11 +228,12 @@ static void reference_cases(void)
     run_case("train2", &(case_files){"train2_g0.safetensors", "train2_d0.safetensors",
                                      "train2_g3.safetensors", "train2_d3.safetensors",
                                      "train2_g3_f64.safetensors", "train2_d3_f64.safetensors",
-                                     "train2_data.safetensors", "losses"}, resnet);
+                                     "train2_data.safetensors", "losses", NULL}, resnet);
 }
 
 /* tools/gen_gan_parity.py: U-Net (ngf 1) + basic PatchGAN (ndf 2), BatchNorm, batch 1; hinge
- * loss, and vanilla with two D updates per step, from the same weights. */
+ * loss, vanilla with two D updates per step, and (batch 2) vanilla with G's average and the
+ * mismatched pairs, from the same weights. */
 static void gan_cases(void)
 {
     trainer_opts o = {
@@ -221,15 +245,23 @@ static void gan_cases(void)
     run_case("--gan-mode hinge", &(case_files){"gan_g0.safetensors", "gan_d0.safetensors",
                                                "gan_hinge_g3.safetensors",
                                                "gan_hinge_d3.safetensors", NULL, NULL,
-                                               "gan_data.safetensors", "losses_hinge"}, o);
+                                               "gan_data.safetensors", "losses_hinge", NULL}, o);
     o.gan = GAN_VANILLA;
     o.d_steps = 2;
     run_case("--d-steps 2", &(case_files){"gan_g0.safetensors", "gan_d0.safetensors",
                                           "gan_dsteps2_g3.safetensors",
                                           "gan_dsteps2_d3.safetensors", NULL, NULL,
-                                          "gan_data.safetensors", "losses_dsteps2"}, o);
+                                          "gan_data.safetensors", "losses_dsteps2", NULL}, o);
     if (fp16)
         skip_case(o);
+    o.d_steps = 1;
+    o.batch = 2;
+    o.ema_decay = 0.9f;
+    o.lambda_mismatch = 1.0f;
+    run_case("--ema-decay 0.9 --lambda-mismatch 1",
+             &(case_files){"gan_g0.safetensors", "gan_d0.safetensors", "gan_ema_g3.safetensors",
+                           "gan_ema_d3.safetensors", NULL, NULL, "gan_ema_data.safetensors",
+                           "losses_ema", "gan_ema_gavg3.safetensors"}, o);
 }
 
 int main(int argc, char **argv)
