@@ -15,10 +15,11 @@
 
 /* Where the reference's test.py looks, with --name: the model
  * CKDIR/NAME/<epoch or iter_N>_net_G (ours, .safetensors, or its .pth) and the results
- * RESULTS/NAME/<split>_<epoch>[_iterN]. */
+ * RESULTS/NAME/<split>_<epoch>[_iterN]; with --ema, G's average of train --ema-decay,
+ * <epoch or iter_N>_net_G_ema.safetensors, and the results in <split>_<epoch>[_iterN]_ema. */
 typedef struct {
     const char *name, *checkpoints_dir, *epoch;
-    int load_iter;
+    int load_iter, ema;
     char model[4400], results[4400];
 } test_names;
 
@@ -32,15 +33,21 @@ static int find_model(test_names *n)
     else
         snprintf(tag, sizeof tag, "%s", n->epoch);
     const char *ext[] = {"safetensors", "pth"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(n->model, sizeof n->model, "%s/%s/%s_net_G.%s", n->checkpoints_dir, n->name,
-                 tag, ext[i]);
+    const char *net = n->ema ? "net_G_ema" : "net_G";
+    for (int i = 0; i < 2 - n->ema; i++) { /* an average is ours only */
+        snprintf(n->model, sizeof n->model, "%s/%s/%s_%s.%s", n->checkpoints_dir, n->name, tag,
+                 net, ext[i]);
         if (fs_exists(n->model))
             return 0;
     }
-    text_line(stderr, "pix2pix test: no model for --name %s: neither %s/%s/%s_net_G.safetensors "
-              "nor .pth (see --checkpoints-dir, --epoch, --load-iter, or give --model FILE)",
-              n->name, n->checkpoints_dir, n->name, tag);
+    if (n->ema)
+        text_line(stderr, "pix2pix test: no average of G for --name %s: no %s/%s/%s_%s."
+                  "safetensors (trained without --ema-decay? see --epoch, --load-iter)", n->name,
+                  n->checkpoints_dir, n->name, tag, net);
+    else
+        text_line(stderr, "pix2pix test: no model for --name %s: neither %s/%s/%s_%s.safetensors "
+                  "nor .pth (see --checkpoints-dir, --epoch, --load-iter, or give --model FILE)",
+                  n->name, n->checkpoints_dir, n->name, tag, net);
     return 1;
 }
 
@@ -69,6 +76,11 @@ static int resolve(test_config *c, test_names *n)
                 "(the model in --checkpoints-dir/NAME), are required (see --help)\n");
         return 2;
     }
+    if (n->ema && (!n->name || c->model)) {
+        fprintf(stderr, "pix2pix test: --ema picks the average of --name's run; with --model, "
+                "give its _net_G_ema.safetensors file instead\n");
+        return 2;
+    }
     if (!n->name)
         return 0;
     if (!n->name[0] || strchr(n->name, '/') || !strcmp(n->name, ".") || !strcmp(n->name, "..")) {
@@ -82,7 +94,10 @@ static int resolve(test_config *c, test_names *n)
     int len = snprintf(n->results, sizeof n->results, "%s/%s/%s_%s", c->results, n->name,
                        c->split, n->epoch);
     if (n->load_iter > 0 && len > 0 && (size_t)len < sizeof n->results)
-        snprintf(n->results + len, sizeof n->results - (size_t)len, "_iter%d", n->load_iter);
+        len += snprintf(n->results + len, sizeof n->results - (size_t)len, "_iter%d",
+                        n->load_iter);
+    if (n->ema && len > 0 && (size_t)len < sizeof n->results)
+        snprintf(n->results + len, sizeof n->results - (size_t)len, "_ema");
     c->results = n->results;
     return 0;
 }
@@ -100,6 +115,9 @@ int cmd_test(int argc, char **argv)
          "--model, the results in RESULTS/NAME/<split>_<epoch>"},
         {"checkpoints-dir", CLI_STR, &n.checkpoints_dir, "folder of the experiments (CKDIR)"},
         {"epoch", CLI_STR, &n.epoch, "with --name: which model, latest or an epoch number"},
+        {"ema", CLI_FLAG, &n.ema,
+         "with --name: score G's average (train --ema-decay), <epoch>_net_G_ema, into "
+         "RESULTS/NAME/<split>_<epoch>_ema"},
         {"load-iter", CLI_INT, &n.load_iter,
          "with --name: the model iter_N_net_G instead (0: --epoch's)"},
         {"split", CLI_STR, &c.split, "train | val | test"},

@@ -3,7 +3,10 @@
  * shortens the run), --save_latest_freq with --save_by_iter writes iter_<step>_net_* every so
  * many steps, --print_freq prints the reference's loss lines and the learning rate's changes,
  * and a --lr_policy plateau run stopped and resumed takes up the rate its loss log led to
- * (replayed: 0.2 x lr after six stalled epochs, not the initial lr). */
+ * (replayed: 0.2 x lr after six stalled epochs, not the initial lr). Also ours:
+ * --lambda-mismatch with one pair per batch is refused, naming why; with two it trains, and
+ * --ema-decay writes latest_ and <epoch>_net_G_ema, which test --ema scores (and test --model
+ * takes like any generator). */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,6 +106,30 @@ int main(void)
                              "--continue_train", NULL};
     CHECK(train("cut", resumed) == 0 && strstr(out_text, "resuming at learning rate 2e-07"),
           "resumed plateau: %s", out_text);
+    const char *alone[] = {"--lambda-mismatch", "1", NULL};
+    CHECK(train("alone", alone) == 2 &&
+              strstr(out_text, "--lambda-mismatch needs --batch-size 2 or more") &&
+              !exists_in("alone", "opt.txt"),
+          "--lambda-mismatch with batch 1: %s", out_text);
+    const char *averaged[] = {"--lambda-mismatch", "0.5", "--batch_size", "2", "--ema-decay",
+                              "0.99", "--n_epochs", "1", "--n_epochs_decay", "0",
+                              "--max_dataset_size", "4", "--save_epoch_freq", "1", NULL};
+    CHECK(train("ema", averaged) == 0, "%s", out_text);
+    CHECK(exists_in("ema", "latest_net_G_ema.safetensors") &&
+              exists_in("ema", "1_net_G_ema.safetensors"),
+          "--ema-decay: no latest_ or 1_net_G_ema.safetensors");
+    char *scored[] = {"test", "--data", data, "--split", "val", "--checkpoints-dir", ckpt,
+                      "--name", "ema", "--ema", "--results", root, "--device", "cpu",
+                      "--threads", "1", "--quiet", NULL};
+    CHECK(run_captured(cmd_test, scored) == 0 && strstr(out_text, "3 pairs of") &&
+              exists_in("../ema/val_latest_ema", "index.html"),
+          "test --ema: %s", out_text);
+    char model[512];
+    snprintf(model, sizeof model, "%s/ema/1_net_G_ema.safetensors", ckpt);
+    char *by_file[] = {"test", "--data", data, "--split", "val", "--model", model, "--results",
+                       root, "--device", "cpu", "--threads", "1", "--quiet", NULL};
+    CHECK(run_captured(cmd_test, by_file) == 0 && strstr(out_text, "3 pairs of"),
+          "test --model *_net_G_ema: %s", out_text);
     printf("train options: %s\n", test_failures ? "FAILED" : "ok");
     return test_failures != 0;
 }
