@@ -5,9 +5,7 @@
 set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
 . "$(dirname "$0")/mpi_env.sh"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK"
+fresh_workdir "$WORK"
 status=0
 $MPIRUN -np 2 "$P2P" train --data data --d-steps 2 --quiet >dsteps.log 2>&1 || status=$?
 cat dsteps.log

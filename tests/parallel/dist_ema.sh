@@ -7,9 +7,7 @@
 set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
 . "$(dirname "$0")/mpi_env.sh"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK"
+fresh_workdir "$WORK"
 "$P2P" dataset synth --out data --count 8 --size 32 --val-fraction 0 --test-fraction 0 --quiet
 status=0
 $MPIRUN -np 2 "$P2P" train --data data --netG unet_5 --ngf 2 --ndf 2 --preprocess none \

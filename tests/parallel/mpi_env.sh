@@ -12,3 +12,9 @@ fail() {
     echo "FAIL: $*"
     exit 1
 }
+# An empty work folder WORK, made the current one.
+fresh_workdir() {
+    rm -rf "$1"
+    mkdir -p "$1"
+    cd "$1"
+}
