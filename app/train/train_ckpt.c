@@ -225,14 +225,18 @@ static int check_one_set(const char *dir, long long step_g, long long step_d, lo
 
 /* G's average from latest_net_G_ema (loaded before G: its BatchNorm buffers are G's, which
  * G's file then sets), or from G's weights when the run kept none so far. *step: the file's
- * step (-1: none). */
+ * step (-1: none). Without --ema-decay, a file there is left as it is, with a note. */
 static int restore_average(trainer *t, const char *dir, long long *step)
 {
     char path[4400];
     *step = -1;
-    if (!t->G_ema.n)
-        return 0;
     snprintf(path, sizeof path, "%s/latest_net_G_ema.safetensors", dir);
+    if (!t->G_ema.n) {
+        if (fs_exists(path))
+            fprintf(stderr, "note: %s (step %lld) is not updated by this run: train with "
+                    "--ema-decay to go on averaging G\n", path, file_step(path));
+        return 0;
+    }
     if (fs_exists(path))
         return load_net_file(&t->G_ema, t->plan, path, step);
     fprintf(stderr, "note: %s has no latest_net_G_ema.safetensors: G's average starts from the "
