@@ -130,7 +130,8 @@ void eng_adam_step(eng_graph *g, eng_adam *opt);
  * updates: after each one, average = decay * average + (1 - decay) * param, in fp32 state nodes
  * "<param name>.ema" (the fp32 master weights are averaged under mixed precision). 0 < decay
  * < 1; call it once, before the first eng_adam_step. The averages start as whatever is
- * written into them (the caller copies the starting weights there). */
+ * written into them (the caller copies the starting weights there). An update that loss
+ * scaling skips still moves the average, towards the unchanged weights. */
 void eng_adam_set_average(eng_graph *g, eng_adam *opt, float decay);
 void eng_adam_set_lr(eng_adam *opt, float lr);
 /* Gradient reduction for data-parallel training: the optimizer's gradients pass through a
