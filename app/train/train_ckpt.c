@@ -98,8 +98,8 @@ static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
 /* The metadata of G and D: architecture, options and the step they were saved at. */
 typedef struct {
     char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
-        load[16], crop[16], epoch[16], step[32];
-    ckpt_meta g[15], d[10];
+        load[16], crop[16], epoch[16], step[32], num_d[8];
+    ckpt_meta g[15], d[11];
 } net_meta;
 
 static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, int epoch)
@@ -111,6 +111,7 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     snprintf(m->ngf, sizeof m->ngf, "%d", t->opts.gen.ngf);
     snprintf(m->ndf, sizeof m->ndf, "%d", t->opts.disc.ndf);
     snprintf(m->nl, sizeof m->nl, "%d", t->opts.disc.n_layers);
+    snprintf(m->num_d, sizeof m->num_d, "%d", net_critics(&t->opts.disc));
     snprintf(m->dnc, sizeof m->dnc, "%d", t->opts.disc.input_nc);
     snprintf(m->drop, sizeof m->drop, "%d", t->opts.gen.use_dropout);
     snprintf(m->load, sizeof m->load, "%d", c->load_size);
@@ -127,7 +128,7 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
         {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
     const ckpt_meta d[] = {
         {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", m->netd}, {"n_layers", m->nl},
-        {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm}, {"epoch", m->epoch},
+        {"num_D", m->num_d}, {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm}, {"epoch", m->epoch},
         {"step", m->step}, {"options", opts}};
     _Static_assert(sizeof g == sizeof m->g && sizeof d == sizeof m->d, "metadata counts");
     memcpy(m->g, g, sizeof g);

@@ -20,6 +20,8 @@ typedef struct {
     float lr, beta1, lambda_l1;
     const char *gan_mode, *netG, *netD;
     int d_steps;              /* D updates per step, 1 to TRAIN_MAX_D_STEPS */
+    int num_d;                /* D's critics (multi-scale), 1 to NET_MAX_CRITICS */
+    float lambda_feat;        /* feature matching's weight (0: none) */
     const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     const char *norm;

@@ -152,7 +152,7 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", s->dir);
     train_lr_open(s);
-    s->log = s->rank0 ? loss_log_open(s->dir) : NULL;
+    s->log = s->rank0 ? loss_log_open(s->dir, topts->lambda_feat > 0) : NULL;
     s->a = malloc(sizeof *s->a * eng_node_numel(s->t.real_a));
     s->b = malloc(sizeof *s->b * eng_node_numel(s->t.real_b));
     if ((s->rank0 && !s->log) || !s->a || !s->b) {
