@@ -64,9 +64,12 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     pair_loader_item_size(s->loader, &topts->height, &topts->width);
     int stride, min_side;
     if (!trainer_takes_size(topts, topts->height, topts->width, &stride, &min_side)) {
-        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s need sides that "
+        char critics[32] = ""; /* the coarsest critic sets D's smallest side */
+        if (c->num_d > 1)
+            snprintf(critics, sizeof critics, " (%d critics)", c->num_d);
+        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s%s need sides that "
                 "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
-                topts->width, topts->height, c->netG, c->netD, stride, min_side);
+                topts->width, topts->height, c->netG, c->netD, critics, stride, min_side);
         return train_fail(2);
     }
     if (!sized && check_memory(topts, lopts, s->be))
