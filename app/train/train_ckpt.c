@@ -128,8 +128,8 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
         {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
     const ckpt_meta d[] = {
         {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", m->netd}, {"n_layers", m->nl},
-        {"num_D", m->num_d}, {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm}, {"epoch", m->epoch},
-        {"step", m->step}, {"options", opts}};
+        {"num_D", m->num_d}, {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm},
+        {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
     _Static_assert(sizeof g == sizeof m->g && sizeof d == sizeof m->d, "metadata counts");
     memcpy(m->g, g, sizeof g);
     memcpy(m->d, d, sizeof d);
