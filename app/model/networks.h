@@ -36,7 +36,8 @@ typedef struct {
     net_norm norm;
     int num_d;        /* critics (pix2pixHD's multi-scale discriminator); 0 or 1: one */
 } disc_config;
-/* The most critics a discriminator has, and the most intermediate activations one gives. */
+/* The most critics a discriminator has, and the most intermediate activations one gives (a
+ * PatchGAN of n_layers, 8 at most, gives n_layers + 1). */
 #define NET_MAX_CRITICS 8
 #define NET_MAX_CRITIC_FEATS 10
 
