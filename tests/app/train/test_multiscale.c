@@ -46,31 +46,6 @@ static char *run_file(const char *name, const char *what)
     return text ? text : (free(s), NULL);
 }
 
-/* Every tensor of checkpoint `what` holds the same bytes in runs a and b. */
-static void check_same(const char *a, const char *b, const char *what)
-{
-    char pa[512], pb[512], err[256];
-    snprintf(pa, sizeof pa, "%s/%s/%s", ckpt, a, what);
-    snprintf(pb, sizeof pb, "%s/%s/%s", ckpt, b, what);
-    st_file *fa = st_open(pa, err, sizeof err), *fb = fa ? st_open(pb, err, sizeof err) : NULL;
-    CHECK(fa && fb, "%s", err);
-    int differ = 0;
-    for (int i = 0; fa && fb && i < st_count(fa); i++) {
-        const st_tensor *x = st_get(fa, i), *y = st_find(fb, x->name);
-        int same = y && y->numel == x->numel && y->dtype == x->dtype &&
-                   y->nbytes == x->nbytes && !memcmp(x->data, y->data, x->nbytes);
-        CHECK(same, "%s: %s differs between the resumed and the whole run", what, x->name);
-        differ += !same;
-    }
-    CHECK(!fa || !fb || st_count(fa) == st_count(fb), "%s: tensor counts differ", what);
-    printf("%s after 2 + 1 resumed steps (--num-d 2 --lambda-feat 10): %s\n", what,
-           differ ? "differs" : "bit-exact");
-    if (fa)
-        st_close(fa);
-    if (fb)
-        st_close(fb);
-}
-
 /* The critics' keys and metadata, and what inspect says of them. */
 static void check_critics(const char *name)
 {
@@ -137,7 +112,8 @@ int main(void)
     const char *saved[] = {"latest_net_G.safetensors", "latest_net_D.safetensors",
                            "latest_opt.safetensors"};
     for (int i = 0; i < 3; i++)
-        check_same("whole", "resumed", saved[i]);
+        same_tensors(ckpt, "whole", "resumed", saved[i],
+                     "2 + 1 resumed steps (--num-d 2 --lambda-feat 10)");
 
     const char *fewer[] = {"--netD", "n_layers", "--n-layers-d", "2", "--continue", NULL};
     CHECK(train("resumed", "1", fewer) != 0 &&
