@@ -1,10 +1,20 @@
 /* pix2pixHD's multi-scale discriminator: the pair and its successive 2x downsamplings, each
  * judged by a critic of its own (networks.h). */
+#include <stdio.h>
+
 #include "app/model/networks.h"
 
 int net_critics(const disc_config *c)
 {
     return c->num_d > 1 ? c->num_d : 1;
+}
+
+void net_critics_note(const disc_config *c, char *buf, size_t len)
+{
+    if (net_critics(c) > 1)
+        snprintf(buf, len, " (%d critics)", net_critics(c));
+    else if (len)
+        buf[0] = '\0';
 }
 
 void net_critic_inputs(eng_graph *g, const disc_config *c, eng_node *x, eng_node **levels)

@@ -132,6 +132,8 @@ eng_node *net_discriminator(net *n, const disc_config *c, eng_node *x);
  * that one critic's files are as before; critic i > 0's are prefixed "down<i>."
  * ("down1.model.0.weight"). pix2pixHD numbers its scales the other way round. */
 int net_critics(const disc_config *c);
+/* " (N critics)" after a discriminator's name in messages, or "" for one. */
+void net_critics_note(const disc_config *c, char *buf, size_t len);
 /* levels[0] = x, levels[i] = levels[i - 1] downsampled, for each critic. */
 void net_critic_inputs(eng_graph *g, const disc_config *c, eng_node *x, eng_node **levels);
 /* The outputs of a critic's LeakyReLUs, pix2pixHD's GANFeat features: n_layers + 1 of a

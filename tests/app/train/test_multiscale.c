@@ -84,6 +84,9 @@ static void check_outputs(const char *name, int feat)
     CHECK(!feat || (fields == 7 && l[4] > 0), "%s: G_GAN_Feat %g", name, (double)l[4]);
     CHECK(page && !strstr(page, "data-loss=\"G_GAN_Feat\"") == !feat,
           "%s: the report %s a G_GAN_Feat chart", name, feat ? "lacks" : "has");
+    CHECK(!feat || (page && strstr(page, "(2 critics), batch norm") &&
+                    strstr(page, "M parameters, feature matching")),
+          "%s: the report's model line does not name the critics and feature matching", name);
     free(log);
     free(page);
 }
@@ -102,7 +105,8 @@ int main(void)
     const char *msd[] = {"--netD", "n_layers", "--n-layers-d", "2", "--num-d", "2",
                          "--lambda-feat", "10", "--print-freq", "1", NULL};
     CHECK(train("whole", "3", msd) == 0, "whole: %s", out_text);
-    CHECK(strstr(out_text, " G_GAN_Feat: "), "G_GAN_Feat not printed: %s", out_text);
+    CHECK(strstr(out_text, " G_GAN_Feat: ") && strstr(out_text, "unet_5 + n_layers (2 critics)"),
+          "G_GAN_Feat or the critics not printed: %s", out_text);
     check_critics("whole");
     check_outputs("whole", 1);
     CHECK(train("resumed", "2", msd) == 0, "first two steps: %s", out_text);
