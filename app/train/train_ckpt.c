@@ -259,6 +259,23 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
     return 0;
 }
 
+/* --init-d's critics against --num-d, named before a tensor of the odd one out would be. */
+static int check_init_critics(const char *path, const disc_config *want)
+{
+    char err[1024];
+    disc_config dc;
+    st_file *f = model_file_open(path, err, sizeof err);
+    int rc = 0;
+    if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && net_critics(&dc) != net_critics(want)) {
+        fprintf(stderr, "pix2pix train: --init-d %s has %d critic%s, this run %d (--num-d)\n",
+                path, net_critics(&dc), net_critics(&dc) > 1 ? "s" : "", net_critics(want));
+        rc = -1;
+    }
+    if (f)
+        st_close(f);
+    return rc; /* an unreadable file is left to the loading to report */
+}
+
 int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *epoch,
                        int *iter)
 {
@@ -269,7 +286,8 @@ int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *
     long long ignored;
     if (c->init_g && load_net_file(&t->G, t->plan, c->init_g, &ignored))
         return -1;
-    if (c->init_d && load_net_file(&t->D, t->plan, c->init_d, &ignored))
+    if (c->init_d && (check_init_critics(c->init_d, &t->opts.disc) ||
+                      load_net_file(&t->D, t->plan, c->init_d, &ignored)))
         return -1;
     return 0;
 }

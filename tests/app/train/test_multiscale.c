@@ -2,7 +2,8 @@
  * critic 1 under "down1." in latest_net_D with the metadata num_D=2 (inspect names the
  * critics), logs and prints G_GAN_Feat and plots it in the report (a run without it keeps the
  * log's four losses); two steps and a resumed third give bit for bit the files of three steps
- * in one run; --continue refuses another --num-d with the option named; counts out of range
+ * in one run; --continue refuses another --num-d with the option named, --init-d a file of
+ * another count of critics; counts out of range
  * and images too small for the coarsest critic are refused with exit status 2. */
 #include <string.h>
 #include <unistd.h>
@@ -123,6 +124,11 @@ int main(void)
     CHECK(train("resumed", "1", fewer) != 0 &&
               strstr(out_text, "--num-d 1 here, 2 in the checkpoint"),
           "--continue with --num-d 1: %s", out_text);
+    char init_d[512];
+    snprintf(init_d, sizeof init_d, "%s/whole/latest_net_D.safetensors", ckpt);
+    const char *one[] = {"--netD", "n_layers", "--n-layers-d", "2", "--init-d", init_d, NULL};
+    CHECK(train("initd", "1", one) == 1 && strstr(out_text, "has 2 critics, this run 1 (--num-d)"),
+          "--init-d with 2 critics, --num-d 1: %s", out_text);
     const char *plain[] = {NULL};
     CHECK(train("plain", "1", plain) == 0, "plain: %s", out_text);
     check_outputs("plain", 0);
