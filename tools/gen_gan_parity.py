@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Generate the GAN-loss parity fixtures of tests/app/fixtures (gan_*) with PyTorch as the oracle:
 three training steps with --gan-mode hinge, three with --d-steps 2, and three with
---ema-decay 0.9 --lambda-mismatch 1 (on a batch of two pairs), from the same start.
+--ema-decay 0.9 --lambda-mismatch 1 (on a batch of two pairs), from the same start; and three
+of --num-d 3 --lambda-feat 10 --gan-mode hinge (gan_msd_*, msd_step below).
 
 The step is the reference's optimize_parameters (tools/torch_reference.py) with two changes:
 - the GAN loss may be the hinge loss of SAGAN and SPADE: the critic's
@@ -97,6 +98,101 @@ def train_step(g, d, opt_g, opt_d, mode, d_steps, real_a, real_b, lambda_l1=100.
     return losses + ([loss_d_wrong.item()] if lambda_mismatch else [])
 
 
+def critic_features(d, x, with_pred=True):
+    """The outputs of the critic's LeakyReLUs (pix2pixHD's getIntermFeat blocks) and, with
+    with_pred, its prediction (else None: the last conv is not applied, as ours)."""
+    feats, layers = [], list(d.model)
+    for k, layer in enumerate(layers):
+        if k == len(layers) - 1 and not with_pred:
+            return feats, None
+        x = layer(x)
+        if isinstance(layer, nn.LeakyReLU):
+            feats.append(x)
+    return feats, x
+
+
+def pyramid(x, n):
+    """x and its n - 1 downsamplings, as pix2pixHD's MultiscaleDiscriminator.downsample."""
+    down = nn.AvgPool2d(3, stride=2, padding=[1, 1], count_include_pad=False)
+    levels = [x]
+    for _ in range(n - 1):
+        levels.append(down(levels[-1]))
+    return levels
+
+
+def msd_step(g, ds, opt_g, opt_d, mode, lambda_feat, real_a, real_b, lambda_l1=100.0):
+    """One step with pix2pixHD's multi-scale critics ds (ds[i] on the pair downsampled i times)
+    and feature matching, in pix2pix's order (D's update, then G's against the updated D):
+    the GAN losses summed over the critics as pix2pixHD's GANLoss sums them; G_GAN_Feat the sum
+    over critics i and features j of 1/num_D * 4/(n_layers + 1) * L1(fake_ij, real_ij), the
+    real features from the updated critics, detached. Returns G_GAN, G_L1 (before lambda),
+    D_real, D_fake, G_GAN_Feat (before lambda_feat)."""
+    n = len(ds)
+    fake_b = g(real_a)
+    fake_lv = pyramid(torch.cat((real_a, fake_b), 1), n)
+    real_lv = pyramid(torch.cat((real_a, real_b), 1), n)
+    for d in ds:
+        d.requires_grad_(True)
+    opt_d.zero_grad()
+    loss_d_fake = sum(critic_loss(mode, d(x.detach()), False) for d, x in zip(ds, fake_lv))
+    loss_d_real = sum(critic_loss(mode, d(x), True) for d, x in zip(ds, real_lv))
+    ((loss_d_fake + loss_d_real) * 0.5).backward()
+    opt_d.step()
+    for d in ds:
+        d.requires_grad_(False)
+    opt_g.zero_grad()
+    fake = [critic_features(d, x) for d, x in zip(ds, fake_lv)]
+    loss_g_gan = sum(generator_loss(mode, pred) for _, pred in fake)
+    loss_g_feat = torch.zeros(())
+    for d, x, (fake_feats, _) in zip(ds, real_lv, fake):
+        with torch.no_grad():
+            real_feats, _ = critic_features(d, x, with_pred=False)
+        for f, r in zip(fake_feats, real_feats):
+            weight = (1.0 / n) * (4.0 / len(real_feats))
+            loss_g_feat = loss_g_feat + weight * nn.functional.l1_loss(f, r.detach())
+    loss_g_l1 = nn.functional.l1_loss(fake_b, real_b)
+    (loss_g_gan + loss_g_l1 * lambda_l1 + loss_g_feat * lambda_feat).backward()
+    opt_g.step()
+    for d in ds:
+        d.requires_grad_(True)
+    return [loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item(),
+            loss_g_feat.item()]
+
+
+def critics_state(ds):
+    """The critics as one state_dict under our keys: critic 0's as the single critic's,
+    critic i's prefixed down<i>."""
+    out = {}
+    for i, d in enumerate(ds):
+        out.update({(f"down{i}." if i else "") + k: v for k, v in state(d).items()})
+    return out
+
+
+def run_msd(out, g0, real_a, real_b, num_d=3, n_layers=1, lambda_feat=10.0, steps=3):
+    """Three steps of --num-d 3 --lambda-feat 10 --gan-mode hinge: G from g0, the critics
+    (PatchGANs of n_layers 1, ndf 2, small enough for the 8x8 level of a 32x32 pair) drawn
+    here. Writes gan_msd_d0, _g3, _d3; returns the losses."""
+    g, _ = networks(torch.Generator().manual_seed(0))
+    g.load_state_dict(g0)
+    gen = torch.Generator().manual_seed(7)
+    ds = [NLayerDiscriminator(6, ndf=2, n_layers=n_layers, norm_layer=get_norm_layer("batch"))
+          for _ in range(num_d)]
+    for d in ds:
+        init_weights(d, gen)
+    save_safetensors(os.path.join(out, "gan_msd_d0.safetensors"), critics_state(ds))
+    g.train()
+    for d in ds:
+        d.train()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam([p for d in ds for p in d.parameters()], lr=2e-4,
+                             betas=(0.5, 0.999))
+    losses = [msd_step(g, ds, opt_g, opt_d, "hinge", lambda_feat, real_a, real_b)
+              for _ in range(steps)]
+    save_safetensors(os.path.join(out, "gan_msd_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "gan_msd_d3.safetensors"), critics_state(ds))
+    return torch.tensor(losses, dtype=torch.float32)
+
+
 def networks(gen):
     g = UnetGenerator(3, 3, 5, ngf=1, norm_layer=get_norm_layer("batch"), use_dropout=False)
     d = NLayerDiscriminator(6, ndf=2, n_layers=3, norm_layer=get_norm_layer("batch"))
@@ -143,6 +239,7 @@ def main():
     data = {"real_A": real_a, "real_B": real_b}
     data["losses_hinge"] = run(out, "hinge", g0, d0, "hinge", 1, real_a, real_b)
     data["losses_dsteps2"] = run(out, "dsteps2", g0, d0, "vanilla", 2, real_a, real_b)
+    data["losses_msd"] = run_msd(out, g0, real_a, real_b)
     save_safetensors(os.path.join(out, "gan_data.safetensors"), data)
     # two pairs: the mismatched pairs are (A_0, B_1) and (A_1, B_0)
     rng = np.random.default_rng(7)

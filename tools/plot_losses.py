@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plot the four pix2pix losses of several runs (loss_log.csv of `pix2pix train` or of
-tools/train_torch.py) on one figure, smoothed by a moving average, against the step.
+tools/train_torch.py) on one figure, smoothed by a moving average, against the step; and
+G_GAN_Feat (--lambda-feat) where a run logs it.
 
 usage: plot_losses.py OUT.png LABEL=loss_log.csv [LABEL=loss_log.csv ...] [--window 50]
 needs python3-matplotlib
@@ -15,12 +16,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 LOSSES = ["G_GAN", "G_L1", "D_real", "D_fake"]
+FEAT = "G_GAN_Feat"  # runs with feature matching only
 
 
 def read_log(path):
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in LOSSES}
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        names = LOSSES + ([FEAT] if FEAT in reader.fieldnames else [])
+    return {k: np.array([float(r[k]) for r in rows]) for k in names}
 
 
 def smooth(v, window):
@@ -35,15 +39,20 @@ def main():
     ap.add_argument("runs", nargs="+", help="LABEL=path/to/loss_log.csv")
     ap.add_argument("--window", type=int, default=50)
     args = ap.parse_args()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
-    for spec in args.runs:
-        label, path = spec.split("=", 1)
-        log = read_log(path)
-        for ax, name in zip(axes.flat, LOSSES):
+    logs = [(spec.split("=", 1)[0], read_log(spec.split("=", 1)[1])) for spec in args.runs]
+    names = LOSSES + ([FEAT] if any(FEAT in log for _, log in logs) else [])
+    columns = (len(names) + 1) // 2
+    fig, axes = plt.subplots(2, columns, figsize=(5 * columns, 6.5))
+    for label, log in logs:
+        for ax, name in zip(axes.flat, names):
+            if name not in log:
+                continue
             v = smooth(log[name], args.window)
             ax.plot(np.arange(len(v)) + args.window // 2, v, label=label, linewidth=1.2)
-    for ax, name in zip(axes.flat, LOSSES):
-        ax.set_title(name + (" (before lambda)" if name == "G_L1" else ""))
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names):
+        ax.set_title(name + (" (before lambda)" if name in ("G_L1", FEAT) else ""))
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend()

@@ -23,6 +23,7 @@ typedef struct {
     cli_net_opts net;
     int size, batch, iters, warmup, threads, json, no_dropout, schedule, profile, fp16;
     int plan_only;
+    float lambda_feat; /* the training step with feature matching (0: without) */
 } bench_opts;
 
 typedef struct {
@@ -198,7 +199,7 @@ static int bench_train(const bench_opts *o, eng_backend *be, const gen_config *g
     reset_peak_rss();
     trainer_opts to = {.gen = *gc, .disc = *dc, .batch = o->batch, .height = o->size,
                        .width = o->size, .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f,
-                       .seed = 1, .fp16 = o->fp16};
+                       .seed = 1, .fp16 = o->fp16, .lambda_feat = o->lambda_feat};
     train_job j = {0};
     char what[64], err[512];
     size_t na = (size_t)o->batch * gc->input_nc * o->size * o->size;
@@ -265,6 +266,8 @@ int cmd_benchmark(int argc, char **argv)
         {"batch-size", CLI_INT, &o.batch, "images per step"},
         CLI_NET_OPTIONS(o.net),
         {"no-dropout", CLI_FLAG, &o.no_dropout, "no dropout in the generator"},
+        {"lambda-feat", CLI_FLOAT, &o.lambda_feat,
+         "time the training step with feature matching (as train --lambda-feat; 0: without)"},
         {"iters", CLI_INT, &o.iters, "timed runs per measurement (the median is reported)"},
         {"warmup", CLI_INT, &o.warmup, "untimed runs first"},
         {"threads", CLI_INT, &o.threads, "CPU threads (0: all cores)"},
@@ -297,9 +300,10 @@ int cmd_benchmark(int argc, char **argv)
     disc_config dc;
     if (cli_net_configs("bench", &o.net, &gc, &dc))
         return 2;
-    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0) {
+    if (o.size <= 0 || o.size % gen_stride(&gc) || o.batch < 1 || o.iters < 1 || o.warmup < 0 ||
+        !(o.lambda_feat >= 0)) {
         fprintf(stderr, "pix2pix bench: --size must be a positive multiple of %d; --batch-size "
-                        "and --iters at least 1\n", gen_stride(&gc));
+                        "and --iters at least 1; --lambda-feat 0 or more\n", gen_stride(&gc));
         return 2;
     }
     char err[512];

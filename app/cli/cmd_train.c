@@ -83,6 +83,12 @@ int cmd_train(int argc, char **argv)
         {"ema-decay", CLI_FLOAT, &c.ema_decay,
          "keep an average of G's weights, ema = D * ema + (1 - D) * G after each G update, "
          "saved as <tag>_net_G_ema.safetensors (0: off; StyleGAN: 0.999)"},
+        {"num-d", CLI_INT, &c.num_d,
+         "critics, 1 to 8 (pix2pixHD's multi-scale D): critic i judges the pair downsampled i "
+         "times (avg_pool2d 3x3, stride 2); the GAN losses summed over them"},
+        {"lambda-feat", CLI_FLOAT, &c.lambda_feat,
+         "weight of pix2pixHD's feature matching, in [0, 1e6] (0: none; pix2pixHD: 10): L1 "
+         "between the critics' activations on real and fake pairs, logged as G_GAN_Feat"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
         {"upsample", CLI_CHOICE, CLI_CHOICE_OF(c.upsample, cli_upsample_choices),
          "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv (resize-conv)"},

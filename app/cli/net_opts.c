@@ -30,6 +30,12 @@ int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc
         fprintf(stderr, "pix2pix %s: --ngf and --ndf must be at least 1\n", cmd);
         return 2;
     }
+    if (n->num_d < 1 || n->num_d > NET_MAX_CRITICS) {
+        fprintf(stderr, "pix2pix %s: --num-d must be 1 to %d, not %d\n", cmd, NET_MAX_CRITICS,
+                n->num_d);
+        return 2;
+    }
     dc->norm = gc->norm;
+    dc->num_d = n->num_d;
     return 0;
 }

@@ -10,11 +10,12 @@
 typedef struct {
     const char *netG, *upsample, *netD, *norm;
     int ngf, ndf, n_layers_d;
+    int num_d; /* the discriminator's critics (pix2pixHD's multi-scale D) */
 } cli_net_opts;
 
 #define CLI_NET_DEFAULTS                                                                         \
     {.netG = "unet_256", .upsample = "transposed", .netD = "basic", .norm = "batch", .ngf = 64,   \
-     .ndf = 64, .n_layers_d = 3}
+     .ndf = 64, .n_layers_d = 3, .num_d = 1}
 
 /* The cli_opt entries of a cli_net_opts n. */
 #define CLI_NET_OPTIONS(n)                                                                       \
@@ -24,6 +25,8 @@ typedef struct {
     {"netD", CLI_CHOICE, CLI_CHOICE_OF((n).netD, cli_netd_choices),                              \
      "discriminator: basic (70x70 PatchGAN), n_layers (--n-layers-d), pixel (1x1)"},            \
     {"n-layers-d", CLI_INT, &(n).n_layers_d, "layers of netD n_layers, 1 to 8"},                 \
+    {"num-d", CLI_INT, &(n).num_d,                                                               \
+     "critics of the discriminator, 1 to 8 (pix2pixHD's multi-scale D, as train --num-d)"},      \
     {"norm", CLI_CHOICE, CLI_CHOICE_OF((n).norm, cli_norm_choices), "normalization layers"},     \
     {"ngf", CLI_INT, &(n).ngf, "generator filters in the first conv layer"},                     \
     {"ndf", CLI_INT, &(n).ndf, "discriminator filters in the first conv layer"}

@@ -169,6 +169,11 @@ int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)
     }
     c->ndf = (int)first->shape[0];
     c->input_nc = (int)first->shape[1];
+    char key[64];
+    do /* the critics of a multi-scale discriminator: down1., down2., ... */
+        snprintf(key, sizeof key, "down%d.%s", ++c->num_d,
+                 c->family == DISC_PIXEL ? "net.0.weight" : "model.0.weight");
+    while (c->num_d < NET_MAX_CRITICS && has(f, key));
     if (c->family == DISC_NLAYERS && (c->n_layers < 1 || c->n_layers > 8)) {
         snprintf(err, errlen, "not a discriminator: PatchGAN with %d layers (1 to 8)",
                  c->n_layers);

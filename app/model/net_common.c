@@ -116,8 +116,11 @@ int disc_min_side(const disc_config *c)
 {
     /* n stride-2 convolutions halve the side (rounding down), then two 4x4 stride-1
      * convolutions each take one off: the map before the last one needs side >= 2. The
-     * pixel discriminator keeps the size. */
-    return c->family == DISC_NLAYERS ? 3 << c->n_layers : 2;
+     * pixel discriminator keeps the size. The coarsest critic's side is what counts. */
+    int one = c->family == DISC_NLAYERS ? 3 << c->n_layers : 2;
+    /* Each downsampling for another critic takes the side to ceil(side / 2). */
+    int k = net_critics(c) - 1;
+    return k ? ((one - 1) << k) + 1 : one;
 }
 
 eng_node *net_generator(net *n, const gen_config *c, eng_node *x)

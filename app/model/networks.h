@@ -34,7 +34,12 @@ typedef struct {
     int n_layers;     /* basic: 3 */
     int input_nc, ndf;
     net_norm norm;
+    int num_d;        /* critics (pix2pixHD's multi-scale discriminator); 0 or 1: one */
 } disc_config;
+/* The most critics a discriminator has, and the most intermediate activations one gives (a
+ * PatchGAN of n_layers, 8 at most, gives n_layers + 1). */
+#define NET_MAX_CRITICS 8
+#define NET_MAX_CRITIC_FEATS 10
 
 /* "batch" | "instance" | "none"; returns 0 or -1. */
 int net_norm_parse(const char *s, net_norm *out);
@@ -116,9 +121,34 @@ long long net_param_count(const net *n);
 /* The trainable nodes, in state_dict order (caller frees). */
 eng_node **net_params(const net *n, int *count);
 
-/* Apply the network to x; the output node. */
+/* Apply the network to x; the output node. With several critics (c->num_d > 1) the
+ * discriminator applies all of them (every tensor exists) and returns critic 0's output. */
 eng_node *net_generator(net *n, const gen_config *c, eng_node *x);
 eng_node *net_discriminator(net *n, const disc_config *c, eng_node *x);
+
+/* pix2pixHD's MultiscaleDiscriminator (net_multiscale.c): critic i, of the single critic's
+ * architecture, judges the pair downsampled i times by avg_pool2d(3, stride 2, padding 1,
+ * count_include_pad=False). Critic 0's keys are the single critic's ("model.0.weight"), so
+ * that one critic's files are as before; critic i > 0's are prefixed "down<i>."
+ * ("down1.model.0.weight"). pix2pixHD numbers its scales the other way round. */
+int net_critics(const disc_config *c);
+/* " (N critics)" after a discriminator's name in messages, or "" for one. */
+void net_critics_note(const disc_config *c, char *buf, size_t len);
+/* levels[0] = x, levels[i] = levels[i - 1] downsampled, for each critic. */
+void net_critic_inputs(eng_graph *g, const disc_config *c, eng_node *x, eng_node **levels);
+/* The outputs of a critic's LeakyReLUs, pix2pixHD's GANFeat features: n_layers + 1 of a
+ * PatchGAN, 2 of the pixel discriminator. */
+typedef struct {
+    eng_node *f[NET_MAX_CRITIC_FEATS];
+    int n;
+    int only; /* internal: no prediction made */
+} net_critic_feats;
+/* Critic i applied to x (its level); its prediction. feats, when not NULL, gets its
+ * features. */
+eng_node *net_critic(net *n, const disc_config *c, int i, eng_node *x, net_critic_feats *feats);
+/* Critic i's features of x alone: the layers after its last feature are not applied. */
+void net_critic_features(net *n, const disc_config *c, int i, eng_node *x,
+                         net_critic_feats *feats);
 
 /* Writes initial values into a plan: N(0, 0.02) weights, N(1, 0.02) norm weights, zero
  * biases and means, unit variances, from a seeded generator. Returns 0 or an engine status

@@ -4,7 +4,8 @@
 
 #include "app/report/loss_plot.h"
 
-const char *const loss_plot_colors[LOSS_COUNT] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+const char *const loss_plot_colors[LOSS_COUNT] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                                  "#9467bd"};
 
 #define MARGIN_LEFT 58
 #define MARGIN_RIGHT 12
@@ -22,9 +23,12 @@ int loss_log_read(const char *path, loss_row **rows, size_t *count)
     char line[512];
     while (fgets(line, sizeof line, f)) {
         loss_row r;
-        if (sscanf(line, "%d,%d,%f,%f,%f,%f", &r.epoch, &r.iter, &r.v[0], &r.v[1], &r.v[2],
-                   &r.v[3]) != 6)
+        int fields = sscanf(line, "%d,%d,%f,%f,%f,%f,%f", &r.epoch, &r.iter, &r.v[0], &r.v[1],
+                            &r.v[2], &r.v[3], &r.v[4]);
+        if (fields < 6)
             continue;
+        if (fields == 6) /* a run without feature matching */
+            r.v[LOSS_G_FEAT] = NAN;
         if (*count == cap) {
             cap = cap ? 2 * cap : 1024;
             loss_row *grown = realloc(*rows, cap * sizeof **rows);
@@ -40,6 +44,16 @@ int loss_log_read(const char *path, loss_row **rows, size_t *count)
         (*rows)[(*count)++] = r;
     }
     fclose(f);
+    return 0;
+}
+
+int loss_logged(const loss_row *rows, size_t count, int which)
+{
+    if (which != LOSS_G_FEAT)
+        return 1;
+    for (size_t i = 0; i < count; i++)
+        if (!isnan(rows[i].v[which]))
+            return 1;
     return 0;
 }
 

@@ -45,7 +45,7 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
                        {"input_nc", "--input-nc", ""}, {"output_nc", "--output-nc", ""},
                        {"use_dropout", "--no-dropout", ""}, {"upsample", "--upsample", ""}};
     arch_option d[] = {{"netD", "--netD", ""}, {"n_layers", "--n-layers-d", ""},
-                       {"ndf", "--ndf", ""}};
+                       {"ndf", "--ndf", ""}, {"num_D", "--num-d", ""}};
     gen_name(&o->gen, g[0].here, sizeof g[0].here);
     snprintf(g[1].here, sizeof g[1].here, "%d", o->gen.ngf);
     snprintf(g[2].here, sizeof g[2].here, "%s", net_norm_name(o->gen.norm));
@@ -56,6 +56,7 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
     disc_name(&o->disc, d[0].here, sizeof d[0].here);
     snprintf(d[1].here, sizeof d[1].here, "%d", o->disc.n_layers);
     snprintf(d[2].here, sizeof d[2].here, "%d", o->disc.ndf);
+    snprintf(d[3].here, sizeof d[3].here, "%d", net_critics(&o->disc));
     char path[4400], msg[2048] = "";
     snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
     compare_file(path, g, (int)(sizeof g / sizeof *g), msg, sizeof msg);

@@ -8,6 +8,45 @@
 #include "app/train/gan_loss.h"
 #include "app/train/train_ema.h"
 
+/* The GAN loss of D's critics on the levels of a pair, summed over them as pix2pixHD sums
+ * it: the critic's loss on real (1) or fake (0) pairs, or with real < 0 the generator's.
+ * feats, when not NULL, gets each critic's features. */
+static eng_node *critics_loss(trainer *t, eng_node *const *levels, int real,
+                              net_critic_feats *feats)
+{
+    const trainer_opts *o = &t->opts;
+    eng_node *sum = NULL;
+    for (int i = 0; i < net_critics(&o->disc); i++) {
+        eng_node *pred = net_critic(&t->D, &o->disc, i, levels[i], feats ? &feats[i] : NULL);
+        eng_node *loss = real < 0 ? gan_loss_generator(t->g, o->gan, pred)
+                                  : gan_loss_critic(t->g, o->gan, pred, real);
+        sum = sum ? eng_add(t->g, sum, loss) : loss;
+    }
+    return sum;
+}
+
+/* pix2pixHD's GANFeat loss before lambda_feat: the sum over critics i and their features j of
+ * 1/num_D * 4/(n_layers + 1) * L1(fake_ij, real_ij) (4 over the count of features: n_layers
+ * + 1 of a PatchGAN). The real features come from the critics G's loss sees (after D's
+ * updates) and carry no gradient: the L1 loss differentiates its first argument only. */
+static eng_node *feature_matching(trainer *t, eng_node *const *real_levels,
+                                  const net_critic_feats *fake)
+{
+    const trainer_opts *o = &t->opts;
+    int critics = net_critics(&o->disc);
+    eng_node *sum = NULL;
+    for (int i = 0; i < critics; i++) {
+        net_critic_feats real;
+        net_critic_features(&t->D, &o->disc, i, real_levels[i], &real);
+        for (int j = 0; j < real.n; j++) {
+            float weight = 1.0f / (float)critics * (4.0f / (float)real.n);
+            eng_node *l1 = eng_scale(t->g, eng_l1_loss(t->g, fake[i].f[j], real.f[j]), weight);
+            sum = sum ? eng_add(t->g, sum, l1) : l1;
+        }
+    }
+    return sum;
+}
+
 static void build(trainer *t)
 {
     const trainer_opts *o = &t->opts;
@@ -23,23 +62,24 @@ static void build(trainer *t)
     t->fake_b = net_generator(&t->G, &o->gen, t->real_a);
     eng_forward(g, t->fake_b);
 
-    /* D: fake pairs (G not reached: detached) and real pairs, updated d_steps times on the
-     * same pairs (G does not change in between); the losses kept are the last update's. */
+    /* D: fake pairs (G not reached: detached) and real pairs, each with its downsamplings for
+     * the other critics, updated d_steps times on the same pairs (G does not change in
+     * between); the losses kept are the last update's. */
     int nd = 0, ng;
-    eng_node **d_params = NULL, *real_ab = NULL;
-    eng_node *fake_ab = eng_concat(g, t->real_a, eng_detach(g, t->fake_b));
+    eng_node **d_params = NULL, *fake_lv[NET_MAX_CRITICS], *real_lv[NET_MAX_CRITICS] = {NULL};
+    eng_node *wrong_lv[NET_MAX_CRITICS] = {NULL}; /* (A, rolled B) with lambda_mismatch */
+    net_critic_inputs(g, &o->disc, eng_concat(g, t->real_a, eng_detach(g, t->fake_b)), fake_lv);
     for (int k = 0; k < (o->d_steps > 1 ? o->d_steps : 1); k++) {
-        eng_node *pred_fake = net_discriminator(&t->D, &o->disc, fake_ab);
-        t->loss[LOSS_D_FAKE] = gan_loss_critic(g, o->gan, pred_fake, 0);
-        if (!real_ab)
-            real_ab = eng_concat(g, t->real_a, t->real_b);
-        eng_node *pred_real = net_discriminator(&t->D, &o->disc, real_ab);
-        t->loss[LOSS_D_REAL] = gan_loss_critic(g, o->gan, pred_real, 1);
+        t->loss[LOSS_D_FAKE] = critics_loss(t, fake_lv, 0, NULL);
+        if (!real_lv[0])
+            net_critic_inputs(g, &o->disc, eng_concat(g, t->real_a, t->real_b), real_lv);
+        t->loss[LOSS_D_REAL] = critics_loss(t, real_lv, 1, NULL);
         eng_node *loss_d = eng_add(g, t->loss[LOSS_D_FAKE], t->loss[LOSS_D_REAL]);
         if (t->real_b_mismatched) {
-            eng_node *pred_wrong = net_discriminator(
-                &t->D, &o->disc, eng_concat(g, t->real_a, t->real_b_mismatched));
-            t->loss_mismatch = gan_loss_critic(g, o->gan, pred_wrong, 0);
+            if (!wrong_lv[0])
+                net_critic_inputs(g, &o->disc, eng_concat(g, t->real_a, t->real_b_mismatched),
+                                  wrong_lv);
+            t->loss_mismatch = critics_loss(t, wrong_lv, 0, NULL);
             loss_d = eng_add(g, loss_d, eng_scale(g, t->loss_mismatch, o->lambda_mismatch));
         }
         loss_d = eng_scale(g, loss_d, 0.5f);
@@ -56,12 +96,18 @@ static void build(trainer *t)
     }
 
     /* G: another application of D, recorded after D's updates. */
-    eng_node **g_params = net_params(&t->G, &ng);
-    eng_node *pred = net_discriminator(&t->D, &o->disc, eng_concat(g, t->real_a, t->fake_b));
-    t->loss[LOSS_G_GAN] = gan_loss_generator(g, o->gan, pred);
+    eng_node **g_params = net_params(&t->G, &ng), *g_lv[NET_MAX_CRITICS];
+    net_critic_feats feats[NET_MAX_CRITICS];
+    int matching = o->lambda_feat > 0;
+    net_critic_inputs(g, &o->disc, eng_concat(g, t->real_a, t->fake_b), g_lv);
+    t->loss[LOSS_G_GAN] = critics_loss(t, g_lv, -1, matching ? feats : NULL);
     t->loss[LOSS_G_L1] = eng_l1_loss(g, t->fake_b, t->real_b);
     eng_node *loss_g =
         eng_add(g, t->loss[LOSS_G_GAN], eng_scale(g, t->loss[LOSS_G_L1], o->lambda_l1));
+    if (matching) {
+        t->loss[LOSS_G_FEAT] = feature_matching(t, real_lv, feats);
+        loss_g = eng_add(g, loss_g, eng_scale(g, t->loss[LOSS_G_FEAT], o->lambda_feat));
+    }
     eng_forward(g, loss_g);
     eng_backward(g, loss_g, g_params, ng);
     t->opt_g = eng_adam_new(g, g_params, ng, o->lr, o->beta1, 0.999f, 1e-8f);
@@ -77,7 +123,8 @@ static void build(trainer *t)
     app_precision_apply(g, o->fp16);
     eng_keep_value(t->fake_b);
     for (int i = 0; i < LOSS_COUNT; i++)
-        eng_keep_value(t->loss[i]);
+        if (t->loss[i])
+            eng_keep_value(t->loss[i]);
     if (t->loss_mismatch)
         eng_keep_value(t->loss_mismatch);
 }
@@ -162,9 +209,11 @@ int trainer_step(trainer *t, const float *a, const float *b, float losses[LOSS_C
     if (eng_plan_write(t->plan, t->real_a, a) || eng_plan_write(t->plan, t->real_b, b) ||
         eng_plan_run(t->plan))
         return -1;
-    for (int i = 0; i < LOSS_COUNT; i++)
-        if (eng_plan_read(t->plan, t->loss[i], &losses[i]))
+    for (int i = 0; i < LOSS_COUNT; i++) {
+        losses[i] = 0;
+        if (t->loss[i] && eng_plan_read(t->plan, t->loss[i], &losses[i]))
             return -1;
+    }
     return 0;
 }
 

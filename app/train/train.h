@@ -2,10 +2,12 @@
  * optimize_parameters: fake = G(A); D update on (A, detach(fake)) -> 0 and (A, B) -> 1 with
  * loss 0.5 * (fake + real); then, with the updated D, G update on GAN(D(A, fake), 1) +
  * lambda * L1(fake, B). The GAN loss may be another than the reference's (gan_loss.h), and D
- * may be updated d_steps times (on the same pairs) before G's update. With lambda_mismatch, D's
- * loss is 0.5 * (fake + real + lambda_mismatch * mismatched), the mismatched pairs (A_i,
- * B_{i+1 mod batch}) judged as fake (the matching-aware critic of the conditional GAN); with
- * ema_decay, G's optimizer keeps an average of G's weights (train_ema.h). */
+ * may be updated d_steps times (on the same pairs) before G's update. D may be pix2pixHD's
+ * multi-scale discriminator, and G's loss may add pix2pixHD's feature matching (train.c). With
+ * lambda_mismatch, D's loss is 0.5 * (fake + real + lambda_mismatch * mismatched), the
+ * mismatched pairs (A_i, B_{i+1 mod batch}) judged as fake (the matching-aware critic of the
+ * conditional GAN); with ema_decay, G's optimizer keeps an average of G's weights
+ * (train_ema.h). */
 #ifndef APP_TRAIN_H
 #define APP_TRAIN_H
 
@@ -22,7 +24,8 @@ typedef struct {
     disc_config disc;
     int batch, height, width;
     float lr, beta1, lambda_l1;
-    gan_mode gan;       /* the GAN loss (gan_loss.h) */
+    gan_mode gan;       /* the GAN loss (gan_loss.h), summed over D's critics (disc.num_d) */
+    float lambda_feat;  /* weight of pix2pixHD's feature-matching loss (0: none) */
     int d_steps;        /* D updates per step, on the step's batch (0 or 1: one) */
     float lambda_mismatch; /* weight of D's loss on mismatched pairs (0: none; batch >= 2) */
     float ema_decay;    /* G's weight average, ema = decay * ema + (1 - decay) * w (0: none) */
@@ -44,7 +47,8 @@ typedef struct {
     net G, D;
     eng_node *real_a, *real_b, *fake_b;
     /* Unscaled: G_L1 is the mean |fake - B| before lambda (the reference logs lambda times
-     * it); D_real and D_fake come before the 0.5. */
+     * it), G_GAN_Feat before lambda_feat (NULL without it); D_real and D_fake come before the
+     * 0.5. With several critics G_GAN, D_real and D_fake are sums over them. */
     eng_node *loss[LOSS_COUNT];
     eng_adam *opt_g, *opt_d;
     net G_ema;               /* with ema_decay: G with its averaged weights (train_ema.h) */

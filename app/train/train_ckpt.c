@@ -99,8 +99,8 @@ static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
 /* The metadata of G and D: architecture, options and the step they were saved at. */
 typedef struct {
     char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
-        load[16], crop[16], epoch[16], step[32];
-    ckpt_meta g[15], d[10];
+        load[16], crop[16], epoch[16], step[32], num_d[8];
+    ckpt_meta g[15], d[11];
 } net_meta;
 
 static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, int epoch)
@@ -112,6 +112,7 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     snprintf(m->ngf, sizeof m->ngf, "%d", t->opts.gen.ngf);
     snprintf(m->ndf, sizeof m->ndf, "%d", t->opts.disc.ndf);
     snprintf(m->nl, sizeof m->nl, "%d", t->opts.disc.n_layers);
+    snprintf(m->num_d, sizeof m->num_d, "%d", net_critics(&t->opts.disc));
     snprintf(m->dnc, sizeof m->dnc, "%d", t->opts.disc.input_nc);
     snprintf(m->drop, sizeof m->drop, "%d", t->opts.gen.use_dropout);
     snprintf(m->load, sizeof m->load, "%d", c->load_size);
@@ -128,8 +129,8 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
         {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
     const ckpt_meta d[] = {
         {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", m->netd}, {"n_layers", m->nl},
-        {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm}, {"epoch", m->epoch},
-        {"step", m->step}, {"options", opts}};
+        {"num_D", m->num_d}, {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm},
+        {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
     _Static_assert(sizeof g == sizeof m->g && sizeof d == sizeof m->d, "metadata counts");
     memcpy(m->g, g, sizeof g);
     memcpy(m->d, d, sizeof d);
@@ -295,6 +296,23 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
     return 0;
 }
 
+/* --init-d's critics against --num-d, named before a tensor of the odd one out would be. */
+static int check_init_critics(const char *path, const disc_config *want)
+{
+    char err[1024];
+    disc_config dc;
+    st_file *f = model_file_open(path, err, sizeof err);
+    int rc = 0;
+    if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && net_critics(&dc) != net_critics(want)) {
+        fprintf(stderr, "pix2pix train: --init-d %s has %d critic%s, this run %d (--num-d)\n",
+                path, net_critics(&dc), net_critics(&dc) > 1 ? "s" : "", net_critics(want));
+        rc = -1;
+    }
+    if (f)
+        st_close(f);
+    return rc; /* an unreadable file is left to the loading to report */
+}
+
 int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *epoch,
                        int *iter)
 {
@@ -306,7 +324,8 @@ int train_ckpt_restore(const train_config *c, trainer *t, const char *dir, int *
     if (c->init_g && (load_net_file(&t->G, t->plan, c->init_g, &ignored) ||
                       train_ema_reset(t))) /* the average starts from the given G */
         return -1;
-    if (c->init_d && load_net_file(&t->D, t->plan, c->init_d, &ignored))
+    if (c->init_d && (check_init_critics(c->init_d, &t->opts.disc) ||
+                      load_net_file(&t->D, t->plan, c->init_d, &ignored)))
         return -1;
     return 0;
 }

@@ -31,6 +31,7 @@ void train_config_defaults(train_config *c)
     c->lambda_l1 = 100.0f;
     c->gan_mode = "vanilla";
     c->d_steps = 1;
+    c->num_d = 1;
     c->netG = "unet_256";
     c->upsample = "transposed";
     c->netD = "basic";
@@ -80,6 +81,7 @@ static int check_counts(const train_config *c)
         {"--save-epoch-freq", c->save_epoch_freq, 1, INT_MAX},
         {"--lr-decay-iters", c->lr_decay_iters, 1, INT_MAX},
         {"--d-steps", c->d_steps, 1, TRAIN_MAX_D_STEPS},
+        {"--num-d", c->num_d, 1, NET_MAX_CRITICS},
         {"--epoch-count", c->epoch_count, 1, c->epochs + c->epochs_decay},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
@@ -105,6 +107,7 @@ static int check_numbers(const train_config *c)
         {"--lr", c->lr, 0.0f, 1.0f, 1, 0},
         {"--beta1", c->beta1, 0.0f, 1.0f, 0, 1},
         {"--lambda-l1", c->lambda_l1, 0.0f, 1e6f, 0, 0},
+        {"--lambda-feat", c->lambda_feat, 0.0f, 1e6f, 0, 0},
         {"--time-limit", c->time_limit, 0.0f, 1e9f, 0, 0},
         {"--init-gain", c->init_gain, 0.0f, 100.0f, 1, 0},
         {"--ema-decay", c->ema_decay, 0.0f, 1.0f, 0, 1},
@@ -201,6 +204,8 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->disc.input_nc = c->input_nc + c->output_nc;
     t->disc.ndf = c->ndf;
     t->disc.norm = norm;
+    t->disc.num_d = c->num_d;
+    t->lambda_feat = c->lambda_feat;
     t->batch = c->batch_size;
     t->lr = c->lr;
     t->beta1 = c->beta1;

@@ -24,10 +24,11 @@ static const char *shortest(float v, char *buf)
 /* The options every rank must share, one "name=value" line each. */
 static char *options_lines(const train_config *c)
 {
-    char num[6][32];
+    char num[7][32];
     const char *fmt =
         "data=%s\ndirection=%s\nname=%s\ncheckpoints-dir=%s\nepochs=%d\nepochs-decay=%d\n"
-        "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnetG=%s\nupsample=%s\nnetD=%s\n"
+        "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnum-d=%d\nlambda-feat=%s\n"
+        "netG=%s\nupsample=%s\nnetD=%s\n"
         "n-layers-d=%d\nngf=%d\nndf=%d\nnorm=%s\nno-dropout=%d\ninput-nc=%d\noutput-nc=%d\n"
         "load-size=%d\ncrop-size=%d\npreprocess=%s\nno-flip=%d\nserial-batches=%d\nseed=%llu\n"
         "save-epoch-freq=%d\ncontinue=%d\ninit-g=%s\ninit-d=%s\ndisplay-freq=%d\n"
@@ -35,13 +36,13 @@ static char *options_lines(const train_config *c)
 #define OPTION_VALUES                                                                            \
     or_none(c->data), c->direction, c->name, c->checkpoints_dir, c->epochs, c->epochs_decay,    \
         c->batch_size, shortest(c->lr, num[0]), shortest(c->beta1, num[1]),                     \
-        shortest(c->lambda_l1, num[2]), c->gan_mode,                                            \
-        c->netG, c->upsample, c->netD, c->n_layers_d, c->ngf, c->ndf, c->norm, c->no_dropout, c->input_nc,  \
-        c->output_nc, c->load_size, c->crop_size, c->preprocess, c->no_flip,                   \
+        shortest(c->lambda_l1, num[2]), c->gan_mode, c->num_d, shortest(c->lambda_feat, num[4]), \
+        c->netG, c->upsample, c->netD, c->n_layers_d, c->ngf, c->ndf, c->norm, c->no_dropout,   \
+        c->input_nc, c->output_nc, c->load_size, c->crop_size, c->preprocess, c->no_flip,       \
         c->serial_batches, (unsigned long long)c->seed, c->save_epoch_freq, c->continue_train,  \
         or_none(c->init_g), or_none(c->init_d), c->display_freq, c->max_steps,                 \
-        shortest(c->time_limit, num[3]), c->check_every, shortest(c->ema_decay, num[4]),     \
-        shortest(c->lambda_mismatch, num[5])
+        shortest(c->time_limit, num[3]), c->check_every, shortest(c->ema_decay, num[5]),        \
+        shortest(c->lambda_mismatch, num[6])
     int len = snprintf(NULL, 0, fmt, OPTION_VALUES);
     char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (s)

@@ -5,14 +5,14 @@
 #include "app/common/tensor_image.h"
 #include "app/train/train_output.h"
 
-FILE *loss_log_open(const char *dir)
+FILE *loss_log_open(const char *dir, int feat)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/loss_log.csv", dir);
     int is_new = !fs_exists(path);
     FILE *f = fopen(path, "a");
     if (f && is_new)
-        fprintf(f, "epoch,iter,G_GAN,G_L1,D_real,D_fake\n");
+        fprintf(f, "epoch,iter,G_GAN,G_L1,D_real,D_fake%s\n", feat ? ",G_GAN_Feat" : "");
     return f;
 }
 
@@ -59,10 +59,12 @@ int loss_log_rewind(const char *dir, int epoch, int iter)
     return rc;
 }
 
-void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT])
+void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT], int feat)
 {
-    fprintf(f, "%d,%d,%.6g,%.6g,%.6g,%.6g\n", epoch, iter, (double)losses[0], (double)losses[1],
-            (double)losses[2], (double)losses[3]);
+    fprintf(f, "%d,%d", epoch, iter);
+    for (int k = 0; k < (feat ? LOSS_COUNT : LOSS_COUNT_NO_FEAT); k++)
+        fprintf(f, ",%.6g", (double)losses[k]);
+    fputc('\n', f);
     fflush(f);
 }
 

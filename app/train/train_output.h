@@ -7,12 +7,14 @@
 
 #include "app/train/train.h"
 
-/* Opens DIR/loss_log.csv for appending (header written when new). NULL on error. */
-FILE *loss_log_open(const char *dir);
+/* Opens DIR/loss_log.csv for appending (header written when new; with feat, that of a run
+ * with feature matching: a G_GAN_Feat column last). NULL on error. */
+FILE *loss_log_open(const char *dir, int feat);
 /* Drops the rows of DIR/loss_log.csv past iteration iter of epoch (steps of a killed run that
  * the checkpoint it resumes from does not hold, and that will be run again). 0 or -1. */
 int loss_log_rewind(const char *dir, int epoch, int iter);
-void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT]);
+/* A row of the losses: G_GAN_Feat too with feat. */
+void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT], int feat);
 
 /* Writes DIR/web/images/epochNNN_{real_A,fake_B,real_B}.png from the first item of the
  * batch. Returns 0 or -1 with err. */

@@ -59,11 +59,12 @@ static void plots(FILE *f, const train_report *r)
         n = 0;
     fprintf(f, "<h2>Losses</h2>\n<p class=\"note\">%zu steps of loss_log.csv. Faint: every "
             "step (per pixel column its minimum and maximum); bold: centred moving average "
-            "over %d steps. G_L1 before lambda; D_real and D_fake before the 0.5. Dashed "
-            "lines: epoch starts.</p>\n<div class=\"plots\">\n",
+            "over %d steps. G_L1 before lambda, G_GAN_Feat before lambda_feat; D_real and "
+            "D_fake before the 0.5. Dashed lines: epoch starts.</p>\n<div class=\"plots\">\n",
             n, loss_plot_window(n));
     for (int k = 0; k < LOSS_COUNT; k++)
-        loss_plot_svg(f, rows, n, k, PLOT_WIDTH, PLOT_HEIGHT);
+        if (loss_logged(rows, n, k))
+            loss_plot_svg(f, rows, n, k, PLOT_WIDTH, PLOT_HEIGHT);
     fputs("</div>\n", f);
     free(rows);
 }

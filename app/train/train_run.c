@@ -55,11 +55,13 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
         float_text(c->time_limit, seconds, sizeof seconds);
         snprintf(bound, sizeof bound, ", at most %s s (--time-limit)", seconds);
     }
+    char critics[32];
+    net_critics_note(&s.t.opts.disc, critics, sizeof critics);
     if (s.rank0)
-        printf("training %s on %zu pairs of %dx%d: %s + %s, %.1f M parameters, %d epochs of %d "
-               "steps%s%s%s\n",
+        printf("training %s on %zu pairs of %dx%d: %s + %s%s, %.1f M parameters, %d epochs of "
+               "%d steps%s%s%s\n",
                dir, pair_loader_size(s.loader), s.t.opts.width, s.t.opts.height, c->netG,
-               c->netD, (net_param_count(&s.t.G) + net_param_count(&s.t.D)) / 1e6, s.epochs,
+               c->netD, critics, (net_param_count(&s.t.G) + net_param_count(&s.t.D)) / 1e6, s.epochs,
                s.iters, dist_size() > 1 ? " per rank" : "", bound,
                eng_plan_fp16(s.t.plan) ? ", fp16 storage with loss scaling" : "");
     fflush(stdout);

@@ -22,6 +22,8 @@ typedef struct {
     int d_steps;              /* D updates per step, 1 to TRAIN_MAX_D_STEPS */
     float lambda_mismatch;    /* weight of D on (A_i, B_i+1) as fake (0: off; batch >= 2) */
     float ema_decay;          /* G's weight average saved as *_net_G_ema (0: off) */
+    int num_d;                /* D's critics (multi-scale), 1 to NET_MAX_CRITICS */
+    float lambda_feat;        /* feature matching's weight (0: none) */
     const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     const char *norm;

@@ -64,9 +64,11 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     pair_loader_item_size(s->loader, &topts->height, &topts->width);
     int stride, min_side;
     if (!trainer_takes_size(topts, topts->height, topts->width, &stride, &min_side)) {
-        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s need sides that "
+        char critics[32]; /* the coarsest critic sets D's smallest side */
+        net_critics_note(&topts->disc, critics, sizeof critics);
+        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s%s need sides that "
                 "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
-                topts->width, topts->height, c->netG, c->netD, stride, min_side);
+                topts->width, topts->height, c->netG, c->netD, critics, stride, min_side);
         return train_fail(2);
     }
     if (!sized && check_memory(topts, lopts, s->be))
@@ -106,12 +108,15 @@ static void report_init(train_session *s)
     r->dir = s->dir;
     r->name = c->name;
     r->options_text = c->options_text;
-    char netg[32], netd[32];
+    char netg[32], netd[32], critics[32];
     gen_name(&t->opts.gen, netg, sizeof netg);
     disc_name(&t->opts.disc, netd, sizeof netd);
-    snprintf(r->model, sizeof r->model, "%s (ngf %d) + %s (ndf %d), %s norm, %.1f M parameters",
-             netg, t->opts.gen.ngf, netd, t->opts.disc.ndf, net_norm_name(t->opts.gen.norm),
-             (net_param_count(&t->G) + net_param_count(&t->D)) / 1e6);
+    net_critics_note(&t->opts.disc, critics, sizeof critics);
+    snprintf(r->model, sizeof r->model,
+             "%s (ngf %d) + %s (ndf %d)%s, %s norm, %.1f M parameters%s", netg, t->opts.gen.ngf,
+             netd, t->opts.disc.ndf, critics, net_norm_name(t->opts.gen.norm),
+             (net_param_count(&t->G) + net_param_count(&t->D)) / 1e6,
+             t->opts.lambda_feat > 0 ? ", feature matching" : "");
     snprintf(r->data, sizeof r->data, "%s: %zu pairs, %dx%d crops, batch %d, %s", c->data,
              pair_loader_size(s->loader), t->opts.width, t->opts.height, t->opts.batch,
              c->direction);
@@ -152,7 +157,7 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", s->dir);
     train_lr_open(s);
-    s->log = s->rank0 ? loss_log_open(s->dir) : NULL;
+    s->log = s->rank0 ? loss_log_open(s->dir, topts->lambda_feat > 0) : NULL;
     s->a = malloc(sizeof *s->a * eng_node_numel(s->t.real_a));
     s->b = malloc(sizeof *s->b * eng_node_numel(s->t.real_b));
     if ((s->rank0 && !s->log) || !s->a || !s->b) {

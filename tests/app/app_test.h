@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "engine/safetensors.h"
@@ -70,6 +71,36 @@ static inline int run_captured(int (*cmd)(int, char **), char **args)
     close(fd);
     unlink(path);
     return rc;
+}
+
+/* Whether every tensor of file NAME in experiments A and B of folder CKPT holds the same
+ * bytes (each that differs named in a failed CHECK); prints "NAME after HOW: bit-exact" or
+ * "... differs". */
+static inline int same_tensors(const char *ckpt, const char *exp_a, const char *exp_b,
+                               const char *name, const char *how)
+{
+    char err[512], a[1024], b[1024], what[1200];
+    snprintf(a, sizeof a, "%s/%s/%s", ckpt, exp_a, name);
+    snprintf(b, sizeof b, "%s/%s/%s", ckpt, exp_b, name);
+    snprintf(what, sizeof what, "%s after %s", name, how);
+    st_file *fa = st_open(a, err, sizeof err), *fb = fa ? st_open(b, err, sizeof err) : NULL;
+    CHECK(fa && fb, "%s", err);
+    int differ = !fa || !fb;
+    for (int i = 0; fa && fb && i < st_count(fa); i++) {
+        const st_tensor *x = st_get(fa, i), *y = st_find(fb, x->name);
+        int same = y && y->dtype == x->dtype && y->nbytes == x->nbytes &&
+                   !memcmp(x->data, y->data, x->nbytes);
+        CHECK(same, "%s: %s differs", what, x->name);
+        differ += !same;
+    }
+    CHECK(!fa || !fb || st_count(fa) == st_count(fb), "%s: tensor counts differ", what);
+    differ += fa && fb && st_count(fa) != st_count(fb);
+    printf("%s: %s\n", what, differ ? "differs" : "bit-exact");
+    if (fa)
+        st_close(fa);
+    if (fb)
+        st_close(fb);
+    return !differ;
 }
 
 /* Opens a committed fixture or exits. */

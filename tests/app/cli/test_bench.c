@@ -15,6 +15,25 @@ static double field(const cJSON *j, const char *name)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* The convolution work (GFLOP) of a training step of a 2-layer PatchGAN at 32x32 with the
+ * extra options (NULL-terminated), from the JSON line; NaN when bench fails. */
+static double train_gflop(char *const *extra)
+{
+    char *args[32] = {"bench", "--netG", "unet_5", "--size", "32", "--ngf", "4", "--ndf", "4",
+                      "--netD", "n_layers", "--n-layers-d", "2", "--iters", "1", "--warmup",
+                      "0", "--threads", "2", "--json"};
+    int argc = 20;
+    while (*extra)
+        args[argc++] = *extra++;
+    args[argc] = NULL;
+    if (run_captured(cmd_benchmark, args) != 0)
+        return NAN;
+    cJSON *j = cJSON_Parse(strrchr(out_text, '{'));
+    double gflop = j ? field(j, "gflops_train") * field(j, "train_step_ms") / 1e3 : NAN;
+    cJSON_Delete(j);
+    return gflop;
+}
+
 int main(void)
 {
     char *args[] = {"bench", "--netG", "unet_5", "--size", "32", "--ngf", "4", "--ndf", "4",
@@ -41,6 +60,16 @@ int main(void)
     CHECK(train_work > 3.0 * infer_work, "work: train %g, infer %g", train_work, infer_work);
     CHECK(strstr(out_text, "training step") != NULL, "report: %s", out_text);
     cJSON_Delete(j);
+
+    /* --num-d 2 --lambda-feat 10: the second critic's and the real features' passes. */
+    char *none[] = {NULL}, *msd[] = {"--num-d", "2", "--lambda-feat", "10", NULL};
+    double one = train_gflop(none), two = train_gflop(msd);
+    CHECK(two > 1.05 * one, "a step with 2 critics and feature matching: %g GFLOP, with one %g",
+          two, one);
+    char *bad_critics[] = {"bench", "--num-d", "9", NULL};
+    CHECK(run_captured(cmd_benchmark, bad_critics) == 2 &&
+              strstr(out_text, "--num-d must be 1 to 8, not 9"),
+          "--num-d 9: %s", out_text);
 
     char *bad_size[] = {"bench", "--netG", "unet_5", "--size", "30", NULL};
     CHECK(run_captured(cmd_benchmark, bad_size) == 2 && strstr(out_text, "multiple of 32"),

@@ -19,9 +19,9 @@ static const net_case cases[] = {
     {"resnet_9blocks_batch", 1, {GEN_RESNET, 9, 3, 3, 64, NORM_BATCH, 1, GEN_UP_TRANSPOSED}, {0}},
     {"resnet_6blocks_instance", 1, {GEN_RESNET, 6, 3, 3, 64, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
      {0}},
-    {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH}},
-    {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE}},
-    {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH}},
+    {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH, 1}},
+    {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE, 1}},
+    {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH, 1}},
 };
 
 static void shape_text(const eng_node *n, int is_counter, char *buf, size_t len)

@@ -14,7 +14,7 @@
 #include "engine/pth/pth.h"
 
 static const gen_config gen = {GEN_UNET, 5, 3, 3, 4, NORM_BATCH, 1, GEN_UP_TRANSPOSED};
-static const disc_config disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH};
+static const disc_config disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1};
 
 static void check_file(const net *n, eng_plan *p, const char *path)
 {

@@ -15,7 +15,7 @@
 
 #define SKIPPED 77
 #define WIDTH 1280
-#define HEIGHT 1400
+#define HEIGHT 1700 /* the charts (five with feature matching) and the first samples */
 
 static char browser[1024];
 

@@ -85,8 +85,8 @@ static void check_training_page(const char *web)
     CHECK(strstr(html, "finished: epoch 3 of 3") != NULL, "state line missing");
     CHECK(strstr(html, "<h3>epoch 3</h3>") && strstr(html, "<summary>epoch 1</summary>"),
           "epoch blocks missing");
-    const char *names[4] = {"G_GAN", "G_L1", "D_real", "D_fake"};
-    for (int k = 0; k < 4; k++) {
+    const char *names[5] = {"G_GAN", "G_L1", "D_real", "D_fake", "G_GAN_Feat"};
+    for (int k = 0; k < 5; k++) {
         char tag[64];
         snprintf(tag, sizeof tag, "data-loss=\"%s\"", names[k]);
         const char *svg = strstr(html, tag);
@@ -182,7 +182,8 @@ int main(int argc, char **argv)
                      "--netG", "unet_5", "--ngf", "8", "--ndf", "8", "--load-size", "36",
                      "--crop-size", "32", "--batch-size", "2", "--epochs", "2",
                      "--epochs-decay", "1", "--display-freq", "4", "--threads", "1",
-                     "--workers", "1", "--quiet", NULL};
+                     "--workers", "1", "--quiet", "--lambda-feat", "1", NULL};
+    /* with feature matching: all the losses are charted (the browser test sees them) */
     CHECK(run(cmd_train, train) == 0, "training failed");
     char *test[] = {"test", "--data", data, "--model", model, "--results", results,
                     "--threads", "1", "--quiet", NULL};

@@ -1,8 +1,9 @@
 /* Three pix2pix training steps from the same weights on the same pair (no dropout, no flip,
  * no preprocessing) give PyTorch's losses and weights (fixtures from tools/gen_parity.py,
  * which repeats the reference's optimize_parameters; with --gan, tools/gen_gan_parity.py's
- * --gan-mode hinge, --d-steps 2, and --ema-decay 0.9 --lambda-mismatch 1: there also the
- * critic's loss on the mismatched pairs and G's averaged weights).
+ * --gan-mode hinge, --d-steps 2, --ema-decay 0.9 --lambda-mismatch 1: there also the critic's
+ * loss on the mismatched pairs and G's averaged weights, and --num-d 3 --lambda-feat 10
+ * --gan-mode hinge).
  * Usage: test_app_train_parity [--gan] [DEVICE] [--fp16] (default cpu; exit 77 when DEVICE is
  * unavailable). With --fp16 (mixed precision, a loss scale of 256) the losses must agree to 3%,
  * the buffers to 1e-3 and each network's whole update to 10% of its size: fp16 rounding turns
@@ -130,17 +131,19 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
     st_file *data = fixture_open(f->data);
     size_t n = (size_t)o.batch * 3 * 32 * 32;
     float *a = fixture_tensor(data, "real_A", n), *b = fixture_tensor(data, "real_B", n);
-    float *want = fixture_tensor(data, f->losses, 3 * LOSS_COUNT);
+    /* G_GAN_Feat in the fixtures of feature matching alone, as in the loss log */
+    int nl = o.lambda_feat > 0 ? LOSS_COUNT : LOSS_COUNT_NO_FEAT;
+    float *want = fixture_tensor(data, f->losses, (size_t)(3 * nl));
     float *mismatch = t.loss_mismatch ? fixture_tensor(data, "losses_mismatch", 3) : NULL;
     st_close(data);
     double worst = 0, tolerance = fp16 ? 3e-2 : 1e-3;
     for (int step = 0; step < 3; step++) {
         float losses[LOSS_COUNT];
         CHECK(trainer_step(&t, a, b, losses) == 0, "step %d: %s", step, eng_last_error());
-        for (int k = 0; k < LOSS_COUNT; k++) {
+        for (int k = 0; k < nl; k++) {
             /* The fixture of tools/gen_parity.py has the reference's lambda * L1; we report L1
              * (as tools/gen_gan_parity.py does). */
-            double ref = want[step * LOSS_COUNT + k] /
+            double ref = want[step * nl + k] /
                          (k == LOSS_G_L1 && !strcmp(f->losses, "losses") ? o.lambda_l1 : 1.0f);
             double rel = fabs(losses[k] - ref) / fabs(ref);
             if (!(rel <= worst))
@@ -211,7 +214,7 @@ static void reference_cases(void)
     /* U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1. */
     trainer_opts unet = {
         .gen = {GEN_UNET, 5, 3, 3, 4, NORM_BATCH, 0, GEN_UP_TRANSPOSED},
-        .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH},
+        .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_VANILLA, .seed = 1,
     };
@@ -221,7 +224,7 @@ static void reference_cases(void)
     /* ResNet + pixel discriminator, InstanceNorm (biases), LSGAN, batch 2. */
     trainer_opts resnet = {
         .gen = {GEN_RESNET, 2, 3, 3, 4, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
-        .disc = {DISC_PIXEL, 0, 6, 4, NORM_INSTANCE},
+        .disc = {DISC_PIXEL, 0, 6, 4, NORM_INSTANCE, 1},
         .batch = 2, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 1,
     };
@@ -232,13 +235,13 @@ static void reference_cases(void)
 }
 
 /* tools/gen_gan_parity.py: U-Net (ngf 1) + basic PatchGAN (ndf 2), BatchNorm, batch 1; hinge
- * loss, vanilla with two D updates per step, and (batch 2) vanilla with G's average and the
- * mismatched pairs, from the same weights. */
+ * loss, vanilla with two D updates per step, (batch 2) vanilla with G's average and the
+ * mismatched pairs, and three critics with feature matching, from the same weights. */
 static void gan_cases(void)
 {
     trainer_opts o = {
         .gen = {GEN_UNET, 5, 3, 3, 1, NORM_BATCH, 0},
-        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_BATCH},
+        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_BATCH, 1},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_HINGE, .seed = 1,
     };
@@ -262,6 +265,18 @@ static void gan_cases(void)
              &(case_files){"gan_g0.safetensors", "gan_d0.safetensors", "gan_ema_g3.safetensors",
                            "gan_ema_d3.safetensors", NULL, NULL, "gan_ema_data.safetensors",
                            "losses_ema", "gan_ema_gavg3.safetensors"}, o);
+    /* pix2pixHD's three critics (PatchGANs of one layer, judging 32, 16 and 8 pixel sides) and
+     * feature matching, with the hinge loss. */
+    o.batch = 1;
+    o.ema_decay = 0.0f;
+    o.lambda_mismatch = 0.0f;
+    o.gan = GAN_HINGE;
+    o.disc = (disc_config){DISC_NLAYERS, 1, 6, 2, NORM_BATCH, 3};
+    o.lambda_feat = 10.0f;
+    run_case("--num-d 3 --lambda-feat 10 --gan-mode hinge",
+             &(case_files){"gan_g0.safetensors", "gan_msd_d0.safetensors",
+                           "gan_msd_g3.safetensors", "gan_msd_d3.safetensors", NULL, NULL,
+                           "gan_data.safetensors", "losses_msd", NULL}, o);
 }
 
 int main(int argc, char **argv)

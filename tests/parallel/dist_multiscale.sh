@@ -1,0 +1,33 @@
+#!/bin/sh
+# pix2pix train --num-d 2 --lambda-feat 10 under mpirun -np 2: the critics are one network
+# whose gradients go through D's reducer like a single critic's, so the job trains; the ranks'
+# weights agree at every step (--check-every 1) and rank 0 logs G_GAN_Feat; the ranks' options
+# include --num-d (a rank with another is refused, naming it).
+# usage: dist_multiscale.sh MPIEXEC PIX2PIX WORKDIR
+set -eu
+MPIEXEC=$1 P2P=$2 WORK=$3
+. "$(dirname "$0")/mpi_env.sh"
+BY_RANK=$(cd "$(dirname "$0")" && pwd)/by_rank.sh
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+"$P2P" dataset synth --out data --count 4 --size 32 --val-fraction 0 --test-fraction 0 --quiet
+COMMON="--data data --netG unet_5 --ngf 4 --ndf 4 --netD n_layers --n-layers-d 2
+        --preprocess none --threads 1 --workers 0 --display-freq 0 --quiet --max-steps 3
+        --lambda-feat 10"
+# shellcheck disable=SC2086
+$MPIRUN -np 2 "$P2P" train $COMMON --num-d 2 --name msd --check-every 1 >msd.log 2>&1 ||
+    { cat msd.log; fail "--num-d 2 --lambda-feat 10 with 2 ranks"; }
+cat msd.log
+head -1 checkpoints/msd/loss_log.csv | grep -qx "epoch,iter,G_GAN,G_L1,D_real,D_fake,G_GAN_Feat" ||
+    fail "no G_GAN_Feat column in the loss log"
+[ "$(wc -l <checkpoints/msd/loss_log.csv)" -eq 4 ] || fail "not 3 steps logged"
+status=0
+# shellcheck disable=SC2086
+$MPIRUN -np 2 sh "$BY_RANK" "--num-d 2" "--num-d 1" -- "$P2P" train $COMMON --name opts \
+    >opts.log 2>&1 || status=$?
+cat opts.log
+[ "$status" -eq 2 ] || fail "differing --num-d: exit status $status, not 2"
+grep -q "rank 1 was started with num-d=1 where rank 0 has num-d=2" opts.log ||
+    fail "the message does not name --num-d"
+echo "--num-d 2 --lambda-feat 10 trained with 2 ranks, weights equal at every step"
