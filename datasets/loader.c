@@ -288,6 +288,28 @@ static int check_opts(const pair_loader_opts *o, char *err, size_t errlen)
     return -1;
 }
 
+static int spawn_workers(pair_loader *l, int threads)
+{
+    for (; l->nthreads < threads; l->nthreads++)
+        if (pthread_create(&l->threads[l->nthreads], NULL, worker_main, l))
+            return -1;
+    return 0;
+}
+
+/* Stops and joins the decode workers; returns how many there were. */
+static int stop_workers(pair_loader *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_broadcast(&l->work_cv);
+    pthread_mutex_unlock(&l->mu);
+    for (int i = 0; i < l->nthreads; i++)
+        pthread_join(l->threads[i], NULL);
+    int n = l->nthreads;
+    l->nthreads = 0;
+    return n;
+}
+
 static int start_workers(pair_loader *l, int threads)
 {
     l->nslots = (size_t)l->batch + 2 * (size_t)threads;
@@ -301,10 +323,7 @@ static int start_workers(pair_loader *l, int threads)
         if (!l->slots[i].a || !l->slots[i].b)
             return -1;
     }
-    for (; l->nthreads < threads; l->nthreads++)
-        if (pthread_create(&l->threads[l->nthreads], NULL, worker_main, l))
-            return -1;
-    return 0;
+    return spawn_workers(l, threads);
 }
 
 pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t errlen)
@@ -358,16 +377,27 @@ pair_loader *pair_loader_open(const pair_loader_opts *opts, char *err, size_t er
     return l;
 }
 
+int pair_loader_seek(pair_loader *l, uint64_t epoch, size_t batches)
+{
+    size_t per_epoch = pair_loader_batches_per_epoch(l);
+    epoch += batches / per_epoch;
+    size_t pos = batches % per_epoch * (size_t)l->batch;
+    int threads = stop_workers(l); /* the ring restarts at the new position */
+    l->epoch = epoch;
+    l->pos = l->good = pos;
+    l->next_claim = epoch * l->prefetch + (pos < l->prefetch ? pos : l->prefetch);
+    l->next_consume = l->next_claim;
+    for (size_t i = 0; i < l->nslots; i++)
+        l->slots[i].state = SLOT_EMPTY;
+    l->stop = 0;
+    return spawn_workers(l, threads);
+}
+
 void pair_loader_close(pair_loader *l)
 {
     if (!l)
         return;
-    pthread_mutex_lock(&l->mu);
-    l->stop = 1;
-    pthread_cond_broadcast(&l->work_cv);
-    pthread_mutex_unlock(&l->mu);
-    for (int i = 0; i < l->nthreads; i++)
-        pthread_join(l->threads[i], NULL);
+    stop_workers(l);
     for (size_t i = 0; l->slots && i < l->nslots; i++) {
         free(l->slots[i].a);
         free(l->slots[i].b);

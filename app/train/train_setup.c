@@ -153,6 +153,13 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
     if (s->rank0 && train_ckpt_restore(c, &s->t, s->dir, &s->epoch, &s->iter0))
         return train_fail(1);
     train_dist_share_state(&s->t, &s->epoch, &s->iter0);
+    /* The loader serves its epoch e - 1 (from 0) in training epoch e: a resumed run, or one
+     * started at a later --epoch-count, sees the data a whole run would have seen. */
+    if ((s->epoch > 1 || s->iter0 > 0) &&
+        pair_loader_seek(s->loader, (uint64_t)(s->epoch - 1), (size_t)s->iter0)) {
+        fprintf(stderr, "pix2pix train: cannot restart the data loader's threads\n");
+        return train_fail(1);
+    }
     if (s->rank0 && c->continue_train && loss_log_rewind(s->dir, s->epoch, s->iter0))
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", s->dir);

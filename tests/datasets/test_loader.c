@@ -70,8 +70,10 @@ typedef struct {
     size_t batches, per;
 } stream;
 
-/* Reads `batches` batches into memory. */
-static stream read_stream(const pair_loader_opts *o, size_t batches)
+/* Reads `batches` batches into memory, after pair_loader_seek(epoch, skip) where either is
+ * not 0. */
+static stream read_stream_from(const pair_loader_opts *o, uint64_t epoch, size_t skip,
+                               size_t batches)
 {
     char err[512];
     stream s = {0};
@@ -81,6 +83,8 @@ static stream read_stream(const pair_loader_opts *o, size_t batches)
         test_failures++;
         return s;
     }
+    if (epoch || skip)
+        CHECK(pair_loader_seek(l, epoch, skip) == 0);
     int h, w;
     pair_loader_item_size(l, &h, &w);
     s.per = (size_t)3 * h * w;
@@ -94,6 +98,11 @@ static stream read_stream(const pair_loader_opts *o, size_t batches)
                                s.names + i * o->batch_size, &s.done[i]) == 0);
     pair_loader_close(l);
     return s;
+}
+
+static stream read_stream(const pair_loader_opts *o, size_t batches)
+{
+    return read_stream_from(o, 0, 0, batches);
 }
 
 static void free_stream(stream *s)
@@ -110,6 +119,40 @@ static int same_stream(const stream *x, const stream *y, int batch)
     return x->a && y->a && !memcmp(x->a, y->a, n * sizeof(float)) &&
            !memcmp(x->b, y->b, n * sizeof(float)) &&
            !memcmp(x->names, y->names, 256 * (size_t)batch * x->batches);
+}
+
+/* Batches k.. of a stream, as a stream of its own (no copy: free only the original). */
+static stream tail_of(const stream *s, size_t k, int batch)
+{
+    stream t = *s;
+    t.a += k * s->per * batch;
+    t.b += k * s->per * batch;
+    t.names += k * batch;
+    t.batches -= k;
+    return t;
+}
+
+/* pair_loader_seek: a loader sent to batch k of the stream (3 batches an epoch) serves what a
+ * loader that served k batches serves next, its crops and flips included, with decode threads
+ * or without; seek(1, 1) is seek(0, 4). */
+static void test_seek(const char *root)
+{
+    pair_loader_opts o = base_opts(root);
+    stream whole = read_stream(&o, 9);
+    static const size_t skips[] = {1, 3, 5, 7};
+    for (int threads = 0; threads <= 2; threads += 2)
+        for (size_t i = 0; i < sizeof skips / sizeof *skips; i++) {
+            o.threads = threads;
+            stream t = read_stream_from(&o, 0, skips[i], 9 - skips[i]);
+            stream want = tail_of(&whole, skips[i], 3);
+            CHECK(same_stream(&want, &t, 3));
+            free_stream(&t);
+        }
+    stream t = read_stream_from(&o, 1, 1, 5);
+    stream want = tail_of(&whole, 4, 3);
+    CHECK(same_stream(&want, &t, 3));
+    free_stream(&t);
+    free_stream(&whole);
 }
 
 static void test_aligned(const char *root)
@@ -372,6 +415,7 @@ int main(void)
         write_aligned(path, i, 2 * W);
     }
     test_aligned(root);
+    test_seek(root);
     test_shards(root);
 
     snprintf(root, sizeof root, "%s/separate", tmp);

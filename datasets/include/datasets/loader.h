@@ -67,6 +67,12 @@ void pair_loader_item_size(const pair_loader *l, int *height, int *width);
  * Epochs follow one another; *epoch_done is set on the batch that ends one. Returns 0, or -1
  * when every file failed to decode. */
 int pair_loader_next(pair_loader *l, float *a, float *b, char (*names)[256], int *epoch_done);
+/* Goes to batch `batches` of epoch `epoch` (epochs counted from 0, as the first epoch the
+ * loader serves): what a run that served those batches would serve next, so that a resumed
+ * training run sees the data the whole run would have seen. Exact when no file before that
+ * position was unusable (a skipped file shifts the batches after it). -1 when a decode thread
+ * cannot be restarted. */
+int pair_loader_seek(pair_loader *l, uint64_t epoch, size_t batches);
 /* Files skipped so far because they could not be used (each reported once). */
 size_t pair_loader_skipped(const pair_loader *l);
 

@@ -4,7 +4,8 @@
  * written; SIGINT stops after the step with a checkpoint and a resume hint, exit status 0.
  * With --gan-mode hinge --d-steps 2, and with --ema-decay 0.9, two steps and a resumed third
  * give bit for bit the weights (G's average too) and optimizer state of three steps in one
- * run. */
+ * run; so do two steps and three resumed ones on three shuffled, jittered pairs (the resume
+ * lands in the middle of an epoch). */
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,7 +17,7 @@
 #include "datasets/image.h"
 
 static char tmp[] = "/tmp/p2p_train_XXXXXX";
-static char data[256], ckpt[256];
+static char data[256], data3[256], ckpt[256];
 
 /* extra: more options (NULL-terminated), or NULL. */
 static int train_with(const char *name, const char *steps, int resume, char *const *extra)
@@ -39,6 +40,17 @@ static int train_with(const char *name, const char *steps, int resume, char *con
         args[argc++] = extra[i];
     args[argc] = NULL;
     return cmd_train(argc, args);
+}
+
+/* On data3's 3 pairs, shuffled, flipped and jittered (load 36, crop 32): 3 steps an epoch. */
+static int train_shuffled(const char *name, const char *steps, int resume)
+{
+    char *args[] = {"train", "--data", data3, "--checkpoints-dir", ckpt, "--name", (char *)name,
+                    "--netG", "unet_5", "--ngf", "4", "--ndf", "4", "--load-size", "36",
+                    "--crop-size", "32", "--epochs", "10", "--epochs-decay", "0", "--threads",
+                    "2", "--workers", "1", "--max-steps", (char *)steps,
+                    resume ? "--continue" : "--quiet", NULL};
+    return cmd_train((int)(sizeof args / sizeof *args) - 1, args);
 }
 
 static int train(const char *name, const char *steps, int resume)
@@ -99,6 +111,16 @@ int main(void)
     CHECK(image_load(FIXTURE_DIR "/train_pair.png", 0, &pair, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/train/pair.png", data);
     CHECK(image_save_png(path, &pair, err, sizeof err) == 0, "%s", err);
+    snprintf(data3, sizeof data3, "%s/data3", tmp);
+    mkdir(data3, 0755);
+    snprintf(path, sizeof path, "%s/train", data3);
+    mkdir(path, 0755);
+    for (int i = 0; i < 3; i++) { /* the pair, its colours turned */
+        for (size_t k = 0; pair.pixels && k < (size_t)pair.width * pair.height * 3; k++)
+            pair.pixels[k] = (uint8_t)(pair.pixels[k] + 85 * (k % 3 == (size_t)i));
+        snprintf(path, sizeof path, "%s/train/%d.png", data3, i);
+        CHECK(image_save_png(path, &pair, err, sizeof err) == 0, "%s", err);
+    }
     image_free(&pair);
 
     /* SIGINT in a child: finishes the step, saves, exit 0. */
@@ -183,6 +205,15 @@ int main(void)
                  "2 + 1 resumed steps (--ema-decay 0.9)");
     same_tensors(ckpt, "ema_whole", "ema_resumed", "latest_net_G.safetensors",
                  "2 + 1 resumed steps (--ema-decay 0.9)");
+
+    /* Shuffled, flipped and jittered data, resumed in the middle of an epoch: the resumed run
+     * sees the batches the whole run saw (the loader goes on where the checkpoint left it). */
+    CHECK(train_shuffled("data_whole", "5", 0) == 0, "shuffled run");
+    CHECK(train_shuffled("data_resumed", "2", 0) == 0, "shuffled first run");
+    CHECK(train_shuffled("data_resumed", "3", 1) == 0, "shuffled resumed run");
+    for (int i = 0; i < 3; i++)
+        same_tensors(ckpt, "data_whole", "data_resumed", saved[i],
+                     "2 + 3 resumed steps (shuffled, 3 pairs an epoch)");
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
