@@ -13,7 +13,11 @@
 # GGML_DIR/build-pix2pix; needs g++, glslc and SPIRV-Headers: about 20 minutes on 2 cores the
 # first time). ggml counts padding 0 in its transposed convolution (output 2*H+2, not 2*H): the
 # same products, two more rows and columns of output. Its commit is printed: git's, or for a
-# copy without .git the one GGML_DIR/.ggml-commit names.
+# copy without .git the one GGML_DIR/.ggml-commit names. ggml needs newer Vulkan headers than
+# Debian 12's (1.3.239: vk::LayerSettingEXT is missing): there, point it at Debian 13's (the
+# root of tools/check_debian13.sh has them), e.g.
+# GGML_CMAKE_ARGS="-DCMAKE_CXX_FLAGS=-I$HOME/vulkan-headers/include" with a copy of that root's
+# /usr/include/vulkan and /usr/include/vk_video in $HOME/vulkan-headers/include.
 #
 # Usage: tools/bench_ggml.sh [--before COMMIT] [--vk-device N] [--rounds N] [--iters N]
 #                            [--warmup N] GGML_DIR
@@ -120,8 +124,10 @@ patch_ggml() {
 }
 
 build_ggml() {
+    # shellcheck disable=SC2086 # GGML_CMAKE_ARGS: several words
     cmake -S "$GGML_DIR" -B "$GGML_BUILD" -DCMAKE_BUILD_TYPE=Release -DGGML_VULKAN=ON \
-        -DGGML_BUILD_TESTS=ON -DGGML_BUILD_EXAMPLES=OFF >"$OUT/ggml_cmake.log" 2>&1 ||
+        -DGGML_BUILD_TESTS=ON -DGGML_BUILD_EXAMPLES=OFF ${GGML_CMAKE_ARGS:-} \
+        >"$OUT/ggml_cmake.log" 2>&1 ||
         { tail -n 30 "$OUT/ggml_cmake.log"; return 1; }
     nice -n 10 cmake --build "$GGML_BUILD" -j2 --target test-backend-ops >"$OUT/ggml_build.log" 2>&1 ||
         { tail -n 30 "$OUT/ggml_build.log"; return 1; }
