@@ -198,18 +198,24 @@ def gen_train2(out, steps=3):
     save_safetensors(os.path.join(out, "train2_d0.safetensors"), state(d))
     real_a = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
     real_b = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
-    # The same run in float64: this configuration is ill-conditioned in float32 (biases in
-    # front of InstanceNorm have an exactly zero gradient, which Adam turns into +-lr steps of
-    # rounding noise), so the test measures our distance to the float64 result against
-    # PyTorch's own float32 distance to it.
+    train_with_f64(out, "train2", g, d, real_a, real_b, steps)
+
+
+def train_with_f64(out, prefix, g, d, real_a, real_b, steps):
+    """LSGAN steps of g and d from their weights, saved as PREFIX_g3, PREFIX_d3, and the same
+    run in float64 as PREFIX_g3_f64, PREFIX_d3_f64: configurations with biases in front of
+    InstanceNorm are ill-conditioned in float32 (those biases have an exactly zero gradient,
+    which Adam turns into +-lr steps of rounding noise), so the test measures our distance to
+    the float64 result against PyTorch's own float32 distance to it. PREFIX_data: the pair and
+    the losses per step."""
     g64, d64 = copy.deepcopy(g).double(), copy.deepcopy(d).double()
     train_steps(g64, d64, real_a.double(), real_b.double(), True, steps)
-    save_safetensors(os.path.join(out, "train2_g3_f64.safetensors"), state(g64))
-    save_safetensors(os.path.join(out, "train2_d3_f64.safetensors"), state(d64))
+    save_safetensors(os.path.join(out, prefix + "_g3_f64.safetensors"), state(g64))
+    save_safetensors(os.path.join(out, prefix + "_d3_f64.safetensors"), state(d64))
     losses = train_steps(g, d, real_a, real_b, True, steps)
-    save_safetensors(os.path.join(out, "train2_g3.safetensors"), state(g))
-    save_safetensors(os.path.join(out, "train2_d3.safetensors"), state(d))
-    save_safetensors(os.path.join(out, "train2_data.safetensors"),
+    save_safetensors(os.path.join(out, prefix + "_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, prefix + "_d3.safetensors"), state(d))
+    save_safetensors(os.path.join(out, prefix + "_data.safetensors"),
                      {"real_A": real_a, "real_B": real_b,
                       "losses": torch.tensor(losses, dtype=torch.float32)})
 
@@ -225,7 +231,12 @@ def gen_keys(out):
         "n_layers5_instance": NLayerDiscriminator(6, 64, 5, get_norm_layer("instance")),
         "pixel_batch": PixelDiscriminator(6, 64, get_norm_layer("batch")),
     }
-    with open(os.path.join(out, "keys.txt"), "w") as f:
+    write_keys(os.path.join(out, "keys.txt"), nets)
+
+
+def write_keys(path, nets):
+    """Per network "net NAME TENSORS PARAMETERS", then a "KEY SHAPE" line per tensor."""
+    with open(path, "w") as f:
         for name, net in nets.items():
             params = sum(p.numel() for p in net.parameters())
             sd = net.state_dict()

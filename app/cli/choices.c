@@ -10,10 +10,11 @@ static int netg_accepts(const char *value)
 }
 
 static const char *const netg_names[] = {"unet_256", "unet_128", "resnet_9blocks",
-                                         "resnet_6blocks", NULL};
+                                         "resnet_6blocks", "global", "local", NULL};
 const cli_choices cli_netg_choices = {
     netg_names, netg_accepts,
-    "unet_N (N downsamplings, 5 to 10), resnet_Nblocks (N residual blocks, 1 to 64)"};
+    "unet_N (N downsamplings, 5 to 10), resnet_Nblocks (N residual blocks, 1 to 64); global "
+    "and local are pix2pixHD's GlobalGenerator and LocalEnhancer"};
 
 static const char *const upsample_names[] = {"transposed", "resize-conv", NULL};
 const cli_choices cli_upsample_choices = {upsample_names, NULL, NULL};

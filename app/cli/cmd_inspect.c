@@ -34,24 +34,50 @@ static void note_disagreements(const st_file *f, const described *d, int n)
     }
 }
 
+/* "U-Net, downsamplings 8" and the like. */
+static void family_text(const gen_config *g, char *buf, size_t len)
+{
+    if (g->family == GEN_UNET)
+        snprintf(buf, len, "U-Net, downsamplings %d", g->depth);
+    else if (g->family == GEN_RESNET)
+        snprintf(buf, len, "ResNet, blocks %d", g->depth);
+    else if (g->family == GEN_GLOBAL)
+        snprintf(buf, len, "pix2pixHD GlobalGenerator, downsamplings %d, blocks %d", g->n_down,
+                 g->depth);
+    else
+        snprintf(buf, len, "pix2pixHD LocalEnhancer, enhancers %d of %d blocks, global "
+                 "downsamplings %d, blocks %d", g->n_local, g->local_blocks, g->n_down,
+                 g->depth);
+}
+
 static void describe_generator(const st_file *f, const gen_config *g)
 {
-    char name[64], in[16], out[16], ngf[16], drop[4];
+    char name[64], family[128], in[16], out[16], ngf[16], drop[4], down[16], blocks[16],
+        local[16], lblocks[16];
     gen_name(g, name, sizeof name);
-    printf("network:    generator %s (%s, %s %d), input_nc %d, output_nc %d, ngf %d, "
-           "norm %s, dropout %s%s\n",
-           name, g->family == GEN_UNET ? "U-Net" : "ResNet",
-           g->family == GEN_UNET ? "downsamplings" : "blocks", g->depth, g->input_nc,
-           g->output_nc, g->ngf, net_norm_name(g->norm), g->use_dropout ? "yes" : "no",
+    family_text(g, family, sizeof family);
+    printf("network:    generator %s (%s), input_nc %d, output_nc %d, ngf %d, norm %s, "
+           "dropout %s%s\n",
+           name, family, g->input_nc, g->output_nc, g->ngf, net_norm_name(g->norm),
+           g->use_dropout ? "yes" : "no",
            g->upsample == GEN_UP_RESIZE_CONV ? ", upsample resize-conv" : "");
     snprintf(in, sizeof in, "%d", g->input_nc);
     snprintf(out, sizeof out, "%d", g->output_nc);
     snprintf(ngf, sizeof ngf, "%d", g->ngf);
     snprintf(drop, sizeof drop, "%d", g->use_dropout);
+    snprintf(down, sizeof down, "%d", g->n_down);
+    snprintf(blocks, sizeof blocks, "%d", g->depth);
+    snprintf(local, sizeof local, "%d", g->n_local);
+    snprintf(lblocks, sizeof lblocks, "%d", g->local_blocks);
+    int global = g->family >= GEN_GLOBAL, enhanced = g->family == GEN_LOCAL;
     const described d[] = {{"netG", name}, {"input_nc", in}, {"output_nc", out}, {"ngf", ngf},
                            {"norm", net_norm_name(g->norm)},
-                           {"use_dropout", g->family == GEN_RESNET ? drop : NULL},
-                           {"upsample", gen_upsample_name(g->upsample)}};
+                           {"use_dropout", g->family != GEN_UNET ? drop : NULL},
+                           {"upsample", gen_upsample_name(g->upsample)},
+                           {"n_downsample_global", global ? down : NULL},
+                           {"n_blocks_global", global ? blocks : NULL},
+                           {"n_local_enhancers", enhanced ? local : NULL},
+                           {"n_blocks_local", enhanced ? lblocks : NULL}};
     note_disagreements(f, d, (int)(sizeof d / sizeof *d));
 }
 

@@ -54,6 +54,7 @@ int cmd_train(int argc, char **argv)
 {
     train_config c;
     train_config_defaults(&c);
+    c.norm = NULL; /* batch, or pix2pixHD's instance for --netG global: after parsing */
     const cli_opt opts[] = {
         {"data", CLI_STR, &c.data, "dataset folder: DATA/train (aligned A|B) or DATA/A, DATA/B"},
         {"direction", CLI_CHOICE, CLI_CHOICE_OF(c.direction, cli_direction_choices),
@@ -96,9 +97,25 @@ int cmd_train(int argc, char **argv)
          "basic: 70x70 PatchGAN; n_layers: --n-layers-d; pixel: 1x1"},
         {"n-layers-d", CLI_INT, &c.n_layers_d, "layers of netD n_layers"},
         {"ngf", CLI_INT, &c.ngf, "generator filters in the first layer"},
+        {"n-downsample-global", CLI_INT, &c.n_downsample_global,
+         "--netG global/local: the global generator's stride-2 downsamplings (and as many "
+         "upsamplings), 1 to 8"},
+        {"n-blocks-global", CLI_INT, &c.n_blocks_global,
+         "--netG global/local: residual blocks at the global generator's coarsest level, 0 to "
+         "64"},
+        {"n-local-enhancers", CLI_INT, &c.n_local_enhancers,
+         "--netG local: local enhancers, each doubling the resolution, 1 to 3"},
+        {"n-blocks-local", CLI_INT, &c.n_blocks_local,
+         "--netG local: residual blocks of each enhancer, 0 to 64"},
+        {"niter-fix-global", CLI_INT, &c.niter_fix_global,
+         "--netG local: the first N epochs train only the finest enhancer, the rest of G "
+         "fixed (pix2pixHD's --niter_fix_global; 0: all of G from the start)"},
         {"ndf", CLI_INT, &c.ndf, "discriminator filters in the first layer"},
-        {"norm", CLI_CHOICE, CLI_CHOICE_OF(c.norm, cli_norm_choices), "normalization layers"},
-        {"no-dropout", CLI_FLAG, &c.no_dropout, "no dropout in the generator"},
+        {"norm", CLI_CHOICE, CLI_CHOICE_OF(c.norm, cli_norm_choices),
+         "normalization layers (default: batch; instance with --netG global or local, as "
+         "pix2pixHD)"},
+        {"no-dropout", CLI_FLAG, &c.no_dropout,
+         "no dropout in the generator (--netG global and local never have any, as pix2pixHD)"},
         {"init-type", CLI_CHOICE, CLI_CHOICE_OF(c.init_type, init_type_choices),
          "initial conv weights"},
         {"init-gain", CLI_FLOAT, &c.init_gain,
@@ -146,11 +163,11 @@ int cmd_train(int argc, char **argv)
     };
     const cli_spec spec = {
         "train", "pix2pix train --data DIR [OPTIONS]",
-        "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
-        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME\n"
-        "(NAME a folder name, without '/'), written once the data and options are usable.\n"
-        "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
-        "reported once (path and reason) and skipped.\n"
+        "Trains a pix2pix model (a U-Net, ResNet or pix2pixHD global or local generator\n"
+        "against a PatchGAN) on paired images. Checkpoints, loss_log.csv, opt.txt and\n"
+        "web/index.html go to CKDIR/NAME (NAME a folder name, without '/'), written once the\n"
+        "data and options are usable. Ctrl-C finishes the step, saves, and prints how to\n"
+        "resume. Unusable images are reported once (path and reason) and skipped.\n"
         "\n"
         "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
         "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
@@ -169,6 +186,8 @@ int cmd_train(int argc, char **argv)
     int rc = cli_parse_aliased(&spec, &ref_train_aliases, argc, argv);
     if (rc)
         return rc == CLI_HELP ? 0 : 2;
+    if (!c.norm)
+        c.norm = !strcmp(c.netG, "global") || !strcmp(c.netG, "local") ? "instance" : "batch";
     if (!c.data) {
         fprintf(stderr, "pix2pix train: --data (or --dataroot) is required (see --help)\n");
         return 2;

@@ -33,7 +33,12 @@ static int meta_int(const st_file *f, const char *key, int *out)
 static int gen_from_meta(const st_file *f, gen_config *c, char *err, size_t errlen)
 {
     const char *norm = st_meta(f, "norm");
-    if (gen_name_parse(st_meta(f, "netG"), c) || meta_int(f, "input_nc", &c->input_nc) ||
+    if (gen_name_parse(st_meta(f, "netG"), c) ||
+        (c->family >= GEN_GLOBAL && (meta_int(f, "n_downsample_global", &c->n_down) ||
+                                     meta_int(f, "n_blocks_global", &c->depth))) ||
+        (c->family == GEN_LOCAL && (meta_int(f, "n_local_enhancers", &c->n_local) ||
+                                    meta_int(f, "n_blocks_local", &c->local_blocks))) ||
+        meta_int(f, "input_nc", &c->input_nc) ||
         meta_int(f, "output_nc", &c->output_nc) || meta_int(f, "ngf", &c->ngf) || !norm ||
         net_norm_parse(norm, &c->norm) || meta_int(f, "use_dropout", &c->use_dropout) ||
         (st_meta(f, "upsample") && gen_upsample_parse(st_meta(f, "upsample"), &c->upsample))) {
@@ -76,31 +81,91 @@ static int unet_from_keys(const st_file *f, gen_config *c)
     return depth >= 5 ? 0 : -1;
 }
 
-static int resnet_from_keys(const st_file *f, gen_config *c)
+/* ResnetGenerator's and pix2pixHD GlobalGenerator's keys: the 7x7 stem conv at model.1, then
+ * (conv, norm, relu) per downsampling from model.4 to the first ResnetBlock
+ * (model.<4 + 3 n_down>.conv_block), one index per block, (up, norm, relu) per upsampling; the
+ * index after them in *next. Two downsamplings with biases only under instance norm are the
+ * reference's ResNet; any other count, or biases in front of batch norm, pix2pixHD's global
+ * generator. */
+static int resnet_body_from_keys(const st_file *f, gen_config *c, int *next)
 {
     const st_tensor *first = find4(f, "model.1.weight");
-    if (!first || first->shape[2] != 7 || !find4(f, "model.10.conv_block.1.weight"))
+    if (!first || first->shape[2] != 7)
         return -1;
-    c->family = GEN_RESNET;
+    char key[64];
+    int start = 4;
+    for (; start <= 4 + 3 * GEN_GLOBAL_MAX_DOWN; start += 3) {
+        snprintf(key, sizeof key, "model.%d.conv_block.1.weight", start);
+        if (find4(f, key))
+            break;
+    }
+    if (start > 4 + 3 * GEN_GLOBAL_MAX_DOWN)
+        return -1;
+    c->n_down = (start - 4) / 3;
     c->ngf = (int)first->shape[0];
     c->input_nc = (int)first->shape[1];
-    char key[64];
     int blocks = 0;
     for (;; blocks++) {
-        snprintf(key, sizeof key, "model.%d.conv_block.1.weight", 10 + blocks);
+        snprintf(key, sizeof key, "model.%d.conv_block.1.weight", start + blocks);
         if (!find4(f, key))
             break;
     }
     c->depth = blocks;
-    snprintf(key, sizeof key, "model.%d.1.weight", 10 + blocks);
+    snprintf(key, sizeof key, "model.%d.1.weight", start + blocks);
     c->upsample = find4(f, key) ? GEN_UP_RESIZE_CONV : GEN_UP_TRANSPOSED;
-    c->use_dropout = find4(f, "model.10.conv_block.6.weight") != NULL;
-    c->norm = has(f, "model.2.weight") ? NORM_BATCH : has(f, "model.1.bias") ? NORM_INSTANCE
-                                                                             : NORM_NONE;
-    snprintf(key, sizeof key, "model.%d.weight", 10 + blocks + 7);
+    snprintf(key, sizeof key, "model.%d.conv_block.6.weight", start);
+    c->use_dropout = find4(f, key) != NULL;
+    int bias = has(f, "model.1.bias");
+    c->norm = has(f, "model.2.weight") ? NORM_BATCH : bias ? NORM_INSTANCE : NORM_NONE;
+    c->family = c->n_down == 2 && bias == (c->norm == NORM_INSTANCE) ? GEN_RESNET : GEN_GLOBAL;
+    *next = start + blocks + 3 * c->n_down;
+    return 0;
+}
+
+static int resnet_from_keys(const st_file *f, gen_config *c)
+{
+    char key[64];
+    int next;
+    if (resnet_body_from_keys(f, c, &next))
+        return -1;
+    snprintf(key, sizeof key, "model.%d.weight", next + 1);
     const st_tensor *last = find4(f, key);
     if (!last)
         return -1;
+    c->output_nc = (int)last->shape[0];
+    return 0;
+}
+
+/* pix2pixHD LocalEnhancer's keys: the global generator's without its last conv, and
+ * model<k>_1 / model<k>_2 for each enhancer k; the last one's output conv at
+ * model<K>_2.<blocks + 4>. */
+static int local_from_keys(const st_file *f, gen_config *c)
+{
+    char key[64];
+    int levels = 0, next;
+    for (; levels <= GEN_LOCAL_MAX; levels++) {
+        snprintf(key, sizeof key, "model%d_1.1.weight", levels + 1);
+        if (!find4(f, key))
+            break;
+    }
+    if (!levels || resnet_body_from_keys(f, c, &next))
+        return -1;
+    snprintf(key, sizeof key, "model%d_1.1.weight", levels);
+    const st_tensor *finest = find4(f, key);
+    int blocks = 0;
+    for (;; blocks++) {
+        snprintf(key, sizeof key, "model1_2.%d.conv_block.1.weight", blocks);
+        if (!find4(f, key))
+            break;
+    }
+    snprintf(key, sizeof key, "model%d_2.%d.weight", levels, blocks + 4);
+    const st_tensor *last = find4(f, key);
+    if (!last || finest->shape[0] << levels != c->ngf)
+        return -1;
+    c->family = GEN_LOCAL;
+    c->n_local = levels;
+    c->local_blocks = blocks;
+    c->ngf = (int)finest->shape[0];
     c->output_nc = (int)last->shape[0];
     return 0;
 }
@@ -109,10 +174,27 @@ static int resnet_from_keys(const st_file *f, gen_config *c)
  * stride that overflows) are refused here. */
 static int gen_config_valid(const gen_config *c, char *err, size_t errlen)
 {
-    int depth_ok = c->family == GEN_UNET ? c->depth >= 5 && c->depth <= 10
-                                         : c->depth >= 1 && c->depth <= 64;
-    if (!depth_ok || c->ngf < 1 || c->ngf > 1 << 16 || c->input_nc < 1 || c->input_nc > 64 ||
-        c->output_nc < 1 || c->output_nc > 64) {
+    if (c->family == GEN_LOCAL && (c->n_local < 1 || c->n_local > GEN_LOCAL_MAX ||
+                                   c->local_blocks > GEN_GLOBAL_MAX_BLOCKS)) {
+        snprintf(err, errlen, "unsupported local enhancer: %d enhancers (1 to %d), %d blocks "
+                 "(0 to %d)", c->n_local, GEN_LOCAL_MAX, c->local_blocks,
+                 GEN_GLOBAL_MAX_BLOCKS);
+        return -1;
+    }
+    if (c->family >= GEN_GLOBAL && (c->n_down < 1 || c->n_down > GEN_GLOBAL_MAX_DOWN ||
+                                    c->depth > GEN_GLOBAL_MAX_BLOCKS)) {
+        snprintf(err, errlen, "unsupported global generator: %d downsamplings (1 to %d), %d "
+                 "blocks (0 to %d)", c->n_down, GEN_GLOBAL_MAX_DOWN, c->depth,
+                 GEN_GLOBAL_MAX_BLOCKS);
+        return -1;
+    }
+    int depth_ok = c->family == GEN_UNET     ? c->depth >= 5 && c->depth <= 10
+                   : c->family == GEN_RESNET ? c->depth >= 1 && c->depth <= 64
+                                             : c->depth >= 0;
+    /* The widest maps of the global generator: ngf * 2^(n_down + n_local) at most 2^16. */
+    int widest = c->family >= GEN_GLOBAL ? c->n_down + c->n_local : 0;
+    if (!depth_ok || c->ngf < 1 || c->ngf > 1 << (16 - widest) || c->input_nc < 1 ||
+        c->input_nc > 64 || c->output_nc < 1 || c->output_nc > 64) {
         snprintf(err, errlen, "unsupported generator: depth %d, ngf %d, %d input and %d output "
                  "channels", c->depth, c->ngf, c->input_nc, c->output_nc);
         return -1;
@@ -123,7 +205,7 @@ static int gen_config_valid(const gen_config *c, char *err, size_t errlen)
 int ckpt_gen_config_keys(const st_file *f, gen_config *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    if (unet_from_keys(f, c) && resnet_from_keys(f, c)) {
+    if (unet_from_keys(f, c) && local_from_keys(f, c) && resnet_from_keys(f, c)) {
         snprintf(err, errlen, "not a generator: neither U-Net nor ResNet keys%s",
                  has(f, "model.0.weight") ? " (a discriminator?)" : "");
         return -1;
@@ -131,6 +213,10 @@ int ckpt_gen_config_keys(const st_file *f, gen_config *c, char *err, size_t errl
     int dropout;
     if (c->family == GEN_UNET && !meta_int(f, "use_dropout", &dropout))
         c->use_dropout = dropout != 0;
+    /* A global generator of 2 downsamplings under instance norm has the ResNet's keys. */
+    const char *netg = st_meta(f, "netG");
+    if (c->family == GEN_RESNET && netg && !strcmp(netg, "global"))
+        c->family = GEN_GLOBAL;
     return gen_config_valid(c, err, errlen);
 }
 

@@ -42,6 +42,15 @@ int gen_name_parse(const char *s, gen_config *c)
     if (sscanf(s, "resnet_%dblocks%15s", &v, tail) == 1 && v >= 1 && v <= 64) {
         c->family = GEN_RESNET;
         c->depth = v;
+        c->n_down = 2;
+        return 0;
+    }
+    if (!strcmp(s, "global") || !strcmp(s, "local")) {
+        c->family = s[0] == 'g' ? GEN_GLOBAL : GEN_LOCAL;
+        c->depth = 9;
+        c->n_down = 4;
+        c->n_local = s[0] == 'g' ? 0 : 1;
+        c->local_blocks = s[0] == 'g' ? 0 : 3;
         return 0;
     }
     return -1;
@@ -49,7 +58,9 @@ int gen_name_parse(const char *s, gen_config *c)
 
 void gen_name(const gen_config *c, char *buf, size_t len)
 {
-    if (c->family == GEN_RESNET)
+    if (c->family == GEN_GLOBAL || c->family == GEN_LOCAL)
+        snprintf(buf, len, c->family == GEN_GLOBAL ? "global" : "local");
+    else if (c->family == GEN_RESNET)
         snprintf(buf, len, "resnet_%dblocks", c->depth);
     else if (c->depth == 8 || c->depth == 7)
         snprintf(buf, len, "unet_%d", 1 << c->depth);
@@ -104,7 +115,11 @@ void disc_name(const disc_config *c, char *buf, size_t len)
 
 int gen_stride(const gen_config *c)
 {
-    return c->family == GEN_UNET ? 1 << c->depth : 4;
+    if (c->family == GEN_UNET)
+        return 1 << c->depth;
+    if (c->family == GEN_LOCAL)
+        return 1 << (c->n_down + c->n_local);
+    return c->family == GEN_GLOBAL ? 1 << c->n_down : 4;
 }
 
 int gen_min_side(const gen_config *c)
@@ -125,6 +140,8 @@ int disc_min_side(const disc_config *c)
 
 eng_node *net_generator(net *n, const gen_config *c, eng_node *x)
 {
+    if (c->family == GEN_LOCAL)
+        return net_local(n, c, x);
     return c->family == GEN_UNET ? net_unet(n, c, x) : net_resnet(n, c, x);
 }
 

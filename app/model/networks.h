@@ -12,7 +12,13 @@
 
 typedef enum { NORM_BATCH, NORM_INSTANCE, NORM_NONE } net_norm;
 
-typedef enum { GEN_UNET, GEN_RESNET } gen_family;
+/* GEN_GLOBAL: pix2pixHD's GlobalGenerator, a ResNet generator with n_down downsamplings
+ * (pix2pixHD's n_downsample_global), depth blocks (n_blocks_global), a bias on every conv and
+ * no dropout; with n_down 2 and instance norm it is the reference's ResnetGenerator.
+ * GEN_LOCAL: pix2pixHD's LocalEnhancer, that global generator (of ngf * 2^n_local filters,
+ * without its last conv) on the input downsampled n_local times, then n_local enhancers of
+ * local_blocks blocks, each doubling the resolution. */
+typedef enum { GEN_UNET, GEN_RESNET, GEN_GLOBAL, GEN_LOCAL } gen_family;
 /* How the generator doubles its maps on the way up: the reference's transposed convolution,
  * or nearest 2x upsampling then a 3x3 stride-1 convolution (resize-convolution, free of
  * checkerboard artefacts), kept as PyTorch's nn.Sequential(nn.Upsample(scale_factor=2,
@@ -21,11 +27,15 @@ typedef enum { GEN_UNET, GEN_RESNET } gen_family;
 typedef enum { GEN_UP_TRANSPOSED, GEN_UP_RESIZE_CONV } gen_upsample;
 typedef struct {
     gen_family family;
-    int depth;        /* U-Net: downsamplings (unet_256: 8, unet_128: 7); ResNet: blocks */
+    int depth;        /* U-Net: downsamplings (unet_256: 8, unet_128: 7); ResNet, global,
+                       * local: the (global generator's) blocks */
     int input_nc, output_nc, ngf;
     net_norm norm;
     int use_dropout;
     gen_upsample upsample;
+    int n_down;       /* global, local: the global generator's downsamplings (ResNet: 2) */
+    int n_local;      /* local: enhancers (pix2pixHD's n_local_enhancers) */
+    int local_blocks; /* local: blocks of each enhancer (n_blocks_local) */
 } gen_config;
 
 typedef enum { DISC_NLAYERS, DISC_PIXEL } disc_family;
@@ -45,7 +55,9 @@ typedef struct {
 int net_norm_parse(const char *s, net_norm *out);
 const char *net_norm_name(net_norm n);
 /* "unet_256" | "unet_128" | "unet_<d>" (d downsamplings, d >= 5) | "resnet_9blocks" |
- * "resnet_6blocks" | "resnet_<n>blocks". Sets family and depth only. */
+ * "resnet_6blocks" | "resnet_<n>blocks" | "global" (pix2pixHD's defaults: 4 downsamplings, 9
+ * blocks) | "local" (pix2pixHD's: 1 enhancer of 3 blocks on that global generator). Sets
+ * family, depth, n_down, n_local and local_blocks only. */
 int gen_name_parse(const char *s, gen_config *c);
 /* Canonical name of the architecture (inverse of gen_name_parse). */
 void gen_name(const gen_config *c, char *buf, size_t len);
@@ -55,7 +67,12 @@ const char *gen_upsample_name(gen_upsample u);
 /* "basic" | "n_layers" (uses n_layers) | "pixel". Sets family and n_layers (basic: 3). */
 int disc_name_parse(const char *s, int n_layers, disc_config *c);
 void disc_name(const disc_config *c, char *buf, size_t len);
-/* Input side length must be a multiple of this (U-Net: 2^depth, ResNet: 4). */
+/* Limits of the global generator's sizes (the checks of the options and of model files). */
+#define GEN_GLOBAL_MAX_DOWN 8
+#define GEN_GLOBAL_MAX_BLOCKS 64
+#define GEN_LOCAL_MAX 3 /* enhancers: the input side is a multiple of 2^(n_down + n_local) */
+/* Input side length must be a multiple of this (U-Net: 2^depth, ResNet: 4, global:
+ * 2^n_down, local: 2^(n_down + n_local)). */
 int gen_stride(const gen_config *c);
 /* Smallest input sides: normalisation needs more than one value per channel at the coarsest
  * level (the ResNet's 1/4 map, the PatchGAN's last two layers), and no map may vanish. */
@@ -181,6 +198,15 @@ eng_node *net_dropout(net *n, eng_node *x);
 eng_node *net_unet(net *n, const gen_config *c, eng_node *x);
 /* Channels of the input of the U-Net block at depth d >= 2 (those the block above produces). */
 int unet_block_channels(const gen_config *c, int d);
+/* The ResNet and the global generator (both ResnetGenerator's layout of keys). */
 eng_node *net_resnet(net *n, const gen_config *c, eng_node *x);
+/* The global generator of c (family GEN_GLOBAL) up to its last upsampling's ReLU: its
+ * ngf-channel maps at x's size; *next gets the index of the layer after it. */
+eng_node *net_resnet_body(net *n, const gen_config *c, eng_node *x, int *next);
+/* ResnetBlock "<prefix>" of dim channels: x + [pad, conv3, norm, relu, (dropout), pad, conv3,
+ * norm](x), keys <prefix>.conv_block.<i>. */
+eng_node *net_resnet_block(net *n, const gen_config *c, const char *prefix, int dim,
+                           eng_node *x);
+eng_node *net_local(net *n, const gen_config *c, eng_node *x);
 
 #endif

@@ -43,7 +43,11 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
 {
     arch_option g[] = {{"netG", "--netG", ""}, {"ngf", "--ngf", ""}, {"norm", "--norm", ""},
                        {"input_nc", "--input-nc", ""}, {"output_nc", "--output-nc", ""},
-                       {"use_dropout", "--no-dropout", ""}, {"upsample", "--upsample", ""}};
+                       {"use_dropout", "--no-dropout", ""}, {"upsample", "--upsample", ""},
+                       {"n_downsample_global", "--n-downsample-global", ""},
+                       {"n_blocks_global", "--n-blocks-global", ""},
+                       {"n_local_enhancers", "--n-local-enhancers", ""},
+                       {"n_blocks_local", "--n-blocks-local", ""}};
     arch_option d[] = {{"netD", "--netD", ""}, {"n_layers", "--n-layers-d", ""},
                        {"ndf", "--ndf", ""}, {"num_D", "--num-d", ""}};
     gen_name(&o->gen, g[0].here, sizeof g[0].here);
@@ -53,6 +57,10 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
     snprintf(g[4].here, sizeof g[4].here, "%d", o->gen.output_nc);
     snprintf(g[5].here, sizeof g[5].here, "%d", o->gen.use_dropout);
     snprintf(g[6].here, sizeof g[6].here, "%s", gen_upsample_name(o->gen.upsample));
+    snprintf(g[7].here, sizeof g[7].here, "%d", o->gen.n_down);
+    snprintf(g[8].here, sizeof g[8].here, "%d", o->gen.depth);
+    snprintf(g[9].here, sizeof g[9].here, "%d", o->gen.n_local);
+    snprintf(g[10].here, sizeof g[10].here, "%d", o->gen.local_blocks);
     disc_name(&o->disc, d[0].here, sizeof d[0].here);
     snprintf(d[1].here, sizeof d[1].here, "%d", o->disc.n_layers);
     snprintf(d[2].here, sizeof d[2].here, "%d", o->disc.ndf);

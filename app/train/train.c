@@ -47,6 +47,25 @@ static eng_node *feature_matching(trainer *t, eng_node *const *real_levels,
     return sum;
 }
 
+/* Reorders params (G's trainable tensors, in the order of G's tensors) with those outside
+ * the finest enhancer (keys not "model<K>_") first, each group in its order; their count. */
+static int split_fixed(const net *G, eng_node **params, int n, int levels)
+{
+    char finest[16];
+    snprintf(finest, sizeof finest, "model%d_", levels);
+    int fixed = 0, k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < G->n && k < n; i++) {
+            if (!G->t[i].trainable)
+                continue;
+            int is_fixed = strncmp(G->t[i].key, finest, strlen(finest)) != 0;
+            if (is_fixed == !pass)
+                params[k++] = G->t[i].node;
+            fixed += pass == 0 && is_fixed;
+        }
+    return fixed;
+}
+
 static void build(trainer *t)
 {
     const trainer_opts *o = &t->opts;
@@ -110,12 +129,17 @@ static void build(trainer *t)
     }
     eng_forward(g, loss_g);
     eng_backward(g, loss_g, g_params, ng);
-    t->opt_g = eng_adam_new(g, g_params, ng, o->lr, o->beta1, 0.999f, 1e-8f);
+    int nfixed = o->fix_global ? split_fixed(&t->G, g_params, ng, o->gen.n_local) : 0;
+    t->opt_g = eng_adam_new(g, g_params + nfixed, ng - nfixed, o->lr, o->beta1, 0.999f, 1e-8f);
     if (o->reduce_g)
         eng_adam_set_reducer(t->opt_g, o->reduce_g);
     if (o->ema_decay > 0)
         eng_adam_set_average(g, t->opt_g, o->ema_decay);
     eng_adam_step(g, t->opt_g);
+    if (nfixed) {
+        t->opt_g_fixed = eng_adam_new(g, g_params, nfixed, o->lr, o->beta1, 0.999f, 1e-8f);
+        eng_adam_step(g, t->opt_g_fixed);
+    }
     free(d_params);
     free(g_params);
     /* Activations share memory by liveness; the host reads the losses and the fake images. */
@@ -156,6 +180,7 @@ int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, 
 {
     memset(t, 0, sizeof *t);
     t->opts = *o;
+    t->lr = o->lr;
     t->g = eng_graph_new();
     build(t);
     t->plan = eng_plan_new(t->g, be);
@@ -219,6 +244,15 @@ int trainer_step(trainer *t, const float *a, const float *b, float losses[LOSS_C
 
 void trainer_set_lr(trainer *t, float lr)
 {
+    t->lr = lr;
     eng_adam_set_lr(t->opt_g, lr);
     eng_adam_set_lr(t->opt_d, lr);
+    if (t->opt_g_fixed)
+        eng_adam_set_lr(t->opt_g_fixed, t->global_fixed ? 0.0f : lr);
+}
+
+void trainer_fix_global(trainer *t, int fixed)
+{
+    t->global_fixed = fixed;
+    trainer_set_lr(t, t->lr);
 }

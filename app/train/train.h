@@ -29,6 +29,10 @@ typedef struct {
     int d_steps;        /* D updates per step, on the step's batch (0 or 1: one) */
     float lambda_mismatch; /* weight of D's loss on mismatched pairs (0: none; batch >= 2) */
     float ema_decay;    /* G's weight average, ema = decay * ema + (1 - decay) * w (0: none) */
+    /* --netG local with --niter-fix-global: G's layers outside the finest enhancer (keys not
+     * "model<K>_...", as pix2pixHD's fixed parameters) get an optimizer of their own, whose
+     * rate trainer_fix_global can hold at zero. */
+    int fix_global;
     int fp16;           /* --precision fp16: mixed precision with loss scaling */
     uint64_t seed;      /* weight initialisation and dropout masks */
     net_init_type init_type;
@@ -56,6 +60,9 @@ typedef struct {
      * loss on (A, rolled B) as fake, before lambda and the 0.5; else NULL. */
     eng_node *real_b_mismatched, *loss_mismatch;
     float *mismatched;
+    eng_adam *opt_g_fixed; /* with opts.fix_global: the global layers' (else NULL) */
+    float lr;              /* the rate of the optimizers */
+    int global_fixed;      /* opt_g_fixed's rate held at zero */
 } trainer;
 
 /* 1 when G and D take h x w images: sides multiples of *stride, at least *min_side (both set). */
@@ -70,5 +77,10 @@ void trainer_free(trainer *t);
 /* One step on a batch (a: [batch, input_nc, H, W], b: [batch, output_nc, H, W], in [-1, 1]). */
 int trainer_step(trainer *t, const float *a, const float *b, float losses[LOSS_COUNT]);
 void trainer_set_lr(trainer *t, float lr);
+/* With opts.fix_global: whether the global layers stay as they are (their optimizer's rate
+ * zero: pix2pixHD's --niter_fix_global epochs) or train at the rate of the others. Their Adam
+ * moments are kept up to date either way, so that they start warm when released (pix2pixHD
+ * starts a new optimizer for all of G instead). */
+void trainer_fix_global(trainer *t, int fixed);
 
 #endif

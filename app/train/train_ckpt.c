@@ -96,11 +96,16 @@ static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
     return -1;
 }
 
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* The metadata of G and D: architecture, options and the step they were saved at. */
 typedef struct {
     char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
-        load[16], crop[16], epoch[16], step[32], num_d[8];
-    ckpt_meta g[15], d[11];
+        load[16], crop[16], epoch[16], step[32], num_d[8], down[8], blocks[8], local[8],
+        lblocks[8];
+    ckpt_meta g[19], d[11];
+    int ng; /* entries of g: the global generator's sizes for global and local, the
+             * enhancers' (the last two) for local */
 } net_meta;
 
 static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, int epoch)
@@ -119,6 +124,10 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     snprintf(m->crop, sizeof m->crop, "%d", t->opts.height);
     snprintf(m->epoch, sizeof m->epoch, "%d", epoch);
     snprintf(m->step, sizeof m->step, "%" PRId64, eng_adam_steps(t->opt_g));
+    snprintf(m->down, sizeof m->down, "%d", t->opts.gen.n_down);
+    snprintf(m->blocks, sizeof m->blocks, "%d", t->opts.gen.depth);
+    snprintf(m->local, sizeof m->local, "%d", t->opts.gen.n_local);
+    snprintf(m->lblocks, sizeof m->lblocks, "%d", t->opts.gen.local_blocks);
     const char *opts = c->options_json ? c->options_json : "{}";
     const char *norm = net_norm_name(t->opts.gen.norm);
     const ckpt_meta g[] = {
@@ -126,7 +135,9 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
         {"output_nc", m->out_nc}, {"ngf", m->ngf}, {"norm", norm}, {"use_dropout", m->drop},
         {"upsample", gen_upsample_name(t->opts.gen.upsample)},
         {"load_size", m->load}, {"crop_size", m->crop}, {"direction", c->direction},
-        {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
+        {"epoch", m->epoch}, {"step", m->step}, {"options", opts},
+        {"n_downsample_global", m->down}, {"n_blocks_global", m->blocks},
+        {"n_local_enhancers", m->local}, {"n_blocks_local", m->lblocks}};
     const ckpt_meta d[] = {
         {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", m->netd}, {"n_layers", m->nl},
         {"num_D", m->num_d}, {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm},
@@ -134,9 +145,9 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     _Static_assert(sizeof g == sizeof m->g && sizeof d == sizeof m->d, "metadata counts");
     memcpy(m->g, g, sizeof g);
     memcpy(m->d, d, sizeof d);
+    gen_family family = t->opts.gen.family;
+    m->ng = COUNT(m->g) - (family == GEN_LOCAL ? 0 : family == GEN_GLOBAL ? 2 : 4);
 }
-
-#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* G, D, G_ema with --ema-decay (G's metadata; G's BatchNorm buffers) and the optimizer state
  * when s is given, as the set tagged tag. */
@@ -146,9 +157,9 @@ static int save_set(const char *dir, const char *tag, trainer *t, const net_meta
     ckpt_set set;
     ckpt_set_begin(&set, dir, tag, (long long)eng_adam_steps(t->opt_g));
     char err[1024];
-    int rc = save_into(&set, "net_G", &t->G, t->plan, m->g, COUNT(m->g)) ||
+    int rc = save_into(&set, "net_G", &t->G, t->plan, m->g, m->ng) ||
              save_into(&set, "net_D", &t->D, t->plan, m->d, COUNT(m->d)) ||
-             (t->G_ema.n && save_into(&set, "net_G_ema", &t->G_ema, t->plan, m->g, COUNT(m->g)));
+             (t->G_ema.n && save_into(&set, "net_G_ema", &t->G_ema, t->plan, m->g, m->ng));
     if (!rc && s) {
         const char *staged = stage(&set, "opt");
         rc = !staged || ckpt_save_opt(s, t->g, t->plan, staged, err, sizeof err);
@@ -271,6 +282,8 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
         return -1;
     }
     long long step = (long long)eng_adam_steps(t->opt_g);
+    if (t->opt_g_fixed) /* its moments are G's, loaded above; its steps those of G's others */
+        eng_adam_set_steps(t->opt_g_fixed, step);
     if (check_one_set(dir, step_g, step_d, step))
         return -1;
     if (step_ema >= 0 && step_ema != step) {

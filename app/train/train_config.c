@@ -37,6 +37,10 @@ void train_config_defaults(train_config *c)
     c->netD = "basic";
     c->n_layers_d = 3;
     c->ngf = 64;
+    c->n_downsample_global = 4;
+    c->n_blocks_global = 9;
+    c->n_local_enhancers = 1;
+    c->n_blocks_local = 3;
     c->ndf = 64;
     c->norm = "batch";
     c->load_size = 286;
@@ -82,6 +86,11 @@ static int check_counts(const train_config *c)
         {"--lr-decay-iters", c->lr_decay_iters, 1, INT_MAX},
         {"--d-steps", c->d_steps, 1, TRAIN_MAX_D_STEPS},
         {"--num-d", c->num_d, 1, NET_MAX_CRITICS},
+        {"--n-downsample-global", c->n_downsample_global, 1, GEN_GLOBAL_MAX_DOWN},
+        {"--n-blocks-global", c->n_blocks_global, 0, GEN_GLOBAL_MAX_BLOCKS},
+        {"--n-local-enhancers", c->n_local_enhancers, 1, GEN_LOCAL_MAX},
+        {"--n-blocks-local", c->n_blocks_local, 0, GEN_GLOBAL_MAX_BLOCKS},
+        {"--niter-fix-global", c->niter_fix_global, 0, c->epochs + c->epochs_decay},
         {"--epoch-count", c->epoch_count, 1, c->epochs + c->epochs_decay},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
@@ -177,6 +186,10 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
         bad = "--split (a folder name of the dataset)", value = c->split;
     else if ((c->input_nc != 1 && c->input_nc != 3) || (c->output_nc != 1 && c->output_nc != 3))
         bad = "--input-nc/--output-nc (1 or 3)";
+    else if (c->niter_fix_global > 0 && strcmp(c->netG, "local"))
+        bad = "--niter-fix-global (it fixes the global generator of --netG local)";
+    else if (c->niter_fix_global > 0 && c->ema_decay > 0)
+        bad = "--niter-fix-global with --ema-decay (G's average follows one optimizer of G)";
     else if (c->continue_train && c->overwrite)
         bad = "--continue with --overwrite (resume, or start over: not both)";
     else if ((long)c->epochs + c->epochs_decay < 1 || (long)c->epochs + c->epochs_decay > INT_MAX)
@@ -201,6 +214,16 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->gen.ngf = c->ngf;
     t->gen.norm = norm;
     t->gen.use_dropout = !c->no_dropout;
+    if (t->gen.family >= GEN_GLOBAL) { /* pix2pixHD's generators have no dropout */
+        t->gen.n_down = c->n_downsample_global;
+        t->gen.depth = c->n_blocks_global;
+        t->gen.use_dropout = 0;
+    }
+    if (t->gen.family == GEN_LOCAL) {
+        t->gen.n_local = c->n_local_enhancers;
+        t->gen.local_blocks = c->n_blocks_local;
+        t->fix_global = c->niter_fix_global > 0;
+    }
     t->disc.input_nc = c->input_nc + c->output_nc;
     t->disc.ndf = c->ndf;
     t->disc.norm = norm;

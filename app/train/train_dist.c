@@ -29,7 +29,9 @@ static char *options_lines(const train_config *c)
         "data=%s\ndirection=%s\nname=%s\ncheckpoints-dir=%s\nepochs=%d\nepochs-decay=%d\n"
         "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnum-d=%d\nlambda-feat=%s\n"
         "netG=%s\nupsample=%s\nnetD=%s\n"
-        "n-layers-d=%d\nngf=%d\nndf=%d\nnorm=%s\nno-dropout=%d\ninput-nc=%d\noutput-nc=%d\n"
+        "n-layers-d=%d\nngf=%d\nn-downsample-global=%d\nn-blocks-global=%d\n"
+        "n-local-enhancers=%d\nn-blocks-local=%d\nniter-fix-global=%d\nndf=%d\n"
+        "norm=%s\nno-dropout=%d\ninput-nc=%d\noutput-nc=%d\n"
         "load-size=%d\ncrop-size=%d\npreprocess=%s\nno-flip=%d\nserial-batches=%d\nseed=%llu\n"
         "save-epoch-freq=%d\ncontinue=%d\ninit-g=%s\ninit-d=%s\ndisplay-freq=%d\n"
         "max-steps=%d\ntime-limit=%s\ncheck-every=%d\nema-decay=%s\nlambda-mismatch=%s\n";
@@ -37,8 +39,10 @@ static char *options_lines(const train_config *c)
     or_none(c->data), c->direction, c->name, c->checkpoints_dir, c->epochs, c->epochs_decay,    \
         c->batch_size, shortest(c->lr, num[0]), shortest(c->beta1, num[1]),                     \
         shortest(c->lambda_l1, num[2]), c->gan_mode, c->num_d, shortest(c->lambda_feat, num[4]), \
-        c->netG, c->upsample, c->netD, c->n_layers_d, c->ngf, c->ndf, c->norm, c->no_dropout,   \
-        c->input_nc, c->output_nc, c->load_size, c->crop_size, c->preprocess, c->no_flip,       \
+        c->netG, c->upsample, c->netD, c->n_layers_d, c->ngf, c->n_downsample_global,            \
+        c->n_blocks_global, c->n_local_enhancers, c->n_blocks_local, c->niter_fix_global,       \
+        c->ndf, c->norm, c->no_dropout, c->input_nc, c->output_nc,                              \
+        c->load_size, c->crop_size, c->preprocess, c->no_flip,                                  \
         c->serial_batches, (unsigned long long)c->seed, c->save_epoch_freq, c->continue_train,  \
         or_none(c->init_g), or_none(c->init_d), c->display_freq, c->max_steps,                 \
         shortest(c->time_limit, num[3]), c->check_every, shortest(c->ema_decay, num[5]),        \
@@ -78,6 +82,13 @@ int train_dist_check_options(const train_config *c)
             fprintf(stderr, "pix2pix train: --d-steps %d is not available with several ranks "
                     "(the gradient reducers take one update per optimizer and step); train "
                     "with --d-steps 1 or on one rank\n", c->d_steps);
+        return -1;
+    }
+    if (c->niter_fix_global > 0) {
+        if (dist_rank() == 0)
+            fprintf(stderr, "pix2pix train: --niter-fix-global is not available with several "
+                    "ranks (the gradient reducers take one optimizer of G); train on one rank, "
+                    "or without it\n");
         return -1;
     }
     char *ours = options_lines(c);

@@ -89,7 +89,9 @@ static int check_step(const trainer *t, const float losses[LOSS_COUNT], long lon
         describe_value(losses[bad], value, sizeof value);
         snprintf(what, sizeof what, "loss %s is %s", loss_names[bad], value);
     } else {
-        if (!find_nonfinite_state(t->plan, t->opt_g, where, sizeof where))
+        if (!find_nonfinite_state(t->plan, t->opt_g, where, sizeof where) &&
+            !(t->opt_g_fixed && find_nonfinite_state(t->plan, t->opt_g_fixed, where,
+                                                     sizeof where)))
             find_nonfinite_state(t->plan, t->opt_d, where, sizeof where);
         snprintf(what, sizeof what, "%s (the losses are finite)%s", bad_grads ?
                  "gradients hold infinities or NaNs" : "the optimizer's state overflowed", where);

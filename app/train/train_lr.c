@@ -76,6 +76,13 @@ void train_lr_epoch_start(train_session *s)
         printf("learning rate %.7f -> %.7f\n", (double)s->lr_rate, (double)rate);
     s->lr_rate = rate;
     trainer_set_lr(&s->t, rate);
+    if (s->t.opt_g_fixed) { /* pix2pixHD's --niter_fix_global: epochs 1 to N */
+        int fixed = s->epoch <= s->c->niter_fix_global;
+        if (s->rank0 && s->t.global_fixed && !fixed)
+            printf("epoch %d: the global generator trains too from now on (--niter-fix-global "
+                   "%d)\n", s->epoch, s->c->niter_fix_global);
+        trainer_fix_global(&s->t, fixed);
+    }
 }
 
 void train_lr_step(train_session *s, const float losses[LOSS_COUNT])

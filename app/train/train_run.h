@@ -26,6 +26,11 @@ typedef struct {
     float lambda_feat;        /* feature matching's weight (0: none) */
     const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
+    int n_downsample_global;  /* --netG global and local: the global generator's */
+    int n_blocks_global;      /* downsamplings and residual blocks */
+    int n_local_enhancers;    /* --netG local: enhancers, and residual blocks of each */
+    int n_blocks_local;
+    int niter_fix_global;     /* --netG local: epochs training the enhancers alone */
     const char *norm;
     int no_dropout, load_size, crop_size;
     const char *preprocess;

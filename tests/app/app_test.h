@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/device.h"
 #include "engine/safetensors.h"
 
 static int test_failures;
@@ -139,6 +140,20 @@ static inline double max_abs_diff(const float *a, const float *b, size_t n)
             m = isnan(d) ? INFINITY : d;
     }
     return m;
+}
+
+/* The device a test runs on: device, or ends the test with 77 ("skipped: why") when it cannot
+ * be opened. */
+static inline const char *device_or_skip(const char *device)
+{
+    char err[256];
+    eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
+    if (!probe) {
+        printf("skipped: %s\n", err);
+        exit(77);
+    }
+    eng_backend_free(probe);
+    return device;
 }
 
 #endif

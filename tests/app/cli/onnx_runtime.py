@@ -34,7 +34,12 @@ CASES = [("unet5_g.safetensors", 1, [(32, 64), (96, 64)]),
          ("resnet2_g.safetensors", 1, [(24, 40), (48, 32)]),
          # resize-convolution upsampling: Resize (nearest) then Conv in each ConvTranspose's place
          ("unet5_rc_g.safetensors", 1, [(32, 64), (96, 64)]),
-         ("resnet2_rc_g.safetensors", 1, [(24, 40), (48, 32)])]
+         ("resnet2_rc_g.safetensors", 1, [(24, 40), (48, 32)]),
+         # pix2pixHD's GlobalGenerator and LocalEnhancer as PyTorch saved them (.pth, converted
+         # to read their weights)
+         ("global3_g.pth", 1, [(24, 40), (48, 32)]),
+         ("global2b_g.pth", 1, [(24, 40), (48, 32)]),
+         ("local1_g.pth", 1, [(24, 40), (48, 32)])]
 failures = []
 
 
@@ -101,7 +106,8 @@ def check_model(path, weights):
     # Every tensor of the model file but the BatchNorm counters, under its key, with its
     # values; the other initializers are the writer's constants (pads, unit scales).
     expected = {k for k in weights if not k.endswith("num_batches_tracked")}
-    named = {k for k in inits if not k.split(".")[0].rsplit("_", 1)[-1].isdigit()}
+    # (named <word>_<n>; pix2pixHD's model<k>_<n> keys look alike and are the file's)
+    named = {k for k in inits if k in weights or not k.split(".")[0].rsplit("_", 1)[-1].isdigit()}
     check(named == expected, f"initializers {sorted(named ^ expected)} differ from the keys")
     for k in expected & named:
         check(np.array_equal(inits[k], weights[k].astype(np.float32)), f"values of {k}")
@@ -133,8 +139,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="p2p_onnx_") as tmp:
         for name, scale, sizes in CASES:
             model = os.path.join(fixtures, name)
+            label = os.path.splitext(name)[0] + (f"_x{scale}" if scale != 1 else "")
+            if name.endswith(".pth"):
+                model = os.path.join(tmp, label + ".safetensors")
+                subprocess.run([bin_pix2pix, "convert", os.path.join(fixtures, name), model],
+                               check=True, stdout=subprocess.DEVNULL)
             weights = safetensors(model)
-            label = name.replace(".safetensors", f"_x{scale}" if scale != 1 else "")
             if scale != 1:
                 weights = {k: v * scale if v.ndim == 4 else v for k, v in weights.items()}
                 model = os.path.join(tmp, label + ".safetensors")

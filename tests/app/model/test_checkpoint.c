@@ -7,7 +7,8 @@
 #include "app/model/checkpoint.h"
 #include "app_test.h"
 
-static const gen_config cfg = {GEN_UNET, 5, 3, 2, 4, NORM_BATCH, 1, GEN_UP_TRANSPOSED};
+static const gen_config cfg = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 2,
+    .ngf = 4, .norm = NORM_BATCH, .use_dropout = 1};
 
 static eng_plan *build(eng_graph *g, net *n, eng_backend *be)
 {

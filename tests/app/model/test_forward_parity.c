@@ -41,15 +41,8 @@ static void check_output(const char *model, int eval, const float *x, const floa
 int main(int argc, char **argv)
 {
     char err[256];
-    if (argc > 1) {
-        device = argv[1];
-        eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
-        if (!probe) {
-            printf("skipped: %s\n", err);
-            return 77;
-        }
-        eng_backend_free(probe);
-    }
+    if (argc > 1)
+        device = device_or_skip(argv[1]);
     gen_config c;
     st_file *unet = fixture_open("unet5_g.safetensors");
     CHECK(ckpt_gen_config(unet, &c, err, sizeof err) == 0, "%s", err);

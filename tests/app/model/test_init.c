@@ -9,7 +9,8 @@
 #include "app/model/net_init.h"
 #include "app_test.h"
 
-static const gen_config cfg = {GEN_UNET, 5, 3, 3, 16, NORM_BATCH, 0, GEN_UP_TRANSPOSED};
+static const gen_config cfg = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 3,
+    .ngf = 16, .norm = NORM_BATCH, .use_dropout = 0};
 static const float gain = 0.5f;
 
 /* The largest |(W W^T or W^T W) - gain^2 I|, W rows x cols. */

@@ -1,6 +1,7 @@
 /* The networks' tensors match the reference state_dicts key for key (names, order, shapes)
  * and in parameter count, for full-size configurations; keys.txt is written by
- * tools/gen_parity.py from the reference modules. */
+ * tools/gen_parity.py from the reference modules, global_keys.txt by tools/gen_global_g.py
+ * from pix2pixHD's GlobalGenerator and LocalEnhancer. */
 #include <string.h>
 
 #include "app/model/networks.h"
@@ -13,12 +14,24 @@ typedef struct {
     disc_config disc;
 } net_case;
 
+/* A generator of family f, depth d, norm nl, n_down down, 3 channels in and out, 64 filters. */
+#define GEN(f, d, nl, dropout, down)                                                            \
+    {.family = f, .depth = d, .input_nc = 3, .output_nc = 3, .ngf = 64, .norm = nl,            \
+     .use_dropout = dropout, .n_down = down}
+
 static const net_case cases[] = {
-    {"unet_256_batch", 1, {GEN_UNET, 8, 3, 3, 64, NORM_BATCH, 1, GEN_UP_TRANSPOSED}, {0}},
-    {"unet_128_instance", 1, {GEN_UNET, 7, 3, 3, 64, NORM_INSTANCE, 1, GEN_UP_TRANSPOSED}, {0}},
-    {"resnet_9blocks_batch", 1, {GEN_RESNET, 9, 3, 3, 64, NORM_BATCH, 1, GEN_UP_TRANSPOSED}, {0}},
-    {"resnet_6blocks_instance", 1, {GEN_RESNET, 6, 3, 3, 64, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
-     {0}},
+    {"unet_256_batch", 1, GEN(GEN_UNET, 8, NORM_BATCH, 1, 0), {0}},
+    {"unet_128_instance", 1, GEN(GEN_UNET, 7, NORM_INSTANCE, 1, 0), {0}},
+    {"resnet_9blocks_batch", 1, GEN(GEN_RESNET, 9, NORM_BATCH, 1, 2), {0}},
+    {"resnet_6blocks_instance", 1, GEN(GEN_RESNET, 6, NORM_INSTANCE, 0, 2), {0}},
+    {"global_instance", 1, GEN(GEN_GLOBAL, 9, NORM_INSTANCE, 0, 4), {0}},
+    {"global_batch_3down_6blocks", 1, GEN(GEN_GLOBAL, 6, NORM_BATCH, 0, 3), {0}},
+    {"local_instance", 1,
+     {.family = GEN_LOCAL, .depth = 9, .input_nc = 3, .output_nc = 3, .ngf = 32,
+      .norm = NORM_INSTANCE, .n_down = 4, .n_local = 1, .local_blocks = 3}, {0}},
+    {"local2_batch", 1,
+     {.family = GEN_LOCAL, .depth = 2, .input_nc = 3, .output_nc = 3, .ngf = 16,
+      .norm = NORM_BATCH, .n_down = 3, .n_local = 2, .local_blocks = 1}, {0}},
     {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH, 1}},
     {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE, 1}},
     {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH, 1}},
@@ -70,12 +83,13 @@ static void check_case(const net_case *c, FILE *f, int ntensors, long long npara
     eng_graph_free(g);
 }
 
-int main(void)
+/* Checks the cases found in one keys file; the number of cases checked. */
+static int check_file(const char *path)
 {
-    FILE *f = fopen(FIXTURE_DIR "/keys.txt", "r");
+    FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "cannot open %s\n", FIXTURE_DIR "/keys.txt");
-        return 1;
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
     }
     char line[512], name[128];
     int ntensors, checked = 0;
@@ -95,6 +109,12 @@ int main(void)
             }
     }
     fclose(f);
+    return checked;
+}
+
+int main(void)
+{
+    int checked = check_file(FIXTURE_DIR "/keys.txt") + check_file(FIXTURE_DIR "/global_keys.txt");
     CHECK(checked == (int)(sizeof cases / sizeof cases[0]), "%d of the cases found", checked);
 
     gen_config gc;
@@ -102,6 +122,12 @@ int main(void)
     CHECK(!gen_name_parse("unet_128", &gc) && gc.depth == 7, "unet_128");
     CHECK(!gen_name_parse("resnet_9blocks", &gc) && gc.family == GEN_RESNET && gc.depth == 9,
           "resnet_9blocks");
+    CHECK(!gen_name_parse("global", &gc) && gc.family == GEN_GLOBAL && gc.depth == 9 &&
+              gc.n_down == 4,
+          "global: pix2pixHD's defaults");
+    CHECK(!gen_name_parse("local", &gc) && gc.family == GEN_LOCAL && gc.depth == 9 &&
+              gc.n_down == 4 && gc.n_local == 1 && gc.local_blocks == 3,
+          "local: pix2pixHD's defaults");
     CHECK(gen_name_parse("unet_64x", &gc) != 0 && gen_name_parse("vgg", &gc) != 0, "bad names");
     printf("networks: %s\n", test_failures ? "FAILED" : "ok");
     return test_failures != 0;

@@ -1,13 +1,15 @@
 /* Three pix2pix training steps from the same weights on the same pair (no dropout, no flip,
- * no preprocessing) give PyTorch's losses and weights (fixtures from tools/gen_parity.py,
- * which repeats the reference's optimize_parameters; with --gan, tools/gen_gan_parity.py's
- * --gan-mode hinge, --d-steps 2, --ema-decay 0.9 --lambda-mismatch 1: there also the critic's
- * loss on the mismatched pairs and G's averaged weights, and --num-d 3 --lambda-feat 10
- * --gan-mode hinge).
- * Usage: test_app_train_parity [--gan] [DEVICE] [--fp16] (default cpu; exit 77 when DEVICE is
- * unavailable). With --fp16 (mixed precision, a loss scale of 256) the losses must agree to 3%,
- * the buffers to 1e-3 and each network's whole update to 10% of its size: fp16 rounding turns
- * Adam's nearly sign-sized steps of nearly-zero gradients (a BatchNorm bias) around. */
+ * no preprocessing) give PyTorch's losses and weights (fixtures from tools/gen_parity.py and,
+ * for pix2pixHD's LocalEnhancer, tools/gen_global_g.py, which repeat the reference's
+ * optimize_parameters; with --gan, tools/gen_gan_parity.py's --gan-mode hinge, --d-steps 2,
+ * --ema-decay 0.9 --lambda-mismatch 1: there also the critic's loss on the mismatched pairs and
+ * G's averaged weights, and --num-d 3 --lambda-feat 10 --gan-mode hinge; with --local, the
+ * LocalEnhancer's alone).
+ * Usage: test_app_train_parity [--gan | --local] [DEVICE] [--fp16] (default cpu; exit 77 when
+ * DEVICE is unavailable). With --fp16 (mixed precision, a loss scale of 256) the losses must
+ * agree to 3%, the buffers to 1e-3 and each network's whole update to 10% of its size: fp16
+ * rounding turns Adam's nearly sign-sized steps of nearly-zero gradients (a BatchNorm bias)
+ * around. */
 #include <string.h>
 
 #include "app/model/checkpoint.h"
@@ -213,7 +215,8 @@ static void reference_cases(void)
 {
     /* U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1. */
     trainer_opts unet = {
-        .gen = {GEN_UNET, 5, 3, 3, 4, NORM_BATCH, 0, GEN_UP_TRANSPOSED},
+        .gen = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 3, .ngf = 4,
+            .norm = NORM_BATCH, .use_dropout = 0},
         .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_VANILLA, .seed = 1,
@@ -223,7 +226,8 @@ static void reference_cases(void)
                                     "train_data.safetensors", "losses", NULL}, unet);
     /* ResNet + pixel discriminator, InstanceNorm (biases), LSGAN, batch 2. */
     trainer_opts resnet = {
-        .gen = {GEN_RESNET, 2, 3, 3, 4, NORM_INSTANCE, 0, GEN_UP_TRANSPOSED},
+        .gen = {.family = GEN_RESNET, .depth = 2, .input_nc = 3, .output_nc = 3, .ngf = 4,
+            .norm = NORM_INSTANCE, .use_dropout = 0, .n_down = 2},
         .disc = {DISC_PIXEL, 0, 6, 4, NORM_INSTANCE, 1},
         .batch = 2, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 1,
@@ -232,6 +236,25 @@ static void reference_cases(void)
                                      "train2_g3.safetensors", "train2_d3.safetensors",
                                      "train2_g3_f64.safetensors", "train2_d3_f64.safetensors",
                                      "train2_data.safetensors", "losses", NULL}, resnet);
+}
+
+/* pix2pixHD's LocalEnhancer (--netG local; with --local alone). */
+static void local_case(void)
+{
+    /* pix2pixHD's LocalEnhancer + pixel discriminator, InstanceNorm, LSGAN, batch 1
+     * (tools/gen_global_g.py write_train). */
+    trainer_opts local = {
+        .gen = {.family = GEN_LOCAL, .depth = 0, .input_nc = 3, .output_nc = 3, .ngf = 2,
+                .norm = NORM_INSTANCE, .n_down = 2, .n_local = 1, .local_blocks = 1},
+        .disc = {DISC_PIXEL, 0, 6, 2, NORM_INSTANCE, 1},
+        .batch = 1, .height = 32, .width = 32,
+        .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 1,
+    };
+    run_case("local", &(case_files){"local_train_g0.safetensors", "local_train_d0.safetensors",
+                                    "local_train_g3.safetensors", "local_train_d3.safetensors",
+                                    "local_train_g3_f64.safetensors",
+                                    "local_train_d3_f64.safetensors",
+                                    "local_train_data.safetensors", "losses", NULL}, local);
 }
 
 /* tools/gen_gan_parity.py: U-Net (ngf 1) + basic PatchGAN (ndf 2), BatchNorm, batch 1; hinge
@@ -281,26 +304,26 @@ static void gan_cases(void)
 
 int main(int argc, char **argv)
 {
-    char err[256];
-    int gan = 0;
+    int gan = 0, local = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--gan"))
             gan = 1;
+        else if (!strcmp(argv[i], "--local"))
+            local = 1;
         else if (!strcmp(argv[i], "--fp16"))
             fp16 = 1;
         else
             device = argv[i];
     }
-    eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
-    if (!probe) {
-        printf("skipped: %s\n", err);
-        return 77;
-    }
-    eng_backend_free(probe);
+    device_or_skip(device);
     if (gan)
         gan_cases();
-    else
+    else if (local)
+        local_case();
+    else {
         reference_cases();
+        local_case();
+    }
     printf("train parity: %s\n", test_failures ? "FAILED" : "ok");
     return test_failures != 0;
 }

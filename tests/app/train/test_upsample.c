@@ -8,33 +8,21 @@
 
 #include "app/cli/commands.h"
 #include "app_test.h"
+#include "tiny_train.h"
 
 static char root[] = "/tmp/p2p_upsample_XXXXXX";
 static char data[256], ckpt[256];
 
-#define MAX_ARGS 48
-
-/* pix2pix train on the tiny dataset (32x32, two steps) with NAME and the extra arguments. */
 static int train(const char *name, const char *const *extra)
 {
-    char *argv[MAX_ARGS] = {"train", "--data", data, "--checkpoints-dir", ckpt, "--name",
-                            (char *)name, "--ngf", "2", "--ndf", "2", "--load-size", "32",
-                            "--crop-size", "32", "--device", "cpu", "--threads", "1",
-                            "--max-steps", "2", "--quiet"};
-    int argc = 22;
-    while (*extra && argc < MAX_ARGS - 1)
-        argv[argc++] = (char *)*extra++;
-    argv[argc] = NULL;
-    return run_captured(cmd_train, argv);
+    return tiny_train(data, ckpt, name, extra);
 }
 
 /* The saved generator of run name has the metadata upsample=resize-conv and the key. */
 static void check_saved(const char *name, const char *key)
 {
-    char path[512], err[256];
-    snprintf(path, sizeof path, "%s/%s/latest_net_G.safetensors", ckpt, name);
-    st_file *f = st_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    char path[512];
+    st_file *f = tiny_open_g(ckpt, name, path, sizeof path);
     if (!f)
         return;
     const char *up = st_meta(f, "upsample");
@@ -55,13 +43,8 @@ static void check_saved(const char *name, const char *key)
 
 int main(void)
 {
-    if (!mkdtemp(root))
+    if (tiny_dataset(root, data, ckpt))
         return 1;
-    snprintf(data, sizeof data, "%s/data", root);
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints", root);
-    char *synth[] = {"dataset", "synth", "--out", data, "--count", "4", "--size", "32",
-                     "--val-fraction", "0", "--test-fraction", "0", "--quiet", NULL};
-    CHECK(run_captured(cmd_dataset, synth) == 0, "synth: %s", out_text);
 
     const char *unet[] = {"--netG", "unet_5", "--upsample", "resize-conv", NULL};
     CHECK(train("unet", unet) == 0, "unet: %s", out_text);
