@@ -10,6 +10,33 @@ static int unknown(const char *cmd, const char *option, const char *value)
     return 2;
 }
 
+/* The sizes of pix2pixHD's generators into gc (global, local); 0, or 2 after saying which. */
+static int hd_sizes(const char *cmd, const cli_net_opts *n, gen_config *gc)
+{
+    if (gc->family != GEN_GLOBAL && gc->family != GEN_LOCAL)
+        return 0;
+    const struct { const char *name; int value, lo, hi; } sizes[] = {
+        {"--n-downsample-global", n->n_downsample_global, 1, GEN_GLOBAL_MAX_DOWN},
+        {"--n-blocks-global", n->n_blocks_global, 0, GEN_GLOBAL_MAX_BLOCKS},
+        {"--n-local-enhancers", n->n_local_enhancers, 1, GEN_LOCAL_MAX},
+        {"--n-blocks-local", n->n_blocks_local, 0, GEN_GLOBAL_MAX_BLOCKS},
+    };
+    for (int i = 0; i < (gc->family == GEN_LOCAL ? 4 : 2); i++)
+        if (sizes[i].value < sizes[i].lo || sizes[i].value > sizes[i].hi) {
+            fprintf(stderr, "pix2pix %s: %s must be %d to %d, not %d\n", cmd, sizes[i].name,
+                    sizes[i].lo, sizes[i].hi, sizes[i].value);
+            return 2;
+        }
+    gc->n_down = n->n_downsample_global;
+    gc->depth = n->n_blocks_global;
+    gc->use_dropout = 0; /* pix2pixHD's generators have none */
+    if (gc->family == GEN_LOCAL) {
+        gc->n_local = n->n_local_enhancers;
+        gc->local_blocks = n->n_blocks_local;
+    }
+    return 0;
+}
+
 int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc_config *dc)
 {
     *gc = (gen_config){.input_nc = 3, .output_nc = 3, .ngf = n->ngf,
@@ -17,6 +44,8 @@ int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc
     *dc = (disc_config){.input_nc = 6, .ndf = n->ndf};
     if (gen_name_parse(n->netG, gc))
         return unknown(cmd, "--netG", n->netG);
+    if (hd_sizes(cmd, n, gc))
+        return 2;
     if (gen_upsample_parse(n->upsample, &gc->upsample))
         return unknown(cmd, "--upsample", n->upsample);
     if (disc_name_parse(n->netD, n->n_layers_d, dc)) { /* the parser took the name */

@@ -11,11 +11,14 @@ typedef struct {
     const char *netG, *upsample, *netD, *norm;
     int ngf, ndf, n_layers_d;
     int num_d; /* the discriminator's critics (pix2pixHD's multi-scale D) */
+    /* --netG global and local: the sizes of pix2pixHD's generators, as train's options */
+    int n_downsample_global, n_blocks_global, n_local_enhancers, n_blocks_local;
 } cli_net_opts;
 
 #define CLI_NET_DEFAULTS                                                                         \
     {.netG = "unet_256", .upsample = "transposed", .netD = "basic", .norm = "batch", .ngf = 64,   \
-     .ndf = 64, .n_layers_d = 3, .num_d = 1}
+     .ndf = 64, .n_layers_d = 3, .num_d = 1, .n_downsample_global = 4, .n_blocks_global = 9,    \
+     .n_local_enhancers = 1, .n_blocks_local = 3}
 
 /* The cli_opt entries of a cli_net_opts n. */
 #define CLI_NET_OPTIONS(n)                                                                       \
@@ -29,6 +32,13 @@ typedef struct {
      "critics of the discriminator, 1 to 8 (pix2pixHD's multi-scale D, as train --num-d)"},      \
     {"norm", CLI_CHOICE, CLI_CHOICE_OF((n).norm, cli_norm_choices), "normalization layers"},     \
     {"ngf", CLI_INT, &(n).ngf, "generator filters in the first conv layer"},                     \
+    {"n-downsample-global", CLI_INT, &(n).n_downsample_global,                                   \
+     "--netG global/local: the global generator's downsamplings, 1 to 8"},                      \
+    {"n-blocks-global", CLI_INT, &(n).n_blocks_global,                                           \
+     "--netG global/local: the global generator's residual blocks, 0 to 64"},                   \
+    {"n-local-enhancers", CLI_INT, &(n).n_local_enhancers, "--netG local: enhancers, 1 to 3"},   \
+    {"n-blocks-local", CLI_INT, &(n).n_blocks_local,                                             \
+     "--netG local: residual blocks of each enhancer, 0 to 64"},                                \
     {"ndf", CLI_INT, &(n).ndf, "discriminator filters in the first conv layer"}
 
 /* The configurations of a G and D for 3-channel images (gc->use_dropout is kept as the caller

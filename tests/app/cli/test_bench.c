@@ -71,6 +71,18 @@ int main(void)
               strstr(out_text, "--num-d must be 1 to 8, not 9"),
           "--num-d 9: %s", out_text);
 
+    /* pix2pixHD's generators take their sizes: a second block is more work. */
+    char *block1[] = {"--netG", "global", "--n-downsample-global", "2", "--n-blocks-global", "1",
+                      NULL};
+    char *block2[] = {"--netG", "global", "--n-downsample-global", "2", "--n-blocks-global", "2",
+                      NULL};
+    double g1 = train_gflop(block1), g2 = train_gflop(block2);
+    CHECK(g2 > 1.05 * g1, "global of 2 blocks: %g GFLOP, of 1 block %g", g2, g1);
+    char *bad_local[] = {"bench", "--netG", "local", "--n-local-enhancers", "4", NULL};
+    CHECK(run_captured(cmd_benchmark, bad_local) == 2 &&
+              strstr(out_text, "--n-local-enhancers must be 1 to 3, not 4"),
+          "--n-local-enhancers 4: %s", out_text);
+
     char *bad_size[] = {"bench", "--netG", "unet_5", "--size", "30", NULL};
     CHECK(run_captured(cmd_benchmark, bad_size) == 2 && strstr(out_text, "multiple of 32"),
           "bad size: %s", out_text);
