@@ -41,9 +41,9 @@ static int check_network(const st_file *f, const char *path, char *what, size_t 
     return rc;
 }
 
-/* Every tensor in the file's order; floats of other widths converted to F32 (in bufs). */
-static int write_tensors(const st_file *f, const char *path, float **bufs, char *err,
-                         size_t errlen)
+/* Every tensor in the file's order; floats of other widths converted to F32 (in bufs).
+ * 0, or -1 with the reason, naming the file, in eng_last_error(). */
+static int write_tensors(const st_file *f, const char *path, float **bufs)
 {
     st_writer *w = st_writer_new();
     int rc = w ? 0 : -1;
@@ -63,9 +63,9 @@ static int write_tensors(const st_file *f, const char *path, float **bufs, char 
         rc = st_writer_add(w, t->name, dtype, t->ndim, t->shape, data);
     }
     if (rc)
-        snprintf(err, errlen, "%s: out of memory", path);
+        eng_set_error(rc, "%s: out of memory", path);
     else
-        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+        rc = st_writer_save(w, path); /* its reason names the file */
     st_writer_free(w);
     return rc;
 }
@@ -91,16 +91,16 @@ int cmd_convert(int argc, char **argv)
         return 2;
     }
     char err[1024], what[128];
-    st_file *f = model_file_open(pos[0], err, sizeof err);
+    st_file *f = model_file_open(pos[0]);
     if (!f || check_network(f, pos[0], what, sizeof what, err, sizeof err)) {
-        text_line(stderr, "%s", err);
+        text_line(stderr, "%s", f ? err : eng_last_error());
         st_close(f);
         return 1;
     }
     float **bufs = calloc((size_t)st_count(f) + 1, sizeof *bufs);
-    rc = bufs ? write_tensors(f, pos[1], bufs, err, sizeof err) : -1;
+    rc = bufs ? write_tensors(f, pos[1], bufs) : -1;
     if (rc)
-        text_line(stderr, "%s", bufs ? err : "pix2pix convert: out of memory");
+        text_line(stderr, "%s", bufs ? eng_last_error() : "pix2pix convert: out of memory");
     else
         text_line(stdout, "%s: %s, %lld parameters in %d tensors", pos[1], what,
                   ckpt_param_count(f), st_count(f));

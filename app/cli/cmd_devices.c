@@ -52,11 +52,12 @@ static void print_peak(eng_backend *be, int fp16, double seconds)
 
 static void measure_peaks(const eng_device_info *d, double seconds)
 {
-    char spec[32], err[512];
+    char spec[32];
     snprintf(spec, sizeof spec, "vulkan:%d", d->index);
-    eng_backend *be = d->usable ? eng_backend_open(spec, 0, err, sizeof err) : NULL;
+    eng_backend *be = d->usable ? eng_backend_open(spec, 0) : NULL;
     if (!be) {
-        printf("    %-18s not measured: %s\n", "peak FMA", d->usable ? err : "device not usable");
+        printf("    %-18s not measured: %s\n", "peak FMA",
+               d->usable ? eng_last_error() : "device not usable");
         return;
     }
     print_peak(be, 0, seconds);
@@ -93,10 +94,9 @@ int cmd_devices(int argc, char **argv)
         return 2;
     }
     eng_device_info devices[MAX_DEVICES];
-    char err[512];
-    int count = eng_device_list(devices, MAX_DEVICES, err, sizeof err);
+    int count = eng_device_list(devices, MAX_DEVICES);
     if (count < 0) {
-        fprintf(stderr, "pix2pix devices: %s\n", err);
+        fprintf(stderr, "pix2pix devices: %s\n", eng_last_error());
         return 1;
     }
     if (count == 0)

@@ -12,7 +12,7 @@
 #include "engine/onnx.h"
 
 /* What the file says about itself: its doc_string and metadata_props. */
-static int write_model(generator *r, const char *path, char *err, size_t errlen)
+static int write_model(generator *r, const char *path)
 {
     const gen_config *c = &r->cfg;
     char name[64], doc[512], ch_in[8], ch_out[8], ngf[16], stride[16], min_side[16];
@@ -35,7 +35,7 @@ static int write_model(generator *r, const char *path, char *err, size_t errlen)
                           (int)(sizeof meta / sizeof meta[0] / 2)};
     eng_onnx_value in = {r->cur.in, "input", {NULL, NULL, "H", "W"}};
     eng_onnx_value out = {r->cur.out, "output", {NULL, NULL, "H", "W"}};
-    return eng_onnx_write(r->cur.plan, &in, &out, &info, path, err, errlen);
+    return eng_onnx_write(r->cur.plan, &in, &out, &info, path);
 }
 
 static int export_onnx(const char *model, const char *path)
@@ -52,8 +52,8 @@ static int export_onnx(const char *model, const char *path)
     int side = gen_min_side(&r.cfg), rc = 1;
     if (generator_prepare(&r, side, side, 0, err, sizeof err))
         text_line(stderr, "pix2pix export: %s: %s", model, err);
-    else if (write_model(&r, path, err, sizeof err))
-        text_line(stderr, "pix2pix export: %s", err); /* names the file when writing failed */
+    else if (write_model(&r, path))
+        text_line(stderr, "pix2pix export: %s", eng_last_error()); /* names a file not written */
     else
         rc = 0;
     if (!rc) {

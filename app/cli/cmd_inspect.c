@@ -136,10 +136,9 @@ int cmd_inspect(int argc, char **argv)
         fprintf(stderr, "usage: %s\n", spec.usage);
         return 2;
     }
-    char err[512];
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     if (!f) {
-        fprintf(stderr, "%s\n", err); /* its reason names the file */
+        fprintf(stderr, "%s\n", eng_last_error()); /* its reason names the file */
         return 1;
     }
     printf("file:       %s\n", path);

@@ -76,10 +76,9 @@ static int check_opts(const translate_opts *o)
  * opened, whose choice may print a note, so that a wrong --model gets only its error. */
 static int check_model(const char *path)
 {
-    char err[1024];
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     if (!f) {
-        text_line(stderr, "pix2pix translate: %s", err);
+        text_line(stderr, "pix2pix translate: %s", eng_last_error());
         return -1;
     }
     st_close(f);

@@ -35,10 +35,10 @@ static void print_table(const eng_tune *t)
 
 static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
 {
-    char err[512], path[4200];
-    eng_tune *t = eng_tune_convs(be, g, !o->inference, o->fp16, o->seconds, err, sizeof err);
+    char path[4200];
+    eng_tune *t = eng_tune_convs(be, g, !o->inference, o->fp16, o->seconds);
     if (!t) {
-        fprintf(stderr, "pix2pix tune: %s\n", err);
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
         return 1;
     }
     print_table(t);
@@ -48,9 +48,9 @@ static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
     if (skipped)
         printf("%d candidates skipped: past --seconds %.0f (a larger budget measures them)\n",
                skipped, o->seconds);
-    int rc = eng_tune_save(be, t, path, sizeof path, err, sizeof err);
+    int rc = eng_tune_save(be, t, path, sizeof path);
     if (rc)
-        fprintf(stderr, "pix2pix tune: %s\n", err);
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
     else
         printf("pix2pix tune: %d conv GEMMs tuned, written to %s\n", eng_tune_count(t), path);
     eng_tune_free(t);

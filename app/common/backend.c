@@ -18,9 +18,11 @@ eng_backend *app_backend_open(const char *device, int threads, int quiet, char *
     /* Once per process: the demo, for one, opens a backend for training and one for testing. */
     static int noted;
     int n = threads > 0 ? threads : app_default_threads();
-    eng_backend *be = eng_backend_open(device, n, err, errlen);
-    if (be && err[0] && !quiet && !noted) {
-        fprintf(stderr, "pix2pix: %s; running on the CPU\n", err);
+    eng_backend *be = eng_backend_open(device, n);
+    if (!be)
+        snprintf(err, errlen, "%s", eng_last_error());
+    else if (eng_backend_note(be) && !quiet && !noted) {
+        fprintf(stderr, "pix2pix: %s; running on the CPU\n", eng_backend_note(be));
         noted = 1;
     }
     return be;

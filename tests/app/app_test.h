@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "engine/safetensors.h"
 
 static int test_failures;
@@ -79,12 +80,12 @@ static inline int run_captured(int (*cmd)(int, char **), char **args)
 static inline int same_tensors(const char *ckpt, const char *exp_a, const char *exp_b,
                                const char *name, const char *how)
 {
-    char err[512], a[1024], b[1024], what[1200];
+    char a[1024], b[1024], what[1200];
     snprintf(a, sizeof a, "%s/%s/%s", ckpt, exp_a, name);
     snprintf(b, sizeof b, "%s/%s/%s", ckpt, exp_b, name);
     snprintf(what, sizeof what, "%s after %s", name, how);
-    st_file *fa = st_open(a, err, sizeof err), *fb = fa ? st_open(b, err, sizeof err) : NULL;
-    CHECK(fa && fb, "%s", err);
+    st_file *fa = st_open(a), *fb = fa ? st_open(b) : NULL;
+    CHECK(fa && fb, "%s", eng_last_error());
     int differ = !fa || !fb;
     for (int i = 0; fa && fb && i < st_count(fa); i++) {
         const st_tensor *x = st_get(fa, i), *y = st_find(fb, x->name);
@@ -106,11 +107,11 @@ static inline int same_tensors(const char *ckpt, const char *exp_a, const char *
 /* Opens a committed fixture or exits. */
 static inline st_file *fixture_open(const char *name)
 {
-    char path[1024], err[512];
+    char path[1024];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     if (!f) {
-        fprintf(stderr, "cannot open fixture %s: %s\n", path, err);
+        fprintf(stderr, "cannot open fixture: %s\n", eng_last_error());
         exit(1);
     }
     return f;

@@ -57,10 +57,10 @@ static void check(const st_file *f, const gen_config *gc, const disc_config *dc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[512];
-    st_file *f = st_parse(data, size, err, sizeof err);
+    st_file *f = st_parse(data, size);
     if (!f)
         return 0;
+    char err[512];
     gen_config gc;
     disc_config dc;
     if (!ckpt_gen_config(f, &gc, err, sizeof err))

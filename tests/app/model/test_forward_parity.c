@@ -16,8 +16,8 @@ static void check_output(const char *model, int eval, const float *x, const floa
 {
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, model);
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
-    CHECK(be != NULL, "%s", err);
+    eng_backend *be = eng_backend_open(device, 2);
+    CHECK(be != NULL, "%s", eng_last_error());
     if (!be)
         return;
     generator r;
@@ -43,9 +43,9 @@ int main(int argc, char **argv)
     char err[256];
     if (argc > 1) {
         device = argv[1];
-        eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
+        eng_backend *probe = eng_backend_open(device, 1);
         if (!probe) {
-            printf("skipped: %s\n", err);
+            printf("skipped: %s\n", eng_last_error());
             return 77;
         }
         eng_backend_free(probe);

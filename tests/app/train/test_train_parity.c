@@ -117,10 +117,10 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
     char err[512];
     printf("== %s on %s%s\n", name, device, fp16 ? " (fp16)" : "");
     o.fp16 = fp16;
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    eng_backend *be = eng_backend_open(device, 2);
     trainer t;
     if (!be || trainer_init(&t, &o, be, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", be ? err : eng_last_error());
         exit(1);
     }
     load(&t, &t.G, f->g0);
@@ -179,10 +179,10 @@ static void skip_case(trainer_opts o)
 {
     char err[512];
     o.fp16 = 1;
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    eng_backend *be = eng_backend_open(device, 2);
     trainer t;
     if (!be || trainer_init(&t, &o, be, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", be ? err : eng_last_error());
         exit(1);
     }
     load(&t, &t.G, "gan_g0.safetensors");
@@ -281,7 +281,6 @@ static void gan_cases(void)
 
 int main(int argc, char **argv)
 {
-    char err[256];
     int gan = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--gan"))
@@ -291,9 +290,9 @@ int main(int argc, char **argv)
         else
             device = argv[i];
     }
-    eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
+    eng_backend *probe = eng_backend_open(device, 1);
     if (!probe) {
-        printf("skipped: %s\n", err);
+        printf("skipped: %s\n", eng_last_error());
         return 77;
     }
     eng_backend_free(probe);

@@ -31,10 +31,10 @@ static int train(const char *name, const char *const *extra)
 /* The saved generator of run name has the metadata upsample=resize-conv and the key. */
 static void check_saved(const char *name, const char *key)
 {
-    char path[512], err[256];
+    char path[512];
     snprintf(path, sizeof path, "%s/%s/latest_net_G.safetensors", ckpt, name);
-    st_file *f = st_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = st_open(path);
+    CHECK(f != NULL, "%s", eng_last_error());
     if (!f)
         return;
     const char *up = st_meta(f, "upsample");
