@@ -70,22 +70,24 @@ static int write_tensors(const st_file *f, const char *path, float **bufs)
     return rc;
 }
 
+/* What --help says of pix2pix convert: its usage line, and the text below it. */
+static const char usage[] = "pix2pix convert IN OUT.safetensors";
+static const char summary[] =
+    "Writes a model file as this program's safetensors, with the same keys: a PyTorch\n"
+    "state_dict saved by torch.save (a .pth file of the reference, zip or legacy format;\n"
+    "fp16, bf16 and fp64 tensors become fp32, DataParallel's module. prefixes go) or a\n"
+    "safetensors file. The file must hold a known generator or discriminator. Other\n"
+    "commands also read .pth files as they are: converting only saves the decoding.\n"
+    "\n"
+    "Exit status: 0 written; 1 IN cannot be used or OUT not written; 2 invalid command line.";
+
 int cmd_convert(int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
-    const cli_spec spec = {
-        "convert", "pix2pix convert IN OUT.safetensors",
-        "Writes a model file as this program's safetensors, with the same keys: a PyTorch\n"
-        "state_dict saved by torch.save (a .pth file of the reference, zip or legacy format;\n"
-        "fp16, bf16 and fp64 tensors become fp32, DataParallel's module. prefixes go) or a\n"
-        "safetensors file. The file must hold a known generator or discriminator. Other\n"
-        "commands also read .pth files as they are: converting only saves the decoding.\n"
-        "\n"
-        "Exit status: 0 written; 1 IN cannot be used or OUT not written; 2 invalid command line.",
-        NULL, 0, 2};
-    int npos = 0, rc = cli_parse(&spec, argc, argv, pos, &npos);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"convert", usage, summary, NULL, 0, 2};
+    int npos = 0, status = cli_exit_status(cli_parse(&spec, argc, argv, pos, &npos));
+    if (status >= 0)
+        return status;
     if (npos != 2) {
         fprintf(stderr, "usage: %s\n", spec.usage);
         return 2;
@@ -98,7 +100,7 @@ int cmd_convert(int argc, char **argv)
         return 1;
     }
     float **bufs = calloc((size_t)st_count(f) + 1, sizeof *bufs);
-    rc = bufs ? write_tensors(f, pos[1], bufs) : -1;
+    int rc = bufs ? write_tensors(f, pos[1], bufs) : -1;
     if (rc)
         text_line(stderr, "%s", bufs ? eng_last_error() : "pix2pix convert: out of memory");
     else

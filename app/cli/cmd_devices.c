@@ -66,6 +66,15 @@ static void measure_peaks(const eng_device_info *d, double seconds)
     eng_backend_free(be);
 }
 
+/* What --help says of pix2pix devices: its usage line, and the text below it. */
+static const char usage[] = "pix2pix devices [OPTIONS]";
+static const char summary[] =
+    "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
+    "GPU, else the CPU).\n"
+    "\n"
+    "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
+    "2 invalid command line.";
+
 int cmd_devices(int argc, char **argv)
 {
     int peak = 0;
@@ -77,17 +86,10 @@ int cmd_devices(int argc, char **argv)
         {"peak-seconds", CLI_FLOAT, &seconds,
          "length of each measured run of --peak, in (0, 60]"},
     };
-    const cli_spec spec = {
-        "devices", "pix2pix devices [OPTIONS]",
-        "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
-        "GPU, else the CPU).\n"
-        "\n"
-        "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
-        "2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"devices", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (!(seconds > 0 && seconds <= 60)) {
         fprintf(stderr, "pix2pix devices: --peak-seconds must be in (0, 60], not %g\n",
                 (double)seconds);

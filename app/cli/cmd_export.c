@@ -68,6 +68,18 @@ static int export_onnx(const char *model, const char *path)
     return rc;
 }
 
+/* What --help says of pix2pix export: its usage line, and the text below it. */
+static const char usage[] = "pix2pix export --onnx OUT.onnx --model FILE";
+static const char summary[] =
+    "Writes a generator as an ONNX model (opset 13): the network of translate --eval\n"
+    "(BatchNorm running statistics, no dropout), one ONNX node per layer, the weights\n"
+    "under their state_dict names. The input 'input' is [1, C, H, W] in [-1, 1], H and W\n"
+    "any multiples of the network's stride (U-Net: 2^depth; ResNet: 4, at least 8); the\n"
+    "output 'output' is [1, C, H, W] in [-1, 1].\n"
+    "\n"
+    "Exit status: 0 written; 1 the model cannot be used or the file cannot be written\n"
+    "(the message names the file); 2 invalid command line.";
+
 int cmd_export(int argc, char **argv)
 {
     const char *model = NULL, *onnx = NULL;
@@ -75,20 +87,10 @@ int cmd_export(int argc, char **argv)
         {"model", CLI_STR, &model, "generator file (.safetensors: ours or converted)"},
         {"onnx", CLI_STR, &onnx, "the ONNX file to write (replaced atomically)"},
     };
-    const cli_spec spec = {
-        "export", "pix2pix export --onnx OUT.onnx --model FILE",
-        "Writes a generator as an ONNX model (opset 13): the network of translate --eval\n"
-        "(BatchNorm running statistics, no dropout), one ONNX node per layer, the weights\n"
-        "under their state_dict names. The input 'input' is [1, C, H, W] in [-1, 1], H and W\n"
-        "any multiples of the network's stride (U-Net: 2^depth; ResNet: 4, at least 8); the\n"
-        "output 'output' is [1, C, H, W] in [-1, 1].\n"
-        "\n"
-        "Exit status: 0 written; 1 the model cannot be used or the file cannot be written\n"
-        "(the message names the file); 2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"export", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (!model || !onnx) {
         fprintf(stderr, "pix2pix export: --model and --onnx are required\n");
         return 2;

@@ -118,20 +118,23 @@ static void print_meta_value(const char *value)
     cJSON_Delete(json);
 }
 
+/* What --help says of pix2pix inspect: its usage line, and the text below it. */
+static const char usage[] = "pix2pix inspect FILE";
+static const char summary[] =
+    "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
+    "architecture (from its tensors: a note where the metadata\n"
+    "disagrees), parameter count, metadata.\n"
+    "\n"
+    "Exit status: 0 described; 1 not a readable model file;\n"
+    "2 invalid command line.";
+
 int cmd_inspect(int argc, char **argv)
 {
     const char *path = NULL;
-    const cli_spec spec = {"inspect", "pix2pix inspect FILE",
-                           "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
-                           "architecture (from its tensors: a note where the metadata\n"
-                           "disagrees), parameter count, metadata.\n"
-                           "\n"
-                           "Exit status: 0 described; 1 not a readable model file;\n"
-                           "2 invalid command line.",
-                           NULL, 0, 1};
-    int npos = 0, rc = cli_parse(&spec, argc, argv, &path, &npos);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"inspect", usage, summary, NULL, 0, 1};
+    int npos = 0, status = cli_exit_status(cli_parse(&spec, argc, argv, &path, &npos));
+    if (status >= 0)
+        return status;
     if (!npos) {
         fprintf(stderr, "usage: %s\n", spec.usage);
         return 2;

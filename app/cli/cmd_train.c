@@ -50,6 +50,29 @@ static char *resume_command(int argc, char **argv)
 static const cli_choices lr_policy_choices = {lr_policy_names, NULL, NULL};
 static const cli_choices init_type_choices = {net_init_type_names, NULL, NULL};
 
+/* What --help says of pix2pix train: its usage line, and the text below it. */
+static const char usage[] = "pix2pix train --data DIR [OPTIONS]";
+static const char summary[] =
+    "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
+    "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME\n"
+    "(NAME a folder name, without '/'), written once the data and options are usable.\n"
+    "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
+    "reported once (path and reason) and skipped.\n"
+    "\n"
+    "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
+    "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
+    "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
+    "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
+    "files are of different steps; 2 invalid options (including numbers out of range,\n"
+    "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
+    "an experiment that already holds a run without --continue or --overwrite.\n"
+    "\n"
+    "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
+    "averaged (see the guide: Training on several GPUs or machines).\n"
+    "\n"
+    "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
+    "meaning (listed after ours), so that its command lines run unchanged.";
+
 int cmd_train(int argc, char **argv)
 {
     train_config c;
@@ -144,31 +167,10 @@ int cmd_train(int argc, char **argv)
         {"check-every", CLI_INT, &c.check_every,
          "under mpirun: compare the ranks' weights every N steps (0: never)"},
     };
-    const cli_spec spec = {
-        "train", "pix2pix train --data DIR [OPTIONS]",
-        "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
-        "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME\n"
-        "(NAME a folder name, without '/'), written once the data and options are usable.\n"
-        "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
-        "reported once (path and reason) and skipped.\n"
-        "\n"
-        "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
-        "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
-        "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
-        "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
-        "files are of different steps; 2 invalid options (including numbers out of range,\n"
-        "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
-        "an experiment that already holds a run without --continue or --overwrite.\n"
-        "\n"
-        "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
-        "averaged (see the guide: Training on several GPUs or machines).\n"
-        "\n"
-        "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
-        "meaning (listed after ours), so that its command lines run unchanged.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse_aliased(&spec, &ref_train_aliases, argc, argv);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"train", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse_aliased(&spec, &ref_train_aliases, argc, argv));
+    if (status >= 0)
+        return status;
     if (!c.data) {
         fprintf(stderr, "pix2pix train: --data (or --dataroot) is required (see --help)\n");
         return 2;
@@ -181,9 +183,9 @@ int cmd_train(int argc, char **argv)
     c.options_json = json;
     c.options_text = text;
     c.resume_hint = hint;
-    rc = train_run(&c);
+    status = train_run(&c);
     free(json);
     free(text);
     free(hint);
-    return rc;
+    return status;
 }

@@ -57,6 +57,16 @@ static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
     return rc ? 1 : 0;
 }
 
+/* What --help says of pix2pix tune: its usage line, and the text below it. */
+static const char usage[] = "pix2pix tune [OPTIONS]";
+static const char summary[] =
+    "Times the conv kernel candidates of a network on this Vulkan device "
+    "and writes the fastest correct ones to its tuning file, beside the "
+    "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
+    "\n"
+    "Exit status: 0 tuned and written; 1 the device, a measurement or the "
+    "file failed; 2 invalid command line (--device cpu included).";
+
 int cmd_tune(int argc, char **argv)
 {
     tune_opts o = {.device = "vulkan", .net = CLI_NET_DEFAULTS, .precision = "fp32", .size = 256,
@@ -74,17 +84,10 @@ int cmd_tune(int argc, char **argv)
         {"seconds", CLI_FLOAT, &o.seconds,
          "time budget: candidates past it are skipped (the defaults stay)"},
     };
-    const cli_spec spec = {"tune", "pix2pix tune [OPTIONS]",
-                           "Times the conv kernel candidates of a network on this Vulkan device "
-                           "and writes the fastest correct ones to its tuning file, beside the "
-                           "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
-                           "\n"
-                           "Exit status: 0 tuned and written; 1 the device, a measurement or the "
-                           "file failed; 2 invalid command line (--device cpu included).",
-                           opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int st = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (st != CLI_OK)
-        return st == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"tune", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if ((o.fp16 = app_precision_parse("tune", o.precision)) < 0)
         return 2;
     gen_config gc = {0};
@@ -96,10 +99,9 @@ int cmd_tune(int argc, char **argv)
                         "at least 1; --seconds positive\n", gen_stride(&gc));
         return 2;
     }
-    char err[512];
-    eng_backend *be = app_backend_open(o.device, 0, 0, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, 0, 0);
     if (!be) {
-        fprintf(stderr, "pix2pix tune: %s\n", err);
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
         return 2;
     }
     if (strncmp(eng_backend_name(be), "vulkan", 6)) {

@@ -17,8 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static eng_backend *backend(void)
 {
     static eng_backend *be;
-    char err[256];
-    if (!be && !(be = app_backend_open("cpu", 1, 1, err, sizeof err)))
+    if (!be && !(be = app_backend_open("cpu", 1, 1)))
         abort();
     return be;
 }
