@@ -18,6 +18,14 @@
 #include "app/common/resources.h"
 #include "app/train/train.h"
 
+/* What --help says of pix2pix bench: its usage line, and the text below it. */
+static const char usage[] = "pix2pix bench [OPTIONS]";
+static const char summary[] =
+    "Times generator inference and one training step on random data.\n"
+    "\n"
+    "Exit status: 0 timed; 1 a plan failed to build or run; 2 invalid "
+    "command line, or the device cannot be opened.";
+
 typedef struct {
     const char *device, *precision, *tune;
     cli_net_opts net;
@@ -251,14 +259,6 @@ static void print_phase(const char *what, const phase_result *r)
            "%d submits per run\n", "", c->dispatches, c->fills, c->barriers,
            c->barriers_dependent, c->submits);
 }
-
-/* What --help says of pix2pix bench: its usage line, and the text below it. */
-static const char usage[] = "pix2pix bench [OPTIONS]";
-static const char summary[] =
-    "Times generator inference and one training step on random data.\n"
-    "\n"
-    "Exit status: 0 timed; 1 a plan failed to build or run; 2 invalid "
-    "command line, or the device cannot be opened.";
 
 int cmd_benchmark(int argc, char **argv)
 {

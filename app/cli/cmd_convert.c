@@ -9,6 +9,17 @@
 #include "app/model/model_file.h"
 #include "base/text_line.h"
 
+/* What --help says of pix2pix convert: its usage line, and the text below it. */
+static const char usage[] = "pix2pix convert IN OUT.safetensors";
+static const char summary[] =
+    "Writes a model file as this program's safetensors, with the same keys: a PyTorch\n"
+    "state_dict saved by torch.save (a .pth file of the reference, zip or legacy format;\n"
+    "fp16, bf16 and fp64 tensors become fp32, DataParallel's module. prefixes go) or a\n"
+    "safetensors file. The file must hold a known generator or discriminator. Other\n"
+    "commands also read .pth files as they are: converting only saves the decoding.\n"
+    "\n"
+    "Exit status: 0 written; 1 IN cannot be used or OUT not written; 2 invalid command line.";
+
 /* The network the file holds (into what), checked tensor by tensor and value by value so that
  * the converted file loads. */
 static int check_network(const st_file *f, const char *path, char *what, size_t whatlen,
@@ -69,17 +80,6 @@ static int write_tensors(const st_file *f, const char *path, float **bufs)
     st_writer_free(w);
     return rc;
 }
-
-/* What --help says of pix2pix convert: its usage line, and the text below it. */
-static const char usage[] = "pix2pix convert IN OUT.safetensors";
-static const char summary[] =
-    "Writes a model file as this program's safetensors, with the same keys: a PyTorch\n"
-    "state_dict saved by torch.save (a .pth file of the reference, zip or legacy format;\n"
-    "fp16, bf16 and fp64 tensors become fp32, DataParallel's module. prefixes go) or a\n"
-    "safetensors file. The file must hold a known generator or discriminator. Other\n"
-    "commands also read .pth files as they are: converting only saves the decoding.\n"
-    "\n"
-    "Exit status: 0 written; 1 IN cannot be used or OUT not written; 2 invalid command line.";
 
 int cmd_convert(int argc, char **argv)
 {

@@ -17,6 +17,16 @@
 #include "app/translate/test_run.h"
 #include "datasets/synthetic.h"
 
+/* What --help says of pix2pix demo: its usage line, and the text below it. */
+static const char usage[] = "pix2pix demo [OPTIONS]";
+static const char summary[] =
+    "Generates a synthetic paired dataset (label maps of shapes -> rendered scenes), trains a\n"
+    "small U-Net on it for --time-limit seconds, translates the test split and writes an\n"
+    "HTML page comparing input, output and target.\n"
+    "\n"
+    "Exit status: 0 done; 1 the data, training or translation failed (the message says "
+    "which);\n2 invalid command line.";
+
 #define DEMO_LINE_MAX 20000
 
 /* The demo's options and its folders. */
@@ -80,16 +90,6 @@ static void print_endings(const demo_run *d, const char *train_line)
            "train it again (its options are in %s/demo/opt.txt) with:\n  %s\n",
            app_program(), app_shell_word(d->model, model, sizeof model), d->ckpt, train_line);
 }
-
-/* What --help says of pix2pix demo: its usage line, and the text below it. */
-static const char usage[] = "pix2pix demo [OPTIONS]";
-static const char summary[] =
-    "Generates a synthetic paired dataset (label maps of shapes -> rendered scenes), trains a\n"
-    "small U-Net on it for --time-limit seconds, translates the test split and writes an\n"
-    "HTML page comparing input, output and target.\n"
-    "\n"
-    "Exit status: 0 done; 1 the data, training or translation failed (the message says "
-    "which);\n2 invalid command line.";
 
 int cmd_demo(int argc, char **argv)
 {

@@ -9,6 +9,15 @@
 #include "engine/device.h"
 #include "engine/engine.h"
 
+/* What --help says of pix2pix devices: its usage line, and the text below it. */
+static const char usage[] = "pix2pix devices [OPTIONS]";
+static const char summary[] =
+    "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
+    "GPU, else the CPU).\n"
+    "\n"
+    "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
+    "2 invalid command line.";
+
 #define MAX_DEVICES 16
 
 static void print_version(const char *label, uint32_t v)
@@ -65,15 +74,6 @@ static void measure_peaks(const eng_device_info *d, double seconds)
     fflush(stdout);
     eng_backend_free(be);
 }
-
-/* What --help says of pix2pix devices: its usage line, and the text below it. */
-static const char usage[] = "pix2pix devices [OPTIONS]";
-static const char summary[] =
-    "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
-    "GPU, else the CPU).\n"
-    "\n"
-    "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
-    "2 invalid command line.";
 
 int cmd_devices(int argc, char **argv)
 {

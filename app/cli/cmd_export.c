@@ -11,6 +11,18 @@
 #include "base/text_line.h"
 #include "engine/onnx.h"
 
+/* What --help says of pix2pix export: its usage line, and the text below it. */
+static const char usage[] = "pix2pix export --onnx OUT.onnx --model FILE";
+static const char summary[] =
+    "Writes a generator as an ONNX model (opset 13): the network of translate --eval\n"
+    "(BatchNorm running statistics, no dropout), one ONNX node per layer, the weights\n"
+    "under their state_dict names. The input 'input' is [1, C, H, W] in [-1, 1], H and W\n"
+    "any multiples of the network's stride (U-Net: 2^depth; ResNet: 4, at least 8); the\n"
+    "output 'output' is [1, C, H, W] in [-1, 1].\n"
+    "\n"
+    "Exit status: 0 written; 1 the model cannot be used or the file cannot be written\n"
+    "(the message names the file); 2 invalid command line.";
+
 /* What the file says about itself: its doc_string and metadata_props. */
 static int write_model(generator *r, const char *path)
 {
@@ -67,18 +79,6 @@ static int export_onnx(const char *model, const char *path)
     eng_backend_free(be);
     return rc;
 }
-
-/* What --help says of pix2pix export: its usage line, and the text below it. */
-static const char usage[] = "pix2pix export --onnx OUT.onnx --model FILE";
-static const char summary[] =
-    "Writes a generator as an ONNX model (opset 13): the network of translate --eval\n"
-    "(BatchNorm running statistics, no dropout), one ONNX node per layer, the weights\n"
-    "under their state_dict names. The input 'input' is [1, C, H, W] in [-1, 1], H and W\n"
-    "any multiples of the network's stride (U-Net: 2^depth; ResNet: 4, at least 8); the\n"
-    "output 'output' is [1, C, H, W] in [-1, 1].\n"
-    "\n"
-    "Exit status: 0 written; 1 the model cannot be used or the file cannot be written\n"
-    "(the message names the file); 2 invalid command line.";
 
 int cmd_export(int argc, char **argv)
 {

@@ -11,6 +11,16 @@
 #include "app/common/float_text.h"
 #include "app/model/model_file.h"
 
+/* What --help says of pix2pix inspect: its usage line, and the text below it. */
+static const char usage[] = "pix2pix inspect FILE";
+static const char summary[] =
+    "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
+    "architecture (from its tensors: a note where the metadata\n"
+    "disagrees), parameter count, metadata.\n"
+    "\n"
+    "Exit status: 0 described; 1 not a readable model file;\n"
+    "2 invalid command line.";
+
 /* One metadata entry against what the tensors show (NULL: nothing to compare). */
 typedef struct {
     const char *key, *tensors;
@@ -117,16 +127,6 @@ static void print_meta_value(const char *value)
     free(text);
     cJSON_Delete(json);
 }
-
-/* What --help says of pix2pix inspect: its usage line, and the text below it. */
-static const char usage[] = "pix2pix inspect FILE";
-static const char summary[] =
-    "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
-    "architecture (from its tensors: a note where the metadata\n"
-    "disagrees), parameter count, metadata.\n"
-    "\n"
-    "Exit status: 0 described; 1 not a readable model file;\n"
-    "2 invalid command line.";
 
 int cmd_inspect(int argc, char **argv)
 {

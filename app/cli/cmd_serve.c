@@ -7,6 +7,20 @@
 #include "app/common/resources.h"
 #include "app/serve/serve.h"
 
+/* What --help says of pix2pix serve: its usage line, and the text below it. */
+static const char usage[] =
+    "pix2pix serve --model FILE [--device D] [--port 8080] [--host 127.0.0.1]";
+static const char summary[] =
+    "Serves a generator over HTTP: POST /translate with a PNG or JPEG body (or a multipart\n"
+    "form with a file) answers the translated PNG, as 'pix2pix translate' writes it for\n"
+    "the same file and options (?full_res=1, ?eval=1, ?bit_depth=16). GET / is a page to\n"
+    "draw or upload on; GET /model, /health and /metrics (Prometheus) describe the\n"
+    "service. Errors answer a JSON body {\"error\": reason, \"status\": code}. SIGINT or\n"
+    "SIGTERM answer the requests in flight, then exit.\n"
+    "\n"
+    "Exit status: 0 stopped by a signal; 1 the model, a device or the address could not\n"
+    "be used; 2 invalid command line.";
+
 /* Memory per pixel of a request's image (as translate's): decoded, resized back, encoded. */
 #define SERVE_PIXEL_BYTES 12
 
@@ -25,20 +39,6 @@ static int check_config(const serve_config *c)
         fprintf(stderr, "pix2pix serve: %s\n", bad);
     return bad ? 2 : 0;
 }
-
-/* What --help says of pix2pix serve: its usage line, and the text below it. */
-static const char usage[] =
-    "pix2pix serve --model FILE [--device D] [--port 8080] [--host 127.0.0.1]";
-static const char summary[] =
-    "Serves a generator over HTTP: POST /translate with a PNG or JPEG body (or a multipart\n"
-    "form with a file) answers the translated PNG, as 'pix2pix translate' writes it for\n"
-    "the same file and options (?full_res=1, ?eval=1, ?bit_depth=16). GET / is a page to\n"
-    "draw or upload on; GET /model, /health and /metrics (Prometheus) describe the\n"
-    "service. Errors answer a JSON body {\"error\": reason, \"status\": code}. SIGINT or\n"
-    "SIGTERM answer the requests in flight, then exit.\n"
-    "\n"
-    "Exit status: 0 stopped by a signal; 1 the model, a device or the address could not\n"
-    "be used; 2 invalid command line.";
 
 int cmd_serve(int argc, char **argv)
 {

@@ -13,6 +13,20 @@
 #include "app/translate/test_run.h"
 #include "base/text_line.h"
 
+/* What --help says of pix2pix test: its usage line, and the text below it. */
+static const char usage[] = "pix2pix test --data DIR (--model FILE | --name NAME) [OPTIONS]";
+static const char summary[] =
+    "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
+    "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
+    "with an HTML page of input | output | target rows, worst first:\n"
+    "RESULTS/index.html and RESULTS/images/<name>_{real_A,fake_B,real_B}.png. With --name\n"
+    "the model and the folder are where the reference's test.py has them:\n"
+    "CKDIR/NAME/latest_net_G and RESULTS/NAME/test_latest/. The options of\n"
+    "pytorch-CycleGAN-and-pix2pix's test.py are taken too (listed after ours).\n"
+    "\n"
+    "Exit status: 0 every pair scored; 1 a pair failed (reported; the others are scored),\n"
+    "or the data, model or results folder could not be used; 2 invalid command line.";
+
 /* Where the reference's test.py looks, with --name: the model
  * CKDIR/NAME/<epoch or iter_N>_net_G (ours, .safetensors, or its .pth) and the results
  * RESULTS/NAME/<split>_<epoch>[_iterN]; with --ema, G's average of train --ema-decay,
@@ -101,20 +115,6 @@ static int resolve(test_config *c, test_names *n)
     c->results = n->results;
     return 0;
 }
-
-/* What --help says of pix2pix test: its usage line, and the text below it. */
-static const char usage[] = "pix2pix test --data DIR (--model FILE | --name NAME) [OPTIONS]";
-static const char summary[] =
-    "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
-    "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
-    "with an HTML page of input | output | target rows, worst first:\n"
-    "RESULTS/index.html and RESULTS/images/<name>_{real_A,fake_B,real_B}.png. With --name\n"
-    "the model and the folder are where the reference's test.py has them:\n"
-    "CKDIR/NAME/latest_net_G and RESULTS/NAME/test_latest/. The options of\n"
-    "pytorch-CycleGAN-and-pix2pix's test.py are taken too (listed after ours).\n"
-    "\n"
-    "Exit status: 0 every pair scored; 1 a pair failed (reported; the others are scored),\n"
-    "or the data, model or results folder could not be used; 2 invalid command line.";
 
 int cmd_test(int argc, char **argv)
 {

@@ -16,6 +16,29 @@
 #include "app/train/lr_policy.h"
 #include "app/train/train_run.h"
 
+/* What --help says of pix2pix train: its usage line, and the text below it. */
+static const char usage[] = "pix2pix train --data DIR [OPTIONS]";
+static const char summary[] =
+    "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
+    "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME\n"
+    "(NAME a folder name, without '/'), written once the data and options are usable.\n"
+    "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
+    "reported once (path and reason) and skipped.\n"
+    "\n"
+    "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
+    "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
+    "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
+    "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
+    "files are of different steps; 2 invalid options (including numbers out of range,\n"
+    "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
+    "an experiment that already holds a run without --continue or --overwrite.\n"
+    "\n"
+    "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
+    "averaged (see the guide: Training on several GPUs or machines).\n"
+    "\n"
+    "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
+    "meaning (listed after ours), so that its command lines run unchanged.";
+
 /* The command line again with --continue, for the message printed when stopping early. */
 static char *resume_command(int argc, char **argv)
 {
@@ -49,29 +72,6 @@ static char *resume_command(int argc, char **argv)
 
 static const cli_choices lr_policy_choices = {lr_policy_names, NULL, NULL};
 static const cli_choices init_type_choices = {net_init_type_names, NULL, NULL};
-
-/* What --help says of pix2pix train: its usage line, and the text below it. */
-static const char usage[] = "pix2pix train --data DIR [OPTIONS]";
-static const char summary[] =
-    "Trains a pix2pix model (a U-Net or ResNet generator against a PatchGAN) on paired\n"
-    "images. Checkpoints, loss_log.csv, opt.txt and web/index.html go to CKDIR/NAME\n"
-    "(NAME a folder name, without '/'), written once the data and options are usable.\n"
-    "Ctrl-C finishes the step, saves, and prints how to resume. Unusable images are\n"
-    "reported once (path and reason) and skipped.\n"
-    "\n"
-    "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
-    "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
-    "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
-    "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
-    "files are of different steps; 2 invalid options (including numbers out of range,\n"
-    "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
-    "an experiment that already holds a run without --continue or --overwrite.\n"
-    "\n"
-    "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
-    "averaged (see the guide: Training on several GPUs or machines).\n"
-    "\n"
-    "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
-    "meaning (listed after ours), so that its command lines run unchanged.";
 
 int cmd_train(int argc, char **argv)
 {

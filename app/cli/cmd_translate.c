@@ -23,6 +23,22 @@
 #include "base/text_line.h"
 #include "datasets/image.h"
 
+/* What --help says of pix2pix translate: its usage line, and the text below it. */
+static const char usage[] =
+    "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]";
+static const char summary[] =
+    "Translates images with a trained generator. Without --eval, BatchNorm uses each image's\n"
+    "own statistics (the whole image's, also in tiles) and dropout stays on (the paper's\n"
+    "test protocol), seeded by --seed. Each image is resized to the model's size and the\n"
+    "result back to the image's size, unless --full-res. The result has the model's\n"
+    "channels (1: grey) and the input's alpha. An image that cannot be read, translated\n"
+    "or written is reported on one line (its path and the reason) and skipped; the others\n"
+    "are still translated. Two inputs that would write the same output are refused first.\n"
+    "\n"
+    "Exit status: 0 every image translated; 1 an image failed (the rest were done), or\n"
+    "the model, input or output folder could not be used, or two inputs have one output\n"
+    "name; 2 invalid command line.";
+
 /* Memory per pixel of an image being translated: decoded (3 bytes), the result resized back
  * (3) and its encoding (at most about 3), with room for the resizing's work rows. --full-res
  * adds the network at the image's size (or a tile's), which generator_prepare checks. With
@@ -211,22 +227,6 @@ static int translate_all(const translate_opts *o, const translate_list *l)
     dist_leave();
     return failed ? 1 : 0;
 }
-
-/* What --help says of pix2pix translate: its usage line, and the text below it. */
-static const char usage[] =
-    "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]";
-static const char summary[] =
-    "Translates images with a trained generator. Without --eval, BatchNorm uses each image's\n"
-    "own statistics (the whole image's, also in tiles) and dropout stays on (the paper's\n"
-    "test protocol), seeded by --seed. Each image is resized to the model's size and the\n"
-    "result back to the image's size, unless --full-res. The result has the model's\n"
-    "channels (1: grey) and the input's alpha. An image that cannot be read, translated\n"
-    "or written is reported on one line (its path and the reason) and skipped; the others\n"
-    "are still translated. Two inputs that would write the same output are refused first.\n"
-    "\n"
-    "Exit status: 0 every image translated; 1 an image failed (the rest were done), or\n"
-    "the model, input or output folder could not be used, or two inputs have one output\n"
-    "name; 2 invalid command line.";
 
 int cmd_translate(int argc, char **argv)
 {

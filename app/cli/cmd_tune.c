@@ -13,6 +13,16 @@
 #include "app/common/precision.h"
 #include "app/model/net_tune.h"
 
+/* What --help says of pix2pix tune: its usage line, and the text below it. */
+static const char usage[] = "pix2pix tune [OPTIONS]";
+static const char summary[] =
+    "Times the conv kernel candidates of a network on this Vulkan device "
+    "and writes the fastest correct ones to its tuning file, beside the "
+    "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
+    "\n"
+    "Exit status: 0 tuned and written; 1 the device, a measurement or the "
+    "file failed; 2 invalid command line (--device cpu included).";
+
 typedef struct {
     const char *device, *precision;
     cli_net_opts net;
@@ -56,16 +66,6 @@ static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
     eng_tune_free(t);
     return rc ? 1 : 0;
 }
-
-/* What --help says of pix2pix tune: its usage line, and the text below it. */
-static const char usage[] = "pix2pix tune [OPTIONS]";
-static const char summary[] =
-    "Times the conv kernel candidates of a network on this Vulkan device "
-    "and writes the fastest correct ones to its tuning file, beside the "
-    "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
-    "\n"
-    "Exit status: 0 tuned and written; 1 the device, a measurement or the "
-    "file failed; 2 invalid command line (--device cpu included).";
 
 int cmd_tune(int argc, char **argv)
 {
