@@ -5,7 +5,7 @@
 
 #include "engine/device.h"
 #include "engine/engine.h"
-#include "graph.h" /* eng_set_error */
+#include "graph.h"
 #ifdef PIX2PIX_HAVE_VULKAN
 #include "engine/vulkan/vulkan_backend.h"
 #endif
@@ -13,63 +13,60 @@
 #define NO_VULKAN "this build has no Vulkan backend (configured with PIX2PIX_VULKAN=OFF or " \
                   "without the Vulkan SDK)"
 
-int eng_device_list(eng_device_info *out, int max, char *err, size_t errlen)
+int eng_device_list(eng_device_info *out, int max)
 {
 #ifdef PIX2PIX_HAVE_VULKAN
-    return eng_vulkan_list_devices(out, max, err, errlen);
+    return eng_vulkan_list_devices(out, max);
 #else
     (void)out;
     (void)max;
-    snprintf(err, errlen, "%s", NO_VULKAN);
     return eng_set_error(ENG_EBACKEND, "%s", NO_VULKAN);
 #endif
 }
 
-static eng_backend *open_vulkan(int index, int allow_software, char *err, size_t errlen)
+static eng_backend *open_vulkan(int index, int allow_software)
 {
 #ifdef PIX2PIX_HAVE_VULKAN
-    return eng_vulkan_backend_new(index, allow_software, err, errlen);
+    return eng_vulkan_backend_new(index, allow_software);
 #else
     (void)index;
     (void)allow_software;
-    snprintf(err, errlen, "%s", NO_VULKAN);
+    eng_set_error(ENG_EBACKEND, "%s", NO_VULKAN);
     return NULL;
 #endif
 }
 
-static eng_backend *open_cpu(int threads, char *err, size_t errlen)
+static eng_backend *open_cpu(int threads)
 {
     eng_backend *be = eng_cpu_backend_new(threads);
     if (!be)
-        snprintf(err, errlen, "cannot create the CPU backend: %s", eng_last_error());
+        eng_set_error(ENG_EBACKEND, "cannot create the CPU backend: %s", eng_last_error());
     return be;
 }
 
-eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t errlen)
+eng_backend *eng_backend_open(const char *spec, int threads)
 {
-    if (errlen)
-        err[0] = '\0';
     if (!spec || !strcmp(spec, "auto")) {
-        char why[512];
-        eng_backend *be = open_vulkan(-1, 0, why, sizeof why);
+        eng_backend *be = open_vulkan(-1, 0);
         if (be)
             return be;
-        be = open_cpu(threads, err, errlen);
-        if (be) /* the caller's to show: why it is not on a GPU */
-            snprintf(err, errlen, "%s", why);
+        char why[sizeof be->note];
+        snprintf(why, sizeof why, "%s", eng_last_error());
+        if ((be = open_cpu(threads))) /* the caller's to show: why it is not on a GPU */
+            snprintf(be->note, sizeof be->note, "%s", why);
         return be;
     }
     if (!strcmp(spec, "cpu"))
-        return open_cpu(threads, err, errlen);
+        return open_cpu(threads);
     if (!strcmp(spec, "vulkan"))
-        return open_vulkan(-1, 1, err, errlen);
+        return open_vulkan(-1, 1);
     if (!strncmp(spec, "vulkan:", 7)) {
         char *end;
         long index = strtol(spec + 7, &end, 10);
         if (end != spec + 7 && *end == '\0' && index >= 0 && index < 1000)
-            return open_vulkan((int)index, 1, err, errlen);
+            return open_vulkan((int)index, 1);
     }
-    snprintf(err, errlen, "unknown device '%s' (expected auto, cpu, vulkan or vulkan:N)", spec);
+    eng_set_error(ENG_EINVAL, "unknown device '%s' (expected auto, cpu, vulkan or vulkan:N)", spec);
     return NULL;
 }
 

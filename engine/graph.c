@@ -7,22 +7,6 @@
 #include "engine/engine.h"
 #include "engine/graph.h"
 
-static _Thread_local char last_error[512];
-
-int eng_set_error(int status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-const char *eng_last_error(void)
-{
-    return last_error[0] ? last_error : "no error";
-}
-
 _Noreturn void eng_fail(const char *fmt, ...)
 {
     va_list ap;

@@ -140,6 +140,7 @@ struct eng_backend {
     /* eng_plan_counters of p; NULL: the schedule's commands as dispatches, nothing else. */
     void (*counters)(const eng_plan *p, eng_counters *c);
     int has_fp16; /* can plan with fp16 storage (eng_mixed_precision) */
+    char note[512]; /* eng_backend_note: why --device auto runs on the CPU; else empty */
 };
 
 struct eng_plan {
@@ -164,8 +165,6 @@ eng_node *eng_graph_add_node(eng_graph *g, eng_op op, const char *name, int ndim
 void eng_graph_add_cmd(eng_graph *g, eng_cmd cmd);
 
 /* ---- helpers for backends ---------------------------------------------------------------- */
-/* Records an error message for eng_last_error() and returns status. */
-int eng_set_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Refuses a shape while building g: records the first such message (see engine.h) and returns
  * the placeholder node that every builder returns from then on. */
 eng_node *eng_graph_refuse(eng_graph *g, const char *fmt, ...)

@@ -192,3 +192,8 @@ const char *eng_backend_name(const eng_backend *be)
 {
     return be->name;
 }
+
+const char *eng_backend_note(const eng_backend *be)
+{
+    return be->note[0] ? be->note : NULL;
+}

@@ -3,13 +3,14 @@
 #include <stdio.h>
 
 #include "engine/tune.h"
+#include "engine/engine.h"
 
 eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int fp16,
-                         double seconds, char *err, size_t errlen)
+                         double seconds)
 {
     (void)be, (void)g, (void)training, (void)fp16, (void)seconds;
-    snprintf(err, errlen, "this build has no Vulkan backend (configured with PIX2PIX_VULKAN=OFF "
-                          "or without the Vulkan SDK): nothing to tune");
+    eng_set_error(-1, "this build has no Vulkan backend (configured with PIX2PIX_VULKAN=OFF "
+                      "or without the Vulkan SDK): nothing to tune");
     return NULL;
 }
 
@@ -32,11 +33,10 @@ const eng_tune_row *eng_tune_row_at(const eng_tune *t, int i)
     return NULL;
 }
 
-int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen, char *err,
-                  size_t errlen)
+int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen)
 {
     (void)be, (void)t, (void)path, (void)pathlen;
-    snprintf(err, errlen, "this build has no Vulkan backend: nothing to save");
+    eng_set_error(-1, "this build has no Vulkan backend: nothing to save");
     return -1;
 }
 

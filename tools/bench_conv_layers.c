@@ -224,10 +224,9 @@ int main(int argc, char **argv)
     bench_opts o = {.device = "vulkan", .iters = 5, .warmup = 2};
     if (parse_args(argc, argv, &o))
         return 2;
-    char err[512] = "";
-    eng_backend *be = eng_backend_open(o.device, 0, err, sizeof err);
+    eng_backend *be = eng_backend_open(o.device, 0);
     if (!be) {
-        fprintf(stderr, "bench_conv_layers: --device %s: %s\n", o.device, err);
+        fprintf(stderr, "bench_conv_layers: --device %s: %s\n", o.device, eng_last_error());
         return 1;
     }
     if (o.json)

@@ -254,3 +254,8 @@ char *cli_to_text(const cli_spec *spec)
     fclose(f);
     return text;
 }
+
+int cli_exit_status(int parsed)
+{
+    return parsed == CLI_OK ? -1 : parsed == CLI_HELP ? 0 : 2;
+}

@@ -46,6 +46,10 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERROR = 2 };
 /* Parses argv[1..]; positional arguments are stored in pos (max_positional entries).
  * CLI_HELP: --help was printed (exit 0); CLI_ERROR: a message was printed (exit 2). */
 int cli_parse(const cli_spec *spec, int argc, char **argv, const char **pos, int *npos);
+/* What a command does with cli_parse's result: -1 to go on (CLI_OK), else the exit status it
+ * returns now, 0 after --help and 2 after a message about the command line (every command's
+ * "Exit status" help says so). */
+int cli_exit_status(int parsed);
 /* Parses text, the value of a count option of command (e.g. "dataset synth"), into *value:
  * 0 to INT_MAX. Returns 0, or -1 after printing why (naming the option and the range). */
 int cli_parse_count(const char *command, const char *option, const char *text, int *value);

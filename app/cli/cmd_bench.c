@@ -18,6 +18,14 @@
 #include "app/common/resources.h"
 #include "app/train/train.h"
 
+/* What --help says of pix2pix bench: its usage line, and the text below it. */
+static const char usage[] = "pix2pix bench [OPTIONS]";
+static const char summary[] =
+    "Times generator inference and one training step on random data.\n"
+    "\n"
+    "Exit status: 0 timed; 1 a plan failed to build or run; 2 invalid "
+    "command line, or the device cannot be opened.";
+
 typedef struct {
     const char *device, *precision, *tune;
     cli_net_opts net;
@@ -279,15 +287,10 @@ int cmd_benchmark(int argc, char **argv)
          "print each plan's time per op to stderr (PIX2PIX_PROFILE=1; on Vulkan GPU timestamps, "
          "and each conv GEMM's kernel, GFLOP/s and share of the device's measured peak)"},
     };
-    const cli_spec spec = {"bench", "pix2pix bench [OPTIONS]",
-                           "Times generator inference and one training step on random data.\n"
-                           "\n"
-                           "Exit status: 0 timed; 1 a plan failed to build or run; 2 invalid "
-                           "command line, or the device cannot be opened.",
-                           opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int st = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (st != CLI_OK)
-        return st == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"bench", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (app_cap_threads("bench", "--threads", &o.threads) ||
         (o.fp16 = app_precision_parse("bench", o.precision)) < 0)
         return 2;
@@ -306,10 +309,9 @@ int cmd_benchmark(int argc, char **argv)
                         "and --iters at least 1; --lambda-feat 0 or more\n", gen_stride(&gc));
         return 2;
     }
-    char err[512];
-    eng_backend *be = app_backend_open(o.device, o.threads, 0, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, o.threads, 0);
     if (!be) {
-        fprintf(stderr, "pix2pix bench: %s\n", err);
+        fprintf(stderr, "pix2pix bench: %s\n", eng_last_error());
         return 2;
     }
     if (!strcmp(o.tune, "auto") && net_tune_auto("bench", be, &gc, &dc, o.batch, o.size, o.size, 1, o.fp16)) {
@@ -317,10 +319,10 @@ int cmd_benchmark(int argc, char **argv)
         return 1;
     }
     phase_result eval = {0}, infer = {0}, train = {0};
-    int status = bench_infer(&o, be, &gc, 1, &eval) || bench_infer(&o, be, &gc, 0, &infer) ||
+    int failed = bench_infer(&o, be, &gc, 1, &eval) || bench_infer(&o, be, &gc, 0, &infer) ||
                  bench_train(&o, be, &gc, &dc, &train);
     eng_backend_free(be);
-    if (status)
+    if (failed)
         return 1;
     const char *ran = train.fp16 ? "fp16" : "fp32";
     printf("pix2pix bench: %s, %s + %s, %dx%d, batch %d, %s, median of %d runs\n", o.device,

@@ -9,6 +9,17 @@
 #include "app/model/model_file.h"
 #include "base/text_line.h"
 
+/* What --help says of pix2pix convert: its usage line, and the text below it. */
+static const char usage[] = "pix2pix convert IN OUT.safetensors";
+static const char summary[] =
+    "Writes a model file as this program's safetensors, with the same keys: a PyTorch\n"
+    "state_dict saved by torch.save (a .pth file of the reference, zip or legacy format;\n"
+    "fp16, bf16 and fp64 tensors become fp32, DataParallel's module. prefixes go) or a\n"
+    "safetensors file. The file must hold a known generator or discriminator. Other\n"
+    "commands also read .pth files as they are: converting only saves the decoding.\n"
+    "\n"
+    "Exit status: 0 written; 1 IN cannot be used or OUT not written; 2 invalid command line.";
+
 /* The network the file holds (into what), checked tensor by tensor and value by value so that
  * the converted file loads. */
 static int check_network(const st_file *f, const char *path, char *what, size_t whatlen,
@@ -41,9 +52,9 @@ static int check_network(const st_file *f, const char *path, char *what, size_t 
     return rc;
 }
 
-/* Every tensor in the file's order; floats of other widths converted to F32 (in bufs). */
-static int write_tensors(const st_file *f, const char *path, float **bufs, char *err,
-                         size_t errlen)
+/* Every tensor in the file's order; floats of other widths converted to F32 (in bufs).
+ * 0, or -1 with the reason, naming the file, in eng_last_error(). */
+static int write_tensors(const st_file *f, const char *path, float **bufs)
 {
     st_writer *w = st_writer_new();
     int rc = w ? 0 : -1;
@@ -63,9 +74,9 @@ static int write_tensors(const st_file *f, const char *path, float **bufs, char 
         rc = st_writer_add(w, t->name, dtype, t->ndim, t->shape, data);
     }
     if (rc)
-        snprintf(err, errlen, "%s: out of memory", path);
+        eng_set_error(rc, "%s: out of memory", path);
     else
-        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
+        rc = st_writer_save(w, path); /* its reason names the file */
     st_writer_free(w);
     return rc;
 }
@@ -73,34 +84,25 @@ static int write_tensors(const st_file *f, const char *path, float **bufs, char 
 int cmd_convert(int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
-    const cli_spec spec = {
-        "convert", "pix2pix convert IN OUT.safetensors",
-        "Writes a model file as this program's safetensors, with the same keys: a PyTorch\n"
-        "state_dict saved by torch.save (a .pth file of the reference, zip or legacy format;\n"
-        "fp16, bf16 and fp64 tensors become fp32, DataParallel's module. prefixes go) or a\n"
-        "safetensors file. The file must hold a known generator or discriminator. Other\n"
-        "commands also read .pth files as they are: converting only saves the decoding.\n"
-        "\n"
-        "Exit status: 0 written; 1 IN cannot be used or OUT not written; 2 invalid command line.",
-        NULL, 0, 2};
-    int npos = 0, rc = cli_parse(&spec, argc, argv, pos, &npos);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"convert", usage, summary, NULL, 0, 2};
+    int npos = 0, status = cli_exit_status(cli_parse(&spec, argc, argv, pos, &npos));
+    if (status >= 0)
+        return status;
     if (npos != 2) {
         fprintf(stderr, "usage: %s\n", spec.usage);
         return 2;
     }
     char err[1024], what[128];
-    st_file *f = model_file_open(pos[0], err, sizeof err);
+    st_file *f = model_file_open(pos[0]);
     if (!f || check_network(f, pos[0], what, sizeof what, err, sizeof err)) {
-        text_line(stderr, "%s", err);
+        text_line(stderr, "%s", f ? err : eng_last_error());
         st_close(f);
         return 1;
     }
     float **bufs = calloc((size_t)st_count(f) + 1, sizeof *bufs);
-    rc = bufs ? write_tensors(f, pos[1], bufs, err, sizeof err) : -1;
+    int rc = bufs ? write_tensors(f, pos[1], bufs) : -1;
     if (rc)
-        text_line(stderr, "%s", bufs ? err : "pix2pix convert: out of memory");
+        text_line(stderr, "%s", bufs ? eng_last_error() : "pix2pix convert: out of memory");
     else
         text_line(stdout, "%s: %s, %lld parameters in %d tensors", pos[1], what,
                   ckpt_param_count(f), st_count(f));

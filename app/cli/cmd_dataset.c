@@ -23,8 +23,7 @@ static int parse_options(int argc, char **argv, const char *usage, const char *s
     char command[64];
     snprintf(command, sizeof command, "dataset %s", argv[0]);
     const cli_spec spec = {command, usage, summary, opts, n, 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    return rc == CLI_OK ? -1 : rc == CLI_HELP ? 0 : 2;
+    return cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
 }
 
 #define NOPTS(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -17,6 +17,16 @@
 #include "app/translate/test_run.h"
 #include "datasets/synthetic.h"
 
+/* What --help says of pix2pix demo: its usage line, and the text below it. */
+static const char usage[] = "pix2pix demo [OPTIONS]";
+static const char summary[] =
+    "Generates a synthetic paired dataset (label maps of shapes -> rendered scenes), trains a\n"
+    "small U-Net on it for --time-limit seconds, translates the test split and writes an\n"
+    "HTML page comparing input, output and target.\n"
+    "\n"
+    "Exit status: 0 done; 1 the data, training or translation failed (the message says "
+    "which);\n2 invalid command line.";
+
 #define DEMO_LINE_MAX 20000
 
 /* The demo's options and its folders. */
@@ -97,18 +107,10 @@ int cmd_demo(int argc, char **argv)
         {"seed", CLI_U64, &d.seed, "seed of the data and the weights"},
         {"quiet", CLI_FLAG, &d.quiet, "no progress display"},
     };
-    const cli_spec spec = {
-        "demo", "pix2pix demo [OPTIONS]",
-        "Generates a synthetic paired dataset (label maps of shapes -> rendered scenes), trains a\n"
-        "small U-Net on it for --time-limit seconds, translates the test split and writes an\n"
-        "HTML page comparing input, output and target.\n"
-        "\n"
-        "Exit status: 0 done; 1 the data, training or translation failed (the message says "
-        "which);\n2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"demo", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     int depth = 0;
     while ((1 << depth) < d.size)
         depth++;
@@ -133,7 +135,7 @@ int cmd_demo(int argc, char **argv)
     synth_opts so = {.out = d.data, .count = d.count, .size = d.size, .seed = d.seed,
                      .val_fraction = 0.0, .test_fraction = 0.1, .progress = &prog};
     snprintf(err, sizeof err, "cannot create the folder");
-    rc = fs_mkdirs(d.dir) ? -1 : synth_write_dataset(&so, err, sizeof err);
+    int rc = fs_mkdirs(d.dir) ? -1 : synth_write_dataset(&so, err, sizeof err);
     progress_end(&view.bar);
     if (rc) {
         fprintf(stderr, "pix2pix demo: %s: %s\n", d.data, err);

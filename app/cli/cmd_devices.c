@@ -9,6 +9,15 @@
 #include "engine/device.h"
 #include "engine/engine.h"
 
+/* What --help says of pix2pix devices: its usage line, and the text below it. */
+static const char usage[] = "pix2pix devices [OPTIONS]";
+static const char summary[] =
+    "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
+    "GPU, else the CPU).\n"
+    "\n"
+    "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
+    "2 invalid command line.";
+
 #define MAX_DEVICES 16
 
 static void print_version(const char *label, uint32_t v)
@@ -52,11 +61,12 @@ static void print_peak(eng_backend *be, int fp16, double seconds)
 
 static void measure_peaks(const eng_device_info *d, double seconds)
 {
-    char spec[32], err[512];
+    char spec[32];
     snprintf(spec, sizeof spec, "vulkan:%d", d->index);
-    eng_backend *be = d->usable ? eng_backend_open(spec, 0, err, sizeof err) : NULL;
+    eng_backend *be = d->usable ? eng_backend_open(spec, 0) : NULL;
     if (!be) {
-        printf("    %-18s not measured: %s\n", "peak FMA", d->usable ? err : "device not usable");
+        printf("    %-18s not measured: %s\n", "peak FMA",
+               d->usable ? eng_last_error() : "device not usable");
         return;
     }
     print_peak(be, 0, seconds);
@@ -76,27 +86,19 @@ int cmd_devices(int argc, char **argv)
         {"peak-seconds", CLI_FLOAT, &seconds,
          "length of each measured run of --peak, in (0, 60]"},
     };
-    const cli_spec spec = {
-        "devices", "pix2pix devices [OPTIONS]",
-        "Lists the Vulkan devices; select one with --device vulkan:N (--device auto picks a\n"
-        "GPU, else the CPU).\n"
-        "\n"
-        "Exit status: 0 listed (also when there is none); 1 Vulkan could not list them;\n"
-        "2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"devices", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (!(seconds > 0 && seconds <= 60)) {
         fprintf(stderr, "pix2pix devices: --peak-seconds must be in (0, 60], not %g\n",
                 (double)seconds);
         return 2;
     }
     eng_device_info devices[MAX_DEVICES];
-    char err[512];
-    int count = eng_device_list(devices, MAX_DEVICES, err, sizeof err);
+    int count = eng_device_list(devices, MAX_DEVICES);
     if (count < 0) {
-        fprintf(stderr, "pix2pix devices: %s\n", err);
+        fprintf(stderr, "pix2pix devices: %s\n", eng_last_error());
         return 1;
     }
     if (count == 0)

@@ -11,8 +11,20 @@
 #include "base/text_line.h"
 #include "engine/onnx.h"
 
+/* What --help says of pix2pix export: its usage line, and the text below it. */
+static const char usage[] = "pix2pix export --onnx OUT.onnx --model FILE";
+static const char summary[] =
+    "Writes a generator as an ONNX model (opset 13): the network of translate --eval\n"
+    "(BatchNorm running statistics, no dropout), one ONNX node per layer, the weights\n"
+    "under their state_dict names. The input 'input' is [1, C, H, W] in [-1, 1], H and W\n"
+    "any multiples of the network's stride (U-Net: 2^depth; ResNet: 4, at least 8); the\n"
+    "output 'output' is [1, C, H, W] in [-1, 1].\n"
+    "\n"
+    "Exit status: 0 written; 1 the model cannot be used or the file cannot be written\n"
+    "(the message names the file); 2 invalid command line.";
+
 /* What the file says about itself: its doc_string and metadata_props. */
-static int write_model(generator *r, const char *path, char *err, size_t errlen)
+static int write_model(generator *r, const char *path)
 {
     const gen_config *c = &r->cfg;
     char name[64], doc[512], ch_in[8], ch_out[8], ngf[16], stride[16], min_side[16];
@@ -35,7 +47,7 @@ static int write_model(generator *r, const char *path, char *err, size_t errlen)
                           (int)(sizeof meta / sizeof meta[0] / 2)};
     eng_onnx_value in = {r->cur.in, "input", {NULL, NULL, "H", "W"}};
     eng_onnx_value out = {r->cur.out, "output", {NULL, NULL, "H", "W"}};
-    return eng_onnx_write(r->cur.plan, &in, &out, &info, path, err, errlen);
+    return eng_onnx_write(r->cur.plan, &in, &out, &info, path);
 }
 
 static int export_onnx(const char *model, const char *path)
@@ -52,8 +64,8 @@ static int export_onnx(const char *model, const char *path)
     int side = gen_min_side(&r.cfg), rc = 1;
     if (generator_prepare(&r, side, side, 0, err, sizeof err))
         text_line(stderr, "pix2pix export: %s: %s", model, err);
-    else if (write_model(&r, path, err, sizeof err))
-        text_line(stderr, "pix2pix export: %s", err); /* names the file when writing failed */
+    else if (write_model(&r, path))
+        text_line(stderr, "pix2pix export: %s", eng_last_error()); /* names a file not written */
     else
         rc = 0;
     if (!rc) {
@@ -75,20 +87,10 @@ int cmd_export(int argc, char **argv)
         {"model", CLI_STR, &model, "generator file (.safetensors: ours or converted)"},
         {"onnx", CLI_STR, &onnx, "the ONNX file to write (replaced atomically)"},
     };
-    const cli_spec spec = {
-        "export", "pix2pix export --onnx OUT.onnx --model FILE",
-        "Writes a generator as an ONNX model (opset 13): the network of translate --eval\n"
-        "(BatchNorm running statistics, no dropout), one ONNX node per layer, the weights\n"
-        "under their state_dict names. The input 'input' is [1, C, H, W] in [-1, 1], H and W\n"
-        "any multiples of the network's stride (U-Net: 2^depth; ResNet: 4, at least 8); the\n"
-        "output 'output' is [1, C, H, W] in [-1, 1].\n"
-        "\n"
-        "Exit status: 0 written; 1 the model cannot be used or the file cannot be written\n"
-        "(the message names the file); 2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"export", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (!model || !onnx) {
         fprintf(stderr, "pix2pix export: --model and --onnx are required\n");
         return 2;

@@ -11,6 +11,16 @@
 #include "app/common/float_text.h"
 #include "app/model/model_file.h"
 
+/* What --help says of pix2pix inspect: its usage line, and the text below it. */
+static const char usage[] = "pix2pix inspect FILE";
+static const char summary[] =
+    "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
+    "architecture (from its tensors: a note where the metadata\n"
+    "disagrees), parameter count, metadata.\n"
+    "\n"
+    "Exit status: 0 described; 1 not a readable model file;\n"
+    "2 invalid command line.";
+
 /* One metadata entry against what the tensors show (NULL: nothing to compare). */
 typedef struct {
     const char *key, *tensors;
@@ -147,25 +157,17 @@ static void print_meta_value(const char *value)
 int cmd_inspect(int argc, char **argv)
 {
     const char *path = NULL;
-    const cli_spec spec = {"inspect", "pix2pix inspect FILE",
-                           "Describes a model file (safetensors, or a PyTorch .pth state_dict):\n"
-                           "architecture (from its tensors: a note where the metadata\n"
-                           "disagrees), parameter count, metadata.\n"
-                           "\n"
-                           "Exit status: 0 described; 1 not a readable model file;\n"
-                           "2 invalid command line.",
-                           NULL, 0, 1};
-    int npos = 0, rc = cli_parse(&spec, argc, argv, &path, &npos);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"inspect", usage, summary, NULL, 0, 1};
+    int npos = 0, status = cli_exit_status(cli_parse(&spec, argc, argv, &path, &npos));
+    if (status >= 0)
+        return status;
     if (!npos) {
         fprintf(stderr, "usage: %s\n", spec.usage);
         return 2;
     }
-    char err[512];
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     if (!f) {
-        fprintf(stderr, "%s\n", err); /* its reason names the file */
+        fprintf(stderr, "%s\n", eng_last_error()); /* its reason names the file */
         return 1;
     }
     printf("file:       %s\n", path);

@@ -7,6 +7,20 @@
 #include "app/common/resources.h"
 #include "app/serve/serve.h"
 
+/* What --help says of pix2pix serve: its usage line, and the text below it. */
+static const char usage[] =
+    "pix2pix serve --model FILE [--device D] [--port 8080] [--host 127.0.0.1]";
+static const char summary[] =
+    "Serves a generator over HTTP: POST /translate with a PNG or JPEG body (or a multipart\n"
+    "form with a file) answers the translated PNG, as 'pix2pix translate' writes it for\n"
+    "the same file and options (?full_res=1, ?eval=1, ?bit_depth=16). GET / is a page to\n"
+    "draw or upload on; GET /model, /health and /metrics (Prometheus) describe the\n"
+    "service. Errors answer a JSON body {\"error\": reason, \"status\": code}. SIGINT or\n"
+    "SIGTERM answer the requests in flight, then exit.\n"
+    "\n"
+    "Exit status: 0 stopped by a signal; 1 the model, a device or the address could not\n"
+    "be used; 2 invalid command line.";
+
 /* Memory per pixel of a request's image (as translate's): decoded, resized back, encoded. */
 #define SERVE_PIXEL_BYTES 12
 
@@ -63,21 +77,10 @@ int cmd_serve(int argc, char **argv)
         {"threads", CLI_INT, &c.threads, "CPU threads of each cpu device (0: all cores)"},
         {"quiet", CLI_FLAG, &c.quiet, "no notes on stderr"},
     };
-    const cli_spec spec = {
-        "serve", "pix2pix serve --model FILE [--device D] [--port 8080] [--host 127.0.0.1]",
-        "Serves a generator over HTTP: POST /translate with a PNG or JPEG body (or a multipart\n"
-        "form with a file) answers the translated PNG, as 'pix2pix translate' writes it for\n"
-        "the same file and options (?full_res=1, ?eval=1, ?bit_depth=16). GET / is a page to\n"
-        "draw or upload on; GET /model, /health and /metrics (Prometheus) describe the\n"
-        "service. Errors answer a JSON body {\"error\": reason, \"status\": code}. SIGINT or\n"
-        "SIGTERM answer the requests in flight, then exit.\n"
-        "\n"
-        "Exit status: 0 stopped by a signal; 1 the model, a device or the address could not\n"
-        "be used; 2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"serve", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (check_config(&c) || app_cap_threads("serve", "--threads", &c.threads))
         return 2;
     app_cap_by_memory("serve", "--max-pixels", &c.max_pixels, SERVE_PIXEL_BYTES, "pixel");

@@ -13,6 +13,20 @@
 #include "app/translate/test_run.h"
 #include "base/text_line.h"
 
+/* What --help says of pix2pix test: its usage line, and the text below it. */
+static const char usage[] = "pix2pix test --data DIR (--model FILE | --name NAME) [OPTIONS]";
+static const char summary[] =
+    "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
+    "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
+    "with an HTML page of input | output | target rows, worst first:\n"
+    "RESULTS/index.html and RESULTS/images/<name>_{real_A,fake_B,real_B}.png. With --name\n"
+    "the model and the folder are where the reference's test.py has them:\n"
+    "CKDIR/NAME/latest_net_G and RESULTS/NAME/test_latest/. The options of\n"
+    "pytorch-CycleGAN-and-pix2pix's test.py are taken too (listed after ours).\n"
+    "\n"
+    "Exit status: 0 every pair scored; 1 a pair failed (reported; the others are scored),\n"
+    "or the data, model or results folder could not be used; 2 invalid command line.";
+
 /* Where the reference's test.py looks, with --name: the model
  * CKDIR/NAME/<epoch or iter_N>_net_G (ours, .safetensors, or its .pth) and the results
  * RESULTS/NAME/<split>_<epoch>[_iterN]; with --ema, G's average of train --ema-decay,
@@ -133,26 +147,14 @@ int cmd_test(int argc, char **argv)
         {"threads", CLI_INT, &c.threads, "CPU threads (0: all cores)"},
         {"quiet", CLI_FLAG, &c.quiet, "no progress display"},
     };
-    const cli_spec spec = {
-        "test", "pix2pix test --data DIR (--model FILE | --name NAME) [OPTIONS]",
-        "Translates every pair of a split and reports the mean L1, PSNR and SSIM of the outputs\n"
-        "against the targets (0..255 images; SSIM with an 11x11 Gaussian window, sigma 1.5),\n"
-        "with an HTML page of input | output | target rows, worst first:\n"
-        "RESULTS/index.html and RESULTS/images/<name>_{real_A,fake_B,real_B}.png. With --name\n"
-        "the model and the folder are where the reference's test.py has them:\n"
-        "CKDIR/NAME/latest_net_G and RESULTS/NAME/test_latest/. The options of\n"
-        "pytorch-CycleGAN-and-pix2pix's test.py are taken too (listed after ours).\n"
-        "\n"
-        "Exit status: 0 every pair scored; 1 a pair failed (reported; the others are scored),\n"
-        "or the data, model or results folder could not be used; 2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse_aliased(&spec, &ref_test_aliases, argc, argv);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"test", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse_aliased(&spec, &ref_test_aliases, argc, argv));
+    if (status >= 0)
+        return status;
     if ((c.fp16 = app_precision_parse("test", precision)) < 0)
         return 2;
-    if ((rc = resolve(&c, &n)) != 0)
-        return rc;
+    if ((status = resolve(&c, &n)) != 0)
+        return status;
     if (app_cap_threads("test", "--threads", &c.threads))
         return 2;
     return test_run(&c, NULL);

@@ -16,6 +16,29 @@
 #include "app/train/lr_policy.h"
 #include "app/train/train_run.h"
 
+/* What --help says of pix2pix train: its usage line, and the text below it. */
+static const char usage[] = "pix2pix train --data DIR [OPTIONS]";
+static const char summary[] =
+    "Trains a pix2pix model (a U-Net, ResNet or pix2pixHD global or local generator\n"
+    "against a PatchGAN) on paired images. Checkpoints, loss_log.csv, opt.txt and\n"
+    "web/index.html go to CKDIR/NAME (NAME a folder name, without '/'), written once the\n"
+    "data and options are usable. Ctrl-C finishes the step, saves, and prints how to\n"
+    "resume. Unusable images are reported once (path and reason) and skipped.\n"
+    "\n"
+    "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
+    "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
+    "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
+    "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
+    "files are of different steps; 2 invalid options (including numbers out of range,\n"
+    "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
+    "an experiment that already holds a run without --continue or --overwrite.\n"
+    "\n"
+    "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
+    "averaged (see the guide: Training on several GPUs or machines).\n"
+    "\n"
+    "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
+    "meaning (listed after ours), so that its command lines run unchanged.";
+
 /* The command line again with --continue, for the message printed when stopping early. */
 static char *resume_command(int argc, char **argv)
 {
@@ -161,31 +184,10 @@ int cmd_train(int argc, char **argv)
         {"check-every", CLI_INT, &c.check_every,
          "under mpirun: compare the ranks' weights every N steps (0: never)"},
     };
-    const cli_spec spec = {
-        "train", "pix2pix train --data DIR [OPTIONS]",
-        "Trains a pix2pix model (a U-Net, ResNet or pix2pixHD global or local generator\n"
-        "against a PatchGAN) on paired images. Checkpoints, loss_log.csv, opt.txt and\n"
-        "web/index.html go to CKDIR/NAME (NAME a folder name, without '/'), written once the\n"
-        "data and options are usable. Ctrl-C finishes the step, saves, and prints how to\n"
-        "resume. Unusable images are reported once (path and reason) and skipped.\n"
-        "\n"
-        "Exit status: 0 trained, or stopped by Ctrl-C, SIGTERM, --max-steps or --time-limit\n"
-        "after saving; 1 no usable image, a model file that cannot be loaded, a checkpoint that\n"
-        "cannot be written (the previous one is kept), a failed step, a diverged step (NaN or\n"
-        "Inf losses: not saved), the experiment in use by another trainer, or a latest set whose\n"
-        "files are of different steps; 2 invalid options (including numbers out of range,\n"
-        "image sizes the networks cannot take, and options that differ between MPI ranks), or\n"
-        "an experiment that already holds a run without --continue or --overwrite.\n"
-        "\n"
-        "Under mpirun -np N each rank trains on its share of the pairs and the gradients are\n"
-        "averaged (see the guide: Training on several GPUs or machines).\n"
-        "\n"
-        "The options of pytorch-CycleGAN-and-pix2pix's train.py are taken too, with the same\n"
-        "meaning (listed after ours), so that its command lines run unchanged.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse_aliased(&spec, &ref_train_aliases, argc, argv);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"train", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse_aliased(&spec, &ref_train_aliases, argc, argv));
+    if (status >= 0)
+        return status;
     if (!c.norm)
         c.norm = !strcmp(c.netG, "global") || !strcmp(c.netG, "local") ? "instance" : "batch";
     if (!c.data) {
@@ -200,9 +202,9 @@ int cmd_train(int argc, char **argv)
     c.options_json = json;
     c.options_text = text;
     c.resume_hint = hint;
-    rc = train_run(&c);
+    status = train_run(&c);
     free(json);
     free(text);
     free(hint);
-    return rc;
+    return status;
 }

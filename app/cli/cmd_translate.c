@@ -23,6 +23,22 @@
 #include "base/text_line.h"
 #include "datasets/image.h"
 
+/* What --help says of pix2pix translate: its usage line, and the text below it. */
+static const char usage[] =
+    "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]";
+static const char summary[] =
+    "Translates images with a trained generator. Without --eval, BatchNorm uses each image's\n"
+    "own statistics (the whole image's, also in tiles) and dropout stays on (the paper's\n"
+    "test protocol), seeded by --seed. Each image is resized to the model's size and the\n"
+    "result back to the image's size, unless --full-res. The result has the model's\n"
+    "channels (1: grey) and the input's alpha. An image that cannot be read, translated\n"
+    "or written is reported on one line (its path and the reason) and skipped; the others\n"
+    "are still translated. Two inputs that would write the same output are refused first.\n"
+    "\n"
+    "Exit status: 0 every image translated; 1 an image failed (the rest were done), or\n"
+    "the model, input or output folder could not be used, or two inputs have one output\n"
+    "name; 2 invalid command line.";
+
 /* Memory per pixel of an image being translated: decoded (3 bytes), the result resized back
  * (3) and its encoding (at most about 3), with room for the resizing's work rows. --full-res
  * adds the network at the image's size (or a tile's), which generator_prepare checks. With
@@ -76,10 +92,9 @@ static int check_opts(const translate_opts *o)
  * opened, whose choice may print a note, so that a wrong --model gets only its error. */
 static int check_model(const char *path)
 {
-    char err[1024];
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     if (!f) {
-        text_line(stderr, "pix2pix translate: %s", err);
+        text_line(stderr, "pix2pix translate: %s", eng_last_error());
         return -1;
     }
     st_close(f);
@@ -267,23 +282,10 @@ int cmd_translate(int argc, char **argv)
          "print images/s, how busy the compute was (per device), decoding and encoding times, "
          "the tiles of each tiled image"},
     };
-    const cli_spec spec = {
-        "translate", "pix2pix translate --model FILE --input FILE|DIR --output DIR [OPTIONS]",
-        "Translates images with a trained generator. Without --eval, BatchNorm uses each image's\n"
-        "own statistics (the whole image's, also in tiles) and dropout stays on (the paper's\n"
-        "test protocol), seeded by --seed. Each image is resized to the model's size and the\n"
-        "result back to the image's size, unless --full-res. The result has the model's\n"
-        "channels (1: grey) and the input's alpha. An image that cannot be read, translated\n"
-        "or written is reported on one line (its path and the reason) and skipped; the others\n"
-        "are still translated. Two inputs that would write the same output are refused first.\n"
-        "\n"
-        "Exit status: 0 every image translated; 1 an image failed (the rest were done), or\n"
-        "the model, input or output folder could not be used, or two inputs have one output\n"
-        "name; 2 invalid command line.",
-        opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (rc)
-        return rc == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"translate", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if (check_opts(&o) || (o.fp16 = app_precision_parse("translate", o.precision)) < 0)
         return 2;
     if (app_cap_threads("translate", "--threads", &o.threads))
@@ -314,7 +316,7 @@ int cmd_translate(int argc, char **argv)
         fprintf(stderr, "note: the images of %s are twice as wide as high, as aligned A|B pairs "
                 "are: each is translated whole; --pairs A (or B) translates its A (or B) half\n",
                 o.input);
-    rc = translate_all(&o, &l);
+    status = translate_all(&o, &l);
     translate_list_free(&l);
-    return rc;
+    return status;
 }

@@ -13,6 +13,16 @@
 #include "app/common/precision.h"
 #include "app/model/net_tune.h"
 
+/* What --help says of pix2pix tune: its usage line, and the text below it. */
+static const char usage[] = "pix2pix tune [OPTIONS]";
+static const char summary[] =
+    "Times the conv kernel candidates of a network on this Vulkan device "
+    "and writes the fastest correct ones to its tuning file, beside the "
+    "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
+    "\n"
+    "Exit status: 0 tuned and written; 1 the device, a measurement or the "
+    "file failed; 2 invalid command line (--device cpu included).";
+
 typedef struct {
     const char *device, *precision;
     cli_net_opts net;
@@ -35,10 +45,10 @@ static void print_table(const eng_tune *t)
 
 static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
 {
-    char err[512], path[4200];
-    eng_tune *t = eng_tune_convs(be, g, !o->inference, o->fp16, o->seconds, err, sizeof err);
+    char path[4200];
+    eng_tune *t = eng_tune_convs(be, g, !o->inference, o->fp16, o->seconds);
     if (!t) {
-        fprintf(stderr, "pix2pix tune: %s\n", err);
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
         return 1;
     }
     print_table(t);
@@ -48,9 +58,9 @@ static int tune(const tune_opts *o, eng_backend *be, eng_graph *g)
     if (skipped)
         printf("%d candidates skipped: past --seconds %.0f (a larger budget measures them)\n",
                skipped, o->seconds);
-    int rc = eng_tune_save(be, t, path, sizeof path, err, sizeof err);
+    int rc = eng_tune_save(be, t, path, sizeof path);
     if (rc)
-        fprintf(stderr, "pix2pix tune: %s\n", err);
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
     else
         printf("pix2pix tune: %d conv GEMMs tuned, written to %s\n", eng_tune_count(t), path);
     eng_tune_free(t);
@@ -74,17 +84,10 @@ int cmd_tune(int argc, char **argv)
         {"seconds", CLI_FLOAT, &o.seconds,
          "time budget: candidates past it are skipped (the defaults stay)"},
     };
-    const cli_spec spec = {"tune", "pix2pix tune [OPTIONS]",
-                           "Times the conv kernel candidates of a network on this Vulkan device "
-                           "and writes the fastest correct ones to its tuning file, beside the "
-                           "pipeline cache; later runs use them (PIX2PIX_VK_TUNING=0: not).\n"
-                           "\n"
-                           "Exit status: 0 tuned and written; 1 the device, a measurement or the "
-                           "file failed; 2 invalid command line (--device cpu included).",
-                           opts, (int)(sizeof opts / sizeof opts[0]), 0};
-    int st = cli_parse(&spec, argc, argv, NULL, NULL);
-    if (st != CLI_OK)
-        return st == CLI_HELP ? 0 : 2;
+    const cli_spec spec = {"tune", usage, summary, opts, (int)(sizeof opts / sizeof *opts), 0};
+    int status = cli_exit_status(cli_parse(&spec, argc, argv, NULL, NULL));
+    if (status >= 0)
+        return status;
     if ((o.fp16 = app_precision_parse("tune", o.precision)) < 0)
         return 2;
     gen_config gc = {0};
@@ -96,10 +99,9 @@ int cmd_tune(int argc, char **argv)
                         "at least 1; --seconds positive\n", gen_stride(&gc));
         return 2;
     }
-    char err[512];
-    eng_backend *be = app_backend_open(o.device, 0, 0, err, sizeof err);
+    eng_backend *be = app_backend_open(o.device, 0, 0);
     if (!be) {
-        fprintf(stderr, "pix2pix tune: %s\n", err);
+        fprintf(stderr, "pix2pix tune: %s\n", eng_last_error());
         return 2;
     }
     if (strncmp(eng_backend_name(be), "vulkan", 6)) {

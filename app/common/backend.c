@@ -12,15 +12,14 @@ const char *app_default_device(void)
     return env && env[0] ? env : "auto";
 }
 
-eng_backend *app_backend_open(const char *device, int threads, int quiet, char *err,
-                              size_t errlen)
+eng_backend *app_backend_open(const char *device, int threads, int quiet)
 {
     /* Once per process: the demo, for one, opens a backend for training and one for testing. */
     static int noted;
     int n = threads > 0 ? threads : app_default_threads();
-    eng_backend *be = eng_backend_open(device, n, err, errlen);
-    if (be && err[0] && !quiet && !noted) {
-        fprintf(stderr, "pix2pix: %s; running on the CPU\n", err);
+    eng_backend *be = eng_backend_open(device, n);
+    if (be && eng_backend_note(be) && !quiet && !noted) {
+        fprintf(stderr, "pix2pix: %s; running on the CPU\n", eng_backend_note(be));
         noted = 1;
     }
     return be;
@@ -43,14 +42,13 @@ int app_backends_open(const char *list, int threads, int quiet, eng_backend **ou
     }
     char *save = NULL;
     for (char *spec = strtok_r(specs, ",", &save); spec; spec = strtok_r(NULL, ",", &save)) {
-        char why[512];
         if (n == max) {
             snprintf(err, errlen, "more than %d devices", max);
-        } else if ((out[n] = app_backend_open(spec, threads, quiet, why, sizeof why))) {
+        } else if ((out[n] = app_backend_open(spec, threads, quiet))) {
             n++;
             continue;
         } else {
-            snprintf(err, errlen, "%s", why);
+            snprintf(err, errlen, "%s", eng_last_error());
         }
         while (n > 0)
             eng_backend_free(out[--n]);

@@ -66,15 +66,17 @@ typedef struct {
     char name[];
 } node_source;
 
-static int fill_node(void *ctx, void *dst, size_t nbytes, char *err, size_t errlen)
+/* An st_fill_fn: its reasons go to eng_last_error(), where st_writer_save takes them. */
+static int fill_node(void *ctx, void *dst, size_t nbytes)
 {
     const node_source *s = ctx;
     (void)nbytes; /* numel floats, as added */
-    if (eng_plan_read(s->plan, s->node, dst)) {
-        snprintf(err, errlen, "cannot read %s: %s", s->name, eng_last_error());
-        return -1;
-    }
-    return check_finite(dst, eng_node_numel(s->node), s->name, NULL, err, errlen);
+    if (eng_plan_read(s->plan, s->node, dst))
+        return eng_set_error(-1, "cannot read %s: %s", s->name, eng_last_error());
+    char why[512];
+    if (check_finite(dst, eng_node_numel(s->node), s->name, NULL, why, sizeof why))
+        return eng_set_error(-1, "%s", why);
+    return 0;
 }
 
 /* Adds one node's values under name (an int64 scalar for counters). The values are read from
@@ -118,10 +120,10 @@ static int finish_save(st_writer *w, buf_list *bl, int rc, const ckpt_meta *meta
             snprintf(err, errlen, "cannot add metadata %s", meta[i].key);
             rc = -1;
         }
-    if (!rc)
-        rc = st_writer_save(w, path, err, errlen); /* its reason names the file */
-    else
+    if (rc)
         name_file(err, errlen, path);
+    else if ((rc = st_writer_save(w, path)))
+        snprintf(err, errlen, "%s", eng_last_error()); /* its reason names the file */
     st_writer_free(w);
     buf_free(bl);
     return rc ? -1 : 0;
@@ -337,9 +339,11 @@ static int meta_int(const st_file *f, const char *key, long long *out)
 int ckpt_load_opt(ckpt_train_state *s, eng_graph *g, eng_plan *p, const char *path, char *err,
                   size_t errlen)
 {
-    st_file *f = st_open(path, err, errlen);
-    if (!f)
+    st_file *f = st_open(path);
+    if (!f) {
+        snprintf(err, errlen, "%s", eng_last_error());
         return -1;
+    }
     long long step_g, step_d, epoch, iter;
     if (meta_int(f, "step_G", &step_g) || meta_int(f, "step_D", &step_d) ||
         meta_int(f, "epoch", &epoch) || meta_int(f, "epoch_iter", &iter)) {

@@ -40,9 +40,11 @@ int generator_open(generator *r, const char *path, eng_backend *be, int eval, ui
 {
     memset(r, 0, sizeof *r);
     char why[512];
-    r->file = model_file_open(path, err, errlen); /* its reason names the file */
-    if (!r->file)
+    r->file = model_file_open(path);
+    if (!r->file) {
+        snprintf(err, errlen, "%s", eng_last_error()); /* its reason names the file */
         return -1;
+    }
     if (ckpt_gen_config(r->file, &r->cfg, why, sizeof why)) {
         snprintf(err, errlen, "%s: %s", path, why);
         st_close(r->file);
@@ -109,8 +111,8 @@ static size_t *stash_offsets(const generator *r, const net *G)
 
 /* Moves the weights (and running statistics) of the current plan into r->stash (where those
  * of a part's plan join the others already there) and frees the plan, so that the next plan is
- * allocated with only the weights beside it. 0, or -1 with why set. */
-static int stash_weights(generator *r, const char **why)
+ * allocated with only the weights beside it. 0, or -1 with the reason in eng_last_error(). */
+static int stash_weights(generator *r)
 {
     float *buf = r->stash ? r->stash : malloc(r->weight_bytes ? r->weight_bytes : 1);
     size_t *at = buf ? stash_offsets(r, &r->cur.G) : NULL;
@@ -118,8 +120,7 @@ static int stash_weights(generator *r, const char **why)
         if (buf != r->stash)
             free(buf);
         free(at);
-        *why = "out of memory";
-        return -1;
+        return eng_set_error(ENG_ENOMEM, "out of memory");
     }
     int rc = 0;
     for (int i = 0; i < r->cur.G.n && !rc; i++)
@@ -128,7 +129,6 @@ static int stash_weights(generator *r, const char **why)
     if (rc) {
         if (buf != r->stash)
             free(buf);
-        *why = eng_last_error();
         return rc;
     }
     sized_net_free(&r->cur);
@@ -192,9 +192,9 @@ static int build_plan(generator *r, net_stats_mode stats, unet_part part, int h,
         sized_net_free(&s);
         return -1;
     }
-    const char *why;
-    if (r->cur.plan && stash_weights(r, &why)) {
-        snprintf(err, errlen, "cannot move the weights to the network for %dx%d: %s", w, h, why);
+    if (r->cur.plan && stash_weights(r)) {
+        snprintf(err, errlen, "cannot move the weights to the network for %dx%d: %s", w, h,
+                 eng_last_error());
         sized_net_free(&s);
         return -1;
     }
@@ -233,10 +233,9 @@ static int build_plan(generator *r, net_stats_mode stats, unet_part part, int h,
 }
 
 /* Writes use's statistics into the layers of a NET_STATS_FIXED plan, or adds what the layers
- * saw in the last run to seen (the variance made biased again: n-1 -> n). 0, or -1 with why
- * set. */
-static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen,
-                          const char **why)
+ * saw in the last run to seen (the variance made biased again: n-1 -> n). 0, or -1 with the
+ * reason in eng_last_error(). */
+static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen)
 {
     const net *G = &r->cur.G;
     int most = 1;
@@ -246,8 +245,7 @@ static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen,
     if (!mean || !var) {
         free(mean);
         free(var);
-        *why = "out of memory";
-        return -1;
+        return eng_set_error(ENG_ENOMEM, "out of memory");
     }
     int rc = 0;
     for (int l = 0; l < G->nsites && !rc; l++) {
@@ -267,8 +265,6 @@ static int exchange_stats(generator *r, const norm_stats *use, norm_stats *seen,
     }
     free(mean);
     free(var);
-    if (rc)
-        *why = eng_last_error();
     return rc ? -1 : 0;
 }
 
@@ -310,11 +306,10 @@ int generator_run_part(generator *r, unet_part part, const float *in, int h, int
         return -1;
     if (r->image >= 0)
         eng_plan_set_runs(s->plan, (uint32_t)r->image);
-    const char *why = NULL; /* set by exchange_stats; the engine's calls: eng_last_error() */
-    if ((use && exchange_stats(r, use, NULL, &why)) || eng_plan_write(s->plan, s->in, in) ||
+    if ((use && exchange_stats(r, use, NULL)) || eng_plan_write(s->plan, s->in, in) ||
         (s->mid && eng_plan_write(s->plan, s->mid, mid)) || eng_plan_run(s->plan) ||
-        (seen && exchange_stats(r, NULL, seen, &why)) || eng_plan_read(s->plan, s->out, out)) {
-        snprintf(err, errlen, "running the generator failed: %s", why ? why : eng_last_error());
+        (seen && exchange_stats(r, NULL, seen)) || eng_plan_read(s->plan, s->out, out)) {
+        snprintf(err, errlen, "running the generator failed: %s", eng_last_error());
         return -1;
     }
     /* An image computed from NaN is never written. */

@@ -7,9 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "engine/pth/pth.h"
 
-st_file *model_file_open(const char *path, char *err, size_t errlen)
+st_file *model_file_open(const char *path)
 {
     uint8_t head[PTH_PROBE_BYTES];
     ssize_t n = -1;
@@ -20,14 +21,16 @@ st_file *model_file_open(const char *path, char *err, size_t errlen)
     if (fd >= 0)
         close(fd);
     if (n > 0 && pth_probe(head, (size_t)n))
-        return pth_open(path, err, errlen);
+        return pth_open(path);
     /* A file that cannot be read, or too short for any signature, goes to the safetensors
      * reader too: its messages say why it cannot be used. */
     if (n < ST_PROBE_BYTES || st_probe(head, (size_t)n, (uint64_t)st.st_size))
-        return st_open(path, err, errlen);
+        return st_open(path);
     if (head[0] == 0x80) /* a pickle's PROTO: the .pth reader says what it is */
-        return pth_open(path, err, errlen);
-    snprintf(err, errlen, "%s: not a model file: neither safetensors, a PyTorch zip archive nor "
-             "a legacy PyTorch file", path);
+        return pth_open(path);
+    eng_set_error(-1,
+                  "%s: not a model file: neither safetensors, a PyTorch zip archive nor "
+                  "a legacy PyTorch file",
+                  path);
     return NULL;
 }

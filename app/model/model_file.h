@@ -8,7 +8,7 @@
 
 #include "engine/safetensors.h"
 
-/* The file's tensors; NULL with "path: reason" in err. */
-st_file *model_file_open(const char *path, char *err, size_t errlen);
+/* The file's tensors; NULL with "path: reason" in eng_last_error(), as st_open. */
+st_file *model_file_open(const char *path);
 
 #endif

@@ -30,14 +30,14 @@ eng_graph *net_tune_graph(const char *cmd, const gen_config *gc, const disc_conf
 static void tune_and_save(const char *cmd, eng_backend *be, const eng_graph *g, int training,
                           int fp16, int untuned)
 {
-    char err[512], path[4200];
+    char path[4200];
     fprintf(stderr, "pix2pix %s: --tune auto: measuring the kernels of this network's %d "
             "untuned conv GEMM%s on %s (at most %.0f s, once per device and network)\n", cmd,
             untuned, untuned == 1 ? "" : "s", eng_backend_name(be), NET_TUNE_AUTO_SECONDS);
-    eng_tune *t = eng_tune_convs(be, g, training, fp16, NET_TUNE_AUTO_SECONDS, err, sizeof err);
-    if (!t || eng_tune_save(be, t, path, sizeof path, err, sizeof err)) {
+    eng_tune *t = eng_tune_convs(be, g, training, fp16, NET_TUNE_AUTO_SECONDS);
+    if (!t || eng_tune_save(be, t, path, sizeof path)) {
         fprintf(stderr, "pix2pix %s: --tune auto failed, the default kernels stay: %s\n", cmd,
-                err);
+                eng_last_error());
         eng_tune_free(t);
         return;
     }

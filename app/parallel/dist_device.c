@@ -12,8 +12,7 @@
 int dist_local_gpu(int k, int local_size)
 {
     static eng_device_info list[MAX_DEVICES];
-    char err[256];
-    int n = eng_device_list(list, MAX_DEVICES, err, sizeof err), gpus = 0, index = -1;
+    int n = eng_device_list(list, MAX_DEVICES), gpus = 0, index = -1;
     for (int i = 0; i < n && i < MAX_DEVICES; i++) {
         if (!list[i].usable ||
             (strcmp(list[i].type, "discrete") && strcmp(list[i].type, "integrated")))

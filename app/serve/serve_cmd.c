@@ -93,9 +93,9 @@ static int serve_until_signal(serve_config *c, eng_backend **be, int nb, const c
 static int serve_on_devices(serve_config *c)
 {
     char err[1024], devices[512] = "";
-    st_file *f = model_file_open(c->model, err, sizeof err);
+    st_file *f = model_file_open(c->model);
     if (!f) {
-        text_line(stderr, "pix2pix serve: %s", err);
+        text_line(stderr, "pix2pix serve: %s", eng_last_error());
         return 1;
     }
     st_close(f);

@@ -138,7 +138,7 @@ char *serve_error_json(int status, const char *reason)
 char *serve_model_json(const serve_config *c, const generator *g, const char *devices,
                        const char *palette_json)
 {
-    char name[64], err[512];
+    char name[64];
     gen_name(&g->cfg, name, sizeof name);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "architecture", name);
@@ -155,7 +155,7 @@ char *serve_model_json(const serve_config *c, const generator *g, const char *de
     const char *slash = strrchr(c->model, '/');
     cJSON_AddStringToObject(o, "file", slash ? slash + 1 : c->model);
     cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
-    st_file *f = model_file_open(c->model, err, sizeof err);
+    st_file *f = model_file_open(c->model);
     for (int i = 0; f && i < st_meta_count(f); i++)
         cJSON_AddStringToObject(meta, st_meta_key(f, i), st_meta(f, st_meta_key(f, i)));
     const char *dir = f ? st_meta(f, "direction") : NULL;

@@ -24,8 +24,7 @@ static const char *shown(const arch_option *a, const char *value)
  * option of a[] whose value recorded in path differs. */
 static void compare_file(const char *path, const arch_option *a, int n, char *msg, size_t len)
 {
-    char err[1024];
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     if (!f)
         return;
     for (int i = 0; i < n; i++) {

@@ -26,8 +26,7 @@ static long long meta_step(const st_file *f, const char *key)
  * state; -1 when it has none or cannot be read. */
 static long long file_step(const char *path)
 {
-    char err[1024];
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     if (!f)
         return -1;
     long long step = st_meta(f, "step") ? meta_step(f, "step") : meta_step(f, "step_G");
@@ -203,12 +202,12 @@ int train_ckpt_save(const train_config *c, trainer *t, const char *dir, int epoc
 /* Loads a network file. *step gets its "step" metadata, or -1 when it has none. */
 static int load_net_file(const net *n, eng_plan *p, const char *path, long long *step)
 {
-    char err[1024];
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     if (!f) {
-        fprintf(stderr, "%s\n", err); /* its reason names the file */
+        fprintf(stderr, "%s\n", eng_last_error()); /* its reason names the file */
         return -1;
     }
+    char err[1024];
     *step = meta_step(f, "step");
     int rc = ckpt_load_net(n, p, f, path, err, sizeof err);
     if (rc)
@@ -314,7 +313,7 @@ static int check_init_critics(const char *path, const disc_config *want)
 {
     char err[1024];
     disc_config dc;
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     int rc = 0;
     if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && net_critics(&dc) != net_critics(want)) {
         fprintf(stderr, "pix2pix train: --init-d %s has %d critic%s, this run %d (--num-d)\n",

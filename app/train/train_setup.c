@@ -47,9 +47,9 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     if (train_preflight(lopts, c->quiet || !s->rank0)) /* before the device's note */
         return train_fail(1);
     dist_device(c->device, c->threads, &device, &threads, device_spec, sizeof device_spec);
-    s->be = app_backend_open(device, threads, c->quiet, err, sizeof err);
+    s->be = app_backend_open(device, threads, c->quiet);
     if (!s->be) {
-        fprintf(stderr, "pix2pix train: %s\n", err);
+        fprintf(stderr, "pix2pix train: %s\n", eng_last_error());
         return train_fail(1);
     }
     /* The cropping modes fix the size: checked before the loader allocates its buffers. */

@@ -232,10 +232,10 @@ int test_run(const test_config *config, test_scores *scores)
         pair_list_free(&pairs);
         return 1;
     }
-    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet, err, sizeof err);
+    eng_backend *be = app_backend_open(c->device, c->threads, c->quiet);
     generator r;
     if (!be || generator_open(&r, c->model, be, c->eval, c->seed, err, sizeof err)) {
-        text_line(stderr, "pix2pix test: %s", err);
+        text_line(stderr, "pix2pix test: %s", be ? err : eng_last_error());
         if (be)
             eng_backend_free(be);
         pair_list_free(&pairs);

@@ -1,10 +1,12 @@
-/* Shared by the ONNX writer's files: a model under construction. Its small pieces (messages,
- * names, attributes) come from an arena freed at the end, and running out of memory for them
- * aborts, as building a graph does; the tensors' values, the only large allocations, fail
- * with a message instead. */
+/* Shared by the ONNX writer's files: a model under construction. Its pieces (messages, names,
+ * attributes, the tensors' values) come from an arena freed at the end. Running out of memory
+ * for a small piece jumps back to eng_onnx_write (the model's out_of_memory), which frees the
+ * arena and returns the error: the pieces' builders need no checks of their own. The tensors'
+ * values, the only large allocations, fail with a message naming the tensor instead. */
 #ifndef ENGINE_ONNX_INTERNAL_H
 #define ENGINE_ONNX_INTERNAL_H
 
+#include <setjmp.h>
 #include <stdint.h>
 
 #include "engine/graph.h"
@@ -21,12 +23,11 @@ typedef struct {
     size_t n_inits;
     void **allocs;               /* the arena */
     size_t n_allocs, cap_allocs;
-    int failed;                  /* err holds the first reason */
-    char *err;
-    size_t errlen;
+    int failed;                  /* eng_last_error() holds the first reason */
+    jmp_buf out_of_memory;       /* where onnx_alloc goes when there is no memory left */
 } onnx_model;
 
-void *onnx_alloc(onnx_model *m, size_t bytes); /* zeroed */
+void *onnx_alloc(onnx_model *m, size_t bytes); /* zeroed; never NULL (see above) */
 char *onnx_strdup(onnx_model *m, const char *s);
 /* Records the reason of the first failure; returns -1. */
 int onnx_fail(onnx_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

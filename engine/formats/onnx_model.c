@@ -16,8 +16,10 @@ static void *arena_keep(onnx_model *m, void *p)
     if (p && m->n_allocs == m->cap_allocs) {
         size_t cap = m->cap_allocs ? 2 * m->cap_allocs : 256;
         void **a = realloc(m->allocs, cap * sizeof *a);
-        if (!a)
-            eng_fail("out of memory building an ONNX model");
+        if (!a) {
+            free(p);
+            longjmp(m->out_of_memory, 1);
+        }
         m->allocs = a;
         m->cap_allocs = cap;
     }
@@ -30,7 +32,7 @@ void *onnx_alloc(onnx_model *m, size_t bytes)
 {
     void *p = calloc(1, bytes ? bytes : 1);
     if (!p)
-        eng_fail("out of memory building an ONNX model");
+        longjmp(m->out_of_memory, 1);
     return arena_keep(m, p);
 }
 
@@ -43,10 +45,12 @@ char *onnx_strdup(onnx_model *m, const char *s)
 int onnx_fail(onnx_model *m, const char *fmt, ...)
 {
     if (!m->failed) {
+        char msg[512];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(m->err, m->errlen, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        eng_set_error(-1, "%s", msg);
         m->failed = 1;
     }
     return -1;

@@ -143,16 +143,16 @@ static void append(ProtobufCBuffer *base, size_t len, const uint8_t *data)
     b->used += len;
 }
 
-static int save(const Onnx__ModelProto *model, const char *path, char *err, size_t errlen)
+static int save(const Onnx__ModelProto *model, const char *path)
 {
     atomic_file f;
-    if (atomic_file_open(&f, path, err, errlen))
-        return -1;
+    char err[512]; /* the base library's reasons, passed on */
+    if (atomic_file_open(&f, path, err, sizeof err))
+        return eng_set_error(-1, "%s", err);
     file_buffer *b = malloc(sizeof *b);
     if (!b) {
         atomic_file_abandon(&f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
+        return eng_set_error(-1, "%s: out of memory", path);
     }
     b->base.append = append;
     b->file = &f;
@@ -160,22 +160,35 @@ static int save(const Onnx__ModelProto *model, const char *path, char *err, size
     onnx__model_proto__pack_to_buffer(model, &b->base);
     flush(b);
     free(b);
-    return atomic_file_commit(&f, err, errlen);
+    return atomic_file_commit(&f, err, sizeof err) ? eng_set_error(-1, "%s", err) : 0;
+}
+
+static int build_and_save(onnx_model *m, const eng_onnx_info *info, const char *path)
+{
+    size_t nnodes = (size_t)m->plan->graph->nnodes;
+    m->names = onnx_alloc(m, sizeof *m->names * nnodes);
+    m->nodes = onnx_alloc(m, sizeof *m->nodes * nnodes);
+    m->inits = onnx_alloc(m, sizeof *m->inits * 3 * nnodes);
+    int rc = emit_ops(m, m->plan->graph);
+    return rc ? rc : save(model(m, info), path);
 }
 
 int eng_onnx_write(eng_plan *p, const eng_onnx_value *input, const eng_onnx_value *output,
-                   const eng_onnx_info *info, const char *path, char *err, size_t errlen)
+                   const eng_onnx_info *info, const char *path)
 {
-    const eng_graph *g = p->graph;
-    onnx_model m = {.plan = p, .input = input, .output = output, .err = err, .errlen = errlen};
-    m.names = onnx_alloc(&m, sizeof *m.names * (size_t)g->nnodes);
-    m.nodes = onnx_alloc(&m, sizeof *m.nodes * (size_t)g->nnodes);
-    m.inits = onnx_alloc(&m, sizeof *m.inits * 3 * (size_t)g->nnodes);
-    int rc = emit_ops(&m, g);
-    if (!rc)
-        rc = save(model(&m, info), path, err, errlen);
-    for (size_t i = 0; i < m.n_allocs; i++)
-        free(m.allocs[i]);
-    free(m.allocs);
+    /* On the heap: its fields keep their values when onnx_alloc jumps back here. */
+    onnx_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return eng_set_error(ENG_ENOMEM, "out of memory building an ONNX model");
+    *m = (onnx_model){.plan = p, .input = input, .output = output};
+    int rc;
+    if (setjmp(m->out_of_memory))
+        rc = eng_set_error(ENG_ENOMEM, "out of memory building an ONNX model");
+    else
+        rc = build_and_save(m, info, path);
+    for (size_t i = 0; i < m->n_allocs; i++)
+        free(m->allocs[i]);
+    free(m->allocs);
+    free(m);
     return rc;
 }

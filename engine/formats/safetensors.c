@@ -1,6 +1,7 @@
 /* safetensors reader: validates an untrusted file completely before handing out any tensor.
  * The writer lives in safetensors_write.c. */
 #include "engine/safetensors.h"
+#include "engine/engine.h"
 #include "engine/util/file_map.h"
 #include "engine/formats/safetensors_internal.h"
 
@@ -45,18 +46,6 @@ static int dtype_from_name(const char *s, st_dtype *out)
     return -1;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* A JSON number that is a non-negative integer exactly representable as a double. */
 static int json_uint(const cJSON *j, uint64_t *out)
 {
@@ -79,15 +68,15 @@ static void shape_text(const st_tensor *t, char *buf, size_t len)
         snprintf(buf + used, len - used, "]");
 }
 
-static int parse_shape(const cJSON *shape, st_tensor *t, const char *name, char *err, size_t errlen)
+static int parse_shape(const cJSON *shape, st_tensor *t, const char *name)
 {
     if (!cJSON_IsArray(shape)) {
-        set_err(err, errlen, "tensor '%s': shape is not an array", name);
+        eng_set_error(-1, "tensor '%s': shape is not an array", name);
         return -1;
     }
     int ndim = cJSON_GetArraySize(shape);
     if (ndim > ST_MAX_DIMS) {
-        set_err(err, errlen, "tensor '%s': %d dimensions (at most %d)", name, ndim, ST_MAX_DIMS);
+        eng_set_error(-1, "tensor '%s': %d dimensions (at most %d)", name, ndim, ST_MAX_DIMS);
         return -1;
     }
     t->ndim = ndim;
@@ -97,8 +86,8 @@ static int parse_shape(const cJSON *shape, st_tensor *t, const char *name, char 
     for (const cJSON *d = shape->child; d; d = d->next, i++) {
         uint64_t v;
         if (json_uint(d, &v) != 0) {
-            set_err(err, errlen, "tensor '%s': shape dimension %d is not a non-negative integer",
-                    name, i);
+            eng_set_error(-1, "tensor '%s': shape dimension %d is not a non-negative integer", name,
+                          i);
             return -1;
         }
         t->shape[i] = (int64_t)v;
@@ -114,7 +103,7 @@ static int parse_shape(const cJSON *shape, st_tensor *t, const char *name, char 
     if (overflow || numel > SIZE_MAX / esize) {
         char s[128];
         shape_text(t, s, sizeof s);
-        set_err(err, errlen, "tensor '%s': shape %s overflows the element count", name, s);
+        eng_set_error(-1, "tensor '%s': shape %s overflows the element count", name, s);
         return -1;
     }
     t->numel = numel;
@@ -123,83 +112,82 @@ static int parse_shape(const cJSON *shape, st_tensor *t, const char *name, char 
 }
 
 static int parse_offsets(const cJSON *offs, st_tensor *t, const char *name, const uint8_t *data,
-                         size_t data_size, char *err, size_t errlen)
+                         size_t data_size)
 {
     uint64_t begin, end;
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
         json_uint(offs->child, &begin) != 0 || json_uint(offs->child->next, &end) != 0) {
-        set_err(err, errlen, "tensor '%s': data_offsets is not a pair of non-negative integers",
-                name);
+        eng_set_error(-1, "tensor '%s': data_offsets is not a pair of non-negative integers", name);
         return -1;
     }
     if (begin > end || end > data_size) {
-        set_err(err, errlen,
-                "tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64
-                "] outside the data area of %zu bytes",
-                name, begin, end, data_size);
+        eng_set_error(-1,
+                      "tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64
+                      "] outside the data area of %zu bytes",
+                      name, begin, end, data_size);
         return -1;
     }
     if (end - begin != t->nbytes) {
         char s[128];
         shape_text(t, s, sizeof s);
-        set_err(err, errlen,
-                "tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64 "] do not match shape %s of %s "
-                "(%zu bytes)",
-                name, begin, end, s, dtype_names[t->dtype], t->nbytes);
+        eng_set_error(-1,
+                      "tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64
+                      "] do not match shape %s of %s "
+                      "(%zu bytes)",
+                      name, begin, end, s, dtype_names[t->dtype], t->nbytes);
         return -1;
     }
     t->data = data + begin;
     return 0;
 }
 
-static int parse_tensor(const cJSON *entry, st_tensor *t, const uint8_t *data, size_t data_size,
-                        char *err, size_t errlen)
+static int parse_tensor(const cJSON *entry, st_tensor *t, const uint8_t *data, size_t data_size)
 {
     const char *name = entry->string;
     if (!cJSON_IsObject(entry)) {
-        set_err(err, errlen, "tensor '%s': entry is not an object", name);
+        eng_set_error(-1, "tensor '%s': entry is not an object", name);
         return -1;
     }
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
     if (!cJSON_IsString(dtype)) {
-        set_err(err, errlen, "tensor '%s': missing dtype", name);
+        eng_set_error(-1, "tensor '%s': missing dtype", name);
         return -1;
     }
     if (dtype_from_name(dtype->valuestring, &t->dtype) != 0) {
-        set_err(err, errlen, "tensor '%s': unknown dtype '%.32s'", name, dtype->valuestring);
+        eng_set_error(-1, "tensor '%s': unknown dtype '%.32s'", name, dtype->valuestring);
         return -1;
     }
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
     if (!shape) {
-        set_err(err, errlen, "tensor '%s': missing shape", name);
+        eng_set_error(-1, "tensor '%s': missing shape", name);
         return -1;
     }
-    if (parse_shape(shape, t, name, err, errlen) != 0)
+    if (parse_shape(shape, t, name) != 0)
         return -1;
     const cJSON *offs = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
     if (!offs) {
-        set_err(err, errlen, "tensor '%s': missing data_offsets", name);
+        eng_set_error(-1, "tensor '%s': missing data_offsets", name);
         return -1;
     }
-    return parse_offsets(offs, t, name, data, data_size, err, errlen);
+    return parse_offsets(offs, t, name, data, data_size);
 }
 
-static int parse_metadata(st_file *f, const cJSON *meta, char *err, size_t errlen)
+static int parse_metadata(st_file *f, const cJSON *meta)
 {
     if (!cJSON_IsObject(meta)) {
-        set_err(err, errlen, "__metadata__ is not an object");
+        eng_set_error(-1, "__metadata__ is not an object");
         return -1;
     }
     int n = cJSON_GetArraySize(meta);
     f->meta_keys = calloc((size_t)n + 1, sizeof *f->meta_keys);
     f->meta_values = calloc((size_t)n + 1, sizeof *f->meta_values);
     if (!f->meta_keys || !f->meta_values) {
-        set_err(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return -1;
     }
     for (const cJSON *m = meta->child; m; m = m->next) {
         if (!cJSON_IsString(m)) {
-            set_err(err, errlen, "__metadata__ value of '%s' is not a string", m->string);
+            eng_set_error(-1, "__metadata__ value of '%s' is not a string", m->string);
             return -1;
         }
         f->meta_keys[f->meta_count] = strdup(m->string);
@@ -207,7 +195,7 @@ static int parse_metadata(st_file *f, const cJSON *meta, char *err, size_t errle
         if (!f->meta_keys[f->meta_count] || !f->meta_values[f->meta_count]) {
             free(f->meta_keys[f->meta_count]);
             free(f->meta_values[f->meta_count]);
-            set_err(err, errlen, "out of memory");
+            eng_set_error(-1, "out of memory");
             return -1;
         }
         f->meta_count++;
@@ -220,12 +208,12 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int st_check_unique_names(const st_file *f, char *err, size_t errlen)
+int st_check_unique_names(const st_file *f)
 {
     int n = f->count > f->meta_count ? f->count : f->meta_count;
     const char **sorted = malloc(((size_t)n + 1) * sizeof *sorted);
     if (!sorted) {
-        set_err(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return -1;
     }
     int rc = 0;
@@ -236,8 +224,8 @@ int st_check_unique_names(const st_file *f, char *err, size_t errlen)
         qsort(sorted, (size_t)count, sizeof *sorted, compare_names);
         for (int i = 1; i < count && rc == 0; i++)
             if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-                set_err(err, errlen, "%s '%s' appears twice",
-                        pass == 0 ? "tensor" : "__metadata__ key", sorted[i]);
+                eng_set_error(-1, "%s '%s' appears twice",
+                              pass == 0 ? "tensor" : "__metadata__ key", sorted[i]);
                 rc = -1;
             }
     }
@@ -256,12 +244,11 @@ static int compare_places(const void *a, const void *b)
 
 /* The tensors' byte ranges must tile the data area, in any order, as the reference library
  * requires: no byte shared by two tensors, none belonging to no tensor. */
-static int check_tiling(const st_file *f, const uint8_t *data, size_t data_size, char *err,
-                        size_t errlen)
+static int check_tiling(const st_file *f, const uint8_t *data, size_t data_size)
 {
     const st_tensor **sorted = malloc(((size_t)f->count + 1) * sizeof *sorted);
     if (!sorted) {
-        set_err(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return -1;
     }
     for (int i = 0; i < f->count; i++)
@@ -273,58 +260,59 @@ static int check_tiling(const st_file *f, const uint8_t *data, size_t data_size,
         const st_tensor *t = sorted[i], *prev = i ? sorted[i - 1] : NULL;
         size_t begin = (size_t)((const uint8_t *)t->data - data);
         if (begin < end)
-            set_err(err, errlen, "tensors '%s' and '%s' overlap: data_offsets [%zu,%zu] and "
-                    "[%zu,%zu]", prev->name, t->name, end - prev->nbytes, end, begin,
-                    begin + t->nbytes);
+            eng_set_error(-1,
+                          "tensors '%s' and '%s' overlap: data_offsets [%zu,%zu] and "
+                          "[%zu,%zu]",
+                          prev->name, t->name, end - prev->nbytes, end, begin, begin + t->nbytes);
         else if (begin > end)
-            set_err(err, errlen, "bytes %zu to %zu of the data area belong to no tensor (the "
-                    "next is '%s')", end, begin, t->name);
+            eng_set_error(-1,
+                          "bytes %zu to %zu of the data area belong to no tensor (the "
+                          "next is '%s')",
+                          end, begin, t->name);
         rc = begin == end ? 0 : -1;
         end = begin + t->nbytes;
     }
     if (!rc && end != data_size) {
-        set_err(err, errlen, "the data area's last %zu bytes belong to no tensor",
-                data_size - end);
+        eng_set_error(-1, "the data area's last %zu bytes belong to no tensor", data_size - end);
         rc = -1;
     }
     free(sorted);
     return rc;
 }
 
-static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size_t data_size,
-                        char *err, size_t errlen)
+static int parse_header(st_file *f, const cJSON *root, const uint8_t *data, size_t data_size)
 {
     int entries = cJSON_GetArraySize(root);
     f->tensors = calloc((size_t)entries + 1, sizeof *f->tensors);
     if (!f->tensors) {
-        set_err(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return -1;
     }
     const cJSON *meta = NULL;
     for (const cJSON *e = root->child; e; e = e->next) {
         if (strcmp(e->string, "__metadata__") == 0) {
             if (meta) {
-                set_err(err, errlen, "__metadata__ appears twice");
+                eng_set_error(-1, "__metadata__ appears twice");
                 return -1;
             }
             meta = e;
-            if (parse_metadata(f, e, err, errlen) != 0)
+            if (parse_metadata(f, e) != 0)
                 return -1;
             continue;
         }
         st_tensor *t = &f->tensors[f->count];
-        if (parse_tensor(e, t, data, data_size, err, errlen) != 0)
+        if (parse_tensor(e, t, data, data_size) != 0)
             return -1;
         t->name = strdup(e->string);
         if (!t->name) {
-            set_err(err, errlen, "out of memory");
+            eng_set_error(-1, "out of memory");
             return -1;
         }
         f->count++;
     }
-    if (st_check_unique_names(f, err, errlen))
+    if (st_check_unique_names(f))
         return -1;
-    return check_tiling(f, data, data_size, err, errlen);
+    return check_tiling(f, data, data_size);
 }
 
 /* The little-endian header length of the first 8 bytes. */
@@ -343,53 +331,53 @@ int st_probe(const uint8_t *head, size_t n, uint64_t size)
 }
 
 /* Takes ownership of buf (malloc'ed, or mapped). */
-static st_file *parse_owned(uint8_t *buf, size_t size, int mapped, char *err, size_t errlen)
+static st_file *parse_owned(uint8_t *buf, size_t size, int mapped)
 {
     st_file *f = calloc(1, sizeof *f);
     if (!f) {
         file_map_close(&(file_map){buf, size, mapped});
-        set_err(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return NULL;
     }
     f->buf = buf;
     f->size = size;
     f->mapped = mapped;
     if (size < 8) {
-        set_err(err, errlen, "truncated: %zu bytes, the header length alone needs 8", size);
+        eng_set_error(-1, "truncated: %zu bytes, the header length alone needs 8", size);
         goto fail;
     }
     uint64_t hlen = header_length(buf);
     if (hlen > size - 8) {
-        set_err(err, errlen, "truncated: header length %" PRIu64 " exceeds the %zu bytes after it",
-                hlen, size - 8);
+        eng_set_error(-1, "truncated: header length %" PRIu64 " exceeds the %zu bytes after it",
+                      hlen, size - 8);
         goto fail;
     }
     if (hlen > ST_MAX_HEADER) {
-        set_err(err, errlen, "header length %" PRIu64 " exceeds the %u byte limit", hlen,
-                ST_MAX_HEADER);
+        eng_set_error(-1, "header length %" PRIu64 " exceeds the %u byte limit", hlen,
+                      ST_MAX_HEADER);
         goto fail;
     }
     const char *json = (const char *)buf + 8;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)hlen, &end, 0);
     if (!root) {
-        set_err(err, errlen, "header is not valid JSON (near byte %zu)",
-                end ? (size_t)(end - json) : (size_t)0);
+        eng_set_error(-1, "header is not valid JSON (near byte %zu)",
+                      end ? (size_t)(end - json) : (size_t)0);
         goto fail;
     }
     /* The reference writer pads with spaces; anything else after the object is garbage. */
     for (const char *p = end; p < json + hlen; p++)
         if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
             cJSON_Delete(root);
-            set_err(err, errlen, "header has trailing bytes after the JSON object");
+            eng_set_error(-1, "header has trailing bytes after the JSON object");
             goto fail;
         }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        set_err(err, errlen, "header is not a JSON object");
+        eng_set_error(-1, "header is not a JSON object");
         goto fail;
     }
-    int rc = parse_header(f, root, buf + 8 + hlen, size - 8 - (size_t)hlen, err, errlen);
+    int rc = parse_header(f, root, buf + 8 + hlen, size - 8 - (size_t)hlen);
     cJSON_Delete(root);
     if (rc != 0)
         goto fail;
@@ -399,27 +387,26 @@ fail:
     return NULL;
 }
 
-st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen)
+st_file *st_parse(const uint8_t *buf, size_t size)
 {
     uint8_t *copy = malloc(size ? size : 1);
     if (!copy) {
-        set_err(err, errlen, "out of memory (%zu bytes)", size);
+        eng_set_error(-1, "out of memory (%zu bytes)", size);
         return NULL;
     }
     if (size)
         memcpy(copy, buf, size);
-    return parse_owned(copy, size, 0, err, errlen);
+    return parse_owned(copy, size, 0);
 }
 
-st_file *st_open(const char *path, char *err, size_t errlen)
+st_file *st_open(const char *path)
 {
     file_map m;
-    if (file_map_open(&m, path, err, errlen))
+    if (file_map_open(&m, path))
         return NULL;
-    char reason[512];
-    st_file *f = parse_owned(m.data, m.size, m.mapped, reason, sizeof reason);
+    st_file *f = parse_owned(m.data, m.size, m.mapped);
     if (!f)
-        snprintf(err, errlen, "%s: %s", path, reason);
+        eng_set_error(-1, "%s: %s", path, eng_last_error());
     return f;
 }
 

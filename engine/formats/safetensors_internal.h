@@ -21,6 +21,6 @@ const char *st_dtype_name(st_dtype d);
 size_t st_dtype_size(st_dtype d);
 /* Fails when a tensor name or a metadata key appears twice. Sorting keeps this O(n log n):
  * headers may hold millions of entries. */
-int st_check_unique_names(const st_file *f, char *err, size_t errlen);
+int st_check_unique_names(const st_file *f);
 
 #endif

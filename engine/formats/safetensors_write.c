@@ -2,6 +2,7 @@
  * spaces to a multiple of 8), tensors in the order added, saved atomically. */
 #include "base/atomic_file.h"
 #include "engine/safetensors.h"
+#include "engine/engine.h"
 #include "engine/formats/safetensors_internal.h"
 
 #include <inttypes.h>
@@ -244,7 +245,7 @@ static char *build_header(const st_writer *w, size_t *len)
 
 /* The tensors' bytes in order. Filled entries share one buffer the size of the largest, so a
  * file of filled tensors needs memory for one tensor, not for the whole file. */
-static int write_entries(const st_writer *w, atomic_file *f, char *err, size_t errlen)
+static int write_entries(const st_writer *w, atomic_file *f)
 {
     size_t largest = 0;
     for (int i = 0; i < w->count; i++)
@@ -252,16 +253,14 @@ static int write_entries(const st_writer *w, atomic_file *f, char *err, size_t e
             largest = w->entries[i].nbytes;
     void *buf = largest ? malloc(largest) : NULL;
     if (largest && !buf) {
-        snprintf(err, errlen, "%s: out of memory (%zu bytes for one tensor)", f->path, largest);
+        eng_set_error(-1, "%s: out of memory (%zu bytes for one tensor)", f->path, largest);
         return -1;
     }
     int rc = 0;
     for (int i = 0; i < w->count && !rc; i++) {
         const st_entry *e = &w->entries[i];
-        if (e->fill && (rc = e->fill(e->fill_ctx, buf, e->nbytes, err, errlen)) != 0) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", err);
-            snprintf(err, errlen, "%s: %s", f->path, why);
+        if (e->fill && (rc = e->fill(e->fill_ctx, buf, e->nbytes)) != 0) {
+            eng_set_error(-1, "%s: %s", f->path, eng_last_error());
             break;
         }
         atomic_file_write(f, e->fill ? buf : e->data, e->nbytes);
@@ -270,23 +269,19 @@ static int write_entries(const st_writer *w, atomic_file *f, char *err, size_t e
     return rc ? -1 : 0;
 }
 
-int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen)
+int st_writer_save(st_writer *w, const char *path)
 {
-    char ignored_err[1];
-    if (!err || errlen == 0) {
-        err = ignored_err;
-        errlen = sizeof ignored_err;
-    }
     size_t hlen = 0;
     char *header = build_header(w, &hlen);
     if (!header) {
-        snprintf(err, errlen, "%s: out of memory building the header", path);
+        eng_set_error(-1, "%s: out of memory building the header", path);
         return -1;
     }
     atomic_file f;
-    if (atomic_file_open(&f, path, err, errlen)) {
+    char err[512]; /* the base library's reasons, passed on */
+    if (atomic_file_open(&f, path, err, sizeof err)) {
         free(header);
-        return -1;
+        return eng_set_error(-1, "%s", err);
     }
     uint8_t lenbytes[8];
     for (int i = 0; i < 8; i++)
@@ -294,9 +289,9 @@ int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen)
     atomic_file_write(&f, lenbytes, 8);
     atomic_file_write(&f, header, hlen);
     free(header);
-    if (write_entries(w, &f, err, errlen)) {
+    if (write_entries(w, &f)) {
         atomic_file_abandon(&f);
         return -1;
     }
-    return atomic_file_commit(&f, err, errlen);
+    return atomic_file_commit(&f, err, sizeof err) ? eng_set_error(-1, "%s", err) : 0;
 }

@@ -1,5 +1,6 @@
 /* Whole files mapped or read into memory (see file_map.h). */
 #include "engine/util/file_map.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,16 +12,16 @@
 #include <unistd.h>
 
 /* Reads what could not be mapped. */
-static int read_all(file_map *m, FILE *fp, const char *path, char *err, size_t errlen)
+static int read_all(file_map *m, FILE *fp, const char *path)
 {
     m->data = malloc(m->size ? m->size : 1);
     if (!m->data) {
-        snprintf(err, errlen, "%s: out of memory (%zu bytes)", path, m->size);
+        eng_set_error(-1, "%s: out of memory (%zu bytes)", path, m->size);
         return -1;
     }
     size_t got = fread(m->data, 1, m->size, fp);
     if (got != m->size || ferror(fp)) {
-        snprintf(err, errlen, "%s: read error", path);
+        eng_set_error(-1, "%s: read error", path);
         free(m->data);
         m->data = NULL;
         return -1;
@@ -28,21 +29,21 @@ static int read_all(file_map *m, FILE *fp, const char *path, char *err, size_t e
     return 0;
 }
 
-int file_map_open(file_map *m, const char *path, char *err, size_t errlen)
+int file_map_open(file_map *m, const char *path)
 {
     memset(m, 0, sizeof *m);
     /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     FILE *fp = fd < 0 ? NULL : fdopen(fd, "rb");
     if (!fp) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        eng_set_error(-1, "%s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+        eng_set_error(-1, "%s: not a regular file", path);
         fclose(fp);
         return -1;
     }
@@ -54,7 +55,7 @@ int file_map_open(file_map *m, const char *path, char *err, size_t errlen)
     if (m->mapped)
         m->data = p;
     else
-        rc = read_all(m, fp, path, err, errlen);
+        rc = read_all(m, fp, path);
     fclose(fp);
     return rc;
 }

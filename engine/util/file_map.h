@@ -13,8 +13,8 @@ typedef struct {
     int mapped; /* data is a mapping (else malloc'ed) */
 } file_map;
 
-/* 0, or -1 with "path: reason" in err. */
-int file_map_open(file_map *m, const char *path, char *err, size_t errlen);
+/* 0, or -1 with "path: reason" in eng_last_error(). */
+int file_map_open(file_map *m, const char *path);
 /* Unmaps or frees data (also for a file_map filled by hand). */
 void file_map_close(file_map *m);
 

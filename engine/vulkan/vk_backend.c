@@ -269,17 +269,17 @@ static void destroy(eng_backend *be)
     free(be);
 }
 
-eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *err, size_t errlen)
+eng_backend *eng_vulkan_backend_new(int device_index, int allow_software)
 {
     eng_backend *be = calloc(1, sizeof *be);
     vk_ctx *ctx = calloc(1, sizeof *ctx);
     if (!be || !ctx) {
         free(be);
         free(ctx);
-        snprintf(err, errlen, "out of memory creating the Vulkan backend");
+        eng_set_error(-1, "out of memory creating the Vulkan backend");
         return NULL;
     }
-    if (vk_ctx_create(ctx, device_index, allow_software, err, errlen) != 0) {
+    if (vk_ctx_create(ctx, device_index, allow_software) != 0) {
         free(be);
         free(ctx);
         return NULL;

@@ -45,7 +45,7 @@ static int layer_present(const char *name)
 }
 
 /* ctx may be NULL (device listing): then validation is never enabled. */
-static VkResult create_instance(vk_ctx *ctx, VkInstance *out, char *err, size_t errlen)
+static VkResult create_instance(vk_ctx *ctx, VkInstance *out)
 {
     uint32_t version = VK_API_VERSION_1_0;
     PFN_vkEnumerateInstanceVersion enumerate_version =
@@ -53,7 +53,7 @@ static VkResult create_instance(vk_ctx *ctx, VkInstance *out, char *err, size_t 
     if (enumerate_version)
         enumerate_version(&version);
     if (version < VK_API_VERSION_1_1) {
-        snprintf(err, errlen, "the Vulkan loader supports only 1.0; 1.1 is needed");
+        eng_set_error(-1, "the Vulkan loader supports only 1.0; 1.1 is needed");
         return VK_ERROR_INCOMPATIBLE_DRIVER;
     }
     VkApplicationInfo app = {
@@ -66,8 +66,10 @@ static VkResult create_instance(vk_ctx *ctx, VkInstance *out, char *err, size_t 
     const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
     int validate = ctx && validation_requested();
     if (validate && !layer_present(VALIDATION_LAYER)) {
-        snprintf(err, errlen, "PIX2PIX_VK_VALIDATION is set but %s is not installed "
-                              "(Debian: vulkan-validationlayers)", VALIDATION_LAYER);
+        eng_set_error(-1,
+                      "PIX2PIX_VK_VALIDATION is set but %s is not installed "
+                      "(Debian: vulkan-validationlayers)",
+                      VALIDATION_LAYER);
         return VK_ERROR_LAYER_NOT_PRESENT;
     }
     VkDebugUtilsMessengerCreateInfoEXT messenger_info = {
@@ -101,7 +103,7 @@ static VkResult create_instance(vk_ctx *ctx, VkInstance *out, char *err, size_t 
     };
     VkResult r = vkCreateInstance(&info, NULL, out);
     if (r != VK_SUCCESS) {
-        snprintf(err, errlen, "cannot create a Vulkan instance: %s", vk_result_string(r));
+        eng_set_error(-1, "cannot create a Vulkan instance: %s", vk_result_string(r));
         return r;
     }
     if (validate) {
@@ -112,7 +114,7 @@ static VkResult create_instance(vk_ctx *ctx, VkInstance *out, char *err, size_t 
             *out, "vkDestroyDebugUtilsMessengerEXT");
         if (!create_messenger || !ctx->destroy_messenger ||
             create_messenger(*out, &messenger_info, NULL, &ctx->messenger) != VK_SUCCESS) {
-            snprintf(err, errlen, "cannot create the validation messenger");
+            eng_set_error(-1, "cannot create the validation messenger");
             vkDestroyInstance(*out, NULL);
             return VK_ERROR_INITIALIZATION_FAILED;
         }
@@ -167,9 +169,8 @@ static const char *type_name(VkPhysicalDeviceType t)
     }
 }
 
-/* The kernel shapes for a device (vk_tuning.c); -1 with the reason in err. */
-static int choose_tuning(VkPhysicalDevice pd, const VkPhysicalDeviceProperties *props,
-                         vk_tuning *t, char *err, size_t errlen)
+/* The kernel shapes for a device (vk_tuning.c); -1 with the reason in eng_last_error(). */
+static int choose_tuning(VkPhysicalDevice pd, const VkPhysicalDeviceProperties *props, vk_tuning *t)
 {
     VkPhysicalDeviceSubgroupProperties sg = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
@@ -184,7 +185,7 @@ static int choose_tuning(VkPhysicalDevice pd, const VkPhysicalDeviceProperties *
                                (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT),
         .limits = &props->limits,
     };
-    return vk_tuning_choose(&traits, t, err, errlen);
+    return vk_tuning_choose(&traits, t);
 }
 
 /* "TXxTY:TMxTN:BK, split-K below G workgroups, subgroup norm: reason", or why none fits. */
@@ -192,9 +193,8 @@ static void describe_tuning(VkPhysicalDevice pd, const VkPhysicalDevicePropertie
                             eng_device_info *d)
 {
     vk_tuning t;
-    char err[200];
-    if (choose_tuning(pd, props, &t, err, sizeof err)) {
-        snprintf(d->kernel_config, sizeof d->kernel_config, "refused: %s", err);
+    if (choose_tuning(pd, props, &t)) {
+        snprintf(d->kernel_config, sizeof d->kernel_config, "refused: %s", eng_last_error());
         return;
     }
     snprintf(d->kernel_config, sizeof d->kernel_config,
@@ -255,19 +255,18 @@ static void describe(VkInstance instance, VkPhysicalDevice pd, int index, eng_de
     describe_tuning(pd, &props, d);
 }
 
-int eng_vulkan_list_devices(eng_device_info *out, int max, char *err, size_t errlen)
+int eng_vulkan_list_devices(eng_device_info *out, int max)
 {
     VkInstance instance;
-    VkResult r = create_instance(NULL, &instance, err, errlen);
+    VkResult r = create_instance(NULL, &instance);
     if (r != VK_SUCCESS)
-        return eng_set_error(ENG_EBACKEND, "%s", err);
+        return ENG_EBACKEND;
     VkPhysicalDevice *pds;
     uint32_t count;
     r = physical_devices(instance, &pds, &count);
     if (r != VK_SUCCESS) {
-        snprintf(err, errlen, "cannot list Vulkan devices: %s", vk_result_string(r));
         vkDestroyInstance(instance, NULL);
-        return eng_set_error(ENG_EBACKEND, "%s", err);
+        return eng_set_error(ENG_EBACKEND, "cannot list Vulkan devices: %s", vk_result_string(r));
     }
     for (uint32_t i = 0; i < count && (int)i < max; i++)
         describe(instance, pds[i], (int)i, &out[i]);
@@ -289,18 +288,18 @@ static int preference(const eng_device_info *d, int allow_software)
 }
 
 static int choose_device(VkInstance instance, VkPhysicalDevice *pds, uint32_t count,
-                         int device_index, int allow_software, char *err, size_t errlen)
+                         int device_index, int allow_software)
 {
     eng_device_info d;
     if (device_index >= 0) {
         if ((uint32_t)device_index >= count) {
-            snprintf(err, errlen, "no Vulkan device %d (%u present)", device_index, count);
+            eng_set_error(-1, "no Vulkan device %d (%u present)", device_index, count);
             return -1;
         }
         describe(instance, pds[device_index], device_index, &d);
         if (!d.usable) {
-            snprintf(err, errlen, "Vulkan device %d (%s) lacks Vulkan 1.1 or a compute queue",
-                     device_index, d.name);
+            eng_set_error(-1, "Vulkan device %d (%s) lacks Vulkan 1.1 or a compute queue",
+                          device_index, d.name);
             return -1;
         }
         return device_index;
@@ -318,18 +317,20 @@ static int choose_device(VkInstance instance, VkPhysicalDevice *pds, uint32_t co
     }
     if (best < 0 && software >= 0 && !allow_software) {
         describe(instance, pds[software], software, &d);
-        snprintf(err, errlen, "no Vulkan GPU, only the software device %s (use it with "
-                              "--device vulkan)", d.name);
+        eng_set_error(-1,
+                      "no Vulkan GPU, only the software device %s (use it with "
+                      "--device vulkan)",
+                      d.name);
     } else if (best < 0) {
-        snprintf(err, errlen, "no usable Vulkan device (Vulkan 1.1 with a compute queue)");
+        eng_set_error(-1, "no usable Vulkan device (Vulkan 1.1 with a compute queue)");
     }
     return best;
 }
 
-static int create_device(vk_ctx *ctx, char *err, size_t errlen)
+static int create_device(vk_ctx *ctx)
 {
     if (!compute_queue_family(ctx->physical, &ctx->queue_family)) {
-        snprintf(err, errlen, "%s has no compute queue", ctx->name);
+        eng_set_error(-1, "%s has no compute queue", ctx->name);
         return -1;
     }
     float priority = 1.0f;
@@ -378,7 +379,7 @@ static int create_device(vk_ctx *ctx, char *err, size_t errlen)
     };
     VkResult r = vkCreateDevice(ctx->physical, &info, NULL, &ctx->device);
     if (r != VK_SUCCESS) {
-        snprintf(err, errlen, "cannot create a device on %s: %s", ctx->name, vk_result_string(r));
+        eng_set_error(-1, "cannot create a device on %s: %s", ctx->name, vk_result_string(r));
         return -1;
     }
     vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
@@ -389,31 +390,28 @@ static int create_device(vk_ctx *ctx, char *err, size_t errlen)
     };
     r = vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->command_pool);
     if (r != VK_SUCCESS) {
-        snprintf(err, errlen, "cannot create a command pool: %s", vk_result_string(r));
+        eng_set_error(-1, "cannot create a command pool: %s", vk_result_string(r));
         return -1;
     }
     return 0;
 }
 
-int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, size_t errlen)
+int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software)
 {
     memset(ctx, 0, sizeof *ctx);
-    if (errlen)
-        err[0] = '\0';
-    if (create_instance(ctx, &ctx->instance, err, errlen) != VK_SUCCESS)
+    if (create_instance(ctx, &ctx->instance) != VK_SUCCESS)
         return -1;
     VkPhysicalDevice *pds;
     uint32_t count;
     VkResult r = physical_devices(ctx->instance, &pds, &count);
     if (r != VK_SUCCESS || count == 0) {
-        snprintf(err, errlen, "no Vulkan device%s%s", r != VK_SUCCESS ? ": " : "",
-                 r != VK_SUCCESS ? vk_result_string(r) : " (is a Vulkan driver installed?)");
+        eng_set_error(-1, "no Vulkan device%s%s", r != VK_SUCCESS ? ": " : "",
+                      r != VK_SUCCESS ? vk_result_string(r) : " (is a Vulkan driver installed?)");
         free(pds);
         vk_ctx_destroy(ctx);
         return -1;
     }
-    int chosen = choose_device(ctx->instance, pds, count, device_index, allow_software, err,
-                               errlen);
+    int chosen = choose_device(ctx->instance, pds, count, device_index, allow_software);
     if (chosen < 0) {
         free(pds);
         vk_ctx_destroy(ctx);
@@ -428,27 +426,25 @@ int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, 
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
     if (lim->maxComputeWorkGroupInvocations < VK_WORKGROUP ||
         lim->maxComputeWorkGroupSize[0] < VK_WORKGROUP) {
-        snprintf(err, errlen, "%s runs at most %u invocations per workgroup; the shaders need %d",
-                 ctx->name, lim->maxComputeWorkGroupInvocations, VK_WORKGROUP);
+        eng_set_error(-1, "%s runs at most %u invocations per workgroup; the shaders need %d",
+                      ctx->name, lim->maxComputeWorkGroupInvocations, VK_WORKGROUP);
         vk_ctx_destroy(ctx);
         return -1;
     }
     if (lim->maxPerStageDescriptorStorageBuffers < VK_BINDINGS + 1) {
-        snprintf(err, errlen, "%s binds at most %u storage buffers per shader; %d are needed",
-                 ctx->name, lim->maxPerStageDescriptorStorageBuffers, VK_BINDINGS + 1);
+        eng_set_error(-1, "%s binds at most %u storage buffers per shader; %d are needed",
+                      ctx->name, lim->maxPerStageDescriptorStorageBuffers, VK_BINDINGS + 1);
         vk_ctx_destroy(ctx);
         return -1;
     }
-    if (choose_tuning(ctx->physical, &ctx->props, &ctx->tuning, err, errlen) != 0) {
+    if (choose_tuning(ctx->physical, &ctx->props, &ctx->tuning) != 0) {
         vk_ctx_destroy(ctx);
         return -1;
     }
     vk_coopmat_probe(ctx->instance, ctx->physical, &ctx->coopmat);
     vk_coopmat_tuning(&ctx->coopmat, &ctx->tuning);
     vk_tune_file_apply(ctx); /* the choices pix2pix tune measured here */
-    if (create_device(ctx, err, errlen) != 0 || vk_pipelines_create(ctx) != 0) {
-        if (ctx->device && !err[0])
-            snprintf(err, errlen, "%s", eng_last_error());
+    if (create_device(ctx) != 0 || vk_pipelines_create(ctx) != 0) {
         vk_ctx_destroy(ctx);
         return -1;
     }

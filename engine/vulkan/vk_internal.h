@@ -113,7 +113,7 @@ typedef struct {
 } vk_ctx;
 
 /* Creates the instance (with validation when PIX2PIX_VK_VALIDATION=1) and the chosen device. */
-int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software, char *err, size_t errlen);
+int vk_ctx_create(vk_ctx *ctx, int device_index, int allow_software);
 void vk_ctx_destroy(vk_ctx *ctx);
 /* VkResult's name (vk_result.c) and whether a device has an extension (vk_extension.c). */
 const char *vk_result_string(VkResult r);

@@ -87,12 +87,11 @@ static int create_pipeline(vk_ctx *ctx, vk_kernel k, uint32_t variant, unsigned 
     const vk_shader_blob *blob = vk_shader_find(name);
     if (!blob)
         return eng_set_error(ENG_EBACKEND, "vulkan: shader '%s' is not built in", name);
-    char why[256];
     vk_conv_tile tile = vk_conv_tile_of(vk_conv_variant_tile(variant));
     vk_conv_geometry geometry;
     uint32_t fixed = (uint32_t)vk_conv_variant_geometry(variant, &geometry);
-    if (is_conv && !coopmat && vk_conv_tile_check(&tile, &ctx->props.limits, why, sizeof why))
-        return eng_set_error(ENG_EBACKEND, "vulkan: %s: %s", ctx->name, why);
+    if (is_conv && !coopmat && vk_conv_tile_check(&tile, &ctx->props.limits))
+        return eng_set_error(ENG_EBACKEND, "vulkan: %s: %s", ctx->name, eng_last_error());
     VkShaderModuleCreateInfo module_info = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
         .codeSize = blob->size,

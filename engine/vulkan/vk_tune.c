@@ -115,12 +115,11 @@ static void describe_gemm(const gemm_job *j, eng_tune_row *row)
 }
 
 /* Measures each candidate of one GEMM against the default's outputs; the winner in *best. */
-static int tune_gemm(const tune_run *r, const gemm_job *j, eng_tune_row *row,
-                     vk_tune_record *best, char *err, size_t errlen)
+static int tune_gemm(const tune_run *r, const gemm_job *j, eng_tune_row *row, vk_tune_record *best)
 {
     vk_one_conv oc;
     if (vk_one_conv_build(&oc, j->node, j->which > 0, r->fp16)) {
-        snprintf(err, errlen, "tune: %s", eng_last_error());
+        eng_set_error(-1, "tune: %s", eng_last_error());
         vk_one_conv_free(&oc);
         return -1;
     }
@@ -128,8 +127,7 @@ static int tune_gemm(const tune_run *r, const gemm_job *j, eng_tune_row *row,
     vk_conv_tuned one = {j->key, vk_conv_choose(r->tu, &j->key, &j->size)};
     describe_gemm(j, row);
     choice_text(r->tu, j, one.choice, row->default_choice, sizeof row->default_choice);
-    int rc = !ref || !out ||
-             vk_one_conv_measure(&oc, r->be, RUNS, ref, &row->default_ms, err, errlen);
+    int rc = !ref || !out || vk_one_conv_measure(&oc, r->be, RUNS, ref, &row->default_ms);
     *best = (vk_tune_record){j->key, vk_conv_tile_of(one.choice.tile_id), one.choice.splits,
                              one.choice.coopmat, row->default_ms};
     snprintf(row->best_choice, sizeof row->best_choice, "%s", row->default_choice);
@@ -146,7 +144,7 @@ static int tune_gemm(const tune_run *r, const gemm_job *j, eng_tune_row *row,
         double ms, error;
         char name[64];
         choice_text(r->tu, j, one.choice, name, sizeof name);
-        rc = vk_one_conv_measure(&oc, r->be, RUNS, out, &ms, err, errlen);
+        rc = vk_one_conv_measure(&oc, r->be, RUNS, out, &ms);
         r->tu->tuned = NULL, r->tu->ntuned = 0;
         if (rc)
             break;
@@ -169,20 +167,20 @@ static int tune_gemm(const tune_run *r, const gemm_job *j, eng_tune_row *row,
     return rc ? -1 : 0;
 }
 
-static vk_ctx *vulkan_ctx(eng_backend *be, char *err, size_t errlen)
+static vk_ctx *vulkan_ctx(eng_backend *be)
 {
     if (strncmp(eng_backend_name(be), "vulkan", 6)) {
-        snprintf(err, errlen, "tune: the backend is '%s': tuning measures Vulkan kernels only",
-                 eng_backend_name(be));
+        eng_set_error(-1, "tune: the backend is '%s': tuning measures Vulkan kernels only",
+                      eng_backend_name(be));
         return NULL;
     }
     return be->impl;
 }
 
 eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int fp16,
-                         double seconds, char *err, size_t errlen)
+                         double seconds)
 {
-    vk_ctx *ctx = vulkan_ctx(be, err, errlen);
+    vk_ctx *ctx = vulkan_ctx(be);
     if (!ctx)
         return NULL;
     eng_tune *t = calloc(1, sizeof *t);
@@ -197,7 +195,7 @@ eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int 
     }
     int rc = !t || !jobs || !t->rows || !t->best;
     if (rc)
-        snprintf(err, errlen, "tune: out of memory");
+        eng_set_error(-1, "tune: out of memory");
     /* Costliest first, each GEMM given the share of the time left that its FLOPs are of the
      * FLOPs left, so that a budget too short for all candidates still reaches every GEMM. */
     qsort(jobs, (size_t)n, sizeof *jobs, costlier_first);
@@ -209,7 +207,7 @@ eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int 
         double now = now_s(), share = flops_left > 0 ? jobs[i].flops / flops_left : 1.0;
         r.deadline = now + (end - now) * share;
         flops_left -= jobs[i].flops;
-        rc = tune_gemm(&r, &jobs[i], &t->rows[i], &t->best[i], err, errlen);
+        rc = tune_gemm(&r, &jobs[i], &t->rows[i], &t->best[i]);
     }
     ctx->tuning.tuned = saved, ctx->tuning.ntuned = nsaved;
     free(jobs);
@@ -222,8 +220,7 @@ eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int 
 
 int eng_tune_untuned(eng_backend *be, const eng_graph *g, int training)
 {
-    char err[128];
-    vk_ctx *ctx = vulkan_ctx(be, err, sizeof err);
+    vk_ctx *ctx = vulkan_ctx(be);
     gemm_job *jobs = ctx ? calloc((size_t)g->nnodes * 3 + 1, sizeof *jobs) : NULL;
     if (!jobs)
         return 0;

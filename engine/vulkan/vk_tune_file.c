@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/atomic_file.h"
+#include "engine/engine.h"
 #include "engine/vulkan/vk_tune_file.h"
 
 #define FORMAT "pix2pix-vk conv tuning 1"
@@ -57,7 +58,7 @@ static cJSON *record_json(const vk_tune_record *r)
 }
 
 int vk_tune_file_save(const char *path, const vk_tune_identity *id, const vk_tune_record *recs,
-                      size_t n, char *err, size_t errlen)
+                      size_t n)
 {
     char uuid[2 * VK_UUID_SIZE + 1], hash[17];
     identity_strings(id, uuid, hash);
@@ -72,20 +73,23 @@ int vk_tune_file_save(const char *path, const vk_tune_identity *id, const vk_tun
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     atomic_file f;
+    char err[512]; /* the base library's reasons, passed on */
     int rc = -1;
     if (!text)
-        snprintf(err, errlen, "%s: out of memory", path);
-    else if (!atomic_file_open(&f, path, err, errlen)) {
+        eng_set_error(-1, "%s: out of memory", path);
+    else if (!atomic_file_open(&f, path, err, sizeof err)) {
         atomic_file_write(&f, text, strlen(text));
         atomic_file_write(&f, "\n", 1);
-        rc = atomic_file_commit(&f, err, errlen);
+        rc = atomic_file_commit(&f, err, sizeof err);
     }
+    if (text && rc)
+        eng_set_error(-1, "%s", err);
     free(text);
     return rc;
 }
 
 /* The file's text (NUL-terminated, malloc'ed); NULL with *missing set when there is none. */
-static char *read_text(const char *path, int *missing, char *why, size_t whylen)
+static char *read_text(const char *path, int *missing)
 {
     FILE *fp = fopen(path, "rb");
     *missing = !fp;
@@ -95,7 +99,7 @@ static char *read_text(const char *path, int *missing, char *why, size_t whylen)
     size_t got = text ? fread(text, 1, MAX_FILE_BYTES + 1, fp) : 0;
     fclose(fp);
     if (!text || got > MAX_FILE_BYTES) {
-        snprintf(why, whylen, "%s: over %d bytes", path, MAX_FILE_BYTES);
+        eng_set_error(-1, "%s: over %d bytes", path, MAX_FILE_BYTES);
         free(text);
         return NULL;
     }
@@ -179,14 +183,12 @@ static int take_records(const cJSON *convs, const vk_tuning *tu, const VkPhysica
     *n = 0;
     cJSON_ArrayForEach(o, convs) {
         vk_tune_record r;
-        char unused[200];
         uint32_t id;
         if (!cJSON_IsObject(o) || parse_record(o, &r))
             return -1;
         if (r.coopmat && !tu->coopmat_tile.bk)
             continue; /* the kernel is not in use in this run */
-        if (!r.coopmat && (candidate_id(tu, &r.tile, &id) ||
-                           vk_conv_tile_check(&r.tile, lim, unused, sizeof unused)))
+        if (!r.coopmat && (candidate_id(tu, &r.tile, &id) || vk_conv_tile_check(&r.tile, lim)))
             continue;
         out[(*n)++] = (vk_conv_tuned){r.key, {r.coopmat ? 0 : id, r.splits, r.coopmat}};
     }
@@ -194,13 +196,12 @@ static int take_records(const cJSON *convs, const vk_tuning *tu, const VkPhysica
 }
 
 int vk_tune_file_load(const char *path, const vk_tune_identity *id, const vk_tuning *tu,
-                      const VkPhysicalDeviceLimits *lim, vk_conv_tuned **out, size_t *n,
-                      char *why, size_t whylen)
+                      const VkPhysicalDeviceLimits *lim, vk_conv_tuned **out, size_t *n)
 {
     int missing = 0;
     *out = NULL;
     *n = 0;
-    char *text = read_text(path, &missing, why, whylen);
+    char *text = read_text(path, &missing);
     if (!text)
         return missing ? 1 : -1;
     cJSON *root = cJSON_Parse(text);
@@ -225,7 +226,7 @@ int vk_tune_file_load(const char *path, const vk_tune_identity *id, const vk_tun
         free(*out);
         *out = NULL;
         *n = 0;
-        snprintf(why, whylen, "%s: %s", path, reason);
+        eng_set_error(-1, "%s: %s", path, reason);
     }
     return rc;
 }

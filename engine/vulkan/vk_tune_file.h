@@ -25,15 +25,16 @@ typedef struct {
     double ms;
 } vk_tune_record;
 
-/* Writes the records atomically: 0, or -1 with the reason (naming the file) in err. */
+/* Writes the records atomically: 0, or -1 with the reason (naming the file) in
+ * eng_last_error(). */
 int vk_tune_file_save(const char *path, const vk_tune_identity *id, const vk_tune_record *recs,
-                      size_t n, char *err, size_t errlen);
+                      size_t n);
 
 /* Reads a file written for identity `id` into choices for `tu` (a malloc'ed array in *out, *n
  * entries; a record whose tile is not among tu's candidates or does not fit `lim` is dropped).
- * 0: loaded; 1: no file; -1: ignored (foreign, stale or malformed), why names the file. */
+ * 0: loaded; 1: no file; -1: ignored (foreign, stale or malformed), eng_last_error() says why,
+ * naming the file. */
 int vk_tune_file_load(const char *path, const vk_tune_identity *id, const vk_tuning *tu,
-                      const VkPhysicalDeviceLimits *lim, vk_conv_tuned **out, size_t *n,
-                      char *why, size_t whylen);
+                      const VkPhysicalDeviceLimits *lim, vk_conv_tuned **out, size_t *n);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/vulkan/vk_tune_load.h"
+#include "engine/engine.h"
 
 int vk_tune_file_path(const vk_ctx *ctx, char *path, size_t len)
 {
@@ -25,15 +26,15 @@ void vk_tune_identity_of(const vk_ctx *ctx, vk_tune_identity *id)
 void vk_tune_file_apply(vk_ctx *ctx)
 {
     const char *env = getenv("PIX2PIX_VK_TUNING");
-    char path[4200], why[4400];
+    char path[4200];
     if ((env && !strcmp(env, "0")) || !vk_tune_file_path(ctx, path, sizeof path))
         return;
     vk_tune_identity id;
     vk_tune_identity_of(ctx, &id);
     size_t n = 0;
-    if (vk_tune_file_load(path, &id, &ctx->tuning, &ctx->props.limits, &ctx->tuned, &n, why,
-                          sizeof why) < 0)
-        fprintf(stderr, "note: tuning file ignored: %s (pix2pix tune rewrites it)\n", why);
+    if (vk_tune_file_load(path, &id, &ctx->tuning, &ctx->props.limits, &ctx->tuned, &n) < 0)
+        fprintf(stderr, "note: tuning file ignored: %s (pix2pix tune rewrites it)\n",
+                eng_last_error());
     ctx->tuning.tuned = ctx->tuned;
     ctx->tuning.ntuned = n;
 }

@@ -91,8 +91,7 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int vk_one_conv_measure(const vk_one_conv *oc, eng_backend *be, int runs, float *out,
-                        double *ms, char *err, size_t errlen)
+int vk_one_conv_measure(const vk_one_conv *oc, eng_backend *be, int runs, float *out, double *ms)
 {
     eng_plan *p = eng_plan_new(oc->g, be);
     double t[MAX_RUNS];
@@ -104,9 +103,7 @@ int vk_one_conv_measure(const vk_one_conv *oc, eng_backend *be, int runs, float 
         rc = eng_plan_run(p);
         t[i] = now_ms() - start;
     }
-    rc = rc || read_outputs(oc, p, out);
-    if (rc)
-        snprintf(err, errlen, "%s", eng_last_error());
+    rc = rc || read_outputs(oc, p, out); /* a failure's reason: eng_last_error() */
     if (p)
         eng_plan_free(p);
     if (rc)

@@ -16,8 +16,8 @@ typedef struct {
 int vk_one_conv_build(vk_one_conv *oc, const eng_node *n, int training, int fp16);
 void vk_one_conv_free(vk_one_conv *oc);
 /* Plans it on be, feeds fixed random inputs, runs it once to warm up and then `runs` times:
- * the median ms, the outputs in out (out_floats). 0, or -1 with the reason in err. */
-int vk_one_conv_measure(const vk_one_conv *oc, eng_backend *be, int runs, float *out,
-                        double *ms, char *err, size_t errlen);
+ * the median ms, the outputs in out (out_floats). 0, or -1 with the reason
+ * in eng_last_error(). */
+int vk_one_conv_measure(const vk_one_conv *oc, eng_backend *be, int runs, float *out, double *ms);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/vulkan/vk_tune.h"
 #include "engine/vulkan/vk_tune_load.h"
 
@@ -16,18 +17,17 @@ static int tuned_now(const eng_tune *t, const vk_conv_key *key)
     return 0;
 }
 
-int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen, char *err,
-                  size_t errlen)
+int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen)
 {
     vk_ctx *ctx = be->impl;
     if (!vk_tune_file_path(ctx, path, pathlen)) {
-        snprintf(err, errlen, "tune: no cache folder for the tuning file (set XDG_CACHE_HOME "
-                 "or HOME)");
+        eng_set_error(-1, "tune: no cache folder for the tuning file (set XDG_CACHE_HOME "
+                          "or HOME)");
         return -1;
     }
     vk_tune_record *recs = malloc((ctx->tuning.ntuned + (size_t)t->n + 1) * sizeof *recs);
     if (!recs) {
-        snprintf(err, errlen, "tune: out of memory");
+        eng_set_error(-1, "tune: out of memory");
         return -1;
     }
     size_t n = 0;
@@ -40,7 +40,7 @@ int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen
     memcpy(recs + n, t->best, (size_t)t->n * sizeof *recs);
     vk_tune_identity id;
     vk_tune_identity_of(ctx, &id);
-    int rc = vk_tune_file_save(path, &id, recs, n + (size_t)t->n, err, errlen);
+    int rc = vk_tune_file_save(path, &id, recs, n + (size_t)t->n);
     free(recs);
     vk_tune_file_release(ctx);
     vk_tune_file_apply(ctx);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/vulkan/vk_tuning.h"
+#include "engine/engine.h"
 
 #define VENDOR_ANY 0u
 
@@ -66,8 +67,7 @@ size_t vk_conv_tile_shared_bytes(const vk_conv_tile *t)
     return 4 * (size_t)t->bk * (t->ty * t->tm + pad + t->tx * t->tn) + 16 * (size_t)t->bk;
 }
 
-int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim, char *err,
-                       size_t errlen)
+int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim)
 {
     uint32_t threads = t->tx * t->ty, bm = t->ty * t->tm, bn = t->tx * t->tn;
     size_t shared = vk_conv_tile_shared_bytes(t);
@@ -87,32 +87,35 @@ int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim,
         why = "more shared memory than maxComputeSharedMemorySize";
     if (!why)
         return 0;
-    snprintf(err, errlen, "conv tile %ux%u:%ux%u:%u (%zu bytes of shared memory, the device has "
-             "%u): %s", t->tx, t->ty, t->tm, t->tn, t->bk, shared,
-             lim->maxComputeSharedMemorySize, why);
+    eng_set_error(-1,
+                  "conv tile %ux%u:%ux%u:%u (%zu bytes of shared memory, the device has "
+                  "%u): %s",
+                  t->tx, t->ty, t->tm, t->tn, t->bk, shared, lim->maxComputeSharedMemorySize, why);
     return -1;
 }
 
-static int parse_tile(const char *s, vk_conv_tile *t, char *err, size_t errlen)
+static int parse_tile(const char *s, vk_conv_tile *t)
 {
     int used = -1;
     if (sscanf(s, "%ux%u:%ux%u:%u%n", &t->tx, &t->ty, &t->tm, &t->tn, &t->bk, &used) != 5 ||
         used != (int)strlen(s)) {
-        snprintf(err, errlen, "PIX2PIX_VK_TILE='%s': expected TXxTY:TMxTN:BK (threads x, y; "
-                 "outputs per thread; depth step), e.g. 16x16:4x4:16", s);
+        eng_set_error(-1,
+                      "PIX2PIX_VK_TILE='%s': expected TXxTY:TMxTN:BK (threads x, y; "
+                      "outputs per thread; depth step), e.g. 16x16:4x4:16",
+                      s);
         return -1;
     }
     return 0;
 }
 
 /* The id of a tile, registered on first use. */
-static int tile_id(const vk_conv_tile *t, uint32_t *id, char *err, size_t errlen)
+static int tile_id(const vk_conv_tile *t, uint32_t *id)
 {
     for (*id = 0; *id < ntiles; (*id)++)
         if (!memcmp(&tiles[*id], t, sizeof *t))
             return 0;
     if (ntiles == VK_MAX_TILES) {
-        snprintf(err, errlen, "more than %d conv tiles in one process", VK_MAX_TILES);
+        eng_set_error(-1, "more than %d conv tiles in one process", VK_MAX_TILES);
         return -1;
     }
     tiles[ntiles] = *t;
@@ -128,19 +131,17 @@ static int matches(const row *r, const vk_device_traits *dev)
 
 /* The row's shapes that fit the device as candidates, its square one the default (which
  * must fit). */
-static int take_row(const row *r, const VkPhysicalDeviceLimits *lim, vk_tuning *out, char *err,
-                    size_t errlen)
+static int take_row(const row *r, const VkPhysicalDeviceLimits *lim, vk_tuning *out)
 {
-    char why[160];
-    if (vk_conv_tile_check(&r->shapes[0], lim, err, errlen))
+    if (vk_conv_tile_check(&r->shapes[0], lim))
         return -1;
     out->tile = r->shapes[0];
     out->split_groups = r->split_groups;
     out->nshapes = 0;
     for (int i = 0; i < VK_CONV_SHAPES; i++) {
-        if (vk_conv_tile_check(&r->shapes[i], lim, why, sizeof why))
-            continue;
-        if (tile_id(&r->shapes[i], &out->shape_ids[out->nshapes], err, errlen))
+        if (vk_conv_tile_check(&r->shapes[i], lim))
+            continue; /* not a candidate here: its reason is not an error */
+        if (tile_id(&r->shapes[i], &out->shape_ids[out->nshapes]))
             return -1;
         out->nshapes++;
     }
@@ -150,12 +151,10 @@ static int take_row(const row *r, const VkPhysicalDeviceLimits *lim, vk_tuning *
 }
 
 /* One tile for every conv. */
-static int take_tile(const char *spec, const vk_device_traits *dev, vk_tuning *out, char *err,
-                     size_t errlen)
+static int take_tile(const char *spec, const vk_device_traits *dev, vk_tuning *out)
 {
-    if (parse_tile(spec, &out->tile, err, errlen) ||
-        vk_conv_tile_check(&out->tile, dev->limits, err, errlen) ||
-        tile_id(&out->tile, &out->tile_id, err, errlen))
+    if (parse_tile(spec, &out->tile) || vk_conv_tile_check(&out->tile, dev->limits) ||
+        tile_id(&out->tile, &out->tile_id))
         return -1;
     out->shape_ids[0] = out->tile_id;
     out->nshapes = 1;
@@ -164,13 +163,15 @@ static int take_tile(const char *spec, const vk_device_traits *dev, vk_tuning *o
     return 0;
 }
 
-static int named_row(const char *name, char *err, size_t errlen)
+static int named_row(const char *name)
 {
     for (int i = 0; i < ROWS; i++)
         if (!strcmp(table[i].name, name))
             return i;
-    snprintf(err, errlen, "PIX2PIX_VK_ROW='%s': expected nvidia, amd-wave64, amd-wave32, intel, "
-             "software or generic", name);
+    eng_set_error(-1,
+                  "PIX2PIX_VK_ROW='%s': expected nvidia, amd-wave64, amd-wave32, intel, "
+                  "software or generic",
+                  name);
     return -1;
 }
 
@@ -189,33 +190,36 @@ static void set_device_costs(const vk_device_traits *dev, vk_tuning *out)
     out->shared_cost = dev->software ? 8.0 : 2.0;
 }
 
-static int choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
+static int choose(const vk_device_traits *dev, vk_tuning *out)
 {
     const char *tile = getenv("PIX2PIX_VK_TILE"), *sub = getenv("PIX2PIX_VK_SUBGROUP");
     const char *forced = getenv("PIX2PIX_VK_ROW");
-    char why[160] = "";
     memset(out, 0, sizeof *out);
     out->subgroup_norm = dev->subgroup_arithmetic && !(sub && !strcmp(sub, "0"));
     if (tile && *tile)
-        return take_tile(tile, dev, out, err, errlen);
+        return take_tile(tile, dev, out);
     if (forced && *forced) {
-        int r = named_row(forced, err, errlen);
-        if (r < 0 || take_row(&table[r], dev->limits, out, err, errlen))
+        int r = named_row(forced);
+        if (r < 0 || take_row(&table[r], dev->limits, out))
             return -1;
         snprintf(out->reason, sizeof out->reason, "PIX2PIX_VK_ROW=%s: %s", forced, table[r].why);
         return 0;
     }
-    for (int i = 0; i < ROWS; i++)
-        if (matches(&table[i], dev) && !take_row(&table[i], dev->limits, out, why, sizeof why))
+    int tried = 0;
+    for (int i = 0; i < ROWS; i++) {
+        if (!matches(&table[i], dev))
+            continue;
+        if (!take_row(&table[i], dev->limits, out))
             return 0;
+        tried = 1;
+    }
     /* the generic row fits every device with the 16 KiB of shared memory Vulkan guarantees */
-    snprintf(err, errlen, "no conv tile fits the device: %s", why);
-    return -1;
+    return eng_set_error(-1, "no conv tile fits the device: %s", tried ? eng_last_error() : "");
 }
 
-int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen)
+int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out)
 {
-    if (choose(dev, out, err, errlen))
+    if (choose(dev, out))
         return -1;
     set_device_costs(dev, out);
     return 0;

@@ -84,11 +84,11 @@ typedef struct {
 /* The table's row for the device; PIX2PIX_VK_ROW=NAME (nvidia, amd-wave64, amd-wave32, intel,
  * software, generic) takes that row's tiles on any device, PIX2PIX_VK_TILE=TXxTY:TMxTN:BK one
  * tile for every conv; PIX2PIX_VK_SUBGROUP=0 turns the subgroup reductions off. -1 with the
- * reason in err when an override is malformed or does not fit the device. */
-int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out, char *err, size_t errlen);
-/* Whether a tile is valid and fits the device's limits; 0, or -1 with the reason in err. */
-int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim, char *err,
-                       size_t errlen);
+ * reason in eng_last_error() when an override is malformed or does not fit the device. */
+int vk_tuning_choose(const vk_device_traits *dev, vk_tuning *out);
+/* Whether a tile is valid and fits the device's limits; 0, or -1 with the reason in
+ * eng_last_error(). */
+int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim);
 size_t vk_conv_tile_shared_bytes(const vk_conv_tile *t);
 /* The table's rows (for the tests: each row's tiles on any device). */
 int vk_tuning_rows(void);

@@ -12,11 +12,11 @@
  * then integrated, then virtual, then (only when allow_software) a CPU implementation.
  * Setting PIX2PIX_VK_VALIDATION=1 in the environment enables VK_LAYER_KHRONOS_validation with
  * a messenger that prints and counts every validation error (eng_vulkan_validation_errors).
- * Returns NULL with the reason in err. */
-eng_backend *eng_vulkan_backend_new(int device_index, int allow_software, char *err, size_t errlen);
+ * Returns NULL with the reason in eng_last_error(). */
+eng_backend *eng_vulkan_backend_new(int device_index, int allow_software);
 
 /* Same contract as eng_device_list. */
-int eng_vulkan_list_devices(eng_device_info *out, int max, char *err, size_t errlen);
+int eng_vulkan_list_devices(eng_device_info *out, int max);
 
 /* eng_device_peak_flops on a Vulkan backend (vk_peak.c). */
 int eng_vulkan_peak_flops(eng_backend *be, int fp16, double seconds, double *flops);

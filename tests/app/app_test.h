@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/device.h"
+#include "engine/engine.h"
 #include "engine/safetensors.h"
 
 static int test_failures;
@@ -80,12 +81,12 @@ static inline int run_captured(int (*cmd)(int, char **), char **args)
 static inline int same_tensors(const char *ckpt, const char *exp_a, const char *exp_b,
                                const char *name, const char *how)
 {
-    char err[512], a[1024], b[1024], what[1200];
+    char a[1024], b[1024], what[1200];
     snprintf(a, sizeof a, "%s/%s/%s", ckpt, exp_a, name);
     snprintf(b, sizeof b, "%s/%s/%s", ckpt, exp_b, name);
     snprintf(what, sizeof what, "%s after %s", name, how);
-    st_file *fa = st_open(a, err, sizeof err), *fb = fa ? st_open(b, err, sizeof err) : NULL;
-    CHECK(fa && fb, "%s", err);
+    st_file *fa = st_open(a), *fb = fa ? st_open(b) : NULL;
+    CHECK(fa && fb, "%s", eng_last_error());
     int differ = !fa || !fb;
     for (int i = 0; fa && fb && i < st_count(fa); i++) {
         const st_tensor *x = st_get(fa, i), *y = st_find(fb, x->name);
@@ -107,11 +108,11 @@ static inline int same_tensors(const char *ckpt, const char *exp_a, const char *
 /* Opens a committed fixture or exits. */
 static inline st_file *fixture_open(const char *name)
 {
-    char path[1024], err[512];
+    char path[1024];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     if (!f) {
-        fprintf(stderr, "cannot open fixture %s: %s\n", path, err);
+        fprintf(stderr, "cannot open fixture: %s\n", eng_last_error());
         exit(1);
     }
     return f;
@@ -146,10 +147,9 @@ static inline double max_abs_diff(const float *a, const float *b, size_t n)
  * be opened. */
 static inline const char *device_or_skip(const char *device)
 {
-    char err[256];
-    eng_backend *probe = eng_backend_open(device, 1, err, sizeof err);
+    eng_backend *probe = eng_backend_open(device, 1);
     if (!probe) {
-        printf("skipped: %s\n", err);
+        printf("skipped: %s\n", eng_last_error());
         exit(77);
     }
     eng_backend_free(probe);

@@ -8,11 +8,10 @@
 st_file *golden_open(const char *name)
 {
     char path[1024];
-    char err[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     if (!f) {
-        fprintf(stderr, "cannot open fixture: %s\n", err);
+        fprintf(stderr, "cannot open fixture: %s\n", eng_last_error());
         exit(1);
     }
     return f;

@@ -122,10 +122,9 @@ int main(int argc, char **argv)
     eng_backend *be;
     int vulkan = argc > 1 && !strcmp(argv[1], "vulkan");
     if (vulkan) {
-        char err[512];
-        be = eng_backend_open("vulkan", 0, err, sizeof err);
+        be = eng_backend_open("vulkan", 0);
         if (!be) {
-            printf("skipped: no Vulkan device: %s\n", err);
+            printf("skipped: no Vulkan device: %s\n", eng_last_error());
             return 77;
         }
     } else {

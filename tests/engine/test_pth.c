@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/formats/pth/pickle.h"
 #include "engine/pth/pth.h"
 #include "engine/formats/pth/pth_internal.h"
@@ -76,13 +77,13 @@ static void check_dtypes(const st_file *f)
 
 static void test_torch_files(void)
 {
-    char err[512], path[512];
+    char path[512];
     const char *files[] = {"pth_dtypes.pth", "pth_dtypes_legacy.pth", "pth_dtypes_legacy_p4.pth"};
     for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, files[k]);
-        st_file *f = pth_open(path, err, sizeof err);
+        st_file *f = pth_open(path);
         if (!f)
-            fprintf(stderr, "%s\n", err);
+            fprintf(stderr, "%s\n", eng_last_error());
         CHECK(f != NULL);
         if (f)
             check_dtypes(f);
@@ -90,7 +91,7 @@ static void test_torch_files(void)
     }
     /* Legacy views (view metadata) and _rebuild_tensor, as PyTorch < 0.4 wrote them. */
     snprintf(path, sizeof path, "%s/pth_views_old.pth", FIXTURE_DIR);
-    st_file *f = pth_open(path, err, sizeof err);
+    st_file *f = pth_open(path);
     float v[10];
     CHECK(f != NULL);
     if (f) {
@@ -100,16 +101,16 @@ static void test_torch_files(void)
         st_close(f);
     }
     snprintf(path, sizeof path, "%s/pth_noncontig.pth", FIXTURE_DIR);
-    CHECK(!pth_open(path, err, sizeof err) && strstr(err, path) &&
-          strstr(err, "tensor 't': strides that are not contiguous"));
+    CHECK(!pth_open(path) && strstr(eng_last_error(), path) &&
+          strstr(eng_last_error(), "tensor 't': strides that are not contiguous"));
 }
 
-/* Runs a pickle; 0 when it loaded, else the reason is in err. */
-static int load(const char *bytes, size_t n, char *err, size_t errlen, const pk_value **out)
+/* Runs a pickle; 0 when it loaded, else the reason is in eng_last_error(). */
+static int load(const char *bytes, size_t n, const pk_value **out)
 {
     pk_arena *a = pk_arena_new();
     size_t used = 0;
-    const pk_value *v = pk_load(a, (const uint8_t *)bytes, n, &used, err, errlen);
+    const pk_value *v = pk_load(a, (const uint8_t *)bytes, n, &used);
     if (out && v) {
         const pk_value *x = pk_dict_get(v, "a"), *y = pk_dict_get(v, "b");
         *out = NULL;
@@ -131,14 +132,17 @@ static void test_refusals(void)
         size_t n;
         const char *reason;
     } cases[] = {
-        {PICKLE("\x80\x02" "cposix\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03."),
+        {PICKLE("\x80\x02"
+                "cposix\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03."),
          "refused: pickle global posix.system is not part of a state_dict"},
         {PICKLE("\x80\x04\x8c\x05posix\x8c\x06system\x93X\x02\x00\x00\x00ls\x85R."),
          "refused: pickle global posix.system is not part of a state_dict"},
         {PICKLE("\x80\x02(iposix\nsystem\n."), "refused: pickle opcode INST at byte 3"},
         {PICKLE("\x80\x02\x81."), "refused: pickle opcode NEWOBJ"},
         {PICKLE("\x80\x02\xff."), "byte 0xff at 2 is not an opcode"},
-        {PICKLE("\x80\x02X\x10\x00\x00\x00" "ab."), "truncated pickle: BINUNICODE at byte 2"},
+        {PICKLE("\x80\x02X\x10\x00\x00\x00"
+                "ab."),
+         "truncated pickle: BINUNICODE at byte 2"},
         {PICKLE("\x80\x02K\x01"), "no STOP"},
         {PICKLE("\x80\x02t."), "no MARK"},
         {PICKLE("\x80\x02}K\x01s."), "stack underflow"},
@@ -147,25 +151,31 @@ static void test_refusals(void)
         {PICKLE("\x80\x02K\x01r\x00\x00\x00\x01."), "memo index past the pickle's length"},
         {PICKLE("\x80\x02\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09."),
          "refused: an integer of 9 bytes"},
-        {PICKLE("\x80\x02" "ctorch\nFloatStorage\n)R."),
+        {PICKLE("\x80\x02"
+                "ctorch\nFloatStorage\n)R."),
          "refused: pickle call of torch.FloatStorage with 0 arguments"},
-        {PICKLE("\x80\x02" "ccollections\nOrderedDict\n]\x85R."),
+        {PICKLE("\x80\x02"
+                "ccollections\nOrderedDict\n]\x85R."),
          "refused: pickle call of collections.OrderedDict with 1 argument"},
-        {PICKLE("\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n(K\x01K\x02tR."),
+        {PICKLE("\x80\x02"
+                "ctorch._utils\n_rebuild_tensor_v2\n(K\x01K\x02tR."),
          "arguments of torch._utils._rebuild_tensor_v2 are not"},
         {PICKLE("\x80\x02)}b."), "refused: pickle BUILD of a tuple"},
-        {PICKLE("\x80\x02)K\x01" "a."), "appended to a value that is not a list"},
-        {PICKLE("\x80\x02" "c\x1b[31m\nx\n."), "global ?[31m.x is not"},
+        {PICKLE("\x80\x02)K\x01"
+                "a."),
+         "appended to a value that is not a list"},
+        {PICKLE("\x80\x02"
+                "c\x1b[31m\nx\n."),
+         "global ?[31m.x is not"},
         {PICKLE("\x80\x09."), "unsupported pickle protocol 9"},
         {PICKLE("\x80\x02(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((."),
          "refused: more than 64 nested MARKs at byte 66 (MARK)"},
     };
-    char err[256];
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        err[0] = '\0';
-        int rc = load(cases[k].bytes, cases[k].n, err, sizeof err, NULL);
-        if (!rc || !strstr(err, cases[k].reason)) {
-            fprintf(stderr, "pickle %zu: '%s', expected '%s'\n", k, err, cases[k].reason);
+        int rc = load(cases[k].bytes, cases[k].n, NULL);
+        if (!rc || !strstr(eng_last_error(), cases[k].reason)) {
+            fprintf(stderr, "pickle %zu: '%s', expected '%s'\n", k, eng_last_error(),
+                    cases[k].reason);
             failures++;
         }
     }
@@ -173,17 +183,16 @@ static void test_refusals(void)
     const pk_value *ok = NULL;
     static const char good[] = "\x80\x02}q\x00(X\x01\x00\x00\x00" "a\x8a\x02\x00\xffX\x01\x00"
                                "\x00\x00" "bG?\xf8\x00\x00\x00\x00\x00\x00u.K\x01.";
-    CHECK(load(good, sizeof good - 1, err, sizeof err, &ok) == 0 && ok != NULL);
+    CHECK(load(good, sizeof good - 1, &ok) == 0 && ok != NULL);
 }
 
 /* Where a legacy file's storage records start: after its five pickles. */
 static size_t legacy_records(const uint8_t *buf, size_t n)
 {
-    char err[256];
     size_t at = pth_legacy_magic(buf, n), used = 0;
     pk_arena *a = pk_arena_new();
     for (int k = 0; k < 4 && at; k++, at += used)
-        if (!pk_load(a, buf + at, n - at, &used, err, sizeof err))
+        if (!pk_load(a, buf + at, n - at, &used))
             at = 0;
     pk_arena_free(a);
     return at;
@@ -192,28 +201,27 @@ static size_t legacy_records(const uint8_t *buf, size_t n)
 /* Files read by their first bytes, and what is wrong named as it is. */
 static void test_misleading(void)
 {
-    char err[512];
     size_t n;
     uint8_t *legacy = read_fixture("pth_dtypes_legacy.pth", &n);
     size_t at = legacy_records(legacy, n);
     CHECK(at != 0);
     legacy[at]++; /* the first storage's element count */
-    CHECK(!pth_parse(legacy, n, err, sizeof err) && strstr(err, "corrupt: storage ") &&
-          strstr(err, " elements but the tensor needs "));
+    CHECK(!pth_parse(legacy, n) && strstr(eng_last_error(), "corrupt: storage ") &&
+          strstr(eng_last_error(), " elements but the tensor needs "));
     legacy[at]--;
     legacy[5] ^= 1; /* the magic number */
-    CHECK(!pth_parse(legacy, n, err, sizeof err) &&
-          strstr(err, "a pickle, not a PyTorch .pth file (torch.save writes a zip archive or "
-                      "a legacy file with its magic number)"));
+    CHECK(!pth_parse(legacy, n) &&
+          strstr(eng_last_error(),
+                 "a pickle, not a PyTorch .pth file (torch.save writes a zip archive or "
+                 "a legacy file with its magic number)"));
     free(legacy);
     /* {'a\0b': 1} */
     static const char nul_key[] = "\x80\x02}(X\x03\x00\x00\x00" "a\x00" "bK\x01u.";
     pk_arena *a = pk_arena_new();
-    const pk_value *obj = pk_load(a, (const uint8_t *)nul_key, sizeof nul_key - 1, &n, err,
-                                  sizeof err);
+    const pk_value *obj = pk_load(a, (const uint8_t *)nul_key, sizeof nul_key - 1, &n);
     pth_dict d = {0};
-    CHECK(obj && pth_collect(&d, obj, 0, err, sizeof err) &&
-          strstr(err, "not a state_dict: key 'a' contains a NUL byte"));
+    CHECK(obj && pth_collect(&d, obj, 0) &&
+          strstr(eng_last_error(), "not a state_dict: key 'a' contains a NUL byte"));
     pth_dict_free(&d);
     pk_arena_free(a);
 }
@@ -221,15 +229,14 @@ static void test_misleading(void)
 /* Damaged copies of the fixtures. */
 static void test_corrupt_files(void)
 {
-    char err[512];
     size_t n, m;
     uint8_t *zip = read_fixture("pth_dtypes.pth", &n);
     uint8_t *legacy = read_fixture("pth_dtypes_legacy.pth", &m);
-    CHECK(!pth_parse(zip, n / 2, err, sizeof err) && strstr(err, "not a readable zip archive"));
-    CHECK(!pth_parse(legacy, m - 5, err, sizeof err) && strstr(err, "truncated: storage"));
-    CHECK(!pth_parse(legacy, 40, err, sizeof err) && strstr(err, "truncated pickle"));
-    CHECK(!pth_parse((const uint8_t *)"{\"a\":1}", 7, err, sizeof err) &&
-          strstr(err, "not a torch.save file"));
+    CHECK(!pth_parse(zip, n / 2) && strstr(eng_last_error(), "not a readable zip archive"));
+    CHECK(!pth_parse(legacy, m - 5) && strstr(eng_last_error(), "truncated: storage"));
+    CHECK(!pth_parse(legacy, 40) && strstr(eng_last_error(), "truncated pickle"));
+    CHECK(!pth_parse((const uint8_t *)"{\"a\":1}", 7) &&
+          strstr(eng_last_error(), "not a torch.save file"));
     size_t p4_size;
     uint8_t *p4 = read_fixture("pth_dtypes_legacy_p4.pth", &p4_size);
     CHECK(pth_probe(zip, PTH_PROBE_BYTES) && pth_probe(legacy, PTH_PROBE_BYTES) &&
@@ -242,10 +249,10 @@ static void test_corrupt_files(void)
     CHECK(at != NULL);
     if (at) {
         at[3] ^= 1;
-        CHECK(!pth_parse(zip, n, err, sizeof err) && strstr(err, "CRC"));
+        CHECK(!pth_parse(zip, n) && strstr(eng_last_error(), "CRC"));
         at[3] ^= 1;
     }
-    st_file *f = pth_parse(zip, n, err, sizeof err);
+    st_file *f = pth_parse(zip, n);
     CHECK(f != NULL);
     st_close(f);
     free(zip);

@@ -159,10 +159,9 @@ static void check_failure(eng_backend *be)
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "vulkan")) {
-        char err[512];
-        eng_backend *be = eng_backend_open("vulkan", 0, err, sizeof err);
+        eng_backend *be = eng_backend_open("vulkan", 0);
         if (!be) {
-            printf("skipped: no Vulkan device: %s\n", err);
+            printf("skipped: no Vulkan device: %s\n", eng_last_error());
             return 77;
         }
         printf("     %s\n", eng_backend_name(be));

@@ -1,6 +1,7 @@
 /* safetensors reader and writer: round trip, a file written by tools/gen_golden.py's Python
  * writer, every kind of corruption rejected with a precise message, atomic saves, and loaded
  * tensors giving their memory back. */
+#include "engine/engine.h"
 #include "engine/safetensors.h"
 
 #include <dirent.h>
@@ -82,10 +83,9 @@ static void test_round_trip(void)
 
     char path[512];
     path_in_tmp(path, sizeof path, "round.safetensors");
-    char err[512] = "";
-    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    CHECK(st_writer_save(w, path) == 0);
     /* Saving again replaces the file atomically. */
-    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    CHECK(st_writer_save(w, path) == 0);
     st_writer_free(w);
     CHECK(count_temp_files() == 0);
 
@@ -100,10 +100,10 @@ static void test_round_trip(void)
     CHECK(raw[8 + hlen - 1] == '}' || raw[8 + hlen - 1] == ' ');
     free(raw);
 
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     CHECK(f != NULL);
     if (!f) {
-        fprintf(stderr, "open failed: %s\n", err);
+        fprintf(stderr, "open failed: %s\n", eng_last_error());
         return;
     }
     CHECK(st_count(f) == 5);
@@ -152,11 +152,10 @@ static void test_round_trip(void)
  * values described there: arange-based so this test can recompute them. */
 static void test_python_file(void)
 {
-    char err[512] = "";
-    st_file *f = st_open(FIXTURE_DIR "/python_writer.safetensors", err, sizeof err);
+    st_file *f = st_open(FIXTURE_DIR "/python_writer.safetensors");
     CHECK(f != NULL);
     if (!f) {
-        fprintf(stderr, "open failed: %s\n", err);
+        fprintf(stderr, "open failed: %s\n", eng_last_error());
         return;
     }
     CHECK(st_count(f) == 4);
@@ -211,11 +210,10 @@ static void expect_reject(const char *header, size_t data_size, const char *expe
 {
     size_t size;
     uint8_t *buf = make_file(header, data_size, &size);
-    char err[512] = "";
-    st_file *f = st_parse(buf, size, err, sizeof err);
-    if (f || !strstr(err, expected) || strchr(err, '\n')) {
+    st_file *f = st_parse(buf, size);
+    if (f || !strstr(eng_last_error(), expected) || strchr(eng_last_error(), '\n')) {
         fprintf(stderr, "header %s: expected rejection with \"%s\", got %s \"%s\"\n", header,
-                expected, f ? "success" : "error", err);
+                expected, f ? "success" : "error", eng_last_error());
         failures++;
     }
     st_close(f);
@@ -224,29 +222,29 @@ static void expect_reject(const char *header, size_t data_size, const char *expe
 
 static void test_corruption(void)
 {
-    char err[512];
     /* Accepted baseline, so the rejections below are about the one thing changed. */
     {
         size_t size;
         uint8_t *buf = make_file("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}}",
                                  64, &size);
-        st_file *f = st_parse(buf, size, err, sizeof err);
+        st_file *f = st_parse(buf, size);
         CHECK(f && st_count(f) == 1);
         st_close(f);
         /* Truncated data: the offsets now run past the end of the file. */
-        f = st_parse(buf, size - 1, err, sizeof err);
-        CHECK(!f && strstr(err, "tensor 'x': data_offsets [0,64] outside the data area of 63 bytes"));
+        f = st_parse(buf, size - 1);
+        CHECK(!f && strstr(eng_last_error(),
+                           "tensor 'x': data_offsets [0,64] outside the data area of 63 bytes"));
         /* Truncated inside the header. */
-        f = st_parse(buf, 20, err, sizeof err);
-        CHECK(!f && strstr(err, "truncated: header length"));
+        f = st_parse(buf, 20);
+        CHECK(!f && strstr(eng_last_error(), "truncated: header length"));
         free(buf);
     }
-    CHECK(!st_parse((const uint8_t *)"abc", 3, err, sizeof err) && strstr(err, "truncated"));
-    CHECK(!st_parse((const uint8_t *)"", 0, err, sizeof err) && strstr(err, "truncated"));
+    CHECK(!st_parse((const uint8_t *)"abc", 3) && strstr(eng_last_error(), "truncated"));
+    CHECK(!st_parse((const uint8_t *)"", 0) && strstr(eng_last_error(), "truncated"));
     {
         /* A header length of 2^63: must be rejected, not allocated. */
         uint8_t huge[16] = {0, 0, 0, 0, 0, 0, 0, 0x80, '{', '}'};
-        CHECK(!st_parse(huge, sizeof huge, err, sizeof err) && strstr(err, "header length"));
+        CHECK(!st_parse(huge, sizeof huge) && strstr(eng_last_error(), "header length"));
     }
 
     expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}", 64,
@@ -313,7 +311,7 @@ static void test_corruption(void)
             "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
             "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},"
             "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, &size);
-        st_file *f = st_parse(buf, size, err, sizeof err);
+        st_file *f = st_parse(buf, size);
         CHECK(f && st_count(f) == 3);
         st_close(f);
         free(buf);
@@ -324,7 +322,7 @@ static void test_corruption(void)
         uint8_t *buf = make_file("{\"e\":{\"dtype\":\"F32\",\"shape\":[4294967296,0,4294967296],"
                                  "\"data_offsets\":[0,0]}}",
                                  0, &size);
-        st_file *f = st_parse(buf, size, err, sizeof err);
+        st_file *f = st_parse(buf, size);
         CHECK(f && st_find(f, "e") && st_find(f, "e")->numel == 0);
         st_close(f);
         free(buf);
@@ -336,11 +334,13 @@ static void test_corruption(void)
     FILE *fp = fopen(path, "wb");
     fwrite("\x02\0\0\0\0\0\0\0{]", 1, 10, fp);
     fclose(fp);
-    CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "not valid JSON"));
+    CHECK(!st_open(path) && strstr(eng_last_error(), path) &&
+          strstr(eng_last_error(), "not valid JSON"));
     unlink(path);
-    CHECK(!st_open(tmpdir, err, sizeof err) && strstr(err, "not a regular file"));
+    CHECK(!st_open(tmpdir) && strstr(eng_last_error(), "not a regular file"));
     path_in_tmp(path, sizeof path, "missing.safetensors");
-    CHECK(!st_open(path, err, sizeof err) && strstr(err, path) && strstr(err, "No such file"));
+    CHECK(!st_open(path) && strstr(eng_last_error(), path) &&
+          strstr(eng_last_error(), "No such file"));
 }
 
 /* What looks like safetensors: a header length the file holds, or one followed by '{'. */
@@ -358,12 +358,11 @@ static void test_failed_save_leaves_previous_file(void)
     int64_t shape[1] = {4};
     st_writer *w = st_writer_new();
     CHECK(st_writer_add(w, "v", ST_F32, 1, shape, v) == 0);
-    char err[512] = "";
 
     /* A folder that does not exist: nothing can be created. */
     char path[512];
     path_in_tmp(path, sizeof path, "no/such/dir/x.safetensors");
-    CHECK(st_writer_save(w, path, err, sizeof err) != 0 && strstr(err, path));
+    CHECK(st_writer_save(w, path) != 0 && strstr(eng_last_error(), path));
 
     /* The target is a folder: refused before anything is written (base/out_path.h). */
     path_in_tmp(path, sizeof path, "a_folder");
@@ -373,9 +372,8 @@ static void test_failed_save_leaves_previous_file(void)
     FILE *fp = fopen(inside, "w");
     fputs("previous", fp);
     fclose(fp);
-    err[0] = '\0';
-    CHECK(st_writer_save(w, path, err, sizeof err) != 0 &&
-          strstr(err, "not a regular file (a folder)"));
+    CHECK(st_writer_save(w, path) != 0 &&
+          strstr(eng_last_error(), "not a regular file (a folder)"));
     CHECK(count_temp_files() == 0);
     size_t size;
     uint8_t *prev = read_file(inside, &size);
@@ -406,7 +404,7 @@ static long rss_kib(void)
 static void test_release(void)
 {
     enum { TENSORS = 4, FLOATS = 4 << 20 };
-    char path[512], err[256];
+    char path[512];
     path_in_tmp(path, sizeof path, "big.safetensors");
     float *v = malloc(sizeof *v * FLOATS), *got = malloc(sizeof *got * FLOATS);
     for (size_t i = 0; i < FLOATS; i++)
@@ -418,9 +416,9 @@ static void test_release(void)
         snprintf(name, sizeof name, "t%d", k);
         CHECK(st_writer_add(w, name, ST_F32, 1, shape, v) == 0);
     }
-    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    CHECK(st_writer_save(w, path) == 0);
     st_writer_free(w);
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     CHECK(f != NULL);
     if (f) {
         long before = rss_kib(), file_kib = (long)TENSORS * FLOATS * 4 / 1024;
@@ -447,12 +445,11 @@ static void test_release(void)
  * their shape, leave the buffer or repeat a name are refused (and the buffer freed). */
 static void test_from_tensors(void)
 {
-    char err[256];
     float *buf = malloc(8 * sizeof *buf);
     for (int i = 0; i < 8; i++)
         buf[i] = (float)i - 2.5f;
     st_tensor t[2] = {{"a", ST_F32, 2, {2, 3}, 6, buf, 24}, {"b", ST_F32, 0, {0}, 1, buf + 6, 4}};
-    st_file *f = st_from_tensors((uint8_t *)buf, 32, t, 2, err, sizeof err);
+    st_file *f = st_from_tensors((uint8_t *)buf, 32, t, 2);
     CHECK(f != NULL && st_count(f) == 2 && st_meta_count(f) == 0);
     if (f) {
         float v[6];
@@ -488,23 +485,20 @@ static void test_from_tensors(void)
         x->numel = bad[k].numel;
         x->nbytes = bad[k].nbytes;
         x->data = copy + 4 * bad[k].at;
-        err[0] = '\0';
-        CHECK(st_from_tensors(copy, 32, e, 2, err, sizeof err) == NULL);
-        if (!strstr(err, bad[k].reason)) {
-            fprintf(stderr, "case %zu: '%s' lacks '%s'\n", k, err, bad[k].reason);
+        CHECK(st_from_tensors(copy, 32, e, 2) == NULL);
+        if (!strstr(eng_last_error(), bad[k].reason)) {
+            fprintf(stderr, "case %zu: '%s' lacks '%s'\n", k, eng_last_error(), bad[k].reason);
             failures++;
         }
     }
 }
 
 /* A filled tensor: values i * step, or a failure when step is 0. */
-static int fill_ramp(void *ctx, void *dst, size_t nbytes, char *err, size_t errlen)
+static int fill_ramp(void *ctx, void *dst, size_t nbytes)
 {
     float step = *(const float *)ctx;
-    if (step == 0.0f) {
-        snprintf(err, errlen, "no values today");
-        return -1;
-    }
+    if (step == 0.0f)
+        return eng_set_error(-1, "no values today");
     for (size_t i = 0; i < nbytes / sizeof(float); i++)
         ((float *)dst)[i] = (float)i * step;
     return 0;
@@ -521,11 +515,11 @@ static void test_fill(void)
     CHECK(st_writer_add(w, "p", ST_F32, 1, s3, plain) == 0);
     CHECK(st_writer_add_fill(w, "b", ST_F32, 1, s4, fill_ramp, &step_b) == 0);
     CHECK(st_writer_add_fill(w, "c", ST_F32, 1, s4, NULL, NULL) != 0);
-    char path[512], err[512] = "";
+    char path[512];
     path_in_tmp(path, sizeof path, "filled.safetensors");
-    CHECK(st_writer_save(w, path, err, sizeof err) == 0);
+    CHECK(st_writer_save(w, path) == 0);
     st_writer_free(w);
-    st_file *f = st_open(path, err, sizeof err);
+    st_file *f = st_open(path);
     CHECK(f && st_count(f) == 3);
     const st_tensor *a = f ? st_find(f, "a") : NULL, *p = f ? st_find(f, "p") : NULL,
                     *b = f ? st_find(f, "b") : NULL;
@@ -540,10 +534,10 @@ static void test_fill(void)
     w = st_writer_new();
     CHECK(st_writer_add_fill(w, "a", ST_F32, 1, s4, fill_ramp, &step_b) == 0);
     CHECK(st_writer_add_fill(w, "x", ST_F32, 1, s4, fill_ramp, &fail) == 0);
-    CHECK(st_writer_save(w, path, err, sizeof err) != 0);
+    CHECK(st_writer_save(w, path) != 0);
     char want[600];
     snprintf(want, sizeof want, "%s: no values today", path);
-    CHECK(strcmp(err, want) == 0);
+    CHECK(strcmp(eng_last_error(), want) == 0);
     st_writer_free(w);
     uint8_t *after = read_file(path, &after_size);
     CHECK(before && after && before_size == after_size && !memcmp(before, after, after_size));

@@ -17,8 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static eng_backend *backend(void)
 {
     static eng_backend *be;
-    char err[256];
-    if (!be && !(be = app_backend_open("cpu", 1, 1, err, sizeof err)))
+    if (!be && !(be = app_backend_open("cpu", 1, 1)))
         abort();
     return be;
 }
@@ -57,10 +56,10 @@ static void check(const st_file *f, const gen_config *gc, const disc_config *dc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[512];
-    st_file *f = st_parse(data, size, err, sizeof err);
+    st_file *f = st_parse(data, size);
     if (!f)
         return 0;
+    char err[512];
     gen_config gc;
     disc_config dc;
     if (!ckpt_gen_config(f, &gc, err, sizeof err))

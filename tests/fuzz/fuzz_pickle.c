@@ -7,15 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/formats/pth/pickle.h"
 #include "engine/formats/pth/pth_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A reason: one line of printable text. */
-static void check_reason(const char *err, size_t len)
+/* The failure's reason, in eng_last_error() (cleared before the call): one line of printable
+ * text. */
+static void check_reason(void)
 {
-    if (!memchr(err, '\0', len) || !err[0])
+    const char *err = eng_last_error();
+    if (!strcmp(err, "no error"))
         abort();
     for (const char *p = err; *p; p++)
         if (*p < 0x20 || *p > 0x7e)
@@ -35,20 +38,20 @@ static void check_dict(const pth_dict *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[256] = "";
     pk_arena *a = pk_arena_new();
     size_t used = 0;
-    const pk_value *v = pk_load(a, data, size, &used, err, sizeof err);
+    eng_set_error(0, "%s", "");
+    const pk_value *v = pk_load(a, data, size, &used);
     if (!v) {
-        check_reason(err, sizeof err);
+        check_reason();
     } else {
         if (!used || used > size)
             abort();
         for (int legacy = 0; legacy < 2; legacy++) {
             pth_dict d;
-            err[0] = '\0';
-            if (pth_collect(&d, v, legacy, err, sizeof err))
-                check_reason(err, sizeof err);
+            eng_set_error(0, "%s", "");
+            if (pth_collect(&d, v, legacy))
+                check_reason();
             else
                 check_dict(&d);
             pth_dict_free(&d);

@@ -43,10 +43,10 @@ static void check_losses(const char *dir)
 
 static void check_net(const char *dir, const char *file, const char *start, const char *end)
 {
-    char path[4200], err[512];
+    char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    st_file *ours = st_open(path, err, sizeof err);
-    CHECK(ours, "%s", err);
+    st_file *ours = st_open(path);
+    CHECK(ours, "%s", eng_last_error());
     if (!ours)
         return;
     st_file *w0 = fixture_open(start), *w3 = fixture_open(end);

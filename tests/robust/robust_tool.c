@@ -31,6 +31,7 @@
 #include <zip.h>
 
 #include "datasets/image.h"
+#include "engine/engine.h"
 #include "engine/safetensors.h"
 
 static void die(const char *what)
@@ -273,10 +274,9 @@ static int same(const char *a, const char *b)
 static int set_value(const char *in, const char *out, const char *name, long first, long last,
                      float value)
 {
-    char err[512];
-    st_file *f = st_open(in, err, sizeof err);
+    st_file *f = st_open(in);
     if (!f) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", eng_last_error());
         return 2;
     }
     st_writer *w = st_writer_new();
@@ -305,8 +305,8 @@ static int set_value(const char *in, const char *out, const char *name, long fir
         fprintf(stderr, "%s: no float32 tensor %s\n", in, name);
         rc = 2;
     }
-    if (!rc && st_writer_save(w, out, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+    if (!rc && st_writer_save(w, out)) {
+        fprintf(stderr, "%s\n", eng_last_error());
         rc = 2;
     }
     st_writer_free(w);

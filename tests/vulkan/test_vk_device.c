@@ -17,15 +17,15 @@
  * message contains fragment). */
 static void expect_open(const char *spec, const char *want, const char *fragment)
 {
-    char err[512];
-    eng_backend *be = eng_backend_open(spec, 1, err, sizeof err);
+    eng_backend *be = eng_backend_open(spec, 1);
     if (want) {
         CHECK(be && !strncmp(eng_backend_name(be), want, strlen(want)),
               "'%s' should open a %s backend, got %s (%s)", spec, want,
-              be ? eng_backend_name(be) : "nothing", err);
+              be ? eng_backend_name(be) : "nothing", eng_last_error());
     } else {
-        CHECK(!be && strstr(err, fragment), "'%s' should fail with '%s', got %s ('%s')", spec,
-              fragment, be ? eng_backend_name(be) : "NULL", err);
+        CHECK(!be && strstr(eng_last_error(), fragment),
+              "'%s' should fail with '%s', got %s ('%s')", spec, fragment,
+              be ? eng_backend_name(be) : "NULL", eng_last_error());
     }
     eng_backend_free(be);
 }
@@ -42,9 +42,8 @@ static int has_gpu(const eng_device_info *d, int count)
 /* A tensor beyond maxStorageBufferRange (at most 4 GiB) is refused at plan time. */
 static void check_oversized_tensor(void)
 {
-    char err[512];
-    eng_backend *vk = eng_backend_open("vulkan", 1, err, sizeof err);
-    CHECK(vk != NULL, "vulkan backend: %s", err);
+    eng_backend *vk = eng_backend_open("vulkan", 1);
+    CHECK(vk != NULL, "vulkan backend: %s", eng_last_error());
     if (!vk)
         return;
     eng_graph *g = eng_graph_new();
@@ -68,8 +67,7 @@ static void check_oversized_tensor(void)
  * survive exactly. */
 static void check_large_tensors(void)
 {
-    char err[512];
-    eng_backend *vk = eng_backend_open("vulkan", 1, err, sizeof err);
+    eng_backend *vk = eng_backend_open("vulkan", 1);
     if (!vk)
         return; /* reported by check_oversized_tensor */
     eng_graph *g = eng_graph_new();
@@ -120,10 +118,9 @@ static void check_devices_command(void)
  * workgroups whose results fill the buffer (the shader wraps its index). */
 static void check_peak_rate(const eng_device_info *d)
 {
-    char err[512];
-    eng_backend *vk = eng_backend_open("vulkan:0", 0, err, sizeof err);
-    eng_backend *cpu = eng_backend_open("cpu", 1, err, sizeof err);
-    CHECK(vk && cpu, "open: %s", err);
+    eng_backend *vk = eng_backend_open("vulkan:0", 0);
+    eng_backend *cpu = eng_backend_open("cpu", 1);
+    CHECK(vk && cpu, "open: %s", eng_last_error());
     if (!vk || !cpu)
         return;
     double flops = -1;
@@ -149,8 +146,7 @@ int main(int argc, char **argv)
 {
     int no_driver = argc > 1 && !strcmp(argv[1], "--no-driver");
     eng_device_info d[8];
-    char err[512];
-    int count = eng_device_list(d, 8, err, sizeof err);
+    int count = eng_device_list(d, 8);
     expect_open("cpu", "cpu", NULL);
     expect_open("gpu", NULL, "unknown device 'gpu'");
     expect_open("vulkan:x", NULL, "unknown device 'vulkan:x'");
@@ -163,7 +159,7 @@ int main(int argc, char **argv)
         return vkt_failures() != 0;
     }
     if (count <= 0) {
-        printf("SKIP: no Vulkan device (%s)\n", count < 0 ? err : "none listed");
+        printf("SKIP: no Vulkan device (%s)\n", count < 0 ? eng_last_error() : "none listed");
         return VKT_SKIP;
     }
     for (int i = 0; i < count && i < 8; i++) {

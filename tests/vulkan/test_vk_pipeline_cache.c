@@ -17,8 +17,7 @@ static char cache_file[4300];
  * returns the bytes of driver data the cache started with (-1: no device). */
 static long start_once(VkPhysicalDeviceProperties *props)
 {
-    char err[512];
-    eng_backend *be = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    eng_backend *be = eng_vulkan_backend_new(-1, 1);
     if (!be)
         return -1;
     const vk_ctx *ctx = be->impl;

@@ -58,9 +58,8 @@ static void edit_file(const char *path, const char *field, const char *value)
 
 static void tune_and_reload(eng_backend *cpu, eng_backend *vk, eng_graph *g, char *path)
 {
-    char err[512];
-    eng_tune *t = eng_tune_convs(vk, g, 1, 0, 60, err, sizeof err);
-    CHECK(t && eng_tune_count(t) == 3, "tune: %s", t ? "not 3 GEMMs" : err);
+    eng_tune *t = eng_tune_convs(vk, g, 1, 0, 60);
+    CHECK(t && eng_tune_count(t) == 3, "tune: %s", t ? "not 3 GEMMs" : eng_last_error());
     for (int i = 0; t && i < eng_tune_count(t); i++) {
         const eng_tune_row *r = eng_tune_row_at(t, i);
         printf("  %s: %s %.2f ms -> %s %.2f ms\n", r->gemm, r->default_choice, r->default_ms,
@@ -68,7 +67,7 @@ static void tune_and_reload(eng_backend *cpu, eng_backend *vk, eng_graph *g, cha
         CHECK(r->measured > 0 && r->best_ms > 0 && r->best_ms <= r->default_ms && !r->rejected,
               "row %d: %d measured, %d rejected (%s)", i, r->measured, r->rejected, r->rejects);
     }
-    CHECK(t && !eng_tune_save(vk, t, path, 4200, err, sizeof err), "save: %s", err);
+    CHECK(t && !eng_tune_save(vk, t, path, 4200), "save: %s", eng_last_error());
     CHECK(t && access(path, R_OK) == 0, "no tuning file at %s", path);
     size_t n = t ? (size_t)eng_tune_count(t) : 0;
     eng_tune_free(t);
@@ -86,7 +85,7 @@ static void tune_and_reload(eng_backend *cpu, eng_backend *vk, eng_graph *g, cha
 
 int main(void)
 {
-    char dir[] = "/tmp/vk_tune_XXXXXX", path[4200], err[512];
+    char dir[] = "/tmp/vk_tune_XXXXXX", path[4200];
     if (!mkdtemp(dir))
         return 1;
     setenv("XDG_CACHE_HOME", dir, 1);
@@ -105,8 +104,8 @@ int main(void)
     CHECK(fresh_choices() == 0, "a file of another driver version was read");
     edit_file(path, "\"device_uuid\"", "\"00000000000000000000000000000000\"");
     CHECK(fresh_choices() == 0, "a file of another device was read");
-    CHECK(!eng_tune_convs(cpu, g, 0, 0, 1, err, sizeof err) && strstr(err, "Vulkan"),
-          "the CPU backend was tuned: %s", err);
+    CHECK(!eng_tune_convs(cpu, g, 0, 0, 1) && strstr(eng_last_error(), "Vulkan"),
+          "the CPU backend was tuned: %s", eng_last_error());
     CHECK(!vkt_check_validation(vk), "validation errors");
     eng_graph_free(g);
     eng_backend_free(vk);

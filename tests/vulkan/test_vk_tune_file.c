@@ -31,13 +31,12 @@ static void write_text(const char *path, const char *text)
         fclose(f);
 }
 
-/* Loads path for id: the return code, the reason in why. */
+/* Loads path for id: the return code, the reason in eng_last_error(). */
 static int load(const char *path, const vk_tune_identity *id, const vk_tuning *tu, size_t *n,
-                vk_conv_tuned **out, char *why)
+                vk_conv_tuned **out)
 {
     VkPhysicalDeviceLimits lim = limits();
-    why[0] = 0;
-    return vk_tune_file_load(path, id, tu, &lim, out, n, why, 300);
+    return vk_tune_file_load(path, id, tu, &lim, out, n);
 }
 
 static void expect_ignored(const char *path, const vk_tune_identity *id, const vk_tuning *tu,
@@ -45,8 +44,8 @@ static void expect_ignored(const char *path, const vk_tune_identity *id, const v
 {
     vk_conv_tuned *out;
     size_t n;
-    char why[300];
-    int rc = load(path, id, tu, &n, &out, why);
+    int rc = load(path, id, tu, &n, &out);
+    const char *why = eng_last_error();
     CHECK(rc == -1 && !out && strstr(why, path) && strstr(why, reason),
           "expected '%s' ignored for '%s', got rc %d: %s", path, reason, rc, why);
 }
@@ -59,13 +58,14 @@ static void round_trip(const char *path, const vk_tuning *tu)
          4, 0, 0.25},
         {{3, 1, 3, 256, 256, 64, 128, 128, 4, 4, 2, 1}, {16, 16, 3, 3, 16}, 0, 0, 2.0},
     };
-    char err[300], why[300];
-    CHECK(!vk_tune_file_save(path, &identity, recs, 3, err, sizeof err), "save: %s", err);
+    CHECK(!vk_tune_file_save(path, &identity, recs, 3), "save: %s", eng_last_error());
     vk_conv_tuned *out;
     size_t n;
-    int rc = load(path, &identity, tu, &n, &out, why);
-    CHECK(rc == 0 && n == 2, "round trip: rc %d, %zu entries (2 expected: the third tile is no "
-          "candidate): %s", rc, n, why);
+    int rc = load(path, &identity, tu, &n, &out);
+    CHECK(rc == 0 && n == 2,
+          "round trip: rc %d, %zu entries (2 expected: the third tile is no "
+          "candidate): %s",
+          rc, n, eng_last_error());
     for (size_t i = 0; rc == 0 && i < n && i < 2; i++) {
         vk_conv_tile t = vk_conv_tile_of(out[i].choice.tile_id);
         CHECK(!memcmp(&out[i].key, &recs[i].key, sizeof out[i].key) &&
@@ -117,16 +117,15 @@ int main(void)
     VkPhysicalDeviceLimits lim = limits();
     vk_device_traits dev = {0x10005, 1, 8, 1, &lim};
     vk_tuning tu;
-    char err[300], dir[] = "/tmp/vk_tune_file_XXXXXX", path[400];
-    if (vk_tuning_choose(&dev, &tu, err, sizeof err) || tu.nshapes < 2 || !mkdtemp(dir)) {
-        fprintf(stderr, "setup: %s\n", err);
+    char dir[] = "/tmp/vk_tune_file_XXXXXX", path[400];
+    if (vk_tuning_choose(&dev, &tu) || tu.nshapes < 2 || !mkdtemp(dir)) {
+        fprintf(stderr, "setup: %s\n", eng_last_error());
         return 1;
     }
     snprintf(path, sizeof path, "%s/conv_tuning.json", dir);
     vk_conv_tuned *out;
     size_t n;
-    char why[300];
-    CHECK(load(path, &identity, &tu, &n, &out, why) == 1 && !out, "a missing file: rc 1");
+    CHECK(load(path, &identity, &tu, &n, &out) == 1 && !out, "a missing file: rc 1");
     round_trip(path, &tu);
     malformed(path, &tu);
     unlink(path);

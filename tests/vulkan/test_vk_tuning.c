@@ -81,10 +81,9 @@ static int run_cases(eng_backend *cpu, eng_backend *vk, const test_case *cases, 
 /* The backend under the current environment, its tuning checked; NULL after printing why. */
 static eng_backend *open_backend(void)
 {
-    char err[512];
-    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1);
     if (!vk)
-        printf("FAIL: the backend failed: %s\n", err);
+        printf("FAIL: the backend failed: %s\n", eng_last_error());
     return vk;
 }
 
@@ -165,12 +164,11 @@ static int run_row_choice(eng_backend *cpu, int row)
 /* A refused override: no backend, and the reason names the problem. */
 static int refused(const char *spec, const char *expected)
 {
-    char err[512];
     setenv("PIX2PIX_VK_TILE", spec, 1);
-    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
-    int ok = !vk && strstr(err, expected);
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1);
+    int ok = !vk && strstr(eng_last_error(), expected);
     printf("%-4s PIX2PIX_VK_TILE=%s refused: %s\n", ok ? "ok" : "FAIL", spec,
-           vk ? "(accepted)" : err);
+           vk ? "(accepted)" : eng_last_error());
     if (vk)
         eng_backend_free(vk);
     return !ok;
@@ -178,13 +176,13 @@ static int refused(const char *spec, const char *expected)
 
 static int refused_row(const char *name, const char *expected)
 {
-    char err[512];
     unsetenv("PIX2PIX_VK_TILE");
     setenv("PIX2PIX_VK_ROW", name, 1);
-    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1);
     unsetenv("PIX2PIX_VK_ROW");
-    int ok = !vk && strstr(err, expected);
-    printf("%-4s PIX2PIX_VK_ROW=%s refused: %s\n", ok ? "ok" : "FAIL", name, vk ? "(accepted)" : err);
+    int ok = !vk && strstr(eng_last_error(), expected);
+    printf("%-4s PIX2PIX_VK_ROW=%s refused: %s\n", ok ? "ok" : "FAIL", name,
+           vk ? "(accepted)" : eng_last_error());
     if (vk)
         eng_backend_free(vk);
     return !ok;
@@ -222,14 +220,15 @@ static int table_choice(uint32_t vendor, int software, uint32_t subgroup, uint32
                                   .maxComputeWorkGroupSize = {1024, 1024, 64}};
     vk_device_traits dev = {vendor, software, subgroup, 1, &lim};
     vk_tuning t;
-    char err[256], tile[64] = "none";
-    int status = vk_tuning_choose(&dev, &t, err, sizeof err);
+    char tile[64] = "none";
+    int status = vk_tuning_choose(&dev, &t);
     if (status == 0)
         snprintf(tile, sizeof tile, "%ux%u:%ux%u:%u", t.tile.tx, t.tile.ty, t.tile.tm, t.tile.tn,
                  t.tile.bk);
     int ok = !strcmp(tile, expected);
     printf("%-4s vendor 0x%04x%s subgroup %u, %u bytes shared: %s (%s)\n", ok ? "ok" : "FAIL",
-           vendor, software ? " (software)" : "", subgroup, shared, tile, status ? err : t.reason);
+           vendor, software ? " (software)" : "", subgroup, shared, tile,
+           status ? eng_last_error() : t.reason);
     return !ok;
 }
 

@@ -50,16 +50,16 @@ eng_backend *vkt_open_vulkan(int *skip)
 {
     *skip = 0;
     eng_device_info devices[8];
-    char err[512];
-    int count = eng_vulkan_list_devices(devices, 8, err, sizeof err);
+    int count = eng_vulkan_list_devices(devices, 8);
     if (count <= 0) {
-        printf("SKIP: no Vulkan device (%s)\n", count < 0 ? err : "none listed");
+        printf("SKIP: no Vulkan device (%s)\n", count < 0 ? eng_last_error() : "none listed");
         *skip = 1;
         return NULL;
     }
-    eng_backend *vk = eng_vulkan_backend_new(-1, 1, err, sizeof err);
+    eng_backend *vk = eng_vulkan_backend_new(-1, 1);
     if (!vk)
-        printf("FAIL: %d Vulkan device(s) listed but the backend failed: %s\n", count, err);
+        printf("FAIL: %d Vulkan device(s) listed but the backend failed: %s\n", count,
+               eng_last_error());
     else
         printf("Vulkan backend: %s\n", eng_backend_name(vk));
     return vk;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/formats/pth/pickle.h"
 #include "engine/formats/pth/pickle_internal.h"
 
@@ -20,31 +21,20 @@ typedef struct {
     size_t nmarks, marks_cap;
     pk_value **memo;
     size_t memo_cap, memo_count;
-    char *err;
-    size_t errlen;
 } vm;
-
-static int fail(vm *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(vm *m, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->err, m->errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int corrupt(vm *m, const char *what)
 {
-    return fail(m, "corrupt pickle: %s at byte %zu (%s)", what, m->op_at, pk_op_name(m->op));
+    return eng_set_error(-1, "corrupt pickle: %s at byte %zu (%s)", what, m->op_at,
+                         pk_op_name(m->op));
 }
 
 /* The next n bytes of the pickle. */
 static const uint8_t *take(vm *m, size_t n)
 {
     if (m->size - m->pos < n) {
-        fail(m, "truncated pickle: %s at byte %zu needs %zu bytes, %zu are left",
-             pk_op_name(m->op), m->op_at, n, m->size - m->pos);
+        eng_set_error(-1, "truncated pickle: %s at byte %zu needs %zu bytes, %zu are left",
+                      pk_op_name(m->op), m->op_at, n, m->size - m->pos);
         return NULL;
     }
     m->pos += n;
@@ -82,8 +72,9 @@ static int grow(void **array, size_t *cap, size_t need, size_t elem)
 /* Refuses what no state_dict needs (the limits of pickle.h). */
 static int over_limit(vm *m, const char *what, unsigned limit)
 {
-    return fail(m, "refused: more than %u %s at byte %zu (%s): a state_dict needs far fewer",
-                limit, what, m->op_at, pk_op_name(m->op));
+    return eng_set_error(-1,
+                         "refused: more than %u %s at byte %zu (%s): a state_dict needs far fewer",
+                         limit, what, m->op_at, pk_op_name(m->op));
 }
 
 static int push(vm *m, pk_value *v)
@@ -93,7 +84,7 @@ static int push(vm *m, pk_value *v)
     if (v && m->sp == PK_MAX_STACK)
         return over_limit(m, "values on the pickle's stack", PK_MAX_STACK);
     if (!v || grow((void **)&m->stack, &m->stack_cap, m->sp + 1, sizeof *m->stack))
-        return fail(m, "out of memory");
+        return eng_set_error(-1, "out of memory");
     m->stack[m->sp++] = v;
     return 0;
 }
@@ -135,7 +126,7 @@ static pk_value *new_value(vm *m, pk_kind kind)
 {
     pk_value *v = pk_new(m->a, kind);
     if (!v)
-        fail(m, "out of memory");
+        eng_set_error(-1, "out of memory");
     return v;
 }
 
@@ -151,8 +142,9 @@ static int push_int(vm *m, int64_t i)
 static int push_long(vm *m, uint64_t n)
 {
     if (n > 8)
-        return fail(m, "refused: an integer of %llu bytes at byte %zu (more than 64 bits)",
-                    (unsigned long long)n, m->op_at);
+        return eng_set_error(-1,
+                             "refused: an integer of %llu bytes at byte %zu (more than 64 bits)",
+                             (unsigned long long)n, m->op_at);
     const uint8_t *p = take(m, (size_t)n);
     if (!p)
         return -1;
@@ -201,7 +193,7 @@ static pk_value *new_string(vm *m, const uint8_t *p, size_t n)
 {
     pk_value *v = new_value(m, PK_STR);
     if (v && !(v->s = malloc(n + 1))) {
-        fail(m, "out of memory");
+        eng_set_error(-1, "out of memory");
         return NULL;
     }
     if (v) {
@@ -245,7 +237,7 @@ static int op_tuple(vm *m)
     pk_value *t = new_value(m, PK_TUPLE);
     for (size_t i = start; t && i < m->sp; i++)
         if (pk_append(t, m->stack[i]))
-            return fail(m, "out of memory");
+            return eng_set_error(-1, "out of memory");
     m->sp = start;
     return push(m, t);
 }
@@ -269,7 +261,7 @@ static int op_fill(vm *m)
         return corrupt(m, "a key without a value");
     for (size_t i = start; i < m->sp; i++)
         if (pk_append(c, m->stack[i]))
-            return fail(m, "out of memory");
+            return eng_set_error(-1, "out of memory");
     m->sp = start;
     return 0;
 }
@@ -285,7 +277,7 @@ static int memo_put(vm *m, uint64_t index)
     if (index >= PK_MAX_MEMO)
         return over_limit(m, "memo entries", PK_MAX_MEMO);
     if (grow((void **)&m->memo, &m->memo_cap, (size_t)index + 1, sizeof *m->memo))
-        return fail(m, "out of memory");
+        return eng_set_error(-1, "out of memory");
     m->memo_count += !m->memo[index];
     m->memo[index] = v;
     return 0;
@@ -315,7 +307,7 @@ static int op_global(vm *m)
         if (nl1)
             nl2 = memchr(nl1 + 1, '\n', left - (size_t)(nl1 + 1 - p));
         if (!nl2)
-            return fail(m, "truncated pickle: GLOBAL at byte %zu has no name", m->op_at);
+            return eng_set_error(-1, "truncated pickle: GLOBAL at byte %zu has no name", m->op_at);
         if (memchr(p, '\0', (size_t)(nl2 - p)))
             return corrupt(m, "a NUL byte in a global's name");
         snprintf(name, sizeof name, "%.*s.%.*s", (int)(nl1 - p), (const char *)p,
@@ -332,11 +324,11 @@ static int op_global(vm *m)
     }
     char shown[128];
     if (pk_global_allowed(name))
-        return fail(m, "refused: pickle global %s is not part of a state_dict",
-                    pk_printable(name, shown, sizeof shown));
+        return eng_set_error(-1, "refused: pickle global %s is not part of a state_dict",
+                             pk_printable(name, shown, sizeof shown));
     pk_value *g = new_value(m, PK_GLOBAL);
     if (g && !(g->s = strdup(name)))
-        return fail(m, "out of memory");
+        return eng_set_error(-1, "out of memory");
     return push(m, g);
 }
 
@@ -349,18 +341,18 @@ static int op_object(vm *m)
     if (m->op == 'Q') {
         v = new_value(m, PK_PERSID);
         if (v && pk_append(v, arg))
-            return fail(m, "out of memory");
+            return eng_set_error(-1, "out of memory");
         return push(m, v);
     }
     pk_value *obj = pop(m);
     if (!obj)
         return -1;
     if (m->op == 'R')
-        return (v = pk_call(m->a, obj, arg, m->err, m->errlen)) ? push(m, v) : -1;
+        return (v = pk_call(m->a, obj, arg)) ? push(m, v) : -1;
     /* BUILD: an OrderedDict's attributes (a state_dict's _metadata), not needed */
     if (obj->kind != PK_DICT)
-        return fail(m, "refused: pickle BUILD of %s is not part of a state_dict",
-                    pk_kind_name(obj->kind));
+        return eng_set_error(-1, "refused: pickle BUILD of %s is not part of a state_dict",
+                             pk_kind_name(obj->kind));
     return push(m, obj);
 }
 
@@ -372,13 +364,13 @@ static int op_simple(vm *m)
     case 0x80:
         if (take_uint(m, 1, &u))
             return -1;
-        return u <= 5 ? 0 : fail(m, "unsupported pickle protocol %u", (unsigned)u);
+        return u <= 5 ? 0 : eng_set_error(-1, "unsupported pickle protocol %u", (unsigned)u);
     case 0x95: return take_uint(m, 8, &u); /* FRAME: a length hint */
     case '(':
         if (m->nmarks == PK_MAX_MARKS)
             return over_limit(m, "nested MARKs", PK_MAX_MARKS);
         if (grow((void **)&m->marks, &m->marks_cap, m->nmarks + 1, sizeof *m->marks))
-            return fail(m, "out of memory");
+            return eng_set_error(-1, "out of memory");
         m->marks[m->nmarks++] = m->sp;
         return 0;
     case '0': return pop(m) ? 0 : -1;
@@ -417,21 +409,22 @@ static int step(vm *m)
         return op_simple(m);
     }
     if (pk_op_name(m->op))
-        return fail(m, "refused: pickle opcode %s at byte %zu is not part of a state_dict",
-                    pk_op_name(m->op), m->op_at);
-    return fail(m, "corrupt pickle: byte 0x%02x at %zu is not an opcode", m->op, m->op_at);
+        return eng_set_error(-1,
+                             "refused: pickle opcode %s at byte %zu is not part of a state_dict",
+                             pk_op_name(m->op), m->op_at);
+    return eng_set_error(-1, "corrupt pickle: byte 0x%02x at %zu is not an opcode", m->op,
+                         m->op_at);
 }
 
-const pk_value *pk_load(pk_arena *a, const uint8_t *buf, size_t size, size_t *used, char *err,
-                        size_t errlen)
+const pk_value *pk_load(pk_arena *a, const uint8_t *buf, size_t size, size_t *used)
 {
-    vm m = {.a = a, .buf = buf, .size = size, .err = err, .errlen = errlen};
+    vm m = {.a = a, .buf = buf, .size = size};
     pk_value *result = NULL;
     int rc = 0;
     while (!rc) {
         m.op_at = m.pos;
         if (m.pos >= m.size) {
-            rc = fail(&m, "truncated pickle: no STOP in %zu bytes", size);
+            rc = eng_set_error(-1, "truncated pickle: no STOP in %zu bytes", size);
             break;
         }
         m.op = buf[m.pos++];

@@ -61,8 +61,7 @@ void pk_arena_free(pk_arena *a);
 /* Runs the pickle at buf to its STOP and returns what it built; *used gets the pickle's length
  * (a legacy file holds several one after another). NULL with a one-line reason when the pickle
  * is refused ("refused: ...") or corrupt. */
-const pk_value *pk_load(pk_arena *a, const uint8_t *buf, size_t size, size_t *used, char *err,
-                        size_t errlen);
+const pk_value *pk_load(pk_arena *a, const uint8_t *buf, size_t size, size_t *used);
 
 /* A dict's value under a string key (NULL when absent, or d is not a dict). */
 const pk_value *pk_dict_get(const pk_value *d, const char *key);

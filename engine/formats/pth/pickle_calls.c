@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/formats/pth/pickle.h"
 #include "engine/formats/pth/pickle_internal.h"
 
@@ -35,7 +36,7 @@ static int dims(const pk_value *v, int64_t *out, int *n)
 
 /* _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks
  * [, metadata]) or, before PyTorch 0.4, _rebuild_tensor(storage, storage_offset, size, stride). */
-static pk_value *rebuild(pk_arena *a, int v2, const pk_value *args, char *err, size_t errlen)
+static pk_value *rebuild(pk_arena *a, int v2, const pk_value *args)
 {
     pk_value *const *x = args->items;
     int nstride = -1;
@@ -46,16 +47,17 @@ static pk_value *rebuild(pk_arena *a, int v2, const pk_value *args, char *err, s
         ok = x[4]->kind == PK_BOOL && x[5]->kind == PK_DICT &&
              (args->n == 6 || x[6]->kind == PK_DICT);
     if (ok && !(t = pk_new(a, PK_TENSOR))) {
-        snprintf(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return NULL;
     }
     if (ok)
         ok = !dims(x[2], t->t.size, &t->t.ndim) && !dims(x[3], t->t.stride, &nstride) &&
              nstride == t->t.ndim;
     if (!ok) {
-        snprintf(err, errlen, "corrupt pickle: the arguments of %s are not (storage, offset, "
-                 "size, stride%s) as torch writes them", v2 ? REBUILD_V2 : REBUILD_V1,
-                 v2 ? ", requires_grad, backward_hooks" : "");
+        eng_set_error(-1,
+                      "corrupt pickle: the arguments of %s are not (storage, offset, "
+                      "size, stride%s) as torch writes them",
+                      v2 ? REBUILD_V2 : REBUILD_V1, v2 ? ", requires_grad, backward_hooks" : "");
         return NULL;
     }
     t->t.storage = x[0];
@@ -63,25 +65,25 @@ static pk_value *rebuild(pk_arena *a, int v2, const pk_value *args, char *err, s
     return t;
 }
 
-pk_value *pk_call(pk_arena *a, const pk_value *callable, const pk_value *args, char *err,
-                  size_t errlen)
+pk_value *pk_call(pk_arena *a, const pk_value *callable, const pk_value *args)
 {
     if (callable->kind != PK_GLOBAL || args->kind != PK_TUPLE) {
-        snprintf(err, errlen, "corrupt pickle: REDUCE calls %s with %s",
-                 pk_kind_name(callable->kind), pk_kind_name(args->kind));
+        eng_set_error(-1, "corrupt pickle: REDUCE calls %s with %s", pk_kind_name(callable->kind),
+                      pk_kind_name(args->kind));
         return NULL;
     }
     if (!strcmp(callable->s, ORDERED_DICT) && args->n == 0) {
         pk_value *d = pk_new(a, PK_DICT);
         if (!d)
-            snprintf(err, errlen, "out of memory");
+            eng_set_error(-1, "out of memory");
         return d;
     }
     if (!strcmp(callable->s, REBUILD_V2) || !strcmp(callable->s, REBUILD_V1))
-        return rebuild(a, !strcmp(callable->s, REBUILD_V2), args, err, errlen);
+        return rebuild(a, !strcmp(callable->s, REBUILD_V2), args);
     char name[128];
-    snprintf(err, errlen, "refused: pickle call of %s with %zu argument%s is not part of a "
-             "state_dict", pk_printable(callable->s, name, sizeof name), args->n,
-             args->n == 1 ? "" : "s");
+    eng_set_error(-1,
+                  "refused: pickle call of %s with %zu argument%s is not part of a "
+                  "state_dict",
+                  pk_printable(callable->s, name, sizeof name), args->n, args->n == 1 ? "" : "s");
     return NULL;
 }

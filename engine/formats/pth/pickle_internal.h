@@ -9,9 +9,8 @@ pk_value *pk_new(pk_arena *a, pk_kind kind);
 /* Appends to a container's items; -1 when out of memory. */
 int pk_append(pk_value *container, pk_value *item);
 /* What REDUCE makes of callable(args): an OrderedDict, a tensor, or a refusal. NULL with the
- * reason in err. */
-pk_value *pk_call(pk_arena *a, const pk_value *callable, const pk_value *args, char *err,
-                  size_t errlen);
+ * reason in eng_last_error(). */
+pk_value *pk_call(pk_arena *a, const pk_value *callable, const pk_value *args);
 /* "MARK", "STOP", ... (NULL for a byte that is no opcode). */
 const char *pk_op_name(uint8_t op);
 /* 0 when a GLOBAL may be loaded. */

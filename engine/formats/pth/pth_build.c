@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/formats/pth/pth_internal.h"
 #include "engine/formats/safetensors_internal.h"
 
@@ -13,8 +14,7 @@ static st_dtype out_dtype(st_dtype stored)
 }
 
 /* Each entry's dtype, shape and place in the output buffer (at[i]); its size in *total. */
-static int layout(const pth_dict *d, st_tensor *t, size_t *at, size_t *total, char *err,
-                  size_t errlen)
+static int layout(const pth_dict *d, st_tensor *t, size_t *at, size_t *total)
 {
     size_t end = 0;
     for (int i = 0; i < d->nentries; i++) {
@@ -22,7 +22,7 @@ static int layout(const pth_dict *d, st_tensor *t, size_t *at, size_t *total, ch
         st_dtype dt = out_dtype(d->storages[e->storage].dtype);
         size_t esize = st_dtype_size(dt);
         if (e->numel > (SIZE_MAX - end - 8) / esize) {
-            snprintf(err, errlen, "the tensors' total size overflows");
+            eng_set_error(-1, "the tensors' total size overflows");
             return -1;
         }
         t[i] = (st_tensor){.name = e->name, .dtype = dt, .ndim = e->ndim, .numel = e->numel,
@@ -58,25 +58,25 @@ static void fill(const pth_dict *d, int s, const pth_storage *st, const size_t *
     }
 }
 
-st_file *pth_build(const pth_dict *d, pth_loader load, void *ctx, char *err, size_t errlen)
+st_file *pth_build(const pth_dict *d, pth_loader load, void *ctx)
 {
     st_tensor *t = calloc((size_t)d->nentries + 1, sizeof *t);
     size_t *at = calloc((size_t)d->nentries + 1, sizeof *at), total = 0;
     uint8_t *buf = NULL;
-    int rc = t && at ? layout(d, t, at, &total, err, errlen) : -1;
+    int rc = t && at ? layout(d, t, at, &total) : -1;
     if (!t || !at || (!rc && !(buf = malloc(total ? total : 1)))) {
-        snprintf(err, errlen, "out of memory (%zu bytes for the tensors)", total);
+        eng_set_error(-1, "out of memory (%zu bytes for the tensors)", total);
         rc = -1;
     }
     for (int s = 0; s < d->nstorages && !rc; s++) {
         pth_storage st = d->storages[s];
-        rc = load ? load(ctx, &st, s, err, errlen) : 0;
+        rc = load ? load(ctx, &st, s) : 0;
         if (!rc)
             fill(d, s, &st, at, t, buf);
     }
     st_file *f = NULL;
     if (!rc)
-        f = st_from_tensors(buf, total, t, d->nentries, err, errlen); /* owns buf */
+        f = st_from_tensors(buf, total, t, d->nentries); /* owns buf */
     else
         free(buf);
     free(t);

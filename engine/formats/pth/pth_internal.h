@@ -30,18 +30,18 @@ typedef struct {
 
 /* The tensors of the state_dict obj (or obj["state_dict"]). legacy: persistent ids are the
  * legacy format's, with view metadata. Names and keys point into obj's arena. */
-int pth_collect(pth_dict *d, const pk_value *obj, int legacy, char *err, size_t errlen);
+int pth_collect(pth_dict *d, const pk_value *obj, int legacy);
 void pth_dict_free(pth_dict *d);
 
 /* Sets the data of storage index, valid until the next call (NULL when every storage's data is
  * set beforehand). */
-typedef int (*pth_loader)(void *ctx, pth_storage *s, int index, char *err, size_t errlen);
+typedef int (*pth_loader)(void *ctx, pth_storage *s, int index);
 /* The table: each tensor's elements copied out of its storage, floats converted to F32. The
  * reader has checked every storage's size against its data before. */
-st_file *pth_build(const pth_dict *d, pth_loader load, void *ctx, char *err, size_t errlen);
+st_file *pth_build(const pth_dict *d, pth_loader load, void *ctx);
 
-st_file *pth_parse_zip(const uint8_t *buf, size_t size, char *err, size_t errlen);
-st_file *pth_parse_legacy(const uint8_t *buf, size_t size, char *err, size_t errlen);
+st_file *pth_parse_zip(const uint8_t *buf, size_t size);
+st_file *pth_parse_legacy(const uint8_t *buf, size_t size);
 /* The length of the legacy format's first pickle (the magic number) at buf; 0 if absent. */
 size_t pth_legacy_magic(const uint8_t *buf, size_t size);
 

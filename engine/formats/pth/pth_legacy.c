@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/formats/pth/pth_internal.h"
 #include "engine/formats/safetensors_internal.h"
 
@@ -30,16 +31,15 @@ typedef struct {
     pk_arena *a;
 } reader;
 
-static const pk_value *next_pickle(reader *r, const char *what, char *err, size_t errlen)
+static const pk_value *next_pickle(reader *r, const char *what)
 {
-    char why[384];
     size_t used;
-    const pk_value *v = pk_load(r->a, r->buf + r->pos, r->size - r->pos, &used, why,
-                                sizeof why);
+    const pk_value *v = pk_load(r->a, r->buf + r->pos, r->size - r->pos, &used);
     if (!v) {
         /* the state_dict's own refusals stand alone, as the zip format's do */
-        snprintf(err, errlen, "%s%s%s", strncmp(why, "refused", 7) ? what : "",
-                 strncmp(why, "refused", 7) ? ": " : "", why);
+        const char *why = eng_last_error();
+        int refusal = !strncmp(why, "refused", 7);
+        eng_set_error(-1, "%s%s%s", refusal ? "" : what, refusal ? "" : ": ", why);
         return NULL;
     }
     r->pos += used;
@@ -47,28 +47,28 @@ static const pk_value *next_pickle(reader *r, const char *what, char *err, size_
 }
 
 /* Magic number, protocol version and a little-endian machine. */
-static int read_header(reader *r, char *err, size_t errlen)
+static int read_header(reader *r)
 {
     r->pos = pth_legacy_magic(r->buf, r->size);
     if (!r->pos) {
-        snprintf(err, errlen, "not a torch.save file: no magic number");
+        eng_set_error(-1, "not a torch.save file: no magic number");
         return -1;
     }
-    const pk_value *version = next_pickle(r, "protocol version", err, errlen);
+    const pk_value *version = next_pickle(r, "protocol version");
     if (!version)
         return -1;
     if (version->kind != PK_INT || version->i != 1001) {
-        snprintf(err, errlen, "legacy torch.save file of protocol %lld, not 1001",
-                 version->kind == PK_INT ? (long long)version->i : -1LL);
+        eng_set_error(-1, "legacy torch.save file of protocol %lld, not 1001",
+                      version->kind == PK_INT ? (long long)version->i : -1LL);
         return -1;
     }
-    const pk_value *info = next_pickle(r, "system info", err, errlen);
+    const pk_value *info = next_pickle(r, "system info");
     if (!info)
         return -1;
     const pk_value *little = pk_dict_get(info, "little_endian");
     if (!little || little->kind != PK_BOOL || !little->i) {
-        snprintf(err, errlen, "written on a big-endian machine (or no system info): not "
-                 "supported");
+        eng_set_error(-1, "written on a big-endian machine (or no system info): not "
+                          "supported");
         return -1;
     }
     return 0;
@@ -83,11 +83,10 @@ static int find_storage(const pth_dict *d, const char *key)
 }
 
 /* Points each storage at its bytes in the records after the keys. */
-static int read_records(reader *r, pth_dict *d, const pk_value *keys, char *err, size_t errlen)
+static int read_records(reader *r, pth_dict *d, const pk_value *keys)
 {
     if (keys->kind != PK_LIST) {
-        snprintf(err, errlen, "corrupt: the storage keys are %s, not a list",
-                 pk_kind_name(keys->kind));
+        eng_set_error(-1, "corrupt: the storage keys are %s, not a list", pk_kind_name(keys->kind));
         return -1;
     }
     char k[64];
@@ -96,9 +95,9 @@ static int read_records(reader *r, pth_dict *d, const pk_value *keys, char *err,
         int s = key->kind == PK_STR ? find_storage(d, key->s) : -1;
         pth_storage *st = s >= 0 ? &d->storages[s] : NULL;
         if (!st || st->data) {
-            snprintf(err, errlen, "corrupt: storage key %s is %s", key->kind == PK_STR ?
-                     pk_printable(key->s, k, sizeof k) : "?", st ? "listed twice" :
-                     "used by no tensor");
+            eng_set_error(-1, "corrupt: storage key %s is %s",
+                          key->kind == PK_STR ? pk_printable(key->s, k, sizeof k) : "?",
+                          st ? "listed twice" : "used by no tensor");
             return -1;
         }
         size_t esize = st_dtype_size(st->dtype), left = r->size - r->pos;
@@ -107,13 +106,17 @@ static int read_records(reader *r, pth_dict *d, const pk_value *keys, char *err,
             count |= (uint64_t)r->buf[r->pos + b] << (8 * b);
         pk_printable(key->s, k, sizeof k);
         if (left >= 8 && count != st->numel) {
-            snprintf(err, errlen, "corrupt: storage %s holds %llu elements but the tensor "
-                     "needs %zu", k, (unsigned long long)count, st->numel);
+            eng_set_error(-1,
+                          "corrupt: storage %s holds %llu elements but the tensor "
+                          "needs %zu",
+                          k, (unsigned long long)count, st->numel);
             return -1;
         }
         if (left < 8 || st->numel > (left - 8) / esize) {
-            snprintf(err, errlen, "truncated: storage %s should hold %zu elements of %zu "
-                     "bytes, %zu bytes are left", k, st->numel, esize, left);
+            eng_set_error(-1,
+                          "truncated: storage %s should hold %zu elements of %zu "
+                          "bytes, %zu bytes are left",
+                          k, st->numel, esize, left);
             return -1;
         }
         st->data = r->buf + r->pos + 8;
@@ -121,29 +124,28 @@ static int read_records(reader *r, pth_dict *d, const pk_value *keys, char *err,
     }
     for (int s = 0; s < d->nstorages; s++)
         if (!d->storages[s].data) {
-            snprintf(err, errlen, "corrupt: storage %s is not in the file's list of storage "
-                     "keys",
-                     pk_printable(d->storages[s].key, k, sizeof k));
+            eng_set_error(-1,
+                          "corrupt: storage %s is not in the file's list of storage "
+                          "keys",
+                          pk_printable(d->storages[s].key, k, sizeof k));
             return -1;
         }
     return 0;
 }
 
-st_file *pth_parse_legacy(const uint8_t *buf, size_t size, char *err, size_t errlen)
+st_file *pth_parse_legacy(const uint8_t *buf, size_t size)
 {
     reader r = {buf, size, 0, pk_arena_new()};
     if (!r.a) {
-        snprintf(err, errlen, "out of memory");
+        eng_set_error(-1, "out of memory");
         return NULL;
     }
     pth_dict d = {0};
     st_file *f = NULL;
     const pk_value *obj = NULL, *keys = NULL;
-    if (!read_header(&r, err, errlen) && (obj = next_pickle(&r, "state_dict", err, errlen)) &&
-        !pth_collect(&d, obj, 1, err, errlen) &&
-        (keys = next_pickle(&r, "storage keys", err, errlen)) &&
-        !read_records(&r, &d, keys, err, errlen))
-        f = pth_build(&d, NULL, NULL, err, errlen);
+    if (!read_header(&r) && (obj = next_pickle(&r, "state_dict")) && !pth_collect(&d, obj, 1) &&
+        (keys = next_pickle(&r, "storage keys")) && !read_records(&r, &d, keys))
+        f = pth_build(&d, NULL, NULL);
     pth_dict_free(&d);
     pk_arena_free(r.a);
     return f;

@@ -4,7 +4,8 @@
  *   vulkan     the best Vulkan device, software ones (lavapipe) included
  *   vulkan:N   Vulkan device number N of eng_device_list (any kind)
  *   auto       the best Vulkan GPU (discrete, then integrated); the CPU when there is none,
- *              with the reason in err (for the caller to show)
+ *              with the reason in eng_backend_note (for the caller to show)
+ * Failures return a negative status or NULL with the reason in eng_last_error() (engine.h).
  */
 #ifndef ENGINE_DEVICE_H
 #define ENGINE_DEVICE_H
@@ -41,12 +42,14 @@ typedef struct {
 } eng_device_info;
 
 /* Fills up to max entries; returns the number of Vulkan devices (may exceed max) or a negative
- * status with the reason in err (no loader/driver, built without Vulkan). */
-int eng_device_list(eng_device_info *out, int max, char *err, size_t errlen);
+ * status (no loader/driver, built without Vulkan). */
+int eng_device_list(eng_device_info *out, int max);
 
-/* The backend for a --device spec, or NULL with the reason in err. When auto falls back to the
- * CPU, err says why no Vulkan GPU is used; otherwise it is empty on success. */
-eng_backend *eng_backend_open(const char *spec, int threads, char *err, size_t errlen);
+/* The backend for a --device spec, or NULL. When auto falls back to the CPU, the backend's
+ * eng_backend_note says why no Vulkan GPU is used (for the caller to show). */
+eng_backend *eng_backend_open(const char *spec, int threads);
+/* Why --device auto chose the CPU for be; NULL for a backend opened any other way. */
+const char *eng_backend_note(const eng_backend *be);
 
 /* The peak rate of fused multiply-adds of a Vulkan backend's device, in FLOP/s (an FMA counts
  * two), measured by a shader of its own in float32 or (fp16) float16 arithmetic, with runs of

@@ -22,10 +22,12 @@
  * marks the graph failed, later builders return a placeholder node and record nothing, and
  * eng_graph_status, eng_plan_new and eng_plan_estimate report that first refusal. Programming
  * errors of the schedule (a backward of a loss that is not one value, an optimizer of nodes
- * that are not parameters) abort with a message. Runtime failures (allocation, backend errors)
- * are returned as negative status codes (ENG_*, or NULL for a constructor) with a message in
- * eng_last_error(). Files and devices (safetensors.h, pth/pth.h, onnx.h, device.h) give their
- * one-line reason in the caller's err buffer instead. The engine prints nothing else: no
+ * that are not parameters) abort with a message. Every other failure, in every header here
+ * (graph, plans and backends; files and devices: safetensors.h, pth/pth.h, onnx.h, device.h,
+ * tune.h), is returned as a negative status (ENG_*, or -1) or NULL, with a one-line message
+ * for eng_last_error(), one per thread, read before the thread's next engine call (a file's
+ * message names the file). Callers print it or quote it; none passes a buffer. The engine
+ * prints nothing else: no
  * program name, only the debug output asked for in the environment (PIX2PIX_PROFILE, the per-op
  * times: wall time on the CPU, GPU time on a Vulkan device; PIX2PIX_VK_VALIDATION, the Vulkan
  * validation layer's messages).
@@ -273,7 +275,12 @@ double eng_graph_flops(const eng_graph *g);
 
 /* ---- errors ------------------------------------------------------------------------------ */
 enum { ENG_OK = 0, ENG_ENOMEM = -1, ENG_EBACKEND = -2, ENG_EINVAL = -3, ENG_EDEVICE_LOST = -4 };
+/* The one-line message of this thread's last failed engine call ("no error" before any). */
 const char *eng_last_error(void);
+/* Records the message for eng_last_error() and returns status: the engine's own, and that of a
+ * callback the engine calls (st_fill_fn) to say why it fails. The message may quote the last
+ * one: eng_set_error(-1, "%s: %s", path, eng_last_error()). */
+int eng_set_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ENG_OK, or ENG_EINVAL when a builder refused a shape of g (its message, naming the op and the
  * sizes, then in eng_last_error()). */
 int eng_graph_status(const eng_graph *g);

@@ -28,9 +28,10 @@ typedef struct {
     int nmeta;
 } eng_onnx_info;
 
-/* Writes the graph of p from input to output at path, atomically. 0, or -1 with a reason
- * (naming path when the file could not be written). */
+/* Writes the graph of p from input to output at path, atomically. 0, or a negative status with
+ * the reason in eng_last_error() (naming path when the file could not be written; out of
+ * memory is such a failure too). */
 int eng_onnx_write(eng_plan *p, const eng_onnx_value *input, const eng_onnx_value *output,
-                   const eng_onnx_info *info, const char *path, char *err, size_t errlen);
+                   const eng_onnx_info *info, const char *path);
 
 #endif

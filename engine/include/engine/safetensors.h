@@ -30,16 +30,16 @@ typedef struct st_file st_file;
  * followed by the header's opening brace (a file cut short). */
 #define ST_PROBE_BYTES 9
 int st_probe(const uint8_t *head, size_t n, uint64_t size);
-/* Opens (maps) and validates a whole file. NULL with a one-line reason in err on failure. */
-st_file *st_open(const char *path, char *err, size_t errlen);
+/* Opens (maps) and validates a whole file. NULL on failure, with a one-line
+ * reason in eng_last_error() (engine.h), as for every call here that fails. */
+st_file *st_open(const char *path);
 /* Validates a buffer (copied). */
-st_file *st_parse(const uint8_t *buf, size_t size, char *err, size_t errlen);
+st_file *st_parse(const uint8_t *buf, size_t size);
 /* A table of tensors built in memory rather than read from a file (another format, decoded):
  * takes buf (malloc'ed, size bytes; freed by st_close, or at once on failure) and copies the
  * count entries and their names. Each entry's data must lie inside buf, its numel and nbytes
  * must match its dtype and shape, and names must be distinct. No metadata. */
-st_file *st_from_tensors(uint8_t *buf, size_t size, const st_tensor *tensors, int count,
-                         char *err, size_t errlen);
+st_file *st_from_tensors(uint8_t *buf, size_t size, const st_tensor *tensors, int count);
 void st_close(st_file *f);
 
 int st_count(const st_file *f);
@@ -61,15 +61,16 @@ void st_writer_free(st_writer *w);
 /* The data pointer must stay valid until st_writer_save. */
 int st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim, const int64_t *shape,
                   const void *data);
-/* A tensor whose bytes are produced while saving: fill(ctx, dst, nbytes, err, errlen) writes
- * them to dst and returns 0, or -1 with a reason, which fails the save. Only one such tensor
- * is in memory at a time. */
-typedef int (*st_fill_fn)(void *ctx, void *dst, size_t nbytes, char *err, size_t errlen);
+/* A tensor whose bytes are produced while saving: fill(ctx, dst, nbytes) writes them to dst
+ * and returns 0, or -1 with its reason set by eng_set_error (engine.h), which fails the save
+ * ("path: reason"). Only one such tensor is in memory at a time. */
+typedef int (*st_fill_fn)(void *ctx, void *dst, size_t nbytes);
 int st_writer_add_fill(st_writer *w, const char *name, st_dtype dtype, int ndim,
                        const int64_t *shape, st_fill_fn fill, void *ctx);
 int st_writer_meta(st_writer *w, const char *key, const char *value);
 /* Writes atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
- * On failure the previous file at path is untouched and no temporary file is left. */
-int st_writer_save(st_writer *w, const char *path, char *err, size_t errlen);
+ * On failure (-1, the reason naming the file) the previous file at path is untouched and no
+ * temporary file is left. */
+int st_writer_save(st_writer *w, const char *path);
 
 #endif

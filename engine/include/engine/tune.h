@@ -26,18 +26,18 @@ typedef struct {
 /* Tunes the distinct GEMMs of g's convolutions (forward, and with training the input and
  * weight gradients) on a Vulkan backend within about `seconds`, costliest first, each given a
  * share of the time left in proportion to its FLOPs; fp16: with fp16 storage.
- * NULL with the reason in err (a backend that is not Vulkan among them). */
+ * NULL with the reason in eng_last_error() (a backend that is not Vulkan among them). */
 eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int fp16,
-                         double seconds, char *err, size_t errlen);
+                         double seconds);
 /* The distinct conv GEMMs of g (as eng_tune_convs counts them) that have no measured choice
  * on this backend yet (0 on a backend that is not Vulkan): what --tune auto tunes for. */
 int eng_tune_untuned(eng_backend *be, const eng_graph *g, int training);
 int eng_tune_count(const eng_tune *t);
 const eng_tune_row *eng_tune_row_at(const eng_tune *t, int i);
 /* Writes the winners into the device's tuning file (kept: its entries for other GEMMs) and
- * into the backend's choices; the file's path in path. 0, or -1 with the reason in err. */
-int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen, char *err,
-                  size_t errlen);
+ * into the backend's choices; the file's path in path. 0, or -1 with the reason in
+ * eng_last_error(). */
+int eng_tune_save(eng_backend *be, const eng_tune *t, char *path, size_t pathlen);
 void eng_tune_free(eng_tune *t);
 
 #endif

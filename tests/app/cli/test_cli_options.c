@@ -103,7 +103,7 @@ static void check_floats(void)
  * double. */
 static void check_inspect(void)
 {
-    char path[] = "/tmp/p2p_inspect_XXXXXX", err[256];
+    char path[] = "/tmp/p2p_inspect_XXXXXX";
     int fd = mkstemp(path);
     close(fd);
     const float w = 1.0f;
@@ -111,7 +111,7 @@ static void check_inspect(void)
     st_writer *sw = st_writer_new();
     st_writer_add(sw, "w", ST_F32, 1, shape, &w);
     st_writer_meta(sw, "options", "{\"lr\":0.000199999994947575,\"seed\":123456789012}");
-    CHECK(st_writer_save(sw, path, err, sizeof err) == 0, "%s", err);
+    CHECK(st_writer_save(sw, path) == 0, "%s", eng_last_error());
     st_writer_free(sw);
     char *inspect[] = {"inspect", path, NULL};
     CHECK(run_captured(cmd_inspect, inspect) == 0 &&

@@ -39,8 +39,8 @@ int main(void)
                               {"options", "{\"lr\":0.0002}"}};
     CHECK(ckpt_save_net(&n1, p1, file, meta, 7, err, sizeof err) == 0, "%s", err);
 
-    st_file *f = st_open(file, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = st_open(file);
+    CHECK(f != NULL, "%s", eng_last_error());
     if (f) {
         const st_tensor *t = st_find(f, "model.model.1.model.2.num_batches_tracked");
         CHECK(t && t->dtype == ST_I64 && t->ndim == 0 && *(const int64_t *)t->data == 42,

@@ -16,8 +16,8 @@ static void check_output(const char *model, int eval, const float *x, const floa
 {
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, model);
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
-    CHECK(be != NULL, "%s", err);
+    eng_backend *be = eng_backend_open(device, 2);
+    CHECK(be != NULL, "%s", eng_last_error());
     if (!be)
         return;
     generator r;

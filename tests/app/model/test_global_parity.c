@@ -45,8 +45,8 @@ static void check_config(const model_case *m)
 {
     char path[1024], err[512];
     model_path(m, path, sizeof path);
-    st_file *f = model_file_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = model_file_open(path);
+    CHECK(f != NULL, "%s", eng_last_error());
     if (!f)
         return;
     gen_config c;
@@ -65,8 +65,10 @@ static void check_eval(const model_case *m, const float *x, const float *want)
 {
     char path[1024], err[512];
     model_path(m, path, sizeof path);
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    eng_backend *be = eng_backend_open(device, 2);
     generator r;
+    if (!be)
+        snprintf(err, sizeof err, "%s", eng_last_error());
     if (!be || generator_open(&r, path, be, 1, 0, err, sizeof err)) {
         CHECK(0, "%s", err);
         eng_backend_free(be);
@@ -153,9 +155,11 @@ static void check_backward(const model_case *m, const float *x, const float *r,
 {
     char path[1024], err[512];
     model_path(m, path, sizeof path);
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     gen_config c;
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    eng_backend *be = f ? eng_backend_open(device, 2) : NULL;
+    if (!f || !be)
+        snprintf(err, sizeof err, "%s", eng_last_error());
     if (!f || !be || ckpt_gen_config(f, &c, err, sizeof err)) {
         CHECK(0, "%s", err);
         st_close(f);

@@ -47,9 +47,8 @@ static void convert(const char *fixture, char *out, size_t len)
 /* Every tensor of a equals b's (name, dtype, shape, bytes). */
 static void check_same_tensors(const char *a, const char *b)
 {
-    char err[512];
-    st_file *fa = model_file_open(a, err, sizeof err), *fb = model_file_open(b, err, sizeof err);
-    CHECK(fa && fb, "%s", err);
+    st_file *fa = model_file_open(a), *fb = model_file_open(b);
+    CHECK(fa && fb, "%s", eng_last_error());
     if (fa && fb) {
         int same = st_count(fa) == st_count(fb);
         for (int i = 0; same && i < st_count(fa); i++) {
@@ -106,10 +105,9 @@ static void test_generators(void)
     check_generator(fp16_files, 1, x, fp16, "unet_5 in fp16");
     const char *dp_files[] = {"pth_resnet_g_dp.pth"};
     check_generator(dp_files, 1, x, resnet, "resnet_2blocks in DataParallel");
-    char err[512];
-    st_file *f = model_file_open(FIXTURE_DIR "/pth_resnet_g_dp.pth", err, sizeof err);
+    st_file *f = model_file_open(FIXTURE_DIR "/pth_resnet_g_dp.pth");
     CHECK(f && st_find(f, "model.1.weight") && !st_find(f, "module.model.1.weight"),
-          "module. prefixes kept: %s", f ? "" : err);
+          "module. prefixes kept: %s", f ? "" : eng_last_error());
     st_close(f);
     free(x);
     free(unet);
@@ -122,9 +120,9 @@ static void check_discriminator(const char *name, int counters)
 {
     char path[512], err[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
-    st_file *f = model_file_open(path, err, sizeof err);
+    st_file *f = model_file_open(path);
     disc_config c;
-    CHECK(f && !ckpt_disc_config(f, &c, err, sizeof err), "%s", err);
+    CHECK(f && !ckpt_disc_config(f, &c, err, sizeof err), "%s", f ? err : eng_last_error());
     if (!f)
         return;
     CHECK(c.family == DISC_NLAYERS && c.n_layers == 3 && c.ndf == 2 && c.input_nc == 6 &&
@@ -159,13 +157,13 @@ static void check_discriminator(const char *name, int counters)
 /* Refusals name the file and the reason; the os.system pickles leave no trace. */
 static void test_refusals(void)
 {
-    char err[512], want[640], path[512];
+    char want[640], path[512];
     const char *evil[] = {"evil.pth", "evil_legacy.pth"};
     for (int k = 0; k < 2; k++) {
         snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, evil[k]);
         snprintf(want, sizeof want, "%s: refused: pickle global posix.system is not part of a "
                  "state_dict", path);
-        CHECK(!model_file_open(path, err, sizeof err) && !strcmp(err, want), "%s", err);
+        CHECK(!model_file_open(path) && !strcmp(eng_last_error(), want), "%s", eng_last_error());
         char *args[] = {"translate", "--model", path, "--input", FIXTURE_DIR "/unet5_in.png",
                         "--output", tmp, NULL};
         CHECK(run_captured(cmd_translate, args) == 1 && strstr(out_text, want), "%s", out_text);
@@ -233,8 +231,8 @@ static void test_init(void)
         char ref[512];
         snprintf(path, sizeof path, "%s/init/latest_net_%s.safetensors", ckpt, nets[k][0]);
         snprintf(ref, sizeof ref, "%s/%s", FIXTURE_DIR, nets[k][1]);
-        st_file *ours = st_open(path, err, sizeof err);
-        st_file *want = model_file_open(ref, err, sizeof err);
+        st_file *ours = st_open(path);
+        st_file *want = model_file_open(ref);
         double worst = 1;
         CHECK(ours && want && same_weights(ours, want, &worst) && worst <= 1e-6,
               "%s does not hold %s's weights (differences up to %g)", path, ref, worst);

@@ -19,9 +19,8 @@ static const disc_config disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1};
 
 static void check_file(const net *n, eng_plan *p, const char *path)
 {
-    char err[1024];
-    st_file *f = pth_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = pth_open(path);
+    CHECK(f != NULL, "%s", eng_last_error());
     if (!f)
         return;
     CHECK(st_count(f) == n->n, "%s: %d tensors, the network %d", path, st_count(f), n->n);

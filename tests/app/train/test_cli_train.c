@@ -71,9 +71,8 @@ static int count_lines(const char *path)
 
 static void check_weights(const char *path, const char *fixture)
 {
-    char err[256];
-    st_file *ours = st_open(path, err, sizeof err), *ref = fixture_open(fixture);
-    CHECK(ours != NULL, "%s: %s", path, err);
+    st_file *ours = st_open(path), *ref = fixture_open(fixture);
+    CHECK(ours != NULL, "%s", eng_last_error());
     if (!ours)
         return;
     CHECK(st_count(ours) == st_count(ref), "%s: %d tensors", path, st_count(ours));

@@ -79,8 +79,8 @@ static void check_pth(const char *name, int n_down, int blocks, net_norm norm)
 {
     char path[512], err[256];
     snprintf(path, sizeof path, "%s/%s/latest_net_G.pth", ckpt, name);
-    st_file *f = model_file_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = model_file_open(path);
+    CHECK(f != NULL, "%s", eng_last_error());
     if (!f)
         return;
     gen_config c;

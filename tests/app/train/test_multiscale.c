@@ -50,10 +50,10 @@ static char *run_file(const char *name, const char *what)
 /* The critics' keys and metadata, and what inspect says of them. */
 static void check_critics(const char *name)
 {
-    char path[512], err[256];
+    char path[512];
     snprintf(path, sizeof path, "%s/%s/latest_net_D.safetensors", ckpt, name);
-    st_file *f = st_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = st_open(path);
+    CHECK(f != NULL, "%s", eng_last_error());
     if (!f)
         return;
     const char *num_d = st_meta(f, "num_D");

@@ -119,10 +119,10 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
     char err[512];
     printf("== %s on %s%s\n", name, device, fp16 ? " (fp16)" : "");
     o.fp16 = fp16;
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    eng_backend *be = eng_backend_open(device, 2);
     trainer t;
     if (!be || trainer_init(&t, &o, be, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", be ? err : eng_last_error());
         exit(1);
     }
     load(&t, &t.G, f->g0);
@@ -181,10 +181,10 @@ static void skip_case(trainer_opts o)
 {
     char err[512];
     o.fp16 = 1;
-    eng_backend *be = eng_backend_open(device, 2, err, sizeof err);
+    eng_backend *be = eng_backend_open(device, 2);
     trainer t;
     if (!be || trainer_init(&t, &o, be, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", be ? err : eng_last_error());
         exit(1);
     }
     load(&t, &t.G, "gan_g0.safetensors");

@@ -41,10 +41,9 @@ static inline int tiny_train(const char *data, const char *ckpt, const char *nam
  * CHECK. */
 static inline st_file *tiny_open_g(const char *ckpt, const char *name, char *path, size_t len)
 {
-    char err[256];
     snprintf(path, len, "%s/%s/latest_net_G.safetensors", ckpt, name);
-    st_file *f = st_open(path, err, sizeof err);
-    CHECK(f != NULL, "%s", err);
+    st_file *f = st_open(path);
+    CHECK(f != NULL, "%s", eng_last_error());
     return f;
 }
 

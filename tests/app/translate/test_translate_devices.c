@@ -98,10 +98,9 @@ static void make_inputs(void)
 /* The budget of the best Vulkan device against its largest device-local heap. */
 static void check_vulkan_budget(void)
 {
-    char err[512];
     eng_device_info info[8];
-    int n = eng_device_list(info, 8, err, sizeof err);
-    eng_backend *be = eng_backend_open("vulkan", 1, err, sizeof err);
+    int n = eng_device_list(info, 8);
+    eng_backend *be = eng_backend_open("vulkan", 1);
     if (!be || n < 1)
         return;
     uint64_t heap = 0;
@@ -120,7 +119,7 @@ static void check_vulkan_budget(void)
  * its own: sanitizer builds cannot check the Vulkan driver's leaks, see CMakeLists.txt). */
 int main(int argc, char **argv)
 {
-    char tmp[] = "/tmp/p2p_devices_XXXXXX", one[300], two[300], mixed[300], err[256];
+    char tmp[] = "/tmp/p2p_devices_XXXXXX", one[300], two[300], mixed[300];
     int vulkan = argc > 1 && !strcmp(argv[1], "vulkan");
     if (!mkdtemp(tmp))
         return 1;
@@ -133,7 +132,7 @@ int main(int argc, char **argv)
 
     int total, busy, status = 0;
     CHECK(run("cpu", one) == 0, "one CPU: %s", out_text);
-    eng_backend *vk = vulkan ? eng_backend_open("vulkan", 1, err, sizeof err) : NULL;
+    eng_backend *vk = vulkan ? eng_backend_open("vulkan", 1) : NULL;
     if (!vulkan) {
         CHECK(run("cpu,cpu", two) == 0, "two CPUs: %s", out_text);
         busy = busy_devices(&total);
@@ -144,7 +143,7 @@ int main(int argc, char **argv)
         CHECK(run("cpu,nosuch", two) == 1 && strstr(out_text, "unknown device 'nosuch'"),
               "a bad device in the list: %s", out_text);
     } else if (!vk) {
-        printf("skipped: %s\n", err);
+        printf("skipped: %s\n", eng_last_error());
         status = 77;
     } else {
         eng_backend_free(vk);

@@ -22,9 +22,10 @@
  * shorter) is a torch.save file of either format. */
 #define PTH_PROBE_BYTES 32
 int pth_probe(const uint8_t *head, size_t n);
-/* Reads a file's bytes; NULL with a one-line reason (refusals start with "refused: "). */
-st_file *pth_parse(const uint8_t *buf, size_t size, char *err, size_t errlen);
+/* Reads a file's bytes; NULL with a one-line reason in eng_last_error() (refusals start with
+ * "refused: "). */
+st_file *pth_parse(const uint8_t *buf, size_t size);
 /* Same for a file: reasons are "path: reason". */
-st_file *pth_open(const char *path, char *err, size_t errlen);
+st_file *pth_open(const char *path);
 
 #endif
