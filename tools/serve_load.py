@@ -13,6 +13,7 @@ import argparse
 import http.client
 import multiprocessing as mp
 import os
+import queue
 import re
 import struct
 import subprocess
@@ -138,22 +139,26 @@ def main():
                         args=(host, port, n, images, deadline, budget, out)) for n in per if n]
     for p in procs:
         p.start()
-    rss, samples = {}, []
-    while any(p.is_alive() for p in procs):
+    rss, samples, results = {}, [], []
+    # A client process puts its results once, at its end, and cannot exit before a result
+    # larger than a pipe's buffer is read: they are taken while waiting.
+    while len(results) < len(procs) and (any(p.is_alive() for p in procs) or not out.empty()):
         done = metric(get("/metrics"), "pix2pix_images_total")
         samples.append((time.time(), done))
         for mark in (1000, 10000):
             if done >= mark and mark not in rss:
                 rss[mark] = rss_kib(server.pid)
-        time.sleep(0.2)
+        try:
+            results.append(out.get(timeout=0.2))
+        except queue.Empty:
+            pass
+    wall = time.time() - t0
     lat, errors = [], 0
-    for _ in procs:
-        l, e = out.get()
+    for l, e in results:
         lat += l
         errors += e
     for p in procs:
         p.join()
-    wall = time.time() - t0
     text = get("/metrics")
     batches, images_done = metric(text, "pix2pix_batches_total"), metric(text,
                                                                           "pix2pix_images_total")
