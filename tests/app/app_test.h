@@ -12,6 +12,7 @@
 #include "engine/device.h"
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "test_files.h" /* read_whole_file, write_text */
 
 static int test_failures;
 
@@ -24,24 +25,6 @@ static int test_failures;
             test_failures++;                                                               \
         }                                                                                  \
     } while (0)
-
-/* The whole file in a malloc'ed buffer (NULL if unreadable); *len its size. */
-static inline unsigned char *slurp(const char *path, long *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)*len + 1);
-    if (buf && fread(buf, 1, (size_t)*len, f) != (size_t)*len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
 
 /* What the last run_captured printed on stdout and stderr. */
 static char out_text[65536];

@@ -70,19 +70,27 @@ typedef struct {
     size_t batches, per;
 } stream;
 
+/* The loader for o, or NULL with a failed check that prints why. */
+static pair_loader *open_loader(const pair_loader_opts *o)
+{
+    char err[512];
+    pair_loader *l = pair_loader_open(o, err, sizeof err);
+    if (!l) {
+        fprintf(stderr, "open: %s\n", err);
+        test_failures++;
+    }
+    return l;
+}
+
 /* Reads `batches` batches into memory, after pair_loader_seek(epoch, skip) where either is
  * not 0. */
 static stream read_stream_from(const pair_loader_opts *o, uint64_t epoch, size_t skip,
                                size_t batches)
 {
-    char err[512];
     stream s = {0};
-    pair_loader *l = pair_loader_open(o, err, sizeof err);
-    if (!l) {
-        fprintf(stderr, "open: %s\n", err);
-        test_failures++;
+    pair_loader *l = open_loader(o);
+    if (!l)
         return s;
-    }
     if (epoch || skip)
         CHECK(pair_loader_seek(l, epoch, skip) == 0);
     int h, w;
@@ -274,9 +282,7 @@ static void test_separate_btoa(const char *root)
     pair_loader_opts o = base_opts(root);
     o.direction_btoa = 1;
     o.batch_size = 2;
-    char err[512];
-    pair_loader *l = pair_loader_open(&o, err, sizeof err);
-    CHECK(l != NULL);
+    pair_loader *l = open_loader(&o);
     if (!l)
         return;
     CHECK(pair_loader_size(l) == 4);
@@ -303,10 +309,8 @@ static char *capture_stderr(void (*fn)(const char *), const char *arg)
     close(saved);
     close(fd);
     size_t n;
-    uint8_t *data = read_whole_file(path, &n);
+    char *text = (char *)read_whole_file(path, &n);
     unlink(path);
-    char *text = realloc(data, n + 1);
-    text[n] = 0;
     return text;
 }
 
@@ -315,9 +319,7 @@ static void run_bad_dataset(const char *root)
     pair_loader_opts o = base_opts(root);
     o.quiet = 0;
     o.batch_size = 2;
-    char err[512];
-    pair_loader *l = pair_loader_open(&o, err, sizeof err);
-    CHECK(l != NULL);
+    pair_loader *l = open_loader(&o);
     if (!l)
         return;
     float a[2 * 3 * 32 * 32], b[2 * 3 * 32 * 32];
@@ -361,9 +363,9 @@ static void make_bad_dataset(const char *root)
         write_aligned(path, i, 2 * W);
     }
     snprintf(path, sizeof path, "%s/bad_empty.png", dir);
-    write_file(path, "", 0);
+    write_whole_file(path, "", 0);
     snprintf(path, sizeof path, "%s/bad_text.jpg", dir);
-    write_file(path, "not an image\n", 13);
+    write_whole_file(path, "not an image\n", 13);
     snprintf(path, sizeof path, "%s/bad_odd.png", dir);
     write_aligned(path, 0, 2 * W + 1);
     image img;
@@ -373,12 +375,12 @@ static void make_bad_dataset(const char *root)
     size_t size;
     CHECK(image_encode_jpeg(&img, 90, &data, &size, err, sizeof err) == 0);
     snprintf(path, sizeof path, "%s/bad_truncated.jpg", dir);
-    write_file(path, data, size / 2);
+    write_whole_file(path, data, size / 2);
     free(data);
     CHECK(image_encode_png(&img, &data, &size, err, sizeof err) == 0);
     data[size - 20] ^= 0xFF; /* inside the last IDAT: CRC mismatch */
     snprintf(path, sizeof path, "%s/bad_crc.png", dir);
-    write_file(path, data, size);
+    write_whole_file(path, data, size);
     free(data);
     image_free(&img);
 }
@@ -391,7 +393,7 @@ static void test_unusable(const char *tmp)
     mkdir(root, 0755);
     mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/x.png", dir);
-    write_file(path, "junk", 4);
+    write_whole_file(path, "junk", 4);
     pair_loader_opts o = base_opts(root);
     CHECK(pair_loader_open(&o, err, sizeof err) == NULL && strstr(err, "no usable pair"));
     o.root = tmp; /* no train folder at all */

@@ -11,15 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures;
+#include "test_check.h"
+#include "test_files.h"
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
 
 static char tmpdir[256];
 
@@ -40,24 +34,6 @@ static int count_temp_files(void)
     if (d)
         closedir(d);
     return n;
-}
-
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
 }
 
 static void test_round_trip(void)
@@ -90,7 +66,7 @@ static void test_round_trip(void)
     CHECK(count_temp_files() == 0);
 
     size_t size = 0;
-    uint8_t *raw = read_file(path, &size);
+    uint8_t *raw = read_whole_file(path, &size);
     CHECK(raw != NULL && size > 8);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
@@ -214,7 +190,7 @@ static void expect_reject(const char *header, size_t data_size, const char *expe
     if (f || !strstr(eng_last_error(), expected) || strchr(eng_last_error(), '\n')) {
         fprintf(stderr, "header %s: expected rejection with \"%s\", got %s \"%s\"\n", header,
                 expected, f ? "success" : "error", eng_last_error());
-        failures++;
+        test_failures++;
     }
     st_close(f);
     free(buf);
@@ -376,7 +352,7 @@ static void test_failed_save_leaves_previous_file(void)
           strstr(eng_last_error(), "not a regular file (a folder)"));
     CHECK(count_temp_files() == 0);
     size_t size;
-    uint8_t *prev = read_file(inside, &size);
+    uint8_t *prev = read_whole_file(inside, &size);
     CHECK(prev && size == 8 && memcmp(prev, "previous", 8) == 0);
     free(prev);
     unlink(inside);
@@ -488,7 +464,7 @@ static void test_from_tensors(void)
         CHECK(st_from_tensors(copy, 32, e, 2) == NULL);
         if (!strstr(eng_last_error(), bad[k].reason)) {
             fprintf(stderr, "case %zu: '%s' lacks '%s'\n", k, eng_last_error(), bad[k].reason);
-            failures++;
+            test_failures++;
         }
     }
 }
@@ -530,7 +506,7 @@ static void test_fill(void)
         st_close(f);
 
     size_t before_size, after_size;
-    uint8_t *before = read_file(path, &before_size);
+    uint8_t *before = read_whole_file(path, &before_size);
     w = st_writer_new();
     CHECK(st_writer_add_fill(w, "a", ST_F32, 1, s4, fill_ramp, &step_b) == 0);
     CHECK(st_writer_add_fill(w, "x", ST_F32, 1, s4, fill_ramp, &fail) == 0);
@@ -539,7 +515,7 @@ static void test_fill(void)
     snprintf(want, sizeof want, "%s: no values today", path);
     CHECK(strcmp(eng_last_error(), want) == 0);
     st_writer_free(w);
-    uint8_t *after = read_file(path, &after_size);
+    uint8_t *after = read_whole_file(path, &after_size);
     CHECK(before && after && before_size == after_size && !memcmp(before, after, after_size));
     CHECK(count_temp_files() == 0);
     free(before);
@@ -564,8 +540,8 @@ int main(void)
     test_from_tensors();
     CHECK(count_temp_files() == 0);
     rmdir(tmpdir);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;
     }
     printf("safetensors: all checks passed\n");

@@ -33,6 +33,7 @@
 #include "datasets/image.h"
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "test_files.h"
 
 static void die(const char *what)
 {
@@ -40,29 +41,11 @@ static void die(const char *what)
     exit(2);
 }
 
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die(path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n)
-        die(path);
-    fclose(f);
-    *size = (size_t)n;
-    return b;
-}
-
 static void write_file(const char *dir, const char *name, const void *data, size_t size)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, size, f) != size || fclose(f))
-        die(path);
+    write_whole_file(path, data, size);
 }
 
 /* A smooth test picture, so that translated results are ordinary images. */
@@ -117,7 +100,7 @@ static void copy_corpus(const char *corpus, const char *name, const char *dir, c
     char path[4096];
     size_t n;
     snprintf(path, sizeof path, "%s/%s", corpus, name);
-    unsigned char *b = read_file(path, &n);
+    unsigned char *b = read_whole_file_or_exit(path, &n);
     write_file(dir, as, b, n);
     free(b);
 }
@@ -264,7 +247,7 @@ static int diff(const char *a, const char *b)
 static int same(const char *a, const char *b)
 {
     size_t na, nb;
-    unsigned char *x = read_file(a, &na), *y = read_file(b, &nb);
+    unsigned char *x = read_whole_file_or_exit(a, &na), *y = read_whole_file_or_exit(b, &nb);
     int rc = na == nb && !memcmp(x, y, na) ? 0 : 1;
     free(x);
     free(y);

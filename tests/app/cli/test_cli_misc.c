@@ -5,9 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
-#include "datasets/image.h"
+#include "cmd_run.h"
 
 static int exists(const char *dir, const char *name)
 {
@@ -59,14 +57,7 @@ int main(void)
     char data[256], results[256], path[512], err[256];
     snprintf(data, sizeof data, "%s/data", tmp);
     snprintf(results, sizeof results, "%s/results", tmp);
-    snprintf(path, sizeof path, "%s/test", data);
-    mkdir(data, 0755);
-    mkdir(path, 0755);
-    image pair = {0};
-    CHECK(image_load(FIXTURE_DIR "/train_pair.png", 0, &pair, err, sizeof err) == 0, "%s", err);
-    snprintf(path, sizeof path, "%s/test/p1.png", data);
-    CHECK(image_save_png(path, &pair, err, sizeof err) == 0, "%s", err);
-    image_free(&pair);
+    CHECK(put_fixture_pair(data, "test", "p1.png", err, sizeof err) == 0, "%s", err);
     char *test[] = {"test", "--data", data, "--model", FIXTURE_DIR "/unet5_g.safetensors",
                     "--results", results, "--eval", NULL};
     CHECK(run_captured(cmd_test, test) == 0, "test: %s", out_text);

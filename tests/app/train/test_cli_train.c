@@ -12,9 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
-#include "datasets/image.h"
+#include "cmd_run.h"
 
 static char tmp[] = "/tmp/p2p_train_XXXXXX";
 static char data[256], data3[256], ckpt[256];

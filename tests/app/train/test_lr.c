@@ -50,8 +50,8 @@ static double first_step_size(float lr)
  * (tools/gen_lr_fixture.py), against lr_schedule's. */
 static void check_policies(void)
 {
-    long len;
-    char *text = (char *)slurp(FIXTURE_DIR "/lr_policies.json", &len);
+    size_t len;
+    char *text = (char *)read_whole_file(FIXTURE_DIR "/lr_policies.json", &len);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     CHECK(root != NULL, "cannot read lr_policies.json");
     const cJSON *c;

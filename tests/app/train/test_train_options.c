@@ -11,26 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
+#include "cmd_run.h"
 
 static char root[] = "/tmp/p2p_trainopts_XXXXXX";
 static char data[256], ckpt[256];
 
-#define MAX_ARGS 64
-
-/* pix2pix train on the tiny dataset (32x32, unet_5) with NAME and the extra arguments. */
+/* pix2pix train on the tiny dataset (32x32, unet_5) with NAME and the extra arguments, under
+ * the reference's option names. */
 static int train(const char *name, const char *const *extra)
 {
-    char *argv[MAX_ARGS] = {"train", "--dataroot", data, "--checkpoints_dir", ckpt, "--name",
-                            (char *)name, "--netG", "unet_5", "--ngf", "2", "--ndf", "2",
-                            "--load_size", "32", "--crop_size", "32", "--device", "cpu",
-                            "--threads", "1", "--quiet"};
-    int argc = 22;
-    while (*extra && argc < MAX_ARGS - 1)
-        argv[argc++] = (char *)*extra++;
-    argv[argc] = NULL;
-    return run_captured(cmd_train, argv);
+    const char *const base[] = {"train", "--dataroot", data, "--checkpoints_dir", ckpt,
+                                "--name", name, "--netG", "unet_5", "--ngf", "2", "--ndf", "2",
+                                "--load_size", "32", "--crop_size", "32", "--device", "cpu",
+                                "--threads", "1", "--quiet", NULL};
+    return run_joined(cmd_train, base, extra);
 }
 
 static int exists_in(const char *name, const char *file)
@@ -61,9 +55,7 @@ int main(void)
         return 1;
     snprintf(data, sizeof data, "%s/data", root);
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints", root);
-    char *synth[] = {"dataset", "synth", "--out", data, "--count", "10", "--size", "32",
-                     "--val-fraction", "0.3", "--test-fraction", "0", "--quiet", NULL};
-    CHECK(run_captured(cmd_dataset, synth) == 0, "synth: %s", out_text);
+    CHECK(synth_dataset(data, "10", "32", "0.3", "0") == 0, "synth: %s", out_text);
 
     const char *subset[] = {"--max_dataset_size", "3", "--n_epochs", "1", "--n_epochs_decay",
                             "0", NULL};

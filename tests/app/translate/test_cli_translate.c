@@ -2,7 +2,6 @@
  * within one level of 255 through PNG decode/encode; (b) a folder with a corrupt file, an
  * odd-sized image and a text file: the bad one reported with its path and skipped, the
  * others written at their own size, exit status 1, no partial or temporary files. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,13 +37,6 @@ static char *read_text(const char *path)
     if (f)
         fclose(f);
     return buf;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
 }
 
 int main(void)
@@ -96,9 +88,9 @@ int main(void)
     image_free(&odd);
     image_free(&src);
     snprintf(path, sizeof path, "%s/broken.png", in_dir);
-    write_file(path, "\x89PNG\r\n\x1a\nnot really");
+    write_text(path, "\x89PNG\r\n\x1a\nnot really");
     snprintf(path, sizeof path, "%s/notes.txt", in_dir);
-    write_file(path, "not an image");
+    write_text(path, "not an image");
     for (int full = 0; full < 2; full++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s/b%d", tmp, full);
@@ -119,12 +111,7 @@ int main(void)
                   img.width, img.height);
             image_free(&img);
         }
-        DIR *d = opendir(sub);
-        int entries = 0;
-        for (struct dirent *e; d && (e = readdir(d));)
-            entries += e->d_name[0] != '.';
-        if (d)
-            closedir(d);
+        int entries = count_dir_entries(sub);
         CHECK(entries == 2, "%d files in the output folder, want 2", entries);
     }
     /* Output folder = input folder: the PNG inputs are not overwritten. */

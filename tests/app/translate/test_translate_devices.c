@@ -58,9 +58,9 @@ static double compare_runs(const char *a_dir, const char *b_dir, int exact)
         snprintf(a, sizeof a, "%s/img%02d.png", a_dir, i);
         snprintf(b, sizeof b, "%s/img%02d.png", b_dir, i);
         if (exact) {
-            long na = 0, nb = -1;
-            unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
-            int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
+            size_t na, nb;
+            unsigned char *x = read_whole_file(a, &na), *y = read_whole_file(b, &nb);
+            int same = x && y && na == nb && !memcmp(x, y, na);
             free(x);
             free(y);
             if (!same)
