@@ -38,6 +38,25 @@ static inline int synth_dataset(const char *out, const char *count, const char *
     return run_joined(cmd_dataset, args, NULL);
 }
 
+/* mkdtemp(root); data: root/data holding count synthesized 32x32 pairs, val_fraction of them in
+ * val and none in test; ckpt: the name root/checkpoints (data and ckpt hold len bytes). 0, or
+ * -1 with the reason printed. */
+static inline int tiny_training_root(char *root, char *data, char *ckpt, size_t len,
+                                     const char *count, const char *val_fraction)
+{
+    if (!mkdtemp(root)) {
+        perror(root);
+        return -1;
+    }
+    snprintf(data, len, "%s/data", root);
+    snprintf(ckpt, len, "%s/checkpoints", root);
+    if (synth_dataset(data, count, "32", val_fraction, "0") != 0) {
+        fprintf(stderr, "synth: %s\n", out_text);
+        return -1;
+    }
+    return 0;
+}
+
 /* The fixture pair train_pair.png (64x32, A|B) saved as data/split/file, making the folders.
  * 0, or -1 with the reason in err. */
 static inline int put_fixture_pair(const char *data, const char *split, const char *file,

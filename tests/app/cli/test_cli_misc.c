@@ -102,6 +102,5 @@ int main(void)
 
     snprintf(path, sizeof path, "rm -rf %s", tmp);
     CHECK(system(path) == 0, "cleanup");
-    printf("cli misc: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("cli misc");
 }

@@ -86,6 +86,5 @@ int main(void)
     eng_backend_free(be);
     unlink(file);
     rmdir(path);
-    printf("checkpoint: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("checkpoint");
 }

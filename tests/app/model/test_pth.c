@@ -244,6 +244,5 @@ int main(void)
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "%s", cmd);
-    printf(".pth files: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result(".pth files");
 }

@@ -101,6 +101,5 @@ int main(int argc, char **argv)
     write_net(dir, "net_G", 1, be);
     write_net(dir, "net_D", 0, be);
     eng_backend_free(be);
-    printf("pth_save: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("pth_save");
 }

@@ -99,6 +99,5 @@ int main(void)
         printf("lr %g: largest first-step change %g\n", (double)lr, step);
         CHECK(step > 0.9 * lr && step < 1.01 * lr, "lr %g moved weights by %g", (double)lr, step);
     }
-    printf("lr: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("lr");
 }

@@ -51,11 +51,8 @@ static int first_logged_epoch(const char *name)
 
 int main(void)
 {
-    if (!mkdtemp(root))
+    if (tiny_training_root(root, data, ckpt, sizeof data, "10", "0.3"))
         return 1;
-    snprintf(data, sizeof data, "%s/data", root);
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints", root);
-    CHECK(synth_dataset(data, "10", "32", "0.3", "0") == 0, "synth: %s", out_text);
 
     const char *subset[] = {"--max_dataset_size", "3", "--n_epochs", "1", "--n_epochs_decay",
                             "0", NULL};
@@ -122,6 +119,5 @@ int main(void)
                        root, "--device", "cpu", "--threads", "1", "--quiet", NULL};
     CHECK(run_captured(cmd_test, by_file) == 0 && strstr(out_text, "3 pairs of"),
           "test --model *_net_G_ema: %s", out_text);
-    printf("train options: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("train options");
 }

@@ -132,6 +132,5 @@ int main(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "cleanup");
-    printf("cli translate: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("cli translate");
 }

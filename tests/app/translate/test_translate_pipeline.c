@@ -92,6 +92,5 @@ int main(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "cleanup");
-    printf("translate pipeline: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("translate pipeline");
 }
