@@ -223,62 +223,70 @@ static void test_corruption(void)
         CHECK(!st_parse(huge, sizeof huge) && strstr(eng_last_error(), "header length"));
     }
 
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}", 64,
-                  "not valid JSON");
-    expect_reject("[1,2,3]", 0, "not a JSON object");
-    expect_reject("{} x", 0, "trailing bytes");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,12]}}", 64,
-                  "tensor 'x': data_offsets [0,12] do not match shape [4,4] of F32 (64 bytes)");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[64,128]}}", 64,
-                  "tensor 'x': data_offsets [64,128] outside the data area of 64 bytes");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[10,2]}}", 64,
-                  "outside the data area");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0]}}", 64,
-                  "tensor 'x': data_offsets is not a pair");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,-64]}}", 64,
-                  "data_offsets is not a pair of non-negative integers");
-    expect_reject("{\"x\":{\"dtype\":\"F33\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': unknown dtype 'F33'");
-    expect_reject("{\"x\":{\"dtype\":7,\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': missing dtype");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
-                  "\"data_offsets\":[0,16]}}",
-                  16, "tensor 'x': shape [4294967296,4294967296,4294967296] overflows");
-    expect_reject("{\"x\":{\"dtype\":\"F64\",\"shape\":[4503599627370496,4096],"
-                  "\"data_offsets\":[0,16]}}",
-                  16, "overflows");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': shape dimension 0 is not a non-negative integer");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,16]}}", 16,
-                  "shape dimension 0 is not a non-negative integer");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
-                  "\"data_offsets\":[0,4]}}",
-                  4, "tensor 'x': 9 dimensions (at most 8)");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': shape is not an array");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': missing shape");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4]}}", 16, "tensor 'x': missing data_offsets");
-    expect_reject("{\"x\":[1]}", 0, "tensor 'x': entry is not an object");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
-                  8, "tensor 'x' appears twice");
-    /* The tensors must tile the data area, as the reference library requires. */
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-                  12, "tensors 'a' and 'b' overlap: data_offsets [0,8] and [4,12]");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-                  4, "tensors 'a' and 'b' overlap: data_offsets [0,4] and [0,4]");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
-                  12, "bytes 4 to 8 of the data area belong to no tensor (the next is 'b')");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6,
-                  "the data area's last 2 bytes belong to no tensor");
-    expect_reject("{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string");
-    expect_reject("{\"__metadata__\":[]}", 0, "__metadata__ is not an object");
-    expect_reject("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
-                  "__metadata__ key 'k' appears twice");
+    static const struct {
+        const char *header;
+        size_t data_size;
+        const char *expected;
+    } rejected[] = {
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}", 64,
+         "not valid JSON"},
+        {"[1,2,3]", 0, "not a JSON object"},
+        {"{} x", 0, "trailing bytes"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,12]}}", 64,
+         "tensor 'x': data_offsets [0,12] do not match shape [4,4] of F32 (64 bytes)"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[64,128]}}", 64,
+         "tensor 'x': data_offsets [64,128] outside the data area of 64 bytes"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[10,2]}}", 64,
+         "outside the data area"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0]}}", 64,
+         "tensor 'x': data_offsets is not a pair"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,-64]}}", 64,
+         "data_offsets is not a pair of non-negative integers"},
+        {"{\"x\":{\"dtype\":\"F33\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': unknown dtype 'F33'"},
+        {"{\"x\":{\"dtype\":7,\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': missing dtype"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
+         "\"data_offsets\":[0,16]}}",
+         16, "tensor 'x': shape [4294967296,4294967296,4294967296] overflows"},
+        {"{\"x\":{\"dtype\":\"F64\",\"shape\":[4503599627370496,4096],"
+         "\"data_offsets\":[0,16]}}",
+         16, "overflows"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': shape dimension 0 is not a non-negative integer"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,16]}}", 16,
+         "shape dimension 0 is not a non-negative integer"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
+         "\"data_offsets\":[0,4]}}",
+         4, "tensor 'x': 9 dimensions (at most 8)"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': shape is not an array"},
+        {"{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': missing shape"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4]}}", 16, "tensor 'x': missing data_offsets"},
+        {"{\"x\":[1]}", 0, "tensor 'x': entry is not an object"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+         8, "tensor 'x' appears twice"},
+        /* The tensors must tile the data area, as the reference library requires. */
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+         12, "tensors 'a' and 'b' overlap: data_offsets [0,8] and [4,12]"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+         4, "tensors 'a' and 'b' overlap: data_offsets [0,4] and [0,4]"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+         12, "bytes 4 to 8 of the data area belong to no tensor (the next is 'b')"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6,
+         "the data area's last 2 bytes belong to no tensor"},
+        {"{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string"},
+        {"{\"__metadata__\":[]}", 0, "__metadata__ is not an object"},
+        {"{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
+         "__metadata__ key 'k' appears twice"},
+    };
+    for (size_t i = 0; i < sizeof rejected / sizeof *rejected; i++)
+        expect_reject(rejected[i].header, rejected[i].data_size, rejected[i].expected);
 
     /* Tensors in another order than their bytes, and empty ones at their borders, tile it. */
     {
