@@ -91,27 +91,26 @@ static void test_color_types(void)
     uint8_t rows[H][W * 8];
     png_spec s = {0};
 
-    fill_samples(rows, 3, 8);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_RGB, .bit_depth = 8};
-    check_png("rgb8", &s, &rows[0][0], sizeof rows[0], expect_rgb);
-    s.interlace = 1;
-    check_png("rgb8 interlaced", &s, &rows[0][0], sizeof rows[0], expect_rgb);
-
-    fill_samples(rows, 3, 16);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_RGB, .bit_depth = 16};
-    check_png("rgb16", &s, &rows[0][0], sizeof rows[0], expect_rgb);
-
-    fill_samples(rows, 4, 8);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_RGB_ALPHA, .bit_depth = 8};
-    check_png("rgba8", &s, &rows[0][0], sizeof rows[0], expect_rgba);
-
-    fill_samples(rows, 1, 8);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY, .bit_depth = 8};
-    check_png("gray8", &s, &rows[0][0], sizeof rows[0], expect_gray);
-
-    fill_samples(rows, 1, 16);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY, .bit_depth = 16};
-    check_png("gray16", &s, &rows[0][0], sizeof rows[0], expect_gray);
+    /* The types whose samples are whole bytes. */
+    static const struct {
+        const char *what;
+        int color_type, channels, bit_depth, interlace;
+        uint8_t (*expect)(int x, int y, int c);
+    } sampled[] = {
+        {"rgb8", PNG_COLOR_TYPE_RGB, 3, 8, 0, expect_rgb},
+        {"rgb8 interlaced", PNG_COLOR_TYPE_RGB, 3, 8, 1, expect_rgb},
+        {"rgb16", PNG_COLOR_TYPE_RGB, 3, 16, 0, expect_rgb},
+        {"rgba8", PNG_COLOR_TYPE_RGB_ALPHA, 4, 8, 0, expect_rgba},
+        {"gray8", PNG_COLOR_TYPE_GRAY, 1, 8, 0, expect_gray},
+        {"gray16", PNG_COLOR_TYPE_GRAY, 1, 16, 0, expect_gray},
+        {"gray+alpha", PNG_COLOR_TYPE_GRAY_ALPHA, 2, 8, 0, expect_gray_alpha},
+    };
+    for (size_t i = 0; i < sizeof sampled / sizeof *sampled; i++) {
+        fill_samples(rows, sampled[i].channels, sampled[i].bit_depth);
+        s = (png_spec){.color_type = sampled[i].color_type, .bit_depth = sampled[i].bit_depth,
+                       .interlace = sampled[i].interlace};
+        check_png(sampled[i].what, &s, &rows[0][0], sizeof rows[0], sampled[i].expect);
+    }
 
     memset(rows, 0, sizeof rows);
     for (int y = 0; y < H; y++)
@@ -120,10 +119,6 @@ static void test_color_types(void)
                 rows[y][x / 8] |= (uint8_t)(0x80 >> (x % 8));
     s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY, .bit_depth = 1};
     check_png("gray1", &s, &rows[0][0], sizeof rows[0], expect_gray1);
-
-    fill_samples(rows, 2, 8);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY_ALPHA, .bit_depth = 8};
-    check_png("gray+alpha", &s, &rows[0][0], sizeof rows[0], expect_gray_alpha);
 
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
