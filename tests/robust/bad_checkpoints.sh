@@ -26,12 +26,16 @@ mkfifo "$B/fifo.safetensors"
 
 echo "--- messages:"
 # name | words the reason must contain
-while IFS='|' read -r name reason; do
-    "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out" >/dev/null \
+# translate_refuses NAME REASON: translate with the model file NAME fails, saying REASON.
+translate_refuses() {
+    "$BIN" translate --model "$B/$1" --input "$IMG" --output "$TMP/out" >/dev/null \
         2>"$TMP/stderr"
-    expect_status 1 $? "translate --model $name"
+    expect_status 1 $? "translate --model $1"
     cat "$TMP/stderr"
-    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+    expect_reason "$TMP/stderr" "$B/$1" "$2"
+}
+while IFS='|' read -r name reason; do
+    translate_refuses "$name" "$reason"
     "$BIN" inspect "$B/$name" >/dev/null 2>"$TMP/stderr"
     expect_status 1 $? "inspect $name"
     expect_reason "$TMP/stderr" "$B/$name" "$reason"
@@ -44,11 +48,7 @@ folder.safetensors|not a regular file
 fifo.safetensors|not a regular file
 CASES
 while IFS='|' read -r name reason; do
-    "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out" >/dev/null \
-        2>"$TMP/stderr"
-    expect_status 1 $? "translate --model $name"
-    cat "$TMP/stderr"
-    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+    translate_refuses "$name" "$reason"
 done <<'CASES'
 ngf0.safetensors|unsupported generator: depth 5, ngf 0
 input_nc2.safetensors|the generator takes 2
