@@ -9,6 +9,14 @@ typedef struct {
     unsigned mask;
 } shape_job;
 
+/* Runs fn over the output's planes (batch x channels), in parallel. */
+static void for_each_plane(cpu_ctx *c, const eng_node *n, unsigned mask,
+                           void (*fn)(void *arg, size_t begin, size_t end))
+{
+    shape_job j = {c, n, mask};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], fn, &j);
+}
+
 /* ---- concat: out[n] = [a[n]; b[n]], one task per output plane ----------------------------- */
 static void concat_planes(void *arg, size_t begin, size_t end, int backward)
 {
@@ -33,21 +41,17 @@ static void concat_planes(void *arg, size_t begin, size_t end, int backward)
 static void concat_fwd(void *arg, size_t begin, size_t end) { concat_planes(arg, begin, end, 0); }
 static void concat_bwd(void *arg, size_t begin, size_t end) { concat_planes(arg, begin, end, 1); }
 
-void cpu_concat_forward(cpu_ctx *c, const eng_node *n)
-{
-    shape_job j = {c, n, 0};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], concat_fwd, &j);
-}
+void cpu_concat_forward(cpu_ctx *c, const eng_node *n) { for_each_plane(c, n, 0, concat_fwd); }
 
 /* concat(x, x) sends two gradients to one buffer from different planes: done serially then. */
 void cpu_concat_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    shape_job j = {c, n, mask};
-    size_t planes = (size_t)n->shape[0] * n->shape[1];
-    if (n->src[0] == n->src[1])
-        concat_bwd(&j, 0, planes);
-    else
-        cpu_parallel_for(c->pool, planes, concat_bwd, &j);
+    if (n->src[0] == n->src[1]) {
+        shape_job j = {c, n, mask};
+        concat_bwd(&j, 0, (size_t)n->shape[0] * n->shape[1]);
+    } else {
+        for_each_plane(c, n, mask, concat_bwd);
+    }
 }
 
 /* ---- reflection_pad2d: PyTorch ReflectionPad2d(pad), pad < H and pad < W ----------------- */
@@ -86,15 +90,13 @@ static void pad_bwd(void *arg, size_t begin, size_t end) { pad_planes(arg, begin
 
 void cpu_reflection_pad2d_forward(cpu_ctx *c, const eng_node *n)
 {
-    shape_job j = {c, n, 0};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_fwd, &j);
+    for_each_plane(c, n, 0, pad_fwd);
 }
 
 void cpu_reflection_pad2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    shape_job j = {c, n, mask};
     if (mask & 1u)
-        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_bwd, &j);
+        for_each_plane(c, n, mask, pad_bwd);
 }
 
 /* ---- upsample_nearest2d: out[y, x] = in[y / s, x / s]; the gradient sums each s x s block --- */
@@ -124,13 +126,11 @@ static void up_bwd(void *arg, size_t begin, size_t end) { upsample_planes(arg, b
 
 void cpu_upsample_nearest2d_forward(cpu_ctx *c, const eng_node *n)
 {
-    shape_job j = {c, n, 0};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], up_fwd, &j);
+    for_each_plane(c, n, 0, up_fwd);
 }
 
 void cpu_upsample_nearest2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    shape_job j = {c, n, mask};
     if (mask & 1u)
-        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], up_bwd, &j);
+        for_each_plane(c, n, mask, up_bwd);
 }
