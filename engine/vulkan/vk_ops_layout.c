@@ -30,17 +30,6 @@ static void spatial_op(lowering *lw, const eng_node *n, uint32_t op, uint32_t pa
         layout_op(lw, op, push, vk_data_of(lw, n), vk_data_of(lw, x), -1);
 }
 
-void vk_lower_reflection_pad2d_forward(lowering *lw, const eng_node *n)
-{
-    spatial_op(lw, n, LAY_PAD_F, (uint32_t)n->arg.pad.pad, 0);
-}
-
-void vk_lower_reflection_pad2d_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    (void)mask;
-    spatial_op(lw, n, LAY_PAD_B, (uint32_t)n->arg.pad.pad, 1);
-}
-
 void vk_lower_concat_forward(lowering *lw, const eng_node *n)
 {
     const eng_node *a = n->src[0], *b = n->src[1];
@@ -61,6 +50,17 @@ void vk_lower_concat_backward(lowering *lw, const eng_node *n, unsigned mask)
             .c_off = s ? (uint32_t)n->src[0]->shape[1] : 0};
         layout_op(lw, LAY_CONCAT_B, push, vk_grad_of(lw, src), vk_grad_of(lw, n), -1);
     }
+}
+
+void vk_lower_reflection_pad2d_forward(lowering *lw, const eng_node *n)
+{
+    spatial_op(lw, n, LAY_PAD_F, (uint32_t)n->arg.pad.pad, 0);
+}
+
+void vk_lower_reflection_pad2d_backward(lowering *lw, const eng_node *n, unsigned mask)
+{
+    (void)mask;
+    spatial_op(lw, n, LAY_PAD_B, (uint32_t)n->arg.pad.pad, 1);
 }
 
 void vk_lower_upsample_nearest2d_forward(lowering *lw, const eng_node *n)
