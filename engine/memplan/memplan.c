@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/engine.h"
 #include "engine/memplan/memplan.h"
 
@@ -93,14 +94,10 @@ static void place_own(const eng_graph *g, const eng_plan_facts *facts, eng_mempl
 /* ---- the steps ------------------------------------------------------------------------------ */
 static int add_step(eng_memplan *mp, int *cap, eng_step step)
 {
-    if (mp->nsteps == *cap) {
-        int grown_cap = *cap ? 2 * *cap : 64;
-        eng_step *grown = realloc(mp->steps, (size_t)grown_cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        mp->steps = grown;
-        *cap = grown_cap;
-    }
+    eng_step *grown = grow_for_one(mp->steps, cap, mp->nsteps, sizeof *grown, 64);
+    if (!grown)
+        return -1;
+    mp->steps = grown;
     mp->steps[mp->nsteps++] = step;
     return 0;
 }
