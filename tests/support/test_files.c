@@ -49,6 +49,13 @@ void write_whole_file(const char *path, const void *data, size_t size)
     }
 }
 
+void write_file_in(const char *dir, const char *name, const void *data, size_t size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_whole_file(path, data, size);
+}
+
 int count_dir_entries(const char *dir)
 {
     DIR *d = opendir(dir);

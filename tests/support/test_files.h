@@ -16,9 +16,17 @@ unsigned char *read_whole_file_or_exit(const char *path, size_t *size);
 /* Writes size bytes as the file at path (replacing it); a failure ends the test (exit 2). */
 void write_whole_file(const char *path, const void *data, size_t size);
 
+/* The same for the file name in the folder dir. */
+void write_file_in(const char *dir, const char *name, const void *data, size_t size);
+
 static inline void write_text(const char *path, const char *text)
 {
     write_whole_file(path, text, strlen(text));
+}
+
+static inline void write_text_in(const char *dir, const char *name, const char *text)
+{
+    write_file_in(dir, name, text, strlen(text));
 }
 
 /* How many entries the folder holds, not counting hidden ones (0 when it cannot be read). */

@@ -87,10 +87,8 @@ int main(void)
     CHECK(image_save_png(path, &src, err, sizeof err) == 0, "%s", err);
     image_free(&odd);
     image_free(&src);
-    snprintf(path, sizeof path, "%s/broken.png", in_dir);
-    write_text(path, "\x89PNG\r\n\x1a\nnot really");
-    snprintf(path, sizeof path, "%s/notes.txt", in_dir);
-    write_text(path, "not an image");
+    write_text_in(in_dir, "broken.png", "\x89PNG\r\n\x1a\nnot really");
+    write_text_in(in_dir, "notes.txt", "not an image");
     for (int full = 0; full < 2; full++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s/b%d", tmp, full);

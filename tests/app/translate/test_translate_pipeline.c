@@ -45,10 +45,8 @@ int main(void)
         image_free(&img);
     }
     image_free(&src);
-    snprintf(path, sizeof path, "%s/img03b.png", in_dir);
-    write_text(path, "\x89PNG\r\n\x1a\nnot really");
-    snprintf(path, sizeof path, "%s/img09b.jpg", in_dir);
-    write_text(path, "\xff\xd8\xff not a jpeg either");
+    write_text_in(in_dir, "img03b.png", "\x89PNG\r\n\x1a\nnot really");
+    write_text_in(in_dir, "img09b.jpg", "\xff\xd8\xff not a jpeg either");
 
     for (int mode = 0; mode < 2; mode++) {
         const char *ext = mode ? "jpg" : "png";
