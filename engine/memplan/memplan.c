@@ -192,3 +192,16 @@ void eng_memplan_free(eng_memplan *mp)
     free(mp->steps);
     memset(mp, 0, sizeof *mp);
 }
+
+int eng_memplan_check_kept(const eng_memplan *mp, const eng_node *n, int grad)
+{
+    if (grad && mp->grads.transient[n->id])
+        return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
+                             "those of inputs and of parameters without an optimizer are)",
+                             n->name);
+    if (!grad && eng_memplan_value_shared(mp, n->id))
+        return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the "
+                             "graph reuses op outputs' memory; mark it with eng_keep_value)",
+                             eng_op_infos[n->op].name, n->name);
+    return ENG_OK;
+}
