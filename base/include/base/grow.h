@@ -10,4 +10,9 @@
  * when *cap is 0) stored in *cap. NULL when out of memory: items and *cap as they were. */
 void *grow_for_one(void *items, int *cap, int count, size_t size, int first);
 
+/* buf, a buffer of *cap bytes whose first len are in use, with room for n more: buf itself when
+ * it has it, else a realloc'ed buffer of at least twice the size (its size in *cap; a NULL buf
+ * is always allocated). NULL when out of memory: buf and *cap as they were. */
+void *grow_bytes(void *buf, size_t *cap, size_t len, size_t n);
+
 #endif
