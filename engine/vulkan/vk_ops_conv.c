@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/flops.h"
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
@@ -259,16 +260,12 @@ static conv_args dw_args(const eng_node *n, const vk_tuning *tu)
 static void begin_gemm(lowering *lw, const eng_node *n, const char *which, const conv_args *a)
 {
     vk_steps *s = lw->steps;
-    if (s->ngemms == s->cap_gemms) {
-        int cap = s->cap_gemms ? 2 * s->cap_gemms : 16;
-        vk_gemm_label *grown = realloc(s->gemms, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            lw->failed = 1;
-            return;
-        }
-        s->gemms = grown;
-        s->cap_gemms = cap;
+    vk_gemm_label *grown = grow_for_one(s->gemms, &s->cap_gemms, s->ngemms, sizeof *grown, 16);
+    if (!grown) {
+        lw->failed = 1;
+        return;
     }
+    s->gemms = grown;
     vk_gemm_label *g = &s->gemms[s->ngemms];
     const int *x = n->src[0]->shape, *y = n->shape;
     snprintf(g->product, sizeof g->product, "%s %s %d->%d %dx%d->%dx%d",
