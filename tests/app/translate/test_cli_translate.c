@@ -28,14 +28,15 @@ static int run(char *const *args, const char *stderr_path)
     return rc;
 }
 
-static char *read_text(const char *path)
+/* The file's text, at most 8 KiB of it ("" when unreadable), in a buffer the next call
+ * reuses. */
+static const char *read_text(const char *path)
 {
     static char buf[8192];
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
+    size_t n;
+    char *text = (char *)read_whole_file(path, &n);
+    snprintf(buf, sizeof buf, "%s", text ? text : "");
+    free(text);
     return buf;
 }
 
