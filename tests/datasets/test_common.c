@@ -10,10 +10,7 @@
 void make_temp_dir(char *buf)
 {
     strcpy(buf, "/tmp/pix2pix_test_XXXXXX");
-    if (!mkdtemp(buf)) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    temp_dir(buf);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

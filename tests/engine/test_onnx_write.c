@@ -293,8 +293,7 @@ static graph with_op(eng_op op)
 int main(void)
 {
     char dir[] = "/tmp/p2p_onnx_XXXXXX", path[512];
-    if (!mkdtemp(dir))
-        return 1;
+    temp_dir(dir);
     snprintf(path, sizeof path, "%s/all_ops.onnx", dir);
     graph t = build_all_ops();
     int rc = export(&t, path);

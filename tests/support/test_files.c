@@ -56,6 +56,14 @@ void write_file_in(const char *dir, const char *name, const void *data, size_t s
     write_whole_file(path, data, size);
 }
 
+void temp_dir(char *tmpl)
+{
+    if (!mkdtemp(tmpl)) {
+        perror(tmpl);
+        exit(2);
+    }
+}
+
 int count_dir_entries(const char *dir)
 {
     DIR *d = opendir(dir);

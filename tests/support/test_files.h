@@ -29,6 +29,9 @@ static inline void write_text_in(const char *dir, const char *name, const char *
     write_file_in(dir, name, text, strlen(text));
 }
 
+/* mkdtemp(tmpl) (a path ending in XXXXXX, replaced); a failure ends the test (exit 2). */
+void temp_dir(char *tmpl);
+
 /* How many entries the folder holds, not counting hidden ones (0 when it cannot be read). */
 int count_dir_entries(const char *dir);
 

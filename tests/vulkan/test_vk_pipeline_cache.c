@@ -74,8 +74,7 @@ static void check_file_checks(const VkPhysicalDeviceProperties *props)
 int main(void)
 {
     char dir[] = "/tmp/p2p_vkcache_XXXXXX";
-    if (!mkdtemp(dir))
-        return 1;
+    temp_dir(dir);
     setenv("XDG_CACHE_HOME", dir, 1);
     VkPhysicalDeviceProperties props;
     long cold = start_once(&props);

@@ -30,8 +30,7 @@ static int has_entry(const char *dir, const char *prefix)
 int main(void)
 {
     char tmp[] = "/tmp/p2p_misc_XXXXXX";
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
 
     char *inspect[] = {"inspect", FIXTURE_DIR "/unet5_g.safetensors", NULL};
     CHECK(run_captured(cmd_inspect, inspect) == 0, "inspect: %s", out_text);

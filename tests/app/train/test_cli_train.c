@@ -96,8 +96,7 @@ static void check_weights(const char *path, const char *fixture)
 
 int main(void)
 {
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     char path[512], err[256];
     snprintf(data, sizeof data, "%s/data", tmp);
     snprintf(ckpt, sizeof ckpt, "%s/ckpt", tmp);

@@ -202,8 +202,7 @@ static void check_refusals(void)
 int main(void)
 {
     char root[] = "/tmp/p2p_refcli_XXXXXX";
-    if (!mkdtemp(root))
-        return 1;
+    temp_dir(root);
     int pairs = run_documented(root);
     CHECK(pairs == 2, "%d documented train/test pairs ran", pairs);
     check_test_choices();

@@ -43,8 +43,7 @@ static const char *read_text(const char *path)
 int main(void)
 {
     char tmp[] = "/tmp/p2p_translate_XXXXXX";
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     char in_dir[256], out_dir[256], log[256], path[512], err[256];
     snprintf(in_dir, sizeof in_dir, "%s/in", tmp);
     snprintf(out_dir, sizeof out_dir, "%s/out", tmp);

@@ -121,8 +121,7 @@ int main(int argc, char **argv)
 {
     char tmp[] = "/tmp/p2p_devices_XXXXXX", one[300], two[300], mixed[300];
     int vulkan = argc > 1 && !strcmp(argv[1], "vulkan");
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     snprintf(in_dir, sizeof in_dir, "%s/in", tmp);
     snprintf(one, sizeof one, "%s/cpu", tmp);
     snprintf(two, sizeof two, "%s/cpu_cpu", tmp);

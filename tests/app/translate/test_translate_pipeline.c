@@ -24,8 +24,7 @@ static int count_occurrences(const char *text, const char *needle)
 int main(void)
 {
     char tmp[] = "/tmp/p2p_pipeline_XXXXXX";
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     char in_dir[256], path[512], err[256];
     snprintf(in_dir, sizeof in_dir, "%s/in", tmp);
     mkdir(in_dir, 0755);
