@@ -134,21 +134,16 @@ static int measure(peak *pk, double seconds, double *flops)
     return ENG_OK;
 }
 
+/* Vulkan's destroy and free calls take VK_NULL_HANDLE for what was never made. */
 static void destroy(peak *pk)
 {
     VkDevice dev = pk->ctx->device;
-    if (pk->pipeline)
-        vkDestroyPipeline(dev, pk->pipeline, NULL);
-    if (pk->pool)
-        vkDestroyDescriptorPool(dev, pk->pool, NULL);
-    if (pk->layout)
-        vkDestroyPipelineLayout(dev, pk->layout, NULL);
-    if (pk->set_layout)
-        vkDestroyDescriptorSetLayout(dev, pk->set_layout, NULL);
-    if (pk->buffer)
-        vkDestroyBuffer(dev, pk->buffer, NULL);
-    if (pk->memory)
-        vkFreeMemory(dev, pk->memory, NULL);
+    vkDestroyPipeline(dev, pk->pipeline, NULL);
+    vkDestroyDescriptorPool(dev, pk->pool, NULL);
+    vkDestroyPipelineLayout(dev, pk->layout, NULL);
+    vkDestroyDescriptorSetLayout(dev, pk->set_layout, NULL);
+    vkDestroyBuffer(dev, pk->buffer, NULL);
+    vkFreeMemory(dev, pk->memory, NULL);
 }
 
 int vk_peak_flops(vk_ctx *ctx, int fp16, double seconds, double *flops)
