@@ -137,7 +137,7 @@ static stream tail_of(const stream *s, size_t k, int batch)
  * or without; seek(1, 1) is seek(0, 4). */
 static void test_seek(const char *root)
 {
-    pair_loader_opts o = base_opts(root);
+    pair_loader_opts o = base_opts(root, 3);
     stream whole = read_stream(&o, 9);
     static const size_t skips[] = {1, 3, 5, 7};
     for (int threads = 0; threads <= 2; threads += 2)
