@@ -38,4 +38,15 @@ static inline void fuzz_check_tensors(const st_file *f)
     }
 }
 
+/* A reader's answer f: a refusal with its reason (printable: one printable line), or a table
+ * whose tensors pass fuzz_check_tensors. Returns f. */
+static inline st_file *fuzz_check_parsed(st_file *f, int printable)
+{
+    if (f)
+        fuzz_check_tensors(f);
+    else
+        fuzz_check_reason(printable);
+    return f;
+}
+
 #endif

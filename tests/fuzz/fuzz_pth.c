@@ -15,12 +15,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     eng_set_error(0, "%s", ""); /* cleared: a failure must give its own reason */
-    st_file *f = pth_parse(data, size);
-    if (!f) {
-        fuzz_check_reason(1);
-        return 0;
-    }
-    fuzz_check_tensors(f);
-    st_close(f);
+    st_close(fuzz_check_parsed(pth_parse(data, size), 1));
     return 0;
 }

@@ -15,13 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     eng_set_error(0, "%s", ""); /* cleared: a failure must give its own reason */
-    st_file *f = st_parse(data, size);
-    if (!f) {
-        fuzz_check_reason(0);
-        return 0;
-    }
-    fuzz_check_tensors(f);
-    for (int i = 0; i < st_meta_count(f); i++)
+    st_file *f = fuzz_check_parsed(st_parse(data, size), 0);
+    for (int i = 0; f && i < st_meta_count(f); i++)
         if (!st_meta(f, st_meta_key(f, i)))
             abort();
     st_close(f);
