@@ -5,6 +5,24 @@
 
 #include "datasets/dataset_tools.h"
 
+/* One pass of the separable blur with kernel k (2 * radius + 1 taps): along rows, or along
+ * columns when vertical; edges clamped. */
+static void blur_pass(const float *src, float *dst, int w, int h, int vertical, const float *k,
+                      int radius)
+{
+    int len = vertical ? h : w;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int at = vertical ? y : x;
+            float acc = 0;
+            for (int i = -radius; i <= radius; i++) {
+                int q = at + i < 0 ? 0 : at + i >= len ? len - 1 : at + i;
+                acc += k[i + radius] * src[vertical ? (size_t)q * w + x : (size_t)y * w + q];
+            }
+            dst[(size_t)y * w + x] = acc;
+        }
+}
+
 /* Separable Gaussian on planar floats, edges clamped. */
 static int blur_plane(float *p, int w, int h, double sigma)
 {
@@ -23,24 +41,8 @@ static int blur_plane(float *p, int w, int h, double sigma)
         sum += k[i + radius] = (float)exp(-0.5 * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * radius; i++)
         k[i] = (float)(k[i] / sum);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float acc = 0;
-            for (int i = -radius; i <= radius; i++) {
-                int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-                acc += k[i + radius] * p[(size_t)y * w + xx];
-            }
-            tmp[(size_t)y * w + x] = acc;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float acc = 0;
-            for (int i = -radius; i <= radius; i++) {
-                int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-                acc += k[i + radius] * tmp[(size_t)yy * w + x];
-            }
-            p[(size_t)y * w + x] = acc;
-        }
+    blur_pass(p, tmp, w, h, 0, k, radius);
+    blur_pass(tmp, p, w, h, 1, k, radius);
     free(k);
     free(tmp);
     return 0;

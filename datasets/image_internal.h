@@ -16,6 +16,10 @@ int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, in
                       image *out, char *err, size_t errlen);
 int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, int keep,
                      image *out, char *err, size_t errlen);
+/* The decoders' last step: pixels (malloc'ed, width x height x channels samples of depth bits)
+ * become out's, turned upright by the EXIF orientation. 0, or -1 with the reason (out freed). */
+int image_set_decoded(image *out, uint8_t *pixels, int width, int height, int channels,
+                      int depth, int orientation, char *err, size_t errlen);
 /* PIL's bicubic weights for resampling in_size samples to out_size: per output sample the
  * first source index and count in bounds (2 ints), then ksize weights (summing to 1) in
  * weights. 0, or -1 when out of memory (nothing to free then). */

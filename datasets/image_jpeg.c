@@ -108,17 +108,7 @@ int image_decode_jpeg(const uint8_t *data, size_t size, long long max_pixels, in
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(cmyk_row);
-    out->width = w;
-    out->height = h;
-    out->channels = channels;
-    out->depth = 8;
-    out->pixels = pixels;
-    if (image_apply_orientation(out, orientation)) {
-        image_free(out);
-        image_set_err(err, errlen, "out of memory applying the EXIF orientation");
-        return -1;
-    }
-    return 0;
+    return image_set_decoded(out, pixels, w, h, channels, 8, orientation, err, errlen);
 }
 
 int image_encode_jpeg(const image *img, int quality, uint8_t **data, size_t *size, char *err,

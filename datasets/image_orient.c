@@ -1,9 +1,9 @@
 /* EXIF orientation: reading the tag from a TIFF block and applying it to pixels (c: bytes per
- * pixel). */
+ * pixel); the decoders hand their pixels over through image_set_decoded, which applies it. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/image.h"
+#include "image_internal.h"
 
 static unsigned read16(const uint8_t *p, int little)
 {
@@ -77,5 +77,21 @@ int image_apply_orientation(image *img, int orientation)
     img->pixels = dst;
     img->width = ow;
     img->height = oh;
+    return 0;
+}
+
+int image_set_decoded(image *out, uint8_t *pixels, int width, int height, int channels,
+                      int depth, int orientation, char *err, size_t errlen)
+{
+    out->width = width;
+    out->height = height;
+    out->channels = channels;
+    out->depth = depth;
+    out->pixels = pixels;
+    if (image_apply_orientation(out, orientation)) {
+        image_free(out);
+        image_set_err(err, errlen, "out of memory applying the EXIF orientation");
+        return -1;
+    }
     return 0;
 }

@@ -163,17 +163,8 @@ int image_decode_png(const uint8_t *data, size_t size, long long max_pixels, int
     free(rows);
     if (!(channels & 1) && !(keep & IMAGE_KEEP_ALPHA)) /* 2 and 4 channels carry alpha */
         composite_on_white(pixels, (size_t)w * h, channels--, depth);
-    out->width = (int)w;
-    out->height = (int)h;
-    out->channels = channels;
-    out->depth = depth;
-    out->pixels = pixels;
-    if (image_apply_orientation(out, orientation)) {
-        image_free(out);
-        image_set_err(err, errlen, "out of memory applying the EXIF orientation");
-        return -1;
-    }
-    return 0;
+    return image_set_decoded(out, pixels, (int)w, (int)h, channels, depth, orientation, err,
+                             errlen);
 }
 
 int image_encode_png(const image *img, uint8_t **data, size_t *size, char *err, size_t errlen)

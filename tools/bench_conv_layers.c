@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "engine/device.h"
 #include "engine/engine.h"
 
@@ -42,13 +43,6 @@ typedef struct {
 typedef struct {
     double gflop, ms;
 } layer_result;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -85,14 +79,14 @@ static int time_plan(const bench_opts *o, eng_plan *p, double *median_ms)
     if (!t)
         return ENG_ENOMEM;
     for (int i = 0; i < o->warmup + o->iters; i++) {
-        double t0 = now_ms();
+        double t0 = clock_ms();
         int status = eng_plan_run(p);
         if (status) {
             free(t);
             return status;
         }
         if (i >= o->warmup)
-            t[i - o->warmup] = now_ms() - t0;
+            t[i - o->warmup] = clock_ms() - t0;
     }
     qsort(t, (size_t)o->iters, sizeof *t, cmp_double);
     *median_ms = o->iters % 2 ? t[o->iters / 2] : 0.5 * (t[o->iters / 2 - 1] + t[o->iters / 2]);

@@ -9,9 +9,7 @@ usage: gen_parity.py OUTDIR [FUNCTION]  (FUNCTION: only that one, e.g. gen_resiz
 """
 import copy
 import os
-import struct
 import sys
-import zlib
 
 import numpy as np
 import torch
@@ -19,6 +17,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_torch import save_safetensors  # noqa: E402
+from fixture_images import smooth_image, write_png  # noqa: E402,F401 (re-exported)
 from torch_reference import (  # noqa: E402
     NLayerDiscriminator,
     PixelDiscriminator,
@@ -38,33 +37,6 @@ def randomize_running_stats(net, gen):
             m.num_batches_tracked.fill_(7)
 
 
-def write_png(path, rgb):
-    """8-bit RGB PNG with zlib alone (no PIL on the oracle machine)."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
-
-    def chunk(kind, data):
-        c = struct.pack(">I", len(data)) + kind + data
-        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-    png += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-    with open(path, "wb") as f:
-        f.write(png)
-
-
-def smooth_image(rng, h, w):
-    """A smooth random colour image (uint8 HWC): a few sinusoids per channel."""
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    img = np.zeros((h, w, 3))
-    for c in range(3):
-        for _ in range(3):
-            fy, fx, ph = rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4), rng.uniform(0, 6.3)
-            img[:, :, c] += np.sin(fy * y + fx * x + ph)
-    img = (img - img.min()) / (img.max() - img.min())
-    return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
-
-
 def to_tensor(u8):
     """ToTensor + Normalize((0.5,)*3, (0.5,)*3) as the reference's get_transform."""
     t = torch.from_numpy(u8.astype(np.float32) / 255.0).permute(2, 0, 1).contiguous()
@@ -75,12 +47,31 @@ def state(net):
     return {k: v.clone() for k, v in net.state_dict().items()}
 
 
-def gen_forward(out):
-    rng = np.random.default_rng(1)
-    gen = torch.Generator().manual_seed(1)
-    g = UnetGenerator(3, 3, 5, ngf=4, norm_layer=get_norm_layer("batch"), use_dropout=False)
+def seeded_unet5(seed, ngf, use_dropout=False):
+    """A 5-level BatchNorm U-Net initialised from torch seed `seed`, with random running
+    statistics; also that torch generator (to go on with) and a numpy one of the same seed."""
+    gen = torch.Generator().manual_seed(seed)
+    g = UnetGenerator(3, 3, 5, ngf=ngf, norm_layer=get_norm_layer("batch"),
+                      use_dropout=use_dropout)
     init_weights(g, gen)
     randomize_running_stats(g, gen)
+    return g, gen, np.random.default_rng(seed)
+
+
+def resnet2_with_biases(ngf, gen):
+    """A 2-block InstanceNorm ResNet initialised from gen, its conv biases made non-zero so
+    that their placement is tested."""
+    r = ResnetGenerator(3, 3, ngf=ngf, norm_layer=get_norm_layer("instance"), n_blocks=2)
+    init_weights(r, gen)
+    for m in r.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.bias is not None:
+            with torch.no_grad():
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    return r
+
+
+def gen_forward(out):
+    g, gen, rng = seeded_unet5(1, ngf=4)
     save_safetensors(os.path.join(out, "unet5_g.safetensors"), state(g))
     img = smooth_image(rng, 32, 32)
     write_png(os.path.join(out, "unet5_in.png"), img)
@@ -95,12 +86,7 @@ def gen_forward(out):
     save_safetensors(os.path.join(out, "unet5_out.safetensors"),
                      {"input": x, "eval": y_eval, "train": y_train})
 
-    r = ResnetGenerator(3, 3, ngf=4, norm_layer=get_norm_layer("instance"), n_blocks=2)
-    init_weights(r, gen)
-    for m in r.modules():  # non-zero biases so that their placement is tested
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.bias is not None:
-            with torch.no_grad():
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    r = resnet2_with_biases(4, gen)
     save_safetensors(os.path.join(out, "resnet2_g.safetensors"), state(r))
     with torch.no_grad():
         r.eval()
@@ -164,6 +150,19 @@ def train_steps(g, d, real_a, real_b, lsgan, steps):
     return losses
 
 
+def save_nets(out, prefix, g, d, suffix):
+    """G's and D's states as PREFIX_g<suffix> and PREFIX_d<suffix>.safetensors."""
+    save_safetensors(os.path.join(out, f"{prefix}_g{suffix}.safetensors"), state(g))
+    save_safetensors(os.path.join(out, f"{prefix}_d{suffix}.safetensors"), state(d))
+
+
+def save_run_data(out, prefix, real_a, real_b, losses):
+    """The batch a run trained on and its losses, as PREFIX_data.safetensors."""
+    save_safetensors(os.path.join(out, f"{prefix}_data.safetensors"),
+                     {"real_A": real_a, "real_B": real_b,
+                      "losses": torch.tensor(losses, dtype=torch.float32)})
+
+
 def gen_train(out, steps=3):
     """U-Net + basic PatchGAN, BatchNorm, vanilla GAN, batch 1 (also as an aligned pair file)."""
     rng = np.random.default_rng(2)
@@ -172,18 +171,14 @@ def gen_train(out, steps=3):
     d = NLayerDiscriminator(6, ndf=4, n_layers=3, norm_layer=get_norm_layer("batch"))
     init_weights(g, gen)
     init_weights(d, gen)
-    save_safetensors(os.path.join(out, "train_g0.safetensors"), state(g))
-    save_safetensors(os.path.join(out, "train_d0.safetensors"), state(d))
+    save_nets(out, "train", g, d, "0")
     a_img, b_img = smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)
     # An aligned pair file A|B as the reference's AlignedDataset reads it.
     write_png(os.path.join(out, "train_pair.png"), np.concatenate([a_img, b_img], axis=1))
     real_a, real_b = to_tensor(a_img), to_tensor(b_img)
     losses = train_steps(g, d, real_a, real_b, False, steps)
-    save_safetensors(os.path.join(out, "train_g3.safetensors"), state(g))
-    save_safetensors(os.path.join(out, "train_d3.safetensors"), state(d))
-    save_safetensors(os.path.join(out, "train_data.safetensors"),
-                     {"real_A": real_a, "real_B": real_b,
-                      "losses": torch.tensor(losses, dtype=torch.float32)})
+    save_nets(out, "train", g, d, "3")
+    save_run_data(out, "train", real_a, real_b, losses)
 
 
 def gen_train2(out, steps=3):
@@ -194,8 +189,7 @@ def gen_train2(out, steps=3):
     d = PixelDiscriminator(6, ndf=4, norm_layer=get_norm_layer("instance"))
     init_weights(g, gen)
     init_weights(d, gen)
-    save_safetensors(os.path.join(out, "train2_g0.safetensors"), state(g))
-    save_safetensors(os.path.join(out, "train2_d0.safetensors"), state(d))
+    save_nets(out, "train2", g, d, "0")
     real_a = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
     real_b = torch.cat([to_tensor(smooth_image(rng, 32, 32)) for _ in range(2)])
     train_with_f64(out, "train2", g, d, real_a, real_b, steps)
@@ -210,14 +204,10 @@ def train_with_f64(out, prefix, g, d, real_a, real_b, steps):
     the losses per step."""
     g64, d64 = copy.deepcopy(g).double(), copy.deepcopy(d).double()
     train_steps(g64, d64, real_a.double(), real_b.double(), True, steps)
-    save_safetensors(os.path.join(out, prefix + "_g3_f64.safetensors"), state(g64))
-    save_safetensors(os.path.join(out, prefix + "_d3_f64.safetensors"), state(d64))
+    save_nets(out, prefix, g64, d64, "3_f64")
     losses = train_steps(g, d, real_a, real_b, True, steps)
-    save_safetensors(os.path.join(out, prefix + "_g3.safetensors"), state(g))
-    save_safetensors(os.path.join(out, prefix + "_d3.safetensors"), state(d))
-    save_safetensors(os.path.join(out, prefix + "_data.safetensors"),
-                     {"real_A": real_a, "real_B": real_b,
-                      "losses": torch.tensor(losses, dtype=torch.float32)})
+    save_nets(out, prefix, g, d, "3")
+    save_run_data(out, prefix, real_a, real_b, losses)
 
 
 def gen_keys(out):

@@ -25,7 +25,6 @@ tests/engine/fixtures/:
 tests/fuzz/corpus_pth/, corpus_pickle/   small files of both formats and their pickles
 """
 import collections
-import io
 import os
 import pickle
 import pickletools
@@ -33,17 +32,21 @@ import struct
 import sys
 import zipfile
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_torch import save_safetensors  # noqa: E402
-from gen_parity import randomize_running_stats, smooth_image, to_tensor  # noqa: E402
+from gen_parity import (  # noqa: E402
+    randomize_running_stats,
+    resnet2_with_biases,
+    seeded_unet5,
+    smooth_image,
+    to_tensor,
+)
 from torch_reference import (  # noqa: E402
     NLayerDiscriminator,
     ResnetGenerator,
-    UnetGenerator,
     get_norm_layer,
     init_weights,
 )
@@ -141,11 +144,7 @@ def pickles(path):
 
 
 def generators(out):
-    rng = np.random.default_rng(3)
-    gen = torch.Generator().manual_seed(3)
-    g = UnetGenerator(3, 3, 5, ngf=2, norm_layer=get_norm_layer("batch"), use_dropout=True)
-    init_weights(g, gen)
-    randomize_running_stats(g, gen)
+    g, gen, rng = seeded_unet5(3, ngf=2, use_dropout=True)
     g.eval()
     save(g.state_dict(), f"{APP}/pth_unet_g.pth")
     save(g.state_dict(), f"{APP}/pth_unet_g_legacy.pth", legacy=True)
@@ -156,12 +155,7 @@ def generators(out):
         g.load_state_dict(torch.load(f"{APP}/pth_unet_g.pth"))
         unet_eval = g(x)
 
-    r = ResnetGenerator(3, 3, ngf=2, norm_layer=get_norm_layer("instance"), n_blocks=2)
-    init_weights(r, gen)
-    for m in r.modules():  # non-zero biases, so that their placement is tested
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.bias is not None:
-            with torch.no_grad():
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    r = resnet2_with_biases(2, gen)
     r.eval()
     save(nn.DataParallel(r).state_dict(), f"{APP}/pth_resnet_g_dp.pth")
     with torch.no_grad():

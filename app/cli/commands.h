@@ -11,18 +11,9 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } app_command;
 
-int cmd_train(int argc, char **argv);
-int cmd_translate(int argc, char **argv);
-int cmd_test(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_convert(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
-int cmd_version(int argc, char **argv);
-int cmd_dataset(int argc, char **argv);
-int cmd_devices(int argc, char **argv);
-int cmd_benchmark(int argc, char **argv);
-int cmd_tune(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
+/* int cmd_train(int argc, char **argv); and so on, one per row of commands.def. */
+#define APP_COMMAND(name, function, summary) int function(int argc, char **argv);
+#include "app/cli/commands.def"
+#undef APP_COMMAND
 
 #endif

@@ -6,21 +6,11 @@
 #include "app/cli/commands.h"
 #include "app/common/program.h"
 
-/* One line per command; each lives in app/cmd_<name>.c. */
+/* The rows of commands.def; each command lives in app/cli/cmd_<name>.c. */
 static const app_command commands[] = {
-    {"train", "train a pix2pix model on a paired dataset", cmd_train},
-    {"translate", "translate images with a trained generator", cmd_translate},
-    {"test", "translate a dataset split and score it (L1, PSNR, SSIM)", cmd_test},
-    {"inspect", "describe a model file", cmd_inspect},
-    {"convert", "write a model file (a PyTorch .pth) as safetensors", cmd_convert},
-    {"demo", "generate a small dataset, train briefly, translate it", cmd_demo},
-    {"version", "print the version", cmd_version},
-    {"dataset", "build, check and benchmark paired datasets", cmd_dataset},
-    {"devices", "list the Vulkan devices and their capabilities", cmd_devices},
-    {"bench", "time inference and a training step, with memory", cmd_benchmark},
-    {"tune", "measure the conv kernels on this Vulkan device, keep the fastest", cmd_tune},
-    {"export", "write a generator as an ONNX model", cmd_export},
-    {"serve", "serve a generator over HTTP, with a page to draw on", cmd_serve},
+#define APP_COMMAND(name, function, summary) {#name, summary, function},
+#include "app/cli/commands.def"
+#undef APP_COMMAND
 };
 static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
 

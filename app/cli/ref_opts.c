@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/cli/ref_opts.h"
+#include "app/common/name_list.h"
 #include "app/parallel/dist.h"
 #include "app/parallel/dist_device.h"
 
@@ -191,9 +192,6 @@ const cli_aliases ref_test_aliases = {
 int ref_model_name(const char *s)
 {
     static const char *const names[] = {"pix2pix", "cycle_gan", "test", "colorization",
-                                        "template"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(s, names[i]))
-            return 1;
-    return 0;
+                                        "template", NULL};
+    return name_index(names, s) >= 0;
 }

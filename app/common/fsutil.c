@@ -10,6 +10,7 @@
 
 #include "app/common/fsutil.h"
 #include "base/atomic_file.h"
+#include "base/grow.h"
 
 int fs_mkdirs(const char *path)
 {
@@ -76,16 +77,12 @@ typedef struct {
 
 static void push(str_list *l, const char *dir, const char *name)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 64;
-        char **v = realloc(l->v, sizeof *v * (size_t)cap);
-        if (!v) {
-            l->failed = 1;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    char **v = grow_for_one(l->v, &l->cap, l->n, sizeof *v, 64);
+    if (!v) {
+        l->failed = 1;
+        return;
     }
+    l->v = v;
     size_t len = strlen(dir) + strlen(name) + 2;
     if (!(l->v[l->n] = malloc(len))) {
         l->failed = 1;

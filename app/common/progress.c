@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "app/common/progress.h"
+#include "base/clock.h"
 
 #define BAR_WIDTH 20
 #define TTY_INTERVAL 0.1  /* seconds between redraws on a terminal */
@@ -11,9 +12,7 @@
 
 double now_seconds(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return clock_seconds();
 }
 
 void format_duration(double seconds, char *buf, int len)

@@ -7,6 +7,7 @@
 
 #include "app/model/checkpoint.h"
 #include "app/common/finite.h"
+#include "base/grow.h"
 
 /* Buffers kept alive until st_writer_save. */
 typedef struct {
@@ -16,13 +17,10 @@ typedef struct {
 
 static void *buf_alloc(buf_list *l, size_t bytes)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        void **nb = realloc(l->bufs, sizeof *nb * (size_t)l->cap);
-        if (!nb)
-            return NULL;
-        l->bufs = nb;
-    }
+    void **grown = grow_for_one(l->bufs, &l->cap, l->n, sizeof *grown, 64);
+    if (!grown)
+        return NULL;
+    l->bufs = grown;
     void *b = malloc(bytes ? bytes : 1);
     if (b)
         l->bufs[l->n++] = b;

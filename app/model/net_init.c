@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/common/name_list.h"
 #include "app/common/rng.h"
 #include "app/model/net_init.h"
 
@@ -10,12 +11,10 @@ const char *const net_init_type_names[] = {"normal", "xavier", "kaiming", "ortho
 
 int net_init_type_parse(const char *name, net_init_type *type)
 {
-    for (int i = 0; net_init_type_names[i]; i++)
-        if (!strcmp(name, net_init_type_names[i])) {
-            *type = (net_init_type)i;
-            return 0;
-        }
-    return -1;
+    int i = name_index(net_init_type_names, name);
+    if (i >= 0)
+        *type = (net_init_type)i;
+    return i >= 0 ? 0 : -1;
 }
 
 /* The columns of the m x n matrix a (column-major, m >= n) made orthonormal in place by

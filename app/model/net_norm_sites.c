@@ -4,17 +4,14 @@
 #include <stdlib.h>
 
 #include "app/model/networks.h"
+#include "base/grow.h"
 
 #define NORM_EPS 1e-5f
 
 static net_norm_site *new_site(net *n)
 {
-    if (n->nsites == n->cap_sites) {
-        n->cap_sites = n->cap_sites ? 2 * n->cap_sites : 16;
-        n->sites = realloc(n->sites, sizeof *n->sites * (size_t)n->cap_sites);
-        if (!n->sites)
-            net_out_of_memory();
-    }
+    if (!(n->sites = grow_for_one(n->sites, &n->cap_sites, n->nsites, sizeof *n->sites, 16)))
+        net_out_of_memory();
     net_norm_site *s = &n->sites[n->nsites++];
     *s = (net_norm_site){0};
     return s;

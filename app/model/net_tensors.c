@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/model/networks.h"
+#include "base/grow.h"
 
 void net_init_struct(net *n, eng_graph *g, const char *prefix, int training, int dropout,
                      uint32_t dropout_seed)
@@ -82,12 +83,8 @@ eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, in
                 net_bad_reuse(n, key);
         return found->node;
     }
-    if (n->n == n->cap) {
-        n->cap = n->cap ? 2 * n->cap : 64;
-        n->t = realloc(n->t, sizeof *n->t * (size_t)n->cap);
-        if (!n->t)
-            net_out_of_memory();
-    }
+    if (!(n->t = grow_for_one(n->t, &n->cap, n->n, sizeof *n->t, 64)))
+        net_out_of_memory();
     net_tensor *t = &n->t[n->n++];
     memset(t, 0, sizeof *t);
     snprintf(t->key, sizeof t->key, "%s", key);

@@ -7,6 +7,7 @@
 
 #include "app/model/pth_save.h"
 #include "app/model/zip_store.h"
+#include "base/grow.h"
 
 /* The pickle, built in memory. */
 typedef struct {
@@ -17,16 +18,12 @@ typedef struct {
 
 static void put(pickle *k, const void *p, size_t n)
 {
-    if (k->len + n > k->cap) {
-        size_t cap = 2 * k->cap + n + 4096;
-        uint8_t *grown = realloc(k->b, cap);
-        if (!grown) {
-            k->failed = 1;
-            return;
-        }
-        k->b = grown;
-        k->cap = cap;
+    uint8_t *grown = grow_bytes(k->b, &k->cap, k->len, n);
+    if (!grown) {
+        k->failed = 1;
+        return;
     }
+    k->b = grown;
     memcpy(k->b + k->len, p, n);
     k->len += n;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/model/zip_store.h"
+#include "base/grow.h"
 
 #define ALIGN 64
 #define LOCAL_HEADER 30
@@ -86,16 +87,12 @@ void zip_store_add(zip_store *z, const char *name, const void *data, size_t len)
     write_bytes(z, header, PAD_HEADER);
     write_bytes(z, zeros, pad);
     write_bytes(z, data, len);
-    if (z->central_len + 46 + name_len > z->central_cap) {
-        size_t cap = 2 * z->central_cap + 46 + name_len + 1024;
-        uint8_t *grown = realloc(z->central, cap);
-        if (!grown) {
-            z->failed = 1;
-            return;
-        }
-        z->central = grown;
-        z->central_cap = cap;
+    uint8_t *grown = grow_bytes(z->central, &z->central_cap, z->central_len, 46 + name_len);
+    if (!grown) {
+        z->failed = 1;
+        return;
     }
+    z->central = grown;
     uint8_t *c = z->central + z->central_len;
     memset(c, 0, 46);
     le32(c, 0x02014b50);

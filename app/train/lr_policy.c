@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/common/name_list.h"
 #include "app/train/lr_policy.h"
 
 #define PLATEAU_FACTOR 0.2
@@ -13,12 +14,10 @@ const char *const lr_policy_names[] = {"linear", "step", "plateau", "cosine", NU
 
 int lr_policy_parse(const char *name, lr_policy_kind *kind)
 {
-    for (int i = 0; lr_policy_names[i]; i++)
-        if (!strcmp(name, lr_policy_names[i])) {
-            *kind = (lr_policy_kind)i;
-            return 0;
-        }
-    return -1;
+    int i = name_index(lr_policy_names, name);
+    if (i >= 0)
+        *kind = (lr_policy_kind)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void lr_schedule_init(lr_schedule *s, lr_policy_kind kind, float lr0, int epochs,

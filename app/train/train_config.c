@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/common/backend.h"
+#include "app/common/name_list.h"
 #include "app/common/precision.h"
 #include "app/model/net_tune.h"
 #include "app/train/lr_policy.h"
@@ -60,16 +61,14 @@ void train_config_defaults(train_config *c)
 static int parse_preprocess(const char *s, preprocess_mode *m)
 {
     static const char *const names[] = {"resize_and_crop", "crop", "scale_width",
-                                        "scale_width_and_crop", "none"};
+                                        "scale_width_and_crop", "none", NULL};
     static const preprocess_mode modes[] = {PREPROCESS_RESIZE_AND_CROP, PREPROCESS_CROP,
                                             PREPROCESS_SCALE_WIDTH,
                                             PREPROCESS_SCALE_WIDTH_AND_CROP, PREPROCESS_NONE};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, names[i])) {
-            *m = modes[i];
-            return 0;
-        }
-    return -1;
+    int i = name_index(names, s);
+    if (i >= 0)
+        *m = modes[i];
+    return i >= 0 ? 0 : -1;
 }
 
 /* The counts that need 1 or more, or have a bound (the command line refuses negative counts

@@ -94,63 +94,82 @@ static int epoch_block(FILE *f, int epoch, int shown)
     return 1;
 }
 
-static void samples(FILE *f, const train_report *r)
+/* An epoch's rows of images, width pixels wide, loaded lazily or not. */
+typedef void (*epoch_rows_fn)(FILE *f, const train_report *r, int epoch, int width, int lazy);
+
+/* For each epoch, newest first, that wrote images/epochNNN_<marker>.png: its block holding a
+ * table of the header row (the markup after <table>) and rows(). */
+static void epoch_tables(FILE *f, const train_report *r, const char *marker, const char *header,
+                         epoch_rows_fn rows)
+{
+    int width = r->image_width < 256 ? (r->image_width < 128 ? 128 : r->image_width) : 256;
+    for (int e = r->epoch, shown = 0; e >= 1; e--) {
+        if (!epoch_file(r, e, marker))
+            continue;
+        int lazy = epoch_block(f, e, shown++);
+        fprintf(f, "<table class=\"img\">%s", header);
+        rows(f, r, e, width, lazy);
+        fputs(lazy ? "</table></details>\n" : "</table>\n", f);
+    }
+}
+
+/* One row per fixed sample: its name, input, the epoch's output and its target. */
+static void sample_rows(FILE *f, const train_report *r, int epoch, int width, int lazy)
 {
     const train_samples *s = r->samples;
-    int width = r->image_width < 256 ? (r->image_width < 128 ? 128 : r->image_width) : 256;
+    for (int k = 1; k <= s->count; k++) {
+        char name[64];
+        fputs("<tr><td>", f);
+        html_escape(f, s->names[k - 1]);
+        fputs("</td><td>", f);
+        snprintf(name, sizeof name, "sample%d_input.png", k);
+        img(f, name, width, lazy);
+        fputs("</td><td>", f);
+        snprintf(name, sizeof name, "epoch%03d_sample%d.png", epoch, k);
+        img(f, name, width, lazy);
+        fputs("</td><td>", f);
+        snprintf(name, sizeof name, "sample%d_target.png", k);
+        img(f, name, width, lazy);
+        fputs("</td></tr>\n", f);
+    }
+}
+
+static void samples(FILE *f, const train_report *r)
+{
     fprintf(f, "<h2>Fixed samples</h2>\n<p class=\"note\">The first %d usable pairs of the "
             "%s split, translated by G at the end of each epoch (and at each display while "
             "it runs) as <code>pix2pix test</code> does without --eval.</p>\n",
-            s->count, s->split);
-    for (int e = r->epoch, shown = 0; e >= 1; e--) {
-        if (!epoch_file(r, e, "sample1"))
-            continue;
-        int lazy = epoch_block(f, e, shown++);
-        fputs("<table class=\"img\"><tr><th></th><th>input</th><th>output</th>"
-              "<th>target</th></tr>\n", f);
-        for (int k = 1; k <= s->count; k++) {
-            char name[64];
-            fputs("<tr><td>", f);
-            html_escape(f, s->names[k - 1]);
-            fputs("</td><td>", f);
-            snprintf(name, sizeof name, "sample%d_input.png", k);
-            img(f, name, width, lazy);
-            fputs("</td><td>", f);
-            snprintf(name, sizeof name, "epoch%03d_sample%d.png", e, k);
-            img(f, name, width, lazy);
-            fputs("</td><td>", f);
-            snprintf(name, sizeof name, "sample%d_target.png", k);
-            img(f, name, width, lazy);
-            fputs("</td></tr>\n", f);
-        }
-        fputs(lazy ? "</table></details>\n" : "</table>\n", f);
+            r->samples->count, r->samples->split);
+    epoch_tables(f, r, "sample1",
+                 "<tr><th></th><th>input</th><th>output</th><th>target</th></tr>\n",
+                 sample_rows);
+}
+
+/* The epoch's real_A, fake_B and real_B in one row. */
+static void training_row(FILE *f, const train_report *r, int epoch, int width, int lazy)
+{
+    (void)r;
+    const char *parts[3] = {"real_A", "fake_B", "real_B"};
+    fputs("<tr>", f);
+    for (int k = 0; k < 3; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "epoch%03d_%s.png", epoch, parts[k]);
+        fputs("<td>", f);
+        img(f, name, width, lazy);
+        fputs("</td>", f);
     }
+    fputs("</tr>", f);
 }
 
 /* The reference's images/epochNNN_{real_A,fake_B,real_B}.png: the training batch's first
  * pair at the last display of each epoch. */
 static void training_images(FILE *f, const train_report *r)
 {
-    int width = r->image_width < 256 ? (r->image_width < 128 ? 128 : r->image_width) : 256;
     fputs("<h2>Training images</h2>\n<p class=\"note\">The first pair of the training batch at "
           "the last display of each epoch (G in training mode, as the step computed it).</p>\n",
           f);
-    for (int e = r->epoch, shown = 0; e >= 1; e--) {
-        if (!epoch_file(r, e, "fake_B"))
-            continue;
-        int lazy = epoch_block(f, e, shown++);
-        fputs("<table class=\"img\"><tr><th>real_A</th><th>fake_B</th><th>real_B</th></tr>"
-              "<tr>", f);
-        const char *parts[3] = {"real_A", "fake_B", "real_B"};
-        for (int k = 0; k < 3; k++) {
-            char name[64];
-            snprintf(name, sizeof name, "epoch%03d_%s.png", e, parts[k]);
-            fputs("<td>", f);
-            img(f, name, width, lazy);
-            fputs("</td>", f);
-        }
-        fputs(lazy ? "</tr></table></details>\n" : "</tr></table>\n", f);
-    }
+    epoch_tables(f, r, "fake_B", "<tr><th>real_A</th><th>fake_B</th><th>real_B</th></tr>",
+                 training_row);
 }
 
 int train_report_write(const train_report *r, char *err, size_t errlen)

@@ -280,19 +280,10 @@ static int cpu_run(eng_plan *p)
 }
 
 /* Values in the shared region are another tensor's between uses: not for the host. */
-static int check_value_kept(const cpu_plan *cp, const eng_node *n)
-{
-    if (!eng_memplan_value_shared(&cp->mp, n->id))
-        return ENG_OK;
-    return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the graph "
-                         "reuses op outputs' memory; mark it with eng_keep_value)",
-                         eng_op_infos[n->op].name, n->name);
-}
-
 static int cpu_write(eng_plan *p, const eng_node *n, const float *src)
 {
     cpu_plan *cp = p->impl;
-    if (check_value_kept(cp, n))
+    if (eng_memplan_check_kept(&cp->mp, n, 0))
         return ENG_EINVAL;
     memcpy(cp->ctx.data[n->id], src, n->numel * sizeof(float));
     return ENG_OK;
@@ -301,11 +292,7 @@ static int cpu_write(eng_plan *p, const eng_node *n, const float *src)
 static int cpu_read(eng_plan *p, const eng_node *n, float *dst, int grad)
 {
     cpu_plan *cp = p->impl;
-    if (grad && cp->mp.grads.transient[n->id])
-        return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
-                             "those of inputs and of parameters without an optimizer are)",
-                             n->name);
-    if (!grad && check_value_kept(cp, n))
+    if (eng_memplan_check_kept(&cp->mp, n, grad))
         return ENG_EINVAL;
     const float *src = grad ? cp->ctx.grad[n->id] : cp->ctx.data[n->id];
     memcpy(dst, src, n->numel * sizeof(float));

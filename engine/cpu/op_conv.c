@@ -188,26 +188,40 @@ size_t cpu_conv_scratch_floats(const eng_node *n)
     return rows * pixels + cpu_gemm_tmp_floats(pixels, rows);
 }
 
+/* A convolution as one GEMM per image over the im2col columns of its geometry (the input's for
+ * conv2d, the output's for the transposed one): its operands, sizes and strides. */
+typedef struct {
+    conv_geom g;
+    const eng_node *x, *w, *b;
+    int batch, ci, co;
+    int k, p;                  /* the columns: k rows (channels x kernel) of p pixels */
+    size_t x_stride, y_stride; /* floats per image */
+    float *tmp;                /* skinny products' transposes, after the columns in scratch */
+} conv_gemm;
+
+static conv_gemm conv_gemm_of(const cpu_ctx *c, const eng_node *n, conv_geom g)
+{
+    const eng_node *x = n->src[0];
+    int batch = x->shape[0], k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
+    return (conv_gemm){g, x, n->src[1], n->src[2], batch, x->shape[1], n->shape[1], k, p,
+                       x->numel / batch, n->numel / batch, c->scratch + (size_t)k * p};
+}
+
 void cpu_conv2d_forward(cpu_ctx *c, const eng_node *n)
 {
     if (cpu_conv2d_is_direct(n)) {
         cpu_conv2d_direct_forward(c, n);
         return;
     }
-    conv_geom g = conv2d_geom(n);
-    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
-    int batch = x->shape[0], co = n->shape[1];
-    int k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
-    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
-    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    conv_gemm j = conv_gemm_of(c, n, conv2d_geom(n));
     float *y = c->data[n->id];
     /* With a bias the product adds onto the filled planes; without, it overwrites them. */
-    if (b)
-        bias_fill(c, y, c->data[b->id], batch, co, (size_t)p);
-    for (int i = 0; i < batch; i++) {
-        im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
-        cpu_gemm(c, 0, 0, co, p, k, c->data[w->id], k, c->scratch, p, b ? 1.0f : 0.0f,
-                 y + i * y_stride, p, tmp);
+    if (j.b)
+        bias_fill(c, y, c->data[j.b->id], j.batch, j.co, (size_t)j.p);
+    for (int i = 0; i < j.batch; i++) {
+        im2col(c, &j.g, c->data[j.x->id] + i * j.x_stride, c->scratch);
+        cpu_gemm(c, 0, 0, j.co, j.p, j.k, c->data[j.w->id], j.k, c->scratch, j.p,
+                 j.b ? 1.0f : 0.0f, y + i * j.y_stride, j.p, j.tmp);
     }
 }
 
@@ -221,66 +235,55 @@ void cpu_conv2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
         cpu_conv2d_direct_backward(c, n, mask);
         return;
     }
-    conv_geom g = conv2d_geom(n);
-    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
-    int batch = x->shape[0], co = n->shape[1];
-    int k = g.channels * g.kh * g.kw, p = g.col_h * g.col_w;
-    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
-    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    conv_gemm j = conv_gemm_of(c, n, conv2d_geom(n));
     const float *gy = c->grad[n->id];
-    if ((mask & 4u) && b)
-        bias_grad(c, c->grad[b->id], gy, batch, co, (size_t)p);
-    for (int i = 0; i < batch; i++) {
-        const float *gyi = gy + i * y_stride;
+    if ((mask & 4u) && j.b)
+        bias_grad(c, c->grad[j.b->id], gy, j.batch, j.co, (size_t)j.p);
+    for (int i = 0; i < j.batch; i++) {
+        const float *gyi = gy + i * j.y_stride;
         if (mask & 2u) {
             float beta = i == 0 && (c->fresh & 2u) ? 0.0f : 1.0f;
-            im2col(c, &g, c->data[x->id] + i * x_stride, c->scratch);
-            cpu_gemm(c, 0, 1, co, k, p, gyi, p, c->scratch, p, beta, c->grad[w->id], k, tmp);
+            im2col(c, &j.g, c->data[j.x->id] + i * j.x_stride, c->scratch);
+            cpu_gemm(c, 0, 1, j.co, j.k, j.p, gyi, j.p, c->scratch, j.p, beta,
+                     c->grad[j.w->id], j.k, j.tmp);
         }
         if (mask & 1u) {
-            cpu_gemm(c, 1, 0, k, p, co, c->data[w->id], k, gyi, p, 0.0f, c->scratch, p, tmp);
-            col2im_add(c, &g, c->scratch, c->grad[x->id] + i * x_stride);
+            cpu_gemm(c, 1, 0, j.k, j.p, j.co, c->data[j.w->id], j.k, gyi, j.p, 0.0f,
+                     c->scratch, j.p, j.tmp);
+            col2im_add(c, &j.g, c->scratch, c->grad[j.x->id] + i * j.x_stride);
         }
     }
 }
 
 void cpu_conv_transpose2d_forward(cpu_ctx *c, const eng_node *n)
 {
-    conv_geom g = conv_transpose2d_geom(n);
-    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
-    int batch = x->shape[0], ci = x->shape[1], co = n->shape[1];
-    int k = co * g.kh * g.kw, p = g.col_h * g.col_w;
-    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
-    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    conv_gemm j = conv_gemm_of(c, n, conv_transpose2d_geom(n));
     float *y = c->data[n->id];
-    bias_fill(c, y, b ? c->data[b->id] : NULL, batch, co, (size_t)n->shape[2] * n->shape[3]);
-    for (int i = 0; i < batch; i++) {
-        cpu_gemm(c, 1, 0, k, p, ci, c->data[w->id], k, c->data[x->id] + i * x_stride, p, 0.0f,
-                 c->scratch, p, tmp);
-        col2im_add(c, &g, c->scratch, y + i * y_stride);
+    bias_fill(c, y, j.b ? c->data[j.b->id] : NULL, j.batch, j.co,
+              (size_t)n->shape[2] * n->shape[3]);
+    for (int i = 0; i < j.batch; i++) {
+        cpu_gemm(c, 1, 0, j.k, j.p, j.ci, c->data[j.w->id], j.k,
+                 c->data[j.x->id] + i * j.x_stride, j.p, 0.0f, c->scratch, j.p, j.tmp);
+        col2im_add(c, &j.g, c->scratch, y + i * j.y_stride);
     }
 }
 
 void cpu_conv_transpose2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    conv_geom g = conv_transpose2d_geom(n);
-    const eng_node *x = n->src[0], *w = n->src[1], *b = n->src[2];
-    int batch = x->shape[0], ci = x->shape[1], co = n->shape[1];
-    int k = co * g.kh * g.kw, p = g.col_h * g.col_w;
-    float *tmp = c->scratch + (size_t)k * p; /* skinny products' transposes */
-    size_t x_stride = x->numel / batch, y_stride = n->numel / batch;
+    conv_gemm j = conv_gemm_of(c, n, conv_transpose2d_geom(n));
     const float *gy = c->grad[n->id];
-    if ((mask & 4u) && b)
-        bias_grad(c, c->grad[b->id], gy, batch, co, (size_t)n->shape[2] * n->shape[3]);
+    if ((mask & 4u) && j.b)
+        bias_grad(c, c->grad[j.b->id], gy, j.batch, j.co, (size_t)n->shape[2] * n->shape[3]);
     if (!(mask & 3u))
         return;
-    for (int i = 0; i < batch; i++) {
-        im2col(c, &g, gy + i * y_stride, c->scratch);
+    for (int i = 0; i < j.batch; i++) {
+        im2col(c, &j.g, gy + i * j.y_stride, c->scratch);
         if (mask & 1u)
-            cpu_gemm(c, 0, 0, ci, p, k, c->data[w->id], k, c->scratch, p, 1.0f,
-                     c->grad[x->id] + i * x_stride, p, tmp);
+            cpu_gemm(c, 0, 0, j.ci, j.p, j.k, c->data[j.w->id], j.k, c->scratch, j.p, 1.0f,
+                     c->grad[j.x->id] + i * j.x_stride, j.p, j.tmp);
         if (mask & 2u)
-            cpu_gemm(c, 0, 1, ci, k, p, c->data[x->id] + i * x_stride, p, c->scratch, p,
-                     i == 0 && (c->fresh & 2u) ? 0.0f : 1.0f, c->grad[w->id], k, tmp);
+            cpu_gemm(c, 0, 1, j.ci, j.k, j.p, c->data[j.x->id] + i * j.x_stride, j.p,
+                     c->scratch, j.p, i == 0 && (c->fresh & 2u) ? 0.0f : 1.0f,
+                     c->grad[j.w->id], j.k, j.tmp);
     }
 }

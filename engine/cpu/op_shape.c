@@ -7,12 +7,22 @@ typedef struct {
     cpu_ctx *c;
     const eng_node *n;
     unsigned mask;
+    int backward; /* else forward */
 } shape_job;
 
+/* Runs fn over the output's planes (batch x channels), in parallel. */
+static void for_each_plane(cpu_ctx *c, const eng_node *n, unsigned mask, int backward,
+                           void (*fn)(void *arg, size_t begin, size_t end))
+{
+    shape_job j = {c, n, mask, backward};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], fn, &j);
+}
+
 /* ---- concat: out[n] = [a[n]; b[n]], one task per output plane ----------------------------- */
-static void concat_planes(void *arg, size_t begin, size_t end, int backward)
+static void concat_planes(void *arg, size_t begin, size_t end)
 {
     const shape_job *j = arg;
+    int backward = j->backward;
     const eng_node *n = j->n, *a = n->src[0], *b = n->src[1];
     size_t plane = (size_t)n->shape[2] * n->shape[3];
     size_t ca = (size_t)a->shape[1], cb = (size_t)b->shape[1], co = ca + cb;
@@ -30,24 +40,21 @@ static void concat_planes(void *arg, size_t begin, size_t end, int backward)
         }
     }
 }
-static void concat_fwd(void *arg, size_t begin, size_t end) { concat_planes(arg, begin, end, 0); }
-static void concat_bwd(void *arg, size_t begin, size_t end) { concat_planes(arg, begin, end, 1); }
 
 void cpu_concat_forward(cpu_ctx *c, const eng_node *n)
 {
-    shape_job j = {c, n, 0};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], concat_fwd, &j);
+    for_each_plane(c, n, 0, 0, concat_planes);
 }
 
 /* concat(x, x) sends two gradients to one buffer from different planes: done serially then. */
 void cpu_concat_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    shape_job j = {c, n, mask};
-    size_t planes = (size_t)n->shape[0] * n->shape[1];
-    if (n->src[0] == n->src[1])
-        concat_bwd(&j, 0, planes);
-    else
-        cpu_parallel_for(c->pool, planes, concat_bwd, &j);
+    if (n->src[0] == n->src[1]) {
+        shape_job j = {c, n, mask, 1};
+        concat_planes(&j, 0, (size_t)n->shape[0] * n->shape[1]);
+    } else {
+        for_each_plane(c, n, mask, 1, concat_planes);
+    }
 }
 
 /* ---- reflection_pad2d: PyTorch ReflectionPad2d(pad), pad < H and pad < W ----------------- */
@@ -60,9 +67,10 @@ static int reflect(int i, int n)
     return i;
 }
 
-static void pad_planes(void *arg, size_t begin, size_t end, int backward)
+static void pad_planes(void *arg, size_t begin, size_t end)
 {
     const shape_job *j = arg;
+    int backward = j->backward;
     const eng_node *n = j->n, *x = n->src[0];
     int h = x->shape[2], w = x->shape[3], ho = n->shape[2], wo = n->shape[3];
     int pad = n->arg.pad.pad;
@@ -81,26 +89,23 @@ static void pad_planes(void *arg, size_t begin, size_t end, int backward)
         }
     }
 }
-static void pad_fwd(void *arg, size_t begin, size_t end) { pad_planes(arg, begin, end, 0); }
-static void pad_bwd(void *arg, size_t begin, size_t end) { pad_planes(arg, begin, end, 1); }
 
 void cpu_reflection_pad2d_forward(cpu_ctx *c, const eng_node *n)
 {
-    shape_job j = {c, n, 0};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_fwd, &j);
+    for_each_plane(c, n, 0, 0, pad_planes);
 }
 
 void cpu_reflection_pad2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    shape_job j = {c, n, mask};
     if (mask & 1u)
-        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pad_bwd, &j);
+        for_each_plane(c, n, mask, 1, pad_planes);
 }
 
 /* ---- upsample_nearest2d: out[y, x] = in[y / s, x / s]; the gradient sums each s x s block --- */
-static void upsample_planes(void *arg, size_t begin, size_t end, int backward)
+static void upsample_planes(void *arg, size_t begin, size_t end)
 {
     const shape_job *j = arg;
+    int backward = j->backward;
     const eng_node *n = j->n, *x = n->src[0];
     int h = x->shape[2], w = x->shape[3], s = n->arg.upsample.scale, wo = n->shape[3];
     for (size_t r = begin; r < end; r++) {
@@ -119,18 +124,14 @@ static void upsample_planes(void *arg, size_t begin, size_t end, int backward)
             }
     }
 }
-static void up_fwd(void *arg, size_t begin, size_t end) { upsample_planes(arg, begin, end, 0); }
-static void up_bwd(void *arg, size_t begin, size_t end) { upsample_planes(arg, begin, end, 1); }
 
 void cpu_upsample_nearest2d_forward(cpu_ctx *c, const eng_node *n)
 {
-    shape_job j = {c, n, 0};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], up_fwd, &j);
+    for_each_plane(c, n, 0, 0, upsample_planes);
 }
 
 void cpu_upsample_nearest2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    shape_job j = {c, n, mask};
     if (mask & 1u)
-        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], up_bwd, &j);
+        for_each_plane(c, n, mask, 1, upsample_planes);
 }

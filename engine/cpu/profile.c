@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "engine/cpu/cpu_internal.h"
 #include "engine/flops.h"
 
@@ -42,9 +43,7 @@ void cpu_profile_free(cpu_profile *pr)
 
 double cpu_profile_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return clock_ms();
 }
 
 void cpu_profile_add(cpu_profile *pr, const eng_cmd *cmd, double ms)

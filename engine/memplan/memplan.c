@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/engine.h"
 #include "engine/memplan/memplan.h"
 
@@ -93,14 +94,10 @@ static void place_own(const eng_graph *g, const eng_plan_facts *facts, eng_mempl
 /* ---- the steps ------------------------------------------------------------------------------ */
 static int add_step(eng_memplan *mp, int *cap, eng_step step)
 {
-    if (mp->nsteps == *cap) {
-        int grown_cap = *cap ? 2 * *cap : 64;
-        eng_step *grown = realloc(mp->steps, (size_t)grown_cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        mp->steps = grown;
-        *cap = grown_cap;
-    }
+    eng_step *grown = grow_for_one(mp->steps, cap, mp->nsteps, sizeof *grown, 64);
+    if (!grown)
+        return -1;
+    mp->steps = grown;
     mp->steps[mp->nsteps++] = step;
     return 0;
 }
@@ -194,4 +191,17 @@ void eng_memplan_free(eng_memplan *mp)
     free(mp->aux_off);
     free(mp->steps);
     memset(mp, 0, sizeof *mp);
+}
+
+int eng_memplan_check_kept(const eng_memplan *mp, const eng_node *n, int grad)
+{
+    if (grad && mp->grads.transient[n->id])
+        return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
+                             "those of inputs and of parameters without an optimizer are)",
+                             n->name);
+    if (!grad && eng_memplan_value_shared(mp, n->id))
+        return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the "
+                             "graph reuses op outputs' memory; mark it with eng_keep_value)",
+                             eng_op_infos[n->op].name, n->name);
+    return ENG_OK;
 }

@@ -153,6 +153,10 @@ static inline int eng_memplan_value_shared(const eng_memplan *mp, int id)
 {
     return mp->value_off[id] < mp->shared;
 }
+/* Whether the plan keeps n's values (grad 0) or gradient (grad 1) for reading and writing
+ * after a run: ENG_OK, or ENG_EINVAL with the reason set (a value in the shared region, a
+ * transient gradient). */
+int eng_memplan_check_kept(const eng_memplan *mp, const eng_node *n, int grad);
 /* With ENG_SCHEDULE set (and not 0) in the environment: prints the plan's layout and steps,
  * with their offsets, to stderr (memplan_dump.c). Backends call it once a plan is made. */
 void eng_memplan_trace(const eng_graph *g, const eng_memplan *mp, const char *backend);

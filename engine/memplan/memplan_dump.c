@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "engine/engine.h"
 #include "engine/memplan/memplan.h"
 
@@ -56,8 +57,7 @@ static void print_step(const eng_memplan *mp, int k)
 
 void eng_memplan_trace(const eng_graph *g, const eng_memplan *mp, const char *backend)
 {
-    const char *env = getenv("ENG_SCHEDULE");
-    if (!env || !*env || !strcmp(env, "0"))
+    if (!env_flag("ENG_SCHEDULE"))
         return;
     fprintf(stderr, "schedule (%s): %d commands, %d steps; arena %zu floats (%.1f MiB), shared "
             "region %zu floats; reuse_values %d, keep_grads %d\n", backend, g->ncmds, mp->nsteps,

@@ -203,15 +203,6 @@ static void counters(const eng_plan *p, eng_counters *c)
 }
 
 /* Values in the shared region are another tensor's between uses: not for the host. */
-static int check_value_kept(const vk_plan *vp, const eng_node *n)
-{
-    if (!eng_memplan_value_shared(&vp->mp, n->id))
-        return 0;
-    return eng_set_error(ENG_EINVAL, "the values of %s '%s' are not kept after a run (the graph "
-                         "reuses op outputs' memory; mark it with eng_keep_value)",
-                         eng_op_infos[n->op].name, n->name);
-}
-
 /* The master weights of an optimized parameter in a loss-scaled plan, or -1. */
 static int master_of(const vk_plan *vp, const eng_node *n)
 {
@@ -222,7 +213,7 @@ static int master_of(const vk_plan *vp, const eng_node *n)
 static int write(eng_plan *p, const eng_node *n, const float *src)
 {
     vk_plan *vp = p->impl;
-    if (check_value_kept(vp, n))
+    if (eng_memplan_check_kept(&vp->mp, n, 0))
         return ENG_EINVAL;
     int master = master_of(vp, n);
     int status = master < 0 ? 0 : vk_memory_upload(ctx_of(p), &vp->memory, master, src);
@@ -232,11 +223,7 @@ static int write(eng_plan *p, const eng_node *n, const float *src)
 static int read(eng_plan *p, const eng_node *n, float *dst, int grad)
 {
     vk_plan *vp = p->impl;
-    if (grad && vp->mp.grads.transient[n->id])
-        return eng_set_error(ENG_EINVAL, "the gradient of '%s' is not kept after a run (only "
-                             "those of inputs and of parameters without an optimizer are)",
-                             n->name);
-    if (!grad && check_value_kept(vp, n))
+    if (eng_memplan_check_kept(&vp->mp, n, grad))
         return ENG_EINVAL;
     int region = grad ? vp->layout.grad[n->id] : vp->layout.data[n->id];
     if (!grad && master_of(vp, n) >= 0)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
@@ -23,16 +24,12 @@ uint32_t vk_exact_groups(lowering *lw, const eng_node *n, size_t count)
 vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel)
 {
     vk_steps *s = lw->steps;
-    if (s->nsteps == s->cap_steps) {
-        int cap = s->cap_steps ? 2 * s->cap_steps : 64;
-        vk_step *grown = realloc(s->steps, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            lw->failed = 1;
-            return NULL;
-        }
-        s->steps = grown;
-        s->cap_steps = cap;
+    vk_step *grown = grow_for_one(s->steps, &s->cap_steps, s->nsteps, sizeof *grown, 64);
+    if (!grown) {
+        lw->failed = 1;
+        return NULL;
     }
+    s->steps = grown;
     vk_step *st = &s->steps[s->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = kind;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/util/half.h"
 #include "engine/vulkan/vk_internal.h"
 
@@ -11,14 +12,11 @@
 
 int vk_memory_reserve(vk_memory *m, size_t floats)
 {
-    if (m->nregions == m->cap_regions) {
-        int cap = m->cap_regions ? 2 * m->cap_regions : 256;
-        vk_region *grown = realloc(m->regions, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
-        m->regions = grown;
-        m->cap_regions = cap;
-    }
+    vk_region *grown =
+        grow_for_one(m->regions, &m->cap_regions, m->nregions, sizeof *grown, 256);
+    if (!grown)
+        return eng_set_error(ENG_ENOMEM, "out of memory planning Vulkan buffers");
+    m->regions = grown;
     VkDeviceSize bytes = (VkDeviceSize)(floats ? floats : 1) * sizeof(float);
     m->regions[m->nregions] = (vk_region){.block = -1, .size = bytes, .parent = -1};
     return m->nregions++;

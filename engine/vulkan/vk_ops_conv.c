@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/flops.h"
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
@@ -147,49 +148,44 @@ static void conv(lowering *lw, const eng_node *n, const conv_args *a)
     st->groups[2] = vk_exact_groups(lw, n, z_parts(a) * a->splits);
 }
 
+/* A norm_backward.comp step of variant writing region out (binding 0) from region in at
+ * binding in_binding, over groups workgroups. -1 when out of memory. */
+static int norm_backward_step(lowering *lw, uint32_t variant, int out, int in_binding, int in,
+                              vk_push_norm_backward push, uint32_t groups)
+{
+    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
+    if (!st)
+        return -1;
+    st->regions[0] = out;
+    st->regions[in_binding] = in;
+    st->writes = 1;
+    st->variant = variant;
+    vk_set_push(st, push);
+    st->groups[0] = groups;
+    return 0;
+}
+
 /* out[i] += sum over the s slices of partial[slice * len + i] (norm_backward's NB_PARAM with
  * one "channel" per element). */
 static void sum_slices(lowering *lw, int partial, int out, uint32_t len, uint32_t slices)
 {
-    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
-    if (!st)
-        return;
-    st->regions[0] = out;
-    st->regions[4] = partial;
-    st->writes = 1;
-    st->variant = NB_PARAM;
     vk_push_norm_backward push = {.n = len, .groups = slices * len, .c = len, .hw = 1,
                                   .samples = 1, .per_sample = 1};
-    vk_set_push(st, push);
-    st->groups[0] = vk_grid_groups(len);
+    norm_backward_step(lw, NB_PARAM, out, 4, partial, push, vk_grid_groups(len));
 }
 
 /* Per-channel sums of dy into scratch, then added into the bias gradient. */
 static void channel_sum_grad(lowering *lw, const eng_node *n, int dy, int scratch, int out)
 {
     uint32_t c = (uint32_t)n->shape[1], hw = (uint32_t)(n->shape[2] * n->shape[3]);
-    vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
-    if (!st)
-        return;
-    st->regions[0] = scratch;
-    st->regions[2] = dy;
-    st->writes = 1;
-    st->variant = NB_REDUCE;
     vk_push_norm_backward reduce_push = {.flags = NB_NO_XHAT, .groups = c, .c = c, .hw = hw,
                                          .samples = (uint32_t)n->shape[0]};
-    vk_set_push(st, reduce_push);
-    st->groups[0] = vk_exact_groups(lw, n, c);
-    st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_NORM_BACKWARD);
-    if (!st)
+    if (norm_backward_step(lw, NB_REDUCE, scratch, 2, dy, reduce_push,
+                           vk_exact_groups(lw, n, c)))
         return;
-    st->regions[0] = out;
-    st->regions[4] = scratch;
-    st->writes = 1;
-    st->variant = NB_PARAM;
     vk_push_norm_backward param_push = {.n = c, .groups = c, .c = c, .hw = hw,
                                         .samples = (uint32_t)n->shape[0]};
-    vk_set_push(st, param_push);
-    st->groups[0] = vk_grid_groups(c);
+    norm_backward_step(lw, NB_PARAM, out, 4, scratch, param_push, vk_grid_groups(c));
 }
 
 /* The GEMMs of a conv node (shapes and flags; regions unset): its forward, its input
@@ -264,16 +260,12 @@ static conv_args dw_args(const eng_node *n, const vk_tuning *tu)
 static void begin_gemm(lowering *lw, const eng_node *n, const char *which, const conv_args *a)
 {
     vk_steps *s = lw->steps;
-    if (s->ngemms == s->cap_gemms) {
-        int cap = s->cap_gemms ? 2 * s->cap_gemms : 16;
-        vk_gemm_label *grown = realloc(s->gemms, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            lw->failed = 1;
-            return;
-        }
-        s->gemms = grown;
-        s->cap_gemms = cap;
+    vk_gemm_label *grown = grow_for_one(s->gemms, &s->cap_gemms, s->ngemms, sizeof *grown, 16);
+    if (!grown) {
+        lw->failed = 1;
+        return;
     }
+    s->gemms = grown;
     vk_gemm_label *g = &s->gemms[s->ngemms];
     const int *x = n->src[0]->shape, *y = n->shape;
     snprintf(g->product, sizeof g->product, "%s %s %d->%d %dx%d->%dx%d",

@@ -17,21 +17,17 @@ static void layout_op(lowering *lw, uint32_t op, vk_push_layout push, int out, i
     st->groups[0] = vk_grid_groups(push.n);
 }
 
-void vk_lower_reflection_pad2d_forward(lowering *lw, const eng_node *n)
+/* pad and upsample: n from its one input x (h x w) and a parameter in push.pad (the padding
+ * or the scale); forward writes n, backward adds n's gradient into x's. */
+static void spatial_op(lowering *lw, const eng_node *n, uint32_t op, uint32_t param, int backward)
 {
     const eng_node *x = n->src[0];
-    vk_push_layout push = {.n = (uint32_t)n->numel, .h = (uint32_t)x->shape[2],
-                           .w = (uint32_t)x->shape[3], .pad = (uint32_t)n->arg.pad.pad};
-    layout_op(lw, LAY_PAD_F, push, vk_data_of(lw, n), vk_data_of(lw, x), -1);
-}
-
-void vk_lower_reflection_pad2d_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    (void)mask;
-    const eng_node *x = n->src[0];
-    vk_push_layout push = {.n = (uint32_t)x->numel, .h = (uint32_t)x->shape[2],
-                           .w = (uint32_t)x->shape[3], .pad = (uint32_t)n->arg.pad.pad};
-    layout_op(lw, LAY_PAD_B, push, vk_grad_of(lw, x), vk_grad_of(lw, n), -1);
+    vk_push_layout push = {.n = (uint32_t)(backward ? x : n)->numel, .h = (uint32_t)x->shape[2],
+                           .w = (uint32_t)x->shape[3], .pad = param};
+    if (backward)
+        layout_op(lw, op, push, vk_grad_of(lw, x), vk_grad_of(lw, n), -1);
+    else
+        layout_op(lw, op, push, vk_data_of(lw, n), vk_data_of(lw, x), -1);
 }
 
 void vk_lower_concat_forward(lowering *lw, const eng_node *n)
@@ -56,19 +52,24 @@ void vk_lower_concat_backward(lowering *lw, const eng_node *n, unsigned mask)
     }
 }
 
+void vk_lower_reflection_pad2d_forward(lowering *lw, const eng_node *n)
+{
+    spatial_op(lw, n, LAY_PAD_F, (uint32_t)n->arg.pad.pad, 0);
+}
+
+void vk_lower_reflection_pad2d_backward(lowering *lw, const eng_node *n, unsigned mask)
+{
+    (void)mask;
+    spatial_op(lw, n, LAY_PAD_B, (uint32_t)n->arg.pad.pad, 1);
+}
+
 void vk_lower_upsample_nearest2d_forward(lowering *lw, const eng_node *n)
 {
-    const eng_node *x = n->src[0];
-    vk_push_layout push = {.n = (uint32_t)n->numel, .h = (uint32_t)x->shape[2],
-                           .w = (uint32_t)x->shape[3], .pad = (uint32_t)n->arg.upsample.scale};
-    layout_op(lw, LAY_UP_F, push, vk_data_of(lw, n), vk_data_of(lw, x), -1);
+    spatial_op(lw, n, LAY_UP_F, (uint32_t)n->arg.upsample.scale, 0);
 }
 
 void vk_lower_upsample_nearest2d_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     (void)mask;
-    const eng_node *x = n->src[0];
-    vk_push_layout push = {.n = (uint32_t)x->numel, .h = (uint32_t)x->shape[2],
-                           .w = (uint32_t)x->shape[3], .pad = (uint32_t)n->arg.upsample.scale};
-    layout_op(lw, LAY_UP_B, push, vk_grad_of(lw, x), vk_grad_of(lw, n), -1);
+    spatial_op(lw, n, LAY_UP_B, (uint32_t)n->arg.upsample.scale, 1);
 }

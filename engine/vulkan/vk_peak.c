@@ -4,6 +4,7 @@
  * underestimate on a busy machine. */
 #include <time.h>
 
+#include "base/clock.h"
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vk_shaders.h"
 #include "engine/vulkan/vulkan_backend.h"
@@ -24,13 +25,6 @@ typedef struct {
     VkPipeline pipeline;
     uint32_t groups_x, groups_y;
 } peak;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* One storage buffer, no push constants: a layout and set of its own. */
 static int create_set(peak *pk)
@@ -115,8 +109,8 @@ static double timed_dispatch(peak *pk, uint64_t groups)
 {
     pk->groups_x = groups < MAX_GROUPS_X ? (uint32_t)groups : MAX_GROUPS_X;
     pk->groups_y = (uint32_t)(groups / pk->groups_x);
-    double t0 = now();
-    return vk_submit_once(pk->ctx, record, pk) ? -1.0 : now() - t0;
+    double t0 = clock_seconds();
+    return vk_submit_once(pk->ctx, record, pk) ? -1.0 : clock_seconds() - t0;
 }
 
 static int measure(peak *pk, double seconds, double *flops)
@@ -140,21 +134,16 @@ static int measure(peak *pk, double seconds, double *flops)
     return ENG_OK;
 }
 
+/* Vulkan's destroy and free calls take VK_NULL_HANDLE for what was never made. */
 static void destroy(peak *pk)
 {
     VkDevice dev = pk->ctx->device;
-    if (pk->pipeline)
-        vkDestroyPipeline(dev, pk->pipeline, NULL);
-    if (pk->pool)
-        vkDestroyDescriptorPool(dev, pk->pool, NULL);
-    if (pk->layout)
-        vkDestroyPipelineLayout(dev, pk->layout, NULL);
-    if (pk->set_layout)
-        vkDestroyDescriptorSetLayout(dev, pk->set_layout, NULL);
-    if (pk->buffer)
-        vkDestroyBuffer(dev, pk->buffer, NULL);
-    if (pk->memory)
-        vkFreeMemory(dev, pk->memory, NULL);
+    vkDestroyPipeline(dev, pk->pipeline, NULL);
+    vkDestroyDescriptorPool(dev, pk->pool, NULL);
+    vkDestroyPipelineLayout(dev, pk->layout, NULL);
+    vkDestroyDescriptorSetLayout(dev, pk->set_layout, NULL);
+    vkDestroyBuffer(dev, pk->buffer, NULL);
+    vkFreeMemory(dev, pk->memory, NULL);
 }
 
 int vk_peak_flops(vk_ctx *ctx, int fp16, double seconds, double *flops)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "engine/vulkan/vk_internal.h"
 
 struct vk_profile {
@@ -26,12 +27,6 @@ struct vk_profile {
     unsigned runs;
 };
 
-static int wanted(void)
-{
-    const char *env = getenv("PIX2PIX_PROFILE");
-    return env && *env && strcmp(env, "0") != 0;
-}
-
 static uint32_t timestamp_bits(const vk_ctx *ctx)
 {
     uint32_t n = 0;
@@ -49,7 +44,7 @@ static uint32_t timestamp_bits(const vk_ctx *ctx)
 int vk_profile_new(vk_ctx *ctx, const vk_steps *s, vk_profile **out)
 {
     *out = NULL;
-    if (!wanted())
+    if (!env_flag("PIX2PIX_PROFILE"))
         return 0;
     uint32_t bits = timestamp_bits(ctx);
     if (bits == 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "engine/vulkan/vk_internal.h"
 
 static void barrier(VkCommandBuffer cb)
@@ -60,14 +61,10 @@ static int note_access(hazards *h, const vk_memory *m, const vk_step *st)
         int writes, region = vk_binding_access(st, i, h->dummy, &writes);
         if (region < 0)
             continue;
-        if (h->n == h->cap) {
-            int cap = h->cap ? 2 * h->cap : 64;
-            access *grown = realloc(h->list, (size_t)cap * sizeof *grown);
-            if (!grown)
-                return eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
-            h->list = grown;
-            h->cap = cap;
-        }
+        access *grown = grow_for_one(h->list, &h->cap, h->n, sizeof *grown, 64);
+        if (!grown)
+            return eng_set_error(ENG_ENOMEM, "out of memory recording the Vulkan schedule");
+        h->list = grown;
         const vk_region *rg = &m->regions[region];
         h->list[h->n++] = (access){rg->block, writes, rg->offset, rg->offset + rg->size};
     }

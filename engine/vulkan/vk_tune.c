@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "engine/flops.h"
 #include "engine/vulkan/vk_tune.h"
 #include "engine/vulkan/vk_lower.h"
@@ -91,13 +92,6 @@ static int candidates(const vk_tuning *tu, const vk_gemm_size *g, vk_conv_choice
     return n;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 typedef struct {
     eng_backend *be;
     vk_tuning *tu;
@@ -135,7 +129,7 @@ static int tune_gemm(const tune_run *r, const gemm_job *j, eng_tune_row *row, vk
     int ncands = rc ? 0 : candidates(r->tu, &j->size, cands);
     double tolerance = r->fp16 ? 2e-2 : 1e-3;
     for (int c = 0; c < ncands; c++) {
-        if (now_s() > r->deadline) {
+        if (clock_seconds() > r->deadline) {
             row->skipped++;
             continue;
         }
@@ -199,12 +193,12 @@ eng_tune *eng_tune_convs(eng_backend *be, const eng_graph *g, int training, int 
     /* Costliest first, each GEMM given the share of the time left that its FLOPs are of the
      * FLOPs left, so that a budget too short for all candidates still reaches every GEMM. */
     qsort(jobs, (size_t)n, sizeof *jobs, costlier_first);
-    double flops_left = 0.0, end = now_s() + seconds;
+    double flops_left = 0.0, end = clock_seconds() + seconds;
     for (int i = 0; i < n; i++)
         flops_left += jobs[i].flops;
     tune_run r = {be, &ctx->tuning, fp16, 0.0};
     for (int i = 0; !rc && i < n; i++, t->n++) {
-        double now = now_s(), share = flops_left > 0 ? jobs[i].flops / flops_left : 1.0;
+        double now = clock_seconds(), share = flops_left > 0 ? jobs[i].flops / flops_left : 1.0;
         r.deadline = now + (end - now) * share;
         flops_left -= jobs[i].flops;
         rc = tune_gemm(&r, &jobs[i], &t->rows[i], &t->best[i]);

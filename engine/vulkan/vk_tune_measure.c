@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "engine/vulkan/vk_tune_measure.h"
 
 #define MAX_RUNS 16
@@ -78,13 +79,6 @@ static int read_outputs(const vk_one_conv *oc, eng_plan *p, float *out)
     return oc->b ? eng_plan_read_grad(p, oc->b, out + oc->x->numel + oc->w->numel) : 0;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int by_value(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -99,9 +93,9 @@ int vk_one_conv_measure(const vk_one_conv *oc, eng_backend *be, int runs, float 
     int rc = !p || feed(p, oc->x, 1) || feed(p, oc->w, 2) || feed(p, oc->b, 3) ||
              feed(p, oc->r, 4) || eng_plan_run(p); /* the warm-up compiles the pipelines */
     for (int i = 0; !rc && i < runs; i++) {
-        double start = now_ms();
+        double start = clock_ms();
         rc = eng_plan_run(p);
-        t[i] = now_ms() - start;
+        t[i] = clock_ms() - start;
     }
     rc = rc || read_outputs(oc, p, out); /* a failure's reason: eng_last_error() */
     if (p)

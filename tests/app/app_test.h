@@ -12,6 +12,7 @@
 #include "engine/device.h"
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "test_files.h" /* read_whole_file, write_text */
 
 static int test_failures;
 
@@ -25,26 +26,49 @@ static int test_failures;
         }                                                                                  \
     } while (0)
 
-/* The whole file in a malloc'ed buffer (NULL if unreadable); *len its size. */
-static inline unsigned char *slurp(const char *path, long *len)
+/* main's ending: prints "NAME: ok" (or FAILED) and returns the exit status. */
+static inline int test_result(const char *name)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)*len + 1);
-    if (buf && fread(buf, 1, (size_t)*len, f) != (size_t)*len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
+    printf("%s: %s\n", name, test_failures ? "FAILED" : "ok");
+    return test_failures != 0;
 }
 
 /* What the last run_captured printed on stdout and stderr. */
 static char out_text[65536];
+
+/* Between capture_begin and capture_end, stdout and stderr go to a temporary file; the end
+ * puts them back and copies what was written into out_text. */
+typedef struct {
+    char path[24];
+    int fd, saved_out, saved_err;
+} capture;
+
+static inline void capture_begin(capture *c)
+{
+    snprintf(c->path, sizeof c->path, "/tmp/p2p_out_XXXXXX");
+    c->fd = mkstemp(c->path);
+    fflush(stdout);
+    fflush(stderr);
+    c->saved_out = dup(1);
+    c->saved_err = dup(2);
+    dup2(c->fd, 1);
+    dup2(c->fd, 2);
+}
+
+static inline void capture_end(capture *c)
+{
+    fflush(stdout);
+    fflush(stderr);
+    dup2(c->saved_out, 1);
+    dup2(c->saved_err, 2);
+    close(c->saved_out);
+    close(c->saved_err);
+    lseek(c->fd, 0, SEEK_SET);
+    ssize_t n = read(c->fd, out_text, sizeof out_text - 1);
+    out_text[n > 0 ? n : 0] = '\0';
+    close(c->fd);
+    unlink(c->path);
+}
 
 /* Runs a command function (cmd_translate...) with stdout and stderr captured into out_text;
  * args ends with NULL. Returns the command's exit status. */
@@ -53,25 +77,10 @@ static inline int run_captured(int (*cmd)(int, char **), char **args)
     int argc = 0;
     while (args[argc])
         argc++;
-    char path[] = "/tmp/p2p_out_XXXXXX";
-    int fd = mkstemp(path);
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
+    capture c;
+    capture_begin(&c);
     int rc = cmd(argc, args);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, out_text, sizeof out_text - 1);
-    out_text[n > 0 ? n : 0] = '\0';
-    close(fd);
-    unlink(path);
+    capture_end(&c);
     return rc;
 }
 

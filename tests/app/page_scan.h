@@ -7,24 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The file's bytes, NUL-terminated (NULL if unreadable). */
+#include "test_files.h"
+
+/* The file's text (NULL if unreadable); the caller frees it. */
 static inline char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
+    size_t size;
+    return (char *)read_whole_file(path, &size);
 }
 
 static inline int count_of(const char *text, const char *needle)

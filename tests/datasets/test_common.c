@@ -7,15 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-int test_failures;
-
 void make_temp_dir(char *buf)
 {
     strcpy(buf, "/tmp/pix2pix_test_XXXXXX");
-    if (!mkdtemp(buf)) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    temp_dir(buf);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -29,30 +24,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void remove_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-void write_file(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, size, f) != size) {
-        perror(path);
-        exit(2);
-    }
-    fclose(f);
-}
-
-uint8_t *read_whole_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = malloc(n > 0 ? (size_t)n : 1);
-    *size = data ? fread(data, 1, (size_t)n, f) : 0;
-    fclose(f);
-    return data;
 }
 
 typedef struct {

@@ -7,23 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-extern int test_failures;
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-            test_failures++;                                                                   \
-        }                                                                                      \
-    } while (0)
-
-#define TEST_RESULT() (test_failures ? (fprintf(stderr, "%d checks failed\n", test_failures), 1) : 0)
+#include "test_check.h" /* CHECK, TEST_RESULT */
+#include "test_files.h" /* read_whole_file, write_whole_file */
 
 /* A fresh folder under /tmp (path in buf, at least 64 bytes); removed with remove_tree. */
 void make_temp_dir(char *buf);
 void remove_tree(const char *path);
-void write_file(const char *path, const void *data, size_t size);
-uint8_t *read_whole_file(const char *path, size_t *size);
 
 typedef struct {
     int color_type, bit_depth, interlace;

@@ -102,13 +102,13 @@ static void test_bad_files(void)
     CHECK(image_load(path, 0, &img, err, sizeof err) == -1 && strstr(err, "cannot open"));
     CHECK(image_load(dir, 0, &img, err, sizeof err) == -1 && strstr(err, "not a regular file"));
     snprintf(path, sizeof path, "%s/empty.jpg", dir);
-    write_file(path, "", 0);
+    write_whole_file(path, "", 0);
     CHECK(image_load(path, 0, &img, err, sizeof err) == -1 && strstr(err, "empty"));
     /* Content decides, not the extension. */
     size_t np;
     uint8_t *png = good_png(&np);
     snprintf(path, sizeof path, "%s/actually_png.jpg", dir);
-    write_file(path, png, np);
+    write_whole_file(path, png, np);
     CHECK(image_load(path, 0, &img, err, sizeof err) == 0 && img.width == 6 && img.height == 4);
     image_free(&img);
     free(png);

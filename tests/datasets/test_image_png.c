@@ -69,49 +69,48 @@ static uint8_t expect_palette(int x, int y, int c)
     return over_white(palette[3 * i + c], palette_alpha[i]);
 }
 
+/* rows of pixels of `channels` samples sample(x, y, c): 8-bit, or 16-bit (big-endian) with
+ * the sample as the high byte and noise as the low byte. */
+static void fill_samples(uint8_t rows[H][W * 8], int channels, int bit_depth)
+{
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < channels; c++) {
+                int i = x * channels + c;
+                if (bit_depth == 16) {
+                    rows[y][2 * i] = sample(x, y, c);
+                    rows[y][2 * i + 1] = (uint8_t)(x * 7 + c);
+                } else {
+                    rows[y][i] = sample(x, y, c);
+                }
+            }
+}
+
 static void test_color_types(void)
 {
     uint8_t rows[H][W * 8];
     png_spec s = {0};
 
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < 3; c++)
-                rows[y][x * 3 + c] = sample(x, y, c);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_RGB, .bit_depth = 8};
-    check_png("rgb8", &s, &rows[0][0], sizeof rows[0], expect_rgb);
-    s.interlace = 1;
-    check_png("rgb8 interlaced", &s, &rows[0][0], sizeof rows[0], expect_rgb);
-
-    for (int y = 0; y < H; y++) /* 16-bit: the high byte is the sample, the low byte noise */
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < 3; c++) {
-                rows[y][(x * 3 + c) * 2] = sample(x, y, c);
-                rows[y][(x * 3 + c) * 2 + 1] = (uint8_t)(x * 7 + c);
-            }
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_RGB, .bit_depth = 16};
-    check_png("rgb16", &s, &rows[0][0], sizeof rows[0], expect_rgb);
-
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < 4; c++)
-                rows[y][x * 4 + c] = sample(x, y, c);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_RGB_ALPHA, .bit_depth = 8};
-    check_png("rgba8", &s, &rows[0][0], sizeof rows[0], expect_rgba);
-
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            rows[y][x] = sample(x, y, 0);
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY, .bit_depth = 8};
-    check_png("gray8", &s, &rows[0][0], sizeof rows[0], expect_gray);
-
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            rows[y][2 * x] = sample(x, y, 0);
-            rows[y][2 * x + 1] = 0x5A;
-        }
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY, .bit_depth = 16};
-    check_png("gray16", &s, &rows[0][0], sizeof rows[0], expect_gray);
+    /* The types whose samples are whole bytes. */
+    static const struct {
+        const char *what;
+        int color_type, channels, bit_depth, interlace;
+        uint8_t (*expect)(int x, int y, int c);
+    } sampled[] = {
+        {"rgb8", PNG_COLOR_TYPE_RGB, 3, 8, 0, expect_rgb},
+        {"rgb8 interlaced", PNG_COLOR_TYPE_RGB, 3, 8, 1, expect_rgb},
+        {"rgb16", PNG_COLOR_TYPE_RGB, 3, 16, 0, expect_rgb},
+        {"rgba8", PNG_COLOR_TYPE_RGB_ALPHA, 4, 8, 0, expect_rgba},
+        {"gray8", PNG_COLOR_TYPE_GRAY, 1, 8, 0, expect_gray},
+        {"gray16", PNG_COLOR_TYPE_GRAY, 1, 16, 0, expect_gray},
+        {"gray+alpha", PNG_COLOR_TYPE_GRAY_ALPHA, 2, 8, 0, expect_gray_alpha},
+    };
+    for (size_t i = 0; i < sizeof sampled / sizeof *sampled; i++) {
+        fill_samples(rows, sampled[i].channels, sampled[i].bit_depth);
+        s = (png_spec){.color_type = sampled[i].color_type, .bit_depth = sampled[i].bit_depth,
+                       .interlace = sampled[i].interlace};
+        check_png(sampled[i].what, &s, &rows[0][0], sizeof rows[0], sampled[i].expect);
+    }
 
     memset(rows, 0, sizeof rows);
     for (int y = 0; y < H; y++)
@@ -120,14 +119,6 @@ static void test_color_types(void)
                 rows[y][x / 8] |= (uint8_t)(0x80 >> (x % 8));
     s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY, .bit_depth = 1};
     check_png("gray1", &s, &rows[0][0], sizeof rows[0], expect_gray1);
-
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            rows[y][2 * x] = sample(x, y, 0);
-            rows[y][2 * x + 1] = sample(x, y, 1);
-        }
-    s = (png_spec){.color_type = PNG_COLOR_TYPE_GRAY_ALPHA, .bit_depth = 8};
-    check_png("gray+alpha", &s, &rows[0][0], sizeof rows[0], expect_gray_alpha);
 
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)

@@ -23,31 +23,23 @@ static void pattern(int i, int side, int x, int y, uint8_t *rgb)
     rgb[2] = side ? 200 : 10;
 }
 
-static void write_aligned(const char *path, int i, int width)
+/* Pair i as a PNG width pixels wide: its side 0 (A) or 1 (B) alone, or (side -1) the aligned
+ * pair A|B. */
+static void write_pattern(const char *path, int i, int width, int side)
 {
     image img;
     char err[256];
     image_alloc(&img, width, H, 3);
+    int half = side < 0 ? width / 2 : width;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < width; x++)
-            pattern(i, x >= width / 2, x % (width / 2), y, img.pixels + (y * width + x) * 3);
+            pattern(i, side < 0 ? x >= half : side, x % half, y, img.pixels + (y * width + x) * 3);
     CHECK(image_save_png(path, &img, err, sizeof err) == 0);
     image_free(&img);
 }
 
-static void write_side(const char *path, int i, int side)
-{
-    image img;
-    char err[256];
-    image_alloc(&img, W, H, 3);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            pattern(i, side, x, y, img.pixels + (y * W + x) * 3);
-    CHECK(image_save_png(path, &img, err, sizeof err) == 0);
-    image_free(&img);
-}
-
-static pair_loader_opts base_opts(const char *root)
+/* The loader options of these tests, batches of batch pairs. */
+static pair_loader_opts base_opts(const char *root, int batch)
 {
     pair_loader_opts o = {0};
     o.root = root;
@@ -56,7 +48,7 @@ static pair_loader_opts base_opts(const char *root)
     o.load_size = 56;
     o.crop_size = 32;
     o.seed = 42;
-    o.batch_size = 3;
+    o.batch_size = batch;
     o.threads = 2;
     o.input_nc = o.output_nc = 3;
     o.quiet = 1;
@@ -70,19 +62,27 @@ typedef struct {
     size_t batches, per;
 } stream;
 
+/* The loader for o, or NULL with a failed check that prints why. */
+static pair_loader *open_loader(const pair_loader_opts *o)
+{
+    char err[512];
+    pair_loader *l = pair_loader_open(o, err, sizeof err);
+    if (!l) {
+        fprintf(stderr, "open: %s\n", err);
+        test_failures++;
+    }
+    return l;
+}
+
 /* Reads `batches` batches into memory, after pair_loader_seek(epoch, skip) where either is
  * not 0. */
 static stream read_stream_from(const pair_loader_opts *o, uint64_t epoch, size_t skip,
                                size_t batches)
 {
-    char err[512];
     stream s = {0};
-    pair_loader *l = pair_loader_open(o, err, sizeof err);
-    if (!l) {
-        fprintf(stderr, "open: %s\n", err);
-        test_failures++;
+    pair_loader *l = open_loader(o);
+    if (!l)
         return s;
-    }
     if (epoch || skip)
         CHECK(pair_loader_seek(l, epoch, skip) == 0);
     int h, w;
@@ -137,7 +137,7 @@ static stream tail_of(const stream *s, size_t k, int batch)
  * or without; seek(1, 1) is seek(0, 4). */
 static void test_seek(const char *root)
 {
-    pair_loader_opts o = base_opts(root);
+    pair_loader_opts o = base_opts(root, 3);
     stream whole = read_stream(&o, 9);
     static const size_t skips[] = {1, 3, 5, 7};
     for (int threads = 0; threads <= 2; threads += 2)
@@ -157,7 +157,7 @@ static void test_seek(const char *root)
 
 static void test_aligned(const char *root)
 {
-    pair_loader_opts o = base_opts(root);
+    pair_loader_opts o = base_opts(root, 3);
     char err[512];
     pair_loader *l = pair_loader_open(&o, err, sizeof err);
     CHECK(l && pair_loader_size(l) == 10 && pair_loader_batches_per_epoch(l) == 3);
@@ -202,11 +202,10 @@ static void test_aligned(const char *root)
     free_stream(&s);
 
     /* Serial, no flip, 'none': natural name order, untouched pixels. */
-    o = base_opts(root);
+    o = base_opts(root, 1);
     o.serial = 1;
     o.no_flip = 1;
     o.preprocess = PREPROCESS_NONE;
-    o.batch_size = 1;
     o.input_nc = 1; /* grayscale input: PIL convert('L') */
     s = read_stream(&o, 10);
     for (int i = 0; s.names && i < 10; i++) {
@@ -232,8 +231,7 @@ static void test_aligned(const char *root)
  * two epochs. */
 static void test_shards(const char *root)
 {
-    pair_loader_opts o = base_opts(root);
-    o.batch_size = 1;
+    pair_loader_opts o = base_opts(root, 1);
     stream all = read_stream(&o, 20); /* two epochs */
     int covered[10] = {0};
     for (int r = 0; r < 3; r++) {
@@ -271,12 +269,9 @@ static void test_shards(const char *root)
 
 static void test_separate_btoa(const char *root)
 {
-    pair_loader_opts o = base_opts(root);
+    pair_loader_opts o = base_opts(root, 2);
     o.direction_btoa = 1;
-    o.batch_size = 2;
-    char err[512];
-    pair_loader *l = pair_loader_open(&o, err, sizeof err);
-    CHECK(l != NULL);
+    pair_loader *l = open_loader(&o);
     if (!l)
         return;
     CHECK(pair_loader_size(l) == 4);
@@ -303,21 +298,16 @@ static char *capture_stderr(void (*fn)(const char *), const char *arg)
     close(saved);
     close(fd);
     size_t n;
-    uint8_t *data = read_whole_file(path, &n);
+    char *text = (char *)read_whole_file(path, &n);
     unlink(path);
-    char *text = realloc(data, n + 1);
-    text[n] = 0;
     return text;
 }
 
 static void run_bad_dataset(const char *root)
 {
-    pair_loader_opts o = base_opts(root);
+    pair_loader_opts o = base_opts(root, 2);
     o.quiet = 0;
-    o.batch_size = 2;
-    char err[512];
-    pair_loader *l = pair_loader_open(&o, err, sizeof err);
-    CHECK(l != NULL);
+    pair_loader *l = open_loader(&o);
     if (!l)
         return;
     float a[2 * 3 * 32 * 32], b[2 * 3 * 32 * 32];
@@ -358,14 +348,12 @@ static void make_bad_dataset(const char *root)
     mkdir(dir, 0755);
     for (int i = 0; i < 6; i++) {
         snprintf(path, sizeof path, "%s/good%d.png", dir, i);
-        write_aligned(path, i, 2 * W);
+        write_pattern(path, i, 2 * W, -1);
     }
-    snprintf(path, sizeof path, "%s/bad_empty.png", dir);
-    write_file(path, "", 0);
-    snprintf(path, sizeof path, "%s/bad_text.jpg", dir);
-    write_file(path, "not an image\n", 13);
+    write_file_in(dir, "bad_empty.png", "", 0);
+    write_text_in(dir, "bad_text.jpg", "not an image\n");
     snprintf(path, sizeof path, "%s/bad_odd.png", dir);
-    write_aligned(path, 0, 2 * W + 1);
+    write_pattern(path, 0, 2 * W + 1, -1);
     image img;
     image_alloc(&img, 2 * W, H, 3);
     memset(img.pixels, 90, 2 * W * H * 3);
@@ -373,12 +361,12 @@ static void make_bad_dataset(const char *root)
     size_t size;
     CHECK(image_encode_jpeg(&img, 90, &data, &size, err, sizeof err) == 0);
     snprintf(path, sizeof path, "%s/bad_truncated.jpg", dir);
-    write_file(path, data, size / 2);
+    write_whole_file(path, data, size / 2);
     free(data);
     CHECK(image_encode_png(&img, &data, &size, err, sizeof err) == 0);
     data[size - 20] ^= 0xFF; /* inside the last IDAT: CRC mismatch */
     snprintf(path, sizeof path, "%s/bad_crc.png", dir);
-    write_file(path, data, size);
+    write_whole_file(path, data, size);
     free(data);
     image_free(&img);
 }
@@ -391,13 +379,13 @@ static void test_unusable(const char *tmp)
     mkdir(root, 0755);
     mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/x.png", dir);
-    write_file(path, "junk", 4);
-    pair_loader_opts o = base_opts(root);
+    write_whole_file(path, "junk", 4);
+    pair_loader_opts o = base_opts(root, 3);
     CHECK(pair_loader_open(&o, err, sizeof err) == NULL && strstr(err, "no usable pair"));
     o.root = tmp; /* no train folder at all */
     o.split = "nosuchsplit";
     CHECK(pair_loader_open(&o, err, sizeof err) == NULL && strstr(err, "found neither"));
-    o = base_opts(root);
+    o = base_opts(root, 3);
     o.load_size = 16; /* smaller than the crop */
     CHECK(pair_loader_open(&o, err, sizeof err) == NULL && strstr(err, "smaller than the crop"));
 }
@@ -412,7 +400,7 @@ int main(void)
     mkdir(path, 0755);
     for (int i = 0; i < 10; i++) {
         snprintf(path, sizeof path, "%s/train/%d.png", root, i + 1);
-        write_aligned(path, i, 2 * W);
+        write_pattern(path, i, 2 * W, -1);
     }
     test_aligned(root);
     test_seek(root);
@@ -427,10 +415,10 @@ int main(void)
     for (int i = 0; i < 4; i++)
         for (int side = 0; side < 2; side++) {
             snprintf(path, sizeof path, "%s/%c/train/p%d.png", root, side ? 'B' : 'A', i);
-            write_side(path, i, side);
+            write_pattern(path, i, W, side);
         }
     snprintf(path, sizeof path, "%s/A/train/extra.png", root);
-    write_side(path, 9, 0);
+    write_pattern(path, 9, W, 0);
     test_separate_btoa(root);
 
     snprintf(root, sizeof root, "%s/bad", tmp);

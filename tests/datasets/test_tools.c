@@ -166,7 +166,7 @@ static void test_make(const char *tmp)
         save(path, 60 + i, 40, i);
     }
     snprintf(path, sizeof path, "%s/notes.txt", photos);
-    write_file(path, "hello", 5);
+    write_whole_file(path, "hello", 5);
     const make_task tasks[3] = {MAKE_EDGES, MAKE_COLORIZE, MAKE_DEBLUR};
     for (int t = 0; t < 3; t++) {
         snprintf(out, sizeof out, "%s/make%d", tmp, t);

@@ -31,28 +31,12 @@ static void build_chain(chain *c)
 {
     c->g = eng_graph_new();
     c->x = eng_input4(c->g, "x", 1, C, H, H);
-    eng_node *h = c->x;
-    for (int i = 0; i < DEPTH; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "w%d", i);
-        c->w[i] = eng_param4(c->g, name, C, C, 3, 3);
-        h = eng_leaky_relu(c->g, eng_conv2d(c->g, h, c->w[i], NULL, 1, 1), 0.2f);
-        if (i == DEPTH / 2)
-            c->mid = h;
-    }
-    c->out = h;
+    c->out = conv_chain(c->g, c->x, c->w, DEPTH, &c->mid);
 }
 
 static void write_inputs(eng_plan *p, const chain *c)
 {
-    float *v = malloc(sizeof(float) * C * H * H);
-    fill(v, c->x->numel, 1);
-    eng_plan_write(p, c->x, v);
-    for (int i = 0; i < DEPTH; i++) {
-        fill(v, c->w[i]->numel, 100 + (uint32_t)i);
-        eng_plan_write(p, c->w[i], v);
-    }
-    free(v);
+    write_chain_values(p, c->x, c->w, DEPTH, 100);
 }
 
 static size_t plan_bytes(eng_graph *g, eng_backend *be)

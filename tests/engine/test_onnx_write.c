@@ -8,7 +8,6 @@
  * counts only the cells inside the input; upsample_nearest2d a Resize as torch.onnx writes
  * nn.Upsample(scale_factor=2, mode='nearest'). (tests/app/cli/onnx_runtime.py runs exported
  * generators in onnx.checker and OpenCV.) */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "engine/onnx.h"
 #include "onnx/onnx.pb-c.h"
 #include "plan_check.h"
+#include "test_files.h"
 
 typedef struct {
     eng_graph *g;
@@ -262,17 +262,6 @@ static void check_upsample(const char *dir)
     unlink(path);
 }
 
-static int count_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* A graph the writer refuses: the message holds want, no file is written. */
 static void refused(graph t, const char *dir, const char *want, const char *what)
 {
@@ -304,8 +293,7 @@ static graph with_op(eng_op op)
 int main(void)
 {
     char dir[] = "/tmp/p2p_onnx_XXXXXX", path[512];
-    if (!mkdtemp(dir))
-        return 1;
+    temp_dir(dir);
     snprintf(path, sizeof path, "%s/all_ops.onnx", dir);
     graph t = build_all_ops();
     int rc = export(&t, path);
@@ -313,7 +301,7 @@ int main(void)
     if (rc)
         printf("     message: %s\n", eng_last_error());
     check_model(path);
-    check(count_files(dir) == 1, "no temporary file left");
+    check(count_dir_entries(dir) == 1, "no temporary file left");
     unlink(path);
     check_avg_pool(dir);
     check_upsample(dir);
@@ -338,7 +326,7 @@ int main(void)
     check(export(&t, missing) == -1 && strstr(eng_last_error(), missing) &&
               strstr(eng_last_error(), "No such file or directory"),
           "a folder that does not exist: the reason names the file");
-    check(count_files(dir) == 0, "no file left by the refused graphs");
+    check(count_dir_entries(dir) == 0, "no file left by the refused graphs");
     rmdir(dir);
     printf("%d failure(s)\n", failures);
     return failures ? 1 : 0;

@@ -10,34 +10,15 @@
 #include "engine/formats/pth/pickle.h"
 #include "engine/pth/pth.h"
 #include "engine/formats/pth/pth_internal.h"
+#include "test_check.h"
+#include "test_files.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
 
 static uint8_t *read_fixture(const char *name, size_t *size)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    *size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(*size);
-    if (fread(buf, 1, *size, f) != *size)
-        exit(1);
-    fclose(f);
-    return buf;
+    return read_whole_file_or_exit(path, size);
 }
 
 /* The tensor as floats, checked against dtype and shape (up to 2 dimensions). */
@@ -176,7 +157,7 @@ static void test_refusals(void)
         if (!rc || !strstr(eng_last_error(), cases[k].reason)) {
             fprintf(stderr, "pickle %zu: '%s', expected '%s'\n", k, eng_last_error(),
                     cases[k].reason);
-            failures++;
+            test_failures++;
         }
     }
     /* {'a': -256 (LONG1), 'b': 1.5 (BINFLOAT)}, then bytes after STOP that are not its own. */
@@ -265,8 +246,8 @@ int main(void)
     test_refusals();
     test_corrupt_files();
     test_misleading();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;
     }
     printf("pth: all checks passed\n");

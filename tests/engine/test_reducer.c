@@ -69,13 +69,7 @@ static void build(chain *c, float scale, const eng_reducer *r)
 {
     c->g = eng_graph_new();
     c->x = eng_input4(c->g, "x", 1, C, H, H);
-    eng_node *h = c->x;
-    for (int i = 0; i < DEPTH; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "w%d", i);
-        c->w[i] = eng_param4(c->g, name, C, C, 3, 3);
-        h = eng_leaky_relu(c->g, eng_conv2d(c->g, h, c->w[i], NULL, 1, 1), 0.2f);
-    }
+    eng_node *h = conv_chain(c->g, c->x, c->w, DEPTH, NULL);
     c->loss = eng_scale(c->g, eng_mse_loss(c->g, h, eng_const(c->g, 4, h->shape, 0.3f)), scale);
     eng_backward(c->g, c->loss, c->w, DEPTH);
     c->opt = eng_adam_new(c->g, c->w, DEPTH, 1e-2f, 0.5f, 0.999f, 1e-8f);
@@ -88,14 +82,7 @@ static void build(chain *c, float scale, const eng_reducer *r)
 static eng_plan *plan(eng_backend *be, const chain *c)
 {
     eng_plan *p = eng_plan_new(c->g, be);
-    float *v = malloc(sizeof(float) * C * H * H);
-    fill(v, c->x->numel, 1);
-    eng_plan_write(p, c->x, v);
-    for (int i = 0; i < DEPTH; i++) {
-        fill(v, c->w[i]->numel, 10 + (uint32_t)i);
-        eng_plan_write(p, c->w[i], v);
-    }
-    free(v);
+    write_chain_values(p, c->x, c->w, DEPTH, 10);
     return p;
 }
 

@@ -11,15 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures;
+#include "test_check.h"
+#include "test_files.h"
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
 
 static char tmpdir[256];
 
@@ -40,24 +34,6 @@ static int count_temp_files(void)
     if (d)
         closedir(d);
     return n;
-}
-
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
 }
 
 static void test_round_trip(void)
@@ -90,7 +66,7 @@ static void test_round_trip(void)
     CHECK(count_temp_files() == 0);
 
     size_t size = 0;
-    uint8_t *raw = read_file(path, &size);
+    uint8_t *raw = read_whole_file(path, &size);
     CHECK(raw != NULL && size > 8);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
@@ -214,7 +190,7 @@ static void expect_reject(const char *header, size_t data_size, const char *expe
     if (f || !strstr(eng_last_error(), expected) || strchr(eng_last_error(), '\n')) {
         fprintf(stderr, "header %s: expected rejection with \"%s\", got %s \"%s\"\n", header,
                 expected, f ? "success" : "error", eng_last_error());
-        failures++;
+        test_failures++;
     }
     st_close(f);
     free(buf);
@@ -247,62 +223,70 @@ static void test_corruption(void)
         CHECK(!st_parse(huge, sizeof huge) && strstr(eng_last_error(), "header length"));
     }
 
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}", 64,
-                  "not valid JSON");
-    expect_reject("[1,2,3]", 0, "not a JSON object");
-    expect_reject("{} x", 0, "trailing bytes");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,12]}}", 64,
-                  "tensor 'x': data_offsets [0,12] do not match shape [4,4] of F32 (64 bytes)");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[64,128]}}", 64,
-                  "tensor 'x': data_offsets [64,128] outside the data area of 64 bytes");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[10,2]}}", 64,
-                  "outside the data area");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0]}}", 64,
-                  "tensor 'x': data_offsets is not a pair");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,-64]}}", 64,
-                  "data_offsets is not a pair of non-negative integers");
-    expect_reject("{\"x\":{\"dtype\":\"F33\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': unknown dtype 'F33'");
-    expect_reject("{\"x\":{\"dtype\":7,\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': missing dtype");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
-                  "\"data_offsets\":[0,16]}}",
-                  16, "tensor 'x': shape [4294967296,4294967296,4294967296] overflows");
-    expect_reject("{\"x\":{\"dtype\":\"F64\",\"shape\":[4503599627370496,4096],"
-                  "\"data_offsets\":[0,16]}}",
-                  16, "overflows");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': shape dimension 0 is not a non-negative integer");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,16]}}", 16,
-                  "shape dimension 0 is not a non-negative integer");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
-                  "\"data_offsets\":[0,4]}}",
-                  4, "tensor 'x': 9 dimensions (at most 8)");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': shape is not an array");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}", 16,
-                  "tensor 'x': missing shape");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[4]}}", 16, "tensor 'x': missing data_offsets");
-    expect_reject("{\"x\":[1]}", 0, "tensor 'x': entry is not an object");
-    expect_reject("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
-                  8, "tensor 'x' appears twice");
-    /* The tensors must tile the data area, as the reference library requires. */
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-                  12, "tensors 'a' and 'b' overlap: data_offsets [0,8] and [4,12]");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-                  4, "tensors 'a' and 'b' overlap: data_offsets [0,4] and [0,4]");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
-                  12, "bytes 4 to 8 of the data area belong to no tensor (the next is 'b')");
-    expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6,
-                  "the data area's last 2 bytes belong to no tensor");
-    expect_reject("{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string");
-    expect_reject("{\"__metadata__\":[]}", 0, "__metadata__ is not an object");
-    expect_reject("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
-                  "__metadata__ key 'k' appears twice");
+    static const struct {
+        const char *header;
+        size_t data_size;
+        const char *expected;
+    } rejected[] = {
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,64]}", 64,
+         "not valid JSON"},
+        {"[1,2,3]", 0, "not a JSON object"},
+        {"{} x", 0, "trailing bytes"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,12]}}", 64,
+         "tensor 'x': data_offsets [0,12] do not match shape [4,4] of F32 (64 bytes)"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[64,128]}}", 64,
+         "tensor 'x': data_offsets [64,128] outside the data area of 64 bytes"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[10,2]}}", 64,
+         "outside the data area"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0]}}", 64,
+         "tensor 'x': data_offsets is not a pair"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,-64]}}", 64,
+         "data_offsets is not a pair of non-negative integers"},
+        {"{\"x\":{\"dtype\":\"F33\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': unknown dtype 'F33'"},
+        {"{\"x\":{\"dtype\":7,\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': missing dtype"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
+         "\"data_offsets\":[0,16]}}",
+         16, "tensor 'x': shape [4294967296,4294967296,4294967296] overflows"},
+        {"{\"x\":{\"dtype\":\"F64\",\"shape\":[4503599627370496,4096],"
+         "\"data_offsets\":[0,16]}}",
+         16, "overflows"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': shape dimension 0 is not a non-negative integer"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,16]}}", 16,
+         "shape dimension 0 is not a non-negative integer"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
+         "\"data_offsets\":[0,4]}}",
+         4, "tensor 'x': 9 dimensions (at most 8)"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': shape is not an array"},
+        {"{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}", 16,
+         "tensor 'x': missing shape"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4]}}", 16, "tensor 'x': missing data_offsets"},
+        {"{\"x\":[1]}", 0, "tensor 'x': entry is not an object"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+         8, "tensor 'x' appears twice"},
+        /* The tensors must tile the data area, as the reference library requires. */
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+         12, "tensors 'a' and 'b' overlap: data_offsets [0,8] and [4,12]"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+         4, "tensors 'a' and 'b' overlap: data_offsets [0,4] and [0,4]"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+         12, "bytes 4 to 8 of the data area belong to no tensor (the next is 'b')"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6,
+         "the data area's last 2 bytes belong to no tensor"},
+        {"{\"__metadata__\":{\"a\":1}}", 0, "__metadata__ value of 'a' is not a string"},
+        {"{\"__metadata__\":[]}", 0, "__metadata__ is not an object"},
+        {"{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
+         "__metadata__ key 'k' appears twice"},
+    };
+    for (size_t i = 0; i < sizeof rejected / sizeof *rejected; i++)
+        expect_reject(rejected[i].header, rejected[i].data_size, rejected[i].expected);
 
     /* Tensors in another order than their bytes, and empty ones at their borders, tile it. */
     {
@@ -376,7 +360,7 @@ static void test_failed_save_leaves_previous_file(void)
           strstr(eng_last_error(), "not a regular file (a folder)"));
     CHECK(count_temp_files() == 0);
     size_t size;
-    uint8_t *prev = read_file(inside, &size);
+    uint8_t *prev = read_whole_file(inside, &size);
     CHECK(prev && size == 8 && memcmp(prev, "previous", 8) == 0);
     free(prev);
     unlink(inside);
@@ -488,7 +472,7 @@ static void test_from_tensors(void)
         CHECK(st_from_tensors(copy, 32, e, 2) == NULL);
         if (!strstr(eng_last_error(), bad[k].reason)) {
             fprintf(stderr, "case %zu: '%s' lacks '%s'\n", k, eng_last_error(), bad[k].reason);
-            failures++;
+            test_failures++;
         }
     }
 }
@@ -530,7 +514,7 @@ static void test_fill(void)
         st_close(f);
 
     size_t before_size, after_size;
-    uint8_t *before = read_file(path, &before_size);
+    uint8_t *before = read_whole_file(path, &before_size);
     w = st_writer_new();
     CHECK(st_writer_add_fill(w, "a", ST_F32, 1, s4, fill_ramp, &step_b) == 0);
     CHECK(st_writer_add_fill(w, "x", ST_F32, 1, s4, fill_ramp, &fail) == 0);
@@ -539,7 +523,7 @@ static void test_fill(void)
     snprintf(want, sizeof want, "%s: no values today", path);
     CHECK(strcmp(eng_last_error(), want) == 0);
     st_writer_free(w);
-    uint8_t *after = read_file(path, &after_size);
+    uint8_t *after = read_whole_file(path, &after_size);
     CHECK(before && after && before_size == after_size && !memcmp(before, after, after_size));
     CHECK(count_temp_files() == 0);
     free(before);
@@ -564,8 +548,8 @@ int main(void)
     test_from_tensors();
     CHECK(count_temp_files() == 0);
     rmdir(tmpdir);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;
     }
     printf("safetensors: all checks passed\n");

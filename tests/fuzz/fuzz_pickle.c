@@ -10,20 +10,9 @@
 #include "engine/engine.h"
 #include "engine/formats/pth/pickle.h"
 #include "engine/formats/pth/pth_internal.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The failure's reason, in eng_last_error() (cleared before the call): one line of printable
- * text. */
-static void check_reason(void)
-{
-    const char *err = eng_last_error();
-    if (!strcmp(err, "no error"))
-        abort();
-    for (const char *p = err; *p; p++)
-        if (*p < 0x20 || *p > 0x7e)
-            abort();
-}
 
 static void check_dict(const pth_dict *d)
 {
@@ -43,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     eng_set_error(0, "%s", "");
     const pk_value *v = pk_load(a, data, size, &used);
     if (!v) {
-        check_reason();
+        fuzz_check_reason(1);
     } else {
         if (!used || used > size)
             abort();
@@ -51,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pth_dict d;
             eng_set_error(0, "%s", "");
             if (pth_collect(&d, v, legacy))
-                check_reason();
+                fuzz_check_reason(1);
             else
                 check_dict(&d);
             pth_dict_free(&d);

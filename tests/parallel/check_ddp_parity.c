@@ -95,6 +95,5 @@ int main(int argc, char **argv)
     check_losses(argv[1]);
     check_net(argv[1], "latest_net_G.safetensors", "ddp_g0.safetensors", "ddp_g3.safetensors");
     check_net(argv[1], "latest_net_D.safetensors", "ddp_d0.safetensors", "ddp_d3.safetensors");
-    printf("ddp parity: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("ddp parity");
 }

@@ -8,7 +8,7 @@ set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
 . "$(dirname "$0")/mpi_env.sh"
 fresh_workdir "$WORK"
-"$P2P" dataset synth --out data --count 8 --size 32 --val-fraction 0 --test-fraction 0 --quiet
+synth_data data 8 32
 status=0
 $MPIRUN -np 2 "$P2P" train --data data --netG unet_5 --ngf 2 --ndf 2 --preprocess none \
     --threads 1 --workers 0 --display-freq 0 --quiet --batch-size 2 --ema-decay 0.9 \

@@ -8,10 +8,8 @@ set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
 . "$(dirname "$0")/mpi_env.sh"
 BY_RANK=$(cd "$(dirname "$0")" && pwd)/by_rank.sh
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK"
-"$P2P" dataset synth --out data --count 4 --size 32 --val-fraction 0 --test-fraction 0 --quiet
+fresh_workdir "$WORK"
+synth_data data 4 32
 COMMON="--data data --netG unet_5 --ngf 4 --ndf 4 --netD n_layers --n-layers-d 2
         --preprocess none --threads 1 --workers 0 --display-freq 0 --quiet --max-steps 3
         --lambda-feat 10"

@@ -7,11 +7,10 @@
 set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
 . "$(dirname "$0")/mpi_env.sh"
-rm -rf "$WORK"
-mkdir -p "$WORK/in"
-cd "$WORK"
-"$P2P" dataset synth --out data --count 4 --size 64 --val-fraction 0 --test-fraction 0 --quiet
-"$P2P" dataset synth --out data2 --count 2 --size 32 --val-fraction 0 --test-fraction 0 --quiet
+fresh_workdir "$WORK"
+mkdir in
+synth_data data 4 64
+synth_data data2 2 32
 "$P2P" train --data data --netG unet_6 --ngf 4 --ndf 4 --preprocess none --max-steps 2 \
     --threads 1 --workers 0 --display-freq 0 --quiet --name model >train.log 2>&1 ||
     { cat train.log; fail "training the model"; }

@@ -12,6 +12,11 @@ fail() {
     echo "FAIL: $*"
     exit 1
 }
+# synth_data OUT COUNT SIZE: a dataset of COUNT synthetic SIZE x SIZE pairs, all in train.
+synth_data() {
+    "$P2P" dataset synth --out "$1" --count "$2" --size "$3" --val-fraction 0 \
+        --test-fraction 0 --quiet
+}
 # An empty work folder WORK, made the current one.
 fresh_workdir() {
     rm -rf "$1"

@@ -26,12 +26,16 @@ mkfifo "$B/fifo.safetensors"
 
 echo "--- messages:"
 # name | words the reason must contain
-while IFS='|' read -r name reason; do
-    "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out" >/dev/null \
+# translate_refuses NAME REASON: translate with the model file NAME fails, saying REASON.
+translate_refuses() {
+    "$BIN" translate --model "$B/$1" --input "$IMG" --output "$TMP/out" >/dev/null \
         2>"$TMP/stderr"
-    expect_status 1 $? "translate --model $name"
+    expect_status 1 $? "translate --model $1"
     cat "$TMP/stderr"
-    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+    expect_reason "$TMP/stderr" "$B/$1" "$2"
+}
+while IFS='|' read -r name reason; do
+    translate_refuses "$name" "$reason"
     "$BIN" inspect "$B/$name" >/dev/null 2>"$TMP/stderr"
     expect_status 1 $? "inspect $name"
     expect_reason "$TMP/stderr" "$B/$name" "$reason"
@@ -44,11 +48,7 @@ folder.safetensors|not a regular file
 fifo.safetensors|not a regular file
 CASES
 while IFS='|' read -r name reason; do
-    "$BIN" translate --model "$B/$name" --input "$IMG" --output "$TMP/out" >/dev/null \
-        2>"$TMP/stderr"
-    expect_status 1 $? "translate --model $name"
-    cat "$TMP/stderr"
-    expect_reason "$TMP/stderr" "$B/$name" "$reason"
+    translate_refuses "$name" "$reason"
 done <<'CASES'
 ngf0.safetensors|unsupported generator: depth 5, ngf 0
 input_nc2.safetensors|the generator takes 2
@@ -72,27 +72,26 @@ done
 expect_status 1 $? "translate with D as the model"
 cat "$TMP/stderr"
 expect_reason "$TMP/stderr" "$DFILE" "discriminator"
-"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name d_as_g --netG unet_5 \
-    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
-    --display-freq 0 --init-g "$DFILE" >/dev/null 2>"$TMP/stderr"
-expect_status 1 $? "train --init-g with a discriminator"
-cat "$TMP/stderr"
+# train_refused WHAT NAME NETG NGF [options...]: an epoch of the run NAME of that network is
+# refused (exit status 1); its messages shown, and in $TMP/stderr.
+train_refused() {
+    what=$1 name=$2 netg=$3 ngf=$4
+    shift 4
+    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name "$name" --netG "$netg" \
+        --ngf "$ngf" --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 \
+        --threads 1 --display-freq 0 "$@" >/dev/null 2>"$TMP/stderr"
+    expect_status 1 $? "$what"
+    cat "$TMP/stderr"
+}
+train_refused "train --init-g with a discriminator" d_as_g unet_5 4 --init-g "$DFILE"
 expect_reason "$TMP/stderr" "$DFILE" "missing tensor"
 
 # The wrong architecture: --continue of a U-Net run as a ResNet (named from the checkpoint's
 # record), --init-g with another ngf.
-"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name m --netG resnet_6blocks \
-    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
-    --display-freq 0 --continue >/dev/null 2>"$TMP/stderr"
-expect_status 1 $? "train --continue with another --netG"
-cat "$TMP/stderr"
+train_refused "train --continue with another --netG" m resnet_6blocks 4 --continue
 expect_line "$TMP/stderr" "pix2pix train: --continue: $TMP/ck/m was trained with other options" \
     "--netG resnet_6blocks here, unet_5 in the checkpoint"
-"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name ngf8 --netG unet_5 \
-    --ngf 8 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
-    --display-freq 0 --init-g "$G" >/dev/null 2>"$TMP/stderr"
-expect_status 1 $? "train --init-g with another --ngf"
-cat "$TMP/stderr"
+train_refused "train --init-g with another --ngf" ngf8 unet_5 8 --init-g "$G"
 expect_reason "$TMP/stderr" "$G" "has shape [4,3,4,4], the network needs [8,3,4,4]"
 
 # PyTorch .pth files are told by their content, whatever their name; damaged ones and a
@@ -177,10 +176,6 @@ CASES
 OPT=$TMP/ck/m/latest_opt.safetensors
 size=$(wc -c <"$OPT")
 head -c $((size - 100)) "$OPT" >"$OPT.part" && mv "$OPT.part" "$OPT"
-"$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name m --netG unet_5 \
-    --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 1 --epochs-decay 0 --threads 1 \
-    --display-freq 0 --continue >/dev/null 2>"$TMP/stderr"
-expect_status 1 $? "train --continue with a truncated optimizer state"
-cat "$TMP/stderr"
+train_refused "train --continue with a truncated optimizer state" m unet_5 4 --continue
 expect_reason "$TMP/stderr" "$OPT" "outside the data area"
 finish

@@ -31,17 +31,9 @@ cat "$TMP/stderr" "$TMP/stdout"
 while IFS='|' read -r name reason; do
     expect_reason "$TMP/stderr" "$IN/$name" "$reason"
     [ -e "$TMP/out/${name%.*}.png" ] && fail "$name: an output was written for a bad input"
-done <<'CASES'
-empty.png|empty
-truncated.png|truncated
-truncated_jpeg.jpg|Premature end
-bad_crc.png|CRC
-wrong_magic.jpg|not a JPEG or PNG
-text.jpg|not a JPEG or PNG
+done <<CASES
+$(bad_image_reasons)
 folder.png|not a regular file
-dangling.png|No such file
-fifo.png|not a regular file
-huge_70000.png|70000x70000
 CASES
 if [ "$UNREADABLE" = 1 ]; then
     expect_reason "$TMP/stderr" "$IN/unreadable.png" "Permission denied"

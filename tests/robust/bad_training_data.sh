@@ -23,16 +23,8 @@ expect_line "$TMP/stdout" "done:"
 check_reasons() {
     while IFS='|' read -r name reason; do
         expect_reason "$1" "$D/$name" "$reason"
-    done <<'CASES'
-empty.png|empty
-truncated.png|truncated
-truncated_jpeg.jpg|Premature end
-bad_crc.png|CRC
-wrong_magic.jpg|not a JPEG or PNG
-text.jpg|not a JPEG or PNG
-dangling.png|No such file
-fifo.png|not a regular file
-huge_70000.png|70000x70000
+    done <<CASES
+$(bad_image_reasons)
 tiny_1x1.png|odd width
 CASES
     # Folders inside the split are not candidates.

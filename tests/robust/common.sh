@@ -55,6 +55,36 @@ tiny_model() {
         fail "training the tiny model $name"
 }
 
+# bad_image_reasons: the unusable image files that bad_images.sh and bad_training_data.sh put
+# among good ones, as NAME|words their reason must contain, one a line.
+bad_image_reasons() {
+    cat <<'CASES'
+empty.png|empty
+truncated.png|truncated
+truncated_jpeg.jpg|Premature end
+bad_crc.png|CRC
+wrong_magic.jpg|not a JPEG or PNG
+text.jpg|not a JPEG or PNG
+dangling.png|No such file
+fifo.png|not a regular file
+huge_70000.png|70000x70000
+CASES
+}
+
+# long_run_k [exec] [options...]: the run k of the tiny model on $TMP/synth, saving every
+# epoch, until it is stopped (or --max-steps). With "exec" first it replaces the shell, so that
+# in (long_run_k exec ...) & $! is the pid of pix2pix itself.
+long_run_k() {
+    how=
+    if [ "${1:-}" = exec ]; then
+        how=exec
+        shift
+    fi
+    $how "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name k --netG unet_5 \
+        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 \
+        --save-epoch-freq 1 --threads 1 --workers 1 --display-freq 0 "$@"
+}
+
 # commit_record STEP FOLDER NAME...: the commit record of the latest set of STEP whose files are
 # latest_NAME.safetensors.next, of the sizes of FOLDER/latest_NAME.safetensors.
 commit_record() {

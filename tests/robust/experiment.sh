@@ -15,9 +15,7 @@ IMG=$TMP/img.png
 "$TOOL" noise "$IMG" 64 || fail "noise image"
 # train_k [options]: the tiny run k on the CPU (4 pairs: 4 steps an epoch).
 train_k() {
-    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name k --netG unet_5 \
-        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 \
-        --save-epoch-freq 1 --threads 1 --workers 1 --display-freq 0 --device cpu "$@"
+    long_run_k --device cpu "$@"
 }
 
 # --- One trainer per experiment (the run "lock"; exec so that $! is the trainer's pid).

@@ -19,14 +19,10 @@ IMG=$TMP/img.png
 # train_k [options]: resumes the run k (saving every epoch); exec_train_k runs it in a subshell
 # started with &, so that $! is the pid of pix2pix itself.
 train_k() {
-    "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name k --netG unet_5 \
-        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 \
-        --save-epoch-freq 1 --threads 1 --workers 1 --display-freq 0 --continue "$@"
+    long_run_k --continue "$@"
 }
 exec_train_k() {
-    exec "$BIN" train --data "$TMP/synth" --checkpoints-dir "$TMP/ck" --name k --netG unet_5 \
-        --ngf 4 --ndf 4 --load-size 32 --crop-size 32 --epochs 100000 --epochs-decay 0 \
-        --save-epoch-freq 1 --threads 1 --workers 1 --display-freq 0 --continue
+    long_run_k exec --continue
 }
 random_below() {
     echo $(($(od -An -N2 -tu2 /dev/urandom) % $1))

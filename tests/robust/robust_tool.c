@@ -33,36 +33,12 @@
 #include "datasets/image.h"
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "test_files.h"
 
 static void die(const char *what)
 {
     perror(what);
     exit(2);
-}
-
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die(path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n)
-        die(path);
-    fclose(f);
-    *size = (size_t)n;
-    return b;
-}
-
-static void write_file(const char *dir, const char *name, const void *data, size_t size)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, size, f) != size || fclose(f))
-        die(path);
 }
 
 /* A smooth test picture, so that translated results are ordinary images. */
@@ -117,8 +93,8 @@ static void copy_corpus(const char *corpus, const char *name, const char *dir, c
     char path[4096];
     size_t n;
     snprintf(path, sizeof path, "%s/%s", corpus, name);
-    unsigned char *b = read_file(path, &n);
-    write_file(dir, as, b, n);
+    unsigned char *b = read_whole_file_or_exit(path, &n);
+    write_file_in(dir, as, b, n);
     free(b);
 }
 
@@ -126,38 +102,38 @@ static int make_inputs(const char *dir, const char *corpus)
 {
     size_t n;
     unsigned char *png = encode(40, 30, 3, 0, &n);
-    write_file(dir, "good_rgb.png", png, n);
-    write_file(dir, "truncated.png", png, n / 2);
+    write_file_in(dir, "good_rgb.png", png, n);
+    write_file_in(dir, "truncated.png", png, n / 2);
     /* The IHDR chunk's CRC (bytes 29..32) no longer matches its data. */
     png[30] ^= 0x55;
-    write_file(dir, "bad_crc.png", png, n);
+    write_file_in(dir, "bad_crc.png", png, n);
     png[30] ^= 0x55;
     /* IHDR declaring 70000x70000, with a correct CRC: refused from the header. */
     put_be32(png + 16, 70000);
     put_be32(png + 20, 70000);
     put_be32(png + 29, crc32_png(png + 12, 17));
-    write_file(dir, "huge_70000.png", png, n);
+    write_file_in(dir, "huge_70000.png", png, n);
     free(png);
     unsigned char *jpg = encode(40, 30, 3, 1, &n);
-    write_file(dir, "good_jpeg.jpg", jpg, n);
-    write_file(dir, "truncated_jpeg.jpg", jpg, n * 2 / 3);
+    write_file_in(dir, "good_jpeg.jpg", jpg, n);
+    write_file_in(dir, "truncated_jpeg.jpg", jpg, n * 2 / 3);
     jpg[0] = 'G';
-    write_file(dir, "wrong_magic.jpg", jpg, n);
+    write_file_in(dir, "wrong_magic.jpg", jpg, n);
     free(jpg);
     png = encode(1, 1, 3, 0, &n);
-    write_file(dir, "tiny_1x1.png", png, n);
+    write_file_in(dir, "tiny_1x1.png", png, n);
     free(png);
     png = encode(40, 30, 1, 0, &n);
-    write_file(dir, "gray.png", png, n);
+    write_file_in(dir, "gray.png", png, n);
     free(png);
     png = encode(40, 30, 4, 0, &n);
-    write_file(dir, "rgba.png", png, n);
+    write_file_in(dir, "rgba.png", png, n);
     free(png);
     copy_corpus(corpus, "gray16.png", dir, "gray16.png");
     copy_corpus(corpus, "cmyk.jpg", dir, "cmyk.jpg");
-    write_file(dir, "empty.png", "", 0);
+    write_file_in(dir, "empty.png", "", 0);
     const char text[] = "this is not a picture\n";
-    write_file(dir, "text.jpg", text, sizeof text - 1);
+    write_file_in(dir, "text.jpg", text, sizeof text - 1);
     char path[4096];
     snprintf(path, sizeof path, "%s/folder.png", dir);
     if (mkdir(path, 0755))
@@ -264,7 +240,7 @@ static int diff(const char *a, const char *b)
 static int same(const char *a, const char *b)
 {
     size_t na, nb;
-    unsigned char *x = read_file(a, &na), *y = read_file(b, &nb);
+    unsigned char *x = read_whole_file_or_exit(a, &na), *y = read_whole_file_or_exit(b, &nb);
     int rc = na == nb && !memcmp(x, y, na) ? 0 : 1;
     free(x);
     free(y);

@@ -63,17 +63,12 @@ static void build(model *m, int reuse, int train)
         eng_forward(g, m->fake);
         return;
     }
-    eng_node *dp[5] = {eng_param4(g, "d.c1", 16, 6, 4, 4), eng_param1(g, "d.c1_bias", 16),
-                       eng_param4(g, "d.c2", 32, 16, 4, 4), eng_param4(g, "d.c3", 1, 32, 3, 3),
-                       eng_param1(g, "d.c3_bias", 1)};
-    eng_node *bn[5] = {eng_param1(g, "d.bn.weight", 32), eng_param1(g, "d.bn.bias", 32),
-                       eng_state1(g, "d.bn.mean", 32), eng_state1(g, "d.bn.var", 32),
-                       eng_state1(g, "d.bn.batches", 1)};
+    eng_node *dp[5], *bn[5], *d_params[7];
+    vkt_disc_params(g, 16, 32, 4, dp, bn, d_params);
     eng_node *pf = disc(g, eng_concat(g, a, eng_detach(g, m->fake)), dp, bn);
     eng_node *pr = disc(g, eng_concat(g, a, b), dp, bn);
     eng_node *loss_d = eng_add(g, eng_bce_with_logits_loss(g, pf, eng_const(g, 4, pf->shape, 0.0f)),
                                eng_bce_with_logits_loss(g, pr, eng_const(g, 4, pr->shape, 1.0f)));
-    eng_node *d_params[7] = {dp[0], dp[1], dp[2], dp[3], dp[4], bn[0], bn[1]};
     eng_backward(g, loss_d, d_params, 7);
     eng_adam_step(g, eng_adam_new(g, d_params, 7, 2e-3f, 0.5f, 0.999f, 1e-8f));
     eng_node *pred = disc(g, eng_concat(g, a, m->fake), dp, bn);

@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vulkan_backend.h"
+#include "test_files.h"
 #include "tests/vulkan/vk_compare.h"
 
 static char cache_file[4300];
@@ -37,24 +38,6 @@ static long start_once(VkPhysicalDeviceProperties *props)
     return loaded;
 }
 
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
-    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    *size = data ? (size_t)n : 0;
-    return data;
-}
-
 static void write_all(const char *path, const unsigned char *data, size_t size)
 {
     FILE *f = fopen(path, "wb");
@@ -68,7 +51,7 @@ static void write_all(const char *path, const unsigned char *data, size_t size)
 static void check_file_checks(const VkPhysicalDeviceProperties *props)
 {
     size_t size;
-    unsigned char *data = read_all(cache_file, &size);
+    unsigned char *data = read_whole_file(cache_file, &size);
     CHECK(data && size >= 48, "%s: missing or short (%zu bytes)", cache_file, size);
     if (!data)
         return;
@@ -91,8 +74,7 @@ static void check_file_checks(const VkPhysicalDeviceProperties *props)
 int main(void)
 {
     char dir[] = "/tmp/p2p_vkcache_XXXXXX";
-    if (!mkdtemp(dir))
-        return 1;
+    temp_dir(dir);
     setenv("XDG_CACHE_HOME", dir, 1);
     VkPhysicalDeviceProperties props;
     long cold = start_once(&props);
@@ -103,7 +85,7 @@ int main(void)
     CHECK(cold == 0, "a first start found %ld bytes of cache", cold);
     check_file_checks(&props);
     size_t size;
-    unsigned char *data = read_all(cache_file, &size);
+    unsigned char *data = read_whole_file(cache_file, &size);
     long warm = start_once(&props);
     CHECK(data && warm == (long)size - 16, "a second start loaded %ld bytes of a %zu-byte file",
           warm, size);
@@ -113,7 +95,7 @@ int main(void)
         write_all(cache_file, data, size);
         CHECK(start_once(&props) == 0, "a cache of another driver was loaded");
         free(data);
-        data = read_all(cache_file, &size);
+        data = read_whole_file(cache_file, &size);
         CHECK(data && vk_pipeline_cache_usable(data, size, &props),
               "the foreign cache was not replaced");
     }

@@ -68,12 +68,8 @@ static void build_gan(model *m)
     h = eng_relu(g, eng_conv_transpose2d(g, h, gp[1], gp[2], 2, 1, 0));
     eng_node *fake = eng_tanh(g, eng_conv2d(g, eng_concat(g, h, a), gp[3], gp[4], 1, 1));
     eng_node *g_params[7] = {gp[0], gp[1], gp[2], gp[3], gp[4], in_w, in_b};
-    eng_node *dp[5] = {eng_param4(g, "d.c1", 6, 6, 4, 4), eng_param1(g, "d.c1_bias", 6),
-                       eng_param4(g, "d.c2", 7, 6, 3, 3), eng_param4(g, "d.c3", 1, 7, 3, 3),
-                       eng_param1(g, "d.c3_bias", 1)};
-    eng_node *bn[5] = {eng_param1(g, "d.bn.weight", 7), eng_param1(g, "d.bn.bias", 7),
-                       eng_state1(g, "d.bn.running_mean", 7), eng_state1(g, "d.bn.running_var", 7),
-                       eng_state1(g, "d.bn.num_batches_tracked", 1)};
+    eng_node *dp[5], *bn[5], *d_params[7];
+    vkt_disc_params(g, 6, 7, 3, dp, bn, d_params);
     /* discriminator update */
     eng_node *pred_fake = discriminator(g, eng_concat(g, a, eng_detach(g, fake)), dp, bn);
     eng_node *pred_real = discriminator(g, eng_concat(g, a, b), dp, bn);
@@ -81,7 +77,6 @@ static void build_gan(model *m)
     eng_node *ones = eng_const(g, 4, pred_fake->shape, 1.0f);
     eng_node *loss_d = eng_scale(g, eng_add(g, eng_bce_with_logits_loss(g, pred_fake, zeros),
                                             eng_bce_with_logits_loss(g, pred_real, ones)), 0.5f);
-    eng_node *d_params[7] = {dp[0], dp[1], dp[2], dp[3], dp[4], bn[0], bn[1]};
     eng_backward(g, loss_d, d_params, 7);
     m->opts[0] = eng_adam_new(g, d_params, 7, 2e-3f, 0.5f, 0.999f, 1e-8f);
     eng_adam_step(g, m->opts[0]);

@@ -11,6 +11,7 @@
 
 #include "engine/tune.h"
 #include "engine/vulkan/vk_internal.h"
+#include "test_files.h"
 #include "tests/vulkan/vk_compare.h"
 
 #define TOLERANCE 1e-4
@@ -86,8 +87,7 @@ static void tune_and_reload(eng_backend *cpu, eng_backend *vk, eng_graph *g, cha
 int main(void)
 {
     char dir[] = "/tmp/vk_tune_XXXXXX", path[4200];
-    if (!mkdtemp(dir))
-        return 1;
+    temp_dir(dir);
     setenv("XDG_CACHE_HOME", dir, 1);
     int skip = 0;
     eng_backend *vk = vkt_open_vulkan(&skip), *cpu = eng_cpu_backend_new(1);

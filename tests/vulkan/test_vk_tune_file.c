@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/vulkan/vk_tune_file.h"
+#include "test_files.h"
 #include "tests/vulkan/vk_compare.h"
 
 static VkPhysicalDeviceLimits limits(void)
@@ -22,14 +23,6 @@ static VkPhysicalDeviceLimits limits(void)
 
 static const vk_tune_identity identity = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
                                           42, 0x0123456789abcdefULL};
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CHECK(f && fputs(text, f) >= 0, "writing %s", path);
-    if (f)
-        fclose(f);
-}
 
 /* Loads path for id: the return code, the reason in eng_last_error(). */
 static int load(const char *path, const vk_tune_identity *id, const vk_tuning *tu, size_t *n,

@@ -250,3 +250,22 @@ int vkt_check_splits(const eng_backend *vk, const char *name, vkt_build_fn build
     eng_graph_free(g);
     return failed;
 }
+
+void vkt_disc_params(eng_graph *g, int c1, int c2, int k2, eng_node **conv, eng_node **bn,
+                     eng_node **trained)
+{
+    conv[0] = eng_param4(g, "d.c1", c1, 6, 4, 4);
+    conv[1] = eng_param1(g, "d.c1_bias", c1);
+    conv[2] = eng_param4(g, "d.c2", c2, c1, k2, k2);
+    conv[3] = eng_param4(g, "d.c3", 1, c2, 3, 3);
+    conv[4] = eng_param1(g, "d.c3_bias", 1);
+    bn[0] = eng_param1(g, "d.bn.weight", c2);
+    bn[1] = eng_param1(g, "d.bn.bias", c2);
+    bn[2] = eng_state1(g, "d.bn.running_mean", c2);
+    bn[3] = eng_state1(g, "d.bn.running_var", c2);
+    bn[4] = eng_state1(g, "d.bn.num_batches_tracked", 1);
+    for (int i = 0; i < 5; i++)
+        trained[i] = conv[i];
+    trained[5] = bn[0];
+    trained[6] = bn[1];
+}

@@ -71,4 +71,12 @@ int vkt_check_splits(const eng_backend *vk, const char *name, vkt_build_fn build
 /* Max |a - b| / (1 + |b|). */
 double vkt_max_error(const float *a, const float *b, size_t n);
 
+/* The tests' small PatchGAN on (A, B) pairs of 6 channels: conv "d.c1" (c1 filters 4x4, with
+ * bias), conv "d.c2" (c2 filters k2 x k2, no bias) then batch norm "d.bn" (weight, bias and its
+ * three states), conv "d.c3" (1 filter 3x3, with bias). conv[5]: c1, its bias, c2, c3, its
+ * bias; bn[5]: weight, bias, running mean, running variance, batches; trained[7]: the five
+ * convs' then the norm's weight and bias, the parameters its optimizer updates. */
+void vkt_disc_params(eng_graph *g, int c1, int c2, int k2, eng_node **conv, eng_node **bn,
+                     eng_node **trained);
+
 #endif

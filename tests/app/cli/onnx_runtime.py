@@ -23,6 +23,9 @@ except ImportError as e:
           "(Debian: python3-onnx python3-opencv; tools/install_deps.sh installs them)")
     sys.exit(77)
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools"))
+from fixture_images import smooth_image  # noqa: E402
+
 TOLERANCE = 1e-4
 # model fixture, factor on its convolution weights, (H, W) sizes: two per network, not square,
 # so that H and W cannot swap. The U-Net fixture's weights are at their initial scale (its
@@ -80,19 +83,6 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
-def smooth_image(rng, h, w):
-    """An RGB uint8 image with structure at several scales."""
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    img = np.zeros((h, w, 3))
-    for c in range(3):
-        for _ in range(3):
-            fy, fx, ph = rng.uniform(0.05, 0.5), rng.uniform(0.05, 0.5), rng.uniform(0, 6.3)
-            img[:, :, c] += np.sin(fy * y + fx * x + ph)
-    img += rng.uniform(-0.3, 0.3, img.shape)
-    img = (img - img.min()) / (img.max() - img.min())
-    return np.round(img * 255).astype(np.uint8)
-
-
 def check_model(path, weights):
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)  # raises on any error
@@ -116,7 +106,7 @@ def check_model(path, weights):
 def compare(tmp, bin_ref, model, onnx_path, h, w, rng):
     """Max abs difference between OpenCV's output and the generator's on one image."""
     png = os.path.join(tmp, f"in_{h}x{w}.png")
-    img = smooth_image(rng, h, w)
+    img = smooth_image(rng, h, w, max_freq=0.5, noise=0.3)
     cv2.imwrite(png, img[:, :, ::-1])  # OpenCV writes BGR
     fin, fout = os.path.join(tmp, "in.f32"), os.path.join(tmp, "out.f32")
     subprocess.run([bin_ref, model, png, fin, fout], check=True)

@@ -101,8 +101,7 @@ static void fails(char **args, int status, const char *want)
 
 int main(void)
 {
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     export_fixture("unet5_g", "Conv");
     export_fixture("resnet2_g", "Pad");
     char *help[] = {"export", "--help", NULL};

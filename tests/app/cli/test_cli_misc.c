@@ -5,9 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
-#include "datasets/image.h"
+#include "cmd_run.h"
 
 static int exists(const char *dir, const char *name)
 {
@@ -32,8 +30,7 @@ static int has_entry(const char *dir, const char *prefix)
 int main(void)
 {
     char tmp[] = "/tmp/p2p_misc_XXXXXX";
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
 
     char *inspect[] = {"inspect", FIXTURE_DIR "/unet5_g.safetensors", NULL};
     CHECK(run_captured(cmd_inspect, inspect) == 0, "inspect: %s", out_text);
@@ -59,14 +56,7 @@ int main(void)
     char data[256], results[256], path[512], err[256];
     snprintf(data, sizeof data, "%s/data", tmp);
     snprintf(results, sizeof results, "%s/results", tmp);
-    snprintf(path, sizeof path, "%s/test", data);
-    mkdir(data, 0755);
-    mkdir(path, 0755);
-    image pair = {0};
-    CHECK(image_load(FIXTURE_DIR "/train_pair.png", 0, &pair, err, sizeof err) == 0, "%s", err);
-    snprintf(path, sizeof path, "%s/test/p1.png", data);
-    CHECK(image_save_png(path, &pair, err, sizeof err) == 0, "%s", err);
-    image_free(&pair);
+    CHECK(put_fixture_pair(data, "test", "p1.png", err, sizeof err) == 0, "%s", err);
     char *test[] = {"test", "--data", data, "--model", FIXTURE_DIR "/unet5_g.safetensors",
                     "--results", results, "--eval", NULL};
     CHECK(run_captured(cmd_test, test) == 0, "test: %s", out_text);
@@ -111,6 +101,5 @@ int main(void)
 
     snprintf(path, sizeof path, "rm -rf %s", tmp);
     CHECK(system(path) == 0, "cleanup");
-    printf("cli misc: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("cli misc");
 }

@@ -22,8 +22,7 @@ static image load(const char *dir, const char *name)
 int main(void)
 {
     char tmp[] = "/tmp/p2p_pairs_XXXXXX", in[256], half_dir[256], out[256], err[256];
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     snprintf(in, sizeof in, "%s/in", tmp);
     snprintf(half_dir, sizeof half_dir, "%s/half", tmp);
     mkdir(in, 0755);

@@ -21,8 +21,7 @@ static eng_plan *build(eng_graph *g, net *n, eng_backend *be)
 int main(void)
 {
     char path[] = "/tmp/p2p_ckpt_XXXXXX", file[64], err[512];
-    if (!mkdtemp(path))
-        return 1;
+    temp_dir(path);
     snprintf(file, sizeof file, "%s/net.safetensors", path);
     eng_backend *be = eng_cpu_backend_new(1);
     eng_graph *g1 = eng_graph_new(), *g2 = eng_graph_new();
@@ -86,6 +85,5 @@ int main(void)
     eng_backend_free(be);
     unlink(file);
     rmdir(path);
-    printf("checkpoint: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("checkpoint");
 }

@@ -93,6 +93,5 @@ int main(int argc, char **argv)
     free(want_eval);
     free(want_train);
     free(want_resnet);
-    printf("forward parity: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("forward parity");
 }

@@ -107,6 +107,5 @@ int main(void)
         check_type(types[i], be);
     CHECK(net_init_type_parse("uniform", &(net_init_type){0}) == -1, "uniform accepted");
     eng_backend_free(be);
-    printf("init: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("init");
 }

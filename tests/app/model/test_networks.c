@@ -129,6 +129,5 @@ int main(void)
               gc.n_down == 4 && gc.n_local == 1 && gc.local_blocks == 3,
           "local: pix2pixHD's defaults");
     CHECK(gen_name_parse("unet_64x", &gc) != 0 && gen_name_parse("vgg", &gc) != 0, "bad names");
-    printf("networks: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("networks");
 }

@@ -9,11 +9,9 @@
 #include <unistd.h>
 
 #include "app/model/checkpoint.h"
-#include "app/cli/commands.h"
 #include "app/model/generator.h"
 #include "app/model/model_file.h"
-#include "app_test.h"
-#include "datasets/image.h"
+#include "cmd_run.h"
 
 #define N (3 * 32 * 32)
 static char tmp[] = "/tmp/p2p_pth_XXXXXX";
@@ -212,14 +210,7 @@ static void test_init(void)
     char data[256], ckpt[256], path[512], err[256];
     snprintf(data, sizeof data, "%s/data", tmp);
     snprintf(ckpt, sizeof ckpt, "%s/ck", tmp);
-    snprintf(path, sizeof path, "%s/train", data);
-    mkdir(data, 0755);
-    mkdir(path, 0755);
-    image pair = {0};
-    snprintf(path, sizeof path, "%s/train/pair.png", data);
-    CHECK(!image_load(FIXTURE_DIR "/train_pair.png", 0, &pair, err, sizeof err) &&
-          !image_save_png(path, &pair, err, sizeof err), "%s", err);
-    image_free(&pair);
+    CHECK(put_fixture_pair(data, "train", "pair.png", err, sizeof err) == 0, "%s", err);
     char *args[] = {"train", "--data", data, "--checkpoints-dir", ckpt, "--name", "init",
                     "--netG", "unet_5", "--ngf", "2", "--ndf", "2", "--preprocess", "none",
                     "--lr", "1e-30", "--threads", "1", "--workers", "1", "--display-freq", "0",
@@ -253,6 +244,5 @@ int main(void)
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "%s", cmd);
-    printf(".pth files: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result(".pth files");
 }

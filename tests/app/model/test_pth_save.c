@@ -54,10 +54,10 @@ static void check_file(const net *n, eng_plan *p, const char *path)
 /* Every stored record's data starts at a multiple of 64 (local headers: name and extra). */
 static void check_alignment(const char *path)
 {
-    long len;
-    unsigned char *b = slurp(path, &len);
+    size_t len;
+    unsigned char *b = read_whole_file(path, &len);
     int records = 0, aligned = 0;
-    for (long i = 0; b && i + 30 < len; i++)
+    for (size_t i = 0; b && i + 30 < len; i++)
         if (b[i] == 'P' && b[i + 1] == 'K' && b[i + 2] == 3 && b[i + 3] == 4) {
             long data = i + 30 + (b[i + 26] | b[i + 27] << 8) + (b[i + 28] | b[i + 29] << 8);
             records++;
@@ -101,6 +101,5 @@ int main(int argc, char **argv)
     write_net(dir, "net_G", 1, be);
     write_net(dir, "net_D", 0, be);
     eng_backend_free(be);
-    printf("pth_save: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("pth_save");
 }

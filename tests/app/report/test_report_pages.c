@@ -69,15 +69,24 @@ static int polyline_points(const char *p)
     return n;
 }
 
-static void check_training_page(const char *web)
+/* dir/index.html's text, checked to need nothing from the network (NULL, a failed check, when
+ * it is missing). */
+static char *read_index_page(const char *dir)
 {
     char path[1400];
-    snprintf(path, sizeof path, "%s/index.html", web);
+    snprintf(path, sizeof path, "%s/index.html", dir);
     char *html = read_text(path);
     CHECK(html, "%s missing", path);
+    if (html)
+        check_offline(html);
+    return html;
+}
+
+static void check_training_page(const char *web)
+{
+    char *html = read_index_page(web);
     if (!html)
         return;
-    check_offline(html);
     /* 3 epochs: the newest shown with 4 fixed samples (3 images each) and its training
      * images; older ones collapsed, lazily loaded, still referenced. */
     int images = check_images(web, html);
@@ -105,13 +114,10 @@ static void check_training_page(const char *web)
 
 static void check_test_page(const char *results)
 {
-    char path[1400], value[64];
-    snprintf(path, sizeof path, "%s/index.html", results);
-    char *html = read_text(path);
-    CHECK(html, "%s missing", path);
+    char value[64];
+    char *html = read_index_page(results);
     if (!html)
         return;
-    check_offline(html);
     CHECK(check_images(results, html) == 4 * 3, "test page images");
     CHECK(strstr(html, "<td>odd #2 &amp; &lt;it&gt;%</td>") &&
               strstr(html, "src=\"images/odd%20%232%20%26%20%3Cit%3E%25_fake_B.png\""),

@@ -12,9 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
-#include "datasets/image.h"
+#include "cmd_run.h"
 
 static char tmp[] = "/tmp/p2p_train_XXXXXX";
 static char data[256], data3[256], ckpt[256];
@@ -98,8 +96,7 @@ static void check_weights(const char *path, const char *fixture)
 
 int main(void)
 {
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     char path[512], err[256];
     snprintf(data, sizeof data, "%s/data", tmp);
     snprintf(ckpt, sizeof ckpt, "%s/ckpt", tmp);
@@ -217,6 +214,5 @@ int main(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "cleanup");
-    printf("cli train: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("cli train");
 }

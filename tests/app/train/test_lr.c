@@ -50,8 +50,8 @@ static double first_step_size(float lr)
  * (tools/gen_lr_fixture.py), against lr_schedule's. */
 static void check_policies(void)
 {
-    long len;
-    char *text = (char *)slurp(FIXTURE_DIR "/lr_policies.json", &len);
+    size_t len;
+    char *text = (char *)read_whole_file(FIXTURE_DIR "/lr_policies.json", &len);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     CHECK(root != NULL, "cannot read lr_policies.json");
     const cJSON *c;
@@ -99,6 +99,5 @@ int main(void)
         printf("lr %g: largest first-step change %g\n", (double)lr, step);
         CHECK(step > 0.9 * lr && step < 1.01 * lr, "lr %g moved weights by %g", (double)lr, step);
     }
-    printf("lr: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("lr");
 }

@@ -8,43 +8,32 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
+#include "cmd_run.h"
 #include "engine/safetensors.h"
 
 static char root[] = "/tmp/p2p_multiscale_XXXXXX";
 static char data[256], ckpt[256];
 
-#define MAX_ARGS 48
-
 /* pix2pix train on the first pair of the tiny dataset (32x32: one step an epoch, so that a
  * resume starts an epoch) with NAME, STEPS and the extra arguments. */
 static int train(const char *name, const char *steps, const char *const *extra)
 {
-    char *argv[MAX_ARGS] = {"train", "--data", data, "--checkpoints-dir", ckpt, "--name",
-                            (char *)name, "--netG", "unet_5", "--ngf", "2", "--ndf", "2",
-                            "--preprocess", "none", "--no-flip", "--serial-batches",
-                            "--no-dropout", "--device", "cpu", "--threads", "1",
-                            "--display-freq", "1", "--max-steps", (char *)steps, "--quiet",
-                            "--max-dataset-size", "1"};
-    int argc = 29;
-    while (*extra && argc < MAX_ARGS - 1)
-        argv[argc++] = (char *)*extra++;
-    argv[argc] = NULL;
-    return run_captured(cmd_train, argv);
+    const char *const base[] = {"train", "--data", data, "--checkpoints-dir", ckpt, "--name",
+                                name, "--netG", "unet_5", "--ngf", "2", "--ndf", "2",
+                                "--preprocess", "none", "--no-flip", "--serial-batches",
+                                "--no-dropout", "--device", "cpu", "--threads", "1",
+                                "--display-freq", "1", "--max-steps", steps, "--quiet",
+                                "--max-dataset-size", "1", NULL};
+    return run_joined(cmd_train, base, extra);
 }
 
 /* File `what` of experiment `name`, NUL-terminated (caller frees), or NULL. */
 static char *run_file(const char *name, const char *what)
 {
     char path[512];
-    long len;
+    size_t len;
     snprintf(path, sizeof path, "%s/%s/%s", ckpt, name, what);
-    unsigned char *s = slurp(path, &len);
-    char *text = s ? realloc(s, (size_t)len + 1) : NULL;
-    if (text)
-        text[len] = '\0';
-    return text ? text : (free(s), NULL);
+    return (char *)read_whole_file(path, &len);
 }
 
 /* The critics' keys and metadata, and what inspect says of them. */
@@ -94,13 +83,8 @@ static void check_outputs(const char *name, int feat)
 
 int main(void)
 {
-    if (!mkdtemp(root))
+    if (tiny_training_root(root, data, ckpt, sizeof data, "4", "0"))
         return 1;
-    snprintf(data, sizeof data, "%s/data", root);
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints", root);
-    char *synth[] = {"dataset", "synth", "--out", data, "--count", "4", "--size", "32",
-                     "--val-fraction", "0", "--test-fraction", "0", "--quiet", NULL};
-    CHECK(run_captured(cmd_dataset, synth) == 0, "synth: %s", out_text);
 
     /* Two critics need 23-pixel sides with a 2-layer PatchGAN (basic: 47). */
     const char *msd[] = {"--netD", "n_layers", "--n-layers-d", "2", "--num-d", "2",

@@ -12,8 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/cli/commands.h"
-#include "app_test.h"
+#include "cmd_run.h"
 #include "datasets/image.h"
 
 /* What the test adds to the documented lines: a small network, two steps, the CPU. */
@@ -61,8 +60,8 @@ static void check_image(const char *results, const char *what)
 
 static int file_has(const char *path, const char *text)
 {
-    long len;
-    char *buf = (char *)slurp(path, &len);
+    size_t len;
+    char *buf = (char *)read_whole_file(path, &len);
     int found = buf && strstr(buf, text);
     free(buf);
     return found;
@@ -75,10 +74,8 @@ static void fresh_folder(const char *root, int k)
     snprintf(dir, sizeof dir, "%s/run%d", root, k);
     mkdir(dir, 0755);
     CHECK(chdir(dir) == 0, "chdir %s", dir);
-    char *synth[] = {"dataset", "synth", "--out", "datasets/facades", "--count", "4",
-                     "--size", "256", "--val-fraction", "0", "--test-fraction", "0.25",
-                     "--quiet", NULL};
-    CHECK(run_captured(cmd_dataset, synth) == 0, "synth: %s", out_text);
+    CHECK(synth_dataset("datasets/facades", "4", "256", "0", "0.25") == 0, "synth: %s",
+          out_text);
 }
 
 /* Runs the fixture's pairs of lines; returns how many pairs ran. */
@@ -205,8 +202,7 @@ static void check_refusals(void)
 int main(void)
 {
     char root[] = "/tmp/p2p_refcli_XXXXXX";
-    if (!mkdtemp(root))
-        return 1;
+    temp_dir(root);
     int pairs = run_documented(root);
     CHECK(pairs == 2, "%d documented train/test pairs ran", pairs);
     check_test_choices();

@@ -324,6 +324,5 @@ int main(int argc, char **argv)
         reference_cases();
         local_case();
     }
-    printf("train parity: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("train parity");
 }

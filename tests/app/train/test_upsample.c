@@ -64,6 +64,5 @@ int main(void)
     const char *bad[] = {"--upsample", "bilinear", NULL};
     CHECK(train("bad", bad) == 2 && strstr(out_text, "resize-conv"), "--upsample bilinear: %s",
           out_text);
-    printf("upsample: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("upsample");
 }

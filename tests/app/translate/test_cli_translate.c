@@ -2,7 +2,6 @@
  * within one level of 255 through PNG decode/encode; (b) a folder with a corrupt file, an
  * odd-sized image and a text file: the bad one reported with its path and skipped, the
  * others written at their own size, exit status 1, no partial or temporary files. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,29 +28,22 @@ static int run(char *const *args, const char *stderr_path)
     return rc;
 }
 
-static char *read_text(const char *path)
+/* The file's text, at most 8 KiB of it ("" when unreadable), in a buffer the next call
+ * reuses. */
+static const char *read_text(const char *path)
 {
     static char buf[8192];
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
+    size_t n;
+    char *text = (char *)read_whole_file(path, &n);
+    snprintf(buf, sizeof buf, "%s", text ? text : "");
+    free(text);
     return buf;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
 }
 
 int main(void)
 {
     char tmp[] = "/tmp/p2p_translate_XXXXXX";
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     char in_dir[256], out_dir[256], log[256], path[512], err[256];
     snprintf(in_dir, sizeof in_dir, "%s/in", tmp);
     snprintf(out_dir, sizeof out_dir, "%s/out", tmp);
@@ -95,10 +87,8 @@ int main(void)
     CHECK(image_save_png(path, &src, err, sizeof err) == 0, "%s", err);
     image_free(&odd);
     image_free(&src);
-    snprintf(path, sizeof path, "%s/broken.png", in_dir);
-    write_file(path, "\x89PNG\r\n\x1a\nnot really");
-    snprintf(path, sizeof path, "%s/notes.txt", in_dir);
-    write_file(path, "not an image");
+    write_text_in(in_dir, "broken.png", "\x89PNG\r\n\x1a\nnot really");
+    write_text_in(in_dir, "notes.txt", "not an image");
     for (int full = 0; full < 2; full++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s/b%d", tmp, full);
@@ -119,12 +109,7 @@ int main(void)
                   img.width, img.height);
             image_free(&img);
         }
-        DIR *d = opendir(sub);
-        int entries = 0;
-        for (struct dirent *e; d && (e = readdir(d));)
-            entries += e->d_name[0] != '.';
-        if (d)
-            closedir(d);
+        int entries = count_dir_entries(sub);
         CHECK(entries == 2, "%d files in the output folder, want 2", entries);
     }
     /* Output folder = input folder: the PNG inputs are not overwritten. */
@@ -145,6 +130,5 @@ int main(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "cleanup");
-    printf("cli translate: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("cli translate");
 }

@@ -27,6 +27,5 @@ int main(void)
     free(want);
     image_free(&a);
     image_free(&b);
-    printf("metrics: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("metrics");
 }

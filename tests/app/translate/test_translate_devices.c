@@ -58,9 +58,9 @@ static double compare_runs(const char *a_dir, const char *b_dir, int exact)
         snprintf(a, sizeof a, "%s/img%02d.png", a_dir, i);
         snprintf(b, sizeof b, "%s/img%02d.png", b_dir, i);
         if (exact) {
-            long na = 0, nb = -1;
-            unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
-            int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
+            size_t na, nb;
+            unsigned char *x = read_whole_file(a, &na), *y = read_whole_file(b, &nb);
+            int same = x && y && na == nb && !memcmp(x, y, na);
             free(x);
             free(y);
             if (!same)
@@ -121,8 +121,7 @@ int main(int argc, char **argv)
 {
     char tmp[] = "/tmp/p2p_devices_XXXXXX", one[300], two[300], mixed[300];
     int vulkan = argc > 1 && !strcmp(argv[1], "vulkan");
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     snprintf(in_dir, sizeof in_dir, "%s/in", tmp);
     snprintf(one, sizeof one, "%s/cpu", tmp);
     snprintf(two, sizeof two, "%s/cpu_cpu", tmp);

@@ -3,7 +3,6 @@
  * with two broken files among them, gives byte-identical outputs to translating each file
  * alone, each broken file is reported once, and nothing else is written.
  * Both with --eval (PNG out) and with dropout and batch statistics at full resolution (JPEG). */
-#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -13,26 +12,6 @@
 
 #define MODEL FIXTURE_DIR "/unet5_g.safetensors"
 #define N_GOOD 14
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
 
 static int count_occurrences(const char *text, const char *needle)
 {
@@ -45,8 +24,7 @@ static int count_occurrences(const char *text, const char *needle)
 int main(void)
 {
     char tmp[] = "/tmp/p2p_pipeline_XXXXXX";
-    if (!mkdtemp(tmp))
-        return 1;
+    temp_dir(tmp);
     char in_dir[256], path[512], err[256];
     snprintf(in_dir, sizeof in_dir, "%s/in", tmp);
     mkdir(in_dir, 0755);
@@ -66,10 +44,8 @@ int main(void)
         image_free(&img);
     }
     image_free(&src);
-    snprintf(path, sizeof path, "%s/img03b.png", in_dir);
-    write_file(path, "\x89PNG\r\n\x1a\nnot really");
-    snprintf(path, sizeof path, "%s/img09b.jpg", in_dir);
-    write_file(path, "\xff\xd8\xff not a jpeg either");
+    write_text_in(in_dir, "img03b.png", "\x89PNG\r\n\x1a\nnot really");
+    write_text_in(in_dir, "img09b.jpg", "\xff\xd8\xff not a jpeg either");
 
     for (int mode = 0; mode < 2; mode++) {
         const char *ext = mode ? "jpg" : "png";
@@ -86,8 +62,8 @@ int main(void)
                   count_occurrences(out_text, "img09b.jpg") == 1,
               "each broken file reported once: %s", out_text);
         CHECK(strstr(out_text, "translated 14 of 16 images") != NULL, "summary: %s", out_text);
-        CHECK(count_entries(all_dir) == N_GOOD, "%d files in %s, want %d",
-              count_entries(all_dir), all_dir, N_GOOD);
+        CHECK(count_dir_entries(all_dir) == N_GOOD, "%d files in %s, want %d",
+              count_dir_entries(all_dir), all_dir, N_GOOD);
 
         for (int i = 0; i < N_GOOD; i++) {
             char one_dir[256], input[1024], stem[16], got[600], want[600];
@@ -101,9 +77,10 @@ int main(void)
             snprintf(stem, sizeof stem, "%.5s", names[i]);
             snprintf(got, sizeof got, "%s/%s.%s", all_dir, stem, ext);
             snprintf(want, sizeof want, "%s/%s.%s", one_dir, stem, ext);
-            long got_len = 0, want_len = -1;
-            unsigned char *g = slurp(got, &got_len), *w = slurp(want, &want_len);
-            CHECK(g && w && got_len == want_len && !memcmp(g, w, (size_t)got_len),
+            size_t got_len, want_len;
+            unsigned char *g = read_whole_file(got, &got_len);
+            unsigned char *w = read_whole_file(want, &want_len);
+            CHECK(g && w && got_len == want_len && !memcmp(g, w, got_len),
                   "%s differs from %s", got, want);
             free(g);
             free(w);
@@ -112,6 +89,5 @@ int main(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0, "cleanup");
-    printf("translate pipeline: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("translate pipeline");
 }

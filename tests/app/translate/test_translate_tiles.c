@@ -348,6 +348,5 @@ int main(void)
     check_tile_progress(&in);
     image_free(&in);
     eng_backend_free(be);
-    printf("translate tiles: %s\n", test_failures ? "FAILED" : "ok");
-    return test_failures != 0;
+    return test_result("translate tiles");
 }
