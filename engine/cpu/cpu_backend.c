@@ -30,7 +30,7 @@ static const struct {
     cpu_backward_fn backward;
 } kernels[] = {
 #define ENG_LEAF(id, name) [ENG_OP_##id] = {NULL, NULL},
-#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                       \
     [ENG_OP_##id] = {cpu_##kernel##_forward, cpu_##kernel##_backward},
 #include "engine/ops.def"
 #undef ENG_LEAF

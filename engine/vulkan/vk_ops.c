@@ -131,7 +131,7 @@ static const struct {
     void (*backward)(lowering *lw, const eng_node *n, unsigned mask);
 } lowerings[] = {
 #define ENG_LEAF(id, name) [ENG_OP_##id] = {NULL, NULL},
-#define ENG_OP(id, name, kernel, grads, reads, vk)                                               \
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
     [ENG_OP_##id] = {vk_lower_##vk##_forward, vk_lower_##vk##_backward},
 #include "engine/ops.def"
 #undef ENG_LEAF
