@@ -32,6 +32,10 @@ bool dropout_keep(uint i)
 
 float sigmoid(float x) { return 1.0 / (1.0 + exp(-x)); }
 
+// The formulas' tanh (ops.def): some implementations compute tanh through exp(2x), which
+// overflows to NaN for large x; tanh is +-1 in float beyond 9 already.
+float bounded_tanh(float x) { return tanh(clamp(x, -15.0, 15.0)); }
+
 // table_forward(i) and table_backward(i): the formulas of the ENG_ELTWISE rows of the op table
 #include "eltwise_formulas.glsl" // generated from engine/ops.def
 

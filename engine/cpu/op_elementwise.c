@@ -24,8 +24,8 @@ static void run_job(cpu_ctx *c, size_t n, cpu_range_fn fn, ew_job *j)
 static float *data_of(cpu_ctx *c, const eng_node *n, int i) { return c->data[n->src[i]->id]; }
 static float *grad_of(cpu_ctx *c, const eng_node *n, int i) { return c->grad[n->src[i]->id]; }
 
-/* GLSL's clamp, which the formulas may use; a NaN stays a NaN. */
-static inline float clamp(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+/* The formulas' tanh (eltwise.comp clamps its input for some GPU drivers; tanhf is exact). */
+static inline float bounded_tanh(float x) { return tanh(x); }
 
 /* ---- the ENG_ELTWISE rows ------------------------------------------------------------------
  * Each row's two passes over [lo, hi), its formulas inlined in the loops with the variables
