@@ -2,27 +2,7 @@
  * and counted by no one (PyTorch's figures included). */
 #include "engine/flops.h"
 
-/* Multiply-adds of one product of the op (its forward, or one of its backward gradients): the
- * macs column of the op table. */
-static double op_macs(const eng_node *n)
-{
-    switch (n->op) {
-#define ENG_LEAF(id, name)                                                                       \
-    case ENG_OP_##id:                                                                            \
-        return 0.0;
-#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
-    case ENG_OP_##id:                                                                            \
-        return macs;
-#include "engine/ops.def"
-#undef ENG_LEAF
-#undef ENG_OP
-    case ENG_OP_COUNT:
-        break;
-    }
-    return 0.0;
-}
-
-double eng_product_flops(const eng_node *n) { return 2.0 * op_macs(n); }
+double eng_product_flops(const eng_node *n) { return 2.0 * eng_op_macs(n); }
 
 double eng_cmd_flops(const eng_cmd *c)
 {

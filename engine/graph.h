@@ -35,6 +35,9 @@ extern const eng_op_info eng_op_infos[ENG_OP_COUNT];
 #define ENG_READS_OUTPUT (1u << 31)
 struct eng_node;
 unsigned eng_op_backward_reads(const struct eng_node *n);
+/* The multiply-adds of one product of the node (its forward, or one of its backward
+ * gradients): the macs column of the op table (only the convolutions' are counted). */
+double eng_op_macs(const struct eng_node *n);
 /* An ENG_LEAF of the op table: input, param, state or const (op_facts.c). */
 int eng_op_is_leaf(eng_op op);
 /* The kind column of the op table: what the backends treat alike. */

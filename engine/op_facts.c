@@ -5,23 +5,32 @@
 #define OP_SRC(i) (1u << (i))
 #define OP_OUT ENG_READS_OUTPUT
 
-unsigned eng_op_backward_reads(const eng_node *n)
+/* The columns that are expressions of the node: reads and macs. */
+typedef struct {
+    unsigned reads;
+    double macs;
+} node_facts;
+
+static node_facts facts_of_node(const eng_node *n)
 {
     switch (n->op) {
 #define ENG_LEAF(id, name)                                                                       \
     case ENG_OP_##id:                                                                            \
-        return 0;
+        return (node_facts){0, 0.0};
 #define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
     case ENG_OP_##id:                                                                            \
-        return reads;
+        return (node_facts){reads, macs};
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP
     case ENG_OP_COUNT:
         break;
     }
-    return 0;
+    return (node_facts){0, 0.0};
 }
+
+unsigned eng_op_backward_reads(const eng_node *n) { return facts_of_node(n).reads; }
+double eng_op_macs(const eng_node *n) { return facts_of_node(n).macs; }
 
 /* The kind and fp32_output columns, by op. */
 static const struct {

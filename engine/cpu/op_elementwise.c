@@ -31,31 +31,24 @@ static inline float bounded_tanh(float x) { return tanh(x); }
  * Each row's two passes over [lo, hi), its formulas inlined in the loops with the variables
  * that ops.def gives them: <fn>_forward sets out[i] from a (and b, or s); <fn>_backward adds
  * into the first operand's gradient from dy and v (X, XS) or, for both operands, b (AB). */
-#define FORWARD_X(fn, forward)                                                                   \
-    static void fn##_forward(void *arg, size_t lo, size_t hi)                                    \
-    {                                                                                            \
-        const ew_job *j = arg;                                                                   \
-        const float *restrict as = j->a;                                                         \
-        float *restrict out = j->out;                                                            \
-        const float s = j->s;                                                                    \
-        (void)s;                                                                                 \
-        for (size_t i = lo; i < hi; i++) {                                                       \
-            const float a = as[i];                                                               \
-            out[i] = (forward);                                                                  \
-        }                                                                                        \
-    }
-#define FORWARD_XS FORWARD_X
-#define FORWARD_AB(fn, forward)                                                                  \
+/* second: the statement that declares the formula's b (AB rows), or one that does nothing */
+#define FORWARD(fn, forward, second)                                                             \
     static void fn##_forward(void *arg, size_t lo, size_t hi)                                    \
     {                                                                                            \
         const ew_job *j = arg;                                                                   \
         const float *restrict as = j->a, *restrict bs = j->b;                                    \
         float *restrict out = j->out;                                                            \
+        const float s = j->s;                                                                    \
+        (void)s;                                                                                 \
         for (size_t i = lo; i < hi; i++) {                                                       \
-            const float a = as[i], b = bs[i];                                                    \
+            const float a = as[i];                                                               \
+            second;                                                                              \
             out[i] = (forward);                                                                  \
         }                                                                                        \
     }
+#define FORWARD_X(fn, forward) FORWARD(fn, forward, (void)bs)
+#define FORWARD_XS FORWARD_X
+#define FORWARD_AB(fn, forward) FORWARD(fn, forward, const float b = bs[i])
 /* dy and v loaded whether the formula takes them or not, so that its selects vectorize */
 #define BACKWARD_X(fn, backward)                                                                 \
     static void fn##_backward(void *arg, size_t lo, size_t hi)                                   \
