@@ -65,26 +65,25 @@ static inline float bounded_tanh(float x) { return tanh(x); }
         }                                                                                        \
     }
 #define BACKWARD_XS BACKWARD_X
-/* f(x, x) sends both gradients to one buffer: no restrict on out and out_b. */
+/* One pass per operand's gradient, b being the other operand: f(x, x) sends both gradients to
+ * one buffer, one pass after the other (so each pass may take restrict pointers). */
 #define BACKWARD_AB(fn, backward)                                                                \
+    static void fn##_backward_one(const float *restrict dys, const float *restrict bs,          \
+                                  float *restrict out, size_t lo, size_t hi)                     \
+    {                                                                                            \
+        for (size_t i = lo; i < hi; i++) {                                                       \
+            const float dy = dys[i], b = bs[i];                                                  \
+            (void)b;                                                                             \
+            out[i] += (backward);                                                                \
+        }                                                                                        \
+    }                                                                                            \
     static void fn##_backward(void *arg, size_t lo, size_t hi)                                   \
     {                                                                                            \
         const ew_job *j = arg;                                                                   \
-        const float *restrict as = j->a, *restrict bs = j->b, *restrict dys = j->gy;             \
-        float *out = j->out, *out_b = j->out_b;                                                  \
-        for (size_t i = lo; i < hi; i++) {                                                       \
-            const float dy = dys[i];                                                             \
-            if (out) {                                                                           \
-                const float b = bs[i];                                                           \
-                (void)b;                                                                         \
-                out[i] += (backward);                                                            \
-            }                                                                                    \
-            if (out_b) {                                                                         \
-                const float b = as[i];                                                           \
-                (void)b;                                                                         \
-                out_b[i] += (backward);                                                          \
-            }                                                                                    \
-        }                                                                                        \
+        if (j->out)                                                                              \
+            fn##_backward_one(j->gy, j->b, j->out, lo, hi);                                      \
+        if (j->out_b)                                                                            \
+            fn##_backward_one(j->gy, j->a, j->out_b, lo, hi);                                    \
     }
 
 #define ENG_LEAF(id, name)
