@@ -15,7 +15,7 @@
 /* ENG_OP_<ID> for every leaf and op of the op table (ops.def), in its order. */
 typedef enum {
 #define ENG_LEAF(id, name) ENG_OP_##id,
-#define ENG_OP(id, name, kernel, grads, reads, vk) ENG_OP_##id,
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs) ENG_OP_##id,
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP
@@ -35,8 +35,23 @@ extern const eng_op_info eng_op_infos[ENG_OP_COUNT];
 #define ENG_READS_OUTPUT (1u << 31)
 struct eng_node;
 unsigned eng_op_backward_reads(const struct eng_node *n);
+/* The multiply-adds of one product of the node (its forward, or one of its backward
+ * gradients): the macs column of the op table (only the convolutions' are counted). */
+double eng_op_macs(const struct eng_node *n);
 /* An ENG_LEAF of the op table: input, param, state or const (op_facts.c). */
 int eng_op_is_leaf(eng_op op);
+/* The kind column of the op table: what the backends treat alike. */
+typedef enum {
+    ENG_KIND_LEAF,
+    ENG_KIND_CONV,    /* conv2d, conv_transpose2d */
+    ENG_KIND_NORM,    /* batch_norm2d, instance_norm2d */
+    ENG_KIND_ELTWISE, /* the ENG_ELTWISE rows: kernels from their formulas */
+    ENG_KIND_OTHER
+} eng_op_kind;
+eng_op_kind eng_op_kind_of(eng_op op);
+/* The fp32_output column of an ENG_ELTWISE row (0 for the other ops): an fp16 plan keeps the
+ * op's output in fp32. */
+int eng_op_fp32_output(eng_op op);
 
 typedef struct eng_node {
     int id;                /* index in graph->nodes, also topological order of creation */

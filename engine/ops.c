@@ -10,7 +10,7 @@
 
 const eng_op_info eng_op_infos[] = {
 #define ENG_LEAF(id, name) [ENG_OP_##id] = {name, 0},
-#define ENG_OP(id, name, kernel, grads, reads, vk) [ENG_OP_##id] = {name, grads},
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs) [ENG_OP_##id] = {name, grads},
 #include "engine/ops.def"
 #undef ENG_LEAF
 #undef ENG_OP
@@ -220,17 +220,6 @@ static eng_node *unary(eng_graph *g, eng_op op, eng_node *x, float value)
     return n;
 }
 
-eng_node *eng_relu(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_RELU, x, 0); }
-eng_node *eng_leaky_relu(eng_graph *g, eng_node *x, float slope)
-{
-    return unary(g, ENG_OP_LEAKY_RELU, x, slope);
-}
-eng_node *eng_tanh(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_TANH, x, 0); }
-eng_node *eng_sigmoid(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_SIGMOID, x, 0); }
-eng_node *eng_scale(eng_graph *g, eng_node *x, float factor)
-{
-    return unary(g, ENG_OP_SCALE, x, factor);
-}
 eng_node *eng_detach(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_DETACH, x, 0); }
 
 eng_node *eng_dropout(eng_graph *g, eng_node *x, float p, uint32_t seed)
@@ -267,14 +256,25 @@ static eng_node *binary(eng_graph *g, eng_op op, eng_node *a, eng_node *b, int n
     return op_node(g, op, ndim, shape, (eng_node *[]){a, b}, 2);
 }
 
-eng_node *eng_add(eng_graph *g, eng_node *a, eng_node *b)
-{
-    return binary(g, ENG_OP_ADD, a, b, a->ndim, a->shape);
-}
-eng_node *eng_mul(eng_graph *g, eng_node *a, eng_node *b)
-{
-    return binary(g, ENG_OP_MUL, a, b, a->ndim, a->shape);
-}
+/* The element-wise ops' constructors, one per ENG_ELTWISE row of the op table, by its operands
+ * column: eng_<fn>(g, x), eng_<fn>(g, x, s) or eng_<fn>(g, a, b) (declared in engine.h). */
+#define CONSTRUCTOR_X(id, fn)                                                                    \
+    eng_node *eng_##fn(eng_graph *g, eng_node *x) { return unary(g, ENG_OP_##id, x, 0); }
+#define CONSTRUCTOR_XS(id, fn)                                                                   \
+    eng_node *eng_##fn(eng_graph *g, eng_node *x, float s) { return unary(g, ENG_OP_##id, x, s); }
+#define CONSTRUCTOR_AB(id, fn)                                                                   \
+    eng_node *eng_##fn(eng_graph *g, eng_node *a, eng_node *b)                                   \
+    {                                                                                            \
+        return binary(g, ENG_OP_##id, a, b, a->ndim, a->shape);                                  \
+    }
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    CONSTRUCTOR_##operands(id, fn)
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
 
 static const int scalar_shape[1] = {1};
 

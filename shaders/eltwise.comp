@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Element-wise forward (out = f(a, b)) and backward (out += df) of the activations, add, mul,
-// scale, detach, dropout, sum and the losses. b0 = out, b1 = a, b2 = b, b3 = upstream gradient.
+// Element-wise forward (out = f(a, b)) and backward (out += df) of the ENG_ELTWISE ops of the
+// op table (their formulas generated from it), detach, dropout, sum and the losses. b0 = out,
+// b1 = a, b2 = b, b3 = upstream gradient.
 // Loss scaling adds two: ELT_SEED (out = the run's loss scale) and ELT_CHECK_FINITE (out[0] =
 // 1 when a is not all finite; every writer writes the same value).
 #include "common.glsl"
@@ -31,36 +32,27 @@ bool dropout_keep(uint i)
 
 float sigmoid(float x) { return 1.0 / (1.0 + exp(-x)); }
 
+// The formulas' tanh (ops.def): some implementations compute tanh through exp(2x), which
+// overflows to NaN for large x; tanh is +-1 in float beyond 9 already.
+float bounded_tanh(float x) { return tanh(clamp(x, -15.0, 15.0)); }
+
+// table_forward(i) and table_backward(i): the formulas of the ENG_ELTWISE rows of the op table
+#include "eltwise_formulas.glsl" // generated from engine/ops.def
+
 float forward(uint i)
 {
-    float a = LD(1, i);
     switch (OP) {
-    case ELT_RELU_F: return a > 0.0 ? a : 0.0;
-    case ELT_LEAKY_RELU_F: return a > 0.0 ? a : a * pc.s0;
-    // some implementations compute tanh through exp(2x), which overflows to NaN for large x
-    case ELT_TANH_F: return tanh(clamp(a, -15.0, 15.0));
-    case ELT_SIGMOID_F: return sigmoid(a);
-    case ELT_SCALE_F: return a * pc.s0;
-    case ELT_DETACH_F: return a;
-    case ELT_ADD_F: return a + LD(2, i);
-    case ELT_MUL_F: return a * LD(2, i);
-    case ELT_DROPOUT_F: return dropout_keep(i) ? a * pc.s1 : 0.0;
+    case ELT_DETACH_F: return LD(1, i);
+    case ELT_DROPOUT_F: return dropout_keep(i) ? LD(1, i) * pc.s1 : 0.0;
     }
-    return 0.0;
+    return table_forward(i);
 }
 
-// The gradient to add into out[i]; a is the op's input (or output for tanh/sigmoid).
+// The gradient to add into out[i]; a is the op's input.
 float backward(uint i)
 {
     float a = LD(1, i);
     switch (OP) {
-    case ELT_RELU_B: return a > 0.0 ? LD(3, i) : 0.0;
-    case ELT_LEAKY_RELU_B: return a > 0.0 ? LD(3, i) : LD(3, i) * pc.s0;
-    case ELT_TANH_B: return LD(3, i) * (1.0 - a * a);
-    case ELT_SIGMOID_B: return LD(3, i) * a * (1.0 - a);
-    case ELT_SCALE_B: return LD(3, i) * pc.s0;
-    case ELT_ADD_B: return LD(3, i);
-    case ELT_MUL_B: return LD(3, i) * LD(2, i);
     case ELT_DROPOUT_B: return dropout_keep(i) ? LD(3, i) * pc.s1 : 0.0;
     case ELT_SUM_B: return LD(3, 0);
     case ELT_L1_LOSS_B: {
@@ -70,7 +62,7 @@ float backward(uint i)
     case ELT_MSE_LOSS_B: return LD(3, 0) * pc.s0 * 2.0 * (a - LD(2, i));
     case ELT_BCE_LOGITS_LOSS_B: return LD(3, 0) * pc.s0 * (sigmoid(a) - LD(2, i));
     }
-    return 0.0;
+    return table_backward(i);
 }
 
 void main()

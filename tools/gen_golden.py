@@ -272,6 +272,8 @@ def gen_ops(fx, report):
     case("pad1", "reflection_pad2d", {"pad": 1}, x=("input", rand(2, 3, 4, 5)))
     case("pad3", "reflection_pad2d", {"pad": 3}, x=("input", rand(1, 2, 7, 4)))
 
+    # The element-wise ops (ENG_ELTWISE rows of engine/ops.def): leaves x, or a and b; an op
+    # with a scalar takes it from the case's one argument (test_ops_golden's build_eltwise).
     case("relu", "relu", {}, x=("input", rand(2, 3, 4, 5)))
     case("leaky_relu", "leaky_relu", {"slope": 0.2}, x=("input", rand(2, 3, 5, 3)))
     case("tanh", "tanh", {}, x=("input", rand(2, 3, 4, 4) * 2))

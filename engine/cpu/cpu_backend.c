@@ -30,7 +30,7 @@ static const struct {
     cpu_backward_fn backward;
 } kernels[] = {
 #define ENG_LEAF(id, name) [ENG_OP_##id] = {NULL, NULL},
-#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
     [ENG_OP_##id] = {cpu_##kernel##_forward, cpu_##kernel##_backward},
 #include "engine/ops.def"
 #undef ENG_LEAF
@@ -48,9 +48,7 @@ static int cpu_supports(eng_backend *be, const eng_node *n)
 
 size_t cpu_scratch_floats(const eng_node *n)
 {
-    if (n->op == ENG_OP_CONV2D || n->op == ENG_OP_CONV_TRANSPOSE2D)
-        return cpu_conv_scratch_floats(n);
-    return 0;
+    return eng_op_kind_of(n->op) == ENG_KIND_CONV ? cpu_conv_scratch_floats(n) : 0;
 }
 
 /* The backward of an im2col convolution (not the direct one) can write its weight gradient

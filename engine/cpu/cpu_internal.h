@@ -70,7 +70,7 @@ void cpu_conv2d_direct_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
 
 /* One pair per op of the op table (ops.def), named by its kernel column. */
 #define ENG_LEAF(id, name)
-#define ENG_OP(id, name, kernel, grads, reads, vk)                                                   \
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
     void cpu_##kernel##_forward(cpu_ctx *c, const eng_node *n);                                 \
     void cpu_##kernel##_backward(cpu_ctx *c, const eng_node *n, unsigned mask);
 #include "engine/ops.def"

@@ -1,16 +1,17 @@
-/* Element-wise ops: activations, dropout, add, mul, scale, detach. Each kernel is one pass over
- * memory, split across the pool. */
-#include <math.h>
+/* Element-wise ops: the ENG_ELTWISE rows of the op table, each a forward and a backward pass
+ * from its formulas, and dropout and detach. Each pass is one sweep over memory, split across
+ * the pool. */
 #include <string.h>
+#include <tgmath.h> /* the formulas' exp, tanh, ... on floats are expf, tanhf, ... */
 
 #include "engine/cpu/cpu_internal.h"
 
 typedef struct {
-    const float *a, *b; /* sources (a: x or first operand; b: second operand or the output) */
+    const float *a, *b; /* operands (backward of X and XS: a holds the formula's v) */
     const float *gy;    /* upstream gradient */
-    float *out;         /* forward output, or the gradient of a */
-    float *out_b;       /* gradient of b */
-    float s;            /* slope, scale factor or dropout keep scale */
+    float *out;         /* forward output, or the gradient of the first operand */
+    float *out_b;       /* gradient of the second operand */
+    float s;            /* the XS scalar, or dropout's keep scale */
     float p;            /* dropout probability */
     uint32_t seed, run;
 } ew_job;
@@ -23,123 +24,115 @@ static void run_job(cpu_ctx *c, size_t n, cpu_range_fn fn, ew_job *j)
 static float *data_of(cpu_ctx *c, const eng_node *n, int i) { return c->data[n->src[i]->id]; }
 static float *grad_of(cpu_ctx *c, const eng_node *n, int i) { return c->grad[n->src[i]->id]; }
 
-/* ---- relu: gradient where the output is positive (as PyTorch's threshold_backward) ------- */
-static void relu_fwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict a = j->a;
-    float *restrict out = j->out;
-    for (size_t i = lo; i < hi; i++)
-        out[i] = a[i] > 0.0f ? a[i] : 0.0f;
-}
-static void relu_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict y = j->b, *restrict gy = j->gy;
-    float *restrict out = j->out;
-    for (size_t i = lo; i < hi; i++) {
-        float g = gy[i]; /* loaded unconditionally, so the select vectorizes */
-        out[i] += y[i] > 0.0f ? g : 0.0f;
+/* The formulas' tanh (eltwise.comp clamps its input for some GPU drivers; tanhf is exact). */
+static inline float bounded_tanh(float x) { return tanh(x); }
+
+/* ---- the ENG_ELTWISE rows ------------------------------------------------------------------
+ * Each row's two passes over [lo, hi), its formulas inlined in the loops with the variables
+ * that ops.def gives them: <fn>_forward sets out[i] from a (and b, or s); <fn>_backward adds
+ * into the first operand's gradient from dy and v (X, XS) or, for both operands, b (AB). */
+/* second: the statement that declares the formula's b (AB rows), or one that does nothing */
+#define FORWARD(fn, forward, second)                                                             \
+    static void fn##_forward(void *arg, size_t lo, size_t hi)                                    \
+    {                                                                                            \
+        const ew_job *j = arg;                                                                   \
+        const float *restrict as = j->a, *restrict bs = j->b;                                    \
+        float *restrict out = j->out;                                                            \
+        const float s = j->s;                                                                    \
+        (void)s;                                                                                 \
+        for (size_t i = lo; i < hi; i++) {                                                       \
+            const float a = as[i];                                                               \
+            second;                                                                              \
+            out[i] = (forward);                                                                  \
+        }                                                                                        \
     }
-}
-void cpu_relu_forward(cpu_ctx *c, const eng_node *n)
+#define FORWARD_X(fn, forward) FORWARD(fn, forward, (void)bs)
+#define FORWARD_XS FORWARD_X
+#define FORWARD_AB(fn, forward) FORWARD(fn, forward, const float b = bs[i])
+/* dy and v loaded whether the formula takes them or not, so that its selects vectorize */
+#define BACKWARD_X(fn, backward)                                                                 \
+    static void fn##_backward(void *arg, size_t lo, size_t hi)                                   \
+    {                                                                                            \
+        const ew_job *j = arg;                                                                   \
+        const float *restrict vs = j->a, *restrict dys = j->gy;                                  \
+        float *restrict out = j->out;                                                            \
+        const float s = j->s;                                                                    \
+        (void)s;                                                                                 \
+        for (size_t i = lo; i < hi; i++) {                                                       \
+            const float dy = dys[i], v = vs[i];                                                  \
+            (void)v;                                                                             \
+            out[i] += (backward);                                                                \
+        }                                                                                        \
+    }
+#define BACKWARD_XS BACKWARD_X
+/* One pass per operand's gradient, b being the other operand: f(x, x) sends both gradients to
+ * one buffer, one pass after the other (so each pass may take restrict pointers). */
+#define BACKWARD_AB(fn, backward)                                                                \
+    static void fn##_backward_one(const float *restrict dys, const float *restrict bs,          \
+                                  float *restrict out, size_t lo, size_t hi)                     \
+    {                                                                                            \
+        for (size_t i = lo; i < hi; i++) {                                                       \
+            const float dy = dys[i], b = bs[i];                                                  \
+            (void)b;                                                                             \
+            out[i] += (backward);                                                                \
+        }                                                                                        \
+    }                                                                                            \
+    static void fn##_backward(void *arg, size_t lo, size_t hi)                                   \
+    {                                                                                            \
+        const ew_job *j = arg;                                                                   \
+        if (j->out)                                                                              \
+            fn##_backward_one(j->gy, j->b, j->out, lo, hi);                                      \
+        if (j->out_b)                                                                            \
+            fn##_backward_one(j->gy, j->a, j->out_b, lo, hi);                                    \
+    }
+
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    FORWARD_##operands(fn, forward) BACKWARD_##operands(fn, backward)
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
+
+/* Each ENG_ELTWISE row's passes, by op. */
+static const struct {
+    cpu_range_fn forward, backward;
+} passes[ENG_OP_COUNT] = {
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    [ENG_OP_##id] = {fn##_forward, fn##_backward},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
+};
+
+/* arg.scalar.value is s for XS ops (unread by the others' formulas) */
+void cpu_eltwise_forward(cpu_ctx *c, const eng_node *n)
 {
-    ew_job j = {.a = data_of(c, n, 0), .out = c->data[n->id]};
-    run_job(c, n->numel, relu_fwd, &j);
-}
-void cpu_relu_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    ew_job j = {.b = c->data[n->id], .gy = c->grad[n->id], .out = grad_of(c, n, 0)};
-    if (mask & 1u)
-        run_job(c, n->numel, relu_bwd, &j);
+    ew_job j = {.a = data_of(c, n, 0), .b = n->nsrc > 1 ? data_of(c, n, 1) : NULL,
+                .out = c->data[n->id], .s = n->arg.scalar.value};
+    run_job(c, n->numel, passes[n->op].forward, &j);
 }
 
-/* ---- leaky_relu(slope) ------------------------------------------------------------------- */
-static void leaky_fwd(void *arg, size_t lo, size_t hi)
+/* v is the output where the op's reads say so: the input's memory may be another tensor's by
+ * then (for leaky_relu with a slope >= 0 the signs are the same). */
+void cpu_eltwise_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    const ew_job *j = arg;
-    const float *restrict a = j->a;
-    float *restrict out = j->out;
-    const float s = j->s;
-    for (size_t i = lo; i < hi; i++)
-        out[i] = a[i] > 0.0f ? a[i] : a[i] * s;
-}
-static void leaky_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict a = j->a, *restrict gy = j->gy;
-    float *restrict out = j->out;
-    const float s = j->s;
-    for (size_t i = lo; i < hi; i++)
-        out[i] += a[i] > 0.0f ? gy[i] : gy[i] * s;
-}
-void cpu_leaky_relu_forward(cpu_ctx *c, const eng_node *n)
-{
-    ew_job j = {.a = data_of(c, n, 0), .out = c->data[n->id], .s = n->arg.scalar.value};
-    run_job(c, n->numel, leaky_fwd, &j);
-}
-/* With a slope >= 0 the output is positive exactly where the input is, so the gradient comes
- * from the output and the input's memory can be reused once the forward is done. */
-void cpu_leaky_relu_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    float slope = n->arg.scalar.value;
-    ew_job j = {.a = slope >= 0.0f ? c->data[n->id] : data_of(c, n, 0), .gy = c->grad[n->id],
-                .out = grad_of(c, n, 0), .s = slope};
-    if (mask & 1u)
-        run_job(c, n->numel, leaky_bwd, &j);
-}
-
-/* ---- tanh and sigmoid: gradients from the output ----------------------------------------- */
-static void tanh_fwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    for (size_t i = lo; i < hi; i++)
-        j->out[i] = tanhf(j->a[i]);
-}
-static void tanh_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict y = j->b, *restrict gy = j->gy;
-    float *restrict out = j->out;
-    for (size_t i = lo; i < hi; i++)
-        out[i] += gy[i] * (1.0f - y[i] * y[i]);
-}
-void cpu_tanh_forward(cpu_ctx *c, const eng_node *n)
-{
-    ew_job j = {.a = data_of(c, n, 0), .out = c->data[n->id]};
-    run_job(c, n->numel, tanh_fwd, &j);
-}
-void cpu_tanh_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    ew_job j = {.b = c->data[n->id], .gy = c->grad[n->id], .out = grad_of(c, n, 0)};
-    if (mask & 1u)
-        run_job(c, n->numel, tanh_bwd, &j);
-}
-
-static void sigmoid_fwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    for (size_t i = lo; i < hi; i++)
-        j->out[i] = 1.0f / (1.0f + expf(-j->a[i]));
-}
-static void sigmoid_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict y = j->b, *restrict gy = j->gy;
-    float *restrict out = j->out;
-    for (size_t i = lo; i < hi; i++)
-        out[i] += gy[i] * (1.0f - y[i]) * y[i];
-}
-void cpu_sigmoid_forward(cpu_ctx *c, const eng_node *n)
-{
-    ew_job j = {.a = data_of(c, n, 0), .out = c->data[n->id]};
-    run_job(c, n->numel, sigmoid_fwd, &j);
-}
-void cpu_sigmoid_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    ew_job j = {.b = c->data[n->id], .gy = c->grad[n->id], .out = grad_of(c, n, 0)};
-    if (mask & 1u)
-        run_job(c, n->numel, sigmoid_bwd, &j);
+    int two = n->nsrc > 1;
+    ew_job j = {.gy = c->grad[n->id], .s = n->arg.scalar.value,
+                .out = (mask & 1u) ? grad_of(c, n, 0) : NULL,
+                .out_b = two && (mask & 2u) ? grad_of(c, n, 1) : NULL};
+    if (two) {
+        j.a = data_of(c, n, 0);
+        j.b = data_of(c, n, 1);
+    } else {
+        j.a = eng_op_backward_reads(n) & ENG_READS_OUTPUT ? c->data[n->id] : data_of(c, n, 0);
+    }
+    if (j.out || j.out_b)
+        run_job(c, n->numel, passes[n->op].backward, &j);
 }
 
 /* ---- dropout: the mask is recomputed from (seed, run, index) in both directions ---------- */
@@ -179,109 +172,6 @@ void cpu_dropout_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     j.out = grad_of(c, n, 0);
     if (mask & 1u)
         run_job(c, n->numel, dropout_bwd, &j);
-}
-
-/* ---- add, mul (same shapes) -------------------------------------------------------------- */
-static void add_fwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict a = j->a, *restrict b = j->b;
-    float *restrict out = j->out;
-    for (size_t i = lo; i < hi; i++)
-        out[i] = a[i] + b[i];
-}
-static void mul_fwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict a = j->a, *restrict b = j->b;
-    float *restrict out = j->out;
-    for (size_t i = lo; i < hi; i++)
-        out[i] = a[i] * b[i];
-}
-/* add(x, x) and mul(x, x) send both gradients to one buffer: no restrict on out and out_b. */
-static void add_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *gy = j->gy;
-    float *out = j->out, *out_b = j->out_b;
-    if (out)
-        for (size_t i = lo; i < hi; i++)
-            out[i] += gy[i];
-    if (out_b)
-        for (size_t i = lo; i < hi; i++)
-            out_b[i] += gy[i];
-}
-static void mul_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict gy = j->gy, *restrict a = j->a, *restrict b = j->b;
-    float *out = j->out, *out_b = j->out_b;
-    for (size_t i = lo; i < hi; i++) {
-        float g = gy[i], x = a[i], y = b[i];
-        if (out)
-            out[i] += g * y;
-        if (out_b)
-            out_b[i] += g * x;
-    }
-}
-static ew_job binary_backward_job(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    return (ew_job){.a = data_of(c, n, 0), .b = data_of(c, n, 1), .gy = c->grad[n->id],
-                    .out = (mask & 1u) ? grad_of(c, n, 0) : NULL,
-                    .out_b = (mask & 2u) ? grad_of(c, n, 1) : NULL};
-}
-void cpu_add_forward(cpu_ctx *c, const eng_node *n)
-{
-    ew_job j = {.a = data_of(c, n, 0), .b = data_of(c, n, 1), .out = c->data[n->id]};
-    run_job(c, n->numel, add_fwd, &j);
-}
-void cpu_add_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    ew_job j = binary_backward_job(c, n, mask);
-    if (mask & 3u)
-        run_job(c, n->numel, add_bwd, &j);
-}
-void cpu_mul_forward(cpu_ctx *c, const eng_node *n)
-{
-    ew_job j = {.a = data_of(c, n, 0), .b = data_of(c, n, 1), .out = c->data[n->id]};
-    run_job(c, n->numel, mul_fwd, &j);
-}
-void cpu_mul_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    ew_job j = binary_backward_job(c, n, mask);
-    if (mask & 3u)
-        run_job(c, n->numel, mul_bwd, &j);
-}
-
-/* ---- scale(factor) ----------------------------------------------------------------------- */
-static void scale_fwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict a = j->a;
-    float *restrict out = j->out;
-    const float s = j->s;
-    for (size_t i = lo; i < hi; i++)
-        out[i] = a[i] * s;
-}
-static void scale_bwd(void *arg, size_t lo, size_t hi)
-{
-    const ew_job *j = arg;
-    const float *restrict gy = j->gy;
-    float *restrict out = j->out;
-    const float s = j->s;
-    for (size_t i = lo; i < hi; i++)
-        out[i] += gy[i] * s;
-}
-void cpu_scale_forward(cpu_ctx *c, const eng_node *n)
-{
-    ew_job j = {.a = data_of(c, n, 0), .out = c->data[n->id], .s = n->arg.scalar.value};
-    run_job(c, n->numel, scale_fwd, &j);
-}
-void cpu_scale_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
-{
-    ew_job j = {.gy = c->grad[n->id], .out = grad_of(c, n, 0), .s = n->arg.scalar.value};
-    if (mask & 1u)
-        run_job(c, n->numel, scale_bwd, &j);
 }
 
 /* ---- detach: a copy; no gradient flows through it ---------------------------------------- */

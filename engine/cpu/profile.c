@@ -72,7 +72,7 @@ static void report_convolutions(const cpu_profile *pr)
         const eng_cmd *cmd = &pr->graph->cmds[i];
         const eng_node *n = cmd->node;
         if ((cmd->kind != ENG_CMD_FORWARD && cmd->kind != ENG_CMD_BACKWARD) ||
-            (n->op != ENG_OP_CONV2D && n->op != ENG_OP_CONV_TRANSPOSE2D))
+            eng_op_kind_of(n->op) != ENG_KIND_CONV)
             continue;
         double ms = pr->cmd_ms[i] / pr->runs, gflop = eng_cmd_flops(cmd) / 1e9;
         const eng_node *x = n->src[0];

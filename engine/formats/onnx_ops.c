@@ -23,7 +23,7 @@ static int conv(onnx_model *m, const eng_node *n, const char *type)
     onnx_attr_ints(m, node, "kernel_shape", 2, (const int64_t[]){w->shape[2], w->shape[3]});
     onnx_attr_ints(m, node, "strides", 2, (const int64_t[]){s, s});
     onnx_attr_ints(m, node, "pads", 4, (const int64_t[]){p, p, p, p});
-    if (n->op == ENG_OP_CONV_TRANSPOSE2D && n->arg.conv.out_pad) {
+    if (n->arg.conv.out_pad) { /* conv_transpose2d's (conv2d has none) */
         int op = n->arg.conv.out_pad;
         onnx_attr_ints(m, node, "output_padding", 2, (const int64_t[]){op, op});
     }
@@ -103,11 +103,47 @@ static int upsample_nearest(onnx_model *m, const eng_node *n)
     return 0;
 }
 
-/* Relu, Tanh, LeakyRelu, Concat, Add: the op's sources in order. */
+/* The element-wise ops and Concat: the op's sources in order. */
 static Onnx__NodeProto *plain(onnx_model *m, const eng_node *n, const char *type)
 {
     const char *in[2] = {onnx_value(m, n->src[0]), n->nsrc > 1 ? onnx_value(m, n->src[1]) : NULL};
     return onnx_node(m, n, type, in, n->nsrc);
+}
+
+static int not_exported(onnx_model *m, const eng_node *n)
+{
+    return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, conv_transpose2d, "
+                     "eval-mode batch_norm2d, instance_norm2d, reflection_pad2d, relu, "
+                     "leaky_relu, tanh, concat, add, avg_pool2d, upsample_nearest2d)",
+                     eng_op_infos[n->op].name, n->id);
+}
+
+/* The onnx and onnx_scalar columns of the ENG_ELTWISE rows. */
+static const struct {
+    const char *type;   /* NULL: not exported */
+    const char *scalar; /* the attribute of the op's scalar, or NULL */
+} eltwise_nodes[ENG_OP_COUNT] = {
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    [ENG_OP_##id] = {onnx, onnx_scalar},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
+};
+
+static int eltwise(onnx_model *m, const eng_node *n)
+{
+    const char *type = eltwise_nodes[n->op].type, *scalar = eltwise_nodes[n->op].scalar;
+    if (!type)
+        return not_exported(m, n);
+    Onnx__NodeProto *node = plain(m, n, type);
+    if (!node)
+        return -1;
+    if (scalar)
+        onnx_attr_float(m, node, scalar, n->arg.scalar.value);
+    return 0;
 }
 
 int onnx_emit_op(onnx_model *m, const eng_node *n)
@@ -119,14 +155,6 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
     case ENG_OP_BATCH_NORM2D: return batch_norm(m, n);
     case ENG_OP_INSTANCE_NORM2D: return instance_norm(m, n);
     case ENG_OP_REFLECTION_PAD2D: return reflection_pad(m, n);
-    case ENG_OP_RELU: return plain(m, n, "Relu") ? 0 : -1;
-    case ENG_OP_TANH: return plain(m, n, "Tanh") ? 0 : -1;
-    case ENG_OP_ADD: return plain(m, n, "Add") ? 0 : -1;
-    case ENG_OP_LEAKY_RELU:
-        if (!(node = plain(m, n, "LeakyRelu")))
-            return -1;
-        onnx_attr_float(m, node, "alpha", n->arg.scalar.value);
-        return 0;
     case ENG_OP_CONCAT:
         if (!(node = plain(m, n, "Concat")))
             return -1;
@@ -134,14 +162,19 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
         return 0;
     case ENG_OP_AVG_POOL2D: return avg_pool(m, n);
     case ENG_OP_UPSAMPLE_NEAREST2D: return upsample_nearest(m, n);
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    case ENG_OP_##id:
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
+        return eltwise(m, n);
     case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST:
-    case ENG_OP_SIGMOID: case ENG_OP_DROPOUT: case ENG_OP_MUL: case ENG_OP_SCALE:
-    case ENG_OP_DETACH: case ENG_OP_SUM: case ENG_OP_L1_LOSS: case ENG_OP_MSE_LOSS:
-    case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_COUNT:
+    case ENG_OP_DROPOUT: case ENG_OP_DETACH: case ENG_OP_SUM: case ENG_OP_L1_LOSS:
+    case ENG_OP_MSE_LOSS: case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_COUNT:
         break;
     }
-    return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, conv_transpose2d, "
-                     "eval-mode batch_norm2d, instance_norm2d, reflection_pad2d, relu, "
-                     "leaky_relu, tanh, concat, add, avg_pool2d, upsample_nearest2d)",
-                     eng_op_infos[n->op].name, n->id);
+    return not_exported(m, n);
 }

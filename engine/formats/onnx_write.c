@@ -43,12 +43,6 @@ static Onnx__ValueInfoProto *value_info(onnx_model *m, const eng_onnx_value *v)
     return info;
 }
 
-static int is_leaf(const eng_node *n)
-{
-    return n->op == ENG_OP_INPUT || n->op == ENG_OP_PARAM || n->op == ENG_OP_STATE ||
-           n->op == ENG_OP_CONST;
-}
-
 /* Emits every op the output depends on, in the graph's order (sources come first). */
 static int emit_ops(onnx_model *m, const eng_graph *g)
 {
@@ -56,7 +50,7 @@ static int emit_ops(onnx_model *m, const eng_graph *g)
     if (m->input->node->op != ENG_OP_INPUT)
         return onnx_fail(m, "the declared input '%s' is a %s, not an input", m->input->name,
                          eng_op_infos[m->input->node->op].name);
-    if (is_leaf(out))
+    if (eng_op_is_leaf(out->op))
         return onnx_fail(m, "the output is a %s, not computed by an op",
                          eng_op_infos[out->op].name);
     char *needed = onnx_alloc(m, (size_t)out->id + 1);
@@ -66,7 +60,7 @@ static int emit_ops(onnx_model *m, const eng_graph *g)
             if (g->nodes[i]->src[s])
                 needed[g->nodes[i]->src[s]->id] = 1;
     for (int i = 0; i <= out->id && !m->failed; i++) {
-        if (needed[i] && !is_leaf(g->nodes[i]))
+        if (needed[i] && !eng_op_is_leaf(g->nodes[i]->op))
             onnx_emit_op(m, g->nodes[i]);
     }
     return m->failed ? -1 : 0;

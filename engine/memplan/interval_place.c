@@ -40,8 +40,7 @@ static size_t lowest_fit(const eng_interval *done, int ndone, eng_interval *tmp,
 
 int eng_is_op_output(const eng_node *n)
 {
-    return n->op != ENG_OP_INPUT && n->op != ENG_OP_PARAM && n->op != ENG_OP_STATE &&
-           n->op != ENG_OP_CONST;
+    return !eng_op_is_leaf(n->op);
 }
 
 size_t eng_place_intervals(eng_interval *list, int n, eng_interval *tmp)

@@ -28,6 +28,8 @@ vk_step *vk_add_step(lowering *lw, vk_step_kind kind, vk_kernel kernel);
  * the same numbers for GLSL). */
 #define ELT_F(id) ((uint32_t)ENG_OP_##id)
 #define ELT_B(id) ((uint32_t)(ENG_OP_COUNT + ENG_OP_##id))
+#define ELT_CODE_F(op) ((uint32_t)(op)) /* the same, of an op known at run time */
+#define ELT_CODE_B(op) ((uint32_t)(ENG_OP_COUNT + (op)))
 #define ELT_SEED ((uint32_t)(2 * ENG_OP_COUNT))
 #define ELT_CHECK_FINITE ((uint32_t)(2 * ENG_OP_COUNT + 1))
 
@@ -55,7 +57,7 @@ static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw-
  * norm); vk_ops_pool.c: pool (avg_pool2d); vk_ops_layout.c: reflection_pad2d, concat,
  * upsample_nearest2d; vk_ops_eltwise.c: the element-wise ops, sum and the losses. */
 #define ENG_LEAF(id, name)
-#define ENG_OP(id, name, kernel, grads, reads, vk)                                               \
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
     void vk_lower_##vk##_forward(lowering *lw, const eng_node *n);                              \
     void vk_lower_##vk##_backward(lowering *lw, const eng_node *n, unsigned mask);
 #include "engine/ops.def"

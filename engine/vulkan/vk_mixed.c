@@ -12,13 +12,14 @@
  * loss scale seeding their gradients (65536) is past fp16's range. States (running statistics,
  * Adam's moments, counters) and consts are small and fp32; parameters' gradients are fp32 as
  * PyTorch's AMP keeps them (the fp32 master weights are updated from them). The outputs of
- * tanh and sigmoid stay fp32: their backward takes 1 - y^2 or y(1 - y) of them, which near
- * saturation cancels all the bits fp16 keeps (a generator's last layer, a few channels). */
+ * the ops whose fp32_output column says so (tanh, sigmoid) stay fp32: their backward takes
+ * 1 - y^2 or y(1 - y) of them, which near saturation cancels all the bits fp16 keeps (a
+ * generator's last layer, a few channels). */
 int vk_node_half(const eng_node *n, int grad)
 {
     if (n->numel <= 1 || n->op == ENG_OP_STATE || n->op == ENG_OP_CONST)
         return 0;
-    if (!grad && (n->op == ENG_OP_TANH || n->op == ENG_OP_SIGMOID))
+    if (!grad && eng_op_fp32_output(n->op))
         return 0;
     return !(grad && n->op == ENG_OP_PARAM);
 }

@@ -8,11 +8,8 @@
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
-static int is_conv(eng_op op) { return op == ENG_OP_CONV2D || op == ENG_OP_CONV_TRANSPOSE2D; }
-static int is_norm(eng_op op)
-{
-    return op == ENG_OP_BATCH_NORM2D || op == ENG_OP_INSTANCE_NORM2D;
-}
+static int is_conv(eng_op op) { return eng_op_kind_of(op) == ENG_KIND_CONV; }
+static int is_norm(eng_op op) { return eng_op_kind_of(op) == ENG_KIND_NORM; }
 
 /* The partial sums: the norms' backward (sum dy, sum dy*xhat) per group, the convs' per
  * channel for the bias and those of their split GEMMs (forward and backward). */
@@ -131,7 +128,7 @@ static const struct {
     void (*backward)(lowering *lw, const eng_node *n, unsigned mask);
 } lowerings[] = {
 #define ENG_LEAF(id, name) [ENG_OP_##id] = {NULL, NULL},
-#define ENG_OP(id, name, kernel, grads, reads, vk)                                               \
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
     [ENG_OP_##id] = {vk_lower_##vk##_forward, vk_lower_##vk##_backward},
 #include "engine/ops.def"
 #undef ENG_LEAF

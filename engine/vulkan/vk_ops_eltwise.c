@@ -39,51 +39,27 @@ static void unary_backward(lowering *lw, const eng_node *n, uint32_t op, int fro
             vk_grad_of(lw, n), s0, 0, 0);
 }
 
-void vk_lower_relu_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(RELU), 0); }
-/* The sign tests of relu and leaky relu read the output where eng_op_backward_reads says so:
- * with reused values the input may be another tensor's by then (same signs for slopes >= 0). */
-void vk_lower_relu_backward(lowering *lw, const eng_node *n, unsigned mask)
+/* The ENG_ELTWISE rows of the op table: eltwise.comp runs their formulas by op code. */
+void vk_lower_eltwise_forward(lowering *lw, const eng_node *n)
 {
-    (void)mask;
-    unary_backward(lw, n, ELT_B(RELU), 1, 0);
+    eltwise(lw, ELT_CODE_F(n->op), n->numel, vk_data_of(lw, n), vk_data_of(lw, n->src[0]),
+            vk_data_of(lw, n->src[1]), -1, n->arg.scalar.value, 0, 0);
 }
-
-void vk_lower_leaky_relu_forward(lowering *lw, const eng_node *n)
+/* X and XS: dx += backward(dy, v, s); the formula's v is the output where
+ * eng_op_backward_reads says so: with reused values the input may be another tensor's by then
+ * (same signs for leaky_relu's slopes >= 0). AB: one dispatch per operand, b the other's. */
+void vk_lower_eltwise_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
-    unary_forward(lw, n, ELT_F(LEAKY_RELU), n->arg.scalar.value);
-}
-void vk_lower_leaky_relu_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    (void)mask;
-    unary_backward(lw, n, ELT_B(LEAKY_RELU), (eng_op_backward_reads(n) & ENG_READS_OUTPUT) != 0,
-                   n->arg.scalar.value);
-}
-
-void vk_lower_tanh_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(TANH), 0); }
-void vk_lower_tanh_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    (void)mask;
-    unary_backward(lw, n, ELT_B(TANH), 1, 0);
-}
-
-void vk_lower_sigmoid_forward(lowering *lw, const eng_node *n)
-{
-    unary_forward(lw, n, ELT_F(SIGMOID), 0);
-}
-void vk_lower_sigmoid_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    (void)mask;
-    unary_backward(lw, n, ELT_B(SIGMOID), 1, 0);
-}
-
-void vk_lower_scale_forward(lowering *lw, const eng_node *n)
-{
-    unary_forward(lw, n, ELT_F(SCALE), n->arg.scalar.value);
-}
-void vk_lower_scale_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    (void)mask;
-    unary_backward(lw, n, ELT_B(SCALE), 0, n->arg.scalar.value);
+    if (n->nsrc == 1) {
+        int from_output = (eng_op_backward_reads(n) & ENG_READS_OUTPUT) != 0;
+        unary_backward(lw, n, ELT_CODE_B(n->op), from_output, n->arg.scalar.value);
+        return;
+    }
+    for (int s = 0; s < 2; s++)
+        if (mask & (1u << s))
+            eltwise(lw, ELT_CODE_B(n->op), n->numel, vk_grad_of(lw, n->src[s]),
+                    vk_data_of(lw, n->src[s]), vk_data_of(lw, n->src[1 - s]), vk_grad_of(lw, n),
+                    0, 0, 0);
 }
 
 void vk_lower_detach_forward(lowering *lw, const eng_node *n) { unary_forward(lw, n, ELT_F(DETACH), 0); }
@@ -107,28 +83,6 @@ void vk_lower_dropout_backward(lowering *lw, const eng_node *n, unsigned mask)
     (void)mask;
     const eng_node *x = n->src[0];
     dropout(lw, n, ELT_B(DROPOUT), vk_grad_of(lw, x), vk_data_of(lw, x), vk_grad_of(lw, n));
-}
-
-static void binary_forward(lowering *lw, const eng_node *n, uint32_t op)
-{
-    eltwise(lw, op, n->numel, vk_data_of(lw, n), vk_data_of(lw, n->src[0]),
-            vk_data_of(lw, n->src[1]), -1, 0, 0, 0);
-}
-void vk_lower_add_forward(lowering *lw, const eng_node *n) { binary_forward(lw, n, ELT_F(ADD)); }
-void vk_lower_add_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    for (int s = 0; s < 2; s++)
-        if (mask & (1u << s))
-            eltwise(lw, ELT_B(ADD), n->numel, vk_grad_of(lw, n->src[s]), vk_data_of(lw, n->src[0]),
-                    -1, vk_grad_of(lw, n), 0, 0, 0);
-}
-void vk_lower_mul_forward(lowering *lw, const eng_node *n) { binary_forward(lw, n, ELT_F(MUL)); }
-void vk_lower_mul_backward(lowering *lw, const eng_node *n, unsigned mask)
-{
-    for (int s = 0; s < 2; s++)
-        if (mask & (1u << s))
-            eltwise(lw, ELT_B(MUL), n->numel, vk_grad_of(lw, n->src[s]), vk_data_of(lw, n->src[0]),
-                    vk_data_of(lw, n->src[1 - s]), vk_grad_of(lw, n), 0, 0, 0);
 }
 
 /* ---- reductions to [1]: out = scale * sum f(x, target) ------------------------------------ */

@@ -30,7 +30,7 @@ typedef struct {
 
 static int is_conv(const eng_node *n)
 {
-    return n->op == ENG_OP_CONV2D || n->op == ENG_OP_CONV_TRANSPOSE2D;
+    return eng_op_kind_of(n->op) == ENG_KIND_CONV;
 }
 
 /* The distinct GEMMs of g's convs into jobs (room for 3 per node). */

@@ -2,7 +2,8 @@
  * which of the golden (PyTorch fixtures), gradcheck (finite differences) and Vulkan (against
  * the CPU backend) tests must have a case of it, and why one does not. The switch has no
  * default:, so an op added to the table without a line here does not compile (-Wswitch), and
- * each test fails when an op listed for it has no case (op_cases_check). */
+ * each test fails when an op listed for it has no case (op_cases_check). The element-wise ops
+ * (ENG_ELTWISE rows) get their cases from the table itself (eltwise_cases.h). */
 #ifndef TESTS_ENGINE_OP_CASES_H
 #define TESTS_ENGINE_OP_CASES_H
 

@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "engine/graph.h"
+#include "tests/engine/eltwise_cases.h"
 #include "tests/engine/op_cases.h"
 
 #define MAX_LEAVES 8
@@ -265,8 +266,6 @@ static void check_reflection_pad(eng_backend *be, int pad)
 }
 
 typedef eng_node *(*unary_fn)(eng_graph *g, eng_node *x);
-static eng_node *leaky_0_2(eng_graph *g, eng_node *x) { return eng_leaky_relu(g, x, 0.2f); }
-static eng_node *scale_m1_7(eng_graph *g, eng_node *x) { return eng_scale(g, x, -1.7f); }
 static eng_node *dropout_half(eng_graph *g, eng_node *x) { return eng_dropout(g, x, 0.5f, 1234u); }
 
 /* count_include_pad=False: odd sizes make edge windows of 4 and 6 cells */
@@ -289,22 +288,53 @@ static void check_upsample(eng_backend *be, int h, int w, int scale)
     gradcheck(label, &k, eng_upsample_nearest2d(k.g, x, scale), be);
 }
 
-static void check_unary(eng_backend *be, const char *label, unary_fn op, int kinked)
+static void check_unary(eng_backend *be, const char *label, unary_fn op)
 {
     gc_case k = new_case(1e-2f);
-    eng_node *x = kinked ? in4_away_from_zero(&k, "x", 2, 3, 3, 5, 0.05f)
-                         : in4(&k, "x", 2, 3, 3, 5);
-    gradcheck(label, &k, op(k.g, x), be);
+    gradcheck(label, &k, op(k.g, in4(&k, "x", 2, 3, 3, 5)), be);
 }
 
 typedef eng_node *(*binary_fn)(eng_graph *g, eng_node *a, eng_node *b);
 
-static void check_binary(eng_backend *be, const char *label, binary_fn op, int same_leaf)
+/* An ENG_ELTWISE row: X and XS on an input kept away from the kinks at 0 (relu, leaky relu),
+ * XS with the scalar s; AB on two inputs, or on one twice (same_leaf). */
+static void check_eltwise(eng_backend *be, eng_op op, float s, int same_leaf)
 {
     gc_case k = new_case(1e-2f);
-    eng_node *a = in4(&k, "a", 2, 3, 3, 4);
-    eng_node *b = same_leaf ? a : in4(&k, "b", 2, 3, 3, 4);
-    gradcheck(label, &k, op(k.g, a, b), be);
+    char label[64];
+    eng_node *out;
+    if (eltwise_operands_of(op) == ELTWISE_AB) {
+        eng_node *a = in4(&k, "a", 2, 3, 3, 4), *b = same_leaf ? a : in4(&k, "b", 2, 3, 3, 4);
+        out = eltwise_build(k.g, op, a, b, 0);
+        snprintf(label, sizeof label, "%s(%s)", eng_op_infos[op].name, same_leaf ? "x, x" : "a, b");
+    } else {
+        out = eltwise_build(k.g, op, in4_away_from_zero(&k, "x", 2, 3, 3, 5, 0.05f), NULL, s);
+        snprintf(label, sizeof label, "%s %g", eng_op_infos[op].name, (double)s);
+    }
+    gradcheck(label, &k, out, be);
+}
+
+/* Every ENG_ELTWISE row; XS with a positive and a negative scalar (leaky_relu's backward reads
+ * its output for slopes >= 0, its input below). */
+static void check_eltwise_rows(eng_backend *be)
+{
+    for (int op = 0; op < ENG_OP_COUNT; op++) {
+        switch (eltwise_operands_of((eng_op)op)) {
+        case ELTWISE_NONE:
+            break;
+        case ELTWISE_X:
+            check_eltwise(be, (eng_op)op, 0.0f, 0);
+            break;
+        case ELTWISE_XS:
+            check_eltwise(be, (eng_op)op, 0.2f, 0);
+            check_eltwise(be, (eng_op)op, -1.7f, 0);
+            break;
+        case ELTWISE_AB:
+            check_eltwise(be, (eng_op)op, 0.0f, 0);
+            check_eltwise(be, (eng_op)op, 0.0f, 1);
+            break;
+        }
+    }
 }
 
 static void check_concat(eng_backend *be, int same_leaf)
@@ -428,16 +458,8 @@ int main(void)
     check_avg_pool(be, 5, 4, 2, 2, 0);
     check_upsample(be, 3, 5, 2);
     check_upsample(be, 2, 3, 3);
-    check_unary(be, "relu", eng_relu, 1);
-    check_unary(be, "leaky_relu 0.2", leaky_0_2, 1);
-    check_unary(be, "tanh", eng_tanh, 0);
-    check_unary(be, "sigmoid", eng_sigmoid, 0);
-    check_unary(be, "scale -1.7", scale_m1_7, 0);
-    check_unary(be, "dropout p=0.5 (pinned mask)", dropout_half, 0);
-    check_binary(be, "add(a, b)", eng_add, 0);
-    check_binary(be, "add(x, x)", eng_add, 1);
-    check_binary(be, "mul(a, b)", eng_mul, 0);
-    check_binary(be, "mul(x, x)", eng_mul, 1);
+    check_eltwise_rows(be);
+    check_unary(be, "dropout p=0.5 (pinned mask)", dropout_half);
     check_concat(be, 0);
     check_concat(be, 1);
     check_sum(be);

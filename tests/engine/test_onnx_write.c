@@ -2,8 +2,9 @@
  * protobuf-c: the nodes in order with their attributes and inputs, the initializers (params
  * and states under their names with the plan's values, the writer's constants, no BatchNorm
  * counter), the declared input and output with their symbolic dimensions, opset and
- * metadata. Then what it refuses, each with its message and no file left: training-mode
- * batch norm, dropout, another op, an undeclared input, a declared one that is not an input,
+ * metadata. Then each element-wise op of the op table alone, written or refused as its onnx
+ * column says. Then what it refuses, each with its message and no file left: training-mode
+ * batch norm, dropout, an undeclared input, a declared one that is not an input,
  * a leaf as output, a folder that does not exist. avg_pool2d becomes an AveragePool that
  * counts only the cells inside the input; upsample_nearest2d a Resize as torch.onnx writes
  * nn.Upsample(scale_factor=2, mode='nearest'). (tests/app/cli/onnx_runtime.py runs exported
@@ -18,6 +19,7 @@
 #include "onnx/onnx.pb-c.h"
 #include "plan_check.h"
 #include "test_files.h"
+#include "tests/engine/eltwise_cases.h"
 
 typedef struct {
     eng_graph *g;
@@ -273,6 +275,8 @@ static void refused(graph t, const char *dir, const char *want, const char *what
         printf("     message: %s\n", eng_last_error());
 }
 
+/* op on x (batch norm in training mode, dropout under a relu, an element-wise op on x or x and
+ * x) after unused params and states: the op is node 6. */
 static graph with_op(eng_op op)
 {
     graph t = {eng_graph_new(), NULL, NULL};
@@ -283,11 +287,50 @@ static graph with_op(eng_op op)
         t.y = eng_batch_norm2d(t.g, t.x, w, b, s[0], s[1], s[2], 1, 0.1f, 1e-5f);
     else if (op == ENG_OP_DROPOUT)
         t.y = eng_relu(t.g, eng_dropout(t.g, t.x, 0.5f, 1));
-    else if (op == ENG_OP_SIGMOID)
-        t.y = eng_sigmoid(t.g, t.x);
-    else /* an input that is not the declared one */
-        t.y = eng_add(t.g, t.x, eng_input4(t.g, "x2", 1, 2, 4, 4));
+    else if (eltwise_operands_of(op) != ELTWISE_NONE)
+        t.y = eltwise_build(t.g, op, t.x, t.x, 0.5f);
     return t;
+}
+
+/* An input that is not the declared one. */
+static graph with_undeclared_input(void)
+{
+    graph t = with_op(ENG_OP_ADD);
+    t.y = eng_add(t.g, t.y, eng_input4(t.g, "x2", 1, 2, 4, 4));
+    return t;
+}
+
+/* The onnx column of the ENG_ELTWISE rows (NULL for the other ops). */
+static const char *const onnx_types[ENG_OP_COUNT] = {
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    [ENG_OP_##id] = onnx,
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
+};
+
+/* Each ENG_ELTWISE row alone: written when it has an ONNX node type, else refused with the list
+ * of the ops exported. */
+static void check_eltwise_rows(const char *dir)
+{
+    char path[512], want[128];
+    snprintf(path, sizeof path, "%s/eltwise.onnx", dir);
+    for (int op = 0; op < ENG_OP_COUNT; op++) {
+        if (eltwise_operands_of((eng_op)op) == ELTWISE_NONE)
+            continue;
+        const char *name = eng_op_infos[op].name;
+        snprintf(want, sizeof want, "%s (node 6) has no ONNX export (exported: ", name);
+        if (!onnx_types[op]) {
+            refused(with_op((eng_op)op), dir, want, want);
+            continue;
+        }
+        graph t = with_op((eng_op)op);
+        check(export(&t, path) == 0, name);
+        unlink(path);
+    }
 }
 
 int main(void)
@@ -310,9 +353,8 @@ int main(void)
             "training-mode batch norm refused");
     refused(with_op(ENG_OP_DROPOUT), dir, "dropout (node 6) has no ONNX export",
             "dropout refused");
-    refused(with_op(ENG_OP_SIGMOID), dir, "sigmoid (node 6) has no ONNX export (exported: ",
-            "an op without export refused, with the list of those exported");
-    refused(with_op(ENG_OP_ADD), dir, "input 'x2' is not the declared input 'x'",
+    check_eltwise_rows(dir);
+    refused(with_undeclared_input(), dir, "input 'x2' is not the declared input 'x'",
             "an undeclared input refused");
     t = build_all_ops();
     t.y = eng_find(t.g, "w1");

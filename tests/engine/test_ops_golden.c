@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "tests/engine/eltwise_cases.h"
 #include "tests/engine/golden.h"
 #include "tests/engine/op_cases.h"
 
@@ -50,10 +51,21 @@ static eng_node *leaf(const golden_case *c, const char *name)
     return NULL;
 }
 
+/* An ENG_ELTWISE row's case: leaves x, or a and b; an XS row's scalar is the case's one
+ * argument (leaky_relu's slope, scale's factor). */
+static eng_node *build_eltwise(eng_graph *g, const golden_case *c, eng_op op)
+{
+    const cJSON *s = c->args ? c->args->child : NULL;
+    eng_node *a = leaf(c, "x") ? leaf(c, "x") : leaf(c, "a");
+    return eltwise_build(g, op, a, leaf(c, "b"), cJSON_IsNumber(s) ? (float)s->valuedouble : 0.0f);
+}
+
 static eng_node *build_op(eng_graph *g, const golden_case *c)
 {
     const char *op = c->op;
     eng_node *x = leaf(c, "x");
+    if (eltwise_op_named(op) != ENG_OP_COUNT)
+        return build_eltwise(g, c, eltwise_op_named(op));
     if (!strcmp(op, "conv2d"))
         return eng_conv2d(g, x, leaf(c, "weight"), leaf(c, "bias"), (int)arg(c, "stride"),
                           (int)arg(c, "pad"));
@@ -70,22 +82,8 @@ static eng_node *build_op(eng_graph *g, const golden_case *c)
         return eng_instance_norm2d(g, x, leaf(c, "weight"), leaf(c, "bias"), (float)arg(c, "eps"));
     if (!strcmp(op, "reflection_pad2d"))
         return eng_reflection_pad2d(g, x, (int)arg(c, "pad"));
-    if (!strcmp(op, "relu"))
-        return eng_relu(g, x);
-    if (!strcmp(op, "leaky_relu"))
-        return eng_leaky_relu(g, x, (float)arg(c, "slope"));
-    if (!strcmp(op, "tanh"))
-        return eng_tanh(g, x);
-    if (!strcmp(op, "sigmoid"))
-        return eng_sigmoid(g, x);
     if (!strcmp(op, "concat"))
         return eng_concat(g, leaf(c, "a"), leaf(c, "b"));
-    if (!strcmp(op, "add"))
-        return eng_add(g, leaf(c, "a"), leaf(c, "b"));
-    if (!strcmp(op, "mul"))
-        return eng_mul(g, leaf(c, "a"), leaf(c, "b"));
-    if (!strcmp(op, "scale"))
-        return eng_scale(g, x, (float)arg(c, "factor"));
     if (!strcmp(op, "sum"))
         return eng_sum(g, x);
     if (!strcmp(op, "l1_loss"))

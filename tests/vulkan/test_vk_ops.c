@@ -10,6 +10,7 @@
 
 #include "engine/vulkan/vk_internal.h"
 #include "engine/vulkan/vulkan_backend.h"
+#include "tests/engine/eltwise_cases.h"
 #include "tests/engine/op_cases.h"
 #include "tests/vulkan/vk_compare.h"
 
@@ -129,25 +130,6 @@ static eng_node *case_reflection_pad(eng_graph *g, uint32_t *rng)
     return eng_reflection_pad2d(g, x, vkt_int(rng, 0, limit < 3 ? limit : 3));
 }
 
-static eng_node *case_relu(eng_graph *g, uint32_t *rng) { return eng_relu(g, rand_input4(g, "x", rng, 1)); }
-static eng_node *case_leaky_relu(eng_graph *g, uint32_t *rng)
-{
-    return eng_leaky_relu(g, rand_input4(g, "x", rng, 1), 0.2f);
-}
-/* inputs up to +-100: saturation must not overflow */
-static eng_node *case_tanh(eng_graph *g, uint32_t *rng)
-{
-    return eng_tanh(g, eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f));
-}
-static eng_node *case_sigmoid(eng_graph *g, uint32_t *rng)
-{
-    return eng_sigmoid(g, eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f));
-}
-static eng_node *case_scale(eng_graph *g, uint32_t *rng)
-{
-    return eng_scale(g, rand_input4(g, "x", rng, 1), vkt_uniform(rng, -3.0f, 3.0f));
-}
-
 static eng_node *case_concat(eng_graph *g, uint32_t *rng)
 {
     eng_node *a = rand_input4(g, "a", rng, 1);
@@ -171,16 +153,31 @@ static eng_node *binary_inputs(eng_graph *g, uint32_t *rng, eng_node **b)
     *b = eng_input(g, "b", a->ndim, a->shape);
     return a;
 }
-static eng_node *case_add(eng_graph *g, uint32_t *rng)
+
+/* An ENG_ELTWISE row of the op table: X and XS on inputs up to +-100 (saturation must not
+ * overflow: tanh, sigmoid), XS with a scalar in [-3, 3] (leaky_relu's backward reads its input
+ * below 0), AB on two inputs. */
+static eng_node *eltwise_case(eng_graph *g, uint32_t *rng, eng_op op)
 {
-    eng_node *b, *a = binary_inputs(g, rng, &b);
-    return eng_add(g, a, b);
+    if (eltwise_operands_of(op) == ELTWISE_AB) {
+        eng_node *b, *a = binary_inputs(g, rng, &b);
+        return eltwise_build(g, op, a, b, 0.0f);
+    }
+    eng_node *x = eng_scale(g, rand_input4(g, "x", rng, 1), 100.0f);
+    return eltwise_build(g, op, x, NULL, vkt_uniform(rng, -3.0f, 3.0f));
 }
-static eng_node *case_mul(eng_graph *g, uint32_t *rng)
-{
-    eng_node *b, *a = binary_inputs(g, rng, &b);
-    return eng_mul(g, a, b);
-}
+/* case_<fn> of every row */
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    static eng_node *case_##fn(eng_graph *g, uint32_t *rng)                                      \
+    {                                                                                            \
+        return eltwise_case(g, rng, ENG_OP_##id);                                                \
+    }
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
 static eng_node *case_self_ops(eng_graph *g, uint32_t *rng) /* a source used twice */
 {
     eng_node *a = rand_input4(g, "a", rng, 1);
@@ -257,16 +254,17 @@ static const struct {
     {"batch_norm2d eval", case_bn_eval},
     {"instance_norm2d", case_instance_norm},
     {"reflection_pad2d", case_reflection_pad},
-    {"relu", case_relu},
-    {"leaky_relu", case_leaky_relu},
-    {"tanh", case_tanh},
-    {"sigmoid", case_sigmoid},
-    {"scale", case_scale},
+#define ENG_LEAF(id, name)
+#define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)
+#define ENG_ELTWISE(id, fn, operands, reads, onnx, onnx_scalar, fp32_output, forward, backward) \
+    {#fn, case_##fn},
+#include "engine/ops.def"
+#undef ENG_LEAF
+#undef ENG_OP
+#undef ENG_ELTWISE
     {"concat", case_concat},
     {"concat (same source)", case_concat_self},
     {"dropout", case_dropout},
-    {"add", case_add},
-    {"mul", case_mul},
     {"mul/add (same source)", case_self_ops},
     {"detach", case_detach},
     {"sum", case_sum},
