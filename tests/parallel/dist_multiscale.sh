@@ -20,12 +20,5 @@ cat msd.log
 head -1 checkpoints/msd/loss_log.csv | grep -qx "epoch,iter,G_GAN,G_L1,D_real,D_fake,G_GAN_Feat" ||
     fail "no G_GAN_Feat column in the loss log"
 [ "$(wc -l <checkpoints/msd/loss_log.csv)" -eq 4 ] || fail "not 3 steps logged"
-status=0
-# shellcheck disable=SC2086
-$MPIRUN -np 2 sh "$BY_RANK" "--num-d 2" "--num-d 1" -- "$P2P" train $COMMON --name opts \
-    >opts.log 2>&1 || status=$?
-cat opts.log
-[ "$status" -eq 2 ] || fail "differing --num-d: exit status $status, not 2"
-grep -q "rank 1 was started with num-d=1 where rank 0 has num-d=2" opts.log ||
-    fail "the message does not name --num-d"
+refused_across_ranks "--num-d 2" "--num-d 1" "num-d=1 where rank 0 has num-d=2"
 echo "--num-d 2 --lambda-feat 10 trained with 2 ranks, weights equal at every step"

@@ -16,14 +16,7 @@ COMMON="--data data --netG unet_5 --ngf 4 --ndf 4 --preprocess none --threads 1 
         --display-freq 0 --quiet"
 
 echo "== options that differ between ranks"
-status=0
-# shellcheck disable=SC2086
-$MPIRUN -np 2 sh "$BY_RANK" "--lr 0.001" "--lr 0.002" -- "$P2P" train $COMMON --name opts \
-    >opts.log 2>&1 || status=$?
-cat opts.log
-[ "$status" -eq 2 ] || fail "differing options: exit status $status, not 2"
-grep -q "rank 1 was started with lr=0.002 where rank 0 has lr=0.001" opts.log ||
-    fail "the message does not name the option"
+refused_across_ranks "--lr 0.001" "--lr 0.002" "lr=0.002 where rank 0 has lr=0.001"
 [ ! -e checkpoints/opts/loss_log.csv ] || fail "the refused job wrote a loss log"
 
 if "$P2P" devices >/dev/null 2>&1; then

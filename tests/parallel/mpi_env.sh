@@ -23,3 +23,15 @@ fresh_workdir() {
     mkdir -p "$1"
     cd "$1"
 }
+# refused_across_ranks OPTS0 OPTS1 WHAT: `train $COMMON` under 2 ranks, rank 0 started with
+# OPTS0 and rank 1 with OPTS1 (by_rank.sh at $BY_RANK), is refused with exit status 2 and the
+# message "rank 1 was started with WHAT" (e.g. "lr=0.002 where rank 0 has lr=0.001").
+refused_across_ranks() {
+    status=0
+    # shellcheck disable=SC2086 # COMMON: several words
+    $MPIRUN -np 2 sh "$BY_RANK" "$1" "$2" -- "$P2P" train $COMMON --name opts >opts.log 2>&1 ||
+        status=$?
+    cat opts.log
+    [ "$status" -eq 2 ] || fail "ranks started with $1 and $2: exit status $status, not 2"
+    grep -q "rank 1 was started with $3" opts.log || fail "the message does not say $3"
+}
