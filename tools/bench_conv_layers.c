@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/clock.h"
 #include "engine/device.h"
 #include "engine/engine.h"
 
@@ -43,6 +42,31 @@ typedef struct {
 typedef struct {
     double gflop, ms;
 } layer_result;
+
+/* Its own clock (not base/clock.h): tools/bench_ggml.sh builds this file in past checkouts,
+ * which have no base/. */
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The device, or NULL after printing why. Checkouts before the engine's one error convention
+ * (tools/bench_ggml.sh defines BENCH_OPEN_TAKES_ERR for them) took a message buffer. */
+static eng_backend *open_device(const char *spec)
+{
+#ifdef BENCH_OPEN_TAKES_ERR
+    char why[512];
+    eng_backend *be = eng_backend_open(spec, 0, why, sizeof why);
+#else
+    eng_backend *be = eng_backend_open(spec, 0);
+    const char *why = be ? "" : eng_last_error();
+#endif
+    if (!be)
+        fprintf(stderr, "bench_conv_layers: --device %s: %s\n", spec, why);
+    return be;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -79,14 +103,14 @@ static int time_plan(const bench_opts *o, eng_plan *p, double *median_ms)
     if (!t)
         return ENG_ENOMEM;
     for (int i = 0; i < o->warmup + o->iters; i++) {
-        double t0 = clock_ms();
+        double t0 = now_ms();
         int status = eng_plan_run(p);
         if (status) {
             free(t);
             return status;
         }
         if (i >= o->warmup)
-            t[i - o->warmup] = clock_ms() - t0;
+            t[i - o->warmup] = now_ms() - t0;
     }
     qsort(t, (size_t)o->iters, sizeof *t, cmp_double);
     *median_ms = o->iters % 2 ? t[o->iters / 2] : 0.5 * (t[o->iters / 2 - 1] + t[o->iters / 2]);
@@ -218,11 +242,9 @@ int main(int argc, char **argv)
     bench_opts o = {.device = "vulkan", .iters = 5, .warmup = 2};
     if (parse_args(argc, argv, &o))
         return 2;
-    eng_backend *be = eng_backend_open(o.device, 0);
-    if (!be) {
-        fprintf(stderr, "bench_conv_layers: --device %s: %s\n", o.device, eng_last_error());
+    eng_backend *be = open_device(o.device);
+    if (!be)
         return 1;
-    }
     if (o.json)
         printf("{\n  \"device\": \"%s\", \"iters\": %d, \"warmup\": %d,\n  \"layers\": [\n",
                eng_backend_name(be), o.iters, o.warmup);

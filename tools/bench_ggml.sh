@@ -142,7 +142,11 @@ build_bench() {
         grep -q '^add_subdirectory(tools)' "$source/CMakeLists.txt" ||
             echo 'add_subdirectory(tools)' >>"$source/CMakeLists.txt"
     fi
-    cmake -S "$source" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 &&
+    local flags=""
+    grep -q 'eng_backend_open(const char \*spec, int threads, char \*err' \
+        "$source/engine/include/engine/device.h" && flags=-DBENCH_OPEN_TAKES_ERR
+    cmake -S "$source" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="$flags" \
+        >"$OUT/cmake.log" 2>&1 &&
         nice -n 10 cmake --build "$build" -j2 --target bench_conv_layers >"$OUT/build.log" 2>&1 ||
         { tail -n 30 "$OUT/cmake.log" "$OUT/build.log"; return 1; }
 }
