@@ -112,15 +112,14 @@ char *serve_metrics_text(serve_metrics *m, int queue_depth, const serve_device_m
         "# TYPE pix2pix_images_per_second gauge\npix2pix_images_per_second %.3f\n"
         "# TYPE pix2pix_uptime_seconds gauge\npix2pix_uptime_seconds %.1f\n",
         (unsigned long long)m->images, (unsigned long long)m->batches, rate, up);
-    add(b, cap, &len, "# TYPE pix2pix_device_memory_bytes gauge\n");
-    for (int k = 0; k < ndev; k++)
-        add(b, cap, &len, "pix2pix_device_memory_bytes{device=\"%d\",backend=\"%s\"} %zu\n", k,
-            dev[k].backend, dev[k].bytes);
-    add(b, cap, &len, "# TYPE pix2pix_device_memory_budget_bytes gauge\n");
-    for (int k = 0; k < ndev; k++)
-        add(b, cap, &len,
-            "pix2pix_device_memory_budget_bytes{device=\"%d\",backend=\"%s\"} %zu\n", k,
-            dev[k].backend, dev[k].budget);
+    for (int budget = 0; budget <= 1; budget++) {
+        const char *name = budget ? "pix2pix_device_memory_budget_bytes"
+                                  : "pix2pix_device_memory_bytes";
+        add(b, cap, &len, "# TYPE %s gauge\n", name);
+        for (int k = 0; k < ndev; k++)
+            add(b, cap, &len, "%s{device=\"%d\",backend=\"%s\"} %zu\n", name, k, dev[k].backend,
+                budget ? dev[k].budget : dev[k].bytes);
+    }
     pthread_mutex_unlock(&m->mu);
     return b;
 }

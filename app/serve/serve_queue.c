@@ -180,13 +180,13 @@ const generator *serve_queue_model(serve_queue *q)
 int serve_queue_device_memory(serve_queue *q, serve_device_memory out[SERVE_MAX_DEVICES])
 {
     pthread_mutex_lock(&q->mu);
-    for (int k = 0; k < q->ndevices; k++) {
-        eng_backend *be = q->workers[k].be;
-        out[k] = (serve_device_memory){.backend = eng_backend_name(be),
-                                       .bytes = q->workers[k].bytes,
-                                       .budget = eng_backend_memory_budget(be)};
-    }
+    for (int k = 0; k < q->ndevices; k++)
+        out[k].bytes = q->workers[k].bytes;
     pthread_mutex_unlock(&q->mu);
+    for (int k = 0; k < q->ndevices; k++) { /* the devices are fixed once started */
+        out[k].backend = eng_backend_name(q->workers[k].be);
+        out[k].budget = eng_backend_memory_budget(q->workers[k].be);
+    }
     return q->ndevices;
 }
 

@@ -39,7 +39,8 @@ static const row table[] = {
     {"amd-wave32", 0x1002, 0, 32, {{16, 16, 4, 4, 16}, SHAPES_256}, 512,
      "AMD wave32: 256 threads (8 waves), 64x64 tiles"},
     {"intel", 0x8086, 0, 0,
-     {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {32, 1, 4, 4, 16}, {8, 16, 4, 2, 16}, {4, 32, 4, 1, 16}},
+     {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {32, 1, 4, 4, 16}, {8, 16, 4, 2, 16},
+      {4, 32, 4, 1, 16}},
      256, "Intel: 128 threads, 32x64 tiles (fewer registers per thread)"},
     {"software", VENDOR_ANY, 1, 0,
      {{8, 8, 8, 8, 16}, {16, 16, 8, 8, 16}, {64, 1, 4, 4, 16}, {8, 8, 8, 2, 16}, {4, 16, 4, 1, 16}},
@@ -61,10 +62,13 @@ const char *vk_tuning_row_name(int r) { return table[r].name; }
 
 size_t vk_conv_tile_shared_bytes(const vk_conv_tile *t)
 {
-    /* tile_a (rows BM + 1 apart, BM + 4 where TM reads them as vec4s), tile_b and depth_index (a uvec3
-     * counted as 16 bytes) of conv_gemm.comp */
-    size_t pad = t->tm % 4 == 0 ? 4 : 1;
-    return 4 * (size_t)t->bk * (t->ty * t->tm + pad + t->tx * t->tn) + 16 * (size_t)t->bk;
+    /* conv_gemm.comp's tile_a (rows BM + 1 apart, BM + 4 where TM reads them as vec4s), tile_b,
+     * the one-element view of each tile that its reads do not use (a vec4, or a float beside
+     * the vec4 one) and depth_index (a uvec3 counted as 16 bytes) */
+    int vec4_a = t->tm % 4 == 0, vec4_b = t->tn % 4 == 0;
+    size_t tiles = 4 * (size_t)t->bk * (t->ty * t->tm + (vec4_a ? 4 : 1) + t->tx * t->tn);
+    size_t unused_views = (vec4_a ? 4 : 16) + (vec4_b ? 4 : 16);
+    return tiles + unused_views + 16 * (size_t)t->bk;
 }
 
 int vk_conv_tile_check(const vk_conv_tile *t, const VkPhysicalDeviceLimits *lim)

@@ -43,12 +43,13 @@ static int train_with(const char *name, const char *steps, int resume, char *con
 /* On data3's 3 pairs, shuffled, flipped and jittered (load 36, crop 32): 3 steps an epoch. */
 static int train_shuffled(const char *name, const char *steps, int resume)
 {
-    char *args[] = {"train", "--data", data3, "--checkpoints-dir", ckpt, "--name", (char *)name,
-                    "--netG", "unet_5", "--ngf", "4", "--ndf", "4", "--load-size", "36",
-                    "--crop-size", "32", "--epochs", "10", "--epochs-decay", "0", "--threads",
-                    "2", "--workers", "1", "--max-steps", (char *)steps,
-                    resume ? "--continue" : "--quiet", NULL};
-    return cmd_train((int)(sizeof args / sizeof *args) - 1, args);
+    const char *const base[] = {"train", "--data", data3, "--checkpoints-dir", ckpt, "--name",
+                                name, "--netG", "unet_5", "--ngf", "4", "--ndf", "4",
+                                "--load-size", "36", "--crop-size", "32", "--epochs", "10",
+                                "--epochs-decay", "0", "--threads", "2", "--workers", "1",
+                                "--max-steps", steps, NULL};
+    const char *const resumed[] = {"--continue", NULL};
+    return run_joined(cmd_train, base, resume ? resumed : NULL);
 }
 
 static int train(const char *name, const char *steps, int resume)
