@@ -17,19 +17,24 @@ typedef struct {
     uint32_t vendor;
     int software;           /* 1: only software devices; 0: only others */
     uint32_t subgroup_size; /* 0: any */
-    vk_conv_tile shapes[VK_CONV_SHAPES]; /* square (the default), large, thin M, thin N, few N */
+    vk_conv_tile shapes[VK_CONV_SHAPES]; /* square (the default), large, tall, wide, thin M,
+                                          * thin N, few N */
     uint32_t split_groups;
     const char *why;
 } row;
 
-/* The large, thin-M, thin-N and few-N shapes of a row of 256 threads: 128x128 tiles; 4 rows x
- * 256 columns (the 3-channel last layer) of 64 threads with 4x4 outputs each, as the square
- * tiles (4 threads of one column would each load the same inputs); 128 rows x 16 columns
+/* The large, tall, wide, thin-M, thin-N and few-N shapes of a row of 256 threads: 128x128
+ * tiles; 128x64 and 64x128 (8x4 and 4x8 outputs per thread, as the square tiles of NVIDIA's
+ * row; on a GPU the estimate takes them only where their fewer workgroups still fill it);
+ * 4 rows x 256 columns (the 3-channel last layer) of 64 threads with 4x4 outputs each, as the
+ * square tiles (4 threads of one column would each load the same inputs); 128 rows x 16 columns
  * (outputs of 4x4, or a stride phase of them, in one tile: the weights, the large operand, are
  * read once, and 8 threads of a row read consecutive columns); 256 rows x 4 columns (outputs
  * of 2x2 and 1x1: a 16-column tile would spend 3/4 or more of its multiply-adds and reads of
  * shared memory past the last column). */
-#define SHAPES_256 {16, 16, 8, 8, 16}, {64, 1, 4, 4, 16}, {8, 32, 4, 2, 16}, {4, 64, 4, 1, 16}
+#define SHAPES_256                                                                               \
+    {16, 16, 8, 8, 16}, {16, 16, 8, 4, 16}, {16, 16, 4, 8, 16}, {64, 1, 4, 4, 16},                \
+        {8, 32, 4, 2, 16}, {4, 64, 4, 1, 16}
 
 static const row table[] = {
     {"nvidia", 0x10de, 0, 32, {{16, 16, 8, 4, 16}, SHAPES_256}, 512,
@@ -39,14 +44,15 @@ static const row table[] = {
     {"amd-wave32", 0x1002, 0, 32, {{16, 16, 4, 4, 16}, SHAPES_256}, 512,
      "AMD wave32: 256 threads (8 waves), 64x64 tiles"},
     {"intel", 0x8086, 0, 0,
-     {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {32, 1, 4, 4, 16}, {8, 16, 4, 2, 16},
-      {4, 32, 4, 1, 16}},
+     {{16, 8, 4, 4, 16}, {16, 8, 8, 8, 16}, {16, 8, 8, 4, 16}, {16, 8, 4, 8, 16},
+      {32, 1, 4, 4, 16}, {8, 16, 4, 2, 16}, {4, 32, 4, 1, 16}},
      256, "Intel: 128 threads, 32x64 tiles (fewer registers per thread)"},
     {"software", VENDOR_ANY, 1, 0,
-     {{8, 8, 8, 8, 16}, {16, 16, 8, 8, 16}, {64, 1, 4, 4, 16}, {8, 8, 8, 2, 16}, {4, 16, 4, 1, 16}},
+     {{8, 8, 8, 8, 16}, {16, 16, 8, 8, 16}, {8, 16, 8, 8, 16}, {16, 8, 8, 8, 16},
+      {64, 1, 4, 4, 16}, {8, 8, 8, 2, 16}, {4, 16, 4, 1, 16}},
      128,
-     "software device: 64x64 tiles of 64 threads with 8x8 outputs each (its shared-memory "
-     "reads are gathers), a low split-K threshold (a CPU has few cores)"},
+     "software device: 64x64 tiles of 64 threads, 8x8 outputs each (shared-memory reads are "
+     "gathers), also 128x64 and 64x128; a low split-K threshold (few cores)"},
     {"generic", VENDOR_ANY, 0, 0, {{16, 16, 4, 4, 16}, SHAPES_256}, 256, "generic: 64x64 tiles"},
 };
 #define ROWS ((int)(sizeof table / sizeof table[0]))

@@ -13,18 +13,22 @@ typedef struct {
     uint32_t tx, ty, tm, tn, bk;
 } vk_conv_tile;
 
-/* A row's tile shapes: its default (square) tile, a large one, one for few output channels
- * (thin M), one for few output positions (thin N: 4x4 outputs in one tile) and one for a
- * handful of them (few N: 4 columns, for outputs of 2x2 and 1x1, whose products are GEMVs). */
+/* A row's tile shapes: its default (square) tile, a large one, a tall and a wide one (twice
+ * the square's rows or columns: 64 output channels, or 8x8 outputs, fill them where the large
+ * one would be half empty), one for few output channels (thin M), one for few output positions
+ * (thin N: 4x4 outputs in one tile) and one for a handful of them (few N: 4 columns, for
+ * outputs of 2x2 and 1x1, whose products are GEMVs). */
 enum {
     VK_SHAPE_SQUARE,
     VK_SHAPE_LARGE,
+    VK_SHAPE_TALL,
+    VK_SHAPE_WIDE,
     VK_SHAPE_THIN_M,
     VK_SHAPE_THIN_N,
     VK_SHAPE_FEW_N,
     VK_CONV_SHAPES
 };
-#define VK_MAX_TILES 16 /* distinct conv tiles per process (vk_conv_tile_of ids) */
+#define VK_MAX_TILES 24 /* distinct conv tiles per process (vk_conv_tile_of ids) */
 
 /* One conv GEMM dispatch as the kernel choice sees it: the mode (CONV_GATHER, CONV_SCATTER,
  * CONV_WEIGHT of shaders/opcodes.h) and conv_gemm's geometry (shaders/push.h). */

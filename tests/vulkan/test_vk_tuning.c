@@ -133,23 +133,34 @@ static int run_row_choice(eng_backend *cpu, int row)
         vk_gemm_size size;
         int shape;
         const char *what;
+        const char *other_row; /* a row that takes other_shape instead, or NULL */
+        int other_shape;
     } gemms[] = {
-        {{3, 128 * 128, 128 * 4, 4, 1}, VK_SHAPE_THIN_M, "3 channels at 256x256 (last layer)"},
-        {{512, 4 * 4, 512 * 16, 1, 16}, VK_SHAPE_THIN_N, "512 channels at 4x4"},
+        {{3, 128 * 128, 128 * 4, 4, 1}, VK_SHAPE_THIN_M, "3 channels at 256x256 (last layer)",
+         NULL, 0},
+        {{512, 4 * 4, 512 * 16, 1, 16}, VK_SHAPE_THIN_N, "512 channels at 4x4", NULL, 0},
         /* a GEMV: 16 columns would leave 15 of them past the edge */
-        {{512, 1, 512 * 16, 1, 16}, VK_SHAPE_FEW_N, "512 channels at 1x1 (innermost)"},
-        {{512, 2 * 2, 512 * 16, 1, 16}, VK_SHAPE_FEW_N, "512 channels at 2x2"},
-        {{256, 128 * 128, 128 * 16, 1, 4}, VK_SHAPE_LARGE, "256 channels at 128x128"},
+        {{512, 1, 512 * 16, 1, 16}, VK_SHAPE_FEW_N, "512 channels at 1x1 (innermost)",
+         NULL, 0},
+        {{512, 2 * 2, 512 * 16, 1, 16}, VK_SHAPE_FEW_N, "512 channels at 2x2", NULL, 0},
+        {{256, 128 * 128, 128 * 16, 1, 4}, VK_SHAPE_LARGE, "256 channels at 128x128", NULL, 0},
+        /* the large tile would leave half its rows (columns) past the edge: Intel's large
+         * tile has 64 rows */
+        {{64, 128 * 128, 3 * 16, 1, 1}, VK_SHAPE_WIDE, "64 channels at 128x128 (first layer)",
+         "intel", VK_SHAPE_LARGE},
+        {{512, 8 * 8, 512 * 16, 1, 16}, VK_SHAPE_TALL, "512 channels at 8x8", NULL, 0},
         /* few rows and few columns: thin-M's 8 tiles are mostly past the edge, and on this
          * software device their threads are not free */
-        {{32, 4 * 4, 32 * 16, 1, 1}, VK_SHAPE_THIN_N, "32 channels at 4x4, no split"},
+        {{32, 4 * 4, 32 * 16, 1, 1}, VK_SHAPE_THIN_N, "32 channels at 4x4, no split",
+         NULL, 0},
     };
     int failures = 0;
     for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; i++) {
         vk_conv_key key = {0};
         vk_conv_choice c = vk_conv_choose(tu, &key, &gemms[i].size);
         vk_conv_tile got = vk_conv_tile_of(c.tile_id);
-        vk_conv_tile want = vk_tuning_row_tile(row, gemms[i].shape);
+        int other = gemms[i].other_row && !strcmp(gemms[i].other_row, vk_tuning_row_name(row));
+        vk_conv_tile want = vk_tuning_row_tile(row, other ? gemms[i].other_shape : gemms[i].shape);
         int ok = !memcmp(&got, &want, sizeof got);
         printf("  %-4s row %s, %s: %ux%u:%ux%u:%u\n", ok ? "ok" : "FAIL",
                vk_tuning_row_name(row), gemms[i].what, got.tx, got.ty, got.tm, got.tn, got.bk);
