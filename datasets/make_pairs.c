@@ -9,15 +9,20 @@
 #include "datasets/preprocess.h"
 #include "rng.h"
 
-/* Centre square crop, bicubic resize to size x size. */
-static int square_photo(const image *photo, int size, image *out)
+/* Centre crop to the aspect width:height, bicubic resize to width x height. */
+static int framed_photo(const image *photo, int width, int height, image *out)
 {
-    image sq;
-    int side = photo->width < photo->height ? photo->width : photo->height;
-    if (image_crop(photo, (photo->width - side) / 2, (photo->height - side) / 2, side, side, &sq))
+    image framed;
+    int w = photo->width, h = (int)((long long)photo->width * height / width);
+    if (h > photo->height) {
+        h = photo->height;
+        w = (int)((long long)photo->height * width / height);
+    }
+    if (w < 1 || h < 1 ||
+        image_crop(photo, (photo->width - w) / 2, (photo->height - h) / 2, w, h, &framed))
         return -1;
-    int rc = image_resize_bicubic(&sq, size, size, out);
-    image_free(&sq);
+    int rc = image_resize_bicubic(&framed, width, height, out);
+    image_free(&framed);
     return rc;
 }
 
@@ -41,7 +46,7 @@ static int make_one(const make_opts *o, const char *src, const char *dst, char *
         snprintf(why, len, "%s: %s", src, inner);
         return -1;
     }
-    int rc = square_photo(&photo, o->size, &b);
+    int rc = framed_photo(&photo, o->width ? o->width : o->size, o->size, &b);
     image_free(&photo);
     if (rc || derive_input(o->task, &b, o->size, &a)) {
         if (!rc)
@@ -67,8 +72,9 @@ int dataset_make(const make_opts *o, make_result *res, char *err, size_t errlen)
 {
     static const char *splits[3] = {"train", "val", "test"};
     memset(res, 0, sizeof *res);
-    if (o->size < 16) {
-        snprintf(err, errlen, "size %d is below 16", o->size);
+    if (o->size < 16 || (o->width && o->width < 16)) {
+        snprintf(err, errlen, "%s %d is below 16", o->size < 16 ? "size" : "width",
+                 o->size < 16 ? o->size : o->width);
         return -1;
     }
     name_list photos;

@@ -72,7 +72,7 @@ static int cmd_combine(int argc, char **argv)
 static int cmd_make(int argc, char **argv)
 {
     const char *task = NULL, *from = NULL, *out = NULL;
-    make_opts o = {MAKE_EDGES, NULL, NULL, 256, 0.1, 0.1, 1, 95, NULL};
+    make_opts o = {MAKE_EDGES, NULL, NULL, 256, 0, 0.1, 0.1, 1, 95, NULL};
     float val_fraction = 0.1f, test_fraction = 0.1f;
     int quiet = 0;
     static const char *const tasks[] = {"edges", "colorize", "deblur", NULL}; /* make_task */
@@ -81,7 +81,8 @@ static int cmd_make(int argc, char **argv)
         {"task", CLI_CHOICE, CLI_CHOICE_OF(task, task_choices), "what the input A is"},
         {"from", CLI_STR, &from, "folder of photos (JPEG or PNG)"},
         {"out", CLI_STR, &out, "output dataset folder (train/val/test inside)"},
-        {"size", CLI_INT, &o.size, "side of the square halves"},
+        {"size", CLI_INT, &o.size, "side of the square halves (their height with --width)"},
+        {"width", CLI_INT, &o.width, "width of the halves, e.g. --width 1024 --size 512 (0: square)"},
         {"val-fraction", CLI_FLOAT, &val_fraction, "share of photos for val"},
         {"test-fraction", CLI_FLOAT, &test_fraction, "share of photos for test"},
         {"seed", CLI_U64, &o.seed, "decides which photos go to which split"},
@@ -91,7 +92,7 @@ static int cmd_make(int argc, char **argv)
     int rc = parse_options(argc, argv,
                            "pix2pix dataset make --task NAME --from PHOTOS --out DIR [OPTIONS]",
                            "Builds an aligned A|B dataset from photos: B is the photo (centre "
-                           "square, resized), A\nits edge map (black on white), its grayscale "
+                           "square, or --width:--size,\nresized), A its edge map (black on white), its grayscale "
                            "version or a Gaussian-blurred copy.\n"
                            "\n"
                            "Exit status: 0 pairs written; 1 the folders could not be used or no\n"

@@ -170,7 +170,7 @@ static void test_make(const char *tmp)
     const make_task tasks[3] = {MAKE_EDGES, MAKE_COLORIZE, MAKE_DEBLUR};
     for (int t = 0; t < 3; t++) {
         snprintf(out, sizeof out, "%s/make%d", tmp, t);
-        make_opts o = {tasks[t], photos, out, 32, 0.2, 0.2, 3, 0, 0};
+        make_opts o = {tasks[t], photos, out, 32, 0, 0.2, 0.2, 3, 0, 0};
         make_result r;
         CHECK(dataset_make(&o, &r, err, sizeof err) == 0);
         CHECK(r.train + r.val + r.test == 5 && r.failed == 1);
@@ -202,8 +202,22 @@ static void test_make(const char *tmp)
             CHECK(!gray_left && tv_left < tv_right / 2);
         image_free(&ab);
     }
-    make_opts o = {MAKE_EDGES, out, photos, 32, 0.5, 0.5, 3, 0, 0};
+    /* --width: 48x16 halves centre-cropped from 60x40 photos (a 3:1 frame of 60x20) */
+    snprintf(out, sizeof out, "%s/make_wide", tmp);
+    make_opts wide = {MAKE_COLORIZE, photos, out, 16, 48, 0.2, 0.2, 3, 0, 0};
     make_result r;
+    CHECK(dataset_make(&wide, &r, err, sizeof err) == 0 && r.train + r.val + r.test == 5);
+    image ab;
+    snprintf(path, sizeof path, "%s/train/1.png", out);
+    CHECK(load(path, &ab) == 0 && ab.width == 96 && ab.height == 16);
+    if (ab.pixels) { /* the photo's red centre disk at the centre of B */
+        const uint8_t *centre = ab.pixels + (8 * 96 + 48 + 24) * 3;
+        CHECK(centre[0] > 150 && centre[1] < 120);
+        image_free(&ab);
+    }
+    wide.width = 8;
+    CHECK(dataset_make(&wide, &r, err, sizeof err) == -1 && strstr(err, "width 8 is below 16"));
+    make_opts o = {MAKE_EDGES, out, photos, 32, 0, 0.5, 0.5, 3, 0, 0};
     CHECK(dataset_make(&o, &r, err, sizeof err) == -1);
 }
 

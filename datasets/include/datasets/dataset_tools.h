@@ -34,7 +34,8 @@ typedef enum { MAKE_EDGES, MAKE_COLORIZE, MAKE_DEBLUR } make_task;
 typedef struct {
     make_task task;
     const char *photos, *out;
-    int size;            /* square side of the written halves */
+    int size;            /* height of the written halves */
+    int width;           /* their width (0: size, square halves) */
     double val_fraction, test_fraction;
     uint64_t seed;       /* which photos go to which split */
     int jpeg_quality;    /* 0: PNG */
@@ -45,7 +46,7 @@ typedef struct {
     size_t train, val, test, failed;
 } make_result;
 
-/* From every photo of a folder: centre square crop, bicubic resize to size x size (B), the
+/* From every photo of a folder: centre crop to width:size, bicubic resize to width x size (B), the
  * task's input derived from it (A), written as out/<split>/<n>.<ext>. */
 int dataset_make(const make_opts *o, make_result *res, char *err, size_t errlen);
 
