@@ -161,8 +161,9 @@ int cmd_train(int argc, char **argv)
         {"save-by-iter", CLI_FLAG, &c.save_by_iter,
          "at those saves also keep iter_<step>_net_*.safetensors"},
         {"save-pth", CLI_FLAG, &c.save_pth,
-         "at each save also write <tag>_net_G.pth and <tag>_net_D.pth, PyTorch state_dicts as "
-         "the reference saves them (for scripts that torch.load them)"},
+         "at each save also write <tag>_net_G.pth and <tag>_net_D.pth (and <tag>_net_G_ema.pth "
+         "with --ema-decay), PyTorch state_dicts as the reference saves them (for scripts that "
+         "torch.load them)"},
         {"continue", CLI_FLAG, &c.continue_train, "resume from the latest checkpoint of NAME"},
         {"overwrite", CLI_FLAG, &c.overwrite,
          "start over in NAME, moving a run there to NAME.old-DATE-TIME (nothing is deleted)"},

@@ -3,7 +3,7 @@
  * constantly); <epoch>_net_* every save_epoch_freq epochs; a run stopped inside an epoch saves
  * where it stopped, to resume from there; --save-latest-freq saves latest_* (and with
  * --save-by-iter iter_<step>_net_*) every so many steps besides. With --save-pth each save
- * also writes G and D as the reference's .pth files of the same names. */
+ * also writes G and D (and G's average) as the reference's .pth files of the same names. */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -14,13 +14,14 @@
 
 #define LATEST_SAVE_SECONDS 600.0
 
-/* TAG_net_G.pth and TAG_net_D.pth. 0 or -1 (reported). */
+/* TAG_net_G.pth, TAG_net_D.pth and with --ema-decay TAG_net_G_ema.pth. 0 or -1 (reported). */
 static int save_pth(train_session *s, const char *tag)
 {
-    const net *nets[2] = {&s->t.G, &s->t.D};
-    for (int k = 0; k < 2; k++) {
+    const net *nets[3] = {&s->t.G, &s->t.D, &s->t.G_ema};
+    static const char *const names[3] = {"G", "D", "G_ema"};
+    for (int k = 0; k < 3 && nets[k]->n; k++) {
         char path[4400], err[4600];
-        snprintf(path, sizeof path, "%s/%s_net_%c.pth", s->dir, tag, "GD"[k]);
+        snprintf(path, sizeof path, "%s/%s_net_%s.pth", s->dir, tag, names[k]);
         if (pth_save_net(nets[k], s->t.plan, path, err, sizeof err)) {
             fprintf(stderr, "pix2pix train: %s\n", err); /* it names the file */
             return -1;

@@ -157,17 +157,29 @@ static void check_test_choices(void)
 }
 
 /* In the last folder: --save-pth writes the reference's latest_net_G.pth and latest_net_D.pth
- * beside ours, and test scores the .pth as the .safetensors. */
+ * (and with --ema-decay latest_net_G_ema.pth) beside ours, and test scores each .pth as the
+ * .safetensors. */
 static void check_pth(void)
 {
     char *train[] = {"train", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
                      "--model", "pix2pix", "--direction", "BtoA", "--ngf", "2", "--ndf", "2",
                      "--max-steps", "2", "--device", "cpu", "--quiet", "--save-pth",
-                     "--overwrite", NULL};
+                     "--ema-decay", "0.5", "--overwrite", NULL};
     CHECK(run_captured(cmd_train, train) == 0, "%s", out_text);
     CHECK(exists("checkpoints/facades_pix2pix/latest_net_G.pth") &&
-              exists("checkpoints/facades_pix2pix/latest_net_D.pth"),
-          "--save-pth: no latest_net_G.pth and latest_net_D.pth");
+              exists("checkpoints/facades_pix2pix/latest_net_D.pth") &&
+              exists("checkpoints/facades_pix2pix/latest_net_G_ema.pth"),
+          "--save-pth: no latest_net_G.pth, latest_net_D.pth and latest_net_G_ema.pth");
+    char *ours_ema[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
+                        "--device", "cpu", "--quiet", "--eval", "--ema", NULL};
+    CHECK(run_captured(cmd_test, ours_ema) == 0, "%s", out_text);
+    double l1_ema = printed_l1();
+    char *pth_ema[] = {"test", "--dataroot", "./datasets/facades", "--model",
+                       "checkpoints/facades_pix2pix/latest_net_G_ema.pth", "--direction", "BtoA",
+                       "--device", "cpu", "--quiet", "--eval", "--results", "pth_ema", NULL};
+    CHECK(run_captured(cmd_test, pth_ema) == 0 && printed_l1() == l1_ema,
+          "latest_net_G_ema.pth scores L1 %g, the .safetensors %g: %s", printed_l1(), l1_ema,
+          out_text);
     char *ours[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
                     "--device", "cpu", "--quiet", "--eval", NULL};
     CHECK(run_captured(cmd_test, ours) == 0, "%s", out_text);
