@@ -40,7 +40,7 @@ class Firefox:
     """Headless Firefox (binary) driven over Marionette; quit() ends it and removes the
     profile."""
 
-    def __init__(self, binary, width, height, timeout=60):
+    def __init__(self, binary, width, height, timeout=120):
         self.profile = tempfile.mkdtemp(prefix="serve_page_firefox.")
         with open(os.path.join(self.profile, "user.js"), "w") as f:
             for k, v in PREFS.items():
