@@ -9,7 +9,8 @@
 # files in the app_onnx_runtime test, which is skipped without them. Open MPI builds
 # data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/parallel).
 # libmicrohttpd builds pix2pix serve; chromium-driver and python3-selenium drive its page in
-# the serve_page test (skipped without them).
+# the serve_page test, firefox-esr (driven over Marionette: Debian has no geckodriver) in
+# serve_page_firefox (each skipped without them).
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -30,9 +31,13 @@ CLANG_MAJOR=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\
 if [ -n "$CLANG_MAJOR" ] && apt-cache show "libclang-rt-$CLANG_MAJOR-dev" >/dev/null 2>&1; then
     PKGS="$PKGS libclang-rt-$CLANG_MAJOR-dev"
 fi
-# Debian's chromium (Ubuntu ships it as a snap only: the browser test is skipped there).
+# Debian's chromium and firefox-esr (Ubuntu ships them as snaps only: the browser tests are
+# skipped there).
 if apt-cache show chromium >/dev/null 2>&1; then
     PKGS="$PKGS chromium fonts-liberation chromium-driver python3-selenium"
+fi
+if apt-cache show firefox-esr >/dev/null 2>&1; then
+    PKGS="$PKGS firefox-esr"
 fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS
