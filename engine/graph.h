@@ -68,6 +68,7 @@ typedef struct eng_node {
         struct { int pad; } pad;
         struct { int kernel, stride, pad; } pool;       /* avg_pool2d */
         struct { int scale; } upsample;                 /* upsample_nearest2d */
+        struct { float eps; } spectral;                 /* spectral_norm */
         struct { float value; } scalar;                 /* leaky slope, scale factor, fill */
         struct { float p; uint32_t seed; } dropout;
     } arg;

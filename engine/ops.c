@@ -213,6 +213,28 @@ eng_node *eng_upsample_nearest2d(eng_graph *g, eng_node *x, int scale)
     return n;
 }
 
+eng_node *eng_spectral_norm(eng_graph *g, eng_node *weight, eng_node *u, eng_node *v, float eps)
+{
+    const eng_op op = ENG_OP_SPECTRAL_NORM;
+    if (weight->ndim < 2)
+        return eng_graph_refuse(g, "spectral_norm: weight must have 2 or more dimensions, has %d",
+                                weight->ndim);
+    int rows = weight->shape[0];
+    size_t cols = weight->numel / (size_t)rows;
+    if (cols > INT_MAX)
+        return eng_graph_refuse(g, "spectral_norm: %zu columns", cols);
+    if (!u || !v)
+        return eng_graph_refuse(g, "spectral_norm: u and v are required");
+    if (!is_vector(g, op, u, rows, "u") || !is_vector(g, op, v, (int)cols, "v"))
+        return g->placeholder;
+    if (!(eps > 0.0f))
+        return eng_graph_refuse(g, "spectral_norm: eps %g must be positive", (double)eps);
+    eng_node *n = op_node(g, op, weight->ndim, weight->shape, (eng_node *[]){weight, u, v}, 3);
+    n->arg.spectral.eps = eps;
+    n->aux_numel = 2 * (size_t)rows + cols + 2; /* u, v, sigma, W v, the backward's dot */
+    return n;
+}
+
 static eng_node *unary(eng_graph *g, eng_op op, eng_node *x, float value)
 {
     eng_node *n = op_node(g, op, x->ndim, x->shape, &x, 1);

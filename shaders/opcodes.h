@@ -36,6 +36,15 @@
 #define POOL_AVG_F 0
 #define POOL_AVG_B 1
 
+/* spectral.comp: the steps of spectral_norm, in order (vk_ops_spectral.c) */
+#define SN_V 0           /* aux v = W^T u */
+#define SN_NORM_V 1      /* aux v /= max(|v|, eps), copied to the state v (one workgroup) */
+#define SN_U 2           /* aux W v = W v */
+#define SN_NORM_U 3      /* aux u = W v / max(|W v|, eps), to the state u; sigma = u . W v */
+#define SN_APPLY 4       /* out = W / sigma */
+#define SN_DOT 5         /* backward: aux dot = sum dy * W (one workgroup) */
+#define SN_GRAD 6        /* dW += dy / sigma - dot / sigma^2 * u v^T */
+
 /* norm_backward.comp */
 #define NB_REDUCE 0       /* scratch[g] = sum dy, scratch[G+g] = sum dy * xhat */
 #define NB_DX 1

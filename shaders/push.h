@@ -102,6 +102,13 @@
     F(PC_UINT, stride)                                                                           \
     F(PC_UINT, pad)
 
+/* spectral.comp: the weight as a rows x cols matrix of n = rows * cols elements */
+#define PUSH_SPECTRAL(F)                                                                         \
+    F(PC_UINT, rows)                                                                             \
+    F(PC_UINT, cols)                                                                             \
+    F(PC_UINT, n)                                                                                \
+    F(PC_FLOAT, eps)
+
 #ifdef __STDC_VERSION__ /* C */
 #include <stdint.h>
 #define PC_UINT uint32_t
@@ -125,6 +132,7 @@ VK_PUSH_STRUCT(norm_apply, PUSH_NORM_APPLY)
 VK_PUSH_STRUCT(norm_backward, PUSH_NORM_BACKWARD)
 VK_PUSH_STRUCT(conv_gemm, PUSH_CONV_GEMM)
 VK_PUSH_STRUCT(pool, PUSH_POOL)
+VK_PUSH_STRUCT(spectral, PUSH_SPECTRAL)
 #undef VK_PUSH_STRUCT
 #undef VK_PUSH_WORD
 #else /* GLSL: VK_PUSH_BLOCK(PUSH_<SHADER>) declares the shader's `pc` */

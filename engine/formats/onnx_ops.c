@@ -173,7 +173,8 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
         return eltwise(m, n);
     case ENG_OP_INPUT: case ENG_OP_PARAM: case ENG_OP_STATE: case ENG_OP_CONST:
     case ENG_OP_DROPOUT: case ENG_OP_DETACH: case ENG_OP_SUM: case ENG_OP_L1_LOSS:
-    case ENG_OP_MSE_LOSS: case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_COUNT:
+    case ENG_OP_MSE_LOSS: case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_SPECTRAL_NORM:
+    case ENG_OP_COUNT:
         break;
     }
     return not_exported(m, n);

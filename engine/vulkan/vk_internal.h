@@ -27,6 +27,7 @@ typedef enum {
     VK_KERNEL_CONV_SCATTER,
     VK_KERNEL_CONV_WEIGHT,
     VK_KERNEL_POOL,
+    VK_KERNEL_SPECTRAL,
     VK_KERNEL_COUNT
 } vk_kernel;
 

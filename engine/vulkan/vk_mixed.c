@@ -14,10 +14,13 @@
  * PyTorch's AMP keeps them (the fp32 master weights are updated from them). The outputs of
  * the ops whose fp32_output column says so (tanh, sigmoid) stay fp32: their backward takes
  * 1 - y^2 or y(1 - y) of them, which near saturation cancels all the bits fp16 keeps (a
- * generator's last layer, a few channels). */
+ * generator's last layer, a few channels). A spectral_norm's output and its gradient are
+ * fp32 as the weight's master copy and gradient it stands for: the critic's weights keep
+ * their fp32 plan's values (its u, v and sigma read the master weights). */
 int vk_node_half(const eng_node *n, int grad)
 {
-    if (n->numel <= 1 || n->op == ENG_OP_STATE || n->op == ENG_OP_CONST)
+    if (n->numel <= 1 || n->op == ENG_OP_STATE || n->op == ENG_OP_CONST ||
+        n->op == ENG_OP_SPECTRAL_NORM)
         return 0;
     if (!grad && eng_op_fp32_output(n->op))
         return 0;

@@ -1,7 +1,7 @@
 /* Lowering: every node's regions, and the schedule's commands as shader dispatches. The op
  * semantics are those of the CPU kernels (engine/cpu/); the shaders say how each is computed.
  * Each op's lowering (the vk column of ops.def) is in vk_ops_conv.c, vk_ops_norm.c,
- * vk_ops_pool.c, vk_ops_layout.c or vk_ops_eltwise.c. */
+ * vk_ops_pool.c, vk_ops_layout.c, vk_ops_eltwise.c or vk_ops_spectral.c. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -24,6 +24,7 @@ static const kernel_source kernel_sources[VK_KERNEL_COUNT] = {
     [VK_KERNEL_CONV_SCATTER] = {"conv_gemm", CONV_SCATTER},
     [VK_KERNEL_CONV_WEIGHT] = {"conv_gemm", CONV_WEIGHT},
     [VK_KERNEL_POOL] = {"pool", 0},
+    [VK_KERNEL_SPECTRAL] = {"spectral", 0},
 };
 
 const vk_shader_blob *vk_shader_find(const char *name)

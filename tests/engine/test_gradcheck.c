@@ -6,7 +6,11 @@
  * |analytic - numeric| / max(|numeric|, 0.1 * the leaf's largest |analytic|), so it is relative
  * whatever the scale of the gradients; a case fails when its worst error exceeds TOLERANCE.
  * Inputs of kinked functions (relu, leaky relu, l1) are kept further than eps from the kink.
- * Dropout's mask depends on the run counter, which the test pins so every run uses one mask. */
+ * Dropout's mask depends on the run counter, which the test pins so every run uses one mask.
+ * States (leaves that are not checked) are written back before every run: spectral_norm
+ * updates its u and v in place, and its gradient is PyTorch's (u and v held constant), which
+ * is the derivative only where they are the weight's singular vectors; its cases first run
+ * the power iteration to there (gc_case.settle). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,7 @@ typedef struct {
     leaf_spec leaves[MAX_LEAVES];
     int nleaves;
     float eps;
+    int settle; /* runs before the check, whose states are kept as the states' values */
 } gc_case;
 
 /* ---- deterministic random numbers ---------------------------------------------------------- */
@@ -115,6 +120,14 @@ static float run_loss(eng_plan *p, const eng_node *loss)
     return v;
 }
 
+/* Writes the states' values back before a run. */
+static void restore_states(eng_plan *p, const gc_case *k, float *const *values)
+{
+    for (int i = 0; i < k->nleaves; i++)
+        if (!k->leaves[i].check)
+            eng_plan_write(p, k->leaves[i].node, values[i]);
+}
+
 /* Prints the worst error of the case over its checked leaves; counts a failure. */
 static void gradcheck(const char *label, gc_case *k, eng_node *out, eng_backend *be)
 {
@@ -139,6 +152,11 @@ static void gradcheck(const char *label, gc_case *k, eng_node *out, eng_backend 
     }
     float *rv = malloc(r->numel * sizeof(float));
     fill_leaf(p, &(leaf_spec){r, -1.0f, 1.0f, 0, 0}, rv);
+    for (int run = 0; run < k->settle; run++)
+        run_loss(p, loss);
+    for (int i = 0; i < k->nleaves; i++)
+        if (!k->leaves[i].check)
+            eng_plan_read(p, k->leaves[i].node, values[i]);
     run_loss(p, loss);
     /* all analytic gradients come from this one run, before any perturbation */
     float *analytic[MAX_LEAVES] = {0};
@@ -164,9 +182,11 @@ static void gradcheck(const char *label, gc_case *k, eng_node *out, eng_backend 
             float saved = values[i][e], hi = saved + k->eps, lo = saved - k->eps;
             values[i][e] = hi;
             eng_plan_write(p, s->node, values[i]);
+            restore_states(p, k, values);
             double up = run_loss(p, loss);
             values[i][e] = lo;
             eng_plan_write(p, s->node, values[i]);
+            restore_states(p, k, values);
             double down = run_loss(p, loss);
             values[i][e] = saved;
             eng_plan_write(p, s->node, values[i]);
@@ -254,6 +274,19 @@ static void check_instance_norm(eng_backend *be, int affine)
     eng_node *b = affine ? par1(&k, "b", c, -0.5f, 0.5f) : NULL;
     gradcheck(affine ? "instance_norm2d affine" : "instance_norm2d", &k,
               eng_instance_norm2d(k.g, x, w, b, 1e-5f), be);
+}
+
+/* The weight of a conv layer of co outputs, its u and v converged by 300 power iterations. */
+static void check_spectral_norm(eng_backend *be, int co, int ci, int kh, int kw)
+{
+    gc_case k = new_case(1e-2f);
+    k.settle = 300;
+    eng_node *w = par4(&k, "w", co, ci, kh, kw);
+    eng_node *u = state1(&k, "u", co, -1.0f, 1.0f);
+    eng_node *v = state1(&k, "v", ci * kh * kw, -1.0f, 1.0f);
+    char label[96];
+    snprintf(label, sizeof label, "spectral_norm w[%d,%d,%d,%d]", co, ci, kh, kw);
+    gradcheck(label, &k, eng_spectral_norm(k.g, w, u, v, 1e-12f), be);
 }
 
 static void check_reflection_pad(eng_backend *be, int pad)
@@ -458,6 +491,9 @@ int main(void)
     check_avg_pool(be, 5, 4, 2, 2, 0);
     check_upsample(be, 3, 5, 2);
     check_upsample(be, 2, 3, 3);
+    check_spectral_norm(be, 4, 3, 3, 3);
+    check_spectral_norm(be, 6, 2, 4, 4);
+    check_spectral_norm(be, 1, 5, 2, 2);
     check_eltwise_rows(be);
     check_unary(be, "dropout p=0.5 (pinned mask)", dropout_half);
     check_concat(be, 0);

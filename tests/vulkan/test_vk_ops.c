@@ -230,6 +230,27 @@ static eng_node *case_upsample(eng_graph *g, uint32_t *rng)
     return eng_upsample_nearest2d(g, x, vkt_int(rng, 1, 3));
 }
 
+/* spectral_norm of a conv weight (u and v compared after the runs); applied twice, as the
+ * critic's layers are, the second application reads the u and v the first left */
+static eng_node *sn_weight(eng_graph *g, uint32_t *rng, eng_node **w, eng_node **u, eng_node **v)
+{
+    int co = vkt_int(rng, 1, 9), ci = vkt_int(rng, 1, 6), k = vkt_int(rng, 1, 4);
+    *w = eng_param4(g, "w", co, ci, k, k);
+    *u = eng_state1(g, "u", co);
+    *v = eng_state1(g, "v", ci * k * k);
+    return eng_spectral_norm(g, *w, *u, *v, 1e-12f);
+}
+static eng_node *case_spectral(eng_graph *g, uint32_t *rng)
+{
+    eng_node *w, *u, *v;
+    return sn_weight(g, rng, &w, &u, &v);
+}
+static eng_node *case_spectral_twice(eng_graph *g, uint32_t *rng)
+{
+    eng_node *w, *u, *v, *first = sn_weight(g, rng, &w, &u, &v);
+    return eng_mul(g, first, eng_spectral_norm(g, w, u, v, 1e-12f));
+}
+
 static const struct {
     const char *name;
     vkt_build_fn build;
@@ -275,6 +296,8 @@ static const struct {
     {"avg_pool2d", case_avg_pool},
     {"upsample_nearest2d x2", case_upsample2},
     {"upsample_nearest2d", case_upsample},
+    {"spectral_norm", case_spectral},
+    {"spectral_norm twice", case_spectral_twice},
 };
 
 /* The ops of every case's graph (without the comparison's loss), each of which the backend

@@ -92,6 +92,14 @@ eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int 
  * scale_factor=scale, mode='nearest'): out[y, x] = in[y / scale, x / scale], Hout = H * scale.
  * Followed by a 3x3 conv it is the resize-convolution upsampling of the generators. */
 eng_node *eng_upsample_nearest2d(eng_graph *g, eng_node *x, int scale);
+/* Spectral normalization of a weight, torch.nn.utils.spectral_norm(dim=0, n_power_iterations
+ * =1) in training mode: with W the weight as a matrix of shape[0] rows and u [rows], v
+ * [numel / rows] states, each run of the node does v = normalize(W^T u), u = normalize(W v)
+ * (normalize: x / max(|x|, eps)) in place, and gives weight / sigma, sigma = u^T W v; the
+ * gradient reaches the weight only, through sigma with u and v held constant. Each node is
+ * one power iteration: apply a layer twice and the second sees the first's u and v, as
+ * PyTorch's forward pre-hook does. */
+eng_node *eng_spectral_norm(eng_graph *g, eng_node *weight, eng_node *u, eng_node *v, float eps);
 
 eng_node *eng_relu(eng_graph *g, eng_node *x);
 eng_node *eng_leaky_relu(eng_graph *g, eng_node *x, float slope);
