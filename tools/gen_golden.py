@@ -14,6 +14,9 @@ Writes, deterministically (fixed seeds, one thread):
                            own so that ops_golden stays byte for byte what it was.
   upsample_golden.safetensors  the same for upsample_nearest2d (F.interpolate, mode 'nearest',
                            integer scale factors), in a file of its own likewise.
+  spectral_golden.safetensors  the same for spectral_norm: torch.nn.utils.spectral_norm's own
+                           computation (SpectralNorm.compute_weight, one power iteration, training
+                           mode) on conv weights, with u and v after it, in a file of its own.
   adam_golden.safetensors  torch.optim.Adam on plain params fed a fixed sequence of 5 gradients,
                            and on a small conv net whose gradients the engine recomputes from
                            saved data; params after every step, moments after the last.
@@ -30,9 +33,11 @@ import json
 import os
 import struct
 import sys
+import types
 
 import torch
 import torch.nn.functional as F
+from torch.nn.utils.spectral_norm import SpectralNorm
 
 DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bfloat16: "BF16"}
 
@@ -127,6 +132,9 @@ OPS = {
                                             count_include_pad=False),
     "upsample_nearest2d": lambda L, a: F.interpolate(L["x"], scale_factor=a["scale"],
                                                      mode="nearest"),
+    "spectral_norm": lambda L, a: SpectralNorm(eps=a["eps"]).compute_weight(
+        types.SimpleNamespace(weight_orig=L["weight"], weight_u=L["u"], weight_v=L["v"]),
+        do_power_iteration=True),
 }
 
 
@@ -207,6 +215,21 @@ def gen_upsample(fx, report):
     case("upsample_s2_1x1", "upsample_nearest2d", {"scale": 2}, x=("input", rand(2, 4, 1, 1)))
     case("upsample_s3", "upsample_nearest2d", {"scale": 3}, x=("input", rand(1, 2, 3, 4)))
     case("upsample_s1", "upsample_nearest2d", {"scale": 1}, x=("input", rand(1, 2, 3, 3)))
+
+
+def gen_spectral(fx, report):
+    """spectral_norm of conv weights as torch.nn.utils.spectral_norm draws u and v: normalized
+    normal draws (u and v updated in place by the power iteration); a critic's first layer,
+    a square one, a 1-output last layer, and a 1x1 one."""
+    case = case_adder(fx, report)
+
+    def unit(n):
+        return F.normalize(torch.randn(n), dim=0, eps=1e-12)
+
+    for name, (co, ci, k) in {"sn_first": (4, 6, 4), "sn_square": (8, 8, 3), "sn_last": (1, 8, 4),
+                              "sn_1x1": (5, 3, 1)}.items():
+        case(name, "spectral_norm", {"eps": 1e-12}, weight=("param", rand(co, ci, k, k)),
+             u=("state", unit(co)), v=("state", unit(ci * k * k)))
 
 
 def gen_ops(fx, report):
@@ -377,6 +400,12 @@ def main():
     write_safetensors(os.path.join(out_dir, "upsample_golden.safetensors"), up.tensors,
                       {"cases": json.dumps(up.cases, separators=(",", ":"))})
 
+    torch.manual_seed(2468)
+    sn = Fixture()
+    gen_spectral(sn, report)
+    write_safetensors(os.path.join(out_dir, "spectral_golden.safetensors"), sn.tensors,
+                      {"cases": json.dumps(sn.cases, separators=(",", ":"))})
+
     torch.manual_seed(5678)
     adam = Fixture()
     meta = gen_adam(adam)
@@ -388,7 +417,8 @@ def main():
     print("float32 vs float64 max abs error per case (torch itself):")
     for name, err in report:
         print(f"  {name:28s} {err:.3g}")
-    for f in ("ops_golden", "pool_golden", "upsample_golden", "adam_golden", "python_writer"):
+    for f in ("ops_golden", "pool_golden", "upsample_golden", "spectral_golden", "adam_golden",
+              "python_writer"):
         p = os.path.join(out_dir, f + ".safetensors")
         print(f"{p}: {os.path.getsize(p)} bytes")
 
