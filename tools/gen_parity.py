@@ -210,6 +210,14 @@ def train_with_f64(out, prefix, g, d, real_a, real_b, steps):
     save_run_data(out, prefix, real_a, real_b, losses)
 
 
+def spectral_normed(net):
+    """net with torch.nn.utils.spectral_norm on every Conv2d (train --spectral-norm)."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.utils.spectral_norm(m)
+    return net
+
+
 def gen_keys(out):
     """Key names and shapes of the full-size reference networks (no values)."""
     nets = {
@@ -220,6 +228,7 @@ def gen_keys(out):
         "basic_batch": NLayerDiscriminator(6, 64, 3, get_norm_layer("batch")),
         "n_layers5_instance": NLayerDiscriminator(6, 64, 5, get_norm_layer("instance")),
         "pixel_batch": PixelDiscriminator(6, 64, get_norm_layer("batch")),
+        "basic_batch_sn": spectral_normed(NLayerDiscriminator(6, 64, 3, get_norm_layer("batch"))),
     }
     write_keys(os.path.join(out, "keys.txt"), nets)
 

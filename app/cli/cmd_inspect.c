@@ -93,7 +93,7 @@ static void describe_generator(const st_file *f, const gen_config *g)
 
 static void describe_discriminator(const st_file *f, const disc_config *c)
 {
-    char name[64], in[16], ndf[16], layers[16], critics[16];
+    char name[64], in[16], ndf[16], layers[16], critics[16], spectral[4];
     disc_name(c, name, sizeof name);
     printf("network:    discriminator %s (%s", name,
            c->family == DISC_PIXEL ? "1x1 PatchGAN" : "PatchGAN");
@@ -101,15 +101,17 @@ static void describe_discriminator(const st_file *f, const disc_config *c)
         printf(", %d layers", c->n_layers);
     if (net_critics(c) > 1)
         printf(", %d critics at 1/1 to 1/%d scale", net_critics(c), 1 << (net_critics(c) - 1));
-    printf("), input_nc %d, ndf %d, norm %s\n", c->input_nc, c->ndf, net_norm_name(c->norm));
+    printf("), input_nc %d, ndf %d, norm %s%s\n", c->input_nc, c->ndf, net_norm_name(c->norm),
+           c->spectral ? ", spectral norm" : "");
     snprintf(in, sizeof in, "%d", c->input_nc);
     snprintf(critics, sizeof critics, "%d", net_critics(c));
     snprintf(ndf, sizeof ndf, "%d", c->ndf);
     snprintf(layers, sizeof layers, "%d", c->n_layers);
+    snprintf(spectral, sizeof spectral, "%d", c->spectral);
     const described d[] = {{"netD", name}, {"input_nc", in}, {"ndf", ndf},
                            {"norm", net_norm_name(c->norm)},
                            {"n_layers", c->family == DISC_NLAYERS ? layers : NULL},
-                           {"num_D", critics}};
+                           {"num_D", critics}, {"spectral_norm", spectral}};
     note_disagreements(f, d, (int)(sizeof d / sizeof *d));
 }
 

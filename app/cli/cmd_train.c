@@ -113,6 +113,10 @@ int cmd_train(int argc, char **argv)
         {"lambda-feat", CLI_FLOAT, &c.lambda_feat,
          "weight of pix2pixHD's feature matching, in [0, 1e6] (0: none; pix2pixHD: 10): L1 "
          "between the critics' activations on real and fake pairs, logged as G_GAN_Feat"},
+        {"spectral-norm", CLI_FLAG, &c.spectral_norm,
+         "spectral normalization (Miyato et al., as torch.nn.utils.spectral_norm) on every conv "
+         "of the critics: each weight divided by its largest singular value, estimated by one "
+         "power iteration per application; keys weight_orig, weight_u, weight_v"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
         {"upsample", CLI_CHOICE, CLI_CHOICE_OF(c.upsample, cli_upsample_choices),
          "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv (resize-conv)"},

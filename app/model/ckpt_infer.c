@@ -231,17 +231,22 @@ int ckpt_gen_config(const st_file *f, gen_config *c, char *err, size_t errlen)
 int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    const st_tensor *first = find4(f, "net.0.weight");
+    /* spectral_norm'ed convs keep their weight as "weight_orig" (networks.h, net_sn_conv) */
+    c->spectral = has(f, "net.0.weight_orig") || has(f, "model.0.weight_orig");
+    const char *weight = c->spectral ? "weight_orig" : "weight";
+    char key[64], patch_key[64];
+    snprintf(key, sizeof key, "net.0.%s", weight);
+    snprintf(patch_key, sizeof patch_key, "model.0.%s", weight);
+    const st_tensor *first = find4(f, key);
     if (first) {
         c->family = DISC_PIXEL;
         c->norm = has(f, "net.3.weight") ? NORM_BATCH : has(f, "net.2.bias") ? NORM_INSTANCE
                                                                              : NORM_NONE;
-    } else if ((first = find4(f, "model.0.weight")) != NULL && first->shape[2] == 4) {
+    } else if ((first = find4(f, patch_key)) != NULL && first->shape[2] == 4) {
         c->family = DISC_NLAYERS;
         int layers = 0;
-        char key[64];
         for (;; layers++) {
-            snprintf(key, sizeof key, "model.%d.weight", 2 + 3 * layers);
+            snprintf(key, sizeof key, "model.%d.%s", 2 + 3 * layers, weight);
             const st_tensor *t = find4(f, key);
             if (!t || t->shape[0] == 1)
                 break;
@@ -255,10 +260,9 @@ int ckpt_disc_config(const st_file *f, disc_config *c, char *err, size_t errlen)
     }
     c->ndf = (int)first->shape[0];
     c->input_nc = (int)first->shape[1];
-    char key[64];
     do /* the critics of a multi-scale discriminator: down1., down2., ... */
-        snprintf(key, sizeof key, "down%d.%s", ++c->num_d,
-                 c->family == DISC_PIXEL ? "net.0.weight" : "model.0.weight");
+        snprintf(key, sizeof key, "down%d.%s.%s", ++c->num_d,
+                 c->family == DISC_PIXEL ? "net.0" : "model.0", weight);
     while (c->num_d < NET_MAX_CRITICS && has(f, key));
     if (c->family == DISC_NLAYERS && (c->n_layers < 1 || c->n_layers > 8)) {
         snprintf(err, errlen, "not a discriminator: PatchGAN with %d layers (1 to 8)",

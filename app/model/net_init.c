@@ -79,6 +79,20 @@ static void fill_weight(float *v, const eng_node *node, net_init_type type, floa
         v[j] = (float)std * rng_normal(r);
 }
 
+/* Normal draws over their length (at least 1e-12), as torch.nn.utils.spectral_norm draws u
+ * and v. */
+static void fill_unit(float *v, size_t count, rng *r)
+{
+    double sq = 0.0;
+    for (size_t j = 0; j < count; j++) {
+        v[j] = rng_normal(r);
+        sq += (double)v[j] * v[j];
+    }
+    double norm = sqrt(sq) > 1e-12 ? sqrt(sq) : 1e-12;
+    for (size_t j = 0; j < count; j++)
+        v[j] = (float)(v[j] / norm);
+}
+
 int net_init_weights_as(const net *n, eng_plan *p, uint64_t seed, net_init_type type,
                         float gain)
 {
@@ -92,12 +106,14 @@ int net_init_weights_as(const net *n, eng_plan *p, uint64_t seed, net_init_type 
             net_out_of_memory();
         if (t->init == INIT_NORMAL)
             fill_weight(v, t->node, type, gain, &r);
-        for (size_t j = 0; j < count && t->init != INIT_NORMAL; j++) {
+        else if (t->init == INIT_UNIT)
+            fill_unit(v, count, &r);
+        for (size_t j = 0; j < count && t->init != INIT_NORMAL && t->init != INIT_UNIT; j++) {
             switch (t->init) {
             case INIT_NORM_WEIGHT: v[j] = 1.0f + gain * rng_normal(&r); break;
             case INIT_ZERO: v[j] = 0.0f; break;
             case INIT_ONE: v[j] = 1.0f; break;
-            case INIT_NORMAL: break;
+            case INIT_NORMAL: case INIT_UNIT: break;
             }
         }
         int rc = eng_plan_write(p, t->node, v);

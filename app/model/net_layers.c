@@ -30,6 +30,25 @@ eng_node *net_conv(net *n, const char *key, eng_node *x, int cin, int cout, int 
     return eng_conv2d(n->g, x, w, b, stride, pad);
 }
 
+eng_node *net_sn_conv(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
+                      int pad, int bias)
+{
+    char name[ENG_NAME_MAX];
+    eng_node *b = NULL;
+    if (bias) {
+        snprintf(name, sizeof name, "%s.bias", key);
+        b = net_tensor_get(n, name, 1, &cout, 1, INIT_ZERO);
+    }
+    snprintf(name, sizeof name, "%s.weight_orig", key);
+    eng_node *w = net_tensor_get(n, name, 4, (const int[]){cout, cin, k, k}, 1, INIT_NORMAL);
+    int cols = cin * k * k;
+    snprintf(name, sizeof name, "%s.weight_u", key);
+    eng_node *u = net_tensor_get(n, name, 1, &cout, 0, INIT_UNIT);
+    snprintf(name, sizeof name, "%s.weight_v", key);
+    eng_node *v = net_tensor_get(n, name, 1, &cols, 0, INIT_UNIT);
+    return eng_conv2d(n->g, x, eng_spectral_norm(n->g, w, u, v, 1e-12f), b, stride, pad);
+}
+
 eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
                      int pad, int out_pad, int bias)
 {

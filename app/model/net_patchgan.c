@@ -6,6 +6,14 @@
 
 #include "app/model/networks.h"
 
+/* A critic's conv: spectral-normalized with c->spectral. */
+static eng_node *conv(net *n, const disc_config *c, const char *key, eng_node *x, int cin,
+                      int cout, int k, int stride, int pad, int bias)
+{
+    return c->spectral ? net_sn_conv(n, key, x, cin, cout, k, stride, pad, bias)
+                       : net_conv(n, key, x, cin, cout, k, stride, pad, bias);
+}
+
 /* A LeakyReLU output kept as a feature when asked. */
 static eng_node *feature(net_critic_feats *feats, eng_node *h)
 {
@@ -23,7 +31,7 @@ static eng_node *nlayer(net *n, const disc_config *c, const char *scope, eng_nod
     int ndf = c->ndf;
     char key[ENG_NAME_MAX];
     snprintf(key, sizeof key, "%smodel.0", scope);
-    eng_node *h = net_conv(n, key, x, c->input_nc, ndf, 4, 2, 1, 1);
+    eng_node *h = conv(n, c, key, x, c->input_nc, ndf, 4, 2, 1, 1);
     h = feature(feats, eng_leaky_relu(g, h, 0.2f));
     int index = 2, mult = 1, mult_prev;
     for (int layer = 1; layer <= c->n_layers; layer++, index += 3) {
@@ -31,7 +39,7 @@ static eng_node *nlayer(net *n, const disc_config *c, const char *scope, eng_nod
         mult = 1 << (layer < 3 ? layer : 3);
         int stride = layer < c->n_layers ? 2 : 1; /* the last of these keeps the size */
         snprintf(key, sizeof key, "%smodel.%d", scope, index);
-        h = net_conv(n, key, h, ndf * mult_prev, ndf * mult, 4, stride, 1, use_bias);
+        h = conv(n, c, key, h, ndf * mult_prev, ndf * mult, 4, stride, 1, use_bias);
         snprintf(key, sizeof key, "%smodel.%d", scope, index + 1);
         h = net_norm_layer(n, key, h, c->norm, ndf * mult);
         h = feature(feats, eng_leaky_relu(g, h, 0.2f));
@@ -39,7 +47,7 @@ static eng_node *nlayer(net *n, const disc_config *c, const char *scope, eng_nod
     if (feats && feats->only)
         return h;
     snprintf(key, sizeof key, "%smodel.%d", scope, index);
-    return net_conv(n, key, h, ndf * mult, 1, 4, 1, 1, 1);
+    return conv(n, c, key, h, ndf * mult, 1, 4, 1, 1, 1);
 }
 
 static eng_node *pixel(net *n, const disc_config *c, const char *scope, eng_node *x,
@@ -49,17 +57,17 @@ static eng_node *pixel(net *n, const disc_config *c, const char *scope, eng_node
     int use_bias = c->norm == NORM_INSTANCE;
     char key[ENG_NAME_MAX];
     snprintf(key, sizeof key, "%snet.0", scope);
-    eng_node *h = net_conv(n, key, x, c->input_nc, c->ndf, 1, 1, 0, 1);
+    eng_node *h = conv(n, c, key, x, c->input_nc, c->ndf, 1, 1, 0, 1);
     h = feature(feats, eng_leaky_relu(g, h, 0.2f));
     snprintf(key, sizeof key, "%snet.2", scope);
-    h = net_conv(n, key, h, c->ndf, 2 * c->ndf, 1, 1, 0, use_bias);
+    h = conv(n, c, key, h, c->ndf, 2 * c->ndf, 1, 1, 0, use_bias);
     snprintf(key, sizeof key, "%snet.3", scope);
     h = net_norm_layer(n, key, h, c->norm, 2 * c->ndf);
     h = feature(feats, eng_leaky_relu(g, h, 0.2f));
     if (feats && feats->only)
         return h;
     snprintf(key, sizeof key, "%snet.5", scope);
-    return net_conv(n, key, h, 2 * c->ndf, 1, 1, 1, 0, use_bias);
+    return conv(n, c, key, h, 2 * c->ndf, 1, 1, 1, 0, use_bias);
 }
 
 static eng_node *apply(net *n, const disc_config *c, int i, eng_node *x, net_critic_feats *feats)

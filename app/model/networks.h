@@ -45,6 +45,7 @@ typedef struct {
     int input_nc, ndf;
     net_norm norm;
     int num_d;        /* critics (pix2pixHD's multi-scale discriminator); 0 or 1: one */
+    int spectral;     /* spectral normalization on every conv of every critic (net_sn_conv) */
 } disc_config;
 /* The most critics a discriminator has, and the most intermediate activations one gives (a
  * PatchGAN of n_layers, 8 at most, gives n_layers + 1). */
@@ -80,7 +81,9 @@ int gen_min_side(const gen_config *c);
 int disc_min_side(const disc_config *c);
 
 /* How a tensor is initialised (reference init_weights 'normal', gain 0.02). */
-typedef enum { INIT_NORMAL, INIT_NORM_WEIGHT, INIT_ZERO, INIT_ONE } net_init;
+/* INIT_UNIT: normal draws scaled to unit length (spectral norm's u and v, as PyTorch draws
+ * them). */
+typedef enum { INIT_NORMAL, INIT_NORM_WEIGHT, INIT_ZERO, INIT_ONE, INIT_UNIT } net_init;
 
 typedef struct {
     char key[ENG_NAME_MAX]; /* state_dict key, e.g. model.model.1.model.2.running_mean */
@@ -181,6 +184,12 @@ eng_node *net_tensor_get(net *n, const char *key, int ndim, const int *shape, in
 /* Conv2d / ConvTranspose2d with kernel k; key is the layer prefix ("model.0"). */
 eng_node *net_conv(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
                    int pad, int bias);
+/* net_conv under torch.nn.utils.spectral_norm (eps 1e-12, one power iteration): the tensors of
+ * a spectral_norm'ed Conv2d's state_dict, "<key>.bias" (when bias), "<key>.weight_orig" and
+ * the buffers "<key>.weight_u" [cout] and "<key>.weight_v" [cin * k * k]; each application
+ * of the layer does one power iteration, as each forward of PyTorch's module does. */
+eng_node *net_sn_conv(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
+                      int pad, int bias);
 eng_node *net_conv_t(net *n, const char *key, eng_node *x, int cin, int cout, int k, int stride,
                      int pad, int out_pad, int bias);
 /* A generator's 2x upsampling at key from cin to cout channels: with GEN_UP_TRANSPOSED the

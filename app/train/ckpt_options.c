@@ -15,6 +15,8 @@ typedef struct {
 /* How a value reads in the message: use_dropout as whether --no-dropout was given. */
 static const char *shown(const arch_option *a, const char *value)
 {
+    if (!strcmp(a->key, "spectral_norm"))
+        return !strcmp(value, "0") ? "not given" : "given";
     if (strcmp(a->key, "use_dropout"))
         return value;
     return !strcmp(value, "0") ? "given" : "not given";
@@ -29,6 +31,8 @@ static void compare_file(const char *path, const arch_option *a, int n, char *ms
         return;
     for (int i = 0; i < n; i++) {
         const char *recorded = st_meta(f, a[i].key);
+        if (!recorded && !strcmp(a[i].key, "spectral_norm")) /* a D from before the option */
+            recorded = "0";
         size_t used = strlen(msg);
         if (recorded && strcmp(recorded, a[i].here))
             snprintf(msg + used, len - used, "%s%s %s here, %s in the checkpoint",
@@ -48,7 +52,8 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
                        {"n_local_enhancers", "--n-local-enhancers", ""},
                        {"n_blocks_local", "--n-blocks-local", ""}};
     arch_option d[] = {{"netD", "--netD", ""}, {"n_layers", "--n-layers-d", ""},
-                       {"ndf", "--ndf", ""}, {"num_D", "--num-d", ""}};
+                       {"ndf", "--ndf", ""}, {"num_D", "--num-d", ""},
+                       {"spectral_norm", "--spectral-norm", ""}};
     gen_name(&o->gen, g[0].here, sizeof g[0].here);
     snprintf(g[1].here, sizeof g[1].here, "%d", o->gen.ngf);
     snprintf(g[2].here, sizeof g[2].here, "%s", net_norm_name(o->gen.norm));
@@ -64,6 +69,7 @@ int ckpt_options_check(const char *dir, const trainer_opts *o)
     snprintf(d[1].here, sizeof d[1].here, "%d", o->disc.n_layers);
     snprintf(d[2].here, sizeof d[2].here, "%d", o->disc.ndf);
     snprintf(d[3].here, sizeof d[3].here, "%d", net_critics(&o->disc));
+    snprintf(d[4].here, sizeof d[4].here, "%d", o->disc.spectral);
     char path[4400], msg[2048] = "";
     snprintf(path, sizeof path, "%s/latest_net_G.safetensors", dir);
     compare_file(path, g, (int)(sizeof g / sizeof *g), msg, sizeof msg);

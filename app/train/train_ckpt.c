@@ -101,8 +101,8 @@ static int save_into(ckpt_set *set, const char *name, const net *n, eng_plan *p,
 typedef struct {
     char netg[32], netd[32], in_nc[8], out_nc[8], ngf[16], ndf[16], nl[8], dnc[8], drop[4],
         load[16], crop[16], epoch[16], step[32], num_d[8], down[8], blocks[8], local[8],
-        lblocks[8];
-    ckpt_meta g[19], d[11];
+        lblocks[8], spectral[4];
+    ckpt_meta g[19], d[12];
     int ng; /* entries of g: the global generator's sizes for global and local, the
              * enhancers' (the last two) for local */
 } net_meta;
@@ -117,6 +117,7 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     snprintf(m->ndf, sizeof m->ndf, "%d", t->opts.disc.ndf);
     snprintf(m->nl, sizeof m->nl, "%d", t->opts.disc.n_layers);
     snprintf(m->num_d, sizeof m->num_d, "%d", net_critics(&t->opts.disc));
+    snprintf(m->spectral, sizeof m->spectral, "%d", t->opts.disc.spectral);
     snprintf(m->dnc, sizeof m->dnc, "%d", t->opts.disc.input_nc);
     snprintf(m->drop, sizeof m->drop, "%d", t->opts.gen.use_dropout);
     snprintf(m->load, sizeof m->load, "%d", c->load_size);
@@ -140,7 +141,8 @@ static void net_meta_fill(net_meta *m, const train_config *c, const trainer *t, 
     const ckpt_meta d[] = {
         {"format", "pix2pix-vk"}, {"net", "D"}, {"netD", m->netd}, {"n_layers", m->nl},
         {"num_D", m->num_d}, {"input_nc", m->dnc}, {"ndf", m->ndf}, {"norm", norm},
-        {"epoch", m->epoch}, {"step", m->step}, {"options", opts}};
+        {"spectral_norm", m->spectral}, {"epoch", m->epoch}, {"step", m->step},
+        {"options", opts}};
     _Static_assert(sizeof g == sizeof m->g && sizeof d == sizeof m->d, "metadata counts");
     memcpy(m->g, g, sizeof g);
     memcpy(m->d, d, sizeof d);
@@ -308,7 +310,8 @@ static int restore_latest(trainer *t, const char *dir, int *epoch, int *iter)
     return 0;
 }
 
-/* --init-d's critics against --num-d, named before a tensor of the odd one out would be. */
+/* --init-d's critics against --num-d and --spectral-norm, named before a tensor of the odd
+ * one out would be. */
 static int check_init_critics(const char *path, const disc_config *want)
 {
     char err[1024];
@@ -318,6 +321,11 @@ static int check_init_critics(const char *path, const disc_config *want)
     if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && net_critics(&dc) != net_critics(want)) {
         fprintf(stderr, "pix2pix train: --init-d %s has %d critic%s, this run %d (--num-d)\n",
                 path, net_critics(&dc), net_critics(&dc) > 1 ? "s" : "", net_critics(want));
+        rc = -1;
+    } else if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && dc.spectral != want->spectral) {
+        fprintf(stderr, "pix2pix train: --init-d %s %s spectral normalization (weight_orig, "
+                "weight_u, weight_v keys), this run %s (--spectral-norm)\n", path,
+                dc.spectral ? "has" : "has no", want->spectral ? "does" : "does not");
         rc = -1;
     }
     if (f)

@@ -227,6 +227,7 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->disc.ndf = c->ndf;
     t->disc.norm = norm;
     t->disc.num_d = c->num_d;
+    t->disc.spectral = c->spectral_norm;
     t->lambda_feat = c->lambda_feat;
     t->batch = c->batch_size;
     t->lr = c->lr;

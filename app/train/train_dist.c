@@ -28,6 +28,7 @@ static char *options_lines(const train_config *c)
     const char *fmt =
         "data=%s\ndirection=%s\nname=%s\ncheckpoints-dir=%s\nepochs=%d\nepochs-decay=%d\n"
         "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnum-d=%d\nlambda-feat=%s\n"
+        "spectral-norm=%d\n"
         "netG=%s\nupsample=%s\nnetD=%s\n"
         "n-layers-d=%d\nngf=%d\nn-downsample-global=%d\nn-blocks-global=%d\n"
         "n-local-enhancers=%d\nn-blocks-local=%d\nniter-fix-global=%d\nndf=%d\n"
@@ -39,8 +40,9 @@ static char *options_lines(const train_config *c)
     or_none(c->data), c->direction, c->name, c->checkpoints_dir, c->epochs, c->epochs_decay,    \
         c->batch_size, shortest(c->lr, num[0]), shortest(c->beta1, num[1]),                     \
         shortest(c->lambda_l1, num[2]), c->gan_mode, c->num_d, shortest(c->lambda_feat, num[4]), \
-        c->netG, c->upsample, c->netD, c->n_layers_d, c->ngf, c->n_downsample_global,            \
-        c->n_blocks_global, c->n_local_enhancers, c->n_blocks_local, c->niter_fix_global,       \
+        c->spectral_norm, c->netG, c->upsample, c->netD, c->n_layers_d, c->ngf,                 \
+        c->n_downsample_global, c->n_blocks_global, c->n_local_enhancers, c->n_blocks_local,    \
+        c->niter_fix_global,                                                                     \
         c->ndf, c->norm, c->no_dropout, c->input_nc, c->output_nc,                              \
         c->load_size, c->crop_size, c->preprocess, c->no_flip,                                  \
         c->serial_batches, (unsigned long long)c->seed, c->save_epoch_freq, c->continue_train,  \

@@ -24,6 +24,7 @@ typedef struct {
     float ema_decay;          /* G's weight average saved as *_net_G_ema (0: off) */
     int num_d;                /* D's critics (multi-scale), 1 to NET_MAX_CRITICS */
     float lambda_feat;        /* feature matching's weight (0: none) */
+    int spectral_norm;        /* spectral normalization on D's convs */
     const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     int n_downsample_global;  /* --netG global and local: the global generator's */

@@ -32,9 +32,11 @@ static const net_case cases[] = {
     {"local2_batch", 1,
      {.family = GEN_LOCAL, .depth = 2, .input_nc = 3, .output_nc = 3, .ngf = 16,
       .norm = NORM_BATCH, .n_down = 3, .n_local = 2, .local_blocks = 1}, {0}},
-    {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH, 1}},
-    {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE, 1}},
-    {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH, 1}},
+    {"basic_batch", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH, 1, 0}},
+    {"n_layers5_instance", 0, {0}, {DISC_NLAYERS, 5, 6, 64, NORM_INSTANCE, 1, 0}},
+    {"pixel_batch", 0, {0}, {DISC_PIXEL, 0, 6, 64, NORM_BATCH, 1, 0}},
+    {"basic_batch_sn", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH, 1, 1}},
+    {"basic_batch_sn", 0, {0}, {DISC_NLAYERS, 3, 6, 64, NORM_BATCH, 1, 1}},
 };
 
 static void shape_text(const eng_node *n, int is_counter, char *buf, size_t len)

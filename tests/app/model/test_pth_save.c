@@ -15,7 +15,7 @@
 
 static const gen_config gen = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 3,
     .ngf = 4, .norm = NORM_BATCH, .use_dropout = 1};
-static const disc_config disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1};
+static const disc_config disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1, 0};
 
 static void check_file(const net *n, eng_plan *p, const char *path)
 {

@@ -120,7 +120,7 @@ static void fix_global_steps(void)
     trainer_opts o = {
         .gen = {.family = GEN_LOCAL, .depth = 1, .input_nc = 3, .output_nc = 3, .ngf = 2,
                 .norm = NORM_INSTANCE, .n_down = 2, .n_local = 1, .local_blocks = 1},
-        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_INSTANCE, 1},
+        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_INSTANCE, 1, 0},
         .batch = 1, .height = 32, .width = 32, .lr = 2e-4f, .beta1 = 0.5f,
         .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 3, .fix_global = 1,
     };

@@ -12,7 +12,7 @@ static double first_step_size(float lr)
     trainer_opts o = {
         .gen = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 3, .ngf = 4,
             .norm = NORM_BATCH, .use_dropout = 0},
-        .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1},
+        .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1, 0},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .seed = 3,
     };

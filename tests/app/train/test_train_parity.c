@@ -217,7 +217,7 @@ static void reference_cases(void)
     trainer_opts unet = {
         .gen = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 3, .ngf = 4,
             .norm = NORM_BATCH, .use_dropout = 0},
-        .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1},
+        .disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1, 0},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_VANILLA, .seed = 1,
     };
@@ -228,7 +228,7 @@ static void reference_cases(void)
     trainer_opts resnet = {
         .gen = {.family = GEN_RESNET, .depth = 2, .input_nc = 3, .output_nc = 3, .ngf = 4,
             .norm = NORM_INSTANCE, .use_dropout = 0, .n_down = 2},
-        .disc = {DISC_PIXEL, 0, 6, 4, NORM_INSTANCE, 1},
+        .disc = {DISC_PIXEL, 0, 6, 4, NORM_INSTANCE, 1, 0},
         .batch = 2, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 1,
     };
@@ -246,7 +246,7 @@ static void local_case(void)
     trainer_opts local = {
         .gen = {.family = GEN_LOCAL, .depth = 0, .input_nc = 3, .output_nc = 3, .ngf = 2,
                 .norm = NORM_INSTANCE, .n_down = 2, .n_local = 1, .local_blocks = 1},
-        .disc = {DISC_PIXEL, 0, 6, 2, NORM_INSTANCE, 1},
+        .disc = {DISC_PIXEL, 0, 6, 2, NORM_INSTANCE, 1, 0},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_LSGAN, .seed = 1,
     };
@@ -264,7 +264,7 @@ static void gan_cases(void)
 {
     trainer_opts o = {
         .gen = {GEN_UNET, 5, 3, 3, 1, NORM_BATCH, 0},
-        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_BATCH, 1},
+        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_BATCH, 1, 0},
         .batch = 1, .height = 32, .width = 32,
         .lr = 2e-4f, .beta1 = 0.5f, .lambda_l1 = 100.0f, .gan = GAN_HINGE, .seed = 1,
     };
@@ -294,7 +294,7 @@ static void gan_cases(void)
     o.ema_decay = 0.0f;
     o.lambda_mismatch = 0.0f;
     o.gan = GAN_HINGE;
-    o.disc = (disc_config){DISC_NLAYERS, 1, 6, 2, NORM_BATCH, 3};
+    o.disc = (disc_config){DISC_NLAYERS, 1, 6, 2, NORM_BATCH, 3, 0};
     o.lambda_feat = 10.0f;
     run_case("--num-d 3 --lambda-feat 10 --gan-mode hinge",
              &(case_files){"gan_g0.safetensors", "gan_msd_d0.safetensors",
