@@ -2,7 +2,9 @@
 """Generate the GAN-loss parity fixtures of tests/app/fixtures (gan_*) with PyTorch as the oracle:
 three training steps with --gan-mode hinge, three with --d-steps 2, and three with
 --ema-decay 0.9 --lambda-mismatch 1 (on a batch of two pairs), from the same start; and three
-of --num-d 3 --lambda-feat 10 --gan-mode hinge (gan_msd_*, msd_step below).
+of --num-d 3 --lambda-feat 10 --gan-mode hinge (gan_msd_*, msd_step below), and three of the
+same with --spectral-norm (gan_msd_sn_*): torch.nn.utils.spectral_norm on every conv of the
+critics, each forward of a conv one power iteration (PyTorch's forward pre-hook).
 
 The step is the reference's optimize_parameters (tools/torch_reference.py) with two changes:
 - the GAN loss may be the hinge loss of SAGAN and SPADE: the critic's
@@ -168,10 +170,25 @@ def critics_state(ds):
     return out
 
 
-def run_msd(out, g0, real_a, real_b, num_d=3, n_layers=1, lambda_feat=10.0, steps=3):
-    """Three steps of --num-d 3 --lambda-feat 10 --gan-mode hinge: G from g0, the critics
-    (PatchGANs of n_layers 1, ndf 2, small enough for the 8x8 level of a 32x32 pair) drawn
-    here. Writes gan_msd_d0, _g3, _d3; returns the losses."""
+def spectral_normed(d, gen):
+    """d with torch.nn.utils.spectral_norm on every Conv2d (--spectral-norm); u and v drawn
+    as spectral_norm draws them (normalized normal draws), from gen."""
+    for m in d.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.utils.spectral_norm(m)
+            with torch.no_grad():
+                for b in (m.weight_u, m.weight_v):
+                    b.copy_(nn.functional.normalize(torch.randn(b.shape, generator=gen), dim=0,
+                                                    eps=1e-12))
+    return d
+
+
+def run_msd(out, g0, real_a, real_b, num_d=3, n_layers=1, lambda_feat=10.0, steps=3,
+            name="msd", spectral=False):
+    """Three steps of --num-d 3 --lambda-feat 10 --gan-mode hinge (with spectral, and
+    --spectral-norm): G from g0, the critics (PatchGANs of n_layers 1, ndf 2, small enough for
+    the 8x8 level of a 32x32 pair) drawn here. Writes gan_NAME_d0, _g3, _d3; returns the
+    losses."""
     g, _ = networks(torch.Generator().manual_seed(0))
     g.load_state_dict(g0)
     gen = torch.Generator().manual_seed(7)
@@ -179,7 +196,9 @@ def run_msd(out, g0, real_a, real_b, num_d=3, n_layers=1, lambda_feat=10.0, step
           for _ in range(num_d)]
     for d in ds:
         init_weights(d, gen)
-    save_safetensors(os.path.join(out, "gan_msd_d0.safetensors"), critics_state(ds))
+        if spectral:
+            spectral_normed(d, gen)
+    save_safetensors(os.path.join(out, f"gan_{name}_d0.safetensors"), critics_state(ds))
     g.train()
     for d in ds:
         d.train()
@@ -188,8 +207,8 @@ def run_msd(out, g0, real_a, real_b, num_d=3, n_layers=1, lambda_feat=10.0, step
                              betas=(0.5, 0.999))
     losses = [msd_step(g, ds, opt_g, opt_d, "hinge", lambda_feat, real_a, real_b)
               for _ in range(steps)]
-    save_safetensors(os.path.join(out, "gan_msd_g3.safetensors"), state(g))
-    save_safetensors(os.path.join(out, "gan_msd_d3.safetensors"), critics_state(ds))
+    save_safetensors(os.path.join(out, f"gan_{name}_g3.safetensors"), state(g))
+    save_safetensors(os.path.join(out, f"gan_{name}_d3.safetensors"), critics_state(ds))
     return torch.tensor(losses, dtype=torch.float32)
 
 
@@ -240,6 +259,7 @@ def main():
     data["losses_hinge"] = run(out, "hinge", g0, d0, "hinge", 1, real_a, real_b)
     data["losses_dsteps2"] = run(out, "dsteps2", g0, d0, "vanilla", 2, real_a, real_b)
     data["losses_msd"] = run_msd(out, g0, real_a, real_b)
+    data["losses_msd_sn"] = run_msd(out, g0, real_a, real_b, name="msd_sn", spectral=True)
     save_safetensors(os.path.join(out, "gan_data.safetensors"), data)
     # two pairs: the mismatched pairs are (A_0, B_1) and (A_1, B_0)
     rng = np.random.default_rng(7)

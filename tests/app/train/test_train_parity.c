@@ -3,7 +3,8 @@
  * for pix2pixHD's LocalEnhancer, tools/gen_global_g.py, which repeat the reference's
  * optimize_parameters; with --gan, tools/gen_gan_parity.py's --gan-mode hinge, --d-steps 2,
  * --ema-decay 0.9 --lambda-mismatch 1: there also the critic's loss on the mismatched pairs and
- * G's averaged weights, and --num-d 3 --lambda-feat 10 --gan-mode hinge; with --local, the
+ * G's averaged weights, and --num-d 3 --lambda-feat 10 --gan-mode hinge, without and with
+ * --spectral-norm; with --local, the
  * LocalEnhancer's alone).
  * Usage: test_app_train_parity [--gan | --local] [DEVICE] [--fp16] (default cpu; exit 77 when
  * DEVICE is unavailable). With --fp16 (mixed precision, a loss scale of 256) the losses must
@@ -300,6 +301,13 @@ static void gan_cases(void)
              &(case_files){"gan_g0.safetensors", "gan_msd_d0.safetensors",
                            "gan_msd_g3.safetensors", "gan_msd_d3.safetensors", NULL, NULL,
                            "gan_data.safetensors", "losses_msd", NULL}, o);
+    /* The same with spectral normalization on every conv of the critics: each application
+     * of a critic one power iteration, u and v compared as buffers. */
+    o.disc.spectral = 1;
+    run_case("--num-d 3 --lambda-feat 10 --gan-mode hinge --spectral-norm",
+             &(case_files){"gan_g0.safetensors", "gan_msd_sn_d0.safetensors",
+                           "gan_msd_sn_g3.safetensors", "gan_msd_sn_d3.safetensors", NULL, NULL,
+                           "gan_data.safetensors", "losses_msd_sn", NULL}, o);
 }
 
 int main(int argc, char **argv)
