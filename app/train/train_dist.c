@@ -183,8 +183,18 @@ void train_dist_step(float losses[LOSS_COUNT], int *stop)
     dist_max(stop, 1);
 }
 
-/* FNV-1a over the bytes of every parameter of G and D, and of G's average with --ema-decay
- * (the running statistics are each rank's own). */
+/* Whether the ranks must agree on a tensor: the parameters, and spectral normalization's u
+ * and v (every rank does the same power iterations on the same weights); the running
+ * statistics are each rank's own. */
+static int shared_tensor(const net_tensor *t)
+{
+    size_t len = strlen(t->key);
+    return t->trainable || (len > 9 && (!strcmp(t->key + len - 9, ".weight_u") ||
+                                        !strcmp(t->key + len - 9, ".weight_v")));
+}
+
+/* FNV-1a over the bytes of every tensor of G and D the ranks share (shared_tensor), and of
+ * G's average with --ema-decay. */
 static uint64_t weights_checksum(const trainer *t)
 {
     size_t most = largest(&t->G) > largest(&t->D) ? largest(&t->G) : largest(&t->D);
@@ -194,7 +204,7 @@ static uint64_t weights_checksum(const trainer *t)
     for (int k = 0; k < 3 && buf; k++)
         for (int i = 0; i < nets[k]->n; i++) {
             const eng_node *n = nets[k]->t[i].node;
-            if (!nets[k]->t[i].trainable || eng_plan_read(t->plan, n, buf))
+            if (!shared_tensor(&nets[k]->t[i]) || eng_plan_read(t->plan, n, buf))
                 continue;
             const unsigned char *b = (const unsigned char *)buf;
             size_t bytes = eng_node_numel(n) * sizeof *buf;
