@@ -4,13 +4,16 @@
  * optimize_parameters; with --gan, tools/gen_gan_parity.py's --gan-mode hinge, --d-steps 2,
  * --ema-decay 0.9 --lambda-mismatch 1: there also the critic's loss on the mismatched pairs and
  * G's averaged weights, and --num-d 3 --lambda-feat 10 --gan-mode hinge, without and with
- * --spectral-norm; with --local, the
- * LocalEnhancer's alone).
+ * --spectral-norm; with --local, the LocalEnhancer's alone).
  * Usage: test_app_train_parity [--gan | --local] [DEVICE] [--fp16] (default cpu; exit 77 when
  * DEVICE is unavailable). With --fp16 (mixed precision, a loss scale of 256) the losses must
- * agree to 3%, the buffers to 1e-3 and each network's whole update to 10% of its size: fp16
- * rounding turns Adam's nearly sign-sized steps of nearly-zero gradients (a BatchNorm bias)
- * around. */
+ * agree to 3%, the buffers to 1e-3 (u and v: FP16_SN_VECTOR_TOL) and each network's whole
+ * update to 10% of its size: fp16 rounding turns Adam's nearly sign-sized steps of
+ * nearly-zero gradients (a BatchNorm bias) around. A loss is then judged relative to at least
+ * FP16_LOSS_FLOOR: the hinge G_GAN of the critics under --spectral-norm sums their signed
+ * outputs through zero (-0.045, -0.013, 0.018 over the steps), where fp16's absolute error of
+ * a few 1e-4 on each critic's mean output (D_real and D_fake, near 3, agree to 5e-5) is
+ * several percent of the sum. */
 #include <string.h>
 
 #include "app/model/checkpoint.h"
@@ -18,6 +21,13 @@
 #include "app/train/train_ema.h"
 #include "app_test.h"
 #include "engine/device.h"
+
+#define FP16_LOSS_FLOOR 0.05
+/* u and v are the singular vectors of the critics' weights after the last update: they move
+ * with the weights' fp16 error (6% of the critics' 3-step update in the spectral-norm case)
+ * amplified by the gap between the first two singular values; 1e-3 in the worst element
+ * measured (the fp32 runs: 1.6e-7). */
+#define FP16_SN_VECTOR_TOL 5e-3
 
 static const char *device = "cpu";
 static int fp16;
@@ -34,8 +44,15 @@ static void load(trainer *t, const net *n, const char *name)
     st_close(f);
 }
 
-/* Compares every tensor of the network with the files: buffers (running statistics) to
- * 1e-4; parameters by their change from the start. Without a float64 reference the three
+/* Spectral normalization's u or v (a key ending in weight_u or weight_v). */
+static int spectral_vector(const char *key)
+{
+    size_t len = strlen(key);
+    return len > 9 && (!strcmp(key + len - 9, ".weight_u") || !strcmp(key + len - 9, ".weight_v"));
+}
+
+/* Compares every tensor of the network with the files: buffers (running statistics, spectral
+ * normalization's u and v) to 1e-4; parameters by their change from the start. Without a float64 reference the three
  * Adam updates must agree to 1%. With one (ill-conditioned configurations), ours must be no
  * further from the float64 update than twice PyTorch's float32 distance to it. With --fp16,
  * see the top. */
@@ -45,6 +62,7 @@ static void compare(trainer *t, const net *n, const char *start_name, const char
     st_file *start = fixture_open(start_name), *end = fixture_open(end_name);
     st_file *end64 = end64_name ? fixture_open(end64_name) : NULL;
     double worst_update = 0, worst_buffer = 0, all_err = 0, all_norm = 0;
+    const char *worst_buffer_key = "none";
     for (int i = 0; i < n->n; i++) {
         const net_tensor *nt = &n->t[i];
         size_t count = eng_node_numel(nt->node);
@@ -76,18 +94,21 @@ static void compare(trainer *t, const net *n, const char *start_name, const char
                   nt->key, ours_err, allowed, ref_err, norm);
         } else {
             double d = max_abs_diff(ours, w3, count);
-            if (d > worst_buffer)
+            double bound = !fp16 ? 1e-4 : spectral_vector(nt->key) ? FP16_SN_VECTOR_TOL : 1e-3;
+            if (d > worst_buffer) {
                 worst_buffer = d;
-            CHECK(d <= (fp16 ? 1e-3 : 1e-4), "%s differs from PyTorch by %g", nt->key, d);
+                worst_buffer_key = nt->key;
+            }
+            CHECK(d <= bound, "%s differs from PyTorch by %g", nt->key, d);
         }
         free(ours);
         free(w0);
         free(w3);
         free(w64);
     }
-    printf("%s: worst update error / allowed %.3g, worst buffer error %.3g, whole network's "
-           "update error %.3g of its size\n", end_name, worst_update, worst_buffer,
-           sqrt(all_err / all_norm));
+    printf("%s: worst update error / allowed %.3g, worst buffer error %.3g (%s), whole "
+           "network's update error %.3g of its size\n", end_name, worst_update, worst_buffer,
+           worst_buffer_key, sqrt(all_err / all_norm));
     CHECK(!fp16 || all_err <= 0.1 * 0.1 * all_norm, "%s: update differs by %.3g of its size",
           end_name, sqrt(all_err / all_norm));
     st_close(start);
@@ -148,7 +169,8 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
              * (as tools/gen_gan_parity.py does). */
             double ref = want[step * nl + k] /
                          (k == LOSS_G_L1 && !strcmp(f->losses, "losses") ? o.lambda_l1 : 1.0f);
-            double rel = fabs(losses[k] - ref) / fabs(ref);
+            double scale = fp16 ? fmax(fabs(ref), FP16_LOSS_FLOOR) : fabs(ref);
+            double rel = fabs(losses[k] - ref) / scale;
             if (!(rel <= worst))
                 worst = rel;
             printf("step %d %-6s ours %.7f PyTorch %.7f\n", step + 1, loss_names[k],
