@@ -113,8 +113,9 @@ static void report_init(train_session *s)
     disc_name(&t->opts.disc, netd, sizeof netd);
     net_critics_note(&t->opts.disc, critics, sizeof critics);
     snprintf(r->model, sizeof r->model,
-             "%s (ngf %d) + %s (ndf %d)%s, %s norm, %.1f M parameters%s", netg, t->opts.gen.ngf,
-             netd, t->opts.disc.ndf, critics, net_norm_name(t->opts.gen.norm),
+             "%s (ngf %d) + %s (ndf %d)%s%s, %s norm, %.1f M parameters%s", netg,
+             t->opts.gen.ngf, netd, t->opts.disc.ndf, critics,
+             t->opts.disc.spectral ? " spectral-normed" : "", net_norm_name(t->opts.gen.norm),
              (net_param_count(&t->G) + net_param_count(&t->D)) / 1e6,
              t->opts.lambda_feat > 0 ? ", feature matching" : "");
     snprintf(r->data, sizeof r->data, "%s: %zu pairs, %dx%d crops, batch %d, %s", c->data,

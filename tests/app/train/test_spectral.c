@@ -1,6 +1,7 @@
 /* --spectral-norm end to end: a run with spectral normalization on the critics saves each
  * conv under PyTorch's keys (weight_orig, and the buffers weight_u, weight_v of unit length),
- * with the metadata spectral_norm=1, in the safetensors and the .pth files (inspect says so);
+ * with the metadata spectral_norm=1, in the safetensors and the .pth files (inspect and the
+ * report's model line say so);
  * two steps and a resumed third give bit for bit the files of three steps in one run (the u
  * and v vectors included); the .pth D starts another run (--init-d); --continue and --init-d
  * refuse a run of the other setting with the option named. */
@@ -61,7 +62,13 @@ int main(void)
         return 1;
     const char *sn[] = {"--spectral-norm", "--save-pth", NULL};
     CHECK(train("whole", "3", sn) == 0, "whole: %s", out_text);
-    char path[512];
+    char *page = NULL, path[512];
+    size_t len;
+    snprintf(path, sizeof path, "%s/whole/web/index.html", ckpt);
+    page = (char *)read_whole_file(path, &len);
+    CHECK(page && strstr(page, "(2 critics) spectral-normed, batch norm"),
+          "the report's model line does not say spectral-normed");
+    free(page);
     snprintf(path, sizeof path, "%s/whole/latest_net_D.safetensors", ckpt);
     check_keys(path);
     st_file *f = st_open(path);
