@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """torch.load reads the .pth files that app_pth_save wrote (FOLDER/net_G.pth, net_D.pth) into
 the same tensors as the safetensors files written beside them: names, dtypes, shapes and
-values. Exit 77 (skipped) without torch."""
+values; and net_D_sn.pth (the PatchGAN of train --spectral-norm) loads strictly into the
+reference's NLayerDiscriminator under torch.nn.utils.spectral_norm. Exit 77 (skipped) without
+torch."""
 import json
+import os
 import struct
 import sys
 
@@ -29,10 +32,27 @@ def read_safetensors(path):
     return out
 
 
+def load_spectral_normed(sd):
+    """Loads sd into the reference's basic PatchGAN (ndf 4, BatchNorm) with spectral_norm on
+    every conv, as train --spectral-norm builds it; runs it once in training mode."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                    "tools"))
+    from torch_reference import NLayerDiscriminator, get_norm_layer
+    d = NLayerDiscriminator(6, ndf=4, n_layers=3, norm_layer=get_norm_layer("batch"))
+    for m in d.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.utils.spectral_norm(m)
+    d.load_state_dict(sd, strict=True)
+    d.train()
+    out = d(torch.zeros(1, 6, 32, 32))
+    print(f"net_D_sn.pth: loads strictly into a spectral_norm'ed NLayerDiscriminator "
+          f"(output {list(out.shape)})")
+
+
 def main():
     folder = sys.argv[1]
     failures = 0
-    for name in ("net_G", "net_D"):
+    for name in ("net_G", "net_D", "net_D_sn"):
         sd = torch.load(f"{folder}/{name}.pth", map_location="cpu")
         want = read_safetensors(f"{folder}/{name}.safetensors")
         if list(sd.keys()) != list(want.keys()):
@@ -46,6 +66,8 @@ def main():
                 failures += 1
         print(f"{name}.pth: torch {torch.__version__} loads {len(sd)} tensors equal to the "
               "safetensors file")
+        if name == "net_D_sn":
+            load_spectral_normed(sd)
     sys.exit(1 if failures else 0)
 
 

@@ -1,9 +1,10 @@
 /* Networks written as .pth files (pth_save.h): a U-Net generator and a PatchGAN with random
- * weights and a num_batches_tracked of 42 read back by the .pth reader (libzip and the
- * restricted unpickler, another code path) with every value bit for bit, the counters as 0-d
- * int64 tensors, each record's data 64-byte aligned as torch.save lays them out. The files (and
- * the same networks as safetensors) go to the folder given, where app_pth_torch_load reads
- * them with torch.load. */
+ * weights (and the PatchGAN of --spectral-norm, its weight_orig, weight_u and weight_v) and a
+ * num_batches_tracked of 42 read back by the .pth reader (libzip and the restricted
+ * unpickler, another code path) with every value bit for bit, the counters as 0-d int64
+ * tensors, each record's data 64-byte aligned as torch.save lays them out. The files (and the
+ * same networks as safetensors) go to the folder given, where app_pth_torch_load reads them
+ * with torch.load. */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -16,6 +17,7 @@
 static const gen_config gen = {.family = GEN_UNET, .depth = 5, .input_nc = 3, .output_nc = 3,
     .ngf = 4, .norm = NORM_BATCH, .use_dropout = 1};
 static const disc_config disc = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1, 0};
+static const disc_config disc_sn = {DISC_NLAYERS, 3, 6, 4, NORM_BATCH, 1, 1};
 
 static void check_file(const net *n, eng_plan *p, const char *path)
 {
@@ -68,13 +70,14 @@ static void check_alignment(const char *path)
     free(b);
 }
 
-static void write_net(const char *dir, const char *name, int is_gen, eng_backend *be)
+/* The generator, or with d the discriminator d. */
+static void write_net(const char *dir, const char *name, const disc_config *d, eng_backend *be)
 {
     eng_graph *g = eng_graph_new();
     net n;
     net_init_struct(&n, g, "N.", 1, 0, 0);
-    eng_node *x = eng_input4(g, "x", 1, is_gen ? 3 : 6, 32, 32);
-    eng_forward(g, is_gen ? net_generator(&n, &gen, x) : net_discriminator(&n, &disc, x));
+    eng_node *x = eng_input4(g, "x", 1, d ? 6 : 3, 32, 32);
+    eng_forward(g, d ? net_discriminator(&n, d, x) : net_generator(&n, &gen, x));
     eng_plan *p = eng_plan_new(g, be);
     CHECK(net_init_weights_as(&n, p, 5, NET_INIT_NORMAL, 0.5f) == 0, "init");
     float count = 42;
@@ -98,8 +101,9 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     mkdir(dir, 0755);
     eng_backend *be = eng_cpu_backend_new(1);
-    write_net(dir, "net_G", 1, be);
-    write_net(dir, "net_D", 0, be);
+    write_net(dir, "net_G", NULL, be);
+    write_net(dir, "net_D", &disc, be);
+    write_net(dir, "net_D_sn", &disc_sn, be);
     eng_backend_free(be);
     return test_result("pth_save");
 }
