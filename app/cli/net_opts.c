@@ -66,5 +66,6 @@ int cli_net_configs(const char *cmd, const cli_net_opts *n, gen_config *gc, disc
     }
     dc->norm = gc->norm;
     dc->num_d = n->num_d;
+    dc->spectral = n->spectral_norm;
     return 0;
 }

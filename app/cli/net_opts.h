@@ -11,6 +11,7 @@ typedef struct {
     const char *netG, *upsample, *netD, *norm;
     int ngf, ndf, n_layers_d;
     int num_d; /* the discriminator's critics (pix2pixHD's multi-scale D) */
+    int spectral_norm; /* spectral normalization on the critics' convs */
     /* --netG global and local: the sizes of pix2pixHD's generators, as train's options */
     int n_downsample_global, n_blocks_global, n_local_enhancers, n_blocks_local;
 } cli_net_opts;
@@ -30,6 +31,8 @@ typedef struct {
     {"n-layers-d", CLI_INT, &(n).n_layers_d, "layers of netD n_layers, 1 to 8"},                 \
     {"num-d", CLI_INT, &(n).num_d,                                                               \
      "critics of the discriminator, 1 to 8 (pix2pixHD's multi-scale D, as train --num-d)"},      \
+    {"spectral-norm", CLI_FLAG, &(n).spectral_norm,                                              \
+     "spectral normalization on the critics' convs (as train --spectral-norm)"},                \
     {"norm", CLI_CHOICE, CLI_CHOICE_OF((n).norm, cli_norm_choices), "normalization layers"},     \
     {"ngf", CLI_INT, &(n).ngf, "generator filters in the first conv layer"},                     \
     {"n-downsample-global", CLI_INT, &(n).n_downsample_global,                                   \

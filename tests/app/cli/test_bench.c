@@ -66,6 +66,12 @@ int main(void)
     double one = train_gflop(none), two = train_gflop(msd);
     CHECK(two > 1.05 * one, "a step with 2 critics and feature matching: %g GFLOP, with one %g",
           two, one);
+    /* --spectral-norm: the step runs; the power iterations are not counted as products (the
+     * same work, to the rounding of the printed rate and time). */
+    char *sn[] = {"--spectral-norm", NULL};
+    double spectral = train_gflop(sn);
+    CHECK(fabs(spectral - one) <= 0.02 * one, "a step with --spectral-norm: %g GFLOP, without %g",
+          spectral, one);
     char *bad_critics[] = {"bench", "--num-d", "9", NULL};
     CHECK(run_captured(cmd_benchmark, bad_critics) == 2 &&
               strstr(out_text, "--num-d must be 1 to 8, not 9"),
