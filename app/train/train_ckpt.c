@@ -318,11 +318,12 @@ static int check_init_critics(const char *path, const disc_config *want)
     disc_config dc;
     st_file *f = model_file_open(path);
     int rc = 0;
-    if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && net_critics(&dc) != net_critics(want)) {
+    int known = f && !ckpt_disc_config(f, &dc, err, sizeof err);
+    if (known && net_critics(&dc) != net_critics(want)) {
         fprintf(stderr, "pix2pix train: --init-d %s has %d critic%s, this run %d (--num-d)\n",
                 path, net_critics(&dc), net_critics(&dc) > 1 ? "s" : "", net_critics(want));
         rc = -1;
-    } else if (f && !ckpt_disc_config(f, &dc, err, sizeof err) && dc.spectral != want->spectral) {
+    } else if (known && dc.spectral != want->spectral) {
         fprintf(stderr, "pix2pix train: --init-d %s %s spectral normalization (weight_orig, "
                 "weight_u, weight_v keys), this run %s (--spectral-norm)\n", path,
                 dc.spectral ? "has" : "has no", want->spectral ? "does" : "does not");
