@@ -66,7 +66,7 @@ typedef struct eng_node {
         struct { int stride, pad, out_pad; } conv;       /* kernel size from the weight */
         struct { float momentum, eps; int training; } norm;
         struct { int pad; } pad;
-        struct { int kernel, stride, pad; } pool;       /* avg_pool2d */
+        struct { int kernel, stride, pad; } pool;       /* avg_pool2d, max_pool2d */
         struct { int scale; } upsample;                 /* upsample_nearest2d */
         struct { float eps; } spectral;                 /* spectral_norm */
         struct { float value; } scalar;                 /* leaky slope, scale factor, fill */

@@ -176,18 +176,20 @@ eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad)
     return n;
 }
 
-eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad)
+/* avg_pool2d and max_pool2d: kernel x kernel windows, stride apart, over the input padded by
+ * pad on each side (the padding never counted); Hout = (H + 2 pad - kernel) / stride + 1. */
+static eng_node *pool2d(eng_graph *g, eng_op op, eng_node *x, int kernel, int stride, int pad)
 {
-    const eng_op op = ENG_OP_AVG_POOL2D;
+    const char *name = eng_op_infos[op].name;
     if (!is_4d(g, op, x, "input"))
         return g->placeholder;
     /* PyTorch's limit: every window then holds at least one input cell */
     if (kernel < 1 || stride < 1 || pad < 0 || pad > kernel / 2)
-        return eng_graph_refuse(g, "avg_pool2d: kernel %d, stride %d, padding %d (padding at "
-                                "most half the kernel)", kernel, stride, pad);
+        return eng_graph_refuse(g, "%s: kernel %d, stride %d, padding %d (padding at most half "
+                                "the kernel)", name, kernel, stride, pad);
     int64_t hi = padded(x->shape[2], pad), wi = padded(x->shape[3], pad);
     if (hi < kernel || wi < kernel)
-        return eng_graph_refuse(g, "avg_pool2d: input %dx%d smaller than kernel %d", x->shape[2],
+        return eng_graph_refuse(g, "%s: input %dx%d smaller than kernel %d", name, x->shape[2],
                                 x->shape[3], kernel);
     int ho = (int)((hi - kernel) / stride + 1), wo = (int)((wi - kernel) / stride + 1);
     eng_node *n = op_node(g, op, 4, (const int[]){x->shape[0], x->shape[1], ho, wo}, &x, 1);
@@ -195,6 +197,16 @@ eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int 
     n->arg.pool.stride = stride;
     n->arg.pool.pad = pad;
     return n;
+}
+
+eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad)
+{
+    return pool2d(g, ENG_OP_AVG_POOL2D, x, kernel, stride, pad);
+}
+
+eng_node *eng_max_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad)
+{
+    return pool2d(g, ENG_OP_MAX_POOL2D, x, kernel, stride, pad);
 }
 
 eng_node *eng_upsample_nearest2d(eng_graph *g, eng_node *x, int scale)

@@ -35,6 +35,8 @@
 /* pool.comp */
 #define POOL_AVG_F 0
 #define POOL_AVG_B 1
+#define POOL_MAX_F 2
+#define POOL_MAX_B 3
 
 /* spectral.comp: the steps of spectral_norm, in order (vk_ops_spectral.c) */
 #define SN_V 0           /* aux v = W^T u */

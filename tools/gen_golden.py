@@ -12,6 +12,8 @@ Writes, deterministically (fixed seeds, one thread):
                            "cases" is a JSON list describing each case (op, arguments, leaves).
   pool_golden.safetensors  the same for avg_pool2d (count_include_pad=False), in a file of its
                            own so that ops_golden stays byte for byte what it was.
+  maxpool_golden.safetensors  the same for max_pool2d (F.max_pool2d), in a file of its own
+                           likewise.
   upsample_golden.safetensors  the same for upsample_nearest2d (F.interpolate, mode 'nearest',
                            integer scale factors), in a file of its own likewise.
   spectral_golden.safetensors  the same for spectral_norm: torch.nn.utils.spectral_norm's own
@@ -130,6 +132,7 @@ OPS = {
         L["x"], L["target"]).reshape(1),
     "avg_pool2d": lambda L, a: F.avg_pool2d(L["x"], a["kernel"], a["stride"], a["pad"],
                                             count_include_pad=False),
+    "max_pool2d": lambda L, a: F.max_pool2d(L["x"], a["kernel"], a["stride"], a["pad"]),
     "upsample_nearest2d": lambda L, a: F.interpolate(L["x"], scale_factor=a["scale"],
                                                      mode="nearest"),
     "spectral_norm": lambda L, a: SpectralNorm(eps=a["eps"]).compute_weight(
@@ -203,6 +206,21 @@ def gen_pool(fx, report):
     case("avgpool_k2s2p0", "avg_pool2d", {"kernel": 2, "stride": 2, "pad": 0},
          x=("input", rand(2, 2, 5, 4)))
     case("avgpool_k3s1p1", "avg_pool2d", {"kernel": 3, "stride": 1, "pad": 1},
+         x=("input", rand(1, 2, 4, 5)))
+
+
+def gen_maxpool(fx, report):
+    """max_pool2d as VGG downsamples (2, 2, 0), on even and odd sizes (the last row and column
+    of an odd side in no window), after a ReLU's zeros (ties: the first cell takes the
+    gradient), and with overlapping, padded windows (3, 2, 1)."""
+    case = case_adder(fx, report)
+    vgg = {"kernel": 2, "stride": 2, "pad": 0}
+    case("maxpool_k2s2p0_even", "max_pool2d", vgg, x=("input", rand(2, 3, 8, 6)))
+    case("maxpool_k2s2p0_odd", "max_pool2d", vgg, x=("input", rand(1, 2, 7, 9)))
+    case("maxpool_k2s2p0_ties", "max_pool2d", vgg, x=("input", F.relu(rand(1, 3, 6, 6))))
+    case("maxpool_k3s2p1", "max_pool2d", {"kernel": 3, "stride": 2, "pad": 1},
+         x=("input", rand(2, 2, 7, 8)))
+    case("maxpool_k3s1p1", "max_pool2d", {"kernel": 3, "stride": 1, "pad": 1},
          x=("input", rand(1, 2, 4, 5)))
 
 
@@ -406,6 +424,12 @@ def main():
     write_safetensors(os.path.join(out_dir, "spectral_golden.safetensors"), sn.tensors,
                       {"cases": json.dumps(sn.cases, separators=(",", ":"))})
 
+    torch.manual_seed(1357)
+    maxpool = Fixture()
+    gen_maxpool(maxpool, report)
+    write_safetensors(os.path.join(out_dir, "maxpool_golden.safetensors"), maxpool.tensors,
+                      {"cases": json.dumps(maxpool.cases, separators=(",", ":"))})
+
     torch.manual_seed(5678)
     adam = Fixture()
     meta = gen_adam(adam)
@@ -417,8 +441,8 @@ def main():
     print("float32 vs float64 max abs error per case (torch itself):")
     for name, err in report:
         print(f"  {name:28s} {err:.3g}")
-    for f in ("ops_golden", "pool_golden", "upsample_golden", "spectral_golden", "adam_golden",
-              "python_writer"):
+    for f in ("ops_golden", "pool_golden", "upsample_golden", "spectral_golden",
+              "maxpool_golden", "adam_golden", "python_writer"):
         p = os.path.join(out_dir, f + ".safetensors")
         print(f"{p}: {os.path.getsize(p)} bytes")
 

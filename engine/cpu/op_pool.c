@@ -1,4 +1,7 @@
-/* Pooling: avg_pool2d (PyTorch F.avg_pool2d, count_include_pad=False, ceil_mode=False). */
+/* Pooling: avg_pool2d (PyTorch F.avg_pool2d, count_include_pad=False, ceil_mode=False) and
+ * max_pool2d (F.max_pool2d, ceil_mode=False). */
+#include <math.h>
+
 #include "engine/cpu/cpu_internal.h"
 
 typedef struct {
@@ -63,4 +66,58 @@ void cpu_avg_pool2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
     pool_job j = {c, n};
     if (mask & 1u)
         cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pool_bwd, &j);
+}
+
+/* The index in its plane of the largest input cell of output (oy, ox)'s window: the first of
+ * equal ones in row-major order, a NaN over any number (PyTorch's CPU kernel). */
+static int window_max(const float *in, int h, int w, const eng_node *n, int oy, int ox)
+{
+    int y0, y1, x0, x1;
+    window(oy, h, n, &y0, &y1);
+    window(ox, w, n, &x0, &x1);
+    int best = y0 * w + x0;
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) {
+            float v = in[iy * w + ix];
+            if (v > in[best] || (isnan(v) && !isnan(in[best])))
+                best = iy * w + ix;
+        }
+    return best;
+}
+
+/* forward: out = the window's largest cell; backward: that cell gets dy. */
+static void max_planes(void *arg, size_t begin, size_t end, int backward)
+{
+    const pool_job *j = arg;
+    const eng_node *n = j->n, *x = n->src[0];
+    int h = x->shape[2], w = x->shape[3], ho = n->shape[2], wo = n->shape[3];
+    for (size_t r = begin; r < end; r++) {
+        const float *in = j->c->data[x->id] + r * h * w;
+        float *out = j->c->data[n->id] + r * ho * wo;
+        const float *dy = backward ? j->c->grad[n->id] + r * ho * wo : NULL;
+        float *dx = backward ? j->c->grad[x->id] + r * h * w : NULL;
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                int k = window_max(in, h, w, n, oy, ox);
+                if (backward)
+                    dx[k] += dy[oy * wo + ox];
+                else
+                    out[oy * wo + ox] = in[k];
+            }
+    }
+}
+static void max_fwd(void *arg, size_t begin, size_t end) { max_planes(arg, begin, end, 0); }
+static void max_bwd(void *arg, size_t begin, size_t end) { max_planes(arg, begin, end, 1); }
+
+void cpu_max_pool2d_forward(cpu_ctx *c, const eng_node *n)
+{
+    pool_job j = {c, n};
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], max_fwd, &j);
+}
+
+void cpu_max_pool2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
+{
+    pool_job j = {c, n};
+    if (mask & 1u)
+        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], max_bwd, &j);
 }

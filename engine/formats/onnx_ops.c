@@ -71,18 +71,21 @@ static int reflection_pad(onnx_model *m, const eng_node *n)
     return 0;
 }
 
-/* AveragePool over the cells inside the input, as eng_avg_pool2d. */
-static int avg_pool(onnx_model *m, const eng_node *n)
+/* AveragePool over the cells inside the input, as eng_avg_pool2d; MaxPool as eng_max_pool2d
+ * (ONNX pads MaxPool with -infinity: the padding is never the maximum). */
+static int pool(onnx_model *m, const eng_node *n)
 {
+    int avg = n->op == ENG_OP_AVG_POOL2D;
     const char *in[1] = {onnx_value(m, n->src[0])};
-    Onnx__NodeProto *node = onnx_node(m, n, "AveragePool", in, 1);
+    Onnx__NodeProto *node = onnx_node(m, n, avg ? "AveragePool" : "MaxPool", in, 1);
     if (!node)
         return -1;
     int k = n->arg.pool.kernel, s = n->arg.pool.stride, p = n->arg.pool.pad;
     onnx_attr_ints(m, node, "kernel_shape", 2, (const int64_t[]){k, k});
     onnx_attr_ints(m, node, "strides", 2, (const int64_t[]){s, s});
     onnx_attr_ints(m, node, "pads", 4, (const int64_t[]){p, p, p, p});
-    onnx_attr_int(m, node, "count_include_pad", 0);
+    if (avg)
+        onnx_attr_int(m, node, "count_include_pad", 0);
     return 0;
 }
 
@@ -114,7 +117,7 @@ static int not_exported(onnx_model *m, const eng_node *n)
 {
     return onnx_fail(m, "%s (node %d) has no ONNX export (exported: conv2d, conv_transpose2d, "
                      "eval-mode batch_norm2d, instance_norm2d, reflection_pad2d, relu, "
-                     "leaky_relu, tanh, concat, add, avg_pool2d, upsample_nearest2d)",
+                     "leaky_relu, tanh, concat, add, avg_pool2d, max_pool2d, upsample_nearest2d)",
                      eng_op_infos[n->op].name, n->id);
 }
 
@@ -160,7 +163,7 @@ int onnx_emit_op(onnx_model *m, const eng_node *n)
             return -1;
         onnx_attr_int(m, node, "axis", 1);
         return 0;
-    case ENG_OP_AVG_POOL2D: return avg_pool(m, n);
+    case ENG_OP_AVG_POOL2D: case ENG_OP_MAX_POOL2D: return pool(m, n);
     case ENG_OP_UPSAMPLE_NEAREST2D: return upsample_nearest(m, n);
 #define ENG_LEAF(id, name)
 #define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)

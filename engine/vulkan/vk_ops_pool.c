@@ -1,9 +1,11 @@
-/* Lowering of avg_pool2d to pool.comp: the forward over the outputs, the input gradient over
- * the input cells (each gathers the windows that hold it). */
+/* Lowering of avg_pool2d and max_pool2d to pool.comp: the forward over the outputs, the input
+ * gradient over the input cells (each gathers the windows that hold it; max_pool2d's finds
+ * each window's largest cell again in the input). */
 #include "engine/vulkan/vk_lower.h"
 #include "shaders/opcodes.h"
 
-static void pool(lowering *lw, const eng_node *n, uint32_t op, size_t count, int out, int in)
+static void pool(lowering *lw, const eng_node *n, uint32_t op, size_t count, int out, int in,
+                 int x_values)
 {
     vk_step *st = vk_add_step(lw, VK_STEP_DISPATCH, VK_KERNEL_POOL);
     if (!st)
@@ -11,6 +13,7 @@ static void pool(lowering *lw, const eng_node *n, uint32_t op, size_t count, int
     const eng_node *x = n->src[0];
     st->regions[0] = out;
     st->regions[1] = in;
+    st->regions[2] = x_values;
     st->writes = 1;
     st->variant = op;
     vk_push_pool push = {
@@ -25,12 +28,17 @@ static void pool(lowering *lw, const eng_node *n, uint32_t op, size_t count, int
 
 void vk_lower_pool_forward(lowering *lw, const eng_node *n)
 {
-    pool(lw, n, POOL_AVG_F, n->numel, vk_data_of(lw, n), vk_data_of(lw, n->src[0]));
+    uint32_t op = n->op == ENG_OP_MAX_POOL2D ? POOL_MAX_F : POOL_AVG_F;
+    pool(lw, n, op, n->numel, vk_data_of(lw, n), vk_data_of(lw, n->src[0]), -1);
 }
 
 void vk_lower_pool_backward(lowering *lw, const eng_node *n, unsigned mask)
 {
     const eng_node *x = n->src[0];
-    if (mask & 1u)
-        pool(lw, n, POOL_AVG_B, x->numel, vk_grad_of(lw, x), vk_grad_of(lw, n));
+    if (!(mask & 1u))
+        return;
+    if (n->op == ENG_OP_MAX_POOL2D)
+        pool(lw, n, POOL_MAX_B, x->numel, vk_grad_of(lw, x), vk_grad_of(lw, n), vk_data_of(lw, x));
+    else
+        pool(lw, n, POOL_AVG_B, x->numel, vk_grad_of(lw, x), vk_grad_of(lw, n), -1);
 }

@@ -25,7 +25,7 @@ static inline unsigned op_case_tests(eng_op op)
     case ENG_OP_LEAKY_RELU: case ENG_OP_TANH: case ENG_OP_SIGMOID: case ENG_OP_CONCAT:
     case ENG_OP_ADD: case ENG_OP_MUL: case ENG_OP_SCALE: case ENG_OP_SUM: case ENG_OP_L1_LOSS:
     case ENG_OP_MSE_LOSS: case ENG_OP_BCE_LOGITS_LOSS: case ENG_OP_AVG_POOL2D:
-    case ENG_OP_UPSAMPLE_NEAREST2D: case ENG_OP_SPECTRAL_NORM:
+    case ENG_OP_MAX_POOL2D: case ENG_OP_UPSAMPLE_NEAREST2D: case ENG_OP_SPECTRAL_NORM:
         return OP_TESTS_ALL;
     case ENG_OP_DROPOUT: /* its mask is not torch's RNG: statistics in gradcheck, test_dropout */
         return OP_TEST_GRADCHECK | OP_TEST_VULKAN;

@@ -5,7 +5,8 @@
  * difference (loss(v + eps) - loss(v - eps)) / (2 eps). The error of an element is
  * |analytic - numeric| / max(|numeric|, 0.1 * the leaf's largest |analytic|), so it is relative
  * whatever the scale of the gradients; a case fails when its worst error exceeds TOLERANCE.
- * Inputs of kinked functions (relu, leaky relu, l1) are kept further than eps from the kink.
+ * Inputs of kinked functions (relu, leaky relu, l1) are kept further than eps from the kink,
+ * and max_pool2d's input cells further than 2 eps apart (a permutation of a spaced grid).
  * Dropout's mask depends on the run counter, which the test pins so every run uses one mask.
  * States (leaves that are not checked) are written back before every run: spectral_norm
  * updates its u and v in place, and its gradient is PyTorch's (u and v held constant), which
@@ -31,6 +32,7 @@ typedef struct {
     float lo, hi;
     int random_sign; /* value = +-uniform(lo, hi), keeps |value| >= lo */
     int check;
+    float spacing;   /* > 0: the values are a permutation of multiples of it, centred on 0 */
 } leaf_spec;
 
 typedef struct {
@@ -58,7 +60,7 @@ static eng_node *add_leaf(gc_case *k, eng_node *n, float lo, float hi, int rando
         fprintf(stderr, "test_gradcheck: too many leaves\n");
         exit(2);
     }
-    k->leaves[k->nleaves++] = (leaf_spec){n, lo, hi, random_sign, check};
+    k->leaves[k->nleaves++] = (leaf_spec){n, lo, hi, random_sign, check, 0.0f};
     return n;
 }
 
@@ -72,6 +74,15 @@ static eng_node *in4_away_from_zero(gc_case *k, const char *name, int n, int c, 
                                     float gap)
 {
     return add_leaf(k, eng_input4(k->g, name, n, c, h, w), gap, 1.0f, 1, 1);
+}
+
+/* An input whose elements are all at least spacing apart (for max_pool2d). */
+static eng_node *in4_spaced(gc_case *k, const char *name, int n, int c, int h, int w,
+                            float spacing)
+{
+    eng_node *x = in4(k, name, n, c, h, w);
+    k->leaves[k->nleaves - 1].spacing = spacing;
+    return x;
 }
 
 static eng_node *par4(gc_case *k, const char *name, int n, int c, int h, int w)
@@ -101,7 +112,12 @@ static int failures;
 
 static void fill_leaf(eng_plan *p, const leaf_spec *s, float *values)
 {
-    for (size_t i = 0; i < s->node->numel; i++) {
+    size_t numel = s->node->numel;
+    for (size_t i = 0; i < numel; i++) {
+        if (s->spacing > 0) { /* 7919 is prime: i -> 7919 i mod numel permutes */
+            values[i] = s->spacing * ((float)(i * 7919 % numel) - 0.5f * (float)numel);
+            continue;
+        }
         float v = uniform(s->lo, s->hi);
         values[i] = s->random_sign && uniform(0.0f, 1.0f) < 0.5f ? -v : v;
     }
@@ -151,7 +167,7 @@ static void gradcheck(const char *label, gc_case *k, eng_node *out, eng_backend 
         fill_leaf(p, &k->leaves[i], values[i]);
     }
     float *rv = malloc(r->numel * sizeof(float));
-    fill_leaf(p, &(leaf_spec){r, -1.0f, 1.0f, 0, 0}, rv);
+    fill_leaf(p, &(leaf_spec){r, -1.0f, 1.0f, 0, 0, 0.0f}, rv);
     for (int run = 0; run < k->settle; run++)
         run_loss(p, loss);
     for (int i = 0; i < k->nleaves; i++)
@@ -310,6 +326,18 @@ static void check_avg_pool(eng_backend *be, int h, int w, int kernel, int stride
     snprintf(label, sizeof label, "avg_pool2d x[2,3,%d,%d] k%d s%d p%d", h, w, kernel, stride,
              pad);
     gradcheck(label, &k, eng_avg_pool2d(k.g, x, kernel, stride, pad), be);
+}
+
+/* the gradient to each window's largest cell; overlapping windows (stride < kernel) give a
+ * cell the gradients of several */
+static void check_max_pool(eng_backend *be, int h, int w, int kernel, int stride, int pad)
+{
+    gc_case k = new_case(1e-3f); /* piecewise linear: a small step, values near 0 */
+    eng_node *x = in4_spaced(&k, "x", 2, 3, h, w, 5e-3f);
+    char label[64];
+    snprintf(label, sizeof label, "max_pool2d x[2,3,%d,%d] k%d s%d p%d", h, w, kernel, stride,
+             pad);
+    gradcheck(label, &k, eng_max_pool2d(k.g, x, kernel, stride, pad), be);
 }
 
 static void check_upsample(eng_backend *be, int h, int w, int scale)
@@ -489,6 +517,8 @@ int main(void)
     check_avg_pool(be, 7, 9, 3, 2, 1);
     check_avg_pool(be, 6, 5, 3, 2, 1);
     check_avg_pool(be, 5, 4, 2, 2, 0);
+    check_max_pool(be, 8, 6, 2, 2, 0);
+    check_max_pool(be, 7, 9, 3, 2, 1);
     check_upsample(be, 3, 5, 2);
     check_upsample(be, 2, 3, 3);
     check_spectral_norm(be, 4, 3, 3, 3);

@@ -6,7 +6,7 @@
  * column says. Then what it refuses, each with its message and no file left: training-mode
  * batch norm, dropout, an undeclared input, a declared one that is not an input,
  * a leaf as output, a folder that does not exist. avg_pool2d becomes an AveragePool that
- * counts only the cells inside the input; upsample_nearest2d a Resize as torch.onnx writes
+ * counts only the cells inside the input, max_pool2d a MaxPool; upsample_nearest2d a Resize as torch.onnx writes
  * nn.Upsample(scale_factor=2, mode='nearest'). (tests/app/cli/onnx_runtime.py runs exported
  * generators in onnx.checker and OpenCV.) */
 #include <stdio.h>
@@ -229,6 +229,28 @@ static void check_avg_pool(const char *dir)
     unlink(path);
 }
 
+/* x -> max_pool2d(2, 2, 0): one MaxPool, without count_include_pad. */
+static void check_max_pool(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/maxpool.onnx", dir);
+    graph t = {eng_graph_new(), NULL, NULL};
+    t.x = eng_input4(t.g, "x", 1, 2, 6, 6);
+    t.y = eng_max_pool2d(t.g, t.x, 2, 2, 0);
+    check(export(&t, path) == 0, "max_pool2d is exported");
+    Onnx__ModelProto *m = load(path);
+    const Onnx__NodeProto *n = m && m->graph->n_node == 1 ? m->graph->node[0] : NULL;
+    check(n && !strcmp(n->op_type, "MaxPool") &&
+              ints_are(n, "kernel_shape", 2, (const int64_t[]){2, 2}) &&
+              ints_are(n, "strides", 2, (const int64_t[]){2, 2}) &&
+              ints_are(n, "pads", 4, (const int64_t[]){0, 0, 0, 0}) &&
+              !attr(n, "count_include_pad"),
+          "as MaxPool kernel 2, stride 2, pads 0");
+    if (m)
+        onnx__model_proto__free_unpacked(m, NULL);
+    unlink(path);
+}
+
 /* The string attribute's value is v. */
 static int string_is(const Onnx__NodeProto *n, const char *name, const char *v)
 {
@@ -347,6 +369,7 @@ int main(void)
     check(count_dir_entries(dir) == 1, "no temporary file left");
     unlink(path);
     check_avg_pool(dir);
+    check_max_pool(dir);
     check_upsample(dir);
 
     refused(with_op(ENG_OP_BATCH_NORM2D), dir, "batch_norm2d (node 6) uses batch statistics",

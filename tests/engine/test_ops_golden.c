@@ -95,6 +95,9 @@ static eng_node *build_op(eng_graph *g, const golden_case *c)
     if (!strcmp(op, "avg_pool2d"))
         return eng_avg_pool2d(g, x, (int)arg(c, "kernel"), (int)arg(c, "stride"),
                               (int)arg(c, "pad"));
+    if (!strcmp(op, "max_pool2d"))
+        return eng_max_pool2d(g, x, (int)arg(c, "kernel"), (int)arg(c, "stride"),
+                              (int)arg(c, "pad"));
     if (!strcmp(op, "upsample_nearest2d"))
         return eng_upsample_nearest2d(g, x, (int)arg(c, "scale"));
     if (!strcmp(op, "spectral_norm"))
@@ -225,7 +228,8 @@ static int run_case(const st_file *f, const cJSON *jc, eng_backend *const *be)
 
 static const char *const fixtures[] = {"ops_golden.safetensors", "pool_golden.safetensors",
                                        "upsample_golden.safetensors",
-                                       "spectral_golden.safetensors"};
+                                       "spectral_golden.safetensors",
+                                       "maxpool_golden.safetensors"};
 
 /* Runs the cases of one fixture file; returns the number that failed (or 1 without cases). */
 static int run_fixture(const char *name, eng_backend *const *be, int *ncases)

@@ -218,6 +218,19 @@ static eng_node *case_avg_pool_k3s2p1(eng_graph *g, uint32_t *rng)
     return eng_avg_pool2d(g, rand_input4(g, "x", rng, 1), 3, 2, 1);
 }
 
+/* max pooling as VGG's (2, 2, 0), and other geometries on odd sizes (overlapping windows) */
+static eng_node *case_max_pool_k2s2(eng_graph *g, uint32_t *rng)
+{
+    return eng_max_pool2d(g, rand_input4(g, "x", rng, 1), 2, 2, 0);
+}
+static eng_node *case_max_pool(eng_graph *g, uint32_t *rng)
+{
+    eng_node *x = eng_input4(g, "x", vkt_int(rng, 1, 2), vkt_int(rng, 1, 5), vkt_int(rng, 3, 11),
+                             vkt_int(rng, 3, 11));
+    int kernel = vkt_int(rng, 1, 3), stride = vkt_int(rng, 1, 3);
+    return eng_max_pool2d(g, x, kernel, stride, vkt_int(rng, 0, kernel / 2));
+}
+
 /* nearest upsampling by 2 (the resize-convolution generators') and by 1 to 3 on odd sizes */
 static eng_node *case_upsample2(eng_graph *g, uint32_t *rng)
 {
@@ -294,6 +307,8 @@ static const struct {
     {"bce_with_logits_loss", case_bce},
     {"avg_pool2d k3 s2 p1", case_avg_pool_k3s2p1},
     {"avg_pool2d", case_avg_pool},
+    {"max_pool2d k2 s2", case_max_pool_k2s2},
+    {"max_pool2d", case_max_pool},
     {"upsample_nearest2d x2", case_upsample2},
     {"upsample_nearest2d", case_upsample},
     {"spectral_norm", case_spectral},

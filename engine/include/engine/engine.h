@@ -88,6 +88,10 @@ eng_node *eng_reflection_pad2d(eng_graph *g, eng_node *x, int pad);
  * (edge windows count fewer), Hout = (H + 2*pad - kernel) / stride + 1 (floor); pad at most
  * kernel / 2. The pix2pixHD multi-scale discriminator downsamples with (3, 2, 1). */
 eng_node *eng_avg_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad);
+/* Maximum over the same windows, PyTorch F.max_pool2d(x, kernel, stride, pad) (the padding
+ * never the maximum; ceil_mode False): the gradient goes to the window's largest cell, the
+ * first in row-major order of equal ones. VGG downsamples with (2, 2, 0). */
+eng_node *eng_max_pool2d(eng_graph *g, eng_node *x, int kernel, int stride, int pad);
 /* Nearest-neighbour upsampling by an integer factor, PyTorch F.interpolate(x,
  * scale_factor=scale, mode='nearest'): out[y, x] = in[y / scale, x / scale], Hout = H * scale.
  * Followed by a 3x3 conv it is the resize-convolution upsampling of the generators. */
