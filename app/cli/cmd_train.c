@@ -117,6 +117,13 @@ int cmd_train(int argc, char **argv)
          "spectral normalization (Miyato et al., as torch.nn.utils.spectral_norm) on every conv "
          "of the critics: each weight divided by its largest singular value, estimated by one "
          "power iteration per application; keys weight_orig, weight_u, weight_v"},
+        {"lambda-vgg", CLI_FLOAT, &c.lambda_vgg,
+         "weight of pix2pixHD's VGG loss, in [0, 1e6] (0: none; pix2pixHD: 10): L1 between "
+         "VGG19's relu1_1..relu5_1 features of fake and real B, weighted 1/32..1, images fed in "
+         "[-1, 1] as pix2pixHD; logged as G_VGG; needs --vgg-weights"},
+        {"vgg-weights", CLI_STR, &c.vgg_weights,
+         "torchvision's vgg19 state_dict (.pth, e.g. vgg19-dcbb9e9d.pth) for --lambda-vgg: the "
+         "program downloads nothing; frozen, not saved in checkpoints"},
         {"netG", CLI_CHOICE, CLI_CHOICE_OF(c.netG, cli_netg_choices), "generator"},
         {"upsample", CLI_CHOICE, CLI_CHOICE_OF(c.upsample, cli_upsample_choices),
          "the generator's upsampling: transposed conv, or nearest 2x + 3x3 conv (resize-conv)"},

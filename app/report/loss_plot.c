@@ -5,12 +5,52 @@
 #include "app/report/loss_plot.h"
 
 const char *const loss_plot_colors[LOSS_COUNT] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                                  "#9467bd"};
+                                                  "#9467bd", "#8c564b"};
 
 #define MARGIN_LEFT 58
 #define MARGIN_RIGHT 12
 #define MARGIN_TOP 34
 #define MARGIN_BOTTOM 34
+
+/* The columns of a header line ("epoch,iter,G_GAN,..."): which loss each column past iter is
+ * (-1: one this program does not know). Returns their count, or -1 when line is not one. */
+static int header_columns(const char *line, int *column)
+{
+    if (strncmp(line, "epoch,iter", 10))
+        return -1;
+    int n = 0;
+    for (const char *p = line + 10; *p == ',' && n < LOSS_COUNT + 8; n++) {
+        size_t len = strcspn(++p, ",\r\n");
+        column[n] = -1;
+        for (int k = 0; k < LOSS_COUNT; k++)
+            if (strlen(loss_names[k]) == len && !strncmp(p, loss_names[k], len))
+                column[n] = k;
+        p += len;
+    }
+    return n;
+}
+
+/* A row of the columns of the header (NaN for the losses it has not); 0, or -1 when the
+ * line is not one. */
+static int parse_row(const char *line, const int *column, int ncolumns, loss_row *r)
+{
+    char *end;
+    if (sscanf(line, "%d,%d", &r->epoch, &r->iter) != 2)
+        return -1;
+    for (int k = 0; k < LOSS_COUNT; k++)
+        r->v[k] = NAN;
+    const char *p = strchr(strchr(line, ',') + 1, ',');
+    int found = 0;
+    for (int i = 0; i < ncolumns && p && *p == ','; i++, p = end) {
+        float v = strtof(p + 1, &end);
+        if (end == p + 1)
+            return -1;
+        if (column[i] >= 0)
+            r->v[column[i]] = v;
+        found += column[i] >= 0 && column[i] < LOSS_COUNT_NO_FEAT;
+    }
+    return found == LOSS_COUNT_NO_FEAT ? 0 : -1;
+}
 
 int loss_log_read(const char *path, loss_row **rows, size_t *count)
 {
@@ -21,14 +61,16 @@ int loss_log_read(const char *path, loss_row **rows, size_t *count)
         return 0;
     size_t cap = 0;
     char line[512];
+    /* logs without a header line have the columns of the first logs */
+    int column[LOSS_COUNT + 8] = {LOSS_G_GAN, LOSS_G_L1, LOSS_D_REAL, LOSS_D_FAKE, LOSS_G_FEAT};
+    int ncolumns = LOSS_G_FEAT + 1;
     while (fgets(line, sizeof line, f)) {
         loss_row r;
-        int fields = sscanf(line, "%d,%d,%f,%f,%f,%f,%f", &r.epoch, &r.iter, &r.v[0], &r.v[1],
-                            &r.v[2], &r.v[3], &r.v[4]);
-        if (fields < 6)
+        int n = header_columns(line, column);
+        if (n >= 0)
+            ncolumns = n;
+        if (n >= 0 || parse_row(line, column, ncolumns, &r))
             continue;
-        if (fields == 6) /* a run without feature matching */
-            r.v[LOSS_G_FEAT] = NAN;
         if (*count == cap) {
             cap = cap ? 2 * cap : 1024;
             loss_row *grown = realloc(*rows, cap * sizeof **rows);
@@ -49,7 +91,7 @@ int loss_log_read(const char *path, loss_row **rows, size_t *count)
 
 int loss_logged(const loss_row *rows, size_t count, int which)
 {
-    if (which != LOSS_G_FEAT)
+    if (which < LOSS_COUNT_NO_FEAT)
         return 1;
     for (size_t i = 0; i < count; i++)
         if (!isnan(rows[i].v[which]))

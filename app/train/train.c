@@ -127,6 +127,11 @@ static void build(trainer *t)
         t->loss[LOSS_G_FEAT] = feature_matching(t, real_lv, feats);
         loss_g = eng_add(g, loss_g, eng_scale(g, t->loss[LOSS_G_FEAT], o->lambda_feat));
     }
+    if (o->lambda_vgg > 0) {
+        vgg_net_init(&t->vgg, g);
+        t->loss[LOSS_G_VGG] = vgg_loss(g, &t->vgg, t->fake_b, t->real_b);
+        loss_g = eng_add(g, loss_g, eng_scale(g, t->loss[LOSS_G_VGG], o->lambda_vgg));
+    }
     eng_forward(g, loss_g);
     eng_backward(g, loss_g, g_params, ng);
     int nfixed = o->fix_global ? split_fixed(&t->G, g_params, ng, o->gen.n_local) : 0;
@@ -159,7 +164,15 @@ int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *mi
     *min_side = gen_min_side(&o->gen);
     if (disc_min_side(&o->disc) > *min_side)
         *min_side = disc_min_side(&o->disc);
+    if (o->lambda_vgg > 0 && VGG_MIN_SIDE > *min_side)
+        *min_side = VGG_MIN_SIDE;
     return h % *stride == 0 && w % *stride == 0 && h >= *min_side && w >= *min_side;
+}
+
+unsigned trainer_losses(const trainer_opts *o)
+{
+    return LOSS_ALWAYS | (o->lambda_feat > 0 ? LOSS_BIT(LOSS_G_FEAT) : 0u) |
+           (o->lambda_vgg > 0 ? LOSS_BIT(LOSS_G_VGG) : 0u);
 }
 
 int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
@@ -187,6 +200,11 @@ int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, 
     app_precision_note(t->plan, be, o->fp16, 0);
     if (!t->plan) {
         snprintf(err, errlen, "cannot allocate the training graph: %s", eng_last_error());
+        return -1;
+    }
+    if (o->lambda_vgg > 0 && (!o->vgg || vgg_net_write(&t->vgg, t->plan, o->vgg))) {
+        snprintf(err, errlen, "cannot set the VGG loss's weights: %s",
+                 o->vgg ? eng_last_error() : "none given");
         return -1;
     }
     float gain = o->init_gain > 0 ? o->init_gain : 0.02f;

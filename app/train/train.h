@@ -3,7 +3,8 @@
  * loss 0.5 * (fake + real); then, with the updated D, G update on GAN(D(A, fake), 1) +
  * lambda * L1(fake, B). The GAN loss may be another than the reference's (gan_loss.h), and D
  * may be updated d_steps times (on the same pairs) before G's update. D may be pix2pixHD's
- * multi-scale discriminator, and G's loss may add pix2pixHD's feature matching (train.c). With
+ * multi-scale discriminator, and G's loss may add pix2pixHD's feature matching (train.c) and
+ * its VGG loss on (fake, B) (vgg_loss.h). With
  * lambda_mismatch, D's loss is 0.5 * (fake + real + lambda_mismatch * mismatched), the
  * mismatched pairs (A_i, B_{i+1 mod batch}) judged as fake (the matching-aware critic of the
  * conditional GAN); with ema_decay, G's optimizer keeps an average of G's weights
@@ -18,6 +19,7 @@
 #include "app/model/net_init.h"
 #include "app/model/networks.h"
 #include "app/train/gan_loss.h"
+#include "app/train/vgg_loss.h"
 
 typedef struct {
     gen_config gen;
@@ -26,6 +28,8 @@ typedef struct {
     float lr, beta1, lambda_l1;
     gan_mode gan;       /* the GAN loss (gan_loss.h), summed over D's critics (disc.num_d) */
     float lambda_feat;  /* weight of pix2pixHD's feature-matching loss (0: none) */
+    float lambda_vgg;   /* weight of pix2pixHD's VGG loss (0: none) */
+    const vgg_weights *vgg; /* its network's weights (with lambda_vgg; not needed to size) */
     int d_steps;        /* D updates per step, on the step's batch (0 or 1: one) */
     float lambda_mismatch; /* weight of D's loss on mismatched pairs (0: none; batch >= 2) */
     float ema_decay;    /* G's weight average, ema = decay * ema + (1 - decay) * w (0: none) */
@@ -49,9 +53,11 @@ typedef struct {
     eng_graph *g;
     eng_plan *plan;
     net G, D;
+    vgg_net vgg;             /* with lambda_vgg: frozen, in no optimizer and no checkpoint */
     eng_node *real_a, *real_b, *fake_b;
     /* Unscaled: G_L1 is the mean |fake - B| before lambda (the reference logs lambda times
-     * it), G_GAN_Feat before lambda_feat (NULL without it); D_real and D_fake come before the
+     * it), G_GAN_Feat before lambda_feat and G_VGG before lambda_vgg (NULL without them);
+     * D_real and D_fake come before the
      * 0.5. With several critics G_GAN, D_real and D_fake are sums over them. */
     eng_node *loss[LOSS_COUNT];
     eng_adam *opt_g, *opt_d;
@@ -65,12 +71,16 @@ typedef struct {
     int global_fixed;      /* opt_g_fixed's rate held at zero */
 } trainer;
 
-/* 1 when G and D take h x w images: sides multiples of *stride, at least *min_side (both set). */
+/* 1 when G and D (and the VGG loss) take h x w images: sides multiples of *stride, at least
+ * *min_side (both set). */
 int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side);
 /* 0 when the plan trainer_init would make on be, plus extra bytes of the caller's, fits in the
  * memory this process may use; else -1 with "WHAT needs about ..." in err. Allocates no plan. */
 int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
                          char *err, size_t errlen);
+/* The losses a run of these options has (and logs): LOSS_ALWAYS, G_GAN_Feat with
+ * lambda_feat, G_VGG with lambda_vgg (LOSS_BIT masks, losses.h). */
+unsigned trainer_losses(const trainer_opts *o);
 /* Builds the graph and its plan on be, with freshly initialised weights. Returns 0 or -1. */
 int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen);
 void trainer_free(trainer *t);

@@ -116,6 +116,7 @@ static int check_numbers(const train_config *c)
         {"--beta1", c->beta1, 0.0f, 1.0f, 0, 1},
         {"--lambda-l1", c->lambda_l1, 0.0f, 1e6f, 0, 0},
         {"--lambda-feat", c->lambda_feat, 0.0f, 1e6f, 0, 0},
+        {"--lambda-vgg", c->lambda_vgg, 0.0f, 1e6f, 0, 0},
         {"--time-limit", c->time_limit, 0.0f, 1e9f, 0, 0},
         {"--init-gain", c->init_gain, 0.0f, 100.0f, 1, 0},
         {"--ema-decay", c->ema_decay, 0.0f, 1.0f, 0, 1},
@@ -200,6 +201,18 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     }
     if (check_counts(c) || check_numbers(c) || check_folders(c))
         return -1;
+    if ((c->lambda_vgg > 0) != (c->vgg_weights != NULL)) {
+        fprintf(stderr, "pix2pix train: %s\n", c->lambda_vgg > 0
+                ? "--lambda-vgg needs --vgg-weights FILE, a torchvision vgg19 state_dict (.pth): "
+                  "nothing is downloaded"
+                : "--vgg-weights is only read with --lambda-vgg above 0");
+        return -1;
+    }
+    if (c->lambda_vgg > 0 && c->output_nc != 3) {
+        fprintf(stderr, "pix2pix train: --lambda-vgg needs --output-nc 3: VGG19 takes RGB "
+                "images\n");
+        return -1;
+    }
     if (c->lambda_mismatch > 0 && c->batch_size < 2) {
         fprintf(stderr, "pix2pix train: --lambda-mismatch needs --batch-size 2 or more: the "
                 "mismatched pairs are each A of the batch with the next pair's B\n");
@@ -229,6 +242,7 @@ int train_configure(const train_config *c, trainer_opts *t, pair_loader_opts *l)
     t->disc.num_d = c->num_d;
     t->disc.spectral = c->spectral_norm;
     t->lambda_feat = c->lambda_feat;
+    t->lambda_vgg = c->lambda_vgg;
     t->batch = c->batch_size;
     t->lr = c->lr;
     t->beta1 = c->beta1;

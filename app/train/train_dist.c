@@ -24,7 +24,7 @@ static const char *shortest(float v, char *buf)
 /* The options every rank must share, one "name=value" line each. */
 static char *options_lines(const train_config *c)
 {
-    char num[7][32];
+    char num[8][32];
     const char *fmt =
         "data=%s\ndirection=%s\nname=%s\ncheckpoints-dir=%s\nepochs=%d\nepochs-decay=%d\n"
         "batch-size=%d\nlr=%s\nbeta1=%s\nlambda-l1=%s\ngan-mode=%s\nnum-d=%d\nlambda-feat=%s\n"
@@ -35,7 +35,8 @@ static char *options_lines(const train_config *c)
         "norm=%s\nno-dropout=%d\ninput-nc=%d\noutput-nc=%d\n"
         "load-size=%d\ncrop-size=%d\npreprocess=%s\nno-flip=%d\nserial-batches=%d\nseed=%llu\n"
         "save-epoch-freq=%d\ncontinue=%d\ninit-g=%s\ninit-d=%s\ndisplay-freq=%d\n"
-        "max-steps=%d\ntime-limit=%s\ncheck-every=%d\nema-decay=%s\nlambda-mismatch=%s\n";
+        "max-steps=%d\ntime-limit=%s\ncheck-every=%d\nema-decay=%s\nlambda-mismatch=%s\n"
+        "lambda-vgg=%s\nvgg-weights=%s\n";
 #define OPTION_VALUES                                                                            \
     or_none(c->data), c->direction, c->name, c->checkpoints_dir, c->epochs, c->epochs_decay,    \
         c->batch_size, shortest(c->lr, num[0]), shortest(c->beta1, num[1]),                     \
@@ -48,7 +49,8 @@ static char *options_lines(const train_config *c)
         c->serial_batches, (unsigned long long)c->seed, c->save_epoch_freq, c->continue_train,  \
         or_none(c->init_g), or_none(c->init_d), c->display_freq, c->max_steps,                 \
         shortest(c->time_limit, num[3]), c->check_every, shortest(c->ema_decay, num[5]),        \
-        shortest(c->lambda_mismatch, num[6])
+        shortest(c->lambda_mismatch, num[6]), shortest(c->lambda_vgg, num[7]),                 \
+        or_none(c->vgg_weights)
     int len = snprintf(NULL, 0, fmt, OPTION_VALUES);
     char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (s)

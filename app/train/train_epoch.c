@@ -156,8 +156,10 @@ static void print_losses(train_session *s, int iter, const float losses[LOSS_COU
            "D_fake: %.3f", s->epoch, iter, s->steps, now_seconds() - s->start,
            (double)losses[LOSS_G_GAN], (double)losses[LOSS_G_L1], (double)losses[LOSS_D_REAL],
            (double)losses[LOSS_D_FAKE]);
-    if (s->t.opts.lambda_feat > 0) /* pix2pixHD's name; before --lambda-feat, as G_L1 is */
-        printf(" G_GAN_Feat: %.3f", (double)losses[LOSS_G_FEAT]);
+    unsigned logged = trainer_losses(&s->t.opts);
+    for (int k = LOSS_G_FEAT; k < LOSS_COUNT; k++) /* pix2pixHD's names; before their lambda */
+        if (logged & LOSS_BIT(k))
+            printf(" %s: %.3f", loss_names[k], (double)losses[k]);
     putchar('\n');
     fflush(stdout);
 }
@@ -189,7 +191,7 @@ static int step(train_session *s, int iter, int *stop)
     s->report.epoch = s->epoch;
     s->report.iter = iter;
     if (s->rank0)
-        loss_log_row(s->log, s->epoch, iter, losses, s->t.opts.lambda_feat > 0);
+        loss_log_row(s->log, s->epoch, iter, losses, trainer_losses(&s->t.opts));
     train_lr_step(s, losses);
     if (s->rank0 && c->print_freq > 0 && s->steps % c->print_freq == 0)
         print_losses(s, iter, losses);
@@ -201,9 +203,10 @@ static int step(train_session *s, int iter, int *stop)
     int n = snprintf(detail, sizeof detail, "G_GAN %.3f G_L1 %.4f D_real %.3f D_fake %.3f",
                      (double)losses[0], (double)losses[1], (double)losses[2],
                      (double)losses[3]);
-    if (s->t.opts.lambda_feat > 0 && n > 0 && (size_t)n < sizeof detail)
-        snprintf(detail + n, sizeof detail - (size_t)n, " G_GAN_Feat %.3f",
-                 (double)losses[LOSS_G_FEAT]);
+    for (int k = LOSS_G_FEAT; k < LOSS_COUNT; k++)
+        if ((trainer_losses(&s->t.opts) & LOSS_BIT(k)) && n > 0 && (size_t)n < sizeof detail)
+            n += snprintf(detail + n, sizeof detail - (size_t)n, " %s %.3f", loss_names[k],
+                          (double)losses[k]);
     progress_add(&s->prog, 1, label, iter, s->iters, detail);
     if (c->save_latest_freq > 0 && s->steps % c->save_latest_freq == 0 &&
         train_dist_any(s->rank0 && train_save_latest(s, iter)))

@@ -5,14 +5,19 @@
 #include "app/common/tensor_image.h"
 #include "app/train/train_output.h"
 
-FILE *loss_log_open(const char *dir, int feat)
+FILE *loss_log_open(const char *dir, unsigned logged)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/loss_log.csv", dir);
     int is_new = !fs_exists(path);
     FILE *f = fopen(path, "a");
-    if (f && is_new)
-        fprintf(f, "epoch,iter,G_GAN,G_L1,D_real,D_fake%s\n", feat ? ",G_GAN_Feat" : "");
+    if (f && is_new) {
+        fputs("epoch,iter", f);
+        for (int k = 0; k < LOSS_COUNT; k++)
+            if (logged & LOSS_BIT(k))
+                fprintf(f, ",%s", loss_names[k]);
+        fputc('\n', f);
+    }
     return f;
 }
 
@@ -59,11 +64,13 @@ int loss_log_rewind(const char *dir, int epoch, int iter)
     return rc;
 }
 
-void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT], int feat)
+void loss_log_row(FILE *f, int epoch, int iter, const float losses[LOSS_COUNT],
+                  unsigned logged)
 {
     fprintf(f, "%d,%d", epoch, iter);
-    for (int k = 0; k < (feat ? LOSS_COUNT : LOSS_COUNT_NO_FEAT); k++)
-        fprintf(f, ",%.6g", (double)losses[k]);
+    for (int k = 0; k < LOSS_COUNT; k++)
+        if (logged & LOSS_BIT(k))
+            fprintf(f, ",%.6g", (double)losses[k]);
     fputc('\n', f);
     fflush(f);
 }

@@ -25,6 +25,8 @@ typedef struct {
     int num_d;                /* D's critics (multi-scale), 1 to NET_MAX_CRITICS */
     float lambda_feat;        /* feature matching's weight (0: none) */
     int spectral_norm;        /* spectral normalization on D's convs */
+    float lambda_vgg;         /* pix2pixHD's VGG loss's weight (0: none) */
+    const char *vgg_weights;  /* its torchvision vgg19 state_dict (needed with lambda_vgg) */
     const char *upsample;     /* the generator's: "transposed" or "resize-conv" */
     int n_layers_d, ngf, ndf;
     int n_downsample_global;  /* --netG global and local: the global generator's */

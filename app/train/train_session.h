@@ -22,6 +22,7 @@ typedef struct {
     eng_backend *be;
     pair_loader *loader;
     trainer t;
+    vgg_weights vgg;          /* --vgg-weights, read before anything is written */
     train_samples samples;
     train_report report;
     FILE *log;                /* loss_log.csv (rank 0) */

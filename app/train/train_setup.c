@@ -46,6 +46,13 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     int threads;
     if (train_preflight(lopts, c->quiet || !s->rank0)) /* before the device's note */
         return train_fail(1);
+    if (c->vgg_weights) {
+        if (vgg_weights_load(c->vgg_weights, &s->vgg, err, sizeof err)) {
+            fprintf(stderr, "pix2pix train: --vgg-weights: %s\n", err);
+            return train_fail(1);
+        }
+        topts->vgg = &s->vgg;
+    }
     dist_device(c->device, c->threads, &device, &threads, device_spec, sizeof device_spec);
     s->be = app_backend_open(device, threads, c->quiet);
     if (!s->be) {
@@ -66,9 +73,10 @@ static int open_inputs(train_session *s, trainer_opts *topts, pair_loader_opts *
     if (!trainer_takes_size(topts, topts->height, topts->width, &stride, &min_side)) {
         char critics[32]; /* the coarsest critic sets D's smallest side */
         net_critics_note(&topts->disc, critics, sizeof critics);
-        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s%s need sides that "
+        fprintf(stderr, "pix2pix train: training images are %dx%d; %s + %s%s%s need sides that "
                 "are multiples of %d and at least %d (see --crop-size, --preprocess)\n",
-                topts->width, topts->height, c->netG, c->netD, critics, stride, min_side);
+                topts->width, topts->height, c->netG, c->netD, critics,
+                topts->lambda_vgg > 0 ? " + the VGG loss" : "", stride, min_side);
         return train_fail(2);
     }
     if (!sized && check_memory(topts, lopts, s->be))
@@ -113,11 +121,12 @@ static void report_init(train_session *s)
     disc_name(&t->opts.disc, netd, sizeof netd);
     net_critics_note(&t->opts.disc, critics, sizeof critics);
     snprintf(r->model, sizeof r->model,
-             "%s (ngf %d) + %s (ndf %d)%s%s, %s norm, %.1f M parameters%s", netg,
+             "%s (ngf %d) + %s (ndf %d)%s%s, %s norm, %.1f M parameters%s%s", netg,
              t->opts.gen.ngf, netd, t->opts.disc.ndf, critics,
              t->opts.disc.spectral ? " spectral-normed" : "", net_norm_name(t->opts.gen.norm),
              (net_param_count(&t->G) + net_param_count(&t->D)) / 1e6,
-             t->opts.lambda_feat > 0 ? ", feature matching" : "");
+             t->opts.lambda_feat > 0 ? ", feature matching" : "",
+             t->opts.lambda_vgg > 0 ? ", VGG loss" : "");
     snprintf(r->data, sizeof r->data, "%s: %zu pairs, %dx%d crops, batch %d, %s", c->data,
              pair_loader_size(s->loader), t->opts.width, t->opts.height, t->opts.batch,
              c->direction);
@@ -165,7 +174,7 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
         fprintf(stderr, "pix2pix train: %s/loss_log.csv: cannot drop the rows past the "
                 "checkpoint\n", s->dir);
     train_lr_open(s);
-    s->log = s->rank0 ? loss_log_open(s->dir, topts->lambda_feat > 0) : NULL;
+    s->log = s->rank0 ? loss_log_open(s->dir, trainer_losses(topts)) : NULL;
     s->a = malloc(sizeof *s->a * eng_node_numel(s->t.real_a));
     s->b = malloc(sizeof *s->b * eng_node_numel(s->t.real_b));
     if ((s->rank0 && !s->log) || !s->a || !s->b) {
@@ -211,6 +220,7 @@ void train_session_close(train_session *s)
     free(s->b);
     train_samples_close(&s->samples);
     trainer_free(&s->t);
+    vgg_weights_free(&s->vgg);
     dist_reducer_free(s->reducers[0]);
     dist_reducer_free(s->reducers[1]);
     eng_backend_free(s->be);

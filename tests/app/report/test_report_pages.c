@@ -189,7 +189,8 @@ int main(int argc, char **argv)
                      "--crop-size", "32", "--batch-size", "2", "--epochs", "2",
                      "--epochs-decay", "1", "--display-freq", "4", "--threads", "1",
                      "--workers", "1", "--quiet", "--lambda-feat", "1", NULL};
-    /* with feature matching: all the losses are charted (the browser test sees them) */
+    /* with feature matching: all the losses but G_VGG are charted (the browser test sees
+     * them) */
     CHECK(run(cmd_train, train) == 0, "training failed");
     char *test[] = {"test", "--data", data, "--model", model, "--results", results,
                     "--threads", "1", "--quiet", NULL};

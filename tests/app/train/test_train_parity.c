@@ -156,7 +156,7 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
     size_t n = (size_t)o.batch * 3 * 32 * 32;
     float *a = fixture_tensor(data, "real_A", n), *b = fixture_tensor(data, "real_B", n);
     /* G_GAN_Feat in the fixtures of feature matching alone, as in the loss log */
-    int nl = o.lambda_feat > 0 ? LOSS_COUNT : LOSS_COUNT_NO_FEAT;
+    int nl = o.lambda_feat > 0 ? LOSS_G_FEAT + 1 : LOSS_COUNT_NO_FEAT;
     float *want = fixture_tensor(data, f->losses, (size_t)(3 * nl));
     float *mismatch = t.loss_mismatch ? fixture_tensor(data, "losses_mismatch", 3) : NULL;
     st_close(data);
