@@ -4,8 +4,12 @@
  * images with its gradient with respect to the fake one. Ours (app/train/vgg_loss.h), read
  * from that .pth, must give the loss to LOSS_TOL and the gradient to GRAD_TOL of its largest
  * element: on the CPU 1e-5 and 1e-5; on Vulkan 1e-4 and 2e-3 (the GEMMs sum in another
- * order); with --fp16 (fp16 storage of the activations, their gradients and the weights) 1e-2
- * and 5e-2, the rounding of 11-bit storage over 26 layers each way. The loss is scaled by
+ * order); with --fp16 (fp16 storage of the activations, their gradients and the weights) 1e-3
+ * and 0.15. The gradient is not continuous: a ReLU's input or a max-pooling's near tie that
+ * rounding moves across the kink routes a whole element of the gradient elsewhere, and the L1
+ * loss's sign flips where the features nearly agree. PyTorch itself, each layer's output,
+ * weights and gradients rounded to fp16, is 7.4% (norm) and 8.1% (largest element) from its
+ * fp32 gradient on this case; ours is 8.4% and 8.4%, the loss 3e-5. The loss is scaled by
  * 65536 before the backward, as a training step's loss scaling does, so that fp16 gradients
  * (about 1e-4 at most here) are not subnormal.
  * On the CPU the command line too: a two-step run logs G_VGG (its own loss_log column), prints
@@ -68,8 +72,8 @@ static float our_loss(const char *device, int fp16, const vgg_weights *w, const 
 
 static void check_parity(const char *device, int fp16)
 {
-    double loss_tol = fp16 ? 1e-2 : strcmp(device, "cpu") ? 1e-4 : 1e-5;
-    double grad_tol = fp16 ? 5e-2 : strcmp(device, "cpu") ? 2e-3 : 1e-5;
+    double loss_tol = fp16 ? 1e-3 : strcmp(device, "cpu") ? 1e-4 : 1e-5;
+    double grad_tol = fp16 ? 0.15 : strcmp(device, "cpu") ? 2e-3 : 1e-5;
     char path[400], err[1024];
     vgg_weights w;
     snprintf(path, sizeof path, "%s/vgg19.pth", fixtures);
@@ -84,14 +88,17 @@ static void check_parity(const char *device, int fp16)
     float *want = fixture_tensor(f, "grad", n), *want_loss = fixture_tensor(f, "loss", 1);
     float *grad = calloc(n, sizeof *grad);
     float loss = our_loss(device, fp16, &w, fake, real, grad);
-    double largest = 0;
-    for (size_t i = 0; i < n; i++)
+    double largest = 0, diff2 = 0, norm2 = 0;
+    for (size_t i = 0; i < n; i++) {
         largest = fmax(largest, fabs(want[i]));
+        diff2 += ((double)grad[i] - want[i]) * ((double)grad[i] - want[i]);
+        norm2 += (double)want[i] * want[i];
+    }
     double loss_err = fabs(loss - *want_loss) / fabs(*want_loss);
     double grad_err = max_abs_diff(grad, want, n) / largest;
     printf("%s%s: loss %.8f PyTorch %.8f (rel err %.2g), gradient max err %.2g of its largest "
-           "element %.3g\n", device, fp16 ? " fp16" : "", loss, *want_loss, loss_err, grad_err,
-           largest);
+           "element %.3g, |diff| / |grad| %.2g\n", device, fp16 ? " fp16" : "", loss,
+           *want_loss, loss_err, grad_err, largest, sqrt(diff2 / norm2));
     CHECK(loss_err <= loss_tol, "loss rel err %g > %g", loss_err, loss_tol);
     CHECK(grad_err <= grad_tol, "gradient rel err %g > %g", grad_err, grad_tol);
     free(fake);
