@@ -10,14 +10,16 @@
 # data-parallel training (mpirun -np N pix2pix train) and runs its 2-rank tests (tests/parallel).
 # libmicrohttpd builds pix2pix serve; chromium-driver and python3-selenium drive its page in
 # the serve_page test, firefox-esr (driven over Marionette: Debian has no geckodriver) in
-# serve_page_firefox (each skipped without them).
+# serve_page_firefox (each skipped without them). python3-torchvision (with python3-torch)
+# writes pix2pixHD's VGG loss's reference at test time in app_vgg_loss and
+# vulkan_vgg_loss(_fp16) (tools/gen_vgg_fixture.py; skipped without it).
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg-dev libpng-dev libcjson-dev
       libzip-dev libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-validationlayers
       libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx python3-opencv
-      libopenmpi-dev openmpi-bin libmicrohttpd-dev"
+      libopenmpi-dev openmpi-bin libmicrohttpd-dev python3-torchvision"
 if [ "${1:-}" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy python3-pil"; fi
 # Robustness checks: valgrind (memcheck test), clang with its runtime libraries (libFuzzer,
 # sanitizers) for the fuzz targets; the runtime is libclang-rt-N-dev on Debian 12 and later,

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Plot the four pix2pix losses of several runs (loss_log.csv of `pix2pix train` or of
 tools/train_torch.py) on one figure, smoothed by a moving average, against the step; and
-G_GAN_Feat (--lambda-feat) where a run logs it.
+G_GAN_Feat (--lambda-feat) and G_VGG (--lambda-vgg) where a run logs them.
 
 usage: plot_losses.py OUT.png LABEL=loss_log.csv [LABEL=loss_log.csv ...] [--window 50]
 needs python3-matplotlib
@@ -16,14 +16,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 LOSSES = ["G_GAN", "G_L1", "D_real", "D_fake"]
-FEAT = "G_GAN_Feat"  # runs with feature matching only
+OPTIONAL = ["G_GAN_Feat", "G_VGG"]  # runs with feature matching, with the VGG loss only
 
 
 def read_log(path):
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
         rows = list(reader)
-        names = LOSSES + ([FEAT] if FEAT in reader.fieldnames else [])
+        names = LOSSES + [k for k in OPTIONAL if k in reader.fieldnames]
     return {k: np.array([float(r[k]) for r in rows]) for k in names}
 
 
@@ -40,7 +40,7 @@ def main():
     ap.add_argument("--window", type=int, default=50)
     args = ap.parse_args()
     logs = [(spec.split("=", 1)[0], read_log(spec.split("=", 1)[1])) for spec in args.runs]
-    names = LOSSES + ([FEAT] if any(FEAT in log for _, log in logs) else [])
+    names = LOSSES + [k for k in OPTIONAL if any(k in log for _, log in logs)]
     columns = (len(names) + 1) // 2
     fig, axes = plt.subplots(2, columns, figsize=(5 * columns, 6.5))
     for label, log in logs:
@@ -52,7 +52,7 @@ def main():
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for ax, name in zip(axes.flat, names):
-        ax.set_title(name + (" (before lambda)" if name in ("G_L1", FEAT) else ""))
+        ax.set_title(name + (" (before lambda)" if name in ["G_L1"] + OPTIONAL else ""))
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend()

@@ -54,8 +54,8 @@ static inline int vk_grad_of(const lowering *lw, const eng_node *n) { return lw-
 /* Each op's lowering, named by the vk column of the op table (ops.def): forward records its
  * steps; backward those adding d(loss)/d(src i) into src i's gradient for every bit i of mask.
  * vk_ops_conv.c: conv (conv2d, conv_transpose2d); vk_ops_norm.c: norm (batch and instance
- * norm); vk_ops_pool.c: pool (avg_pool2d); vk_ops_layout.c: reflection_pad2d, concat,
- * upsample_nearest2d; vk_ops_eltwise.c: the element-wise ops, sum and the losses;
+ * norm); vk_ops_pool.c: pool (avg_pool2d, max_pool2d); vk_ops_layout.c: reflection_pad2d,
+ * concat, upsample_nearest2d; vk_ops_eltwise.c: the element-wise ops, sum and the losses;
  * vk_ops_spectral.c: spectral (spectral_norm). */
 #define ENG_LEAF(id, name)
 #define ENG_OP(id, name, kind, kernel, grads, reads, vk, macs)                                   \
