@@ -1,4 +1,5 @@
-/* Loss charts: loss_log.csv parsing, every raw point up to one per pixel column and a
+/* Loss charts: loss_log.csv parsing (the optional losses by the header's column names), every
+ * raw point up to one per pixel column and a
  * min/max envelope beyond, the moving average, and no NaN or infinity reaching the SVG. */
 #include <math.h>
 #include <string.h>
@@ -56,6 +57,22 @@ int main(void)
     CHECK(!strstr(svg, "nan") && !strstr(svg, "inf") && strstr(svg, "data-loss=\"D_real\""),
           "D_real chart");
     free(svg);
+    free(rows);
+
+    /* G_VGG without G_GAN_Feat: the header says which column it is */
+    char vgg_path[] = "/tmp/p2p_losslog_XXXXXX";
+    fd = mkstemp(vgg_path);
+    const char vgg[] = "epoch,iter,G_GAN,G_L1,D_real,D_fake,G_VGG\n1,1,0.5,0.25,0.7,0.6,3.5\n"
+                       "1,2,0.4,0.2,0.6,0.5,3.25\n";
+    CHECK(write(fd, vgg, sizeof vgg - 1) == (ssize_t)(sizeof vgg - 1), "write");
+    close(fd);
+    CHECK(loss_log_read(vgg_path, &rows, &n) == 0 && n == 2, "%zu rows with G_VGG", n);
+    unlink(vgg_path);
+    CHECK(n == 2 && rows[1].v[LOSS_G_VGG] == 3.25f && isnan(rows[1].v[LOSS_G_FEAT]) &&
+              rows[1].v[LOSS_D_FAKE] == 0.5f,
+          "G_VGG's column");
+    CHECK(loss_logged(rows, n, LOSS_G_VGG) && !loss_logged(rows, n, LOSS_G_FEAT),
+          "G_VGG logged, G_GAN_Feat not");
     free(rows);
 
     svg = chart(NULL, 0, LOSS_G_L1);
