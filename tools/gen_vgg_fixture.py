@@ -15,6 +15,11 @@ Writes into OUT_DIR, deterministically (fixed seed, one thread):
                     for its shape.
   vgg_case.safetensors  fake and real [2, 3, 32, 32] images in [-1, 1], pix2pixHD's VGGLoss of
                     them (loss, [1]) and its gradient with respect to fake (grad).
+  vgg_step_g1.safetensors, vgg_step_d1.safetensors, vgg_step.safetensors  one pix2pix training
+                    step with --lambda-vgg 10 (vanilla GAN, lambda_l1 100) from
+                    tests/app/fixtures' gan_g0 and gan_d0 (tools/gen_gan_parity.py's U-Net and
+                    PatchGAN) on its gan_data pair: G and D after it, and the losses G_GAN,
+                    G_L1, D_real, D_fake, G_VGG (G_L1 and G_VGG before their lambdas).
 
 The loss is pix2pixHD's models/networks.py VGGLoss and Vgg19, verbatim but for the weights:
 vgg19().features cut at [0:2], [2:7], [7:12], [12:21], [21:30] (relu1_1 .. relu5_1), the sum
@@ -22,7 +27,9 @@ of weights [1/32, 1/16, 1/8, 1/4, 1] times L1(x_i, y_i.detach()); the images go 
 are, without ImageNet's normalization.
 """
 import collections
+import json
 import os
+import struct
 import sys
 
 try:
@@ -33,8 +40,14 @@ except ImportError as e:
     print(f"skipped: {e} (apt-get install python3-torchvision)")
     sys.exit(77)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, TOOLS)
+from convert_torch import save_safetensors  # noqa: E402
+from gen_gan_parity import critic_loss, generator_loss, networks  # noqa: E402
 from gen_golden import write_safetensors  # noqa: E402
+from gen_parity import state  # noqa: E402
+
+APP_FIXTURES = os.path.join(TOOLS, "..", "tests", "app", "fixtures")
 
 
 def features(cfg):
@@ -104,6 +117,59 @@ class VGGLoss(torch.nn.Module):
         return loss
 
 
+def read_safetensors(path):
+    """The tensors of a safetensors file (F32 and I64)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    dtypes = {"F32": torch.float32, "I64": torch.int64}
+    out = {}
+    for key, v in header.items():
+        if key == "__metadata__":
+            continue
+        begin, end = v["data_offsets"]
+        data = bytearray(raw[8 + n + begin:8 + n + end])
+        out[key] = torch.frombuffer(data, dtype=dtypes[v["dtype"]]).reshape(v["shape"]).clone()
+    return out
+
+
+def training_step(out, criterion, lambda_vgg=10.0, lambda_l1=100.0):
+    """pix2pix's optimize_parameters (vanilla GAN) with pix2pixHD's VGG loss added to G's:
+    G_GAN + lambda_l1 * G_L1 + lambda_vgg * G_VGG, the critic updated first."""
+    g, d = networks(torch.Generator().manual_seed(0))
+    g.load_state_dict(read_safetensors(os.path.join(APP_FIXTURES, "gan_g0.safetensors")))
+    d.load_state_dict(read_safetensors(os.path.join(APP_FIXTURES, "gan_d0.safetensors")))
+    data = read_safetensors(os.path.join(APP_FIXTURES, "gan_data.safetensors"))
+    real_a, real_b = data["real_A"], data["real_B"]
+    g.train()
+    d.train()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    fake_b = g(real_a)
+    fake_ab = torch.cat((real_a, fake_b), 1)
+    opt_d.zero_grad()
+    loss_d_fake = critic_loss("vanilla", d(fake_ab.detach()), False)
+    loss_d_real = critic_loss("vanilla", d(torch.cat((real_a, real_b), 1)), True)
+    ((loss_d_fake + loss_d_real) * 0.5).backward()
+    opt_d.step()
+    d.requires_grad_(False)
+    opt_g.zero_grad()
+    loss_g_gan = generator_loss("vanilla", d(fake_ab))
+    loss_g_l1 = torch.nn.functional.l1_loss(fake_b, real_b)
+    loss_g_vgg = criterion(fake_b, real_b)
+    (loss_g_gan + loss_g_l1 * lambda_l1 + loss_g_vgg * lambda_vgg).backward()
+    opt_g.step()
+    d.requires_grad_(True)
+    save_safetensors(os.path.join(out, "vgg_step_g1.safetensors"), state(g))
+    save_safetensors(os.path.join(out, "vgg_step_d1.safetensors"), state(d))
+    losses = [loss_g_gan.item(), loss_g_l1.item(), loss_d_real.item(), loss_d_fake.item(),
+              loss_g_vgg.item()]
+    write_safetensors(os.path.join(out, "vgg_step.safetensors"),
+                      [("losses", torch.tensor(losses, dtype=torch.float32))])
+    return losses
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -132,6 +198,8 @@ def main():
         ("fake", fake), ("real", real), ("loss", loss.reshape(1)), ("grad", fake.grad)])
     print(f"torchvision {torchvision.__version__}: loss {loss.item():.8f}, "
           f"|grad| max {fake.grad.abs().max().item():.3g}")
+    print("training step: G_GAN, G_L1, D_real, D_fake, G_VGG =",
+          " ".join(f"{v:.7f}" for v in training_step(out, criterion)))
     return 0
 
 

@@ -12,6 +12,11 @@
  * fp32 gradient on this case; ours is 8.4% and 8.4%, the loss 3e-5. The loss is scaled by
  * 65536 before the backward, as a training step's loss scaling does, so that fp16 gradients
  * (about 1e-4 at most here) are not subnormal.
+ * Then one training step with --lambda-vgg 10 (tools/gen_gan_parity.py's U-Net and PatchGAN
+ * from tests/app/fixtures' gan_g0 and gan_d0, vanilla GAN) must give PyTorch's five losses to
+ * 1e-4 (fp16 3e-2) and G's and D's updates to 1% of their size (fp16 10%), the bounds of
+ * test_train_parity.c (seen: 2e-7, 7e-7 and 1.5e-6 on the CPU; 2e-7, 1e-6 and 1.8e-6 on
+ * lavapipe; in fp16 1e-4, 3e-5 and 3.5%).
  * On the CPU the command line too: a two-step run logs G_VGG (its own loss_log column), prints
  * and charts it, keeps VGG's weights out of the checkpoints and records the options; and it
  * refuses --lambda-vgg without --vgg-weights (2), a missing file, a vgg16 state_dict and a
@@ -22,6 +27,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "app/model/checkpoint.h"
+#include "app/train/train.h"
 #include "app/train/vgg_loss.h"
 #include "cmd_run.h"
 #include "engine/device.h"
@@ -107,6 +114,106 @@ static void check_parity(const char *device, int fp16)
     free(want_loss);
     free(grad);
     st_close(f);
+    vgg_weights_free(&w);
+}
+
+/* How far our update of network n (its tensors in the plan) is from PyTorch's (w0 -> w1), in
+ * parts of its size: |ours - w1| / |w1 - w0| over its trainable tensors. */
+static double update_error(const trainer *t, const net *n, const char *w0_name,
+                           const char *w1_path)
+{
+    st_file *start = fixture_open(w0_name), *end = st_open(w1_path);
+    CHECK(end != NULL, "%s", eng_last_error());
+    double err = 0, norm = 0;
+    for (int i = 0; end && i < n->n; i++) {
+        if (!n->t[i].trainable)
+            continue;
+        size_t count = eng_node_numel(n->t[i].node);
+        float *ours = malloc(sizeof *ours * count);
+        float *w0 = fixture_tensor(start, n->t[i].key, count);
+        float *w1 = fixture_tensor(end, n->t[i].key, count);
+        eng_plan_read(t->plan, n->t[i].node, ours);
+        for (size_t j = 0; j < count; j++) {
+            err += ((double)ours[j] - w1[j]) * ((double)ours[j] - w1[j]);
+            norm += ((double)w1[j] - w0[j]) * ((double)w1[j] - w0[j]);
+        }
+        free(ours);
+        free(w0);
+        free(w1);
+    }
+    st_close(start);
+    if (end)
+        st_close(end);
+    return sqrt(err / norm);
+}
+
+static void load_net(trainer *t, const net *n, const char *name)
+{
+    char err[512];
+    st_file *f = fixture_open(name);
+    CHECK(ckpt_load_net(n, t->plan, f, name, err, sizeof err) == 0, "%s", err);
+    st_close(f);
+}
+
+/* One training step with the VGG loss against tools/gen_vgg_fixture.py's. */
+static void check_step(const char *device, int fp16)
+{
+    char path[400], err[1024];
+    vgg_weights w;
+    snprintf(path, sizeof path, "%s/vgg19.pth", fixtures);
+    CHECK(vgg_weights_load(path, &w, err, sizeof err) == 0, "%s", err);
+    trainer_opts o = {
+        .gen = {GEN_UNET, 5, 3, 3, 1, NORM_BATCH, 0},
+        .disc = {DISC_NLAYERS, 3, 6, 2, NORM_BATCH, 1},
+        .batch = 1, .height = 32, .width = 32, .lr = 2e-4f, .beta1 = 0.5f,
+        .lambda_l1 = 100.0f, .gan = GAN_VANILLA, .seed = 1, .fp16 = fp16,
+        .lambda_vgg = 10.0f, .vgg = &w,
+    };
+    eng_backend *be = eng_backend_open(device, 2);
+    trainer t;
+    if (!be || trainer_init(&t, &o, be, err, sizeof err)) {
+        CHECK(0, "%s", be ? err : eng_last_error());
+        eng_backend_free(be);
+        vgg_weights_free(&w);
+        return;
+    }
+    if (fp16) /* a scale the step need not lower, as test_train_parity's */
+        eng_plan_set_loss_scale(t.plan, 256.0f, ENG_LOSS_SCALE_GROWTH_INTERVAL, 0);
+    load_net(&t, &t.G, "gan_g0.safetensors");
+    load_net(&t, &t.D, "gan_d0.safetensors");
+    st_file *data = fixture_open("gan_data.safetensors");
+    float *a = fixture_tensor(data, "real_A", 3 * 32 * 32);
+    float *b = fixture_tensor(data, "real_B", 3 * 32 * 32);
+    st_close(data);
+    snprintf(path, sizeof path, "%s/vgg_step.safetensors", fixtures);
+    st_file *ref = st_open(path);
+    float *want = ref ? fixture_tensor(ref, "losses", 5) : NULL, losses[LOSS_COUNT];
+    CHECK(want && trainer_step(&t, a, b, losses) == 0, "step: %s", eng_last_error());
+    const int which[5] = {LOSS_G_GAN, LOSS_G_L1, LOSS_D_REAL, LOSS_D_FAKE, LOSS_G_VGG};
+    double tol = fp16 ? 3e-2 : 1e-4, worst = 0;
+    for (int k = 0; want && k < 5; k++) {
+        double rel = fabs(losses[which[k]] - want[k]) / fabs(want[k]);
+        worst = fmax(worst, rel);
+        CHECK(rel <= tol, "step: %s %g, PyTorch %g", loss_names[which[k]], losses[which[k]],
+              want[k]);
+    }
+    snprintf(path, sizeof path, "%s/vgg_step_g1.safetensors", fixtures);
+    double g_err = update_error(&t, &t.G, "gan_g0.safetensors", path);
+    snprintf(path, sizeof path, "%s/vgg_step_d1.safetensors", fixtures);
+    double d_err = update_error(&t, &t.D, "gan_d0.safetensors", path);
+    printf("%s%s training step: losses within %.2g of PyTorch's (G_VGG %.7f, PyTorch %.7f), "
+           "G's update %.2g, D's %.2g of its size from PyTorch's\n", device, fp16 ? " fp16" : "",
+           worst, want ? losses[LOSS_G_VGG] : 0.0, want ? want[4] : 0.0, g_err, d_err);
+    double update_tol = fp16 ? 0.1 : 0.01;
+    CHECK(g_err <= update_tol && d_err <= update_tol, "updates %g and %g > %g", g_err, d_err,
+          update_tol);
+    free(a);
+    free(b);
+    free(want);
+    if (ref)
+        st_close(ref);
+    trainer_free(&t);
+    eng_backend_free(be);
     vgg_weights_free(&w);
 }
 
@@ -221,6 +328,7 @@ int main(int argc, char **argv)
     CHECK(status == 0 || status == 77, "%s exited with %d", argv[2], status);
     if (status == 0) {
         check_parity(device, fp16);
+        check_step(device, fp16);
         if (!strcmp(device, "cpu")) {
             check_run();
             check_refusals();
