@@ -44,9 +44,9 @@ ivec2 outputs_over(int i, int out_size)
         uint base_ = plane * pc.h * pc.w;                                                        \
         best = base_ + uint(y_.x) * pc.w + uint(x_.x);                                           \
         float m_ = LD(k, best);                                                                  \
-        for (int iy = y_.x; iy < y_.y; iy++)                                                     \
-            for (int ix = x_.x; ix < x_.y; ix++) {                                               \
-                uint j_ = base_ + uint(iy) * pc.w + uint(ix);                                    \
+        for (int y1_ = y_.x; y1_ < y_.y; y1_++)                                                  \
+            for (int x1_ = x_.x; x1_ < x_.y; x1_++) {                                            \
+                uint j_ = base_ + uint(y1_) * pc.w + uint(x1_);                                  \
                 float v_ = LD(k, j_);                                                            \
                 if (v_ > m_ || (isnan(v_) && !isnan(m_))) {                                      \
                     best = j_;                                                                   \

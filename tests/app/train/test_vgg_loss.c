@@ -19,8 +19,9 @@
  * lavapipe; in fp16 1e-4, 3e-5 and 3.5%).
  * On the CPU the command line too: a two-step run logs G_VGG (its own loss_log column), prints
  * and charts it, keeps VGG's weights out of the checkpoints and records the options; and it
- * refuses --lambda-vgg without --vgg-weights (2), a missing file, a vgg16 state_dict and a
- * mis-shaped one (1), naming the file and what is wrong, before writing any experiment folder.
+ * refuses --lambda-vgg without --vgg-weights or the reverse, or with --output-nc 1 (2), and a
+ * missing file, a vgg16 state_dict and a mis-shaped one (1), naming the file and what is
+ * wrong, before writing any experiment folder.
  * Usage: test_app_vgg_loss PYTHON SCRIPT [DEVICE [--fp16]] */
 #include <math.h>
 #include <string.h>
@@ -300,6 +301,9 @@ static void check_refusals(void)
     check_refused(no_file, 2, "--lambda-vgg needs --vgg-weights FILE");
     const char *no_lambda[] = {"--vgg-weights", vgg16, NULL};
     check_refused(no_lambda, 2, "--vgg-weights is only read with --lambda-vgg above 0");
+    const char *grey[] = {"--lambda-vgg", "10", "--vgg-weights", vgg16, "--output-nc", "1",
+                          NULL};
+    check_refused(grey, 2, "--lambda-vgg needs --output-nc 3: VGG19 takes RGB images");
     const char *absent[] = {"--lambda-vgg", "10", "--vgg-weights", missing, NULL};
     snprintf(text, sizeof text, "--vgg-weights: %s", missing);
     check_refused(absent, 1, text);
