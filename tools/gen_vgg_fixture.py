@@ -9,7 +9,9 @@ Writes into OUT_DIR, deterministically (fixed seed, one thread):
                     torchvision.models.vgg19 (its classifier, 120 M weights, left out but for
                     classifier.6.bias, which the program must not need), torchvision's own
                     initialisation (kaiming_normal_ fan_out) with random biases so that they
-                    count; torch.save's zip format, as torchvision's downloads are.
+                    count; in torch.save's legacy format, that of torchvision's
+                    vgg19-dcbb9e9d.pth (saved before PyTorch 1.6's zip format).
+  vgg19_zip.pth     the same in the zip format.
   vgg16.pth         the same of vgg16: another network, which --vgg-weights must refuse.
   gray.pth          features.0.weight of a VGG on one channel ([64, 1, 3, 3]) alone: refused
                     for its shape.
@@ -179,7 +181,9 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(2024)
     vgg19 = features("E")
-    torch.save(state_dict(vgg19), os.path.join(out, "vgg19.pth"))
+    torch.save(state_dict(vgg19), os.path.join(out, "vgg19.pth"),
+               _use_new_zipfile_serialization=False)
+    torch.save(state_dict(vgg19), os.path.join(out, "vgg19_zip.pth"))
     torch.save(state_dict(features("D")), os.path.join(out, "vgg16.pth"))
     torch.save({"features.0.weight": torch.randn(64, 1, 3, 3)}, os.path.join(out, "gray.pth"))
 

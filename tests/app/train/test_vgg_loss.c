@@ -1,13 +1,13 @@
 /* pix2pix train --lambda-vgg against PyTorch. tools/gen_vgg_fixture.py, run here into a
  * temporary folder (the test is skipped, 77, where it cannot import torchvision), writes a
- * torchvision vgg19 state_dict of random weights and pix2pixHD's VGGLoss of two [2, 3, 32, 32]
- * images with its gradient with respect to the fake one. Ours (app/train/vgg_loss.h), read
- * from that .pth, must give the loss to LOSS_TOL and the gradient to GRAD_TOL of its largest
- * element: on the CPU 1e-5 and 1e-5; on Vulkan 1e-4 and 2e-3 (the GEMMs sum in another
- * order); with --fp16 (fp16 storage of the activations, their gradients and the weights) 1e-3
- * and 0.15. The gradient is not continuous: a ReLU's input or a max-pooling's near tie that
- * rounding moves across the kink routes a whole element of the gradient elsewhere, and the L1
- * loss's sign flips where the features nearly agree. PyTorch itself, each layer's output,
+ * torchvision vgg19 state_dict of random weights (in the legacy and the zip format) and
+ * pix2pixHD's VGGLoss of two [2, 3, 32, 32] images with its gradient with respect to the fake
+ * one. Ours (app/train/vgg_loss.h), read from the legacy .pth, must give the loss and the
+ * gradient (relative to its largest element) within: on the CPU 1e-5 and 1e-5; on Vulkan 1e-4
+ * and 2e-3 (the GEMMs sum in another order); with --fp16 (fp16 storage of the activations,
+ * their gradients and the weights) 1e-3 and 0.15. The gradient is not continuous: a ReLU's
+ * input or a max-pooling's near tie that rounding moves across the kink routes a whole element
+ * of the gradient elsewhere, and the L1 loss's sign flips where the features nearly agree. PyTorch itself, each layer's output,
  * weights and gradients rounded to fp16, is 7.4% (norm) and 8.1% (largest element) from its
  * fp32 gradient on this case; ours is 8.4% and 8.4%, the loss 3e-5. The loss is scaled by
  * 65536 before the backward, as a training step's loss scaling does, so that fp16 gradients
@@ -240,7 +240,7 @@ static char *run_file(const char *name, const char *what, size_t *len)
 static void check_run(void)
 {
     char weights[400], model[600];
-    snprintf(weights, sizeof weights, "%s/vgg19.pth", fixtures);
+    snprintf(weights, sizeof weights, "%s/vgg19_zip.pth", fixtures); /* the zip format */
     const char *vgg[] = {"--lambda-vgg", "10", "--vgg-weights", weights, NULL};
     CHECK(train("vgg", vgg) == 0, "train --lambda-vgg: %s", out_text);
     CHECK(strstr(out_text, " G_VGG: ") && !strstr(out_text, "G_GAN_Feat"),
@@ -273,7 +273,7 @@ static void check_run(void)
     snprintf(model, sizeof model, "%s/vgg/latest_net_G.safetensors", ckpt);
     char *inspect[] = {"inspect", model, NULL};
     CHECK(run_captured(cmd_inspect, inspect) == 0 && strstr(out_text, "\"lambda-vgg\":10") &&
-              strstr(out_text, "vgg19.pth"),
+              strstr(out_text, "vgg19_zip.pth"),
           "inspect does not list the VGG options: %s", out_text);
     free(log);
     free(page);
