@@ -7,11 +7,11 @@
  * and 2e-3 (the GEMMs sum in another order); with --fp16 (fp16 storage of the activations,
  * their gradients and the weights) 1e-3 and 0.15. The gradient is not continuous: a ReLU's
  * input or a max-pooling's near tie that rounding moves across the kink routes a whole element
- * of the gradient elsewhere, and the L1 loss's sign flips where the features nearly agree. PyTorch itself, each layer's output,
- * weights and gradients rounded to fp16, is 7.4% (norm) and 8.1% (largest element) from its
- * fp32 gradient on this case; ours is 8.4% and 8.4%, the loss 3e-5. The loss is scaled by
- * 65536 before the backward, as a training step's loss scaling does, so that fp16 gradients
- * (about 1e-4 at most here) are not subnormal.
+ * of the gradient elsewhere, and the L1 loss's sign flips where the features nearly agree.
+ * PyTorch itself, each layer's output, weights and gradients rounded to fp16, is 7.4% (norm)
+ * and 8.1% (largest element) from its fp32 gradient on this case; ours is 8.4% and 8.4%, the
+ * loss 3e-5. The loss is scaled by 65536 before the backward, as a training step's loss scaling
+ * does, so that fp16 gradients (about 1e-4 at most here) are not subnormal.
  * Then one training step with --lambda-vgg 10 (tools/gen_gan_parity.py's U-Net and PatchGAN
  * from tests/app/fixtures' gan_g0 and gan_d0, vanilla GAN) must give PyTorch's five losses to
  * 1e-4 (fp16 3e-2) and G's and D's updates to 1% of their size (fp16 10%), the bounds of
@@ -20,8 +20,8 @@
  * On the CPU the command line too: a two-step run logs G_VGG (its own loss_log column), prints
  * and charts it, keeps VGG's weights out of the checkpoints and records the options; and it
  * refuses --lambda-vgg without --vgg-weights or the reverse, or with --output-nc 1 (2), and a
- * missing file, a vgg16 state_dict and a mis-shaped one (1), naming the file and what is
- * wrong, before writing any experiment folder.
+ * missing file, a vgg16 state_dict and a mis-shaped one (1), naming the file and what is wrong,
+ * before writing any experiment folder.
  * Usage: test_app_vgg_loss PYTHON SCRIPT [DEVICE [--fp16]] */
 #include <math.h>
 #include <string.h>
