@@ -22,7 +22,8 @@ typedef struct {
     eng_backend *be;
     pair_loader *loader;
     trainer t;
-    vgg_weights vgg;          /* --vgg-weights, read before anything is written */
+    vgg_weights vgg;          /* --vgg-weights, read before anything is written, until the
+                               * plan holds them */
     train_samples samples;
     train_report report;
     FILE *log;                /* loss_log.csv (rank 0) */

@@ -160,6 +160,8 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
         fprintf(stderr, "pix2pix train: %s\n", err);
         return train_fail(1);
     }
+    vgg_weights_free(&s->vgg); /* the plan holds VGG's weights now */
+    s->t.opts.vgg = NULL;
     if (s->rank0 && train_ckpt_restore(c, &s->t, s->dir, &s->epoch, &s->iter0))
         return train_fail(1);
     train_dist_share_state(&s->t, &s->epoch, &s->iter0);
