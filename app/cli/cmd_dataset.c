@@ -82,7 +82,8 @@ static int cmd_make(int argc, char **argv)
         {"from", CLI_STR, &from, "folder of photos (JPEG or PNG)"},
         {"out", CLI_STR, &out, "output dataset folder (train/val/test inside)"},
         {"size", CLI_INT, &o.size, "side of the square halves (their height with --width)"},
-        {"width", CLI_INT, &o.width, "width of the halves, e.g. --width 1024 --size 512 (0: square)"},
+        {"width", CLI_INT, &o.width,
+         "width of the halves, e.g. --width 1024 --size 512 (0: square)"},
         {"val-fraction", CLI_FLOAT, &val_fraction, "share of photos for val"},
         {"test-fraction", CLI_FLOAT, &test_fraction, "share of photos for test"},
         {"seed", CLI_U64, &o.seed, "decides which photos go to which split"},
@@ -92,8 +93,8 @@ static int cmd_make(int argc, char **argv)
     int rc = parse_options(argc, argv,
                            "pix2pix dataset make --task NAME --from PHOTOS --out DIR [OPTIONS]",
                            "Builds an aligned A|B dataset from photos: B is the photo (centre "
-                           "square, or --width:--size,\nresized), A its edge map (black on white), its grayscale "
-                           "version or a Gaussian-blurred copy.\n"
+                           "square, or --width:--size,\nresized), A its edge map (black on "
+                           "white), its grayscale version or a Gaussian-blurred copy.\n"
                            "\n"
                            "Exit status: 0 pairs written; 1 the folders could not be used or no\n"
                            "pair was written; 2 invalid command line.",

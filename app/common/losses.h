@@ -3,9 +3,19 @@
 #ifndef APP_COMMON_LOSSES_H
 #define APP_COMMON_LOSSES_H
 
-enum { LOSS_G_GAN, LOSS_G_L1, LOSS_D_REAL, LOSS_D_FAKE, LOSS_G_FEAT, LOSS_G_VGG, LOSS_COUNT };
-/* G_GAN_Feat (--lambda-feat) and G_VGG (--lambda-vgg) come last, in this order, logged only by
- * the runs that have them: the columns of the others are those of the logs before them. A
+enum {
+    LOSS_G_GAN,
+    LOSS_G_L1,
+    LOSS_D_REAL,
+    LOSS_D_FAKE,
+    LOSS_G_FEAT,
+    LOSS_G_VGG,
+    LOSS_D_MISMATCH,
+    LOSS_COUNT
+};
+/* G_GAN_Feat (--lambda-feat), G_VGG (--lambda-vgg) and D_mismatch (--lambda-mismatch) come
+ * last, in this order, logged only by the runs that have them: the columns of the others are
+ * those of the logs before them. A
  * set of losses is a mask of LOSS_BIT(k); every run has LOSS_ALWAYS. */
 #define LOSS_COUNT_NO_FEAT LOSS_G_FEAT
 #define LOSS_BIT(k) (1u << (k))

@@ -5,7 +5,7 @@
 #include "app/report/loss_plot.h"
 
 const char *const loss_plot_colors[LOSS_COUNT] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                                  "#9467bd", "#8c564b"};
+                                                  "#9467bd", "#8c564b", "#e377c2"};
 
 #define MARGIN_LEFT 58
 #define MARGIN_RIGHT 12

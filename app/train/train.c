@@ -98,8 +98,9 @@ static void build(trainer *t)
             if (!wrong_lv[0])
                 net_critic_inputs(g, &o->disc, eng_concat(g, t->real_a, t->real_b_mismatched),
                                   wrong_lv);
-            t->loss_mismatch = critics_loss(t, wrong_lv, 0, NULL);
-            loss_d = eng_add(g, loss_d, eng_scale(g, t->loss_mismatch, o->lambda_mismatch));
+            t->loss[LOSS_D_MISMATCH] = critics_loss(t, wrong_lv, 0, NULL);
+            loss_d = eng_add(g, loss_d,
+                             eng_scale(g, t->loss[LOSS_D_MISMATCH], o->lambda_mismatch));
         }
         loss_d = eng_scale(g, loss_d, 0.5f);
         if (!d_params) /* D's params exist once it has been applied */
@@ -154,8 +155,6 @@ static void build(trainer *t)
     for (int i = 0; i < LOSS_COUNT; i++)
         if (t->loss[i])
             eng_keep_value(t->loss[i]);
-    if (t->loss_mismatch)
-        eng_keep_value(t->loss_mismatch);
 }
 
 int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *min_side)
@@ -172,7 +171,8 @@ int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *mi
 unsigned trainer_losses(const trainer_opts *o)
 {
     return LOSS_ALWAYS | (o->lambda_feat > 0 ? LOSS_BIT(LOSS_G_FEAT) : 0u) |
-           (o->lambda_vgg > 0 ? LOSS_BIT(LOSS_G_VGG) : 0u);
+           (o->lambda_vgg > 0 ? LOSS_BIT(LOSS_G_VGG) : 0u) |
+           (o->lambda_mismatch > 0 ? LOSS_BIT(LOSS_D_MISMATCH) : 0u);
 }
 
 int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,

@@ -64,7 +64,7 @@ typedef struct {
     net G_ema;               /* with ema_decay: G with its averaged weights (train_ema.h) */
     /* With lambda_mismatch: B rolled by one sample (written from the host buffer), and D's
      * loss on (A, rolled B) as fake, before lambda and the 0.5; else NULL. */
-    eng_node *real_b_mismatched, *loss_mismatch;
+    eng_node *real_b_mismatched;
     float *mismatched;
     eng_adam *opt_g_fixed; /* with opts.fix_global: the global layers' (else NULL) */
     float lr;              /* the rate of the optimizers */

@@ -60,8 +60,8 @@ static void plots(FILE *f, const train_report *r)
     fprintf(f, "<h2>Losses</h2>\n<p class=\"note\">%zu steps of loss_log.csv. Faint: every "
             "step (per pixel column its minimum and maximum); bold: centred moving average "
             "over %d steps. G_L1 before lambda, G_GAN_Feat before lambda_feat, G_VGG before "
-            "lambda_vgg; D_real and "
-            "D_fake before the 0.5. Dashed lines: epoch starts.</p>\n<div class=\"plots\">\n",
+            "lambda_vgg, D_mismatch before lambda_mismatch; D_real, D_fake and D_mismatch "
+            "before the 0.5. Dashed lines: epoch starts.</p>\n<div class=\"plots\">\n",
             n, loss_plot_window(n));
     for (int k = 0; k < LOSS_COUNT; k++)
         if (loss_logged(rows, n, k))

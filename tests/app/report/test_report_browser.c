@@ -192,8 +192,8 @@ int main(int argc, char **argv)
     }
     snprintf(page, sizeof page, "%s/checkpoints/run/web/index.html", dir);
     int charts = check_page(page, tmp, 15);
-    /* every loss but G_VGG (the run has feature matching; a VGG loss needs torchvision's
-     * weights, which test_app_vgg_loss covers) */
+    /* every loss but G_VGG (the run has feature matching and mismatched pairs; a VGG loss
+     * needs torchvision's weights, which test_app_vgg_loss covers) */
     CHECK(charts == LOSS_COUNT - 1, "%d loss charts seen in the screenshot", charts);
     snprintf(page, sizeof page, "%s/results/index.html", dir);
     check_page(page, tmp, 12);

@@ -1,7 +1,7 @@
 /* The training report and the test results page, read as files: a small training run and a
  * test run write them (into the folder given as argument, kept for the browser test), then
- * every referenced image must exist and decode, the four loss charts must hold both curves,
- * nothing may come from the network, and the test rows must be ordered worst L1 first with
+ * every referenced image must exist and decode, the loss charts (the four, G_GAN_Feat and
+ * D_mismatch) must hold both curves, nothing may come from the network, and the test rows must be ordered worst L1 first with
  * their mean at the top. */
 #include <math.h>
 #include <string.h>
@@ -94,8 +94,8 @@ static void check_training_page(const char *web)
     CHECK(strstr(html, "finished: epoch 3 of 3") != NULL, "state line missing");
     CHECK(strstr(html, "<h3>epoch 3</h3>") && strstr(html, "<summary>epoch 1</summary>"),
           "epoch blocks missing");
-    const char *names[5] = {"G_GAN", "G_L1", "D_real", "D_fake", "G_GAN_Feat"};
-    for (int k = 0; k < 5; k++) {
+    const char *names[6] = {"G_GAN", "G_L1", "D_real", "D_fake", "G_GAN_Feat", "D_mismatch"};
+    for (int k = 0; k < 6; k++) {
         char tag[64];
         snprintf(tag, sizeof tag, "data-loss=\"%s\"", names[k]);
         const char *svg = strstr(html, tag);
@@ -188,9 +188,10 @@ int main(int argc, char **argv)
                      "--netG", "unet_5", "--ngf", "8", "--ndf", "8", "--load-size", "36",
                      "--crop-size", "32", "--batch-size", "2", "--epochs", "2",
                      "--epochs-decay", "1", "--display-freq", "4", "--threads", "1",
-                     "--workers", "1", "--quiet", "--lambda-feat", "1", NULL};
-    /* with feature matching: all the losses but G_VGG are charted (the browser test sees
-     * them) */
+                     "--workers", "1", "--quiet", "--lambda-feat", "1", "--lambda-mismatch", "0.5",
+                     NULL};
+    /* with feature matching and mismatched pairs: all the losses but G_VGG are charted (the
+     * browser test sees them) */
     CHECK(run(cmd_train, train) == 0, "training failed");
     char *test[] = {"test", "--data", data, "--model", model, "--results", results,
                     "--threads", "1", "--quiet", NULL};

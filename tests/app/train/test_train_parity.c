@@ -52,8 +52,8 @@ static int spectral_vector(const char *key)
 }
 
 /* Compares every tensor of the network with the files: buffers (running statistics, spectral
- * normalization's u and v) to 1e-4; parameters by their change from the start. Without a float64 reference the three
- * Adam updates must agree to 1%. With one (ill-conditioned configurations), ours must be no
+ * normalization's u and v) to 1e-4; parameters by their change from the start. Without a
+ * float64 reference the three Adam updates must agree to 1%. With one (ill-conditioned configurations), ours must be no
  * further from the float64 update than twice PyTorch's float32 distance to it. With --fp16,
  * see the top. */
 static void compare(trainer *t, const net *n, const char *start_name, const char *end_name,
@@ -129,7 +129,7 @@ typedef struct {
 static void check_mismatch(trainer *t, const float *want, int step, double tolerance)
 {
     float ours;
-    CHECK(eng_plan_read(t->plan, t->loss_mismatch, &ours) == 0, "%s", eng_last_error());
+    CHECK(eng_plan_read(t->plan, t->loss[LOSS_D_MISMATCH], &ours) == 0, "%s", eng_last_error());
     double rel = fabs(ours - want[step]) / fabs(want[step]);
     printf("step %d D_mismatch ours %.7f PyTorch %.7f\n", step + 1, ours, want[step]);
     CHECK(rel <= tolerance, "step %d D_mismatch: %g vs PyTorch %g", step + 1, ours, want[step]);
@@ -158,7 +158,7 @@ static void run_case(const char *name, const case_files *f, trainer_opts o)
     /* G_GAN_Feat in the fixtures of feature matching alone, as in the loss log */
     int nl = o.lambda_feat > 0 ? LOSS_G_FEAT + 1 : LOSS_COUNT_NO_FEAT;
     float *want = fixture_tensor(data, f->losses, (size_t)(3 * nl));
-    float *mismatch = t.loss_mismatch ? fixture_tensor(data, "losses_mismatch", 3) : NULL;
+    float *mismatch = t.loss[LOSS_D_MISMATCH] ? fixture_tensor(data, "losses_mismatch", 3) : NULL;
     st_close(data);
     double worst = 0, tolerance = fp16 ? 3e-2 : 1e-3;
     for (int step = 0; step < 3; step++) {
