@@ -55,17 +55,19 @@ static void pool_planes(void *arg, size_t begin, size_t end, int backward)
 static void pool_fwd(void *arg, size_t begin, size_t end) { pool_planes(arg, begin, end, 0); }
 static void pool_bwd(void *arg, size_t begin, size_t end) { pool_planes(arg, begin, end, 1); }
 
-void cpu_avg_pool2d_forward(cpu_ctx *c, const eng_node *n)
+/* fn over the planes (sample, channel) of n, in parallel. */
+static void over_planes(cpu_ctx *c, const eng_node *n, void (*fn)(void *, size_t, size_t))
 {
     pool_job j = {c, n};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pool_fwd, &j);
+    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], fn, &j);
 }
+
+void cpu_avg_pool2d_forward(cpu_ctx *c, const eng_node *n) { over_planes(c, n, pool_fwd); }
 
 void cpu_avg_pool2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    pool_job j = {c, n};
     if (mask & 1u)
-        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], pool_bwd, &j);
+        over_planes(c, n, pool_bwd);
 }
 
 /* The index in its plane of the largest input cell of output (oy, ox)'s window: the first of
@@ -109,15 +111,10 @@ static void max_planes(void *arg, size_t begin, size_t end, int backward)
 static void max_fwd(void *arg, size_t begin, size_t end) { max_planes(arg, begin, end, 0); }
 static void max_bwd(void *arg, size_t begin, size_t end) { max_planes(arg, begin, end, 1); }
 
-void cpu_max_pool2d_forward(cpu_ctx *c, const eng_node *n)
-{
-    pool_job j = {c, n};
-    cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], max_fwd, &j);
-}
+void cpu_max_pool2d_forward(cpu_ctx *c, const eng_node *n) { over_planes(c, n, max_fwd); }
 
 void cpu_max_pool2d_backward(cpu_ctx *c, const eng_node *n, unsigned mask)
 {
-    pool_job j = {c, n};
     if (mask & 1u)
-        cpu_parallel_for(c->pool, (size_t)n->shape[0] * n->shape[1], max_bwd, &j);
+        over_planes(c, n, max_bwd);
 }

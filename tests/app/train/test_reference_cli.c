@@ -156,6 +156,23 @@ static void check_test_choices(void)
           "--epoch 200: %s", out_text);
 }
 
+/* test --name (with ema_flag: G's average) scores as test --model latest_net_<which>.pth. */
+static void scored_alike(const char *which, char *ema_flag)
+{
+    char *ours[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
+                    "--device", "cpu", "--quiet", "--eval", ema_flag, NULL};
+    CHECK(run_captured(cmd_test, ours) == 0, "%s", out_text);
+    double l1 = printed_l1();
+    char model[96], results[32];
+    snprintf(model, sizeof model, "checkpoints/facades_pix2pix/latest_net_%s.pth", which);
+    snprintf(results, sizeof results, "pth_%s", which);
+    char *pth[] = {"test", "--dataroot", "./datasets/facades", "--model", model, "--direction",
+                   "BtoA", "--device", "cpu", "--quiet", "--eval", "--results", results, NULL};
+    CHECK(run_captured(cmd_test, pth) == 0 && printed_l1() == l1,
+          "latest_net_%s.pth scores L1 %g, the .safetensors %g: %s", which, printed_l1(), l1,
+          out_text);
+}
+
 /* In the last folder: --save-pth writes the reference's latest_net_G.pth and latest_net_D.pth
  * (and with --ema-decay latest_net_G_ema.pth) beside ours, and test scores each .pth as the
  * .safetensors. */
@@ -170,25 +187,8 @@ static void check_pth(void)
               exists("checkpoints/facades_pix2pix/latest_net_D.pth") &&
               exists("checkpoints/facades_pix2pix/latest_net_G_ema.pth"),
           "--save-pth: no latest_net_G.pth, latest_net_D.pth and latest_net_G_ema.pth");
-    char *ours_ema[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
-                        "--device", "cpu", "--quiet", "--eval", "--ema", NULL};
-    CHECK(run_captured(cmd_test, ours_ema) == 0, "%s", out_text);
-    double l1_ema = printed_l1();
-    char *pth_ema[] = {"test", "--dataroot", "./datasets/facades", "--model",
-                       "checkpoints/facades_pix2pix/latest_net_G_ema.pth", "--direction", "BtoA",
-                       "--device", "cpu", "--quiet", "--eval", "--results", "pth_ema", NULL};
-    CHECK(run_captured(cmd_test, pth_ema) == 0 && printed_l1() == l1_ema,
-          "latest_net_G_ema.pth scores L1 %g, the .safetensors %g: %s", printed_l1(), l1_ema,
-          out_text);
-    char *ours[] = {"test", "--dataroot", "./datasets/facades", "--name", "facades_pix2pix",
-                    "--device", "cpu", "--quiet", "--eval", NULL};
-    CHECK(run_captured(cmd_test, ours) == 0, "%s", out_text);
-    double l1 = printed_l1();
-    char *pth[] = {"test", "--dataroot", "./datasets/facades", "--model",
-                   "checkpoints/facades_pix2pix/latest_net_G.pth", "--direction", "BtoA",
-                   "--device", "cpu", "--quiet", "--eval", "--results", "pth", NULL};
-    CHECK(run_captured(cmd_test, pth) == 0 && printed_l1() == l1,
-          "latest_net_G.pth scores L1 %g, the .safetensors %g: %s", printed_l1(), l1, out_text);
+    scored_alike("G", NULL);
+    scored_alike("G_ema", "--ema");
 }
 
 static void check_refusals(void)
