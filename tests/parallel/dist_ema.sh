@@ -2,7 +2,7 @@
 # pix2pix train --ema-decay 0.9 --lambda-mismatch 1 under mpirun -np 2: the ranks average the
 # same all-reduced weights, so G's average stays the same on every rank (--check-every 1
 # compares it with the weights after each step), and rank 0 saves it; each rank's mismatched
-# pairs come from its own batch.
+# pairs come from its own batch, and rank 0 logs D_mismatch.
 # usage: dist_ema.sh MPIEXEC PIX2PIX WORKDIR
 set -eu
 MPIEXEC=$1 P2P=$2 WORK=$3
@@ -19,4 +19,6 @@ cat ema.log
 [ -s checkpoints/experiment/latest_net_G_ema.safetensors ] ||
     fail "no latest_net_G_ema.safetensors"
 [ "$(wc -l <checkpoints/experiment/loss_log.csv)" -eq 4 ] || fail "not 3 steps logged"
+head -1 checkpoints/experiment/loss_log.csv | grep -qx "epoch,iter,G_GAN,G_L1,D_real,D_fake,D_mismatch" ||
+    fail "no D_mismatch column in the loss log"
 echo "--ema-decay and --lambda-mismatch with 2 ranks: the averages agree at every step"
