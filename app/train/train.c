@@ -144,6 +144,8 @@ static void build(trainer *t)
     eng_adam_step(g, t->opt_g);
     if (nfixed) {
         t->opt_g_fixed = eng_adam_new(g, g_params, nfixed, o->lr, o->beta1, 0.999f, 1e-8f);
+        if (o->reduce_g_fixed)
+            eng_adam_set_reducer(t->opt_g_fixed, o->reduce_g_fixed);
         eng_adam_step(g, t->opt_g_fixed);
     }
     free(d_params);

@@ -21,6 +21,8 @@
 #include "app/train/gan_loss.h"
 #include "app/train/vgg_loss.h"
 
+#define TRAIN_REDUCERS 3 /* a run's gradient reducers: G's, D's, G's fixed part's */
+
 typedef struct {
     gen_config gen;
     disc_config disc;
@@ -44,7 +46,7 @@ typedef struct {
     /* Data-parallel training (app/train/train_dist.h): the rank draws its own dropout masks, and
      * the gradients of G and D go through these reducers before their updates (NULL: none). */
     int rank;
-    const eng_reducer *reduce_g, *reduce_d;
+    const eng_reducer *reduce_g, *reduce_d, *reduce_g_fixed; /* reduce_g_fixed: opt_g_fixed's */
 } trainer_opts;
 
 

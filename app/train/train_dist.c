@@ -88,13 +88,6 @@ int train_dist_check_options(const train_config *c)
                     "with --d-steps 1 or on one rank\n", c->d_steps);
         return -1;
     }
-    if (c->niter_fix_global > 0) {
-        if (dist_rank() == 0)
-            fprintf(stderr, "pix2pix train: --niter-fix-global is not available with several "
-                    "ranks (the gradient reducers take one optimizer of G); train on one rank, "
-                    "or without it\n");
-        return -1;
-    }
     char *ours = options_lines(c);
     long long len = ours ? (long long)strlen(ours) : -1;
     dist_broadcast(&len, sizeof len);
@@ -252,7 +245,7 @@ double train_dist_cpu_seconds(void)
            1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-void train_dist_report(const eng_reducer *const reducers[2], long steps, double seconds,
+void train_dist_report(const eng_reducer *const reducers[TRAIN_REDUCERS], long steps, double seconds,
                        double cpu_seconds, int batch)
 {
     if (!dist_launched_by_mpi() || dist_rank() != 0 || steps <= 0)
@@ -264,7 +257,7 @@ void train_dist_report(const eng_reducer *const reducers[2], long steps, double 
         return;
     }
     dist_reduce_stats total = {0};
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < TRAIN_REDUCERS && reducers[k]; k++) {
         dist_reduce_stats s;
         dist_reducer_stats(reducers[k], &s);
         total.floats += s.floats;

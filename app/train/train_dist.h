@@ -32,7 +32,8 @@ double train_dist_cpu_seconds(void);
 /* Under an MPI launcher, rank 0 prints the steps and pairs per second (batch pairs per rank
  * and step), its CPU time per step (what a step costs on a machine shared with other work)
  * and the reducers' figures. */
-void train_dist_report(const eng_reducer *const reducers[2], long steps, double seconds,
+/* reducers: G's, D's, and G's fixed part's (NULL where none). */
+void train_dist_report(const eng_reducer *const reducers[TRAIN_REDUCERS], long steps, double seconds,
                        double cpu_seconds, int batch);
 
 #endif

@@ -77,7 +77,9 @@ static int train_locked(const train_config *c, trainer_opts topts, pair_loader_o
     if (!status)
         finish(&s);
     train_signals_restore();
-    train_dist_report((const eng_reducer *const[2]){s.reducers[0], s.reducers[1]}, s.steps,
+    train_dist_report((const eng_reducer *const[TRAIN_REDUCERS]){s.reducers[0], s.reducers[1],
+                                                                 s.reducers[2]},
+                      s.steps,
                       now_seconds() - s.start, train_dist_cpu_seconds() - cpu_start,
                       s.t.opts.batch);
     if (!status && s.rank0)

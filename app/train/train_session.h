@@ -28,7 +28,8 @@ typedef struct {
     train_report report;
     FILE *log;                /* loss_log.csv (rank 0) */
     float *a, *b;             /* one batch */
-    eng_reducer *reducers[2]; /* G's and D's with several ranks */
+    eng_reducer *reducers[TRAIN_REDUCERS]; /* with several ranks: G's, D's, and with
+                                            * --niter-fix-global that of G's fixed part */
     int epoch, iter0;         /* where the run goes on from */
     int epochs, iters;        /* epochs in all, steps per epoch */
     long remaining;           /* steps this run takes at most */

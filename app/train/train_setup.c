@@ -151,7 +151,9 @@ static int open_model(train_session *s, trainer_opts *topts, const pair_loader_o
     if (dist_size() > 1) {
         topts->reduce_g = s->reducers[0] = dist_reducer_new(BUCKET_BYTES);
         topts->reduce_d = s->reducers[1] = dist_reducer_new(BUCKET_BYTES);
-        if (!s->reducers[0] || !s->reducers[1]) {
+        if (c->niter_fix_global > 0)
+            topts->reduce_g_fixed = s->reducers[2] = dist_reducer_new(BUCKET_BYTES);
+        if (!s->reducers[0] || !s->reducers[1] || (c->niter_fix_global > 0 && !s->reducers[2])) {
             fprintf(stderr, "pix2pix train: out of memory\n");
             return train_fail(1);
         }
@@ -223,8 +225,8 @@ void train_session_close(train_session *s)
     train_samples_close(&s->samples);
     trainer_free(&s->t);
     vgg_weights_free(&s->vgg);
-    dist_reducer_free(s->reducers[0]);
-    dist_reducer_free(s->reducers[1]);
+    for (int k = 0; k < TRAIN_REDUCERS; k++)
+        dist_reducer_free(s->reducers[k]);
     eng_backend_free(s->be);
     pair_loader_close(s->loader);
     exp_lock_release(s->lock);
