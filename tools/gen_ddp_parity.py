@@ -20,7 +20,9 @@ The reference, defined precisely (what `mpirun -np 2 pix2pix train` must equal):
   reaches G's parameters through G_ddp, which averages them before G's Adam step.
 Written: ddp_g0/ddp_d0 (start), ddp_g3/ddp_d3 (rank 0's state after 3 steps: parameters,
 which are the same on both ranks, and rank 0's running statistics), ddp_losses (float32
-[3 steps, 2 ranks, 4]: G_GAN, G_L1 before lambda, D_real, D_fake) and the pair files.
+[3 steps, 2 ranks, 4]: G_GAN, G_L1 before lambda, D_real, D_fake) and the pair files; and the
+same run with two updates of D per step on the step's pairs (pix2pix train --d-steps 2, each
+update's gradients averaged by D_ddp): ddp_dsteps2_g3, ddp_dsteps2_d3, ddp_dsteps2_losses.
 
 usage: gen_ddp_parity.py OUTDIR
 """
@@ -51,13 +53,13 @@ def make_nets():
     return g, d
 
 
-def ddp_step(g_ddp, d_ddp, opt_g, opt_d, gan, real_a, real_b):
+def ddp_step(g_ddp, d_ddp, opt_g, opt_d, gan, real_a, real_b, d_steps):
     losses = optimize_parameters(g_ddp, d_ddp.module, opt_g, opt_d, gan, real_a, real_b,
-                                 d_update=d_ddp)
+                                 d_update=d_ddp, d_steps=d_steps)
     return [loss.item() for loss in losses]
 
 
-def worker(rank, out, init_file, pairs, results):
+def worker(rank, out, init_file, pairs, results, d_steps):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method="file://" + init_file, rank=rank,
                             world_size=WORLD)
@@ -78,7 +80,8 @@ def worker(rank, out, init_file, pairs, results):
         sampler.set_epoch(epoch)
         for real_a, real_b in loader:
             if len(losses) < STEPS:
-                losses.append(ddp_step(g_ddp, d_ddp, opt_g, opt_d, gan, real_a, real_b))
+                losses.append(ddp_step(g_ddp, d_ddp, opt_g, opt_d, gan, real_a, real_b,
+                                       d_steps))
         epoch += 1
     results[rank] = (losses, state(g), state(d))
     dist.destroy_process_group()
@@ -103,21 +106,28 @@ def main():
         a_img, b_img = smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)
         write_png(os.path.join(data, f"{i + 1}.png"), np.concatenate([a_img, b_img], axis=1))
         pairs.append((to_tensor(a_img)[0], to_tensor(b_img)[0]))
-    with tempfile.TemporaryDirectory() as tmp:
-        results = mp.Manager().dict()
-        mp.spawn(worker, args=(out, os.path.join(tmp, "init"), pairs, results), nprocs=WORLD)
+    for d_steps, prefix in ((1, "ddp"), (2, "ddp_dsteps2")):
+        with tempfile.TemporaryDirectory() as tmp:
+            results = mp.Manager().dict()
+            mp.spawn(worker, args=(out, os.path.join(tmp, "init"), pairs, results, d_steps),
+                     nprocs=WORLD)
+        write_run(out, prefix, results)
     for name in ("ddp_g0.pt", "ddp_d0.pt"):
         os.remove(os.path.join(out, name))
-    losses0, g3, d3 = results[0]
+
+
+def write_run(out, prefix, results):
+    """PREFIX_g3, PREFIX_d3 (rank 0's state) and PREFIX_losses of one DDP run."""
+    _, g3, d3 = results[0]
     for k, v in results[1][1].items():  # DDP keeps the parameters equal on both ranks
         if not k.endswith(("running_mean", "running_var", "num_batches_tracked")):
             assert torch.equal(v, g3[k]), k
-    save_safetensors(os.path.join(out, "ddp_g3.safetensors"), g3)
-    save_safetensors(os.path.join(out, "ddp_d3.safetensors"), d3)
+    save_safetensors(os.path.join(out, f"{prefix}_g3.safetensors"), g3)
+    save_safetensors(os.path.join(out, f"{prefix}_d3.safetensors"), d3)
     losses = torch.tensor([[results[r][0][s] for r in range(WORLD)] for s in range(STEPS)],
                           dtype=torch.float32)
-    save_safetensors(os.path.join(out, "ddp_losses.safetensors"), {"losses": losses})
-    print("losses per step, rank:\n", losses)
+    save_safetensors(os.path.join(out, f"{prefix}_losses.safetensors"), {"losses": losses})
+    print(f"{prefix}: losses per step, rank:\n", losses)
 
 
 if __name__ == "__main__":

@@ -175,22 +175,26 @@ def init_weights(net, gen):
                 m.bias.zero_()
 
 
-def optimize_parameters(g, d, opt_g, opt_d, gan, real_a, real_b, lambda_l1=100.0, d_update=None):
+def optimize_parameters(g, d, opt_g, opt_d, gan, real_a, real_b, lambda_l1=100.0, d_update=None,
+                        d_steps=1):
     """One training step as the reference's Pix2PixModel.optimize_parameters: D on (A, G(A)) detached
     and on (A, B), loss halved; then G on GAN(D(A, G(A)), real) + lambda * L1. Returns the loss
     tensors (G_GAN, G_L1 before lambda, D_real, D_fake). d_update (default d) applies D in its
-    own update: a DistributedDataParallel wrapper of d, whose G pass takes the bare module."""
+    own update: a DistributedDataParallel wrapper of d, whose G pass takes the bare module.
+    d_steps: D's update repeated on the same pairs (pix2pix train --d-steps), the last one's
+    losses returned."""
     d_update = d_update or d
     fake_b = g(real_a)
     d.requires_grad_(True)
-    opt_d.zero_grad()
     fake_ab = torch.cat((real_a, fake_b), 1)
-    pred_fake = d_update(fake_ab.detach())
-    loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
-    pred_real = d_update(torch.cat((real_a, real_b), 1))
-    loss_d_real = gan(pred_real, torch.ones_like(pred_real))
-    ((loss_d_fake + loss_d_real) * 0.5).backward()
-    opt_d.step()
+    for _ in range(d_steps):
+        opt_d.zero_grad()
+        pred_fake = d_update(fake_ab.detach())
+        loss_d_fake = gan(pred_fake, torch.zeros_like(pred_fake))
+        pred_real = d_update(torch.cat((real_a, real_b), 1))
+        loss_d_real = gan(pred_real, torch.ones_like(pred_real))
+        ((loss_d_fake + loss_d_real) * 0.5).backward()
+        opt_d.step()
     d.requires_grad_(False)
     opt_g.zero_grad()
     pred_fake = d(fake_ab)

@@ -100,7 +100,7 @@ int cmd_train(int argc, char **argv)
          "vanilla: BCE with logits; lsgan: MSE; hinge: D on relu(1 - D(real)) and relu(1 + "
          "D(fake)), G on -D(fake)"},
         {"d-steps", CLI_INT, &c.d_steps,
-         "D updates per G update, 1 to 16, all on the step's batch (not with several ranks)"},
+         "D updates per G update, 1 to 16, all on the step's batch"},
         {"lambda-mismatch", CLI_FLOAT, &c.lambda_mismatch,
          "weight of D's loss on mismatched pairs, each A with the next pair's B of the batch, "
          "judged fake (0: off; needs --batch-size 2 or more)"},

@@ -81,13 +81,6 @@ int train_dist_check_options(const train_config *c)
 {
     if (dist_size() == 1)
         return 0;
-    if (c->d_steps > 1) { /* every rank has the same options: each refuses alike */
-        if (dist_rank() == 0)
-            fprintf(stderr, "pix2pix train: --d-steps %d is not available with several ranks "
-                    "(the gradient reducers take one update per optimizer and step); train "
-                    "with --d-steps 1 or on one rank\n", c->d_steps);
-        return -1;
-    }
     char *ours = options_lines(c);
     long long len = ours ? (long long)strlen(ours) : -1;
     dist_broadcast(&len, sizeof len);

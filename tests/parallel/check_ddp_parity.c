@@ -2,7 +2,8 @@
  * DistributedDataParallel (fixtures from tools/gen_ddp_parity.py): the logged losses, the mean
  * of the two ranks', within 1e-3 relative (the tolerance of app_train_parity); every trainable
  * tensor's 3-step update within 1% of its norm, running statistics (rank 0's) within 1e-4.
- * usage: check_ddp_parity EXPERIMENT_DIR */
+ * PREFIX names the run's fixtures: ddp (the default) or ddp_dsteps2 (--d-steps 2).
+ * usage: check_ddp_parity EXPERIMENT_DIR [PREFIX] */
 #include <string.h>
 
 #include "app_test.h"
@@ -11,9 +12,11 @@
 #define RANKS 2
 #define LOSSES 4
 
-static void check_losses(const char *dir)
+static void check_losses(const char *dir, const char *prefix)
 {
-    st_file *f = fixture_open("ddp_losses.safetensors");
+    char name[128];
+    snprintf(name, sizeof name, "%s_losses.safetensors", prefix);
+    st_file *f = fixture_open(name);
     float *ref = fixture_tensor(f, "losses", STEPS * RANKS * LOSSES);
     st_close(f);
     char path[4200], line[256];
@@ -88,12 +91,16 @@ static void check_net(const char *dir, const char *file, const char *start, cons
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: check_ddp_parity EXPERIMENT_DIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: check_ddp_parity EXPERIMENT_DIR [PREFIX]\n");
         return 2;
     }
-    check_losses(argv[1]);
-    check_net(argv[1], "latest_net_G.safetensors", "ddp_g0.safetensors", "ddp_g3.safetensors");
-    check_net(argv[1], "latest_net_D.safetensors", "ddp_d0.safetensors", "ddp_d3.safetensors");
+    const char *prefix = argc == 3 ? argv[2] : "ddp";
+    char g3[128], d3[128];
+    snprintf(g3, sizeof g3, "%s_g3.safetensors", prefix);
+    snprintf(d3, sizeof d3, "%s_d3.safetensors", prefix);
+    check_losses(argv[1], prefix);
+    check_net(argv[1], "latest_net_G.safetensors", "ddp_g0.safetensors", g3);
+    check_net(argv[1], "latest_net_D.safetensors", "ddp_d0.safetensors", d3);
     return test_result("ddp parity");
 }
