@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the build and test dependencies of pix2pix-vk on Debian 12 / Ubuntu 22.04+.
 # Usage: sudo tools/install_deps.sh [--with-torch]
-#   --with-torch also installs python3-torch, needed only to regenerate golden fixtures
-#   and to benchmark against PyTorch (tools/), never to build, run or test.
+#   --with-torch also installs python3-numpy and python3-pil, which the tools/ scripts that
+#   regenerate the committed golden fixtures and benchmark against PyTorch need besides
+#   python3-torch (never needed to build or run; the tests need python3-torch only through
+#   python3-torchvision, below).
 # chromium (headless) renders the HTML report pages in the app_report_browser test, which
 # is skipped where it is missing. ONNX export: protobuf-c and onnx.proto (libonnx-dev) to
 # build it; onnx.checker (python3-onnx) and OpenCV's DNN module (python3-opencv) check its
