@@ -15,8 +15,8 @@ enum {
 };
 /* G_GAN_Feat (--lambda-feat), G_VGG (--lambda-vgg) and D_mismatch (--lambda-mismatch) come
  * last, in this order, logged only by the runs that have them: the columns of the others are
- * those of the logs before them. A
- * set of losses is a mask of LOSS_BIT(k); every run has LOSS_ALWAYS. */
+ * those of the logs before them. A set of losses is a mask of LOSS_BIT(k); every run has
+ * LOSS_ALWAYS. */
 #define LOSS_COUNT_NO_FEAT LOSS_G_FEAT
 #define LOSS_BIT(k) (1u << (k))
 #define LOSS_ALWAYS (LOSS_BIT(LOSS_COUNT_NO_FEAT) - 1u)

@@ -14,12 +14,12 @@ typedef struct {
     float v[LOSS_COUNT];
 } loss_row;
 
-/* Reads a loss_log.csv: rows of "epoch,iter,G_GAN,G_L1,D_real,D_fake", and G_GAN_Feat and
- * G_VGG in the runs that have them, as its header line names the columns (the losses a run
+/* Reads a loss_log.csv: rows of "epoch,iter,G_GAN,G_L1,D_real,D_fake", and G_GAN_Feat, G_VGG
+ * and D_mismatch in the runs that have them, as its header line names the columns (the losses a run
  * has not are NaN; malformed lines are skipped). A missing file gives 0 rows. Returns 0, or
  * -1 when out of memory. */
 int loss_log_read(const char *path, loss_row **rows, size_t *count);
-/* Whether the rows have loss `which` (all but G_GAN_Feat and G_VGG always do). */
+/* Whether the rows have loss `which` (all but G_GAN_Feat, G_VGG and D_mismatch always do). */
 int loss_logged(const loss_row *rows, size_t count, int which);
 /* Line colour of each loss (also used by the browser test). */
 extern const char *const loss_plot_colors[LOSS_COUNT];

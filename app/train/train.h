@@ -58,14 +58,14 @@ typedef struct {
     vgg_net vgg;             /* with lambda_vgg: frozen, in no optimizer and no checkpoint */
     eng_node *real_a, *real_b, *fake_b;
     /* Unscaled: G_L1 is the mean |fake - B| before lambda (the reference logs lambda times
-     * it), G_GAN_Feat before lambda_feat and G_VGG before lambda_vgg (NULL without them);
-     * D_real and D_fake come before the
-     * 0.5. With several critics G_GAN, D_real and D_fake are sums over them. */
+     * it), G_GAN_Feat, G_VGG and D_mismatch before their lambdas (NULL without them); D_real,
+     * D_fake and D_mismatch come before the 0.5. With several critics G_GAN, D_real, D_fake
+     * and D_mismatch are sums over them. */
     eng_node *loss[LOSS_COUNT];
     eng_adam *opt_g, *opt_d;
     net G_ema;               /* with ema_decay: G with its averaged weights (train_ema.h) */
-    /* With lambda_mismatch: B rolled by one sample (written from the host buffer), and D's
-     * loss on (A, rolled B) as fake, before lambda and the 0.5; else NULL. */
+    /* With lambda_mismatch: B rolled by one sample (written from the host buffer; D's loss
+     * on (A, rolled B) as fake is loss[LOSS_D_MISMATCH]); else NULL. */
     eng_node *real_b_mismatched;
     float *mismatched;
     eng_adam *opt_g_fixed; /* with opts.fix_global: the global layers' (else NULL) */
@@ -81,7 +81,8 @@ int trainer_takes_size(const trainer_opts *o, int h, int w, int *stride, int *mi
 int trainer_memory_check(const trainer_opts *o, eng_backend *be, size_t extra, const char *what,
                          char *err, size_t errlen);
 /* The losses a run of these options has (and logs): LOSS_ALWAYS, G_GAN_Feat with
- * lambda_feat, G_VGG with lambda_vgg (LOSS_BIT masks, losses.h). */
+ * lambda_feat, G_VGG with lambda_vgg, D_mismatch with lambda_mismatch (LOSS_BIT masks,
+ * losses.h). */
 unsigned trainer_losses(const trainer_opts *o);
 /* Builds the graph and its plan on be, with freshly initialised weights. Returns 0 or -1. */
 int trainer_init(trainer *t, const trainer_opts *o, eng_backend *be, char *err, size_t errlen);

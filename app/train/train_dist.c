@@ -174,12 +174,7 @@ void train_dist_step(float losses[LOSS_COUNT], int *stop)
 /* Whether the ranks must agree on a tensor: the parameters, and spectral normalization's u
  * and v (every rank does the same power iterations on the same weights); the running
  * statistics are each rank's own. */
-static int shared_tensor(const net_tensor *t)
-{
-    size_t len = strlen(t->key);
-    return t->trainable || (len > 9 && (!strcmp(t->key + len - 9, ".weight_u") ||
-                                        !strcmp(t->key + len - 9, ".weight_v")));
-}
+static int shared_tensor(const net_tensor *t) { return t->trainable || t->init == INIT_UNIT; }
 
 /* FNV-1a over the bytes of every tensor of G and D the ranks share (shared_tensor), and of
  * G's average with --ema-decay. */

@@ -17,36 +17,51 @@ static void window(int o, int size, const eng_node *n, int *lo, int *hi)
     *hi = end > size ? size : end;
 }
 
+/* Plane r (a sample's channel) of the node's input and output: their values, and in the
+ * backward their gradients. */
+typedef struct {
+    const float *in, *dy;
+    float *out, *dx;
+    int h, w, ho, wo;
+} plane;
+
+static plane plane_of(const pool_job *j, size_t r, int backward)
+{
+    const eng_node *n = j->n, *x = n->src[0];
+    plane p = {.h = x->shape[2], .w = x->shape[3], .ho = n->shape[2], .wo = n->shape[3]};
+    size_t in_cells = (size_t)p.h * p.w, out_cells = (size_t)p.ho * p.wo;
+    p.in = j->c->data[x->id] + r * in_cells;
+    p.out = j->c->data[n->id] + r * out_cells;
+    p.dy = backward ? j->c->grad[n->id] + r * out_cells : NULL;
+    p.dx = backward ? j->c->grad[x->id] + r * in_cells : NULL;
+    return p;
+}
+
 /* forward: out = mean of the window's cells; backward: each cell gets dy / the cell count.
  * One task per (sample, channel) plane: planes touch disjoint memory. */
 static void pool_planes(void *arg, size_t begin, size_t end, int backward)
 {
     const pool_job *j = arg;
-    const eng_node *n = j->n, *x = n->src[0];
-    int h = x->shape[2], w = x->shape[3], ho = n->shape[2], wo = n->shape[3];
     for (size_t r = begin; r < end; r++) {
-        const float *in = j->c->data[x->id] + r * h * w;
-        float *out = j->c->data[n->id] + r * ho * wo;
-        const float *dy = backward ? j->c->grad[n->id] + r * ho * wo : NULL;
-        float *dx = backward ? j->c->grad[x->id] + r * h * w : NULL;
-        for (int oy = 0; oy < ho; oy++) {
+        plane p = plane_of(j, r, backward);
+        for (int oy = 0; oy < p.ho; oy++) {
             int y0, y1;
-            window(oy, h, n, &y0, &y1);
-            for (int ox = 0; ox < wo; ox++) {
+            window(oy, p.h, j->n, &y0, &y1);
+            for (int ox = 0; ox < p.wo; ox++) {
                 int x0, x1;
-                window(ox, w, n, &x0, &x1);
+                window(ox, p.w, j->n, &x0, &x1);
                 float count = (float)((y1 - y0) * (x1 - x0));
                 if (backward) {
-                    float g = dy[oy * wo + ox] / count;
+                    float g = p.dy[oy * p.wo + ox] / count;
                     for (int iy = y0; iy < y1; iy++)
                         for (int ix = x0; ix < x1; ix++)
-                            dx[iy * w + ix] += g;
+                            p.dx[iy * p.w + ix] += g;
                 } else {
                     float s = 0.0f;
                     for (int iy = y0; iy < y1; iy++)
                         for (int ix = x0; ix < x1; ix++)
-                            s += in[iy * w + ix];
-                    out[oy * wo + ox] = s / count;
+                            s += p.in[iy * p.w + ix];
+                    p.out[oy * p.wo + ox] = s / count;
                 }
             }
         }
@@ -91,20 +106,15 @@ static int window_max(const float *in, int h, int w, const eng_node *n, int oy, 
 static void max_planes(void *arg, size_t begin, size_t end, int backward)
 {
     const pool_job *j = arg;
-    const eng_node *n = j->n, *x = n->src[0];
-    int h = x->shape[2], w = x->shape[3], ho = n->shape[2], wo = n->shape[3];
     for (size_t r = begin; r < end; r++) {
-        const float *in = j->c->data[x->id] + r * h * w;
-        float *out = j->c->data[n->id] + r * ho * wo;
-        const float *dy = backward ? j->c->grad[n->id] + r * ho * wo : NULL;
-        float *dx = backward ? j->c->grad[x->id] + r * h * w : NULL;
-        for (int oy = 0; oy < ho; oy++)
-            for (int ox = 0; ox < wo; ox++) {
-                int k = window_max(in, h, w, n, oy, ox);
+        plane p = plane_of(j, r, backward);
+        for (int oy = 0; oy < p.ho; oy++)
+            for (int ox = 0; ox < p.wo; ox++) {
+                int k = window_max(p.in, p.h, p.w, j->n, oy, ox);
                 if (backward)
-                    dx[k] += dy[oy * wo + ox];
+                    p.dx[k] += p.dy[oy * p.wo + ox];
                 else
-                    out[oy * wo + ox] = in[k];
+                    p.out[oy * p.wo + ox] = p.in[k];
             }
     }
 }

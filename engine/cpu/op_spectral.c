@@ -1,5 +1,6 @@
 /* spectral_norm (torch.nn.utils.spectral_norm, dim 0, one power iteration, training mode):
- * the weight as a rows x cols matrix W. aux: u [rows], v [cols], sigma, W v [rows], dot. The
+ * the weight as a rows x cols matrix W. aux: u [rows], v [cols], sigma, W v [rows] (and a
+ * last float, the Vulkan backward's dot product, unused here). The
  * vectors are short (a critic's channels, in channels times the kernel): one thread, in a
  * fixed order, so that every run and every rank gives the same u and v bit for bit. */
 #include <math.h>
@@ -8,7 +9,7 @@
 
 typedef struct {
     size_t rows, cols;
-    float *u, *v, *sigma, *wv, *dot; /* in aux */
+    float *u, *v, *sigma, *wv; /* in aux */
 } spectral_aux;
 
 static spectral_aux aux_of(const cpu_ctx *c, const eng_node *n)
@@ -20,7 +21,6 @@ static spectral_aux aux_of(const cpu_ctx *c, const eng_node *n)
     a.v = a.u + a.rows;
     a.sigma = a.v + a.cols;
     a.wv = a.sigma + 1;
-    a.dot = a.wv + a.rows;
     return a;
 }
 

@@ -46,8 +46,9 @@ typedef struct {
     size_t train, val, test, failed;
 } make_result;
 
-/* From every photo of a folder: centre crop to width:size, bicubic resize to width x size (B), the
- * task's input derived from it (A), written as out/<split>/<n>.<ext>. */
+/* From every photo of a folder: centre crop to width:size (width 0: a square), bicubic resize
+ * to width x size (B), the task's input derived from it (A), written as
+ * out/<split>/<n>.<ext>. */
 int dataset_make(const make_opts *o, make_result *res, char *err, size_t errlen);
 
 /* The derivations, on RGB images: edge map (black edges on white, Canny-like: Gaussian blur,
